@@ -1,0 +1,124 @@
+# Postern build. Sources are discovered, so adding a module, a unit test
+# (tests/unit/test_*.c) or a fuzzer (fuzz/fuzz_*.c) needs no edit here.
+#
+#   make              release build: build/release/postern
+#   make test         everything CI runs (see scripts/test.sh)
+#   make demo         installs what is missing, builds, runs the demo
+#   make BUILD=asan   ASan+UBSan build in build/asan
+#   make unit | integration | fuzz | bench
+
+BUILD ?= release
+O := build/$(BUILD)
+
+PKGS := libssl libcrypto libsodium sqlite3 libcurl jansson cjose libnghttp2 \
+	libargon2
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+
+WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wwrite-strings -Wpointer-arith -Wundef \
+	-Wno-unused-parameter -Werror
+BASE_CFLAGS := -std=gnu11 -g -D_GNU_SOURCE -Isrc $(WARN) $(PKG_CFLAGS) \
+	-MMD -MP
+
+ifeq ($(BUILD),release)
+OPT := -O2 -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fPIE \
+	-fno-strict-aliasing
+LDOPT := -pie -Wl,-z,relro,-z,now
+else ifeq ($(BUILD),asan)
+OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -fno-strict-aliasing
+LDOPT := -fsanitize=address,undefined
+else ifeq ($(BUILD),fuzz)
+CC := clang
+OPT := -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all -fno-strict-aliasing -DPOSTERN_FUZZ
+LDOPT := -fsanitize=address,undefined
+else
+$(error BUILD must be release, asan or fuzz)
+endif
+
+CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
+LDFLAGS_ALL := $(LDOPT) $(LDFLAGS)
+
+SRCS := $(shell find src -name '*.c' ! -path src/main.c | sort)
+OBJS := $(SRCS:%.c=$(O)/%.o)
+LIB := $(O)/libpostern.a
+BIN := $(O)/postern
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
+FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build/fuzz/fuzz/%)
+
+.PHONY: all deps test demo unit integration fuzz-build fuzz bench clean \
+	unit-build format-check
+all: $(BIN)
+
+# V=1 shows full command lines.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n'
+endif
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(LIB): $(OBJS)
+	@rm -f $@
+	$(say) AR $@
+	$(Q)ar rcs $@ $^
+
+$(BIN): $(O)/src/main.o $(LIB)
+	$(say) LINK $@
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+# Unit tests may #include a module's .c to reach its statics.
+$(O)/tests/%: tests/unit/%.c $(LIB) tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(say) TEST $@
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests/unit $(LDFLAGS_ALL) -o $@ $< $(LIB) $(PKG_LIBS)
+
+unit-build: $(UNIT_BINS)
+
+unit: $(UNIT_BINS)
+	@scripts/run-unit.sh $(UNIT_BINS)
+
+build/fuzz/fuzz/%: fuzz/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(say) FUZZ $@
+	$(Q)$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(LIB) $(PKG_LIBS)
+
+# Fuzzers always build with clang in build/fuzz.
+fuzz-build:
+	$(MAKE) BUILD=fuzz $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	scripts/fuzz.sh $(FUZZ_BINS)
+
+integration: $(BIN)
+	POSTERN_BIN=$(abspath $(BIN)) /usr/bin/python3 -m pytest -q \
+		-p no:cacheprovider tests/integration $(PYTEST_ARGS)
+
+deps:
+	@scripts/deps.sh
+
+test: deps
+	@scripts/test.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
+
+bench: deps all
+	@scripts/bench.sh
+
+clean:
+	rm -rf build
+
+-include $(OBJS:.o=.d) $(O)/src/main.d

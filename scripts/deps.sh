@@ -1,0 +1,43 @@
+#!/bin/sh
+# Installs the Debian packages Postern builds, tests and demos with.
+# Idempotent: when every package is already installed it does nothing
+# (no apt-get update), so `make demo` and `make test` can call it each time.
+set -eu
+
+# Build: compilers, sanitizer and libFuzzer runtimes, pkg-config.
+BUILD="build-essential pkg-config clang libclang-rt-14-dev"
+# Libraries the binary links (see docs/architecture.md, "Dependencies").
+LIBS="libssl-dev libsodium-dev libsqlite3-dev libcurl4-openssl-dev
+      libjansson-dev libcjose-dev libnghttp2-dev liblwip-dev libargon2-dev"
+# Real peers and tools the tests and benchmarks talk to.
+PEERS="wireguard-go wireguard-tools iproute2 nftables conntrack iptables
+       python3 python3-pytest python3-websockets curl nghttp2-client
+       nginx-light haproxy iperf3 wrk pebble sqlite3 openssl procps psmisc
+       ca-certificates iputils-ping"
+
+want="$BUILD $LIBS $PEERS"
+missing=""
+for p in $want; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "deps: missing packages:$missing" >&2
+    echo "deps: run as root (or: sudo $0)" >&2
+    exit 1
+fi
+echo "deps: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# Debian starts nginx on install; tests start their own instances.
+if command -v systemctl >/dev/null 2>&1; then
+    systemctl disable --now nginx haproxy >/dev/null 2>&1 || true
+fi
+pkill -x nginx 2>/dev/null || true
+pkill -x haproxy 2>/dev/null || true
+exit 0

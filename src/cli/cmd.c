@@ -1,0 +1,48 @@
+/* cmd.c - subcommand table and dispatch. */
+#include "cli/cmd.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/version.h"
+
+static const struct cmd commands[] = {
+	{ "version", cmd_version, "print the version" },
+};
+
+static void cmd_usage(FILE *f)
+{
+	fprintf(f, "usage: postern <command> [args...]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nRun 'postern <command> --help' for a command's options.\n");
+}
+
+int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("postern %s\n", POSTERN_VERSION);
+	return CMD_EXIT_OK;
+}
+
+int cmd_dispatch(int argc, char **argv)
+{
+	if (argc < 2) {
+		cmd_usage(stderr);
+		return CMD_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		cmd_usage(stdout);
+		return CMD_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "postern: unknown command '%s'\n", argv[1]);
+	cmd_usage(stderr);
+	return CMD_EXIT_USAGE;
+}

@@ -1,0 +1,32 @@
+/* cmd.h - the subcommand table of the `postern` binary.
+ *
+ * Each subcommand is a function taking its own argv (argv[0] = its name)
+ * and returning the process exit status (see CMD_EXIT_*). Scripts rely on
+ * these codes, so they are part of the interface. */
+#ifndef POSTERN_CLI_CMD_H
+#define POSTERN_CLI_CMD_H
+
+enum cmd_exit {
+	CMD_EXIT_OK = 0,
+	CMD_EXIT_FAIL = 1,	/* the operation failed */
+	CMD_EXIT_USAGE = 2,	/* bad arguments */
+	CMD_EXIT_NOTFOUND = 3,	/* the named object does not exist */
+	CMD_EXIT_CONFLICT = 4,	/* exists already / changed underneath */
+	CMD_EXIT_AUTH = 5,	/* not authorized */
+	CMD_EXIT_UNAVAILABLE = 6, /* cannot reach the hub */
+};
+
+typedef int cmd_fn(int argc, char **argv);
+
+struct cmd {
+	const char *name;
+	cmd_fn *fn;
+	const char *summary;
+};
+
+int cmd_dispatch(int argc, char **argv);
+
+/* Subcommands (one file each under src/cli/ or their subsystem). */
+int cmd_version(int argc, char **argv);
+
+#endif
