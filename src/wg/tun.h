@@ -23,6 +23,13 @@ struct tun;
  * left down; the caller (or the user with `ip link`) brings it up.
  * Returns 0 with *out set, or -errno. */
 int tun_open(const char *name, unsigned mtu, struct tun **out);
+
+/* tun_open_flags() flags. */
+#define TUN_OPEN_NO_OFFLOAD (1u << 0)	/* plain TUN: no vnet header, no TSO */
+/* Like tun_open, with TUN_OPEN_* flags (tests and benchmarks use
+ * TUN_OPEN_NO_OFFLOAD to measure the fallback path). */
+int tun_open_flags(const char *name, unsigned mtu, unsigned flags,
+		   struct tun **out);
 /* Closes the fd (the kernel deletes a non-persistent interface). */
 void tun_close(struct tun *t);
 
