@@ -94,6 +94,9 @@ struct uapi_state {
  * Returns 0 or -ENOMEM/-ENOBUFS. */
 int uapi_format_get(const struct uapi_state *st, struct buf *out);
 void uapi_state_free(struct uapi_state *st);
+/* Formats an endpoint as the answer does: "a.b.c.d:port", "[v6]:port",
+ * "[v6%scope]:port". Returns 0, -EINVAL (no address) or -ENOBUFS. */
+int uapi_format_endpoint(const struct wg_endpoint *ep, char *out, size_t cap);
 
 /* What the server needs from a device. Both run on the device's loop. */
 struct uapi_device_ops {
