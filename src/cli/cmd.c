@@ -8,6 +8,7 @@
 
 static const struct cmd commands[] = {
 	{ "version", cmd_version, "print the version" },
+	{ "agent", cmd_agent, "the agent: join a hub, run, serve streams" },
 };
 
 static void cmd_usage(FILE *f)

@@ -1,0 +1,102 @@
+/* acceptor.c - listening sockets and the set of live streams. */
+#define LOG_SUBSYS "agent"
+#include "agent/acceptor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "agent/stream.h"
+#include "agent/target_tls.h"
+#include "core/clock.h"
+#include "core/log.h"
+
+int acceptor_init(struct acceptor *a, struct loop *loop,
+		  const struct allow *allow)
+{
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	a->loop = loop;
+	a->allow = allow;
+	a->header_timeout_ns = 10 * NSEC_PER_SEC;
+	a->connect_timeout_ns = 5 * NSEC_PER_SEC;
+	a->tls_timeout_ns = 10 * NSEC_PER_SEC;
+	a->max_streams = ACCEPTOR_STREAMS_MAX;
+	a->tls = target_tls_ctx_new();
+	if (!a->tls)
+		return -ENOMEM;
+	rc = resolve_init(&a->resolve, loop);
+	if (rc < 0) {
+		SSL_CTX_free(a->tls);
+		a->tls = NULL;
+	}
+	return rc;
+}
+
+void acceptor_fini(struct acceptor *a)
+{
+	for (unsigned i = 0; i < a->nlis; i++) {
+		loop_io_del(a->loop, &a->lis[i]);
+		close(a->lis[i].fd);
+	}
+	a->nlis = 0;
+	while (a->streams)
+		stream_free(a->streams);
+	resolve_fini(&a->resolve);
+	SSL_CTX_free(a->tls);
+	a->tls = NULL;
+}
+
+int acceptor_take(struct acceptor *a, int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		close(fd);
+		return -errno;
+	}
+	return stream_new(a, fd);
+}
+
+static void acceptor_accept(struct loop_io *io, uint32_t events)
+{
+	struct acceptor *a = io->data;
+
+	(void)events;
+	for (int i = 0; i < 64; i++) {
+		int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("accept: %s", strerror(errno));
+			return;
+		}
+		stream_new(a, fd);
+	}
+}
+
+int acceptor_listen_fd(struct acceptor *a, int fd)
+{
+	int fl = fcntl(fd, F_GETFL), rc;
+
+	if (a->nlis == ACCEPTOR_LISTEN_MAX) {
+		close(fd);
+		return -ENOSPC;
+	}
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	rc = loop_io_add(a->loop, &a->lis[a->nlis], fd, LOOP_READ,
+			 acceptor_accept, a);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	a->nlis++;
+	return 0;
+}
