@@ -9,9 +9,10 @@
  * waits in the buffer, partial output waits for LOOP_WRITE. Request and
  * answer bytes (keys) are wiped as soon as they are consumed or sent.
  *
- * Answers carry positive errno values ("errno=22"): the wg tool parses
- * exactly that form (it refuses a leading '-', which is what wireguard-go
- * sends, and then reports EPROTO instead of the real cause). */
+ * Failures are answered as wireguard-go does, with the negated errno
+ * ("errno=-22"): the wg tool reads the number back as its return code and
+ * prints strerror of its negation (a positive value shows up there as
+ * "Unknown error -22"). */
 #define LOG_SUBSYS "uapi"
 #include "wg/uapi.h"
 
@@ -77,7 +78,7 @@ static void uapi_answer_errno(struct uapi_conn *c, int err)
 {
 	if (err)
 		log_warn("request failed: %s", strerror(err));
-	buf_printf(&c->out, "errno=%d\n\n", err);
+	buf_printf(&c->out, "errno=%d\n\n", -err);
 }
 
 static void uapi_do_get(struct uapi_conn *c)

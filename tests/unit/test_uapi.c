@@ -411,14 +411,14 @@ TEST(server_framing)
 		CHECK_EQ_INT(write(fd, bad + i, 1), 1);
 		loop_run_once(l, 0);
 	}
-	pump(l, fd, out, sizeof(out), strlen("errno=22\n\n"), &eof);
-	CHECK_EQ_STR(out, "errno=22\n\n");
+	pump(l, fd, out, sizeof(out), strlen("errno=-22\n\n"), &eof);
+	CHECK_EQ_STR(out, "errno=-22\n\n");
 	CHECK_EQ_INT(d.port, 9);
-	/* the device's own error comes back as a positive errno */
+	/* the device's own error comes back negated, as wireguard-go does */
 	d.set_ret = -EADDRINUSE;
 	CHECK_EQ_INT(write(fd, "set=1\nlisten_port=1\n\n", 21), 21);
-	pump(l, fd, out, sizeof(out), strlen("errno=98\n\n"), &eof);
-	CHECK_EQ_STR(out, "errno=98\n\n");
+	pump(l, fd, out, sizeof(out), strlen("errno=-98\n\n"), &eof);
+	CHECK_EQ_STR(out, "errno=-98\n\n");
 	/* an unknown operation closes the connection */
 	CHECK_EQ_INT(write(fd, "bogus=1\n\n", 9), 9);
 	pump(l, fd, out, sizeof(out), 1, &eof);
@@ -430,7 +430,7 @@ TEST(server_framing)
 	fd = connect_to(name);
 	CHECK_EQ_INT(write(fd, "get=1\nx", 7), 7);
 	pump(l, fd, out, sizeof(out), 100, &eof);
-	CHECK_EQ_STR(out, "errno=22\n\n");
+	CHECK_EQ_STR(out, "errno=-22\n\n");
 	CHECK(eof);
 	close(fd);
 
@@ -449,8 +449,8 @@ TEST(server_framing)
 			sent += (size_t)n;
 		loop_run_once(l, 0);
 	}
-	pump(l, fd, out, sizeof(out), strlen("errno=90\n\n"), &eof);
-	CHECK_EQ_STR(out, "errno=90\n\n");
+	pump(l, fd, out, sizeof(out), strlen("errno=-90\n\n"), &eof);
+	CHECK_EQ_STR(out, "errno=-90\n\n");
 	CHECK_EQ_INT(d.sets, sets);
 	close(fd);
 
