@@ -508,8 +508,11 @@ static unsigned udp_tx_send(struct udp *u, struct pkt_batch *b, int fd,
 		return (unsigned)n == k ? end : u->tmeta[n].first;
 	}
 	e = n < 0 ? errno : EAGAIN;
-	if (e == EINVAL && m->src) {
-		/* The sticky source is no longer ours: let the kernel pick. */
+	if (m->src && (e == EINVAL || e == ENETUNREACH || e == EADDRNOTAVAIL)) {
+		/* The sticky source is no longer ours: let the kernel pick.
+		 * IPv6 says EINVAL; IPv4 routing says ENETUNREACH for a
+		 * source that is not local (measured on Linux 6.x). Once
+		 * cleared, a second failure is an ordinary drop. */
 		udp_tx_clear_src(b, m);
 		return m->first;
 	}
