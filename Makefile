@@ -48,6 +48,9 @@ BIN := $(O)/postern
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
+# Helper programs the integration tests drive (tests/tools/*.c).
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(O)/tools/%)
 FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build/fuzz/fuzz/%)
 
@@ -84,7 +87,12 @@ $(O)/tests/%: tests/unit/%.c $(LIB) tests/unit/unit.h
 	$(say) TEST $@
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests/unit $(LDFLAGS_ALL) -o $@ $< $(LIB) $(PKG_LIBS)
 
-unit-build: $(UNIT_BINS)
+$(O)/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(say) TOOL $@
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(PKG_LIBS)
+
+unit-build: $(UNIT_BINS) $(TOOL_BINS)
 
 unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)
@@ -101,8 +109,9 @@ fuzz-build:
 fuzz: fuzz-build
 	scripts/fuzz.sh $(FUZZ_BINS)
 
-integration: $(BIN)
-	POSTERN_BIN=$(abspath $(BIN)) /usr/bin/python3 -m pytest -q \
+integration: $(BIN) $(TOOL_BINS)
+	POSTERN_BIN=$(abspath $(BIN)) POSTERN_TOOLS=$(abspath $(O)/tools) \
+		/usr/bin/python3 -m pytest -q \
 		-p no:cacheprovider tests/integration $(PYTEST_ARGS)
 
 deps:
