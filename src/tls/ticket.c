@@ -1,0 +1,134 @@
+/* ticket.c - session ticket keys: a ring rotated by the control thread.
+ *
+ * keys[0] encrypts new tickets; every key in the ring decrypts. A rotation
+ * pushes a fresh key in front and wipes the one that falls off the end, so
+ * a ticket resumes for about `keep` rotation periods after it was made and
+ * never after. The keys exist only in this struct (never written, never
+ * logged); readers on worker threads take the read lock just long enough
+ * to load a key into OpenSSL's cipher and MAC contexts.
+ *
+ * The AES cipher is fetched once at init (an implicit fetch per ticket
+ * takes the provider store's locks on OpenSSL 3.0). The HMAC digest is
+ * named per call: OpenSSL 3.0's EVP_MAC takes it only by name. */
+#define LOG_SUBSYS "tls"
+
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "core/compiler.h"
+#include "core/log.h"
+#include "core/secure.h"
+#include "tls/internal.h"
+
+static int ticket_key_new(struct tls_ticket_key *k)
+{
+	return secure_random(k, sizeof(*k)) < 0 ? -EIO : 0;
+}
+
+int tls_ticket_init(struct tls_tickets *t, uint64_t rotate_ns,
+		    uint64_t lifetime_ns)
+{
+	memset(t, 0, sizeof(*t));
+	t->keep = (size_t)((lifetime_ns + rotate_ns - 1) / rotate_ns);
+	if (t->keep > TLS_TICKET_KEYS_MAX - 1)
+		t->keep = TLS_TICKET_KEYS_MAX - 1;
+	if (pthread_rwlock_init(&t->lock, NULL) != 0)
+		return -1;
+	t->aes = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+	if (!t->aes || ticket_key_new(&t->keys[0]) < 0)
+		return -1;
+	t->n = 1;
+	return 0;
+}
+
+void tls_ticket_destroy(struct tls_tickets *t)
+{
+	secure_wipe(t->keys, sizeof(t->keys));
+	t->n = 0;
+	EVP_CIPHER_free(t->aes);
+	t->aes = NULL;
+	pthread_rwlock_destroy(&t->lock);
+}
+
+int tls_ticket_rotate(struct tls_tickets *t)
+{
+	struct tls_ticket_key fresh;
+	size_t n;
+
+	if (ticket_key_new(&fresh) < 0)
+		return -EIO;
+	pthread_rwlock_wrlock(&t->lock);
+	n = MIN(t->n + 1, t->keep + 1);
+	memmove(&t->keys[1], &t->keys[0], (n - 1) * sizeof(t->keys[0]));
+	t->keys[0] = fresh;
+	/* Slots past the ring's end (the key that fell off) are wiped. */
+	secure_wipe(&t->keys[n], (TLS_TICKET_KEYS_MAX - n) * sizeof(t->keys[0]));
+	t->n = n;
+	pthread_rwlock_unlock(&t->lock);
+	secure_wipe(&fresh, sizeof(fresh));
+	log_debug("session ticket key rotated (%zu key(s) decrypt)", n);
+	return 0;
+}
+
+/* Index of the key named `name`, or -1. Key names are public (they travel
+ * in the clear inside tickets): a plain compare is fine. */
+static int ticket_find(const struct tls_tickets *t, const uint8_t *name)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (memcmp(t->keys[i].name, name, sizeof(t->keys[i].name)) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int ticket_mac_init(EVP_MAC_CTX *hctx, const struct tls_ticket_key *k)
+{
+	OSSL_PARAM params[3];
+
+	params[0] = OSSL_PARAM_construct_octet_string(
+		OSSL_MAC_PARAM_KEY, (void *)k->hmac, sizeof(k->hmac));
+	params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						     (char *)"SHA256", 0);
+	params[2] = OSSL_PARAM_construct_end();
+	return EVP_MAC_CTX_set_params(hctx, params);
+}
+
+/* OpenSSL's ticket callback (SSL_CTX_set_tlsext_ticket_key_evp_cb).
+ * enc=1: fills the key name and IV and keys both contexts; returns 1, or
+ * -1 on failure (no ticket is sent). enc=0: finds the key by name; returns
+ * 0 when it is unknown (a full handshake follows), 1 when it is the
+ * current key, 2 when it is a retired one (the ticket is accepted and a
+ * fresh one issued). */
+int tls_ticket_cb(SSL *ssl, unsigned char key_name[16], unsigned char *iv,
+		  EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+	struct tls_server *srv = tls_server_of_ctx(SSL_get_SSL_CTX(ssl));
+	struct tls_tickets *t;
+	int i, ret = -1, ok;
+
+	if (!srv)
+		return -1;
+	t = &srv->tickets;
+	if (enc && RAND_bytes(iv, EVP_CIPHER_get_iv_length(t->aes)) != 1)
+		return -1;
+	pthread_rwlock_rdlock(&t->lock);
+	i = enc ? (t->n ? 0 : -1) : ticket_find(t, key_name);
+	if (i < 0) {
+		ret = enc ? -1 : 0;
+		goto out;
+	}
+	if (enc) {
+		memcpy(key_name, t->keys[0].name, 16);
+		ok = EVP_EncryptInit_ex(cctx, t->aes, NULL, t->keys[0].aes, iv);
+	} else {
+		ok = EVP_DecryptInit_ex(cctx, t->aes, NULL, t->keys[i].aes, iv);
+	}
+	if (ok && ticket_mac_init(hctx, &t->keys[i]))
+		ret = (enc || i == 0) ? 1 : 2;
+out:
+	pthread_rwlock_unlock(&t->lock);
+	return ret;
+}
