@@ -193,6 +193,30 @@ TEST(server_preference_and_groups)
 	fixture_free(&f);
 }
 
+/* A HelloRetryRequest runs the ClientHello callback twice: the second
+ * ClientHello must land on the same certificate. */
+TEST(hello_retry_request)
+{
+	struct fixture f;
+	SSL_CTX *c = tt_client_ctx(TLS1_3_VERSION, TLS1_3_VERSION, h2_h1,
+				   sizeof(h2_h1) - 1, NULL);
+	struct tt_conn t;
+
+	fixture_init(&f);
+	/* A key share for P-384 (not ours) first: the server asks again. */
+	SSL_CTX_set1_groups_list(c, "P-384:X25519");
+	t = tt_conn_new(f.srv, c, "b.example.com", NULL);
+	CHECK(tt_handshake(&t));
+	CHECK(tt_served(&t, f.b));
+	/* X25519 although the client's key share was P-384: a retry. */
+	CHECK_EQ_INT(SSL_get_negotiated_group(t.s), NID_X25519);
+	CHECK_EQ_INT(tls_conn_alpn(t.s), TLS_ALPN_H2);
+	CHECK(tt_echo(&t, "after HRR"));
+	tt_conn_free(&t);
+	SSL_CTX_free(c);
+	fixture_free(&f);
+}
+
 static enum tls_alpn alpn_try(struct fixture *f, const char *wire, size_t len,
 			      int maxv)
 {
@@ -427,6 +451,7 @@ int main(void)
 	RUN(versions);
 	RUN(tls12_suites_ecdhe_aead_only);
 	RUN(server_preference_and_groups);
+	RUN(hello_retry_request);
 	RUN(alpn);
 	RUN(alpn_configured_list);
 	RUN(swap_keeps_old_connections);
