@@ -41,6 +41,14 @@ endif
 CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
 LDFLAGS_ALL := $(LDOPT) $(LDFLAGS)
 
+# lwIP (the agent's rootless netstack): its include directory shadows
+# system headers (arch/, compat/posix/), so it is added only for the files
+# under src/netstack/ that use it, as -isystem (its headers are not ours
+# to keep warning-free).
+LWIP_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags lwip 2>/dev/null))
+PKG_LIBS += $(shell pkg-config --libs lwip 2>/dev/null)
+$(O)/src/netstack/netstack_lwip.o: CFLAGS_ALL += $(LWIP_CFLAGS)
+
 SRCS := $(shell find src -name '*.c' ! -path src/main.c | sort)
 OBJS := $(SRCS:%.c=$(O)/%.o)
 LIB := $(O)/libpostern.a

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include "agent/acceptor.h"
 #include "agent/agent_cli.h"
 #include "agent/allow.h"
@@ -13,6 +15,9 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/num.h"
+#include "core/pool.h"
+#include "netstack/netstack.h"
+#include "wg/tun.h"
 
 #define SERVE_LISTEN_MAX ACCEPTOR_LISTEN_MAX
 
@@ -21,6 +26,17 @@ struct serve_opts {
 	union proxy_v2_sa listen[SERVE_LISTEN_MAX];
 	unsigned nlisten;
 	uint64_t connect_timeout_ns;
+	enum netstack_mode netstack;
+	const char *packet_tun;		/* serve: packets from this TUN */
+	struct netstack_conf ns;	/* tunnel addresses */
+};
+
+/* `serve --packet-tun`: a TUN standing in for the WireGuard device. */
+struct bridge {
+	struct tun *tun;
+	struct pool pool;
+	struct loop_io io;
+	struct netstack *ns;
 };
 
 static void agent_usage(FILE *f)
@@ -31,7 +47,33 @@ static void agent_usage(FILE *f)
 		"  --listen ADDR:PORT      accept hub streams here (repeatable)\n"
 		"  --allow ENTRY           allow targets (repeatable; see docs/agent.md)\n"
 		"  --connect-timeout DUR   per target address (default 5s)\n"
+		"  --netstack MODE         auto, kernel, lwip, tun (with --packet-tun)\n"
+		"  --packet-tun NAME       exchange tunnel packets with this TUN instead\n"
+		"                          of a WireGuard device (testing)\n"
+		"  --address CIDR          the agent's tunnel address (v4 and/or v6)\n"
+		"  --mtu N                 tunnel MTU (default 1420)\n"
 		"  --log-level LEVEL       debug, info, warn, error\n");
+}
+
+static int serve_parse_address(const char *arg, struct netstack_conf *c)
+{
+	union proxy_v2_sa a;
+	unsigned prefix;
+
+	if (agent_cli_parse_cidr(arg, &a, &prefix) < 0) {
+		fprintf(stderr, "postern agent: bad --address '%s'\n", arg);
+		return -1;
+	}
+	if (a.sa.sa_family == AF_INET) {
+		c->has4 = true;
+		c->addr4 = a.in4.sin_addr;
+		c->prefix4 = prefix;
+	} else {
+		c->has6 = true;
+		c->addr6 = a.in6.sin6_addr;
+		c->prefix6 = prefix;
+	}
+	return 0;
 }
 
 /* Options every agent mode shares. Returns 0, 1 = not ours, -1 = error. */
@@ -54,6 +96,23 @@ static int agent_common_opt(int c, const char *arg, struct serve_opts *o)
 			return -1;
 		}
 		return 0;
+	case 'n':
+		if (netstack_mode_parse(arg, &o->netstack) < 0) {
+			fprintf(stderr, "postern agent: bad --netstack '%s'\n", arg);
+			return -1;
+		}
+		return 0;
+	case 'A':
+		return serve_parse_address(arg, &o->ns);
+	case 'm': {
+		uint64_t mtu;
+		if (num_parse_cstr(arg, 1280, PKT_MTU_MAX, &mtu) < 0) {
+			fprintf(stderr, "postern agent: bad --mtu '%s'\n", arg);
+			return -1;
+		}
+		o->ns.mtu = (unsigned)mtu;
+		return 0;
+	}
 	case 'L':
 		if (log_level_parse(arg, &lvl) < 0) {
 			fprintf(stderr, "postern agent: bad --log-level '%s'\n", arg);
@@ -72,6 +131,10 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 		{ "allow", required_argument, NULL, 'a' },
 		{ "connect-timeout", required_argument, NULL, 't' },
 		{ "log-level", required_argument, NULL, 'L' },
+		{ "netstack", required_argument, NULL, 'n' },
+		{ "packet-tun", required_argument, NULL, 'p' },
+		{ "address", required_argument, NULL, 'A' },
+		{ "mtu", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -90,6 +153,10 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 			o->nlisten++;
 			continue;
 		}
+		if (c == 'p') {
+			o->packet_tun = optarg;
+			continue;
+		}
 		if (c == 'h') {
 			agent_usage(stdout);
 			return 1;
@@ -99,17 +166,88 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 		agent_usage(stderr);
 		return -1;
 	}
-	if (optind != argc || o->nlisten == 0) {
+	if (optind != argc || (o->nlisten == 0 && !o->packet_tun) ||
+	    (o->packet_tun && !o->ns.has4 && !o->ns.has6)) {
 		agent_usage(stderr);
 		return -1;
 	}
+	o->ns.port = AGENT_STREAM_PORT;
+	if (!o->ns.mtu)
+		o->ns.mtu = 1420;
 	return 0;
+}
+
+static void bridge_output(void *ctx, struct pkt_batch *b)
+{
+	struct bridge *br = ctx;
+
+	tun_write_batch(br->tun, b);
+	for (unsigned i = 0; i < b->n; i++)
+		pool_put(&br->pool, b->p[i]);
+	b->n = 0;
+}
+
+static void bridge_read(struct loop_io *io, uint32_t events)
+{
+	struct bridge *br = io->data;
+	struct pkt_batch b = { .n = 0 };
+
+	(void)events;
+	if (tun_read_batch(br->tun, &br->pool, &b) > 0)
+		netstack_input(br->ns, &b);
+	for (unsigned i = 0; i < b.n; i++)
+		pool_put(&br->pool, b.p[i]);
+}
+
+/* Never lets the hub make the agent dial its own tunnel addresses. */
+static void agent_deny_self(struct allow *allow, const struct netstack_conf *c)
+{
+	struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_addr = c->addr4 };
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_addr = c->addr6 };
+
+	if (c->has4)
+		allow_deny_add(allow, (struct sockaddr *)&s4);
+	if (c->has6)
+		allow_deny_add(allow, (struct sockaddr *)&s6);
+}
+
+static int bridge_open(struct bridge *br, const struct serve_opts *o,
+		       struct loop *loop, struct acceptor *acc)
+{
+	int rc;
+
+	memset(br, 0, sizeof(*br));
+	rc = pool_init(&br->pool, PKT_SIZE, 2 * PKT_BATCH, 16 * PKT_BATCH);
+	if (rc == 0)
+		rc = tun_open_flags(o->packet_tun, 0, TUN_OPEN_NO_OFFLOAD, &br->tun);
+	if (rc < 0) {
+		log_err("--packet-tun %s: %s", o->packet_tun, strerror(-rc));
+		return rc;
+	}
+	rc = netstack_open(o->netstack, loop, &o->ns, acc, &br->pool,
+			   bridge_output, br, &br->ns);
+	if (rc < 0) {
+		log_err("netstack %s: %s", netstack_mode_name(o->netstack), strerror(-rc));
+		return rc;
+	}
+	return loop_io_add(loop, &br->io, tun_fd(br->tun), LOOP_READ, bridge_read, br);
+}
+
+static void bridge_close(struct bridge *br, struct loop *loop)
+{
+	loop_io_del(loop, &br->io);
+	if (br->ns)
+		netstack_close(br->ns);
+	if (br->tun)
+		tun_close(br->tun);
+	pool_destroy(&br->pool);
 }
 
 static int agent_serve(int argc, char **argv)
 {
 	struct serve_opts o;
 	struct acceptor acc;
+	struct bridge br;
 	struct loop *loop;
 	int rc, status = CMD_EXIT_FAIL;
 
@@ -122,6 +260,8 @@ static int agent_serve(int argc, char **argv)
 	}
 	if (o.allow.n == 0)
 		log_warn("no --allow entries: every target will be refused");
+	agent_deny_self(&o.allow, &o.ns);
+	memset(&br, 0, sizeof(br));
 	loop = loop_new();
 	if (!loop || acceptor_init(&acc, loop, &o.allow) < 0) {
 		log_err("cannot start the acceptor");
@@ -136,11 +276,14 @@ static int agent_serve(int argc, char **argv)
 			goto fini;
 		}
 	}
+	if (o.packet_tun && bridge_open(&br, &o, loop, &acc) < 0)
+		goto fini;
 	if (agent_cli_stop_on_signals(loop) < 0)
 		goto fini;
 	log_info("stream acceptor ready (%zu allow entries)", o.allow.n);
 	status = loop_run(loop) < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
 fini:
+	bridge_close(&br, loop);
 	acceptor_fini(&acc);
 out:
 	if (loop)
