@@ -9,6 +9,7 @@
 static const struct cmd commands[] = {
 	{ "version", cmd_version, "print the version" },
 	{ "agent", cmd_agent, "the agent: join a hub, run, serve streams" },
+	{ "acme", cmd_acme, "ACME client: issue, revoke, renewal-info" },
 };
 
 static void cmd_usage(FILE *f)

@@ -29,5 +29,6 @@ int cmd_dispatch(int argc, char **argv);
 /* Subcommands (one file each under src/cli/ or their subsystem). */
 int cmd_version(int argc, char **argv);
 int cmd_agent(int argc, char **argv);	/* src/agent/cmd_agent.c */
+int cmd_acme(int argc, char **argv);	/* src/acme/acme_cmd.c */
 
 #endif

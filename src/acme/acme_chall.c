@@ -1,0 +1,202 @@
+/* acme_chall.c - the process-wide challenge store and its two solvers. */
+#include "acme/acme_chall.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "acme/acme_cert.h"
+#include "acme/acme_name.h"
+#include "core/secure.h"
+
+#define CHALL_MAX 256
+
+struct chall {
+	char *key;	/* token (http) or domain (alpn) */
+	char *a, *b;	/* key authz (http) or cert + key (alpn) */
+	struct chall *next;
+};
+
+static pthread_mutex_t chall_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct chall *http_list, *alpn_list;
+static size_t chall_count;
+static atomic_ulong alpn_gen;
+
+static void chall_free(struct chall *c)
+{
+	free(c->key);
+	free(c->a);
+	if (c->b)
+		secure_free(c->b, strlen(c->b));
+	free(c);
+}
+
+static void chall_del(struct chall **list, const char *key)
+{
+	pthread_mutex_lock(&chall_lock);
+	for (struct chall **pp = list; *pp; pp = &(*pp)->next)
+		if (!strcasecmp((*pp)->key, key)) {
+			struct chall *c = *pp;
+			*pp = c->next;
+			chall_free(c);
+			chall_count--;
+			break;
+		}
+	pthread_mutex_unlock(&chall_lock);
+}
+
+static int chall_put(struct chall **list, const char *key, const char *a,
+		     const char *b)
+{
+	struct chall *c = calloc(1, sizeof(*c));
+
+	if (!c || !(c->key = strdup(key)) || !(c->a = strdup(a)) ||
+	    (b && !(c->b = strdup(b)))) {
+		if (c)
+			chall_free(c);
+		return -ENOMEM;
+	}
+	chall_del(list, key);
+	pthread_mutex_lock(&chall_lock);
+	if (chall_count >= CHALL_MAX) {
+		pthread_mutex_unlock(&chall_lock);
+		chall_free(c);
+		return -ENOSPC;
+	}
+	c->next = *list;
+	*list = c;
+	chall_count++;
+	pthread_mutex_unlock(&chall_lock);
+	return 0;
+}
+
+int acme_chall_http_put(const char *token, const char *key_authz)
+{
+	if (!acme_name_token_ok(token))
+		return -EINVAL;
+	return chall_put(&http_list, token, key_authz, NULL);
+}
+
+void acme_chall_http_del(const char *token)
+{
+	chall_del(&http_list, token);
+}
+
+long acme_chall_http_lookup(const char *path, size_t len, char *out, size_t cap)
+{
+	size_t pl = strlen(ACME_CHALL_PREFIX);
+	long rc = -ENOENT;
+
+	if (len < pl || memcmp(path, ACME_CHALL_PREFIX, pl))
+		return 0;
+	pthread_mutex_lock(&chall_lock);
+	for (struct chall *c = http_list; c; c = c->next) {
+		size_t tl = strlen(c->key), al = strlen(c->a);
+
+		/* Tokens are case-sensitive: exact match only. */
+		if (tl == len - pl && !memcmp(c->key, path + pl, tl)) {
+			rc = al < cap ? (long)al : -ENOBUFS;
+			if (rc > 0) {
+				memcpy(out, c->a, al);
+				out[al] = 0;
+			}
+			break;
+		}
+	}
+	pthread_mutex_unlock(&chall_lock);
+	return rc;
+}
+
+int acme_chall_alpn_put(const char *domain, const char *cert_pem,
+			const char *key_pem)
+{
+	int rc;
+
+	if (!acme_name_valid(domain, false))
+		return -EINVAL;
+	rc = chall_put(&alpn_list, domain, cert_pem, key_pem);
+	atomic_fetch_add(&alpn_gen, 1);
+	return rc;
+}
+
+void acme_chall_alpn_del(const char *domain)
+{
+	chall_del(&alpn_list, domain);
+	atomic_fetch_add(&alpn_gen, 1);
+}
+
+int acme_chall_alpn_get(const char *domain, char **cert_pem, char **key_pem)
+{
+	int rc = -ENOENT;
+
+	*cert_pem = *key_pem = NULL;
+	pthread_mutex_lock(&chall_lock);
+	for (struct chall *c = alpn_list; c; c = c->next)
+		if (!strcasecmp(c->key, domain)) {
+			*cert_pem = strdup(c->a);
+			*key_pem = strdup(c->b);
+			rc = *cert_pem && *key_pem ? 0 : -ENOMEM;
+			break;
+		}
+	pthread_mutex_unlock(&chall_lock);
+	if (rc) {
+		free(*cert_pem);
+		free(*key_pem);
+		*cert_pem = *key_pem = NULL;
+	}
+	return rc;
+}
+
+unsigned long acme_chall_alpn_generation(void)
+{
+	return atomic_load(&alpn_gen);
+}
+
+static int http01_present(struct acme_solver *s, const char *domain,
+			  const char *token, const char *ka, char *err,
+			  size_t errlen)
+{
+	return acme_chall_http_put(token, ka);
+}
+
+static void http01_cleanup(struct acme_solver *s, const char *domain,
+			   const char *token, const char *ka)
+{
+	acme_chall_http_del(token);
+}
+
+static int alpn01_present(struct acme_solver *s, const char *domain,
+			  const char *token, const char *ka, char *err,
+			  size_t errlen)
+{
+	char *cert, *key;
+	int rc = acme_alpn_cert_make(domain, ka, &cert, &key);
+
+	if (rc == 0) {
+		rc = acme_chall_alpn_put(domain, cert, key);
+		free(cert);
+		secure_free(key, strlen(key));
+	}
+	return rc;
+}
+
+static void alpn01_cleanup(struct acme_solver *s, const char *domain,
+			   const char *token, const char *ka)
+{
+	acme_chall_alpn_del(domain);
+}
+
+const struct acme_solver_ops acme_http01_ops = {
+	.type = "http-01",
+	.present = http01_present,
+	.cleanup = http01_cleanup,
+};
+
+const struct acme_solver_ops acme_alpn01_ops = {
+	.type = "tls-alpn-01",
+	.present = alpn01_present,
+	.cleanup = alpn01_cleanup,
+};

@@ -1,0 +1,59 @@
+/* acme_name.c - DNS name and token checks. */
+#include "acme/acme_name.h"
+
+#include <string.h>
+#include <strings.h>
+
+bool acme_name_valid(const char *name, bool allow_wildcard)
+{
+	size_t len, label = 0, labels = 1;
+
+	if (allow_wildcard && !strncmp(name, "*.", 2))
+		name += 2;
+	len = strlen(name);
+	if (len == 0 || len > 253 || name[0] == '.' || name[len - 1] == '.')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char ch = name[i];
+
+		if (ch == '.') {
+			if (label == 0 || name[i - 1] == '-')
+				return false;
+			label = 0;
+			labels++;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		      (ch == '-' && label > 0)) || ++label > 63)
+			return false;
+	}
+	return labels >= 2 && name[len - 1] != '-';
+}
+
+bool acme_name_token_ok(const char *token)
+{
+	size_t n = strlen(token);
+
+	if (n == 0 || n > 256)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = token[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+			return false;
+	}
+	return true;
+}
+
+bool acme_name_covers(const char *pattern, const char *host)
+{
+	const char *dot;
+
+	if (!strcasecmp(pattern, host))
+		return true;
+	if (strncmp(pattern, "*.", 2))
+		return false;
+	dot = strchr(host, '.');
+	return dot && dot != host && !strcasecmp(dot + 1, pattern + 2);
+}

@@ -1,0 +1,102 @@
+/* dns_cloudflare.c - Cloudflare API v4 (dns_records) with an API token.
+ *
+ *   GET    /zones?name=<zone>                 -> result[0].id
+ *   POST   /zones/<zone_id>/dns_records       {"type":"TXT","name","content","ttl"}
+ *   DELETE /zones/<zone_id>/dns_records/<id>
+ * Authorization: Bearer <api_token>. Answers are {"success","errors":[{"code",
+ * "message"}],"result"}. See docs/acme.md for the documentation followed. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acme/dns_provider_int.h"
+
+static void cf_detail(json_t *j, char *out, size_t cap)
+{
+	json_t *e = json_array_get(json_object_get(j, "errors"), 0);
+	json_t *code = json_object_get(e, "code");
+	const char *msg = dns_json_str(j, "errors.message");
+
+	if (json_is_integer(code))
+		snprintf(out, cap, "%s (code %lld)", msg ? msg : "",
+			 (long long)json_integer_value(code));
+	else
+		snprintf(out, cap, "%s", msg ? msg : "");
+}
+
+static bool cf_ok(json_t *j)
+{
+	return json_is_true(json_object_get(j, "success"));
+}
+
+static const struct dns_api cf_api = {
+	.auth_prefix = "Authorization: Bearer ",
+	.detail = cf_detail,
+	.ok = cf_ok,
+};
+
+static int cf_zone_find(struct dns_provider *p, const char *cand, char *id,
+			size_t cap, char *err, size_t errlen)
+{
+	const char *got;
+	char path[300];
+	json_t *j;
+	int rc;
+
+	snprintf(path, sizeof(path), "/zones?name=%s", cand);
+	rc = dns_api_call(p, &cf_api, "GET", path, NULL, DNS_WHAT_ZONE, &j, err,
+			  errlen);
+	if (rc)
+		return rc;
+	got = dns_json_str(j, "result.id");
+	rc = got && dns_id_ok(got, 64) ? 0 : -ENOENT;
+	if (rc == 0)
+		snprintf(id, cap, "%s", got);
+	json_decref(j);
+	return rc;
+}
+
+static int cf_add(struct dns_provider *p, struct dns_record *r, char *err,
+		  size_t errlen)
+{
+	json_t *body = json_pack("{s:s, s:s, s:s, s:i}", "type", "TXT", "name",
+				 r->fqdn, "content", r->value, "ttl", (int)p->ttl);
+	char *s = json_dumps(body, JSON_COMPACT), path[300];
+	const char *rid;
+	json_t *j;
+	int rc;
+
+	json_decref(body);
+	snprintf(path, sizeof(path), "/zones/%s/dns_records", r->zone_id);
+	rc = s ? dns_api_call(p, &cf_api, "POST", path, s,
+			      "creating the TXT record", &j, err, errlen) : -ENOMEM;
+	free(s);
+	if (rc)
+		return rc;
+	rid = dns_json_str(j, "result.id");
+	rc = dns_record_set_id(r, rid, "cloudflare", err, errlen);
+	json_decref(j);
+	return rc;
+}
+
+static int cf_del(struct dns_provider *p, const struct dns_record *r, char *err,
+		  size_t errlen)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "/zones/%s/dns_records/%s", r->zone_id, r->id);
+	return dns_api_delete(p, &cf_api, path, err, errlen);
+}
+
+static const char *const cf_keys[] = { "!api_token", "zone_id", "zone", NULL };
+
+const struct dns_provider_ops dns_cloudflare_ops = {
+	.name = "cloudflare",
+	.default_url = "https://api.cloudflare.com/client/v4",
+	.keys = cf_keys,
+	.min_ttl = 60,
+	.zone_find = cf_zone_find,
+	.add = cf_add,
+	.del = cf_del,
+};

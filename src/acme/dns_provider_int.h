@@ -1,0 +1,57 @@
+/* dns_provider_int.h - helpers shared by the DNS provider modules. */
+#ifndef POSTERN_ACME_DNS_PROVIDER_INT_H
+#define POSTERN_ACME_DNS_PROVIDER_INT_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "acme/dns_provider.h"
+
+/* An id from a provider's answer that goes into a URL path: 1..max of
+ * [A-Za-z0-9_-]. Anything else is refused rather than escaped. */
+bool dns_id_ok(const char *s, size_t max);
+
+/* One JSON API call: `method` on url+`path` with `auth_header` ("Name:
+ * value"; the caller wipes it) and an optional JSON body. On 0, *status is
+ * the HTTP status and *out the parsed body (NULL when not JSON; caller
+ * decrefs). Returns -errno on transport failure (message in err). */
+int dns_http_json(struct dns_provider *p, const char *method, const char *path,
+		  const char *auth_header, const char *body, long *status,
+		  json_t **out, char *err, size_t errlen);
+
+/* How a JSON API authenticates and reports errors. */
+struct dns_api {
+	const char *auth_prefix;	/* "Authorization: Bearer " + api_token */
+	/* Writes the provider's error text from an error answer (j may be NULL). */
+	void (*detail)(json_t *j, char *out, size_t cap);
+	/* Extra success test beyond a 2xx status (NULL = none). */
+	bool (*ok)(json_t *j);
+};
+
+#define DNS_WHAT_ZONE "zone lookup"	/* a 404 here means "no such zone" */
+
+/* One authenticated call; the header carrying api_token is wiped after.
+ * On 0, *out is the parsed answer (may be NULL; caller decrefs). Returns
+ * -ENOENT for a 404 on DNS_WHAT_ZONE, -EPROTO for an error answer (message
+ * "<provider>: <what> failed (HTTP n): <detail>"), or a transport -errno. */
+int dns_api_call(struct dns_provider *p, const struct dns_api *api,
+		 const char *method, const char *path, const char *body,
+		 const char *what, json_t **out, char *err, size_t errlen);
+/* DELETE `path`, ignoring the answer body. */
+int dns_api_delete(struct dns_provider *p, const struct dns_api *api,
+		   const char *path, char *err, size_t errlen);
+
+/* Stores a record id from an answer (checked with dns_id_ok). Returns 0,
+ * or -EPROTO with "<provider>: answer has no record id". */
+int dns_record_set_id(struct dns_record *r, const char *id, const char *who,
+		      char *err, size_t errlen);
+
+/* String at a dotted path ("result.id"; arrays step into element 0). */
+const char *dns_json_str(json_t *o, const char *path);
+
+/* Writes "<provider>: <what> failed (HTTP n): <detail>". */
+void dns_fail(char *err, size_t errlen, const struct dns_provider *p,
+	      const char *what, long status, const char *detail);
+
+#endif

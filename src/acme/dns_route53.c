@@ -1,0 +1,221 @@
+/* dns_route53.c - Amazon Route 53 (API 2013-04-01), SigV4-signed.
+ *
+ *   GET  /2013-04-01/hostedzonesbyname?dnsname=<zone>&maxitems=1
+ *        -> HostedZones/HostedZone/{Id "/hostedzone/Z..", Name "zone."}
+ *   POST /2013-04-01/hostedzone/<id>/rrset   ChangeResourceRecordSetsRequest
+ *        (one change batch: UPSERT to add, DELETE with the same values)
+ *        -> ChangeInfo/{Id "/change/C..", Status PENDING}
+ *   GET  /2013-04-01/change/<id>  until ChangeInfo/Status is INSYNC
+ * Errors: ErrorResponse/Error/{Code, Message}. */
+#define LOG_SUBSYS "acme"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "acme/aws_sigv4.h"
+#include "acme/dns_provider_int.h"
+#include "acme/xml_min.h"
+#include "core/log.h"
+#include "core/secure.h"
+
+#define R53_NS "https://route53.amazonaws.com/doc/2013-04-01/"
+#define R53_INSYNC_WAIT_S 120
+
+/* One signed call. On 0, *status and the body (NUL-terminated, caller
+ * frees) are returned; API errors become messages here. */
+static int r53_call(struct dns_provider *p, const char *method, const char *path,
+		    const char *body, const char *what, char **out, char *err,
+		    size_t errlen)
+{
+	struct aws_sigv4_key key = {
+		.access_key_id = dns_provider_get(p, "access_key_id"),
+		.secret_access_key = dns_provider_get(p, "secret_access_key"),
+		.session_token = dns_provider_get(p, "session_token"),
+		.region = dns_provider_get(p, "region"),
+		.service = "route53",
+	};
+	struct aws_sigv4_out sig;
+	struct acme_http_resp r;
+	char *url;
+	int rc;
+
+	if (!key.region)
+		key.region = "us-east-1";
+	if (asprintf(&url, "%s%s", p->url, path) < 0)
+		return -ENOMEM;
+	rc = aws_sigv4_sign(&key, method, url, body, body ? strlen(body) : 0,
+			    time(NULL), &sig);
+	if (rc) {
+		free(url);
+		snprintf(err, errlen, "route53: cannot sign %s", path);
+		return rc;
+	}
+	const char *hdrs[] = { sig.host, sig.date, sig.auth,
+			       body ? "Content-Type: application/xml" : NULL,
+			       sig.token[0] ? sig.token : NULL, NULL };
+	if (!hdrs[3]) {	/* keep the list NULL-terminated without gaps */
+		hdrs[3] = hdrs[4];
+		hdrs[4] = NULL;
+	}
+	struct acme_http_req req = { .method = method, .url = url, .headers = hdrs,
+				     .body = body, .body_len = body ? strlen(body) : 0 };
+	rc = acme_http_do(p->http, &req, &r, err, errlen);
+	secure_wipe(&sig, sizeof(sig));
+	free(url);
+	if (rc)
+		return rc;
+	*out = strndup((const char *)buf_head(&r.body), r.body.len);
+	if (*out && r.status / 100 != 2) {
+		char code[128] = "", msg[256] = "", detail[400];
+
+		xml_text(*out, strlen(*out), 0, "Code", code, sizeof(code));
+		xml_text(*out, strlen(*out), 0, "Message", msg, sizeof(msg));
+		snprintf(detail, sizeof(detail), "%s%s%s", code, *code ? ": " : "", msg);
+		dns_fail(err, errlen, p, what, r.status, detail);
+		free(*out);
+		*out = NULL;
+		rc = -EPROTO;
+	} else if (!*out) {
+		rc = -ENOMEM;
+	}
+	acme_http_resp_free(&r);
+	return rc;
+}
+
+/* "/hostedzone/Z123" or "Z123" -> "Z123" when it is a plain id. */
+static int r53_strip(const char *in, const char *prefix, char *out, size_t cap)
+{
+	size_t pl = strlen(prefix);
+
+	if (!strncmp(in, prefix, pl))
+		in += pl;
+	if (!dns_id_ok(in, 64))
+		return -EINVAL;
+	snprintf(out, cap, "%s", in);
+	return 0;
+}
+
+static int r53_zone_find(struct dns_provider *p, const char *cand, char *id,
+			 size_t cap, char *err, size_t errlen)
+{
+	const char *zid = dns_provider_get(p, "hosted_zone_id");
+	char path[400], name[300], zid_got[128], want[300], *body;
+	int rc;
+
+	if (zid)
+		return r53_strip(zid, "/hostedzone/", id, cap);
+	snprintf(path, sizeof(path),
+		 "/2013-04-01/hostedzonesbyname?dnsname=%s&maxitems=1", cand);
+	if ((rc = r53_call(p, "GET", path, NULL, "zone lookup", &body, err, errlen)))
+		return rc;
+	snprintf(want, sizeof(want), "%s.", cand);
+	rc = -ENOENT;
+	if (xml_text(body, strlen(body), 0, "Name", name, sizeof(name)) > 0 &&
+	    !strcasecmp(name, want) &&
+	    xml_text(body, strlen(body), 0, "Id", zid_got, sizeof(zid_got)) > 0)
+		rc = r53_strip(zid_got, "/hostedzone/", id, cap) ? -EPROTO : 0;
+	free(body);
+	return rc;
+}
+
+static int r53_batch(struct dns_provider *p, const struct dns_record *r,
+		     const char *action, char *change_id, size_t cap, char *err,
+		     size_t errlen)
+{
+	char path[300], *xml = NULL, *body = NULL, cid[128];
+	int rc;
+
+	if (asprintf(&xml,
+		     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		     "<ChangeResourceRecordSetsRequest xmlns=\"" R53_NS "\">"
+		     "<ChangeBatch><Comment>postern acme</Comment><Changes><Change>"
+		     "<Action>%s</Action><ResourceRecordSet><Name>%s.</Name>"
+		     "<Type>TXT</Type><TTL>%u</TTL><ResourceRecords><ResourceRecord>"
+		     "<Value>&quot;%s&quot;</Value></ResourceRecord></ResourceRecords>"
+		     "</ResourceRecordSet></Change></Changes></ChangeBatch>"
+		     "</ChangeResourceRecordSetsRequest>",
+		     action, r->fqdn, p->ttl, r->value) < 0)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "/2013-04-01/hostedzone/%s/rrset", r->zone_id);
+	rc = r53_call(p, "POST", path, xml, !strcmp(action, "DELETE") ?
+		      "deleting the TXT record" : "creating the TXT record",
+		      &body, err, errlen);
+	free(xml);
+	if (rc)
+		return rc;
+	if (xml_text(body, strlen(body), 0, "Id", cid, sizeof(cid)) < 0 ||
+	    r53_strip(cid, "/change/", change_id, cap)) {
+		snprintf(err, errlen, "route53: answer has no ChangeInfo Id");
+		rc = -EPROTO;
+	}
+	free(body);
+	return rc;
+}
+
+/* Waits for the change to reach all Route 53 servers (GetChange INSYNC). */
+static int r53_wait(struct dns_provider *p, const char *cid, char *err,
+		    size_t errlen)
+{
+	char path[300], status[32], *body;
+	struct timespec ts = { 2, 0 };
+	int rc;
+
+	snprintf(path, sizeof(path), "/2013-04-01/change/%s", cid);
+	for (int i = 0; i < R53_INSYNC_WAIT_S / 2; i++) {
+		if ((rc = r53_call(p, "GET", path, NULL, "GetChange", &body, err,
+				   errlen)))
+			return rc;
+		rc = xml_text(body, strlen(body), 0, "Status", status, sizeof(status)) > 0
+			     ? 0 : -EPROTO;
+		free(body);
+		if (rc) {
+			snprintf(err, errlen, "route53: GetChange answer has no Status");
+			return rc;
+		}
+		if (!strcmp(status, "INSYNC"))
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	snprintf(err, errlen, "route53: change %s not INSYNC after %ds", cid,
+		 R53_INSYNC_WAIT_S);
+	return -ETIMEDOUT;
+}
+
+static int r53_add(struct dns_provider *p, struct dns_record *r, char *err,
+		   size_t errlen)
+{
+	char cid[128];
+	int rc = r53_batch(p, r, "UPSERT", cid, sizeof(cid), err, errlen);
+
+	if (rc == 0)
+		rc = r53_wait(p, cid, err, errlen);
+	if (rc == 0)
+		snprintf(r->id, sizeof(r->id), "%s", cid);
+	return rc;
+}
+
+static int r53_del(struct dns_provider *p, const struct dns_record *r,
+		   char *err, size_t errlen)
+{
+	char cid[128];
+
+	return r53_batch(p, r, "DELETE", cid, sizeof(cid), err, errlen);
+}
+
+static const char *const r53_keys[] = {
+	"!access_key_id", "!secret_access_key", "session_token",
+	"hosted_zone_id", "zone", "region", NULL,
+};
+
+const struct dns_provider_ops dns_route53_ops = {
+	.name = "route53",
+	.default_url = "https://route53.amazonaws.com",
+	.keys = r53_keys,
+	.min_ttl = 1,
+	.zone_find = r53_zone_find,
+	.add = r53_add,
+	.del = r53_del,
+};
