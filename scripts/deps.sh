@@ -13,7 +13,7 @@ LIBS="libssl-dev libsodium-dev libsqlite3-dev libcurl4-openssl-dev
 PEERS="wireguard-go wireguard-tools iproute2 nftables conntrack iptables
        python3 python3-pytest python3-websockets curl nghttp2-client
        nginx-light haproxy iperf3 wrk pebble sqlite3 openssl procps psmisc
-       ca-certificates iputils-ping"
+       ca-certificates iputils-ping bind9 python3-dnspython"
 
 want="$BUILD $LIBS $PEERS"
 missing=""
@@ -36,7 +36,7 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
 # Debian starts nginx on install; tests start their own instances.
 if command -v systemctl >/dev/null 2>&1; then
-    systemctl disable --now nginx haproxy >/dev/null 2>&1 || true
+    systemctl disable --now nginx haproxy named >/dev/null 2>&1 || true
 fi
 pkill -x nginx 2>/dev/null || true
 pkill -x haproxy 2>/dev/null || true

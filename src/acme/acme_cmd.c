@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -558,6 +559,8 @@ int cmd_acme(int argc, char **argv)
 	}
 	if (argc < 2 || opt_parse(&o, argc - 1, argv + 1))
 		return CMD_EXIT_USAGE;
+	/* A peer closing mid-write (a validator hanging up) must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
 	if (getenv("POSTERN_LOG_LEVEL")) {
 		enum log_level lv;
 		if (log_level_parse(getenv("POSTERN_LOG_LEVEL"), &lv) == 0)

@@ -264,9 +264,12 @@ static int order_lists(json_t *o, struct acme_order *ord)
 	    json_array_size(ids) > ACME_MAX_IDENTS ||
 	    json_array_size(az) > ACME_MAX_IDENTS)
 		return -EINVAL;
-	for (i = 0; i < json_array_size(ids); i++, ord->n_idents++)
+	/* Count each slot before filling it, so a half-filled one is freed. */
+	for (i = 0; i < json_array_size(ids); i++) {
+		ord->n_idents = i + 1;
 		if (msg_ident(json_array_get(ids, i), &ord->idents[i]))
 			return -EINVAL;
+	}
 	for (i = 0; i < json_array_size(az); i++) {
 		json_t *u = json_array_get(az, i);
 
@@ -371,9 +374,11 @@ static int authz_from(json_t *o, struct acme_authz *a)
 	a->wildcard = wc && json_is_true(wc);
 	if (!json_is_array(ch) || json_array_size(ch) > ACME_MAX_CHALLENGES)
 		return -EINVAL;
-	for (size_t i = 0; i < json_array_size(ch); i++, a->n_chall++)
+	for (size_t i = 0; i < json_array_size(ch); i++) {
+		a->n_chall = i + 1;	/* a half-filled slot is freed too */
 		if (challenge_from(json_array_get(ch, i), &a->chall[i]))
 			return -EINVAL;
+	}
 	return 0;
 }
 

@@ -1,0 +1,481 @@
+/* test_acme.c - ACME pieces that need no CA: message parsers, JWS and
+ * thumbprints, ARI certID, renewal timing, names, the challenge store, the
+ * DNS wire format, SigV4 and the XML extractor. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjose/cjose.h>
+#include <jansson.h>
+#include <sys/socket.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509v3.h>
+
+#include "acme/acme_cert.h"
+#include "acme/acme_chall.h"
+#include "acme/acme_key.h"
+#include "acme/acme_msg.h"
+#include "acme/acme_name.h"
+#include "acme/acme_renew.h"
+#include "acme/aws_sigv4.h"
+#include "acme/dns_msg.h"
+#include "acme/dns_provider.h"
+#include "acme/dns_query.h"
+#include "acme/xml_min.h"
+#include "core/secure.h"
+#include "unit.h"
+
+#define J(s) (s), strlen(s)
+
+TEST(time_parse)
+{
+	int64_t t;
+
+	CHECK_EQ_INT(acme_time_parse(J("1970-01-01T00:00:00Z"), &t), 0);
+	CHECK_EQ_INT(t, 0);
+	CHECK_EQ_INT(acme_time_parse(J("2025-01-02T03:04:05Z"), &t), 0);
+	CHECK_EQ_INT(t, 1735787045);
+	CHECK_EQ_INT(acme_time_parse(J("2025-01-02T05:04:05.123456+02:00"), &t), 0);
+	CHECK_EQ_INT(t, 1735787045);
+	CHECK_EQ_INT(acme_time_parse(J("2025-01-01T22:04:05-05:00"), &t), 0);
+	CHECK_EQ_INT(t, 1735787045);
+	CHECK_EQ_INT(acme_time_parse(J("2025-02-30T00:00:00Z"), &t), -EINVAL);
+	CHECK_EQ_INT(acme_time_parse(J("2025-01-02 03:04:05Z"), &t), -EINVAL);
+	CHECK_EQ_INT(acme_time_parse(J("2025-01-02T03:04:05"), &t), -EINVAL);
+	CHECK_EQ_INT(acme_time_parse(J("2025-01-02T03:04:05.Z"), &t), -EINVAL);
+	CHECK_EQ_INT(acme_time_parse(J("+025-01-02T03:04:05Z"), &t), -EINVAL);
+}
+
+TEST(order_and_authz_parse)
+{
+	static const char order[] =
+		"{\"status\":\"ready\",\"identifiers\":[{\"type\":\"dns\",\"value\":"
+		"\"a.example.com\"},{\"type\":\"dns\",\"value\":\"*.example.com\"}],"
+		"\"authorizations\":[\"https://ca/a/1\",\"https://ca/a/2\"],"
+		"\"finalize\":\"https://ca/f/1\",\"unknown\":{\"x\":1}}";
+	static const char authz[] =
+		"{\"status\":\"pending\",\"identifier\":{\"type\":\"dns\",\"value\":"
+		"\"example.com\"},\"wildcard\":true,\"challenges\":[{\"type\":"
+		"\"dns-01\",\"url\":\"https://ca/c/1\",\"token\":\"tok\",\"status\":"
+		"\"pending\"}]}";
+	struct acme_order *o = malloc(sizeof(*o));
+	struct acme_authz *a = malloc(sizeof(*a));
+
+	CHECK_EQ_INT(acme_order_parse(J(order), o), 0);
+	CHECK_EQ_INT(o->status, ACME_ST_READY);
+	CHECK_EQ_INT(o->n_idents, 2);
+	CHECK_EQ_STR(o->idents[1].value, "*.example.com");
+	CHECK_EQ_STR(o->authz[1], "https://ca/a/2");
+	CHECK(o->certificate == NULL);
+	acme_order_free(o);
+	CHECK_EQ_INT(acme_order_parse(J("{\"status\":\"bogus\"}"), o), -EINVAL);
+	acme_order_free(o);
+	CHECK_EQ_INT(acme_authz_parse(J(authz), a), 0);
+	CHECK(a->wildcard);
+	CHECK_EQ_INT(a->n_chall, 1);
+	CHECK_EQ_STR(a->chall[0].token, "tok");
+	acme_authz_free(a);
+	/* Duplicate keys are ambiguous: refused. */
+	CHECK_EQ_INT(acme_authz_parse(J("{\"status\":\"valid\",\"status\":\"pending\"}"), a),
+		     -EINVAL);
+	acme_authz_free(a);
+	free(o);
+	free(a);
+}
+
+TEST(problem_and_directory)
+{
+	struct acme_problem pr;
+	struct acme_directory d;
+	static const char prob[] =
+		"{\"type\":\"urn:ietf:params:acme:error:rejectedIdentifier\","
+		"\"detail\":\"no\",\"status\":400,\"subproblems\":[{\"type\":"
+		"\"urn:ietf:params:acme:error:caa\",\"detail\":\"CAA says no\","
+		"\"identifier\":{\"type\":\"dns\",\"value\":\"x.example.com\"}}]}";
+
+	CHECK_EQ_INT(acme_problem_parse(J(prob), &pr), 0);
+	CHECK(acme_problem_is(&pr, "rejectedIdentifier"));
+	CHECK(!acme_problem_is(&pr, "rejected"));
+	CHECK_EQ_INT(pr.status, 400);
+	CHECK_EQ_STR(pr.sub, "dns:x.example.com: CAA says no");
+	acme_problem_free(&pr);
+	CHECK_EQ_INT(acme_directory_parse(J("{\"newNonce\":\"n\",\"newAccount\":\"a\","
+					    "\"newOrder\":\"o\",\"meta\":{"
+					    "\"externalAccountRequired\":true}}"), &d), 0);
+	CHECK(d.eab_required);
+	CHECK(d.renewal_info == NULL);
+	acme_directory_free(&d);
+	CHECK_EQ_INT(acme_directory_parse(J("{\"newNonce\":\"n\"}"), &d), -EINVAL);
+	acme_directory_free(&d);
+	CHECK_EQ_INT(acme_directory_parse(J("[1,2]"), &d), -EINVAL);
+	acme_directory_free(&d);
+}
+
+TEST(renewal_info)
+{
+	struct acme_renewal_info ri;
+
+	CHECK_EQ_INT(acme_renewal_info_parse(J("{\"suggestedWindow\":{\"start\":"
+			"\"2025-01-02T00:00:00Z\",\"end\":\"2025-01-03T00:00:00Z\"}}"), &ri), 0);
+	CHECK_EQ_INT(ri.end - ri.start, 86400);
+	acme_renewal_info_free(&ri);
+	/* end before start is not a window */
+	CHECK_EQ_INT(acme_renewal_info_parse(J("{\"suggestedWindow\":{\"start\":"
+			"\"2025-01-03T00:00:00Z\",\"end\":\"2025-01-02T00:00:00Z\"}}"), &ri),
+		     -EINVAL);
+	acme_renewal_info_free(&ri);
+}
+
+TEST(renew_policy)
+{
+	CHECK_EQ_INT(acme_renew_fallback(0, 90 * 86400), 60 * 86400);
+	/* A past window means now. */
+	CHECK_EQ_INT(acme_renew_from_window(100, 200, 500, 12345), 500);
+	/* A future window: inside it, whatever the random number. */
+	for (uint64_t r = 0; r < 1000; r += 37) {
+		int64_t t = acme_renew_from_window(1000, 2000, 10, r * 7919);
+		CHECK(t >= 1000 && t < 2000);
+	}
+	/* A window that started already: not before now. */
+	CHECK(acme_renew_from_window(100, 2000, 1500, 0) == 1500);
+	CHECK_EQ_U64(acme_renew_backoff(1, 0), 300);
+	CHECK_EQ_U64(acme_renew_backoff(2, 0), 600);
+	CHECK_EQ_U64(acme_renew_backoff(30, 0), ACME_BACKOFF_MAX_S);
+	CHECK_EQ_U64(acme_renew_backoff(1, 3600), 3600);	/* Retry-After wins */
+}
+
+TEST(names)
+{
+	CHECK(acme_name_valid("a.example.com", false));
+	CHECK(acme_name_valid("*.example.com", true));
+	CHECK(!acme_name_valid("*.example.com", false));
+	CHECK(!acme_name_valid("a.*.example.com", true));
+	CHECK(!acme_name_valid("Upper.example.com", false));
+	CHECK(!acme_name_valid("com", false));
+	CHECK(!acme_name_valid("-a.example.com", false));
+	CHECK(!acme_name_valid("a-.example.com", false));
+	CHECK(!acme_name_valid("a..example.com", false));
+	CHECK(!acme_name_valid("a.example.com.", false));
+	CHECK(acme_name_covers("*.example.com", "app.example.com"));
+	CHECK(!acme_name_covers("*.example.com", "a.b.example.com"));
+	CHECK(!acme_name_covers("*.example.com", "example.com"));
+	CHECK(acme_name_covers("app.example.com", "APP.example.com"));
+	CHECK(acme_name_token_ok("DGyRejmCefe7v4NfDGDKfA_-"));
+	CHECK(!acme_name_token_ok("../etc/passwd"));
+	CHECK(!acme_name_token_ok(""));
+}
+
+/* Signs, then verifies with cjose from the public JWK alone. */
+static void check_jws(enum acme_key_type t, const char *alg)
+{
+	struct acme_key k;
+	json_t *j, *prot;
+	char *jws, *compact = NULL, *pem;
+	cjose_jws_t *in;
+	cjose_jwk_t *pub;
+	uint8_t h[32];
+	char thumb[B64URL_LEN(32)];
+
+	CHECK_EQ_INT(acme_key_generate(t, &k), 0);
+	CHECK_EQ_STR(k.alg, alg);
+	SHA256((const uint8_t *)k.jwk_json, strlen(k.jwk_json), h);
+	b64url_encode(thumb, h, 32);
+	CHECK_EQ_STR(k.thumb, thumb);
+	jws = acme_jws_sign(&k, NULL, "nonce1", "https://ca/new-acct", "{\"a\":1}");
+	CHECK(jws != NULL);
+	j = json_loads(jws, 0, NULL);
+	CHECK(j && asprintf(&compact, "%s.%s.%s",
+			    json_string_value(json_object_get(j, "protected")),
+			    json_string_value(json_object_get(j, "payload")),
+			    json_string_value(json_object_get(j, "signature"))) > 0);
+	in = cjose_jws_import(compact, strlen(compact), NULL);
+	pub = cjose_jwk_import(k.jwk_json, strlen(k.jwk_json), NULL);
+	CHECK(in && pub && cjose_jws_verify(in, pub, NULL));
+	prot = json_loads(cjose_header_get_raw(cjose_jws_get_protected(in), "jwk", NULL),
+			  0, NULL);
+	CHECK(prot != NULL);	/* the key travels in the header without kid */
+	json_decref(prot);
+	cjose_jws_release(in);
+	cjose_jwk_release(pub);
+	free(compact);
+	json_decref(j);
+	free(jws);
+	/* PEM round trip keeps the thumbprint. */
+	pem = acme_pkey_to_pem(k.pkey);
+	struct acme_key k2;
+	CHECK_EQ_INT(acme_key_from_pem(pem, strlen(pem), &k2), 0);
+	CHECK_EQ_STR(k2.thumb, k.thumb);
+	acme_key_free(&k2);
+	secure_free(pem, strlen(pem));
+	acme_key_free(&k);
+}
+
+TEST(jws_es256_rs256)
+{
+	check_jws(ACME_KEY_EC256, "ES256");
+	check_jws(ACME_KEY_RSA2048, "RS256");
+}
+
+TEST(eab_hs256)
+{
+	static const char mac[] = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W";
+	struct acme_key k;
+	char *eab, *compact = NULL;
+	json_t *j;
+	uint8_t raw[64];
+	long n = b64url_decode(raw, sizeof(raw), mac, strlen(mac));
+
+	CHECK_EQ_INT(acme_key_generate(ACME_KEY_EC256, &k), 0);
+	eab = acme_jws_eab(&k, "kid-1", mac, "https://ca/new-acct");
+	j = eab ? json_loads(eab, 0, NULL) : NULL;
+	CHECK(j && asprintf(&compact, "%s.%s.%s",
+			    json_string_value(json_object_get(j, "protected")),
+			    json_string_value(json_object_get(j, "payload")),
+			    json_string_value(json_object_get(j, "signature"))) > 0);
+	cjose_jws_t *in = cjose_jws_import(compact, strlen(compact), NULL);
+	cjose_jwk_t *key = cjose_jwk_create_oct_spec(raw, (size_t)n, NULL);
+	CHECK(in && key && cjose_jws_verify(in, key, NULL));
+	uint8_t *pt;
+	size_t ptlen;
+	CHECK(cjose_jws_get_plaintext(in, &pt, &ptlen, NULL));
+	CHECK(ptlen == strlen(k.jwk_json) && !memcmp(pt, k.jwk_json, ptlen));
+	CHECK(acme_jws_eab(&k, "kid-1", "not base64url!", "u") == NULL);
+	cjose_jws_release(in);
+	cjose_jwk_release(key);
+	json_decref(j);
+	free(compact);
+	free(eab);
+	acme_key_free(&k);
+}
+
+TEST(key_authz_and_dns01_value)
+{
+	struct acme_key k;
+	char v[B64URL_LEN(32)], *ka;
+
+	CHECK_EQ_INT(acme_key_generate(ACME_KEY_EC256, &k), 0);
+	ka = acme_key_authz(&k, "tok");
+	CHECK(!strncmp(ka, "tok.", 4) && !strcmp(ka + 4, k.thumb));
+	/* RFC 8555 s8.4 example digest shape: 43 base64url chars. */
+	acme_dns01_value(ka, v);
+	CHECK_EQ_INT(strlen(v), 43);
+	free(ka);
+	acme_key_free(&k);
+}
+
+/* RFC 9773 s4.1 example: AKI 69:88:5B:6B:87:46:40:41:E1:B3:7B:84:7B:A0:AE:2C:
+ * DE:01:C8:D4, serial 00:87:65:43:21 -> aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE */
+TEST(ari_cert_id)
+{
+	static const uint8_t kid[] = { 0x69, 0x88, 0x5B, 0x6B, 0x87, 0x46, 0x40,
+				       0x41, 0xE1, 0xB3, 0x7B, 0x84, 0x7B, 0xA0,
+				       0xAE, 0x2C, 0xDE, 0x01, 0xC8, 0xD4 };
+	EVP_PKEY *k = acme_pkey_generate(ACME_KEY_EC256);
+	X509 *x = X509_new();
+	AUTHORITY_KEYID *akid = AUTHORITY_KEYID_new();
+	struct acme_cert_info ci;
+	BIO *b = BIO_new(BIO_s_mem());
+	char *pem;
+
+	akid->keyid = ASN1_OCTET_STRING_new();
+	ASN1_OCTET_STRING_set(akid->keyid, kid, sizeof(kid));
+	ASN1_INTEGER_set_uint64(X509_get_serialNumber(x), 0x87654321);
+	X509_set_version(x, 2);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, k);
+	X509_add1_ext_i2d(x, NID_authority_key_identifier, akid, 0, 0);
+	X509_sign(x, k, EVP_sha256());
+	PEM_write_bio_X509(b, x);
+	BIO_write(b, "", 1);
+	BIO_get_mem_data(b, &pem);
+	CHECK_EQ_INT(acme_cert_info_get(pem, &ci), 0);
+	CHECK_EQ_STR(ci.ari_id, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+	CHECK_EQ_INT(ci.not_after - ci.not_before, 3600);
+	acme_cert_info_free(&ci);
+	BIO_free(b);
+	AUTHORITY_KEYID_free(akid);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
+TEST(alpn_cert)
+{
+	char *cert, *key;
+	X509 *x;
+	BIO *b;
+	uint8_t want[34] = { 0x04, 32 };
+
+	CHECK_EQ_INT(acme_alpn_cert_make("a.example.com", "tok.thumb", &cert, &key), 0);
+	CHECK_EQ_INT(acme_cert_key_match(cert, key), 0);
+	b = BIO_new_mem_buf(cert, -1);
+	x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	ASN1_OBJECT *oid = OBJ_txt2obj("1.3.6.1.5.5.7.1.31", 1);
+	int at = X509_get_ext_by_OBJ(x, oid, -1);
+	X509_EXTENSION *ext = X509_get_ext(x, at);
+	CHECK(at >= 0 && X509_EXTENSION_get_critical(ext));
+	SHA256((const uint8_t *)"tok.thumb", 9, want + 2);
+	ASN1_OCTET_STRING *d = X509_EXTENSION_get_data(ext);
+	CHECK(ASN1_STRING_length(d) == 34 && !memcmp(ASN1_STRING_get0_data(d), want, 34));
+	CHECK(X509_check_host(x, "a.example.com", 0, 0, NULL) == 1);
+	ASN1_OBJECT_free(oid);
+	X509_free(x);
+	BIO_free(b);
+	free(cert);
+	secure_free(key, strlen(key));
+}
+
+TEST(chall_store)
+{
+	char out[256];
+
+	CHECK_EQ_INT(acme_chall_http_put("tok1", "tok1.thumb"), 0);
+	CHECK_EQ_INT(acme_chall_http_put("../x", "x"), -EINVAL);
+	CHECK_EQ_INT(acme_chall_http_lookup(J("/.well-known/acme-challenge/tok1"), out,
+					    sizeof(out)), 10);
+	CHECK_EQ_STR(out, "tok1.thumb");
+	CHECK_EQ_INT(acme_chall_http_lookup(J("/.well-known/acme-challenge/TOK1"), out,
+					    sizeof(out)), -ENOENT);
+	CHECK_EQ_INT(acme_chall_http_lookup(J("/index.html"), out, sizeof(out)), 0);
+	acme_chall_http_del("tok1");
+	CHECK_EQ_INT(acme_chall_http_lookup(J("/.well-known/acme-challenge/tok1"), out,
+					    sizeof(out)), -ENOENT);
+	unsigned long g = acme_chall_alpn_generation();
+	char *c, *k;
+	CHECK_EQ_INT(acme_chall_alpn_put("a.example.com", "CERT", "KEY"), 0);
+	CHECK(acme_chall_alpn_generation() != g);
+	CHECK_EQ_INT(acme_chall_alpn_get("A.Example.com", &c, &k), 0);
+	CHECK_EQ_STR(c, "CERT");
+	free(c);
+	free(k);
+	acme_chall_alpn_del("a.example.com");
+	CHECK_EQ_INT(acme_chall_alpn_get("a.example.com", &c, &k), -ENOENT);
+}
+
+TEST(dns_msg)
+{
+	uint8_t q[512];
+	int n = dns_msg_query(q, sizeof(q), 0x1234, "_acme-challenge.example.com",
+			      DNS_T_TXT, false);
+	struct dns_answer a;
+
+	CHECK_EQ_INT(n, 12 + 29 + 4);
+	/* Make it an answer: QR, ANCOUNT=1, then a compressed TXT record. */
+	q[2] |= 0x80;
+	q[7] = 1;
+	static const uint8_t rr[] = { 0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 60, 0, 6,
+				      5, 'h', 'e', 'l', 'l', 'o' };
+	memcpy(q + n, rr, sizeof(rr));
+	CHECK_EQ_INT(dns_msg_parse(q, (size_t)n + sizeof(rr), 0x1234,
+				   "_ACME-challenge.example.com", DNS_T_TXT, &a), 0);
+	CHECK_EQ_INT(a.n_answer, 1);
+	CHECK(dns_answer_has_txt(&a, "_acme-challenge.example.com", "hello"));
+	CHECK(!dns_answer_has_txt(&a, "_acme-challenge.example.com", "hell"));
+	/* Wrong id, and a pointer loop, are refused. */
+	CHECK_EQ_INT(dns_msg_parse(q, (size_t)n + sizeof(rr), 0x1235,
+				   "_acme-challenge.example.com", DNS_T_TXT, &a), -EINVAL);
+	q[n + 1] = (uint8_t)n;	/* points at itself */
+	CHECK_EQ_INT(dns_msg_parse(q, (size_t)n + sizeof(rr), 0x1234,
+				   "_acme-challenge.example.com", DNS_T_TXT, &a), -EINVAL);
+	CHECK_EQ_INT(dns_msg_query(q, sizeof(q), 1, "a..b", DNS_T_TXT, false), -EINVAL);
+}
+
+TEST(dns_server_parse)
+{
+	struct sockaddr_storage sa;
+	unsigned len;
+
+	CHECK_EQ_INT(dns_server_parse("10.0.0.1", &sa, &len), 0);
+	CHECK_EQ_INT(dns_server_parse("10.0.0.1:8053", &sa, &len), 0);
+	CHECK_EQ_INT(dns_server_parse("[::1]:53", &sa, &len), 0);
+	CHECK_EQ_INT(dns_server_parse("::1", &sa, &len), 0);
+	CHECK_EQ_INT(dns_server_parse("10.0.0.1:0", &sa, &len), -EINVAL);
+	CHECK_EQ_INT(dns_server_parse("ns1.example.com", &sa, &len), -EINVAL);
+}
+
+/* The AWS SigV4 test suite's "get-vanilla" case. */
+TEST(sigv4_vanilla)
+{
+	struct aws_sigv4_key k = {
+		.access_key_id = "AKIDEXAMPLE",
+		.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+		.region = "us-east-1", .service = "service",
+	};
+	struct aws_sigv4_out o;
+
+	CHECK_EQ_INT(aws_sigv4_sign(&k, "GET", "https://example.amazonaws.com/",
+				    NULL, 0, 1440938160, &o), 0);
+	CHECK_EQ_STR(o.date, "X-Amz-Date: 20150830T123600Z");
+	CHECK_EQ_STR(o.auth, "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"
+		     "20150830/us-east-1/service/aws4_request, SignedHeaders=host;"
+		     "x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a"
+		     "2260956d9b8aae1d763fbf31");
+}
+
+TEST(xml_min)
+{
+	static const char x[] = "<R><Id>/change/C1</Id><Msg>a &amp; &lt;b&gt;</Msg>"
+				"<Bad>x<y</Bad><Id>second</Id></R>";
+	char out[64];
+	long at;
+
+	at = xml_text(J(x), 0, "Id", out, sizeof(out));
+	CHECK(at > 0);
+	CHECK_EQ_STR(out, "/change/C1");
+	CHECK(xml_text(J(x), (size_t)at, "Id", out, sizeof(out)) > 0);
+	CHECK_EQ_STR(out, "second");
+	CHECK(xml_text(J(x), 0, "Msg", out, sizeof(out)) > 0);
+	CHECK_EQ_STR(out, "a & <b>");
+	CHECK_EQ_INT(xml_text(J(x), 0, "Bad", out, sizeof(out)), -EINVAL);
+	CHECK_EQ_INT(xml_text(J(x), 0, "None", out, sizeof(out)), -ENOENT);
+	CHECK_EQ_INT(xml_escape("a<&>\"", out, sizeof(out)), 0);
+	CHECK_EQ_STR(out, "a&lt;&amp;&gt;&quot;");
+}
+
+TEST(provider_settings)
+{
+	struct dns_provider *p;
+	char err[256];
+	const char *ok[] = { "api_token", "t", "ttl", "120", NULL };
+	const char *unknown[] = { "api_token", "t", "tokn", "x", NULL };
+	const char *missing[] = { "zone", "example.com", NULL };
+
+	CHECK_EQ_INT(dns_provider_new("cloudflare", ok, NULL, &p, err, sizeof(err)), 0);
+	CHECK_EQ_INT(p->ttl, 120);
+	CHECK_EQ_STR(p->url, "https://api.cloudflare.com/client/v4");
+	dns_provider_free(p);
+	CHECK_EQ_INT(dns_provider_new("cloudflare", unknown, NULL, &p, err, sizeof(err)),
+		     -EINVAL);
+	CHECK_EQ_STR(err, "cloudflare: unknown setting 'tokn'");
+	CHECK_EQ_INT(dns_provider_new("hetzner", missing, NULL, &p, err, sizeof(err)),
+		     -EINVAL);
+	CHECK_EQ_STR(err, "hetzner: missing setting 'api_token'");
+	CHECK_EQ_INT(dns_provider_new("godaddy", ok, NULL, &p, err, sizeof(err)), -EINVAL);
+	struct dns_record r = { .fqdn = "_acme-challenge.www.example.com",
+				.zone = "example.com" };
+	dns_record_relative(&r, err, sizeof(err));
+	CHECK_EQ_STR(err, "_acme-challenge.www");
+}
+
+int main(void)
+{
+	RUN(time_parse);
+	RUN(order_and_authz_parse);
+	RUN(problem_and_directory);
+	RUN(renewal_info);
+	RUN(renew_policy);
+	RUN(names);
+	RUN(jws_es256_rs256);
+	RUN(eab_hs256);
+	RUN(key_authz_and_dns01_value);
+	RUN(ari_cert_id);
+	RUN(alpn_cert);
+	RUN(chall_store);
+	RUN(dns_msg);
+	RUN(dns_server_parse);
+	RUN(sigv4_vanilla);
+	RUN(xml_min);
+	RUN(provider_settings);
+	return unit_done();
+}
