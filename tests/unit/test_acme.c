@@ -192,10 +192,11 @@ static void check_jws(enum acme_key_type t, const char *alg)
 	in = cjose_jws_import(compact, strlen(compact), NULL);
 	pub = cjose_jwk_import(k.jwk_json, strlen(k.jwk_json), NULL);
 	CHECK(in && pub && cjose_jws_verify(in, pub, NULL));
-	prot = json_loads(cjose_header_get_raw(cjose_jws_get_protected(in), "jwk", NULL),
-			  0, NULL);
+	char *raw = cjose_header_get_raw(cjose_jws_get_protected(in), "jwk", NULL);
+	prot = raw ? json_loads(raw, 0, NULL) : NULL;
 	CHECK(prot != NULL);	/* the key travels in the header without kid */
 	json_decref(prot);
+	free(raw);
 	cjose_jws_release(in);
 	cjose_jwk_release(pub);
 	free(compact);
