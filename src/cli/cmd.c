@@ -10,6 +10,7 @@ static const struct cmd commands[] = {
 	{ "version", cmd_version, "print the version" },
 	{ "agent", cmd_agent, "the agent: join a hub, run, serve streams" },
 	{ "acme", cmd_acme, "ACME client: issue, revoke, renewal-info" },
+	{ "hub", cmd_hub, "run the hub (HTTPS front, control plane)" },
 };
 
 static void cmd_usage(FILE *f)

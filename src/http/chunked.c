@@ -1,6 +1,7 @@
 /* chunked.c - chunked transfer coding: strict decoder, header encoder. */
 #include "http/chunked.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "core/num.h"
@@ -197,4 +198,25 @@ size_t http_chunk_header(char *out, uint64_t n)
 	out[o++] = '\r';
 	out[o++] = '\n';
 	return o;
+}
+
+void http_chunked_unread(struct http_chunked *c, size_t n)
+{
+	if (n == 0)
+		return;
+	c->remaining += n;
+	c->state = HTTP_CH_DATA;
+}
+
+int http_chunk_append(struct buf *b, const char *p, size_t n)
+{
+	char hdr[20];
+	size_t hl = http_chunk_header(hdr, n);
+
+	if (buf_room(b) < hl + n + 2)
+		return -ENOBUFS;
+	buf_append(b, hdr, hl);
+	buf_append(b, p, n);
+	buf_append(b, "\r\n", 2);
+	return 0;
 }

@@ -58,6 +58,11 @@ void http_chunked_free(struct http_chunked *c);
 ssize_t http_chunked_feed(struct http_chunked *c, const char *in, size_t len,
 			  struct str *data);
 
+/* Gives back the last `n` bytes of the data span just returned (the
+ * consumer took fewer): they will be returned again by the next feed,
+ * which the caller must start at those bytes. */
+void http_chunked_unread(struct http_chunked *c, size_t n);
+
 static inline bool http_chunked_done(const struct http_chunked *c)
 {
 	return c->state == HTTP_CH_DONE;
@@ -66,5 +71,10 @@ static inline bool http_chunked_done(const struct http_chunked *c)
 /* Writes the chunk header "<hex>\r\n" for a chunk of `n` bytes into out
  * (at least 19 bytes). Returns its length. */
 size_t http_chunk_header(char *out, uint64_t n);
+
+/* Appends one chunk (header, `n` bytes, CRLF) to b; the caller has
+ * checked the room (n + HTTP_CHUNK_OVERHEAD). Returns 0 or -ENOBUFS. */
+#define HTTP_CHUNK_OVERHEAD 32
+int http_chunk_append(struct buf *b, const char *p, size_t n);
 
 #endif

@@ -25,6 +25,7 @@ struct route_spec {
 				 * else the agent whose tunnel carries it */
 	uint16_t tcp_listen_port;	/* tcp:// routes: public port on the hub */
 	const char *policy;	/* JSON, reserved for auth/access; NULL = public */
+	const char *name;	/* for logs and metrics; NULL = "route-<id>" */
 };
 
 #endif

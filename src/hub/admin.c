@@ -1,0 +1,230 @@
+/* admin.c - admin requests: worker -> control thread -> worker. */
+#define LOG_SUBSYS "admin"
+#include "hub/admin.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/log.h"
+#include "http/parse.h"
+#include "hub/conn.h"
+#include "hub/front.h"
+#include "hub/hub.h"
+#include "hub/worker.h"
+#include "hub/xchg.h"
+
+/* Copies a view into the call's string area. Returns NULL when absent. */
+static const char *admin_str(struct admin_call *a, struct str s)
+{
+	char *p;
+
+	if (!s.p || a->strs_len + s.len + 1 > sizeof(a->strs))
+		return NULL;
+	p = a->strs + a->strs_len;
+	memcpy(p, s.p, s.len);
+	p[s.len] = '\0';
+	a->strs_len += s.len + 1;
+	return p;
+}
+
+static const char *admin_hdr(struct admin_call *a, const struct http_msg *m,
+			     const char *name)
+{
+	int i = http_msg_find(m, str_cstr(name));
+	return i >= 0 ? admin_str(a, m->hdr[i].value) : NULL;
+}
+
+static void admin_fill(struct admin_call *a, struct conn *c, const struct http_msg *m)
+{
+	struct api_req *r = &a->req;
+	const char *q = memchr(m->path.p, '?', m->path.len);
+	size_t plen = q ? (size_t)(q - m->path.p) : m->path.len;
+
+	r->method = admin_str(a, m->method);
+	r->path = admin_str(a, str_make(m->path.p, plen));
+	r->query = q ? admin_str(a, str_make(q + 1, m->path.len - plen - 1)) : NULL;
+	r->host = m->host.len ? admin_str(a, m->host) : NULL;
+	r->authorization = admin_hdr(a, m, "authorization");
+	r->cookie = admin_hdr(a, m, "cookie");
+	r->origin = admin_hdr(a, m, "origin");
+	r->if_match = admin_hdr(a, m, "if-match");
+	r->content_type = admin_hdr(a, m, "content-type");
+	r->csrf_token = admin_hdr(a, m, "x-csrf-token");
+	r->user_agent = admin_hdr(a, m, "user-agent");
+	r->client_ip = admin_str(a, str_cstr(c->ip));
+	if (c->kind == LISTEN_CONTROL) {
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		r->transport = API_TRANSPORT_UNIX;
+		r->client_ip = "";
+		r->peer_uid = (uid_t)-1;
+		r->peer_gid = (gid_t)-1;
+		if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+			r->peer_uid = cred.uid;
+			r->peer_gid = cred.gid;
+			r->peer_pid = cred.pid;
+		}
+	} else {
+		r->transport = API_TRANSPORT_HTTPS;
+	}
+}
+
+static void admin_free(struct admin_call *a)
+{
+	buf_free(&a->body);
+	api_resp_free(&a->resp);
+	free(a);
+}
+
+static void admin_submit(struct admin_call *a)
+{
+	struct hub *hub = a->w->hub;
+
+	a->submitted = true;
+	a->req.body = buf_head(&a->body);
+	a->req.body_len = a->body.len;
+	pthread_mutex_lock(&hub->admin_lock);
+	a->next = hub->admin_queue;
+	hub->admin_queue = a;
+	pthread_mutex_unlock(&hub->admin_lock);
+	loop_async_send(&hub->admin_async);
+}
+
+void admin_start(struct conn *c, const struct http_msg *m, int head)
+{
+	struct admin_call *a = calloc(1, sizeof(*a));
+
+	if (!a || !m->method.len) {
+		free(a);
+		conn_error(c, 503);
+		return;
+	}
+	if (m->body == HTTP_BODY_LENGTH && m->content_length > API_BODY_MAX) {
+		free(a);
+		conn_error(c, 413);
+		return;
+	}
+	a->w = c->w;
+	a->c = c;
+	a->head_req = m->meth == HTTP_M_HEAD;
+	buf_init(&a->body, API_BODY_MAX);
+	api_resp_init(&a->resp);
+	admin_fill(a, c, m);
+	c->admin = a;
+	c->body = m->body;
+	c->left = m->content_length;
+	c->body_total = 0;
+	http_chunked_init(&c->dech, false);
+	buf_consume(&c->in, (size_t)head);
+	c->scan = 0;
+	if (m->body == HTTP_BODY_NONE) {
+		admin_body_end(c);
+		return;
+	}
+	c->admin_body = true;
+	c->st = CONN_BODY;
+	if ((m->flags & HTTP_F_CONTINUE) && c->in.len == 0) {
+		buf_append(&c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+		conn_flush(c);
+	}
+}
+
+size_t admin_body(struct conn *c, const char *p, size_t n)
+{
+	if (buf_append(&c->admin->body, p, n) < 0) {
+		conn_error(c, 413);
+		return n;
+	}
+	return n;
+}
+
+void admin_body_end(struct conn *c)
+{
+	c->admin_body = false;
+	c->st = CONN_ADMIN;
+	loop_timer_disarm(c->w->loop, &c->timer);
+	admin_submit(c->admin);
+}
+
+void admin_call_detach(struct admin_call *a)
+{
+	a->c = NULL;
+	/* Not yet submitted (still reading its body): nobody else has it. */
+	if (!a->submitted)
+		admin_free(a);
+}
+
+/* Default handler until the control plane registers one. */
+static void admin_unavailable(const struct api_req *req, struct api_resp *resp)
+{
+	(void)req;
+	resp->status = 503;
+	buf_reset(&resp->body);
+	buf_printf(&resp->body, "{\"error\":{\"code\":\"unavailable\",\"message\":"
+		   "\"the admin API is not available\"}}");
+}
+
+void admin_control_run(struct hub *hub)
+{
+	struct admin_call *list, *next;
+
+	pthread_mutex_lock(&hub->admin_lock);
+	list = hub->admin_queue;
+	hub->admin_queue = NULL;
+	pthread_mutex_unlock(&hub->admin_lock);
+	for (; list; list = next) {
+		struct worker *w = list->w;
+		next = list->next;
+		if (hub->admin_fn)
+			hub->admin_fn(hub->admin_ctx, &list->req, &list->resp);
+		else
+			admin_unavailable(&list->req, &list->resp);
+		pthread_mutex_lock(&w->admin_lock);
+		list->next = w->admin_done;
+		w->admin_done = list;
+		pthread_mutex_unlock(&w->admin_lock);
+		loop_async_send(&w->async);
+	}
+}
+
+static void admin_reply(struct admin_call *a)
+{
+	struct conn *c = a->c;
+	struct api_resp *r = &a->resp;
+	bool ctype = r->headers.len && memmem(buf_head(&r->headers), r->headers.len,
+					      "Content-Type:", 13);
+
+	c->admin = NULL;
+	conn_enter(c);
+	buf_printf(&c->out, "HTTP/1.1 %d %s\r\n%sContent-Length: %zu\r\n"
+		   "Cache-Control: no-store\r\n%s",
+		   r->status, xchg_status_text(r->status),
+		   ctype ? "" : "Content-Type: application/json\r\n", r->body.len,
+		   c->keepalive && !c->w->draining ? "" : "Connection: close\r\n");
+	if (r->headers.len)
+		buf_append(&c->out, buf_head(&r->headers), r->headers.len);
+	buf_append(&c->out, "\r\n", 2);
+	if (!a->head_req && r->body.len)
+		buf_append(&c->out, buf_head(&r->body), r->body.len);
+	c->st = CONN_RESP;
+	conn_request_done(c);
+	conn_leave(c);
+}
+
+void admin_worker_replies(struct worker *w)
+{
+	struct admin_call *list, *next;
+
+	pthread_mutex_lock(&w->admin_lock);
+	list = w->admin_done;
+	w->admin_done = NULL;
+	pthread_mutex_unlock(&w->admin_lock);
+	for (; list; list = next) {
+		next = list->next;
+		if (list->c)
+			admin_reply(list);
+		admin_free(list);
+	}
+}

@@ -1,0 +1,42 @@
+/* admin.h - handing admin requests to the control thread and back
+ * (internal to src/hub).
+ *
+ * A worker copies the request into an admin_call (strings and a body of
+ * at most API_BODY_MAX), queues it for the control thread and wakes it;
+ * the control thread runs the registered handler and queues the call
+ * back to the worker, which writes the response. The worker alone
+ * touches call->c; if the connection closes meanwhile it sets it to NULL
+ * and the reply is dropped when it comes back. */
+#ifndef POSTERN_HUB_ADMIN_H
+#define POSTERN_HUB_ADMIN_H
+
+#include <stddef.h>
+
+#include "api/api.h"
+#include "http/http.h"
+
+struct conn;
+struct hub;
+struct worker;
+
+struct admin_call {
+	struct admin_call *next;
+	struct worker *w;
+	struct conn *c;		/* worker-owned; NULL once detached */
+	struct api_req req;
+	struct api_resp resp;
+	char strs[8192];	/* copies of the request's strings */
+	size_t strs_len;
+	struct buf body;
+	bool head_req;
+	bool submitted;		/* handed to the control thread */
+};
+
+/* Starts an admin call for the request head (head bytes at c->in). */
+void admin_start(struct conn *c, const struct http_msg *m, int head);
+size_t admin_body(struct conn *c, const char *p, size_t n);
+void admin_body_end(struct conn *c);
+/* Control thread: runs the queued calls and returns them to workers. */
+void admin_control_run(struct hub *hub);
+
+#endif

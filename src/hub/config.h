@@ -1,0 +1,76 @@
+/* config.h - the hub's bootstrap config file ([hub] section).
+ *
+ * Listener addresses and the worker count are fixed at start; everything
+ * else (limits, timeouts, trusted proxies, routes file, certificates) is
+ * re-read on SIGHUP and published to the workers in a new snapshot. The
+ * keys are documented in docs/configuration.md ("hub"). */
+#ifndef POSTERN_HUB_CONFIG_H
+#define POSTERN_HUB_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "http/http.h"
+#include "hub/addr.h"
+
+#define HUB_MAX_LISTEN 8
+#define HUB_MAX_TRUSTED 32
+#define HUB_MAX_CERTS 16
+
+/* Settings a reload may change; copied into each snapshot. */
+struct hub_settings {
+	struct http_limits limits;
+	uint64_t header_timeout;	/* ns: first byte to complete head */
+	uint64_t body_timeout;		/* ns: idle gap while reading a body */
+	uint64_t keepalive_timeout;	/* ns: idle between requests */
+	uint64_t send_timeout;		/* ns: a client not reading */
+	uint64_t up_connect_timeout;
+	uint64_t up_header_timeout;	/* request sent -> response head */
+	uint64_t up_idle_timeout;	/* idle gap while streaming */
+	uint64_t up_pool_idle;		/* pooled connection lifetime */
+	uint64_t tunnel_idle_timeout;	/* upgraded connections */
+	unsigned up_pool_max;		/* idle connections per target/worker */
+	unsigned max_conns;		/* all workers together */
+	unsigned max_conns_per_ip;
+	char hostname[256];		/* the hub's own name (admin API) */
+	char request_id_header[64];
+	struct cidr trusted[HUB_MAX_TRUSTED];
+	unsigned ntrusted;
+	bool access_log;
+};
+
+struct hub_cert {
+	char cert[512];
+	char key[512];
+};
+
+struct hub_config {
+	char path[512];
+	unsigned workers;
+	struct addr listen_http[HUB_MAX_LISTEN];
+	unsigned nlisten_http;
+	struct addr listen_https[HUB_MAX_LISTEN];
+	unsigned nlisten_https;
+	struct addr metrics_listen;
+	bool metrics;
+	char control_socket[108];
+	char routes_file[512];
+	char access_log_path[512];	/* "" = stderr */
+	uint64_t shutdown_timeout;
+	struct hub_cert certs[HUB_MAX_CERTS];
+	unsigned ncerts;
+	struct hub_settings set;
+};
+
+/* Reads and checks the file. Returns 0, or -1 with "FILE:LINE: why" in
+ * err. Unknown keys are errors. */
+int hub_config_load(struct hub_config *cfg, const char *path, char *err,
+		    size_t errlen);
+
+/* The defaults (also what tests without a key get). */
+void hub_config_defaults(struct hub_config *cfg);
+
+/* True when the peer is a configured trusted proxy. */
+bool hub_settings_trusted(const struct hub_settings *s, const struct addr *a);
+
+#endif

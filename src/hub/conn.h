@@ -1,0 +1,106 @@
+/* conn.h - a downstream HTTP/1.1 connection (internal to src/hub).
+ *
+ * One request at a time: a pipelined request is parsed only after the
+ * previous response has been written, so an upstream never sees two
+ * requests of one client interleaved. Every entry point (socket event,
+ * timer, exchange callback) brackets its work with conn_enter/conn_leave;
+ * a connection closed inside is freed when the outermost one returns. */
+#ifndef POSTERN_HUB_CONN_H
+#define POSTERN_HUB_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/loop.h"
+#include "http/chunked.h"
+#include "http/http.h"
+#include "hub/addr.h"
+#include "hub/worker.h"
+
+#define CONN_BUF (128u << 10)
+
+enum conn_state {
+	CONN_IDLE = 0,		/* between requests (keep-alive) */
+	CONN_HEAD,		/* reading a request head */
+	CONN_BODY,		/* reading a request body */
+	CONN_RESP,		/* request read, response in progress */
+	CONN_TUNNEL,		/* after 101: bytes both ways */
+	CONN_ADMIN,		/* waiting for the control thread */
+	CONN_CLOSING,		/* output flushed, draining input, then close */
+	CONN_STATE_MAX
+};
+
+struct xchg;
+struct admin_call;
+struct conn_tls;
+
+struct conn {
+	int fd;
+	struct loop_io io;
+	struct loop_timer timer;
+	struct worker *w;
+	struct conn *prev, *next;
+	enum listener_kind kind;
+	struct addr peer;
+	char ip[48];
+	uint32_t ip_hash;
+	struct buf in, out;
+	enum conn_state st;
+	size_t scan;
+	struct xchg *x;
+	struct admin_call *admin;
+	struct http_chunked dech;
+	enum http_body body;
+	uint64_t left;		/* CL bytes still to read */
+	uint64_t body_total;	/* chunked bytes read (max_body) */
+	int minor;
+	unsigned busy;
+	bool dead;
+	bool keepalive;		/* the current exchange allows reuse */
+	bool resp_chunked;
+	bool rd_eof;
+	bool body_blocked;	/* xchg took less: wait for req_resume */
+	bool resp_blocked;	/* out full: xchg paused */
+	bool broken;		/* a write failed: close at the next turn */
+	bool close_after;	/* close once the output is flushed */
+	bool admin_body;	/* the body goes to the admin call */
+	void *tls;		/* SSL *, when on an https listener */
+	bool tls_done;		/* handshake finished */
+	bool h2;		/* ALPN chose h2 */
+	void *h2s;		/* struct h2_session * */
+};
+
+/* Takes an accepted socket. Returns 0, or -errno (fd closed). */
+int conn_accept(struct worker *w, int fd, const struct addr *peer,
+		enum listener_kind kind);
+/* Closes every idle connection and marks the rest to close after their
+ * current exchange (graceful shutdown). */
+void conn_drain_all(struct worker *w);
+/* Force-closes every connection (end of the shutdown grace period). */
+void conn_close_all(struct worker *w);
+
+/* internal, shared by conn*.c */
+void conn_enter(struct conn *c);
+void conn_leave(struct conn *c);
+void conn_close(struct conn *c);
+/* Writes out as much of c->out as the socket takes; on error marks the
+ * connection broken. Updates write interest. */
+void conn_flush(struct conn *c);
+/* Only writes (no state changes, no callbacks). True when bytes left. */
+bool conn_write_out(struct conn *c);
+/* Runs the state machine over buffered input. */
+void conn_process(struct conn *c);
+/* Queues a complete error response and closes after it. */
+void conn_error(struct conn *c, int status);
+/* Finishes the current exchange and goes idle or closes. */
+void conn_request_done(struct conn *c);
+/* Reads/writes through TLS when present. Return >0, 0 (EOF for recv),
+ * -EAGAIN, or -errno. */
+long conn_recv(struct conn *c, void *p, size_t n);
+long conn_send(struct conn *c, const void *p, size_t n);
+void conn_update_io(struct conn *c);
+
+extern const struct xchg_ops conn_xchg_ops;
+
+#endif

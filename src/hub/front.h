@@ -1,0 +1,52 @@
+/* front.h - the request pipeline of a downstream connection (internal).
+ *
+ *   parse -> route lookup -> access control -> authentication -> proxy
+ *
+ * front_head() runs it for each request head; the access and auth steps
+ * are hooks that pass everything today (later issues fill them). Admin
+ * requests (the hub's own host under /api/, and every request on the
+ * control socket) go to the control thread instead of an upstream. TLS
+ * and HTTP/2 hooks live here too so conn.c stays protocol-agnostic. */
+#ifndef POSTERN_HUB_FRONT_H
+#define POSTERN_HUB_FRONT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct conn;
+struct buf;
+struct worker;
+struct admin_call;
+
+/* Parses and dispatches the request head buffered in c->in. */
+void front_head(struct conn *c);
+/* Request body bytes for the current request; returns how many were
+ * taken. */
+size_t front_body(struct conn *c, const char *p, size_t n);
+/* The request body is complete. */
+void front_body_end(struct conn *c, const struct buf *trailers);
+/* The connection is closing: detach pending admin calls, h2, TLS. */
+void front_conn_closing(struct conn *c);
+
+/* Admin calls (admin.c). */
+void admin_call_detach(struct admin_call *a);
+/* Worker async: write back the finished admin calls. */
+void admin_worker_replies(struct worker *w);
+
+/* TLS (front_tls.c). */
+int front_tls_start(struct conn *c);
+void front_tls_handshake(struct conn *c);
+long front_tls_recv(struct conn *c, void *p, size_t n);
+long front_tls_send(struct conn *c, const void *p, size_t n);
+bool front_tls_wants_write(const struct conn *c);
+void front_tls_shutdown(struct conn *c);
+void front_tls_free(struct conn *c);
+
+/* HTTP/2 (h2 glue). */
+int front_h2_start(struct conn *c);
+void front_h2_pump(struct conn *c);
+void front_h2_timeout(struct conn *c);
+void front_h2_drain(struct conn *c);
+void front_h2_free(struct conn *c);
+
+#endif

@@ -1,0 +1,381 @@
+/* hub.c - `postern hub`: start workers, run the control loop (signals,
+ * reloads, admin calls), shut down gracefully. */
+#define LOG_SUBSYS "hub"
+#include "hub/hub.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cli/cmd.h"
+#include "core/log.h"
+#include "hub/admin.h"
+#include "hub/route.h"
+#include "hub/snap.h"
+#include "hub/worker.h"
+
+static hub_admin_fn *hub_admin_handler;
+static void *hub_admin_handler_ctx;
+static hub_tls_build_fn *hub_tls_builder;
+
+void hub_set_admin_handler(hub_admin_fn *fn, void *ctx)
+{
+	hub_admin_handler = fn;
+	hub_admin_handler_ctx = ctx;
+}
+
+void hub_set_tls_builder(hub_tls_build_fn *fn)
+{
+	hub_tls_builder = fn;
+}
+
+/* ---- connection limits ---- */
+
+bool hub_conn_admit(struct hub *hub, const struct hub_settings *s, uint32_t ip_hash)
+{
+	atomic_uint *ip = &hub->ip_conns[ip_hash % HUB_IP_SLOTS];
+
+	if (atomic_fetch_add(&hub->nconns, 1) >= s->max_conns) {
+		atomic_fetch_sub(&hub->nconns, 1);
+		return false;
+	}
+	if (atomic_fetch_add(ip, 1) >= s->max_conns_per_ip) {
+		atomic_fetch_sub(ip, 1);
+		atomic_fetch_sub(&hub->nconns, 1);
+		return false;
+	}
+	return true;
+}
+
+void hub_conn_release(struct hub *hub, uint32_t ip_hash)
+{
+	atomic_fetch_sub(&hub->ip_conns[ip_hash % HUB_IP_SLOTS], 1);
+	atomic_fetch_sub(&hub->nconns, 1);
+}
+
+/* ---- snapshots ---- */
+
+/* Builds a snapshot from cfg: routes file and TLS contexts. Returns NULL
+ * with a message in err. */
+static struct hub_snap *hub_snap_build(const struct hub_config *cfg, char *err,
+				       size_t errlen)
+{
+	struct route_table *t;
+	struct hub_snap *s;
+
+	if (cfg->routes_file[0])
+		t = route_file_load(cfg->routes_file, err, errlen);
+	else
+		t = route_table_build(NULL, 0, err, errlen);
+	if (!t)
+		return NULL;
+	s = snap_new(&cfg->set, t);
+	if (!s) {
+		route_table_free(t);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (hub_tls_builder && (cfg->nlisten_https || cfg->ncerts)) {
+		s->tls = hub_tls_builder(cfg, &s->tls_free, err, errlen);
+		if (!s->tls) {
+			snap_unref(s);
+			return NULL;
+		}
+	}
+	return s;
+}
+
+static void hub_publish(struct hub *hub, struct hub_snap *s)
+{
+	for (unsigned i = 0; i < hub->nworkers; i++) {
+		snap_ref(s);
+		worker_post_snap(&hub->workers[i], s);
+	}
+	if (hub->snap)
+		snap_unref(hub->snap);
+	hub->snap = s;
+}
+
+static void hub_reload(struct hub *hub)
+{
+	struct hub_config *cfg = malloc(sizeof(*cfg));
+	struct hub_snap *s;
+	char err[512];
+
+	if (!cfg)
+		return;
+	if (hub_config_load(cfg, hub->cfg.path, err, sizeof(err)) < 0) {
+		log_err("reload: %s (keeping the running configuration)", err);
+		free(cfg);
+		return;
+	}
+	s = hub_snap_build(cfg, err, sizeof(err));
+	if (!s) {
+		log_err("reload: %s (keeping the running configuration)", err);
+		free(cfg);
+		return;
+	}
+	if (cfg->nlisten_http != hub->cfg.nlisten_http ||
+	    cfg->nlisten_https != hub->cfg.nlisten_https || cfg->workers != hub->cfg.workers)
+		log_warn("reload: listener and worker changes need a restart");
+	/* Keep what only a restart changes; take the rest. */
+	memcpy(cfg->listen_http, hub->cfg.listen_http, sizeof(cfg->listen_http));
+	cfg->nlisten_http = hub->cfg.nlisten_http;
+	memcpy(cfg->listen_https, hub->cfg.listen_https, sizeof(cfg->listen_https));
+	cfg->nlisten_https = hub->cfg.nlisten_https;
+	cfg->workers = hub->cfg.workers;
+	hub->cfg = *cfg;
+	free(cfg);
+	hub_publish(hub, s);
+	log_info("reloaded: %u routes (snapshot %llu)", route_table_count(s->routes),
+		 (unsigned long long)s->version);
+}
+
+/* ---- control loop ---- */
+
+struct hub_sig {
+	struct loop_io io;
+	struct hub *hub;
+};
+
+static void hub_stop(struct hub *hub)
+{
+	if (hub->stopping)
+		return;
+	hub->stopping = true;
+	log_info("shutting down: finishing requests in flight");
+	for (unsigned i = 0; i < hub->nworkers; i++)
+		worker_post_stop(&hub->workers[i]);
+}
+
+static void hub_signal(struct loop_io *io, uint32_t events)
+{
+	struct hub_sig *hs = io->data;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(io->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			hub_reload(hs->hub);
+		else
+			hub_stop(hs->hub);
+	}
+}
+
+static void hub_admin_ready(struct loop_async *a)
+{
+	admin_control_run(a->data);
+}
+
+static void hub_exit_ready(struct loop_async *a)
+{
+	struct hub *hub = a->data;
+
+	if (atomic_load(&hub->workers_left) == 0)
+		loop_stop(hub->loop);
+}
+
+void hub_worker_exited(struct hub *hub)
+{
+	atomic_fetch_sub(&hub->workers_left, 1);
+	loop_async_send(&hub->exit_async);
+}
+
+/* ---- setup ---- */
+
+static int hub_open_control(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, 128) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+static int hub_open_metrics(const struct addr *a)
+{
+	int one = 1, fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) < 0 || listen(fd, 128) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+static int hub_open_side(struct hub *hub)
+{
+	const struct hub_config *cfg = &hub->cfg;
+
+	hub->metrics_fd = hub->control_fd = hub->access_fd = -1;
+	if (cfg->access_log_path[0]) {
+		hub->access_fd = open(cfg->access_log_path,
+				      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		if (hub->access_fd < 0) {
+			log_err("access_log %s: %s", cfg->access_log_path, strerror(errno));
+			return -1;
+		}
+	}
+	if (cfg->metrics && (hub->metrics_fd = hub_open_metrics(&cfg->metrics_listen)) < 0) {
+		log_err("metrics_listen: %s", strerror(-hub->metrics_fd));
+		return -1;
+	}
+	if (cfg->control_socket[0] &&
+	    (hub->control_fd = hub_open_control(cfg->control_socket)) < 0) {
+		log_err("control_socket %s: %s", cfg->control_socket, strerror(-hub->control_fd));
+		return -1;
+	}
+	return 0;
+}
+
+static int hub_start_workers(struct hub *hub)
+{
+	hub->nworkers = hub->cfg.workers;
+	hub->workers = calloc(hub->nworkers, sizeof(*hub->workers));
+	if (!hub->workers)
+		return -1;
+	atomic_store(&hub->workers_left, hub->nworkers);
+	for (unsigned i = 0; i < hub->nworkers; i++) {
+		int r = worker_init(&hub->workers[i], hub, i);
+		if (r < 0) {
+			log_err("worker %u: %s", i, strerror(-r));
+			return -1;
+		}
+	}
+	for (unsigned i = 0; i < hub->nworkers; i++)
+		if (worker_start(&hub->workers[i]) < 0)
+			return -1;
+	return 0;
+}
+
+static void hub_usage(FILE *f)
+{
+	fprintf(f, "usage: postern hub -c FILE\n\n"
+		   "Runs the hub: the HTTPS front, control plane and tunnel endpoint.\n"
+		   "SIGHUP reloads routes, certificates and settings; SIGTERM drains\n"
+		   "requests in flight and exits.\n");
+}
+
+static int hub_args(int argc, char **argv, const char **path)
+{
+	*path = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			hub_usage(stdout);
+			return 1;
+		}
+		if (!strcmp(argv[i], "-c") && i + 1 < argc) {
+			*path = argv[++i];
+			continue;
+		}
+		fprintf(stderr, "postern hub: unknown argument '%s'\n", argv[i]);
+		hub_usage(stderr);
+		return -1;
+	}
+	if (!*path) {
+		hub_usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static int hub_run(struct hub *hub)
+{
+	struct hub_sig hs = { .hub = hub };
+	sigset_t set;
+	int sfd, r;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0 || loop_io_add(hub->loop, &hs.io, sfd, LOOP_READ, hub_signal, &hs) < 0 ||
+	    loop_async_init(hub->loop, &hub->admin_async, hub_admin_ready, hub) < 0 ||
+	    loop_async_init(hub->loop, &hub->exit_async, hub_exit_ready, hub) < 0)
+		return -1;
+	if (hub_start_workers(hub) < 0)
+		return -1;
+	log_info("ready: %u workers, %u routes", hub->nworkers,
+		 route_table_count(hub->snap->routes));
+	r = loop_run(hub->loop);
+	for (unsigned i = 0; i < hub->nworkers; i++)
+		worker_join(&hub->workers[i]);
+	loop_io_del(hub->loop, &hs.io);
+	close(sfd);
+	log_info("stopped");
+	return r;
+}
+
+static void hub_free(struct hub *hub)
+{
+	if (hub->workers)
+		for (unsigned i = 0; i < hub->nworkers; i++)
+			worker_destroy(&hub->workers[i]);
+	free(hub->workers);
+	loop_async_close(hub->loop, &hub->admin_async);
+	loop_async_close(hub->loop, &hub->exit_async);
+	if (hub->snap)
+		snap_unref(hub->snap);
+	if (hub->access_fd >= 0)
+		close(hub->access_fd);
+	if (hub->cfg.control_socket[0] && hub->control_fd >= 0)
+		unlink(hub->cfg.control_socket);
+	loop_free(hub->loop);
+	free(hub);
+}
+
+int cmd_hub(int argc, char **argv)
+{
+	struct hub *hub;
+	const char *path;
+	char err[512];
+	int r = hub_args(argc, argv, &path);
+
+	if (r)
+		return r > 0 ? CMD_EXIT_OK : CMD_EXIT_USAGE;
+	hub = calloc(1, sizeof(*hub));
+	if (!hub)
+		return CMD_EXIT_FAIL;
+	pthread_mutex_init(&hub->admin_lock, NULL);
+	hub->admin_fn = hub_admin_handler;
+	hub->admin_ctx = hub_admin_handler_ctx;
+	hub->metrics_fd = hub->control_fd = hub->access_fd = -1;
+	if (hub_config_load(&hub->cfg, path, err, sizeof(err)) < 0 ||
+	    !(hub->snap = hub_snap_build(&hub->cfg, err, sizeof(err)))) {
+		fprintf(stderr, "postern hub: %s\n", err);
+		free(hub);
+		return CMD_EXIT_FAIL;
+	}
+	hub->loop = loop_new();
+	r = hub->loop && hub_open_side(hub) == 0 && hub_run(hub) == 0 ? CMD_EXIT_OK
+								      : CMD_EXIT_FAIL;
+	hub_free(hub);
+	return r;
+}

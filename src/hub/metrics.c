@@ -1,0 +1,201 @@
+/* metrics.c - per-worker counter blocks and the Prometheus renderer. */
+#include "hub/metrics.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define METRICS_BUCKETS 12
+static const double metrics_le[METRICS_BUCKETS] = {
+	0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+};
+static const uint64_t metrics_le_ns[METRICS_BUCKETS] = {
+	1000000ULL, 5000000ULL, 10000000ULL, 25000000ULL, 50000000ULL,
+	100000000ULL, 250000000ULL, 500000000ULL, 1000000000ULL,
+	2500000000ULL, 5000000000ULL, 10000000000ULL,
+};
+
+struct metrics_route {
+	_Atomic uint64_t status[6];	/* 1xx..5xx, other */
+	_Atomic uint64_t bucket[METRICS_BUCKETS + 1];
+	_Atomic uint64_t sum_ns, bytes_in, bytes_out;
+};
+
+struct metrics_block {
+	_Atomic uint64_t ctr[METRICS_CTR_MAX];
+	_Atomic int64_t conns;
+	struct metrics_route route[METRICS_ROUTES_MAX];
+};
+
+static struct metrics_block *_Atomic metrics_blocks[METRICS_WORKERS_MAX];
+static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
+static char metrics_names[METRICS_ROUTES_MAX][64];
+static _Atomic uint32_t metrics_nroutes = 1;
+
+uint32_t metrics_route_register(const char *name)
+{
+	uint32_t id = METRICS_NO_ROUTE, n;
+
+	pthread_mutex_lock(&metrics_lock);
+	n = metrics_nroutes;
+	for (uint32_t i = 1; i < n; i++)
+		if (!strcmp(metrics_names[i], name)) {
+			id = i;
+			goto out;
+		}
+	if (n < METRICS_ROUTES_MAX) {
+		snprintf(metrics_names[n], sizeof(metrics_names[n]), "%s", name);
+		id = n;
+		metrics_nroutes = n + 1;
+	}
+out:
+	pthread_mutex_unlock(&metrics_lock);
+	return id;
+}
+
+int metrics_worker_init(unsigned w)
+{
+	struct metrics_block *b;
+
+	if (w >= METRICS_WORKERS_MAX)
+		return -EINVAL;
+	if (metrics_blocks[w])
+		return 0;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	metrics_blocks[w] = b;
+	return 0;
+}
+
+/* Single writer per block: a relaxed load+store, no locked instruction. */
+static inline void metrics_add(_Atomic uint64_t *c, uint64_t v)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
+			      memory_order_relaxed);
+}
+
+void metrics_observe(unsigned w, uint32_t route, int status, uint64_t dur_ns,
+		     uint64_t bytes_in, uint64_t bytes_out)
+{
+	struct metrics_block *b = metrics_blocks[w];
+	struct metrics_route *r;
+	unsigned cls = status >= 100 && status < 600 ? (unsigned)status / 100 - 1 : 5;
+	unsigned k = 0;
+
+	if (!b || route >= METRICS_ROUTES_MAX)
+		return;
+	r = &b->route[route];
+	metrics_add(&r->status[cls], 1);
+	while (k < METRICS_BUCKETS && dur_ns > metrics_le_ns[k])
+		k++;
+	metrics_add(&r->bucket[k], 1);
+	metrics_add(&r->sum_ns, dur_ns);
+	metrics_add(&r->bytes_in, bytes_in);
+	metrics_add(&r->bytes_out, bytes_out);
+}
+
+void metrics_count(unsigned w, enum metrics_ctr c)
+{
+	struct metrics_block *b = metrics_blocks[w];
+	if (b)
+		metrics_add(&b->ctr[c], 1);
+}
+
+void metrics_conns(unsigned w, int delta)
+{
+	struct metrics_block *b = metrics_blocks[w];
+	if (b)
+		atomic_store_explicit(&b->conns,
+				      atomic_load_explicit(&b->conns, memory_order_relaxed) + delta,
+				      memory_order_relaxed);
+}
+
+static uint64_t metrics_sum(size_t off)
+{
+	uint64_t s = 0;
+	for (unsigned w = 0; w < METRICS_WORKERS_MAX; w++) {
+		struct metrics_block *b = metrics_blocks[w];
+		if (b)
+			s += atomic_load_explicit((_Atomic uint64_t *)((char *)b + off),
+						  memory_order_relaxed);
+	}
+	return s;
+}
+
+#define RSUM(id, field) \
+	metrics_sum(offsetof(struct metrics_block, route) + \
+		    (size_t)(id) * sizeof(struct metrics_route) + \
+		    offsetof(struct metrics_route, field))
+
+static int metrics_render_route(struct buf *out, uint32_t id)
+{
+	static const char *const cls[6] = { "1xx", "2xx", "3xx", "4xx", "5xx", "other" };
+	const char *name = id ? metrics_names[id] : "(none)";
+	uint64_t cum = 0;
+	int r = 0;
+
+	for (int c = 0; c < 6 && r == 0; c++) {
+		uint64_t v = RSUM(id, status[c]);
+		if (v)
+			r = buf_printf(out, "postern_requests_total{route=\"%s\",code=\"%s\"} %llu\n",
+				       name, cls[c], (unsigned long long)v);
+	}
+	for (int k = 0; k <= METRICS_BUCKETS && r == 0; k++) {
+		cum += RSUM(id, bucket[k]);
+		if (k < METRICS_BUCKETS)
+			r = buf_printf(out, "postern_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+				       name, metrics_le[k], (unsigned long long)cum);
+		else
+			r = buf_printf(out, "postern_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n"
+				       "postern_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
+				       "postern_request_duration_seconds_count{route=\"%s\"} %llu\n"
+				       "postern_request_bytes_total{route=\"%s\"} %llu\n"
+				       "postern_response_bytes_total{route=\"%s\"} %llu\n",
+				       name, (unsigned long long)cum, name,
+				       (double)RSUM(id, sum_ns) / 1e9, name,
+				       (unsigned long long)cum, name,
+				       (unsigned long long)RSUM(id, bytes_in), name,
+				       (unsigned long long)RSUM(id, bytes_out));
+	}
+	return r;
+}
+
+int metrics_render(struct buf *out)
+{
+	static const char *const ctr[METRICS_CTR_MAX] = {
+		"postern_connections_accepted_total",
+		"postern_connections_rejected_total",
+		"postern_requests_malformed_total",
+		"postern_requests_timeout_total",
+		"postern_upstream_connect_failures_total",
+		"postern_upstream_retries_total",
+		"postern_upstream_reused_total",
+	};
+	int64_t conns = 0;
+	uint32_t n = metrics_nroutes;
+	int r = 0;
+
+	for (unsigned w = 0; w < METRICS_WORKERS_MAX; w++)
+		if (metrics_blocks[w])
+			conns += atomic_load_explicit(&metrics_blocks[w]->conns,
+						      memory_order_relaxed);
+	r = buf_printf(out, "# TYPE postern_connections_open gauge\npostern_connections_open %lld\n",
+		       (long long)conns);
+	for (int c = 0; c < METRICS_CTR_MAX && r == 0; c++)
+		r = buf_printf(out, "# TYPE %s counter\n%s %llu\n", ctr[c], ctr[c],
+			       (unsigned long long)metrics_sum(offsetof(struct metrics_block, ctr) +
+							      (size_t)c * sizeof(uint64_t)));
+	if (r == 0)
+		r = buf_printf(out, "# TYPE postern_requests_total counter\n"
+			       "# TYPE postern_request_duration_seconds histogram\n");
+	for (uint32_t id = 0; id < n && r == 0; id++)
+		if (RSUM(id, sum_ns) || RSUM(id, status[1]) || RSUM(id, status[3]) ||
+		    RSUM(id, status[4]))
+			r = metrics_render_route(out, id);
+	return r;
+}

@@ -1,0 +1,70 @@
+/* route.h - the compiled route table and its lookup.
+ *
+ * route_table_build() compiles an array of route_spec (from the routes
+ * file today, from the store later) into an immutable table: exact hosts
+ * and wildcard suffixes in sorted arrays, each with its routes ordered by
+ * path prefix length, so a lookup is two binary searches and a short scan.
+ * Target host names are resolved while building (blocking: control
+ * thread only). A built table is never modified; it is published inside a
+ * hub snapshot (hub/snap.h) and freed when the last request using it ends. */
+#ifndef POSTERN_HUB_ROUTE_H
+#define POSTERN_HUB_ROUTE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/str.h"
+#include "hub/addr.h"
+#include "hub/route_spec.h"
+
+struct route_target {
+	struct addr addr;
+	uint32_t pool_id;	/* stable per address: upstream pool index */
+	bool https;
+	bool tls_verify;
+	char sni[256];
+	char base[256];		/* path prefixed to forwarded paths ("" = none) */
+	size_t base_len;
+	char label[300];	/* "host:port" for logs */
+};
+
+struct route {
+	uint64_t id;
+	char name[64];
+	char host[256];		/* lower-case; wildcard stored as ".example.com" */
+	size_t host_len;
+	bool wildcard;
+	char prefix[512];
+	size_t prefix_len;
+	bool strip_prefix;
+	bool redirect_https;
+	uint32_t hsts_max_age;
+	struct route_target target;
+	uint32_t stats_id;	/* index into the metrics registry */
+};
+
+struct route_table;
+
+/* Builds a table from `n` specs. Returns it, or NULL with a message
+ * naming the bad route in err. The specs' strings are not kept. */
+struct route_table *route_table_build(const struct route_spec *specs, size_t n,
+				      char *err, size_t errlen);
+void route_table_free(struct route_table *t);
+unsigned route_table_count(const struct route_table *t);
+
+/* Finds the route for a Host value (port and trailing dot ignored, case
+ * folded) and a request path: exact host first, then the nearest
+ * wildcard suffix, then "*"; within a host the longest path prefix that
+ * ends on a segment boundary. Returns NULL when nothing matches. */
+const struct route *route_lookup(const struct route_table *t, struct str host,
+				 struct str path);
+
+/* Number of distinct upstream addresses seen so far (pool ids are below
+ * it). Thread-safe. */
+uint32_t route_pool_count(void);
+
+/* Reads a routes file ([route.NAME] sections, see docs/configuration.md)
+ * and builds a table. Returns NULL with "FILE:LINE: why" in err. */
+struct route_table *route_file_load(const char *path, char *err, size_t errlen);
+
+#endif

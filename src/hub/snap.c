@@ -1,0 +1,55 @@
+/* snap.c - snapshot reference counting. */
+#include "hub/snap.h"
+
+#include <stdlib.h>
+
+#include "hub/route.h"
+
+struct hub_snap *snap_new(const struct hub_settings *set,
+			  struct route_table *routes)
+{
+	struct hub_snap *s = calloc(1, sizeof(*s));
+	static _Atomic uint64_t version;
+
+	if (!s)
+		return NULL;
+	atomic_init(&s->refs, 1);
+	s->version = ++version;
+	s->set = *set;
+	s->routes = routes;
+	return s;
+}
+
+void snap_ref(struct hub_snap *s)
+{
+	atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+}
+
+void snap_unref(struct hub_snap *s)
+{
+	if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	route_table_free(s->routes);
+	if (s->tls && s->tls_free)
+		s->tls_free(s->tls);
+	free(s);
+}
+
+struct snap_hold *snap_hold_new(struct hub_snap *s)
+{
+	struct snap_hold *h = malloc(sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->snap = s;
+	h->users = 1;
+	return h;
+}
+
+void snap_hold_put(struct snap_hold *h)
+{
+	if (--h->users)
+		return;
+	snap_unref(h->snap);
+	free(h);
+}

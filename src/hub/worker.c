@@ -1,0 +1,354 @@
+/* worker.c - front worker threads: listeners, accept, mailbox, drain. */
+#define LOG_SUBSYS "worker"
+#include "hub/worker.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "hub/admin.h"
+#include "hub/conn.h"
+#include "hub/front.h"
+#include "hub/hub.h"
+#include "hub/metrics.h"
+#include "hub/route.h"
+#include "hub/snap.h"
+#include "hub/upstream.h"
+#include "hub/xchg.h"
+
+#define ALOG_FLUSH_NS (50 * NSEC_PER_MSEC)
+#define ALOG_MAX (256u << 10)
+
+/* ---- listeners ---- */
+
+static void worker_accept(struct loop_io *io, uint32_t events)
+{
+	struct listener *l = io->data;
+	struct worker *w = l->w;
+	const struct hub_settings *s = &w->hold->snap->set;
+
+	(void)events;
+	for (int i = 0; i < 64; i++) {
+		struct addr peer = { .len = sizeof(peer.ss) };
+		int fd = accept4(io->fd, (struct sockaddr *)&peer.ss, &peer.len,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE)
+				log_warn("accept: %s", strerror(errno));
+			return;
+		}
+		if (l->kind == LISTEN_CONTROL) {
+			memset(&peer, 0, sizeof(peer));
+		} else if (!hub_conn_admit(w->hub, s, addr_ip_hash(&peer))) {
+			metrics_count(w->idx, METRICS_CONN_REJECTED);
+			close(fd);
+			continue;
+		}
+		if (conn_accept(w, fd, &peer, l->kind) < 0 && l->kind != LISTEN_CONTROL)
+			hub_conn_release(w->hub, addr_ip_hash(&peer));
+	}
+}
+
+/* Binds a SO_REUSEPORT listener. Returns the fd or -errno. */
+static int worker_listen_tcp(const struct addr *a)
+{
+	int one = 1, fd, r;
+
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (a->ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) < 0 || listen(fd, 4096) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static int worker_add_listener(struct worker *w, int fd, enum listener_kind kind)
+{
+	struct listener *l;
+	int r;
+
+	if (w->nlst == WORKER_MAX_LISTENERS) {
+		close(fd);
+		return -ENOSPC;
+	}
+	l = &w->lst[w->nlst];
+	l->w = w;
+	l->kind = kind;
+	r = loop_io_add(w->loop, &l->io, fd, LOOP_READ, worker_accept, l);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	w->nlst++;
+	return 0;
+}
+
+static int worker_listen_all(struct worker *w)
+{
+	const struct hub_config *cfg = &w->hub->cfg;
+	int fd;
+
+	for (unsigned i = 0; i < cfg->nlisten_http + cfg->nlisten_https; i++) {
+		bool tls = i >= cfg->nlisten_http;
+		const struct addr *a = tls ? &cfg->listen_https[i - cfg->nlisten_http]
+					   : &cfg->listen_http[i];
+		char ip[64];
+		fd = worker_listen_tcp(a);
+		if (fd < 0) {
+			addr_ip_str(a, ip, sizeof(ip));
+			log_err("cannot listen on %s: %s", ip, strerror(-fd));
+			return fd;
+		}
+		fd = worker_add_listener(w, fd, tls ? LISTEN_HTTPS : LISTEN_HTTP);
+		if (fd < 0)
+			return fd;
+	}
+	return 0;
+}
+
+/* ---- mailbox ---- */
+
+static void worker_install_snap(struct worker *w)
+{
+	struct hub_snap *s = atomic_exchange(&w->pending_snap, NULL);
+	struct snap_hold *h, *old;
+
+	if (!s)
+		return;
+	h = snap_hold_new(s);
+	if (!h) {
+		snap_unref(s);
+		return;
+	}
+	old = w->hold;
+	w->hold = h;
+	if (old)
+		snap_hold_put(old);
+}
+
+static void worker_maybe_stop(struct worker *w)
+{
+	if (w->draining && w->nconns == 0)
+		loop_stop(w->loop);
+}
+
+static void worker_drain_timeout(struct loop_timer *t)
+{
+	struct worker *w = t->data;
+
+	log_info("worker %u: shutdown timeout, closing %u connections", w->idx, w->nconns);
+	conn_close_all(w);
+	worker_maybe_stop(w);
+}
+
+static void worker_begin_drain(struct worker *w)
+{
+	if (w->draining)
+		return;
+	w->draining = true;
+	for (unsigned i = 0; i < w->nlst; i++) {
+		loop_io_del(w->loop, &w->lst[i].io);
+		close(w->lst[i].io.fd);
+	}
+	w->nlst = 0;
+	upconn_pool_drain(w);
+	conn_drain_all(w);
+	loop_timer_init(&w->drain_timer, worker_drain_timeout, w);
+	loop_timer_arm(w->loop, &w->drain_timer, w->hub->cfg.shutdown_timeout);
+	worker_maybe_stop(w);
+}
+
+static void worker_mail(struct loop_async *a)
+{
+	struct worker *w = a->data;
+
+	worker_install_snap(w);
+	admin_worker_replies(w);
+	if (atomic_load(&w->stop_req))
+		worker_begin_drain(w);
+}
+
+void worker_post_snap(struct worker *w, struct hub_snap *s)
+{
+	struct hub_snap *old = atomic_exchange(&w->pending_snap, s);
+
+	if (old)
+		snap_unref(old);
+	loop_async_send(&w->async);
+}
+
+void worker_post_stop(struct worker *w)
+{
+	atomic_store(&w->stop_req, true);
+	loop_async_send(&w->async);
+}
+
+/* ---- access log ---- */
+
+static void worker_alog_flush(struct worker *w)
+{
+	int fd = w->hub->access_fd >= 0 ? w->hub->access_fd : 2;
+
+	while (w->alog.len) {
+		ssize_t n = write(fd, buf_head(&w->alog), w->alog.len);
+		if (n <= 0)
+			break;
+		buf_consume(&w->alog, (size_t)n);
+	}
+	buf_reset(&w->alog);
+}
+
+static void worker_alog_timer(struct loop_timer *t)
+{
+	worker_alog_flush(t->data);
+}
+
+void worker_access_log(struct worker *w, const char *line, size_t len)
+{
+	if (buf_append(&w->alog, line, len) < 0) {
+		worker_alog_flush(w);
+		buf_append(&w->alog, line, len);
+	}
+	if (w->alog.len > 32768)
+		worker_alog_flush(w);
+	else if (!loop_timer_armed(&w->alog_timer))
+		loop_timer_arm(w->loop, &w->alog_timer, ALOG_FLUSH_NS);
+}
+
+/* ---- connections and pools ---- */
+
+void worker_conn_gone(struct worker *w, struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	w->nconns--;
+	metrics_conns(w->idx, -1);
+	if (c->kind != LISTEN_CONTROL)
+		hub_conn_release(w->hub, c->ip_hash);
+	worker_maybe_stop(w);
+}
+
+struct upool *worker_upool(struct worker *w, uint32_t id)
+{
+	if (id >= w->npools) {
+		uint32_t n = route_pool_count();
+		if (n < id + 1)
+			n = id + 1;
+		if (n < w->npools * 2)
+			n = w->npools * 2;
+		struct upool *p = realloc(w->pools, n * sizeof(*p));
+		if (!p)
+			return NULL;
+		memset(p + w->npools, 0, (n - w->npools) * sizeof(*p));
+		w->pools = p;
+		w->npools = n;
+	}
+	return &w->pools[id];
+}
+
+/* ---- lifecycle ---- */
+
+int worker_init(struct worker *w, struct hub *hub, unsigned idx)
+{
+	int r;
+
+	memset(w, 0, sizeof(*w));
+	w->idx = idx;
+	w->hub = hub;
+	pthread_mutex_init(&w->admin_lock, NULL);
+	buf_init(&w->alog, ALOG_MAX);
+	w->loop = loop_new();
+	if (!w->loop)
+		return -errno;
+	loop_timer_init(&w->alog_timer, worker_alog_timer, w);
+	if ((r = loop_async_init(w->loop, &w->async, worker_mail, w)) < 0)
+		return r;
+	if ((r = metrics_worker_init(idx)) < 0)
+		return r;
+	if (pool_init(&w->conn_pool, sizeof(struct conn), 64, 0) < 0 ||
+	    pool_init(&w->xchg_pool, sizeof(struct xchg), 64, 0) < 0 ||
+	    pool_init(&w->up_pool, sizeof(struct upconn), 64, 0) < 0)
+		return -ENOMEM;
+	snap_ref(hub->snap);
+	w->hold = snap_hold_new(hub->snap);
+	if (!w->hold)
+		return -ENOMEM;
+	if ((r = worker_listen_all(w)) < 0)
+		return r;
+	if (idx == 0 && hub->metrics_fd >= 0 &&
+	    (r = worker_add_listener(w, hub->metrics_fd, LISTEN_METRICS)) < 0)
+		return r;
+	if (idx == 0 && hub->control_fd >= 0 &&
+	    (r = worker_add_listener(w, hub->control_fd, LISTEN_CONTROL)) < 0)
+		return r;
+	return 0;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	int r = loop_run(w->loop);
+
+	if (r < 0)
+		log_err("worker %u: loop failed: %s", w->idx, strerror(-r));
+	worker_alog_flush(w);
+	hub_worker_exited(w->hub);
+	return NULL;
+}
+
+int worker_start(struct worker *w)
+{
+	return -pthread_create(&w->thread, NULL, worker_main, w);
+}
+
+void worker_join(struct worker *w)
+{
+	pthread_join(w->thread, NULL);
+}
+
+void worker_destroy(struct worker *w)
+{
+	struct hub_snap *s;
+
+	if (!w->loop)
+		return;
+	conn_close_all(w);
+	upconn_pool_drain(w);
+	for (unsigned i = 0; i < w->nlst; i++) {
+		loop_io_del(w->loop, &w->lst[i].io);
+		close(w->lst[i].io.fd);
+	}
+	s = atomic_exchange(&w->pending_snap, NULL);
+	if (s)
+		snap_unref(s);
+	admin_worker_replies(w);
+	if (w->hold)
+		snap_hold_put(w->hold);
+	loop_timer_disarm(w->loop, &w->alog_timer);
+	loop_timer_disarm(w->loop, &w->drain_timer);
+	loop_async_close(w->loop, &w->async);
+	buf_free(&w->alog);
+	free(w->pools);
+	pool_destroy(&w->conn_pool);
+	pool_destroy(&w->xchg_pool);
+	pool_destroy(&w->up_pool);
+	loop_free(w->loop);
+	pthread_mutex_destroy(&w->admin_lock);
+}

@@ -1,0 +1,102 @@
+/* worker.h - a front worker thread: its own loop, its own SO_REUSEPORT
+ * listeners, its connections, upstream pools and snapshot holder.
+ *
+ * Everything here is touched by the worker's thread only, except the
+ * mailbox fields (pending snapshot, stop request, admin replies), which
+ * other threads set before poking `async`. */
+#ifndef POSTERN_HUB_WORKER_H
+#define POSTERN_HUB_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/loop.h"
+#include "core/pool.h"
+#include "hub/addr.h"
+
+struct hub;
+struct hub_snap;
+struct snap_hold;
+struct conn;
+struct upconn;
+
+enum listener_kind {
+	LISTEN_HTTP = 0,
+	LISTEN_HTTPS,
+	LISTEN_METRICS,
+	LISTEN_CONTROL,		/* unix socket: every request is an admin request */
+	LISTEN_KIND_MAX
+};
+
+struct listener {
+	struct loop_io io;
+	struct worker *w;
+	enum listener_kind kind;
+	bool paused;		/* at max connections */
+};
+
+#define WORKER_MAX_LISTENERS 20
+
+/* Idle upstream connections to one address. */
+struct upool {
+	struct upconn *idle;	/* most recently used first */
+	unsigned n;
+};
+
+struct admin_call;
+
+struct worker {
+	unsigned idx;
+	struct hub *hub;
+	pthread_t thread;
+	struct loop *loop;
+	struct listener lst[WORKER_MAX_LISTENERS];
+	unsigned nlst;
+	/* mailbox */
+	struct loop_async async;
+	struct hub_snap *_Atomic pending_snap;
+	atomic_bool stop_req;
+	pthread_mutex_t admin_lock;	/* finished admin calls, from control */
+	struct admin_call *admin_done;
+	/* worker-local state */
+	struct snap_hold *hold;		/* the current snapshot */
+	struct pool conn_pool, xchg_pool, up_pool;
+	struct upool *pools;		/* indexed by route_target.pool_id */
+	uint32_t npools;
+	struct conn *conns;		/* all open downstream connections */
+	unsigned nconns;
+	unsigned nup;			/* open upstream connections */
+	bool draining;
+	struct loop_timer drain_timer;
+	uint64_t req_seq;
+	struct buf alog;		/* access log lines not yet written */
+	struct loop_timer alog_timer;
+};
+
+/* Sets the worker up: loop, listeners (fds duplicated from nothing: each
+ * worker binds its own with SO_REUSEPORT), pools. Returns 0 or -errno
+ * with a message logged. */
+int worker_init(struct worker *w, struct hub *hub, unsigned idx);
+/* Starts the thread. Returns 0 or -errno. */
+int worker_start(struct worker *w);
+/* From any thread: publish a snapshot to the worker (takes one reference
+ * that the worker owns from then on). */
+void worker_post_snap(struct worker *w, struct hub_snap *s);
+/* From any thread: begin graceful shutdown. */
+void worker_post_stop(struct worker *w);
+void worker_join(struct worker *w);
+void worker_destroy(struct worker *w);
+
+/* Worker thread only: the pool for an upstream pool id (grown on
+ * demand), or NULL when out of memory. */
+struct upool *worker_upool(struct worker *w, uint32_t pool_id);
+/* A connection ended: update counters, resume paused listeners, finish
+ * a drain when the last one goes. */
+void worker_conn_gone(struct worker *w, struct conn *c);
+/* Appends one access log line (flushed in batches). */
+void worker_access_log(struct worker *w, const char *line, size_t len);
+
+#endif

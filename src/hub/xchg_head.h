@@ -1,0 +1,14 @@
+/* xchg_head.h - serializing the upstream request head (internal). */
+#ifndef POSTERN_HUB_XCHG_HEAD_H
+#define POSTERN_HUB_XCHG_HEAD_H
+
+#include "hub/xchg.h"
+
+/* Appends the HTTP/1.1 request head for `rq` along `route` to b, with the
+ * request id field `rid_name: rid` (rid NULL: keep the trusted client's).
+ * Returns 0 or -1 when b's limit is hit. */
+int xchg_head_build(struct buf *b, const struct route *route,
+		    const struct xchg_req *rq, const char *rid_name,
+		    const char *rid);
+
+#endif

@@ -1,0 +1,113 @@
+"""Request smuggling and malformed input: every ambiguity the parser
+rejects, sent as raw bytes through a real socket. Each case asserts the
+status, that the hub closed the connection, and that the observing
+upstream saw no request at all: not the bad one, and not the request
+smuggled behind it."""
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+
+from frontlab import Front, recv_all  # noqa: E402
+
+ROUTES = """[route.app]
+host = app.test
+target = http://127.0.0.1:9001
+"""
+
+SMUGGLED = b"GET /smuggled HTTP/1.1\r\nHost: app.test\r\n\r\n"
+
+# name -> (raw request head+body, expected status)
+CASES = {
+    "cl_and_te": (b"POST / HTTP/1.1\r\nHost: app.test\r\nContent-Length: 4\r\n"
+                  b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+    "te_and_cl": (b"POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n"
+                  b"Content-Length: 4\r\n\r\n0\r\n\r\n", 400),
+    "duplicate_cl_same": (b"POST / HTTP/1.1\r\nHost: app.test\r\nContent-Length: 3\r\n"
+                          b"Content-Length: 3\r\n\r\nabc", 400),
+    "duplicate_cl_conflict": (b"POST / HTTP/1.1\r\nHost: app.test\r\nContent-Length: 3\r\n"
+                              b"Content-Length: 40\r\n\r\nabc", 400),
+    "cl_list": (b"POST / HTTP/1.1\r\nHost: app.test\r\nContent-Length: 3, 3\r\n\r\nabc", 400),
+    "cl_sign": (b"POST / HTTP/1.1\r\nHost: app.test\r\nContent-Length: +3\r\n\r\nabc", 400),
+    "cl_hex": (b"POST / HTTP/1.1\r\nHost: app.test\r\nContent-Length: 0x3\r\n\r\nabc", 400),
+    "te_chunked_not_last": (b"POST / HTTP/1.1\r\nHost: app.test\r\n"
+                            b"Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", 400),
+    "te_chunked_twice": (b"POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n"
+                         b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+    "te_chunked_twice_list": (b"POST / HTTP/1.1\r\nHost: app.test\r\n"
+                              b"Transfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", 400),
+    "te_on_http10": (b"POST / HTTP/1.0\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n"
+                     b"\r\n0\r\n\r\n", 400),
+    "te_space_before_colon": (b"POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding : chunked\r\n"
+                              b"\r\n0\r\n\r\n", 400),
+    "te_obs_fold": (b"POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding:\r\n chunked\r\n"
+                    b"\r\n0\r\n\r\n", 400),
+    "obs_fold": (b"GET / HTTP/1.1\r\nHost: app.test\r\nX-A: a\r\n\tb\r\n\r\n", 400),
+    "nul_in_header": (b"GET / HTTP/1.1\r\nHost: app.test\r\nX-A: a\x00b\r\n\r\n", 400),
+    "nul_in_target": (b"GET /a\x00b HTTP/1.1\r\nHost: app.test\r\n\r\n", 400),
+    "bare_cr_in_header": (b"GET / HTTP/1.1\r\nHost: app.test\r\nX-A: a\rb\r\n\r\n", 400),
+    "bare_lf_line_end": (b"GET / HTTP/1.1\r\nHost: app.test\r\nX-A: a\nX-B: b\r\n\r\n", 400),
+    "bad_token_char": (b"GET / HTTP/1.1\r\nHost: app.test\r\nX\"A: a\r\n\r\n", 400),
+    "bad_method_char": (b"G{T / HTTP/1.1\r\nHost: app.test\r\n\r\n", 400),
+    "duplicate_host": (b"GET / HTTP/1.1\r\nHost: app.test\r\nHost: evil.test\r\n\r\n", 400),
+    "missing_host": (b"GET / HTTP/1.1\r\n\r\n", 400),
+    "absolute_uri_host_mismatch": (b"GET http://evil.test/ HTTP/1.1\r\nHost: app.test\r\n\r\n", 400),
+    "chunk_size_negative": (b"POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n"
+                            b"\r\n-1\r\nx\r\n0\r\n\r\n", 400),
+    "chunk_size_hex_prefix": (b"POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n"
+                              b"\r\n0x1\r\nx\r\n0\r\n\r\n", 400),
+    "chunk_size_space": (b"POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n"
+                         b"\r\n1 \r\nx\r\n0\r\n\r\n", 400),
+    "chunk_size_overflow": (b"POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n"
+                            b"\r\n10000000000000001\r\nx\r\n0\r\n\r\n", 400),
+    "chunk_data_overrun": (b"POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n"
+                           b"\r\n1\r\nxy\r\n0\r\n\r\n", 400),
+    "chunk_bare_lf": (b"POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n"
+                      b"\r\n1\nx\r\n0\r\n\r\n", 400),
+    "http2_version_in_h1": (b"GET / HTTP/2.0\r\nHost: app.test\r\n\r\n", 505),
+}
+
+
+@pytest.fixture
+def front(lab):
+    f = Front(lab)
+    up = f.upstream(9001, "app")
+    f.start(routes=ROUTES, workers=1, settings='metrics_listen = "127.0.0.1:9100"\n')
+    return f, up
+
+
+def test_good_request_reaches_upstream(front):
+    """The control case: the same setup forwards a clean request."""
+    f, up = front
+    s = f.connect()
+    s.sendall(b"GET /ok HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n")
+    data, closed = recv_all(s)
+    assert data.startswith(b"HTTP/1.1 200"), data
+    assert [r["target"] for r in up.records()] == ["/ok"]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_rejected(front, name):
+    f, up = front
+    raw, status = CASES[name]
+    s = f.connect()
+    s.sendall(raw + SMUGGLED)
+    data, closed = recv_all(s)
+    assert data.startswith(b"HTTP/1.1 %d " % status), data[:200]
+    assert b"Connection: close" in data
+    assert closed, "the hub must close the connection after a rejected request"
+    # The reply is the hub's own fixed page: one response, nothing after it.
+    assert data.count(b"HTTP/1.1 ") == 1
+    assert up.records() == [], "the upstream must see neither request"
+
+
+def test_rejections_are_counted(front):
+    f, up = front
+    for name in ("cl_and_te", "duplicate_host", "obs_fold"):
+        s = f.connect()
+        s.sendall(CASES[name][0])
+        recv_all(s)
+    m = f.curl("http://127.0.0.1:9100/metrics").stdout
+    assert "postern_requests_malformed_total 3" in m, m

@@ -1,0 +1,188 @@
+/* test_hub.c - route table compile and lookup, addresses, snapshots. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "unit.h"
+
+#include "hub/addr.h"
+#include "hub/route.h"
+#include "hub/snap.h"
+
+static const char *lookup(const struct route_table *t, const char *host,
+			  const char *path)
+{
+	const struct route *r = route_lookup(t, str_cstr(host), str_cstr(path));
+	return r ? r->name : "-";
+}
+
+TEST(route_lookup_order)
+{
+	struct route_spec specs[] = {
+		{ .id = 1, .name = "exact", .host = "App.Example.com", .target = "http://127.0.0.1:1" },
+		{ .id = 2, .name = "exact-api", .host = "app.example.com", .path_prefix = "/api/",
+		  .target = "http://127.0.0.1:2" },
+		{ .id = 3, .name = "exact-api-v2", .host = "app.example.com", .path_prefix = "/api/v2",
+		  .target = "http://127.0.0.1:2" },
+		{ .id = 4, .name = "wild", .host = "*.example.com", .target = "http://127.0.0.1:3" },
+		{ .id = 5, .name = "wild-deep", .host = "*.b.example.com", .target = "http://127.0.0.1:3" },
+		{ .id = 6, .name = "any", .host = "*", .path_prefix = "/only", .target = "http://127.0.0.1:4" },
+		{ .id = 7, .name = "exact-img", .host = "img.example.com", .path_prefix = "/img",
+		  .target = "http://127.0.0.1:4" },
+	};
+	char err[256];
+	struct route_table *t = route_table_build(specs, 7, err, sizeof(err));
+
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	CHECK_EQ_STR(lookup(t, "app.example.com", "/"), "exact");
+	CHECK_EQ_STR(lookup(t, "APP.example.com:443", "/x"), "exact");
+	CHECK_EQ_STR(lookup(t, "app.example.com.", "/x"), "exact");
+	CHECK_EQ_STR(lookup(t, "app.example.com", "/api"), "exact-api");
+	CHECK_EQ_STR(lookup(t, "app.example.com", "/api/x"), "exact-api");
+	CHECK_EQ_STR(lookup(t, "app.example.com", "/api?q"), "exact-api");
+	CHECK_EQ_STR(lookup(t, "app.example.com", "/apix"), "exact");
+	CHECK_EQ_STR(lookup(t, "app.example.com", "/api/v2/y"), "exact-api-v2");
+	CHECK_EQ_STR(lookup(t, "app.example.com", "/api/v20"), "exact-api");
+	CHECK_EQ_STR(lookup(t, "z.example.com", "/"), "wild");
+	CHECK_EQ_STR(lookup(t, "a.b.example.com", "/"), "wild-deep");
+	CHECK_EQ_STR(lookup(t, "x.a.b.example.com", "/"), "wild-deep");
+	CHECK_EQ_STR(lookup(t, "example.com", "/"), "-");
+	CHECK_EQ_STR(lookup(t, "example.com", "/only/x"), "any");
+	/* An exact host without a matching path falls back to wildcards. */
+	CHECK_EQ_STR(lookup(t, "img.example.com", "/other"), "wild");
+	CHECK_EQ_STR(lookup(t, "img.example.com", "/img/a"), "exact-img");
+	CHECK_EQ_STR(lookup(t, "", "/"), "-");
+	CHECK_EQ_INT(route_table_count(t), 7);
+	route_table_free(t);
+}
+
+TEST(route_rewrite_fields)
+{
+	struct route_spec s = { .id = 1, .host = "a.test", .path_prefix = "/api/",
+				.strip_prefix = true, .target = "http://127.0.0.1:8080/base/" };
+	char err[256];
+	struct route_table *t = route_table_build(&s, 1, err, sizeof(err));
+	const struct route *r;
+
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	r = route_lookup(t, STR_LIT("a.test"), STR_LIT("/api/x"));
+	CHECK(r != NULL);
+	CHECK_EQ_STR(r->prefix, "/api");
+	CHECK_EQ_STR(r->target.base, "/base");
+	CHECK_EQ_STR(r->target.label, "127.0.0.1:8080");
+	CHECK_EQ_STR(r->name, "route-1");
+	route_table_free(t);
+}
+
+TEST(route_rejects)
+{
+	static const struct route_spec bad[] = {
+		{ .id = 1, .host = "a b", .target = "http://127.0.0.1:1" },
+		{ .id = 2, .host = "a.test", .target = "ftp://127.0.0.1:1" },
+		{ .id = 3, .host = "a.test", .target = "http://127.0.0.1:99999" },
+		{ .id = 4, .host = "a.test", .path_prefix = "x", .target = "http://127.0.0.1:1" },
+		{ .id = 5, .host = NULL, .target = "http://127.0.0.1:1" },
+		{ .id = 6, .host = "a.test", .target = NULL },
+	};
+	char err[256];
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct route_table *t = route_table_build(&bad[i], 1, err, sizeof(err));
+		if (t) {
+			UNIT_FAIL("spec %zu accepted", i);
+			route_table_free(t);
+		}
+	}
+	struct route_spec dup[] = {
+		{ .id = 1, .name = "a", .host = "a.test", .target = "http://127.0.0.1:1" },
+		{ .id = 2, .name = "b", .host = "A.test", .path_prefix = "/", .target = "http://127.0.0.1:2" },
+	};
+	CHECK(route_table_build(dup, 2, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "same host and path") != NULL);
+}
+
+TEST(route_pool_ids_stable)
+{
+	struct route_spec s[] = {
+		{ .id = 1, .host = "a.test", .target = "http://127.0.0.1:7001" },
+		{ .id = 2, .host = "b.test", .target = "http://127.0.0.1:7001/x" },
+		{ .id = 3, .host = "c.test", .target = "http://127.0.0.1:7002" },
+	};
+	char err[256];
+	struct route_table *t1 = route_table_build(s, 3, err, sizeof(err));
+	struct route_table *t2 = route_table_build(s, 3, err, sizeof(err));
+	const struct route *a = route_lookup(t1, STR_LIT("a.test"), STR_LIT("/"));
+	const struct route *b = route_lookup(t1, STR_LIT("b.test"), STR_LIT("/"));
+	const struct route *c = route_lookup(t1, STR_LIT("c.test"), STR_LIT("/"));
+	const struct route *a2 = route_lookup(t2, STR_LIT("a.test"), STR_LIT("/"));
+
+	CHECK(a && b && c && a2);
+	if (a && b && c && a2) {
+		CHECK_EQ_INT(a->target.pool_id, b->target.pool_id);
+		CHECK(a->target.pool_id != c->target.pool_id);
+		CHECK_EQ_INT(a->target.pool_id, a2->target.pool_id);
+		CHECK_EQ_INT(a->stats_id, a2->stats_id);
+	}
+	route_table_free(t1);
+	route_table_free(t2);
+}
+
+TEST(snapshot_holders)
+{
+	struct hub_settings set = { 0 };
+	char err[64];
+	struct hub_snap *s = snap_new(&set, route_table_build(NULL, 0, err, sizeof(err)));
+	struct snap_hold *h;
+
+	CHECK(s != NULL);
+	snap_ref(s);			/* the worker's reference */
+	h = snap_hold_new(s);
+	snap_hold_get(h);		/* a request */
+	snap_unref(s);			/* publisher moved on */
+	CHECK_EQ_INT(atomic_load(&s->refs), 1);
+	snap_hold_put(h);		/* worker switched away */
+	CHECK_EQ_INT(atomic_load(&s->refs), 1);
+	snap_hold_put(h);		/* last request ends: freed (ASan checks) */
+}
+
+TEST(addresses)
+{
+	struct addr a;
+	struct cidr c;
+	char ip[64];
+
+	CHECK_EQ_INT(addr_parse("127.0.0.1:80", &a), 0);
+	addr_ip_str(&a, ip, sizeof(ip));
+	CHECK_EQ_STR(ip, "127.0.0.1");
+	CHECK_EQ_INT(addr_parse("[::1]:443", &a), 0);
+	addr_ip_str(&a, ip, sizeof(ip));
+	CHECK_EQ_STR(ip, "::1");
+	CHECK_EQ_INT(addr_parse("127.0.0.1", &a), -EINVAL);
+	CHECK_EQ_INT(addr_parse("127.0.0.1:0", &a), -EINVAL);
+	CHECK_EQ_INT(addr_parse("host:80", &a), -EINVAL);
+	CHECK_EQ_INT(cidr_parse("10.0.0.0/8", 10, &c), 0);
+	addr_parse("10.1.2.3:1", &a);
+	CHECK(cidr_match(&c, &a));
+	addr_parse("11.1.2.3:1", &a);
+	CHECK(!cidr_match(&c, &a));
+	/* v4-mapped IPv6 peers match IPv4 ranges. */
+	addr_parse("[::ffff:10.9.9.9]:1", &a);
+	CHECK(cidr_match(&c, &a));
+	CHECK_EQ_INT(cidr_parse("fd00::/8", 8, &c), 0);
+	addr_parse("[fd12::1]:1", &a);
+	CHECK(cidr_match(&c, &a));
+	CHECK_EQ_INT(cidr_parse("10.0.0.0/33", 11, &c), -EINVAL);
+}
+
+int main(void)
+{
+	RUN(route_lookup_order);
+	RUN(route_rewrite_fields);
+	RUN(route_rejects);
+	RUN(route_pool_ids_stable);
+	RUN(snapshot_holders);
+	RUN(addresses);
+	return unit_done();
+}
