@@ -27,7 +27,7 @@
 #include "acme/acme_msg.h"
 #include "acme/acme_solver.h"
 
-#define ACME_BADNONCE_RETRIES 5
+#define ACME_BADNONCE_RETRIES 10	/* a CA rejecting more is broken */
 
 struct acme_client_cfg {
 	const char *directory_url;

@@ -116,12 +116,12 @@ def test_acme_bad_names_are_refused_before_the_ca(acme):
 @pytest.fixture
 def acme_nonce(lab, tmp_path):
     a = acmelab.AcmeLab(lab, tmp_path)
-    a.start(env={"PEBBLE_WFE_NONCEREJECT": "40"})
+    a.start(env={"PEBBLE_WFE_NONCEREJECT": "25"})
     return a
 
 
 def test_acme_bad_nonces_are_retried(acme_nonce):
-    """pebble rejects 40% of valid nonces with badNonce; every order still
+    """pebble rejects 25% of valid nonces with badNonce; every order still
     completes, and the client counted its retries."""
     retries = 0
     for i in range(3):
