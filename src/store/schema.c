@@ -1,0 +1,189 @@
+/* schema.c - the store's schema, as numbered migrations.
+ *
+ * Append-only: never edit a migration that has shipped; add the next
+ * number and bump STORE_SCHEMA_VERSION in migrate.h. Every row that can be
+ * changed through the API carries `rev`, the sequence number of the audit
+ * entry that recorded its last change: it is the row's ETag, and it points
+ * at who changed it. Times are milliseconds since the epoch. */
+#include "core/compiler.h"
+#include "store/migrate.h"
+
+/* Version 1: users, sessions, API tokens, agents, routes, settings and the
+ * audit chain. */
+static const char schema_v1[] =
+	"CREATE TABLE schema_migrations ("
+	"  version INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  applied_at INTEGER NOT NULL);"
+	"CREATE TABLE settings ("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL,"		/* JSON text */
+	"  rev INTEGER NOT NULL);"
+	"CREATE TABLE users ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  role TEXT NOT NULL CHECK (role IN ('admin','operator','viewer')),"
+	"  password_hash TEXT,"		/* Argon2id, encoded; NULL = none yet */
+	"  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0,1)),"
+	"  created_at INTEGER NOT NULL,"
+	"  rev INTEGER NOT NULL);"
+	"CREATE TABLE user_setup_tokens ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  hash BLOB NOT NULL UNIQUE,"	/* SHA-256 of the token */
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL);"
+	"CREATE TABLE sessions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  hash BLOB NOT NULL UNIQUE,"	/* SHA-256 of the cookie value */
+	"  csrf TEXT NOT NULL,"
+	"  client_ip TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  last_seen_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL);"
+	"CREATE INDEX sessions_user ON sessions(user_id);"
+	"CREATE TABLE api_tokens ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  scope TEXT NOT NULL CHECK (scope IN ('read','write')),"
+	"  hash BLOB NOT NULL UNIQUE,"	/* SHA-256 of the token */
+	"  hint TEXT NOT NULL,"		/* its first characters */
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER,"
+	"  last_used_at INTEGER,"
+	"  rev INTEGER NOT NULL);"
+	"CREATE INDEX api_tokens_user ON api_tokens(user_id);"
+	"CREATE TABLE agents ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  public_key TEXT UNIQUE,"
+	"  tunnel_ip TEXT UNIQUE,"
+	"  status TEXT NOT NULL DEFAULT 'pending'"
+	"    CHECK (status IN ('pending','enrolled','disabled')),"
+	"  created_at INTEGER NOT NULL,"
+	"  rev INTEGER NOT NULL);"
+	"CREATE TABLE agent_join_tokens ("
+	"  id INTEGER PRIMARY KEY,"
+	"  agent_id INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,"
+	"  hash BLOB NOT NULL UNIQUE,"	/* SHA-256 of the token */
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  used_at INTEGER);"
+	"CREATE INDEX agent_join_tokens_agent ON agent_join_tokens(agent_id);"
+	"CREATE TABLE routes ("
+	"  id INTEGER PRIMARY KEY,"
+	"  host TEXT NOT NULL,"
+	"  path_prefix TEXT NOT NULL DEFAULT '/',"
+	"  agent_id INTEGER REFERENCES agents(id) ON DELETE RESTRICT,"
+	"  target TEXT NOT NULL,"
+	"  strip_prefix INTEGER NOT NULL DEFAULT 0 CHECK (strip_prefix IN (0,1)),"
+	"  created_at INTEGER NOT NULL,"
+	"  rev INTEGER NOT NULL,"
+	"  UNIQUE (host, path_prefix));"
+	"CREATE INDEX routes_agent ON routes(agent_id);"
+	/* The audit chain: see docs/control-plane.md for the hash encoding.
+	 * The triggers stop mistakes, not attackers (who can drop them);
+	 * the hash chain and signed checkpoints catch the attackers. */
+	"CREATE TABLE audit_log ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  time_ms INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  object TEXT NOT NULL,"
+	"  before_json TEXT NOT NULL,"
+	"  after_json TEXT NOT NULL,"
+	"  prev_hash BLOB NOT NULL,"
+	"  hash BLOB NOT NULL);"
+	"CREATE TABLE audit_checkpoints ("
+	"  seq INTEGER PRIMARY KEY,"	/* the last entry it covers */
+	"  head_hash BLOB NOT NULL,"
+	"  time_ms INTEGER NOT NULL,"
+	"  key_id TEXT NOT NULL,"
+	"  signature BLOB NOT NULL);"
+	"CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
+	"  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
+	"CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
+	"  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
+	"CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints"
+	"  BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;"
+	"CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints"
+	"  BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;";
+
+/* Version 2: certificates, and the encrypted secrets table that holds
+ * their private keys (and, later, OIDC client secrets, DNS API tokens and
+ * webhook secrets). A secret belongs to (owner, owner_id, name), which is
+ * also the ciphertext's associated data: see src/store/secret.h. */
+static const char schema_v2[] =
+	"CREATE TABLE secrets ("
+	"  owner TEXT NOT NULL,"
+	"  owner_id INTEGER NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  key_id TEXT NOT NULL,"
+	"  nonce BLOB NOT NULL,"
+	"  ciphertext BLOB NOT NULL,"
+	"  PRIMARY KEY (owner, owner_id, name)) WITHOUT ROWID;"
+	"CREATE TABLE certificates ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  source TEXT NOT NULL DEFAULT 'manual'"
+	"    CHECK (source IN ('manual','acme','self-signed')),"
+	"  names TEXT NOT NULL,"		/* JSON array of DNS names */
+	"  issuer TEXT NOT NULL,"
+	"  serial TEXT NOT NULL,"
+	"  fingerprint TEXT NOT NULL,"	/* SHA-256 of the DER, hex */
+	"  not_before INTEGER NOT NULL,"
+	"  not_after INTEGER NOT NULL,"
+	"  cert_pem TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  rev INTEGER NOT NULL);"
+	"CREATE TRIGGER certificates_drop_secrets AFTER DELETE ON certificates"
+	"  BEGIN DELETE FROM secrets"
+	"    WHERE owner = 'certificate' AND owner_id = OLD.id; END;";
+
+/* Version 3: an agent has an IPv4 and an IPv6 tunnel address (version 1
+ * had one column holding either: the rebuild sorts existing values into
+ * the right one), plus what its heartbeat reports; routes gain the
+ * target options (https verification, TCP listener) and the front's
+ * redirect/HSTS switches, and a reserved `policy` column for the auth
+ * and access issues. */
+static const char schema_v3[] =
+	"CREATE TABLE agents_v3 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  public_key TEXT UNIQUE,"
+	"  tunnel_ipv4 TEXT UNIQUE,"
+	"  tunnel_ipv6 TEXT UNIQUE,"
+	"  status TEXT NOT NULL DEFAULT 'pending'"
+	"    CHECK (status IN ('pending','enrolled','disabled')),"
+	"  version TEXT,"
+	"  last_seen_at INTEGER,"
+	"  created_at INTEGER NOT NULL,"
+	"  rev INTEGER NOT NULL);"
+	"INSERT INTO agents_v3 (id, name, public_key, tunnel_ipv4, tunnel_ipv6,"
+	"                       status, created_at, rev)"
+	"  SELECT id, name, public_key,"
+	"    CASE WHEN instr(tunnel_ip, ':') = 0 THEN tunnel_ip END,"
+	"    CASE WHEN instr(tunnel_ip, ':') > 0 THEN tunnel_ip END,"
+	"    status, created_at, rev FROM agents;"
+	"DROP TABLE agents;"
+	"ALTER TABLE agents_v3 RENAME TO agents;"
+	"ALTER TABLE routes ADD COLUMN redirect_https INTEGER NOT NULL DEFAULT 1"
+	"  CHECK (redirect_https IN (0,1));"
+	"ALTER TABLE routes ADD COLUMN hsts_max_age INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE routes ADD COLUMN tls_verify INTEGER NOT NULL DEFAULT 1"
+	"  CHECK (tls_verify IN (0,1));"
+	"ALTER TABLE routes ADD COLUMN tls_server_name TEXT;"
+	"ALTER TABLE routes ADD COLUMN tcp_listen_port INTEGER;"
+	"ALTER TABLE routes ADD COLUMN policy TEXT;"
+	"CREATE UNIQUE INDEX routes_tcp_listen_port ON routes(tcp_listen_port)"
+	"  WHERE tcp_listen_port IS NOT NULL;";
+
+const struct schema_migration schema_migrations[] = {
+	{ 1, "initial", schema_v1 },
+	{ 2, "certificates and encrypted secrets", schema_v2 },
+	{ 3, "agent tunnel addresses, route target options", schema_v3 },
+};
+const size_t schema_migrations_count = ARRAY_SIZE(schema_migrations);

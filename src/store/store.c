@@ -1,0 +1,172 @@
+/* store.c - opening the SQLite store and running transactions. */
+#define LOG_SUBSYS "store"
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "store/migrate.h"
+
+int64_t store_now_ms(void)
+{
+	return (int64_t)(clock_wall_ns() / NSEC_PER_MSEC);
+}
+
+int store_exec(struct store *s, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+
+	if (rc == SQLITE_OK)
+		return 0;
+	if (err)
+		snprintf(err, errlen, "%s", msg ? msg : sqlite3_errstr(rc));
+	else
+		log_err("sql failed: %s", msg ? msg : sqlite3_errstr(rc));
+	sqlite3_free(msg);
+	return -1;
+}
+
+sqlite3_stmt *store_prepare(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_err("prepare failed: %s", sqlite3_errmsg(s->db));
+		return NULL;
+	}
+	return st;
+}
+
+int64_t store_query_int(struct store *s, const char *sql, int64_t dflt)
+{
+	sqlite3_stmt *st = store_prepare(s, sql);
+	int64_t v = dflt;
+
+	if (!st)
+		return dflt;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int store_bind_text(sqlite3_stmt *st, int idx, const char *v)
+{
+	if (!v)
+		return sqlite3_bind_null(st, idx);
+	return sqlite3_bind_text(st, idx, v, -1, SQLITE_TRANSIENT);
+}
+
+bool store_constraint_is(struct store *s, int kind)
+{
+	return sqlite3_extended_errcode(s->db) == kind;
+}
+
+int store_begin(struct store *s)
+{
+	return store_exec(s, "BEGIN IMMEDIATE", NULL, 0);
+}
+
+int store_commit(struct store *s)
+{
+	if (store_exec(s, "COMMIT", NULL, 0) == 0)
+		return 0;
+	store_rollback(s);
+	return -1;
+}
+
+void store_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		store_exec(s, "ROLLBACK", NULL, 0);
+}
+
+/* Creates the file 0600 before SQLite does, so the database (and its -wal
+ * and -shm files, which SQLite creates with the database's mode) are never
+ * readable by others, whatever the umask. */
+static int store_precreate(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Connection settings every store connection runs with. synchronous=FULL:
+ * a change the API has acknowledged (and its audit entry) survives a power
+ * cut, not only a crash; admin writes are rare enough to pay for it.
+ * secure_delete: deleted rows (old ciphertexts, hashes) are overwritten. */
+static const char store_pragmas[] =
+	"PRAGMA foreign_keys = ON;"
+	"PRAGMA trusted_schema = OFF;"
+	"PRAGMA secure_delete = ON;"
+	"PRAGMA synchronous = FULL;";
+
+static int store_setup(struct store *s, unsigned flags, char *err, size_t errlen)
+{
+	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	if (store_exec(s, store_pragmas, err, errlen) < 0)
+		return -1;
+	if (!(flags & STORE_F_READONLY) &&
+	    store_exec(s, "PRAGMA journal_mode = WAL", err, errlen) < 0)
+		return -1;
+	if (!(flags & (STORE_F_READONLY | STORE_F_NO_MIGRATE)) &&
+	    migrate_to(s, STORE_SCHEMA_VERSION, err, errlen) < 0)
+		return -1;
+	s->version = migrate_version(s);
+	if (s->version > STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen,
+			 "the database schema is version %d but this postern "
+			 "knows versions up to %d: run a newer postern",
+			 s->version, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+int store_open(struct store *s, const char *path, unsigned flags, char *err,
+	       size_t errlen)
+{
+	int oflags = SQLITE_OPEN_NOMUTEX;
+	char why[256];
+
+	memset(s, 0, sizeof(*s));
+	if (flags & STORE_F_READONLY) {
+		oflags |= SQLITE_OPEN_READONLY;
+	} else {
+		oflags |= SQLITE_OPEN_READWRITE;
+		if (store_precreate(path, err, errlen) < 0)
+			return -1;
+	}
+	if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+			 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		store_close(s);
+		return -1;
+	}
+	if (store_setup(s, flags, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		store_close(s);
+		return -1;
+	}
+	return 0;
+}
+
+void store_close(struct store *s)
+{
+	if (s->db)
+		sqlite3_close_v2(s->db);
+	s->db = NULL;
+}

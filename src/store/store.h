@@ -1,0 +1,70 @@
+/* store.h - the hub's SQLite store: open, migrate, transactions.
+ *
+ * One connection per thread that uses it (the hub's control thread; a
+ * backup or an offline `postern audit verify` open their own). The
+ * database runs in WAL mode with foreign keys on and a busy timeout, and
+ * is migrated to STORE_SCHEMA_VERSION when opened. Everything that changes
+ * the store runs inside store_begin()/store_commit(), together with its
+ * audit entry (src/audit), so a change and its record land or vanish
+ * together. */
+#ifndef POSTERN_STORE_STORE_H
+#define POSTERN_STORE_STORE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_DB_NAME "postern.db"
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+struct store {
+	sqlite3 *db;
+	int version;	/* schema version after open */
+};
+
+enum store_open_flags {
+	STORE_F_READONLY = 1u << 0,	/* no migrations, no writes */
+	STORE_F_NO_MIGRATE = 1u << 1,	/* tests: open at whatever version */
+};
+
+/* Opens (creating it 0600 if missing, unless read-only) the database at
+ * `path`, sets the connection up and applies pending migrations.
+ * Refuses a database whose schema is newer than this binary. Returns 0, or
+ * -1 with a message in `err`; on failure `s` holds nothing. */
+int store_open(struct store *s, const char *path, unsigned flags, char *err,
+	       size_t errlen);
+void store_close(struct store *s);
+
+/* BEGIN IMMEDIATE (takes the write lock now, so a transaction never fails
+ * half way for want of it). Returns 0 or -1 (logged). */
+int store_begin(struct store *s);
+/* Returns 0, or -1 after rolling back (logged). */
+int store_commit(struct store *s);
+/* Rolls back the open transaction, if any. */
+void store_rollback(struct store *s);
+
+/* Runs SQL with no results. Returns 0 or -1 with sqlite's message in err
+ * (err may be NULL: then the error is logged). */
+int store_exec(struct store *s, const char *sql, char *err, size_t errlen);
+/* Prepares one statement. Returns it, or NULL (logged). */
+sqlite3_stmt *store_prepare(struct store *s, const char *sql);
+/* Runs a statement that returns one integer (or none: returns `dflt`). */
+int64_t store_query_int(struct store *s, const char *sql, int64_t dflt);
+
+/* Milliseconds since the epoch (the time stamps stored in rows). */
+int64_t store_now_ms(void);
+
+/* Binds a NUL-terminated string, or NULL when `v` is NULL. */
+int store_bind_text(sqlite3_stmt *st, int idx, const char *v);
+
+/* True when the last error on the connection was a constraint of `kind`
+ * (SQLITE_CONSTRAINT_UNIQUE, _FOREIGNKEY, _CHECK, ...). */
+bool store_constraint_is(struct store *s, int kind);
+
+/* Makes a consistent copy of the live database at `src` into `dst` (a new
+ * file, 0600) with SQLite's online backup API, while other processes keep
+ * writing. Returns 0 or -1 with a message. */
+int store_backup(const char *src, const char *dst, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,432 @@
+/* test_store.c - store open, migrations from every earlier version,
+ * secrets at rest and key rotation, backup. */
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "fixture.h"
+
+#include "core/log.h"
+#include "core/secure.h"
+#include "store/keyfile.h"
+#include "store/migrate.h"
+#include "store/secret.h"
+#include "store/store.h"
+
+static char errbuf[512];
+
+static int64_t q(struct store *s, const char *sql)
+{
+	return store_query_int(s, sql, -999);
+}
+
+static const char *qtext(struct store *s, const char *sql)
+{
+	static char out[512];
+	sqlite3_stmt *st = store_prepare(s, sql);
+
+	out[0] = 0;
+	if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(out, sizeof(out), "%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return out;
+}
+
+TEST(open_sets_up_a_new_store)
+{
+	const char *dir = fixture_tmpdir();
+	const char *path = fixture_path(dir, "postern.db");
+	struct store s;
+	struct stat sb;
+
+	CHECK_EQ_INT(store_open(&s, path, 0, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(s.version, STORE_SCHEMA_VERSION);
+	CHECK_EQ_STR(qtext(&s, "PRAGMA journal_mode"), "wal");
+	CHECK_EQ_INT(q(&s, "PRAGMA foreign_keys"), 1);
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM schema_migrations"),
+		     STORE_SCHEMA_VERSION);
+	CHECK_EQ_INT(stat(path, &sb), 0);
+	CHECK_EQ_INT(sb.st_mode & 0777, 0600);
+	/* A foreign key is enforced: a route on a missing agent fails. */
+	CHECK(store_exec(&s, "INSERT INTO routes(host, agent_id, target, "
+			 "created_at, rev) VALUES ('a.test', 42, 'http://x:1', 0, 1)",
+			 errbuf, sizeof(errbuf)) < 0);
+	store_close(&s);
+	/* Reopening applies nothing. */
+	CHECK_EQ_INT(store_open(&s, path, 0, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM schema_migrations"),
+		     STORE_SCHEMA_VERSION);
+	store_close(&s);
+	fixture_rmdir(dir);
+}
+
+TEST(open_refuses_a_newer_schema)
+{
+	const char *dir = fixture_tmpdir();
+	const char *path = fixture_path(dir, "postern.db");
+	struct store s;
+
+	CHECK_EQ_INT(store_open(&s, path, 0, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(store_exec(&s, "PRAGMA user_version = 99", NULL, 0), 0);
+	store_close(&s);
+	CHECK_EQ_INT(store_open(&s, path, 0, errbuf, sizeof(errbuf)), -1);
+	CHECK(strstr(errbuf, "version 99") != NULL);
+	CHECK(strstr(errbuf, "newer postern") != NULL);
+	/* Read-only openers (backup, verify) refuse it too. */
+	CHECK_EQ_INT(store_open(&s, path, STORE_F_READONLY, errbuf, sizeof(errbuf)), -1);
+	fixture_rmdir(dir);
+}
+
+/* A store created by this binary's migrations up to version `v`. */
+static int open_at_version(struct store *s, const char *path, int v)
+{
+	if (store_open(s, path, STORE_F_NO_MIGRATE, errbuf, sizeof(errbuf)) < 0)
+		return -1;
+	return migrate_to(s, v, errbuf, sizeof(errbuf));
+}
+
+/* Data a version-1 hub would have written. */
+static const char v1_data[] =
+	"INSERT INTO users(id, name, role, password_hash, created_at, rev) VALUES"
+	" (1, 'admin', 'admin', '$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA', 5, 1);"
+	"INSERT INTO api_tokens(id, user_id, name, scope, hash, hint, created_at, rev)"
+	" VALUES (1, 1, 'ci', 'read', x'00112233', 'pt_ab', 6, 2);"
+	"INSERT INTO agents(id, name, public_key, tunnel_ip, status, created_at, rev)"
+	" VALUES (1, 'nas', 'pk1', '100.96.0.2', 'enrolled', 7, 3),"
+	"        (2, 'pi', NULL, 'fd7a::3', 'pending', 8, 4),"
+	"        (3, 'old', NULL, NULL, 'disabled', 9, 5);"
+	"INSERT INTO routes(id, host, path_prefix, agent_id, target, strip_prefix,"
+	" created_at, rev) VALUES"
+	" (1, 'nas.example.com', '/', 1, 'http://192.168.1.10:5000', 0, 10, 6),"
+	" (2, 'pi.example.com', '/api', 2, 'https://10.0.0.5:8443', 1, 11, 7);"
+	"INSERT INTO settings(key, value, rev) VALUES ('audit.checkpoint_entries', '8', 8);";
+
+static void check_v1_data_kept(struct store *s)
+{
+	CHECK_EQ_STR(qtext(s, "SELECT name FROM users WHERE id = 1"), "admin");
+	CHECK_EQ_STR(qtext(s, "SELECT scope FROM api_tokens WHERE id = 1"), "read");
+	CHECK_EQ_STR(qtext(s, "SELECT value FROM settings"), "8");
+	/* Version 3 sorted the single tunnel address into v4 and v6. */
+	CHECK_EQ_STR(qtext(s, "SELECT tunnel_ipv4 FROM agents WHERE id = 1"), "100.96.0.2");
+	CHECK_EQ_INT(q(s, "SELECT tunnel_ipv6 IS NULL FROM agents WHERE id = 1"), 1);
+	CHECK_EQ_STR(qtext(s, "SELECT tunnel_ipv6 FROM agents WHERE id = 2"), "fd7a::3");
+	CHECK_EQ_INT(q(s, "SELECT tunnel_ipv4 IS NULL FROM agents WHERE id = 2"), 1);
+	CHECK_EQ_STR(qtext(s, "SELECT status FROM agents WHERE id = 3"), "disabled");
+	CHECK_EQ_STR(qtext(s, "SELECT public_key FROM agents WHERE id = 1"), "pk1");
+	/* Routes kept their values and got the new columns' defaults. */
+	CHECK_EQ_STR(qtext(s, "SELECT target FROM routes WHERE id = 2"), "https://10.0.0.5:8443");
+	CHECK_EQ_INT(q(s, "SELECT strip_prefix FROM routes WHERE id = 2"), 1);
+	CHECK_EQ_INT(q(s, "SELECT tls_verify FROM routes WHERE id = 2"), 1);
+	CHECK_EQ_INT(q(s, "SELECT redirect_https FROM routes WHERE id = 1"), 1);
+	CHECK_EQ_INT(q(s, "SELECT policy IS NULL FROM routes WHERE id = 1"), 1);
+	/* References survived the agents table rebuild, and are enforced. */
+	CHECK_EQ_INT(q(s, "SELECT count(*) FROM routes r JOIN agents a ON a.id = r.agent_id"), 2);
+	CHECK(store_exec(s, "DELETE FROM agents WHERE id = 1", NULL, 0) < 0 ||
+	      q(s, "SELECT count(*) FROM agents WHERE id = 1") == 1);
+	CHECK_EQ_INT(q(s, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+}
+
+TEST(migrates_version1_with_data)
+{
+	const char *dir = fixture_tmpdir();
+	const char *path = fixture_path(dir, "postern.db");
+	struct store s;
+
+	CHECK_EQ_INT(open_at_version(&s, path, 1), 0);
+	CHECK_EQ_INT(migrate_version(&s), 1);
+	CHECK_EQ_INT(store_exec(&s, v1_data, errbuf, sizeof(errbuf)), 0);
+	store_close(&s);
+	CHECK_EQ_INT(store_open(&s, path, 0, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(s.version, STORE_SCHEMA_VERSION);
+	check_v1_data_kept(&s);
+	/* The rebuilt agents table still refuses a duplicate name. */
+	CHECK(store_exec(&s, "INSERT INTO agents(name, created_at, rev) "
+			 "VALUES ('nas', 1, 1)", NULL, 0) < 0);
+	store_close(&s);
+	fixture_rmdir(dir);
+}
+
+TEST(migrates_version2_with_data_and_secrets)
+{
+	const char *dir = fixture_tmpdir();
+	const char *path = fixture_path(dir, "postern.db");
+	struct secret_keyring kr;
+	struct store s;
+	uint8_t *val = NULL;
+	size_t len = 0;
+
+	CHECK_EQ_INT(secret_keyring_load(&kr, fixture_path(dir, "secret.key"), true,
+					 errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(open_at_version(&s, path, 2), 0);
+	CHECK_EQ_INT(store_exec(&s, v1_data, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(store_exec(&s, "INSERT INTO certificates(id, name, names, issuer,"
+		" serial, fingerprint, not_before, not_after, cert_pem, created_at, rev)"
+		" VALUES (4, 'nas', '[\"nas.example.com\"]', 'CN=test', '01', 'ab',"
+		" 1, 2, '-----BEGIN CERTIFICATE-----', 3, 9)", errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(secret_put(&s, &kr, "certificate", 4, "key", "PRIVATE", 7), 0);
+	store_close(&s);
+
+	CHECK_EQ_INT(store_open(&s, path, 0, errbuf, sizeof(errbuf)), 0);
+	check_v1_data_kept(&s);
+	CHECK_EQ_STR(qtext(&s, "SELECT names FROM certificates WHERE id = 4"),
+		     "[\"nas.example.com\"]");
+	CHECK_EQ_INT(secret_get(&s, &kr, "certificate", 4, "key", &val, &len), 0);
+	CHECK_EQ_INT(len, 7);
+	CHECK(val && !memcmp(val, "PRIVATE", 7));
+	secure_free(val, len + 1);
+	/* Deleting the certificate drops its secret (trigger from v2). */
+	CHECK_EQ_INT(store_exec(&s, "DELETE FROM certificates WHERE id = 4", NULL, 0), 0);
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM secrets"), 0);
+	store_close(&s);
+	secret_keyring_free(&kr);
+	fixture_rmdir(dir);
+}
+
+TEST(failed_migration_rolls_back)
+{
+	const char *dir = fixture_tmpdir();
+	const char *path = fixture_path(dir, "postern.db");
+	struct store s;
+
+	CHECK_EQ_INT(open_at_version(&s, path, 1), 0);
+	/* Something in the way of migration 2's CREATE TABLE. */
+	CHECK_EQ_INT(store_exec(&s, "CREATE TABLE certificates(x)", NULL, 0), 0);
+	store_close(&s);
+	CHECK_EQ_INT(store_open(&s, path, 0, errbuf, sizeof(errbuf)), -1);
+	CHECK(strstr(errbuf, "migration 2") != NULL);
+	CHECK_EQ_INT(store_open(&s, path, STORE_F_NO_MIGRATE, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(migrate_version(&s), 1);
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM sqlite_schema WHERE name = 'secrets'"), 0);
+	store_close(&s);
+	fixture_rmdir(dir);
+}
+
+TEST(secrets_are_bound_to_their_row)
+{
+	const char *dir = fixture_tmpdir();
+	struct secret_keyring kr;
+	struct store s;
+	uint8_t *val = NULL;
+	size_t len;
+
+	CHECK_EQ_INT(store_open(&s, fixture_path(dir, "p.db"), 0, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(secret_keyring_load(&kr, fixture_path(dir, "k"), true,
+					 errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(secret_put(&s, &kr, "certificate", 1, "key", "one", 3), 0);
+	CHECK_EQ_INT(secret_put(&s, &kr, "certificate", 2, "key", "two", 3), 0);
+	/* The plaintext is not in the database. */
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM secrets WHERE instr(ciphertext, 'one')"), 0);
+	CHECK_EQ_INT(secret_get(&s, &kr, "certificate", 1, "key", &val, &len), 0);
+	CHECK(val && len == 3 && !memcmp(val, "one", 3));
+	secure_free(val, len + 1);
+	/* Copy row 2's ciphertext onto row 1: it must not open as row 1's. */
+	CHECK_EQ_INT(store_exec(&s, "UPDATE secrets SET (nonce, ciphertext) = "
+		"(SELECT nonce, ciphertext FROM secrets WHERE owner_id = 2) "
+		"WHERE owner_id = 1", NULL, 0), 0);
+	CHECK_EQ_INT(secret_get(&s, &kr, "certificate", 1, "key", &val, &len), -EBADMSG);
+	/* Flip a bit of row 2. */
+	CHECK_EQ_INT(store_exec(&s, "UPDATE secrets SET ciphertext = "
+		"x'00' || substr(ciphertext, 2) WHERE owner_id = 2", NULL, 0), 0);
+	CHECK_EQ_INT(secret_get(&s, &kr, "certificate", 2, "key", &val, &len), -EBADMSG);
+	CHECK_EQ_INT(secret_get(&s, &kr, "certificate", 3, "key", &val, &len), -ENOENT);
+	store_close(&s);
+	secret_keyring_free(&kr);
+	fixture_rmdir(dir);
+}
+
+TEST(secret_key_file_must_be_private)
+{
+	const char *dir = fixture_tmpdir();
+	const char *key = fixture_path(dir, "secret.key");
+	struct secret_keyring kr;
+	struct stat sb;
+
+	CHECK_EQ_INT(secret_keyring_load(&kr, key, true, errbuf, sizeof(errbuf)), 0);
+	secret_keyring_free(&kr);
+	CHECK_EQ_INT(stat(key, &sb), 0);
+	CHECK_EQ_INT(sb.st_mode & 0777, 0600);
+	chmod(key, 0644);
+	CHECK_EQ_INT(secret_keyring_load(&kr, key, true, errbuf, sizeof(errbuf)), -1);
+	CHECK(strstr(errbuf, "0600") != NULL);
+	chmod(key, 0600);
+	CHECK_EQ_INT(secret_keyring_load(&kr, fixture_path(dir, "none"), false,
+					 errbuf, sizeof(errbuf)), -1);
+	fixture_rmdir(dir);
+}
+
+static void put_three(struct store *s, struct secret_keyring *kr)
+{
+	CHECK_EQ_INT(secret_put(s, kr, "certificate", 1, "key", "k1", 2), 0);
+	CHECK_EQ_INT(secret_put(s, kr, "setting", 0, "acme.dns_api_token", "tok", 3), 0);
+	CHECK_EQ_INT(secret_put(s, kr, "webhook", 9, "secret", "whsec", 5), 0);
+}
+
+static bool opens_as(struct store *s, struct secret_keyring *kr, const char *owner,
+		     int64_t id, const char *name, const char *want)
+{
+	uint8_t *val = NULL;
+	size_t len = 0;
+	bool ok = secret_get(s, kr, owner, id, name, &val, &len) == 0 &&
+		  len == strlen(want) && !memcmp(val, want, len);
+
+	if (val)
+		secure_free(val, len + 1);
+	return ok;
+}
+
+TEST(rotation_reseals_everything)
+{
+	const char *dir = fixture_tmpdir();
+	const char *key = fixture_path(dir, "secret.key");
+	struct secret_keyring kr, old;
+	struct store s;
+	char old_id[SECRET_KEY_ID_LEN + 1];
+
+	CHECK_EQ_INT(store_open(&s, fixture_path(dir, "p.db"), 0, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(secret_keyring_load(&kr, key, true, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(secret_keyring_load(&old, key, false, errbuf, sizeof(errbuf)), 0);
+	memcpy(old_id, kr.cur.id, sizeof(old_id));
+	put_three(&s, &kr);
+	CHECK_EQ_INT(secret_rotate_prepare(&kr, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(store_begin(&s), 0);
+	CHECK_EQ_INT(secret_rotate_reseal(&kr, &s), 3);
+	CHECK_EQ_INT(store_commit(&s), 0);
+	CHECK_EQ_INT(secret_rotate_finish(&kr, errbuf, sizeof(errbuf)), 0);
+	CHECK(strcmp(kr.cur.id, old_id) != 0);
+	CHECK(opens_as(&s, &kr, "certificate", 1, "key", "k1"));
+	CHECK(opens_as(&s, &kr, "webhook", 9, "secret", "whsec"));
+	/* The old key opens nothing any more; the file holds the new key. */
+	CHECK(!opens_as(&s, &old, "certificate", 1, "key", "k1"));
+	CHECK_EQ_INT(access(fixture_path(dir, "secret.key.next"), F_OK), -1);
+	secret_keyring_free(&old);
+	CHECK_EQ_INT(secret_keyring_load(&old, key, false, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_STR(old.cur.id, kr.cur.id);
+	CHECK(opens_as(&s, &old, "setting", 0, "acme.dns_api_token", "tok"));
+	secret_keyring_free(&old);
+	secret_keyring_free(&kr);
+	store_close(&s);
+	fixture_rmdir(dir);
+}
+
+/* Stages a rotation of three secrets and "crashes" after the reseal,
+ * committed or not; returns the ids of the old and the staged key. */
+static void rotate_then_crash(struct store *s, const char *key, bool commit,
+			      char *old_id, char *new_id)
+{
+	struct secret_keyring kr;
+
+	CHECK_EQ_INT(secret_keyring_load(&kr, key, true, errbuf, sizeof(errbuf)), 0);
+	put_three(s, &kr);
+	CHECK_EQ_INT(secret_rotate_prepare(&kr, errbuf, sizeof(errbuf)), 0);
+	memcpy(old_id, kr.cur.id, SECRET_KEY_ID_LEN + 1);
+	memcpy(new_id, kr.next.id, SECRET_KEY_ID_LEN + 1);
+	CHECK_EQ_INT(store_begin(s), 0);
+	CHECK_EQ_INT(secret_rotate_reseal(&kr, s), 3);
+	if (commit)
+		CHECK_EQ_INT(store_commit(s), 0);
+	else
+		store_rollback(s);
+	secret_keyring_free(&kr);
+}
+
+/* A crash after the commit but before the rename: the next start finds
+ * the rows under the .next key and completes the rotation; a crash before
+ * the commit leaves them under the old key and discards the staged one. */
+static void check_rotation_recovery(bool committed)
+{
+	const char *dir = fixture_tmpdir();
+	const char *key = fixture_path(dir, "secret.key");
+	char old_id[SECRET_KEY_ID_LEN + 1], new_id[SECRET_KEY_ID_LEN + 1];
+	struct secret_keyring again;
+	struct store s;
+
+	CHECK_EQ_INT(store_open(&s, fixture_path(dir, "p.db"), 0, errbuf, sizeof(errbuf)), 0);
+	rotate_then_crash(&s, key, committed, old_id, new_id);
+	CHECK_EQ_INT(secret_keyring_load(&again, key, false, errbuf, sizeof(errbuf)), 0);
+	CHECK(again.next.set);
+	/* Both keys loaded: the rows open even before recovery. */
+	CHECK(opens_as(&s, &again, "certificate", 1, "key", "k1"));
+	CHECK_EQ_INT(secret_keyring_recover(&again, &s, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_STR(again.cur.id, committed ? new_id : old_id);
+	CHECK(!again.next.set);
+	CHECK_EQ_INT(access(fixture_path(dir, "secret.key.next"), F_OK), -1);
+	CHECK(opens_as(&s, &again, "webhook", 9, "secret", "whsec"));
+	secret_keyring_free(&again);
+	store_close(&s);
+	fixture_rmdir(dir);
+}
+
+TEST(rotation_interrupted_after_commit_completes)
+{
+	check_rotation_recovery(true);
+}
+
+TEST(rotation_interrupted_before_commit_is_undone)
+{
+	check_rotation_recovery(false);
+}
+
+TEST(backup_is_a_consistent_copy)
+{
+	const char *dir = fixture_tmpdir();
+	const char *path = fixture_path(dir, "postern.db");
+	const char *copy = fixture_path(dir, "copy.db");
+	struct store s, c;
+	struct stat sb;
+
+	CHECK_EQ_INT(store_open(&s, path, 0, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(store_exec(&s, "INSERT INTO settings VALUES ('a', '1', 1)", NULL, 0), 0);
+	/* A transaction left open by the writer is not in the copy. */
+	CHECK_EQ_INT(store_begin(&s), 0);
+	CHECK_EQ_INT(store_exec(&s, "INSERT INTO settings VALUES ('b', '2', 2)", NULL, 0), 0);
+	CHECK_EQ_INT(store_backup(path, copy, errbuf, sizeof(errbuf)), 0);
+	store_rollback(&s);
+	CHECK_EQ_INT(stat(copy, &sb), 0);
+	CHECK_EQ_INT(sb.st_mode & 0777, 0600);
+	CHECK_EQ_INT(access(fixture_path(dir, "copy.db-wal"), F_OK), -1);
+	CHECK_EQ_INT(store_open(&c, copy, 0, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(q(&c, "SELECT count(*) FROM settings"), 1);
+	CHECK_EQ_STR(qtext(&c, "PRAGMA integrity_check"), "ok");
+	store_close(&c);
+	/* An existing file is never overwritten. */
+	CHECK_EQ_INT(store_backup(path, copy, errbuf, sizeof(errbuf)), -1);
+	CHECK(strstr(errbuf, "exists") != NULL);
+	store_close(&s);
+	fixture_rmdir(dir);
+}
+
+TEST(keyfile_replaces_atomically)
+{
+	const char *dir = fixture_tmpdir();
+	const char *f = fixture_path(dir, "f");
+	char buf[16];
+
+	CHECK_EQ_INT(keyfile_write(f, "old", 3, 0600, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(keyfile_write(f, "newer", 5, 0600, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(keyfile_read(f, buf, sizeof(buf), errbuf, sizeof(errbuf)), 5);
+	CHECK(!memcmp(buf, "newer", 5));
+	CHECK_EQ_INT(access(fixture_path(dir, "f.tmp"), F_OK), -1);
+	CHECK_EQ_INT(keyfile_read(f, buf, 3, errbuf, sizeof(errbuf)), -1);
+	CHECK_EQ_INT(keyfile_read(fixture_path(dir, "g"), buf, 3, errbuf, sizeof(errbuf)),
+		     -ENOENT);
+	fixture_rmdir(dir);
+}
+
+int main(void)
+{
+	log_set_level(LOG_ERR);
+	RUN(open_sets_up_a_new_store);
+	RUN(open_refuses_a_newer_schema);
+	RUN(migrates_version1_with_data);
+	RUN(migrates_version2_with_data_and_secrets);
+	RUN(failed_migration_rolls_back);
+	RUN(secrets_are_bound_to_their_row);
+	RUN(secret_key_file_must_be_private);
+	RUN(rotation_reseals_everything);
+	RUN(rotation_interrupted_after_commit_completes);
+	RUN(rotation_interrupted_before_commit_is_undone);
+	RUN(backup_is_a_consistent_copy);
+	RUN(keyfile_replaces_atomically);
+	return unit_done();
+}
