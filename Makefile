@@ -139,3 +139,5 @@ clean:
 	rm -rf build
 
 -include $(OBJS:.o=.d) $(O)/src/main.d
+# Unit tests include helper headers (tests/unit/*.h) and .c files.
+-include $(UNIT_BINS:=.d)

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "core/buf.h"
@@ -73,5 +74,48 @@ void api_resp_free(struct api_resp *resp);
  * (a JSON error body for failures); never blocks on the network. */
 void api_handle(struct api *api, const struct api_req *req,
 		struct api_resp *resp);
+
+/* --- The control side's life cycle (the hub's control thread). --- */
+
+struct api_config {
+	const char *data_dir;	/* holds postern.db, and by default the keys */
+	const char *secret_key;	/* secrets key file; NULL = DATA/secret.key */
+	const char *audit_key;	/* audit signing key; NULL = DATA/audit.key */
+	const char *audit_head;	/* audit head record; NULL = DATA/audit.head */
+	const char *group;	/* control socket group; NULL = "postern" */
+	const char *public_url;	/* "https://hub.example.com" for links and
+				 * Origin checks; NULL = the hub.public_url
+				 * setting, else the request's Host */
+};
+
+/* What changed in a committed transaction (api_publish_fn's `what`). */
+#define API_CHANGED_ROUTES (1u << 0)
+#define API_CHANGED_CERTS (1u << 1)
+#define API_CHANGED_AGENTS (1u << 2)
+#define API_CHANGED_POLICIES (1u << 3)
+/* Called on the control thread after every committed change that the
+ * front's snapshot depends on; `store` is readable (api_store()). */
+typedef void api_publish_fn(void *ctx, struct api *api, unsigned what);
+
+/* Opens the store (migrating it), the secrets key, the audit log and its
+ * signing key; completes an interrupted key rotation. Returns the state,
+ * or NULL with a message in `err`. */
+struct api *api_open(const struct api_config *cfg, char *err, size_t errlen);
+/* Signs the audit tail (a clean stop leaves nothing unsigned), closes. */
+void api_close(struct api *api);
+/* First start: when no user exists, creates the admin user "admin" and
+ * writes a one-time setup link (valid 24 h) to `out`. Returns 1 when it
+ * did, 0 when users exist, -1 on error. */
+int api_bootstrap(struct api *api, FILE *out);
+void api_set_publisher(struct api *api, api_publish_fn *fn, void *ctx);
+/* Periodic work (call every few seconds): time-based audit checkpoints,
+ * expired sessions and tokens removed. */
+void api_tick(struct api *api);
+
+struct store;
+struct secret_keyring;
+/* The store and key ring, for the snapshot compiler (control thread). */
+struct store *api_store(struct api *api);
+const struct secret_keyring *api_keys(struct api *api);
 
 #endif

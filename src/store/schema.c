@@ -30,13 +30,13 @@ static const char schema_v1[] =
 	"CREATE TABLE user_setup_tokens ("
 	"  id INTEGER PRIMARY KEY,"
 	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
-	"  hash BLOB NOT NULL UNIQUE,"	/* SHA-256 of the token */
+	"  hash TEXT NOT NULL UNIQUE,"	/* SHA-256 of the token, hex */
 	"  created_at INTEGER NOT NULL,"
 	"  expires_at INTEGER NOT NULL);"
 	"CREATE TABLE sessions ("
 	"  id INTEGER PRIMARY KEY,"
 	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
-	"  hash BLOB NOT NULL UNIQUE,"	/* SHA-256 of the cookie value */
+	"  hash TEXT NOT NULL UNIQUE,"	/* SHA-256 of the cookie value, hex */
 	"  csrf TEXT NOT NULL,"
 	"  client_ip TEXT NOT NULL,"
 	"  created_at INTEGER NOT NULL,"
@@ -48,7 +48,7 @@ static const char schema_v1[] =
 	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
 	"  name TEXT NOT NULL,"
 	"  scope TEXT NOT NULL CHECK (scope IN ('read','write')),"
-	"  hash BLOB NOT NULL UNIQUE,"	/* SHA-256 of the token */
+	"  hash TEXT NOT NULL UNIQUE,"	/* SHA-256 of the token, hex */
 	"  hint TEXT NOT NULL,"		/* its first characters */
 	"  created_at INTEGER NOT NULL,"
 	"  expires_at INTEGER,"
@@ -67,7 +67,7 @@ static const char schema_v1[] =
 	"CREATE TABLE agent_join_tokens ("
 	"  id INTEGER PRIMARY KEY,"
 	"  agent_id INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,"
-	"  hash BLOB NOT NULL UNIQUE,"	/* SHA-256 of the token */
+	"  hash TEXT NOT NULL UNIQUE,"	/* SHA-256 of the token, hex */
 	"  created_at INTEGER NOT NULL,"
 	"  expires_at INTEGER NOT NULL,"
 	"  used_at INTEGER);"

@@ -91,7 +91,7 @@ static const char v1_data[] =
 	"INSERT INTO users(id, name, role, password_hash, created_at, rev) VALUES"
 	" (1, 'admin', 'admin', '$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA', 5, 1);"
 	"INSERT INTO api_tokens(id, user_id, name, scope, hash, hint, created_at, rev)"
-	" VALUES (1, 1, 'ci', 'read', x'00112233', 'pt_ab', 6, 2);"
+	" VALUES (1, 1, 'ci', 'read', '00112233', 'pt_ab', 6, 2);"
 	"INSERT INTO agents(id, name, public_key, tunnel_ip, status, created_at, rev)"
 	" VALUES (1, 'nas', 'pk1', '100.96.0.2', 'enrolled', 7, 3),"
 	"        (2, 'pi', NULL, 'fd7a::3', 'pending', 8, 4),"

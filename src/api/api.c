@@ -1,0 +1,289 @@
+/* api.c - the control side's life cycle and the request dispatcher. */
+#define LOG_SUBSYS "api"
+#include "api/api.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "api/api_int.h"
+#include "core/log.h"
+#include "core/secure.h"
+
+#define API_TICK_MS 1000
+
+void api_resp_init(struct api_resp *resp)
+{
+	resp->status = 500;
+	buf_init(&resp->headers, 16u << 10);
+	buf_init(&resp->body, API_RESP_MAX);
+}
+
+void api_resp_free(struct api_resp *resp)
+{
+	buf_free(&resp->headers);
+	buf_free_secure(&resp->body);	/* may have carried a new token */
+}
+
+struct store *api_store(struct api *api)
+{
+	return &api->store;
+}
+
+const struct secret_keyring *api_keys(struct api *api)
+{
+	return &api->keys;
+}
+
+void api_set_publisher(struct api *api, api_publish_fn *fn, void *ctx)
+{
+	api->publish = fn;
+	api->publish_ctx = ctx;
+}
+
+int64_t api_tx_begin(struct api_ctx *c)
+{
+	int64_t seq;
+
+	if (store_begin(&c->api->store) < 0) {
+		api_reply_error(c, 503, "unavailable", NULL, "the store is busy");
+		return -1;
+	}
+	seq = audit_next_seq(&c->api->audit);
+	if (seq < 0) {
+		store_rollback(&c->api->store);
+		api_reply_error(c, 500, "internal", NULL, "internal error");
+	}
+	return seq;
+}
+
+void api_tx_abort(struct api_ctx *c)
+{
+	store_rollback(&c->api->store);
+}
+
+int api_tx_commit(struct api_ctx *c, int64_t seq, const char *action,
+		  const char *object, const char *before, const char *after)
+{
+	struct api *api = c->api;
+	struct audit_event ev = { c->who.actor, c->who.source, action, object,
+				  before ? before : "", after ? after : "" };
+
+	if (audit_append(&api->audit, (uint64_t)seq, &ev) < 0 ||
+	    store_commit(&api->store) < 0) {
+		store_rollback(&api->store);
+		api_reply_error(c, 500, "internal", NULL, "internal error");
+		return -1;
+	}
+	audit_checkpoint(&api->audit, false);
+	if (c->changed && api->publish)
+		api->publish(api->publish_ctx, api, c->changed);
+	return 0;
+}
+
+/* "application/json", with or without parameters. */
+static bool api_is_json(const char *ct)
+{
+	size_t n = strlen("application/json");
+
+	return ct && !strncasecmp(ct, "application/json", n) &&
+	       (ct[n] == 0 || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* Reads the body the endpoint takes. Returns 0 or -1 after replying. */
+static int api_read_body(struct api_ctx *c)
+{
+	const struct api_req *r = c->req;
+	char why[256];
+
+	if (!r->body_len) {
+		c->body = (c->ep->flags & API_EP_BODY) ? json_object() : NULL;
+		return 0;
+	}
+	if (!(c->ep->flags & API_EP_BODY)) {
+		api_reply_error(c, 400, "invalid", NULL, "this request takes no body");
+		return -1;
+	}
+	if (!api_is_json(r->content_type)) {
+		api_reply_error(c, 415, "unsupported_media_type", NULL,
+				"send the body as application/json");
+		return -1;
+	}
+	if (r->body_len > API_JSON_MAX) {
+		api_reply_error(c, 413, "too_large", NULL,
+				"the body is larger than %u bytes", API_JSON_MAX);
+		return -1;
+	}
+	c->body = api_json_parse(r->body, r->body_len, why, sizeof(why));
+	if (!c->body) {
+		api_reply_error(c, 400, "invalid_json", NULL, "%s", why);
+		return -1;
+	}
+	return 0;
+}
+
+static void api_dispatch(struct api_ctx *c)
+{
+	const struct api_req *r = c->req;
+	bool path_known;
+	char allow[128];
+
+	if (r->transport != API_TRANSPORT_HTTPS && r->transport != API_TRANSPORT_UNIX) {
+		api_reply_error(c, 404, "not_found", NULL, "no such endpoint");
+		return;
+	}
+	if (!r->method || !r->path) {
+		api_reply_error(c, 400, "invalid", NULL, "malformed request");
+		return;
+	}
+	c->ep = api_endpoint_match(c, r->method, r->path, &path_known);
+	if (!c->ep && path_known) {
+		api_endpoint_allow(r->path, allow, sizeof(allow));
+		api_reply_header(c, "Allow: %s", allow);
+		api_reply_error(c, 405, "method_not_allowed", NULL,
+				"use one of: %s", allow);
+		return;
+	}
+	if (!c->ep) {
+		api_reply_error(c, 404, "not_found", NULL, "no such endpoint");
+		return;
+	}
+	if (api_auth(c) < 0 || api_read_body(c) < 0)
+		return;
+	c->ep->fn(c);
+}
+
+void api_handle(struct api *api, const struct api_req *req,
+		struct api_resp *resp)
+{
+	struct api_ctx c = { .api = api, .req = req, .resp = resp };
+
+	buf_reset(&resp->headers);
+	buf_reset(&resp->body);
+	resp->status = 500;
+	api_dispatch(&c);
+	/* Admin answers are never cached, anywhere. */
+	api_reply_header(&c, "Cache-Control: no-store");
+	json_decref(c.body);
+	if (c.reveal)
+		secure_free(c.reveal, strlen(c.reveal));
+}
+
+/* "DIR/NAME" or a copy of `given`. */
+static char *api_path(const char *dir, const char *given, const char *name)
+{
+	char *p;
+
+	if (given)
+		return strdup(given);
+	if (asprintf(&p, "%s/%s", dir, name) < 0)
+		return NULL;
+	return p;
+}
+
+static void api_find_group(struct api *api, const char *name)
+{
+	struct group *g = getgrnam(name ? name : "postern");
+
+	api->have_group = g != NULL;
+	if (g)
+		api->group = g->gr_gid;
+	else
+		log_info("no group '%s': the control socket admits root only",
+			 name ? name : "postern");
+}
+
+static int api_open_parts(struct api *api, const struct api_config *cfg,
+			  char *err, size_t errlen)
+{
+	char *db = api_path(cfg->data_dir, NULL, STORE_DB_NAME);
+	char *sk = api_path(cfg->data_dir, cfg->secret_key, "secret.key");
+	char *ak = api_path(cfg->data_dir, cfg->audit_key, "audit.key");
+	char *head = api_path(cfg->data_dir, cfg->audit_head, "audit.head");
+	int rc = -1;
+
+	if (!db || !sk || !ak || !head || asprintf(&api->audit_pub, "%s.pub", ak) < 0) {
+		api->audit_pub = NULL;
+		snprintf(err, errlen, "out of memory");
+	} else if (store_open(&api->store, db, 0, err, errlen) == 0 &&
+		   secret_keyring_load(&api->keys, sk, true, err, errlen) == 0 &&
+		   secret_keyring_recover(&api->keys, &api->store, err, errlen) == 0 &&
+		   audit_open(&api->audit, &api->store, ak, head, err, errlen) == 0) {
+		rc = 0;
+	}
+	free(db);
+	free(sk);
+	free(ak);
+	free(head);
+	return rc;
+}
+
+/* jansson holds request bodies (passwords, private keys) and responses
+ * (new tokens): every block it frees is wiped first. */
+static void api_json_free(void *p)
+{
+	if (p)
+		secure_wipe(p, malloc_usable_size(p));
+	free(p);
+}
+
+struct api *api_open(const struct api_config *cfg, char *err, size_t errlen)
+{
+	struct api *api = calloc(1, sizeof(*api));
+
+	json_set_alloc_funcs(malloc, api_json_free);
+	if (!api) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (mkdir(cfg->data_dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", cfg->data_dir, strerror(errno));
+		free(api);
+		return NULL;
+	}
+	if (api_open_parts(api, cfg, err, errlen) < 0) {
+		api_close(api);
+		return NULL;
+	}
+	if (cfg->public_url)
+		api->public_url = strdup(cfg->public_url);
+	api_find_group(api, cfg->group);
+	api_settings_apply(api);
+	return api;
+}
+
+void api_close(struct api *api)
+{
+	if (!api)
+		return;
+	if (api->audit.head_path && audit_checkpoint(&api->audit, true) < 0)
+		log_err("could not sign the audit tail before stopping");
+	audit_close(&api->audit);
+	if (api->keys.path)
+		secret_keyring_free(&api->keys);
+	store_close(&api->store);
+	free(api->audit_pub);
+	free(api->public_url);
+	free(api);
+}
+
+void api_tick(struct api *api)
+{
+	int64_t now = store_now_ms();
+	char sql[256];
+
+	if (now - api->last_tick_ms < API_TICK_MS)
+		return;
+	api->last_tick_ms = now;
+	audit_checkpoint(&api->audit, false);
+	snprintf(sql, sizeof(sql),
+		 "DELETE FROM sessions WHERE expires_at < %lld;"
+		 "DELETE FROM user_setup_tokens WHERE expires_at < %lld;",
+		 (long long)now, (long long)now);
+	store_exec(&api->store, sql, NULL, 0);
+}

@@ -1,0 +1,143 @@
+/* api_agent.c - agents and their one-time join tokens. Enrollment itself
+ * (consuming a token) belongs to the agent's join flow. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_handlers.h"
+#include "api/api_resource.h"
+
+static const struct api_field api_agent_fields[] = {
+	{ "name", API_T_STR, API_F_REQUIRED, 1, 63, api_check_name },
+	{ "public_key", API_T_STR, API_F_NULL, 44, 44, api_check_wg_key },
+	{ "tunnel_ipv4", API_T_STR, API_F_NULL, 7, 15, api_check_ipv4 },
+	{ "tunnel_ipv6", API_T_STR, API_F_NULL, 2, 39, api_check_ipv6 },
+	{ "status", API_T_STR, 0, 1, 16, api_check_agent_status },
+	{ "version", API_T_STR, API_F_READONLY, 0, 0, NULL },
+	{ "last_seen_at", API_T_INT, API_F_READONLY, 0, 0, NULL },
+};
+
+const struct api_resource api_agent_res = {
+	.name = "agent",
+	.table = "agents",
+	.fields = api_agent_fields,
+	.nfields = ARRAY_SIZE(api_agent_fields),
+	/* Routes carry their agent's tunnel address. */
+	.changes = API_CHANGED_AGENTS | API_CHANGED_ROUTES,
+};
+
+static bool api_agent_exists(struct api_ctx *c)
+{
+	sqlite3_stmt *st = store_prepare(&c->api->store,
+					 "SELECT 1 FROM agents WHERE id = ?");
+	bool found;
+
+	if (!st)
+		return false;
+	sqlite3_bind_int64(st, 1, c->id);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (!found)
+		api_reply_error(c, 404, "not_found", NULL, "no agent %lld", (long long)c->id);
+	return found;
+}
+
+void api_join_token_list(struct api_ctx *c)
+{
+	sqlite3_stmt *st;
+	json_t *items;
+
+	if (!api_agent_exists(c))
+		return;
+	st = store_prepare(&c->api->store, "SELECT id, created_at, expires_at, used_at"
+			   " FROM agent_join_tokens WHERE agent_id = ? ORDER BY id");
+	if (!st) {
+		api_reply_error(c, 500, "internal", NULL, "internal error");
+		return;
+	}
+	items = json_array();
+	sqlite3_bind_int64(st, 1, c->id);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(items, json_pack("{s:I,s:I,s:I,s:o}",
+			"id", (json_int_t)sqlite3_column_int64(st, 0),
+			"created_at", (json_int_t)sqlite3_column_int64(st, 1),
+			"expires_at", (json_int_t)sqlite3_column_int64(st, 2),
+			"used_at", sqlite3_column_type(st, 3) == SQLITE_NULL ? json_null()
+				: json_integer(sqlite3_column_int64(st, 3))));
+	sqlite3_finalize(st);
+	api_reply_json(c, 200, json_pack("{s:o,s:n}", "items", items, "next"));
+}
+
+/* The join token's lifetime from the body, or the setting. */
+static int api_join_ttl(struct api_ctx *c, int64_t *ttl)
+{
+	static const char *const allowed[] = { "ttl", NULL };
+	json_t *v = json_object_get(c->body, "ttl");
+
+	if (api_body_only(c, allowed) < 0)
+		return -1;
+	*ttl = api_setting_int(c->api, "agent.join_token_ttl");
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 60 ||
+	    json_integer_value(v) > 30 * 86400) {
+		api_reply_error(c, 400, "invalid", "ttl", "ttl: must be an integer "
+				"from 60 to 2592000 (seconds)");
+		return -1;
+	}
+	*ttl = json_integer_value(v);
+	return 0;
+}
+
+static int64_t api_join_insert(struct api_ctx *c, const char *hash, int64_t expires)
+{
+	sqlite3_stmt *st = store_prepare(&c->api->store, "INSERT INTO agent_join_tokens"
+		"(agent_id, hash, created_at, expires_at) VALUES (?, ?, ?, ?)");
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, c->id);
+	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, store_now_ms());
+	sqlite3_bind_int64(st, 4, expires);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? sqlite3_last_insert_rowid(c->api->store.db) : -1;
+}
+
+void api_join_token_create(struct api_ctx *c)
+{
+	char hash[65], obj[48], after[128], cmd[512], url[320];
+	int64_t ttl, seq, id, expires;
+
+	if (api_join_ttl(c, &ttl) < 0 || (seq = api_tx_begin(c)) < 0)
+		return;
+	if (!api_agent_exists(c)) {
+		api_tx_abort(c);
+		return;
+	}
+	c->reveal = api_new_token("pj_");
+	expires = store_now_ms() + ttl * 1000;
+	if (!c->reveal) {
+		api_tx_abort(c);
+		api_reply_error(c, 500, "internal", NULL, "internal error");
+		return;
+	}
+	api_hash_token(c->reveal, hash);
+	if ((id = api_join_insert(c, hash, expires)) < 0) {
+		api_tx_abort(c);
+		api_reply_error(c, 500, "internal", NULL, "internal error");
+		return;
+	}
+	snprintf(obj, sizeof(obj), "agent:%lld", (long long)c->id);
+	snprintf(after, sizeof(after), "{\"expires_at\":%lld,\"join_token\":%lld}",
+		 (long long)expires, (long long)id);
+	if (api_tx_commit(c, seq, "agent.join_token_create", obj, "", after) < 0)
+		return;
+	api_public_url(c, url, sizeof(url));
+	snprintf(cmd, sizeof(cmd), "postern agent join %s %s", url, c->reveal);
+	api_reply_json(c, 201, json_pack("{s:I,s:I,s:s,s:I,s:s}", "id", (json_int_t)id,
+		"agent_id", (json_int_t)c->id, "token", c->reveal,
+		"expires_at", (json_int_t)expires, "command", cmd));
+}

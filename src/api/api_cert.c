@@ -1,0 +1,168 @@
+/* api_cert.c - certificates uploaded by an admin: the PEM chain is stored
+ * as is, its metadata is read from it, and the private key is sealed in
+ * the secrets table (never shown again). ACME fills the same table. */
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/api_handlers.h"
+#include "api/api_resource.h"
+#include "core/enc.h"
+
+#define API_PEM_MAX 65536
+
+static const struct api_field api_cert_fields[] = {
+	{ "name", API_T_STR, API_F_REQUIRED, 1, 63, api_check_name },
+	{ "cert_pem", API_T_STR, API_F_REQUIRED | API_F_MULTILINE | API_F_NOAUDIT,
+	  1, API_PEM_MAX, NULL },
+	{ "key_pem", API_T_STR, API_F_REQUIRED | API_F_INPUT | API_F_MULTILINE,
+	  1, API_PEM_MAX, NULL },
+	{ "source", API_T_STR, API_F_READONLY, 0, 0, NULL },
+	{ "names", API_T_STR, API_F_READONLY, 0, 0, NULL },
+	{ "issuer", API_T_STR, API_F_READONLY, 0, 0, NULL },
+	{ "serial", API_T_STR, API_F_READONLY, 0, 0, NULL },
+	{ "fingerprint", API_T_STR, API_F_READONLY, 0, 0, NULL },
+	{ "not_before", API_T_INT, API_F_READONLY, 0, 0, NULL },
+	{ "not_after", API_T_INT, API_F_READONLY, 0, 0, NULL },
+};
+
+static int64_t api_cert_time(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return (int64_t)timegm(&tm) * 1000;
+}
+
+/* The DNS names of the certificate (SANs, else the CN) as a JSON array. */
+static char *api_cert_names(X509 *x)
+{
+	GENERAL_NAMES *sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	json_t *names = json_array();
+	char cn[256], *out;
+
+	for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans); i++) {
+		GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+		if (g->type == GEN_DNS)
+			json_array_append_new(names, json_stringn(
+				(const char *)ASN1_STRING_get0_data(g->d.dNSName),
+				(size_t)ASN1_STRING_length(g->d.dNSName)));
+	}
+	GENERAL_NAMES_free(sans);
+	if (!json_array_size(names) &&
+	    X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName,
+				      cn, sizeof(cn)) > 0)
+		json_array_append_new(names, json_string(cn));
+	out = json_dumps(names, JSON_COMPACT);
+	json_decref(names);
+	return out;
+}
+
+/* Fills the derived columns of `row` from the certificate. */
+static void api_cert_describe(X509 *x, json_t *row)
+{
+	char issuer[512], fp[HEX_LEN(32)], *names = api_cert_names(x), *serial;
+	uint8_t md[32];
+	unsigned mdlen = sizeof(md);
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+
+	X509_NAME_oneline(X509_get_issuer_name(x), issuer, sizeof(issuer));
+	X509_digest(x, EVP_sha256(), md, &mdlen);
+	hex_encode(fp, md, sizeof(md));
+	serial = bn ? BN_bn2hex(bn) : NULL;
+	json_object_set_new(row, "names", json_string(names ? names : "[]"));
+	json_object_set_new(row, "issuer", json_string(issuer));
+	json_object_set_new(row, "serial", json_string(serial ? serial : ""));
+	json_object_set_new(row, "fingerprint", json_string(fp));
+	json_object_set_new(row, "not_before", json_integer(api_cert_time(X509_get0_notBefore(x))));
+	json_object_set_new(row, "not_after", json_integer(api_cert_time(X509_get0_notAfter(x))));
+	json_object_set_new(row, "source", json_string("manual"));
+	OPENSSL_free(serial);
+	BN_free(bn);
+	free(names);
+}
+
+static void *api_pem_read(const char *pem, bool key)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	void *obj;
+
+	if (!b)
+		return NULL;
+	obj = key ? (void *)PEM_read_bio_PrivateKey(b, NULL, NULL, NULL)
+		  : (void *)PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	return obj;
+}
+
+static int api_cert_prepare(struct api_ctx *c, json_t *row, const json_t *old)
+{
+	const char *cert = json_string_value(json_object_get(c->body, "cert_pem"));
+	const char *key = json_string_value(json_object_get(c->body, "key_pem"));
+	X509 *x = NULL;
+	EVP_PKEY *k = NULL;
+	int rc = -1;
+
+	if (old && !cert && !key)
+		return 0;
+	if (!cert || !key) {
+		api_reply_error(c, 400, "invalid", cert ? "key_pem" : "cert_pem",
+				"%s: is required with %s", cert ? "key_pem" : "cert_pem",
+				cert ? "cert_pem" : "key_pem");
+		return -1;
+	}
+	if (!(x = api_pem_read(cert, false)))
+		api_reply_error(c, 400, "invalid", "cert_pem", "cert_pem: not a PEM "
+				"certificate");
+	else if (!(k = api_pem_read(key, true)))
+		api_reply_error(c, 400, "invalid", "key_pem", "key_pem: not a PEM "
+				"private key (unencrypted)");
+	else if (X509_check_private_key(x, k) != 1)
+		api_reply_error(c, 400, "invalid", "key_pem", "key_pem: does not "
+				"match the certificate");
+	else {
+		api_cert_describe(x, row);
+		rc = 0;
+	}
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return rc;
+}
+
+static int api_cert_written(struct api_ctx *c, int64_t id, const json_t *row,
+			    const json_t *old)
+{
+	json_t *key = json_object_get(c->body, "key_pem");
+
+	(void)row;
+	(void)old;
+	if (key && secret_put(&c->api->store, &c->api->keys, "certificate", id, "key",
+			      json_string_value(key), json_string_length(key)) < 0) {
+		api_reply_error(c, 500, "internal", NULL, "internal error");
+		return -1;
+	}
+	return 0;
+}
+
+static void api_cert_show(struct api_ctx *c, json_t *obj)
+{
+	json_t *names = json_loads(json_string_value(json_object_get(obj, "names")) ?: "[]",
+				   0, NULL);
+
+	(void)c;
+	json_object_set_new(obj, "names", names ? names : json_array());
+}
+
+const struct api_resource api_cert_res = {
+	.name = "certificate",
+	.table = "certificates",
+	.fields = api_cert_fields,
+	.nfields = ARRAY_SIZE(api_cert_fields),
+	.changes = API_CHANGED_CERTS,
+	.prepare = api_cert_prepare,
+	.written = api_cert_written,
+	.show = api_cert_show,
+};

@@ -1,0 +1,21 @@
+/* api_handlers.h - the handlers and resources the endpoint table names. */
+#ifndef POSTERN_API_API_HANDLERS_H
+#define POSTERN_API_API_HANDLERS_H
+
+#include "api/api_int.h"
+
+/* The generic resource handlers (api_resource.c) use c->ep->res. */
+api_handler_fn api_res_list, api_res_get, api_res_create, api_res_update,
+	api_res_delete;
+
+extern const struct api_resource api_route_res, api_agent_res, api_cert_res,
+	api_user_res, api_token_res;
+
+api_handler_fn api_session_get, api_session_login, api_session_logout;
+api_handler_fn api_user_setup, api_user_setup_link;
+api_handler_fn api_join_token_list, api_join_token_create;
+api_handler_fn api_setting_list, api_setting_get, api_setting_put;
+api_handler_fn api_audit_list, api_audit_verify;
+api_handler_fn api_secret_rotate;
+
+#endif

@@ -1,0 +1,182 @@
+/* api_int.h - what the admin API's files share: the control state, the
+ * per-request context, the endpoint table and the resource engine. */
+#ifndef POSTERN_API_API_INT_H
+#define POSTERN_API_API_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/api.h"
+#include "api/api_throttle.h"
+#include "audit/audit.h"
+#include "core/compiler.h"
+#include "store/secret.h"
+#include "store/store.h"
+
+#define API_JSON_MAX (256u << 10)	/* request bodies */
+#define API_JSON_DEPTH 8
+#define API_PAGE_DEFAULT 100
+#define API_PAGE_MAX 500
+#define API_SESSION_COOKIE "postern_session"
+
+struct api {
+	struct store store;
+	struct audit audit;
+	struct secret_keyring keys;
+	char *audit_pub;	/* the signing key's .pub file */
+	char *public_url;	/* from the config, or NULL */
+	bool have_group;
+	gid_t group;
+	struct api_throttle throttle;
+	api_publish_fn *publish;
+	void *publish_ctx;
+	int64_t last_tick_ms;
+};
+
+/* What a principal may do; each endpoint names the least it needs. */
+enum api_perm {
+	API_PERM_NONE = 0,	/* anonymous (login, setup) */
+	API_PERM_READ,
+	API_PERM_WRITE,
+	API_PERM_ADMIN,
+	API_PERM_MAX
+};
+
+enum api_principal_kind {
+	API_WHO_NONE = 0,
+	API_WHO_UNIX,
+	API_WHO_TOKEN,
+	API_WHO_SESSION,
+	API_WHO_MAX
+};
+
+struct api_principal {
+	enum api_principal_kind kind;
+	enum api_perm perm;
+	int64_t user_id;	/* 0 for unix */
+	int64_t token_id;
+	int64_t session_id;
+	bool read_scope;	/* a token with read scope */
+	char user[65];		/* user name, "" for unix */
+	char actor[128];	/* as recorded in the audit log */
+	char source[64];
+};
+
+struct api_ctx;
+typedef void api_handler_fn(struct api_ctx *c);
+
+#define API_EP_BODY (1u << 0)	/* takes a JSON body */
+
+struct api_resource;
+
+struct api_endpoint {
+	const char *method;
+	const char *pattern;	/* "/api/v1/routes/{id}": at most one {param} */
+	enum api_perm perm;
+	unsigned flags;
+	api_handler_fn *fn;
+	const struct api_resource *res;	/* for the generic handlers */
+	const char *summary;
+};
+
+extern const struct api_endpoint api_endpoints[];
+extern const size_t api_endpoints_count;
+
+struct api_ctx {
+	struct api *api;
+	const struct api_req *req;
+	struct api_resp *resp;
+	const struct api_endpoint *ep;
+	struct api_principal who;
+	int64_t id;		/* the {id} path parameter */
+	char param[72];		/* the {key} path parameter */
+	json_t *body;		/* the parsed body (API_EP_BODY) */
+	unsigned changed;	/* API_CHANGED_* to publish after commit */
+	char *reveal;		/* a one-time secret for the response */
+};
+
+/* --- endpoint matching (api_endpoint.c) --- */
+/* Finds the endpoint for (method, path), filling c->id / c->param.
+ * Returns it; NULL with *path_known set when only the method is wrong. */
+const struct api_endpoint *api_endpoint_match(struct api_ctx *c,
+					      const char *method,
+					      const char *path, bool *path_known);
+/* "GET, POST" for a path: the Allow header of a 405. */
+void api_endpoint_allow(const char *path, char *out, size_t len);
+
+/* --- responses (api_reply.c) --- */
+void api_reply_error(struct api_ctx *c, int status, const char *code,
+		     const char *field, const char *fmt, ...) PRINTF_LIKE(5, 6);
+/* Sends `obj` (reference stolen) with `status`. */
+void api_reply_json(struct api_ctx *c, int status, json_t *obj);
+void api_reply_empty(struct api_ctx *c, int status);
+void api_reply_header(struct api_ctx *c, const char *fmt, ...) PRINTF_LIKE(2, 3);
+void api_reply_etag(struct api_ctx *c, int64_t rev);
+/* If-Match against the current rev: returns 0 (matches, or absent and not
+ * `required`), or -1 after replying 428 / 412. */
+int api_if_match(struct api_ctx *c, int64_t rev, bool required);
+/* Replies 428 when there is no If-Match at all (before anything else is
+ * looked at). Returns 0 or -1. */
+int api_if_match_required(struct api_ctx *c);
+/* Maps the store's last error (constraint kinds) to a reply. */
+void api_reply_store_error(struct api_ctx *c, const char *fk_field);
+
+/* --- request decoding (api_json.c) --- */
+/* Parses a JSON request body: at most API_JSON_MAX bytes and
+ * API_JSON_DEPTH levels, UTF-8, no duplicate keys, an object at the top.
+ * Returns the object, or NULL with the problem in `why`. */
+json_t *api_json_parse(const uint8_t *body, size_t len, char *why, size_t whylen);
+/* The nesting depth of a JSON text (outside strings), or -1 if brackets
+ * do not balance. Bounded by `len`; never recurses. */
+int api_json_depth(const uint8_t *p, size_t len);
+/* Reads ?limit=N&after=ID. Returns 0 or -1 after replying 400. */
+int api_query_page(struct api_ctx *c, int64_t *limit, int64_t *after);
+/* The member `name` of the body if it is a string, else NULL. */
+const char *api_body_str(struct api_ctx *c, const char *name);
+/* Rejects any member of the body not in `allowed` (NULL-terminated).
+ * Returns 0 or -1 after replying 400 naming it. */
+int api_body_only(struct api_ctx *c, const char *const *allowed);
+
+/* --- authentication (api_auth.c) --- */
+/* Establishes c->who from the transport, bearer token or session cookie
+ * and checks CSRF/Origin. Returns 0, or -1 after replying 401/403/429. */
+int api_auth(struct api_ctx *c);
+/* Refuses a client key ("ip:ADDR", "user:NAME") that failed too often.
+ * Returns 0, or -1 after replying 429 with Retry-After. */
+int api_login_throttled(struct api_ctx *c, const char *key);
+/* Counts an authentication failure against `key`; audits the moment a
+ * key gets locked out (not every attempt: a guesser must not be able to
+ * fill the log). */
+void api_login_failed(struct api_ctx *c, const char *key);
+/* Whether an Origin header value is this hub's origin. */
+bool api_origin_ok(struct api_ctx *c, const char *origin);
+/* Records an audit event by the current principal in its own
+ * transaction (logins, token use). */
+void api_audit_event(struct api_ctx *c, const char *action, const char *object,
+		     const char *after);
+/* SHA-256 of `s` as lower-case hex into out[65]. */
+void api_hash_token(const char *s, char out[65]);
+/* A new random token "PREFIX" + base64url(32 bytes) (free it with
+ * secure_free(p, strlen(p))). */
+char *api_new_token(const char *prefix);
+
+/* --- transactions with their audit entry (api.c) --- */
+/* Opens a write transaction and reserves its audit seq. Returns the
+ * seq (the rev of changed rows), or -1 after replying 500. */
+int64_t api_tx_begin(struct api_ctx *c);
+/* Appends the audit entry (actor and source from c->who) and commits,
+ * then makes a checkpoint if due and publishes c->changed. Returns 0, or
+ * -1 after rolling back and replying 500. */
+int api_tx_commit(struct api_ctx *c, int64_t seq, const char *action,
+		  const char *object, const char *before, const char *after);
+void api_tx_abort(struct api_ctx *c);
+/* A setting's effective integer value (stored, else the default). */
+int64_t api_setting_int(struct api *api, const char *key);
+/* The hub's public URL: the config, the hub.public_url setting, or the
+ * request's Host, in that order. */
+void api_public_url(struct api_ctx *c, char *out, size_t len);
+/* Applies settings the control side caches (audit checkpoint policy). */
+void api_settings_apply(struct api *api);
+
+#endif

@@ -1,0 +1,75 @@
+/* api_route.c - routes: host + path prefix -> target (through an agent). */
+#include <string.h>
+
+#include "api/api_handlers.h"
+#include "api/api_resource.h"
+
+static const struct api_field api_route_fields[] = {
+	{ "host", API_T_STR, API_F_REQUIRED, 1, 253, api_check_host },
+	{ "path_prefix", API_T_STR, 0, 1, 1024, api_check_path },
+	{ "agent_id", API_T_INT, API_F_NULL, 1, INT64_MAX, NULL },
+	{ "target", API_T_STR, API_F_REQUIRED, 1, 2048, api_check_target },
+	{ "strip_prefix", API_T_BOOL, 0, 0, 0, NULL },
+	{ "redirect_https", API_T_BOOL, 0, 0, 0, NULL },
+	{ "hsts_max_age", API_T_INT, 0, 0, 63072000, NULL },
+	{ "tls_verify", API_T_BOOL, 0, 0, 0, NULL },
+	{ "tls_server_name", API_T_STR, API_F_NULL, 1, 253, api_check_dns_name },
+	{ "tcp_listen_port", API_T_INT, API_F_NULL, 1, 65535, NULL },
+	/* Reserved for the auth and access features (login required,
+	 * groups, bypass rules, IP and country rules, rate limits). */
+	{ "policy", API_T_STR, API_F_NULL | API_F_RESERVED, 0, 65536, NULL },
+};
+
+static bool api_route_is(const json_t *row, const char *name)
+{
+	return json_is_true(json_object_get(row, name));
+}
+
+static const char *api_route_str(const json_t *row, const char *name)
+{
+	return json_string_value(json_object_get(row, name));
+}
+
+/* A tcp:// target is a raw TCP route on a public port of the hub: it has
+ * a listen port and no path; an http(s) route has no listen port. */
+static int api_route_prepare(struct api_ctx *c, json_t *row, const json_t *old)
+{
+	const char *target = api_route_str(row, "target");
+	const char *prefix = api_route_str(row, "path_prefix");
+	bool tcp = target && !strncmp(target, "tcp://", 6);
+	bool has_port = json_is_integer(json_object_get(row, "tcp_listen_port"));
+
+	(void)old;
+	if (tcp && !has_port) {
+		api_reply_error(c, 400, "invalid", "tcp_listen_port", "tcp_listen_port: "
+				"is required for a tcp:// target");
+		return -1;
+	}
+	if (!tcp && has_port) {
+		api_reply_error(c, 400, "invalid", "tcp_listen_port", "tcp_listen_port: "
+				"is only for tcp:// targets");
+		return -1;
+	}
+	if (tcp && ((prefix && strcmp(prefix, "/")) || api_route_is(row, "strip_prefix"))) {
+		api_reply_error(c, 400, "invalid", "path_prefix", "path_prefix: "
+				"tcp:// routes have no path");
+		return -1;
+	}
+	if (json_is_string(json_object_get(row, "tls_server_name")) &&
+	    strncmp(target, "https://", 8)) {
+		api_reply_error(c, 400, "invalid", "tls_server_name", "tls_server_name: "
+				"is only for https:// targets");
+		return -1;
+	}
+	return 0;
+}
+
+const struct api_resource api_route_res = {
+	.name = "route",
+	.table = "routes",
+	.fields = api_route_fields,
+	.nfields = ARRAY_SIZE(api_route_fields),
+	.changes = API_CHANGED_ROUTES,
+	.fk_field = "agent_id",
+	.prepare = api_route_prepare,
+};
