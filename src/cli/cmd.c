@@ -11,6 +11,7 @@ static const struct cmd commands[] = {
 	{ "agent", cmd_agent, "the agent: join a hub, run, serve streams" },
 	{ "acme", cmd_acme, "ACME client: issue, revoke, renewal-info" },
 	{ "hub", cmd_hub, "run the hub (HTTPS front, control plane)" },
+	{ "tunnel", cmd_tunnel, "a standalone WireGuard interface, configured with wg" },
 };
 
 static void cmd_usage(FILE *f)

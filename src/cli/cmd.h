@@ -31,5 +31,6 @@ int cmd_version(int argc, char **argv);
 int cmd_agent(int argc, char **argv);	/* src/agent/cmd_agent.c */
 int cmd_acme(int argc, char **argv);	/* src/acme/acme_cmd.c */
 int cmd_hub(int argc, char **argv);	/* src/hub/hub.c */
+int cmd_tunnel(int argc, char **argv);	/* src/cli/tunnel.c */
 
 #endif

@@ -70,7 +70,8 @@ IDX_I, IDX_R = 0x11223344, 0x55667788
 PLAIN = b"hello, wireguard"  # 16 bytes: no padding
 
 
-def main():
+def build():
+    """Returns (initiation, response, first data message) and keys."""
     spub_i, spub_r = pub(S_I), pub(S_R)
     ck = h(b"Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s")
     hh = h(ck, b"WireGuard v1 zx2c4 Jason@zx2c4.com")
@@ -102,6 +103,13 @@ def main():
     # Transport: initiator -> responder, counter 0.
     t_send_i, t_recv_i = kdf(ck, b"", 2)
     data = struct.pack("<IIQ", 4, IDX_R, 0) + aead(t_send_i, 0, PLAIN, b"")
+    build.keys = (t_send_i, t_recv_i)
+    return init, resp, data
+
+
+def main():
+    init, resp, data = build()
+    t_send_i, t_recv_i = build.keys
 
     def arr(name, b):
         hx = ", ".join(f"0x{x:02x}" for x in b)
