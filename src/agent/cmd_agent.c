@@ -19,17 +19,7 @@
 #include "netstack/netstack.h"
 #include "wg/tun.h"
 
-#define SERVE_LISTEN_MAX ACCEPTOR_LISTEN_MAX
 
-struct serve_opts {
-	struct allow allow;
-	union proxy_v2_sa listen[SERVE_LISTEN_MAX];
-	unsigned nlisten;
-	uint64_t connect_timeout_ns;
-	enum netstack_mode netstack;
-	const char *packet_tun;		/* serve: packets from this TUN */
-	struct netstack_conf ns;	/* tunnel addresses */
-};
 
 /* `serve --packet-tun`: a TUN standing in for the WireGuard device. */
 struct bridge {
@@ -42,7 +32,9 @@ struct bridge {
 static void agent_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: postern agent serve [options]\n"
+		"usage: postern agent join URL TOKEN [--fingerprint SHA256] [--state FILE]\n"
+		"       postern agent run [--state FILE] [--allow ENTRY]... [--netstack MODE]\n"
+		"       postern agent serve [options]\n"
 		"  Runs the stream acceptor without the tunnel (testing, debugging).\n"
 		"  --listen ADDR:PORT      accept hub streams here (repeatable)\n"
 		"  --allow ENTRY           allow targets (repeatable; see docs/agent.md)\n"
@@ -55,7 +47,7 @@ static void agent_usage(FILE *f)
 		"  --log-level LEVEL       debug, info, warn, error\n");
 }
 
-static int serve_parse_address(const char *arg, struct netstack_conf *c)
+int agent_cli_parse_address(const char *arg, struct netstack_conf *c)
 {
 	union proxy_v2_sa a;
 	unsigned prefix;
@@ -77,7 +69,7 @@ static int serve_parse_address(const char *arg, struct netstack_conf *c)
 }
 
 /* Options every agent mode shares. Returns 0, 1 = not ours, -1 = error. */
-static int agent_common_opt(int c, const char *arg, struct serve_opts *o)
+int agent_cli_common_opt(int c, const char *arg, struct agent_opts *o)
 {
 	char err[200];
 	enum log_level lvl;
@@ -103,7 +95,7 @@ static int agent_common_opt(int c, const char *arg, struct serve_opts *o)
 		}
 		return 0;
 	case 'A':
-		return serve_parse_address(arg, &o->ns);
+		return agent_cli_parse_address(arg, &o->ns);
 	case 'm': {
 		uint64_t mtu;
 		if (num_parse_cstr(arg, 1280, PKT_MTU_MAX, &mtu) < 0) {
@@ -124,7 +116,7 @@ static int agent_common_opt(int c, const char *arg, struct serve_opts *o)
 	return 1;
 }
 
-static int serve_parse(int argc, char **argv, struct serve_opts *o)
+static int serve_parse(int argc, char **argv, struct agent_opts *o)
 {
 	static const struct option longs[] = {
 		{ "listen", required_argument, NULL, 'l' },
@@ -142,13 +134,13 @@ static int serve_parse(int argc, char **argv, struct serve_opts *o)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
-		rc = agent_common_opt(c, optarg, o);
+		rc = agent_cli_common_opt(c, optarg, o);
 		if (rc <= 0) {
 			if (rc < 0)
 				return -1;
 			continue;
 		}
-		if (c == 'l' && o->nlisten < SERVE_LISTEN_MAX &&
+		if (c == 'l' && o->nlisten < AGENT_LISTEN_MAX &&
 		    agent_cli_parse_hostport(optarg, &o->listen[o->nlisten]) == 0) {
 			o->nlisten++;
 			continue;
@@ -199,8 +191,7 @@ static void bridge_read(struct loop_io *io, uint32_t events)
 		pool_put(&br->pool, b.p[i]);
 }
 
-/* Never lets the hub make the agent dial its own tunnel addresses. */
-static void agent_deny_self(struct allow *allow, const struct netstack_conf *c)
+void agent_cli_deny_self(struct allow *allow, const struct netstack_conf *c)
 {
 	struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_addr = c->addr4 };
 	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_addr = c->addr6 };
@@ -211,7 +202,7 @@ static void agent_deny_self(struct allow *allow, const struct netstack_conf *c)
 		allow_deny_add(allow, (struct sockaddr *)&s6);
 }
 
-static int bridge_open(struct bridge *br, const struct serve_opts *o,
+static int bridge_open(struct bridge *br, const struct agent_opts *o,
 		       struct loop *loop, struct acceptor *acc)
 {
 	int rc;
@@ -245,7 +236,7 @@ static void bridge_close(struct bridge *br, struct loop *loop)
 
 static int agent_serve(int argc, char **argv)
 {
-	struct serve_opts o;
+	struct agent_opts o;
 	struct acceptor acc;
 	struct bridge br;
 	struct loop *loop;
@@ -260,7 +251,7 @@ static int agent_serve(int argc, char **argv)
 	}
 	if (o.allow.n == 0)
 		log_warn("no --allow entries: every target will be refused");
-	agent_deny_self(&o.allow, &o.ns);
+	agent_cli_deny_self(&o.allow, &o.ns);
 	memset(&br, 0, sizeof(br));
 	loop = loop_new();
 	if (!loop || acceptor_init(&acc, loop, &o.allow) < 0) {
@@ -296,6 +287,10 @@ int cmd_agent(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "serve"))
 		return agent_serve(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "run"))
+		return agent_run_main(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "join"))
+		return agent_join_main(argc - 1, argv + 1);
 	agent_usage(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
 	return argc >= 2 && !strcmp(argv[1], "--help") ? CMD_EXIT_OK : CMD_EXIT_USAGE;
 }

@@ -23,6 +23,7 @@
 #define POSTERN_NETSTACK_NETSTACK_H
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -57,7 +58,7 @@ struct netstack;
 
 struct netstack_ops {
 	void (*input)(struct netstack *ns, struct pkt_batch *b);
-	int (*socket)(struct netstack *ns, int family);
+	int (*connect)(struct netstack *ns, const struct sockaddr *to);
 	void (*close)(struct netstack *ns);
 };
 
@@ -91,12 +92,13 @@ static inline void netstack_input(struct netstack *ns, struct pkt_batch *b)
 	ns->ops->input(ns, b);
 }
 
-/* A non-blocking TCP socket of `family` that lives in the netstack's
- * network (to reach the hub's tunnel address), or -errno (-EOPNOTSUPP for
- * lwIP, which connects through netstack_lwip_connect instead). */
-static inline int netstack_socket(struct netstack *ns, int family)
+/* A non-blocking TCP stream to `to` (the hub's tunnel address) through
+ * the netstack, connecting: writable once connected (bytes written
+ * earlier may be buffered), EOF or an error if the connect fails.
+ * Returns the fd (the caller's) or -errno. */
+static inline int netstack_connect(struct netstack *ns, const struct sockaddr *to)
 {
-	return ns->ops->socket(ns, family);
+	return ns->ops->connect(ns, to);
 }
 
 static inline void netstack_close(struct netstack *ns)

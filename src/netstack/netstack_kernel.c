@@ -62,15 +62,25 @@ static void kstack_input(struct netstack *ns, struct pkt_batch *b)
 	}
 }
 
-static int kstack_socket(struct netstack *ns, int family)
+static int kstack_connect(struct netstack *ns, const struct sockaddr *to)
 {
 	struct kstack *k = container_of(ns, struct kstack, base);
-	int fd;
+	socklen_t len = to->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
+						   sizeof(struct sockaddr_in6);
+	int fd, e;
 
 	if (k->userns)
-		return userns_socket(&k->helper, family);
-	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	return fd < 0 ? -errno : fd;
+		fd = userns_socket(&k->helper, to->sa_family);
+	else
+		fd = socket(to->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return k->userns ? fd : -errno;
+	if (connect(fd, to, len) < 0 && errno != EINPROGRESS) {
+		e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
 }
 
 static void kstack_close(struct netstack *ns)
@@ -86,7 +96,7 @@ static void kstack_close(struct netstack *ns)
 
 static const struct netstack_ops kstack_ops = {
 	.input = kstack_input,
-	.socket = kstack_socket,
+	.connect = kstack_connect,
 	.close = kstack_close,
 };
 

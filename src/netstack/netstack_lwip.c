@@ -47,6 +47,7 @@ struct lconn {
 	bool fd_shut;		/* ... and we passed it on */
 	bool fd_eof;		/* the acceptor side finished writing */
 	bool tx_fin;		/* ... and we sent FIN */
+	bool connecting;	/* outbound, SYN not yet answered */
 	size_t hold_len;	/* read from fd, not yet accepted by tcp_write */
 	uint8_t hold[LCONN_HOLD];
 };
@@ -151,7 +152,9 @@ static int lconn_push(struct lconn *c)
 /* socketpair -> lwIP. Returns 0 or -1 (connection aborted). */
 static int lconn_pull(struct lconn *c)
 {
-	while (c->pcb && !c->tx_fin) {
+	if (c->connecting && c->pcb && c->pcb->state == ESTABLISHED)
+		c->connecting = false;
+	while (c->pcb && !c->tx_fin && !c->connecting) {
 		if (c->hold_len == 0 && !c->fd_eof) {
 			size_t room = MIN((size_t)tcp_sndbuf(c->pcb), sizeof(c->hold));
 			if (room == 0)
@@ -208,7 +211,7 @@ static int lconn_update(struct lconn *c)
 	}
 	if (c->pending)
 		ev |= LOOP_WRITE;
-	if (!c->fd_eof && !c->hold_len && tcp_sndbuf(c->pcb) > 0)
+	if (!c->fd_eof && !c->hold_len && !c->connecting && tcp_sndbuf(c->pcb) > 0)
 		ev |= LOOP_READ;
 	loop_io_mod(c->ls->base.loop, &c->io, ev);
 	return LCONN_ALIVE;
@@ -265,37 +268,50 @@ static void lconn_err(void *arg, err_t err)
 	lconn_free(c);
 }
 
-static err_t lstack_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+/* A bridge for pcb; *peer gets the socketpair end for the other side.
+ * Returns NULL (nothing changed) on failure. */
+static struct lconn *lconn_new(struct lstack *ls, struct tcp_pcb *pcb, int *peer)
 {
-	struct lstack *ls = arg;
-	struct lconn *c;
+	struct lconn *c = calloc(1, sizeof(*c));
 	int sp[2];
 
-	if (err != ERR_OK || !pcb)
-		return ERR_VAL;
-	c = calloc(1, sizeof(*c));
 	if (!c || socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp) < 0) {
 		free(c);
-		tcp_abort(pcb);
-		return ERR_ABRT;
+		return NULL;
 	}
 	c->ls = ls;
 	c->pcb = pcb;
 	c->fd = sp[0];
-	if (loop_io_add(ls->base.loop, &c->io, c->fd, LOOP_READ, lconn_event, c) < 0) {
+	if (loop_io_add(ls->base.loop, &c->io, c->fd, 0, lconn_event, c) < 0) {
 		close(sp[0]);
 		close(sp[1]);
 		free(c);
-		tcp_abort(pcb);
-		return ERR_ABRT;
+		return NULL;
 	}
 	tcp_arg(pcb, c);
 	tcp_recv(pcb, lconn_recv);
 	tcp_sent(pcb, lconn_sent);
 	tcp_err(pcb, lconn_err);
 	tcp_nagle_disable(pcb);
-	acceptor_take(ls->base.acc, sp[1]);
-	return ERR_OK;
+	*peer = sp[1];
+	return c;
+}
+
+static err_t lstack_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct lstack *ls = arg;
+	struct lconn *c;
+	int fd;
+
+	if (err != ERR_OK || !pcb)
+		return ERR_VAL;
+	c = lconn_new(ls, pcb, &fd);
+	if (!c) {
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
+	acceptor_take(ls->base.acc, fd);
+	return lconn_update(c) == LCONN_ABORTED ? ERR_ABRT : ERR_OK;
 }
 
 static void lstack_input(struct netstack *ns, struct pkt_batch *b)
@@ -331,11 +347,50 @@ static void lstack_tick(struct loop_timer *t)
 	loop_timer_arm(ls->base.loop, &ls->tick, (uint64_t)(ms ? ms : 1) * NSEC_PER_MSEC);
 }
 
-static int lstack_socket(struct netstack *ns, int family)
+static err_t lconn_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 {
-	(void)ns;
-	(void)family;
-	return -EOPNOTSUPP;
+	(void)pcb;
+	(void)err;
+	return arg && lconn_update(arg) == LCONN_ABORTED ? ERR_ABRT : ERR_OK;
+}
+
+/* An outbound connection, bridged like an accepted one; the caller gets
+ * the other end of the socketpair at once. */
+static int lstack_connect(struct netstack *ns, const struct sockaddr *to)
+{
+	struct lstack *ls = container_of(ns, struct lstack, base);
+	ip_addr_t dst;
+	u16_t port;
+	int fd;
+
+	memset(&dst, 0, sizeof(dst));
+	if (to->sa_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)to;
+		IP_SET_TYPE_VAL(dst, IPADDR_TYPE_V4);
+		ip_2_ip4(&dst)->addr = s->sin_addr.s_addr;
+		port = ntohs(s->sin_port);
+	} else {
+		const struct sockaddr_in6 *s = (const void *)to;
+		IP_SET_TYPE_VAL(dst, IPADDR_TYPE_V6);
+		memcpy(ip_2_ip6(&dst)->addr, &s->sin6_addr, 16);
+		port = ntohs(s->sin6_port);
+	}
+	struct tcp_pcb *pcb = tcp_new_ip_type(IP_GET_TYPE(&dst));
+	if (!pcb)
+		return -ENOMEM;
+	struct lconn *c = lconn_new(ls, pcb, &fd);
+	if (!c) {
+		tcp_abort(pcb);
+		return -ENOMEM;
+	}
+	c->connecting = true;
+	if (tcp_connect(pcb, &dst, port, lconn_connected) != ERR_OK) {
+		close(fd);
+		lconn_abort(c);
+		return -ENETUNREACH;
+	}
+	lstack_flush(ls);
+	return fd;
 }
 
 static void lstack_close(struct netstack *ns)
@@ -354,7 +409,7 @@ static void lstack_close(struct netstack *ns)
 
 static const struct netstack_ops lstack_ops = {
 	.input = lstack_input,
-	.socket = lstack_socket,
+	.connect = lstack_connect,
 	.close = lstack_close,
 };
 

@@ -1,0 +1,331 @@
+/* agent_join.c - `postern agent join URL TOKEN [--fingerprint SHA256]`.
+ *
+ * Generates the agent's X25519 key here (the private key never leaves
+ * this machine), posts the public key with the one-time token to the
+ * hub over HTTPS (agent_proto.h, part 2), and writes the answer and the
+ * key to the 0600 state file. The hub is authenticated by its certificate
+ * (system CAs), or, when it has no public certificate yet, by the SHA-256
+ * of its certificate's public key (SubjectPublicKeyInfo) that
+ * `postern agent create` printed: a different key refuses the join. */
+#define LOG_SUBSYS "agent"
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/agent_cli.h"
+#include "agent/agent_proto.h"
+#include "agent/state.h"
+#include "cli/cmd.h"
+#include "core/buf.h"
+#include "core/enc.h"
+#include "core/secure.h"
+#include "core/version.h"
+#include "wg/crypto.h"
+
+#define JOIN_RESP_MAX 65536
+
+/* "AB:cd:..." or "abcd..." (64 hex digits) or "sha256//BASE64" into
+ * curl's pin syntax. Returns 0 or -EINVAL. */
+static int join_pin(const char *fp, char *out, size_t len)
+{
+	uint8_t h[32];
+	char hex[65], b64[B64_LEN(32)];
+	size_t n = 0;
+
+	if (!strncmp(fp, "sha256//", 8)) {
+		if (b64_decode(h, sizeof(h), fp + 8, strlen(fp + 8)) != 32)
+			return -EINVAL;
+		snprintf(out, len, "%s", fp);
+		return 0;
+	}
+	for (; *fp; fp++) {
+		if (*fp == ':')
+			continue;
+		if (n == 64 || !isxdigit((unsigned char)*fp))
+			return -EINVAL;
+		hex[n++] = *fp;
+	}
+	if (n != 64 || hex_decode(h, 32, hex, 64) < 0)
+		return -EINVAL;
+	b64_encode(b64, h, 32);
+	snprintf(out, len, "sha256//%s", b64);
+	return 0;
+}
+
+static size_t join_collect(char *p, size_t size, size_t n, void *ctx)
+{
+	return buf_append(ctx, p, size * n) == 0 ? size * n : 0;
+}
+
+/* The request body; the caller wipes and frees it. */
+static char *join_body(const char *token, const uint8_t pub[32])
+{
+	char b64[B64_LEN(32)];
+	json_t *j;
+	char *text;
+
+	b64_encode(b64, pub, 32);
+	j = json_pack("{s:i, s:s, s:s, s:s}", "version", AGENT_PROTO_VERSION,
+		      "token", token, "public_key", b64, "agent_version",
+		      POSTERN_VERSION);
+	if (!j)
+		return NULL;
+	text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return text;
+}
+
+static const char *join_curl_error(CURLcode rc, bool pinned)
+{
+	switch (rc) {
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		return "the hub's public key does not match --fingerprint: refusing "
+		       "to join (wrong fingerprint, or someone in the middle)";
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+		return pinned ? "TLS verification failed" :
+		       "the hub's certificate is not trusted: if the hub has no public "
+		       "certificate yet, pass the --fingerprint it printed";
+	default:
+		return curl_easy_strerror(rc);
+	}
+}
+
+/* POSTs body to url; fills resp and *status. Returns CMD_EXIT_*. */
+static int join_post(const char *url, const char *pin, const char *ca,
+		     const char *body, struct buf *resp, long *status)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *hdr = NULL;
+	CURLcode rc;
+
+	if (!c)
+		return CMD_EXIT_FAIL;
+	hdr = curl_slist_append(hdr, "Content-Type: application/json");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "postern-agent/" POSTERN_VERSION);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, join_collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
+	if (ca)
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+	if (pin) {
+		/* The pin is the authentication: the certificate may be
+		 * self-signed and name only the hub's IP. */
+		curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, pin);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(c);
+	if (rc != CURLE_OK) {
+		fprintf(stderr, "postern agent join: %s\n", join_curl_error(rc, pin != NULL));
+		return rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH ||
+		       rc == CURLE_PEER_FAILED_VERIFICATION ? CMD_EXIT_AUTH :
+		       CMD_EXIT_UNAVAILABLE;
+	}
+	return CMD_EXIT_OK;
+}
+
+static int join_refused(const struct buf *resp, long status)
+{
+	json_t *j = json_loadb((const char *)buf_head(resp), resp->len, 0, NULL);
+	const char *msg = NULL, *code = NULL;
+
+	json_unpack(j, "{s:{s?s, s?s}}", "error", "code", &code, "message", &msg);
+	fprintf(stderr, "postern agent join: the hub refused the join (HTTP %ld%s%s): %s\n",
+		status, code ? ", " : "", code ? code : "", msg ? msg : "no reason given");
+	json_decref(j);
+	return status == 401 || status == 403 ? CMD_EXIT_AUTH : CMD_EXIT_FAIL;
+}
+
+static int join_copy(char *dst, size_t cap, json_t *v)
+{
+	if (!json_is_string(v) || json_string_length(v) >= cap)
+		return -1;
+	memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+	return 0;
+}
+
+/* Addresses come as a list; the first of each family is used. */
+static int join_addrs(json_t *list, char *v4, char *v6, size_t cap)
+{
+	size_t i;
+	json_t *v;
+
+	if (!json_is_array(list))
+		return -1;
+	json_array_foreach(list, i, v) {
+		if (!json_is_string(v))
+			return -1;
+		char *dst = strchr(json_string_value(v), ':') ? v6 : v4;
+		if (!dst[0] && join_copy(dst, cap, v) < 0)
+			return -1;
+	}
+	return v4[0] || v6[0] ? 0 : -1;
+}
+
+static int join_answer(const struct buf *resp, struct agent_state *st)
+{
+	json_t *j = json_loadb((const char *)buf_head(resp), resp->len, 0, NULL);
+	json_t *ka;
+	int rc = -1;
+
+	if (!j)
+		return -1;
+	const char *hk = json_string_value(json_object_get(j, "hub_public_key"));
+	if (join_copy(st->name, sizeof(st->name), json_object_get(j, "agent")) == 0 &&
+	    join_copy(st->hub_endpoint, sizeof(st->hub_endpoint), json_object_get(j, "hub_endpoint")) == 0 &&
+	    hk && b64_decode(st->hub_public_key, 32, hk, strlen(hk)) == 32 &&
+	    join_addrs(json_object_get(j, "tunnel_addresses"), st->tunnel_ipv4,
+		       st->tunnel_ipv6, sizeof(st->tunnel_ipv4)) == 0 &&
+	    join_addrs(json_object_get(j, "hub_tunnel_addresses"), st->hub_tunnel_ipv4,
+		       st->hub_tunnel_ipv6, sizeof(st->hub_tunnel_ipv4)) == 0)
+		rc = 0;
+	ka = json_object_get(j, "keepalive");
+	st->keepalive = json_is_integer(ka) && json_integer_value(ka) > 0 &&
+			json_integer_value(ka) <= 3600 ? (unsigned)json_integer_value(ka) : 25;
+	json_decref(j);
+	return rc;
+}
+
+static int join_mkdir_for(const char *path)
+{
+	char dir[4096];
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (mkdir(dirname(dir), 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+struct join_args {
+	const char *url, *fingerprint, *state, *ca;
+	char *token;
+	bool force;
+};
+
+static int join_parse(int argc, char **argv, struct join_args *a)
+{
+	static const struct option longs[] = {
+		{ "fingerprint", required_argument, NULL, 'f' },
+		{ "state", required_argument, NULL, 's' },
+		{ "force", no_argument, NULL, 'F' },
+		{ "ca-file", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+		if (c == 'f')
+			a->fingerprint = optarg;
+		else if (c == 's')
+			a->state = optarg;
+		else if (c == 'F')
+			a->force = true;
+		else if (c == 'c')
+			a->ca = optarg;
+		else
+			return -1;
+	}
+	if (argc - optind != 2)
+		return -1;
+	a->url = argv[optind];
+	a->token = argv[optind + 1];
+	return strncmp(a->url, "https://", 8) ? -2 : 0;
+}
+
+/* Generates the key, enrolls, fills st. Returns CMD_EXIT_*. */
+static int join_enroll(const struct join_args *a, const char *pin,
+		       struct agent_state *st)
+{
+	char url[1024];
+	uint8_t pub[32];
+	struct buf resp;
+	long status = 0;
+	char *body;
+	int rc;
+
+	if (wg_crypto_init() < 0 || wg_x25519_generate(st->private_key) < 0 ||
+	    wg_x25519_public(pub, st->private_key) < 0)
+		return CMD_EXIT_FAIL;
+	size_t n = strcspn(a->url, "?#");
+	while (n > 8 && a->url[n - 1] == '/')
+		n--;
+	snprintf(url, sizeof(url), "%.*s%s", (int)n, a->url, AGENT_JOIN_PATH);
+	body = join_body(a->token, pub);
+	if (!body)
+		return CMD_EXIT_FAIL;
+	buf_init(&resp, JOIN_RESP_MAX);
+	rc = join_post(url, pin, a->ca, body, &resp, &status);
+	secure_free(body, strlen(body));
+	if (rc == CMD_EXIT_OK && status != 200)
+		rc = join_refused(&resp, status);
+	else if (rc == CMD_EXIT_OK && join_answer(&resp, st) < 0) {
+		fprintf(stderr, "postern agent join: the hub's answer is malformed\n");
+		rc = CMD_EXIT_FAIL;
+	}
+	buf_free(&resp);
+	return rc;
+}
+
+int agent_join_main(int argc, char **argv)
+{
+	struct join_args a = { 0 };
+	struct agent_state st;
+	char path[4096], pin[128], err[512];
+	int rc = join_parse(argc, argv, &a);
+
+	if (rc < 0) {
+		fprintf(stderr, rc == -2 ? "postern agent join: the hub URL must be https://\n" :
+			"usage: postern agent join URL TOKEN [--fingerprint SHA256] "
+			"[--ca-file PEM] [--state FILE] [--force]\n");
+		return CMD_EXIT_USAGE;
+	}
+	if (a.fingerprint && join_pin(a.fingerprint, pin, sizeof(pin)) < 0) {
+		fprintf(stderr, "postern agent join: --fingerprint must be 64 hex digits "
+			"(colons allowed) or sha256//BASE64\n");
+		return CMD_EXIT_USAGE;
+	}
+	if (!a.state && agent_state_default_path(path, sizeof(path)) == 0)
+		a.state = path;
+	if (!a.state || (!a.force && access(a.state, F_OK) == 0)) {
+		fprintf(stderr, "postern agent join: %s exists (this agent has joined "
+			"already); use --force to replace it\n", a.state ? a.state : "state");
+		return CMD_EXIT_CONFLICT;
+	}
+	memset(&st, 0, sizeof(st));
+	snprintf(st.hub_url, sizeof(st.hub_url), "%s", a.url);
+	if (a.fingerprint)
+		snprintf(st.fingerprint, sizeof(st.fingerprint), "%s", a.fingerprint);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = join_enroll(&a, a.fingerprint ? pin : NULL, &st);
+	secure_wipe(a.token, strlen(a.token));	/* also from /proc/PID/cmdline */
+	if (rc == CMD_EXIT_OK && (join_mkdir_for(a.state) < 0 ||
+				  agent_state_save(a.state, &st, err, sizeof(err)) < 0)) {
+		fprintf(stderr, "postern agent join: %s\n", err);
+		rc = CMD_EXIT_FAIL;
+	}
+	agent_state_wipe(&st);
+	curl_global_cleanup();
+	if (rc == CMD_EXIT_OK)
+		printf("joined the hub as '%s' (tunnel %s%s%s); state in %s\n"
+		       "next: postern agent run --allow TARGET...\n", st.name, st.tunnel_ipv4,
+		       st.tunnel_ipv4[0] && st.tunnel_ipv6[0] ? ", " : "", st.tunnel_ipv6, a.state);
+	return rc;
+}
