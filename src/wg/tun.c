@@ -236,6 +236,11 @@ static int tun_drain_pending(struct tun *t, struct pool *pool,
 	return 0;
 }
 
+bool tun_read_pending(const struct tun *t)
+{
+	return t->pending.next < t->pending.nseg;
+}
+
 /* One packet per read, straight into a pool packet (no vnet header). */
 static int tun_read_plain(struct tun *t, struct pool *pool, struct pkt_batch *b)
 {

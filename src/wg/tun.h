@@ -46,6 +46,11 @@ bool tun_offload(const struct tun *t);
  * (0 = nothing ready), or -errno on a fatal error (e.g. -EBADFD when the
  * interface went away). Malformed super-packets are dropped and counted. */
 int tun_read_batch(struct tun *t, struct pool *pool, struct pkt_batch *b);
+/* True when segments of a super-packet already read wait inside `t` (the
+ * batch filled up, or the pool ran dry). The fd does not signal them: a
+ * caller that stops calling tun_read_batch before it returned 0 must come
+ * back (e.g. a zero-delay timer) while this is true. */
+bool tun_read_pending(const struct tun *t);
 
 /* Writes every packet in `b` (IP packets at pkt_data), coalescing when
  * offload is on. The packets stay the caller's. Returns 0, or -errno;

@@ -317,6 +317,14 @@ static int udp_rx_drain(struct udp *u, struct udp_rx *rx, struct pool *pool,
 	return 0;
 }
 
+bool udp_recv_pending(const struct udp *u, int fd)
+{
+	for (int i = 0; i < 2; i++)
+		if (fd >= 0 && u->rx[i].fd == fd)
+			return u->rx[i].msg < u->rx[i].nmsg;
+	return false;
+}
+
 static int udp_rx_fill(struct udp_rx *rx)
 {
 	int n;

@@ -11,6 +11,7 @@
 #ifndef POSTERN_WG_UDP_H
 #define POSTERN_WG_UDP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/pool.h"
@@ -37,6 +38,11 @@ int udp_set_fwmark(struct udp *u, uint32_t fwmark);
  * Returns the number added (0 = nothing ready) or -errno. */
 int udp_recv_batch(struct udp *u, int fd, struct pool *pool,
 		   struct pkt_batch *b);
+/* True when datagrams of a GRO receive already made wait inside `u` for
+ * socket `fd` (the batch filled up, or the pool ran dry). The fd does not
+ * signal them: a caller that stops calling udp_recv_batch before it
+ * returned 0 must come back while this is true. */
+bool udp_recv_pending(const struct udp *u, int fd);
 
 /* Sends every packet in `b` to its ep (payload at pkt_data). The packets
  * stay the caller's. Returns 0 or -errno; unsendable packets are dropped
