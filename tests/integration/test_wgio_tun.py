@@ -85,3 +85,14 @@ def test_wgio_tun_no_offload_transfer(lab):
     assert st["a_offload"] == 0 and st["b_offload"] == 0
     assert st["a_rx_superpackets"] == 0 and st["b_tx_superpackets"] == 0
     assert st["a_rx_packets"] > 100_000 * netlab.scale(200_000_000) / 200_000_000 * 0.9
+
+
+def test_wgio_tun_pending_segments_resume(lab):
+    """Batches with 7 free slots leave most of each super-packet pending
+    inside the tun; tun_read_pending() must say so, and the resumed reads
+    must deliver every byte in order."""
+    a, b, p = bridge(lab, ["--small-batches"])
+    transfer(lab, a, b, "10.77.0.2", netlab.scale(50_000_000))
+    st = stop_stats(p)
+    assert st["a_rx_superpackets"] > 10, st
+    assert st["pending_resumes"] > st["a_rx_superpackets"], st
