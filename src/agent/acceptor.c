@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -99,4 +100,25 @@ int acceptor_listen_fd(struct acceptor *a, int fd)
 	}
 	a->nlis++;
 	return 0;
+}
+
+void acceptor_note_target(struct acceptor *a, const char *target,
+			  enum agent_status status)
+{
+	struct acceptor_target *t = NULL;
+
+	for (unsigned i = 0; i < a->ntargets && !t; i++)
+		if (!strcmp(a->targets[i].name, target))
+			t = &a->targets[i];
+	if (!t && a->ntargets < ACCEPTOR_TARGETS_MAX)
+		t = &a->targets[a->ntargets++];
+	if (!t) {
+		t = &a->targets[0];
+		for (unsigned i = 1; i < a->ntargets; i++)
+			if (a->targets[i].when_ns < t->when_ns)
+				t = &a->targets[i];
+	}
+	snprintf(t->name, sizeof(t->name), "%s", target);
+	t->status = status;
+	t->when_ns = loop_now(a->loop);
 }

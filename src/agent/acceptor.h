@@ -18,6 +18,7 @@
 
 #define ACCEPTOR_LISTEN_MAX 4
 #define ACCEPTOR_STREAMS_MAX 4096
+#define ACCEPTOR_TARGETS_MAX 32	/* recent targets kept for heartbeats */
 
 struct stream;
 
@@ -25,6 +26,13 @@ struct acceptor_stats {
 	unsigned long long accepted, active, relayed, probes;
 	unsigned long long by_status[AGENT_STATUS_MAX];	/* answers sent */
 	unsigned long long bytes_up, bytes_down;	/* finished streams */
+};
+
+/* The last outcome of streams to one target ("host:port"). */
+struct acceptor_target {
+	char name[272];
+	enum agent_status status;
+	uint64_t when_ns;	/* loop time of the last stream */
 };
 
 struct acceptor {
@@ -40,6 +48,8 @@ struct acceptor {
 	uint64_t tls_timeout_ns;
 	unsigned max_streams;
 	struct acceptor_stats stats;
+	struct acceptor_target targets[ACCEPTOR_TARGETS_MAX];
+	unsigned ntargets;
 };
 
 /* Sets up the resolver and the TLS client context. Returns 0 or -errno. */
@@ -51,6 +61,11 @@ void acceptor_fini(struct acceptor *a);
 /* Watches a listening socket (owned by the acceptor from now on, also on
  * failure). Returns 0 or -errno. */
 int acceptor_listen_fd(struct acceptor *a, int fd);
+/* Records the outcome of a stream to `target` (the least recently seen
+ * target is forgotten when the table is full). */
+void acceptor_note_target(struct acceptor *a, const char *target,
+			  enum agent_status status);
+
 /* Takes one connected stream socket (owned from now on). 0 or -errno. */
 int acceptor_take(struct acceptor *a, int fd);
 

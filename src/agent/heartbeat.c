@@ -20,6 +20,22 @@
 
 static void heartbeat_fire(struct loop_timer *t);
 
+static json_t *heartbeat_targets(const struct heartbeat *h)
+{
+	const struct acceptor *a = h->acc;
+	json_t *list = json_array();
+	uint64_t now = loop_now(h->loop);
+
+	for (unsigned i = 0; list && i < a->ntargets; i++) {
+		const struct acceptor_target *t = &a->targets[i];
+		json_array_append_new(list, json_pack("{s:s, s:b, s:s, s:I}",
+			"target", t->name, "ok", t->status == AGENT_STATUS_OK,
+			"status", agent_status_name(t->status),
+			"age", (json_int_t)((now - t->when_ns) / NSEC_PER_SEC)));
+	}
+	return list;
+}
+
 char *heartbeat_body(const struct heartbeat *h)
 {
 	const struct acceptor_stats *s = &h->acc->stats;
@@ -33,7 +49,7 @@ char *heartbeat_body(const struct heartbeat *h)
 		if (i != AGENT_STATUS_NOT_ALLOWED)
 			failed += s->by_status[i];
 	}
-	root = json_pack("{s:i, s:s, s:I, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:[]}",
+	root = json_pack("{s:i, s:s, s:I, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:[]}",
 		"version", AGENT_PROTO_VERSION,
 		"agent_version", POSTERN_VERSION,
 		"uptime", (json_int_t)((loop_now(h->loop) - h->started_ns) / NSEC_PER_SEC),
@@ -41,7 +57,7 @@ char *heartbeat_body(const struct heartbeat *h)
 		"streams", "active", (json_int_t)s->active, "total", (json_int_t)s->accepted,
 		"refused", (json_int_t)refused, "failed", (json_int_t)failed,
 		"bytes_up", (json_int_t)s->bytes_up, "bytes_down", (json_int_t)s->bytes_down,
-		"status", st, "errors");
+		"status", st, "targets", heartbeat_targets(h), "errors");
 	if (!root)
 		return NULL;
 	text = json_dumps(root, JSON_COMPACT);

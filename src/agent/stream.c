@@ -97,6 +97,7 @@ static void stream_refuse(struct stream *s, enum agent_status status)
 	s->acc->stats.by_status[status]++;
 	if (s->state != STREAM_HEADER || status != AGENT_STATUS_PROTOCOL) {
 		stream_target_str(s, tgt, sizeof(tgt));
+		acceptor_note_target(s->acc, tgt, status);
 		log_info("stream to %s: %s%s%s", tgt, agent_status_name(status),
 			 s->last_errno ? ": " : "",
 			 s->last_errno ? strerror(s->last_errno) : "");
@@ -184,6 +185,7 @@ static void stream_start_relay(struct stream *s)
 	struct relay *r = &s->relay;
 	uint8_t ok = AGENT_STATUS_OK;
 	size_t early = s->head_len - s->hdr_len;
+	char tgt[300];
 
 	if ((s->hdr.flags & AGENT_F_PROXY_V2) && stream_put_proxy(s) < 0) {
 		s->last_errno = EAFNOSUPPORT;
@@ -203,6 +205,8 @@ static void stream_start_relay(struct stream *s)
 		return;
 	}
 	s->state = STREAM_RELAY;
+	stream_target_str(s, tgt, sizeof(tgt));
+	acceptor_note_target(s->acc, tgt, AGENT_STATUS_OK);
 	s->acc->stats.relayed++;
 	s->acc->stats.by_status[AGENT_STATUS_OK]++;
 }

@@ -35,8 +35,8 @@ def wg_keys():
     return priv, pub
 
 
-@pytest.fixture
-def world(lab, bin, tmp_path):
+@pytest.fixture(params=["kernel", "lwip"])
+def world(request, lab, bin, tmp_path):
     hub, agent, lan = lab.ns("hub"), lab.ns("agent"), lab.ns("lan")
     lab.link(hub, "10.77.0.1/24", agent, "10.77.0.2/24")
     lab.link(agent, "10.78.0.1/24", lan, "10.78.0.2/24")
@@ -86,11 +86,11 @@ keepalive = 25
     subprocess.run(["mknod", "-m", "666", str(dev), "c", "10", "200"], check=True)
     cmd = (f"mount --bind {dev} /dev/net/tun && exec setpriv --reuid {UID} "
            f"--regid {UID} --clear-groups --inh-caps=-all --bounding-set=-all "
-           f"{bin} agent run --state {state} --netstack kernel "
+           f"{bin} agent run --state {state} --netstack {request.param} "
            f"--allow 10.78.0.2:80 --log-level debug")
     p = lab.spawn(agent, ["unshare", "-m", "sh", "-c", cmd], name="agent")
     return {"hub": hub, "agent": agent, "wg": wg, "proc": p, "hblog": hblog,
-            "ag_pub": ag_pub}
+            "ag_pub": ag_pub, "mode": request.param}
 
 
 def heartbeats(world):
@@ -105,7 +105,7 @@ def test_agent_run_tunnel_streams_and_heartbeats(world):
     netlab.wait_until(lambda: heartbeats(world), timeout=30, what="first heartbeat")
     assert "tunnel to the hub is up" in p.log()
     hb = heartbeats(world)[0]
-    assert hb["version"] == 1 and hb["netstack"] == "kernel"
+    assert hb["version"] == 1 and hb["netstack"] == world["mode"]
     assert hb["agent_version"]
     # wg on the hub side sees the agent's handshake from its namespace.
     show = hub.run(["wg", "show", world["wg"], "latest-handshakes"]).stdout
@@ -121,6 +121,9 @@ def test_agent_run_tunnel_streams_and_heartbeats(world):
     netlab.wait_until(lambda: len(heartbeats(world)) > n, timeout=20, what="next heartbeat")
     last = heartbeats(world)[-1]
     assert last["streams"]["total"] >= 3 and last["streams"]["refused"] >= 1, last
+    targets = {t["target"]: t for t in last["targets"]}
+    assert targets["10.78.0.2:80"]["ok"] is True, last
+    assert targets["10.78.0.1:22"]["status"] == "not_allowed", last
 
 
 def test_agent_run_finds_a_hub_that_moved(world):
