@@ -6,6 +6,7 @@
 
 Outer network: namespace P (Postern) 10.210.0.1 <-veth-> namespace G
 (wireguard-go) 10.210.0.2. Tunnel: P = 10.211.0.1, G = 10.211.0.2.
+With outer6=True the outer network is IPv6 (fd10:210::1 and ::2) instead.
 Only the initiator knows the other's endpoint, so it is the one that starts
 every handshake; the responder learns the endpoint from the first
 authenticated packet (roaming). Interface names are unique per run."""
@@ -15,6 +16,7 @@ import subprocess
 import netlab
 
 P_OUT, G_OUT = "10.210.0.1", "10.210.0.2"
+P_OUT6, G_OUT6 = "fd10:210::1", "fd10:210::2"
 P_IN, G_IN = "10.211.0.1", "10.211.0.2"
 P_PORT, G_PORT = 51820, 51821
 
@@ -50,12 +52,17 @@ class PeerDump:
 
 class WgPair:
     def __init__(self, lab, postern_bin, initiator="postern", tag="",
-                 postern_args=(), keepalive=None):
+                 postern_args=(), keepalive=None, outer6=False):
         self.lab = lab
         self.initiator = initiator
         self.p = lab.ns("p" + tag)
         self.g = lab.ns("g" + tag)
-        self.p_if, self.g_if = lab.link(self.p, P_OUT + "/24", self.g, G_OUT + "/24")
+        if outer6:
+            self.p_out, self.g_out = P_OUT6, G_OUT6
+            self.p_if, self.g_if = lab.link(self.p, P_OUT6 + "/64", self.g, G_OUT6 + "/64")
+        else:
+            self.p_out, self.g_out = P_OUT, G_OUT
+            self.p_if, self.g_if = lab.link(self.p, P_OUT + "/24", self.g, G_OUT + "/24")
         self.pname = "wgp" + netlab.short_id(6)
         self.gname = "wgg" + netlab.short_id(6)
         self.p_priv, self.p_pub = genkey()
@@ -94,9 +101,9 @@ class WgPair:
         g_args = ["set", self.gname, "private-key", gk, "listen-port", str(G_PORT),
                   "peer", self.p_pub, "allowed-ips", P_IN + "/32"]
         if self.initiator == "postern":
-            p_args += ["endpoint", f"{G_OUT}:{G_PORT}"]
+            p_args += ["endpoint", self.endpoint_str(self.g_out, G_PORT)]
         else:
-            g_args += ["endpoint", f"{P_OUT}:{P_PORT}"]
+            g_args += ["endpoint", self.endpoint_str(self.p_out, P_PORT)]
         if keepalive:
             (p_args if self.initiator == "postern" else g_args).extend(
                 ["persistent-keepalive", str(keepalive)])
@@ -105,6 +112,10 @@ class WgPair:
         for ns, ifname, addr in ((self.p, self.pname, P_IN), (self.g, self.gname, G_IN)):
             ns.run(["ip", "addr", "add", addr + "/24", "dev", ifname])
             ns.run(["ip", "link", "set", ifname, "up"])
+
+    @staticmethod
+    def endpoint_str(addr, port):
+        return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
 
     @property
     def init_ns(self):

@@ -55,17 +55,17 @@ struct net {
 	unsigned qhead, qlen;
 };
 
-static uint64_t net_clock(void *ctx)
+static inline uint64_t net_clock(void *ctx)
 {
 	return ((struct net *)ctx)->now;
 }
 
-static uint64_t net_wall(void *ctx)
+static inline uint64_t net_wall(void *ctx)
 {
 	return NET_WALL_BASE + ((struct net *)ctx)->now;
 }
 
-static void net_outside_send(void *ctx, struct pkt_batch *b)
+static inline void net_outside_send(void *ctx, struct pkt_batch *b)
 {
 	struct net_side *s = ctx;
 	struct net *n = s->net;
@@ -85,7 +85,7 @@ static void net_outside_send(void *ctx, struct pkt_batch *b)
 	}
 }
 
-static void net_inside_deliver(void *ctx, struct pkt_batch *b)
+static inline void net_inside_deliver(void *ctx, struct pkt_batch *b)
 {
 	struct net_side *s = ctx;
 
@@ -96,7 +96,7 @@ static void net_inside_deliver(void *ctx, struct pkt_batch *b)
 	}
 }
 
-static void net_event(void *ctx, const struct wg_event *ev)
+static inline void net_event(void *ctx, const struct wg_event *ev)
 {
 	((struct net_side *)ctx)->events[ev->type]++;
 }
@@ -105,7 +105,7 @@ static const struct wg_outside_ops net_outside = { net_outside_send };
 static const struct wg_inside_ops net_inside = { net_inside_deliver };
 
 /* Hands one datagram to device `to`, as if from `src`. */
-static void net_inject(struct net *n, int to, const void *data, size_t len,
+static inline void net_inject(struct net *n, int to, const void *data, size_t len,
 		       const struct wg_endpoint *src)
 {
 	struct pkt_batch b = { 0 };
@@ -120,7 +120,7 @@ static void net_inject(struct net *n, int to, const void *data, size_t len,
 }
 
 /* Delivers queued datagrams (and what they provoke) until the wire is quiet. */
-static void net_pump(struct net *n)
+static inline void net_pump(struct net *n)
 {
 	while (n->qlen) {
 		struct net_frame f = n->q[n->qhead];
@@ -130,7 +130,7 @@ static void net_pump(struct net *n)
 	}
 }
 
-static void net_advance(struct net *n, uint64_t ns)
+static inline void net_advance(struct net *n, uint64_t ns)
 {
 	uint64_t end = n->now + ns;
 
@@ -141,7 +141,7 @@ static void net_advance(struct net *n, uint64_t ns)
 	}
 }
 
-static void net_addr(struct wg_endpoint *ep, const char *ip, uint16_t port)
+static inline void net_addr(struct wg_endpoint *ep, const char *ip, uint16_t port)
 {
 	memset(ep, 0, sizeof(*ep));
 	ep->addr.in4.sin_family = AF_INET;
@@ -151,7 +151,7 @@ static void net_addr(struct wg_endpoint *ep, const char *ip, uint16_t port)
 
 /* Side 0 is 10.7.0.1 behind 192.0.2.1:51820, side 1 is 10.7.0.2 behind
  * 198.51.100.2:51821; each routes the other's /32 to the other. */
-static struct net *net_new(bool force_cookie_1)
+static inline struct net *net_new(bool force_cookie_1)
 {
 	struct net *n = calloc(1, sizeof(*n));
 	static const char *tun[2] = { "10.7.0.1", "10.7.0.2" };
@@ -192,7 +192,7 @@ static struct net *net_new(bool force_cookie_1)
 	return n;
 }
 
-static void net_free(struct net *n)
+static inline void net_free(struct net *n)
 {
 	for (int i = 0; i < 2; i++)
 		wg_device_free(n->s[i].dev);
@@ -203,7 +203,7 @@ static void net_free(struct net *n)
 
 /* Builds an IPv4 packet src -> dst with `len` bytes of payload (byte i =
  * seed + i) and makes device `from` send it. */
-static void net_send_ip(struct net *n, int from, const char *src,
+static inline void net_send_ip(struct net *n, int from, const char *src,
 			const char *dst, unsigned len, uint8_t seed)
 {
 	struct pkt_batch b = { 0 };
@@ -228,7 +228,7 @@ static void net_send_ip(struct net *n, int from, const char *src,
 }
 
 /* A packet from side `from` to the other's tunnel address, pumped across. */
-static void net_ping(struct net *n, int from, unsigned len, uint8_t seed)
+static inline void net_ping(struct net *n, int from, unsigned len, uint8_t seed)
 {
 	static const char *tun[2] = { "10.7.0.1", "10.7.0.2" };
 
