@@ -44,6 +44,8 @@ int wg_device_new(struct loop *loop, const struct wg_device_config *cfg,
 	dev->loop = loop;
 	if (cfg)
 		dev->cfg = *cfg;
+	dev->staged_max = (dev->cfg.max_packets ? dev->cfg.max_packets
+						: WG_POOL_DEFAULT) / 4;
 	wg_allowedips_init(&dev->aips);
 	if ((r = wg_index_init(&dev->index)) < 0 ||
 	    (r = wg_ratelimit_init(&dev->rl)) < 0 ||

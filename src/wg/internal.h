@@ -85,6 +85,8 @@ struct wg_device {
 	struct pkt_batch txb;		/* datagrams to send */
 	struct pkt_batch inb;		/* cleartext for the inside */
 	struct wg_peer *tx_list;
+	unsigned staged_total;		/* packets waiting, all peers */
+	unsigned staged_max;		/* a share of the pool */
 	uint64_t load_window, load_until;
 	unsigned load_count;
 	unsigned mtu;
@@ -120,7 +122,12 @@ void wg_peer_clear_sessions(struct wg_peer *peer);
 void wg_keypair_free(struct wg_device *dev, struct wg_keypair *kp);
 bool wg_keypair_can_send(const struct wg_keypair *kp, uint64_t now);
 bool wg_keypair_can_recv(const struct wg_keypair *kp, uint64_t now);
+/* Queues a packet until a session exists (taking it). Beyond
+ * WG_MAX_STAGED_PACKETS for the peer, or a quarter of the pool for the
+ * device, the peer's oldest packet is dropped. */
 void wg_peer_stage(struct wg_peer *peer, struct pkt *p);
+/* The oldest staged packet (now the caller's), or NULL. */
+struct pkt *wg_peer_unstage(struct wg_peer *peer);
 void wg_peer_purge_staged(struct wg_peer *peer);
 /* Records the source of an authenticated packet (roaming). */
 void wg_peer_update_endpoint(struct wg_peer *peer,

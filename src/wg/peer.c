@@ -43,7 +43,7 @@ void wg_peer_free(struct wg_peer *peer)
 
 const char *wg_peer_str(const struct wg_peer *peer)
 {
-	static char buf[B64_LEN(WG_KEY_LEN)];
+	static __thread char buf[B64_LEN(WG_KEY_LEN)];
 
 	b64_encode(buf, peer->pub, WG_KEY_LEN);
 	return buf;
@@ -159,30 +159,43 @@ void wg_peer_clear_sessions(struct wg_peer *peer)
 
 void wg_peer_stage(struct wg_peer *peer, struct pkt *p)
 {
+	struct wg_device *dev = peer->dev;
+
 	p->next = NULL;
 	if (peer->staged_tail)
 		peer->staged_tail->next = p;
 	else
 		peer->staged_head = p;
 	peer->staged_tail = p;
-	/* Like a full NIC queue: the oldest packet goes. */
-	if (++peer->staged_len > WG_MAX_STAGED_PACKETS) {
-		struct pkt *old = peer->staged_head;
-		peer->staged_head = old->next;
-		peer->staged_len--;
-		pool_put(&peer->dev->pool, old);
-	}
+	peer->staged_len++;
+	dev->staged_total++;
+	/* Like a full NIC queue: the oldest packet goes. The device-wide
+	 * bound keeps many unreachable peers from starving the pool. */
+	if (peer->staged_len > WG_MAX_STAGED_PACKETS ||
+	    dev->staged_total > dev->staged_max)
+		pool_put(&dev->pool, wg_peer_unstage(peer));
+}
+
+struct pkt *wg_peer_unstage(struct wg_peer *peer)
+{
+	struct pkt *p = peer->staged_head;
+
+	if (!p)
+		return NULL;
+	peer->staged_head = p->next;
+	if (!peer->staged_head)
+		peer->staged_tail = NULL;
+	peer->staged_len--;
+	peer->dev->staged_total--;
+	return p;
 }
 
 void wg_peer_purge_staged(struct wg_peer *peer)
 {
-	while (peer->staged_head) {
-		struct pkt *p = peer->staged_head;
-		peer->staged_head = p->next;
+	struct pkt *p;
+
+	while ((p = wg_peer_unstage(peer)))
 		pool_put(&peer->dev->pool, p);
-	}
-	peer->staged_tail = NULL;
-	peer->staged_len = 0;
 }
 
 static bool wg_sockaddr_eq(const struct wg_endpoint *a,

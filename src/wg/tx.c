@@ -194,10 +194,8 @@ void wg_tx_send_staged(struct wg_peer *peer)
 	}
 	while (peer->staged_head &&
 	       kp->send_counter < WG_REJECT_AFTER_MESSAGES) {
-		struct pkt *p = peer->staged_head;
+		struct pkt *p = wg_peer_unstage(peer);
 
-		peer->staged_head = p->next;
-		peer->staged_len--;
 		data |= p->len != 0;
 		if (wg_tx_seal(dev, kp, p, kp->send_counter++) < 0) {
 			pool_put(&dev->pool, p);
@@ -208,8 +206,6 @@ void wg_tx_send_staged(struct wg_peer *peer)
 		wg_tx_queue(dev, p);
 		sent = true;
 	}
-	if (!peer->staged_head)
-		peer->staged_tail = NULL;
 	if (sent) {
 		wg_timers_any_authenticated_packet_traversal(peer);
 		wg_timers_any_authenticated_packet_sent(peer);

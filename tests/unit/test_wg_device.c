@@ -141,6 +141,26 @@ TEST(remove_peer_and_change_key)
 	net_free(n);
 }
 
+TEST(staged_packets_bounded_oldest_dropped)
+{
+	struct net *n = net_new(false);
+
+	n->s[1].cut = true;	/* no response: no session */
+	for (int i = 0; i < 200; i++)
+		net_send_ip(n, 0, "10.7.0.1", "10.7.0.2", 4, (uint8_t)i);
+	CHECK_EQ_INT(n->s[0].peer->staged_len, WG_MAX_STAGED_PACKETS);
+	CHECK_EQ_INT(n->s[0].dev->staged_total, WG_MAX_STAGED_PACKETS);
+	CHECK_EQ_INT(n->s[0].sent[WG_MSG_DATA], 0);
+	n->qlen = 0;
+	n->s[1].cut = false;
+	net_advance(n, 6 * NSEC_PER_SEC);	/* the retry completes it */
+	CHECK_EQ_INT(n->s[1].delivered, WG_MAX_STAGED_PACKETS);
+	/* The newest survived: the last one delivered is packet 199. */
+	CHECK_EQ_INT(n->s[1].last_in[20], 199);
+	CHECK_EQ_INT(n->s[0].dev->staged_total, 0);
+	net_free(n);
+}
+
 int main(void)
 {
 	RUN(handshake_then_data_both_ways);
@@ -149,5 +169,6 @@ int main(void)
 	RUN(roaming_follows_authenticated_source);
 	RUN(simultaneous_initiation_converges);
 	RUN(remove_peer_and_change_key);
+	RUN(staged_packets_bounded_oldest_dropped);
 	return unit_done();
 }
