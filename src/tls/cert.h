@@ -60,6 +60,17 @@ int tls_certset_add_files(struct tls_certset *set, const char *chain_path,
 int tls_certset_add_dir(struct tls_certset *set, const char *dir, char *err,
 			size_t errlen);
 
+/* The file-based sources, in this order: every pair in `dir` (NULL =
+ * none); then, when `selfsigned_name` is set and nothing in the set covers
+ * it, a self-signed certificate for it (written to `dir` as
+ * selfsigned-NAME.crt/.key so restarts keep it; without a directory the
+ * server keeps it in memory for its lifetime); then `default_name` (NULL =
+ * the first certificate) becomes the default. An empty result is an
+ * error. Returns 0, or -1 with a message in err. */
+int tls_certset_fill(struct tls_certset *set, const char *dir,
+		     const char *selfsigned_name, const char *default_name,
+		     char *err, size_t errlen);
+
 /* Adds a reference to an already loaded certificate (which must have been
  * loaded for the same server). Returns 0 or -ENOMEM. */
 int tls_certset_add_cert(struct tls_certset *set, struct tls_cert *cert);

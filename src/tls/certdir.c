@@ -142,8 +142,8 @@ static int certdir_write(const char *dir, const char *name, const char *data,
 
 /* Makes a self-signed certificate for `name`, adds it to the set and, with
  * a directory, writes it there as selfsigned-NAME.crt/.key. */
-int tls_certdir_selfsigned(struct tls_certset *set, const char *dir,
-			   const char *name, char *err, size_t errlen)
+static int certdir_selfsigned_new(struct tls_certset *set, const char *dir,
+				  const char *name, char *err, size_t errlen)
 {
 	char *crt = NULL, *key = NULL, file[TLS_NAME_MAX + 32];
 	size_t crt_len = 0, key_len = 0;
@@ -169,4 +169,40 @@ out:
 	free(crt);
 	secure_free(key, key_len);
 	return ret;
+}
+
+/* Without a directory: the server's kept self-signed certificate for
+ * `name`, made on first use, so reloads serve the same one. */
+static int certdir_selfsigned_mem(struct tls_certset *set, const char *name,
+				  char *err, size_t errlen)
+{
+	struct tls_server *srv = set->srv;
+	struct tls_certset *tmp;
+	int ret = 0;
+
+	pthread_mutex_lock(&srv->ss_lock);
+	if (!srv->selfsigned || strcmp(srv->selfsigned->names[0], name)) {
+		tmp = tls_certset_new(srv);
+		ret = tmp ? certdir_selfsigned_new(tmp, NULL, name, err, errlen)
+			  : -1;
+		if (ret == 0) {
+			tls_cert_put(srv->selfsigned);
+			srv->selfsigned = tls_cert_ref(tls_certset_at(tmp, 0));
+		}
+		tls_certset_put(tmp);
+	}
+	if (ret == 0 && tls_certset_add_cert(set, srv->selfsigned) < 0) {
+		snprintf(err, errlen, "out of memory");
+		ret = -1;
+	}
+	pthread_mutex_unlock(&srv->ss_lock);
+	return ret;
+}
+
+int tls_certdir_selfsigned(struct tls_certset *set, const char *dir,
+			   const char *name, char *err, size_t errlen)
+{
+	if (!dir)
+		return certdir_selfsigned_mem(set, name, err, errlen);
+	return certdir_selfsigned_new(set, dir, name, err, errlen);
 }

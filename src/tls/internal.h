@@ -91,6 +91,8 @@ struct tls_server {
 	pthread_mutex_t set_lock;	/* guards `set` (load + ref) */
 	struct tls_certset *set;
 	pthread_mutex_t install_lock;	/* serializes read-copy-install */
+	pthread_mutex_t ss_lock;	/* guards `selfsigned` */
+	struct tls_cert *selfsigned;	/* in-memory fallback, kept */
 
 	struct tls_tickets tickets;
 

@@ -22,27 +22,23 @@ static bool reload_covers(struct tls_certset *set, const char *name)
 	return tls_certset_lookup(set, name, strlen(name), &def) && !def;
 }
 
-static int reload_build(struct tls_server *srv, struct tls_certset *set,
-			char *err, size_t errlen)
+int tls_certset_fill(struct tls_certset *set, const char *dir,
+		     const char *selfsigned_name, const char *default_name,
+		     char *err, size_t errlen)
 {
-	const char *ss = srv->selfsigned_name;
-
-	if (srv->cert_dir && tls_certset_add_dir(set, srv->cert_dir, err,
-						 errlen) < 0)
+	if (dir && tls_certset_add_dir(set, dir, err, errlen) < 0)
 		return -1;
-	if (ss && !reload_covers(set, ss) &&
-	    tls_certdir_selfsigned(set, srv->cert_dir, ss, err, errlen) < 0)
+	if (selfsigned_name && !reload_covers(set, selfsigned_name) &&
+	    tls_certdir_selfsigned(set, dir, selfsigned_name, err, errlen) < 0)
 		return -1;
 	if (tls_certset_count(set) == 0) {
-		snprintf(err, errlen, "no certificate%s%s",
-			 srv->cert_dir ? " in " : "",
-			 srv->cert_dir ? srv->cert_dir : "");
+		snprintf(err, errlen, "no certificate%s%s", dir ? " in " : "",
+			 dir ? dir : "");
 		return -1;
 	}
-	if (srv->cert_default &&
-	    tls_certset_set_default(set, srv->cert_default) < 0) {
+	if (default_name && tls_certset_set_default(set, default_name) < 0) {
 		snprintf(err, errlen, "cert_default: no certificate for %s",
-			 srv->cert_default);
+			 default_name);
 		return -1;
 	}
 	return 0;
@@ -58,7 +54,8 @@ int tls_server_certs_reload(struct tls_server *srv, char *err, size_t errlen)
 		return -1;
 	}
 	pthread_mutex_lock(&srv->install_lock);
-	if (reload_build(srv, set, err, errlen) < 0) {
+	if (tls_certset_fill(set, srv->cert_dir, srv->selfsigned_name,
+			     srv->cert_default, err, errlen) < 0) {
 		tls_certset_put(set);
 		ret = -1;
 	} else {

@@ -222,6 +222,7 @@ struct tls_server *tls_server_new(const struct tls_opts *o, char *err,
 	}
 	pthread_mutex_init(&srv->set_lock, NULL);
 	pthread_mutex_init(&srv->install_lock, NULL);
+	pthread_mutex_init(&srv->ss_lock, NULL);
 	loop_timer_init(&srv->ticket_timer, NULL, srv);
 	loop_timer_init(&srv->ocsp_timer, NULL, srv);
 	if (server_init(srv, o, err, errlen) < 0) {
@@ -237,10 +238,12 @@ void tls_server_free(struct tls_server *srv)
 		return;
 	tls_server_timers_stop(srv);
 	tls_certset_put(srv->set);
+	tls_cert_put(srv->selfsigned);
 	SSL_CTX_free(srv->base);
 	tls_ticket_destroy(&srv->tickets);
 	pthread_mutex_destroy(&srv->set_lock);
 	pthread_mutex_destroy(&srv->install_lock);
+	pthread_mutex_destroy(&srv->ss_lock);
 	free(srv->ciphers);
 	free(srv->ciphersuites);
 	free(srv->groups);

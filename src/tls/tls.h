@@ -38,6 +38,7 @@ struct tls_certset;
 #define TLS_ALPN_DEFAULT "h2,http/1.1"
 #define TLS_TICKET_ROTATE_DEFAULT_NS (12ULL * 3600 * 1000000000ULL)
 #define TLS_TICKET_LIFETIME_DEFAULT_NS (12ULL * 3600 * 1000000000ULL)
+#define TLS_CONF_NAME_MAX 256
 
 /* Settings of the server. Strings are borrowed for the duration of
  * tls_server_new() (and of tls_server_certs_reload() for the cert_*
@@ -71,13 +72,33 @@ struct tls_opts {
 /* Fills the defaults shown above. */
 void tls_opts_default(struct tls_opts *o);
 
+/* The [tls] section of a config file, with its own storage (so a config
+ * struct embedding it may be copied freely). */
+struct tls_conf {
+	char alpn[256];
+	char ciphers[1024];
+	char ciphersuites[512];
+	char groups[256];
+	char cert_dir[512];
+	char cert_default[TLS_CONF_NAME_MAX];
+	char selfsigned_name[TLS_CONF_NAME_MAX];
+	bool tickets, ocsp_stapling;
+	uint64_t ticket_rotate_ns, ticket_lifetime_ns;
+};
+
+/* The defaults (empty strings = the policy's values). */
+void tls_conf_default(struct tls_conf *tc);
+
 /* Reads the [`section`] keys (docs/configuration.md, "TLS"): alpn,
  * tickets, ticket_rotate, ticket_lifetime, ocsp_stapling, ciphers,
  * ciphersuites, groups, cert_dir, cert_default, selfsigned_name.
- * Absent keys keep their value in `o`. Strings point into `c`.
- * Returns 0, or -1 with "FILE:LINE: ..." in err. */
-int tls_opts_from_conf(struct tls_opts *o, struct conf *c,
-		       const char *section, char *err, size_t errlen);
+ * Absent keys keep their value. Returns 0, or -1 with "FILE:LINE: ..."
+ * (or "[section] key: ...") in err. */
+int tls_conf_read(struct tls_conf *tc, struct conf *c, const char *section,
+		  char *err, size_t errlen);
+
+/* Fills `o` from `tc`; strings point into `tc`. */
+void tls_conf_opts(const struct tls_conf *tc, struct tls_opts *o);
 
 struct tls_server;
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "core/conf.h"
 #include "core/log.h"
 #include "tls_test.h"
 
@@ -361,6 +362,59 @@ TEST(upsert_replaces_covered)
 	tls_server_free(srv);
 }
 
+TEST(conf_and_selfsigned_in_memory)
+{
+	static const char text[] =
+		"[tls]\nalpn = http/1.1\nticket_rotate = 1h\n"
+		"ticket_lifetime = 2h\ntickets = off\n"
+		"selfsigned_name = hub.test\n";
+	struct conf c;
+	struct tls_conf tc;
+	struct tls_opts o;
+	struct tls_server *srv;
+	struct tls_certset *s1, *s2;
+	char err[256];
+
+	CHECK_EQ_INT(conf_parse(&c, "t.conf", text, sizeof(text) - 1, err,
+				sizeof(err)), 0);
+	tls_conf_default(&tc);
+	CHECK_EQ_INT(tls_conf_read(&tc, &c, "tls", err, sizeof(err)), 0);
+	CHECK_EQ_INT(conf_check_unused(&c, err, sizeof(err)), 0);
+	conf_free(&c);
+	CHECK_EQ_STR(tc.alpn, "http/1.1");
+	CHECK_EQ_U64(tc.ticket_rotate_ns, 3600ULL * 1000000000ULL);
+	CHECK(!tc.tickets && tc.ocsp_stapling);
+	tls_conf_opts(&tc, &o);
+	CHECK(o.ciphers == NULL && o.cert_dir == NULL);
+	CHECK_EQ_STR(o.selfsigned_name, "hub.test");
+	srv = tt_server(&o);
+	/* Without a directory the self-signed certificate is kept in memory:
+	 * every fill (reload) serves the same one. */
+	s1 = tls_certset_new(srv);
+	s2 = tls_certset_new(srv);
+	CHECK_EQ_INT(tls_certset_fill(s1, NULL, "hub.test", NULL, err,
+				      sizeof(err)), 0);
+	CHECK_EQ_INT(tls_certset_fill(s2, NULL, "hub.test", NULL, err,
+				      sizeof(err)), 0);
+	CHECK(tls_certset_at(s1, 0) == tls_certset_at(s2, 0));
+	CHECK(tls_cert_self_signed(tls_certset_at(s1, 0)));
+	tls_certset_put(s1);
+	tls_certset_put(s2);
+	/* Nothing at all is an error. */
+	s1 = tls_certset_new(srv);
+	CHECK_EQ_INT(tls_certset_fill(s1, NULL, NULL, NULL, err, sizeof(err)),
+		     -1);
+	CHECK(strstr(err, "no certificate"));
+	tls_certset_put(s1);
+	tls_server_free(srv);
+	/* Bad values name the key. */
+	CHECK_EQ_INT(conf_parse(&c, "t.conf", "[tls]\ntickets = maybe\n", 22,
+				err, sizeof(err)), 0);
+	CHECK_EQ_INT(tls_conf_read(&tc, &c, "tls", err, sizeof(err)), -1);
+	CHECK(strstr(err, "tickets"));
+	conf_free(&c);
+}
+
 int main(void)
 {
 	log_set_level(LOG_ERR);
@@ -371,5 +425,6 @@ int main(void)
 	RUN(index_prefers_ca_then_later_expiry);
 	RUN(cert_dir_reload_and_selfsigned);
 	RUN(upsert_replaces_covered);
+	RUN(conf_and_selfsigned_in_memory);
 	return unit_done();
 }
