@@ -39,6 +39,7 @@ void hub_config_defaults(struct hub_config *cfg)
 	snprintf(s->request_id_header, sizeof(s->request_id_header), "%s",
 		 "X-Request-Id");
 	s->access_log = true;
+	tls_conf_default(&cfg->tls);
 }
 
 /* Parses a comma-separated list of listen addresses. */
@@ -224,7 +225,8 @@ static int hub_config_read(struct conf *c, struct hub_config *cfg, char *err,
 	    hub_config_trusted(c, s, err, errlen) < 0 ||
 	    hub_config_durations(c, cfg, err, errlen) < 0 ||
 	    hub_config_numbers(c, cfg, err, errlen) < 0 ||
-	    hub_config_certs(c, cfg, err, errlen) < 0)
+	    hub_config_certs(c, cfg, err, errlen) < 0 ||
+	    tls_conf_read(&cfg->tls, c, "tls", err, errlen) < 0)
 		return -1;
 	if (hub_config_str(c, "hostname", s->hostname, sizeof(s->hostname), err, errlen) < 0 ||
 	    hub_config_str(c, "routes", cfg->routes_file, sizeof(cfg->routes_file), err, errlen) < 0 ||

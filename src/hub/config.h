@@ -12,6 +12,7 @@
 
 #include "http/http.h"
 #include "hub/addr.h"
+#include "tls/tls.h"
 
 #define HUB_MAX_LISTEN 8
 #define HUB_MAX_TRUSTED 32
@@ -59,6 +60,7 @@ struct hub_config {
 	uint64_t shutdown_timeout;
 	struct hub_cert certs[HUB_MAX_CERTS];
 	unsigned ncerts;
+	struct tls_conf tls;		/* [tls] (docs/tls.md) */
 	struct hub_settings set;
 };
 
