@@ -107,8 +107,11 @@ void conn_update_io(struct conn *c)
 
 	if (c->dead)
 		return;
-	if (conn_want_read(c))
+	if (conn_want_read(c)) {
 		ev |= LOOP_READ;
+		if (c->tls)
+			front_tls_read_pending(c);
+	}
 	if (c->out.len || front_tls_wants_write(c))
 		ev |= LOOP_WRITE;
 	loop_io_mod(c->w->loop, &c->io, ev);
@@ -215,10 +218,8 @@ static void conn_io(struct loop_io *io, uint32_t events)
 	struct conn *c = io->data;
 
 	conn_enter(c);
-	if (c->tls && !c->tls_done) {
-		front_tls_handshake(c);
+	if (c->tls && !front_tls_ready(c, &events))
 		goto out;
-	}
 	if ((events & LOOP_WRITE) || (events & LOOP_ERROR))
 		conn_flush(c);
 	if (!c->dead && !c->broken && (events & (LOOP_READ | LOOP_ERROR)) && conn_read(c))

@@ -65,7 +65,7 @@ struct conn {
 	bool broken;		/* a write failed: close at the next turn */
 	bool close_after;	/* close once the output is flushed */
 	bool admin_body;	/* the body goes to the admin call */
-	void *tls;		/* SSL *, when on an https listener */
+	void *tls;		/* struct conn_tls * (front_tls.c), on https */
 	bool tls_done;		/* handshake finished */
 	bool h2;		/* ALPN chose h2 */
 	void *h2s;		/* struct h2_session * */

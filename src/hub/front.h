@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct conn;
 struct buf;
@@ -34,8 +35,24 @@ void admin_call_detach(struct admin_call *a);
 void admin_worker_replies(struct worker *w);
 
 /* TLS (front_tls.c). */
+struct hub_config;
+struct loop;
+/* ALPN offered when [tls] alpn is unset ("h2,http/1.1" once front_h2
+ * serves h2). */
+#define FRONT_ALPN_DEFAULT "http/1.1"
+/* Snapshot builder (hub_tls_build_fn): installs cfg's certificates. */
+void *front_tls_build(const struct hub_config *cfg, void (**free_fn)(void *),
+		      char *err, size_t errlen);
+/* Control loop: ticket rotation and OCSP timers; process teardown. */
+int front_tls_control_start(struct loop *loop);
+void front_tls_cleanup(void);
 int front_tls_start(struct conn *c);
-void front_tls_handshake(struct conn *c);
+/* Called first on every event of a TLS connection: drives the handshake
+ * and returns false while it runs (or when it closed the connection);
+ * once established it may add LOOP_READ to *events. */
+bool front_tls_ready(struct conn *c, uint32_t *events);
+/* Read interest is on: rerun the read path if OpenSSL holds bytes. */
+void front_tls_read_pending(struct conn *c);
 long front_tls_recv(struct conn *c, void *p, size_t n);
 long front_tls_send(struct conn *c, const void *p, size_t n);
 bool front_tls_wants_write(const struct conn *c);

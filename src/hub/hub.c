@@ -18,13 +18,14 @@
 #include "cli/cmd.h"
 #include "core/log.h"
 #include "hub/admin.h"
+#include "hub/front.h"
 #include "hub/route.h"
 #include "hub/snap.h"
 #include "hub/worker.h"
 
 static hub_admin_fn *hub_admin_handler;
 static void *hub_admin_handler_ctx;
-static hub_tls_build_fn *hub_tls_builder;
+static hub_tls_build_fn *hub_tls_builder = front_tls_build;
 
 void hub_set_admin_handler(hub_admin_fn *fn, void *ctx)
 {
@@ -320,7 +321,7 @@ static int hub_run(struct hub *hub)
 	    loop_async_init(hub->loop, &hub->admin_async, hub_admin_ready, hub) < 0 ||
 	    loop_async_init(hub->loop, &hub->exit_async, hub_exit_ready, hub) < 0)
 		return -1;
-	if (hub_start_workers(hub) < 0)
+	if (front_tls_control_start(hub->loop) < 0 || hub_start_workers(hub) < 0)
 		return -1;
 	log_info("ready: %u workers, %u routes", hub->nworkers,
 		 route_table_count(hub->snap->routes));
@@ -343,6 +344,7 @@ static void hub_free(struct hub *hub)
 	loop_async_close(hub->loop, &hub->exit_async);
 	if (hub->snap)
 		snap_unref(hub->snap);
+	front_tls_cleanup();	/* after every connection and snapshot */
 	if (hub->access_fd >= 0)
 		close(hub->access_fd);
 	if (hub->cfg.control_socket[0] && hub->control_fd >= 0)
@@ -370,6 +372,7 @@ int cmd_hub(int argc, char **argv)
 	if (hub_config_load(&hub->cfg, path, err, sizeof(err)) < 0 ||
 	    !(hub->snap = hub_snap_build(&hub->cfg, err, sizeof(err)))) {
 		fprintf(stderr, "postern hub: %s\n", err);
+		front_tls_cleanup();
 		free(hub);
 		return CMD_EXIT_FAIL;
 	}
