@@ -133,7 +133,10 @@ static void api_dispatch(struct api_ctx *c)
 	bool path_known;
 	char allow[128];
 
-	if (r->transport != API_TRANSPORT_HTTPS && r->transport != API_TRANSPORT_UNIX) {
+	bool tunnel = r->transport == API_TRANSPORT_TUNNEL;
+
+	if (r->transport != API_TRANSPORT_HTTPS && r->transport != API_TRANSPORT_UNIX &&
+	    !tunnel) {
 		api_reply_error(c, 404, "not_found", NULL, "no such endpoint");
 		return;
 	}
@@ -142,6 +145,22 @@ static void api_dispatch(struct api_ctx *c)
 		return;
 	}
 	c->ep = api_endpoint_match(c, r->method, r->path, &path_known);
+	/* Agents inside the tunnel reach their endpoints only, and only
+	 * from there (WireGuard authenticated them: no other auth). */
+	if (c->ep && tunnel != !!(c->ep->flags & API_EP_TUNNEL)) {
+		api_reply_error(c, 404, "not_found", NULL, "no such endpoint");
+		return;
+	}
+	if (tunnel) {
+		if (!c->ep || !r->tunnel_peer_key) {
+			api_reply_error(c, 404, "not_found", NULL, "no such endpoint");
+			return;
+		}
+		snprintf(c->who.actor, sizeof(c->who.actor), "agent");
+		if (api_read_body(c) == 0)
+			c->ep->fn(c);
+		return;
+	}
 	if (!c->ep && path_known) {
 		api_endpoint_allow(r->path, allow, sizeof(allow));
 		api_reply_header(c, "Allow: %s", allow);

@@ -14,6 +14,8 @@ extern const struct api_resource api_route_res, api_agent_res, api_cert_res,
 api_handler_fn api_session_get, api_session_login, api_session_logout;
 api_handler_fn api_user_setup, api_user_setup_link;
 api_handler_fn api_join_token_list, api_join_token_create;
+api_handler_fn api_agent_join, api_agent_heartbeat;	/* api_agent_join.c */
+const char *api_check_tunnel_prefix(const char *s);
 api_handler_fn api_setting_list, api_setting_get, api_setting_put;
 api_handler_fn api_audit_list, api_audit_verify;
 api_handler_fn api_secret_rotate;

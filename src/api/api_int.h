@@ -67,6 +67,7 @@ struct api_ctx;
 typedef void api_handler_fn(struct api_ctx *c);
 
 #define API_EP_BODY (1u << 0)	/* takes a JSON body */
+#define API_EP_TUNNEL (1u << 1)	/* agents only, inside the tunnel */
 
 struct api_resource;
 
@@ -171,6 +172,9 @@ int64_t api_tx_begin(struct api_ctx *c);
 int api_tx_commit(struct api_ctx *c, int64_t seq, const char *action,
 		  const char *object, const char *before, const char *after);
 void api_tx_abort(struct api_ctx *c);
+/* A non-secret string setting's stored value into out. Returns 0, or
+ * -1 when unset, empty or longer than len - 1. */
+int api_setting_str(struct api *api, const char *key, char *out, size_t len);
 /* A setting's effective integer value (stored, else the default). */
 int64_t api_setting_int(struct api *api, const char *key);
 /* The hub's public URL: the config, the hub.public_url setting, or the

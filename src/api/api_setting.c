@@ -46,6 +46,16 @@ static const struct api_setting_def api_settings[] = {
 	  "seconds a locked-out client or user waits" },
 	{ "agent.join_token_ttl", API_T_INT, 86400, 60, 30 * 86400, false, NULL,
 	  "seconds a new agent join token stays valid" },
+	/* What an enrolling agent is told (api_agent_join.c). The hub's
+	 * WireGuard device records its public key when it starts. */
+	{ "wireguard.public_key", API_T_STR, 0, 44, 44, false, api_check_wg_key,
+	  "the hub's WireGuard public key, given to joining agents" },
+	{ "wireguard.endpoint", API_T_STR, 0, 3, 300, false, api_check_text,
+	  "HOST:PORT agents dial for WireGuard (a name is re-resolved by agents)" },
+	{ "tunnel.ipv4_prefix", API_T_STR, 0, 9, 18, false, api_check_tunnel_prefix,
+	  "IPv4 tunnel network (default 100.96.0.0/16; the hub takes .1)" },
+	{ "tunnel.ipv6_prefix", API_T_STR, 0, 4, 43, false, api_check_tunnel_prefix,
+	  "IPv6 tunnel network, a ULA /64 or shorter (default fd7a:7073:7465::/64)" },
 	/* Secrets the certificate and auth features will read; stored
 	 * sealed, shown only as set or not. */
 	{ "acme.dns_api_token", API_T_STR, 0, 1, 4096, true, api_check_text,
@@ -94,6 +104,18 @@ int64_t api_setting_int(struct api *api, const char *key)
 	v = json_is_integer(j) ? json_integer_value(j) : d->dflt;
 	json_decref(j);
 	return v;
+}
+
+int api_setting_str(struct api *api, const char *key, char *out, size_t len)
+{
+	int64_t rev;
+	json_t *j = api_setting_def(key) ? api_setting_stored(api, key, &rev) : NULL;
+	int rc = json_string_length(j) && json_string_length(j) < len ? 0 : -1;
+
+	if (rc == 0)
+		memcpy(out, json_string_value(j), json_string_length(j) + 1);
+	json_decref(j);
+	return rc;
 }
 
 void api_public_url(struct api_ctx *c, char *out, size_t len)
