@@ -141,9 +141,11 @@ static int join_post(const char *url, const char *pin, const char *ca,
 	return CMD_EXIT_OK;
 }
 
+static json_t *join_json(const struct buf *resp);
+
 static int join_refused(const struct buf *resp, long status)
 {
-	json_t *j = json_loadb((const char *)buf_head(resp), resp->len, 0, NULL);
+	json_t *j = join_json(resp);
 	const char *msg = NULL, *code = NULL;
 
 	json_unpack(j, "{s:{s?s, s?s}}", "error", "code", &code, "message", &msg);
@@ -179,9 +181,16 @@ static int join_addrs(json_t *list, char *v4, char *v6, size_t cap)
 	return v4[0] || v6[0] ? 0 : -1;
 }
 
+/* resp's bytes; a never-filled buf has no storage (and no head). */
+static json_t *join_json(const struct buf *resp)
+{
+	return resp->len ? json_loadb((const char *)buf_head(resp), resp->len, 0, NULL)
+			 : NULL;
+}
+
 static int join_answer(const struct buf *resp, struct agent_state *st)
 {
-	json_t *j = json_loadb((const char *)buf_head(resp), resp->len, 0, NULL);
+	json_t *j = join_json(resp);
 	json_t *ka;
 	int rc = -1;
 

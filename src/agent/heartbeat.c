@@ -76,15 +76,28 @@ static void heartbeat_close(struct heartbeat *h)
 }
 
 /* Reads "interval" from a 200 answer's JSON body, if any. */
-static void heartbeat_take_answer(struct heartbeat *h, const char *body, size_t len)
+static void heartbeat_take_answer(unsigned *interval, const char *body, size_t len)
 {
 	json_t *j = json_loadb(body, len, 0, NULL);
 	json_t *iv = j ? json_object_get(j, "interval") : NULL;
 
 	if (json_is_integer(iv) && json_integer_value(iv) >= 5 &&
 	    json_integer_value(iv) <= 3600)
-		h->interval_s = (unsigned)json_integer_value(iv);
+		*interval = (unsigned)json_integer_value(iv);
 	json_decref(j);
+}
+
+const char *heartbeat_parse_answer(const char *p, size_t n, unsigned *interval)
+{
+	const char *end = memmem(p, n, "\r\n\r\n", 4);
+
+	if (n < 12 || memcmp(p, "HTTP/1.", 7) != 0)
+		return "no HTTP answer";
+	if (memcmp(p + 8, " 200", 4) != 0)
+		return "hub refused the heartbeat";
+	if (end)
+		heartbeat_take_answer(interval, end + 4, n - (size_t)(end + 4 - p));
+	return NULL;
 }
 
 static void heartbeat_done(struct heartbeat *h, bool ok, const char *why)
@@ -111,21 +124,11 @@ static void heartbeat_done(struct heartbeat *h, bool ok, const char *why)
 
 static void heartbeat_parse(struct heartbeat *h)
 {
-	const char *p = (const char *)buf_head(&h->in);
-	size_t n = h->in.len;
-	const char *end = memmem(p, n, "\r\n\r\n", 4);
+	const char *why = h->in.len ?
+		heartbeat_parse_answer((const char *)buf_head(&h->in), h->in.len,
+				       &h->interval_s) : "empty answer";
 
-	if (n < 12 || memcmp(p, "HTTP/1.", 7) != 0) {
-		heartbeat_done(h, false, "no HTTP answer");
-		return;
-	}
-	if (memcmp(p + 8, " 200", 4) != 0) {
-		heartbeat_done(h, false, "hub refused the heartbeat");
-		return;
-	}
-	if (end)
-		heartbeat_take_answer(h, end + 4, n - (size_t)(end + 4 - p));
-	heartbeat_done(h, true, NULL);
+	heartbeat_done(h, why == NULL, why);
 }
 
 static void heartbeat_io(struct loop_io *io, uint32_t events)

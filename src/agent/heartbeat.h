@@ -9,6 +9,7 @@
 #define POSTERN_AGENT_HEARTBEAT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "agent/acceptor.h"
@@ -47,6 +48,11 @@ void heartbeat_start(struct heartbeat *h, struct loop *loop,
 		     const union proxy_v2_sa *hub, uint64_t first_ns,
 		     heartbeat_result_fn *result, void *ctx);
 void heartbeat_stop(struct heartbeat *h);
+
+/* Checks the hub's answer p[0, n) (status line, optional JSON body with
+ * "interval" in 5..3600 s, which then goes to *interval). Returns NULL
+ * when it is a 200, else why not. */
+const char *heartbeat_parse_answer(const char *p, size_t n, unsigned *interval);
 
 /* The request body (JSON) for the current counters; the caller frees it.
  * NULL on allocation failure. */
