@@ -3,7 +3,8 @@
  *
  * Byte 0 even: bytes 1..10 are a virtio_net_hdr, the rest one packet read
  * from the TUN; every segment must fit the packet buffer. Byte 0 odd: the
- * rest is a list of [2-byte length][packet] handed to the coalescer; each
+ * rest is a list of [2-byte length][packet] handed to the coalescer (TCP
+ * and UDP merging on); each
  * super-packet it emits must segment back into as many packets as it
  * carried, with the same lengths and payloads. */
 #include <stdint.h>
@@ -101,6 +102,7 @@ static void fz_gro(const uint8_t *data, size_t size)
 	}
 	emitted = 0;
 	gro_init(&g, true, fz_emit, NULL);
+	gro_set_udp(&g, true);
 	for (unsigned i = 0; i < n; i++)
 		gro_add(&g, inputs[i], input_len[i]);
 	gro_flush(&g);

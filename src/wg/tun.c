@@ -157,6 +157,7 @@ int tun_open_flags(const char *name, unsigned mtu, unsigned flags,
 	if (t->vnet)
 		tun_setup_offload(t);
 	gro_init(&t->gro, t->offload, tun_emit, t);
+	gro_set_udp(&t->gro, t->uso && !(flags & TUN_OPEN_NO_UDP_GRO));
 	if (mtu && (r = tun_set_mtu(t, mtu)) < 0)
 		goto fail;
 	log_info("%s: opened (vnet %s, tso %s, uso %s)", t->name,

@@ -5,7 +5,8 @@
  * has them) so one read or write moves up to 64 KiB. Reads segment such
  * super-packets into MTU-sized IP packets (headers and checksums fixed up,
  * VIRTIO_NET_HDR_F_NEEDS_CSUM completed); writes coalesce consecutive TCP
- * segments of one flow back into super-packets (GRO). When the kernel
+ * segments (and, where the kernel takes USO, UDP datagrams) of one flow
+ * back into super-packets (GRO). When the kernel
  * refuses IFF_VNET_HDR or the offloads, the same calls move one packet per
  * syscall. Non-blocking; the fd is watched by the device's loop. */
 #ifndef POSTERN_WG_TUN_H
@@ -26,6 +27,7 @@ int tun_open(const char *name, unsigned mtu, struct tun **out);
 
 /* tun_open_flags() flags. */
 #define TUN_OPEN_NO_OFFLOAD (1u << 0)	/* plain TUN: no vnet header, no TSO */
+#define TUN_OPEN_NO_UDP_GRO (1u << 1)	/* do not write USO super-packets */
 /* Like tun_open, with TUN_OPEN_* flags (tests and benchmarks use
  * TUN_OPEN_NO_OFFLOAD to measure the fallback path). */
 int tun_open_flags(const char *name, unsigned mtu, unsigned flags,

@@ -260,13 +260,15 @@ size_t gso_split_next(struct gso_split *s, uint8_t *out)
 /* ---------------------------------------------------------------- GRO */
 
 enum gro_kind {
-	GRO_OTHER = 0,		/* not TCP: goes out alone, any order */
-	GRO_TCP_ALONE,		/* TCP that must not merge (SYN, FIN, no data) */
-	GRO_TCP_MERGE,		/* a data segment that may merge */
+	GRO_OTHER = 0,		/* no flow of ours: goes out alone, any order */
+	GRO_ALONE,		/* a flow's packet that must not merge (SYN, FIN,
+				 * no data, bad checksum) */
+	GRO_MERGE,		/* a TCP segment or UDP datagram that may merge */
 };
 
 struct gro_seg {
 	uint8_t family;
+	uint8_t proto;
 	uint16_t l3len, hdrlen;
 	uint32_t seq;
 	size_t plen;
@@ -277,25 +279,19 @@ static bool gro_csum_ok(const uint8_t *p, size_t len, const struct gro_seg *v)
 {
 	if (v->family == 4 && gso_csum_fold(gso_csum_add(0, p, v->l3len)) != 0xffff)
 		return false;
-	return gso_csum_fold(gso_csum_pseudo(p, IPPROTO_TCP,
+	return gso_csum_fold(gso_csum_pseudo(p, v->proto,
 					     (uint32_t)(len - v->l3len)) +
 			     gso_csum_add(0, p + v->l3len, len - v->l3len)) == 0xffff;
 }
 
-static enum gro_kind gro_classify(const uint8_t *p, size_t len,
-				  struct gro_seg *v)
+static enum gro_kind gro_classify_tcp(const uint8_t *p, size_t len,
+				      struct gro_seg *v)
 {
-	size_t iplen;
-	uint8_t proto, flags;
+	uint8_t flags;
 	unsigned doff;
-	int ver = ip_parse(p, len, &v->l3len, &iplen, &proto);
 
-	if (ver < 0 || proto != IPPROTO_TCP || iplen != len ||
-	    len < (size_t)v->l3len + 20)
+	if (len < (size_t)v->l3len + 20)
 		return GRO_OTHER;
-	if (ver == 4 && (get16(p + 6) & 0x3fff))
-		return GRO_OTHER;	/* fragment: not a whole segment */
-	v->family = (uint8_t)ver;
 	doff = (unsigned)(p[v->l3len + 12] >> 4) * 4;
 	if (doff < 20 || v->l3len + doff > len)
 		return GRO_OTHER;
@@ -307,8 +303,45 @@ static enum gro_kind gro_classify(const uint8_t *p, size_t len,
 	if ((flags & ~TCP_PSH) != TCP_ACK || v->plen == 0 ||
 	    v->hdrlen > sizeof(((struct gro_group *)0)->hdr) ||
 	    !gro_csum_ok(p, len, v))
-		return GRO_TCP_ALONE;
-	return GRO_TCP_MERGE;
+		return GRO_ALONE;
+	return GRO_MERGE;
+}
+
+/* UDP datagrams merge into a USO super-packet: same flow, same size (the
+ * last may be shorter), a checksum that verifies (a zero "no checksum"
+ * IPv4 datagram goes alone, so none is invented for it). */
+static enum gro_kind gro_classify_udp(const uint8_t *p, size_t len,
+				      struct gro_seg *v)
+{
+	const uint8_t *u = p + v->l3len;
+
+	if (len < (size_t)v->l3len + 8 || get16(u + 4) != len - v->l3len)
+		return GRO_OTHER;
+	v->hdrlen = (uint16_t)(v->l3len + 8);
+	v->plen = len - v->hdrlen;
+	v->seq = 0;
+	v->psh = false;
+	if (v->plen == 0 || (u[6] == 0 && u[7] == 0) || !gro_csum_ok(p, len, v))
+		return GRO_ALONE;
+	return GRO_MERGE;
+}
+
+static enum gro_kind gro_classify(const struct gro *g, const uint8_t *p,
+				  size_t len, struct gro_seg *v)
+{
+	size_t iplen;
+	int ver = ip_parse(p, len, &v->l3len, &iplen, &v->proto);
+
+	if (ver < 0 || iplen != len)
+		return GRO_OTHER;
+	if (ver == 4 && (get16(p + 6) & 0x3fff))
+		return GRO_OTHER;	/* fragment: not a whole segment */
+	v->family = (uint8_t)ver;
+	if (v->proto == IPPROTO_TCP)
+		return gro_classify_tcp(p, len, v);
+	if (v->proto == IPPROTO_UDP && g->udp)
+		return gro_classify_udp(p, len, v);
+	return GRO_OTHER;
 }
 
 /* Same addresses and ports. */
@@ -317,7 +350,8 @@ static bool gro_same_flow(const struct gro_group *g, const uint8_t *p,
 {
 	const uint8_t *q = g->first;
 
-	if (g->family != v->family || g->l3len != v->l3len)
+	if (g->family != v->family || g->proto != v->proto ||
+	    g->l3len != v->l3len)
 		return false;
 	if (v->family == 4 ? memcmp(p + 12, q + 12, 8) : memcmp(p + 8, q + 8, 32))
 		return false;
@@ -326,14 +360,16 @@ static bool gro_same_flow(const struct gro_group *g, const uint8_t *p,
 
 /* Whether segment p may be appended to g: the rules of the kernel's
  * tcp_gro_receive (identical IP fields but lengths/ID/checksum, same ack,
- * window and options, contiguous sequence, no bigger than the first). */
+ * window and options, contiguous sequence, no bigger than the first) and
+ * udp_gro_receive (identical IP fields, no bigger than the first). */
 static bool gro_can_append(const struct gro_group *g, const uint8_t *p,
 			   const struct gro_seg *v)
 {
 	const uint8_t *q = g->first, *t = p + v->l3len, *u = q + g->l3len;
 
 	if (g->closed || g->nseg >= GRO_MAX_SEGS || v->hdrlen != g->hdrlen ||
-	    v->seq != g->next_seq || v->plen > g->gso_size ||
+	    (v->proto == IPPROTO_TCP && v->seq != g->next_seq) ||
+	    v->plen > g->gso_size ||
 	    g->total + v->plen > GSO_MAX_PACKET)
 		return false;
 	if (v->family == 4) {
@@ -343,6 +379,8 @@ static bool gro_can_append(const struct gro_group *g, const uint8_t *p,
 	} else if (memcmp(p, q, 4) || p[7] != q[7]) {
 		return false;
 	}
+	if (v->proto == IPPROTO_UDP)
+		return true;
 	/* ack, data offset, window; then options byte for byte */
 	if (memcmp(t + 8, u + 8, 5) || memcmp(t + 14, u + 14, 2) ||
 	    memcmp(t + 20, u + 20, v->hdrlen - v->l3len - 20u))
@@ -383,19 +421,26 @@ static void gro_group_emit(struct gro *g, struct gro_group *grp)
 	} else {
 		put16(h + 4, (uint16_t)(grp->total - 40));
 	}
-	if (grp->psh)
-		th[13] |= TCP_PSH;
-	ps = gso_csum_fold(gso_csum_pseudo(h, IPPROTO_TCP,
-					   (uint32_t)(grp->total - grp->l3len)));
-	memcpy(th + 16, &ps, 2);
 	memset(&grp->vh, 0, sizeof(grp->vh));
+	ps = gso_csum_fold(gso_csum_pseudo(h, grp->proto,
+					   (uint32_t)(grp->total - grp->l3len)));
+	if (grp->proto == IPPROTO_TCP) {
+		if (grp->psh)
+			th[13] |= TCP_PSH;
+		memcpy(th + 16, &ps, 2);
+		grp->vh.gso_type = grp->family == 4 ? VIRTIO_NET_HDR_GSO_TCPV4
+						    : VIRTIO_NET_HDR_GSO_TCPV6;
+		grp->vh.csum_offset = 16;
+	} else {
+		put16(th + 4, (uint16_t)(grp->total - grp->l3len));
+		memcpy(th + 6, &ps, 2);
+		grp->vh.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
+		grp->vh.csum_offset = 6;
+	}
 	grp->vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	grp->vh.gso_type = grp->family == 4 ? VIRTIO_NET_HDR_GSO_TCPV4
-					    : VIRTIO_NET_HDR_GSO_TCPV6;
 	grp->vh.hdr_len = grp->hdrlen;
 	grp->vh.gso_size = grp->gso_size;
 	grp->vh.csum_start = grp->l3len;
-	grp->vh.csum_offset = 16;
 	grp->iov[0] = (struct iovec){ &grp->vh, sizeof(grp->vh) };
 	grp->iov[1] = (struct iovec){ h, grp->hdrlen };
 	if (g->emit(g->ctx, grp->iov, 2 + (int)grp->nseg, grp->nseg) < 0)
@@ -407,6 +452,7 @@ static void gro_group_start(struct gro *g, struct gro_group *grp,
 {
 	grp->used = true;
 	grp->family = v->family;
+	grp->proto = v->proto;
 	grp->l3len = v->l3len;
 	grp->hdrlen = v->hdrlen;
 	grp->gso_size = (uint16_t)v->plen;
@@ -440,6 +486,11 @@ void gro_init(struct gro *g, bool merge, gro_emit_fn *emit, void *ctx)
 	g->ctx = ctx;
 }
 
+void gro_set_udp(struct gro *g, bool on)
+{
+	g->udp = on;
+}
+
 static struct gro_group *gro_free_slot(struct gro *g)
 {
 	struct gro_group *old = &g->g[0];
@@ -459,7 +510,7 @@ void gro_add(struct gro *g, const uint8_t *p, size_t len)
 	struct gro_seg v;
 	enum gro_kind kind;
 
-	kind = g->merge ? gro_classify(p, len, &v) : GRO_OTHER;
+	kind = g->merge ? gro_classify(g, p, len, &v) : GRO_OTHER;
 	if (kind == GRO_OTHER) {
 		gro_emit_one(g, p, len);
 		return;
@@ -468,14 +519,14 @@ void gro_add(struct gro *g, const uint8_t *p, size_t len)
 		struct gro_group *grp = &g->g[i];
 		if (!grp->used || !gro_same_flow(grp, p, &v))
 			continue;
-		if (kind == GRO_TCP_MERGE && gro_can_append(grp, p, &v)) {
+		if (kind == GRO_MERGE && gro_can_append(grp, p, &v)) {
 			gro_group_append(grp, p, &v);
 			return;
 		}
 		gro_group_emit(g, grp);	/* keeps the flow in order */
 		break;
 	}
-	if (kind == GRO_TCP_ALONE) {
+	if (kind == GRO_ALONE) {
 		gro_emit_one(g, p, len);
 		return;
 	}

@@ -9,7 +9,8 @@
  *   - gso_split: one super-packet -> IP packets, one at a time, each with
  *     lengths, IDs, sequence numbers, flags and checksums fixed up;
  *   - gro: a stream of IP packets -> super-packets, merging consecutive
- *     TCP segments of one flow the way the kernel's GRO would. */
+ *     TCP segments (and, with USO, UDP datagrams) of one flow the way the
+ *     kernel's GRO would. */
 #ifndef POSTERN_WG_TUN_GSO_H
 #define POSTERN_WG_TUN_GSO_H
 
@@ -75,6 +76,7 @@ struct gro_group {
 	bool used;
 	bool closed;		/* a short or PSH segment ended it */
 	uint8_t family;		/* 4 or 6 */
+	uint8_t proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 	uint16_t l3len, hdrlen, gso_size;
 	uint32_t next_seq;
 	size_t total;		/* IP bytes so far */
@@ -89,6 +91,7 @@ struct gro_group {
 
 struct gro {
 	bool merge;		/* false: every packet goes out alone */
+	bool udp;		/* merge UDP too (the TUN accepts USO) */
 	unsigned long clock;
 	gro_emit_fn *emit;
 	void *ctx;
@@ -97,6 +100,9 @@ struct gro {
 };
 
 void gro_init(struct gro *g, bool merge, gro_emit_fn *emit, void *ctx);
+/* Also merges UDP datagrams into USO super-packets (off by default: only
+ * a TUN with TUN_F_USO4/6 takes them). */
+void gro_set_udp(struct gro *g, bool on);
 /* Offers the IP packet p[0, len) (it must stay valid until gro_flush).
  * It is merged into an open super-packet of its flow, starts a new one,
  * or is emitted alone; packets of one flow keep their order. */

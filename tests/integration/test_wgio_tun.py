@@ -96,3 +96,31 @@ def test_wgio_tun_pending_segments_resume(lab):
     st = stop_stats(p)
     assert st["a_rx_superpackets"] > 10, st
     assert st["pending_resumes"] > st["a_rx_superpackets"], st
+
+
+@pytest.mark.parametrize("addr", ["10.77.0.2", "fd77::2"])
+def test_wgio_tun_udp_coalesced(lab, addr):
+    """UDP datagrams of one flow are written as USO super-packets (where
+    the kernel takes them) and arrive intact, each one, in order."""
+    a, b, p = bridge(lab, [])
+    rx = lab.spawn(b, ["/usr/bin/python3", XFER, "udprecv", addr, "5002"], name="udp-rx")
+    netlab.wait_until(lambda: "listening" in rx.log(), what="udp receiver")
+    a.run(["/usr/bin/python3", XFER, "udpsend", addr, "5002", "3000", "1200"],
+          timeout=120)
+    res = netlab.wait_until(lambda: [l for l in rx.log().splitlines()
+                                     if l.startswith("datagrams=")], what="udp result")
+    got = parse_stats(res[-1].replace(" ", "\n"))
+    st = stop_stats(p)
+    assert got["datagrams"] > 0 and got["intact"] == got["datagrams"], got
+    assert got["ordered"] == 1, got
+    assert st["b_offload"] == 1
+    if not _kernel_has_uso():
+        pytest.skip("kernel before 6.2: no USO, UDP written one by one")
+    assert st["b_tx_superpackets"] > 0, st
+    assert st["b_tx_packets"] > st["b_tx_superpackets"], st
+
+
+def _kernel_has_uso():
+    # USO (TUN_F_USO4/6) arrived in Linux 6.2.
+    major, minor = (int(x) for x in os.uname().release.split(".")[:2])
+    return (major, minor) >= (6, 2)

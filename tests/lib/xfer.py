@@ -2,6 +2,10 @@
 
     python3 xfer.py recv ADDR PORT        -> prints "bytes=N sha256=H"
     python3 xfer.py send ADDR PORT BYTES  -> prints "bytes=N sha256=H"
+    python3 xfer.py udprecv ADDR PORT     -> prints "listening", then on
+        the datagram "END" "datagrams=N intact=N ordered=1|0"
+    python3 xfer.py udpsend ADDR PORT COUNT SIZE -> bursts of 32 datagrams
+        (8-byte sequence number + pattern), then "END"
 
 The sender streams BYTES of a fixed pseudo-random pattern (1 MiB from a
 seeded generator, repeated with a counter so no two blocks are equal).
@@ -10,6 +14,7 @@ import hashlib
 import random
 import socket
 import sys
+import time
 
 
 def pattern_blocks(total):
@@ -60,8 +65,53 @@ def send(addr, port, total):
     print(f"bytes={n} sha256={h.hexdigest()}", flush=True)
 
 
+def udp_payload(seq, size):
+    head = seq.to_bytes(8, "big")
+    return head + bytes((seq * 7 + i) & 255 for i in range(size - 8))
+
+
+def udprecv(addr, port):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    s.bind((addr, port))
+    print("listening", flush=True)
+    n = intact = 0
+    last = -1
+    ordered = 1
+    while True:
+        d = s.recv(65535)
+        if d == b"END":
+            break
+        seq = int.from_bytes(d[:8], "big")
+        n += 1
+        intact += d == udp_payload(seq, len(d))
+        ordered &= seq > last
+        last = seq
+    print(f"datagrams={n} intact={intact} ordered={ordered}", flush=True)
+
+
+def udpsend(addr, port, count, size):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    payloads = [udp_payload(i, size) for i in range(count)]
+    for i in range(0, count, 32):
+        for p in payloads[i:i + 32]:
+            s.sendto(p, (addr, port))
+        # let the receiving socket drain between bursts (UDP is lossy)
+        time.sleep(0.002)
+    for _ in range(5):
+        s.sendto(b"END", (addr, port))
+        time.sleep(0.05)
+    print(f"sent={count}", flush=True)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "recv":
         recv(sys.argv[2], int(sys.argv[3]))
+    elif sys.argv[1] == "udprecv":
+        udprecv(sys.argv[2], int(sys.argv[3]))
+    elif sys.argv[1] == "udpsend":
+        udpsend(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
     else:
         send(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))

@@ -391,12 +391,15 @@ static uint8_t segs[12][1600];
 static size_t seglen[12];
 
 /* Feeds segments [0, n) to a coalescer and flushes. */
+static bool gro_udp;
+
 static void run_gro(unsigned n, bool merge)
 {
 	static struct gro g;
 
 	nouts = 0;
 	gro_init(&g, merge, capture, NULL);
+	gro_set_udp(&g, gro_udp);
 	for (unsigned i = 0; i < n; i++)
 		gro_add(&g, segs[i], seglen[i]);
 	gro_flush(&g);
@@ -602,6 +605,72 @@ TEST(gro_size_limit)
 	CHECK_EQ_INT(total, 50);
 }
 
+/* A UDP datagram of `plen` bytes whose payload starts with `tag`. */
+static void mku(unsigned i, int ver, size_t plen, uint8_t tag)
+{
+	seglen[i] = build_udp(segs[i], ver, plen);
+	segs[i][(ver == 4 ? 20 : 40) + 8] = tag;
+	ref_fill(segs[i], seglen[i]);
+}
+
+static void check_udp_merge(int ver)
+{
+	size_t l3 = ver == 4 ? 20 : 40;
+
+	gro_udp = true;
+	mku(0, ver, 1200, 1);
+	mku(1, ver, 1200, 2);
+	mku(2, ver, 1200, 3);
+	mku(3, ver, 500, 4);
+	mku(4, ver, 1200, 5);	/* after a short one: a new super-packet */
+	run_gro(5, true);
+	CHECK_EQ_INT(nouts, 2);
+	CHECK_EQ_INT(outs[0].npkts, 4);
+	CHECK_EQ_INT(outs[0].h.gso_type, VIRTIO_NET_HDR_GSO_UDP_L4);
+	CHECK_EQ_INT(outs[0].h.gso_size, 1200);
+	CHECK_EQ_INT(outs[0].h.csum_offset, 6);
+	CHECK_EQ_INT(outs[0].h.hdr_len, l3 + 8);
+	CHECK_EQ_INT(rd16(outs[0].data + l3 + 4), 8 + 3 * 1200 + 500);
+	/* complete as the kernel would, then segment back */
+	struct gso_split s;
+	uint8_t copy[8000];
+	memcpy(copy, outs[0].data, outs[0].len);
+	wr16(copy + l3 + 6, (uint16_t)~ref_fold(ref_sum(copy + l3, outs[0].len - l3, 0)));
+	CHECK(ref_valid(copy, outs[0].len));
+	CHECK_EQ_INT(gso_split_init(&s, &outs[0].h, outs[0].data, outs[0].len, 1600), 0);
+	for (unsigned i = 0; i < 4; i++) {
+		size_t n = gso_split_next(&s, seg);
+		CHECK_EQ_INT(n, seglen[i]);
+		CHECK(ref_valid(seg, n));
+		CHECK_EQ_MEM(seg + l3 + 8, segs[i] + l3 + 8, n - l3 - 8);
+	}
+	CHECK_EQ_INT(outs[1].npkts, 1);
+	/* bigger after smaller, other ports, zero checksum: not merged */
+	mku(0, ver, 500, 1);
+	mku(1, ver, 1200, 2);
+	mku(2, ver, 1200, 3);
+	wr16(segs[2] + l3, 9999);
+	ref_fill(segs[2], seglen[2]);
+	run_gro(3, true);
+	CHECK_EQ_INT(nouts, 3);
+	if (ver == 4) {
+		mku(0, 4, 1000, 1);
+		mku(1, 4, 1000, 2);
+		segs[1][26] = segs[1][27] = 0;	/* "no checksum" */
+		run_gro(2, true);
+		CHECK_EQ_INT(nouts, 2);
+	}
+	/* TCP and UDP on the same ports are different flows */
+	gro_udp = false;
+	mku(0, ver, 1200, 1);
+	mku(1, ver, 1200, 2);
+	run_gro(2, true);
+	CHECK_EQ_INT(nouts, 2);	/* UDP merging off (no USO): alone */
+}
+
+TEST(gro_udp_v4) { check_udp_merge(4); }
+TEST(gro_udp_v6) { check_udp_merge(6); }
+
 TEST(csum_matches_reference)
 {
 	for (size_t n = 0; n < 300; n++) {
@@ -635,5 +704,7 @@ int main(void)
 	RUN(gro_bad_checksum_alone);
 	RUN(gro_other_protocols_and_off);
 	RUN(gro_size_limit);
+	RUN(gro_udp_v4);
+	RUN(gro_udp_v6);
 	return unit_done();
 }
