@@ -206,3 +206,14 @@ def test_wg_tunnel_sigint_removes_socket(lab, bin):
     assert not os.path.exists(wgpair.sock_path(name))
     r = ns.run(["ip", "link", "show", name], check=False)
     assert r.returncode != 0
+
+
+def test_wg_tunnel_exits_when_interface_deleted(lab, bin):
+    ns = lab.ns("t")
+    name = "wgt" + netlab.short_id(6)
+    p = lab.spawn(ns, [bin, "tunnel", name], name="postern-tunnel")
+    netlab.wait_until(lambda: os.path.exists(wgpair.sock_path(name)), what="socket")
+    ns.run(["ip", "link", "del", name])
+    netlab.wait_until(lambda: not p.alive(), timeout=10, what="tunnel exit")
+    assert p.popen.returncode == 0, p.log()
+    assert not os.path.exists(wgpair.sock_path(name))
