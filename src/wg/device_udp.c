@@ -7,6 +7,12 @@
 #define LOG_SUBSYS "wg"
 #include "core/log.h"
 
+#define WG_UDP_ROUNDS 8		/* batches per wakeup */
+
+/* A few full batches per wakeup, then the loop serves the others; if the
+ * socket may hold more (the last batch was full: datagrams of a GRO receive
+ * can be pending inside udp.c even when the fd is no longer readable), a
+ * zero-delay timer comes back for them after this round of events. */
 static void wg_udp_readable(struct loop_io *io, uint32_t events)
 {
 	struct wg_device *dev = io->data;
@@ -14,27 +20,41 @@ static void wg_udp_readable(struct loop_io *io, uint32_t events)
 	int n, rounds = 0;
 
 	(void)events;
-	/* A few batches per wakeup, then let the loop serve others. */
 	do {
 		n = udp_recv_batch(dev->udp, io->fd, &dev->pool, &b);
 		if (n <= 0)
 			break;
 		wg_device_receive(dev, &b);
-	} while (n == PKT_BATCH && ++rounds < 8);
-	if (n < 0 && n != -EAGAIN)
+	} while (n == PKT_BATCH && ++rounds < WG_UDP_ROUNDS);
+	if (n == PKT_BATCH)
+		loop_timer_arm(dev->loop, io == &dev->io4 ? &dev->more4
+							  : &dev->more6, 0);
+	else if (n < 0 && n != -EAGAIN)
 		log_debug("udp receive: %d", n);
+}
+
+static void wg_udp_more(struct loop_timer *t)
+{
+	struct loop_io *io = t->data;
+
+	if (io->active)
+		wg_udp_readable(io, LOOP_READ);
 }
 
 static void wg_udp_watch_stop(struct wg_device *dev)
 {
 	loop_io_del(dev->loop, &dev->io4);
 	loop_io_del(dev->loop, &dev->io6);
+	loop_timer_disarm(dev->loop, &dev->more4);
+	loop_timer_disarm(dev->loop, &dev->more6);
 }
 
 static int wg_udp_watch(struct wg_device *dev, struct udp *u)
 {
 	int r = 0;
 
+	loop_timer_init(&dev->more4, wg_udp_more, &dev->io4);
+	loop_timer_init(&dev->more6, wg_udp_more, &dev->io6);
 	if (udp_fd4(u) >= 0)
 		r = loop_io_add(dev->loop, &dev->io4, udp_fd4(u), LOOP_READ,
 				wg_udp_readable, dev);

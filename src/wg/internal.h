@@ -94,6 +94,7 @@ struct wg_device {
 	uint32_t fwmark;
 	struct udp *udp;
 	struct loop_io io4, io6;
+	struct loop_timer more4, more6;	/* a socket had more than we took */
 	struct wg_device_stats stats;
 };
 

@@ -17,6 +17,7 @@ struct tun_inside {
 	struct wg_device *dev;
 	struct loop_io io;
 	struct loop_timer mtu_timer;
+	struct loop_timer more;		/* the TUN had more than we took */
 	void (*on_gone)(void *ctx);
 	void *ctx;
 };
@@ -34,10 +35,14 @@ static void tun_inside_gone(struct tun_inside *ti, int err)
 {
 	log_warn("interface %s: %d, stopping", tun_name(ti->tun), err);
 	loop_io_del(ti->loop, &ti->io);
+	loop_timer_disarm(ti->loop, &ti->more);
 	if (ti->on_gone)
 		ti->on_gone(ti->ctx);
 }
 
+/* A few full batches per wakeup; when the last was full (segments of a
+ * super-packet may be pending in tun.c with the fd no longer readable), a
+ * zero-delay timer comes back after the loop served the other events. */
 static void tun_inside_readable(struct loop_io *io, uint32_t events)
 {
 	struct tun_inside *ti = io->data;
@@ -49,9 +54,19 @@ static void tun_inside_readable(struct loop_io *io, uint32_t events)
 		n = tun_read_batch(ti->tun, wg_device_pool(ti->dev), &b);
 		if (n > 0)
 			wg_device_send(ti->dev, &b);
-	} while (n > 0 && ++rounds < TUN_INSIDE_ROUNDS);
-	if (n < 0 && n != -EAGAIN && n != -ENOBUFS && n != -EINTR)
+	} while (n == PKT_BATCH && ++rounds < TUN_INSIDE_ROUNDS);
+	if (n == PKT_BATCH)
+		loop_timer_arm(ti->loop, &ti->more, 0);
+	else if (n < 0 && n != -EAGAIN && n != -ENOBUFS && n != -EINTR)
 		tun_inside_gone(ti, n);
+}
+
+static void tun_inside_more(struct loop_timer *t)
+{
+	struct tun_inside *ti = t->data;
+
+	if (ti->io.active)
+		tun_inside_readable(&ti->io, LOOP_READ);
 }
 
 /* The MTU may be changed with `ip link` at any time; padding follows it. */
@@ -77,6 +92,7 @@ struct tun_inside *tun_inside_new(struct loop *loop, struct tun *tun,
 	ti->on_gone = on_gone;
 	ti->ctx = ctx;
 	loop_timer_init(&ti->mtu_timer, tun_inside_mtu_poll, ti);
+	loop_timer_init(&ti->more, tun_inside_more, ti);
 	return ti;
 }
 
@@ -94,5 +110,6 @@ void tun_inside_free(struct tun_inside *ti)
 		return;
 	loop_io_del(ti->loop, &ti->io);
 	loop_timer_disarm(ti->loop, &ti->mtu_timer);
+	loop_timer_disarm(ti->loop, &ti->more);
 	free(ti);
 }
