@@ -37,6 +37,7 @@ struct tls_tickets {
 	size_t n;		/* keys in use */
 	size_t keep;		/* retired keys kept after a rotation */
 	EVP_CIPHER *aes;	/* AES-256-CBC, fetched once */
+	EVP_MD *sha256;		/* the tickets' HMAC digest, fetched once */
 };
 
 /* An OCSP staple cached in a certificate. */
@@ -158,7 +159,7 @@ int tls_ticket_init(struct tls_tickets *t, uint64_t rotate_ns,
 void tls_ticket_destroy(struct tls_tickets *t);
 int tls_ticket_rotate(struct tls_tickets *t);
 int tls_ticket_cb(SSL *ssl, unsigned char key_name[16], unsigned char *iv,
-		  EVP_CIPHER_CTX *ctx, EVP_MAC_CTX *hctx, int enc);
+		  EVP_CIPHER_CTX *ctx, HMAC_CTX *hctx, int enc);
 
 /* ocsp.c */
 int tls_ocsp_status_cb(SSL *ssl, void *arg);

@@ -1,5 +1,7 @@
 /* server.c - the TLS server: policy, live certificate set, connections. */
 #define LOG_SUBSYS "tls"
+/* SSL_CTX_set_tlsext_ticket_key_cb: see ticket.c for why. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 
 #include <errno.h>
 #include <stdarg.h>
@@ -117,7 +119,7 @@ int tls_server_ctx_policy(struct tls_server *srv, SSL_CTX *ctx, char *err,
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_timeout(ctx, (long)srv->ticket_lifetime_s);
 	if (srv->opts.tickets)
-		SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, tls_ticket_cb);
+		SSL_CTX_set_tlsext_ticket_key_cb(ctx, tls_ticket_cb);
 	else
 		SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
