@@ -184,6 +184,7 @@ int acme_cert_info_get(const char *pem, struct acme_cert_info *ci)
 	ci->not_before = cert_time(X509_get0_notBefore(x));
 	ci->not_after = cert_time(X509_get0_notAfter(x));
 	ci->ari_id = cert_ari_id(x);
+	ci->self_signed = (X509_get_extension_flags(x) & EXFLAG_SS) != 0;
 	X509_free(x);
 	return ci->issuer && ci->serial_hex && ci->not_after ? 0 : -EINVAL;
 }

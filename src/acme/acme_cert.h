@@ -4,6 +4,7 @@
 #ifndef POSTERN_ACME_ACME_CERT_H
 #define POSTERN_ACME_ACME_CERT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,7 @@ struct acme_cert_info {
 	char *serial_hex;
 	int64_t not_before, not_after;	/* Unix seconds */
 	char *ari_id;		/* RFC 9773 certID, NULL without an AKI */
+	bool self_signed;	/* issuer == subject and self-verified */
 };
 
 /* A DER CSR for `names` (CN = first name that fits 64 bytes, SANs = all),

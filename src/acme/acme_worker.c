@@ -1,0 +1,317 @@
+/* acme_worker.c - one thread, a job queue, a done queue, one client. */
+#define LOG_SUBSYS "acme"
+#include "acme/acme_worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "acme/acme_chall.h"
+#include "acme/acme_dns01.h"
+#include "acme/dns_provider.h"
+#include "core/conf.h"
+#include "core/log.h"
+#include "core/secure.h"
+
+struct acme_worker {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct acme_job *todo, *done;
+	bool stop;
+	struct loop *loop;
+	struct loop_async async;
+	acme_worker_done_fn *done_fn;
+	void *arg;
+	struct acme_mgr_cfg cfg;
+	/* thread-owned */
+	struct acme_key key;
+	struct acme_client client;
+	bool have_client, registered;
+	struct acme_http dns_http;
+	struct dns_provider *provider;
+	struct acme_dns01 dns01;
+	struct acme_solver solvers[3];
+	size_t n_solvers;
+};
+
+static void job_push(struct acme_job **list, struct acme_job *job)
+{
+	job->next = NULL;
+	while (*list)
+		list = &(*list)->next;
+	*list = job;
+}
+
+void acme_job_free(struct acme_job *job)
+{
+	if (!job)
+		return;
+	acme_issue_result_free(&job->res);
+	acme_renewal_info_free(&job->ri);
+	free(job);
+}
+
+/* Loads (or creates, mode 0600) the account key. */
+static int worker_key(struct acme_worker *w, char *err, size_t errlen)
+{
+	char *pem = NULL;
+	int fd = open(w->cfg.account_key, O_RDONLY | O_CLOEXEC), rc;
+	ssize_t n;
+
+	if (fd >= 0) {
+		pem = calloc(1, 65537);
+		n = pem ? read(fd, pem, 65536) : -1;
+		close(fd);
+		rc = n > 0 ? acme_key_from_pem(pem, (size_t)n, &w->key) : -EINVAL;
+		secure_free(pem, 65537);
+		if (rc)
+			snprintf(err, errlen, "%s: not a usable account key", w->cfg.account_key);
+		return rc;
+	}
+	if ((rc = acme_key_generate(ACME_KEY_EC256, &w->key)))
+		return rc;
+	pem = acme_pkey_to_pem(w->key.pkey);
+	fd = open(w->cfg.account_key, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	rc = pem && fd >= 0 && write(fd, pem, strlen(pem)) == (ssize_t)strlen(pem) ? 0 : -EIO;
+	if (fd >= 0)
+		close(fd);
+	if (pem)
+		secure_free(pem, strlen(pem));
+	if (rc)
+		snprintf(err, errlen, "cannot write the account key %s", w->cfg.account_key);
+	return rc;
+}
+
+static int worker_dns(struct acme_worker *w, char *err, size_t errlen)
+{
+	struct conf cf = { 0 };
+	const char *kv[130];
+	size_t n = 0;
+	int rc;
+
+	if (conf_load(&cf, w->cfg.dns_conf, err, errlen))
+		return -EINVAL;
+	for (size_t i = 0; i < cf.n && n + 3 < 130; i++) {
+		kv[n++] = cf.v[i].key;
+		kv[n++] = cf.v[i].value;
+	}
+	kv[n] = NULL;
+	rc = acme_http_init(&w->dns_http, NULL, 30000);
+	if (rc == 0)
+		rc = dns_provider_new(w->cfg.dns_provider, kv, &w->dns_http, &w->provider,
+				      err, errlen);
+	conf_free(&cf);
+	if (rc)
+		return rc;
+	acme_dns01_init(&w->dns01, w->provider);
+	for (size_t i = 0; i < w->cfg.n_dns_servers; i++)
+		w->dns01.servers[w->dns01.n_servers++] = w->cfg.dns_servers[i];
+	if (w->cfg.dns_timeout_s)
+		w->dns01.timeout_s = w->cfg.dns_timeout_s;
+	return 0;
+}
+
+/* The solvers in the configured order. */
+static int worker_solvers(struct acme_worker *w, char *err, size_t errlen)
+{
+	char list[64], *save = NULL;
+
+	snprintf(list, sizeof(list), "%s", w->cfg.challenges[0] ? w->cfg.challenges
+								: "http-01");
+	for (char *t = strtok_r(list, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+		if (w->n_solvers == 3)
+			break;
+		if (!strcmp(t, "http-01")) {
+			w->solvers[w->n_solvers++] = (struct acme_solver){ &acme_http01_ops, NULL };
+		} else if (!strcmp(t, "tls-alpn-01")) {
+			w->solvers[w->n_solvers++] = (struct acme_solver){ &acme_alpn01_ops, NULL };
+		} else if (!strcmp(t, "dns-01")) {
+			if (worker_dns(w, err, errlen))
+				return -EINVAL;
+			w->solvers[w->n_solvers++] = w->dns01.solver;
+		} else {
+			snprintf(err, errlen, "acme: unknown challenge type '%s'", t);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Registers the account once; later jobs reuse it. */
+static int worker_account(struct acme_worker *w)
+{
+	const char *contact[2] = { NULL, NULL };
+	char mailto[300], *mac = NULL;
+	struct acme_account_req ar = { .contact = contact,
+				       .agree_tos = w->cfg.agree_tos };
+	int rc;
+
+	if (w->registered)
+		return 0;
+	if (w->cfg.email[0]) {
+		snprintf(mailto, sizeof(mailto), "mailto:%s", w->cfg.email);
+		contact[0] = mailto;
+	}
+	if (w->cfg.eab_kid[0]) {
+		int fd = open(w->cfg.eab_key_file, O_RDONLY | O_CLOEXEC);
+		mac = calloc(1, 1025);
+		ssize_t n = fd >= 0 && mac ? read(fd, mac, 1024) : -1;
+		if (fd >= 0)
+			close(fd);
+		while (n > 0 && (mac[n - 1] == '\n' || mac[n - 1] == '\r'))
+			mac[--n] = 0;
+		ar.eab_kid = w->cfg.eab_kid;
+		ar.eab_mac = mac ? mac : "";
+	}
+	rc = acme_client_account(&w->client, &ar);
+	if (mac)
+		secure_free(mac, 1025);
+	w->registered = rc == 0;
+	return rc;
+}
+
+static void worker_run(struct acme_worker *w, struct acme_job *job)
+{
+	const char *names[ACME_MGR_MAX_NAMES];
+	int rc;
+
+	w->client.err[0] = 0;
+	w->client.retry_after_s = 0;
+	if (job->kind == ACME_JOB_ARI) {
+		rc = acme_client_renewal_info(&w->client, job->ari_id, &job->ri);
+	} else if ((rc = worker_account(w)) == 0) {
+		for (size_t i = 0; i < job->n_names; i++)
+			names[i] = job->names[i];
+		struct acme_issue_req req = {
+			.names = names, .n_names = job->n_names,
+			.key_type = w->cfg.key_type, .solvers = w->solvers,
+			.n_solvers = w->n_solvers,
+			.replaces = job->ari_id[0] ? job->ari_id : NULL,
+		};
+		w->client.bad_nonces = 0;
+		rc = acme_client_issue(&w->client, &req, &job->res);
+		job->bad_nonces = w->client.bad_nonces;
+	}
+	job->rc = rc;
+	job->retry_after_s = w->client.retry_after_s;
+	snprintf(job->err, sizeof(job->err), "%s", w->client.err);
+}
+
+static void *worker_main(void *arg)
+{
+	struct acme_worker *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->todo && !w->stop)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (w->stop)
+			break;
+		struct acme_job *job = w->todo;
+		w->todo = job->next;
+		pthread_mutex_unlock(&w->lock);
+		worker_run(w, job);
+		pthread_mutex_lock(&w->lock);
+		job_push(&w->done, job);
+		loop_async_send(&w->async);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+/* Control loop: hands finished jobs to the manager. */
+static void worker_async(struct loop_async *a)
+{
+	struct acme_worker *w = a->data;
+	struct acme_job *list;
+
+	pthread_mutex_lock(&w->lock);
+	list = w->done;
+	w->done = NULL;
+	pthread_mutex_unlock(&w->lock);
+	while (list) {
+		struct acme_job *next = list->next;
+		w->done_fn(w->arg, list);
+		list = next;
+	}
+}
+
+struct acme_worker *acme_worker_new(struct loop *loop,
+				    const struct acme_mgr_cfg *cfg,
+				    acme_worker_done_fn *done, void *arg,
+				    char *err, size_t errlen)
+{
+	struct acme_worker *w = calloc(1, sizeof(*w));
+	struct acme_client_cfg ccfg = { 0 };
+
+	if (!w)
+		return NULL;
+	w->cfg = *cfg;
+	w->loop = loop;
+	w->done_fn = done;
+	w->arg = arg;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	ccfg.directory_url = w->cfg.directory;
+	ccfg.ca_file = w->cfg.ca_file[0] ? w->cfg.ca_file : NULL;
+	if (worker_key(w, err, errlen) || worker_solvers(w, err, errlen) ||
+	    acme_client_init(&w->client, &ccfg, &w->key))
+		goto fail;
+	w->have_client = true;
+	if (loop_async_init(loop, &w->async, worker_async, w) ||
+	    pthread_create(&w->thread, NULL, worker_main, w)) {
+		snprintf(err, errlen, "acme: cannot start the worker thread");
+		goto fail;
+	}
+	return w;
+fail:
+	if (!err[0])
+		snprintf(err, errlen, "acme: cannot set up the client");
+	w->thread = 0;
+	acme_worker_free(w);
+	return NULL;
+}
+
+void acme_worker_submit(struct acme_worker *w, struct acme_job *job)
+{
+	pthread_mutex_lock(&w->lock);
+	job_push(&w->todo, job);
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void acme_worker_free(struct acme_worker *w)
+{
+	if (!w)
+		return;
+	if (w->thread) {
+		pthread_mutex_lock(&w->lock);
+		w->stop = true;
+		pthread_cond_signal(&w->cond);
+		pthread_mutex_unlock(&w->lock);
+		acme_client_cancel(&w->client);
+		pthread_join(w->thread, NULL);
+		loop_async_close(w->loop, &w->async);
+	}
+	for (struct acme_job *l = w->todo, *n; l; l = n) {
+		n = l->next;
+		acme_job_free(l);
+	}
+	for (struct acme_job *l = w->done, *n; l; l = n) {
+		n = l->next;
+		acme_job_free(l);
+	}
+	if (w->have_client)
+		acme_client_free(&w->client);
+	acme_key_free(&w->key);
+	dns_provider_free(w->provider);
+	if (w->dns_http.curl)
+		acme_http_free(&w->dns_http);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+	free(w);
+}
