@@ -197,6 +197,8 @@ static void mgr_selfsigned(struct acme_mgr *m, struct mgr_cert *c)
 				&key, &kl, err, sizeof(err)) ||
 	    mgr_store(m, c, cert, key, err, sizeof(err)))
 		log_warn("certificate %s: no self-signed stand-in: %s", c->id, err);
+	else
+		log_info("certificate %s: self-signed until the CA's arrives", c->id);
 	free(cert);
 	if (key)
 		secure_free(key, kl);

@@ -249,6 +249,8 @@ static int hub_config_read(struct conf *c, struct hub_config *cfg, char *err,
 		}
 		cfg->metrics = true;
 	}
+	if (acme_mgr_conf(c, &cfg->acme, err, errlen) < 0)
+		return -1;
 	return conf_check_unused(c, err, errlen);
 }
 

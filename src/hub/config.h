@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "acme/acme_mgr.h"
 #include "http/http.h"
 #include "hub/addr.h"
 #include "tls/tls.h"
@@ -62,6 +63,7 @@ struct hub_config {
 	unsigned ncerts;
 	struct tls_conf tls;		/* [tls] (docs/tls.md) */
 	struct hub_settings set;
+	struct acme_mgr_cfg acme;	/* [acme]: docs/acme.md */
 };
 
 /* Reads and checks the file. Returns 0, or -1 with "FILE:LINE: why" in

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "acme/acme_chall.h"
 #include "core/log.h"
 #include "http/parse.h"
 #include "hub/admin.h"
@@ -82,6 +83,28 @@ static void front_metrics(struct conn *c, const struct http_msg *m, int head)
 	front_reply(c, m, head, 200, NULL, "text/plain; version=0.0.4",
 		    (const char *)buf_head(&b), b.len);
 	buf_free(&b);
+}
+
+/* ACME HTTP-01 (RFC 8555 s8.3): /.well-known/acme-challenge/TOKEN on the
+ * plain-HTTP listeners answers from the challenge store for every host,
+ * before routing, so no route, redirect or policy can hide it. Returns
+ * true when the request was answered. */
+static bool front_acme_challenge(struct conn *c, const struct http_msg *m, int head)
+{
+	char body[512];
+	long n;
+
+	if (c->kind != LISTEN_HTTP || !str_has_prefix(m->path, STR_LIT(ACME_CHALL_PREFIX)))
+		return false;
+	n = acme_chall_http_lookup(m->path.p, m->path.len, body, sizeof(body));
+	if (n == 0)
+		return false;
+	if (n < 0) {
+		front_not_found(c, m, head);
+		return true;
+	}
+	front_reply(c, m, head, 200, NULL, "application/octet-stream", body, (size_t)n);
+	return true;
 }
 
 static bool front_is_admin(const struct conn *c, const struct http_msg *m)
@@ -164,6 +187,8 @@ static void front_dispatch(struct conn *c, const struct http_msg *m, int head)
 		front_metrics(c, m, head);
 		return;
 	}
+	if (front_acme_challenge(c, m, head))
+		return;
 	if (front_is_admin(c, m)) {
 		admin_start(c, m, head);
 		return;

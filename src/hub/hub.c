@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "acme/acme_mgr.h"
 #include "cli/cmd.h"
 #include "core/log.h"
 #include "hub/admin.h"
@@ -105,6 +106,8 @@ static void hub_publish(struct hub *hub, struct hub_snap *s)
 	hub->snap = s;
 }
 
+static void hub_acme_hosts(struct hub *hub);
+
 static void hub_reload(struct hub *hub)
 {
 	struct hub_config *cfg = malloc(sizeof(*cfg));
@@ -138,6 +141,7 @@ static void hub_reload(struct hub *hub)
 	hub_publish(hub, s);
 	log_info("reloaded: %u routes (snapshot %llu)", route_table_count(s->routes),
 		 (unsigned long long)s->version);
+	hub_acme_hosts(hub);
 }
 
 /* ---- control loop ---- */
@@ -188,6 +192,64 @@ void hub_worker_exited(struct hub *hub)
 {
 	atomic_fetch_sub(&hub->workers_left, 1);
 	loop_async_send(&hub->exit_async);
+}
+
+/* ---- certificates (acme/acme_mgr.h) ---- */
+
+/* Route hosts go to the manager, which orders certificates for those no
+ * certificate covers ("*.example.com" for wildcard routes). */
+static void hub_acme_hosts(struct hub *hub)
+{
+	const struct route_table *t = hub->snap ? hub->snap->routes : NULL;
+	unsigned n = route_table_count(t), k = 0;
+	const char **hosts;
+
+	if (!hub->acme || !n || !(hosts = calloc(n, sizeof(*hosts))))
+		return;
+	char (*buf)[258] = calloc(n, sizeof(*buf));
+	for (unsigned i = 0; buf && i < n; i++) {
+		const struct route *r = route_table_at(t, i);
+
+		if (!r->host_len || !strcmp(r->host, "*"))
+			continue;
+		snprintf(buf[k], sizeof(buf[k]), "%s%s", r->wildcard ? "*" : "", r->host);
+		hosts[k] = buf[k];
+		k++;
+	}
+	acme_mgr_set_hosts(hub->acme, hosts, k);
+	free(buf);
+	free(hosts);
+}
+
+/* A certificate was written to the state directory: reload, so the TLS
+ * contexts built from the configured certificate files pick it up while
+ * traffic flows (the same path as SIGHUP). */
+static int hub_acme_install(void *arg, const char *id, const char *chain_pem,
+			    const char *key_pem, char *err, size_t errlen)
+{
+	struct hub *hub = arg;
+
+	(void)chain_pem, (void)key_pem, (void)err, (void)errlen;
+	log_info("certificate %s stored; reloading the TLS certificates", id);
+	if (!hub->stopping)
+		hub_reload(hub);
+	return 0;
+}
+
+static int hub_acme_start(struct hub *hub)
+{
+	struct acme_mgr_hooks hooks = { .install = hub_acme_install, .arg = hub };
+	char err[512];
+
+	if (!hub->cfg.acme.enabled)
+		return 0;
+	hub->acme = acme_mgr_new(hub->loop, &hub->cfg.acme, &hooks, err, sizeof(err));
+	if (!hub->acme) {
+		log_err("acme: %s", err);
+		return -1;
+	}
+	hub_acme_hosts(hub);
+	return 0;
 }
 
 /* ---- setup ---- */
@@ -309,6 +371,7 @@ static int hub_run(struct hub *hub)
 	struct hub_sig hs = { .hub = hub };
 	sigset_t set;
 	int sfd, r;
+	bool acme_ok;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -323,15 +386,22 @@ static int hub_run(struct hub *hub)
 		return -1;
 	if (front_tls_control_start(hub->loop) < 0 || hub_start_workers(hub) < 0)
 		return -1;
+	/* After the workers: HTTP-01 answers need the :80 listeners. A
+	 * manager that cannot start stops the hub (workers exit cleanly). */
+	acme_ok = hub_acme_start(hub) == 0;
+	if (!acme_ok)
+		hub_stop(hub);
 	log_info("ready: %u workers, %u routes", hub->nworkers,
 		 route_table_count(hub->snap->routes));
 	r = loop_run(hub->loop);
+	acme_mgr_free(hub->acme);
+	hub->acme = NULL;
 	for (unsigned i = 0; i < hub->nworkers; i++)
 		worker_join(&hub->workers[i]);
 	loop_io_del(hub->loop, &hs.io);
 	close(sfd);
 	log_info("stopped");
-	return r;
+	return acme_ok ? r : -1;
 }
 
 static void hub_free(struct hub *hub)

@@ -17,6 +17,7 @@
 
 struct worker;
 struct hub_snap;
+struct acme_mgr;
 
 #define HUB_IP_SLOTS 65536
 
@@ -48,6 +49,7 @@ struct hub {
 	hub_admin_fn *admin_fn;
 	void *admin_ctx;
 	struct hub_snap *snap;		/* the latest published (control's ref) */
+	struct acme_mgr *acme;		/* certificates (NULL without [acme]) */
 	int metrics_fd;			/* -1 = none; worker 0 serves it */
 	int control_fd;			/* -1 = none; worker 0 serves it */
 	struct loop_async exit_async;	/* a worker finished */

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acme/acme_mgr.h"
+
 #define METRICS_BUCKETS 12
 static const double metrics_le[METRICS_BUCKETS] = {
 	0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
@@ -197,5 +199,7 @@ int metrics_render(struct buf *out)
 		if (RSUM(id, sum_ns) || RSUM(id, status[1]) || RSUM(id, status[3]) ||
 		    RSUM(id, status[4]))
 			r = metrics_render_route(out, id);
+	if (r == 0)
+		r = acme_metrics_render(out);
 	return r;
 }

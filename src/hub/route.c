@@ -307,6 +307,11 @@ unsigned route_table_count(const struct route_table *t)
 	return t ? t->n : 0;
 }
 
+const struct route *route_table_at(const struct route_table *t, unsigned i)
+{
+	return t && i < t->n ? &t->routes[i] : NULL;
+}
+
 /* ---- lookup ---- */
 
 static const struct route_host *route_host_find(const struct route_host *v,

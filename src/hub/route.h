@@ -51,6 +51,8 @@ struct route_table *route_table_build(const struct route_spec *specs, size_t n,
 				      char *err, size_t errlen);
 void route_table_free(struct route_table *t);
 unsigned route_table_count(const struct route_table *t);
+/* The i-th route (i < route_table_count), borrowed from the table. */
+const struct route *route_table_at(const struct route_table *t, unsigned i);
 
 /* Finds the route for a Host value (port and trailing dot ignored, case
  * folded) and a request path: exact host first, then the nearest

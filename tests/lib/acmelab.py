@@ -56,7 +56,8 @@ class AcmeLab:
         self.challtestsrv = None
 
     # -- servers -----------------------------------------------------------
-    def start(self, env=None, dns_server=DNS_SERVER, eab=None, challtestsrv=True):
+    def start(self, env=None, dns_server=DNS_SERVER, eab=None, challtestsrv=True,
+              validity=None):
         """Starts challtestsrv (A records point at the hub) and pebble."""
         if challtestsrv:
             self.challtestsrv = self.lab.spawn(self.ca, [
@@ -74,6 +75,8 @@ class AcmeLab:
         }}
         if eab:
             cfg["pebble"]["externalAccountMACKeys"] = eab
+        if validity:   # seconds; short lifetimes make renewal testable
+            cfg["pebble"]["certificateValidityPeriod"] = validity
         path = os.path.join(self.dir, "pebble.json")
         with open(path, "w") as f:
             json.dump(cfg, f)
