@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/pem.h>
+
 #include "acme/acme_cert.h"
 #include "acme/acme_name.h"
 #include "core/secure.h"
@@ -200,3 +202,30 @@ const struct acme_solver_ops acme_alpn01_ops = {
 	.present = alpn01_present,
 	.cleanup = alpn01_cleanup,
 };
+
+int acme_chall_tls_hook(void *arg, const char *name, X509 **cert, EVP_PKEY **key)
+{
+	char *cp, *kp;
+	BIO *cb, *kb;
+
+	(void)arg;
+	*cert = NULL;
+	*key = NULL;
+	if (!name || acme_chall_alpn_get(name, &cp, &kp))
+		return 0;
+	cb = BIO_new_mem_buf(cp, -1);
+	kb = BIO_new_mem_buf(kp, -1);
+	*cert = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
+	*key = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
+	BIO_free(cb);
+	BIO_free(kb);
+	free(cp);
+	secure_free(kp, strlen(kp));
+	if (*cert && *key)
+		return 1;
+	X509_free(*cert);
+	EVP_PKEY_free(*key);
+	*cert = NULL;
+	*key = NULL;
+	return 0;
+}

@@ -34,6 +34,14 @@ void acme_chall_alpn_del(const char *domain);
  * `domain` (SNI, case-insensitive). Returns 0 or -ENOENT. The caller frees
  * the key with secure_free(key, strlen(key)). */
 int acme_chall_alpn_get(const char *domain, char **cert_pem, char **key_pem);
+/* The TLS layer's TLS-ALPN-01 hook (tls_alpn_challenge_fn, tls/tls.h):
+ * for `name` with a pending challenge, returns 1 with new references to
+ * the validation certificate and key; else 0. Worker threads; quick. */
+struct x509_st;
+struct evp_pkey_st;
+int acme_chall_tls_hook(void *arg, const char *name, struct x509_st **cert,
+			struct evp_pkey_st **key);
+
 /* Changes whenever an ALPN entry is added or removed (for caches). */
 unsigned long acme_chall_alpn_generation(void);
 

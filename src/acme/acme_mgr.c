@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "acme/acme_cert.h"
@@ -536,4 +537,27 @@ int acme_metrics_render(struct buf *out)
 		rc = buf_append(out, buf_head(&metrics_text), metrics_text.len);
 	pthread_mutex_unlock(&metrics_lock);
 	return rc ? -ENOBUFS : 0;
+}
+
+int acme_mgr_prepare(const struct acme_mgr_cfg *cfg, char *err, size_t errlen)
+{
+	struct acme_mgr m = { .cfg = *cfg };
+
+	if (!cfg->enabled)
+		return 0;
+	if (mkdir(cfg->state_dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "[acme] state_dir %.300s: %s", cfg->state_dir,
+			 strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->n_want; i++) {
+		struct mgr_cert c = { .m = &m, .n_names = cfg->want[i].n_names };
+
+		snprintf(c.id, sizeof(c.id), "%s", cfg->want[i].id);
+		memcpy(c.names, cfg->want[i].names, sizeof(c.names));
+		mgr_load_info(&m, &c);
+		if (!c.have_file)
+			mgr_selfsigned(&m, &c);
+	}
+	return 0;
 }

@@ -101,6 +101,12 @@ struct acme_mgr;
 struct acme_mgr *acme_mgr_new(struct loop *loop, const struct acme_mgr_cfg *cfg,
 			      const struct acme_mgr_hooks *hooks, char *err,
 			      size_t errlen);
+/* Before the hub's first snapshot: makes sure state_dir exists and every
+ * configured certificate ([acme.cert.*]) has files there (a self-signed
+ * stand-in when nothing was issued yet), so the TLS contexts can be built
+ * before the CA answers. Returns 0 or -1 with a message. */
+int acme_mgr_prepare(const struct acme_mgr_cfg *cfg, char *err, size_t errlen);
+
 /* Stops the worker (an order in flight is cancelled) and frees. */
 void acme_mgr_free(struct acme_mgr *m);
 

@@ -251,6 +251,11 @@ static int hub_config_read(struct conf *c, struct hub_config *cfg, char *err,
 	}
 	if (acme_mgr_conf(c, &cfg->acme, err, errlen) < 0)
 		return -1;
+	/* Certificates the hub obtains are served from where it stores them
+	 * unless [tls] names another directory. */
+	if (cfg->acme.enabled && !cfg->tls.cert_dir[0])
+		snprintf(cfg->tls.cert_dir, sizeof(cfg->tls.cert_dir), "%s",
+			 cfg->acme.state_dir);
 	return conf_check_unused(c, err, errlen);
 }
 

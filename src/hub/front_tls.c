@@ -18,6 +18,7 @@
 
 #include <openssl/ssl.h>
 
+#include "acme/acme_chall.h"
 #include "core/log.h"
 #include "hub/conn.h"
 #include "hub/front.h"
@@ -69,8 +70,11 @@ static struct tls_server *front_tls_server(const struct hub_config *cfg,
 	if (!o.alpn)
 		o.alpn = FRONT_ALPN_DEFAULT;
 	front_tls_srv = tls_server_new(&o, err, errlen);
-	if (front_tls_srv)
+	if (front_tls_srv) {
 		front_tls_conf = cfg->tls;
+		/* TLS-ALPN-01 answers come from the ACME challenge store. */
+		tls_server_set_alpn_challenge(front_tls_srv, acme_chall_tls_hook, NULL);
+	}
 	return front_tls_srv;
 }
 

@@ -440,6 +440,7 @@ int cmd_hub(int argc, char **argv)
 	hub->admin_ctx = hub_admin_handler_ctx;
 	hub->metrics_fd = hub->control_fd = hub->access_fd = -1;
 	if (hub_config_load(&hub->cfg, path, err, sizeof(err)) < 0 ||
+	    acme_mgr_prepare(&hub->cfg.acme, err, sizeof(err)) < 0 ||
 	    !(hub->snap = hub_snap_build(&hub->cfg, err, sizeof(err)))) {
 		fprintf(stderr, "postern hub: %s\n", err);
 		front_tls_cleanup();

@@ -17,7 +17,7 @@ import netlab  # noqa: E402
 METRICS = f"http://{acmelab.HUB_IP}:9100/metrics"
 
 
-def hub_conf(acme, routes, extra=""):
+def hub_conf(acme, routes, extra="", https=False):
     state = acme.path("certs")
     os.makedirs(state, exist_ok=True)
     rpath, cpath = acme.path("routes.conf"), acme.path("hub.conf")
@@ -26,6 +26,7 @@ def hub_conf(acme, routes, extra=""):
     with open(cpath, "w") as f:
         f.write(f"""[hub]
 listen_http = "{acmelab.HUB_IP}:80"
+{f'listen_https = "{acmelab.HUB_IP}:443"' if https else ""}
 metrics_listen = "{acmelab.HUB_IP}:9100"
 routes = {rpath}
 workers = 1
@@ -43,8 +44,8 @@ names = "hub.example.com www.example.com"
     return cpath, state
 
 
-def start_hub(acme, routes, extra=""):
-    cpath, state = hub_conf(acme, routes, extra)
+def start_hub(acme, routes, extra="", https=False):
+    cpath, state = hub_conf(acme, routes, extra, https)
     p = acme.lab.spawn(acme.hub, [netlab.postern_bin(), "hub", "-c", cpath],
                        env={"POSTERN_LOG_LEVEL": "debug"}, name="hub")
     return p, state
@@ -149,3 +150,37 @@ def test_acme_hub_config_errors(acme, bin):
     r = acme.hub.run([bin, "hub", "-c", cpath], check=False, timeout=10)
     assert r.returncode != 0
     assert "[acme] dns-01 needs dns_provider and dns_conf" in r.stderr
+
+
+def served(acme, name):
+    """(verify result, serial) of the certificate the hub serves for name,
+    checked by openssl s_client trusting only pebble's root."""
+    root = acme.path("pebble-root-served.pem")
+    with open(root, "w") as f:
+        f.write(acme.pebble_root())
+    r = acme.hub.run(["openssl", "s_client", "-connect", f"{acmelab.HUB_IP}:443",
+                      "-servername", name, "-CAfile", root, "-verify_hostname", name,
+                      "-verify_return_error", "-alpn", "http/1.1"],
+                     check=False, input="", timeout=20)
+    m = re.search(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", r.stdout, re.S)
+    if r.returncode != 0 or not m or "Verify return code: 0 (ok)" not in r.stdout:
+        return None
+    x = acme.hub.run(["openssl", "x509", "-noout", "-serial"], input=m.group(0))
+    return x.stdout.strip()
+
+
+def test_acme_hub_tls_alpn_and_live_swap(acme):
+    """TLS-ALPN-01 answered on the hub's own :443; the certificate is then
+    served there, verified against pebble's root, and its renewal replaces
+    it in the running hub (same process, no restart)."""
+    hub, state = start_hub(acme, ROUTES, "challenges = tls-alpn-01", https=True)
+    first = netlab.wait_until(lambda: served(acme, "www.example.com"), timeout=30,
+                              what="pebble certificate served on :443")
+    assert "answering tls-alpn-01" in hub.log()
+    assert served(acme, "app.example.com")      # the route host's own certificate
+    pid = hub.pid
+    second = netlab.wait_until(lambda: (lambda s: s if s and s != first else None)(
+        served(acme, "www.example.com")), timeout=60, what="renewed certificate served")
+    assert second != first
+    assert hub.alive() and hub.pid == pid
+    assert "renewed" in hub.log()
