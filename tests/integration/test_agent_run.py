@@ -35,7 +35,7 @@ def wg_keys():
     return priv, pub
 
 
-@pytest.fixture(params=["kernel", "lwip"])
+@pytest.fixture(params=["kernel", "lwip", "tun"])
 def world(request, lab, bin, tmp_path):
     hub, agent, lan = lab.ns("hub"), lab.ns("agent"), lab.ns("lan")
     lab.link(hub, "10.77.0.1/24", agent, "10.77.0.2/24")
@@ -84,10 +84,13 @@ keepalive = 25
     os.chmod(state, 0o600)
     dev = tmp_path / "tun"
     subprocess.run(["mknod", "-m", "666", str(dev), "c", "10", "200"], check=True)
-    cmd = (f"mount --bind {dev} /dev/net/tun && exec setpriv --reuid {UID} "
-           f"--regid {UID} --clear-groups --inh-caps=-all --bounding-set=-all "
-           f"{bin} agent run --state {state} --netstack {request.param} "
+    run = (f"{bin} agent run --state {state} --netstack {request.param} "
            f"--allow 10.78.0.2:80 --log-level debug")
+    if request.param == "tun":
+        cmd = f"exec {run}"  # plain TUN: root, in the agent's own namespace
+    else:
+        cmd = (f"mount --bind {dev} /dev/net/tun && exec setpriv --reuid {UID} "
+               f"--regid {UID} --clear-groups --inh-caps=-all --bounding-set=-all {run}")
     p = lab.spawn(agent, ["unshare", "-m", "sh", "-c", cmd], name="agent")
     return {"hub": hub, "agent": agent, "wg": wg, "proc": p, "hblog": hblog,
             "ag_pub": ag_pub, "mode": request.param}
