@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -121,4 +122,18 @@ void acceptor_note_target(struct acceptor *a, const char *target,
 	snprintf(t->name, sizeof(t->name), "%s", target);
 	t->status = status;
 	t->when_ns = loop_now(a->loop);
+}
+
+void acceptor_note_error(struct acceptor *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (a->nerrors == ACCEPTOR_ERRORS_MAX) {
+		memmove(a->errors[0], a->errors[1],
+			sizeof(a->errors[0]) * (ACCEPTOR_ERRORS_MAX - 1));
+		a->nerrors--;
+	}
+	va_start(ap, fmt);
+	vsnprintf(a->errors[a->nerrors++], ACCEPTOR_ERROR_LEN, fmt, ap);
+	va_end(ap);
 }

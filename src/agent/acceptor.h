@@ -19,6 +19,8 @@
 #define ACCEPTOR_LISTEN_MAX 4
 #define ACCEPTOR_STREAMS_MAX 4096
 #define ACCEPTOR_TARGETS_MAX 32	/* recent targets kept for heartbeats */
+#define ACCEPTOR_ERRORS_MAX 8	/* recent error lines kept for heartbeats */
+#define ACCEPTOR_ERROR_LEN 200
 
 struct stream;
 
@@ -50,6 +52,9 @@ struct acceptor {
 	struct acceptor_stats stats;
 	struct acceptor_target targets[ACCEPTOR_TARGETS_MAX];
 	unsigned ntargets;
+	/* Recent errors (oldest first), until a heartbeat delivers them. */
+	char errors[ACCEPTOR_ERRORS_MAX][ACCEPTOR_ERROR_LEN];
+	unsigned nerrors;
 };
 
 /* Sets up the resolver and the TLS client context. Returns 0 or -errno. */
@@ -65,6 +70,10 @@ int acceptor_listen_fd(struct acceptor *a, int fd);
  * target is forgotten when the table is full). */
 void acceptor_note_target(struct acceptor *a, const char *target,
 			  enum agent_status status);
+
+/* Keeps an error line for the next heartbeat (the oldest goes when full). */
+void acceptor_note_error(struct acceptor *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Takes one connected stream socket (owned from now on). 0 or -errno. */
 int acceptor_take(struct acceptor *a, int fd);

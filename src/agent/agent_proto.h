@@ -45,10 +45,15 @@
  *    AGENT_HUB_API_PORT every AGENT_HEARTBEAT_SECS, JSON:
  *      {"version": 1, "agent_version": "0.1.0", "uptime": <s>,
  *       "netstack": "kernel-userns"|"lwip"|"tun",
- *       "streams": {"active": n, "total": n, "refused": n, "failed": n},
+ *       "streams": {"active": n, "total": n, "refused": n, "failed": n,
+ *                   "bytes_up": n, "bytes_down": n},
+ *       "status": {"<agent_status name>": count, ...},
  *       "targets": [{"target": "host:port", "ok": true|false,
  *                    "status": "<agent_status name>", "age": <s>}],
- *       "errors": ["<recent error line>", ...]}
+ *       "errors": ["<error line>", ...]}
+ *    "targets" holds the last outcome of the 32 most recent targets;
+ *    "errors" the target failures (refused, unreachable, timeout, DNS,
+ *    TLS with the verification error) since the last delivered heartbeat.
  *    200 answer: {"version": 1, "interval": <s>} (the hub may slow the
  *    agent down). Unknown fields are ignored on both sides, so either side
  *    may add fields without a version bump. */

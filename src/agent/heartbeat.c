@@ -49,7 +49,10 @@ char *heartbeat_body(const struct heartbeat *h)
 		if (i != AGENT_STATUS_NOT_ALLOWED)
 			failed += s->by_status[i];
 	}
-	root = json_pack("{s:i, s:s, s:I, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:[]}",
+	json_t *errors = json_array();
+	for (unsigned i = 0; errors && i < h->acc->nerrors; i++)
+		json_array_append_new(errors, json_string(h->acc->errors[i]));
+	root = json_pack("{s:i, s:s, s:I, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:o}",
 		"version", AGENT_PROTO_VERSION,
 		"agent_version", POSTERN_VERSION,
 		"uptime", (json_int_t)((loop_now(h->loop) - h->started_ns) / NSEC_PER_SEC),
@@ -57,7 +60,7 @@ char *heartbeat_body(const struct heartbeat *h)
 		"streams", "active", (json_int_t)s->active, "total", (json_int_t)s->accepted,
 		"refused", (json_int_t)refused, "failed", (json_int_t)failed,
 		"bytes_up", (json_int_t)s->bytes_up, "bytes_down", (json_int_t)s->bytes_down,
-		"status", st, "targets", heartbeat_targets(h), "errors");
+		"status", st, "targets", heartbeat_targets(h), "errors", errors);
 	if (!root)
 		return NULL;
 	text = json_dumps(root, JSON_COMPACT);
@@ -100,6 +103,17 @@ const char *heartbeat_parse_answer(const char *p, size_t n, unsigned *interval)
 	return NULL;
 }
 
+/* The hub has the error lines this heartbeat carried: forget them. */
+static void heartbeat_drop_sent_errors(struct heartbeat *h)
+{
+	struct acceptor *a = h->acc;
+	unsigned n = h->errors_sent < a->nerrors ? h->errors_sent : a->nerrors;
+
+	memmove(a->errors[0], a->errors[n], sizeof(a->errors[0]) * (a->nerrors - n));
+	a->nerrors -= n;
+	h->errors_sent = 0;
+}
+
 static void heartbeat_done(struct heartbeat *h, bool ok, const char *why)
 {
 	uint64_t next;
@@ -107,6 +121,7 @@ static void heartbeat_done(struct heartbeat *h, bool ok, const char *why)
 	heartbeat_close(h);
 	if (ok) {
 		h->ok++;
+		heartbeat_drop_sent_errors(h);
 		if (h->fails)
 			log_info("heartbeat: hub reachable again");
 		h->fails = 0;
@@ -211,6 +226,7 @@ static void heartbeat_fire(struct loop_timer *t)
 	}
 	h->fd = fd;
 	h->sent++;
+	h->errors_sent = h->acc->nerrors;
 	loop_timer_arm(h->loop, &h->timer, HEARTBEAT_TIMEOUT_NS);
 }
 

@@ -38,6 +38,7 @@ struct heartbeat {
 	bool sending;
 	struct buf out, in;
 	unsigned interval_s, fails;
+	unsigned errors_sent;		/* acceptor error lines in flight */
 	uint64_t started_ns;
 	unsigned long long sent, ok;
 };

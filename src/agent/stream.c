@@ -101,6 +101,13 @@ static void stream_refuse(struct stream *s, enum agent_status status)
 		log_info("stream to %s: %s%s%s", tgt, agent_status_name(status),
 			 s->last_errno ? ": " : "",
 			 s->last_errno ? strerror(s->last_errno) : "");
+		/* Target trouble the hub's admin should see (policy refusals
+		 * are counted, not errors). */
+		if (status != AGENT_STATUS_NOT_ALLOWED && status != AGENT_STATUS_BUSY &&
+		    status != AGENT_STATUS_TLS)
+			acceptor_note_error(s->acc, "stream to %s: %s%s%s", tgt,
+					    agent_status_name(status), s->last_errno ? ": " : "",
+					    s->last_errno ? strerror(s->last_errno) : "");
 	} else {
 		log_info("stream: malformed header, closed");
 	}
@@ -227,9 +234,13 @@ static void stream_tls_step(struct stream *s)
 		return;
 	}
 	long vr = SSL_get_verify_result(s->ssl);
-	log_info("TLS to target failed: %s",
-		 vr != X509_V_OK ? X509_verify_cert_error_string(vr) :
-				   "handshake error");
+	const char *why = vr != X509_V_OK ? X509_verify_cert_error_string(vr) :
+					    "handshake error";
+	char tgt[300];
+
+	stream_target_str(s, tgt, sizeof(tgt));
+	log_info("TLS to %s failed: %s", tgt, why);
+	acceptor_note_error(s->acc, "TLS to %s failed: %s", tgt, why);
 	ERR_clear_error();
 	stream_refuse(s, AGENT_STATUS_TLS);
 }

@@ -85,7 +85,7 @@ keepalive = 25
     dev = tmp_path / "tun"
     subprocess.run(["mknod", "-m", "666", str(dev), "c", "10", "200"], check=True)
     run = (f"{bin} agent run --state {state} --netstack {request.param} "
-           f"--allow 10.78.0.2:80 --log-level debug")
+           f"--allow 10.78.0.2:80-81 --log-level debug")
     if request.param == "tun":
         cmd = f"exec {run}"  # plain TUN: root, in the agent's own namespace
     else:
@@ -119,6 +119,8 @@ def test_agent_run_tunnel_streams_and_heartbeats(world):
         assert r["status_name"] == "ok" and "hello from nginx" in r["head"], (addr, r)
     r = pp2(hub, "100.96.0.2:4180", "10.78.0.1:22")
     assert r["status_name"] == "not_allowed", r
+    r = pp2(hub, "100.96.0.2:4180", "10.78.0.2:81")  # allowed, nothing listens
+    assert r["status_name"] == "refused", r
     # The next heartbeat counts the streams.
     n = len(heartbeats(world))
     netlab.wait_until(lambda: len(heartbeats(world)) > n, timeout=20, what="next heartbeat")
@@ -127,6 +129,11 @@ def test_agent_run_tunnel_streams_and_heartbeats(world):
     targets = {t["target"]: t for t in last["targets"]}
     assert targets["10.78.0.2:80"]["ok"] is True, last
     assert targets["10.78.0.1:22"]["status"] == "not_allowed", last
+    assert any("stream to 10.78.0.2:81: refused" in e for e in last["errors"]), last
+    # Delivered errors are not repeated.
+    n = len(heartbeats(world))
+    netlab.wait_until(lambda: len(heartbeats(world)) > n, timeout=20, what="next heartbeat")
+    assert heartbeats(world)[-1]["errors"] == [], heartbeats(world)[-1]
 
 
 def test_agent_run_finds_a_hub_that_moved(world):
