@@ -8,10 +8,19 @@
 
 static const struct cmd commands[] = {
 	{ "version", cmd_version, "print the version" },
-	{ "agent", cmd_agent, "the agent: join a hub, run, serve streams" },
+	{ "agent", cmd_agent_cli, "the agent: join a hub, run, serve streams; and admin: list, create, ..." },
 	{ "acme", cmd_acme, "ACME client: issue, revoke, renewal-info" },
 	{ "hub", cmd_hub, "run the hub (HTTPS front, control plane)" },
 	{ "tunnel", cmd_tunnel, "a standalone WireGuard interface, configured with wg" },
+	{ "route", cmd_route, "admin: routes (list, create, update, delete)" },
+	{ "cert", cmd_cert, "admin: certificates (list, add, replace, delete)" },
+	{ "user", cmd_user, "admin: users (list, create, update, setup-link)" },
+	{ "token", cmd_token, "admin: API tokens (list, create, revoke)" },
+	{ "settings", cmd_settings, "admin: settings (list, get, set, reset)" },
+	{ "audit", cmd_audit, "admin: the audit log (list, export, verify)" },
+	{ "secrets", cmd_secrets, "admin: rotate the secrets key" },
+	{ "backup", cmd_backup, "a consistent copy of the store (online)" },
+	{ "api-endpoints", cmd_api_endpoints, "list the admin API's endpoints" },
 };
 
 static void cmd_usage(FILE *f)

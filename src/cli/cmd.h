@@ -32,5 +32,16 @@ int cmd_agent(int argc, char **argv);	/* src/agent/cmd_agent.c */
 int cmd_acme(int argc, char **argv);	/* src/acme/acme_cmd.c */
 int cmd_hub(int argc, char **argv);	/* src/hub/hub.c */
 int cmd_tunnel(int argc, char **argv);	/* src/cli/tunnel.c */
+/* The admin CLI (src/cli/): `postern NOUN VERB` over the admin API. */
+int cmd_agent_cli(int argc, char **argv);	/* admin verbs, else cmd_agent */
+int cmd_route(int argc, char **argv);
+int cmd_cert(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+int cmd_settings(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_secrets(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_api_endpoints(int argc, char **argv);
 
 #endif

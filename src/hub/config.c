@@ -232,6 +232,11 @@ static int hub_config_read(struct conf *c, struct hub_config *cfg, char *err,
 	    hub_config_str(c, "routes", cfg->routes_file, sizeof(cfg->routes_file), err, errlen) < 0 ||
 	    hub_config_str(c, "control_socket", cfg->control_socket,
 			   sizeof(cfg->control_socket), err, errlen) < 0 ||
+	    hub_config_str(c, "data_dir", cfg->data_dir, sizeof(cfg->data_dir), err, errlen) < 0 ||
+	    hub_config_str(c, "secret_key", cfg->secret_key, sizeof(cfg->secret_key),
+			   err, errlen) < 0 ||
+	    hub_config_str(c, "audit_key", cfg->audit_key, sizeof(cfg->audit_key),
+			   err, errlen) < 0 ||
 	    hub_config_str(c, "request_id_header", s->request_id_header,
 			   sizeof(s->request_id_header), err, errlen) < 0)
 		return -1;

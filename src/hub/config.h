@@ -56,6 +56,12 @@ struct hub_config {
 	struct addr metrics_listen;
 	bool metrics;
 	char control_socket[108];
+	/* The control plane (src/hub/control.c): the store's directory
+	 * ("" = no store: routes come from the routes file) and the key
+	 * files, by default inside it. */
+	char data_dir[512];
+	char secret_key[512];
+	char audit_key[512];
 	char routes_file[512];
 	char access_log_path[512];	/* "" = stderr */
 	uint64_t shutdown_timeout;

@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "hub/admin.h"
 #include "hub/front.h"
+#include "hub/control.h"
 #include "hub/route.h"
 #include "hub/snap.h"
 #include "hub/worker.h"
@@ -73,7 +74,9 @@ static struct hub_snap *hub_snap_build(const struct hub_config *cfg, char *err,
 	struct route_table *t;
 	struct hub_snap *s;
 
-	if (cfg->routes_file[0])
+	if (hub_control_active())
+		t = hub_control_routes(err, errlen);
+	else if (cfg->routes_file[0])
 		t = route_file_load(cfg->routes_file, err, errlen);
 	else
 		t = route_table_build(NULL, 0, err, errlen);
@@ -107,6 +110,21 @@ static void hub_publish(struct hub *hub, struct hub_snap *s)
 }
 
 static void hub_acme_hosts(struct hub *hub);
+
+void hub_republish(struct hub *hub)
+{
+	char err[512];
+	struct hub_snap *s = hub_snap_build(&hub->cfg, err, sizeof(err));
+
+	if (!s) {
+		log_err("publish: %s (keeping the running snapshot)", err);
+		return;
+	}
+	hub_publish(hub, s);
+	log_info("published %u routes (snapshot %llu)", route_table_count(s->routes),
+		 (unsigned long long)s->version);
+	hub_acme_hosts(hub);
+}
 
 static void hub_reload(struct hub *hub)
 {
@@ -419,6 +437,7 @@ static void hub_free(struct hub *hub)
 		close(hub->access_fd);
 	if (hub->cfg.control_socket[0] && hub->control_fd >= 0)
 		unlink(hub->cfg.control_socket);
+	hub_control_close(hub);
 	loop_free(hub->loop);
 	free(hub);
 }
@@ -441,15 +460,17 @@ int cmd_hub(int argc, char **argv)
 	hub->metrics_fd = hub->control_fd = hub->access_fd = -1;
 	if (hub_config_load(&hub->cfg, path, err, sizeof(err)) < 0 ||
 	    acme_mgr_prepare(&hub->cfg.acme, err, sizeof(err)) < 0 ||
+	    hub_control_open(hub, err, sizeof(err)) < 0 ||
 	    !(hub->snap = hub_snap_build(&hub->cfg, err, sizeof(err)))) {
 		fprintf(stderr, "postern hub: %s\n", err);
 		front_tls_cleanup();
+		hub_control_close(hub);
 		free(hub);
 		return CMD_EXIT_FAIL;
 	}
 	hub->loop = loop_new();
-	r = hub->loop && hub_open_side(hub) == 0 && hub_run(hub) == 0 ? CMD_EXIT_OK
-								      : CMD_EXIT_FAIL;
+	r = hub->loop && hub_open_side(hub) == 0 && hub_control_attach(hub) == 0 &&
+	    hub_run(hub) == 0 ? CMD_EXIT_OK : CMD_EXIT_FAIL;
 	hub_free(hub);
 	return r;
 }

@@ -62,6 +62,11 @@ void hub_set_admin_handler(hub_admin_fn *fn, void *ctx);
 /* Registers the TLS context builder (tls glue). */
 void hub_set_tls_builder(hub_tls_build_fn *fn);
 
+/* Builds a snapshot from the running config (routes from the store or
+ * the routes file) and publishes it; keeps the old one on failure.
+ * Control thread only. */
+void hub_republish(struct hub *hub);
+
 /* `postern hub -c FILE`. */
 int cmd_hub(int argc, char **argv);
 

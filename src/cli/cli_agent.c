@@ -1,0 +1,115 @@
+/* cli_agent.c - `postern agent list|get|create|update|delete|token`: the
+ * admin side of agents. Other verbs (join, run, serve) are the agent's. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "cli/noun.h"
+
+static const struct cli_flag agent_flags[] = {
+	{ "public-key", "public_key", CLI_STR, true },
+	{ "ipv4", "tunnel_ipv4", CLI_STR, true },
+	{ "ipv6", "tunnel_ipv6", CLI_STR, true },
+	{ "status", "status", CLI_STR, false },
+};
+static const struct cli_column agent_cols[] = {
+	{ "ID", "id", false }, { "NAME", "name", false }, { "STATUS", "status", false },
+	{ "IPV4", "tunnel_ipv4", false }, { "IPV6", "tunnel_ipv6", false },
+	{ "LAST SEEN", "last_seen_at", true },
+};
+static const char *const agent_options[] = { "ttl", NULL };
+
+/* A join token for agent `id` ({"ttl": N} when --ttl was given). */
+static int agent_join_token(struct cli_args *a, long long id, struct cli_resp *r)
+{
+	json_t *body = json_object();
+	char path[64];
+	int rc;
+
+	if (a->opt[0])
+		json_object_set_new(body, "ttl", json_integer(atoll(a->opt[0])));
+	snprintf(path, sizeof(path), "/agents/%lld/join-tokens", id);
+	rc = cli_request(&a->conn, "POST", path, NULL, body, NULL, r);
+	json_decref(body);
+	return rc;
+}
+
+static int agent_print_join(struct cli_args *a, int rc, struct cli_resp *r)
+{
+	int st = cli_exit_status(rc, r);
+
+	if (st != CMD_EXIT_OK)
+		cli_print_error(rc, r);
+	else if (a->conn.json)
+		cli_print_object(a, r->json);
+	else {
+		char when[64];
+		cli_cell(json_object_get(r->json, "expires_at"), true, when, sizeof(when));
+		printf("join token (shown once, valid until %s):\n  %s\n\non the "
+		       "agent's machine, run:\n  %s\n", when,
+		       json_string_value(json_object_get(r->json, "token")),
+		       json_string_value(json_object_get(r->json, "command")));
+	}
+	cli_resp_free(r);
+	return st;
+}
+
+/* create: the agent, then its first join token. */
+static int agent_create(struct cli_args *a)
+{
+	struct cli_resp r;
+	long long id;
+	int rc, st;
+
+	if (a->npos < 1) {
+		fprintf(stderr, "postern agent create: give the agent's NAME\n");
+		return CMD_EXIT_USAGE;
+	}
+	json_object_set_new(a->body, "name", json_string(a->pos[0]));
+	rc = cli_request(&a->conn, "POST", "/agents", NULL, a->body, NULL, &r);
+	if ((st = cli_exit_status(rc, &r)) != CMD_EXIT_OK) {
+		cli_print_error(rc, &r);
+		cli_resp_free(&r);
+		return st;
+	}
+	cli_print_object(a, r.json);
+	id = (long long)json_integer_value(json_object_get(r.json, "id"));
+	cli_resp_free(&r);
+	if (!a->conn.json)
+		printf("\n");
+	return agent_print_join(a, agent_join_token(a, id, &r), &r);
+}
+
+static int agent_verb(struct cli_args *a)
+{
+	struct cli_resp r;
+	long long id;
+
+	if (!strcmp(a->verb, "create"))
+		return agent_create(a);
+	if (strcmp(a->verb, "token"))
+		return -1;
+	if ((id = cli_arg_id(a, 0)) < 0)
+		return CMD_EXIT_USAGE;
+	return agent_print_join(a, agent_join_token(a, id, &r), &r);
+}
+
+static const struct cli_noun agent_noun = {
+	"agent", "/agents", "name", agent_flags, sizeof(agent_flags) / sizeof(agent_flags[0]),
+	agent_cols, sizeof(agent_cols) / sizeof(agent_cols[0]), agent_options,
+	"list | get ID | create NAME [--ttl SECONDS] | token ID [--ttl SECONDS]\n"
+	"       | update ID [--status pending|enrolled|disabled] [--ipv4 A] [--ipv6 A]\n"
+	"       | delete ID\n(the agent itself: postern agent join|run|serve)", agent_verb,
+};
+
+int cmd_agent_cli(int argc, char **argv)
+{
+	static const char *const admin[] = { "list", "get", "create", "update",
+					     "delete", "token", NULL };
+
+	for (int i = 0; argc >= 2 && admin[i]; i++)
+		if (!strcmp(argv[1], admin[i]))
+			return cli_noun_main(&agent_noun, argc, argv);
+	return cmd_agent(argc, argv);
+}

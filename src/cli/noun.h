@@ -1,0 +1,84 @@
+/* noun.h - `postern NOUN VERB ...`: the admin CLI's resources, described
+ * as tables (flags -> JSON fields, columns for output) and run by one
+ * generic engine: list, get ID, create, update ID, delete ID, plus verbs
+ * a noun adds. Human-readable tables by default, the API's JSON with
+ * --json; exit statuses from cli/cmd.h. */
+#ifndef POSTERN_CLI_NOUN_H
+#define POSTERN_CLI_NOUN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "cli/client.h"
+
+enum cli_ftype {
+	CLI_STR = 0,	/* --flag VALUE */
+	CLI_INT,	/* --flag N (or "none" when nullable) */
+	CLI_BOOL,	/* --flag / --no-flag */
+	CLI_FILE,	/* --flag FILE: the file's contents */
+	CLI_STDIN,	/* --flag: one line read from stdin (passwords) */
+	CLI_FTYPE_MAX
+};
+
+struct cli_flag {
+	const char *flag;	/* "strip-prefix" */
+	const char *field;	/* "strip_prefix" */
+	enum cli_ftype type;
+	bool nullable;		/* "none" means null */
+};
+
+struct cli_column {
+	const char *title;
+	const char *field;
+	bool time;		/* milliseconds since the epoch */
+};
+
+struct cli_noun;
+
+/* What a verb gets: the parsed arguments. */
+struct cli_args {
+	const struct cli_noun *noun;
+	struct cli_conn conn;
+	const char *verb;
+	const char *pos[4];	/* positional arguments */
+	int npos;
+	json_t *body;		/* fields from flags */
+	const char *if_match;
+	const char *opt[4];	/* values of the noun's extra options */
+};
+
+struct cli_noun {
+	const char *name;	/* "route" */
+	const char *path;	/* "/routes" */
+	const char *create_arg;	/* field create's first argument sets, or NULL */
+	const struct cli_flag *flags;
+	size_t nflags;
+	const struct cli_column *cols;
+	size_t ncols;
+	const char *const *options;	/* extra "--name VALUE" options */
+	const char *usage;
+	/* Verbs of its own: returns an exit status, or -1 when `verb` is
+	 * not one (the generic verbs are tried next). */
+	int (*verb)(struct cli_args *a);
+};
+
+/* Runs argv = { NOUN, VERB, ... }. Returns the exit status. */
+int cli_noun_main(const struct cli_noun *n, int argc, char **argv);
+
+/* Helpers for nouns' own verbs. */
+/* Sends a request and prints the result (table/object or JSON); returns
+ * the exit status. */
+int cli_call_print(struct cli_args *a, const char *method, const char *path,
+		   const char *query, const json_t *body, const char *if_match);
+/* Prints a list's items as a table with the noun's columns. */
+void cli_print_items(const struct cli_noun *n, const json_t *items);
+/* Prints an object as "key: value" lines (or JSON with --json). */
+void cli_print_object(const struct cli_args *a, const json_t *o);
+/* Formats a JSON value for a table cell. */
+void cli_cell(const json_t *v, bool time, char *out, size_t len);
+/* A positional argument that must be an id; returns it or -1 (usage
+ * printed). */
+long long cli_arg_id(struct cli_args *a, int i);
+int cli_usage(const struct cli_noun *n, bool error);
+
+#endif

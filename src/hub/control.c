@@ -1,0 +1,181 @@
+/* control.c - wiring the admin API and the store into the hub. */
+#define LOG_SUBSYS "control"
+#include "hub/control.h"
+
+#include <arpa/inet.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "api/api_snapshot.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "hub/hub.h"
+#include "hub/route.h"
+
+#define CONTROL_TICK_NS (5 * NSEC_PER_SEC)
+
+/* One hub per process: the control plane's state. */
+static struct {
+	struct api *api;
+	struct hub *hub;
+	struct loop_timer tick;
+} control;
+
+bool hub_control_active(void)
+{
+	return control.api != NULL;
+}
+
+static void hub_control_admin(void *ctx, const struct api_req *req,
+			      struct api_resp *resp)
+{
+	api_handle(ctx, req, resp);
+}
+
+static void hub_control_publish(void *ctx, struct api *api, unsigned what)
+{
+	(void)api;
+	if (what & (API_CHANGED_ROUTES | API_CHANGED_AGENTS))
+		hub_republish(ctx);
+}
+
+/* "https://HOSTNAME[:PORT]" from the config, or "" without a hostname. */
+static void hub_control_public_url(const struct hub_config *cfg, char *out, size_t len)
+{
+	unsigned port = 443;
+
+	out[0] = 0;
+	if (!cfg->set.hostname[0])
+		return;
+	if (cfg->nlisten_https) {
+		const struct sockaddr_storage *ss = &cfg->listen_https[0].ss;
+		port = ntohs(ss->ss_family == AF_INET6
+			? ((const struct sockaddr_in6 *)ss)->sin6_port
+			: ((const struct sockaddr_in *)ss)->sin_port);
+	}
+	if (port == 443)
+		snprintf(out, len, "https://%s", cfg->set.hostname);
+	else
+		snprintf(out, len, "https://%s:%u", cfg->set.hostname, port);
+}
+
+int hub_control_open(struct hub *hub, char *err, size_t errlen)
+{
+	const struct hub_config *cfg = &hub->cfg;
+	char url[320];
+	struct api_config ac = {
+		.data_dir = cfg->data_dir,
+		.secret_key = cfg->secret_key[0] ? cfg->secret_key : NULL,
+		.audit_key = cfg->audit_key[0] ? cfg->audit_key : NULL,
+		.public_url = url,
+	};
+
+	if (!cfg->data_dir[0])
+		return 0;
+	hub_control_public_url(cfg, url, sizeof(url));
+	if (!url[0])
+		ac.public_url = NULL;
+	control.api = api_open(&ac, err, errlen);
+	if (!control.api)
+		return -1;
+	control.hub = hub;
+	if (api_bootstrap(control.api, stdout) < 0) {
+		snprintf(err, errlen, "cannot create the first admin user");
+		hub_control_close(hub);
+		return -1;
+	}
+	api_set_publisher(control.api, hub_control_publish, hub);
+	hub->admin_fn = hub_control_admin;
+	hub->admin_ctx = control.api;
+	log_info("control plane: store in %s", cfg->data_dir);
+	return 0;
+}
+
+static void hub_control_tick(struct loop_timer *t)
+{
+	api_tick(control.api);
+	loop_timer_arm(control.hub->loop, t, CONTROL_TICK_NS);
+}
+
+/* The control socket admits root and the `postern` group (the API checks
+ * the peer's credentials too; this lets the group connect at all). */
+static void hub_control_socket_group(const struct hub_config *cfg)
+{
+	struct group *g = getgrnam("postern");
+
+	if (!cfg->control_socket[0] || !g)
+		return;
+	if (chown(cfg->control_socket, (uid_t)-1, g->gr_gid) < 0 ||
+	    chmod(cfg->control_socket, 0660) < 0)
+		log_warn("control_socket: cannot give it to group postern");
+}
+
+int hub_control_attach(struct hub *hub)
+{
+	if (!control.api)
+		return 0;
+	hub_control_socket_group(&hub->cfg);
+	loop_timer_init(&control.tick, hub_control_tick, NULL);
+	loop_timer_arm(hub->loop, &control.tick, CONTROL_TICK_NS);
+	return 0;
+}
+
+void hub_control_close(struct hub *hub)
+{
+	if (!control.api)
+		return;
+	if (hub->loop)
+		loop_timer_disarm(hub->loop, &control.tick);
+	api_close(control.api);
+	control.api = NULL;
+	control.hub = NULL;
+}
+
+/* Builds the table from the specs that compile, logging the others. */
+static struct route_table *hub_control_build(const struct api_route_specs *rs,
+					     char *err, size_t errlen)
+{
+	struct route_table *t = route_table_build(rs->specs, rs->n, err, errlen);
+	struct route_spec *good;
+	size_t kept = 0;
+	char why[256];
+
+	if (t)
+		return t;
+	good = calloc(rs->n ? rs->n : 1, sizeof(*good));
+	if (!good)
+		return NULL;
+	for (size_t i = 0; i < rs->n; i++) {
+		struct route_table *one = route_table_build(&rs->specs[i], 1, why, sizeof(why));
+		if (one) {
+			good[kept++] = rs->specs[i];	/* borrows the strings */
+			route_table_free(one);
+			continue;
+		}
+		log_warn("not serving %s (%s -> %s): %s", rs->specs[i].name,
+			 rs->specs[i].host, rs->specs[i].target, why);
+	}
+	t = route_table_build(good, kept, err, errlen);
+	free(good);
+	return t;
+}
+
+struct route_table *hub_control_routes(char *err, size_t errlen)
+{
+	struct api_route_specs rs;
+	struct route_table *t;
+
+	if (api_route_specs(control.api, &rs) < 0) {
+		snprintf(err, errlen, "cannot read the routes from the store");
+		return NULL;
+	}
+	t = hub_control_build(&rs, err, errlen);
+	api_route_specs_free(&rs);
+	return t;
+}

@@ -1,0 +1,37 @@
+/* control.h - the control plane inside the hub: the store, the admin API
+ * and the audit log on the hub's control thread (the main thread).
+ *
+ * With `data_dir` set in [hub], the hub opens the store there at start
+ * (migrating it, creating the keys and, on first start, the admin user
+ * with a one-time setup link printed on stdout), answers every admin
+ * request with api_handle(), and takes its routes from the store instead
+ * of a routes file: after every committed change the routes are compiled
+ * into a new snapshot and published, while requests in flight finish on
+ * the old one. */
+#ifndef POSTERN_HUB_CONTROL_H
+#define POSTERN_HUB_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct hub;
+struct route_table;
+
+/* Opens the control plane when the config has a data_dir (before the
+ * first snapshot is built). Returns 0 (also when there is no data_dir) or
+ * -1 with a message in err. */
+int hub_control_open(struct hub *hub, char *err, size_t errlen);
+/* Once the control loop and the control socket exist: the periodic timer
+ * (audit checkpoints, expiry) and the socket's group permissions. */
+int hub_control_attach(struct hub *hub);
+/* Signs the audit tail and closes the store. */
+void hub_control_close(struct hub *hub);
+/* Whether routes come from the store. */
+bool hub_control_active(void);
+/* Compiles the store's routes into a table (control thread). A route the
+ * front cannot compile (a target that does not resolve, a kind it does
+ * not serve yet) is left out and logged, not fatal to the others.
+ * Returns the table, or NULL with a message in err. */
+struct route_table *hub_control_routes(char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,183 @@
+"""The control plane in the real hub: first start, the CLI over the control
+socket (tables, --json, exit codes), and routes created through the CLI
+and the API served at once, with a load loop running and no request
+failing while the route table changes underneath it."""
+import json
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+
+import netlab  # noqa: E402
+from controllab import Hub, NsHTTPConnection  # noqa: E402
+
+
+def get(h, host, path="/"):
+    c = NsHTTPConnection(h.ns.name, "127.0.0.1", h.port, timeout=10)
+    try:
+        c.request("GET", path, headers={"Host": host})
+        r = c.getresponse()
+        return r.status, r.read().decode()
+    finally:
+        c.close()
+
+
+class Load(threading.Thread):
+    """Keep-alive GETs on one route until stopped; records every outcome."""
+
+    def __init__(self, h, host):
+        super().__init__(daemon=True)
+        self.h, self.host = h, host
+        self.stop_ev = threading.Event()
+        self.ok = 0
+        self.bad = []
+
+    def run(self):
+        c = NsHTTPConnection(self.h.ns.name, "127.0.0.1", self.h.port, timeout=10)
+        while not self.stop_ev.is_set():
+            try:
+                c.request("GET", "/load", headers={"Host": self.host})
+                r = c.getresponse()
+                body = r.read()
+                if r.status == 200 and body.startswith(b"steady GET /load"):
+                    self.ok += 1
+                else:
+                    self.bad.append((r.status, body[:80]))
+            except Exception as e:  # noqa: BLE001 - every failure counts
+                self.bad.append(repr(e))
+                c.close()
+                c = NsHTTPConnection(self.h.ns.name, "127.0.0.1", self.h.port, timeout=10)
+        c.close()
+
+    def finish(self):
+        self.stop_ev.set()
+        self.join(30)
+
+
+def test_first_start_creates_admin_with_setup_link(lab):
+    h = Hub(lab)
+    h.start()
+    token = h.setup_link()
+    assert token and token.startswith("ps_")
+    assert "https://hub.test/setup#token=" in h.proc.log()
+    # The setup link sets the password once, over the hub's listener.
+    st, _, _ = h.http("POST", "/api/v1/setup", {"token": token, "password": "a long admin password"},
+                      headers={"Origin": "https://hub.test"})
+    assert st == 204
+    st, _, _ = h.http("POST", "/api/v1/setup", {"token": token, "password": "a long admin password"})
+    assert st == 401
+    h.login("admin", "a long admin password")
+    # The data directory is private; the keys are 0600 beside the store.
+    assert oct(os.stat(h.data).st_mode & 0o777) == "0o700"
+    for f in ("postern.db", "secret.key", "audit.key", "audit.head"):
+        assert oct(os.stat(os.path.join(h.data, f)).st_mode & 0o777) == "0o600", f
+    # A second start does not create another admin or print a link.
+    h.restart()
+    assert h.setup_link() is None or h.proc.log().count("first start") == 0
+    out = h.cli("user", "list").stdout
+    assert out.splitlines()[0].split() == ["ID", "NAME", "ROLE", "DISABLED", "PASSWORD"]
+    assert len(out.splitlines()) == 2
+
+
+def test_cli_tables_json_and_exit_codes(lab):
+    h = Hub(lab)
+    h.start()
+    r = h.cli("agent", "create", "nas")
+    assert "postern agent join https://hub.test pj_" in r.stdout
+    agent = h.cli_json("agent", "list")["items"][0]
+    assert agent["name"] == "nas" and agent["status"] == "pending"
+    r = h.cli("route", "create", "--host", "app.test", "--target", "http://127.0.0.1:9001",
+              "--agent", str(agent["id"]), "--no-redirect-https")
+    rid = int(dict(line.split(": ", 1) for line in r.stdout.splitlines())["id"])
+    lines = h.cli("route", "list").stdout.splitlines()
+    assert lines[0].split() == ["ID", "HOST", "PATH", "TARGET", "AGENT"]
+    assert lines[1].split() == [str(rid), "app.test", "/", "http://127.0.0.1:9001", str(agent["id"])]
+    # update goes through the ETag the CLI reads first.
+    assert h.cli_json("route", "update", str(rid), "--hsts", "600")["hsts_max_age"] == 600
+    # Exit codes scripts rely on (src/cli/cmd.h).
+    assert h.cli("route", "get", "999", check=False).returncode == 3        # not found
+    r = h.cli("route", "create", "--host", "app.test", "--target", "http://x:1", check=False)
+    assert r.returncode == 4 and "already in use" in r.stderr               # conflict
+    assert h.cli("route", "update", str(rid), "--hsts", "1", "--if-match", '"1"',
+                 check=False).returncode == 4                               # stale ETag
+    r = h.cli("route", "create", "--host", "Bad Host", "--target", "http://x:1", check=False)
+    assert r.returncode == 2 and "host:" in r.stderr                        # validation
+    assert h.cli("route", "frobnicate", check=False).returncode == 2        # usage
+    assert h.cli("agent", "delete", str(agent["id"]), check=False).returncode == 4  # in use
+    r = h.cli("route", "list", "--socket", "/nonexistent", check=False, conn=False)
+    assert r.returncode == 6                                                # unreachable
+    # Remote hub with a token: read scope cannot write (auth = 5).
+    tok = h.token("read")
+    remote = [netlab.postern_bin(), "route", "--hub", f"http://hub.test:{h.port}",
+              "--resolve", f"hub.test:{h.port}:127.0.0.1"]
+    env = {**os.environ, "POSTERN_TOKEN": tok}
+    r = h.ns.run(remote[:2] + ["list"] + remote[2:], check=False, env=env)
+    assert r.returncode == 0 and "app.test" in r.stdout, r.stderr
+    r = h.ns.run(remote[:2] + ["delete", str(rid)] + remote[2:], check=False, env=env)
+    assert r.returncode == 5 and "read scope" in r.stderr                   # auth
+    env["POSTERN_TOKEN"] = "pt_not-a-token"
+    r = h.ns.run(remote[:2] + ["list"] + remote[2:], check=False, env=env)
+    assert r.returncode == 5
+    # Tokens are shown once: create prints it, get does not.
+    created = h.cli_json("token", "create", "ci", "--scope", "write")
+    assert created["token"].startswith("pt_")
+    shown = h.cli_json("token", "get", str(created["id"]))
+    assert "token" not in shown and created["token"] not in json.dumps(shown)
+    assert h.cli("token", "revoke", str(created["id"])).returncode == 0
+    # Settings.
+    assert h.cli_json("settings", "set", "login.max_failures", "7")["value"] == 7
+    assert h.cli("settings", "set", "login.max_failures", "0", check=False).returncode == 2
+    assert h.cli_json("settings", "reset", "login.max_failures")["value"] == 5
+
+
+def test_route_from_cli_and_api_served_at_once_under_load(lab):
+    h = Hub(lab)
+    h.upstream(9001, "steady")
+    h.upstream(9002, "new")
+    h.start()
+    h.cli("route", "create", "--host", "steady.test", "--target", "http://127.0.0.1:9001",
+          "--no-redirect-https")
+    netlab.wait_until(lambda: get(h, "steady.test")[0] == 200, what="steady route")
+    assert get(h, "new.test")[0] == 404
+    load = Load(h, "steady.test")
+    load.start()
+    netlab.wait_until(lambda: load.ok > 20, what="load running")
+    # Through the CLI: served within a second of the command returning.
+    t0 = time.monotonic()
+    h.cli("route", "create", "--host", "new.test", "--target", "http://127.0.0.1:9002",
+          "--no-redirect-https")
+    netlab.wait_until(lambda: get(h, "new.test") == (200, "new GET /"), timeout=1.0,
+                      interval=0.01, what="route from the CLI served")
+    cli_ms = (time.monotonic() - t0) * 1000
+    # Through the API: a new route, then its update and deletion.
+    t0 = time.monotonic()
+    st, hdrs, body = h.api("POST", "/api/v1/routes", {"host": "api.test", "redirect_https": False,
+                                                      "target": "http://127.0.0.1:9002/base"})
+    assert st == 201, body
+    netlab.wait_until(lambda: get(h, "api.test", "/x") == (200, "new GET /base/x"), timeout=1.0,
+                      interval=0.01, what="route from the API served")
+    api_ms = (time.monotonic() - t0) * 1000
+    path = f"/api/v1/routes/{body['id']}"
+    st, _, _ = h.api("PATCH", path, {"target": "http://127.0.0.1:9001"},
+                     headers={"If-Match": hdrs["etag"]})
+    assert st == 200
+    netlab.wait_until(lambda: get(h, "api.test", "/x") == (200, "steady GET /x"), timeout=1.0,
+                      interval=0.01, what="updated route served")
+    for i in range(20):   # churn the table while the load runs
+        st, _, b = h.api("POST", "/api/v1/routes", {"host": f"churn{i}.test",
+                                                    "target": "http://127.0.0.1:9002"})
+        assert st == 201
+        assert h.api("DELETE", f"/api/v1/routes/{b['id']}")[0] == 204
+    assert h.api("DELETE", path)[0] == 204
+    netlab.wait_until(lambda: get(h, "api.test")[0] == 404, timeout=1.0, interval=0.01,
+                      what="deleted route gone")
+    load.finish()
+    print(f"route served {cli_ms:.1f} ms after the CLI, {api_ms:.1f} ms after the API; "
+          f"{load.ok} load requests")
+    assert load.bad == [], load.bad[:5]
+    assert load.ok > 20
+    # No restart happened: one process, and every change was published.
+    assert h.proc.alive()
+    assert h.proc.log().count("published") >= 45

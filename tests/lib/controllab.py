@@ -1,0 +1,150 @@
+"""controllab - a hub with its control plane (store, admin API, audit), for
+the control plane's tests.
+
+    h = Hub(lab)                       # a Front in namespace "front"
+    h.start()                          # data_dir + control socket
+    h.cli("route", "list")             # the CLI over the control socket
+    st, hdrs, body = h.api("GET", "/api/v1/routes")      # raw, unix socket
+    st, hdrs, body = h.http("GET", "/api/v1/routes", headers={...})
+                                       # the hub's listener, Host hub.test
+"""
+import http.client
+import json
+import os
+import re
+import socket
+import subprocess
+
+import netlab
+from frontlab import Front, ns_socket
+
+HUB_HOST = "hub.test"
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout=30):
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(self.timeout)
+        s.connect(self.path)
+        self.sock = s
+
+
+class NsHTTPConnection(http.client.HTTPConnection):
+    """HTTP to an address inside a network namespace."""
+
+    def __init__(self, ns_name, host, port, timeout=30):
+        super().__init__(host, port, timeout=timeout)
+        self.ns_name = ns_name
+
+    def connect(self):
+        s = ns_socket(self.ns_name)
+        s.settimeout(self.timeout)
+        s.connect((self.host, self.port))
+        self.sock = s
+
+
+def _exchange(conn, method, path, body, headers):
+    hdrs = dict(headers or {})
+    data = None
+    if body is not None:
+        data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        hdrs.setdefault("Content-Type", "application/json")
+    conn.request(method, path, body=data, headers=hdrs)
+    r = conn.getresponse()
+    raw = r.read()
+    try:
+        parsed = json.loads(raw) if raw else None
+    except ValueError:
+        parsed = raw
+    return r.status, {k.lower(): v for k, v in r.getheaders()}, parsed
+
+
+class Hub(Front):
+    def __init__(self, lab, ns=None, port=8080):
+        super().__init__(lab, ns=ns, port=port)
+        self.data = os.path.join(self.dir, "data")
+        self.sock = os.path.join(self.dir, "control.sock")
+
+    def start(self, settings="", workers=2, env=None, routes=""):
+        settings = (f"hostname = {HUB_HOST}\ncontrol_socket = {self.sock}\n"
+                    f"data_dir = {self.data}\n" + settings)
+        p = super().start(routes=routes, settings=settings, workers=workers, env=env)
+        netlab.wait_until(lambda: os.path.exists(self.sock), what="control socket")
+        return p
+
+    def restart(self, **kw):
+        self.stop()
+        return self.start(**kw)
+
+    def stop(self, sig=None):
+        import signal
+        return self.proc.stop(sig=sig or signal.SIGTERM)
+
+    # ---- the CLI ----
+    def cli(self, *args, input=None, check=True, env=None, conn=True):
+        argv = [netlab.postern_bin(), *args]
+        if conn:
+            argv += ["--socket", self.sock]
+        r = subprocess.run(argv, input=input, capture_output=True, text=True,
+                           timeout=60, env={**os.environ, **(env or {})})
+        if check and r.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} -> {r.returncode}\n{r.stdout}\n{r.stderr}")
+        return r
+
+    def cli_json(self, *args, **kw):
+        return json.loads(self.cli(*args, "--json", **kw).stdout)
+
+    # ---- the API ----
+    def api(self, method, path, body=None, headers=None):
+        """The admin API over the control socket (as root)."""
+        c = UnixHTTPConnection(self.sock)
+        try:
+            return _exchange(c, method, path, body, headers)
+        finally:
+            c.close()
+
+    def http(self, method, path, body=None, headers=None, host=HUB_HOST):
+        """The admin API over the hub's listener (transport HTTPS to the API)."""
+        hdrs = {"Host": host, **(headers or {})}
+        c = NsHTTPConnection(self.ns.name, "127.0.0.1", self.port)
+        try:
+            return _exchange(c, method, path, body, hdrs)
+        finally:
+            c.close()
+
+    def setup_link(self):
+        m = re.search(r"(https://\S+/setup#token=(\S+))", self.proc.log())
+        return m.group(2) if m else None
+
+    def set_password(self, user_id, pw):
+        self.cli("user", "update", str(user_id), "--password-stdin", input=pw + "\n")
+
+    def login(self, user, pw, origin=f"https://{HUB_HOST}"):
+        st, hdrs, body = self.http("POST", "/api/v1/session",
+                                   {"username": user, "password": pw},
+                                   headers={"Origin": origin})
+        assert st == 201, (st, body)
+        cookie = hdrs["set-cookie"].split(";")[0]
+        return cookie, body["csrf_token"]
+
+    def token(self, scope="write", user_id=None):
+        body = {"name": f"t-{scope}", "scope": scope}
+        if user_id:
+            body["user_id"] = user_id
+        st, _, b = self.api("POST", "/api/v1/tokens", body)
+        assert st == 201, b
+        return b["token"]
+
+    def verify(self, *extra):
+        """`postern audit verify --data DIR` (offline, read-only)."""
+        return self.cli("audit", "verify", "--data", self.data, *extra,
+                        check=False, conn=False)
+
+    def sql(self, statement):
+        """The sqlite3 tool on the store, as an attacker would use it."""
+        return subprocess.run(["sqlite3", os.path.join(self.data, "postern.db"), statement],
+                              capture_output=True, text=True, timeout=30, check=True).stdout
