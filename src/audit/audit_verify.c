@@ -135,7 +135,7 @@ static bool verify_entry(struct verify *v, const struct audit_entry *e,
 	audit_entry_hash(e, h);
 	if (memcmp(h, e->hash, AUDIT_HASH_LEN) != 0) {
 		verify_fail(v, e->seq, "entry %llu: its content does not match "
-			    "its hash (the entry was edited)",
+			    "its hash (the entry was edited or moved)",
 			    (unsigned long long)e->seq);
 		return false;
 	}

@@ -1,0 +1,109 @@
+"""The admin API through the hub's own listener (Host = the hub's name):
+browser sessions with CSRF and Origin checks, bearer tokens and their
+scope, optimistic concurrency, strict validation, throttled logins, and
+that only the hub's name reaches the API."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+
+from controllab import Hub  # noqa: E402
+
+ORIGIN = {"Origin": "https://hub.test"}
+
+
+def test_sessions_csrf_and_origin(lab):
+    h = Hub(lab)
+    h.start()
+    h.set_password(1, "a long admin password")
+    cookie, csrf = h.login("admin", "a long admin password")
+    # The cookie's flags.
+    st, hdrs, _ = h.http("POST", "/api/v1/session",
+                         {"username": "admin", "password": "a long admin password"}, headers=ORIGIN)
+    flags = hdrs["set-cookie"]
+    assert "HttpOnly" in flags and "Secure" in flags and "SameSite=Strict" in flags
+    sess = {"Cookie": cookie}
+    st, _, b = h.http("GET", "/api/v1/session", headers=sess)
+    assert st == 200 and b["csrf_token"] == csrf and b["actor"] == "user:admin"
+    body = {"host": "s.test", "target": "http://127.0.0.1:9"}
+    # CSRF: no token, a wrong token, no Origin, another Origin: all 403.
+    for extra in ({**ORIGIN}, {**ORIGIN, "X-CSRF-Token": "nope"}, {"X-CSRF-Token": csrf},
+                  {"Origin": "https://evil.test", "X-CSRF-Token": csrf}):
+        st, _, b = h.http("POST", "/api/v1/routes", body, headers={**sess, **extra})
+        assert st == 403 and b["error"]["code"] == "csrf", (extra, b)
+    assert h.cli_json("route", "list")["items"] == []
+    st, hdrs, b = h.http("POST", "/api/v1/routes", body,
+                         headers={**sess, **ORIGIN, "X-CSRF-Token": csrf})
+    assert st == 201
+    # Logout ends the session.
+    st, _, _ = h.http("DELETE", "/api/v1/session", headers={**sess, **ORIGIN, "X-CSRF-Token": csrf})
+    assert st == 204
+    assert h.http("GET", "/api/v1/routes", headers=sess)[0] == 401
+
+
+def test_tokens_scope_and_unauthenticated(lab):
+    h = Hub(lab)
+    h.start()
+    read, write = h.token("read"), h.token("write")
+    assert h.http("GET", "/api/v1/routes")[0] == 401
+    assert h.http("GET", "/api/v1/routes", headers={"Authorization": "Bearer pt_x"})[0] == 401
+    st, _, b = h.http("GET", "/api/v1/routes", headers={"Authorization": f"Bearer {read}"})
+    assert st == 200
+    st, _, b = h.http("POST", "/api/v1/routes", {"host": "t.test", "target": "http://a:1"},
+                      headers={"Authorization": f"Bearer {read}"})
+    assert st == 403 and b["error"]["code"] == "forbidden"
+    st, _, b = h.http("POST", "/api/v1/routes", {"host": "t.test", "target": "http://a:1"},
+                      headers={"Authorization": f"Bearer {write}"})
+    assert st == 201
+    # An operator's write token cannot manage users or tokens.
+    st, _, u = h.api("POST", "/api/v1/users", {"name": "op", "role": "operator"})
+    op = h.token("write", user_id=u["id"])
+    assert h.http("GET", "/api/v1/users", headers={"Authorization": f"Bearer {op}"})[0] == 403
+    assert h.http("GET", "/api/v1/routes", headers={"Authorization": f"Bearer {op}"})[0] == 200
+    # The API lives on the hub's name only: elsewhere /api/ is a route path.
+    st, _, _ = h.http("GET", "/api/v1/routes", headers={"Authorization": f"Bearer {read}"},
+                      host="t.test")
+    assert st != 200
+
+
+def test_if_match_and_validation(lab):
+    h = Hub(lab)
+    h.start()
+    st, hdrs, r = h.api("POST", "/api/v1/routes", {"host": "c.test", "target": "http://a:1"})
+    path, etag = f"/api/v1/routes/{r['id']}", hdrs["etag"]
+    st, _, b = h.api("PATCH", path, {"hsts_max_age": 60})
+    assert st == 428 and b["error"]["code"] == "precondition_required"
+    # Two admins read the same version; the second write is refused.
+    st, hdrs2, _ = h.api("PATCH", path, {"hsts_max_age": 60}, headers={"If-Match": etag})
+    assert st == 200 and hdrs2["etag"] != etag
+    st, _, b = h.api("PATCH", path, {"hsts_max_age": 120}, headers={"If-Match": etag})
+    assert st == 412 and b["error"]["code"] == "precondition_failed"
+    assert h.api("GET", path)[2]["hsts_max_age"] == 60
+    # Validation names the field.
+    for body, field in (({"host": "c2.test"}, "target"),
+                        ({"host": "c2.test", "target": "gopher://a:1"}, "target"),
+                        ({"host": "c2.test", "target": "http://a:1", "hsts_max_age": "x"},
+                         "hsts_max_age"),
+                        ({"host": "c2.test", "target": "http://a:1", "wat": 1}, "wat")):
+        st, _, b = h.api("POST", "/api/v1/routes", body)
+        assert st == 400 and b["error"]["field"] == field, (body, b)
+    st, _, b = h.api("POST", "/api/v1/routes", "{\"host\": ", headers={})
+    assert st == 400 and b["error"]["code"] == "invalid_json"
+    st, _, b = h.api("POST", "/api/v1/routes", "{}", headers={"Content-Type": "text/plain"})
+    assert st == 415
+
+
+def test_login_throttling(lab):
+    h = Hub(lab)
+    h.start()
+    h.set_password(1, "a long admin password")
+    for i in range(5):
+        st, _, b = h.http("POST", "/api/v1/session", {"username": "admin", "password": f"guess{i}"},
+                          headers=ORIGIN)
+        assert st == 401 and b["error"]["code"] == "invalid_credentials"
+    st, hdrs, _ = h.http("POST", "/api/v1/session",
+                         {"username": "admin", "password": "a long admin password"}, headers=ORIGIN)
+    assert st == 429 and int(hdrs["retry-after"]) > 0
+    failed = [e for e in h.cli_json("audit", "list", "--limit", "500")["items"]
+              if e["action"] == "session.login_failed"]
+    assert len(failed) == 5 and all(e["source"] == "127.0.0.1" for e in failed)
