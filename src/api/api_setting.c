@@ -35,7 +35,7 @@ static const struct api_setting_def api_settings[] = {
 	{ "audit.checkpoint_entries", API_T_INT, AUDIT_DEFAULT_EVERY_ENTRIES, 1,
 	  100000, false, NULL, "sign a checkpoint after this many entries" },
 	{ "audit.checkpoint_interval", API_T_INT, AUDIT_DEFAULT_EVERY_MS / 1000, 1,
-	  86400, false, NULL, "or this many seconds after the first unsigned one" },
+	  86400, false, NULL, "or this many seconds after the last one, when entries are pending" },
 	{ "session.lifetime", API_T_INT, 12 * 3600, 300, 30 * 86400, false, NULL,
 	  "seconds a browser session lasts at most" },
 	{ "session.idle_timeout", API_T_INT, 3600, 60, 7 * 86400, false, NULL,

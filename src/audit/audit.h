@@ -3,10 +3,10 @@
  *
  * Every entry stores the previous entry's hash and its own SHA-256 over a
  * canonical encoding (audit_entry_hash; docs/control-plane.md gives it
- * byte by byte). Every `every_entries` entries, or `every_ms` after the
- * first unsigned one, a checkpoint (seq, head hash, time) is signed with
- * an Ed25519 key kept in a 0600 file outside the database and stored in
- * `audit_checkpoints`; the newest one is also written to a head record
+ * byte by byte). After `every_entries` entries, or once `every_ms` has
+ * passed since the last checkpoint while entries are pending, a checkpoint
+ * (seq, head hash, time) is signed with an Ed25519 key kept in a 0600
+ * file outside the database and stored in `audit_checkpoints`; the newest one is also written to a head record
  * file beside the key, which is what exposes a truncated tail. Entries are
  * appended inside the caller's transaction, so a change and its record
  * commit (or vanish) together. */
