@@ -2,11 +2,13 @@
 browser sessions with CSRF and Origin checks, bearer tokens and their
 scope, optimistic concurrency, strict validation, throttled logins, and
 that only the hub's name reaches the API."""
+import json
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 
+import netlab  # noqa: E402
 from controllab import Hub  # noqa: E402
 
 ORIGIN = {"Origin": "https://hub.test"}
@@ -107,3 +109,51 @@ def test_login_throttling(lab):
     failed = [e for e in h.cli_json("audit", "list", "--limit", "500")["items"]
               if e["action"] == "session.login_failed"]
     assert len(failed) == 5 and all(e["source"] == "127.0.0.1" for e in failed)
+
+
+def test_admin_api_over_https_with_curl_and_the_cli(lab):
+    """The real thing: TLS on the hub's listener, curl verifying the
+    certificate, a browser-style session and the CLI with a token."""
+    import tlslab
+    h = Hub(lab)
+    ca = tlslab.CA(lab.tmpdir)
+    crt, key = ca.issue("hub", ["hub.test"])
+    h.start(settings=f'listen_https = "127.0.0.1:8443"\n[cert.hub]\ncert = {crt}\nkey = {key}\n')
+    h.wait_port(8443)
+    h.set_password(1, "a long admin password")
+    base = ["curl", "-sS", "--cacert", ca.crt, "--resolve", "hub.test:8443:127.0.0.1",
+            "-w", "\n%{http_code}"]
+    url = "https://hub.test:8443/api/v1"
+
+    def curl(*args):
+        out = h.ns.run(base + list(args)).stdout
+        body, code = out.rsplit("\n", 1)
+        return int(code), json.loads(body) if body.strip() else None
+
+    jar = os.path.join(lab.tmpdir, "cookies")
+    st, b = curl("-c", jar, "-H", "Origin: https://hub.test:8443", "-H",
+                 "Content-Type: application/json", "--data",
+                 '{"username":"admin","password":"a long admin password"}', f"{url}/session")
+    assert st == 201, b
+    csrf = b["csrf_token"]
+    st, b = curl("-b", jar, f"{url}/session")
+    assert st == 200 and b["actor"] == "user:admin"
+    route = '{"host":"tls.test","target":"http://127.0.0.1:9"}'
+    st, b = curl("-b", jar, "-H", "Content-Type: application/json", "-H",
+                 "Origin: https://hub.test:8443", "--data", route, f"{url}/routes")
+    assert st == 403 and b["error"]["code"] == "csrf"
+    st, b = curl("-b", jar, "-H", "Content-Type: application/json", "-H",
+                 "Origin: https://hub.test:8443", "-H", f"X-CSRF-Token: {csrf}",
+                 "--data", route, f"{url}/routes")
+    assert st == 201, b
+    # The CLI against the remote hub, verifying its certificate.
+    tok = h.token("write")
+    r = h.ns.run([netlab.postern_bin(), "route", "list", "--hub", "https://hub.test:8443",
+                  "--cacert", ca.crt, "--resolve", "hub.test:8443:127.0.0.1"],
+                 env={**os.environ, "POSTERN_TOKEN": tok}, check=False)
+    assert r.returncode == 0 and "tls.test" in r.stdout, r.stderr
+    # Without the CA, the CLI refuses the connection: exit 6 (unreachable).
+    r = h.ns.run([netlab.postern_bin(), "route", "list", "--hub", "https://hub.test:8443",
+                  "--resolve", "hub.test:8443:127.0.0.1"],
+                 env={**os.environ, "POSTERN_TOKEN": tok}, check=False)
+    assert r.returncode == 6 and "certificate" in r.stderr.lower()
