@@ -6,8 +6,20 @@
 
 #define POOL_ALIGN 64
 
+/* Under ASan, objects on the free list are poisoned (but the link word),
+ * so a use after pool_put is reported like a use after free(). */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define POOL_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define POOL_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POOL_POISON(p, n) ((void)(p), (void)(n))
+#define POOL_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 struct pool_slab {
 	struct pool_slab *next;
+	size_t n;		/* objects in this slab */
 };
 
 static int pool_grow(struct pool *p, size_t n)
@@ -23,12 +35,14 @@ static int pool_grow(struct pool *p, size_t n)
 			   POOL_ALIGN + n * p->obj_size) != 0)
 		return -ENOMEM;
 	slab->next = p->slabs;
+	slab->n = n;
 	p->slabs = slab;
 	base = (unsigned char *)slab + POOL_ALIGN;
 	for (size_t i = 0; i < n; i++) {
 		void **obj = (void **)(base + i * p->obj_size);
 		*obj = p->free_list;
 		p->free_list = obj;
+		POOL_POISON((char *)obj + sizeof(void *), p->obj_size - sizeof(void *));
 	}
 	p->total += n;
 	return 0;
@@ -49,6 +63,7 @@ int pool_init(struct pool *p, size_t obj_size, size_t prealloc, size_t max)
 void pool_destroy(struct pool *p)
 {
 	while (p->slabs) {
+		POOL_UNPOISON(p->slabs, POOL_ALIGN + p->slabs->n * p->obj_size);
 		struct pool_slab *next = p->slabs->next;
 		free(p->slabs);
 		p->slabs = next;
@@ -66,6 +81,7 @@ void *pool_get(struct pool *p)
 	obj = p->free_list;
 	p->free_list = *obj;
 	p->in_use++;
+	POOL_UNPOISON(obj, p->obj_size);
 	return obj;
 }
 
@@ -74,4 +90,5 @@ void pool_put(struct pool *p, void *obj)
 	*(void **)obj = p->free_list;
 	p->free_list = obj;
 	p->in_use--;
+	POOL_POISON((char *)obj + sizeof(void *), p->obj_size - sizeof(void *));
 }

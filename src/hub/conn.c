@@ -112,7 +112,9 @@ void conn_update_io(struct conn *c)
 		if (c->tls)
 			front_tls_read_pending(c);
 	}
-	if (c->out.len || front_tls_wants_write(c))
+	/* A blocked exchange is resumed from a write event, which must come
+	 * even if the buffer drained in the meantime. */
+	if (c->out.len || c->resp_blocked || front_tls_wants_write(c))
 		ev |= LOOP_WRITE;
 	loop_io_mod(c->w->loop, &c->io, ev);
 }
@@ -150,19 +152,20 @@ bool conn_write_out(struct conn *c)
 		}
 		buf_consume(&c->out, (size_t)n);
 	}
+	if (c->out.len < before)
+		c->progress_at = loop_now(c->w->loop);
 	return c->out.len < before;
 }
 
 void conn_flush(struct conn *c)
 {
-	bool progress = conn_write_out(c);
-
+	conn_write_out(c);
 	if (c->broken)
 		return;
 	if (c->out.len == 0 && c->close_after) {
 		conn_closing_drained(c);
 	} else if (c->st == CONN_RESP && c->out.len) {
-		if (progress || !loop_timer_armed(&c->timer))
+		if (!loop_timer_armed(&c->timer))
 			conn_arm(c, conn_set(c)->send_timeout);
 	} else if (c->st == CONN_RESP) {
 		loop_timer_disarm(c->w->loop, &c->timer);
@@ -244,6 +247,13 @@ static void conn_timeout(struct loop_timer *t)
 		conn_error(c, 408);
 	} else if (c->h2) {
 		front_h2_timeout(c);
+	} else if (c->st == CONN_RESP && c->out.len &&
+		   loop_now(c->w->loop) - c->progress_at < conn_set(c)->send_timeout) {
+		/* Output moved since the timer was armed: not stalled. */
+		conn_arm(c, conn_set(c)->send_timeout -
+			    (loop_now(c->w->loop) - c->progress_at));
+	} else if (c->st == CONN_RESP && !c->out.len) {
+		/* Waiting for the upstream: its own timers govern. */
 	} else {
 		/* Body stalled mid-exchange, or a client not reading. */
 		metrics_count(c->w->idx, METRICS_REQ_TIMEOUT);

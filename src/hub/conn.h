@@ -54,6 +54,7 @@ struct conn {
 	enum http_body body;
 	uint64_t left;		/* CL bytes still to read */
 	uint64_t body_total;	/* chunked bytes read (max_body) */
+	uint64_t progress_at;	/* last time output moved (send_timeout) */
 	int minor;
 	unsigned busy;
 	bool dead;

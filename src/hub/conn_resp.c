@@ -112,6 +112,7 @@ static size_t conn_x_data(struct xchg *x, const char *p, size_t n)
 		long w = conn_send(c, p, n);
 		if (w > 0) {
 			done = (size_t)w;
+			c->progress_at = loop_now(c->w->loop);
 		} else if (w != -EAGAIN) {
 			c->broken = true;
 			loop_timer_arm(c->w->loop, &c->timer, 0);
@@ -132,8 +133,10 @@ static size_t conn_x_data(struct xchg *x, const char *p, size_t n)
 		c->resp_blocked = true;
 	if (c->out.len) {
 		conn_write_out(c);
-		if (!loop_timer_armed(&c->timer))
+		if (!loop_timer_armed(&c->timer)) {
+			c->progress_at = loop_now(c->w->loop);
 			loop_timer_arm(c->w->loop, &c->timer, c->w->hold->snap->set.send_timeout);
+		}
 	}
 	conn_update_io(c);
 	return done;

@@ -38,6 +38,21 @@ static void upconn_timer(struct loop_timer *t)
 		upconn_close(u);
 }
 
+static void upconn_unlink(struct upconn *u)
+{
+	struct upool *p = &u->w->pools[u->pool_id];
+
+	if (u->prev)
+		u->prev->next = u->next;
+	else
+		p->idle = u->next;
+	if (u->next)
+		u->next->prev = u->prev;
+	u->next = u->prev = NULL;
+	u->idle = false;
+	p->n--;
+}
+
 static struct upconn *upconn_pop(struct worker *w, uint32_t pool_id)
 {
 	struct upool *p = worker_upool(w, pool_id);
@@ -46,9 +61,7 @@ static struct upconn *upconn_pop(struct worker *w, uint32_t pool_id)
 	if (!p || !p->idle)
 		return NULL;
 	u = p->idle;
-	p->idle = u->next;
-	p->n--;
-	u->next = NULL;
+	upconn_unlink(u);
 	u->reused = true;
 	loop_timer_disarm(w->loop, &u->timer);
 	return u;
@@ -115,6 +128,8 @@ void upconn_close(struct upconn *u)
 {
 	struct worker *w = u->w;
 
+	if (u->idle)
+		upconn_unlink(u);
 	loop_io_del(w->loop, &u->io);
 	loop_timer_disarm(w->loop, &u->timer);
 	close(u->fd);
@@ -139,8 +154,12 @@ void upconn_release(struct upconn *u, bool reusable, uint64_t idle_ns,
 	/* Idle connections keep no buffers. */
 	buf_free(&u->in);
 	buf_free(&u->out);
+	u->prev = NULL;
 	u->next = p->idle;
+	if (p->idle)
+		p->idle->prev = u;
 	p->idle = u;
+	u->idle = true;
 	p->n++;
 	upconn_want(u, true, false);
 	loop_timer_arm(u->w->loop, &u->timer, idle_ns);
@@ -193,11 +212,7 @@ void upconn_pool_drain(struct worker *w)
 {
 	for (uint32_t i = 0; i < w->npools; i++) {
 		struct upool *p = &w->pools[i];
-		while (p->idle) {
-			struct upconn *u = p->idle;
-			p->idle = u->next;
-			p->n--;
-			upconn_close(u);
-		}
+		while (p->idle)
+			upconn_close(p->idle);
 	}
 }

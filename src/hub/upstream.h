@@ -29,7 +29,8 @@ struct upconn {
 	uint32_t pool_id;
 	struct buf in, out;
 	struct xchg *x;		/* NULL while idle */
-	struct upconn *next;	/* idle list */
+	struct upconn *next, *prev;	/* idle list */
+	bool idle;		/* in the pool's idle list */
 	bool connecting;
 	bool reused;		/* came from the pool */
 	bool eof;		/* the server closed its side */

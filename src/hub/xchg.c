@@ -272,7 +272,8 @@ size_t xchg_req_body(struct xchg *x, const char *p, size_t n)
 	else
 		xchg_write(x);
 	x->bytes_in += done;
-	upconn_want(u, !u->connecting && !u->eof && !x->resp_paused, u->out.len > 0 || u->connecting);
+	upconn_want(u, !u->connecting && !u->eof && !x->resp_paused,
+		    u->out.len > 0 || u->connecting || x->req_blocked);
 	return done;
 }
 
@@ -500,7 +501,7 @@ static void xchg_up_flush(struct xchg *x)
 	} else if (r > 0) {
 		x->sent_any = true;
 	}
-	upconn_want(u, !u->eof && !x->resp_paused, u->out.len > 0);
+	upconn_want(u, !u->eof && !x->resp_paused, u->out.len > 0 || x->req_blocked);
 	if (x->req_blocked && u->out.len < UPCONN_BUF / 2) {
 		x->req_blocked = false;
 		x->ops->req_resume(x);
@@ -564,7 +565,7 @@ void xchg_up_event(struct xchg *x, uint32_t events)
 			xchg_up_connected(x);
 		return;
 	}
-	if ((events & LOOP_WRITE) && x->up->out.len) {
+	if ((events & LOOP_WRITE) && (x->up->out.len || x->req_blocked)) {
 		xchg_up_flush(x);
 		if (!x->up || x->state == XCHG_DONE)
 			return;

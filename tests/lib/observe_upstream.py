@@ -222,6 +222,18 @@ class Server(socketserver.ThreadingTCPServer):
     request_queue_size = 256
 
 
+def emit(n, out):
+    """Writes n bytes of the test stream to a binary file object."""
+    while n:
+        chunk = BLOCK if n >= len(BLOCK) else BLOCK[:n]
+        out.write(chunk)
+        n -= len(chunk)
+
+
+if __name__ == "__main__" and sys.argv[1] == "--emit":
+    emit(int(sys.argv[2]), sys.stdout.buffer)
+    sys.exit(0)
+
 if __name__ == "__main__":
     port, LOG = int(sys.argv[1]), sys.argv[2]
     TAG = sys.argv[3] if len(sys.argv) > 3 else "up"

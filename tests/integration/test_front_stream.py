@@ -1,0 +1,139 @@
+"""Streaming through the front: multi-gigabyte bodies both ways keep the
+hub's memory flat, and clients that vanish mid-response leave nothing
+behind.
+
+Sizes go through netlab.scale (2 GiB in the release pass). The memory
+bound: the hub's RSS may grow at most RSS_GROWTH_KIB above its idle
+baseline during a transfer; the buffers of one proxied exchange are a few
+hundred KiB, so a body that were held in memory would exceed it by far."""
+import hashlib
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+
+import netlab  # noqa: E402
+from frontlab import Front, read_response  # noqa: E402
+from observe_upstream import BLOCK, stream_sha256  # noqa: E402
+
+RSS_GROWTH_KIB = 48 * 1024
+GIB = 1 << 30
+ROUTES = "[route.app]\nhost = *\ntarget = http://127.0.0.1:9001\n"
+HERE = os.path.dirname(os.path.abspath(__file__))
+EMIT = os.path.join(HERE, "..", "lib", "observe_upstream.py")
+
+
+class RssWatch:
+    """Samples the hub's RSS in the background; .peak in KiB."""
+    def __init__(self, front):
+        self.front, self.peak, self.stop_ = front, front.rss_kib(), False
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        while not self.stop_:
+            try:
+                self.peak = max(self.peak, self.front.rss_kib())
+            except OSError:
+                return
+            time.sleep(0.05)
+
+    def stop(self):
+        self.stop_ = True
+        self.t.join()
+        return self.peak
+
+
+def warm(f):
+    # One small exchange so pools and lazily grown buffers exist.
+    f.curl("-o", "/dev/null", f.url("/big/1000000"))
+
+
+def test_2gib_download_flat_rss(lab):
+    f = Front(lab)
+    f.upstream(9001, "a")
+    f.start(routes=ROUTES)
+    warm(f)
+    n = netlab.scale(2 * GIB)
+    base = f.rss_kib()
+    w = RssWatch(f)
+    r = f.ns.sh(f"curl -sS --fail {f.url('/big/%d' % n)} | sha256sum", timeout=600)
+    peak = w.stop()
+    assert r.stdout.split()[0] == stream_sha256(n)
+    assert peak - base < RSS_GROWTH_KIB, f"RSS grew {peak - base} KiB"
+
+
+def test_2gib_chunked_download(lab):
+    f = Front(lab)
+    f.upstream(9001, "a")
+    f.start(routes=ROUTES)
+    n = netlab.scale(GIB) + 12345
+    r = f.ns.sh(f"curl -sS --fail {f.url('/chunked/%d' % n)} | sha256sum", timeout=600)
+    assert r.stdout.split()[0] == stream_sha256(n)
+
+
+def test_2gib_upload_content_length_flat_rss(lab):
+    f = Front(lab)
+    up = f.upstream(9001, "a")
+    f.start(routes=ROUTES)
+    warm(f)
+    n = netlab.scale(2 * GIB)
+    base = f.rss_kib()
+    w = RssWatch(f)
+    s = f.connect(timeout=120)
+    s.sendall(b"PUT /sum HTTP/1.1\r\nHost: up.test\r\nContent-Length: %d\r\n\r\n" % n)
+    left = n
+    while left:
+        c = BLOCK if left >= len(BLOCK) else BLOCK[:left]
+        s.sendall(c)
+        left -= len(c)
+    st, h, body, rest = read_response(s)
+    peak = w.stop()
+    assert st == 200 and body.decode() == stream_sha256(n)
+    assert up.records()[-1]["body_len"] == n
+    assert peak - base < RSS_GROWTH_KIB, f"RSS grew {peak - base} KiB"
+
+
+def test_2gib_upload_chunked_flat_rss(lab):
+    f = Front(lab)
+    up = f.upstream(9001, "a")
+    f.start(routes=ROUTES)
+    warm(f)
+    n = netlab.scale(2 * GIB)
+    base = f.rss_kib()
+    w = RssWatch(f)
+    r = f.ns.sh(f"/usr/bin/python3 {EMIT} --emit {n} | curl -sS --fail -T - {f.url('/sum')}",
+                timeout=600)
+    peak = w.stop()
+    assert r.stdout == stream_sha256(n)
+    rec = up.records()[-1]
+    assert rec["body_len"] == n and ["transfer-encoding", "chunked"] in \
+        [[k.lower(), v] for k, v in rec["headers"]]
+    assert peak - base < RSS_GROWTH_KIB, f"RSS grew {peak - base} KiB"
+
+
+def test_client_disconnect_mid_response_leaks_nothing(lab):
+    f = Front(lab)
+    f.upstream(9001, "a")
+    f.start(routes=ROUTES, workers=1, settings='metrics_listen = "127.0.0.1:9100"\n')
+    warm(f)
+    # Let the idle pooled connection count toward the baseline too.
+    base_fds, base_rss = f.fd_count(), f.rss_kib()
+    for i in range(40):
+        s = f.connect()
+        path = b"/big/%d" % (1 << 30) if i % 2 else b"/chunked/%d" % (1 << 30)
+        s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: a.test\r\n\r\n")
+        got = 0
+        while got < 3 * 1024 * 1024:
+            got += len(s.recv(1 << 20))
+        s.close()
+    # Every downstream and upstream socket of those exchanges is closed.
+    netlab.wait_until(lambda: f.fd_count() <= base_fds, timeout=20,
+                      what=f"fds back to {base_fds} (now {f.fd_count()})")
+    m = f.curl("http://127.0.0.1:9100/metrics").stdout
+    assert "postern_connections_open 1\n" in m  # the scrape itself
+    assert f.rss_kib() - base_rss < 8 * 1024, (base_rss, f.rss_kib())
+    # The hub still works.
+    assert f.curl(f.url("/x")).stdout == "a GET /x"
