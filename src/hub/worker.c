@@ -27,6 +27,13 @@
 
 /* ---- listeners ---- */
 
+/* Public listeners count toward the connection limits; the operator's
+ * own (metrics, control socket) do not, so a flood cannot lock them out. */
+static bool worker_counted(enum listener_kind k)
+{
+	return k == LISTEN_HTTP || k == LISTEN_HTTPS;
+}
+
 static void worker_accept(struct loop_io *io, uint32_t events)
 {
 	struct listener *l = io->data;
@@ -43,14 +50,15 @@ static void worker_accept(struct loop_io *io, uint32_t events)
 				log_warn("accept: %s", strerror(errno));
 			return;
 		}
-		if (l->kind == LISTEN_CONTROL) {
+		if (l->kind == LISTEN_CONTROL)
 			memset(&peer, 0, sizeof(peer));
-		} else if (!hub_conn_admit(w->hub, s, addr_ip_hash(&peer))) {
+		if (worker_counted(l->kind) &&
+		    !hub_conn_admit(w->hub, s, addr_ip_hash(&peer))) {
 			metrics_count(w->idx, METRICS_CONN_REJECTED);
 			close(fd);
 			continue;
 		}
-		if (conn_accept(w, fd, &peer, l->kind) < 0 && l->kind != LISTEN_CONTROL)
+		if (conn_accept(w, fd, &peer, l->kind) < 0 && worker_counted(l->kind))
 			hub_conn_release(w->hub, addr_ip_hash(&peer));
 	}
 }
@@ -240,7 +248,7 @@ void worker_conn_gone(struct worker *w, struct conn *c)
 		c->next->prev = c->prev;
 	w->nconns--;
 	metrics_conns(w->idx, -1);
-	if (c->kind != LISTEN_CONTROL)
+	if (worker_counted(c->kind))
 		hub_conn_release(w->hub, c->ip_hash);
 	worker_maybe_stop(w);
 }

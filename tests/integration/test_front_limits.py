@@ -1,0 +1,126 @@
+"""Protection: slowloris timeouts, connection limits, head limits."""
+import os
+import socket
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+
+import netlab  # noqa: E402
+from frontlab import Front, read_response, recv_all, wait_gone  # noqa: E402
+
+ROUTES = "[route.app]\nhost = *\ntarget = http://127.0.0.1:9001\n"
+
+
+def test_header_timeout_slowloris(lab):
+    f = Front(lab)
+    up = f.upstream(9001, "a")
+    f.start(routes=ROUTES, settings="header_timeout = 1s\n")
+    s = f.connect(timeout=15)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: a.test\r\nX-Slow: ")
+    # Trickling bytes does not extend the deadline for the whole head.
+    data, closed = recv_all(s)
+    assert data.startswith(b"HTTP/1.1 408 "), data
+    assert closed and up.count() == 0
+
+
+def test_body_timeout(lab):
+    f = Front(lab)
+    up = f.upstream(9001, "a")
+    f.start(routes=ROUTES, settings="body_timeout = 1s\n")
+    s = f.connect(timeout=15)
+    s.sendall(b"POST /sum HTTP/1.1\r\nHost: a.test\r\nContent-Length: 100\r\n\r\nabc")
+    assert wait_gone(s, timeout=15), "a stalled body must end the connection"
+    # The upstream never got a complete request.
+    assert up.count() == 0
+
+
+def test_keepalive_idle_timeout(lab):
+    f = Front(lab)
+    f.upstream(9001, "a")
+    f.start(routes=ROUTES, settings="keepalive_timeout = 1s\n")
+    s = f.connect(timeout=15)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")
+    assert read_response(s)[0] == 200
+    assert wait_gone(s, timeout=15)
+
+
+def test_max_connections_per_ip(lab):
+    f = Front(lab)
+    f.upstream(9001, "a")
+    f.start(routes=ROUTES, settings="max_connections_per_ip = 3\n"
+            'metrics_listen = "127.0.0.1:9100"\n', workers=1)
+    held = [open_ok(f) for _ in range(3)]
+    extra = f.connect()
+    data, closed = recv_all(extra)
+    assert data == b"" and closed, "the fourth connection is refused"
+    m = f.curl("http://127.0.0.1:9100/metrics").stdout
+    assert "postern_connections_rejected_total 0" not in m
+    # The held ones still work; closing one frees a slot.
+    held[0].sendall(b"GET /again HTTP/1.1\r\nHost: a.test\r\n\r\n")
+    assert read_response(held[0])[0] == 200
+    held[1].close()
+
+    def fourth_ok():
+        s = f.connect()
+        s.sendall(b"GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n")
+        data, _ = recv_all(s)
+        return data.startswith(b"HTTP/1.1 200")
+    netlab.wait_until(fourth_ok, what="a slot freed by a closed connection")
+
+
+def open_ok(f):
+    """A kept-alive connection that has been served (the hub may still be
+    closing the start-up probe's connection: retried until admitted)."""
+    def one():
+        s = f.connect()
+        s.sendall(b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")
+        try:
+            return s if read_response(s)[0] == 200 else None
+        except EOFError:
+            return None
+    return netlab.wait_until(one, what="an admitted connection")
+
+
+def test_max_connections_total(lab):
+    f = Front(lab)
+    f.upstream(9001, "a")
+    f.start(routes=ROUTES, settings="max_connections = 2\n", workers=1)
+    held = [open_ok(f) for _ in range(2)]
+    data, closed = recv_all(f.connect())
+    assert data == b"" and closed
+
+
+def test_head_limits(lab):
+    f = Front(lab)
+    up = f.upstream(9001, "a")
+    f.start(routes=ROUTES, settings="max_request_line = 1k\nmax_headers = 10\n"
+            "max_header_bytes = 4k\n")
+    s = f.connect()
+    s.sendall(b"GET /" + b"a" * 2000 + b" HTTP/1.1\r\nHost: a.test\r\n\r\n")
+    data, closed = recv_all(s)
+    assert data.startswith(b"HTTP/1.1 414 ") and closed
+    s = f.connect()
+    s.sendall(b"GET / HTTP/1.1\r\nHost: a.test\r\n" +
+              b"".join(b"X-%d: v\r\n" % i for i in range(12)) + b"\r\n")
+    data, closed = recv_all(s)
+    assert data.startswith(b"HTTP/1.1 431 ") and closed
+    s = f.connect()
+    s.sendall(b"GET / HTTP/1.1\r\nHost: a.test\r\nX-Big: " + b"v" * 5000 + b"\r\n\r\n")
+    data, closed = recv_all(s)
+    assert data.startswith(b"HTTP/1.1 431 ") and closed
+    assert up.count() == 0
+
+
+def test_max_body(lab):
+    f = Front(lab)
+    up = f.upstream(9001, "a")
+    f.start(routes=ROUTES, settings="max_body = 1k\n")
+    s = f.connect()
+    s.sendall(b"POST /sum HTTP/1.1\r\nHost: a.test\r\nContent-Length: 2000\r\n\r\n")
+    data, closed = recv_all(s)
+    assert data.startswith(b"HTTP/1.1 413 ") and closed
+    s = f.connect()
+    s.sendall(b"POST /sum HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+              b"400\r\n" + b"x" * 1024 + b"\r\n10\r\n" + b"y" * 16 + b"\r\n0\r\n\r\n")
+    data, closed = recv_all(s)
+    assert b"HTTP/1.1 413 " in data and closed
