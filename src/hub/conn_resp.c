@@ -107,7 +107,9 @@ static size_t conn_x_data(struct xchg *x, const char *p, size_t n)
 
 	if (c->broken || c->dead)
 		return n;	/* swallowed: the connection closes next turn */
-	if (!c->resp_chunked && c->out.len == 0) {
+	/* (Not under TLS: a write that would block must be retried with
+	 * the same bytes, which then live in c->out.) */
+	if (!c->resp_chunked && c->out.len == 0 && !c->tls) {
 		/* Nothing queued: hand the bytes straight to the socket. */
 		long w = conn_send(c, p, n);
 		if (w > 0) {
