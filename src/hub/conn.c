@@ -235,6 +235,11 @@ out:
 	conn_leave(c);
 }
 
+void conn_arm_idle(struct conn *c)
+{
+	conn_arm(c, conn_set(c)->keepalive_timeout);
+}
+
 static void conn_timeout(struct loop_timer *t)
 {
 	struct conn *c = t->data;
@@ -383,6 +388,10 @@ void conn_process(struct conn *c)
 {
 	enum conn_state prev;
 
+	if (c->h2) {
+		front_h2_input(c);
+		return;
+	}
 	do {
 		prev = c->st;
 		if (c->dead || c->broken)

@@ -101,6 +101,8 @@ void conn_request_done(struct conn *c);
 long conn_recv(struct conn *c, void *p, size_t n);
 long conn_send(struct conn *c, const void *p, size_t n);
 void conn_update_io(struct conn *c);
+/* Arms the idle (keep-alive) timer for a connection between requests. */
+void conn_arm_idle(struct conn *c);
 
 extern const struct xchg_ops conn_xchg_ops;
 

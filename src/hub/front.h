@@ -37,9 +37,8 @@ void admin_worker_replies(struct worker *w);
 /* TLS (front_tls.c). */
 struct hub_config;
 struct loop;
-/* ALPN offered when [tls] alpn is unset ("h2,http/1.1" once front_h2
- * serves h2). */
-#define FRONT_ALPN_DEFAULT "http/1.1"
+/* ALPN offered when [tls] alpn is unset. */
+#define FRONT_ALPN_DEFAULT "h2,http/1.1"
 /* Snapshot builder (hub_tls_build_fn): installs cfg's certificates. */
 void *front_tls_build(const struct hub_config *cfg, void (**free_fn)(void *),
 		      char *err, size_t errlen);
@@ -59,9 +58,12 @@ bool front_tls_wants_write(const struct conn *c);
 void front_tls_shutdown(struct conn *c);
 void front_tls_free(struct conn *c);
 
-/* HTTP/2 (h2 glue). */
+/* HTTP/2 (front_h2.c). True when h2 is built in. */
+bool front_h2_supported(void);
 int front_h2_start(struct conn *c);
 void front_h2_pump(struct conn *c);
+/* Feeds buffered input to the session (no sending). */
+void front_h2_input(struct conn *c);
 void front_h2_timeout(struct conn *c);
 void front_h2_drain(struct conn *c);
 void front_h2_free(struct conn *c);

@@ -1,32 +1,684 @@
-/* front_h2.c - HTTP/2 on downstream connections (placeholder until the
- * nghttp2 session lands: prior-knowledge h2c is refused). */
+/* front_h2.c - HTTP/2 on downstream connections (nghttp2), over TLS
+ * (ALPN h2) or cleartext with prior knowledge.
+ *
+ * Each stream becomes an exchange (hub/xchg.h) on a pooled upstream
+ * HTTP/1.1 connection, exactly like an HTTP/1.1 request. Flow control is
+ * end to end: the session never updates windows by itself; a stream's
+ * DATA is acknowledged (nghttp2_session_consume) only when its exchange
+ * took the bytes, so a slow upstream stops the client. In the other
+ * direction a stream's response bytes wait in a bounded buffer that the
+ * DATA source drains; a full buffer pauses the exchange. */
+#define LOG_SUBSYS "h2"
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include <nghttp2/nghttp2.h>
+
+#include "core/log.h"
+#include "core/num.h"
+#include "http/parse.h"
 #include "hub/conn.h"
 #include "hub/front.h"
+#include "hub/hub.h"
+#include "hub/metrics.h"
+#include "hub/route.h"
+#include "hub/snap.h"
+#include "hub/xchg.h"
+
+#define H2_STREAM_BUF (128u << 10)
+#define H2_WINDOW (256u << 10)
+#define H2_MAX_STREAMS 128
+#define H2_HDR_ARENA (48u << 10)
+
+struct h2_session;
+
+struct h2_stream {
+	int32_t id;
+	struct h2_session *s;
+	struct h2_stream *next;		/* the session's list */
+	struct xchg *x;
+	struct http_msg msg;
+	struct buf arena;		/* header bytes; reserved once, never moves */
+	struct str scheme;
+	bool bad;			/* a header the request may not carry */
+	bool cl_seen;
+	struct buf body;		/* request DATA the exchange has not taken */
+	bool req_end;			/* END_STREAM seen */
+	bool req_end_sent;
+	struct buf resp;		/* response bytes for DATA frames */
+	bool resp_eof;
+	bool deferred;			/* the DATA source is waiting */
+	bool resume;			/* resume the exchange after the send */
+	const char *errbody;		/* our own page, for errors */
+	size_t errlen, erroff;
+	char errpage[64];
+};
+
+struct h2_session {
+	nghttp2_session *ng;
+	struct conn *c;
+	/* Exchange callbacks run inside the exchange's own processing, so
+	 * they only note work; this zero-delay timer sends it afterwards. */
+	struct loop_timer kick;
+	struct h2_stream *streams;
+	unsigned nstreams;
+	bool goaway;
+};
+
+bool front_h2_supported(void)
+{
+	return true;
+}
+
+static const struct hub_settings *h2_set(const struct h2_session *s)
+{
+	return &s->c->w->hold->snap->set;
+}
+
+/* ---- streams ---- */
+
+static struct h2_stream *h2_stream_new(struct h2_session *s, int32_t id)
+{
+	struct h2_stream *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	st->id = id;
+	st->s = s;
+	buf_init(&st->arena, H2_HDR_ARENA);
+	buf_init(&st->body, H2_WINDOW + 16384);
+	buf_init(&st->resp, H2_STREAM_BUF);
+	if (buf_reserve(&st->arena, H2_HDR_ARENA) < 0) {
+		free(st);
+		return NULL;
+	}
+	st->next = s->streams;
+	s->streams = st;
+	s->nstreams++;
+	return st;
+}
+
+static void h2_stream_free(struct h2_stream *st)
+{
+	struct h2_session *s = st->s;
+	struct h2_stream **pp = &s->streams;
+
+	while (*pp && *pp != st)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = st->next;
+	s->nstreams--;
+	if (st->x) {
+		struct xchg *x = st->x;
+		st->x = NULL;
+		xchg_free(x);
+	}
+	buf_free(&st->arena);
+	buf_free(&st->body);
+	buf_free(&st->resp);
+	free(st);
+}
+
+/* ---- responses ---- */
+
+static void h2_kick(struct h2_session *s)
+{
+	if (!loop_timer_armed(&s->kick))
+		loop_timer_arm(s->c->w->loop, &s->kick, 0);
+}
+
+static void h2_kick_fire(struct loop_timer *t)
+{
+	struct h2_session *s = t->data;
+	struct conn *c = s->c;
+
+	conn_enter(c);
+	front_h2_pump(c);
+	if (!c->dead)
+		conn_update_io(c);
+	conn_leave(c);
+}
+
+static ssize_t h2_read_body(nghttp2_session *ng, int32_t id, uint8_t *out,
+			    size_t len, uint32_t *flags, nghttp2_data_source *src,
+			    void *user)
+{
+	struct h2_stream *st = src->ptr;
+	size_t n;
+
+	(void)ng, (void)id, (void)user;
+	if (st->errbody) {
+		n = st->errlen - st->erroff < len ? st->errlen - st->erroff : len;
+		memcpy(out, st->errbody + st->erroff, n);
+		st->erroff += n;
+		if (st->erroff == st->errlen)
+			*flags |= NGHTTP2_DATA_FLAG_EOF;
+		return (ssize_t)n;
+	}
+	n = st->resp.len < len ? st->resp.len : len;
+	if (n == 0 && !st->resp_eof) {
+		st->deferred = true;
+		return NGHTTP2_ERR_DEFERRED;
+	}
+	memcpy(out, buf_head(&st->resp), n);
+	buf_consume(&st->resp, n);
+	if (st->resp.len == 0 && st->resp_eof)
+		*flags |= NGHTTP2_DATA_FLAG_EOF;
+	if (st->x && st->resp.len < H2_STREAM_BUF / 2)
+		st->resume = true;
+	return (ssize_t)n;
+}
+
+static void h2_error(struct h2_stream *st, int status)
+{
+	char code[8];
+	nghttp2_nv nv[] = {
+		{ (uint8_t *)":status", (uint8_t *)code, 7, 3, NGHTTP2_NV_FLAG_NONE },
+		{ (uint8_t *)"content-type", (uint8_t *)"text/plain; charset=utf-8", 12, 25,
+		  NGHTTP2_NV_FLAG_NONE },
+	};
+	nghttp2_data_provider dp = { .source.ptr = st, .read_callback = h2_read_body };
+
+	snprintf(st->errpage, sizeof(st->errpage), "%d %s\n", status, xchg_status_text(status));
+	snprintf(code, sizeof(code), "%d", status);
+	st->errbody = st->errpage;
+	st->errlen = strlen(st->errpage);
+	nghttp2_submit_response(st->s->ng, st->id, nv, 2, &dp);
+}
+
+static bool h2_resp_skip(const struct http_msg *m, struct str n)
+{
+	return http_msg_hop_by_hop(m, n) || str_eq_ci(n, STR_LIT("host"));
+}
+
+static int h2_x_head(struct xchg *x, const struct http_msg *m)
+{
+	struct h2_stream *st = x->down;
+	nghttp2_nv nv[HTTP_MAX_HEADERS + 2];
+	char lower[HTTP_MAX_HEADERS][64], code[8], hsts[48];
+	size_t n = 0;
+	nghttp2_data_provider dp = { .source.ptr = st, .read_callback = h2_read_body };
+
+	if (x->tunnel)
+		return -1;	/* no Upgrade over h2 */
+	snprintf(code, sizeof(code), "%d", m->status);
+	nv[n++] = (nghttp2_nv){ (uint8_t *)":status", (uint8_t *)code, 7, strlen(code), 0 };
+	for (unsigned i = 0; i < m->nhdr && n < HTTP_MAX_HEADERS; i++) {
+		const struct http_header *h = &m->hdr[i];
+		if (h2_resp_skip(m, h->name) || h->name.len >= sizeof(lower[0]))
+			continue;
+		for (size_t k = 0; k < h->name.len; k++)
+			lower[n][k] = str_lower_ascii(h->name.p[k]);
+		nv[n] = (nghttp2_nv){ (uint8_t *)lower[n], (uint8_t *)h->value.p, h->name.len,
+				      h->value.len, NGHTTP2_NV_FLAG_NONE };
+		n++;
+	}
+	if (st->s->c->kind == LISTEN_HTTPS && x->route && x->route->hsts_max_age &&
+	    http_msg_find(m, STR_LIT("strict-transport-security")) < 0) {
+		int l = snprintf(hsts, sizeof(hsts), "max-age=%u", x->route->hsts_max_age);
+		nv[n++] = (nghttp2_nv){ (uint8_t *)"strict-transport-security", (uint8_t *)hsts,
+					25, (size_t)l, NGHTTP2_NV_FLAG_NONE };
+	}
+	/* nghttp2 copies names and values while submitting. */
+	if (nghttp2_submit_response(st->s->ng, st->id, nv, n,
+				    m->body == HTTP_BODY_NONE ? NULL : &dp) != 0)
+		return -1;
+	if (m->body == HTTP_BODY_NONE)
+		st->resp_eof = true;
+	h2_kick(st->s);
+	return 0;
+}
+
+static size_t h2_x_data(struct xchg *x, const char *p, size_t n)
+{
+	struct h2_stream *st = x->down;
+	size_t room = buf_room(&st->resp), take = n < room ? n : room;
+
+	buf_append(&st->resp, p, take);
+	if (st->deferred && take) {
+		st->deferred = false;
+		nghttp2_session_resume_data(st->s->ng, st->id);
+	}
+	h2_kick(st->s);
+	return take;
+}
+
+static void h2_x_end(struct xchg *x, const struct buf *trailers)
+{
+	struct h2_stream *st = x->down;
+
+	(void)trailers;
+	st->resp_eof = true;
+	st->x = NULL;
+	if (st->deferred) {
+		st->deferred = false;
+		nghttp2_session_resume_data(st->s->ng, st->id);
+	}
+	h2_kick(st->s);
+	xchg_free(x);
+}
+
+static void h2_x_fail(struct xchg *x, int status)
+{
+	struct h2_stream *st = x->down;
+	bool head = x->head_done;
+
+	st->x = NULL;
+	xchg_free(x);
+	if (!head)
+		h2_error(st, status);
+	else
+		nghttp2_submit_rst_stream(st->s->ng, NGHTTP2_FLAG_NONE, st->id,
+					  NGHTTP2_INTERNAL_ERROR);
+	h2_kick(st->s);
+}
+
+/* Pushes buffered request DATA to the exchange; acknowledges what it
+ * took so the client may send more. */
+static void h2_push_body(struct h2_stream *st)
+{
+	size_t t;
+
+	if (!st->x || st->req_end_sent)
+		return;
+	if (st->body.len) {
+		t = xchg_req_body(st->x, (const char *)buf_head(&st->body), st->body.len);
+		buf_consume(&st->body, t);
+		nghttp2_session_consume(st->s->ng, st->id, t);
+	}
+	if (st->req_end && st->body.len == 0) {
+		st->req_end_sent = true;
+		xchg_req_end(st->x, NULL);
+	}
+}
+
+static void h2_x_req_resume(struct xchg *x)
+{
+	struct h2_stream *st = x->down;
+
+	h2_push_body(st);
+	h2_kick(st->s);
+}
+
+static const struct xchg_ops h2_xchg_ops = {
+	.head = h2_x_head,
+	.data = h2_x_data,
+	.end = h2_x_end,
+	.fail = h2_x_fail,
+	.req_resume = h2_x_req_resume,
+};
+
+/* ---- requests ---- */
+
+static int h2_on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *user)
+{
+	struct h2_session *s = user;
+
+	(void)ng;
+	if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST)
+		return 0;
+	if (!h2_stream_new(s, f->hd.stream_id))
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	nghttp2_session_set_stream_user_data(ng, f->hd.stream_id,
+					     s->streams);
+	return 0;
+}
+
+static struct str h2_keep(struct h2_stream *st, const uint8_t *p, size_t n)
+{
+	const char *at = (const char *)buf_tail(&st->arena);
+
+	if (buf_tailroom(&st->arena) < n) {
+		st->bad = true;
+		return STR_NULL;
+	}
+	memcpy(buf_tail(&st->arena), p, n);
+	buf_commit(&st->arena, n);
+	return str_make(at, n);
+}
+
+static int h2_on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t *name,
+			size_t nlen, const uint8_t *value, size_t vlen, uint8_t flags,
+			void *user)
+{
+	struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id);
+	struct str n = str_make((const char *)name, nlen);
+	struct str v;
+
+	(void)flags, (void)user;
+	if (!st || f->hd.type != NGHTTP2_HEADERS)
+		return 0;
+	v = h2_keep(st, value, vlen);
+	if (st->bad)
+		return 0;
+	if (nlen && name[0] == ':') {
+		if (str_eq(n, STR_LIT(":method")))
+			st->msg.method = v;
+		else if (str_eq(n, STR_LIT(":path")))
+			st->msg.path = v;
+		else if (str_eq(n, STR_LIT(":authority")))
+			st->msg.host = v;
+		else if (str_eq(n, STR_LIT(":scheme")))
+			st->scheme = v;
+		return 0;
+	}
+	if (str_eq(n, STR_LIT("host"))) {
+		if (!st->msg.host.len)
+			st->msg.host = v;
+		return 0;
+	}
+	if (str_eq(n, STR_LIT("content-length"))) {
+		if (st->cl_seen || num_parse_u64(v.p, v.len, 0, HTTP_LEN_MAX,
+						 &st->msg.content_length) < 0)
+			st->bad = true;
+		st->cl_seen = true;
+	}
+	if (st->msg.nhdr >= HTTP_MAX_HEADERS) {
+		st->bad = true;
+		return 0;
+	}
+	st->msg.hdr[st->msg.nhdr].name = h2_keep(st, name, nlen);
+	st->msg.hdr[st->msg.nhdr].value = v;
+	st->msg.nhdr++;
+	return 0;
+}
+
+static bool h2_method_known(struct str m, enum http_method *out)
+{
+	static const struct { const char *n; enum http_method m; } t[] = {
+		{ "GET", HTTP_M_GET }, { "HEAD", HTTP_M_HEAD }, { "POST", HTTP_M_POST },
+		{ "PUT", HTTP_M_PUT }, { "DELETE", HTTP_M_DELETE },
+		{ "OPTIONS", HTTP_M_OPTIONS }, { "PATCH", HTTP_M_PATCH },
+		{ "TRACE", HTTP_M_TRACE }, { "CONNECT", HTTP_M_CONNECT },
+	};
+	*out = HTTP_M_OTHER;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (str_eq(m, str_cstr(t[i].n)))
+			*out = t[i].m;
+	for (size_t i = 0; i < m.len; i++)
+		if (!http_tchar((unsigned char)m.p[i]))
+			return false;
+	return m.len > 0;
+}
+
+/* Validates the pseudo-head and starts the exchange. */
+static void h2_start(struct h2_session *s, struct h2_stream *st, bool end_stream)
+{
+	struct conn *c = s->c;
+	struct http_msg *m = &st->msg;
+	const struct route *route;
+	struct xchg_req rq;
+
+	if (st->bad || !h2_method_known(m->method, &m->meth) || m->meth == HTTP_M_CONNECT ||
+	    !m->path.len || m->path.p[0] != '/' || !m->host.len) {
+		metrics_count(c->w->idx, METRICS_REQ_MALFORMED);
+		h2_error(st, 400);
+		return;
+	}
+	for (size_t i = 0; i < m->host.len; i++)
+		if (!http_tchar((unsigned char)m->host.p[i]) && !strchr(":[]", m->host.p[i])) {
+			h2_error(st, 400);
+			return;
+		}
+	m->minor = 1;
+	route = route_lookup(c->w->hold->snap->routes, m->host, m->path);
+	if (!route) {
+		metrics_observe(c->w->idx, METRICS_NO_ROUTE, 404, 0, 0, 0);
+		h2_error(st, 404);
+		return;
+	}
+	if (route->redirect_https && c->kind != LISTEN_HTTPS) {
+		h2_error(st, 404);
+		return;
+	}
+	rq = (struct xchg_req){
+		.msg = m, .scheme_host = m->host, .peer = &c->peer, .peer_ip = c->ip,
+		.https = c->kind == LISTEN_HTTPS,
+		.trusted_peer = hub_settings_trusted(h2_set(s), &c->peer),
+		.body = end_stream ? HTTP_BODY_NONE
+			: st->cl_seen ? (m->content_length ? HTTP_BODY_LENGTH : HTTP_BODY_NONE)
+				      : HTTP_BODY_CHUNKED,
+		.body_len = m->content_length,
+	};
+	if (h2_set(s)->limits.max_body && st->cl_seen &&
+	    m->content_length > h2_set(s)->limits.max_body) {
+		h2_error(st, 413);
+		return;
+	}
+	st->x = xchg_start(c->w, c->w->hold, route, &rq, &h2_xchg_ops, st);
+	if (!st->x) {
+		h2_error(st, 503);
+		return;
+	}
+	if (rq.body == HTTP_BODY_NONE)
+		st->req_end = st->req_end_sent = true;
+}
+
+static int h2_on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user)
+{
+	struct h2_session *s = user;
+	struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id);
+	bool end = (f->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+
+	if (!st)
+		return 0;
+	if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST) {
+		h2_start(s, st, end);
+		return 0;
+	}
+	if ((f->hd.type == NGHTTP2_DATA || f->hd.type == NGHTTP2_HEADERS) && end) {
+		st->req_end = true;
+		h2_push_body(st);
+	}
+	return 0;
+}
+
+static int h2_on_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t *p,
+		      size_t len, void *user)
+{
+	struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, id);
+
+	(void)flags, (void)user;
+	if (!st || !st->x || st->req_end_sent) {
+		nghttp2_session_consume(ng, id, len);
+		return 0;
+	}
+	/* The window bounds what may be buffered here. */
+	if (buf_append(&st->body, p, len) < 0)
+		return NGHTTP2_ERR_CALLBACK_FAILURE;
+	h2_push_body(st);
+	return 0;
+}
+
+static int h2_on_close(nghttp2_session *ng, int32_t id, uint32_t code, void *user)
+{
+	struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, id);
+
+	(void)code, (void)user;
+	if (st)
+		h2_stream_free(st);
+	return 0;
+}
+
+/* ---- the session ---- */
 
 int front_h2_start(struct conn *c)
 {
-	(void)c;
-	return -EPROTONOSUPPORT;
+	nghttp2_session_callbacks *cb;
+	nghttp2_option *opt;
+	struct h2_session *s = calloc(1, sizeof(*s));
+	nghttp2_settings_entry iv[] = {
+		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, H2_MAX_STREAMS },
+		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, H2_WINDOW },
+		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 65536 },
+	};
+	int r;
+
+	if (!s || nghttp2_session_callbacks_new(&cb) != 0) {
+		free(s);
+		return -ENOMEM;
+	}
+	nghttp2_session_callbacks_set_on_begin_headers_callback(cb, h2_on_begin_headers);
+	nghttp2_session_callbacks_set_on_header_callback(cb, h2_on_header);
+	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, h2_on_frame_recv);
+	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, h2_on_data);
+	nghttp2_session_callbacks_set_on_stream_close_callback(cb, h2_on_close);
+	nghttp2_option_new(&opt);
+	nghttp2_option_set_no_auto_window_update(opt, 1);
+	r = nghttp2_session_server_new2(&s->ng, cb, s, opt);
+	nghttp2_option_del(opt);
+	nghttp2_session_callbacks_del(cb);
+	if (r != 0) {
+		free(s);
+		return -ENOMEM;
+	}
+	s->c = c;
+	loop_timer_init(&s->kick, h2_kick_fire, s);
+	c->h2 = true;
+	c->h2s = s;
+	c->st = CONN_RESP;
+	nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, sizeof(iv) / sizeof(iv[0]));
+	/* Let the connection-level window match what we will buffer. */
+	nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0, 4 * H2_WINDOW);
+	front_h2_pump(c);
+	return 0;
+}
+
+/* Feeds buffered input to the session. */
+static void h2_recv(struct h2_session *s);
+
+void front_h2_input(struct conn *c)
+{
+	if (c->h2s)
+		h2_recv(c->h2s);
+}
+
+static void h2_recv(struct h2_session *s)
+{
+	struct conn *c = s->c;
+	ssize_t r;
+
+	if (!c->in.len)
+		return;
+	r = nghttp2_session_mem_recv(s->ng, buf_head(&c->in), c->in.len);
+	if (r < 0) {
+		log_debug("%s: h2: %s", c->ip, nghttp2_strerror((int)r));
+		conn_close(c);
+		return;
+	}
+	buf_consume(&c->in, (size_t)r);
+}
+
+/* Resumes exchanges whose response buffers drained. */
+static void h2_resume(struct h2_session *s)
+{
+	bool again = true;
+
+	while (again) {
+		again = false;
+		for (struct h2_stream *st = s->streams; st; st = st->next)
+			if (st->resume && st->x) {
+				st->resume = false;
+				xchg_resp_resume(st->x);
+				again = true;
+				break;	/* the list may have changed */
+			}
+	}
+}
+
+/* Serializes pending frames into c->out until it is full. Returns -1
+ * when the session failed (the connection is closed). */
+static int h2_fill(struct h2_session *s)
+{
+	struct conn *c = s->c;
+
+	while (c->out.len < CONN_BUF && !c->dead) {
+		const uint8_t *data;
+		ssize_t n = nghttp2_session_mem_send(s->ng, &data);
+		if (n < 0) {
+			conn_close(c);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		buf_append(&c->out, data, (size_t)n);
+		h2_resume(s);
+	}
+	h2_resume(s);
+	return c->dead ? -1 : 0;
 }
 
 void front_h2_pump(struct conn *c)
 {
-	(void)c;
+	struct h2_session *s = c->h2s;
+
+	if (!s || c->dead)
+		return;
+	h2_recv(s);
+	/* Fill and flush until the socket pushes back (then a write event
+	 * continues) or the session has nothing more to send. */
+	bool more = false;
+
+	for (int round = 0; round < 16; round++) {
+		if (c->dead || h2_fill(s) < 0)
+			return;
+		conn_flush(c);
+		more = false;
+		if (c->dead || c->broken || c->out.len || !nghttp2_session_want_write(s->ng))
+			break;
+		more = true;
+	}
+	if (c->dead)
+		return;
+	if (!nghttp2_session_want_read(s->ng) && !nghttp2_session_want_write(s->ng) &&
+	    c->out.len == 0) {
+		conn_close(c);
+		return;
+	}
+	if (s->nstreams == 0 && !loop_timer_armed(&c->timer))
+		conn_arm_idle(c);
+	else if (s->nstreams)
+		loop_timer_disarm(c->w->loop, &c->timer);
+	if (more)
+		h2_kick(s);	/* a long burst: continue on the next turn */
 }
 
 void front_h2_timeout(struct conn *c)
 {
-	conn_close(c);
+	struct h2_session *s = c->h2s;
+
+	if (!s || s->nstreams == 0 || c->broken) {
+		conn_close(c);
+		return;
+	}
+	conn_arm_idle(c);
 }
 
 void front_h2_drain(struct conn *c)
 {
-	conn_close(c);
+	struct h2_session *s = c->h2s;
+
+	if (!s || s->goaway)
+		return;
+	s->goaway = true;
+	nghttp2_submit_goaway(s->ng, NGHTTP2_FLAG_NONE,
+			      nghttp2_session_get_last_proc_stream_id(s->ng),
+			      NGHTTP2_NO_ERROR, NULL, 0);
+	front_h2_pump(c);
 }
 
 void front_h2_free(struct conn *c)
 {
+	struct h2_session *s = c->h2s;
+
+	if (!s)
+		return;
+	loop_timer_disarm(c->w->loop, &s->kick);
+	while (s->streams)
+		h2_stream_free(s->streams);
+	nghttp2_session_del(s->ng);
+	free(s);
 	c->h2s = NULL;
 }
