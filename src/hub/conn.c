@@ -38,8 +38,8 @@ static void conn_free(struct conn *c)
 	struct worker *w = c->w;
 
 	http_chunked_free(&c->dech);
-	buf_free(&c->in);
-	buf_free(&c->out);
+	worker_buf_give(w, &c->in);
+	worker_buf_give(w, &c->out);
 	worker_conn_gone(w, c);
 	pool_put(&w->conn_pool, c);
 }
@@ -194,6 +194,7 @@ static bool conn_read(struct conn *c)
 		return false;
 	if (want > 65536)
 		want = 65536;
+	worker_buf_take(c->w, &c->in);
 	if (buf_reserve(&c->in, want) < 0) {
 		conn_close(c);
 		return false;
@@ -304,9 +305,9 @@ void conn_request_done(struct conn *c)
 	conn_flush(c);
 	/* Idle connections keep no empty buffers. */
 	if (!c->in.len)
-		buf_free(&c->in);
+		worker_buf_give(c->w, &c->in);
 	if (!c->out.len)
-		buf_free(&c->out);
+		worker_buf_give(c->w, &c->out);
 	conn_process(c);
 }
 

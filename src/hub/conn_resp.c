@@ -56,6 +56,7 @@ static int conn_x_head(struct xchg *x, const struct http_msg *m)
 	if (c->w->draining)
 		c->keepalive = false;
 	c->resp_chunked = chunk;
+	worker_buf_take(c->w, &c->out);
 	if (buf_printf(o, "HTTP/1.1 %d %.*s\r\n", m->status, (int)m->reason.len,
 		       m->reason.p ? m->reason.p : "") < 0 ||
 	    conn_resp_fields(c, x, m) < 0)
@@ -76,7 +77,11 @@ static int conn_x_head(struct xchg *x, const struct http_msg *m)
 		c->st = CONN_TUNNEL;
 		c->body_blocked = false;
 	}
-	conn_flush(c);
+	/* A length-delimited head goes out with the first body bytes (one
+	 * write, one TLS record, no epoll change for small responses);
+	 * streamed and upgraded responses show their head at once. */
+	if (x->tunnel || m->body == HTTP_BODY_CHUNKED || m->body == HTTP_BODY_CLOSE)
+		conn_flush(c);
 	return 0;
 }
 

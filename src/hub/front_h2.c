@@ -594,6 +594,7 @@ static int h2_fill(struct h2_session *s)
 {
 	struct conn *c = s->c;
 
+	worker_buf_take(c->w, &c->out);
 	while (c->out.len < CONN_BUF && !c->dead) {
 		const uint8_t *data;
 		ssize_t n = nghttp2_session_mem_send(s->ng, &data);

@@ -121,7 +121,11 @@ struct upconn *upconn_get(struct worker *w, const struct route_target *t,
 {
 	struct upconn *u = fresh ? NULL : upconn_pop(w, t->pool_id);
 
-	return u ? u : upconn_new(w, t, err);
+	if (!u)
+		u = upconn_new(w, t, err);
+	if (u)
+		worker_buf_take(w, &u->out);
+	return u;
 }
 
 void upconn_close(struct upconn *u)
@@ -133,8 +137,8 @@ void upconn_close(struct upconn *u)
 	loop_io_del(w->loop, &u->io);
 	loop_timer_disarm(w->loop, &u->timer);
 	close(u->fd);
-	buf_free(&u->in);
-	buf_free(&u->out);
+	worker_buf_give(w, &u->in);
+	worker_buf_give(w, &u->out);
 	w->nup--;
 	pool_put(&w->up_pool, u);
 }
@@ -152,8 +156,8 @@ void upconn_release(struct upconn *u, bool reusable, uint64_t idle_ns,
 		return;
 	}
 	/* Idle connections keep no buffers. */
-	buf_free(&u->in);
-	buf_free(&u->out);
+	worker_buf_give(u->w, &u->in);
+	worker_buf_give(u->w, &u->out);
 	u->prev = NULL;
 	u->next = p->idle;
 	if (p->idle)
@@ -174,6 +178,7 @@ long upconn_read(struct upconn *u)
 		return -ENOBUFS;
 	if (want > 65536 && u->in.len)
 		want = 65536;
+	worker_buf_take(u->w, &u->in);
 	if (buf_reserve(&u->in, want) < 0)
 		return -ENOMEM;
 	n = read(u->fd, buf_tail(&u->in), buf_tailroom(&u->in) < want ? buf_tailroom(&u->in) : want);

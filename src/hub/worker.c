@@ -236,6 +236,33 @@ void worker_access_log(struct worker *w, const char *line, size_t len)
 		loop_timer_arm(w->loop, &w->alog_timer, ALOG_FLUSH_NS);
 }
 
+/* ---- buffer cache ---- */
+
+void worker_buf_take(struct worker *w, struct buf *b)
+{
+	void *p;
+
+	if (b->data || b->max < WORKER_BUF_SIZE)
+		return;
+	p = w->nbufcache ? w->bufcache[--w->nbufcache] : malloc(WORKER_BUF_SIZE);
+	if (!p)
+		return;		/* buf_reserve will try again on its own */
+	b->data = p;
+	b->cap = WORKER_BUF_SIZE;
+	b->off = b->len = 0;
+}
+
+void worker_buf_give(struct worker *w, struct buf *b)
+{
+	if (b->data && b->cap == WORKER_BUF_SIZE && w->nbufcache < WORKER_BUF_CACHE) {
+		w->bufcache[w->nbufcache++] = b->data;
+		b->data = NULL;
+		b->cap = b->off = b->len = 0;
+		return;
+	}
+	buf_free(b);
+}
+
 /* ---- connections and pools ---- */
 
 void worker_conn_gone(struct worker *w, struct conn *c)
@@ -353,6 +380,8 @@ void worker_destroy(struct worker *w)
 	loop_timer_disarm(w->loop, &w->drain_timer);
 	loop_async_close(w->loop, &w->async);
 	buf_free(&w->alog);
+	while (w->nbufcache)
+		free(w->bufcache[--w->nbufcache]);
 	free(w->pools);
 	pool_destroy(&w->conn_pool);
 	pool_destroy(&w->xchg_pool);

@@ -48,6 +48,12 @@ struct upool {
 
 struct admin_call;
 
+/* Connection buffers are recycled through a small per-worker cache so a
+ * keep-alive request does not cost a large malloc/free pair, while idle
+ * connections still hold no buffer memory. */
+#define WORKER_BUF_SIZE (128u << 10)
+#define WORKER_BUF_CACHE 64
+
 struct worker {
 	unsigned idx;
 	struct hub *hub;
@@ -73,6 +79,8 @@ struct worker {
 	struct loop_timer drain_timer;
 	uint64_t req_seq;
 	struct buf alog;		/* access log lines not yet written */
+	void *bufcache[WORKER_BUF_CACHE];
+	unsigned nbufcache;
 	struct loop_timer alog_timer;
 };
 
@@ -96,6 +104,11 @@ struct upool *worker_upool(struct worker *w, uint32_t pool_id);
 /* A connection ended: update counters, resume paused listeners, finish
  * a drain when the last one goes. */
 void worker_conn_gone(struct worker *w, struct conn *c);
+/* Gives an empty buffer without storage WORKER_BUF_SIZE bytes of it
+ * (from the cache when possible). No-op when it has storage. */
+void worker_buf_take(struct worker *w, struct buf *b);
+/* Takes a buffer's storage back (cache or free); b is empty after. */
+void worker_buf_give(struct worker *w, struct buf *b);
 /* Appends one access log line (flushed in batches). */
 void worker_access_log(struct worker *w, const char *line, size_t len);
 

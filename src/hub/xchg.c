@@ -191,6 +191,7 @@ struct xchg *xchg_start(struct worker *w, struct snap_hold *hold,
 	x->retryable = xchg_idempotent(x->meth) && x->req_done && !rq->upgrade;
 	http_chunked_init(&x->dech, true);
 	buf_init(&x->reqhead, xchg_set(x)->limits.max_head + 4096);
+	buf_reserve(&x->reqhead, 1024);
 	xchg_fill_log(x, rq, route);
 	rid = xchg_rid(x, rq);
 	if (xchg_head_build(&x->reqhead, route, rq, xchg_set(x)->request_id_header, rid) < 0 ||

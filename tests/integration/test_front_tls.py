@@ -30,7 +30,7 @@ def start(lab):
 
 
 def https(f, *args, check=True):
-    return f.curl("-k", "--resolve", "app.test:8443:127.0.0.1", *args, check=check)
+    return f.curl("-k", "--http1.1", "--resolve", "app.test:8443:127.0.0.1", *args, check=check)
 
 
 def test_https_proxy_and_hsts(lab):

@@ -1,0 +1,247 @@
+#!/bin/bash
+# bench/proxy.sh - the hub's front against HAProxy and nginx as reverse
+# proxies, side by side in one run, in front of the same nginx backend.
+#
+# One network namespace (loopback); one nginx backend (1 worker) serving a
+# small body (/small, 13 bytes) and a 100 KB file (/100k). Each proxy
+# listens on its own ports (HTTP and HTTPS with the same self-signed
+# certificate, ALPN h2 + http/1.1) and keeps upstream connections alive:
+#   postern  postern hub, workers = W
+#   haproxy  nbthread W, http-reuse always
+#   nginx    worker_processes W, proxy_pass to an upstream{} with keepalive
+# For W = 1 then 2 (BENCH_WORKERS), alternating proxies within each test:
+#   h1-small   wrk, HTTP/1.1 keep-alive, /small
+#   h1-100k    wrk, HTTP/1.1 keep-alive, /100k
+#   tls-ka     wrk, HTTPS keep-alive, /small
+#   tls-new    wrk, HTTPS with a new connection (full handshake) per request
+#   h2         h2load over TLS (ALPN h2), 4 clients x 32 streams, /small
+# prints requests/s and p99 latency (h2load: mean), then the memory each
+# proxy needs per idle TLS connection (BENCH_IDLE connections held open),
+# and ends with ratio_vs_haproxy=R1 ratio_vs_nginx=R2 for HTTPS keep-alive
+# with one worker.
+#
+#   BENCH_SECONDS  seconds per run (5)     BENCH_CONNS  wrk connections (64)
+#   BENCH_WORKERS  worker counts ("1 2")   BENCH_IDLE   idle TLS conns (1000)
+#   POSTERN_BIN    the binary (build/release/postern)
+set -u
+cd "$(dirname "$0")/.."
+SECS=${BENCH_SECONDS:-5}
+CONNS=${BENCH_CONNS:-64}
+WORKERS=${BENCH_WORKERS:-"1 2"}
+IDLE=${BENCH_IDLE:-1000}
+POSTERN=${POSTERN_BIN:-$PWD/build/release/postern}
+TAG=pb$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')
+NS=$TAG
+TMP=$(mktemp -d /tmp/$TAG.XXXX)
+PIDS=""
+
+cleanup() {
+    for p in $PIDS; do kill "$p" 2>/dev/null; done
+    sleep 0.3
+    for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+    ip netns del "$NS" 2>/dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+for t in wrk h2load nginx haproxy openssl; do
+    command -v $t >/dev/null || { echo "bench/proxy: $t missing (scripts/deps.sh)"; exit 1; }
+done
+[ -x "$POSTERN" ] || { echo "bench/proxy: $POSTERN not built"; exit 1; }
+
+nsx() { ip netns exec "$NS" "$@"; }
+
+HP=8001 SP=8441
+wait_port() {
+    for _ in $(seq 100); do
+        nsx bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "bench/proxy: port $1 did not open"; return 1
+}
+
+setup() {
+    ip netns add "$NS" || exit 1
+    nsx ip link set lo up
+    mkdir -p "$TMP/www" "$TMP/certs"
+    printf 'hello, world\n' > "$TMP/www/small"
+    head -c 102400 /dev/urandom > "$TMP/www/100k"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -subj /CN=bench.test -addext subjectAltName=DNS:bench.test \
+        -keyout "$TMP/certs/bench.key" -out "$TMP/certs/bench.crt" 2>/dev/null
+    cat "$TMP/certs/bench.crt" "$TMP/certs/bench.key" > "$TMP/bench.pem"
+    cat > "$TMP/backend.conf" <<EOC
+user root; worker_processes 1; daemon off; pid $TMP/backend.pid;
+error_log $TMP/backend.err; worker_rlimit_nofile 65536;
+events { worker_connections 16384; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:9000 backlog=4096; root $TMP/www; } }
+EOC
+    nsx nginx -c "$TMP/backend.conf" -e "$TMP/backend.err" & PIDS="$PIDS $!"
+    wait_port 9000
+}
+
+# start_proxy NAME WORKERS -> pid in $PROXY_PID; HTTP on $HP, HTTPS on
+# $SP (ports of their own per proxy, so a slow exit never collides).
+start_proxy() {
+    local name=$1 w=$2
+    case $name in
+    postern) HP=8001 SP=8441 ;;
+    haproxy) HP=8002 SP=8442 ;;
+    nginx) HP=8003 SP=8443 ;;
+    esac
+    case $name in
+    postern)
+        cat > "$TMP/hub.conf" <<EOC
+[hub]
+workers = $w
+listen_http = "127.0.0.1:$HP"
+listen_https = "127.0.0.1:$SP"
+routes = $TMP/routes.conf
+access_log = off
+upstream_keepalive_max = 1024
+[tls]
+cert_dir = $TMP/certs
+EOC
+        printf '[route.b]\nhost = *\ntarget = http://127.0.0.1:9000\n' > "$TMP/routes.conf"
+        nsx "$POSTERN" hub -c "$TMP/hub.conf" >"$TMP/postern.log" 2>&1 &
+        ;;
+    haproxy)
+        cat > "$TMP/haproxy.cfg" <<EOC
+global
+  nbthread $w
+  maxconn 100000
+  tune.ssl.default-dh-param 2048
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  http-reuse always
+frontend f
+  bind 127.0.0.1:$HP
+  bind 127.0.0.1:$SP ssl crt $TMP/bench.pem alpn h2,http/1.1
+  default_backend b
+backend b
+  server s1 127.0.0.1:9000
+EOC
+        nsx haproxy -f "$TMP/haproxy.cfg" -db >"$TMP/haproxy.log" 2>&1 &
+        ;;
+    nginx)
+        cat > "$TMP/proxy.conf" <<EOC
+user root; worker_processes $w; daemon off; pid $TMP/proxy.pid;
+error_log $TMP/proxy.err; worker_rlimit_nofile 65536;
+events { worker_connections 16384; }
+http { access_log off; keepalive_requests 1000000;
+  ssl_certificate $TMP/certs/bench.crt; ssl_certificate_key $TMP/certs/bench.key;
+  ssl_session_cache shared:S:10m;
+  upstream b { server 127.0.0.1:9000; keepalive 256; keepalive_requests 1000000; }
+  server { listen 127.0.0.1:$HP backlog=4096; listen 127.0.0.1:$SP ssl http2 backlog=4096;
+    location / { proxy_pass http://b; proxy_http_version 1.1;
+      proxy_set_header Connection ""; proxy_buffering on; } } }
+EOC
+        nsx nginx -c "$TMP/proxy.conf" -e "$TMP/proxy.err" &
+        ;;
+    esac
+    PROXY_PID=$!
+    wait_port $HP && wait_port $SP
+    # Warm up pools and caches.
+    nsx wrk -t1 -c4 -d1s http://127.0.0.1:$HP/small >/dev/null 2>&1
+}
+
+stop_proxy() {
+    local kids
+    kids=$(pgrep -P "$PROXY_PID")
+    kill "$PROXY_PID" 2>/dev/null
+    for _ in $(seq 100); do
+        kill -0 "$PROXY_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -9 "$PROXY_PID" $kids 2>/dev/null
+    wait "$PROXY_PID" 2>/dev/null
+}
+
+# run_wrk URL [extra wrk args] -> "rps p99"
+run_wrk() {
+    local url=$1; shift
+    nsx wrk -t2 -c"$CONNS" -d"${SECS}s" --latency "$@" "$url" > "$TMP/wrk.out" 2>&1
+    local rps p99
+    rps=$(awk '/^Requests\/sec:/ {print $2}' "$TMP/wrk.out")
+    p99=$(awk '$1 == "99%" {print $2}' "$TMP/wrk.out")
+    local errs
+    errs=$(awk '/Non-2xx|Socket errors/ {print}' "$TMP/wrk.out" | tr '\n' ' ')
+    echo "${rps:-0} ${p99:-?}${errs:+ ($errs)}"
+}
+
+run_h2load() {
+    nsx h2load -c4 -m32 -t2 -D "$SECS" "https://127.0.0.1:$SP/small" > "$TMP/h2.out" 2>&1
+    local rps mean
+    rps=$(awk '/^finished in/ {print $4}' "$TMP/h2.out")
+    mean=$(awk '/^time for request:/ {print $6}' "$TMP/h2.out")
+    echo "${rps:-0} mean=${mean:-?}"
+}
+
+# RSS in KiB of the proxy: its main process and its children (nginx's
+# workers).
+proxy_rss() {
+    local total=0 p
+    for p in "$PROXY_PID" $(pgrep -P "$PROXY_PID"); do
+        total=$((total + $(awk '/^VmRSS:/ {print $2}' /proc/$p/status 2>/dev/null || echo 0)))
+    done
+    echo $total
+}
+
+# Memory per idle TLS connection: the proxy's RSS before and after IDLE
+# handshaken connections that then sit idle.
+idle_mem() {
+    local before after cpid
+    before=$(proxy_rss)
+    nsx python3 - "$IDLE" "$SP" <<'EOP' > "$TMP/idle.out" 2>&1 &
+import socket, ssl, sys, time
+n = int(sys.argv[1])
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+ctx.set_alpn_protocols(["http/1.1"])
+conns = []
+for i in range(n):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
+    conns.append(ctx.wrap_socket(s, server_hostname="bench.test"))
+print("open", flush=True)
+time.sleep(30)
+EOP
+    cpid=$!
+    for _ in $(seq 600); do grep -q open "$TMP/idle.out" 2>/dev/null && break; sleep 0.05; done
+    sleep 0.5
+    after=$(proxy_rss)
+    kill $cpid 2>/dev/null; wait $cpid 2>/dev/null
+    echo $(( (after - before) * 1024 / IDLE ))
+}
+
+setup
+echo "bench/proxy: backend nginx, wrk -t2 -c$CONNS -d${SECS}s, h2load -c4 -m32; $(nproc) cores"
+declare -A R
+for w in $WORKERS; do
+    for test in h1-small h1-100k tls-ka tls-new h2; do
+        for p in postern haproxy nginx; do
+            start_proxy $p $w
+            case $test in
+            h1-small) r=$(run_wrk http://127.0.0.1:$HP/small) ;;
+            h1-100k) r=$(run_wrk http://127.0.0.1:$HP/100k) ;;
+            tls-ka) r=$(run_wrk https://127.0.0.1:$SP/small) ;;
+            tls-new) r=$(run_wrk https://127.0.0.1:$SP/small -H "Connection: close") ;;
+            h2) r=$(run_h2load) ;;
+            esac
+            stop_proxy
+            R[$w,$test,$p]=${r%% *}
+            printf 'workers=%s %-9s %-8s req/s=%-10s p99=%s\n' "$w" "$test" "$p" "${r%% *}" "${r#* }"
+        done
+    done
+done
+for p in postern haproxy nginx; do
+    start_proxy $p 1
+    printf 'idle TLS connection memory: %-8s %s bytes/conn (%s conns)\n' "$p" "$(idle_mem)" "$IDLE"
+    stop_proxy
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+first=${WORKERS%% *}
+echo "ratio_vs_haproxy=$(ratio "${R[$first,tls-ka,postern]:-0}" "${R[$first,tls-ka,haproxy]:-0}")" \
+     "ratio_vs_nginx=$(ratio "${R[$first,tls-ka,postern]:-0}" "${R[$first,tls-ka,nginx]:-0}")"
