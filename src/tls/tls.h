@@ -40,9 +40,8 @@ struct tls_certset;
 #define TLS_TICKET_LIFETIME_DEFAULT_NS (12ULL * 3600 * 1000000000ULL)
 #define TLS_CONF_NAME_MAX 256
 
-/* Settings of the server. Strings are borrowed for the duration of
- * tls_server_new() (and of tls_server_certs_reload() for the cert_*
- * ones, so keep them alive as long as the server when using those). */
+/* Settings of the server. tls_server_new() copies what it keeps; the
+ * strings need only live for that call. */
 struct tls_opts {
 	/* ALPN protocols in server preference order, comma separated.
 	 * NULL = TLS_ALPN_DEFAULT. `acme-tls/1` is never listed here: it is
@@ -54,7 +53,7 @@ struct tls_opts {
 					 * retired keys decrypt this long */
 	bool ocsp_stapling;		/* staple when the cert names a responder */
 	/* Advanced overrides; NULL keeps the policy. */
-	const char *ciphers;		/* TLS 1.2 list (ECDHE+AEAD only) */
+	const char *ciphers;		/* TLS 1.2 list (policy: ECDHE+AEAD) */
 	const char *ciphersuites;	/* TLS 1.3 list (OpenSSL's defaults) */
 	const char *groups;		/* "X25519:P-256" */
 	/* File-based certificates (before the store exists):
