@@ -36,7 +36,8 @@ static const char *admin_hdr(struct admin_call *a, const struct http_msg *m,
 	return i >= 0 ? admin_str(a, m->hdr[i].value) : NULL;
 }
 
-static void admin_fill(struct admin_call *a, struct conn *c, const struct http_msg *m)
+static void admin_fill_req(struct admin_call *a, const struct http_msg *m,
+			   const char *ip)
 {
 	struct api_req *r = &a->req;
 	const char *q = memchr(m->path.p, '?', m->path.len);
@@ -53,7 +54,15 @@ static void admin_fill(struct admin_call *a, struct conn *c, const struct http_m
 	r->content_type = admin_hdr(a, m, "content-type");
 	r->csrf_token = admin_hdr(a, m, "x-csrf-token");
 	r->user_agent = admin_hdr(a, m, "user-agent");
-	r->client_ip = admin_str(a, str_cstr(c->ip));
+	r->client_ip = admin_str(a, str_cstr(ip));
+	r->transport = API_TRANSPORT_HTTPS;
+}
+
+static void admin_fill(struct admin_call *a, struct conn *c, const struct http_msg *m)
+{
+	struct api_req *r = &a->req;
+
+	admin_fill_req(a, m, c->ip);
 	if (c->kind == LISTEN_CONTROL) {
 		struct ucred cred;
 		socklen_t len = sizeof(cred);
@@ -66,8 +75,6 @@ static void admin_fill(struct admin_call *a, struct conn *c, const struct http_m
 			r->peer_gid = cred.gid;
 			r->peer_pid = cred.pid;
 		}
-	} else {
-		r->transport = API_TRANSPORT_HTTPS;
 	}
 }
 
@@ -78,7 +85,7 @@ static void admin_free(struct admin_call *a)
 	free(a);
 }
 
-static void admin_submit(struct admin_call *a)
+void admin_submit_call(struct admin_call *a)
 {
 	struct hub *hub = a->w->hub;
 
@@ -145,7 +152,7 @@ void admin_body_end(struct conn *c)
 	c->admin_body = false;
 	c->st = CONN_ADMIN;
 	loop_timer_disarm(c->w->loop, &c->timer);
-	admin_submit(c->admin);
+	admin_submit_call(c->admin);
 }
 
 void admin_call_detach(struct admin_call *a)
@@ -225,6 +232,33 @@ void admin_worker_replies(struct worker *w)
 		next = list->next;
 		if (list->c)
 			admin_reply(list);
+		else if (list->h2st)
+			list->h2_reply(list);
 		admin_free(list);
 	}
+}
+
+struct admin_call *admin_new_h2(struct worker *w, const struct http_msg *m,
+				const char *client_ip, void *st,
+				void (*reply)(struct admin_call *a))
+{
+	struct admin_call *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->w = w;
+	a->h2st = st;
+	a->h2_reply = reply;
+	a->head_req = m->meth == HTTP_M_HEAD;
+	buf_init(&a->body, API_BODY_MAX);
+	api_resp_init(&a->resp);
+	admin_fill_req(a, m, client_ip);
+	return a;
+}
+
+void admin_h2_detach(struct admin_call *a)
+{
+	a->h2st = NULL;
+	if (!a->submitted)
+		admin_free(a);
 }

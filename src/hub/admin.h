@@ -23,6 +23,9 @@ struct admin_call {
 	struct admin_call *next;
 	struct worker *w;
 	struct conn *c;		/* worker-owned; NULL once detached */
+	/* An HTTP/2 stream instead of a connection (h2_admin_reply). */
+	void *h2st;
+	void (*h2_reply)(struct admin_call *a);
 	struct api_req req;
 	struct api_resp resp;
 	char strs[8192];	/* copies of the request's strings */
@@ -36,6 +39,16 @@ struct admin_call {
 void admin_start(struct conn *c, const struct http_msg *m, int head);
 size_t admin_body(struct conn *c, const char *p, size_t n);
 void admin_body_end(struct conn *c);
+/* HTTP/2: a call for a stream's request (body appended by the caller to
+ * a->body), handed over with admin_submit_call; `reply` runs on the worker
+ * with the response unless the stream detached (a->h2st = NULL). */
+struct admin_call *admin_new_h2(struct worker *w, const struct http_msg *m,
+				const char *client_ip, void *st,
+				void (*reply)(struct admin_call *a));
+void admin_submit_call(struct admin_call *a);
+/* Frees a call that was never submitted, or marks a submitted one's
+ * owner gone. */
+void admin_h2_detach(struct admin_call *a);
 /* Control thread: runs the queued calls and returns them to workers. */
 void admin_control_run(struct hub *hub);
 

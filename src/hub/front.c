@@ -107,15 +107,15 @@ static bool front_acme_challenge(struct conn *c, const struct http_msg *m, int h
 	return true;
 }
 
-static bool front_is_admin(const struct conn *c, const struct http_msg *m)
+bool front_admin_target(const struct conn *c, struct str host, struct str path)
 {
 	const char *hn = front_set(c)->hostname;
-	struct str h = m->host;
+	struct str h = host;
 	const char *colon;
 
 	if (c->kind == LISTEN_CONTROL)
 		return true;
-	if (!hn[0] || !str_has_prefix(m->path, STR_LIT("/api/")))
+	if (!hn[0] || !str_has_prefix(path, STR_LIT("/api/")))
 		return false;
 	colon = h.len ? memchr(h.p, ':', h.len) : NULL;
 	if (colon && h.p[0] != '[')
@@ -189,7 +189,7 @@ static void front_dispatch(struct conn *c, const struct http_msg *m, int head)
 	}
 	if (front_acme_challenge(c, m, head))
 		return;
-	if (front_is_admin(c, m)) {
+	if (front_admin_target(c, m->host, m->path)) {
 		admin_start(c, m, head);
 		return;
 	}

@@ -12,6 +12,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "core/str.h"
 #include <stdint.h>
 
 struct conn;
@@ -28,6 +30,10 @@ size_t front_body(struct conn *c, const char *p, size_t n);
 void front_body_end(struct conn *c, const struct buf *trailers);
 /* The connection is closing: detach pending admin calls, h2, TLS. */
 void front_conn_closing(struct conn *c);
+
+/* True when a request to host/path on this listener is an admin request
+ * (the hub's own hostname under /api/, or the control socket). */
+bool front_admin_target(const struct conn *c, struct str host, struct str path);
 
 /* Admin calls (admin.c). */
 void admin_call_detach(struct admin_call *a);

@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/num.h"
 #include "http/parse.h"
+#include "hub/admin.h"
 #include "hub/conn.h"
 #include "hub/front.h"
 #include "hub/hub.h"
@@ -51,7 +52,9 @@ struct h2_stream {
 	bool resp_eof;
 	bool deferred;			/* the DATA source is waiting */
 	bool resume;			/* resume the exchange after the send */
-	const char *errbody;		/* our own page, for errors */
+	struct admin_call *admin;	/* an admin request on this stream */
+	char *abody;			/* the admin response body (owned) */
+	const char *errbody;		/* our own page, or the admin body */
 	size_t errlen, erroff;
 	char errpage[64];
 };
@@ -115,6 +118,9 @@ static void h2_stream_free(struct h2_stream *st)
 		st->x = NULL;
 		xchg_free(x);
 	}
+	if (st->admin)
+		admin_h2_detach(st->admin);
+	free(st->abody);
 	buf_free(&st->arena);
 	buf_free(&st->body);
 	buf_free(&st->resp);
@@ -403,6 +409,64 @@ static bool h2_method_known(struct str m, enum http_method *out)
 	return m.len > 0;
 }
 
+/* The admin response, back from the control thread. */
+static void h2_admin_reply(struct admin_call *a)
+{
+	struct h2_stream *st = a->h2st;
+	struct api_resp *r = &a->resp;
+	nghttp2_nv nv[34];
+	char code[8], lower[32][64];
+	size_t n = 0;
+	const char *p = (const char *)buf_head(&r->headers), *end = p + r->headers.len;
+	bool ctype = false;
+	nghttp2_data_provider dp = { .source.ptr = st, .read_callback = h2_read_body };
+
+	st->admin = NULL;
+	snprintf(code, sizeof(code), "%d", r->status);
+	nv[n++] = (nghttp2_nv){ (uint8_t *)":status", (uint8_t *)code, 7, strlen(code), 0 };
+	/* Extra header lines "Name: value\r\n", names lower-cased for h2. */
+	while (r->headers.len && p < end && n < 32) {
+		const char *eol = memmem(p, (size_t)(end - p), "\r\n", 2), *colon;
+		if (!eol)
+			break;
+		colon = memchr(p, ':', (size_t)(eol - p));
+		if (colon && (size_t)(colon - p) < sizeof(lower[0])) {
+			size_t nl = (size_t)(colon - p);
+			struct str v = str_trim_ows(str_make(colon + 1, (size_t)(eol - colon - 1)));
+			for (size_t k = 0; k < nl; k++)
+				lower[n][k] = str_lower_ascii(p[k]);
+			if (str_eq(str_make(lower[n], nl), STR_LIT("content-type")))
+				ctype = true;
+			nv[n] = (nghttp2_nv){ (uint8_t *)lower[n], (uint8_t *)v.p, nl, v.len, 0 };
+			n++;
+		}
+		p = eol + 2;
+	}
+	if (!ctype)
+		nv[n++] = (nghttp2_nv){ (uint8_t *)"content-type", (uint8_t *)"application/json",
+					12, 16, 0 };
+	nv[n++] = (nghttp2_nv){ (uint8_t *)"cache-control", (uint8_t *)"no-store", 13, 8, 0 };
+	st->abody = r->body.len && !a->head_req ? malloc(r->body.len) : NULL;
+	if (st->abody)
+		memcpy(st->abody, buf_head(&r->body), r->body.len);
+	st->errbody = st->abody ? st->abody : "";
+	st->errlen = st->abody ? r->body.len : 0;
+	nghttp2_submit_response(st->s->ng, st->id, nv, n, st->errlen ? &dp : NULL);
+	h2_kick(st->s);
+}
+
+static void h2_admin_start(struct h2_session *s, struct h2_stream *st, bool end_stream)
+{
+	st->admin = admin_new_h2(s->c->w, &st->msg, s->c->ip, st, h2_admin_reply);
+	if (!st->admin) {
+		h2_error(st, 503);
+		return;
+	}
+	st->req_end = end_stream;
+	if (end_stream)
+		admin_submit_call(st->admin);
+}
+
 /* Validates the pseudo-head and starts the exchange. */
 static void h2_start(struct h2_session *s, struct h2_stream *st, bool end_stream)
 {
@@ -423,6 +487,10 @@ static void h2_start(struct h2_session *s, struct h2_stream *st, bool end_stream
 			return;
 		}
 	m->minor = 1;
+	if (front_admin_target(c, m->host, m->path)) {
+		h2_admin_start(s, st, end_stream);
+		return;
+	}
 	route = route_lookup(c->w->hold->snap->routes, m->host, m->path);
 	if (!route) {
 		metrics_observe(c->w->idx, METRICS_NO_ROUTE, 404, 0, 0, 0);
@@ -470,6 +538,8 @@ static int h2_on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *u
 	}
 	if ((f->hd.type == NGHTTP2_DATA || f->hd.type == NGHTTP2_HEADERS) && end) {
 		st->req_end = true;
+		if (st->admin && !st->admin->submitted)
+			admin_submit_call(st->admin);
 		h2_push_body(st);
 	}
 	return 0;
@@ -481,6 +551,15 @@ static int h2_on_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint
 	struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, id);
 
 	(void)flags, (void)user;
+	if (st && st->admin && !st->admin->submitted) {
+		nghttp2_session_consume(ng, id, len);
+		if (buf_append(&st->admin->body, p, len) < 0) {
+			admin_h2_detach(st->admin);
+			st->admin = NULL;
+			h2_error(st, 413);
+		}
+		return 0;
+	}
 	if (!st || !st->x || st->req_end_sent) {
 		nghttp2_session_consume(ng, id, len);
 		return 0;

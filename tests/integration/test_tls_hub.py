@@ -119,17 +119,22 @@ def test_alpn_http1(lab):
     h.front.upstream(9001, "a")
     h.cert("a", ["a.test"])
     h.start()
+    # The front serves h2: a client offering both gets h2 (server order).
     ctx = h.verified_ctx(alpn=["h2", "http/1.1"])
     t = tlslab.connect(h.front.ns.name, HTTPS, "a.test", ctx)
-    # Until the front serves h2, the hub offers http/1.1 only.
+    assert t.selected_alpn_protocol() == "h2"
+    t.close()
+    # A client offering only http/1.1 gets it and works.
+    ctx = h.verified_ctx(alpn=["http/1.1"])
+    t = tlslab.connect(h.front.ns.name, HTTPS, "a.test", ctx)
     assert t.selected_alpn_protocol() == "http/1.1"
     assert tlslab.get(t, "a.test", "/alpn") == (200, b"a GET /alpn")
     t.close()
-    # curl (which offers h2) lands on HTTP/1.1 and works.
+    # curl (which offers h2) lands on HTTP/2 and works.
     r = h.front.curl("--cacert", h.ca.crt, "--resolve", f"a.test:{HTTPS[1]}:{HTTPS[0]}",
                      "-o", "/dev/null", "-w", "%{http_code} %{http_version}",
                      f"https://a.test:{HTTPS[1]}/")
-    assert r.stdout == "200 1.1"
+    assert r.stdout == "200 2"
 
 
 def resumed_after(h, version):
