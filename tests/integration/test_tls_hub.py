@@ -114,27 +114,44 @@ def test_versions_old_refused_by_the_server(lab):
     assert r.returncode != 0
 
 
-def test_alpn_http1(lab):
+def alpn_get(h, offer):
+    """Connects offering `offer`; returns (negotiated protocol, response)
+    for an HTTP/1.1 exchange, or (protocol, None) when it is not h1."""
+    t = tlslab.connect(h.front.ns.name, HTTPS, "a.test", h.verified_ctx(alpn=offer))
+    try:
+        proto = t.selected_alpn_protocol()
+        if proto in (None, "http/1.1"):
+            return proto, tlslab.get(t, "a.test", "/alpn")
+        return proto, None
+    finally:
+        t.close()
+
+
+def test_alpn(lab):
     h = Hub(lab)
     h.front.upstream(9001, "a")
     h.cert("a", ["a.test"])
     h.start()
-    # The front serves h2: a client offering both gets h2 (server order).
-    ctx = h.verified_ctx(alpn=["h2", "http/1.1"])
-    t = tlslab.connect(h.front.ns.name, HTTPS, "a.test", ctx)
-    assert t.selected_alpn_protocol() == "h2"
-    t.close()
-    # A client offering only http/1.1 gets it and works.
-    ctx = h.verified_ctx(alpn=["http/1.1"])
-    t = tlslab.connect(h.front.ns.name, HTTPS, "a.test", ctx)
-    assert t.selected_alpn_protocol() == "http/1.1"
-    assert tlslab.get(t, "a.test", "/alpn") == (200, b"a GET /alpn")
-    t.close()
-    # curl (which offers h2) lands on HTTP/2 and works.
-    r = h.front.curl("--cacert", h.ca.crt, "--resolve", f"a.test:{HTTPS[1]}:{HTTPS[0]}",
-                     "-o", "/dev/null", "-w", "%{http_code} %{http_version}",
-                     f"https://a.test:{HTTPS[1]}/")
-    assert r.stdout == "200 2"
+    # Server preference: h2 first, whatever the client's order.
+    assert alpn_get(h, ["http/1.1", "h2"])[0] == "h2"
+    assert alpn_get(h, ["http/1.1"]) == ("http/1.1", (200, b"a GET /alpn"))
+    # No ALPN, or nothing in common: no protocol, HTTP/1.1.
+    assert alpn_get(h, None) == (None, (200, b"a GET /alpn"))
+    assert alpn_get(h, ["spdy/3"]) == (None, (200, b"a GET /alpn"))
+    for version in ("--http2", "--http1.1"):
+        r = h.front.curl("--cacert", h.ca.crt, "--resolve",
+                         f"a.test:{HTTPS[1]}:{HTTPS[0]}", version, "-o", "/dev/null",
+                         "-w", "%{http_code} %{http_version}",
+                         f"https://a.test:{HTTPS[1]}/")
+        assert r.stdout == ("200 2" if version == "--http2" else "200 1.1")
+
+
+def test_alpn_configured_http1_only(lab):
+    h = Hub(lab)
+    h.front.upstream(9001, "a")
+    h.cert("a", ["a.test"])
+    h.start(tls="alpn = http/1.1")
+    assert alpn_get(h, ["h2", "http/1.1"]) == ("http/1.1", (200, b"a GET /alpn"))
 
 
 def resumed_after(h, version):
