@@ -110,7 +110,7 @@ EOC
         cat > "$TMP/haproxy.cfg" <<EOC
 global
   nbthread $w
-  maxconn 100000
+  maxconn 8000
   tune.ssl.default-dh-param 2048
 defaults
   mode http
