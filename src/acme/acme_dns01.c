@@ -62,6 +62,10 @@ static int dns01_wait(struct acme_dns01 *d, char *err, size_t errlen)
 			return rc < 0 ? rc : 0;
 		if (clock_mono_ns() >= deadline)
 			break;
+		if (d->cancel && atomic_load(d->cancel)) {
+			snprintf(err, errlen, "cancelled");
+			return -ECANCELED;
+		}
 		nanosleep(&ts, NULL);
 	}
 	snprintf(err, errlen, "TXT %s not visible after %us: %s", d->rec.fqdn,

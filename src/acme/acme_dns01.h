@@ -4,6 +4,8 @@
 #ifndef POSTERN_ACME_ACME_DNS01_H
 #define POSTERN_ACME_ACME_DNS01_H
 
+#include <stdatomic.h>
+
 #include "acme/acme_solver.h"
 #include "acme/dns_provider.h"
 
@@ -18,6 +20,7 @@ struct acme_dns01 {
 	size_t n_servers;
 	unsigned timeout_s;		/* propagation wait (120) */
 	unsigned interval_ms;		/* between checks (2000) */
+	const atomic_bool *cancel;	/* stops the wait when set (or NULL) */
 	struct dns_record rec;		/* the record in place, if any */
 	bool have_rec;
 };

@@ -262,6 +262,8 @@ struct acme_worker *acme_worker_new(struct loop *loop,
 	    acme_client_init(&w->client, &ccfg, &w->key))
 		goto fail;
 	w->have_client = true;
+	/* Shutdown cancels the DNS propagation wait too, not only the CA's. */
+	w->dns01.cancel = &w->client.cancel;
 	if (loop_async_init(loop, &w->async, worker_async, w) ||
 	    pthread_create(&w->thread, NULL, worker_main, w)) {
 		snprintf(err, errlen, "acme: cannot start the worker thread");

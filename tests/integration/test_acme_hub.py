@@ -184,3 +184,30 @@ def test_acme_hub_tls_alpn_and_live_swap(acme):
     assert second != first
     assert hub.alive() and hub.pid == pid
     assert "renewed" in hub.log()
+
+
+def test_acme_hub_wildcard_dns01_covers_route(acme):
+    """[acme.cert.wild] *.example.com over DNS-01 (Cloudflare stand-in):
+    the route on app.example.com gets no certificate of its own and is
+    served the wildcard, verified against pebble's root."""
+    standins = os.path.join(os.path.dirname(__file__), "..", "lib", "dns_standins.py")
+    log = acme.path("cf.jsonl")
+    acme.lab.spawn(acme.ca, [sys.executable, standins, "cloudflare", acmelab.CA_IP, "9080",
+                             acmelab.CHALL_MGMT, "example.com", "cf-token", log],
+                   name="standin-cf")
+    netlab.wait_until(lambda: acme.hub.run(
+        ["curl", "-s", "-o", "/dev/null", f"http://{acmelab.CA_IP}:9080/"],
+        check=False).returncode == 0, what="cloudflare stand-in")
+    dns_conf = acme.path("cf.conf")
+    with open(dns_conf, "w") as f:
+        f.write(f"api_token = cf-token\napi_url = http://{acmelab.CA_IP}:9080/client/v4\n")
+    routes = "[route.app]\nhost = app.example.com\ntarget = http://127.0.0.1:9001\n"
+    extra = (f"challenges = dns-01\ndns_provider = cloudflare\ndns_conf = {dns_conf}\n"
+             f"dns_check_servers = {acmelab.DNS_SERVER}\n\n"
+             "[acme.cert.wild]\nnames = \"*.example.com\"\n")
+    hub, state = start_hub(acme, routes, extra, https=True)
+    netlab.wait_until(lambda: served(acme, "app.example.com"), timeout=40,
+                      what="wildcard served for app.example.com")
+    assert acmelab.cert_names(os.path.join(state, "wild.crt")) == ["*.example.com"]
+    assert not os.path.exists(os.path.join(state, "app.example.com.crt"))
+    assert "answering dns-01" in hub.log()
