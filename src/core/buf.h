@@ -26,13 +26,14 @@ void buf_free(struct buf *b);
 /* Like buf_free, wiping the bytes first (buffers that held secrets). */
 void buf_free_secure(struct buf *b);
 
+/* Head and tail of a never-allocated buffer are NULL (no NULL + 0). */
 static inline uint8_t *buf_head(const struct buf *b)
 {
-	return b->data + b->off;
+	return b->data ? b->data + b->off : NULL;
 }
 static inline uint8_t *buf_tail(const struct buf *b)
 {
-	return b->data + b->off + b->len;
+	return b->data ? b->data + b->off + b->len : NULL;
 }
 /* Bytes writable at the tail without moving or growing. */
 static inline size_t buf_tailroom(const struct buf *b)
