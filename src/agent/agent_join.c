@@ -8,6 +8,7 @@
  * of its certificate's public key (SubjectPublicKeyInfo) that
  * `postern agent create` printed: a different key refuses the join. */
 #define LOG_SUBSYS "agent"
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include "cli/cmd.h"
 #include "core/buf.h"
 #include "core/enc.h"
+#include "core/num.h"
 #include "core/secure.h"
 #include "core/version.h"
 #include "wg/crypto.h"
@@ -155,12 +157,33 @@ static int join_refused(const struct buf *resp, long status)
 	return status == 401 || status == 403 ? CMD_EXIT_AUTH : CMD_EXIT_FAIL;
 }
 
+/* Copies the non-empty string v into dst (cap bytes); -1 if v is not one
+ * or does not fit. */
 static int join_copy(char *dst, size_t cap, json_t *v)
 {
-	if (!json_is_string(v) || json_string_length(v) >= cap)
+	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) >= cap)
 		return -1;
 	memcpy(dst, json_string_value(v), json_string_length(v) + 1);
 	return 0;
+}
+
+/* 1 if s is an address of family af with an optional "/prefix" that fits
+ * it, else 0. A hub's answer is not trusted to be well formed. */
+static int join_addr_ok(const char *s, int af)
+{
+	char a[INET6_ADDRSTRLEN];
+	unsigned char bin[16];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	uint64_t prefix;
+
+	if (n == 0 || n >= sizeof(a))
+		return 0;
+	memcpy(a, s, n);
+	a[n] = 0;
+	if (inet_pton(af, a, bin) != 1)
+		return 0;
+	return !slash || num_parse_cstr(slash + 1, 0, af == AF_INET ? 32 : 128, &prefix) == 0;
 }
 
 /* Addresses come as a list; the first of each family is used. */
@@ -174,7 +197,11 @@ static int join_addrs(json_t *list, char *v4, char *v6, size_t cap)
 	json_array_foreach(list, i, v) {
 		if (!json_is_string(v))
 			return -1;
-		char *dst = strchr(json_string_value(v), ':') ? v6 : v4;
+		int af = strchr(json_string_value(v), ':') ? AF_INET6 : AF_INET;
+		char *dst = af == AF_INET6 ? v6 : v4;
+
+		if (!join_addr_ok(json_string_value(v), af))
+			return -1;
 		if (!dst[0] && join_copy(dst, cap, v) < 0)
 			return -1;
 	}
