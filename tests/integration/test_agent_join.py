@@ -21,15 +21,6 @@ HUB = "10.77.0.1"
 TOKEN = "jt_" + "x" * 40
 
 
-def spki_sha256(pem):
-    pub = subprocess.run(["openssl", "x509", "-in", pem, "-pubkey", "-noout"],
-                         check=True, capture_output=True).stdout
-    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=pub,
-                         check=True, capture_output=True).stdout
-    import hashlib
-    return hashlib.sha256(der).hexdigest()
-
-
 @pytest.fixture
 def hub(lab, tmp_path):
     h, a = lab.ns("hub"), lab.ns("agent")
@@ -60,7 +51,7 @@ def join(hub, bin, *args, state=None):
 
 
 def test_agent_join_with_pinned_fingerprint(hub, bin):
-    fp = spki_sha256(hub["certs"]["self.pem"])
+    fp = agentlab.spki_sha256(hub["certs"]["self.pem"])
     colons = ":".join(fp[i:i + 2] for i in range(0, 64, 2)).upper()
     r, state = join(hub, bin, f"https://{HUB}:8443/", TOKEN, "--fingerprint", colons)
     assert r.returncode == 0, r.stderr
@@ -87,7 +78,7 @@ def test_agent_join_with_pinned_fingerprint(hub, bin):
 
 
 def test_agent_join_wrong_fingerprint_refused(hub, bin):
-    wrong = spki_sha256(hub["certs"]["leaf.pem"])  # another key
+    wrong = agentlab.spki_sha256(hub["certs"]["leaf.pem"])  # another key
     r, state = join(hub, bin, f"https://{HUB}:8443", TOKEN, "--fingerprint", wrong)
     assert r.returncode == 5, r.stderr
     assert "does not match --fingerprint" in r.stderr

@@ -1,6 +1,7 @@
 """agentlab - pieces the agent's integration tests share: an nginx backend
 with plain, TLS and PROXY-protocol listeners, certificates from a test CA,
 per-namespace /etc/hosts, the agent under test, and pp2client runs."""
+import hashlib
 import json
 import os
 import subprocess
@@ -10,6 +11,16 @@ import netlab
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PP2CLIENT = os.path.join(HERE, "pp2client.py")
+
+
+def spki_sha256(pem_path):
+    """SHA-256 (hex) of a certificate's SubjectPublicKeyInfo: what
+    `postern agent join --fingerprint` pins."""
+    pub = subprocess.run(["openssl", "x509", "-in", pem_path, "-pubkey", "-noout"],
+                         check=True, capture_output=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=pub,
+                         check=True, capture_output=True).stdout
+    return hashlib.sha256(der).hexdigest()
 
 
 def make_ca(d, names, ips):
