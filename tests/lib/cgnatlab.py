@@ -187,8 +187,8 @@ class World:
         return s
 
     # ---- the hub ----
-    def start_hub(self, settings=""):
-        self.hub.start(settings=settings)
+    def start_hub(self, settings="", workers=2):
+        self.hub.start(settings=settings, workers=workers)
         netlab.wait_until(lambda: os.path.exists(self.hub.cert_path()),
                           what="self-signed certificate")
         return self.hub
