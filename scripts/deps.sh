@@ -13,7 +13,8 @@ LIBS="libssl-dev libsodium-dev libsqlite3-dev libcurl4-openssl-dev
 PEERS="wireguard-go wireguard-tools iproute2 nftables conntrack iptables
        python3 python3-pytest python3-websockets curl nghttp2-client
        nginx-light haproxy iperf3 wrk pebble sqlite3 openssl procps psmisc
-       ca-certificates iputils-ping bind9 python3-dnspython"
+       ca-certificates iputils-ping bind9 python3-dnspython
+       python3-prometheus-client"
 
 want="$BUILD $LIBS $PEERS"
 missing=""

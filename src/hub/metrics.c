@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,35 +135,99 @@ static uint64_t metrics_sum(size_t off)
 		    (size_t)(id) * sizeof(struct metrics_route) + \
 		    offsetof(struct metrics_route, field))
 
-static int metrics_render_route(struct buf *out, uint32_t id)
+/* Requests a route has seen (every observation lands in one bucket). */
+static uint64_t metrics_route_count(uint32_t id)
+{
+	uint64_t n = 0;
+	for (int k = 0; k <= METRICS_BUCKETS; k++)
+		n += RSUM(id, bucket[k]);
+	return n;
+}
+
+/* Writes route `id`'s name as a label value into lab (escaped per the
+ * exposition format: backslash, double quote, newline). Route names come
+ * from the store, so they are not trusted to be plain. */
+static void metrics_route_label(uint32_t id, char *lab, size_t cap)
+{
+	const char *name = id ? metrics_names[id] : "(none)";
+	size_t o = 0;
+
+	for (; *name && o + 3 < cap; name++) {
+		char ch = *name;
+		if (ch == '\\' || ch == '"' || ch == '\n') {
+			lab[o++] = '\\';
+			ch = ch == '\n' ? 'n' : ch;
+		}
+		lab[o++] = ch;
+	}
+	lab[o] = '\0';
+}
+
+/* One family's samples for one route. A family's lines must form one
+ * group in the exposition, so the renderer loops families outside and
+ * routes inside. */
+enum metrics_fam { METRICS_FAM_REQS, METRICS_FAM_DUR, METRICS_FAM_BIN, METRICS_FAM_BOUT };
+
+static int metrics_render_fam(struct buf *out, enum metrics_fam f, uint32_t id)
 {
 	static const char *const cls[6] = { "1xx", "2xx", "3xx", "4xx", "5xx", "other" };
-	const char *name = id ? metrics_names[id] : "(none)";
+	char lab[2 * sizeof(metrics_names[0]) + 1];
 	uint64_t cum = 0;
 	int r = 0;
 
-	for (int c = 0; c < 6 && r == 0; c++) {
-		uint64_t v = RSUM(id, status[c]);
-		if (v)
-			r = buf_printf(out, "postern_requests_total{route=\"%s\",code=\"%s\"} %llu\n",
-				       name, cls[c], (unsigned long long)v);
-	}
-	for (int k = 0; k <= METRICS_BUCKETS && r == 0; k++) {
-		cum += RSUM(id, bucket[k]);
-		if (k < METRICS_BUCKETS)
+	metrics_route_label(id, lab, sizeof(lab));
+	switch (f) {
+	case METRICS_FAM_REQS:
+		for (int c = 0; c < 6 && r == 0; c++) {
+			uint64_t v = RSUM(id, status[c]);
+			if (v)
+				r = buf_printf(out, "postern_requests_total{route=\"%s\",code=\"%s\"} %llu\n",
+					       lab, cls[c], (unsigned long long)v);
+		}
+		return r;
+	case METRICS_FAM_DUR:
+		for (int k = 0; k < METRICS_BUCKETS && r == 0; k++) {
+			cum += RSUM(id, bucket[k]);
 			r = buf_printf(out, "postern_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
-				       name, metrics_le[k], (unsigned long long)cum);
-		else
-			r = buf_printf(out, "postern_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n"
-				       "postern_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
-				       "postern_request_duration_seconds_count{route=\"%s\"} %llu\n"
-				       "postern_request_bytes_total{route=\"%s\"} %llu\n"
-				       "postern_response_bytes_total{route=\"%s\"} %llu\n",
-				       name, (unsigned long long)cum, name,
-				       (double)RSUM(id, sum_ns) / 1e9, name,
-				       (unsigned long long)cum, name,
-				       (unsigned long long)RSUM(id, bytes_in), name,
-				       (unsigned long long)RSUM(id, bytes_out));
+				       lab, metrics_le[k], (unsigned long long)cum);
+		}
+		cum += RSUM(id, bucket[METRICS_BUCKETS]);
+		return r ? r : buf_printf(out, "postern_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n"
+					  "postern_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
+					  "postern_request_duration_seconds_count{route=\"%s\"} %llu\n",
+					  lab, (unsigned long long)cum, lab,
+					  (double)RSUM(id, sum_ns) / 1e9, lab, (unsigned long long)cum);
+	case METRICS_FAM_BIN:
+		return buf_printf(out, "postern_request_bytes_total{route=\"%s\"} %llu\n", lab,
+				  (unsigned long long)RSUM(id, bytes_in));
+	case METRICS_FAM_BOUT:
+		return buf_printf(out, "postern_response_bytes_total{route=\"%s\"} %llu\n", lab,
+				  (unsigned long long)RSUM(id, bytes_out));
+	}
+	return 0;
+}
+
+/* The per-route families, each as one group, routes that saw requests
+ * only. Returns 0 or -ENOBUFS/-ENOMEM. */
+static int metrics_render_routes(struct buf *out)
+{
+	static const char *const head[4] = {
+		"# TYPE postern_requests_total counter\n",
+		"# TYPE postern_request_duration_seconds histogram\n",
+		"# TYPE postern_request_bytes_total counter\n",
+		"# TYPE postern_response_bytes_total counter\n",
+	};
+	uint32_t n = metrics_nroutes;
+	bool seen[METRICS_ROUTES_MAX];
+	int r = 0;
+
+	for (uint32_t id = 0; id < n; id++)
+		seen[id] = metrics_route_count(id) > 0;
+	for (int f = METRICS_FAM_REQS; f <= METRICS_FAM_BOUT && r == 0; f++) {
+		r = buf_printf(out, "%s", head[f]);
+		for (uint32_t id = 0; id < n && r == 0; id++)
+			if (seen[id])
+				r = metrics_render_fam(out, (enum metrics_fam)f, id);
 	}
 	return r;
 }
@@ -179,7 +244,6 @@ int metrics_render(struct buf *out)
 		"postern_upstream_reused_total",
 	};
 	int64_t conns = 0;
-	uint32_t n = metrics_nroutes;
 	int r = 0;
 
 	for (unsigned w = 0; w < METRICS_WORKERS_MAX; w++)
@@ -193,12 +257,7 @@ int metrics_render(struct buf *out)
 			       (unsigned long long)metrics_sum(offsetof(struct metrics_block, ctr) +
 							      (size_t)c * sizeof(uint64_t)));
 	if (r == 0)
-		r = buf_printf(out, "# TYPE postern_requests_total counter\n"
-			       "# TYPE postern_request_duration_seconds histogram\n");
-	for (uint32_t id = 0; id < n && r == 0; id++)
-		if (RSUM(id, sum_ns) || RSUM(id, status[1]) || RSUM(id, status[3]) ||
-		    RSUM(id, status[4]))
-			r = metrics_render_route(out, id);
+		r = metrics_render_routes(out);
 	if (r == 0)
 		r = acme_metrics_render(out);
 	return r;

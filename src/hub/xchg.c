@@ -13,10 +13,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "core/clock.h"
 #include "core/log.h"
-#include "core/secure.h"
 #include "http/parse.h"
+#include "hub/alog.h"
 #include "hub/metrics.h"
 #include "hub/route.h"
 #include "hub/snap.h"
@@ -35,36 +34,6 @@ static const char *xchg_upstream_label(const struct xchg *x)
 	return x->route ? x->route->target.label : "";
 }
 
-/* Copies a view for the JSON access log: printable ASCII only, with
- * '"' and '\\' escaped; cut to fit. */
-static void xchg_copy(char *dst, size_t cap, struct str s)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < s.len && o + 3 < cap; i++) {
-		unsigned char c = (unsigned char)s.p[i];
-		if (c == '"' || c == '\\')
-			dst[o++] = '\\';
-		dst[o++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-	}
-	dst[o] = '\0';
-}
-
-/* A request id: 16 random bytes, hex. */
-static void xchg_request_id(char *out)
-{
-	uint8_t r[16];
-	static const char hex[] = "0123456789abcdef";
-
-	if (secure_random(r, sizeof(r)) < 0)
-		memset(r, 0, sizeof(r));
-	for (int i = 0; i < 16; i++) {
-		out[2 * i] = hex[r[i] >> 4];
-		out[2 * i + 1] = hex[r[i] & 15];
-	}
-	out[32] = '\0';
-}
-
 static bool xchg_idempotent(enum http_method m)
 {
 	return m == HTTP_M_GET || m == HTTP_M_HEAD || m == HTTP_M_OPTIONS ||
@@ -76,9 +45,9 @@ static void xchg_fill_log(struct xchg *x, const struct xchg_req *rq,
 {
 	const struct http_msg *m = rq->msg;
 
-	xchg_copy(x->log.method, sizeof(x->log.method), m->method);
-	xchg_copy(x->log.host, sizeof(x->log.host), rq->scheme_host);
-	xchg_copy(x->log.path, sizeof(x->log.path), m->path);
+	alog_copy(x->log.method, sizeof(x->log.method), m->method);
+	alog_copy(x->log.host, sizeof(x->log.host), rq->scheme_host);
+	alog_copy(x->log.path, sizeof(x->log.path), m->path);
 	snprintf(x->log.client, sizeof(x->log.client), "%s", rq->peer_ip);
 	(void)route;
 }
@@ -90,10 +59,10 @@ static const char *xchg_rid(struct xchg *x, const struct xchg_req *rq)
 	int i = rq->trusted_peer ? http_msg_find(rq->msg, str_cstr(name)) : -1;
 
 	if (i >= 0) {
-		xchg_copy(x->log.request_id, sizeof(x->log.request_id), rq->msg->hdr[i].value);
+		alog_copy(x->log.request_id, sizeof(x->log.request_id), rq->msg->hdr[i].value);
 		return NULL;
 	}
-	xchg_request_id(x->log.request_id);
+	alog_request_id(x->log.request_id);
 	return x->log.request_id;
 }
 
@@ -605,27 +574,15 @@ void xchg_up_timeout(struct xchg *x)
 static void xchg_log_line(struct xchg *x, uint64_t dur)
 {
 	char line[1536];
-	uint64_t wall = clock_wall_ns();
-	time_t secs = (time_t)(wall / NSEC_PER_SEC);
-	struct tm tm;
-	char ts[32];
-	int n;
+	struct alog_rec r = {
+		.client = x->log.client, .host = x->log.host, .method = x->log.method,
+		.path = x->log.path, .status = x->status, .bytes_in = x->bytes_in,
+		.bytes_out = x->bytes_out, .dur_ns = dur,
+		.route = x->route ? x->route->name : "", .upstream = xchg_upstream_label(x),
+		.request_id = x->log.request_id,
+	};
 
-	gmtime_r(&secs, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	n = snprintf(line, sizeof(line),
-		     "{\"time\":\"%s.%03uZ\",\"client\":\"%s\",\"host\":\"%s\","
-		     "\"method\":\"%s\",\"path\":\"%s\",\"status\":%d,"
-		     "\"bytes_in\":%llu,\"bytes\":%llu,\"duration_ms\":%.3f,"
-		     "\"route\":\"%s\",\"upstream\":\"%s\",\"request_id\":\"%s\"}\n",
-		     ts, (unsigned)((wall / NSEC_PER_MSEC) % 1000), x->log.client,
-		     x->log.host, x->log.method, x->log.path, x->status,
-		     (unsigned long long)x->bytes_in, (unsigned long long)x->bytes_out,
-		     (double)dur / 1e6, x->route ? x->route->name : "",
-		     xchg_upstream_label(x),
-		     x->log.request_id);
-	if (n > 0)
-		worker_access_log(x->w, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	worker_access_log(x->w, line, alog_format(line, sizeof(line), &r));
 }
 
 void xchg_free(struct xchg *x)

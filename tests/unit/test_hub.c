@@ -4,7 +4,9 @@
 
 #include "unit.h"
 
+#include "core/buf.h"
 #include "hub/addr.h"
+#include "hub/metrics.h"
 #include "hub/route.h"
 #include "hub/snap.h"
 
@@ -176,6 +178,38 @@ TEST(addresses)
 	CHECK_EQ_INT(cidr_parse("10.0.0.0/33", 11, &c), -EINVAL);
 }
 
+/* Route names come from the store: a quote, a backslash or a newline in
+ * one must not break the exposition. Each family is one group even with
+ * several routes. */
+TEST(metrics_render_labels_and_groups)
+{
+	struct buf b;
+	uint32_t odd = metrics_route_register("we\"ird\\na\nme");
+	uint32_t plain = metrics_route_register("plain");
+	const char *t, *first_dur, *last_req;
+
+	CHECK(odd != METRICS_NO_ROUTE && plain != METRICS_NO_ROUTE && odd != plain);
+	CHECK_EQ_INT(metrics_route_register("plain"), (int)plain);
+	buf_init(&b, 1u << 20);
+	CHECK_EQ_INT(metrics_worker_init(0), 0);
+	metrics_observe(0, odd, 200, 2000000, 5, 7);
+	metrics_observe(0, plain, 503, 20000000000ULL, 0, 9);
+	CHECK_EQ_INT(metrics_render(&b), 0);
+	CHECK_EQ_INT(buf_append(&b, "", 1), 0);
+	t = (const char *)buf_head(&b);
+	CHECK(strstr(t, "postern_requests_total{route=\"we\\\"ird\\\\na\\nme\",code=\"2xx\"} 1\n"));
+	CHECK(strstr(t, "postern_requests_total{route=\"plain\",code=\"5xx\"} 1\n"));
+	CHECK(strstr(t, "postern_request_duration_seconds_bucket{route=\"plain\",le=\"10\"} 0\n"));
+	CHECK(strstr(t, "postern_request_duration_seconds_bucket{route=\"plain\",le=\"+Inf\"} 1\n"));
+	CHECK(strstr(t, "postern_response_bytes_total{route=\"plain\"} 9\n"));
+	/* Every requests_total sample comes before the first histogram line. */
+	first_dur = strstr(t, "postern_request_duration_seconds_bucket");
+	last_req = strstr(t, "postern_requests_total{route=\"plain\"");
+	CHECK(first_dur && last_req && last_req < first_dur);
+	CHECK(!strstr(t, "postern_request_bytes_total{route=\"(none)\"}"));
+	buf_free(&b);
+}
+
 int main(void)
 {
 	RUN(route_lookup_order);
@@ -184,5 +218,6 @@ int main(void)
 	RUN(route_pool_ids_stable);
 	RUN(snapshot_holders);
 	RUN(addresses);
+	RUN(metrics_render_labels_and_groups);
 	return unit_done();
 }

@@ -1,0 +1,86 @@
+/* alog.c - the JSON access log line. */
+#include "hub/alog.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "core/secure.h"
+#include "http/http.h"
+#include "hub/snap.h"
+#include "hub/worker.h"
+
+void alog_copy(char *dst, size_t cap, struct str s)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < s.len && o + 3 < cap; i++) {
+		unsigned char c = (unsigned char)s.p[i];
+		if (c == '"' || c == '\\')
+			dst[o++] = '\\';
+		dst[o++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	dst[o] = '\0';
+}
+
+void alog_request_id(char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t r[ALOG_RID_LEN / 2];
+
+	if (secure_random(r, sizeof(r)) < 0)
+		memset(r, 0, sizeof(r));
+	for (size_t i = 0; i < sizeof(r); i++) {
+		out[2 * i] = hex[r[i] >> 4];
+		out[2 * i + 1] = hex[r[i] & 15];
+	}
+	out[ALOG_RID_LEN] = '\0';
+}
+
+size_t alog_format(char *line, size_t cap, const struct alog_rec *r)
+{
+	uint64_t wall = clock_wall_ns();
+	time_t secs = (time_t)(wall / NSEC_PER_SEC);
+	struct tm tm;
+	char ts[32];
+	int n;
+
+	gmtime_r(&secs, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	n = snprintf(line, cap,
+		     "{\"time\":\"%s.%03uZ\",\"client\":\"%s\",\"host\":\"%s\","
+		     "\"method\":\"%s\",\"path\":\"%s\",\"status\":%d,"
+		     "\"bytes_in\":%llu,\"bytes\":%llu,\"duration_ms\":%.3f,"
+		     "\"route\":\"%s\",\"upstream\":\"%s\",\"request_id\":\"%s\"}\n",
+		     ts, (unsigned)((wall / NSEC_PER_MSEC) % 1000), r->client, r->host,
+		     r->method, r->path, r->status, (unsigned long long)r->bytes_in,
+		     (unsigned long long)r->bytes_out, (double)r->dur_ns / 1e6, r->route,
+		     r->upstream, r->request_id);
+	if (n < 0)
+		return 0;
+	return (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+void alog_hub_reply(struct worker *w, const char *client, const struct http_msg *m,
+		    int status, uint64_t bytes)
+{
+	char host[128] = "", method[16] = "", path[512] = "", rid[ALOG_RID_LEN + 1];
+	char line[1536];
+	struct alog_rec r;
+
+	if (!w->hold->snap->set.access_log)
+		return;
+	if (m) {
+		alog_copy(host, sizeof(host), m->host);
+		alog_copy(method, sizeof(method), m->method);
+		alog_copy(path, sizeof(path), m->path);
+	}
+	alog_request_id(rid);
+	r = (struct alog_rec){
+		.client = client, .host = host, .method = method, .path = path,
+		.status = status, .bytes_out = bytes, .route = "", .upstream = "",
+		.request_id = rid,
+	};
+	worker_access_log(w, line, alog_format(line, sizeof(line), &r));
+}
