@@ -15,7 +15,7 @@
 #   tls-ka     wrk, HTTPS keep-alive, /small
 #   tls-new    wrk, HTTPS with a new connection (full handshake) per request
 #   h2         h2load over TLS (ALPN h2), 4 clients x 32 streams, /small
-# prints requests/s and p99 latency (h2load: mean), then the memory each
+# prints requests/s and p99 latency (h2load: from its request log), then the memory each
 # proxy needs per idle TLS connection (BENCH_IDLE connections held open),
 # and ends with ratio_vs_haproxy=R1 ratio_vs_nginx=R2 for HTTPS keep-alive
 # with one worker.
@@ -33,12 +33,19 @@ POSTERN=${POSTERN_BIN:-$PWD/build/release/postern}
 TAG=pb$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')
 NS=$TAG
 TMP=$(mktemp -d /tmp/$TAG.XXXX)
-PIDS=""
 
+# Every process of this run lives in its own namespace $NS: ending them
+# all by the namespace's pid list also ends nginx workers whose master
+# went first (they would keep the ports).
+ns_kill() {
+    local sig=$1 pids
+    pids=$(ip netns pids "$NS" 2>/dev/null)
+    [ -n "$pids" ] && kill "$sig" $pids 2>/dev/null
+}
 cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null; done
-    sleep 0.3
-    for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+    ns_kill -TERM
+    for _ in $(seq 50); do [ -z "$(ip netns pids "$NS" 2>/dev/null)" ] && break; sleep 0.1; done
+    ns_kill -KILL
     ip netns del "$NS" 2>/dev/null
     rm -rf "$TMP"
 }
@@ -77,7 +84,7 @@ events { worker_connections 16384; }
 http { access_log off; keepalive_requests 1000000;
   server { listen 127.0.0.1:9000 backlog=4096; root $TMP/www; } }
 EOC
-    nsx nginx -c "$TMP/backend.conf" -e "$TMP/backend.err" & PIDS="$PIDS $!"
+    ip netns exec "$NS" nginx -c "$TMP/backend.conf" -e "$TMP/backend.err" &
     wait_port 9000
 }
 
@@ -104,7 +111,7 @@ upstream_keepalive_max = 1024
 cert_dir = $TMP/certs
 EOC
         printf '[route.b]\nhost = *\ntarget = http://127.0.0.1:9000\n' > "$TMP/routes.conf"
-        nsx "$POSTERN" hub -c "$TMP/hub.conf" >"$TMP/postern.log" 2>&1 &
+        ip netns exec "$NS" "$POSTERN" hub -c "$TMP/hub.conf" >"$TMP/postern.log" 2>&1 &
         ;;
     haproxy)
         cat > "$TMP/haproxy.cfg" <<EOC
@@ -125,7 +132,7 @@ frontend f
 backend b
   server s1 127.0.0.1:9000
 EOC
-        nsx haproxy -f "$TMP/haproxy.cfg" -db >"$TMP/haproxy.log" 2>&1 &
+        ip netns exec "$NS" haproxy -f "$TMP/haproxy.cfg" -db >"$TMP/haproxy.log" 2>&1 &
         ;;
     nginx)
         cat > "$TMP/proxy.conf" <<EOC
@@ -140,15 +147,18 @@ http { access_log off; keepalive_requests 1000000;
     location / { proxy_pass http://b; proxy_http_version 1.1;
       proxy_set_header Connection ""; proxy_buffering on; } } }
 EOC
-        nsx nginx -c "$TMP/proxy.conf" -e "$TMP/proxy.err" &
+        ip netns exec "$NS" nginx -c "$TMP/proxy.conf" -e "$TMP/proxy.err" &
         ;;
     esac
+    # `ip netns exec` execs the proxy: $! is the proxy (nginx's master).
     PROXY_PID=$!
-    wait_port $HP && wait_port $SP
+    wait_port $HP && wait_port $SP || exit 1
     # Warm up pools and caches.
     nsx wrk -t1 -c4 -d1s http://127.0.0.1:$HP/small >/dev/null 2>&1
 }
 
+# Stops the proxy and its children (nginx's workers), and waits until its
+# ports are free again.
 stop_proxy() {
     local kids
     kids=$(pgrep -P "$PROXY_PID")
@@ -159,6 +169,11 @@ stop_proxy() {
     done
     kill -9 "$PROXY_PID" $kids 2>/dev/null
     wait "$PROXY_PID" 2>/dev/null
+    for _ in $(seq 100); do
+        nsx ss -Hltn "sport = :$HP or sport = :$SP" | grep -q . || return 0
+        sleep 0.05
+    done
+    echo "bench/proxy: $1 still holds its ports"; exit 1
 }
 
 # run_wrk URL [extra wrk args] -> "rps p99"
@@ -173,12 +188,19 @@ run_wrk() {
     echo "${rps:-0} ${p99:-?}${errs:+ ($errs)}"
 }
 
+# h2load prints no percentiles: p99 comes from its per-request log
+# (third column: microseconds until the end of the response).
 run_h2load() {
-    nsx h2load -c4 -m32 -t2 -D "$SECS" "https://127.0.0.1:$SP/small" > "$TMP/h2.out" 2>&1
-    local rps mean
+    rm -f "$TMP/h2.reqs"
+    nsx h2load -c4 -m32 -t2 -D "$SECS" --log-file="$TMP/h2.reqs" \
+        "https://127.0.0.1:$SP/small" > "$TMP/h2.out" 2>&1
+    local rps p99 fails
     rps=$(awk '/^finished in/ {print $4}' "$TMP/h2.out")
-    mean=$(awk '/^time for request:/ {print $6}' "$TMP/h2.out")
-    echo "${rps:-0} mean=${mean:-?}"
+    p99=$(cut -f3 "$TMP/h2.reqs" 2>/dev/null | sort -n |
+          awk '{ v[NR] = $1 } END { if (NR) { i = int(NR * 0.99); if (i < 1) i = 1;
+                 printf "%.2fms", v[i] / 1000 } }')
+    fails=$(awk '/^requests:/ && $10 != "0" {print $10 " failed"}' "$TMP/h2.out")
+    echo "${rps:-0} ${p99:-?}${fails:+ ($fails)}"
 }
 
 # RSS in KiB of the proxy: its main process and its children (nginx's
@@ -196,7 +218,7 @@ proxy_rss() {
 idle_mem() {
     local before after cpid
     before=$(proxy_rss)
-    nsx python3 - "$IDLE" "$SP" <<'EOP' > "$TMP/idle.out" 2>&1 &
+    ip netns exec "$NS" python3 - "$IDLE" "$SP" <<'EOP' > "$TMP/idle.out" 2>&1 &
 import socket, ssl, sys, time
 n = int(sys.argv[1])
 ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
@@ -230,7 +252,7 @@ for w in $WORKERS; do
             tls-new) r=$(run_wrk https://127.0.0.1:$SP/small -H "Connection: close") ;;
             h2) r=$(run_h2load) ;;
             esac
-            stop_proxy
+            stop_proxy $p
             R[$w,$test,$p]=${r%% *}
             printf 'workers=%s %-9s %-8s req/s=%-10s p99=%s\n' "$w" "$test" "$p" "${r%% *}" "${r#* }"
         done
@@ -239,7 +261,7 @@ done
 for p in postern haproxy nginx; do
     start_proxy $p 1
     printf 'idle TLS connection memory: %-8s %s bytes/conn (%s conns)\n' "$p" "$(idle_mem)" "$IDLE"
-    stop_proxy
+    stop_proxy $p
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 first=${WORKERS%% *}
