@@ -1,6 +1,7 @@
 #!/bin/bash
-# bench/wg.sh - WireGuard tunnel throughput: Postern against wireguard-go,
-# side by side in one run, same topology and MTU.
+# bench/tunnel.sh (also bench/tunnel) - WireGuard tunnel throughput:
+# Postern against wireguard-go, alternately in one run, same topology and
+# MTU.
 #
 # Two network namespaces joined by a veth pair (MTU 1500); in each a
 # tunnel interface (MTU 1420) run by the implementation under test and
@@ -9,24 +10,32 @@
 #   wggo-wggo        wireguard-go <-> wireguard-go (the reference)
 #   postern-postern  postern tunnel <-> postern tunnel
 #   postern-wggo     postern tunnel <-> wireguard-go (interop, mixed)
-# For each: single-stream TCP both directions, 4 streams, 64-byte UDP
-# packet rate, and the CPU-seconds per GiB the two tunnel processes used.
+# Each round measures every pair once, the order turning each round
+# (wggo first, then postern first, ...), so a change in the machine's
+# background load hits both implementations alike. Per pair: single-stream
+# TCP (client -> server, and -R), 4 streams, 64-byte UDP packet rate, and
+# the CPU-seconds per GiB (per packet for UDP) the two tunnel processes
+# used, all threads. Every round's figure is printed, then the median.
 # Then the idle RSS of each implementation with 1,000 peers configured.
-# Last line: ratio_vs_wireguard_go=R (single-stream TCP, client->server).
-# Also: the TUN layer alone (tests/tools/tunbridge), offloads on and off.
+# Last line: ratio_vs_wireguard_go=R, the median single-stream TCP
+# throughput of postern-postern over wggo-wggo.
 #
-#   BENCH_SECONDS  seconds per iperf3 run (5)
-#   POSTERN_BIN    the binary (build/release/postern)
-#   BENCH_PAIRS    which pairs (default all three)
+#   BENCH_SECONDS   seconds per iperf3 run (5)
+#   BENCH_ROUNDS    rounds (3)
+#   BENCH_PAIRS     which pairs (default all three)
+#   BENCH_TUNBRIDGE 1 = also the TUN layer alone (tests/tools/tunbridge)
+#   POSTERN_BIN     the binary (build/release/postern)
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$(readlink -f "$0")")/.."
 SECS=${BENCH_SECONDS:-5}
+ROUNDS=${BENCH_ROUNDS:-3}
 POSTERN=${POSTERN_BIN:-$PWD/build/release/postern}
 TOOLS=${POSTERN_TOOLS:-$PWD/build/release/tools}
 PAIRS=${BENCH_PAIRS:-"wggo-wggo postern-postern postern-wggo"}
 TAG=wb$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')
 NSA=$TAG-a NSB=$TAG-b
 TMP=$(mktemp -d /tmp/$TAG.XXXX)
+RES=$TMP/results
 PIDS=""
 export WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1
 
@@ -60,7 +69,7 @@ start_tunnel() {
         wggo) ip netns exec "$ns" wireguard-go -f "$name" >"$TMP/$name.log" 2>&1 & pid=$! ;;
         postern) ip netns exec "$ns" "$POSTERN" tunnel "$name" >"$TMP/$name.log" 2>&1 & pid=$! ;;
     esac
-    for _ in $(seq 100); do
+    for _ in $(seq 200); do
         [ -S "/var/run/wireguard/$name.sock" ] && break
         sleep 0.05
     done
@@ -70,7 +79,7 @@ start_tunnel() {
     echo "$pid"
 }
 
-# cpu_ticks PID -> utime+stime in clock ticks
+# cpu_ticks PID -> utime+stime in clock ticks (all threads)
 cpu_ticks() {
     awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
 }
@@ -114,7 +123,7 @@ teardown_pair() {
     PIDS=""
 }
 
-# iperf JSON -> "bits bytes" of the receiver (TCP) or "pps" (UDP)
+# iperf JSON -> "bits_per_s bytes packets_per_s packets" (receiver side)
 iperf_sum() {
     python3 -c '
 import json, sys
@@ -122,43 +131,87 @@ d = json.load(sys.stdin)
 e = d["end"]
 if d["start"]["test_start"]["protocol"] != "UDP":
     s = e["sum_received"]
-    print(int(s["bits_per_second"]), int(s["bytes"]))
+    print(int(s["bits_per_second"]), int(s["bytes"]), 0, 0)
 else:
     s = e["sum"]
     pk = s.get("packets", 0) - s.get("lost_packets", 0)
-    print(int(pk / max(s["seconds"], 1e-9)), int(s["bytes"]))
+    secs = max(s["seconds"], 1e-9)
+    print(int(pk * 64 * 8 / secs), pk * 64, int(pk / secs), pk)
 '
 }
 
-# run_iperf ARGS... -> "value bytes cpu_seconds"
+# run_iperf ARGS... -> "bits bytes pps packets cpu_seconds"
 run_iperf() {
     local srv t0 t1 out
     ip netns exec "$NSB" iperf3 -s -1 -p 5201 >/dev/null 2>&1 & srv=$!
-    sleep 0.3
+    for _ in $(seq 100); do
+        ip netns exec "$NSB" ss -ltn 2>/dev/null | grep -q ':5201 ' && break
+        sleep 0.05
+    done
     t0=$(( $(cpu_ticks "$PA") + $(cpu_ticks "$PB") ))
     out=$(ip netns exec "$NSA" iperf3 -c 10.200.0.2 -p 5201 -t "$SECS" -J "$@" | iperf_sum)
     t1=$(( $(cpu_ticks "$PA") + $(cpu_ticks "$PB") ))
     wait "$srv" 2>/dev/null
+    [ -n "$out" ] || out="0 0 0 0"
     echo "$out $(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.2f", t/hz}')"
 }
 
-# report LABEL "bits bytes cpu"
-report_tcp() {
-    awk -v l="$1" -v b="$2" -v n="$3" -v c="$4" 'BEGIN{
-        gib = n / 1073741824; printf "  %-22s %7.2f Gbit/s  %6.2f CPU-s/GiB\n", l, b / 1e9, (gib > 0 ? c / gib : 0) }'
+# record ROUND PAIR TEST "bits bytes pps packets cpu": one line of $RES
+# (value = Gbit/s for TCP, packets/s for UDP; cost = CPU-s/GiB for TCP,
+# CPU-us/packet for UDP).
+record() {
+    local round=$1 pair=$2 test=$3; shift 3
+    set -- $1
+    awk -v r="$round" -v p="$pair" -v t="$test" -v b="$1" -v n="$2" -v pps="$3" \
+        -v pk="$4" -v c="$5" 'BEGIN{
+        if (t == "udp64") { v = pps; k = (pk > 0 ? c * 1e6 / pk : 0) }
+        else { v = b / 1e9; gib = n / 1073741824; k = (gib > 0 ? c / gib : 0) }
+        printf "%s %s %s %.4f %.3f\n", r, p, t, v, k }' >>"$RES"
 }
 
 bench_pair() {
-    local pair=$1 r
-    echo "== $pair"
+    local round=$1 pair=$2
+    echo "   round $round: $pair" >&2
     setup_pair "${pair%-*}" "${pair#*-}"
-    r=$(run_iperf); set -- $r; report_tcp "tcp 1 stream" "$1" "$2" "$3"
-    eval "TCP1_${pair//-/_}=$1"
-    r=$(run_iperf -R); set -- $r; report_tcp "tcp 1 stream reverse" "$1" "$2" "$3"
-    r=$(run_iperf -P 4); set -- $r; report_tcp "tcp 4 streams" "$1" "$2" "$3"
-    r=$(run_iperf -u -l 64 -b 0); set -- $r
-    printf "  %-22s %7.0f kpps\n" "udp 64-byte" "$(echo "$1" | awk '{print $1/1000}')"
+    record "$round" "$pair" tcp1 "$(run_iperf)"
+    record "$round" "$pair" tcp1r "$(run_iperf -R)"
+    record "$round" "$pair" tcp4 "$(run_iperf -P 4)"
+    record "$round" "$pair" udp64 "$(run_iperf -u -l 64 -b 0)"
     teardown_pair
+}
+
+# The table: per pair and test, each round's figure and the median.
+report() {
+    python3 - "$RES" "$ROUNDS" <<'EOF'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+rounds = int(sys.argv[2])
+pairs = list(dict.fromkeys(r[1] for r in rows))
+tests = [("tcp1", "tcp 1 stream", "Gbit/s", "CPU-s/GiB"),
+         ("tcp1r", "tcp 1 stream reverse", "Gbit/s", "CPU-s/GiB"),
+         ("tcp4", "tcp 4 streams", "Gbit/s", "CPU-s/GiB"),
+         ("udp64", "udp 64-byte", "pkt/s", "CPU-us/pkt")]
+def fmt(v, unit):
+    return "%.0f" % v if unit == "pkt/s" else "%.2f" % v
+for p in pairs:
+    print("== %s" % p)
+    for t, label, unit, cunit in tests:
+        got = sorted((int(r[0]), float(r[3]), float(r[4]))
+                     for r in rows if r[1] == p and r[2] == t)
+        if not got:
+            continue
+        vals = [g[1] for g in got]; costs = [g[2] for g in got]
+        print("  %-21s median %9s %-6s %7.2f %-10s rounds: %s" % (
+            label, fmt(statistics.median(vals), unit), unit,
+            statistics.median(costs), cunit,
+            " ".join(fmt(v, unit) for v in vals)))
+EOF
+}
+
+# median PAIR TEST -> the median value, or nothing
+median_of() {
+    awk -v p="$1" -v t="$2" '$2 == p && $3 == t {print $4}' "$RES" | sort -g |
+        awk '{v[NR] = $1} END{ if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 
 # Idle RSS with 1,000 peers (random public keys, distinct allowed IPs).
@@ -175,9 +228,9 @@ for i in range(1000):
         base64.b64encode(os.urandom(32)).decode(), 100 + i // 256, i % 256, i))
 EOF
     wg setconf "$name" "$conf" || exit 1
-    sleep 1
+    [ "$(wg show "$name" peers | wc -l)" -eq 1000 ] || { echo "bench: peers not set" >&2; exit 1; }
     printf "  %-22s %7d KiB\n" "$impl" "$(awk '/VmRSS/{print $2}' /proc/$pid/status)"
-    stop_pid "$pid"
+    stop_pid "$pid"; PIDS=""
 }
 
 # The TUN layer alone: tunbridge between two namespaces.
@@ -199,22 +252,34 @@ bench_tunbridge() {
     printf "  %-22s %7.2f Gbit/s\n" "$label" "$(echo "$1" | awk '{print $1/1e9}')"
 }
 
-echo "bench/wg.sh: ${SECS}s per run, MTU 1420 over veth 1500, $(nproc) CPUs"
+echo "bench/tunnel: ${SECS}s per run, $ROUNDS rounds, MTU 1420 over veth 1500," \
+     "$(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "wireguard-go $(dpkg-query -W -f='${Version}' wireguard-go 2>/dev/null)," \
+     "postern $(git rev-parse --short HEAD 2>/dev/null)"
 netns_setup
 if ! have_postern_tunnel; then
     echo "bench: 'postern tunnel' is not in this build; measuring wireguard-go only" >&2
     PAIRS=wggo-wggo
 fi
-for pair in $PAIRS; do bench_pair "$pair"; done
+: >"$RES"
+for round in $(seq "$ROUNDS"); do
+    order=$PAIRS
+    [ $((round % 2)) -eq 0 ] && order=$(echo "$PAIRS" | tr ' ' '\n' | tac | tr '\n' ' ')
+    for pair in $order; do bench_pair "$round" "$pair"; done
+done
+report
 echo "== idle RSS, 1000 peers"
 bench_rss wggo
 have_postern_tunnel && bench_rss postern
-echo "== TUN layer alone (tunbridge, TCP 1 stream)"
-bench_tunbridge "" "offload on"
-bench_tunbridge --no-offload "offload off"
-if [ -n "${TCP1_postern_postern:-}" ] && [ -n "${TCP1_wggo_wggo:-}" ]; then
-    awk -v p="$TCP1_postern_postern" -v g="$TCP1_wggo_wggo" \
-        'BEGIN{printf "ratio_vs_wireguard_go=%.2f\n", p / g}'
+if [ "${BENCH_TUNBRIDGE:-0}" = 1 ]; then
+    echo "== TUN layer alone (tunbridge, TCP 1 stream)"
+    bench_tunbridge "" "offload on"
+    bench_tunbridge --no-offload "offload off"
+fi
+echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+P=$(median_of postern-postern tcp1); G=$(median_of wggo-wggo tcp1)
+if [ -n "$P" ] && [ -n "$G" ]; then
+    awk -v p="$P" -v g="$G" 'BEGIN{ if (g > 0) printf "ratio_vs_wireguard_go=%.2f\n", p / g; else print "ratio_vs_wireguard_go=unavailable" }'
 else
     echo "ratio_vs_wireguard_go=unavailable"
 fi
