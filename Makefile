@@ -59,6 +59,10 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 # Helper programs the integration tests drive (tests/tools/*.c).
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(O)/tools/%)
+# Micro-benchmarks of the library (bench/wg_*.c; they use the unit tests'
+# fake wire, tests/unit/wg_net.h).
+MICRO_SRCS := $(sort $(wildcard bench/wg_*.c))
+MICRO_BINS := $(MICRO_SRCS:bench/%.c=$(O)/bench/%)
 FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build/fuzz/fuzz/%)
 
@@ -100,7 +104,12 @@ $(O)/tools/%: tests/tools/%.c $(LIB)
 	$(say) TOOL $@
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(PKG_LIBS)
 
-unit-build: $(UNIT_BINS) $(TOOL_BINS)
+$(O)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(say) BENCH $@
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests/unit $(LDFLAGS_ALL) -o $@ $< $(LIB) $(PKG_LIBS)
+
+unit-build: $(UNIT_BINS) $(TOOL_BINS) $(MICRO_BINS)
 
 unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)

@@ -15,6 +15,8 @@ PEERS="wireguard-go wireguard-tools iproute2 nftables conntrack iptables
        nginx-light haproxy iperf3 wrk pebble sqlite3 openssl procps psmisc
        ca-certificates iputils-ping bind9 python3-dnspython
        python3-prometheus-client"
+# Benchmarks: callgrind's instruction counts (bench/wg_micro.sh).
+PEERS="$PEERS valgrind"
 
 want="$BUILD $LIBS $PEERS"
 missing=""

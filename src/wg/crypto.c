@@ -20,6 +20,11 @@ static EVP_MAC *mac_blake2s;
 static EVP_CIPHER *cipher_chapoly;
 static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
 static int crypto_status = -ENOSYS;
+/* Transport data sets its nonce as a parameter (wg_aead_param_run), which
+ * the probe at init found to agree with a full re-initialization. */
+static bool aead_param_ok;
+
+static bool wg_aead_probe(void);
 
 static void wg_crypto_fetch(void)
 {
@@ -28,8 +33,10 @@ static void wg_crypto_fetch(void)
 	mac_blake2s = EVP_MAC_fetch(NULL, "BLAKE2SMAC", NULL);
 	cipher_chapoly = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
 	if (md_blake2s && mac_hmac && mac_blake2s && cipher_chapoly &&
-	    sodium_init() >= 0)
+	    sodium_init() >= 0) {
 		crypto_status = 0;
+		aead_param_ok = wg_aead_probe();
+	}
 }
 
 int wg_crypto_init(void)
@@ -265,18 +272,106 @@ static int wg_aead_run(EVP_CIPHER_CTX *ctx, bool enc, uint64_t ctr,
 	return wg_aead_run_nonce(ctx, enc, nonce, out, in, len, tag, ad, adlen);
 }
 
+/* Transport data (no associated data) with the least OpenSSL work per
+ * packet. wg_aead_run re-initializes the cipher for each nonce, and
+ * OpenSSL 3.0 answers that by querying the IV length through a parameter
+ * lookup (string compares), then wants the tag through EVP_CIPHER_CTX_ctrl
+ * (another lookup). Here the 12-byte nonce goes in as
+ * OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED, which for ChaCha20-Poly1305 is the
+ * whole nonce (RFC 7905's fixed IV, XORed with no sequence number since
+ * no TLS AAD is set), together with the tag to check when opening: one
+ * parameter call. EVP_Cipher runs the provider's cipher directly, and the
+ * final call computes (or checks) the tag, which also resets the MAC state
+ * for the next packet. 1,740 fewer instructions per seal+open round trip
+ * (callgrind, bench/wg_micro.sh): 8% of the AEAD at 1420 bytes, 23% at 64.
+ * Falls back to wg_aead_run if the probe at init disagreed. */
+static int wg_aead_param_run(EVP_CIPHER_CTX *ctx, bool enc, uint64_t ctr,
+			     uint8_t *buf, size_t len)
+{
+	uint8_t nonce[12];
+	OSSL_PARAM p[3];
+	int n;
+
+	wg_nonce(nonce, ctr);
+	p[0] = OSSL_PARAM_construct_octet_string(
+		OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED, nonce, sizeof(nonce));
+	p[1] = OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG,
+						 buf + len, WG_TAG_LEN);
+	p[2] = OSSL_PARAM_construct_end();
+	if (enc)
+		p[1] = p[2];
+	if (EVP_CIPHER_CTX_set_params(ctx, p) != 1)
+		return -EIO;
+	if (EVP_Cipher(ctx, buf, buf, (unsigned)len) < 0) {
+		(void)EVP_CipherFinal_ex(ctx, buf + len, &n); /* MAC reset */
+		return -EIO;
+	}
+	if (EVP_CipherFinal_ex(ctx, buf + len, &n) != 1)
+		return enc ? -EIO : -EBADMSG;
+	if (!enc)
+		return 0;
+	p[0] = OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG,
+						 buf + len, WG_TAG_LEN);
+	return EVP_CIPHER_CTX_get_params(ctx, p) == 1 ? 0 : -EIO;
+}
+
 int wg_aead_seal_inplace(struct wg_aead *a, uint64_t ctr, uint8_t *buf,
 			 size_t len)
 {
+	if (aead_param_ok)
+		return wg_aead_param_run(a->ctx, true, ctr, buf, len);
 	return wg_aead_run(a->ctx, true, ctr, buf, buf, len, buf + len, NULL, 0);
 }
 
 int wg_aead_open_inplace(struct wg_aead *a, uint64_t ctr, uint8_t *buf,
 			 size_t len)
 {
-	int r = wg_aead_run(a->ctx, false, ctr, buf, buf, len, buf + len,
-			    NULL, 0);
+	int r = aead_param_ok
+			? wg_aead_param_run(a->ctx, false, ctr, buf, len)
+			: wg_aead_run(a->ctx, false, ctr, buf, buf, len,
+				      buf + len, NULL, 0);
 	return r == 0 ? 0 : -EBADMSG;
+}
+
+bool wg_aead_fast(void)
+{
+	return aead_param_ok;
+}
+
+/* Seals and opens one buffer both ways (parameter nonce, re-initialized
+ * nonce) and says whether they agree, so a libcrypto that treats the
+ * fixed-IV parameter differently only costs speed. */
+static bool wg_aead_probe(void)
+{
+	static const uint8_t key[WG_KEY_LEN] = { 0x70, 0x72, 0x6f, 0x62, 0x65 };
+	static const uint8_t plain[80] = { 1, 2, 3 };
+	const uint64_t ctr = 0x0706050403020100ull;
+	uint8_t a[80 + WG_TAG_LEN], b[sizeof(a)], c[sizeof(a)];
+	struct wg_aead s = { 0 }, o = { 0 };
+	bool ok;
+
+	memcpy(a, plain, 80);
+	memcpy(b, plain, 80);
+	memcpy(c, plain, 80);
+	/* The same bytes as a full re-initialization, and back. */
+	ok = wg_aead_init(&s, key, true) == 0 &&
+	     wg_aead_init(&o, key, false) == 0 &&
+	     wg_aead_param_run(s.ctx, true, ctr, a, 80) == 0 &&
+	     wg_aead_run(s.ctx, true, ctr, b, b, 80, b + 80, NULL, 0) == 0 &&
+	     !memcmp(a, b, sizeof(a)) &&
+	     wg_aead_param_run(o.ctx, false, ctr, a, 80) == 0 &&
+	     !memcmp(a, plain, 80);
+	/* The nonce takes effect; a wrong tag is refused. */
+	ok = ok && wg_aead_param_run(s.ctx, true, ctr + 1, c, 80) == 0 &&
+	     memcmp(b, c, sizeof(c)) != 0;
+	c[80] ^= 1;
+	ok = ok && wg_aead_param_run(o.ctx, false, ctr + 1, c, 80) == -EBADMSG;
+	/* Nothing of the failure stays in the context. */
+	ok = ok && wg_aead_param_run(o.ctx, false, ctr, b, 80) == 0 &&
+	     !memcmp(b, plain, 80);
+	wg_aead_free(&s);
+	wg_aead_free(&o);
+	return ok;
 }
 
 static int wg_aead_oneshot(bool enc, uint8_t *dst, const uint8_t *src,

@@ -91,6 +91,11 @@ int wg_aead_seal_inplace(struct wg_aead *a, uint64_t ctr, uint8_t *buf,
 int wg_aead_open_inplace(struct wg_aead *a, uint64_t ctr, uint8_t *buf,
 			 size_t len);
 
+/* True when the in-place calls use the per-packet fast path (the nonce as
+ * a cipher parameter); false means the libcrypto failed the probe made at
+ * init and every packet re-initializes the cipher (correct, slower). */
+bool wg_aead_fast(void);
+
 /* ---- XChaCha20-Poly1305 (libsodium) ---- */
 
 /* dst (len + 16 bytes) = seal(src). Returns 0 or -EIO. */

@@ -136,6 +136,45 @@ TEST(aead_contexts_in_place_and_tamper)
 	wg_aead_free(&r); /* idempotent */
 }
 
+/* The per-packet path (nonce as a parameter) against libsodium, an
+ * independent ChaCha20-Poly1305, at every length a packet can have around
+ * the block and padding edges, interleaved with failed opens. */
+TEST(aead_fast_path_against_libsodium)
+{
+	static const unsigned lens[] = { 0, 1, 15, 16, 17, 63, 64, 65, 127,
+					 128, 255, 256, 257, 1024, 1420, 1440 };
+	uint8_t key[32], buf[1440 + 16], want[1440 + 16], nonce[12] = { 0 };
+	struct wg_aead s = { 0 }, r = { 0 };
+
+	CHECK(wg_aead_fast());
+	seq32(key, 0x41);
+	CHECK_EQ_INT(wg_aead_init(&s, key, true), 0);
+	CHECK_EQ_INT(wg_aead_init(&r, key, false), 0);
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		unsigned len = lens[i];
+		uint64_t ctr = 0x0102030405060708ull * i + i;
+
+		for (unsigned j = 0; j < len; j++)
+			buf[j] = (uint8_t)(j * 7 + i);
+		for (int k = 0; k < 8; k++)
+			nonce[4 + k] = (uint8_t)(ctr >> (8 * k));
+		crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+			want, want + len, NULL, buf, len, NULL, 0, NULL, nonce,
+			key);
+		CHECK_EQ_INT(wg_aead_seal_inplace(&s, ctr, buf, len), 0);
+		CHECK_EQ_MEM(buf, want, len + 16);
+		/* A wrong counter fails and leaves nothing behind. */
+		CHECK_EQ_INT(wg_aead_open_inplace(&r, ctr ^ 1, buf, len), -EBADMSG);
+		memcpy(buf, want, len + 16);
+		CHECK_EQ_INT(wg_aead_open_inplace(&r, ctr, buf, len), 0);
+		for (unsigned j = 0; j < len; j++)
+			if (buf[j] != (uint8_t)(j * 7 + i))
+				CHECK(!"opened bytes differ");
+	}
+	wg_aead_free(&s);
+	wg_aead_free(&r);
+}
+
 TEST(xchacha20poly1305_roundtrip)
 {
 	uint8_t key[32], nonce[24], ad[16] = { 1, 2, 3 }, ct[16 + 16], pt[16];
@@ -157,6 +196,7 @@ int main(void)
 	RUN(blake2s_rfc7693_and_keyed);
 	RUN(chacha20poly1305_rfc8439);
 	RUN(aead_contexts_in_place_and_tamper);
+	RUN(aead_fast_path_against_libsodium);
 	RUN(xchacha20poly1305_roundtrip);
 	return unit_done();
 }
