@@ -35,20 +35,59 @@ static inline void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+/* The 64-bit one's complement sum of `len` (a multiple of 32) bytes,
+ * folded to at most 33 bits. Any grouping of the bytes into words gives
+ * the same 16-bit fold (2^16 - 1 divides 2^64 - 1), so whole 64-bit words
+ * are added with end-around carry. On x86-64 that is one add-with-carry
+ * chain (about 0.4 instructions a byte, against 0.85 for the 32-bit words
+ * in a 64-bit sum this replaced: gcc turns the portable 128-bit form
+ * below into a zero-extending add tree of 0.6). */
+static uint64_t gso_csum_words(const uint8_t *p, size_t len)
+{
+	unsigned __int128 acc = 0;	/* the portable form's carries */
+	uint64_t sum = 0, hi;
+
+	for (; len >= 32; p += 32, len -= 32) {
+		uint64_t a, b, c, d;
+		memcpy(&a, p, 8);
+		memcpy(&b, p + 8, 8);
+		memcpy(&c, p + 16, 8);
+		memcpy(&d, p + 24, 8);
+#if defined(__x86_64__)
+		__asm__("addq %1, %0\n\t"
+			"adcq %2, %0\n\t"
+			"adcq %3, %0\n\t"
+			"adcq %4, %0\n\t"
+			"adcq $0, %0"
+			: "+r"(sum)
+			: "r"(a), "r"(b), "r"(c), "r"(d)
+			: "cc");
+#else
+		acc += a;
+		acc += b;
+		acc += c;
+		acc += d;
+#endif
+	}
+	/* End-around: the carries collected above the low 64 bits. */
+	sum += (uint64_t)acc;
+	sum += sum < (uint64_t)acc;
+	hi = (uint64_t)(acc >> 64);
+	sum += hi;
+	sum += sum < hi;
+	return (sum & 0xffffffffu) + (sum >> 32);
+}
+
 uint64_t gso_csum_add(uint64_t sum, const void *vp, size_t len)
 {
 	const uint8_t *p = vp;
 
-	/* 32-bit words into a 64-bit accumulator: 2^32 words before any
-	 * carry could be lost, far beyond 64 KiB. */
-	while (len >= 16) {
-		uint64_t a, b;
-		memcpy(&a, p, 8);
-		memcpy(&b, p + 8, 8);
-		sum += (a & 0xffffffffu) + (a >> 32) + (b & 0xffffffffu) +
-		       (b >> 32);
-		p += 16;
-		len -= 16;
+	/* Each call adds at most 2^33 (a fold) plus 32-bit words: 2^30
+	 * calls of 64 KiB before the 64-bit running sum could overflow. */
+	if (len >= 32) {
+		sum += gso_csum_words(p, len & ~(size_t)31);
+		p += len & ~(size_t)31;
+		len &= 31;
 	}
 	while (len >= 4) {
 		uint32_t w;

@@ -684,9 +684,39 @@ TEST(csum_matches_reference)
 	}
 }
 
+/* The word-at-a-time sum at every start alignment, chained over even
+ * chunks as the segmenter and coalescer call it, on carry-heavy bytes
+ * (all 0xff, then runs of 0xff with a few zeros) and up to 64 KiB. */
+TEST(csum_alignment_chunks_and_carries)
+{
+	static const size_t lens[] = { 31, 32, 33, 63, 64, 65, 1380, 1420,
+				       1999, 65535 };
+
+	for (int fill = 0; fill < 2; fill++)
+		for (size_t a = 0; a < 8; a++)
+			for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+				size_t n = lens[k], c1 = (n / 3) & ~(size_t)1;
+				uint8_t *p = big + a, m[2];
+				uint16_t one, chained;
+				uint64_t sum;
+
+				for (size_t i = 0; i < n; i++)
+					p[i] = fill || i % 97 ? 0xff : 0;
+				one = gso_csum_fold(gso_csum_add(0, p, n));
+				sum = gso_csum_add(0, p, c1);
+				sum = gso_csum_add(sum, p + c1, 2);
+				sum = gso_csum_add(sum, p + c1 + 2, n - c1 - 2);
+				chained = gso_csum_fold(sum);
+				CHECK_EQ_INT(one, chained);
+				memcpy(m, &one, 2);
+				CHECK_EQ_INT(rd16(m), ref_fold(ref_sum(p, n, 0)));
+			}
+}
+
 int main(void)
 {
 	RUN(csum_matches_reference);
+	RUN(csum_alignment_chunks_and_carries);
 	RUN(tso_v4);
 	RUN(tso_v6);
 	RUN(uso_v4);
