@@ -6,6 +6,8 @@
 
 #include "api/api_handlers.h"
 #include "api/api_resource.h"
+#include "api/api_tunnel.h"
+#include "core/enc.h"
 
 static const struct api_field api_agent_fields[] = {
 	{ "name", API_T_STR, API_F_REQUIRED, 1, 63, api_check_name },
@@ -13,9 +15,40 @@ static const struct api_field api_agent_fields[] = {
 	{ "tunnel_ipv4", API_T_STR, API_F_NULL, 7, 15, api_check_ipv4 },
 	{ "tunnel_ipv6", API_T_STR, API_F_NULL, 2, 39, api_check_ipv6 },
 	{ "status", API_T_STR, 0, 1, 16, api_check_agent_status },
+	/* "agent": a Postern agent (streams with a header); "wireguard": a
+	 * standard WireGuard peer the hub routes to directly. */
+	{ "kind", API_T_STR, API_F_FIXED, 1, 16, api_check_agent_kind },
 	{ "version", API_T_STR, API_F_READONLY, 0, 0, NULL },
 	{ "last_seen_at", API_T_INT, API_F_READONLY, 0, 0, NULL },
+	{ "heartbeat", API_T_STR, API_F_READONLY | API_F_HIDDEN, 0, 0, NULL },
 };
+
+/* The data plane's view (online, handshake, endpoint, bytes) and the last
+ * heartbeat's report, added to every agent shown. */
+static void api_agent_show(struct api_ctx *c, json_t *obj)
+{
+	const char *key = json_string_value(json_object_get(obj, "public_key"));
+	const char *hb = json_string_value(json_object_get(obj, "heartbeat"));
+	struct api_agent_live live;
+	uint8_t k[32];
+	bool known = false;
+
+	if (c->summary)	/* live state is not part of the agent's record */
+		return;
+	memset(&live, 0, sizeof(live));
+	if (key && c->api->live && b64_decode(k, sizeof(k), key, strlen(key)) == 32)
+		known = c->api->live(c->api->live_ctx, k, &live);
+	json_object_set_new(obj, "online", json_boolean(known && live.online));
+	json_object_set_new(obj, "last_handshake_at", live.last_handshake_ms ?
+			    json_integer(live.last_handshake_ms) : json_null());
+	json_object_set_new(obj, "endpoint", live.endpoint[0] ?
+			    json_string(live.endpoint) : json_null());
+	json_object_set_new(obj, "rx_bytes", json_integer((json_int_t)live.rx_bytes));
+	json_object_set_new(obj, "tx_bytes", json_integer((json_int_t)live.tx_bytes));
+	json_object_set_new(obj, "health", hb ? json_loads(hb, 0, NULL) : json_null());
+	if (!json_object_get(obj, "health"))
+		json_object_set_new(obj, "health", json_null());
+}
 
 const struct api_resource api_agent_res = {
 	.name = "agent",
@@ -24,6 +57,7 @@ const struct api_resource api_agent_res = {
 	.nfields = ARRAY_SIZE(api_agent_fields),
 	/* Routes carry their agent's tunnel address. */
 	.changes = API_CHANGED_AGENTS | API_CHANGED_ROUTES,
+	.show = api_agent_show,
 };
 
 static bool api_agent_exists(struct api_ctx *c)
@@ -108,7 +142,7 @@ static int64_t api_join_insert(struct api_ctx *c, const char *hash, int64_t expi
 
 void api_join_token_create(struct api_ctx *c)
 {
-	char hash[65], obj[48], after[128], cmd[512], url[320];
+	char hash[65], obj[48], after[128], cmd[600], url[320], pin[65];
 	int64_t ttl, seq, id, expires;
 
 	if (api_join_ttl(c, &ttl) < 0 || (seq = api_tx_begin(c)) < 0)
@@ -136,7 +170,11 @@ void api_join_token_create(struct api_ctx *c)
 	if (api_tx_commit(c, seq, "agent.join_token_create", obj, "", after) < 0)
 		return;
 	api_public_url(c, url, sizeof(url));
-	snprintf(cmd, sizeof(cmd), "postern agent join %s %s", url, c->reveal);
+	if (c->api->join_pin && c->api->join_pin(c->api->join_pin_ctx, pin))
+		snprintf(cmd, sizeof(cmd), "postern agent join %s %s --fingerprint %s",
+			 url, c->reveal, pin);
+	else
+		snprintf(cmd, sizeof(cmd), "postern agent join %s %s", url, c->reveal);
 	api_reply_json(c, 201, json_pack("{s:I,s:I,s:s,s:I,s:s}", "id", (json_int_t)id,
 		"agent_id", (json_int_t)c->id, "token", c->reveal,
 		"expires_at", (json_int_t)expires, "command", cmd));

@@ -18,6 +18,7 @@
 #include "agent/agent_proto.h"
 #include "api/api_handlers.h"
 #include "api/api_resource.h"
+#include "api/api_tunnel.h"
 #include "core/enc.h"
 
 #define JOIN_DEFAULT_V4 "100.96.0.0/16"
@@ -254,16 +255,32 @@ static int join_update(struct api_ctx *c, const struct join_token *t, int64_t se
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* "ADDR/LEN" with the tunnel network's prefix length, so the agent's
+ * interface routes the whole tunnel network (the hub's addresses
+ * included) to WireGuard, as wg-quick's Address does. */
+static void join_cidr(struct api *api, int family, const char *addr, char *out, size_t len)
+{
+	char net[64];
+	struct join_net n;
+
+	api_tunnel_prefix(api, family, net, sizeof(net));
+	if (join_parse_net(net, &n) < 0)
+		n.prefix = family == AF_INET ? 32 : 128;
+	snprintf(out, len, "%s/%u", addr, n.prefix);
+}
+
 static void join_answer(struct api_ctx *c, const struct join_token *t,
 			const char *hub_key, const char *endpoint)
 {
-	char h4[48], h6[48];
+	char h4[48], h6[48], a4[64], a6[64];
 
 	join_hub_addr(c->api, "tunnel.ipv4_prefix", JOIN_DEFAULT_V4, h4, sizeof(h4));
 	join_hub_addr(c->api, "tunnel.ipv6_prefix", JOIN_DEFAULT_V6, h6, sizeof(h6));
-	api_reply_json(c, 200, json_pack("{s:i, s:s, s:[s+, s+], s:s, s:s, s:[s, s], s:i}",
+	join_cidr(c->api, AF_INET, t->ipv4, a4, sizeof(a4));
+	join_cidr(c->api, AF_INET6, t->ipv6, a6, sizeof(a6));
+	api_reply_json(c, 200, json_pack("{s:i, s:s, s:[s, s], s:s, s:s, s:[s, s], s:i}",
 		"version", AGENT_PROTO_VERSION, "agent", t->name,
-		"tunnel_addresses", t->ipv4, "/32", t->ipv6, "/128",
+		"tunnel_addresses", a4, a6,
 		"hub_public_key", hub_key, "hub_endpoint", endpoint,
 		"hub_tunnel_addresses", h4, h6, "keepalive", 25));
 }
@@ -326,12 +343,67 @@ void api_agent_join(struct api_ctx *c)
 	join_answer(c, &t, hub_key, endpoint);
 }
 
+#define HB_ERRORS_KEPT 20
+#define HB_STORED_MAX (32u << 10)
+
+/* The agent's previous error lines (newest last), from the stored report. */
+static json_t *hb_old_errors(struct api *api, const char *key)
+{
+	sqlite3_stmt *st = store_prepare(&api->store,
+		"SELECT heartbeat FROM agents WHERE public_key = ?");
+	json_t *old = NULL, *errs = NULL;
+
+	if (!st)
+		return json_array();
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		old = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+	sqlite3_finalize(st);
+	errs = json_object_get(old, "errors");
+	errs = json_is_array(errs) ? json_incref(errs) : json_array();
+	json_decref(old);
+	return errs;
+}
+
+/* What the hub keeps of a heartbeat: the report's known members, and the
+ * last HB_ERRORS_KEPT error lines across heartbeats (an agent sends each
+ * failure once). NULL when it would not fit. */
+static char *hb_report(struct api_ctx *c, const char *key)
+{
+	static const char *const keep[] = { "agent_version", "uptime", "netstack",
+					    "streams", "status", "targets", NULL };
+	json_t *r = json_object(), *errs = hb_old_errors(c->api, key), *v;
+	size_t i;
+	char *text;
+
+	for (i = 0; keep[i]; i++)
+		if ((v = json_object_get(c->body, keep[i])))
+			json_object_set(r, keep[i], v);
+	v = json_object_get(c->body, "errors");
+	for (i = 0; json_is_array(v) && i < json_array_size(v); i++)
+		if (json_is_string(json_array_get(v, i)))
+			json_array_append(errs, json_array_get(v, i));
+	while (json_array_size(errs) > HB_ERRORS_KEPT)
+		json_array_remove(errs, 0);
+	json_object_set_new(r, "errors", errs);
+	json_object_set_new(r, "received_at", json_integer(store_now_ms()));
+	text = json_dumps(r, JSON_COMPACT);
+	if (text && strlen(text) > HB_STORED_MAX) {
+		free(text);
+		json_object_del(r, "targets");
+		text = json_dumps(r, JSON_COMPACT);
+	}
+	json_decref(r);
+	return text;
+}
+
 void api_agent_heartbeat(struct api_ctx *c)
 {
 	char key[B64_LEN(32)];
 	const char *version;
 	json_t *v = json_object_get(c->body, "version");
 	sqlite3_stmt *st;
+	char *report;
 	int changed;
 
 	if (!json_is_integer(v) || json_integer_value(v) != AGENT_PROTO_VERSION) {
@@ -343,10 +415,12 @@ void api_agent_heartbeat(struct api_ctx *c)
 	if (version && (strlen(version) > 64 || api_check_text(version)))
 		version = NULL;
 	b64_encode(key, c->req->tunnel_peer_key, 32);
+	report = hb_report(c, key);
 	st = store_prepare(&c->api->store, "UPDATE agents SET last_seen_at = ?,"
-			   " version = coalesce(?, version) WHERE public_key = ?"
-			   " AND status = 'enrolled'");
+			   " version = coalesce(?, version), heartbeat = coalesce(?, heartbeat)"
+			   " WHERE public_key = ? AND status = 'enrolled'");
 	if (!st) {
+		free(report);
 		api_reply_error(c, 500, "internal", NULL, "internal error");
 		return;
 	}
@@ -355,9 +429,14 @@ void api_agent_heartbeat(struct api_ctx *c)
 		sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 2);
-	sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
+	if (report)
+		sqlite3_bind_text(st, 3, report, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_text(st, 4, key, -1, SQLITE_STATIC);
 	sqlite3_step(st);
 	sqlite3_finalize(st);
+	free(report);
 	changed = sqlite3_changes(c->api->store.db);
 	if (!changed) {
 		api_reply_error(c, 404, "not_found", NULL, "no enrolled agent has this key");
@@ -365,4 +444,25 @@ void api_agent_heartbeat(struct api_ctx *c)
 	}
 	api_reply_json(c, 200, json_pack("{s:i, s:i}", "version", AGENT_PROTO_VERSION,
 					 "interval", AGENT_HEARTBEAT_SECS));
+}
+
+void api_tunnel_prefix(struct api *api, int family, char *out, size_t len)
+{
+	const char *key = family == AF_INET ? "tunnel.ipv4_prefix" : "tunnel.ipv6_prefix";
+	struct join_net n;
+
+	if (api_setting_str(api, key, out, len) < 0 || join_parse_net(out, &n) < 0)
+		snprintf(out, len, "%s", family == AF_INET ? JOIN_DEFAULT_V4 : JOIN_DEFAULT_V6);
+}
+
+int api_tunnel_hub_addr(const char *net, int family, void *addr, unsigned *prefix)
+{
+	struct join_net n;
+
+	if (join_parse_net(net, &n) < 0 || n.family != family)
+		return -1;
+	n.base[(family == AF_INET ? 4 : 16) - 1] |= 1;
+	memcpy(addr, n.base, family == AF_INET ? 4 : 16);
+	*prefix = n.prefix;
+	return 0;
 }

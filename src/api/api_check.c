@@ -219,6 +219,12 @@ const char *api_check_agent_status(const char *s)
 	return api_check_enum(s, ok, "must be pending, enrolled or disabled");
 }
 
+const char *api_check_agent_kind(const char *s)
+{
+	static const char *const ok[] = { "agent", "wireguard", NULL };
+	return api_check_enum(s, ok, "must be agent or wireguard");
+}
+
 const char *api_check_text(const char *s)
 {
 	return *s ? NULL : "must not be empty";

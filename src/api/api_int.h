@@ -20,6 +20,8 @@
 #define API_PAGE_MAX 500
 #define API_SESSION_COOKIE "postern_session"
 
+struct api_agent_live;
+
 struct api {
 	struct store store;
 	struct audit audit;
@@ -31,6 +33,12 @@ struct api {
 	struct api_throttle throttle;
 	api_publish_fn *publish;
 	void *publish_ctx;
+	/* The data plane's view of agents (src/hub/tunnel.c), or NULL. */
+	bool (*live)(void *ctx, const uint8_t key[32], struct api_agent_live *out);
+	void *live_ctx;
+	/* The hub certificate's pin for join commands, or NULL. */
+	bool (*join_pin)(void *ctx, char out[65]);
+	void *join_pin_ctx;
 	int64_t last_tick_ms;
 };
 
@@ -95,6 +103,7 @@ struct api_ctx {
 	json_t *body;		/* the parsed body (API_EP_BODY) */
 	unsigned changed;	/* API_CHANGED_* to publish after commit */
 	char *reveal;		/* a one-time secret for the response */
+	bool summary;		/* showing a row for an audit summary */
 };
 
 /* --- endpoint matching (api_endpoint.c) --- */

@@ -189,8 +189,12 @@ json_t *api_res_public(struct api_ctx *c, const struct api_resource *res,
 char *api_res_summary(struct api_ctx *c, const struct api_resource *res,
 		      const json_t *row)
 {
-	json_t *o = api_res_public(c, res, row);
+	json_t *o;
 	char *s;
+
+	c->summary = true;
+	o = api_res_public(c, res, row);
+	c->summary = false;
 
 	for (size_t i = 0; i < res->nfields; i++)
 		if (res->fields[i].flags & API_F_NOAUDIT)

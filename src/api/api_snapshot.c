@@ -29,6 +29,11 @@ static void api_snap_row(sqlite3_stmt *st, struct route_spec *s, char *name)
 	s->agent = api_snap_str(st, 9);
 	s->tcp_listen_port = (uint16_t)sqlite3_column_int(st, 10);
 	s->policy = api_snap_str(st, 11);
+	s->agent_id = sqlite3_column_int64(st, 12);
+	/* Only an enrolled agent has a tunnel address to dial. */
+	if (s->agent && sqlite3_column_int(st, 13))
+		s->agent_addr = api_snap_str(st, sqlite3_column_text(st, 14) ? 14 : 15);
+	s->agent_node = s->agent && sqlite3_column_int(st, 16);
 	snprintf(name, 32, "route-%llu", (unsigned long long)s->id);
 	s->name = name;
 }
@@ -38,7 +43,8 @@ int api_route_specs(struct api *api, struct api_route_specs *out)
 	sqlite3_stmt *st = store_prepare(&api->store, "SELECT r.id, r.host,"
 		" r.path_prefix, r.strip_prefix, r.redirect_https, r.hsts_max_age,"
 		" r.target, r.tls_verify, r.tls_server_name, a.name,"
-		" r.tcp_listen_port, r.policy FROM routes r"
+		" r.tcp_listen_port, r.policy, a.id, a.status = 'enrolled',"
+		" a.tunnel_ipv4, a.tunnel_ipv6, a.kind = 'wireguard' FROM routes r"
 		" LEFT JOIN agents a ON a.id = r.agent_id ORDER BY r.id");
 	size_t cap = 0;
 	int rc;
@@ -80,6 +86,7 @@ void api_route_specs_free(struct api_route_specs *r)
 		free((char *)s->target);
 		free((char *)s->tls_server_name);
 		free((char *)s->agent);
+		free((char *)s->agent_addr);
 		free((char *)s->policy);
 	}
 	free(r->specs);

@@ -11,6 +11,7 @@
 struct api_route_specs {
 	struct route_spec *specs;	/* strings owned by this object */
 	size_t n;
+	size_t nhttp;			/* the front's: set by the hub */
 	char (*names)[32];		/* "route-ID" */
 };
 

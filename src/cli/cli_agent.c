@@ -12,10 +12,13 @@ static const struct cli_flag agent_flags[] = {
 	{ "ipv4", "tunnel_ipv4", CLI_STR, true },
 	{ "ipv6", "tunnel_ipv6", CLI_STR, true },
 	{ "status", "status", CLI_STR, false },
+	{ "kind", "kind", CLI_STR, false },
 };
 static const struct cli_column agent_cols[] = {
 	{ "ID", "id", false }, { "NAME", "name", false }, { "STATUS", "status", false },
 	{ "IPV4", "tunnel_ipv4", false }, { "IPV6", "tunnel_ipv6", false },
+	{ "ONLINE", "online", false }, { "ENDPOINT", "endpoint", false },
+	{ "HANDSHAKE", "last_handshake_at", true }, { "VERSION", "version", false },
 	{ "LAST SEEN", "last_seen_at", true },
 };
 static const char *const agent_options[] = { "ttl", NULL };

@@ -75,6 +75,9 @@ static void admin_fill(struct admin_call *a, struct conn *c, const struct http_m
 			r->peer_gid = cred.gid;
 			r->peer_pid = cred.pid;
 		}
+	} else if (c->kind == LISTEN_AGENT) {
+		/* The control thread maps the tunnel address to the agent. */
+		r->transport = API_TRANSPORT_TUNNEL;
 	}
 }
 

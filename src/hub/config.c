@@ -40,6 +40,48 @@ void hub_config_defaults(struct hub_config *cfg)
 		 "X-Request-Id");
 	s->access_log = true;
 	tls_conf_default(&cfg->tls);
+	cfg->wg.enabled = true;
+	cfg->wg.port = 51820;
+	cfg->wg.mtu = 1420;
+	snprintf(cfg->wg.ifname, sizeof(cfg->wg.ifname), "postern0");
+}
+
+/* [wireguard] enabled, listen_port, interface, endpoint, mtu, uapi. */
+static int hub_config_wg(struct conf *c, struct hub_wg_conf *w, char *err, size_t errlen)
+{
+	const char *v;
+	uint64_t n;
+	int r;
+
+	if (conf_get_bool(c, "wireguard", "enabled", &w->enabled, err, errlen) < 0 ||
+	    conf_get_bool(c, "wireguard", "uapi", &w->uapi, err, errlen) < 0)
+		return -1;
+	if ((r = conf_get_u64(c, "wireguard", "listen_port", 1, 65535, &n, err, errlen)) < 0)
+		return -1;
+	if (r == 0)
+		w->port = (uint16_t)n;
+	if ((r = conf_get_u64(c, "wireguard", "mtu", 1280, 8920, &n, err, errlen)) < 0)
+		return -1;
+	if (r == 0)
+		w->mtu = (unsigned)n;
+	if ((v = conf_get(c, "wireguard", "interface"))) {
+		size_t len = strlen(v);
+		if (len == 0 || len >= sizeof(w->ifname) || strspn(v,
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != len) {
+			snprintf(err, errlen, "%s: wireguard.interface: 1..15 letters, digits, '-', '_', '.'",
+				 c->name);
+			return -1;
+		}
+		memcpy(w->ifname, v, len + 1);
+	}
+	if ((v = conf_get(c, "wireguard", "endpoint"))) {
+		if (strlen(v) >= sizeof(w->endpoint) || !strchr(v, ':') || strpbrk(v, " \t/")) {
+			snprintf(err, errlen, "%s: wireguard.endpoint: want HOST:PORT", c->name);
+			return -1;
+		}
+		snprintf(w->endpoint, sizeof(w->endpoint), "%s", v);
+	}
+	return 0;
 }
 
 /* Parses a comma-separated list of listen addresses. */
@@ -254,7 +296,8 @@ static int hub_config_read(struct conf *c, struct hub_config *cfg, char *err,
 		}
 		cfg->metrics = true;
 	}
-	if (acme_mgr_conf(c, &cfg->acme, err, errlen) < 0)
+	if (acme_mgr_conf(c, &cfg->acme, err, errlen) < 0 ||
+	    hub_config_wg(c, &cfg->wg, err, errlen) < 0)
 		return -1;
 	/* Certificates the hub obtains are served from where it stores them
 	 * unless [tls] names another directory. */

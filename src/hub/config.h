@@ -46,6 +46,16 @@ struct hub_cert {
 	char key[512];
 };
 
+/* [wireguard]: the hub's tunnel (hub/tunnel.h). */
+struct hub_wg_conf {
+	bool enabled;		/* default on (needs data_dir and root) */
+	uint16_t port;		/* UDP listen port, default 51820 */
+	char ifname[16];	/* TUN interface, default "postern0" */
+	char endpoint[300];	/* what agents dial; default hostname:port */
+	unsigned mtu;		/* default 1420 */
+	bool uapi;		/* serve /var/run/wireguard/IF.sock for wg(8) */
+};
+
 struct hub_config {
 	char path[512];
 	unsigned workers;
@@ -70,6 +80,7 @@ struct hub_config {
 	struct tls_conf tls;		/* [tls] (docs/tls.md) */
 	struct hub_settings set;
 	struct acme_mgr_cfg acme;	/* [acme]: docs/acme.md */
+	struct hub_wg_conf wg;		/* [wireguard] */
 };
 
 /* Reads and checks the file. Returns 0, or -1 with "FILE:LINE: why" in

@@ -272,6 +272,11 @@ static void conn_timeout(struct loop_timer *t)
 
 void conn_error(struct conn *c, int status)
 {
+	conn_error_agent(c, status, NULL);
+}
+
+void conn_error_agent(struct conn *c, int status, const char *agent)
+{
 	c->keepalive = false;
 	c->close_after = true;
 	if (c->x) {
@@ -280,7 +285,7 @@ void conn_error(struct conn *c, int status)
 		xchg_free(x);
 	}
 	buf_reset(&c->out);
-	xchg_error_page(&c->out, status, false);
+	xchg_error_page_agent(&c->out, status, false, agent);
 	c->st = CONN_RESP;
 	conn_flush(c);
 }

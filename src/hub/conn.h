@@ -94,6 +94,8 @@ bool conn_write_out(struct conn *c);
 void conn_process(struct conn *c);
 /* Queues a complete error response and closes after it. */
 void conn_error(struct conn *c, int status);
+/* The same, with the page naming `agent` as offline (NULL = plain). */
+void conn_error_agent(struct conn *c, int status, const char *agent);
 /* Finishes the current exchange and goes idle or closes. */
 void conn_request_done(struct conn *c);
 /* Reads/writes through TLS when present. Return >0, 0 (EOF for recv),

@@ -173,7 +173,11 @@ static void conn_x_fail(struct xchg *x, int status)
 	struct conn *c = x->down;
 
 	conn_enter(c);
-	if (!x->head_done) {
+	if (!x->head_done && x->agent_offline) {
+		char agent[64];
+		snprintf(agent, sizeof(agent), "%s", x->route->target.agent);
+		conn_error_agent(c, status, agent);	/* frees x */
+	} else if (!x->head_done) {
 		conn_error(c, status);
 	} else {
 		c->x = NULL;

@@ -13,10 +13,14 @@
 
 #include "api/api.h"
 #include "api/api_snapshot.h"
+#include "api/api_tunnel.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "hub/hub.h"
+#include "hub/front.h"
 #include "hub/route.h"
+#include "hub/tcpfwd.h"
+#include "hub/tunnel.h"
 
 #define CONTROL_TICK_NS (5 * NSEC_PER_SEC)
 
@@ -32,17 +36,51 @@ bool hub_control_active(void)
 	return control.api != NULL;
 }
 
+/* Requests from the tunnel listener carry the agent's tunnel address;
+ * the agent behind it is named by its WireGuard key. */
 static void hub_control_admin(void *ctx, const struct api_req *req,
 			      struct api_resp *resp)
 {
-	api_handle(ctx, req, resp);
+	struct api_req r;
+	uint8_t key[32];
+
+	if (req->transport != API_TRANSPORT_TUNNEL) {
+		api_handle(ctx, req, resp);
+		return;
+	}
+	r = *req;
+	r.tunnel_peer_key = req->client_ip &&
+		api_tunnel_key_by_addr(ctx, req->client_ip, key) == 0 ? key : NULL;
+	api_handle(ctx, &r, resp);
+}
+
+/* Raw TCP routes follow the store like the route table does. */
+static void hub_control_tcp(void)
+{
+	struct api_route_specs rs;
+
+	if (api_route_specs(control.api, &rs) < 0)
+		return;
+	tcpfwd_sync(rs.specs, rs.n);
+	api_route_specs_free(&rs);
 }
 
 static void hub_control_publish(void *ctx, struct api *api, unsigned what)
 {
 	(void)api;
-	if (what & (API_CHANGED_ROUTES | API_CHANGED_AGENTS))
+	if (what & API_CHANGED_AGENTS)
+		hub_tunnel_sync();
+	if (what & (API_CHANGED_ROUTES | API_CHANGED_AGENTS)) {
 		hub_republish(ctx);
+		hub_control_tcp();
+	}
+}
+
+static bool hub_control_join_pin(void *ctx, char out[65])
+{
+	const struct hub *hub = ctx;
+
+	return hub->cfg.set.hostname[0] && front_tls_join_pin(hub->cfg.set.hostname, out);
 }
 
 /* "https://HOSTNAME[:PORT]" from the config, or "" without a hostname. */
@@ -121,6 +159,10 @@ int hub_control_attach(struct hub *hub)
 	if (!control.api)
 		return 0;
 	hub_control_socket_group(&hub->cfg);
+	api_set_join_pin(control.api, hub_control_join_pin, hub);
+	hub_tunnel_open(hub, control.api);
+	tcpfwd_start(hub->loop, &hub->cfg);
+	hub_control_tcp();
 	loop_timer_init(&control.tick, hub_control_tick, NULL);
 	loop_timer_arm(hub->loop, &control.tick, CONTROL_TICK_NS);
 	return 0;
@@ -130,6 +172,8 @@ void hub_control_close(struct hub *hub)
 {
 	if (!control.api)
 		return;
+	tcpfwd_stop();
+	hub_tunnel_close();
 	if (hub->loop)
 		loop_timer_disarm(hub->loop, &control.tick);
 	api_close(control.api);
@@ -137,21 +181,37 @@ void hub_control_close(struct hub *hub)
 	control.hub = NULL;
 }
 
+/* tcp:// routes are tcpfwd's, not the HTTP table's: moved past the end
+ * (the free function still sees them). */
+static void hub_control_http_only(struct api_route_specs *rs)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < rs->n; i++) {
+		if (rs->specs[i].target && !strncmp(rs->specs[i].target, "tcp://", 6))
+			continue;
+		struct route_spec tmp = rs->specs[k];
+		rs->specs[k++] = rs->specs[i];
+		rs->specs[i] = tmp;
+	}
+	rs->nhttp = k;
+}
+
 /* Builds the table from the specs that compile, logging the others. */
 static struct route_table *hub_control_build(const struct api_route_specs *rs,
 					     char *err, size_t errlen)
 {
-	struct route_table *t = route_table_build(rs->specs, rs->n, err, errlen);
+	struct route_table *t = route_table_build(rs->specs, rs->nhttp, err, errlen);
 	struct route_spec *good;
 	size_t kept = 0;
 	char why[256];
 
 	if (t)
 		return t;
-	good = calloc(rs->n ? rs->n : 1, sizeof(*good));
+	good = calloc(rs->nhttp ? rs->nhttp : 1, sizeof(*good));
 	if (!good)
 		return NULL;
-	for (size_t i = 0; i < rs->n; i++) {
+	for (size_t i = 0; i < rs->nhttp; i++) {
 		struct route_table *one = route_table_build(&rs->specs[i], 1, why, sizeof(why));
 		if (one) {
 			good[kept++] = rs->specs[i];	/* borrows the strings */
@@ -175,6 +235,7 @@ struct route_table *hub_control_routes(char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read the routes from the store");
 		return NULL;
 	}
+	hub_control_http_only(&rs);
 	t = hub_control_build(&rs, err, errlen);
 	api_route_specs_free(&rs);
 	return t;

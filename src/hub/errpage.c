@@ -1,6 +1,7 @@
 /* errpage.c - the hub's own responses: fixed texts that reveal nothing
  * about the upstream or the reason beyond the status itself. */
 #include <stdio.h>
+#include <string.h>
 
 #include "hub/xchg.h"
 
@@ -27,12 +28,30 @@ const char *xchg_status_text(int status)
 	}
 }
 
-int xchg_error_page(struct buf *out, int status, bool head_only)
+void xchg_error_body(char *out, size_t len, int status, const char *agent)
 {
 	const char *t = xchg_status_text(status);
-	char body[96];
-	int n = snprintf(body, sizeof(body), "%d %s\n", status, t);
 
+	if (agent && agent[0])
+		snprintf(out, len, "%d %s\nThe agent \"%s\" is offline.\n", status, t, agent);
+	else
+		snprintf(out, len, "%d %s\n", status, t);
+}
+
+int xchg_error_page(struct buf *out, int status, bool head_only)
+{
+	return xchg_error_page_agent(out, status, head_only, NULL);
+}
+
+int xchg_error_page_agent(struct buf *out, int status, bool head_only,
+			  const char *agent)
+{
+	const char *t = xchg_status_text(status);
+	char body[160];
+	int n;
+
+	xchg_error_body(body, sizeof(body), status, agent);
+	n = (int)strlen(body);
 	return buf_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
 			  "Content-Length: %d\r\nCache-Control: no-store\r\n"
 			  "Connection: close\r\n\r\n%s",

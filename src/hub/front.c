@@ -116,7 +116,7 @@ bool front_admin_target(const struct conn *c, struct str host, struct str path)
 	struct str h = host;
 	const char *colon;
 
-	if (c->kind == LISTEN_CONTROL)
+	if (c->kind == LISTEN_CONTROL || c->kind == LISTEN_AGENT)
 		return true;
 	if (!hn[0] || !str_has_prefix(path, STR_LIT("/api/")))
 		return false;
@@ -155,6 +155,11 @@ static void front_proxy(struct conn *c, const struct route *route,
 	if (s->limits.max_body && m->body == HTTP_BODY_LENGTH &&
 	    m->content_length > s->limits.max_body) {
 		conn_error(c, 413);
+		return;
+	}
+	if (route_agent_offline(route)) {
+		metrics_observe(c->w->idx, route->stats_id, 502, 0, 0, 0);
+		conn_error_agent(c, 502, route->target.agent);
 		return;
 	}
 	c->body = m->body;

@@ -50,6 +50,10 @@ void *front_tls_build(const struct hub_config *cfg, void (**free_fn)(void *),
 		      char *err, size_t errlen);
 /* Control loop: ticket rotation and OCSP timers; process teardown. */
 int front_tls_control_start(struct loop *loop);
+/* Control thread: when the certificate served for `hostname` is
+ * self-signed (agents cannot verify it), its SPKI SHA-256 as 64 hex
+ * digits into out, and true. */
+bool front_tls_join_pin(const char *hostname, char out[65]);
 void front_tls_cleanup(void);
 int front_tls_start(struct conn *c);
 /* Called first on every event of a TLS connection: drives the handshake

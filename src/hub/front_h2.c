@@ -57,7 +57,7 @@ struct h2_stream {
 	char *abody;			/* the admin response body (owned) */
 	const char *errbody;		/* our own page, or the admin body */
 	size_t errlen, erroff;
-	char errpage[64];
+	char errpage[160];
 };
 
 struct h2_session {
@@ -178,7 +178,14 @@ static ssize_t h2_read_body(nghttp2_session *ng, int32_t id, uint8_t *out,
 	return (ssize_t)n;
 }
 
+static void h2_error_agent(struct h2_stream *st, int status, const char *agent);
+
 static void h2_error(struct h2_stream *st, int status)
+{
+	h2_error_agent(st, status, NULL);
+}
+
+static void h2_error_agent(struct h2_stream *st, int status, const char *agent)
 {
 	char code[8];
 	nghttp2_nv nv[] = {
@@ -188,7 +195,7 @@ static void h2_error(struct h2_stream *st, int status)
 	};
 	nghttp2_data_provider dp = { .source.ptr = st, .read_callback = h2_read_body };
 
-	snprintf(st->errpage, sizeof(st->errpage), "%d %s\n", status, xchg_status_text(status));
+	xchg_error_body(st->errpage, sizeof(st->errpage), status, agent);
 	snprintf(code, sizeof(code), "%d", status);
 	st->errbody = st->errpage;
 	st->errlen = strlen(st->errpage);
@@ -271,11 +278,14 @@ static void h2_x_fail(struct xchg *x, int status)
 {
 	struct h2_stream *st = x->down;
 	bool head = x->head_done;
+	char agent[64] = "";
 
+	if (x->agent_offline)
+		snprintf(agent, sizeof(agent), "%s", x->route->target.agent);
 	st->x = NULL;
 	xchg_free(x);
 	if (!head)
-		h2_error(st, status);
+		h2_error_agent(st, status, agent[0] ? agent : NULL);
 	else
 		nghttp2_submit_rst_stream(st->s->ng, NGHTTP2_FLAG_NONE, st->id,
 					  NGHTTP2_INTERNAL_ERROR);
@@ -501,6 +511,11 @@ static void h2_start(struct h2_session *s, struct h2_stream *st, bool end_stream
 	}
 	if (route->redirect_https && c->kind != LISTEN_HTTPS) {
 		h2_error(st, 404);
+		return;
+	}
+	if (route_agent_offline(route)) {
+		metrics_observe(c->w->idx, route->stats_id, 502, 0, 0, 0);
+		h2_error_agent(st, 502, route->target.agent);
 		return;
 	}
 	rq = (struct xchg_req){

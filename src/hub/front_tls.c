@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "acme/acme_chall.h"
 #include "core/log.h"
@@ -115,6 +117,31 @@ void *front_tls_build(const struct hub_config *cfg, void (**free_fn)(void *),
 fail:
 	tls_certset_put(set);
 	return NULL;
+}
+
+bool front_tls_join_pin(const char *hostname, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	struct tls_certset *set = front_tls_srv ? tls_server_certset_get(front_tls_srv) : NULL;
+	struct tls_cert *cert;
+	unsigned char *der = NULL, md[32];
+	bool dflt, pin = false;
+	int len;
+
+	cert = set ? tls_certset_lookup(set, hostname, strlen(hostname), &dflt) : NULL;
+	if (cert && tls_cert_self_signed(cert) &&
+	    (len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(tls_cert_leaf(cert)), &der)) > 0 &&
+	    SHA256(der, (size_t)len, md)) {
+		for (int i = 0; i < 32; i++) {
+			out[2 * i] = hex[md[i] >> 4];
+			out[2 * i + 1] = hex[md[i] & 15];
+		}
+		out[64] = 0;
+		pin = true;
+	}
+	OPENSSL_free(der);
+	tls_certset_put(set);
+	return pin;
 }
 
 int front_tls_control_start(struct loop *loop)

@@ -437,7 +437,7 @@ static void hub_free(struct hub *hub)
 		close(hub->access_fd);
 	if (hub->cfg.control_socket[0] && hub->control_fd >= 0)
 		unlink(hub->cfg.control_socket);
-	hub_control_close(hub);
+	hub_control_close(hub);	/* the tunnel with it */
 	loop_free(hub->loop);
 	free(hub);
 }
@@ -458,6 +458,7 @@ int cmd_hub(int argc, char **argv)
 	hub->admin_fn = hub_admin_handler;
 	hub->admin_ctx = hub_admin_handler_ctx;
 	hub->metrics_fd = hub->control_fd = hub->access_fd = -1;
+	hub->agent_fd[0] = hub->agent_fd[1] = -1;
 	if (hub_config_load(&hub->cfg, path, err, sizeof(err)) < 0 ||
 	    acme_mgr_prepare(&hub->cfg.acme, err, sizeof(err)) < 0 ||
 	    hub_control_open(hub, err, sizeof(err)) < 0 ||

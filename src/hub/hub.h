@@ -52,6 +52,8 @@ struct hub {
 	struct acme_mgr *acme;		/* certificates (NULL without [acme]) */
 	int metrics_fd;			/* -1 = none; worker 0 serves it */
 	int control_fd;			/* -1 = none; worker 0 serves it */
+	int agent_fd[2];		/* agents' API on the tunnel addresses
+					 * (v4, v6; -1 = none); worker 0's */
 	struct loop_async exit_async;	/* a worker finished */
 	atomic_uint workers_left;
 	bool stopping;

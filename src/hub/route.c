@@ -7,8 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
+#include "agent/agent_proto.h"
 #include "core/num.h"
 #include "hub/metrics.h"
+#include "hub/tunnel.h"
 
 /* Routes sharing one host key, longest prefix first. */
 struct route_host {
@@ -30,10 +34,14 @@ struct route_table {
 
 #define ROUTE_POOL_MAX 65536
 static pthread_mutex_t route_pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct addr *route_pool_addrs;
+struct route_pool_key {
+	struct addr addr;
+	char *key;		/* "" for plain upstreams */
+};
+static struct route_pool_key *route_pool_addrs;
 static _Atomic uint32_t route_pool_n;
 
-static int route_pool_id(const struct addr *a, uint32_t *id)
+static int route_pool_id(const struct addr *a, const char *key, uint32_t *id)
 {
 	uint32_t n;
 	int r = 0;
@@ -41,17 +49,19 @@ static int route_pool_id(const struct addr *a, uint32_t *id)
 	pthread_mutex_lock(&route_pool_lock);
 	n = route_pool_n;
 	for (uint32_t i = 0; i < n; i++)
-		if (addr_eq(&route_pool_addrs[i], a)) {
+		if (addr_eq(&route_pool_addrs[i].addr, a) &&
+		    !strcmp(route_pool_addrs[i].key, key)) {
 			*id = i;
 			goto out;
 		}
 	if (!route_pool_addrs)
 		route_pool_addrs = calloc(ROUTE_POOL_MAX, sizeof(*route_pool_addrs));
-	if (!route_pool_addrs || n == ROUTE_POOL_MAX) {
+	if (!route_pool_addrs || n == ROUTE_POOL_MAX ||
+	    !(route_pool_addrs[n].key = strdup(key))) {
 		r = -ENOMEM;
 		goto out;
 	}
-	route_pool_addrs[n] = *a;
+	route_pool_addrs[n].addr = *a;
 	*id = n;
 	route_pool_n = n + 1;
 out:
@@ -93,22 +103,26 @@ static int route_host_norm(const char *in, char *out, size_t cap, bool *wild)
 	return 0;
 }
 
-/* "http://host:port[/base]" */
-static int route_target_parse(const char *t, struct route_target *rt,
-			      char *why, size_t whylen)
-{
-	const char *hp, *slash, *colon;
+/* The parts of "http(s)://host:port[/base]" (host without brackets). */
+struct route_url {
+	bool https;
 	char host[256];
+	uint16_t port;
+	const char *path;	/* "/base" or "" */
+	char label[300];	/* "host:port" as written */
+};
+
+static int route_url_parse(const char *t, struct route_url *u, char *why, size_t whylen)
+{
+	const char *hp, *slash, *colon = NULL, *hs, *he;
 	uint64_t port;
 
-	memset(rt, 0, sizeof(*rt));
+	memset(u, 0, sizeof(*u));
 	if (!strncmp(t, "http://", 7)) {
 		hp = t + 7;
 	} else if (!strncmp(t, "https://", 8)) {
-		/* Never send plaintext to a target declared https: until the
-		 * upstream TLS client is wired in, such routes are refused. */
-		snprintf(why, whylen, "https targets are not supported yet");
-		return -1;
+		hp = t + 8;
+		u->https = true;
 	} else {
 		snprintf(why, whylen, "target must be http://host:port[/path]");
 		return -1;
@@ -116,7 +130,6 @@ static int route_target_parse(const char *t, struct route_target *rt,
 	slash = strchr(hp, '/');
 	if (!slash)
 		slash = hp + strlen(hp);
-	colon = NULL;
 	if (hp[0] == '[') {
 		const char *rb = memchr(hp, ']', (size_t)(slash - hp));
 		if (rb && rb + 1 < slash && rb[1] == ':')
@@ -125,42 +138,148 @@ static int route_target_parse(const char *t, struct route_target *rt,
 		colon = memchr(hp, ':', (size_t)(slash - hp));
 	}
 	if (!colon)
-		port = rt->https ? 443 : 80;
+		port = u->https ? 443 : 80;
 	else if (num_parse_u64(colon + 1, (size_t)(slash - colon - 1), 1, 65535, &port) < 0) {
 		snprintf(why, whylen, "bad port in target");
 		return -1;
 	}
-	{
-		const char *he = colon ? colon : slash;
-		const char *hs = hp;
-		if (hs[0] == '[') {
-			hs++;
-			he = memchr(hs, ']', (size_t)(he - hs));
-			if (!he) {
-				snprintf(why, whylen, "bad IPv6 literal in target");
-				return -1;
-			}
-		}
-		if (he == hs || (size_t)(he - hs) >= sizeof(host)) {
-			snprintf(why, whylen, "bad host in target");
+	hs = hp;
+	he = colon ? colon : slash;
+	if (hs[0] == '[') {
+		hs++;
+		he = memchr(hs, ']', (size_t)(he - hs));
+		if (!he) {
+			snprintf(why, whylen, "bad IPv6 literal in target");
 			return -1;
 		}
-		memcpy(host, hs, (size_t)(he - hs));
-		host[he - hs] = '\0';
 	}
-	if (addr_resolve(host, (uint16_t)port, &rt->addr) < 0) {
-		snprintf(why, whylen, "cannot resolve target host '%.64s'", host);
+	if (he == hs || (size_t)(he - hs) >= sizeof(u->host)) {
+		snprintf(why, whylen, "bad host in target");
 		return -1;
 	}
-	if (strlen(slash) >= sizeof(rt->base) || strcmp(slash, "/") == 0)
+	memcpy(u->host, hs, (size_t)(he - hs));
+	u->port = (uint16_t)port;
+	u->path = slash;
+	snprintf(u->label, sizeof(u->label), "%.*s",
+		 (int)((slash - hp) > 200 ? 200 : (slash - hp)), hp);
+	return 0;
+}
+
+static void route_target_base(struct route_target *rt, const char *path)
+{
+	if (strlen(path) >= sizeof(rt->base) || strcmp(path, "/") == 0)
 		rt->base_len = 0;
 	else
-		rt->base_len = (size_t)snprintf(rt->base, sizeof(rt->base), "%s", slash);
+		rt->base_len = (size_t)snprintf(rt->base, sizeof(rt->base), "%s", path);
 	if (rt->base_len && rt->base[rt->base_len - 1] == '/')
 		rt->base[--rt->base_len] = '\0';
-	snprintf(rt->sni, sizeof(rt->sni), "%s", host);
-	snprintf(rt->label, sizeof(rt->label), "%.*s", (int)((slash - hp) > 200 ? 200 : (slash - hp)), hp);
-	return route_pool_id(&rt->addr, &rt->pool_id) < 0 ? -1 : 0;
+}
+
+/* A pool per address, and for streams per target too: a connection to
+ * an agent is bound to the target its header named. */
+static int route_target_pool(struct route_target *rt)
+{
+	char key[700];
+
+	if (!rt->stream)
+		key[0] = 0;
+	else
+		snprintf(key, sizeof(key), "%s|%s|%u|%s", rt->agent, rt->label,
+			 rt->hdr.flags, rt->hdr.tls_name);
+	return route_pool_id(&rt->addr, key, &rt->pool_id);
+}
+
+int route_stream_hdr_init(struct stream_hdr *h, const char *host, uint16_t port)
+{
+	struct sockaddr_in *in4 = &h->target.in4;
+	struct sockaddr_in6 *in6 = &h->target.in6;
+	size_t n = strlen(host);
+
+	memset(h, 0, sizeof(*h));
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(port);
+	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+	} else {
+		if (n >= sizeof(h->host))
+			return -1;
+		for (size_t i = 0; i < n; i++)
+			h->host[i] = str_lower_ascii(host[i]);
+		if (!stream_hdr_name_valid(str_cstr(h->host)))
+			return -1;
+		in4->sin_port = htons(port);	/* family set per connection */
+	}
+	return 0;
+}
+
+/* The stream header's target: an address, or a name the agent resolves. */
+static int route_stream_target(struct route_target *rt, const struct route_url *u,
+			       const struct route_spec *s, char *why, size_t whylen)
+{
+	struct stream_hdr *h = &rt->hdr;
+
+	if (route_stream_hdr_init(h, u->host, u->port) < 0) {
+		snprintf(why, whylen, "bad target host name");
+		return -1;
+	}
+	if (u->https)
+		h->flags = AGENT_F_TLS | (s->tls_verify ? 0 : AGENT_F_TLS_NO_VERIFY);
+	if (u->https && s->tls_server_name)
+		snprintf(h->tls_name, sizeof(h->tls_name), "%s", s->tls_server_name);
+	return 0;
+}
+
+/* A route through an agent or an agentless node. */
+static int route_target_agent(const struct route_spec *s, struct route_target *rt,
+			      const struct route_url *u, char *why, size_t whylen)
+{
+	rt->via_agent = true;
+	rt->stream = !s->agent_node;
+	rt->agent_slot = hub_tunnel_slot(s->agent_id);
+	snprintf(rt->agent, sizeof(rt->agent), "%s", s->agent);
+	if (rt->stream && route_stream_target(rt, u, s, why, whylen) < 0)
+		return -1;
+	if (!rt->stream && u->https) {
+		snprintf(why, whylen, "https targets on agentless nodes are not supported");
+		return -1;
+	}
+	if (!s->agent_addr)
+		return 0;	/* not enrolled: always offline, nothing to dial */
+	if (rt->stream ? addr_resolve(s->agent_addr, AGENT_STREAM_PORT, &rt->addr) < 0
+		       : addr_resolve(u->host, u->port, &rt->addr) < 0) {
+		snprintf(why, whylen, "bad tunnel address");
+		return -1;
+	}
+	return route_target_pool(rt);
+}
+
+static int route_target_parse(const struct route_spec *s, struct route_target *rt,
+			      char *why, size_t whylen)
+{
+	struct route_url u;
+
+	memset(rt, 0, sizeof(*rt));
+	if (route_url_parse(s->target, &u, why, whylen) < 0)
+		return -1;
+	rt->https = u.https;
+	route_target_base(rt, u.path);
+	snprintf(rt->sni, sizeof(rt->sni), "%s", u.host);
+	memcpy(rt->label, u.label, sizeof(rt->label));
+	if (s->agent)
+		return route_target_agent(s, rt, &u, why, whylen);
+	if (u.https) {
+		/* Never send plaintext to a target declared https: the hub has
+		 * no upstream TLS client; agents do (AGENT_F_TLS). */
+		snprintf(why, whylen, "https targets are supported through agents only");
+		return -1;
+	}
+	if (addr_resolve(u.host, u.port, &rt->addr) < 0) {
+		snprintf(why, whylen, "cannot resolve target host '%.64s'", u.host);
+		return -1;
+	}
+	return route_target_pool(rt);
 }
 
 static int route_compile(const struct route_spec *s, struct route *r, char *why,
@@ -190,7 +309,7 @@ static int route_compile(const struct route_spec *s, struct route *r, char *why,
 	r->strip_prefix = s->strip_prefix;
 	r->redirect_https = s->redirect_https;
 	r->hsts_max_age = s->hsts_max_age;
-	if (!s->target || route_target_parse(s->target, &r->target, why, whylen) < 0) {
+	if (!s->target || route_target_parse(s, &r->target, why, whylen) < 0) {
 		if (!s->target)
 			snprintf(why, whylen, "missing target");
 		return -1;
@@ -403,4 +522,11 @@ const struct route *route_lookup(const struct route_table *t, struct str host,
 		}
 	}
 	return route_host_match(route_host_find(t->wild, t->nwild, "", 0), path);
+}
+
+bool route_agent_offline(const struct route *r)
+{
+	const struct route_target *t = &r->target;
+
+	return t->via_agent && (t->addr.len == 0 || !hub_tunnel_slot_online(t->agent_slot));
 }

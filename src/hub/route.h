@@ -13,15 +13,25 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/str.h"
 #include "hub/addr.h"
+#include "agent/stream_hdr.h"
 #include "hub/route_spec.h"
 
 struct route_target {
 	struct addr addr;
-	uint32_t pool_id;	/* stable per address: upstream pool index */
+	uint32_t pool_id;	/* stable per address (and stream target) */
 	bool https;
 	bool tls_verify;
+	/* Through an agent: each new connection starts with a stream header
+	 * built from `stream` (the client filled in per connection), and
+	 * the agent's status byte precedes the response. */
+	bool via_agent;		/* an agent or an agentless node */
+	bool stream;		/* an agent (header + status byte) */
+	uint32_t agent_slot;	/* hub_tunnel_slot_online() */
+	char agent[64];		/* the agent's name, for the offline page */
+	struct stream_hdr hdr;
 	char sni[256];
 	char base[256];		/* path prefixed to forwarded paths ("" = none) */
 	size_t base_len;
@@ -60,6 +70,18 @@ const struct route *route_table_at(const struct route_table *t, unsigned i);
  * ends on a segment boundary. Returns NULL when nothing matches. */
 const struct route *route_lookup(const struct route_table *t, struct str host,
 				 struct str path);
+
+/* Fills a stream header template for target host:port (an address, or
+ * a name the agent resolves). Returns 0 or -1 for a bad name. */
+int route_stream_hdr_init(struct stream_hdr *h, const char *host, uint16_t port);
+/* Encodes `tmpl` with `client` as the source (IPv4-mapped when the
+ * families differ) and appends it to out. Returns 0 or -errno. */
+int stream_hdr_for_client(const struct stream_hdr *tmpl, const struct addr *client,
+			  struct buf *out);
+
+/* Whether the route goes through an agent that is not connected (never
+ * enrolled, or no handshake recently): answered at once, no dial. */
+bool route_agent_offline(const struct route *r);
 
 /* Number of distinct upstream addresses seen so far (pool ids are below
  * it). Thread-safe. */

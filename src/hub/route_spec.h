@@ -23,6 +23,14 @@ struct route_spec {
 	const char *tls_server_name;	/* SNI / name to verify; NULL = target host */
 	const char *agent;	/* NULL = the hub dials target itself;
 				 * else the agent whose tunnel carries it */
+	int64_t agent_id;	/* the agent's id (its online slot) */
+	/* The agent's tunnel address (IPv4 preferred; NULL = not enrolled
+	 * yet: the route answers "offline"). Through an agent the hub
+	 * connects to AGENT_STREAM_PORT there and names the target in a
+	 * stream header (agent_proto.h); the target is not resolved here. */
+	const char *agent_addr;
+	bool agent_node;	/* a standard WireGuard peer (no agent): the
+				 * target is dialled directly through the tunnel */
 	uint16_t tcp_listen_port;	/* tcp:// routes: public port on the hub */
 	const char *policy;	/* JSON, reserved for auth/access; NULL = public */
 	const char *name;	/* for logs and metrics; NULL = "route-<id>" */

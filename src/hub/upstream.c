@@ -75,6 +75,13 @@ static int upconn_socket(const struct route_target *t)
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* An agent that vanished sends no reset: bytes the hub sent that
+	 * stay unacknowledged this long end the connection (a pooled one
+	 * is then replayed on a new connection, which finds the agent
+	 * offline), instead of waiting for the response timeout. */
+	if (t->via_agent)
+		setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &(unsigned){ UPCONN_AGENT_USER_TIMEOUT_MS },
+			   sizeof(unsigned));
 	return fd;
 }
 

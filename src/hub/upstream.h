@@ -20,6 +20,8 @@ struct route_target;
 #define UPCONN_BUF (128u << 10)
 /* Room kept in `out` beyond UPCONN_BUF for chunk framing and trailers. */
 #define UPCONN_SLACK (16u << 10)
+/* TCP_USER_TIMEOUT on connections through agents (see upstream.c). */
+#define UPCONN_AGENT_USER_TIMEOUT_MS 15000u
 
 struct upconn {
 	int fd;
@@ -34,6 +36,7 @@ struct upconn {
 	bool connecting;
 	bool reused;		/* came from the pool */
 	bool eof;		/* the server closed its side */
+	bool await_status;	/* an agent stream: its status byte is next */
 	int err;		/* deferred connect error (-errno) */
 };
 

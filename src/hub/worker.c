@@ -333,6 +333,12 @@ int worker_init(struct worker *w, struct hub *hub, unsigned idx)
 	if (idx == 0 && hub->control_fd >= 0 &&
 	    (r = worker_add_listener(w, hub->control_fd, LISTEN_CONTROL)) < 0)
 		return r;
+	for (int i = 0; idx == 0 && i < 2; i++) {
+		int fd = hub->agent_fd[i];
+		hub->agent_fd[i] = -1;	/* the worker's now */
+		if (fd >= 0 && (r = worker_add_listener(w, fd, LISTEN_AGENT)) < 0)
+			return r;
+	}
 	return 0;
 }
 

@@ -28,6 +28,7 @@ enum listener_kind {
 	LISTEN_HTTPS,
 	LISTEN_METRICS,
 	LISTEN_CONTROL,		/* unix socket: every request is an admin request */
+	LISTEN_AGENT,		/* the hub's tunnel address: agents' API (heartbeat) */
 	LISTEN_KIND_MAX
 };
 

@@ -88,6 +88,17 @@ static void xchg_fail(struct xchg *x, int status)
 	x->ops->fail(x, status);
 }
 
+/* The upstream could not be reached. Through an agent that means the
+ * agent is offline (or its tunnel is down): the page says so. */
+static void xchg_fail_unreachable(struct xchg *x, int status)
+{
+	if (x->route->target.via_agent) {
+		x->agent_offline = true;
+		status = 502;
+	}
+	xchg_fail(x, status);
+}
+
 /* The response is complete. The downstream may free x inside ops->end. */
 static void xchg_finish(struct xchg *x)
 {
@@ -120,6 +131,11 @@ static int xchg_attach(struct xchg *x, bool fresh)
 	u->x = x;
 	if (u->reused)
 		metrics_count(x->w->idx, METRICS_UP_REUSED);
+	if (x->route->target.stream && !u->reused) {
+		if (xchg_agent_header(x, &u->out) < 0)
+			return -ENOMEM;
+		u->await_status = true;
+	}
 	if (buf_append(&u->out, buf_head(&x->reqhead), x->reqhead.len) < 0)
 		return -ENOMEM;
 	if (!x->retryable || !u->reused)
@@ -151,6 +167,8 @@ struct xchg *xchg_start(struct worker *w, struct snap_hold *hold,
 	x->hold = hold;
 	snap_hold_get(hold);
 	x->route = route;
+	if (rq->peer)
+		x->client = *rq->peer;
 	x->meth = rq->msg->meth;
 	x->t_start = loop_now(w->loop);
 	x->want_upgrade = rq->upgrade;
@@ -489,7 +507,7 @@ static void xchg_up_connected(struct xchg *x)
 	if (err) {
 		metrics_count(x->w->idx, METRICS_UP_CONNECT_FAIL);
 		log_info("connect to %s failed: %s", xchg_upstream_label(x), strerror(-err));
-		xchg_fail(x, 502);
+		xchg_fail_unreachable(x, 502);
 		return;
 	}
 	u->connecting = false;
@@ -505,6 +523,23 @@ static void xchg_up_read(struct xchg *x)
 
 	if (r == -EAGAIN || r == -ENOBUFS)
 		return;
+	if (u->await_status && r <= 0) {
+		/* The agent closed before its status byte: its acceptor is
+		 * gone (agent stopped) or it reset the stream. */
+		log_info("agent %s closed the stream to %s", x->route->target.agent,
+			 xchg_upstream_label(x));
+		xchg_fail_unreachable(x, 502);
+		return;
+	}
+	if (r > 0 && u->await_status) {
+		int st = xchg_agent_status(x, u);
+		if (st < 0) {
+			xchg_fail(x, 502);
+			return;
+		}
+		if (u->in.len == 0)
+			return;	/* only the status byte so far */
+	}
 	if (r < 0 && !x->resp_any) {
 		xchg_up_error(x, (int)r);
 		return;
@@ -554,7 +589,7 @@ void xchg_up_timeout(struct xchg *x)
 			return;
 		}
 		log_info("connect to %s timed out", xchg_upstream_label(x));
-		xchg_fail(x, 504);
+		xchg_fail_unreachable(x, 504);
 		return;
 	}
 	if (u->err) {

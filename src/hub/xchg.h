@@ -113,7 +113,18 @@ struct xchg {
 	uint64_t bytes_in, bytes_out;	/* body bytes from client / to client */
 	uint64_t t_start;
 	struct xchg_log log;
+	struct addr client;		/* for an agent stream's header */
+	/* Failed because the route's agent is unreachable: the error page
+	 * names the agent as offline. */
+	bool agent_offline;
 };
+
+/* The error page for `status`; with `agent`, the page says that agent
+ * is offline (and nothing else about the upstream). */
+int xchg_error_page_agent(struct buf *out, int status, bool head_only,
+			  const char *agent);
+/* The page body alone (for HTTP/2), into out. */
+void xchg_error_body(char *out, size_t len, int status, const char *agent);
 
 /* Starts forwarding `req` along `route` (whose snapshot `hold` the xchg
  * keeps a reference to). Returns the xchg, or NULL when out of memory

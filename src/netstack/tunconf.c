@@ -112,7 +112,7 @@ static int tunconf_routes(int s4, int s6, const char *name, int ifindex,
 	return 0;
 }
 
-static int tunconf_listen(int family, const struct netstack_conf *c)
+int tunconf_listen(int family, const struct netstack_conf *c, const char *ifname)
 {
 	union {
 		struct sockaddr sa;
@@ -140,7 +140,9 @@ static int tunconf_listen(int family, const struct netstack_conf *c)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	/* A new IPv6 address is briefly tentative even without DAD. */
 	setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
-	if (bind(fd, &a.sa, len) < 0 || listen(fd, 512) < 0) {
+	if ((ifname && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname,
+				  (socklen_t)strlen(ifname)) < 0) ||
+	    bind(fd, &a.sa, len) < 0 || listen(fd, 512) < 0) {
 		e = errno;
 		close(fd);
 		return -e;
@@ -175,6 +177,11 @@ static int tunconf_configure(int tun, const char *name, bool private_ns,
 	return rc;
 }
 
+int tunconf_address(const char *name, const struct netstack_conf *c)
+{
+	return tunconf_configure(-1, name, false, c);
+}
+
 int tunconf_setup(const struct netstack_conf *c, bool private_ns, int *fds,
 		  unsigned *nfds)
 {
@@ -187,12 +194,12 @@ int tunconf_setup(const struct netstack_conf *c, bool private_ns, int *fds,
 	fds[(*nfds)++] = tun;
 	rc = tunconf_configure(tun, name, private_ns, c);
 	if (rc == 0 && c->has4) {
-		rc = tunconf_listen(AF_INET, c);
+		rc = tunconf_listen(AF_INET, c, NULL);
 		if (rc >= 0)
 			fds[(*nfds)++] = rc;
 	}
 	if (rc >= 0 && c->has6) {
-		rc = tunconf_listen(AF_INET6, c);
+		rc = tunconf_listen(AF_INET6, c, NULL);
 		if (rc >= 0)
 			fds[(*nfds)++] = rc;
 	}

@@ -22,4 +22,15 @@
 int tunconf_setup(const struct netstack_conf *c, bool private_ns, int *fds,
 		  unsigned *nfds);
 
+/* A non-blocking listener on c->port at the family's address of `c`
+ * (IP_FREEBIND: a new IPv6 address may still be tentative); with
+ * `ifname`, bound to that interface (SO_BINDTODEVICE). Returns the fd
+ * or -errno. */
+int tunconf_listen(int family, const struct netstack_conf *c, const char *ifname);
+
+/* Sets the MTU and the addresses (with their prefix routes) of the
+ * existing interface `name` in the caller's namespace and brings it up
+ * (the hub's TUN). Returns 0 or -errno. */
+int tunconf_address(const char *name, const struct netstack_conf *c);
+
 #endif

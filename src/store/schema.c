@@ -181,9 +181,18 @@ static const char schema_v3[] =
 	"CREATE UNIQUE INDEX routes_tcp_listen_port ON routes(tcp_listen_port)"
 	"  WHERE tcp_listen_port IS NOT NULL;";
 
+/* Version 4: an agent is a Postern agent or a standard WireGuard peer
+ * (an agentless node the hub routes to directly), and keeps the last
+ * heartbeat it sent (target health, errors) as JSON. */
+static const char schema_v4[] =
+	"ALTER TABLE agents ADD COLUMN kind TEXT NOT NULL DEFAULT 'agent'"
+	"  CHECK (kind IN ('agent','wireguard'));"
+	"ALTER TABLE agents ADD COLUMN heartbeat TEXT;";
+
 const struct schema_migration schema_migrations[] = {
 	{ 1, "initial", schema_v1 },
 	{ 2, "certificates and encrypted secrets", schema_v2 },
 	{ 3, "agent tunnel addresses, route target options", schema_v3 },
+	{ 4, "agentless WireGuard nodes, agent heartbeats", schema_v4 },
 };
 const size_t schema_migrations_count = ARRAY_SIZE(schema_migrations);

@@ -72,6 +72,11 @@ class Hub(Front):
     def start(self, settings="", workers=2, env=None, routes=""):
         settings = (f"hostname = {HUB_HOST}\ncontrol_socket = {self.sock}\n"
                     f"data_dir = {self.data}\n" + settings)
+        # The hub's WireGuard device is on by default; the control plane's
+        # tests leave it off (its key and endpoint would add audit entries
+        # and a secret they count) unless the settings configure it.
+        if "[wireguard]" not in settings:
+            settings += "\n[wireguard]\nenabled = off\n"
         p = super().start(routes=routes, settings=settings, workers=workers, env=env)
         netlab.wait_until(lambda: os.path.exists(self.sock), what="control socket")
         return p

@@ -92,8 +92,8 @@ TEST(join_happy_path_allocates_and_audits)
 	CHECK_EQ_STR(rs_str("hub_public_key"), HUBKEY);
 	CHECK_EQ_STR(rs_str("hub_endpoint"), "hub.test:51820");
 	a = rs_get("tunnel_addresses");
-	CHECK_EQ_STR(json_string_value(json_array_get(a, 0)), "100.96.0.3/32");
-	CHECK_EQ_STR(json_string_value(json_array_get(a, 1)), "fd7a:7073:7465::3/128");
+	CHECK_EQ_STR(json_string_value(json_array_get(a, 0)), "100.96.0.3/16");
+	CHECK_EQ_STR(json_string_value(json_array_get(a, 1)), "fd7a:7073:7465::3/64");
 	a = rs_get("hub_tunnel_addresses");
 	CHECK_EQ_STR(json_string_value(json_array_get(a, 0)), "100.96.0.1");
 	CHECK_EQ_STR(json_string_value(json_array_get(a, 1)), "fd7a:7073:7465::1");

@@ -1,0 +1,74 @@
+/* api_tunnel.h - what the hub's WireGuard side (src/hub/tunnel.c) reads
+ * from and records in the control plane. Control thread only. */
+#ifndef POSTERN_API_API_TUNNEL_H
+#define POSTERN_API_API_TUNNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api/api.h"
+
+/* An enrolled agent or agentless node with a key: one WireGuard peer. */
+struct api_peer {
+	int64_t id;
+	char name[64];
+	uint8_t key[32];
+	bool node;		/* kind 'wireguard': a standard peer, no agent */
+	char ipv4[48], ipv6[48];	/* "" when none */
+};
+
+/* Every enrolled agent with a public key, by id. Returns 0 with *out
+ * (malloc'd, the caller frees it) and *n set, or -1. */
+int api_tunnel_peers(struct api *api, struct api_peer **out, size_t *n);
+
+/* Appends an audit entry by actor "system" (tunnel connect/disconnect,
+ * endpoint changes) in its own transaction. */
+void api_tunnel_audit(struct api *api, const char *action, const char *object,
+		      const char *after);
+
+/* Stores a fact the hub owns in a setting (wireguard.public_key,
+ * wireguard.endpoint) when it differs from the stored value; audited as
+ * "system". Returns 0 or -1. */
+int api_tunnel_record(struct api *api, const char *key, const char *value);
+
+/* The tunnel network settings in effect ("100.96.0.0/16"), defaults
+ * applied, into out (64 bytes at least). */
+void api_tunnel_prefix(struct api *api, int family, char *out, size_t len);
+
+/* The hub's own address in a tunnel network (host number 1), and the
+ * prefix length. Returns 0 or -1 for a malformed network. */
+int api_tunnel_hub_addr(const char *net, int family, void *addr, unsigned *prefix);
+
+/* What the data plane knows about a peer, for GET /agents. */
+struct api_agent_live {
+	bool online;		/* a handshake within HUB_TUNNEL_ONLINE_SECS */
+	int64_t last_handshake_ms;	/* 0 = never since the hub started */
+	char endpoint[64];		/* "" = none */
+	uint64_t rx_bytes, tx_bytes;
+};
+/* Fills `out` for the peer with `key`; false when the device has no such
+ * peer (not enrolled, or no tunnel). */
+typedef bool api_agent_live_fn(void *ctx, const uint8_t key[32],
+			       struct api_agent_live *out);
+void api_set_agent_live(struct api *api, api_agent_live_fn *fn, void *ctx);
+
+/* The enrolled agent whose tunnel address is `ip` (textual): its public
+ * key into key. Returns 0 or -1. The address is authentic when the
+ * request came in through the WireGuard interface: cryptokey routing
+ * drops packets whose source is not the sending peer's. */
+int api_tunnel_key_by_addr(struct api *api, const char *ip, uint8_t key[32]);
+
+/* The hub's WireGuard private key, sealed in the secrets table; made
+ * with `generate` and stored the first time. Returns 0 or -1. */
+int api_tunnel_private_key(struct api *api, uint8_t key[32],
+			   int (*generate)(uint8_t key[32]));
+
+/* `postern agent create` prints a join command; when the hub serves a
+ * certificate agents cannot verify (self-signed), the command pins it:
+ * the hook writes the SPKI SHA-256 (64 hex digits) into out and returns
+ * true. */
+typedef bool api_join_pin_fn(void *ctx, char out[65]);
+void api_set_join_pin(struct api *api, api_join_pin_fn *fn, void *ctx);
+
+#endif

@@ -1,0 +1,23 @@
+/* tcpfwd.h - raw TCP routes (tcp://HOST:PORT targets with a
+ * tcp_listen_port): a public port on the hub forwarded through an agent.
+ * Control thread only; see tcpfwd.c. */
+#ifndef POSTERN_HUB_TCPFWD_H
+#define POSTERN_HUB_TCPFWD_H
+
+#include <stddef.h>
+
+#include "core/loop.h"
+#include "hub/config.h"
+#include "hub/route_spec.h"
+
+/* Serves tcp routes on `loop` from now on, on the IPs of the config's
+ * https listeners (else its http ones). `cfg` must outlive it. */
+void tcpfwd_start(struct loop *loop, const struct hub_config *cfg);
+/* Makes the listeners match the tcp:// routes among `specs` (other
+ * specs are ignored): new ports opened, gone ones closed, the rest
+ * retargeted. Connections in progress keep their target. */
+void tcpfwd_sync(const struct route_spec *specs, size_t n);
+/* Closes every listener (connections in progress finish). */
+void tcpfwd_stop(void);
+
+#endif

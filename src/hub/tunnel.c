@@ -1,0 +1,436 @@
+/* tunnel.c - the hub's embedded WireGuard device (see tunnel.h). */
+#define LOG_SUBSYS "tunnel"
+#include "hub/tunnel.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "agent/agent_proto.h"
+#include "api/api_tunnel.h"
+#include "core/clock.h"
+#include "core/enc.h"
+#include "core/log.h"
+#include "core/secure.h"
+#include "hub/hub.h"
+#include "netstack/tunconf.h"
+#include "wg/crypto.h"
+#include "wg/device.h"
+#include "wg/tun.h"
+#include "wg/tun_inside.h"
+#include "wg/uapi.h"
+
+#define TUNNEL_TICK_NS NSEC_PER_SEC
+
+/* What the hub knows of one peer between ticks. */
+struct tpeer {
+	int64_t id;
+	char name[64];
+	uint8_t key[32];
+	bool online;
+	char endpoint[64];		/* as last audited */
+	uint32_t slot;
+};
+
+static struct {
+	struct hub *hub;
+	struct api *api;
+	struct tun *tun;
+	struct tun_inside *inside;
+	struct wg_device *dev;
+	struct uapi_server *uapi;
+	struct loop_timer tick;
+	struct tpeer *peers;
+	size_t npeers;
+	bool up;
+} tun_hub;
+
+/* ---- the online table (shared with workers) ---- */
+
+static int64_t slot_owner[HUB_TUNNEL_SLOTS];	/* control thread only */
+static _Atomic uint64_t slot_handshake[HUB_TUNNEL_SLOTS];	/* wall ns */
+
+uint32_t hub_tunnel_slot(int64_t agent_id)
+{
+	for (uint32_t i = 1; i < HUB_TUNNEL_SLOTS; i++) {
+		if (slot_owner[i] == agent_id)
+			return i;
+		if (slot_owner[i] == 0) {
+			slot_owner[i] = agent_id;
+			atomic_store(&slot_handshake[i], 0);
+			return i;
+		}
+	}
+	return 0;
+}
+
+static bool tunnel_recent(uint64_t hs_ns)
+{
+	uint64_t now = clock_wall_ns();
+
+	return hs_ns && now >= hs_ns ? now - hs_ns < HUB_TUNNEL_ONLINE_SECS * NSEC_PER_SEC
+				     : hs_ns != 0;
+}
+
+bool hub_tunnel_slot_online(uint32_t slot)
+{
+	if (slot == 0 || slot >= HUB_TUNNEL_SLOTS)
+		return true;
+	return tunnel_recent(atomic_load(&slot_handshake[slot]));
+}
+
+/* ---- peers ---- */
+
+static void tunnel_endpoint_str(const struct wg_endpoint *ep, char *out, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	out[0] = 0;
+	if (ep->addr.sa.sa_family == AF_INET) {
+		inet_ntop(AF_INET, &ep->addr.in4.sin_addr, ip, sizeof(ip));
+		snprintf(out, len, "%s:%u", ip, ntohs(ep->addr.in4.sin_port));
+	} else if (ep->addr.sa.sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &ep->addr.in6.sin6_addr, ip, sizeof(ip));
+		snprintf(out, len, "[%s]:%u", ip, ntohs(ep->addr.in6.sin6_port));
+	}
+}
+
+static int tunnel_allow(struct wg_peer *p, const char *ip)
+{
+	uint8_t a[16];
+	int family = strchr(ip, ':') ? AF_INET6 : AF_INET;
+
+	if (!ip[0])
+		return 0;
+	if (inet_pton(family, ip, a) != 1)
+		return -EINVAL;
+	return wg_peer_allowedip_add(p, family, a, family == AF_INET ? 32 : 128);
+}
+
+static struct tpeer *tunnel_find(const uint8_t key[32])
+{
+	for (size_t i = 0; i < tun_hub.npeers; i++)
+		if (!memcmp(tun_hub.peers[i].key, key, 32))
+			return &tun_hub.peers[i];
+	return NULL;
+}
+
+/* Keeps what the old table knew about peers that stay. */
+static void tunnel_carry(struct tpeer *nv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct tpeer *old = tunnel_find(nv[i].key);
+		if (old && old->id == nv[i].id) {
+			nv[i].online = old->online;
+			memcpy(nv[i].endpoint, old->endpoint, sizeof(nv[i].endpoint));
+		}
+	}
+}
+
+/* Removes device peers the store no longer has. */
+static void tunnel_prune(const struct api_peer *v, size_t n)
+{
+	struct wg_peer *p = wg_device_peer_first(tun_hub.dev), *next;
+	struct wg_peer_status st;
+
+	for (; p; p = next) {
+		bool keep = false;
+		next = wg_device_peer_next(p);
+		wg_peer_get_status(p, &st);
+		for (size_t i = 0; i < n && !keep; i++)
+			keep = !memcmp(v[i].key, st.public_key, 32);
+		if (!keep)
+			wg_device_peer_remove(tun_hub.dev, p);
+	}
+}
+
+void hub_tunnel_sync(void)
+{
+	struct api_peer *v;
+	struct tpeer *nv;
+	size_t n;
+
+	if (!tun_hub.up || api_tunnel_peers(tun_hub.api, &v, &n) < 0)
+		return;
+	nv = calloc(n ? n : 1, sizeof(*nv));
+	if (!nv) {
+		free(v);
+		return;
+	}
+	tunnel_prune(v, n);
+	for (size_t i = 0; i < n; i++) {
+		struct wg_peer *p;
+		nv[i].id = v[i].id;
+		memcpy(nv[i].name, v[i].name, sizeof(nv[i].name));
+		memcpy(nv[i].key, v[i].key, 32);
+		nv[i].slot = hub_tunnel_slot(v[i].id);
+		if (wg_device_peer_add(tun_hub.dev, v[i].key, &p) < 0) {
+			log_warn("agent %s: cannot add its peer", v[i].name);
+			continue;
+		}
+		wg_peer_allowedips_clear(p);
+		if (tunnel_allow(p, v[i].ipv4) < 0 || tunnel_allow(p, v[i].ipv6) < 0)
+			log_warn("agent %s: bad tunnel address", v[i].name);
+	}
+	tunnel_carry(nv, n);
+	free(tun_hub.peers);
+	tun_hub.peers = nv;
+	tun_hub.npeers = n;
+	secure_wipe(v, n * sizeof(*v));
+	free(v);
+	log_info("%zu tunnel peers", n);
+}
+
+/* ---- events and status ---- */
+
+static void tunnel_audit_peer(const struct tpeer *tp, const char *action,
+			      const char *endpoint)
+{
+	char obj[48], after[160];
+
+	snprintf(obj, sizeof(obj), "agent:%lld", (long long)tp->id);
+	snprintf(after, sizeof(after), "{\"name\":\"%s\",\"endpoint\":\"%s\"}", tp->name,
+		 endpoint);
+	api_tunnel_audit(tun_hub.api, action, obj, after);
+	log_info("agent %s: %s (%s)", tp->name, action, endpoint[0] ? endpoint : "-");
+}
+
+/* Online/offline transitions and endpoint changes become audit entries. */
+static void tunnel_check(struct tpeer *tp, struct wg_peer *p)
+{
+	struct wg_peer_status st;
+	char ep[64];
+	bool online;
+
+	wg_peer_get_status(p, &st);
+	if (tp->slot)
+		atomic_store(&slot_handshake[tp->slot], st.last_handshake_ns);
+	online = tunnel_recent(st.last_handshake_ns);
+	tunnel_endpoint_str(&st.endpoint, ep, sizeof(ep));
+	if (online && !tp->online)
+		tunnel_audit_peer(tp, "tunnel.connect", ep);
+	else if (!online && tp->online)
+		tunnel_audit_peer(tp, "tunnel.disconnect", tp->endpoint);
+	else if (online && strcmp(ep, tp->endpoint))
+		tunnel_audit_peer(tp, "tunnel.endpoint_change", ep);
+	tp->online = online;
+	if (online)
+		memcpy(tp->endpoint, ep, sizeof(tp->endpoint));
+}
+
+static void tunnel_tick(struct loop_timer *t)
+{
+	for (size_t i = 0; i < tun_hub.npeers; i++) {
+		struct wg_peer *p = wg_device_peer_lookup(tun_hub.dev, tun_hub.peers[i].key);
+		if (p)
+			tunnel_check(&tun_hub.peers[i], p);
+	}
+	loop_timer_arm(tun_hub.hub->loop, t, TUNNEL_TICK_NS);
+}
+
+/* A handshake makes the agent reachable for workers at once; the audit
+ * entry follows on the next tick (no store writes inside the device). */
+static void tunnel_event(void *ctx, const struct wg_event *ev)
+{
+	struct tpeer *tp = tunnel_find(ev->public_key);
+	struct wg_peer_status st;
+
+	(void)ctx;
+	if (!tp || !tp->slot)
+		return;
+	if (ev->type == WG_EVENT_HANDSHAKE) {
+		wg_peer_get_status(ev->peer, &st);
+		atomic_store(&slot_handshake[tp->slot], st.last_handshake_ns);
+	} else if (ev->type == WG_EVENT_GAVE_UP || ev->type == WG_EVENT_EXPIRED) {
+		atomic_store(&slot_handshake[tp->slot], 0);
+	}
+	loop_timer_arm(tun_hub.hub->loop, &tun_hub.tick, 0);
+}
+
+static bool tunnel_live(void *ctx, const uint8_t key[32], struct api_agent_live *out)
+{
+	struct wg_peer *p = tun_hub.up ? wg_device_peer_lookup(tun_hub.dev, key) : NULL;
+	struct wg_peer_status st;
+
+	(void)ctx;
+	if (!p)
+		return false;
+	wg_peer_get_status(p, &st);
+	out->online = tunnel_recent(st.last_handshake_ns);
+	out->last_handshake_ms = (int64_t)(st.last_handshake_ns / NSEC_PER_MSEC);
+	tunnel_endpoint_str(&st.endpoint, out->endpoint, sizeof(out->endpoint));
+	out->rx_bytes = st.rx_bytes;
+	out->tx_bytes = st.tx_bytes;
+	return true;
+}
+
+/* ---- setup ---- */
+
+static int tunnel_keygen(uint8_t key[32])
+{
+	return wg_x25519_generate(key);
+}
+
+static int tunnel_key(void)
+{
+	uint8_t priv[32], pub[32];
+	char b64[B64_LEN(32)];
+	int r;
+
+	if (api_tunnel_private_key(tun_hub.api, priv, tunnel_keygen) < 0)
+		return -1;
+	r = wg_device_set_private_key(tun_hub.dev, priv);
+	secure_wipe(priv, sizeof(priv));
+	if (r < 0 || !wg_device_public_key(tun_hub.dev, pub))
+		return -1;
+	b64_encode(b64, pub, 32);
+	return api_tunnel_record(tun_hub.api, "wireguard.public_key", b64);
+}
+
+/* The endpoint agents dial: the config's, else hostname:port. */
+static int tunnel_endpoint(const struct hub_config *cfg)
+{
+	char ep[320];
+
+	if (cfg->wg.endpoint[0])
+		snprintf(ep, sizeof(ep), "%s", cfg->wg.endpoint);
+	else if (cfg->set.hostname[0])
+		snprintf(ep, sizeof(ep), "%s:%u", cfg->set.hostname, cfg->wg.port);
+	else
+		return 0;	/* joins answer hub_not_ready until one is set */
+	return api_tunnel_record(tun_hub.api, "wireguard.endpoint", ep);
+}
+
+/* The hub's addresses: host 1 of each tunnel network. */
+static int tunnel_addresses(const struct hub_config *cfg, struct netstack_conf *nc)
+{
+	char net[64];
+
+	memset(nc, 0, sizeof(*nc));
+	nc->mtu = cfg->wg.mtu;
+	api_tunnel_prefix(tun_hub.api, AF_INET, net, sizeof(net));
+	nc->has4 = api_tunnel_hub_addr(net, AF_INET, &nc->addr4, &nc->prefix4) == 0;
+	api_tunnel_prefix(tun_hub.api, AF_INET6, net, sizeof(net));
+	nc->has6 = api_tunnel_hub_addr(net, AF_INET6, &nc->addr6, &nc->prefix6) == 0;
+	return tunconf_address(cfg->wg.ifname, nc);
+}
+
+/* The agents' API (heartbeats) on the tunnel addresses, bound to the
+ * interface so only packets that came through WireGuard reach it. */
+static int tunnel_listeners(struct hub *hub, struct netstack_conf *nc)
+{
+	int fd;
+
+	nc->port = AGENT_HUB_API_PORT;
+	if (nc->has4) {
+		if ((fd = tunconf_listen(AF_INET, nc, hub->cfg.wg.ifname)) < 0)
+			return fd;
+		hub->agent_fd[0] = fd;
+	}
+	if (nc->has6) {
+		if ((fd = tunconf_listen(AF_INET6, nc, hub->cfg.wg.ifname)) < 0)
+			return fd;
+		hub->agent_fd[1] = fd;
+	}
+	return 0;
+}
+
+static int tunnel_device(struct hub *hub)
+{
+	const struct hub_wg_conf *w = &hub->cfg.wg;
+	struct wg_device_config dc = { .inside = &tun_inside_ops, .event = tunnel_event };
+	int r;
+
+	if ((r = wg_crypto_init()) < 0)
+		return r;
+	if ((r = tun_open(w->ifname, w->mtu, &tun_hub.tun)) < 0) {
+		log_err("cannot create interface %s: %s", w->ifname, strerror(-r));
+		return r;
+	}
+	if (!(tun_hub.inside = tun_inside_new(hub->loop, tun_hub.tun, NULL, NULL)))
+		return -ENOMEM;
+	dc.inside_ctx = tun_hub.inside;
+	if ((r = wg_device_new(hub->loop, &dc, &tun_hub.dev)) < 0 ||
+	    (r = tun_inside_attach(tun_hub.inside, tun_hub.dev)) < 0)
+		return r;
+	wg_device_set_mtu(tun_hub.dev, w->mtu);
+	if ((r = wg_device_set_listen_port(tun_hub.dev, w->port)) < 0) {
+		log_err("WireGuard UDP port %u: %s", w->port, strerror(-r));
+		return r;
+	}
+	if (w->uapi && (r = uapi_server_start(hub->loop, w->ifname, &wg_device_uapi_ops,
+					      tun_hub.dev, &tun_hub.uapi)) < 0)
+		log_warn("cannot serve /var/run/wireguard/%s.sock: %s", w->ifname, strerror(-r));
+	return 0;
+}
+
+static int tunnel_start(struct hub *hub)
+{
+	struct netstack_conf nc;
+	int r;
+
+	if ((r = tunnel_device(hub)) < 0)
+		return r;
+	if (tunnel_key() < 0 || tunnel_endpoint(&hub->cfg) < 0) {
+		log_err("cannot record the hub's WireGuard key or endpoint");
+		return -EIO;
+	}
+	if ((r = tunnel_addresses(&hub->cfg, &nc)) < 0) {
+		log_err("cannot address interface %s: %s", hub->cfg.wg.ifname, strerror(-r));
+		return r;
+	}
+	if ((r = tunnel_listeners(hub, &nc)) < 0) {
+		log_err("agent API on the tunnel address: %s", strerror(-r));
+		return r;
+	}
+	tun_hub.up = true;
+	hub_tunnel_sync();
+	loop_timer_init(&tun_hub.tick, tunnel_tick, NULL);
+	loop_timer_arm(hub->loop, &tun_hub.tick, TUNNEL_TICK_NS);
+	api_set_agent_live(tun_hub.api, tunnel_live, NULL);
+	log_info("WireGuard on UDP %u, interface %s", hub->cfg.wg.port, hub->cfg.wg.ifname);
+	return 0;
+}
+
+void hub_tunnel_open(struct hub *hub, struct api *api)
+{
+	hub->agent_fd[0] = hub->agent_fd[1] = -1;
+	if (!api || !hub->cfg.wg.enabled)
+		return;
+	tun_hub.hub = hub;
+	tun_hub.api = api;
+	if (tunnel_start(hub) < 0) {
+		log_err("the tunnel is off: agents cannot join or connect");
+		hub_tunnel_close();
+	}
+}
+
+void hub_tunnel_close(void)
+{
+	struct hub *hub = tun_hub.hub;
+
+	if (!hub)
+		return;
+	if (tun_hub.api)
+		api_set_agent_live(tun_hub.api, NULL, NULL);
+	loop_timer_disarm(hub->loop, &tun_hub.tick);
+	for (int i = 0; i < 2; i++)
+		if (hub->agent_fd[i] >= 0) {
+			close(hub->agent_fd[i]);
+			hub->agent_fd[i] = -1;
+		}
+	if (tun_hub.uapi)
+		uapi_server_stop(tun_hub.uapi);
+	wg_device_free(tun_hub.dev);
+	tun_inside_free(tun_hub.inside);
+	if (tun_hub.tun)
+		tun_close(tun_hub.tun);
+	free(tun_hub.peers);
+	memset(&tun_hub, 0, sizeof(tun_hub));
+}

@@ -1,0 +1,49 @@
+/* tunnel.h - the hub's WireGuard side: an embedded device on a kernel TUN
+ * interface carrying the hub's tunnel addresses, so the front's upstream
+ * connect() reaches agents' tunnel addresses through the kernel's TCP.
+ *
+ * The device runs on the control loop (main thread). Its peers are the
+ * store's enrolled agents and nodes, re-read whenever agents change
+ * (API_CHANGED_AGENTS), so peers come and go without a restart. Its
+ * connection events (handshake, endpoint change, gone quiet) become audit
+ * entries and the per-agent "online" state workers consult before
+ * dialling an agent (hub_tunnel_slot_online). Keys: `[wireguard]` in the
+ * config file (docs/configuration.md); the private key is a sealed secret
+ * in the store. */
+#ifndef POSTERN_HUB_TUNNEL_H
+#define POSTERN_HUB_TUNNEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct hub;
+struct api;
+
+/* A handshake within this long means the peer is online (WireGuard
+ * rekeys every 120 s while traffic or persistent keepalives flow, and
+ * rejects sessions older than 180 s). */
+#define HUB_TUNNEL_ONLINE_SECS 180
+
+/* Slots in the shared online table (agents beyond it are assumed online
+ * and fail on connect instead). */
+#define HUB_TUNNEL_SLOTS 4096
+
+/* Starts the tunnel when the config enables it (the default with a
+ * data_dir): key, TUN interface with the hub's tunnel addresses, UDP
+ * port, peers, the heartbeat listeners, and the join answer's settings.
+ * A failure is logged and leaves the hub running without a tunnel
+ * (joins then answer 503 hub_not_ready). Control thread, before the
+ * workers start (they take the heartbeat listeners). */
+void hub_tunnel_open(struct hub *hub, struct api *api);
+/* Re-reads the peers from the store (after an agent change). */
+void hub_tunnel_sync(void);
+void hub_tunnel_close(void);
+
+/* The online-table slot of an agent id (control thread; route
+ * compilation). 0 = no slot. */
+uint32_t hub_tunnel_slot(int64_t agent_id);
+/* Any thread: whether the agent in `slot` completed a handshake within
+ * HUB_TUNNEL_ONLINE_SECS (slot 0: true, nothing known). */
+bool hub_tunnel_slot_online(uint32_t slot);
+
+#endif

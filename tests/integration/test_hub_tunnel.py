@@ -1,0 +1,194 @@
+"""The hub's half of the tunnel: a real `postern hub` with its embedded
+WireGuard device and a real `postern agent` joined through the join flow.
+
+    pub ns:   postern hub (HTTPS 10.77.0.1:8443, self-signed hub.test;
+              WireGuard UDP 51820 on interface pwXXXXXX, 100.96.0.1)
+      |  10.77.0.0/24
+    agent ns: postern agent run (root, plain TUN netstack)
+      |  10.78.0.0/24
+    lan ns:   nginx 10.78.0.2:80
+
+The client (curl) runs in the hub's namespace against its HTTPS listener.
+The CGNAT layout and the end-to-end suite are tests/e2e (another piece)."""
+import os
+import re
+
+import pytest
+
+import agentlab
+import netlab
+from controllab import Hub
+
+HUB = "10.77.0.1"
+
+
+def hub_conf(wg):
+    return (f'listen_https = "{HUB}:8443"\n'
+            'upstream_connect_timeout = 2s\nupstream_keepalive_timeout = 1s\n'
+            f"[tls]\nselfsigned_name = hub.test\n"
+            f'[wireguard]\ninterface = "{wg}"\nendpoint = "{HUB}:51820"\nuapi = on\n')
+
+
+@pytest.fixture
+def world(lab, tmp_path):
+    pub, agent, lan = lab.ns("pub"), lab.ns("agent"), lab.ns("lan")
+    lab.link(pub, f"{HUB}/24", agent, "10.77.0.2/24")
+    lab.link(agent, "10.78.0.1/24", lan, "10.78.0.2/24")
+    agentlab.set_hosts(lab, agent, [f"{HUB} hub.test"])
+    agentlab.start_nginx(lab, lan, str(tmp_path / "nginx"), ["10.78.0.2"])
+    wg = "pw" + netlab.short_id(6)
+    lab.on_cleanup(lambda: os.path.exists(f"/var/run/wireguard/{wg}.sock") and
+                   os.unlink(f"/var/run/wireguard/{wg}.sock"))
+    h = Hub(lab, ns=pub)
+    h.start(settings=hub_conf(wg))
+    netlab.wait_until(lambda: "WireGuard on UDP 51820" in h.proc.log(), what="hub tunnel")
+    return {"hub": h, "pub": pub, "agent": agent, "lan": lan, "wg": wg, "dir": tmp_path}
+
+
+def create_agent(world, name):
+    """`postern agent create NAME`: returns (id, join command words)."""
+    out = world["hub"].cli("agent", "create", name).stdout
+    m = re.search(r"^\s*(postern agent join \S+ \S+.*)$", out, re.M)
+    assert m, out
+    agents = world["hub"].cli_json("agent", "list")
+    ident = [a for a in agents["items"] if a["name"] == name][0]["id"]
+    return ident, m.group(1).split()
+
+
+def join_and_run(lab, world, name, allow="10.78.0.2:80"):
+    ident, cmd = create_agent(world, name)
+    state = str(world["dir"] / f"{name}.state")
+    r = world["agent"].run([netlab.postern_bin(), *cmd[1:], "--state", state], check=False)
+    assert r.returncode == 0, r.stderr
+    p = lab.spawn(world["agent"], [netlab.postern_bin(), "agent", "run", "--state", state,
+                                   "--netstack", "tun", "--allow", allow,
+                                   "--log-level", "debug"], name=f"agent-{name}")
+    return ident, p, state
+
+
+def agent_json(world, ident):
+    st, _, body = world["hub"].api("GET", f"/api/v1/agents/{ident}")
+    assert st == 200, body
+    return body
+
+
+def route(world, host, ident, target, **kw):
+    st, _, body = world["hub"].api("POST", "/api/v1/routes",
+                                   {"host": host, "agent_id": ident, "target": target,
+                                    "redirect_https": False, **kw})
+    assert st == 201, body
+    return body
+
+
+def get(world, host, path="/", *extra):
+    r = world["pub"].run(["curl", "-sk", "-m", "20", "-w", "\n%{http_code}",
+                          "--resolve", f"{host}:8443:{HUB}", *extra,
+                          f"https://{host}:8443{path}"], check=False)
+    body, _, code = r.stdout.rpartition("\n")
+    return int(code or 0), body
+
+
+def test_join_then_https_get_through_the_agent(lab, world):
+    h = world["hub"]
+    # The join command pins the hub's self-signed certificate.
+    _, cmd = create_agent(world, "probe")
+    assert "--fingerprint" in cmd
+    fp = cmd[cmd.index("--fingerprint") + 1]
+    spki = world["pub"].sh(f"echo | openssl s_client -connect {HUB}:8443 -servername hub.test "
+                           "2>/dev/null | openssl x509 -pubkey -noout | openssl pkey -pubin "
+                           "-outform der | sha256sum").stdout.split()[0]
+    assert fp == spki
+    ident, p, _ = join_and_run(lab, world, "nas")
+    route(world, "app.test", ident, "http://10.78.0.2:80")
+    netlab.wait_until(lambda: agent_json(world, ident)["online"], timeout=30,
+                      what="agent online")
+    code, body = get(world, "app.test")
+    assert code == 200 and "hello from nginx" in body, (code, body)
+    # The hub's device is visible to the stock wg tool, with the agent as
+    # its peer (added live, no restart).
+    a = agent_json(world, ident)
+    show = world["pub"].run(["wg", "show", world["wg"], "peers"]).stdout
+    assert a["public_key"] in show
+    # Status: endpoint is the agent's address, bytes flowed, version known.
+    assert a["endpoint"].startswith("10.77.0.2:"), a
+    assert a["rx_bytes"] > 0 and a["tx_bytes"] > 0 and a["last_handshake_at"], a
+    # Heartbeats arrive inside the tunnel and are kept with target health.
+    netlab.wait_until(lambda: (agent_json(world, ident).get("health") or {}).get("targets"),
+                      timeout=60, what="a heartbeat reporting targets")
+    a = agent_json(world, ident)
+    assert a["version"] and a["last_seen_at"], a
+    assert any(t["target"] == "10.78.0.2:80" and t["ok"] for t in a["health"]["targets"]), a
+    # The CLI shows it.
+    out = h.cli("agent", "list").stdout
+    assert re.search(r"nas\s+enrolled.*yes\s+10\.77\.0\.2:", out), out
+    # Connect is audited.
+    log = h.sql("SELECT action, object, after_json FROM audit_log WHERE action LIKE 'tunnel.%'")
+    assert f"tunnel.connect|agent:{ident}|" in log and "10.77.0.2" in log, log
+
+
+def test_agent_offline_gives_a_502_naming_it(lab, world):
+    ident, p, _ = join_and_run(lab, world, "garage")
+    route(world, "g.test", ident, "http://10.78.0.2:80")
+    netlab.wait_until(lambda: agent_json(world, ident)["online"], timeout=30,
+                      what="agent online")
+    assert get(world, "g.test")[0] == 200
+    p.stop()
+    # (pooled connections to it expire after upstream_keepalive_timeout;
+    # a request on one that is dead is replayed after TCP_USER_TIMEOUT)
+    code, body = get(world, "g.test", "/", "-H", "Connection: close")
+    assert code == 502, (code, body)
+    assert 'The agent "garage" is offline.' in body, body
+    assert "10.78" not in body and "100.96" not in body
+    # A route whose agent never joined answers the same at once.
+    st, _, other = world["hub"].api("POST", "/api/v1/agents", {"name": "never"})
+    assert st == 201, other
+    route(world, "n.test", other["id"], "http://10.78.0.2:80")
+    code, body = get(world, "n.test")
+    assert code == 502 and 'The agent "never" is offline.' in body, (code, body)
+
+
+def test_refused_target_is_a_plain_502_and_peers_follow_deletes(lab, world):
+    ident, p, _ = join_and_run(lab, world, "lab1")
+    route(world, "x.test", ident, "http://10.78.0.2:81")  # not allowed by the agent
+    netlab.wait_until(lambda: agent_json(world, ident)["online"], timeout=30,
+                      what="agent online")
+    code, body = get(world, "x.test")
+    assert code == 502 and "offline" not in body, (code, body)
+    assert "agent lab1: target 10.78.0.2:81: not_allowed" in world["hub"].proc.log()
+    # Deleting the agent removes its peer from the live device.
+    key = agent_json(world, ident)["public_key"]
+    st, _, b = world["hub"].api("DELETE", "/api/v1/routes/" + str(
+        world["hub"].cli_json("route", "list")["items"][0]["id"]))
+    assert st == 204, b
+    st, _, b = world["hub"].api("DELETE", f"/api/v1/agents/{ident}")
+    assert st == 204, b
+    netlab.wait_until(lambda: key not in world["pub"].run(
+        ["wg", "show", world["wg"], "peers"]).stdout, what="peer removed")
+
+
+def test_raw_tcp_route_through_the_agent(lab, world):
+    ident, p, _ = join_and_run(lab, world, "tcpnas", allow="10.78.0.2:80")
+    st, _, r = world["hub"].api("POST", "/api/v1/routes",
+                                {"host": "tcp.test", "agent_id": ident,
+                                 "target": "tcp://10.78.0.2:80", "tcp_listen_port": 9000,
+                                 "redirect_https": False})
+    assert st == 201, r
+    netlab.wait_until(lambda: agent_json(world, ident)["online"], timeout=30,
+                      what="agent online")
+    # Plain HTTP bytes over the raw port: nginx answers through the relay.
+    out = world["pub"].run(["curl", "-s", "-m", "20", f"http://{HUB}:9000/"], check=False)
+    assert "hello from nginx" in out.stdout, (out.returncode, out.stdout,
+                                              world["hub"].proc.log()[-2000:])
+    # A download keeps every byte through the relay.
+    blob = os.urandom(3 << 20)
+    (world["dir"] / "nginx" / "www" / "blob").write_bytes(blob)
+    got = world["dir"] / "got"
+    out = world["pub"].run(["curl", "-s", "-m", "30", "-o", str(got), f"http://{HUB}:9000/blob"],
+                           check=False)
+    assert out.returncode == 0 and got.read_bytes() == blob
+    # Deleting the route closes the port.
+    st, _, b = world["hub"].api("DELETE", f"/api/v1/routes/{r['id']}")
+    assert st == 204, b
+    netlab.wait_until(lambda: world["pub"].run(
+        ["curl", "-s", "-m", "3", f"http://{HUB}:9000/"], check=False).returncode == 7,
+        what="port closed")
