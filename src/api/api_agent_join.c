@@ -224,10 +224,10 @@ static const char *join_token_problem(const struct join_token *t, const char **m
 	return NULL;
 }
 
-static int join_update(struct api_ctx *c, const struct join_token *t, int64_t seq,
-		       const char *pub, const char *version)
+int api_tunnel_enroll(struct api *api, int64_t id, const char *pub, const char *ipv4,
+		      const char *ipv6, const char *version, int64_t seq)
 {
-	sqlite3_stmt *st = store_prepare(&c->api->store,
+	sqlite3_stmt *st = store_prepare(&api->store,
 		"UPDATE agents SET public_key = ?, tunnel_ipv4 = ?, tunnel_ipv6 = ?,"
 		" status = 'enrolled', version = ?, rev = ? WHERE id = ?");
 	int rc;
@@ -235,15 +235,24 @@ static int join_update(struct api_ctx *c, const struct join_token *t, int64_t se
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, pub, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, t->ipv4, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, t->ipv6, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ipv4, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, ipv6, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, version ? version : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, seq);
-	sqlite3_bind_int64(st, 6, t->agent_id);
+	sqlite3_bind_int64(st, 6, id);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return rc == SQLITE_CONSTRAINT ? -2 : -1;
+	return rc == SQLITE_DONE ? 0 : rc == SQLITE_CONSTRAINT ? -2 : -1;
+}
+
+static int join_update(struct api_ctx *c, const struct join_token *t, int64_t seq,
+		       const char *pub, const char *version)
+{
+	sqlite3_stmt *st;
+	int rc = api_tunnel_enroll(c->api, t->agent_id, pub, t->ipv4, t->ipv6, version, seq);
+
+	if (rc < 0)
+		return rc;
 	st = store_prepare(&c->api->store,
 			   "UPDATE agent_join_tokens SET used_at = ? WHERE id = ?");
 	if (!st)
@@ -285,6 +294,18 @@ static void join_answer(struct api_ctx *c, const struct join_token *t,
 		"hub_tunnel_addresses", h4, h6, "keepalive", 25));
 }
 
+int api_tunnel_hub_facts(struct api_ctx *c, char *key, size_t keylen, char *endpoint,
+			 size_t eplen)
+{
+	if (api_setting_str(c->api, "wireguard.public_key", key, keylen) < 0 ||
+	    api_setting_str(c->api, "wireguard.endpoint", endpoint, eplen) < 0) {
+		api_reply_error(c, 503, "hub_not_ready", NULL,
+				"the hub's WireGuard device is not configured yet");
+		return -1;
+	}
+	return 0;
+}
+
 void api_agent_join(struct api_ctx *c)
 {
 	const char *token, *pub, *version, *code, *msg = NULL;
@@ -298,12 +319,8 @@ void api_agent_join(struct api_ctx *c)
 	snprintf(key, sizeof(key), "join:%s", c->who.source);
 	if (api_login_throttled(c, key) < 0)
 		return;
-	if (api_setting_str(c->api, "wireguard.public_key", hub_key, sizeof(hub_key)) < 0 ||
-	    api_setting_str(c->api, "wireguard.endpoint", endpoint, sizeof(endpoint)) < 0) {
-		api_reply_error(c, 503, "hub_not_ready", NULL,
-				"the hub's WireGuard device is not configured yet");
+	if (api_tunnel_hub_facts(c, hub_key, sizeof(hub_key), endpoint, sizeof(endpoint)) < 0)
 		return;
-	}
 	if ((seq = api_tx_begin(c)) < 0)
 		return;
 	if (join_find_token(c, token, &t) < 0) {
@@ -465,4 +482,22 @@ int api_tunnel_hub_addr(const char *net, int family, void *addr, unsigned *prefi
 	memcpy(addr, n.base, family == AF_INET ? 4 : 16);
 	*prefix = n.prefix;
 	return 0;
+}
+
+int api_tunnel_alloc(struct api *api, int family, char *out, size_t len)
+{
+	return family == AF_INET
+		? join_alloc(api, "tunnel.ipv4_prefix", JOIN_DEFAULT_V4, "tunnel_ipv4", out, len)
+		: join_alloc(api, "tunnel.ipv6_prefix", JOIN_DEFAULT_V6, "tunnel_ipv6", out, len);
+}
+
+void api_tunnel_cidr(struct api *api, int family, const char *addr, char *out, size_t len)
+{
+	join_cidr(api, family, addr, out, len);
+}
+
+void api_tunnel_hub_addrs(struct api *api, char *v4, char *v6, size_t len)
+{
+	join_hub_addr(api, "tunnel.ipv4_prefix", JOIN_DEFAULT_V4, v4, len);
+	join_hub_addr(api, "tunnel.ipv6_prefix", JOIN_DEFAULT_V6, v6, len);
 }

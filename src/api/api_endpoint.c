@@ -32,6 +32,7 @@ const struct api_endpoint api_endpoints[] = {
 	{ "DELETE", "/api/v1/agents/{id}", W, 0, api_res_delete, &api_agent_res, "delete an agent" },
 	{ "GET", "/api/v1/agents/{id}/join-tokens", R, 0, api_join_token_list, NULL, "list an agent's join tokens" },
 	{ "POST", "/api/v1/agents/{id}/join-tokens", W, B, api_join_token_create, NULL, "create a join token" },
+	{ "POST", "/api/v1/agents/{id}/wireguard-config", W, 0, api_agent_wg_config, NULL, "new keys and a wg-quick configuration for an agentless node" },
 	{ "POST", "/api/v1/agents/join", API_PERM_NONE, B, api_agent_join, NULL, "enroll an agent with a join token" },
 	{ "POST", "/api/v1/agent/heartbeat", API_PERM_NONE, B | API_EP_TUNNEL, api_agent_heartbeat, NULL, "an agent's heartbeat (tunnel only)" },
 

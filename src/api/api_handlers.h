@@ -15,6 +15,11 @@ api_handler_fn api_session_get, api_session_login, api_session_logout;
 api_handler_fn api_user_setup, api_user_setup_link;
 api_handler_fn api_join_token_list, api_join_token_create;
 api_handler_fn api_agent_join, api_agent_heartbeat;	/* api_agent_join.c */
+api_handler_fn api_agent_wg_config;	/* api_agent_node.c */
+/* The hub's WireGuard public key and endpoint (settings the device
+ * records). Returns 0, or -1 after replying 503 hub_not_ready. */
+int api_tunnel_hub_facts(struct api_ctx *c, char *key, size_t keylen, char *endpoint,
+			 size_t eplen);
 const char *api_check_tunnel_prefix(const char *s);
 api_handler_fn api_setting_list, api_setting_get, api_setting_put;
 api_handler_fn api_audit_list, api_audit_verify;

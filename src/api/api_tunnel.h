@@ -59,6 +59,20 @@ void api_set_agent_live(struct api *api, api_agent_live_fn *fn, void *ctx);
  * drops packets whose source is not the sending peer's. */
 int api_tunnel_key_by_addr(struct api *api, const char *ip, uint8_t key[32]);
 
+/* A free address in the tunnel network of `family` (inside the
+ * caller's transaction). Returns 0 or -1 (network full). */
+int api_tunnel_alloc(struct api *api, int family, char *out, size_t len);
+/* Inside the caller's transaction: agent `id` gets the key and addresses
+ * and becomes enrolled (rev = seq). Returns 0, -2 when another agent has
+ * the key, or -1. */
+int api_tunnel_enroll(struct api *api, int64_t id, const char *pub, const char *ipv4,
+		      const char *ipv6, const char *version, int64_t seq);
+/* "ADDR/LEN" with the tunnel network's prefix length. */
+void api_tunnel_cidr(struct api *api, int family, const char *addr, char *out,
+		     size_t len);
+/* The hub's own tunnel addresses (no prefix). */
+void api_tunnel_hub_addrs(struct api *api, char *v4, char *v6, size_t len);
+
 /* The hub's WireGuard private key, sealed in the secrets table; made
  * with `generate` and stored the first time. Returns 0 or -1. */
 int api_tunnel_private_key(struct api *api, uint8_t key[32],

@@ -58,6 +58,26 @@ static int agent_print_join(struct cli_args *a, int rc, struct cli_resp *r)
 	return st;
 }
 
+/* An agentless node's keys and wg-quick file (POST .../wireguard-config):
+ * the file goes to stdout alone, so `> node.conf` keeps it. */
+static int agent_wg_config(struct cli_args *a, long long id)
+{
+	struct cli_resp r;
+	char path[64];
+	int rc, st;
+
+	snprintf(path, sizeof(path), "/agents/%lld/wireguard-config", id);
+	rc = cli_request(&a->conn, "POST", path, NULL, NULL, NULL, &r);
+	if ((st = cli_exit_status(rc, &r)) != CMD_EXIT_OK)
+		cli_print_error(rc, &r);
+	else if (a->conn.json)
+		cli_print_object(a, r.json);
+	else
+		fputs(json_string_value(json_object_get(r.json, "config")), stdout);
+	cli_resp_free(&r);
+	return st;
+}
+
 /* create: the agent, then its first join token. */
 static int agent_create(struct cli_args *a)
 {
@@ -76,8 +96,12 @@ static int agent_create(struct cli_args *a)
 		cli_resp_free(&r);
 		return st;
 	}
-	cli_print_object(a, r.json);
 	id = (long long)json_integer_value(json_object_get(r.json, "id"));
+	if (!strcmp(json_string_value(json_object_get(r.json, "kind")) ?: "", "wireguard")) {
+		cli_resp_free(&r);
+		return agent_wg_config(a, id);
+	}
+	cli_print_object(a, r.json);
 	cli_resp_free(&r);
 	if (!a->conn.json)
 		printf("\n");
@@ -91,17 +115,20 @@ static int agent_verb(struct cli_args *a)
 
 	if (!strcmp(a->verb, "create"))
 		return agent_create(a);
-	if (strcmp(a->verb, "token"))
+	if (strcmp(a->verb, "token") && strcmp(a->verb, "wireguard-config"))
 		return -1;
 	if ((id = cli_arg_id(a, 0)) < 0)
 		return CMD_EXIT_USAGE;
+	if (!strcmp(a->verb, "wireguard-config"))
+		return agent_wg_config(a, id);
 	return agent_print_join(a, agent_join_token(a, id, &r), &r);
 }
 
 static const struct cli_noun agent_noun = {
 	"agent", "/agents", "name", agent_flags, sizeof(agent_flags) / sizeof(agent_flags[0]),
 	agent_cols, sizeof(agent_cols) / sizeof(agent_cols[0]), agent_options,
-	"list | get ID | create NAME [--ttl SECONDS] | token ID [--ttl SECONDS]\n"
+	"list | get ID | create NAME [--ttl SECONDS] [--kind wireguard]\n"
+	"       | token ID [--ttl SECONDS] | wireguard-config ID (new keys for a node)\n"
 	"       | update ID [--status pending|enrolled|disabled] [--ipv4 A] [--ipv6 A]\n"
 	"       | delete ID\n(the agent itself: postern agent join|run|serve)", agent_verb,
 };
@@ -109,7 +136,10 @@ static const struct cli_noun agent_noun = {
 int cmd_agent_cli(int argc, char **argv)
 {
 	static const char *const admin[] = { "list", "get", "create", "update",
-					     "delete", "token", NULL };
+					     "delete", "token", "wireguard-config", NULL };
+
+	if (argc >= 2 && !strcmp(argv[1], "show"))
+		argv[1] = (char *)"get";
 
 	for (int i = 0; argc >= 2 && admin[i]; i++)
 		if (!strcmp(argv[1], admin[i]))

@@ -507,7 +507,11 @@ static void xchg_up_connected(struct xchg *x)
 	if (err) {
 		metrics_count(x->w->idx, METRICS_UP_CONNECT_FAIL);
 		log_info("connect to %s failed: %s", xchg_upstream_label(x), strerror(-err));
-		xchg_fail_unreachable(x, 502);
+		/* A node that refuses is up; its service is not. */
+		if (err == -ECONNREFUSED && !x->route->target.stream)
+			xchg_fail(x, 502);
+		else
+			xchg_fail_unreachable(x, 502);
 		return;
 	}
 	u->connecting = false;

@@ -12,6 +12,7 @@ The client (curl) runs in the hub's namespace against its HTTPS listener.
 The CGNAT layout and the end-to-end suite are tests/e2e (another piece)."""
 import os
 import re
+import subprocess
 
 import pytest
 
@@ -192,3 +193,58 @@ def test_raw_tcp_route_through_the_agent(lab, world):
     netlab.wait_until(lambda: world["pub"].run(
         ["curl", "-s", "-m", "3", f"http://{HUB}:9000/"], check=False).returncode == 7,
         what="port closed")
+
+
+def test_agentless_wireguard_go_node(lab, world, tmp_path):
+    """A standard WireGuard peer (wireguard-go + wg) configured from the
+    wg-quick file the hub produces; the hub routes to its tunnel address
+    directly (no agent, no stream header)."""
+    h, node = world["hub"], lab.ns("node")
+    lab.link(world["pub"], "10.79.0.1/24", node, "10.79.0.2/24")
+    out = h.cli("agent", "create", "router", "--kind", "wireguard").stdout
+    assert out.startswith("# wg-quick configuration") and "PrivateKey = " in out, out
+    conf = dict(l.split(" = ", 1) for l in out.splitlines() if " = " in l)
+    agents = h.cli_json("agent", "list")["items"]
+    a = [x for x in agents if x["name"] == "router"][0]
+    assert a["kind"] == "wireguard" and a["status"] == "enrolled"
+    assert conf["Address"].split(", ")[0] == a["tunnel_ipv4"] + "/16"
+    # The private key is not the hub's to keep: only its public half is.
+    pub = subprocess.run(["wg", "pubkey"], input=conf["PrivateKey"], capture_output=True,
+                         text=True).stdout.strip()
+    assert pub == a["public_key"]
+    stored = h.sql("SELECT * FROM agents") + h.sql("SELECT action, after_json FROM audit_log")
+    assert conf["PrivateKey"] not in stored and pub in stored
+    # The node: wireguard-go, configured with `wg setconf` from the stripped file.
+    wgn = "wn" + netlab.short_id(6)
+    lab.spawn(node, ["wireguard-go", "-f", wgn], name="wireguard-go",
+              env={"WG_PROCESS_FOREGROUND": "1"})
+    netlab.wait_until(lambda: os.path.exists(f"/var/run/wireguard/{wgn}.sock"),
+                      what="wireguard-go socket")
+    lab.on_cleanup(lambda: os.path.exists(f"/var/run/wireguard/{wgn}.sock") and
+                   os.unlink(f"/var/run/wireguard/{wgn}.sock"))
+    ep = conf["Endpoint"]
+    assert ep == f"{HUB}:51820", ep
+    node.run(["ip", "route", "add", f"{HUB}/32", "via", "10.79.0.1"])
+    stripped = tmp_path / "node.conf"
+    stripped.write_text("\n".join(l for l in out.splitlines()
+                                  if not l.startswith(("Address", "#"))) + "\n")
+    node.run(["wg", "setconf", wgn, str(stripped)])
+    node.run(["ip", "addr", "add", conf["Address"].split(", ")[0], "dev", wgn])
+    node.run(["ip", "link", "set", wgn, "up"])
+    srv = tmp_path / "www"
+    srv.mkdir()
+    (srv / "index.html").write_text("hello from the node\n")
+    lab.spawn(node, ["/usr/bin/python3", "-m", "http.server", "--bind", a["tunnel_ipv4"],
+                     "--directory", str(srv), "8080"], name="node-http")
+    netlab.wait_until(lambda: node.run(["curl", "-sf", f"http://{a['tunnel_ipv4']}:8080/"],
+                                       check=False).returncode == 0, what="node http server")
+    route(world, "node.test", a["id"], f"http://{a['tunnel_ipv4']}:8080")
+    netlab.wait_until(lambda: agent_json(world, a["id"])["online"], timeout=30,
+                      what="node online")
+    code, body = get(world, "node.test")
+    assert code == 200 and "hello from the node" in body, (code, body)
+    assert agent_json(world, a["id"])["endpoint"].startswith("10.79.0.2:")
+    # A Postern agent gets no wg-quick file.
+    st, _, other = h.api("POST", "/api/v1/agents", {"name": "plain"})
+    st, _, b = h.api("POST", f"/api/v1/agents/{other['id']}/wireguard-config")
+    assert st == 409, b
