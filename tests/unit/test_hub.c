@@ -4,6 +4,10 @@
 
 #include "unit.h"
 
+#include <arpa/inet.h>
+
+#include "agent/agent_proto.h"
+#include "agent/stream_hdr.h"
 #include "core/buf.h"
 #include "hub/addr.h"
 #include "hub/metrics.h"
@@ -210,12 +214,94 @@ TEST(metrics_render_labels_and_groups)
 	buf_free(&b);
 }
 
+/* Routes through an agent: the upstream is the agent's stream port, the
+ * target travels in the header template, pools are per target. */
+TEST(route_through_agents)
+{
+	struct route_spec s[] = {
+		{ .id = 1, .name = "tls", .host = "a.test", .agent = "nas", .agent_id = 7,
+		  .agent_addr = "100.96.0.2", .target = "https://NAS.lan:8443/x/",
+		  .tls_verify = false, .tls_server_name = "nas.example" },
+		{ .id = 2, .name = "ip", .host = "b.test", .agent = "nas", .agent_id = 7,
+		  .agent_addr = "100.96.0.2", .target = "http://192.168.1.10:80" },
+		{ .id = 3, .name = "pending", .host = "c.test", .agent = "new", .agent_id = 8,
+		  .target = "http://192.168.1.10:80" },
+		{ .id = 4, .name = "node", .host = "d.test", .agent = "router", .agent_id = 9,
+		  .agent_addr = "100.96.0.5", .agent_node = true, .target = "http://100.96.0.5:8080" },
+	};
+	char err[256];
+	struct route_table *t = route_table_build(s, 4, err, sizeof(err));
+	const struct route *tls, *ip, *pending, *node;
+
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	tls = route_lookup(t, str_cstr("a.test"), str_cstr("/"));
+	ip = route_lookup(t, str_cstr("b.test"), str_cstr("/"));
+	pending = route_lookup(t, str_cstr("c.test"), str_cstr("/"));
+	node = route_lookup(t, str_cstr("d.test"), str_cstr("/"));
+	CHECK(tls->target.stream && tls->target.via_agent);
+	CHECK_EQ_INT(ntohs(((struct sockaddr_in *)&tls->target.addr.ss)->sin_port), 4180);
+	CHECK_EQ_STR(tls->target.hdr.host, "nas.lan");
+	CHECK_EQ_INT(stream_hdr_port(&tls->target.hdr.target), 8443);
+	CHECK_EQ_INT(tls->target.hdr.flags, AGENT_F_TLS | AGENT_F_TLS_NO_VERIFY);
+	CHECK_EQ_STR(tls->target.hdr.tls_name, "nas.example");
+	CHECK_EQ_STR(tls->target.base, "/x");
+	CHECK_EQ_INT(ip->target.hdr.target.sa.sa_family, AF_INET);
+	CHECK_EQ_INT(ip->target.hdr.flags, 0);
+	CHECK(ip->target.pool_id != tls->target.pool_id);	/* same address, other target */
+	CHECK(ip->target.agent_slot == tls->target.agent_slot && ip->target.agent_slot != 0);
+	/* No handshake yet, and an agent that never enrolled: offline. */
+	CHECK(route_agent_offline(ip));
+	CHECK(route_agent_offline(pending) && pending->target.addr.len == 0);
+	CHECK_EQ_STR(pending->target.agent, "new");
+	/* A node is dialled directly, no header. */
+	CHECK(node->target.via_agent && !node->target.stream);
+	CHECK_EQ_INT(ntohs(((struct sockaddr_in *)&node->target.addr.ss)->sin_port), 8080);
+	route_table_free(t);
+	/* https: only through an agent (which does the TLS). */
+	s[3].target = "https://100.96.0.5:8443";
+	CHECK(route_table_build(&s[3], 1, err, sizeof(err)) == NULL);
+	s[1].agent = NULL;
+	s[1].target = "https://192.168.1.10";
+	CHECK(route_table_build(&s[1], 1, err, sizeof(err)) == NULL);
+}
+
+/* The header names the client; families are made to match. */
+TEST(stream_header_for_clients)
+{
+	struct stream_hdr tmpl, got;
+	struct addr v6, v4;
+	struct buf b;
+
+	CHECK(addr_parse("[2001:db8::7]:40000", &v6) == 0);
+	CHECK(addr_parse("203.0.113.7:40000", &v4) == 0);
+	CHECK(route_stream_hdr_init(&tmpl, "192.168.1.10", 80) == 0);
+	buf_init(&b, 4096);
+	CHECK(stream_hdr_for_client(&tmpl, &v6, &b) == 0);
+	CHECK(stream_hdr_parse(buf_head(&b), b.len, &got) == (int)b.len);
+	CHECK_EQ_INT(got.target.sa.sa_family, AF_INET6);	/* ::ffff:192.168.1.10 */
+	CHECK(IN6_IS_ADDR_V4MAPPED(&got.target.in6.sin6_addr));
+	CHECK_EQ_INT(got.client.sa.sa_family, AF_INET6);
+	buf_reset(&b);
+	CHECK(route_stream_hdr_init(&tmpl, "Nas.Lan", 443) == 0);
+	CHECK(stream_hdr_for_client(&tmpl, &v4, &b) == 0);
+	CHECK(stream_hdr_parse(buf_head(&b), b.len, &got) == (int)b.len);
+	CHECK_EQ_STR(got.host, "nas.lan");
+	CHECK_EQ_INT(stream_hdr_port(&got.target), 443);
+	CHECK_EQ_INT(ntohs(got.client.in4.sin_port), 40000);
+	CHECK(route_stream_hdr_init(&tmpl, "bad name!", 1) < 0);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	RUN(route_lookup_order);
 	RUN(route_rewrite_fields);
 	RUN(route_rejects);
 	RUN(route_pool_ids_stable);
+	RUN(route_through_agents);
+	RUN(stream_header_for_clients);
 	RUN(snapshot_holders);
 	RUN(addresses);
 	RUN(metrics_render_labels_and_groups);
