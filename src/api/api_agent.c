@@ -21,6 +21,7 @@ static const struct api_field api_agent_fields[] = {
 	{ "version", API_T_STR, API_F_READONLY, 0, 0, NULL },
 	{ "last_seen_at", API_T_INT, API_F_READONLY, 0, 0, NULL },
 	{ "heartbeat", API_T_STR, API_F_READONLY | API_F_HIDDEN, 0, 0, NULL },
+	{ "last_endpoint", API_T_STR, API_F_READONLY | API_F_HIDDEN, 0, 0, NULL },
 };
 
 /* The data plane's view (online, handshake, endpoint, bytes) and the last

@@ -35,13 +35,14 @@ static bool api_tunnel_row(sqlite3_stmt *st, struct api_peer *p)
 	p->node = !strcmp((const char *)sqlite3_column_text(st, 3), "wireguard");
 	api_tunnel_col(st, 4, p->ipv4, sizeof(p->ipv4));
 	api_tunnel_col(st, 5, p->ipv6, sizeof(p->ipv6));
+	api_tunnel_col(st, 6, p->endpoint, sizeof(p->endpoint));
 	return true;
 }
 
 int api_tunnel_peers(struct api *api, struct api_peer **out, size_t *n)
 {
 	sqlite3_stmt *st = store_prepare(&api->store, "SELECT id, name, public_key,"
-		" kind, tunnel_ipv4, tunnel_ipv6 FROM agents WHERE status = 'enrolled'"
+		" kind, tunnel_ipv4, tunnel_ipv6, last_endpoint FROM agents WHERE status = 'enrolled'"
 		" AND public_key IS NOT NULL ORDER BY id");
 	struct api_peer *v = NULL;
 	size_t cap = 0;
@@ -71,6 +72,19 @@ int api_tunnel_peers(struct api *api, struct api_peer **out, size_t *n)
 	}
 	*out = v;
 	return 0;
+}
+
+void api_tunnel_endpoint(struct api *api, int64_t id, const char *endpoint)
+{
+	sqlite3_stmt *st = store_prepare(&api->store,
+		"UPDATE agents SET last_endpoint = ? WHERE id = ?");
+
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, endpoint, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
 }
 
 void api_tunnel_audit(struct api *api, const char *action, const char *object,

@@ -16,11 +16,16 @@ struct api_peer {
 	uint8_t key[32];
 	bool node;		/* kind 'wireguard': a standard peer, no agent */
 	char ipv4[48], ipv6[48];	/* "" when none */
+	char endpoint[64];	/* where it was last seen ("" = never) */
 };
 
 /* Every enrolled agent with a public key, by id. Returns 0 with *out
  * (malloc'd, the caller frees it) and *n set, or -1. */
 int api_tunnel_peers(struct api *api, struct api_peer **out, size_t *n);
+
+/* Records where agent `id`'s packets come from (runtime state, not
+ * audited: the tunnel.* entries are). */
+void api_tunnel_endpoint(struct api *api, int64_t id, const char *endpoint);
 
 /* Appends an audit entry by actor "system" (tunnel connect/disconnect,
  * endpoint changes) in its own transaction. */

@@ -27,6 +27,9 @@
 #include "wg/uapi.h"
 
 #define TUNNEL_TICK_NS NSEC_PER_SEC
+/* The hub keeps NAT mappings open from its side too, and a restarted hub
+ * reaches agents at their last endpoint at once. */
+#define TUNNEL_KEEPALIVE 25
 
 /* What the hub knows of one peer between ticks. */
 struct tpeer {
@@ -113,6 +116,50 @@ static int tunnel_allow(struct wg_peer *p, const char *ip)
 	return wg_peer_allowedip_add(p, family, a, family == AF_INET ? 32 : 128);
 }
 
+/* "a.b.c.d:port" / "[v6]:port" into ep. Returns 0 or -1. */
+static int tunnel_endpoint_parse(const char *s, struct wg_endpoint *ep)
+{
+	char ip[INET6_ADDRSTRLEN];
+	const char *colon = strrchr(s, ':');
+	size_t n;
+	long port;
+
+	memset(ep, 0, sizeof(*ep));
+	if (!colon || (port = strtol(colon + 1, NULL, 10)) <= 0 || port > 65535)
+		return -1;
+	n = (size_t)(colon - s);
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n == 0 || n >= sizeof(ip))
+		return -1;
+	memcpy(ip, s, n);
+	ip[n] = 0;
+	if (inet_pton(AF_INET, ip, &ep->addr.in4.sin_addr) == 1) {
+		ep->addr.in4.sin_family = AF_INET;
+		ep->addr.in4.sin_port = htons((uint16_t)port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, ip, &ep->addr.in6.sin6_addr) == 1) {
+		ep->addr.in6.sin6_family = AF_INET6;
+		ep->addr.in6.sin6_port = htons((uint16_t)port);
+		return 0;
+	}
+	return -1;
+}
+
+/* A peer new to the device: its last known endpoint, and keepalives
+ * (which start a handshake there at once). */
+static void tunnel_peer_fresh(struct wg_peer *p, const struct api_peer *v)
+{
+	struct wg_endpoint ep;
+
+	if (v->endpoint[0] && tunnel_endpoint_parse(v->endpoint, &ep) == 0)
+		wg_peer_set_endpoint(p, &ep);
+	wg_peer_set_keepalive(p, TUNNEL_KEEPALIVE);
+}
+
 static struct tpeer *tunnel_find(const uint8_t key[32])
 {
 	for (size_t i = 0; i < tun_hub.npeers; i++)
@@ -170,6 +217,7 @@ void hub_tunnel_sync(void)
 		memcpy(nv[i].name, v[i].name, sizeof(nv[i].name));
 		memcpy(nv[i].key, v[i].key, 32);
 		nv[i].slot = hub_tunnel_slot(v[i].id);
+		bool fresh = !wg_device_peer_lookup(tun_hub.dev, v[i].key);
 		if (wg_device_peer_add(tun_hub.dev, v[i].key, &p) < 0) {
 			log_warn("agent %s: cannot add its peer", v[i].name);
 			continue;
@@ -177,6 +225,8 @@ void hub_tunnel_sync(void)
 		wg_peer_allowedips_clear(p);
 		if (tunnel_allow(p, v[i].ipv4) < 0 || tunnel_allow(p, v[i].ipv6) < 0)
 			log_warn("agent %s: bad tunnel address", v[i].name);
+		if (fresh)
+			tunnel_peer_fresh(p, &v[i]);
 	}
 	tunnel_carry(nv, n);
 	free(tun_hub.peers);
@@ -219,6 +269,8 @@ static void tunnel_check(struct tpeer *tp, struct wg_peer *p)
 		tunnel_audit_peer(tp, "tunnel.disconnect", tp->endpoint);
 	else if (online && strcmp(ep, tp->endpoint))
 		tunnel_audit_peer(tp, "tunnel.endpoint_change", ep);
+	if (online && strcmp(ep, tp->endpoint))
+		api_tunnel_endpoint(tun_hub.api, tp->id, ep);
 	tp->online = online;
 	if (online)
 		memcpy(tp->endpoint, ep, sizeof(tp->endpoint));

@@ -189,10 +189,16 @@ static const char schema_v4[] =
 	"  CHECK (kind IN ('agent','wireguard'));"
 	"ALTER TABLE agents ADD COLUMN heartbeat TEXT;";
 
+/* Version 5: the last address an agent's WireGuard packets came from, so
+ * a restarted hub reaches it at once. */
+static const char schema_v5[] =
+	"ALTER TABLE agents ADD COLUMN last_endpoint TEXT;";
+
 const struct schema_migration schema_migrations[] = {
 	{ 1, "initial", schema_v1 },
 	{ 2, "certificates and encrypted secrets", schema_v2 },
 	{ 3, "agent tunnel addresses, route target options", schema_v3 },
 	{ 4, "agentless WireGuard nodes, agent heartbeats", schema_v4 },
+	{ 5, "agents' last endpoint", schema_v5 },
 };
 const size_t schema_migrations_count = ARRAY_SIZE(schema_migrations);

@@ -248,3 +248,25 @@ def test_agentless_wireguard_go_node(lab, world, tmp_path):
     st, _, other = h.api("POST", "/api/v1/agents", {"name": "plain"})
     st, _, b = h.api("POST", f"/api/v1/agents/{other['id']}/wireguard-config")
     assert st == 409, b
+
+
+def test_restarted_hub_reaches_the_agent_at_its_last_endpoint(lab, world):
+    """The hub remembers where each agent was and starts a handshake there
+    (and keeps the mapping alive from its side), so after a restart a
+    route works again before the agent notices anything."""
+    ident, p, _ = join_and_run(lab, world, "cellar")
+    route(world, "c.test", ident, "http://10.78.0.2:80")
+    netlab.wait_until(lambda: agent_json(world, ident)["online"], timeout=30,
+                      what="agent online")
+    netlab.wait_until(lambda: world["hub"].sql(
+        f"SELECT last_endpoint FROM agents WHERE id = {ident}").startswith("10.77.0.2:"),
+        what="endpoint recorded")
+    h = world["hub"]
+    h.restart(settings=hub_conf(world["wg"]))
+    # Well under the agent's own retry (its new-handshake timer is 15 s
+    # after an unanswered packet, keepalives every 25 s).
+    netlab.wait_until(lambda: agent_json(world, ident)["online"], timeout=8,
+                      what="agent online again")
+    code, body = get(world, "c.test")
+    assert code == 200 and "hello from nginx" in body, (code, body)
+    assert "heartbeat failed" not in p.log()
