@@ -200,8 +200,13 @@ static bool conn_read(struct conn *c)
 		return false;
 	}
 	n = conn_recv(c, buf_tail(&c->in), want);
-	if (n == -EAGAIN)
+	if (n == -EAGAIN) {
+		/* Nothing yet (a TLS connection right after its handshake,
+		 * or a spurious wakeup): an idle connection keeps no buffer. */
+		if (!c->in.len)
+			worker_buf_give(c->w, &c->in);
 		return false;
+	}
 	if (n <= 0) {
 		c->rd_eof = true;
 		if (n < 0 || c->st == CONN_IDLE || c->st == CONN_HEAD ||
