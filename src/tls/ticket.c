@@ -96,8 +96,11 @@ static int ticket_find(const struct tls_tickets *t, const uint8_t *name)
  * enc=1: fills the key name and IV and keys both contexts; returns 1, or
  * -1 on failure (no ticket is sent). enc=0: finds the key by name; returns
  * 0 when it is unknown (a full handshake follows), 1 when it is the
- * current key, 2 when it is a retired one (the ticket is accepted and a
- * fresh one issued). */
+ * current key, 2 when it is a retired one or the connection is TLS 1.3
+ * (the ticket is accepted and a fresh one issued). TLS 1.3 clients use a
+ * ticket once (RFC 8446 C.4) and OpenSSL's server sends none after a
+ * resumption it was not told to renew: without a fresh one, every other
+ * connection of a client fell back to a full handshake. */
 int tls_ticket_cb(SSL *ssl, unsigned char key_name[16], unsigned char *iv,
 		  EVP_CIPHER_CTX *cctx, HMAC_CTX *hctx, int enc)
 {
@@ -124,7 +127,7 @@ int tls_ticket_cb(SSL *ssl, unsigned char key_name[16], unsigned char *iv,
 	}
 	if (ok && HMAC_Init_ex(hctx, t->keys[i].hmac, sizeof(t->keys[i].hmac),
 			       t->sha256, NULL))
-		ret = (enc || i == 0) ? 1 : 2;
+		ret = (enc || (i == 0 && SSL_version(ssl) != TLS1_3_VERSION)) ? 1 : 2;
 out:
 	pthread_rwlock_unlock(&t->lock);
 	return ret;

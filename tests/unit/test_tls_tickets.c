@@ -114,6 +114,37 @@ TEST(tickets_tls12)
 	resume_and_rotate(TLS1_2_VERSION);
 }
 
+/* A TLS 1.3 client offers the session of its last connection, whose
+ * ticket it has not used yet: each resumed handshake must hand out a fresh
+ * ticket, or every other connection is a full handshake (wrk in
+ * bench/proxy.sh made half of nginx's handshakes/s that way). */
+TEST(tickets_tls13_renewed_on_resumption)
+{
+	struct fixture f;
+	SSL_CTX *c = tt_client_ctx(TLS1_3_VERSION, TLS1_3_VERSION, NULL, 0, NULL);
+	SSL_SESSION *s = NULL, *next;
+	struct tls_server_stats st;
+
+	fixture_init(&f, NULL);
+	for (int i = 0; i < 4; i++) {
+		struct tt_conn t = tt_conn_new(f.srv, c, "a.example.com", s);
+
+		CHECK(tt_handshake(&t) && tt_echo(&t, "hello"));
+		CHECK_EQ_INT(tls_conn_resumed(t.s) ? 1 : 0, i > 0);
+		next = SSL_get1_session(t.c);
+		CHECK(next && next != s && SSL_SESSION_is_resumable(next));
+		tt_conn_free(&t);
+		SSL_SESSION_free(s);
+		s = next;
+	}
+	tls_server_stats_get(f.srv, &st);
+	CHECK_EQ_U64(st.handshakes, 1);
+	CHECK_EQ_U64(st.resumed, 3);
+	SSL_SESSION_free(s);
+	SSL_CTX_free(c);
+	fixture_free(&f);
+}
+
 /* A session made with one certificate does not resume on another. */
 TEST(tickets_bound_to_certificate)
 {
@@ -234,6 +265,7 @@ int main(void)
 	log_set_level(LOG_WARN);
 	RUN(tickets_tls13);
 	RUN(tickets_tls12);
+	RUN(tickets_tls13_renewed_on_resumption);
 	RUN(tickets_bound_to_certificate);
 	RUN(tickets_keep_follows_lifetime);
 	RUN(tickets_off);
