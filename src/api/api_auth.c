@@ -230,16 +230,23 @@ static bool api_method_safe(const char *m)
 	return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "OPTIONS");
 }
 
+/* The hub's origins: the hub.public_url setting and the configured name;
+ * only when neither is known, the request's own Host. */
 bool api_origin_ok(struct api_ctx *c, const char *origin)
 {
-	const char *want = c->api->public_url;
-	char host_origin[300];
+	char set[320], host[300];
+	bool have_set = api_setting_public_url(c->api, set, sizeof(set));
 
-	if (!want && c->req->host) {
-		snprintf(host_origin, sizeof(host_origin), "https://%s", c->req->host);
-		want = host_origin;
-	}
-	return origin && want && !strcasecmp(origin, want);
+	if (!origin)
+		return false;
+	if (have_set && !strcasecmp(origin, set))
+		return true;
+	if (c->api->public_url)
+		return !strcasecmp(origin, c->api->public_url);
+	if (have_set || !c->req->host)
+		return false;
+	snprintf(host, sizeof(host), "https://%s", c->req->host);
+	return !strcasecmp(origin, host);
 }
 
 /* Unsafe methods on a cookie session need both our Origin and the

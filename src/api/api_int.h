@@ -186,9 +186,11 @@ void api_tx_abort(struct api_ctx *c);
 int api_setting_str(struct api *api, const char *key, char *out, size_t len);
 /* A setting's effective integer value (stored, else the default). */
 int64_t api_setting_int(struct api *api, const char *key);
-/* The hub's public URL: the config, the hub.public_url setting, or the
- * request's Host, in that order. */
+/* The hub's public URL: the hub.public_url setting, the config
+ * (https:// + [hub] hostname), or the request's Host, in that order. */
 void api_public_url(struct api_ctx *c, char *out, size_t len);
+/* The hub.public_url setting into out; false (out "") when unset. */
+bool api_setting_public_url(struct api *api, char *out, size_t len);
 /* Applies settings the control side caches (audit checkpoint policy). */
 void api_settings_apply(struct api *api);
 

@@ -118,23 +118,27 @@ int api_setting_str(struct api *api, const char *key, char *out, size_t len)
 	return rc;
 }
 
-void api_public_url(struct api_ctx *c, char *out, size_t len)
+bool api_setting_public_url(struct api *api, char *out, size_t len)
 {
 	int64_t rev;
-	json_t *j;
+	json_t *j = api_setting_stored(api, "hub.public_url", &rev);
+	bool set = json_string_length(j) > 0;
 
-	if (c->api->public_url) {
-		snprintf(out, len, "%s", c->api->public_url);
+	snprintf(out, len, "%s", set ? json_string_value(j) : "");
+	json_decref(j);
+	return set;
+}
+
+void api_public_url(struct api_ctx *c, char *out, size_t len)
+{
+	if (api_setting_public_url(c->api, out, len))
 		return;
-	}
-	j = api_setting_stored(c->api, "hub.public_url", &rev);
-	if (json_string_length(j))
-		snprintf(out, len, "%s", json_string_value(j));
+	if (c->api->public_url)
+		snprintf(out, len, "%s", c->api->public_url);
 	else if (c->req && c->req->host && c->req->transport == API_TRANSPORT_HTTPS)
 		snprintf(out, len, "https://%s", c->req->host);
 	else
 		snprintf(out, len, "https://HUB");
-	json_decref(j);
 }
 
 void api_settings_apply(struct api *api)

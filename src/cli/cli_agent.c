@@ -78,10 +78,12 @@ static int agent_wg_config(struct cli_args *a, long long id)
 	return st;
 }
 
-/* create: the agent, then its first join token. */
+/* create: the agent, then its first join token; with --json one object
+ * {"agent": ..., "join": ...} so that scripts can parse it. */
 static int agent_create(struct cli_args *a)
 {
-	struct cli_resp r;
+	struct cli_resp r, j;
+	json_t *both;
 	long long id;
 	int rc, st;
 
@@ -101,11 +103,19 @@ static int agent_create(struct cli_args *a)
 		cli_resp_free(&r);
 		return agent_wg_config(a, id);
 	}
+	rc = agent_join_token(a, id, &j);
+	if (a->conn.json && cli_exit_status(rc, &j) == CMD_EXIT_OK) {
+		both = json_pack("{s:O,s:O}", "agent", r.json, "join", j.json);
+		cli_print_object(a, both);
+		json_decref(both);
+		cli_resp_free(&r);
+		cli_resp_free(&j);
+		return CMD_EXIT_OK;
+	}
 	cli_print_object(a, r.json);
 	cli_resp_free(&r);
-	if (!a->conn.json)
-		printf("\n");
-	return agent_print_join(a, agent_join_token(a, id, &r), &r);
+	printf("\n");
+	return agent_print_join(a, rc, &j);
 }
 
 static int agent_verb(struct cli_args *a)

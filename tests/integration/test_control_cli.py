@@ -86,6 +86,8 @@ def test_cli_tables_json_and_exit_codes(lab):
     h.start()
     r = h.cli("agent", "create", "nas")
     assert "postern agent join https://hub.test pj_" in r.stdout
+    both = h.cli_json("agent", "create", "pi")
+    assert both["agent"]["name"] == "pi" and both["join"]["token"].startswith("pj_")
     agent = h.cli_json("agent", "list")["items"][0]
     assert agent["name"] == "nas" and agent["status"] == "pending"
     r = h.cli("route", "create", "--host", "app.test", "--target", "http://127.0.0.1:9001",

@@ -809,6 +809,31 @@ TEST(settings)
 		.if_match = "\"0\"", .body = "{\"value\":\"https://hub.example.com\"}" }), 200);
 }
 
+/* The settings test left hub.public_url = https://hub.example.com: that is
+ * the origin now, and the setup/join links follow it. */
+TEST(origin_follows_the_public_url_setting)
+{
+	const char *route = "{\"host\":\"origin.test\",\"target\":\"http://a:1\"}";
+	char etag[32];
+
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/routes",
+		.via = VIA_HTTPS, .cookie = admin_cookie, .csrf = admin_csrf,
+		.origin = ORIGIN, .body = route }), 403);
+	CHECK_EQ_STR(rs_code(), "csrf");
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/routes",
+		.via = VIA_HTTPS, .cookie = admin_cookie, .csrf = admin_csrf,
+		.origin = "https://hub.example.com", .body = route }), 201);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/users/2/setup-link" }), 201);
+	CHECK(!strncmp(rs_str("link"), "https://hub.example.com/setup#token=", 36));
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = "/api/v1/settings/hub.public_url" }), 200);
+	snprintf(etag, sizeof(etag), "%s", rs_header("ETag"));
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "PUT", .path = "/api/v1/settings/hub.public_url",
+		.if_match = etag, .body = "{\"value\":null}" }), 200);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/routes",
+		.via = VIA_HTTPS, .cookie = admin_cookie, .csrf = admin_csrf, .origin = ORIGIN,
+		.body = "{\"host\":\"origin2.test\",\"target\":\"http://a:1\"}" }), 201);
+}
+
 TEST(bounded_json)
 {
 	char deep[64], *big;
@@ -895,6 +920,7 @@ int main(void)
 	RUN(tokens_are_shown_once_and_revocable);
 	RUN(sessions_login_logout_and_throttling);
 	RUN(settings);
+	RUN(origin_follows_the_public_url_setting);
 	RUN(bounded_json);
 	RUN(audit_endpoints_and_rotation);
 	json_decref(rs_last.json);
