@@ -16,11 +16,14 @@
 #include "api/api_tunnel.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/secure.h"
 #include "hub/hub.h"
 #include "hub/front.h"
 #include "hub/route.h"
 #include "hub/tcpfwd.h"
 #include "hub/tunnel.h"
+#include "store/secret.h"
+#include "tls/cert.h"
 
 #define CONTROL_TICK_NS (5 * NSEC_PER_SEC)
 
@@ -70,7 +73,7 @@ static void hub_control_publish(void *ctx, struct api *api, unsigned what)
 	(void)api;
 	if (what & API_CHANGED_AGENTS)
 		hub_tunnel_sync();
-	if (what & (API_CHANGED_ROUTES | API_CHANGED_AGENTS)) {
+	if (what & (API_CHANGED_ROUTES | API_CHANGED_AGENTS | API_CHANGED_CERTS)) {
 		hub_republish(ctx);
 		hub_control_tcp();
 	}
@@ -239,4 +242,37 @@ struct route_table *hub_control_routes(char *err, size_t errlen)
 	t = hub_control_build(&rs, err, errlen);
 	api_route_specs_free(&rs);
 	return t;
+}
+
+/* One stored certificate into the set. */
+static void hub_control_cert(struct tls_certset *set, struct store *s, int64_t id,
+			     const char *name, const char *pem)
+{
+	uint8_t *key = NULL;
+	size_t klen = 0;
+	char why[256];
+
+	if (secret_get(s, api_keys(control.api), "certificate", id, "key", &key, &klen) < 0) {
+		log_warn("certificate %s: its key cannot be opened; not served", name);
+		return;
+	}
+	if (tls_certset_add_pem(set, pem, strlen(pem), (const char *)key, klen, why,
+				sizeof(why)) < 0)
+		log_warn("certificate %s not served: %s", name, why);
+	secure_free(key, klen + 1);
+}
+
+void hub_control_certs(struct tls_certset *set)
+{
+	struct store *s = api_store(control.api);
+	sqlite3_stmt *st = store_prepare(s, "SELECT id, name, cert_pem FROM certificates"
+					 " ORDER BY id");
+
+	if (!st)
+		return;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		hub_control_cert(set, s, sqlite3_column_int64(st, 0),
+				 (const char *)sqlite3_column_text(st, 1),
+				 (const char *)sqlite3_column_text(st, 2));
+	sqlite3_finalize(st);
 }

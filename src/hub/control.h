@@ -16,6 +16,7 @@
 
 struct hub;
 struct route_table;
+struct tls_certset;
 
 /* Opens the control plane when the config has a data_dir (before the
  * first snapshot is built). Returns 0 (also when there is no data_dir) or
@@ -33,5 +34,10 @@ bool hub_control_active(void);
  * not serve yet) is left out and logged, not fatal to the others.
  * Returns the table, or NULL with a message in err. */
 struct route_table *hub_control_routes(char *err, size_t errlen);
+
+/* Adds the store's certificates (keys unsealed for the moment they are
+ * parsed, then wiped) to a certificate set being built for a snapshot. A
+ * certificate TLS refuses (expired, no DNS name) is left out and logged. */
+void hub_control_certs(struct tls_certset *set);
 
 #endif

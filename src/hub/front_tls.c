@@ -23,6 +23,7 @@
 #include "acme/acme_chall.h"
 #include "core/log.h"
 #include "hub/conn.h"
+#include "hub/control.h"
 #include "hub/front.h"
 #include "hub/snap.h"
 #include "hub/worker.h"
@@ -103,6 +104,9 @@ void *front_tls_build(const struct hub_config *cfg, void (**free_fn)(void *),
 		if (tls_certset_add_files(set, cfg->certs[i].cert,
 					  cfg->certs[i].key, err, errlen) < 0)
 			goto fail;
+	/* Certificates managed through the admin API (control.c). */
+	if (hub_control_active())
+		hub_control_certs(set);
 	if (tls_certset_fill(set, tc->cert_dir[0] ? tc->cert_dir : NULL,
 			     tc->selfsigned_name[0] ? tc->selfsigned_name : NULL,
 			     tc->cert_default[0] ? tc->cert_default : NULL, err,

@@ -157,3 +157,26 @@ def test_admin_api_over_https_with_curl_and_the_cli(lab):
                   "--resolve", "hub.test:8443:127.0.0.1"],
                  env={**os.environ, "POSTERN_TOKEN": tok}, check=False)
     assert r.returncode == 6 and "certificate" in r.stderr.lower()
+
+
+def test_certificates_from_the_store_are_served_live(lab):
+    import tlslab
+    h = Hub(lab)
+    ca = tlslab.CA(lab.tmpdir)
+    crt, key = ca.issue("hub", ["hub.test"])
+    site_crt, site_key = ca.issue("site", ["site.test", "*.site.test"])
+    h.start(settings=f'listen_https = "127.0.0.1:8443"\n[cert.hub]\ncert = {crt}\nkey = {key}\n')
+    h.wait_port(8443)
+    addr = ("127.0.0.1", 8443)
+    assert tlslab.served(h.ns.name, addr, "site.test") == tlslab.fingerprint(crt)
+    cert = h.cli_json("cert", "add", "site", "--cert", site_crt, "--key", site_key)
+    assert sorted(cert["names"]) == ["*.site.test", "site.test"]
+    # Published with the commit: no reload, no restart.
+    netlab.wait_until(lambda: tlslab.served(h.ns.name, addr, "site.test") ==
+                      tlslab.fingerprint(site_crt), timeout=1.0, what="new certificate")
+    assert tlslab.served(h.ns.name, addr, "a.site.test") == tlslab.fingerprint(site_crt)
+    assert tlslab.served(h.ns.name, addr, "hub.test") == tlslab.fingerprint(crt)
+    h.cli("cert", "delete", str(cert["id"]))
+    netlab.wait_until(lambda: tlslab.served(h.ns.name, addr, "site.test") ==
+                      tlslab.fingerprint(crt), timeout=1.0, what="certificate gone")
+    assert h.proc.alive()
