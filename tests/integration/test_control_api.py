@@ -173,10 +173,10 @@ def test_certificates_from_the_store_are_served_live(lab):
     assert sorted(cert["names"]) == ["*.site.test", "site.test"]
     # Published with the commit: no reload, no restart.
     netlab.wait_until(lambda: tlslab.served(h.ns.name, addr, "site.test") ==
-                      tlslab.fingerprint(site_crt), timeout=1.0, what="new certificate")
+                      tlslab.fingerprint(site_crt), what="new certificate")
     assert tlslab.served(h.ns.name, addr, "a.site.test") == tlslab.fingerprint(site_crt)
     assert tlslab.served(h.ns.name, addr, "hub.test") == tlslab.fingerprint(crt)
     h.cli("cert", "delete", str(cert["id"]))
     netlab.wait_until(lambda: tlslab.served(h.ns.name, addr, "site.test") ==
-                      tlslab.fingerprint(crt), timeout=1.0, what="certificate gone")
+                      tlslab.fingerprint(crt), what="certificate gone")
     assert h.proc.alive()
