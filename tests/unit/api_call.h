@@ -32,6 +32,10 @@ struct rs {
 
 static struct rs rs_last;
 
+/* If set, told about every call() and its status once rs_last holds the
+ * response (tests that track which endpoints they exercised). */
+static void (*call_observe)(const struct rq *r, int status);
+
 /* Returns the value of header `name` in the last response, or NULL. */
 static inline const char *rs_header(const char *name)
 {
@@ -131,6 +135,8 @@ static inline int call(struct api *api, struct rq r)
 	rs_last.body[n] = 0;
 	rs_last.json = n ? json_loads(rs_last.body, 0, NULL) : NULL;
 	api_resp_free(&resp);
+	if (call_observe)
+		call_observe(&r, rs_last.status);
 	return rs_last.status;
 }
 

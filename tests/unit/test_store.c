@@ -14,6 +14,12 @@
 #include "store/secret.h"
 #include "store/store.h"
 
+/* Each earlier schema version has its migrates_versionN_with_data test
+ * below (v1, v2). A new version must add one for the version it
+ * supersedes before this is bumped. */
+_Static_assert(STORE_SCHEMA_VERSION == 3,
+	       "a new schema version needs a migrates_version3_with_data test");
+
 static char errbuf[512];
 
 static int64_t q(struct store *s, const char *sql)
