@@ -23,16 +23,20 @@ static const char *const audit_options[] = { "limit", "after", "data", "pubkey",
  * JSON object per line. */
 static int audit_list(struct cli_args *a, bool all)
 {
-	long long after = a->opt[OPT_AFTER] ? atoll(a->opt[OPT_AFTER]) : 0;
-	int limit = all ? 500 : a->opt[OPT_LIMIT] ? atoi(a->opt[OPT_LIMIT]) : 100;
+	uint64_t after, limit;
 	char query[64];
 	struct cli_resp r;
 	json_t *items, *it, *next;
 	size_t i;
+	bool more;
 	int rc, st;
 
+	if (cli_opt_num(a, OPT_AFTER, "after", 0, INT64_MAX, 0, &after) < 0 ||
+	    cli_opt_num(a, OPT_LIMIT, "limit", 1, 500, all ? 500 : 100, &limit) < 0)
+		return CMD_EXIT_USAGE;
 	do {
-		snprintf(query, sizeof(query), "limit=%d&after=%lld", limit, after);
+		snprintf(query, sizeof(query), "limit=%llu&after=%llu",
+			 (unsigned long long)limit, (unsigned long long)after);
 		rc = cli_request(&a->conn, "GET", "/audit", query, NULL, NULL, &r);
 		if ((st = cli_exit_status(rc, &r)) != CMD_EXIT_OK) {
 			cli_print_error(rc, &r);
@@ -52,9 +56,10 @@ static int audit_list(struct cli_args *a, bool all)
 		} else {
 			cli_print_items(a->noun, items);
 		}
-		after = json_is_integer(next) ? (long long)json_integer_value(next) : -1;
+		more = json_is_integer(next) && json_integer_value(next) > 0;
+		after = more ? (uint64_t)json_integer_value(next) : 0;
 		cli_resp_free(&r);
-	} while (all && after >= 0);
+	} while (all && more);
 	return CMD_EXIT_OK;
 }
 

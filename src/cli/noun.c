@@ -132,6 +132,18 @@ long long cli_arg_id(struct cli_args *a, int i)
 	return (long long)id;
 }
 
+int cli_opt_num(struct cli_args *a, int i, const char *name, uint64_t min,
+		uint64_t max, uint64_t def, uint64_t *out)
+{
+	*out = def;
+	if (!a->opt[i] || num_parse_cstr(a->opt[i], min, max, out) == 0)
+		return 0;
+	fprintf(stderr, "postern %s %s: --%s must be a number from %llu to %llu\n",
+		a->noun->name, a->verb, name, (unsigned long long)min,
+		(unsigned long long)max);
+	return -1;
+}
+
 /* Reads a file or a line of stdin into a new string. */
 static char *cli_read_value(enum cli_ftype t, const char *path)
 {

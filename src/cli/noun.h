@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "cli/client.h"
 
@@ -79,6 +80,10 @@ void cli_cell(const json_t *v, bool time, char *out, size_t len);
 /* A positional argument that must be an id; returns it or -1 (usage
  * printed). */
 long long cli_arg_id(struct cli_args *a, int i);
+/* Option `opt[i]` (named `name` in messages) as a number in [min, max],
+ * or `def` when absent. Returns 0, or -1 with the usage error printed. */
+int cli_opt_num(struct cli_args *a, int i, const char *name, uint64_t min,
+		uint64_t max, uint64_t def, uint64_t *out);
 int cli_usage(const struct cli_noun *n, bool error);
 
 #endif

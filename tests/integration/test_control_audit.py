@@ -174,3 +174,20 @@ def test_running_hub_refuses_to_sign_what_it_did_not_write(lab):
     h.sql(DROP + "DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log);")
     h.stop()
     assert "refusing to sign" in h.proc.log()
+
+
+def test_verify_through_the_running_hub_names_the_place(signed_hub):
+    """`postern audit verify` over the control socket (the API) finds what
+    the sqlite3 tool changed while the hub was stopped, and exits 1."""
+    h = signed_hub
+    h.sql(DROP + "UPDATE audit_log SET object = 'route:999' WHERE seq = 17;")
+    h.start()
+    r = h.cli("audit", "verify", check=False)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "FAILED" in r.stdout and "entry 17: its content does not match its hash" in r.stdout
+    v = h.cli_json("audit", "verify", check=False)
+    assert v["ok"] is False and v["bad_seq"] == 17
+    # The table view of the log.
+    lines = h.cli("audit", "list", "--limit", "3").stdout.splitlines()
+    assert lines[0].split() == ["SEQ", "TIME", "ACTOR", "SOURCE", "ACTION", "OBJECT"]
+    assert len(lines) == 4 and lines[1].split()[0] == "1"

@@ -4,7 +4,10 @@ and the API served at once, with a load loop running and no request
 failing while the route table changes underneath it."""
 import json
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -12,6 +15,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 
 import netlab  # noqa: E402
 from controllab import Hub, NsHTTPConnection  # noqa: E402
+from frontlab import read_response  # noqa: E402
 
 
 def get(h, host, path="/"):
@@ -122,6 +126,9 @@ def test_cli_tables_json_and_exit_codes(lab):
     env["POSTERN_TOKEN"] = "pt_not-a-token"
     r = h.ns.run(remote[:2] + ["list"] + remote[2:], check=False, env=env)
     assert r.returncode == 5
+    # --token on the command line works the same as the variable.
+    r = h.ns.run(remote[:2] + ["list", "--json", "--token", tok] + remote[2:], check=False)
+    assert r.returncode == 0 and json.loads(r.stdout)["items"][0]["host"] == "app.test", r.stderr
     # Tokens are shown once: create prints it, get does not.
     created = h.cli_json("token", "create", "ci", "--scope", "write")
     assert created["token"].startswith("pt_")
@@ -134,10 +141,36 @@ def test_cli_tables_json_and_exit_codes(lab):
     assert h.cli_json("settings", "reset", "login.max_failures")["value"] == 5
 
 
+def test_control_socket_checks_peer_credentials(lab):
+    """The socket's file mode is not the only gate: a process that can
+    connect but is neither root nor in the postern group is refused by the
+    API (SO_PEERCRED), and the CLI says so with exit code 5."""
+    h = Hub(lab)
+    h.start()
+    h.cli("route", "create", "--host", "app.test", "--target", "http://127.0.0.1:9")
+    os.chmod(h.sock, 0o666)
+    # A hard link in a directory anyone can search: only the socket's own
+    # mode stands between "nobody" and the hub now.
+    pub = tempfile.mkdtemp(prefix="postern-sock-")
+    try:
+        os.chmod(pub, 0o755)
+        link = os.path.join(pub, "control.sock")
+        os.link(h.sock, link)
+        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                  netlab.postern_bin(), "route", "list", "--socket", link]
+        r = subprocess.run(nobody, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 5, (r.returncode, r.stdout, r.stderr)
+        assert "app.test" not in r.stdout
+        r = subprocess.run(nobody[4:], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0 and "app.test" in r.stdout, r.stderr
+    finally:
+        shutil.rmtree(pub)
+
+
 def test_route_from_cli_and_api_served_at_once_under_load(lab):
     h = Hub(lab)
     h.upstream(9001, "steady")
-    h.upstream(9002, "new")
+    new_up = h.upstream(9002, "new")
     h.start()
     h.cli("route", "create", "--host", "steady.test", "--target", "http://127.0.0.1:9001",
           "--no-redirect-https")
@@ -148,8 +181,8 @@ def test_route_from_cli_and_api_served_at_once_under_load(lab):
     netlab.wait_until(lambda: load.ok > 20, what="load running")
     # Through the CLI: served within a second of the command returning.
     t0 = time.monotonic()
-    h.cli("route", "create", "--host", "new.test", "--target", "http://127.0.0.1:9002",
-          "--no-redirect-https")
+    new_route = h.cli_json("route", "create", "--host", "new.test", "--target",
+                           "http://127.0.0.1:9002", "--no-redirect-https")
     netlab.wait_until(lambda: get(h, "new.test") == (200, "new GET /"), timeout=1.0,
                       interval=0.01, what="route from the CLI served")
     cli_ms = (time.monotonic() - t0) * 1000
@@ -175,6 +208,18 @@ def test_route_from_cli_and_api_served_at_once_under_load(lab):
     assert h.api("DELETE", path)[0] == 204
     netlab.wait_until(lambda: get(h, "api.test")[0] == 404, timeout=1.0, interval=0.01,
                       what="deleted route gone")
+    # A request in flight when its route is deleted finishes on the old
+    # snapshot; the next one sees the new table.
+    slow = h.connect(timeout=20)
+    slow.sendall(b"GET /slow/1500 HTTP/1.1\r\nHost: new.test\r\n\r\n")
+    netlab.wait_until(lambda: any(r["target"] == "/slow/1500" for r in new_up.records()),
+                      what="slow request at the upstream")
+    h.cli("route", "delete", str(new_route["id"]))
+    netlab.wait_until(lambda: get(h, "new.test")[0] == 404, timeout=1.0, interval=0.01,
+                      what="route deleted through the CLI gone")
+    st, _, body, _ = read_response(slow)
+    slow.close()
+    assert st == 200 and body == b"slow"
     load.finish()
     print(f"route served {cli_ms:.1f} ms after the CLI, {api_ms:.1f} ms after the API; "
           f"{load.ok} load requests")
