@@ -69,6 +69,9 @@ def test_sigkill_during_a_burst_of_writes(lab):
         # Every write the API acknowledged is there (synchronous=FULL).
         names = {n for (n,) in sqlite3.connect(db).execute("SELECT name FROM agents")}
         assert set(acked) <= names
+        # Each change and its audit entry committed together (or neither).
+        created = int(h.sql("SELECT count(*) FROM audit_log WHERE action = 'agent.create'"))
+        assert created == len(names)
         h.start()
     # The restarted hubs signed what each crash left unsigned, and said so.
     h.stop()

@@ -431,6 +431,33 @@ TEST(route_crud_happy_path)
 			   " AND actor = 'unix:uid=0' AND after_json = ''"), 1);
 }
 
+/* A change and its audit entry commit or vanish together: when the entry
+ * cannot be written, the change is rolled back, nothing is published, and
+ * the log the hub goes on writing still verifies and gets signed. */
+TEST(change_and_audit_entry_are_one_transaction)
+{
+	int64_t routes = count("SELECT count(*) FROM routes");
+	int64_t entries = count("SELECT count(*) FROM audit_log");
+
+	CHECK_EQ_INT(store_exec(api_store(api), "CREATE TEMP TRIGGER no_audit BEFORE INSERT"
+		" ON audit_log BEGIN SELECT RAISE(ABORT, 'disk full'); END", NULL, 0), 0);
+	published = 0;
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/routes",
+		.body = "{\"host\":\"atomic.test\",\"target\":\"http://a:1\"}" }), 500);
+	CHECK(!strstr(rs_last.body, "disk full"));	/* never why */
+	CHECK_EQ_INT(published, 0);
+	CHECK_EQ_INT(count("SELECT count(*) FROM routes"), routes);
+	CHECK_EQ_INT(count("SELECT count(*) FROM audit_log"), entries);
+	CHECK_EQ_INT(store_exec(api_store(api), "DROP TRIGGER temp.no_audit", NULL, 0), 0);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/routes",
+		.body = "{\"host\":\"atomic.test\",\"target\":\"http://a:1\"}" }), 201);
+	CHECK_EQ_INT(count("SELECT count(*) FROM audit_log"), entries + 1);
+	audit_checkpoint(&((struct api *)api)->audit, true);
+	CHECK_EQ_INT(count("SELECT max(seq) FROM audit_checkpoints"), entries + 1);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = "/api/v1/audit/verify" }), 200);
+	CHECK(json_is_true(rs_get("ok")));
+}
+
 TEST(list_pagination)
 {
 	char body[128];
@@ -1059,6 +1086,7 @@ int main(void)
 	RUN(every_update_needs_a_current_if_match);
 	RUN(route_crud_happy_path);
 	RUN(list_pagination);
+	RUN(change_and_audit_entry_are_one_transaction);
 	RUN(route_validation_names_the_field);
 	RUN(agents_and_join_tokens);
 	RUN(agent_update_and_delete);

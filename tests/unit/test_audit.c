@@ -134,6 +134,25 @@ TEST(clean_log_verifies)
 	env_free(&v);
 }
 
+/* Checkpoints come every N entries or, with fewer pending, once the
+ * interval has passed since the last one (the hub's tick asks). */
+TEST(checkpoint_after_the_interval)
+{
+	struct env v = { 0 };
+
+	env_open(&v);
+	v.a.every_entries = 1000;
+	add(&v, 3);
+	CHECK_EQ_U64(verify(&v).signed_seq, 0);	/* only the genesis */
+	CHECK_EQ_INT(audit_checkpoint(&v.a, false), 0);
+	v.a.every_ms = 0;			/* the interval is over */
+	CHECK_EQ_INT(audit_checkpoint(&v.a, false), 1);
+	CHECK_EQ_U64(verify(&v).signed_seq, 3);
+	/* Nothing pending: no new checkpoint however long it has been. */
+	CHECK_EQ_INT(audit_checkpoint(&v.a, false), 0);
+	env_free(&v);
+}
+
 TEST(triggers_refuse_updates_and_deletes)
 {
 	struct env v = { 0 };
@@ -453,6 +472,7 @@ int main(void)
 	log_set_level(LOG_ERR);
 	RUN(entry_hash_matches_the_documented_encoding);
 	RUN(clean_log_verifies);
+	RUN(checkpoint_after_the_interval);
 	RUN(triggers_refuse_updates_and_deletes);
 	RUN(edited_entry_is_named);
 	RUN(deleted_entry_is_named);
