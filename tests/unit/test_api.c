@@ -30,8 +30,9 @@ static int64_t route_id, agent_id, cert_id, user_id, token_id;
 static int published, published_what;
 
 /* What each endpoint of the table has been seen to do in this file. */
-enum { SEEN_OK = 1u << 0, SEEN_INVALID = 1u << 1 };
+enum { SEEN_OK = 1u << 0, SEEN_INVALID = 1u << 1, SEEN_UNAUDITED = 1u << 2 };
 static unsigned seen[128];
+static int64_t audit_seen;	/* audit entries after the previous call */
 
 static void observe(const struct rq *r, int status)
 {
@@ -39,6 +40,10 @@ static void observe(const struct rq *r, int status)
 	bool known;
 	const struct api_endpoint *e;
 
+	int64_t entries = store_query_int(api_store(api), "SELECT count(*) FROM audit_log", -1);
+	bool wrote = entries > audit_seen;
+
+	audit_seen = entries;
 	if (r->via == VIA_TUNNEL)
 		return;
 	e = api_endpoint_match(&c, r->method ? r->method : "GET", r->path, &known);
@@ -46,6 +51,8 @@ static void observe(const struct rq *r, int status)
 		return;
 	if (status >= 200 && status < 300)
 		seen[e - api_endpoints] |= SEEN_OK;
+	if (status >= 200 && status < 300 && strcmp(e->method, "GET") && !wrote)
+		seen[e - api_endpoints] |= SEEN_UNAUDITED;
 	if (status == 400 && rs_field()[0])
 		seen[e - api_endpoints] |= SEEN_INVALID;
 }
@@ -1054,9 +1061,10 @@ TEST(audit_endpoints_and_rotation)
 }
 
 /* Runs last: every endpoint of the table (but the agents' own, which
- * test_api_agent.c drives) answered a 2xx somewhere above, and every one
- * that takes a body refused a bad one naming the field. A new endpoint
- * without those tests fails here. */
+ * test_api_agent.c drives) answered a 2xx somewhere above, every one that
+ * takes a body refused a bad one naming the field, and no unsafe request
+ * succeeded without writing an audit entry. A new endpoint without those
+ * tests (or without its audit entry) fails here. */
 TEST(every_endpoint_has_a_happy_path_and_a_named_validation_error)
 {
 	CHECK(api_endpoints_count <= ARRAY_SIZE(seen));
@@ -1069,6 +1077,8 @@ TEST(every_endpoint_has_a_happy_path_and_a_named_validation_error)
 			UNIT_FAIL("%s %s: no happy path tested", e->method, e->pattern);
 		if ((e->flags & API_EP_BODY) && !(seen[i] & SEEN_INVALID))
 			UNIT_FAIL("%s %s: no validation error tested", e->method, e->pattern);
+		if (seen[i] & SEEN_UNAUDITED)
+			UNIT_FAIL("%s %s: succeeded without an audit entry", e->method, e->pattern);
 	}
 }
 
