@@ -1,7 +1,9 @@
 """docs/api/openapi.yaml matches the code: every routed endpoint (the API's
 own table, printed by `postern api-endpoints`) is documented, every
-documented one is routed, every $ref resolves, and each documented path
-answers on a running hub (not "no such endpoint", not 405, not 500)."""
+documented one is routed, every $ref resolves, each documented path
+answers on a running hub (not "no such endpoint", not 405, not 500), and
+each resource's documented members are the ones the API returns and
+lets a PATCH change."""
 import os
 import subprocess
 import sys
@@ -56,12 +58,8 @@ def test_document_and_table_agree():
             node = node[part]
 
 
-def test_every_documented_path_answers(lab):
-    # Tunnel-only endpoints (x-postern-transport: tunnel) answer agents
-    # inside WireGuard only; the agent's end-to-end tests reach them.
-    _, docs = documented("admin")
-    h = Hub(lab)
-    h.start()
+def resources(h, lab):
+    """One object of each kind on the hub: {"routes": id, ...}."""
     ids = {
         "agents": h.api("POST", "/api/v1/agents", {"name": "doc"})[2]["id"],
         "users": h.api("POST", "/api/v1/users", {"name": "doc", "role": "viewer"})[2]["id"],
@@ -75,6 +73,16 @@ def test_every_documented_path_answers(lab):
                    capture_output=True, check=True)
     ids["certificates"] = h.cli_json("cert", "add", "doc", "--cert", f"{lab.tmpdir}/c.pem",
                                      "--key", f"{lab.tmpdir}/k.pem")["id"]
+    return ids
+
+
+def test_every_documented_path_answers(lab):
+    # Tunnel-only endpoints (x-postern-transport: tunnel) answer agents
+    # inside WireGuard only; the agent's end-to-end tests reach them.
+    _, docs = documented("admin")
+    h = Hub(lab)
+    h.start()
+    ids = resources(h, lab)
     order = {"GET": 0, "POST": 1, "PUT": 1, "PATCH": 2, "DELETE": 3}
     for method, path in sorted(docs, key=lambda mp: (order[mp[0]], mp[1].count("/"))):
         kind = path.split("/")[3]
@@ -88,3 +96,58 @@ def test_every_documented_path_answers(lab):
         assert msg != "no such endpoint", (method, path)
         if method == "GET":
             assert st == 200, (method, path, st, b)
+
+
+def resolve(doc, node):
+    while "$ref" in node:
+        cur = doc
+        for part in node["$ref"][2:].split("/"):
+            cur = cur[part]
+        node = cur
+    return node
+
+
+def props(doc, node):
+    node = resolve(doc, node)
+    out = set(node.get("properties", {}))
+    for sub in node.get("allOf", []):
+        out |= props(doc, sub)
+    return out
+
+
+def op_schema(doc, path, method, what):
+    op = doc["paths"][path][method]
+    if what == "request":
+        return op["requestBody"]["content"]["application/json"]["schema"]
+    resp = resolve(doc, op["responses"]["200"])
+    return resp["content"]["application/json"]["schema"]
+
+
+def test_documented_objects_match_the_code(lab):
+    """Every member an object has is documented and every documented one
+    is there; a member the API lets PATCH change is documented as an
+    update member, and every documented update member is known."""
+    doc, _ = documented()
+    h = Hub(lab)
+    h.start()
+    ids = resources(h, lab)
+    for kind, oid in ids.items():
+        path = f"/api/v1/{kind}/{{id}}"
+        st, _, obj = h.api("GET", f"/api/v1/{kind}/{oid}")
+        assert st == 200, obj
+        members = props(doc, op_schema(doc, path, "get", "response"))
+        assert set(obj) == members, (kind, set(obj) ^ members)
+        if "patch" not in doc["paths"][path]:
+            continue
+        updatable = props(doc, op_schema(doc, path, "patch", "request"))
+        for k in sorted(set(obj) | updatable):
+            st, _, b = h.api("PATCH", f"/api/v1/{kind}/{oid}", {k: obj.get(k)},
+                             headers={"If-Match": "*"})
+            err = b.get("error", {}) if isinstance(b, dict) else {}
+            if k in updatable:
+                assert "unknown field" not in err.get("message", ""), (kind, k, b)
+            if st == 200:
+                assert k in updatable, f"{kind}: PATCH changes {k}, not documented"
+            elif st == 400 and err.get("field") == k and k in updatable:
+                assert "read-only" not in err["message"] and "cannot be changed" not in \
+                    err["message"], (kind, k, b)
