@@ -2,6 +2,7 @@
 socket (tables, --json, exit codes), and routes created through the CLI
 and the API served at once, with a load loop running and no request
 failing while the route table changes underneath it."""
+import grp
 import json
 import os
 import shutil
@@ -77,6 +78,13 @@ def test_first_start_creates_admin_with_setup_link(lab):
     assert oct(os.stat(h.data).st_mode & 0o777) == "0o700"
     for f in ("postern.db", "secret.key", "audit.key", "audit.head"):
         assert oct(os.stat(os.path.join(h.data, f)).st_mode & 0o777) == "0o600", f
+    # The control socket: root only, or the postern group when there is one.
+    try:
+        grp.getgrnam("postern")
+        want = 0o660
+    except KeyError:
+        want = 0o600
+    assert os.stat(h.sock).st_mode & 0o777 == want
     # A second start does not create another admin or print a link.
     h.restart()
     assert h.setup_link() is None or h.proc.log().count("first start") == 0
@@ -135,6 +143,17 @@ def test_cli_tables_json_and_exit_codes(lab):
     shown = h.cli_json("token", "get", str(created["id"]))
     assert "token" not in shown and created["token"] not in json.dumps(shown)
     assert h.cli("token", "revoke", str(created["id"])).returncode == 0
+    # Users: create, a one-time setup link, a role change, delete.
+    bob = h.cli_json("user", "create", "bob", "--role", "viewer")
+    assert bob["role"] == "viewer" and bob["has_password"] is False
+    link = h.cli_json("user", "setup-link", str(bob["id"]))["link"]
+    assert link.startswith("https://hub.test/setup#token=ps_")
+    assert h.cli_json("user", "update", str(bob["id"]), "--role", "operator")["role"] == "operator"
+    assert h.cli("user", "create", "bob", "--role", "viewer", check=False).returncode == 4
+    assert h.cli("user", "create", "eve", "--role", "root", check=False).returncode == 2
+    assert h.cli("user", "delete", str(bob["id"])).returncode == 0
+    assert h.cli("user", "get", str(bob["id"]), check=False).returncode == 3
+    assert h.cli("user", "delete", "1", check=False).returncode == 4     # the last admin
     # Settings.
     assert h.cli_json("settings", "set", "login.max_failures", "7")["value"] == 7
     assert h.cli("settings", "set", "login.max_failures", "0", check=False).returncode == 2

@@ -16,6 +16,7 @@ struct rq {
 	int via;		/* 0: the control socket, or VIA_* */
 	uid_t uid;
 	gid_t gid;
+	pid_t pid;		/* the peer's pid (default 1) */
 	const char *ip;
 };
 
@@ -114,7 +115,7 @@ static inline int call(struct api *api, struct rq r)
 			     r.via == VIA_TUNNEL ? API_TRANSPORT_TUNNEL : API_TRANSPORT_UNIX,
 		.peer_uid = r.uid,
 		.peer_gid = r.gid,
-		.peer_pid = 1,
+		.peer_pid = r.pid ? r.pid : 1,
 	};
 	struct api_resp resp;
 	size_t n;

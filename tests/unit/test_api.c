@@ -2,6 +2,7 @@
  * path, validation errors naming the field, unauthenticated and
  * wrong-scope requests, CSRF, If-Match, bounded JSON, audit entries. */
 #include <openssl/pem.h>
+#include <grp.h>
 #include <openssl/x509v3.h>
 #include <unistd.h>
 
@@ -288,6 +289,17 @@ TEST(control_socket_peer_credentials)
 	a->group = 4711;
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = "/api/v1/routes", .uid = 1000,
 					    .gid = 4711 }), 200);
+	/* A supplementary group counts too (read from /proc/PID/status):
+	 * this process joins 4711 for a moment and is the peer. */
+	gid_t g = 4711;
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = "/api/v1/routes", .uid = 1000,
+					    .gid = 1000, .pid = getpid() }), 403);
+	CHECK_EQ_INT(setgroups(1, &g), 0);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = "/api/v1/routes", .uid = 1000,
+					    .gid = 1000, .pid = getpid() }), 200);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = "/api/v1/routes", .uid = 1000,
+					    .gid = 1000, .pid = 1 }), 403);
+	CHECK_EQ_INT(setgroups(0, NULL), 0);
 	a->have_group = false;
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = "/api/v1/routes", .uid = 1000,
 					    .gid = 4711 }), 403);

@@ -179,6 +179,22 @@ TEST(edited_entry_is_named)
 	env_free(&v);
 }
 
+/* With several places changed, the first in log order is named. */
+TEST(first_bad_entry_is_named)
+{
+	struct env v = { 0 };
+	struct audit_verify_result r;
+
+	env_open(&v);
+	add(&v, 20);
+	tamper(&v, "UPDATE audit_log SET action = 'route.delete' WHERE seq = 12;"
+		   "DELETE FROM audit_log WHERE seq = 15;"
+		   "UPDATE audit_log SET object = 'route:0' WHERE seq = 6");
+	r = verify(&v);
+	CHECK_BAD(r, 6, "entry 6: its content does not match its hash");
+	env_free(&v);
+}
+
 TEST(deleted_entry_is_named)
 {
 	struct env v = { 0 };
@@ -475,6 +491,7 @@ int main(void)
 	RUN(checkpoint_after_the_interval);
 	RUN(triggers_refuse_updates_and_deletes);
 	RUN(edited_entry_is_named);
+	RUN(first_bad_entry_is_named);
 	RUN(deleted_entry_is_named);
 	RUN(reordered_entries_are_named);
 	RUN(inserted_entry_is_named);
