@@ -15,10 +15,10 @@
 #include "store/store.h"
 
 /* Each earlier schema version has its migrates_versionN_with_data test
- * below (v1, v2). A new version must add one for the version it
+ * below (v1, v2, v3). A new version must add one for the version it
  * supersedes before this is bumped. */
-_Static_assert(STORE_SCHEMA_VERSION == 3,
-	       "a new schema version needs a migrates_version3_with_data test");
+_Static_assert(STORE_SCHEMA_VERSION == 4,
+	       "a new schema version needs a migrates_version4_with_data test");
 
 static char errbuf[512];
 
@@ -186,6 +186,50 @@ TEST(migrates_version2_with_data_and_secrets)
 	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM secrets"), 0);
 	store_close(&s);
 	secret_keyring_free(&kr);
+	fixture_rmdir(dir);
+}
+
+/* Data a version-3 hub would have written: both tunnel addresses, a
+ * reported version, TCP and HTTPS routes with their options. */
+static const char v3_data[] =
+	"INSERT INTO users(id, name, role, password_hash, created_at, rev) VALUES"
+	" (1, 'admin', 'admin', '$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA', 5, 1);"
+	"INSERT INTO agents(id, name, public_key, tunnel_ipv4, tunnel_ipv6, status,"
+	" version, last_seen_at, created_at, rev) VALUES"
+	" (1, 'nas', 'pk1', '100.96.0.2', 'fd7a::2', 'enrolled', '0.3', 1700000000000, 7, 3),"
+	" (2, 'pi', NULL, NULL, NULL, 'pending', NULL, NULL, 8, 4);"
+	"INSERT INTO routes(id, host, path_prefix, agent_id, target, strip_prefix,"
+	" redirect_https, hsts_max_age, tls_verify, tls_server_name, tcp_listen_port,"
+	" created_at, rev) VALUES"
+	" (1, 'ssh.example.com', '/', 1, 'tcp://192.168.1.10:22', 0, 0, 0, 1, NULL, 2222, 10, 6),"
+	" (2, 'nas.example.com', '/', 1, 'https://192.168.1.10:5001', 0, 1, 31536000, 0,"
+	"  'nas.lan', NULL, 11, 7);";
+
+TEST(migrates_version3_with_data)
+{
+	const char *dir = fixture_tmpdir();
+	const char *path = fixture_path(dir, "postern.db");
+	struct store s;
+
+	CHECK_EQ_INT(open_at_version(&s, path, 3), 0);
+	CHECK_EQ_INT(migrate_version(&s), 3);
+	CHECK_EQ_INT(store_exec(&s, v3_data, errbuf, sizeof(errbuf)), 0);
+	store_close(&s);
+	CHECK_EQ_INT(store_open(&s, path, 0, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(s.version, STORE_SCHEMA_VERSION);
+	CHECK_EQ_STR(qtext(&s, "SELECT tunnel_ipv6 FROM agents WHERE id = 1"), "fd7a::2");
+	CHECK_EQ_STR(qtext(&s, "SELECT version FROM agents WHERE id = 1"), "0.3");
+	CHECK_EQ_INT(q(&s, "SELECT last_seen_at FROM agents WHERE id = 1"), 1700000000000);
+	CHECK_EQ_STR(qtext(&s, "SELECT status FROM agents WHERE id = 2"), "pending");
+	/* Version 4: every existing agent is a Postern agent, no heartbeat yet. */
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM agents WHERE kind = 'agent'"), 2);
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM agents WHERE heartbeat IS NULL"), 2);
+	CHECK_EQ_INT(q(&s, "SELECT tcp_listen_port FROM routes WHERE id = 1"), 2222);
+	CHECK_EQ_STR(qtext(&s, "SELECT tls_server_name FROM routes WHERE id = 2"), "nas.lan");
+	CHECK_EQ_INT(q(&s, "SELECT hsts_max_age FROM routes WHERE id = 2"), 31536000);
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM routes r JOIN agents a ON a.id = r.agent_id"), 2);
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	store_close(&s);
 	fixture_rmdir(dir);
 }
 
@@ -426,6 +470,7 @@ int main(void)
 	RUN(open_refuses_a_newer_schema);
 	RUN(migrates_version1_with_data);
 	RUN(migrates_version2_with_data_and_secrets);
+	RUN(migrates_version3_with_data);
 	RUN(failed_migration_rolls_back);
 	RUN(secrets_are_bound_to_their_row);
 	RUN(secret_key_file_must_be_private);
