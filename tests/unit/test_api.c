@@ -1072,6 +1072,45 @@ TEST(audit_endpoints_and_rotation)
 	CHECK_EQ_INT(rs_int("bad_seq"), 3);
 }
 
+/* An agentless node (kind "wireguard") gets its keys and a wg-quick file
+ * once the hub's WireGuard facts are set; the private key is in the
+ * answer only, never in the store or the audit log. */
+TEST(agentless_node_gets_a_wg_quick_file)
+{
+	static const char *const facts[][2] = {
+		{ "wireguard.public_key", "\"ICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICA=\"" },
+		{ "wireguard.endpoint", "\"hub.test:51820\"" },
+	};
+	char path[96], body[160], etag[64], priv[64];
+	const char *p;
+
+	for (size_t i = 0; i < ARRAY_SIZE(facts); i++) {
+		snprintf(path, sizeof(path), "/api/v1/settings/%s", facts[i][0]);
+		snprintf(body, sizeof(body), "{\"value\":%s}", facts[i][1]);
+		CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = path }), 200);
+		snprintf(etag, sizeof(etag), "%.60s", rs_header("ETag"));
+		CHECK_EQ_INT(call(api, (struct rq){ .method = "PUT", .path = path, .body = body,
+						    .if_match = etag }), 200);
+	}
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/agents",
+		.body = "{\"name\":\"router\",\"kind\":\"wireguard\"}" }), 201);
+	snprintf(path, sizeof(path), "/api/v1/agents/%lld/wireguard-config", (long long)rs_int("id"));
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = path }), 201);
+	p = strstr(rs_str("config"), "PrivateKey = ");
+	CHECK(p != NULL && strstr(rs_str("config"), "Endpoint = hub.test:51820"));
+	snprintf(priv, sizeof(priv), "%.44s", p ? p + 13 : "");
+	CHECK_EQ_INT(strlen(priv), 44);
+	snprintf(body, sizeof(body), "SELECT count(*) FROM audit_log WHERE after_json LIKE '%%%s%%'",
+		 priv);
+	CHECK_EQ_INT(count(body), 0);
+	snprintf(body, sizeof(body), "SELECT count(*) FROM agents WHERE public_key = '%s'", priv);
+	CHECK_EQ_INT(count(body), 0);
+	/* A Postern agent enrolls with a join token instead. */
+	snprintf(path, sizeof(path), "/api/v1/agents/%lld/wireguard-config", (long long)agent_id);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = path }), 409);
+	CHECK_EQ_STR(rs_field(), "kind");
+}
+
 /* Runs last: every endpoint of the table (but the agents' own, which
  * test_api_agent.c drives) answered a 2xx somewhere above, every one that
  * takes a body refused a bad one naming the field, and no unsafe request
@@ -1121,6 +1160,7 @@ int main(void)
 	RUN(origin_follows_the_public_url_setting);
 	RUN(bounded_json);
 	RUN(audit_endpoints_and_rotation);
+	RUN(agentless_node_gets_a_wg_quick_file);
 	RUN(every_endpoint_has_a_happy_path_and_a_named_validation_error);
 	json_decref(rs_last.json);
 	api_close(api);
