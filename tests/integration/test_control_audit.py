@@ -79,6 +79,9 @@ def test_clean_log_verifies_and_records_every_change(signed_hub):
     # No secret reached the log: not the token, not the password.
     dump = h.cli("audit", "export", "--jsonl").stdout
     assert tok not in dump and "the admin's password" not in dump
+    # Nor the daemon's log.
+    log = h.proc.log()
+    assert tok not in log and "the admin's password" not in log and "wrong password" not in log
     # The API verifies too, and says which key.
     v = h.cli_json("audit", "verify")
     assert v["ok"] is True and len(v["key_fingerprint"]) == 64

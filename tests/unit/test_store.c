@@ -15,10 +15,10 @@
 #include "store/store.h"
 
 /* Each earlier schema version has its migrates_versionN_with_data test
- * below (v1, v2, v3). A new version must add one for the version it
+ * below (v1 to v4). A new version must add one for the version it
  * supersedes before this is bumped. */
-_Static_assert(STORE_SCHEMA_VERSION == 4,
-	       "a new schema version needs a migrates_version4_with_data test");
+_Static_assert(STORE_SCHEMA_VERSION == 5,
+	       "a new schema version needs a migrates_version5_with_data test");
 
 static char errbuf[512];
 
@@ -228,6 +228,34 @@ TEST(migrates_version3_with_data)
 	CHECK_EQ_STR(qtext(&s, "SELECT tls_server_name FROM routes WHERE id = 2"), "nas.lan");
 	CHECK_EQ_INT(q(&s, "SELECT hsts_max_age FROM routes WHERE id = 2"), 31536000);
 	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM routes r JOIN agents a ON a.id = r.agent_id"), 2);
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	store_close(&s);
+	fixture_rmdir(dir);
+}
+
+TEST(migrates_version4_with_data)
+{
+	const char *dir = fixture_tmpdir();
+	const char *path = fixture_path(dir, "postern.db");
+	struct store s;
+
+	CHECK_EQ_INT(open_at_version(&s, path, 4), 0);
+	CHECK_EQ_INT(migrate_version(&s), 4);
+	CHECK_EQ_INT(store_exec(&s, v3_data, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(store_exec(&s, "INSERT INTO agents(id, name, kind, tunnel_ipv4,"
+		" heartbeat, status, created_at, rev) VALUES (3, 'router', 'wireguard',"
+		" '100.96.0.3', NULL, 'enrolled', 12, 8);"
+		"UPDATE agents SET heartbeat = '{\"targets\":[]}' WHERE id = 1",
+		errbuf, sizeof(errbuf)), 0);
+	store_close(&s);
+	CHECK_EQ_INT(store_open(&s, path, 0, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(s.version, STORE_SCHEMA_VERSION);
+	CHECK_EQ_STR(qtext(&s, "SELECT kind FROM agents WHERE id = 3"), "wireguard");
+	CHECK_EQ_STR(qtext(&s, "SELECT heartbeat FROM agents WHERE id = 1"), "{\"targets\":[]}");
+	CHECK_EQ_STR(qtext(&s, "SELECT tunnel_ipv6 FROM agents WHERE id = 1"), "fd7a::2");
+	CHECK_EQ_INT(q(&s, "SELECT tcp_listen_port FROM routes WHERE id = 1"), 2222);
+	/* Version 5: no endpoint known until the agent's packets arrive. */
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM agents WHERE last_endpoint IS NULL"), 3);
 	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 	store_close(&s);
 	fixture_rmdir(dir);
@@ -471,6 +499,7 @@ int main(void)
 	RUN(migrates_version1_with_data);
 	RUN(migrates_version2_with_data_and_secrets);
 	RUN(migrates_version3_with_data);
+	RUN(migrates_version4_with_data);
 	RUN(failed_migration_rolls_back);
 	RUN(secrets_are_bound_to_their_row);
 	RUN(secret_key_file_must_be_private);
