@@ -4,6 +4,7 @@
 #   make              release build: build/release/postern
 #   make test         everything CI runs (see scripts/test.sh)
 #   make demo         installs what is missing, builds, runs the demo
+#   make demo-stop    stops a demo started elsewhere
 #   make BUILD=asan   ASan+UBSan build in build/asan
 #   make unit | integration | fuzz | bench
 
@@ -66,7 +67,7 @@ MICRO_BINS := $(MICRO_SRCS:bench/%.c=$(O)/bench/%)
 FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build/fuzz/fuzz/%)
 
-.PHONY: all deps test demo unit integration fuzz-build fuzz bench clean \
+.PHONY: all deps test demo demo-stop unit integration fuzz-build fuzz bench clean \
 	unit-build format-check
 all: $(BIN)
 
@@ -141,6 +142,9 @@ test: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
+
+demo-stop:
+	@scripts/demo.sh stop
 
 bench: deps all
 	@scripts/bench.sh

@@ -22,8 +22,9 @@ on the internet can reach an agent that did not dial out first, and
 Masquerading picks ports at random (`fully-random`), so a new mapping is
 a new source port and the hub must follow the agent's roaming endpoint.
 Every address is inside these namespaces; names are unique per run."""
-import json
+import hashlib
 import os
+import re
 import subprocess
 
 import agentlab
@@ -47,6 +48,7 @@ class PublicHub(Hub):
         super().__init__(lab, ns=ns, port=80)
         self.certs = os.path.join(self.dir, "hub-certs")
         os.makedirs(self.certs, mode=0o700, exist_ok=True)
+        self.wg = "pe" + netlab.short_id(6)   # the hub's TUN, unique per run
 
     def write(self, settings="", routes=""):
         with open(self.conf_path, "w") as f:
@@ -55,16 +57,34 @@ listen_http = "0.0.0.0:80"
 listen_https = "0.0.0.0:443"
 routes = {self.routes_path}
 access_log = {self.access_log}
+upstream_connect_timeout = 3s
 {settings}
 [tls]
 cert_dir = {self.certs}
 selfsigned_name = {HUB_HOST}
+[wireguard]
+interface = "{self.wg}"
+endpoint = "{HUB_HOST}:{WG_PORT}"
 """)
         with open(self.routes_path, "w") as f:
             f.write(routes)
 
     def cert_path(self):
         return os.path.join(self.certs, f"selfsigned-{HUB_HOST}.crt")
+
+    def agent(self, ident):
+        """The agent as the admin API shows it (with the data plane's view:
+        online, endpoint, bytes, health)."""
+        st, _, body = self.api("GET", f"/api/v1/agents/{ident}")
+        assert st == 200, body
+        return body
+
+    def audit(self, prefix):
+        """(action, object, after_json) of the audit entries whose action
+        starts with prefix, oldest first."""
+        out = self.sql("SELECT action, object, after_json FROM audit_log WHERE "
+                       f"action LIKE '{prefix}%' ORDER BY seq")
+        return [tuple(l.split("|", 2)) for l in out.splitlines()]
 
 
 class Site:
@@ -138,12 +158,13 @@ http {{
         except FileNotFoundError:
             return ""
 
-    def join(self, token, fingerprint, url=f"https://{HUB_HOST}", *extra):
-        """`postern agent join` from the LAN, through the NAT."""
-        argv = [netlab.postern_bin(), "agent", "join", url, token, "--state", self.state]
-        if fingerprint:
-            argv += ["--fingerprint", fingerprint]
-        return self.lan.run(argv + list(extra), check=False, timeout=60)
+    def join(self, command, *extra):
+        """Runs the join command the hub printed (`postern agent join URL
+        TOKEN --fingerprint FP`) from the LAN, through the NAT."""
+        words = command.split()
+        assert words[:3] == ["postern", "agent", "join"], command
+        argv = [netlab.postern_bin(), *words[1:], "--state", self.state, *extra]
+        return self.lan.run(argv, check=False, timeout=60)
 
     def run_agent(self, allow, netstack="auto"):
         argv = [netlab.postern_bin(), "agent", "run", "--state", self.state,
@@ -188,27 +209,49 @@ class World:
 
     # ---- the hub ----
     def start_hub(self, settings="", workers=2):
-        self.hub.start(settings=settings, workers=workers)
+        self.hub_args = {"settings": settings, "workers": workers}
+        self.hub.start(**self.hub_args)
         netlab.wait_until(lambda: os.path.exists(self.hub.cert_path()),
                           what="self-signed certificate")
+        return self.hub
+
+    def restart_hub(self):
+        """SIGTERM, then the same configuration and store again."""
+        assert self.hub.stop() == 0, self.hub.proc.log()
+        self.hub.start(**self.hub_args)
         return self.hub
 
     def fingerprint(self):
         return agentlab.spki_sha256(self.hub.cert_path())
 
-    def create_agent(self, name):
-        """`postern agent create NAME`: returns (agent id, join token)."""
-        text = self.hub.cli("agent", "create", name, "--json").stdout
-        docs, i, dec = [], 0, json.JSONDecoder()
-        while text[i:].strip():   # the agent, then its join token
-            doc, i = dec.raw_decode(text, i + len(text[i:]) - len(text[i:].lstrip()))
-            docs.append(doc)
-        return docs[-1]["agent_id"], docs[-1]["token"]
+    def create_agent(self, name, *extra):
+        """`postern agent create NAME`: returns (agent id, the join command
+        it printed)."""
+        text = self.hub.cli("agent", "create", name, *extra).stdout
+        m = re.search(r"^\s*(postern agent join \S+ \S+.*)$", text, re.M)
+        ident = re.search(r"^id: (\d+)$", text, re.M)
+        assert m and ident, text
+        return int(ident.group(1)), m.group(1).strip()
+
+    def enroll(self, site, name, allow, netstack="auto"):
+        """The real flow for one agent: create on the hub, join from the
+        LAN with the printed command, run; returns the agent's id once the
+        hub sees it online."""
+        ident, command = self.create_agent(name)
+        r = site.join(command)
+        assert r.returncode == 0, (r.stdout, r.stderr)
+        site.run_agent(allow, netstack)
+        self.wait_online(ident)
+        return ident
+
+    def wait_online(self, ident, timeout=30):
+        netlab.wait_until(lambda: self.hub.agent(ident)["online"], timeout=timeout,
+                          what=f"agent {ident} online")
 
     def route(self, host, target, agent_id, *extra):
         """`postern route create` (through the control socket)."""
         return self.hub.cli_json("route", "create", "--host", host, "--target", target,
-                                 "--agent", str(agent_id), *extra)
+                                 "--agent", str(agent_id), "--no-redirect-https", *extra)
 
     # ---- the client ----
     def curl(self, host, path="/", *args, port=443, check=False, timeout=120):
@@ -217,3 +260,29 @@ class World:
                                 "--max-time", str(timeout), *args,
                                 f"https://{host}:{port}{path}"],
                                check=check, timeout=timeout + 10)
+
+    def get(self, host, path="/", *args, timeout=30):
+        """(status, body) of a GET from the client."""
+        r = self.curl(host, path, "-w", "\n%{http_code}", *args, timeout=timeout)
+        body, _, code = r.stdout.rpartition("\n")
+        return int(code or 0), body
+
+
+def random_file(path, size):
+    """Writes size pseudo-random bytes (an AES-CTR keystream: fast, and a
+    checksum over it catches a reordered or repeated block); returns
+    their SHA-256."""
+    h = hashlib.sha256()
+    gen = subprocess.Popen(["openssl", "enc", "-aes-128-ctr", "-nosalt", "-pass", "pass:e2e",
+                            "-pbkdf2", "-in", "/dev/zero"], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL)
+    with open(path, "wb") as f:
+        left = size
+        while left:
+            chunk = gen.stdout.read(min(left, 1 << 20))
+            f.write(chunk)
+            h.update(chunk)
+            left -= len(chunk)
+    gen.kill()
+    gen.wait()
+    return h.hexdigest()
