@@ -13,7 +13,7 @@ import threading
 import pytest
 
 import netlab
-from cgnatlab import BACKEND, HUB_IP, World, random_file
+from cgnatlab import BACKEND, HUB_HOST, HUB_IP, World, random_file
 
 LIB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib")
 ALLOW = f"{BACKEND}:80"
@@ -230,3 +230,40 @@ def test_e2e_agent_offline_gives_502(world):
     assert code == 502, (code, body)
     assert 'The agent "nas" is offline.' in body, body
     assert BACKEND not in body and "100.96" not in body
+
+
+def test_e2e_wireguard_go_agentless_node(world, lab):
+    """A standard WireGuard peer behind the CGNAT (wireguard-go set up from
+    the wg-quick file `postern agent create --kind wireguard` printed)
+    dials out; the hub routes to a service on its tunnel address."""
+    w = world
+    out = w.hub.cli("agent", "create", "router", "--kind", "wireguard").stdout
+    conf = dict(l.split(" = ", 1) for l in out.splitlines() if " = " in l)
+    assert conf["Endpoint"] == f"{HUB_HOST}:51820", out
+    addr = conf["Address"].split(", ")[0]
+    ip = addr.split("/")[0]
+    node = w.site("lan2")
+    wgn = "wn" + netlab.short_id(6)
+    lab.spawn(node.lan, ["wireguard-go", "-f", wgn], name="wireguard-go",
+              env={"WG_PROCESS_FOREGROUND": "1"})
+    sock = f"/var/run/wireguard/{wgn}.sock"
+    lab.on_cleanup(lambda: os.path.exists(sock) and os.unlink(sock))
+    netlab.wait_until(lambda: os.path.exists(sock), what="wireguard-go socket")
+    path = os.path.join(w.tmp, "node.conf")   # wg setconf takes no Address
+    with open(path, "w") as f:
+        f.write("\n".join(l for l in out.splitlines()
+                          if not l.startswith(("Address", "#"))) + "\n")
+    node.lan.run(["wg", "setconf", wgn, path])
+    node.lan.run(["ip", "addr", "add", addr, "dev", wgn])
+    node.lan.run(["ip", "link", "set", wgn, "up"])
+    www = os.path.join(w.tmp, "node-www")
+    os.makedirs(www)
+    with open(os.path.join(www, "index.html"), "w") as f:
+        f.write("hello from the node\n")
+    lab.spawn(node.lan, ["/usr/bin/python3", "-m", "http.server", "--bind", ip,
+                         "--directory", www, "8080"], name="node-http")
+    ident = [a for a in w.hub.cli_json("agent", "list")["items"] if a["name"] == "router"][0]["id"]
+    w.route("node.test", f"http://{ip}:8080", ident)
+    w.wait_online(ident)
+    wait_get(w, "node.test", "hello from the node")
+    assert w.hub.agent(ident)["endpoint"].startswith(node.wan_ip + ":")
