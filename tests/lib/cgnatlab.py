@@ -62,12 +62,15 @@ upstream_connect_timeout = 3s
 [tls]
 cert_dir = {self.certs}
 selfsigned_name = {HUB_HOST}
-[wireguard]
-interface = "{self.wg}"
-endpoint = "{HUB_HOST}:{WG_PORT}"
 """)
         with open(self.routes_path, "w") as f:
             f.write(routes)
+
+    def start(self, settings="", **kw):
+        """The hub with its WireGuard device on (controllab turns it off
+        unless the settings have a [wireguard] section)."""
+        wg = f'\n[wireguard]\ninterface = "{self.wg}"\nendpoint = "{HUB_HOST}:{WG_PORT}"\n'
+        return super().start(settings=settings + wg, **kw)
 
     def cert_path(self):
         return os.path.join(self.certs, f"selfsigned-{HUB_HOST}.crt")
@@ -213,13 +216,18 @@ class World:
         self.hub.start(**self.hub_args)
         netlab.wait_until(lambda: os.path.exists(self.hub.cert_path()),
                           what="self-signed certificate")
+        netlab.wait_until(self.hub_tunnel_ready, what="the hub's WireGuard device")
         return self.hub
+
+    def hub_tunnel_ready(self):
+        """The device has recorded its key in the store (joins answer)."""
+        st, _, body = self.hub.api("GET", "/api/v1/settings/wireguard.public_key")
+        return st == 200 and bool(body.get("value"))
 
     def restart_hub(self):
         """SIGTERM, then the same configuration and store again."""
         assert self.hub.stop() == 0, self.hub.proc.log()
-        self.hub.start(**self.hub_args)
-        return self.hub
+        return self.start_hub(**self.hub_args)
 
     def fingerprint(self):
         return agentlab.spki_sha256(self.hub.cert_path())
