@@ -209,7 +209,10 @@ static bool conn_read(struct conn *c)
 	}
 	if (n <= 0) {
 		c->rd_eof = true;
-		if (n < 0 || c->st == CONN_IDLE || c->st == CONN_HEAD ||
+		/* An HTTP/2 client that closes can no longer open windows:
+		 * streams waiting for one would hang (with no timer, as they
+		 * are not idle), so the connection ends with its streams. */
+		if (n < 0 || c->h2 || c->st == CONN_IDLE || c->st == CONN_HEAD ||
 		    c->st == CONN_BODY || c->st == CONN_TUNNEL || c->st == CONN_ADMIN) {
 			/* Gone mid-request (or idle): nothing more to say. */
 			conn_close(c);

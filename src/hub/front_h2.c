@@ -734,6 +734,11 @@ void front_h2_pump(struct conn *c)
 		conn_close(c);
 		return;
 	}
+	/* A failed write armed the timer to close the connection: keep it
+	 * (disarming it left a dead client's streams waiting forever for a
+	 * window update). */
+	if (c->broken)
+		return;
 	if (s->nstreams == 0 && !loop_timer_armed(&c->timer))
 		conn_arm_idle(c);
 	else if (s->nstreams)

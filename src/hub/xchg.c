@@ -119,6 +119,8 @@ static void xchg_arm(struct xchg *x, uint64_t ns)
 		loop_timer_arm(x->w->loop, &x->up->timer, ns);
 }
 
+static bool xchg_write(struct xchg *x);
+
 /* Puts the request head on a (new or pooled) connection. */
 static int xchg_attach(struct xchg *x, bool fresh)
 {
@@ -146,7 +148,14 @@ static int xchg_attach(struct xchg *x, bool fresh)
 		upconn_want(u, false, true);
 	} else {
 		xchg_arm(x, xchg_set(x)->up_header_timeout);
-		upconn_want(u, true, true);
+		/* A bodyless request on an established connection goes out at
+		 * once (a write error is handled on the next turn, where a dead
+		 * pooled connection is retried): no epoll_ctl and no loop turn
+		 * waiting for a write event. A body pushes the head out with
+		 * its first bytes. */
+		if (x->req_done)
+			xchg_write(x);
+		upconn_want(u, true, u->out.len > 0);
 	}
 	return 0;
 }

@@ -294,3 +294,28 @@ hsts_max_age = 600
     r = f.curl("-i", "-H", "Host: secure.test", f.url("/a/b?c=d"))
     assert r.stdout.startswith("HTTP/1.1 308")
     assert "Location: https://secure.test/a/b?c=d" in r.stdout
+
+
+def test_upstream_connect_timeout_is_504(lab):
+    """An upstream that never completes the TCP handshake (its accept
+    queue is full, so the kernel drops the SYNs): 504 after
+    upstream_connect_timeout, nothing internal in the page."""
+    f = Front(lab)
+    lst = f.socket()
+    lst.bind(("127.0.0.1", 9010))
+    lst.listen(0)
+    # Fill the accept queue (never accepted): later SYNs are dropped.
+    fillers = []
+    for _ in range(3):
+        s = f.socket()
+        s.setblocking(False)
+        s.connect_ex(("127.0.0.1", 9010))
+        fillers.append(s)
+    f.start(routes="[route.stuck]\nhost = stuck.test\ntarget = http://127.0.0.1:9010\n",
+            settings="upstream_connect_timeout = 1s\n", workers=1)
+    code, body = get(f, "stuck.test", "/")
+    assert code == 504 and body == "504 Gateway Timeout\n"
+    netlab.wait_until(lambda: "connect to 127.0.0.1:9010 timed out" in f.proc.log(),
+                      what="the reason in the daemon log")
+    for s in fillers + [lst]:
+        s.close()

@@ -140,3 +140,35 @@ def test_client_disconnect_mid_response_leaks_nothing(lab):
     assert f.rss_kib() - base_rss < 8 * 1024, (base_rss, f.rss_kib())
     # The hub still works.
     assert f.curl(f.url("/x")).stdout == "a GET /x"
+
+
+def test_tls_and_h2_clients_disconnect_mid_response_leak_nothing(lab):
+    """The same over TLS: HTTP/1.1 and HTTP/2 clients (curl) that stop
+    reading and close mid-download leave no socket, stream or buffer."""
+    f = Front(lab)
+    f.upstream(9001, "a")
+    certs = os.path.join(lab.tmpdir, "certs")
+    os.makedirs(certs)
+    f.start(routes=ROUTES, workers=1,
+            settings='metrics_listen = "127.0.0.1:9100"\nlisten_https = "127.0.0.1:8443"\n'
+            f'[tls]\ncert_dir = {certs}\nselfsigned_name = a.test\n',
+            env={"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:quarantine_size_mb=0"})
+    f.wait_port(8443)
+    url = "https://127.0.0.1:8443"
+    for proto in ("--http1.1", "--http2"):
+        f.ns.sh(f"curl -sk {proto} -o /dev/null {url}/big/1000000")
+    base_fds, base_rss = f.fd_count(), f.rss_kib()
+    for i in range(20):
+        proto = "--http2" if i % 2 else "--http1.1"
+        kind = "big" if i % 4 < 2 else "chunked"
+        # head takes 3 MiB and exits; curl dies on the broken pipe and
+        # its connection (and stream) go with it.
+        r = f.ns.sh(f"curl -sk {proto} {url}/{kind}/{1 << 30} | head -c 3145728 | wc -c",
+                    timeout=120)
+        assert r.stdout.strip() == "3145728"
+    netlab.wait_until(lambda: f.fd_count() <= base_fds, timeout=20,
+                      what=f"fds back to {base_fds} (now {f.fd_count()})")
+    m = f.curl("http://127.0.0.1:9100/metrics").stdout
+    assert "postern_connections_open 1\n" in m  # the scrape itself
+    assert f.rss_kib() - base_rss < 8 * 1024, (base_rss, f.rss_kib())
+    assert f.ns.sh(f"curl -sk --http2 {url}/x").stdout == "a GET /x"
