@@ -259,7 +259,10 @@ int acme_client_account(struct acme_client *c, const struct acme_account_req *r)
 		free(c->kid);
 		c->kid = resp.location;
 		resp.location = NULL;
-		log_info("ACME account %s", c->kid);
+		/* RFC 8555 s7.3: 201 for a new account, 200 for this key's
+		 * existing one (the tests tell a reused key by this). */
+		log_info("ACME account %s (%s)", c->kid,
+			 resp.status == 201 ? "created" : "existing");
 	}
 	acme_account_free(&acct);
 	acme_http_resp_free(&resp);

@@ -1,6 +1,6 @@
 /* acme_mgr.c - the hub's certificate manager (control loop side). */
 #define LOG_SUBSYS "acme"
-#include "acme/acme_mgr.h"
+#include "acme/acme_mgr_int.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -23,48 +23,16 @@
 #include "core/secure.h"
 #include "tls/cert.h"
 
-#define MGR_SELFSIGNED_DAYS 7
-
-enum mgr_ari { MGR_ARI_UNKNOWN = 0, MGR_ARI_YES, MGR_ARI_NO };
-
-struct mgr_cert {
-	bool used;
-	char id[64];
-	char names[ACME_MGR_MAX_NAMES][256];
-	size_t n_names;
-	bool real;		/* a CA-issued certificate is in place */
-	bool have_file;		/* NAME.crt exists (maybe self-signed) */
-	int64_t not_before, not_after;
-	char ari_id[256];
-	unsigned failures;
-	bool busy;		/* a job is in flight */
-	bool expiring_raised;
-	struct loop_timer timer;
-	struct acme_mgr *m;
-};
-
-struct acme_mgr {
-	struct loop *loop;
-	struct acme_mgr_cfg cfg;
-	struct acme_mgr_hooks hooks;
-	struct acme_worker *worker;
-	enum mgr_ari ari;
-	struct mgr_cert certs[ACME_MGR_MAX_CERTS];
-	uint64_t events[ACME_EV_MAX];
-	uint64_t orders, ari_checks, bad_nonces;
-};
-
 static const char *const event_names[ACME_EV_MAX] = {
 	[ACME_EV_ISSUED] = "issued", [ACME_EV_RENEWED] = "renewed",
 	[ACME_EV_FAILED] = "failed", [ACME_EV_EXPIRING] = "expiring",
+	[ACME_EV_REVOKED] = "revoked",
 };
 
 const char *acme_event_name(enum acme_event ev)
 {
 	return ev < ACME_EV_MAX ? event_names[ev] : "?";
 }
-
-static void mgr_metrics_refresh(struct acme_mgr *m);
 
 static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct buf metrics_text;	/* rendered on the control thread */
@@ -153,9 +121,14 @@ static void mgr_load_info(struct acme_mgr *m, struct mgr_cert *c)
 	struct acme_cert_info ci;
 	char *pem;
 
-	mgr_path(m, c->id, "crt", path, sizeof(path));
 	c->real = c->have_file = false;
-	if (!(pem = mgr_read(path)))
+	if (m->hooks.load) {
+		pem = m->hooks.load(m->hooks.arg, c->id);
+	} else {
+		mgr_path(m, c->id, "crt", path, sizeof(path));
+		pem = mgr_read(path);
+	}
+	if (!pem)
 		return;
 	c->have_file = true;
 	if (acme_cert_info_get(pem, &ci) == 0) {
@@ -168,12 +141,18 @@ static void mgr_load_info(struct acme_mgr *m, struct mgr_cert *c)
 	free(pem);
 }
 
-/* Writes the files and makes them live. `key` is wiped by the caller. */
+/* Keeps the certificate (files, or the store) and makes it live. `key`
+ * is wiped by the caller. */
 static int mgr_store(struct acme_mgr *m, struct mgr_cert *c, const char *chain,
-		     const char *key, char *err, size_t errlen)
+		     const char *key, const char *what, char *err, size_t errlen)
 {
-	char cp[ACME_PATH_MAX + 80], kp[ACME_PATH_MAX + 80];
+	char cp[ACME_PATH_MAX + 80], kp[ACME_PATH_MAX + 80], names[1024];
 
+	if (m->hooks.save) {
+		mgr_names_text(c, names, sizeof(names));
+		return m->hooks.save(m->hooks.arg, c->id, names, &c->opts, chain, key,
+				     what, err, errlen) ? -EIO : 0;
+	}
 	mgr_path(m, c->id, "crt", cp, sizeof(cp));
 	mgr_path(m, c->id, "key", kp, sizeof(kp));
 	if (mgr_write(kp, key, 0600) || mgr_write(cp, chain, 0644)) {
@@ -196,7 +175,7 @@ static void mgr_selfsigned(struct acme_mgr *m, struct mgr_cert *c)
 		names[i] = c->names[i];
 	if (tls_selfsigned_make(names, c->n_names, MGR_SELFSIGNED_DAYS, &cert, &cl,
 				&key, &kl, err, sizeof(err)) ||
-	    mgr_store(m, c, cert, key, err, sizeof(err)))
+	    mgr_store(m, c, cert, key, "self-signed", err, sizeof(err)))
 		log_warn("certificate %s: no self-signed stand-in: %s", c->id, err);
 	else
 		log_info("certificate %s: self-signed until the CA's arrives", c->id);
@@ -253,13 +232,18 @@ static struct acme_job *mgr_job(struct mgr_cert *c, enum acme_job_kind kind)
 	for (size_t i = 0; i < c->n_names; i++)
 		snprintf(j->names[i], sizeof(j->names[i]), "%s", c->names[i]);
 	j->n_names = c->n_names;
+	j->opts = c->opts;
+	snprintf(j->id, sizeof(j->id), "%s", c->id);
+	if (kind == ACME_JOB_ISSUE && c->m->hooks.dns_creds)
+		j->dns_kv = c->m->hooks.dns_creds(c->m->hooks.arg, c->opts.dns_provider[0]
+						  ? c->opts.dns_provider
+						  : c->m->cfg.dns_provider);
 	if (c->real)	/* ISSUE: `replaces`; ARI: whose window */
 		snprintf(j->ari_id, sizeof(j->ari_id), "%s", c->ari_id);
 	return j;
 }
 
-static void mgr_submit(struct acme_mgr *m, struct mgr_cert *c,
-		       enum acme_job_kind kind)
+void mgr_submit(struct acme_mgr *m, struct mgr_cert *c, enum acme_job_kind kind)
 {
 	struct acme_job *j = mgr_job(c, kind);
 
@@ -277,19 +261,30 @@ static void mgr_submit(struct acme_mgr *m, struct mgr_cert *c,
 
 /* Due: without a real certificate, order one; with ARI (or not knowing
  * yet whether the CA has it), ask renewalInfo, whose answer decides;
- * otherwise the timer was set for two thirds of the lifetime: renew. */
+ * otherwise renew once two thirds of the lifetime have passed. The timer
+ * may have been armed to ask renewalInfo while another certificate's
+ * answer showed the CA has no ARI: then it is not due yet, and is armed
+ * again for two thirds (renewing at once there was a bug). */
 static void mgr_timer(struct loop_timer *t)
 {
 	struct mgr_cert *c = t->data;
 	struct acme_mgr *m = c->m;
+	int64_t now = wall_now(), at;
 
 	if (c->busy)
 		return;
-	if (c->real && m->ari != MGR_ARI_NO && c->ari_id[0] &&
-	    wall_now() < c->not_after)
-		mgr_submit(m, c, ACME_JOB_ARI);
-	else
-		mgr_submit(m, c, ACME_JOB_ISSUE);
+	if (c->real && now < c->not_after) {
+		if (m->ari != MGR_ARI_NO && c->ari_id[0]) {
+			mgr_submit(m, c, ACME_JOB_ARI);
+			return;
+		}
+		at = acme_renew_fallback(c->not_before, c->not_after);
+		if (now < at) {
+			mgr_arm_at(m, c, at);
+			return;
+		}
+	}
+	mgr_submit(m, c, ACME_JOB_ISSUE);
 }
 
 /* ---- results ---- */
@@ -330,8 +325,8 @@ static void mgr_issue_done(struct acme_mgr *m, struct mgr_cert *c, struct acme_j
 	bool renewal = c->real;
 
 	m->bad_nonces += j->bad_nonces;
-	if (j->rc == 0 && mgr_store(m, c, j->res.cert_pem, j->res.key_pem, err,
-				    sizeof(err)) == 0) {
+	if (j->rc == 0 && mgr_store(m, c, j->res.cert_pem, j->res.key_pem,
+				    renewal ? "renewed" : "issued", err, sizeof(err)) == 0) {
 		mgr_load_info(m, c);
 		c->failures = 0;
 		c->expiring_raised = false;
@@ -352,12 +347,46 @@ static void mgr_issue_done(struct acme_mgr *m, struct mgr_cert *c, struct acme_j
 	loop_timer_arm(m->loop, &c->timer, wait * NSEC_PER_SEC);
 }
 
+/* A revocation: the hook records it; a revoked certificate is no longer
+ * renewed. */
+static void mgr_revoke_done(struct acme_mgr *m, struct acme_job *j)
+{
+	struct mgr_cert *c = mgr_find(m, j->id);
+
+	if (j->rc == 0) {
+		m->events[ACME_EV_REVOKED]++;
+		log_info("certificate %s revoked", j->id);
+		if (c && !c->busy) {
+			loop_timer_disarm(m->loop, &c->timer);
+			c->used = false;
+		} else if (c) {
+			c->dropped = true;
+		}
+	} else {
+		log_warn("certificate %s: revocation failed: %s", j->id, j->err);
+	}
+	if (m->hooks.revoked)
+		m->hooks.revoked(m->hooks.arg, j->id, j->rc, j->err);
+	mgr_metrics_refresh(m);
+}
+
 static void mgr_done(void *arg, struct acme_job *j)
 {
 	struct acme_mgr *m = arg;
 	struct mgr_cert *c = &m->certs[j->slot];
 
+	if (j->kind == ACME_JOB_REVOKE) {
+		mgr_revoke_done(m, j);
+		acme_job_free(j);
+		return;
+	}
 	c->busy = false;
+	if (c->dropped) {	/* removed while the job ran */
+		c->used = c->dropped = false;
+		acme_job_free(j);
+		mgr_metrics_refresh(m);
+		return;
+	}
 	if (j->kind == ACME_JOB_ARI)
 		mgr_ari_done(m, c, j);
 	else
@@ -367,8 +396,17 @@ static void mgr_done(void *arg, struct acme_job *j)
 
 /* ---- entries ---- */
 
-static struct mgr_cert *mgr_add(struct acme_mgr *m, const char *id,
-				const char (*names)[256], size_t n)
+struct mgr_cert *mgr_find(struct acme_mgr *m, const char *id)
+{
+	for (size_t i = 0; i < ACME_MGR_MAX_CERTS; i++)
+		if (m->certs[i].used && !m->certs[i].dropped && !strcmp(m->certs[i].id, id))
+			return &m->certs[i];
+	return NULL;
+}
+
+struct mgr_cert *mgr_add(struct acme_mgr *m, const char *id,
+			 const char (*names)[256], size_t n,
+			 const struct acme_mgr_opts *opts)
 {
 	struct mgr_cert *c = NULL;
 
@@ -386,6 +424,8 @@ static struct mgr_cert *mgr_add(struct acme_mgr *m, const char *id,
 	for (size_t i = 0; i < n; i++)
 		snprintf(c->names[i], sizeof(c->names[i]), "%s", names[i]);
 	c->n_names = n;
+	if (opts)
+		c->opts = *opts;
 	loop_timer_init(&c->timer, mgr_timer, c);
 	mgr_load_info(m, c);
 	if (!c->have_file)
@@ -394,53 +434,12 @@ static struct mgr_cert *mgr_add(struct acme_mgr *m, const char *id,
 	return c;
 }
 
-static bool mgr_covered(const struct acme_mgr *m, const char *host)
-{
-	for (size_t i = 0; i < ACME_MGR_MAX_CERTS; i++)
-		for (size_t k = 0; m->certs[i].used && k < m->certs[i].n_names; k++)
-			if (acme_name_covers(m->certs[i].names[k], host) ||
-			    !strcmp(m->certs[i].names[k], host))
-				return true;
-	return false;
-}
-
-void acme_mgr_set_hosts(struct acme_mgr *m, const char *const *hosts, size_t n)
-{
-	char names[1][256], id[64];
-
-	if (!m->cfg.route_hosts)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		if (!acme_name_valid(hosts[i], true) || mgr_covered(m, hosts[i]))
-			continue;
-		snprintf(names[0], sizeof(names[0]), "%s", hosts[i]);
-		snprintf(id, sizeof(id), "%s%s", hosts[i][0] == '*' ? "_wildcard" : "",
-			 hosts[i][0] == '*' ? hosts[i] + 1 : hosts[i]);
-		log_info("route host %s has no certificate: ordering one", hosts[i]);
-		mgr_add(m, id, (const char (*)[256])names, 1);
-	}
-	mgr_metrics_refresh(m);
-}
-
-int acme_mgr_renew_now(struct acme_mgr *m, const char *id)
-{
-	for (size_t i = 0; i < ACME_MGR_MAX_CERTS; i++) {
-		struct mgr_cert *c = &m->certs[i];
-
-		if (c->used && !strcmp(c->id, id)) {
-			if (!c->busy)
-				mgr_submit(m, c, ACME_JOB_ISSUE);
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
 struct acme_mgr *acme_mgr_new(struct loop *loop, const struct acme_mgr_cfg *cfg,
 			      const struct acme_mgr_hooks *hooks, char *err,
 			      size_t errlen)
 {
 	struct acme_mgr *m = calloc(1, sizeof(*m));
+	char *key = NULL;
 
 	if (!m) {
 		snprintf(err, errlen, "out of memory");
@@ -453,14 +452,21 @@ struct acme_mgr *acme_mgr_new(struct loop *loop, const struct acme_mgr_cfg *cfg,
 	if (!m->cfg.ari_interval_s)
 		m->cfg.ari_interval_s = 6 * 3600;
 	err[0] = 0;
-	m->worker = acme_worker_new(loop, &m->cfg, mgr_done, m, err, errlen);
+	if (hooks && hooks->account_key &&
+	    !(key = hooks->account_key(hooks->arg, err, errlen))) {
+		free(m);
+		return NULL;
+	}
+	m->worker = acme_worker_new(loop, &m->cfg, key, mgr_done, m, err, errlen);
+	if (key)
+		secure_free(key, strlen(key));
 	if (!m->worker) {
 		free(m);
 		return NULL;
 	}
 	for (size_t i = 0; i < cfg->n_want; i++)
 		mgr_add(m, cfg->want[i].id, (const char (*)[256])cfg->want[i].names,
-			cfg->want[i].n_names);
+			cfg->want[i].n_names, NULL);
 	log_info("acme: %zu certificates managed, CA %s", cfg->n_want, cfg->directory);
 	mgr_metrics_refresh(m);
 	return m;
@@ -513,7 +519,7 @@ static int mgr_metrics(struct acme_mgr *m, struct buf *b)
 }
 
 /* Re-renders the shared metrics text (control thread). */
-static void mgr_metrics_refresh(struct acme_mgr *m)
+void mgr_metrics_refresh(struct acme_mgr *m)
 {
 	struct buf b;
 
@@ -539,12 +545,15 @@ int acme_metrics_render(struct buf *out)
 	return rc ? -ENOBUFS : 0;
 }
 
-int acme_mgr_prepare(const struct acme_mgr_cfg *cfg, char *err, size_t errlen)
+int acme_mgr_prepare(const struct acme_mgr_cfg *cfg,
+		     const struct acme_mgr_hooks *hooks, char *err, size_t errlen)
 {
 	struct acme_mgr m = { .cfg = *cfg };
 
 	if (!cfg->enabled)
 		return 0;
+	if (hooks)
+		m.hooks = *hooks;
 	if (mkdir(cfg->state_dir, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "[acme] state_dir %.300s: %s", cfg->state_dir,
 			 strerror(errno));

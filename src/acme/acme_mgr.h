@@ -77,21 +77,59 @@ enum acme_event {
 	ACME_EV_RENEWED,
 	ACME_EV_FAILED,
 	ACME_EV_EXPIRING,
+	ACME_EV_REVOKED,
 	ACME_EV_MAX
 };
 const char *acme_event_name(enum acme_event ev);
 
-/* Hooks the hub (and later the control plane) sets. All run on the
- * control loop. */
+/* How one certificate is ordered (API requests); empty = the [acme]
+ * defaults. */
+struct acme_mgr_opts {
+	char challenge[16];	/* "http-01", "tls-alpn-01", "dns-01" or "" */
+	char dns_provider[32];	/* "" = [acme] dns_provider */
+	bool key_type_set;
+	enum acme_key_type key_type;
+};
+
+/* Hooks the hub sets. All run on the control loop.
+ *
+ * Files mode (load and save NULL): certificates live in state_dir as
+ * NAME.crt/NAME.key and `install` makes them live. Store mode (the hub's
+ * control plane): `load` and `save` keep them in the store instead, the
+ * account key comes from `account_key` and DNS-01 credentials from
+ * `dns_creds`. */
 struct acme_mgr_hooks {
-	/* Makes the new files live (TLS swap). Returns 0 or -1 with err. */
+	/* Files mode: makes the new files live (TLS swap). Returns 0 or -1
+	 * with err. */
 	int (*install)(void *arg, const char *id, const char *chain_pem,
 		       const char *key_pem, char *err, size_t errlen);
 	/* Audit: an event about certificate `id` ("names" and detail). */
 	void (*event)(void *arg, enum acme_event ev, const char *id,
 		      const char *names, const char *detail);
+	/* Store mode: the stored chain of `id` (the caller frees it), or
+	 * NULL when there is none. */
+	char *(*load)(void *arg, const char *id);
+	/* Store mode: keeps chain and key for `id` and makes them live.
+	 * `what` is "self-signed", "issued" or "renewed" (recorded with the
+	 * change). `opts` are the entry's order options. Returns 0 or -1
+	 * with err. The caller wipes the key. */
+	int (*save)(void *arg, const char *id, const char *names,
+		    const struct acme_mgr_opts *opts, const char *chain_pem,
+		    const char *key_pem, const char *what, char *err,
+		    size_t errlen);
+	/* Store mode: the account key's PEM (the caller wipes and frees it),
+	 * or NULL with err. */
+	char *(*account_key)(void *arg, char *err, size_t errlen);
+	/* DNS-01 credentials of `provider` as "key", "value", ..., NULL (free
+	 * with acme_kv_free), or NULL when none are stored. */
+	char **(*dns_creds)(void *arg, const char *provider);
+	/* A revocation finished: rc 0 or -errno with a message. */
+	void (*revoked)(void *arg, const char *id, int rc, const char *err);
 	void *arg;
 };
+
+/* Wipes and frees a "key", "value", ..., NULL array. */
+void acme_kv_free(char **kv);
 
 struct acme_mgr;
 
@@ -101,11 +139,13 @@ struct acme_mgr;
 struct acme_mgr *acme_mgr_new(struct loop *loop, const struct acme_mgr_cfg *cfg,
 			      const struct acme_mgr_hooks *hooks, char *err,
 			      size_t errlen);
-/* Before the hub's first snapshot: makes sure state_dir exists and every
- * configured certificate ([acme.cert.*]) has files there (a self-signed
- * stand-in when nothing was issued yet), so the TLS contexts can be built
- * before the CA answers. Returns 0 or -1 with a message. */
-int acme_mgr_prepare(const struct acme_mgr_cfg *cfg, char *err, size_t errlen);
+/* Before the hub's first snapshot: makes sure every configured
+ * certificate ([acme.cert.*]) has something to serve (a self-signed
+ * stand-in when nothing was issued yet) in state_dir, or through
+ * hooks->load/save in store mode (hooks may be NULL), so the TLS contexts
+ * can be built before the CA answers. Returns 0 or -1 with a message. */
+int acme_mgr_prepare(const struct acme_mgr_cfg *cfg,
+		     const struct acme_mgr_hooks *hooks, char *err, size_t errlen);
 
 /* Stops the worker (an order in flight is cancelled) and frees. */
 void acme_mgr_free(struct acme_mgr *m);
@@ -116,6 +156,27 @@ void acme_mgr_set_hosts(struct acme_mgr *m, const char *const *hosts, size_t n);
 
 /* Renews certificate `id` now (API/CLI "renew"). Returns 0 or -ENOENT. */
 int acme_mgr_renew_now(struct acme_mgr *m, const char *id);
+
+/* Starts managing certificate `id` for `names` (an API request, or a
+ * stored certificate at start): the stored one is loaded, else a
+ * self-signed stand-in is made, and an order follows when nothing real is
+ * there. Returns 0, -EEXIST (already managed) or -ENOSPC. */
+int acme_mgr_add(struct acme_mgr *m, const char *id, const char *const *names,
+		 size_t n, const struct acme_mgr_opts *opts);
+/* Stops managing `id` (its certificate was deleted). A job in flight
+ * finishes and is dropped. Returns 0 or -ENOENT. */
+int acme_mgr_remove(struct acme_mgr *m, const char *id);
+/* Stops managing every entry `keep` says no to (store mode: its stored
+ * certificate was deleted). */
+void acme_mgr_prune(struct acme_mgr *m, bool (*keep)(void *arg, const char *id),
+		    void *arg);
+/* Whether `id` is managed. */
+bool acme_mgr_has(const struct acme_mgr *m, const char *id);
+/* Queues revocation (RFC 8555 revokeCert) of `cert_pem` with an RFC 5280
+ * reason; hooks->revoked reports the outcome, and on success `id` is no
+ * longer renewed. Returns 0 or -ENOMEM. */
+int acme_mgr_revoke(struct acme_mgr *m, const char *id, const char *cert_pem,
+		    int reason);
 
 /* Prometheus text: postern_acme_* counters and per-certificate expiry.
  * Thread-safe (a worker serves /metrics): it copies the text the manager

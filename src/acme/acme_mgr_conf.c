@@ -142,8 +142,11 @@ int acme_mgr_conf(struct conf *c, struct acme_mgr_cfg *cfg, char *err,
 	if (!cfg->account_key[0])
 		snprintf(cfg->account_key, sizeof(cfg->account_key), "%.400s/account.key",
 			 cfg->state_dir);
-	if (strstr(cfg->challenges, "dns-01") && (!cfg->dns_provider[0] || !cfg->dns_conf[0])) {
-		snprintf(err, errlen, "%s: [acme] dns-01 needs dns_provider and dns_conf", c->name);
+	/* Credentials: dns_conf, or (with a control plane) set through the
+	 * API; a job without either fails with a message saying so. */
+	if (strstr(cfg->challenges, "dns-01") && !cfg->dns_provider[0]) {
+		snprintf(err, errlen, "%s: [acme] dns-01 needs dns_provider (and dns_conf "
+			 "or credentials set with 'postern dns-provider set')", c->name);
 		return -1;
 	}
 	cfg->enabled = true;

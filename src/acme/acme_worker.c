@@ -34,8 +34,16 @@ struct acme_worker {
 	struct acme_http dns_http;
 	struct dns_provider *provider;
 	struct acme_dns01 dns01;
-	struct acme_solver solvers[3];
-	size_t n_solvers;
+};
+
+/* One job's solvers, and the DNS provider made from its stored
+ * credentials. */
+struct worker_solvers {
+	struct acme_solver s[3];
+	size_t n;
+	struct acme_http http;
+	struct dns_provider *provider;
+	struct acme_dns01 dns01;
 };
 
 static void job_push(struct acme_job **list, struct acme_job *job)
@@ -52,16 +60,36 @@ void acme_job_free(struct acme_job *job)
 		return;
 	acme_issue_result_free(&job->res);
 	acme_renewal_info_free(&job->ri);
+	acme_kv_free(job->dns_kv);
+	free(job->cert_pem);
 	free(job);
 }
 
-/* Loads (or creates, mode 0600) the account key. */
-static int worker_key(struct acme_worker *w, char *err, size_t errlen)
+void acme_kv_free(char **kv)
+{
+	if (!kv)
+		return;
+	for (size_t i = 0; kv[i]; i++)
+		secure_free(kv[i], strlen(kv[i]));
+	free(kv);
+}
+
+/* Loads (or creates, mode 0600) the account key; `key_pem` (store mode)
+ * comes first. */
+static int worker_key(struct acme_worker *w, const char *key_pem, char *err,
+		      size_t errlen)
 {
 	char *pem = NULL;
-	int fd = open(w->cfg.account_key, O_RDONLY | O_CLOEXEC), rc;
+	int fd, rc;
 	ssize_t n;
 
+	if (key_pem) {
+		rc = acme_key_from_pem(key_pem, strlen(key_pem), &w->key);
+		if (rc)
+			snprintf(err, errlen, "the stored account key is not usable");
+		return rc;
+	}
+	fd = open(w->cfg.account_key, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		pem = calloc(1, 65537);
 		n = pem ? read(fd, pem, 65536) : -1;
@@ -115,30 +143,90 @@ static int worker_dns(struct acme_worker *w, char *err, size_t errlen)
 	return 0;
 }
 
-/* The solvers in the configured order. */
-static int worker_solvers(struct acme_worker *w, char *err, size_t errlen)
+/* Checks the configured challenge types; dns-01 with a dns_conf file
+ * gets its provider now (stored credentials come with each job). */
+static int worker_solvers_check(struct acme_worker *w, char *err, size_t errlen)
 {
 	char list[64], *save = NULL;
 
-	snprintf(list, sizeof(list), "%s", w->cfg.challenges[0] ? w->cfg.challenges
-								: "http-01");
+	snprintf(list, sizeof(list), "%s", w->cfg.challenges);
 	for (char *t = strtok_r(list, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
-		if (w->n_solvers == 3)
-			break;
-		if (!strcmp(t, "http-01")) {
-			w->solvers[w->n_solvers++] = (struct acme_solver){ &acme_http01_ops, NULL };
-		} else if (!strcmp(t, "tls-alpn-01")) {
-			w->solvers[w->n_solvers++] = (struct acme_solver){ &acme_alpn01_ops, NULL };
-		} else if (!strcmp(t, "dns-01")) {
+		if (!strcmp(t, "dns-01") && w->cfg.dns_conf[0]) {
 			if (worker_dns(w, err, errlen))
 				return -EINVAL;
-			w->solvers[w->n_solvers++] = w->dns01.solver;
-		} else {
+		} else if (strcmp(t, "http-01") && strcmp(t, "tls-alpn-01") &&
+			   strcmp(t, "dns-01")) {
 			snprintf(err, errlen, "acme: unknown challenge type '%s'", t);
 			return -EINVAL;
 		}
 	}
 	return 0;
+}
+
+/* dns-01 for a job: a provider from the job's stored credentials, else
+ * the one from dns_conf. Returns 0 or -EINVAL with a message. */
+static int worker_job_dns(struct acme_worker *w, const struct acme_job *job,
+			  struct worker_solvers *ws, struct acme_solver *out,
+			  char *err, size_t errlen)
+{
+	const char *name = job->opts.dns_provider[0] ? job->opts.dns_provider
+						     : w->cfg.dns_provider;
+
+	if (!job->dns_kv) {
+		if (!w->provider || strcmp(name, w->cfg.dns_provider)) {
+			snprintf(err, errlen, "dns-01: no credentials for DNS provider "
+				 "'%s' (postern dns-provider set)", name);
+			return -EINVAL;
+		}
+		*out = w->dns01.solver;
+		return 0;
+	}
+	if (acme_http_init(&ws->http, NULL, 30000) ||
+	    dns_provider_new(name, (const char *const *)job->dns_kv, &ws->http,
+			     &ws->provider, err, errlen))
+		return -EINVAL;
+	acme_dns01_init(&ws->dns01, ws->provider);
+	for (size_t i = 0; i < w->cfg.n_dns_servers; i++)
+		ws->dns01.servers[ws->dns01.n_servers++] = w->cfg.dns_servers[i];
+	if (w->cfg.dns_timeout_s)
+		ws->dns01.timeout_s = w->cfg.dns_timeout_s;
+	ws->dns01.cancel = &w->client.cancel;
+	*out = ws->dns01.solver;
+	return 0;
+}
+
+/* The job's solvers: its own challenge type, else the configured list. A
+ * configured dns-01 without credentials is left out (http-01 may still
+ * do); asked for explicitly, or the only one, it is an error. */
+static int worker_job_solvers(struct acme_worker *w, const struct acme_job *job,
+			      struct worker_solvers *ws, char *err, size_t errlen)
+{
+	char list[64], *save = NULL;
+	int dns_rc = 0;
+
+	snprintf(list, sizeof(list), "%s", job->opts.challenge[0] ? job->opts.challenge
+			 : w->cfg.challenges[0] ? w->cfg.challenges : "http-01");
+	for (char *t = strtok_r(list, ", ", &save); t && ws->n < 3;
+	     t = strtok_r(NULL, ", ", &save)) {
+		if (!strcmp(t, "http-01"))
+			ws->s[ws->n++] = (struct acme_solver){ &acme_http01_ops, NULL };
+		else if (!strcmp(t, "tls-alpn-01"))
+			ws->s[ws->n++] = (struct acme_solver){ &acme_alpn01_ops, NULL };
+		else if (!strcmp(t, "dns-01") && !ws->provider &&
+			 !(dns_rc = worker_job_dns(w, job, ws, &ws->s[ws->n], err, errlen)))
+			ws->n++;
+	}
+	if (dns_rc && (job->opts.challenge[0] || ws->n == 0))
+		return dns_rc;
+	err[0] = 0;
+	return 0;
+}
+
+static void worker_solvers_free(struct worker_solvers *ws)
+{
+	dns_provider_free(ws->provider);
+	if (ws->http.curl)
+		acme_http_free(&ws->http);
 }
 
 /* Registers the account once; later jobs reuse it. */
@@ -174,28 +262,43 @@ static int worker_account(struct acme_worker *w)
 	return rc;
 }
 
-static void worker_run(struct acme_worker *w, struct acme_job *job)
+static int worker_issue(struct acme_worker *w, struct acme_job *job)
 {
 	const char *names[ACME_MGR_MAX_NAMES];
-	int rc;
+	struct worker_solvers ws = { 0 };
+	int rc = worker_job_solvers(w, job, &ws, w->client.err, sizeof(w->client.err));
 
-	w->client.err[0] = 0;
-	w->client.retry_after_s = 0;
-	if (job->kind == ACME_JOB_ARI) {
-		rc = acme_client_renewal_info(&w->client, job->ari_id, &job->ri);
-	} else if ((rc = worker_account(w)) == 0) {
+	if (rc == 0 && (rc = worker_account(w)) == 0) {
 		for (size_t i = 0; i < job->n_names; i++)
 			names[i] = job->names[i];
 		struct acme_issue_req req = {
 			.names = names, .n_names = job->n_names,
-			.key_type = w->cfg.key_type, .solvers = w->solvers,
-			.n_solvers = w->n_solvers,
+			.key_type = job->opts.key_type_set ? job->opts.key_type
+							   : w->cfg.key_type,
+			.solvers = ws.s, .n_solvers = ws.n,
 			.replaces = job->ari_id[0] ? job->ari_id : NULL,
 		};
 		w->client.bad_nonces = 0;
 		rc = acme_client_issue(&w->client, &req, &job->res);
 		job->bad_nonces = w->client.bad_nonces;
 	}
+	worker_solvers_free(&ws);
+	return rc;
+}
+
+static void worker_run(struct acme_worker *w, struct acme_job *job)
+{
+	int rc;
+
+	w->client.err[0] = 0;
+	w->client.retry_after_s = 0;
+	if (job->kind == ACME_JOB_ARI)
+		rc = acme_client_renewal_info(&w->client, job->ari_id, &job->ri);
+	else if (job->kind == ACME_JOB_REVOKE)
+		rc = worker_account(w) ?: acme_client_revoke(&w->client, job->cert_pem,
+							     job->reason);
+	else
+		rc = worker_issue(w, job);
 	job->rc = rc;
 	job->retry_after_s = w->client.retry_after_s;
 	snprintf(job->err, sizeof(job->err), "%s", w->client.err);
@@ -242,6 +345,7 @@ static void worker_async(struct loop_async *a)
 
 struct acme_worker *acme_worker_new(struct loop *loop,
 				    const struct acme_mgr_cfg *cfg,
+				    const char *key_pem,
 				    acme_worker_done_fn *done, void *arg,
 				    char *err, size_t errlen)
 {
@@ -258,7 +362,7 @@ struct acme_worker *acme_worker_new(struct loop *loop,
 	pthread_cond_init(&w->cond, NULL);
 	ccfg.directory_url = w->cfg.directory;
 	ccfg.ca_file = w->cfg.ca_file[0] ? w->cfg.ca_file : NULL;
-	if (worker_key(w, err, errlen) || worker_solvers(w, err, errlen) ||
+	if (worker_key(w, key_pem, err, errlen) || worker_solvers_check(w, err, errlen) ||
 	    acme_client_init(&w->client, &ccfg, &w->key))
 		goto fail;
 	w->have_client = true;

@@ -19,6 +19,7 @@
 enum acme_job_kind {
 	ACME_JOB_ISSUE = 0,	/* place an order for names */
 	ACME_JOB_ARI,		/* fetch renewalInfo for ari_id */
+	ACME_JOB_REVOKE,	/* revokeCert for cert_pem */
 	ACME_JOB_MAX
 };
 
@@ -28,6 +29,12 @@ struct acme_job {
 	char names[ACME_MGR_MAX_NAMES][256];
 	size_t n_names;
 	char ari_id[256];			/* ARI: whose info; ISSUE: replaces */
+	char id[64];				/* the certificate's id */
+	struct acme_mgr_opts opts;		/* ISSUE: challenge, key type */
+	char **dns_kv;				/* ISSUE: stored DNS-01 credentials
+						 * (secret; acme_kv_free) or NULL */
+	char *cert_pem;				/* REVOKE */
+	int reason;				/* REVOKE: RFC 5280 code */
 	/* results */
 	int rc;					/* 0 or -errno (acme_client.h) */
 	char err[512];
@@ -41,9 +48,12 @@ struct acme_job {
 struct acme_worker;
 typedef void acme_worker_done_fn(void *arg, struct acme_job *job);
 
-/* Starts the thread. `cfg` is copied. Returns NULL with err. */
+/* Starts the thread. `cfg` is copied. The account key is `key_pem` when
+ * given (store mode; borrowed), else cfg->account_key's file (created
+ * when missing). Returns NULL with err. */
 struct acme_worker *acme_worker_new(struct loop *loop,
 				    const struct acme_mgr_cfg *cfg,
+				    const char *key_pem,
 				    acme_worker_done_fn *done, void *arg,
 				    char *err, size_t errlen);
 /* Queues a job (control thread). */

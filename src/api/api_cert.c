@@ -26,6 +26,10 @@ static const struct api_field api_cert_fields[] = {
 	{ "fingerprint", API_T_STR, API_F_READONLY, 0, 0, NULL },
 	{ "not_before", API_T_INT, API_F_READONLY, 0, 0, NULL },
 	{ "not_after", API_T_INT, API_F_READONLY, 0, 0, NULL },
+	/* Certificates the hub orders itself (api_acme.c). */
+	{ "acme", API_T_STR, API_F_READONLY, 0, 0, NULL },
+	{ "last_error", API_T_STR, API_F_READONLY | API_F_NOAUDIT, 0, 0, NULL },
+	{ "revoked_at", API_T_INT, API_F_READONLY, 0, 0, NULL },
 };
 
 static int64_t api_cert_time(const ASN1_TIME *t)
@@ -61,6 +65,8 @@ static char *api_cert_names(X509 *x)
 	return out;
 }
 
+static void *api_pem_read(const char *pem, bool key);
+
 /* Fills the derived columns of `row` from the certificate. */
 static void api_cert_describe(X509 *x, json_t *row)
 {
@@ -79,10 +85,20 @@ static void api_cert_describe(X509 *x, json_t *row)
 	json_object_set_new(row, "fingerprint", json_string(fp));
 	json_object_set_new(row, "not_before", json_integer(api_cert_time(X509_get0_notBefore(x))));
 	json_object_set_new(row, "not_after", json_integer(api_cert_time(X509_get0_notAfter(x))));
-	json_object_set_new(row, "source", json_string("manual"));
 	OPENSSL_free(serial);
 	BN_free(bn);
 	free(names);
+}
+
+int api_cert_facts(const char *pem, json_t *row)
+{
+	X509 *x = api_pem_read(pem, false);
+
+	if (!x)
+		return -1;
+	api_cert_describe(x, row);
+	X509_free(x);
+	return 0;
 }
 
 static void *api_pem_read(const char *pem, bool key)
@@ -125,6 +141,11 @@ static int api_cert_prepare(struct api_ctx *c, json_t *row, const json_t *old)
 				"match the certificate");
 	else {
 		api_cert_describe(x, row);
+		/* Imported: the hub does not order or renew it. */
+		json_object_set_new(row, "source", json_string("manual"));
+		json_object_set_new(row, "acme", json_null());
+		json_object_set_new(row, "last_error", json_null());
+		json_object_set_new(row, "revoked_at", json_null());
 		rc = 0;
 	}
 	X509_free(x);
@@ -147,13 +168,35 @@ static int api_cert_written(struct api_ctx *c, int64_t id, const json_t *row,
 	return 0;
 }
 
+/* valid, expiring (within 7 days), expired, revoked, or pending: a
+ * self-signed stand-in waiting for the CA. */
+static const char *api_cert_status(const json_t *obj)
+{
+	int64_t left = json_integer_value(json_object_get(obj, "not_after")) -
+		       store_now_ms();
+	const char *src = json_string_value(json_object_get(obj, "source"));
+
+	if (json_is_integer(json_object_get(obj, "revoked_at")))
+		return "revoked";
+	if (src && !strcmp(src, "self-signed") &&
+	    json_is_string(json_object_get(obj, "acme")))
+		return "pending";
+	if (left <= 0)
+		return "expired";
+	return left < 7LL * 86400 * 1000 ? "expiring" : "valid";
+}
+
 static void api_cert_show(struct api_ctx *c, json_t *obj)
 {
 	json_t *names = json_loads(json_string_value(json_object_get(obj, "names")) ?: "[]",
 				   0, NULL);
+	const char *acme = json_string_value(json_object_get(obj, "acme"));
+	json_t *opts = acme ? json_loads(acme, 0, NULL) : NULL;
 
 	(void)c;
+	json_object_set_new(obj, "status", json_string(api_cert_status(obj)));
 	json_object_set_new(obj, "names", names ? names : json_array());
+	json_object_set_new(obj, "acme", opts ? opts : json_null());
 }
 
 const struct api_resource api_cert_res = {
@@ -162,6 +205,7 @@ const struct api_resource api_cert_res = {
 	.fields = api_cert_fields,
 	.nfields = ARRAY_SIZE(api_cert_fields),
 	.changes = API_CHANGED_CERTS,
+	.create_verb = "import",
 	.prepare = api_cert_prepare,
 	.written = api_cert_written,
 	.show = api_cert_show,

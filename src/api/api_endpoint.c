@@ -41,6 +41,13 @@ const struct api_endpoint api_endpoints[] = {
 	{ "GET", "/api/v1/certificates/{id}", R, 0, api_res_get, &api_cert_res, "get a certificate" },
 	{ "PATCH", "/api/v1/certificates/{id}", W, B, api_res_update, &api_cert_res, "replace a certificate" },
 	{ "DELETE", "/api/v1/certificates/{id}", W, 0, api_res_delete, &api_cert_res, "delete a certificate" },
+	{ "POST", "/api/v1/certificates/import", W, B, api_res_create, &api_cert_res, "import a PEM certificate and key" },
+	{ "POST", "/api/v1/certificates/request", W, B, api_cert_request, NULL, "order a certificate from the ACME CA" },
+	{ "POST", "/api/v1/certificates/{id}/renew", W, 0, api_cert_renew, NULL, "renew a certificate now" },
+	{ "POST", "/api/v1/certificates/{id}/revoke", W, B, api_cert_revoke, NULL, "revoke a certificate at the CA" },
+	{ "GET", "/api/v1/dns-providers", R, 0, api_dns_list, NULL, "list DNS providers (which settings are set)" },
+	{ "PUT", "/api/v1/dns-providers/{key}", A, B, api_dns_put, NULL, "set a DNS provider's credentials" },
+	{ "DELETE", "/api/v1/dns-providers/{key}", A, 0, api_dns_delete, NULL, "forget a DNS provider's credentials" },
 
 	{ "GET", "/api/v1/users", A, 0, api_res_list, &api_user_res, "list users" },
 	{ "POST", "/api/v1/users", A, B, api_res_create, &api_user_res, "create a user" },

@@ -24,5 +24,12 @@ const char *api_check_tunnel_prefix(const char *s);
 api_handler_fn api_setting_list, api_setting_get, api_setting_put;
 api_handler_fn api_audit_list, api_audit_verify;
 api_handler_fn api_secret_rotate;
+/* Certificates the hub orders (api_acme.c) and DNS provider credentials
+ * (api_dns.c). */
+api_handler_fn api_cert_request, api_cert_renew, api_cert_revoke;
+api_handler_fn api_dns_list, api_dns_put, api_dns_delete;
+/* Fills the metadata columns of a certificate row from the first
+ * certificate of `pem`. Returns 0, or -1 when it holds none. */
+int api_cert_facts(const char *pem, json_t *row);
 
 #endif

@@ -21,6 +21,7 @@
 #define API_SESSION_COOKIE "postern_session"
 
 struct api_agent_live;
+struct api_acme_ops;
 
 struct api {
 	struct store store;
@@ -40,6 +41,7 @@ struct api {
 	bool (*join_pin)(void *ctx, char out[65]);
 	void *join_pin_ctx;
 	int64_t last_tick_ms;
+	const struct api_acme_ops *acme;	/* NULL: no [acme] (api_acme.h) */
 };
 
 /* What a principal may do; each endpoint names the least it needs. */

@@ -373,7 +373,7 @@ void api_res_create(struct api_ctx *c)
 		return;
 	}
 	json_decref(row);
-	api_res_finish(c, res, seq, id, NULL, "create");
+	api_res_finish(c, res, seq, id, NULL, res->create_verb ? res->create_verb : "create");
 }
 
 void api_res_update(struct api_ctx *c)

@@ -47,6 +47,7 @@ struct api_resource {
 	const struct api_field *fields;
 	size_t nfields;
 	unsigned changes;	/* API_CHANGED_* after a write */
+	const char *create_verb;	/* audited "NAME.VERB"; NULL = "create" */
 	const char *fk_field;	/* named when a reference is missing */
 	/* Hooks, all optional, all inside the write transaction; each
 	 * returns 0, or -1 after replying. */

@@ -36,6 +36,7 @@ int cmd_tunnel(int argc, char **argv);	/* src/cli/tunnel.c */
 int cmd_agent_cli(int argc, char **argv);	/* admin verbs, else cmd_agent */
 int cmd_route(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
+int cmd_dns_provider(int argc, char **argv);	/* src/cli/cli_dns.c */
 int cmd_user(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_settings(int argc, char **argv);

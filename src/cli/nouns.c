@@ -4,6 +4,7 @@
 
 #include "cli/cmd.h"
 #include "cli/noun.h"
+#include "core/num.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -36,27 +37,90 @@ int cmd_route(int argc, char **argv)
 	return cli_noun_main(&route_noun, argc, argv);
 }
 
-static const struct cli_flag cert_flags[] = {
-	{ "name", "name", CLI_STR, false },
-	{ "cert", "cert_pem", CLI_FILE, false },
-	{ "key", "key_pem", CLI_FILE, false },
-};
-static const struct cli_column cert_cols[] = {
-	{ "ID", "id", false }, { "NAME", "name", false }, { "NAMES", "names", false },
-	{ "NOT AFTER", "not_after", true }, { "SOURCE", "source", false },
-};
+/* request: names from the arguments and --names, order options from
+ * the flags. */
+static int cert_request(struct cli_args *a)
+{
+	json_t *names = json_array();
+	char list[2048], *save = NULL;
+
+	for (int i = 0; i < a->npos; i++)
+		json_array_append_new(names, json_string(a->pos[i]));
+	snprintf(list, sizeof(list), "%s", a->opt[0] ? a->opt[0] : "");
+	for (char *t = strtok_r(list, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+		json_array_append_new(names, json_string(t));
+	if (!json_array_size(names)) {
+		json_decref(names);
+		return cli_usage(a->noun, true);
+	}
+	json_object_set_new(a->body, "names", names);
+	return cli_call_print(a, "POST", "/certificates/request", NULL, a->body, NULL);
+}
+
+/* renew ID, revoke ID [--reason N]. */
+static int cert_action(struct cli_args *a)
+{
+	json_t *body = NULL;
+	char path[96];
+	uint64_t reason;
+	long long id = cli_arg_id(a, 0);
+	int st;
+
+	if (id < 0)
+		return CMD_EXIT_USAGE;
+	if (!strcmp(a->verb, "revoke")) {
+		body = json_object();
+		if (a->opt[1] && num_parse_cstr(a->opt[1], 0, 10, &reason) < 0) {
+			json_decref(body);
+			fprintf(stderr, "postern cert revoke: --reason is 0..10\n");
+			return CMD_EXIT_USAGE;
+		}
+		if (a->opt[1])
+			json_object_set_new(body, "reason", json_integer((json_int_t)reason));
+	}
+	snprintf(path, sizeof(path), "/certificates/%lld/%s", id, a->verb);
+	st = cli_call_print(a, "POST", path, NULL, body, NULL);
+	json_decref(body);
+	return st;
+}
 
 static int cert_verb(struct cli_args *a)
 {
 	if (!strcmp(a->verb, "replace"))
 		a->verb = "update";
+	else if (!strcmp(a->verb, "import"))
+		a->verb = "add";
+	else if (!strcmp(a->verb, "request"))
+		return cert_request(a);
+	else if (!strcmp(a->verb, "renew") || !strcmp(a->verb, "revoke"))
+		return cert_action(a);
 	return -1;
 }
 
+static const struct cli_flag cert_flags[] = {
+	{ "name", "name", CLI_STR, false },
+	{ "cert", "cert_pem", CLI_FILE, false },
+	{ "key", "key_pem", CLI_FILE, false },
+	{ "challenge", "challenge", CLI_STR, false },
+	{ "key-type", "key_type", CLI_STR, false },
+	{ "dns-provider", "dns_provider", CLI_STR, false },
+};
+static const struct cli_column cert_cols[] = {
+	{ "ID", "id", false }, { "NAME", "name", false }, { "NAMES", "names", false },
+	{ "ISSUER", "issuer", false }, { "NOT AFTER", "not_after", true },
+	{ "STATUS", "status", false }, { "SOURCE", "source", false },
+};
+static const char *const cert_options[] = { "names", "reason", NULL };
+
 static const struct cli_noun cert_noun = {
 	"cert", "/certificates", "name", cert_flags, N(cert_flags), cert_cols,
-	N(cert_cols), NULL, "list | get ID | add NAME --cert FILE --key FILE\n"
-	"       | replace ID --cert FILE --key FILE | delete ID", cert_verb,
+	N(cert_cols), cert_options,
+	"list | get ID | import NAME --cert FILE --key FILE\n"
+	"       | request DNSNAME... [--names \"A B\"] [--name NAME]\n"
+	"         [--challenge http-01|tls-alpn-01|dns-01] [--key-type ec256|rsa2048|rsa3072]\n"
+	"         [--dns-provider P]\n"
+	"       | renew ID | revoke ID [--reason N] | replace ID --cert FILE --key FILE\n"
+	"       | delete ID", cert_verb,
 };
 
 int cmd_cert(int argc, char **argv)

@@ -39,6 +39,11 @@ bool hub_control_active(void)
 	return control.api != NULL;
 }
 
+struct api *hub_control_api(void)
+{
+	return control.api;
+}
+
 /* Requests from the tunnel listener carry the agent's tunnel address;
  * the agent behind it is named by its WireGuard key. */
 static void hub_control_admin(void *ctx, const struct api_req *req,

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct api;
 struct hub;
 struct route_table;
 struct tls_certset;
@@ -29,6 +30,8 @@ int hub_control_attach(struct hub *hub);
 void hub_control_close(struct hub *hub);
 /* Whether routes come from the store. */
 bool hub_control_active(void);
+/* The control plane's API state (NULL without a data_dir). */
+struct api *hub_control_api(void);
 /* Compiles the store's routes into a table (control thread). A route the
  * front cannot compile (a target that does not resolve, a kind it does
  * not serve yet) is left out and logged, not fatal to the others.

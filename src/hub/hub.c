@@ -19,6 +19,7 @@
 #include "cli/cmd.h"
 #include "core/log.h"
 #include "hub/admin.h"
+#include "hub/certstore.h"
 #include "hub/front.h"
 #include "hub/control.h"
 #include "hub/route.h"
@@ -222,6 +223,7 @@ static void hub_acme_hosts(struct hub *hub)
 	unsigned n = route_table_count(t), k = 0;
 	const char **hosts;
 
+	certstore_sync(hub);
 	if (!hub->acme || !n || !(hosts = calloc(n, sizeof(*hosts))))
 		return;
 	char (*buf)[258] = calloc(n, sizeof(*buf));
@@ -231,6 +233,8 @@ static void hub_acme_hosts(struct hub *hub)
 		if (!r->host_len || !strcmp(r->host, "*"))
 			continue;
 		snprintf(buf[k], sizeof(buf[k]), "%s%s", r->wildcard ? "*" : "", r->host);
+		if (certstore_covers(buf[k]))	/* an imported certificate */
+			continue;
 		hosts[k] = buf[k];
 		k++;
 	}
@@ -261,13 +265,27 @@ static int hub_acme_start(struct hub *hub)
 
 	if (!hub->cfg.acme.enabled)
 		return 0;
+	certstore_hooks(hub, &hooks);	/* with a control plane: the store */
 	hub->acme = acme_mgr_new(hub->loop, &hub->cfg.acme, &hooks, err, sizeof(err));
 	if (!hub->acme) {
 		log_err("acme: %s", err);
 		return -1;
 	}
+	certstore_attach(hub, hub->acme);
 	hub_acme_hosts(hub);
 	return 0;
+}
+
+/* Before the first snapshot: every configured certificate has something
+ * to serve (state_dir files, or the store with a control plane). */
+static int hub_acme_prepare(struct hub *hub, char *err, size_t errlen)
+{
+	struct acme_mgr_hooks hooks = { 0 };
+	bool store = hub->cfg.acme.enabled && certstore_hooks(hub, &hooks);
+
+	if (store)	/* the admin API's own name is served over HTTPS too */
+		certstore_want_hostname(&hub->cfg.acme, hub->cfg.set.hostname);
+	return acme_mgr_prepare(&hub->cfg.acme, store ? &hooks : NULL, err, errlen);
 }
 
 /* ---- setup ---- */
@@ -412,6 +430,7 @@ static int hub_run(struct hub *hub)
 	log_info("ready: %u workers, %u routes", hub->nworkers,
 		 route_table_count(hub->snap->routes));
 	r = loop_run(hub->loop);
+	certstore_detach(hub);
 	acme_mgr_free(hub->acme);
 	hub->acme = NULL;
 	for (unsigned i = 0; i < hub->nworkers; i++)
@@ -460,8 +479,8 @@ int cmd_hub(int argc, char **argv)
 	hub->metrics_fd = hub->control_fd = hub->access_fd = -1;
 	hub->agent_fd[0] = hub->agent_fd[1] = -1;
 	if (hub_config_load(&hub->cfg, path, err, sizeof(err)) < 0 ||
-	    acme_mgr_prepare(&hub->cfg.acme, err, sizeof(err)) < 0 ||
 	    hub_control_open(hub, err, sizeof(err)) < 0 ||
+	    hub_acme_prepare(hub, err, sizeof(err)) < 0 ||
 	    !(hub->snap = hub_snap_build(&hub->cfg, err, sizeof(err)))) {
 		fprintf(stderr, "postern hub: %s\n", err);
 		front_tls_cleanup();

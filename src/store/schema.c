@@ -194,11 +194,21 @@ static const char schema_v4[] =
 static const char schema_v5[] =
 	"ALTER TABLE agents ADD COLUMN last_endpoint TEXT;";
 
+/* Version 6: certificates the hub obtains itself. `acme` holds how it
+ * orders one (JSON: challenge, key_type, dns_provider; NULL = imported,
+ * never renewed by the hub), `last_error` the newest failure (cleared by
+ * the next success) and `revoked_at` when the CA revoked it. */
+static const char schema_v6[] =
+	"ALTER TABLE certificates ADD COLUMN acme TEXT;"
+	"ALTER TABLE certificates ADD COLUMN last_error TEXT;"
+	"ALTER TABLE certificates ADD COLUMN revoked_at INTEGER;";
+
 const struct schema_migration schema_migrations[] = {
 	{ 1, "initial", schema_v1 },
 	{ 2, "certificates and encrypted secrets", schema_v2 },
 	{ 3, "agent tunnel addresses, route target options", schema_v3 },
 	{ 4, "agentless WireGuard nodes, agent heartbeats", schema_v4 },
 	{ 5, "agents' last endpoint", schema_v5 },
+	{ 6, "certificates ordered by the hub (ACME state)", schema_v6 },
 };
 const size_t schema_migrations_count = ARRAY_SIZE(schema_migrations);

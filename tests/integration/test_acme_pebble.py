@@ -70,9 +70,10 @@ def test_acme_existing_account_is_reused(acme):
     r1 = acme.issue(["one.example.com"], *HTTP)
     r2 = acme.issue(["two.example.com"], *HTTP, out="cert2")
     assert r1.returncode == 0 and r2.returncode == 0, r1.stderr + r2.stderr
-    acct = [ln.split("ACME account ")[1] for r in (r1, r2)
+    acct = [ln.split("ACME account ")[1].split() for r in (r1, r2)
             for ln in r.stderr.splitlines() if "ACME account " in ln]
-    assert len(acct) == 2 and acct[0] == acct[1]
+    assert len(acct) == 2 and acct[0][0] == acct[1][0]
+    assert acct[0][1] == "(created)" and acct[1][1] == "(existing)"   # 201, then 200
 
 
 def test_acme_invalid_challenge_fails_cleanly(acme):

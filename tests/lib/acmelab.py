@@ -176,6 +176,23 @@ def cert_names(cert_pem_path):
                   if x.strip().startswith("DNS:"))
 
 
+def served_serial(acme, name, port=443):
+    """"serial=HEX" of the certificate the hub serves for name, verified
+    by openssl s_client trusting only pebble's root; None when it fails."""
+    import re
+    root = acme.path("pebble-root-served.pem")
+    with open(root, "w") as f:
+        f.write(acme.pebble_root())
+    r = acme.hub.run(["openssl", "s_client", "-connect", f"{HUB_IP}:{port}",
+                      "-servername", name, "-CAfile", root, "-verify_hostname", name,
+                      "-verify_return_error", "-alpn", "http/1.1"],
+                     check=False, input="", timeout=20)
+    m = re.search(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", r.stdout, re.S)
+    if r.returncode != 0 or not m or "Verify return code: 0 (ok)" not in r.stdout:
+        return None
+    return acme.hub.run(["openssl", "x509", "-noout", "-serial"], input=m.group(0)).stdout.strip()
+
+
 def txt_values(acme, name, server=CA_IP, port=8053):
     """TXT values challtestsrv (or another server) serves for name, asked
     with dnspython from inside the hub namespace."""

@@ -177,6 +177,9 @@ TEST(migrates_version2_with_data_and_secrets)
 	check_v1_data_kept(&s);
 	CHECK_EQ_STR(qtext(&s, "SELECT names FROM certificates WHERE id = 4"),
 		     "[\"nas.example.com\"]");
+	/* Version 4: an older certificate is an imported one (no ACME state). */
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM certificates WHERE id = 4 AND acme IS NULL"
+		       " AND last_error IS NULL AND revoked_at IS NULL"), 1);
 	CHECK_EQ_INT(secret_get(&s, &kr, "certificate", 4, "key", &val, &len), 0);
 	CHECK_EQ_INT(len, 7);
 	CHECK(val && !memcmp(val, "PRIVATE", 7));

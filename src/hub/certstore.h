@@ -1,0 +1,34 @@
+/* certstore.h - the hub's ACME manager on the control plane's store:
+ * certificates, keys and the account key sealed in the store instead of
+ * [acme] state_dir, DNS-01 credentials set through the API, and the API's
+ * renew/revoke reaching the manager. Active when the hub has a data_dir.
+ * Control thread only. */
+#ifndef POSTERN_HUB_CERTSTORE_H
+#define POSTERN_HUB_CERTSTORE_H
+
+#include <stdbool.h>
+
+struct acme_mgr;
+struct acme_mgr_hooks;
+struct hub;
+
+/* Fills the manager's store-mode hooks. Returns false (hooks untouched)
+ * when the hub has no control plane. */
+bool certstore_hooks(struct hub *hub, struct acme_mgr_hooks *h);
+/* Adds the hub's own name (the admin API's host) to the certificates
+ * ordered, unless one of them covers it already. */
+struct acme_mgr_cfg;
+void certstore_want_hostname(struct acme_mgr_cfg *cfg, const char *hostname);
+/* Once the manager runs: the API may ask it to renew and revoke, and the
+ * stored certificates it orders are handed to it. */
+void certstore_attach(struct hub *hub, struct acme_mgr *m);
+/* Before the manager is freed. */
+void certstore_detach(struct hub *hub);
+/* Brings the manager in line with the store: certificates requested
+ * through the API are added, deleted ones dropped. */
+void certstore_sync(struct hub *hub);
+/* Whether an imported certificate in the store covers `host` (so no
+ * certificate is ordered for a route on it). */
+bool certstore_covers(const char *host);
+
+#endif
