@@ -11,8 +11,11 @@
 #include "api_call.h"
 
 #include "api/api_int.h"
+#include "api/api_acme.h"
+#include "acme/acme_mgr.h"
 #include "audit/audit_verify.h"
 #include "core/log.h"
+#include "core/secure.h"
 #include "store/secret.h"
 
 #define ORIGIN "https://hub.test"
@@ -1133,6 +1136,176 @@ TEST(every_endpoint_has_a_happy_path_and_a_named_validation_error)
 	}
 }
 
+
+/* ---- ACME: request, renew, revoke, import, DNS providers (api_acme.c,
+ * api_dns.c, api_acme_store.c) with a stand-in for the hub's manager ---- */
+
+static char acme_renewed[64], acme_revoked[64];
+static int acme_reason = -1;
+
+static int fake_renew(void *ctx, const char *name)
+{
+	(void)ctx;
+	snprintf(acme_renewed, sizeof(acme_renewed), "%s", name);
+	return 0;
+}
+
+static int fake_revoke(void *ctx, const char *name, const char *pem, int reason)
+{
+	(void)ctx;
+	if (strstr(pem, "BEGIN CERTIFICATE"))
+		snprintf(acme_revoked, sizeof(acme_revoked), "%s", name);
+	acme_reason = reason;
+	return 0;
+}
+
+static const char *path_of(int64_t id)
+{
+	static char p[64];
+
+	snprintf(p, sizeof(p), "/api/v1/certificates/%lld", (long long)id);
+	return p;
+}
+
+static const struct api_acme_ops fake_acme = {
+	.renew = fake_renew, .revoke = fake_revoke, .challenges = "http-01",
+	.dns_provider = "", .ctx = NULL,
+};
+
+TEST(acme_request_renew_revoke)
+{
+	static const struct bad bad[] = {
+		{ "{}", 400, "names" },
+		{ "{\"names\":[\"Up.test\"]}", 400, "names" },
+		{ "{\"names\":[\"*.w.test\"]}", 400, "challenge" },
+		{ "{\"names\":[\"a.test\"],\"challenge\":\"dns-01\"}", 400, "dns_provider" },
+		{ "{\"names\":[\"a.test\"],\"key_type\":\"dsa\"}", 400, "key_type" },
+		{ "{\"names\":[\"a.test\"],\"name\":\"No\"}", 400, "name" },
+	};
+	char cert[8192], key[4096], err[128], path[96], body[16384];
+	int64_t id, imp;
+
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/certificates/request",
+					    .body = "{\"names\":[\"req.test\"]}" }), 409);
+	CHECK_EQ_STR(rs_code(), "acme_disabled");
+	api_set_acme(api, &fake_acme);
+	check_bad("/api/v1/certificates/request", bad, ARRAY_SIZE(bad));
+	published_what = 0;
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/certificates/request",
+		.body = "{\"names\":[\"req.test\",\"www.req.test\"],\"key_type\":\"rsa2048\"}" }), 202);
+	id = rs_int("id");
+	CHECK_EQ_STR(rs_str("name"), "req-test");
+	CHECK_EQ_STR(rs_str("status"), "pending");
+	CHECK_EQ_STR(rs_str("source"), "self-signed");
+	CHECK_EQ_STR(json_string_value(json_object_get(rs_get("acme"), "key_type")), "rsa2048");
+	CHECK(published_what & API_CHANGED_CERTS);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/certificates/request",
+					    .body = "{\"names\":[\"req.test\"]}" }), 409);
+	CHECK_EQ_STR(rs_field(), "name");
+	/* The manager stores the CA's certificate: revocable from then on. */
+	snprintf(path, sizeof(path), "/api/v1/certificates/%lld/revoke", (long long)id);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = path, .body = "{}" }), 409);
+	make_cert(cert, sizeof(cert), key, sizeof(key));
+	CHECK_EQ_INT(api_acme_cert_save(api, "req-test", &(struct api_acme_opts){ NULL, "rsa2048",
+				       NULL }, cert, key, "issued", err, sizeof(err)), 0);
+	CHECK_EQ_INT(count("SELECT count(*) FROM audit_log WHERE action = 'certificate.issued'"
+			   " AND actor = 'system'"), 1);
+	static const struct bad bad_reason[] = {
+		{ "{\"reason\":7}", 400, "reason" },
+		{ "{\"reason\":\"x\"}", 400, "reason" },
+		{ "{\"why\":1}", 400, "why" },
+	};
+	check_bad(path, bad_reason, ARRAY_SIZE(bad_reason));
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = path,
+					    .body = "{\"reason\":4}" }), 202);
+	CHECK_EQ_STR(acme_revoked, "req-test");
+	CHECK_EQ_INT(acme_reason, 4);
+	api_acme_cert_revoked(api, "req-test", 0, "");
+	snprintf(path, sizeof(path), "/api/v1/certificates/%lld", (long long)id);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = path }), 200);
+	CHECK_EQ_STR(rs_str("status"), "revoked");
+	CHECK(api_acme_cert_load(api, "req-test") == NULL);
+	/* Renew orders again (and clears the revocation). */
+	snprintf(path, sizeof(path), "/api/v1/certificates/%lld/renew", (long long)id);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = path }), 202);
+	CHECK_EQ_STR(acme_renewed, "req-test");
+	CHECK(!json_is_integer(rs_get("revoked_at")));
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/certificates/999999/renew" }), 404);
+	/* Import: a certificate the hub does not renew. */
+	snprintf(body, sizeof(body), "{\"name\":\"imp\",\"cert_pem\":%s,\"key_pem\":%s}",
+		 jstr(cert), jstr(key));
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/certificates/import",
+					    .body = body }), 201);
+	CHECK(json_is_null(rs_get("acme")));
+	imp = rs_int("id");
+	snprintf(path, sizeof(path), "/api/v1/certificates/%lld/renew", (long long)imp);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = path }), 409);
+	CHECK(api_acme_cert_covers(api, "b.test"));
+	CHECK(!api_acme_cert_covers(api, "c.test"));
+	for (const char *a = "certificate.request\0certificate.revoke\0certificate.revoked\0"
+			     "certificate.renew\0certificate.import\0"; *a; a += strlen(a) + 1) {
+		char q[160];
+		snprintf(q, sizeof(q), "SELECT count(*) FROM audit_log WHERE action = '%s'", a);
+		if (count(q) < 1)
+			UNIT_FAIL("no %s in the audit log", a);
+	}
+	/* Deleting takes the sealed keys along (later tests count secrets). */
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "DELETE", .path = path_of(id) }), 204);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "DELETE", .path = path_of(imp) }), 204);
+	CHECK_EQ_INT(count("SELECT count(*) FROM certificates WHERE name IN ('req-test', 'imp')"), 0);
+	api_set_acme(api, NULL);
+}
+
+TEST(acme_account_key_and_dns_providers_stay_sealed)
+{
+	static const struct bad bad[] = {
+		{ "{\"settings\":{}}", 400, "settings" },
+		{ "{\"settings\":{\"zone\":\"x.test\"}}", 400, "settings" },
+		{ "{\"settings\":{\"api_token\":5}}", 400, "settings" },
+		{ "{\"other\":1}", 400, "other" },
+	};
+	const char *token = "dns-token-never-shown-9c1";
+	char err[128], body[256], *k1, *k2, **kv;
+
+	k1 = api_acme_account_key(api, NULL, err, sizeof(err));
+	k2 = api_acme_account_key(api, NULL, err, sizeof(err));
+	CHECK(k1 && k2 && !strcmp(k1, k2) && strstr(k1, "PRIVATE KEY"));
+	if (k1)
+		secure_free(k1, strlen(k1));
+	if (k2)
+		secure_free(k2, strlen(k2));
+	CHECK_EQ_INT(count("SELECT count(*) FROM audit_log WHERE action = 'acme.account_key'"), 1);
+	CHECK_EQ_INT(secret_delete(api_store(api), "acme", 0, "account_key"), 0);
+
+	check_bad_as("PUT", "/api/v1/dns-providers/cloudflare", "*", bad, ARRAY_SIZE(bad));
+	snprintf(body, sizeof(body), "{\"settings\":{\"api_token\":\"%s\",\"zone\":\"x.test\"}}",
+		 token);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "PUT", .path = "/api/v1/dns-providers/cloudflare",
+					    .body = body }), 428);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "PUT", .path = "/api/v1/dns-providers/cloudflare",
+					    .body = body, .if_match = "\"3\"" }), 412);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "PUT", .path = "/api/v1/dns-providers/cloudflare",
+					    .body = body, .if_match = "*" }), 200);
+	CHECK(!strstr(rs_last.body, token));
+	CHECK(rs_get("set") == json_true());
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = "/api/v1/dns-providers" }), 200);
+	CHECK(!strstr(rs_last.body, token) && strstr(rs_last.body, "api_token"));
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = "/api/v1/audit",
+					    .query = "limit=500" }), 200);
+	CHECK(!strstr(rs_last.body, token));
+	CHECK_EQ_INT(count("SELECT count(*) FROM secrets WHERE owner = 'dns_provider'"
+			   " AND instr(ciphertext, 'dns-token') > 0"), 0);
+	kv = api_acme_dns_creds(api, "cloudflare");
+	CHECK(kv && kv[0] && kv[1] && kv[2] && kv[3] && !kv[4]);
+	CHECK((kv && !strcmp(kv[0], "api_token") && !strcmp(kv[1], token)) ||
+	      (kv && !strcmp(kv[2], "api_token") && !strcmp(kv[3], token)));
+	acme_kv_free(kv);
+	CHECK(api_acme_dns_creds(api, "hetzner") == NULL);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "DELETE", .path = "/api/v1/dns-providers/cloudflare" }), 204);
+	CHECK(api_acme_dns_creds(api, "cloudflare") == NULL);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "DELETE", .path = "/api/v1/dns-providers/cloudflare" }), 404);
+}
+
 int main(void)
 {
 	log_set_level(LOG_ERR);
@@ -1153,6 +1326,8 @@ int main(void)
 	RUN(agent_update_and_delete);
 	RUN(route_update_validation_names_the_field);
 	RUN(certificates_keep_the_key_sealed);
+	RUN(acme_request_renew_revoke);
+	RUN(acme_account_key_and_dns_providers_stay_sealed);
 	RUN(users_and_the_last_admin);
 	RUN(tokens_are_shown_once_and_revocable);
 	RUN(sessions_login_logout_and_throttling);
