@@ -15,10 +15,10 @@
 #include "store/store.h"
 
 /* Each earlier schema version has its migrates_versionN_with_data test
- * below (v1 to v4). A new version must add one for the version it
+ * below (v1 to v5). A new version must add one for the version it
  * supersedes before this is bumped. */
-_Static_assert(STORE_SCHEMA_VERSION == 5,
-	       "a new schema version needs a migrates_version5_with_data test");
+_Static_assert(STORE_SCHEMA_VERSION == 6,
+	       "a new schema version needs a migrates_version6_with_data test");
 
 static char errbuf[512];
 
@@ -177,7 +177,7 @@ TEST(migrates_version2_with_data_and_secrets)
 	check_v1_data_kept(&s);
 	CHECK_EQ_STR(qtext(&s, "SELECT names FROM certificates WHERE id = 4"),
 		     "[\"nas.example.com\"]");
-	/* Version 4: an older certificate is an imported one (no ACME state). */
+	/* Version 6: an older certificate is an imported one (no ACME state). */
 	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM certificates WHERE id = 4 AND acme IS NULL"
 		       " AND last_error IS NULL AND revoked_at IS NULL"), 1);
 	CHECK_EQ_INT(secret_get(&s, &kr, "certificate", 4, "key", &val, &len), 0);
@@ -260,6 +260,36 @@ TEST(migrates_version4_with_data)
 	/* Version 5: no endpoint known until the agent's packets arrive. */
 	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM agents WHERE last_endpoint IS NULL"), 3);
 	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	store_close(&s);
+	fixture_rmdir(dir);
+}
+
+/* A version-5 store (an agent's last endpoint, a certificate) keeps both in
+ * version 6; the certificate reads as imported (no ACME state). */
+TEST(migrates_version5_with_data)
+{
+	const char *dir = fixture_tmpdir();
+	const char *path = fixture_path(dir, "postern.db");
+	struct store s;
+
+	CHECK_EQ_INT(open_at_version(&s, path, 5), 0);
+	CHECK_EQ_INT(store_exec(&s, "INSERT INTO agents(id, name, last_endpoint, status,"
+		" created_at, rev) VALUES (1, 'nas', '192.0.2.7:51820', 'enrolled', 1, 1);"
+		"INSERT INTO certificates(id, name, names, issuer, serial, fingerprint,"
+		" not_before, not_after, cert_pem, created_at, rev) VALUES (2, 'web',"
+		" '[\"web.example.com\"]', 'CN=ca', '02', 'cd', 1, 2, 'PEM', 3, 2);",
+		errbuf, sizeof(errbuf)), 0);
+	store_close(&s);
+
+	CHECK_EQ_INT(store_open(&s, path, 0, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(s.version, STORE_SCHEMA_VERSION);
+	CHECK_EQ_STR(qtext(&s, "SELECT last_endpoint FROM agents WHERE id = 1"), "192.0.2.7:51820");
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM certificates WHERE id = 2 AND acme IS NULL"
+		       " AND last_error IS NULL AND revoked_at IS NULL"), 1);
+	/* The new columns take values. */
+	CHECK_EQ_INT(store_exec(&s, "UPDATE certificates SET acme = '{}', revoked_at = 5,"
+				" last_error = 'x'", NULL, 0), 0);
+	CHECK_EQ_INT(q(&s, "SELECT revoked_at FROM certificates WHERE id = 2"), 5);
 	store_close(&s);
 	fixture_rmdir(dir);
 }
@@ -503,6 +533,7 @@ int main(void)
 	RUN(migrates_version2_with_data_and_secrets);
 	RUN(migrates_version3_with_data);
 	RUN(migrates_version4_with_data);
+	RUN(migrates_version5_with_data);
 	RUN(failed_migration_rolls_back);
 	RUN(secrets_are_bound_to_their_row);
 	RUN(secret_key_file_must_be_private);
