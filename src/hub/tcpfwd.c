@@ -67,13 +67,14 @@ struct tcpfwd_conn {
 	struct tcpfwd_target t;
 	struct relay relay;
 	bool relaying;
+	struct tcpfwd_conn *next, *prev;	/* every open connection */
 };
 
 static struct {
 	struct loop *loop;
 	const struct hub_config *cfg;
 	struct tcpfwd_route *routes[TCPFWD_ROUTES];
-	unsigned active;
+	struct tcpfwd_conn *conns;
 } fwd;
 
 /* ---- connections ---- */
@@ -87,7 +88,12 @@ static void tcpfwd_conn_free(struct tcpfwd_conn *c)
 	if (c->afd >= 0)
 		close(c->afd);
 	buf_free(&c->hdr);
-	fwd.active--;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		fwd.conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
 	free(c);
 }
 
@@ -197,7 +203,10 @@ static void tcpfwd_conn_new(struct tcpfwd_route *r, int cfd, const struct addr *
 		close(cfd);
 		return;
 	}
-	fwd.active++;
+	c->next = fwd.conns;
+	if (fwd.conns)
+		fwd.conns->prev = c;
+	fwd.conns = c;
 	c->loop = fwd.loop;
 	c->cfd = cfd;
 	c->t = r->t;
@@ -402,5 +411,13 @@ void tcpfwd_stop(void)
 	if (!fwd.loop)
 		return;
 	tcpfwd_sync(NULL, 0);
+	while (fwd.conns) {
+		struct tcpfwd_conn *c = fwd.conns;
+		if (c->relaying) {
+			relay_abort(&c->relay);	/* closes both fds */
+			c->cfd = c->afd = -1;
+		}
+		tcpfwd_conn_free(c);
+	}
 	fwd.loop = NULL;
 }

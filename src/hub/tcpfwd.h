@@ -17,7 +17,7 @@ void tcpfwd_start(struct loop *loop, const struct hub_config *cfg);
  * specs are ignored): new ports opened, gone ones closed, the rest
  * retargeted. Connections in progress keep their target. */
 void tcpfwd_sync(const struct route_spec *specs, size_t n);
-/* Closes every listener (connections in progress finish). */
+/* Closes every listener and connection (the hub is stopping). */
 void tcpfwd_stop(void);
 
 #endif
