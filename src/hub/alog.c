@@ -7,7 +7,6 @@
 
 #include "core/clock.h"
 #include "core/secure.h"
-#include "http/http.h"
 #include "hub/snap.h"
 #include "hub/worker.h"
 
@@ -62,20 +61,18 @@ size_t alog_format(char *line, size_t cap, const struct alog_rec *r)
 	return (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
-void alog_hub_reply(struct worker *w, const char *client, const struct http_msg *m,
-		    int status, uint64_t bytes)
+void alog_hub_reply(struct worker *w, const char *client, struct str host_v,
+		    struct str method_v, struct str path_v, int status, uint64_t bytes)
 {
-	char host[128] = "", method[16] = "", path[512] = "", rid[ALOG_RID_LEN + 1];
+	char host[128], method[16], path[512], rid[ALOG_RID_LEN + 1];
 	char line[1536];
 	struct alog_rec r;
 
 	if (!w->hold->snap->set.access_log)
 		return;
-	if (m) {
-		alog_copy(host, sizeof(host), m->host);
-		alog_copy(method, sizeof(method), m->method);
-		alog_copy(path, sizeof(path), m->path);
-	}
+	alog_copy(host, sizeof(host), host_v);
+	alog_copy(method, sizeof(method), method_v);
+	alog_copy(path, sizeof(path), path_v);
 	alog_request_id(rid);
 	r = (struct alog_rec){
 		.client = client, .host = host, .method = method, .path = path,

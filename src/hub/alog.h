@@ -10,7 +10,6 @@
 #include "core/str.h"
 
 struct worker;
-struct http_msg;
 
 #define ALOG_RID_LEN 32
 
@@ -35,9 +34,10 @@ void alog_request_id(char *out);
 size_t alog_format(char *line, size_t cap, const struct alog_rec *r);
 
 /* Logs an answer of the hub's own on worker w (its thread) when the
- * access log is on: client and message as parsed (m NULL for a request
- * that did not parse), status and response body bytes. */
-void alog_hub_reply(struct worker *w, const char *client, const struct http_msg *m,
-		    int status, uint64_t bytes);
+ * access log is on: client, the request's host, method and path as parsed
+ * (empty views for a request that did not parse), status and response
+ * body bytes. */
+void alog_hub_reply(struct worker *w, const char *client, struct str host,
+		    struct str method, struct str path, int status, uint64_t bytes);
 
 #endif

@@ -49,8 +49,12 @@ static void front_reply(struct conn *c, const struct http_msg *m, int head,
 		   keep ? "" : "Connection: close\r\n");
 	if (m->meth != HTTP_M_HEAD)
 		buf_append(&c->out, body, blen);
-	if (c->kind == LISTEN_HTTP || c->kind == LISTEN_HTTPS)
-		alog_hub_reply(c->w, c->ip, m, status, m->meth != HTTP_M_HEAD ? blen : 0);
+	/* ACME challenge answers stay out of the access log (their tokens
+	 * never reach a log). */
+	if ((c->kind == LISTEN_HTTP || c->kind == LISTEN_HTTPS) &&
+	    !str_has_prefix(m->path, STR_LIT(ACME_CHALL_PREFIX)))
+		alog_hub_reply(c->w, c->ip, m->host, m->method, m->path, status,
+			       m->meth != HTTP_M_HEAD ? blen : 0);
 	c->keepalive = keep;
 	front_reply_done(c, m, head);
 }
@@ -237,7 +241,8 @@ void front_head(struct conn *c)
 		metrics_count(c->w->idx, METRICS_REQ_MALFORMED);
 		log_debug("%s: rejected request: %s", c->ip, http_err_name(r));
 		metrics_observe(c->w->idx, METRICS_NO_ROUTE, http_err_status(r), 0, 0, 0);
-		alog_hub_reply(c->w, c->ip, NULL, http_err_status(r), 0);
+		alog_hub_reply(c->w, c->ip, STR_LIT(""), STR_LIT(""), STR_LIT(""),
+			       http_err_status(r), 0);
 		conn_error(c, http_err_status(r));
 		return;
 	}

@@ -505,7 +505,7 @@ static void h2_start(struct h2_session *s, struct h2_stream *st, bool end_stream
 	route = route_lookup(c->w->hold->snap->routes, m->host, m->path);
 	if (!route) {
 		metrics_observe(c->w->idx, METRICS_NO_ROUTE, 404, 0, 0, 0);
-		alog_hub_reply(c->w, c->ip, m, 404, 0);
+		alog_hub_reply(c->w, c->ip, m->host, m->method, m->path, 404, 0);
 		h2_error(st, 404);
 		return;
 	}
