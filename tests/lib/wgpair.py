@@ -3,6 +3,8 @@
     pair = WgPair(lab, postern_bin(), initiator="postern")
     pair.ping()                       # across the tunnel, both ways
     pair.dump()                       # `wg show NAME dump` of Postern's side
+    WgPair(..., psk=genpsk())         # a preshared key on both sides
+    WgPair(..., psk=a, g_psk=b)       # Postern's and wireguard-go's differ
 
 Outer network: namespace P (Postern) 10.210.0.1 <-veth-> namespace G
 (wireguard-go) 10.210.0.2. Tunnel: P = 10.211.0.1, G = 10.211.0.2.
@@ -35,6 +37,10 @@ def genkey():
     return priv, wg(None, "pubkey", input=priv + "\n").stdout.strip()
 
 
+def genpsk():
+    return wg(None, "genpsk").stdout.strip()
+
+
 def sock_path(name):
     return f"/var/run/wireguard/{name}.sock"
 
@@ -52,7 +58,8 @@ class PeerDump:
 
 class WgPair:
     def __init__(self, lab, postern_bin, initiator="postern", tag="",
-                 postern_args=(), keepalive=None, outer6=False):
+                 postern_args=(), keepalive=None, outer6=False, psk=None,
+                 g_psk=None):
         self.lab = lab
         self.initiator = initiator
         self.p = lab.ns("p" + tag)
@@ -78,7 +85,7 @@ class WgPair:
                               what=f"{name} socket")
             assert proc.alive(), proc.log()
         lab.on_cleanup(self._remove_sockets)
-        self._configure(keepalive)
+        self._configure(keepalive, psk, g_psk if g_psk is not None else psk)
 
     def _remove_sockets(self):
         for name in (self.pname, self.gname):
@@ -93,13 +100,17 @@ class WgPair:
             f.write(text + "\n")
         return path
 
-    def _configure(self, keepalive):
+    def _configure(self, keepalive, p_psk, g_psk):
         pk = self._keyfile(self.pname + ".key", self.p_priv)
         gk = self._keyfile(self.gname + ".key", self.g_priv)
         p_args = ["set", self.pname, "private-key", pk, "listen-port", str(P_PORT),
                   "peer", self.g_pub, "allowed-ips", G_IN + "/32"]
         g_args = ["set", self.gname, "private-key", gk, "listen-port", str(G_PORT),
                   "peer", self.p_pub, "allowed-ips", P_IN + "/32"]
+        if p_psk:
+            p_args += ["preshared-key", self._keyfile(self.pname + ".psk", p_psk)]
+        if g_psk:
+            g_args += ["preshared-key", self._keyfile(self.gname + ".psk", g_psk)]
         if self.initiator == "postern":
             p_args += ["endpoint", self.endpoint_str(self.g_out, G_PORT)]
         else:
