@@ -355,6 +355,7 @@ int udp_recv_batch(struct udp *u, int fd, struct pool *pool,
 {
 	struct udp_rx *rx;
 	unsigned start = b->n;
+	bool more = true;
 	int n;
 
 	if (fd >= 0 && fd == u->rx[0].fd)
@@ -364,13 +365,20 @@ int udp_recv_batch(struct udp *u, int fd, struct pool *pool,
 	else
 		return -EBADF;
 	while (b->n < PKT_BATCH) {
-		if (udp_rx_drain(u, rx, pool, b) < 0 || b->n >= PKT_BATCH)
+		if (udp_rx_drain(u, rx, pool, b) < 0 || b->n >= PKT_BATCH ||
+		    !more)
 			break;
 		n = udp_rx_fill(rx);
 		if (n < 0 && b->n == start)
 			return n;
 		if (n <= 0)
 			break;
+		/* Fewer messages than slots: the socket was empty. A datagram
+		 * arriving later makes the (level-triggered) fd readable
+		 * again, so no recvmmsg that could only answer EAGAIN: one
+		 * syscall less per wakeup when traffic trickles in (ACKs,
+		 * small packets). */
+		more = (unsigned)n == rx->slots;
 	}
 	return (int)(b->n - start);
 }

@@ -32,7 +32,9 @@ uint16_t udp_port(const struct udp *u);
 /* Applies SO_MARK to both sockets. Returns 0 or -errno. */
 int udp_set_fwmark(struct udp *u, uint32_t fwmark);
 
-/* Receives from socket `fd` until `b` is full or nothing is ready; each
+/* Receives from socket `fd` until `b` is full or nothing is ready (a
+ * receive that returned fewer messages than asked for counts as nothing
+ * more ready: the caller watches the fd level-triggered); each
  * datagram becomes one packet (GRO batches are split) with ep = source
  * and local address. Datagrams larger than PKT_PAYLOAD_MAX are dropped.
  * Returns the number added (0 = nothing ready) or -errno. */
