@@ -6,6 +6,7 @@
 #   make demo         installs what is missing, builds, runs the demo
 #   make demo-stop    stops a demo started elsewhere
 #   make BUILD=asan   ASan+UBSan build in build/asan
+#   make BUILD=tsan   ThreadSanitizer build in build/tsan
 #   make unit | integration | fuzz | bench
 
 BUILD ?= release
@@ -30,13 +31,18 @@ else ifeq ($(BUILD),asan)
 OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-strict-aliasing
 LDOPT := -fsanitize=address,undefined
+else ifeq ($(BUILD),tsan)
+# ThreadSanitizer, for the data path's crypto lanes (src/wg/lanes.c):
+# make BUILD=tsan unit-tsan (a stage of make test)
+OPT := -O1 -fno-omit-frame-pointer -fsanitize=thread -fno-strict-aliasing
+LDOPT := -fsanitize=thread
 else ifeq ($(BUILD),fuzz)
 CC := clang
 OPT := -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=all -fno-strict-aliasing -DPOSTERN_FUZZ
 LDOPT := -fsanitize=address,undefined
 else
-$(error BUILD must be release, asan or fuzz)
+$(error BUILD must be release, asan, tsan or fuzz)
 endif
 
 CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
@@ -68,7 +74,7 @@ FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build/fuzz/fuzz/%)
 
 .PHONY: all deps test demo demo-stop unit integration fuzz-build fuzz bench clean \
-	unit-build format-check
+	unit-build unit-tsan format-check
 all: $(BIN)
 
 # V=1 shows full command lines.
@@ -114,6 +120,11 @@ unit-build: $(UNIT_BINS) $(TOOL_BINS) $(MICRO_BINS)
 
 unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)
+
+# The unit tests that run threads, under BUILD=tsan.
+TSAN_UNITS := $(O)/tests/test_wg_lanes $(O)/tests/test_wg_noalloc
+unit-tsan: $(TSAN_UNITS)
+	@scripts/run-unit.sh $(TSAN_UNITS)
 
 build/fuzz/fuzz/%: fuzz/%.c $(LIB)
 	@mkdir -p $(dir $@)

@@ -10,6 +10,8 @@
 #   wggo-wggo        wireguard-go <-> wireguard-go (the reference)
 #   postern-postern  postern tunnel <-> postern tunnel
 #   postern-wggo     postern tunnel <-> wireguard-go (interop, mixed)
+# (postern0 and postern1 name postern tunnel with --crypto-threads 0 or 1,
+# e.g. BENCH_PAIRS="wggo-wggo postern0-postern0 postern1-postern1".)
 # Each round measures every pair once, the order turning each round
 # (wggo first, then postern first, ...), so a change in the machine's
 # background load hits both implementations alike. Per pair: single-stream
@@ -68,6 +70,9 @@ start_tunnel() {
     case $impl in
         wggo) ip netns exec "$ns" wireguard-go -f "$name" >"$TMP/$name.log" 2>&1 & pid=$! ;;
         postern) ip netns exec "$ns" "$POSTERN" tunnel "$name" >"$TMP/$name.log" 2>&1 & pid=$! ;;
+        postern0|postern1)
+            ip netns exec "$ns" "$POSTERN" tunnel --crypto-threads "${impl#postern}" \
+                "$name" >"$TMP/$name.log" 2>&1 & pid=$! ;;
     esac
     for _ in $(seq 200); do
         [ -S "/var/run/wireguard/$name.sock" ] && break
@@ -255,7 +260,7 @@ bench_tunbridge() {
 echo "bench/tunnel: ${SECS}s per run, $ROUNDS rounds, MTU 1420 over veth 1500," \
      "$(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "wireguard-go $(dpkg-query -W -f='${Version}' wireguard-go 2>/dev/null)," \
-     "postern $(git rev-parse --short HEAD 2>/dev/null)"
+     "postern $(git describe --always --dirty 2>/dev/null)"
 netns_setup
 if ! have_postern_tunnel; then
     echo "bench: 'postern tunnel' is not in this build; measuring wireguard-go only" >&2

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Everything CI runs, in order: the release build with warnings as errors,
 # unit tests, integration tests against the real binary, then the same unit
-# and integration tests on the ASan+UBSan build, then every libFuzzer
-# harness for a bounded time. Runs all stages, prints a summary, and exits
+# and integration tests on the ASan+UBSan build, the unit tests that run
+# threads under ThreadSanitizer, then every libFuzzer harness for a
+# bounded time. Runs all stages, prints a summary, and exits
 # non-zero if any stage failed.
 #
 #   POSTERN_TEST_SCALE  size factor for big transfers in the ASan pass (0.25)
@@ -31,6 +32,7 @@ stage "build (asan)"          make -j"$J" BUILD=asan all unit-build
 stage "unit (asan)"           make BUILD=asan unit
 stage "integration (asan)"    env POSTERN_TEST_SCALE="${POSTERN_TEST_SCALE:-0.25}" \
                               make BUILD=asan integration
+stage "unit (tsan, threads)"  make -j"$J" BUILD=tsan unit-tsan
 stage "fuzz"                  make -j"$J" fuzz
 
 echo

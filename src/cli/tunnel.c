@@ -23,6 +23,7 @@
 #include "wg/uapi.h"
 
 #define TUNNEL_DEFAULT_MTU 1420		/* wireguard-go's default */
+#define TUNNEL_DEFAULT_THREADS 0
 
 struct tunnel {
 	struct loop *loop;
@@ -37,11 +38,13 @@ struct tunnel {
 static void tunnel_usage(FILE *f)
 {
 	fprintf(f, "usage: postern tunnel [-f] [--mtu N] [--force-cookie] "
-		   "[--log-level LEVEL] NAME\n"
+		   "[--crypto-threads N] [--log-level LEVEL] NAME\n"
 		   "Runs a WireGuard interface NAME in the foreground; "
 		   "configure it with wg(8).\n"
 		   "  --force-cookie  answer every handshake with a cookie "
-		   "first (as if under load)\n");
+		   "first (as if under load)\n"
+		   "  --crypto-threads N  0: all on one thread; 1: a second "
+		   "thread seals and opens packets too\n");
 }
 
 static void tunnel_on_signal(struct loop_io *io, uint32_t events)
@@ -91,12 +94,13 @@ static int tunnel_signals(struct tunnel *t)
 }
 
 static int tunnel_start(struct tunnel *t, const char *name, unsigned mtu,
-			bool force_cookie)
+			bool force_cookie, unsigned crypto_threads)
 {
 	struct wg_device_config cfg = {
 		.inside = &tun_inside_ops,
 		.force_cookie = force_cookie,
 		.event = tunnel_on_event,
+		.crypto_threads = crypto_threads,
 	};
 	int r;
 
@@ -148,13 +152,14 @@ int cmd_tunnel(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "force-cookie", no_argument, NULL, 'c' },
+		{ "crypto-threads", required_argument, NULL, 't' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tunnel t = { .sig_fd = -1 };
 	bool force_cookie = false;
-	uint64_t mtu = TUNNEL_DEFAULT_MTU;
+	uint64_t mtu = TUNNEL_DEFAULT_MTU, threads = TUNNEL_DEFAULT_THREADS;
 	enum log_level lvl;
 	int c, r;
 
@@ -171,6 +176,12 @@ int cmd_tunnel(int argc, char **argv)
 			break;
 		case 'c':
 			force_cookie = true;
+			break;
+		case 't':
+			if (num_parse_cstr(optarg, 0, 1, &threads) < 0) {
+				fprintf(stderr, "postern tunnel: bad --crypto-threads\n");
+				return CMD_EXIT_USAGE;
+			}
 			break;
 		case 'l':
 			if (log_level_parse(optarg, &lvl) < 0) {
@@ -192,7 +203,8 @@ int cmd_tunnel(int argc, char **argv)
 		tunnel_usage(stderr);
 		return CMD_EXIT_USAGE;
 	}
-	r = tunnel_start(&t, argv[optind], (unsigned)mtu, force_cookie);
+	r = tunnel_start(&t, argv[optind], (unsigned)mtu, force_cookie,
+			 (unsigned)threads);
 	if (r == 0)
 		r = loop_run(t.loop);
 	tunnel_stop(&t);

@@ -44,6 +44,14 @@ int wg_device_new(struct loop *loop, const struct wg_device_config *cfg,
 	dev->loop = loop;
 	if (cfg)
 		dev->cfg = *cfg;
+	dev->n_lanes = 1;
+	if (dev->cfg.crypto_threads) {
+		if ((r = wg_lanes_new(&dev->lanes)) < 0) {
+			free(dev);
+			return r;
+		}
+		dev->n_lanes = WG_LANES_MAX;
+	}
 	dev->staged_max = (dev->cfg.max_packets ? dev->cfg.max_packets
 						: WG_POOL_DEFAULT) / 4;
 	wg_allowedips_init(&dev->aips);
@@ -52,6 +60,7 @@ int wg_device_new(struct loop *loop, const struct wg_device_config *cfg,
 	    (r = pool_init(&dev->pool, PKT_SIZE, 2 * PKT_BATCH,
 			   dev->cfg.max_packets ? dev->cfg.max_packets
 						: WG_POOL_DEFAULT)) < 0) {
+		wg_lanes_free(dev->lanes);
 		free(dev);
 		return r;
 	}
@@ -67,6 +76,7 @@ void wg_device_free(struct wg_device *dev)
 		wg_device_peer_remove(dev, dev->peers);
 	wg_tx_flush(dev);
 	wg_tx_flush_inside(dev);
+	wg_lanes_free(dev->lanes);
 	wg_udp_unbind(dev);
 	wg_allowedips_free(&dev->aips);
 	wg_cookie_checker_free(&dev->checker);
@@ -341,8 +351,7 @@ void wg_device_send(struct wg_device *dev, struct pkt_batch *b)
 
 void wg_device_receive(struct wg_device *dev, struct pkt_batch *b)
 {
-	for (unsigned i = 0; i < b->n; i++)
-		wg_rx_packet(dev, b->p[i]);
+	wg_rx_batch(dev, b->p, b->n);
 	b->n = 0;
 	wg_tx_flush_inside(dev);
 	wg_tx_flush(dev);

@@ -10,7 +10,11 @@
  *     the listen port; an embedder or a test may instead supply
  *     wg_outside_ops.send and feed datagrams in with wg_device_receive().
  * Everything runs on the loop's thread; nothing here is thread-safe. Time
- * comes from the loop (loop_set_clock makes it a test's fake clock).
+ * comes from the loop (loop_set_clock makes it a test's fake clock). With
+ * crypto_threads, a worker thread seals and opens transport data beside
+ * the loop thread, inside the device's own calls (which still return only
+ * when their batch is done); every callback still runs on the loop
+ * thread.
  *
  * Configuration is programmatic (this header) or through the `wg` tool's
  * UAPI (wg_device_uapi_ops, served by uapi_server_start). */
@@ -73,6 +77,9 @@ struct wg_device_config {
 	uint64_t (*wall_clock)(void *ctx);
 	void *wall_ctx;
 	size_t max_packets;			/* pool bound; 0 = default */
+	/* Worker threads sealing and opening transport data next to the
+	 * loop thread (0 = none; at most WG_LANES_MAX - 1 = 1 is used). */
+	unsigned crypto_threads;
 };
 
 /* Creates a device on `loop`. No key, no peers, no socket yet (UDP opens

@@ -13,6 +13,7 @@
 #include "wg/cookie.h"
 #include "wg/device.h"
 #include "wg/index.h"
+#include "wg/lanes.h"
 #include "wg/noise.h"
 #include "wg/ratelimit.h"
 #include "wg/replay.h"
@@ -27,7 +28,9 @@
 struct wg_keypair {
 	struct wg_index_entry entry;	/* our index: data is sent to it */
 	struct wg_peer *peer;
-	struct wg_aead send, recv;
+	/* One context per direction and lane (lanes.h): lanes seal and open
+	 * packets of one keypair at the same time. */
+	struct wg_aead send[WG_LANES_MAX], recv[WG_LANES_MAX];
 	uint64_t send_counter;
 	struct wg_replay replay;
 	uint64_t birth;			/* loop time of derivation */
@@ -96,6 +99,8 @@ struct wg_device {
 	struct loop_io io4, io6;
 	struct loop_timer more4, more6;	/* a socket had more than we took */
 	struct wg_device_stats stats;
+	struct wg_lanes *lanes;		/* NULL: crypto on the loop thread */
+	unsigned n_lanes;		/* 1 + worker threads */
 };
 
 static inline uint64_t wg_now(const struct wg_device *dev)
@@ -159,12 +164,16 @@ int wg_tx_send_response(struct wg_peer *peer);
 /* Queues a copy of `len` bytes as a datagram to `ep`. */
 void wg_tx_datagram(struct wg_device *dev, const void *msg, size_t len,
 		    const struct wg_endpoint *ep);
-/* Hands queued datagrams to the outside, and cleartext to the inside. */
+/* Seals the transport data queued in dev->txb (across the lanes), then
+ * hands the queued datagrams to the outside. Also called before a keypair
+ * is freed, since queued packets still name it. */
 void wg_tx_flush(struct wg_device *dev);
 void wg_tx_flush_inside(struct wg_device *dev);
 
 /* ---- rx.c ---- */
-void wg_rx_packet(struct wg_device *dev, struct pkt *p);
+/* Takes the n datagrams at p[] (batch order kept): runs of transport data
+ * are opened across the lanes, anything else is handled alone. */
+void wg_rx_batch(struct wg_device *dev, struct pkt **p, unsigned n);
 
 /* ---- device_udp.c: the default outside ---- */
 int wg_udp_bind(struct wg_device *dev, uint16_t port);

@@ -53,9 +53,13 @@ void wg_keypair_free(struct wg_device *dev, struct wg_keypair *kp)
 {
 	if (!kp)
 		return;
+	/* Queued datagrams still to be sealed name it. */
+	wg_tx_flush(dev);
 	wg_index_remove(&dev->index, &kp->entry);
-	wg_aead_free(&kp->send);
-	wg_aead_free(&kp->recv);
+	for (unsigned i = 0; i < WG_LANES_MAX; i++) {
+		wg_aead_free(&kp->send[i]);
+		wg_aead_free(&kp->recv[i]);
+	}
 	secure_wipe(kp, sizeof(*kp));
 	free(kp);
 }
@@ -76,13 +80,19 @@ static struct wg_keypair *wg_keypair_derive(struct wg_peer *peer)
 	struct wg_keypair *kp = calloc(1, sizeof(*kp));
 	uint8_t send[WG_KEY_LEN], recv[WG_KEY_LEN];
 	uint32_t remote = peer->hs.remote_index;
+	int r;
 
 	if (!kp)
 		return NULL;
-	if (wg_noise_derive(&peer->hs, send, recv, &kp->initiator) < 0 ||
-	    wg_aead_init(&kp->send, send, true) < 0 ||
-	    wg_aead_init(&kp->recv, recv, false) < 0) {
-		wg_aead_free(&kp->send);
+	r = wg_noise_derive(&peer->hs, send, recv, &kp->initiator);
+	for (unsigned i = 0; r == 0 && i < peer->dev->n_lanes; i++)
+		if ((r = wg_aead_init(&kp->send[i], send, true)) == 0)
+			r = wg_aead_init(&kp->recv[i], recv, false);
+	if (r < 0) {
+		for (unsigned i = 0; i < WG_LANES_MAX; i++) {
+			wg_aead_free(&kp->send[i]);
+			wg_aead_free(&kp->recv[i]);
+		}
 		free(kp);
 		kp = NULL;
 	} else {

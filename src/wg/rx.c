@@ -186,11 +186,23 @@ static unsigned wg_rx_inner(const uint8_t *ip, unsigned clen, int *family,
 	return 0;
 }
 
-/* Decrypts and authenticates; returns the peer, or NULL (dropped). */
-static struct wg_peer *wg_rx_open(struct wg_device *dev, struct pkt *p,
-				  uint64_t now)
+/* Transport data goes through three steps so that runs of it can be
+ * opened on several lanes at once while every protocol decision stays on
+ * the loop thread, in batch order:
+ *   1. wg_rx_lookup (loop thread): the keypair the receiver index names,
+ *      which must still receive, and a counter not seen yet: annotated as
+ *      p->owner and p->nonce;
+ *   2. wg_rx_open_one (any lane): opened in place with the lane's context;
+ *      owner cleared when the tag does not verify;
+ *   3. wg_rx_accept (loop thread, in order): the keypair looked up again
+ *      (an earlier packet of the run may have retired it: confirming a
+ *      next keypair frees the previous one; nothing in a run of transport
+ *      data allocates one, so the pointer cannot name a newer keypair),
+ *      then the replay window updated (a duplicate within the run fails
+ *      here) and the session confirmed. */
+static bool wg_rx_lookup(struct wg_device *dev, struct pkt *p, uint64_t now)
 {
-	uint8_t *d = pkt_data(p);
+	const uint8_t *d = pkt_data(p);
 	struct wg_index_entry *e;
 	struct wg_keypair *kp;
 	uint64_t ctr = wg_le64_read(d + 8);
@@ -198,18 +210,45 @@ static struct wg_peer *wg_rx_open(struct wg_device *dev, struct pkt *p,
 	e = wg_index_lookup(&dev->index, wg_le32_read(d + 4), WG_INDEX_KEYPAIR);
 	if (!e || !wg_keypair_can_recv((kp = e->obj), now)) {
 		dev->stats.rx_invalid++;
-		return NULL;
+		return false;
 	}
 	if (!wg_replay_check(&kp->replay, ctr)) {
 		dev->stats.rx_replayed++;
-		return NULL;
+		return false;
 	}
-	if (wg_aead_open_inplace(&kp->recv, ctr, d + WG_DATA_HEADER_LEN,
-				 p->len - WG_DATA_MIN_LEN) < 0) {
+	p->owner = kp;
+	p->nonce = ctr;
+	return true;
+}
+
+static void wg_rx_open_one(void *ctx, unsigned i, unsigned lane)
+{
+	struct pkt *p = ((struct pkt **)ctx)[i];
+	struct wg_keypair *kp = p->owner;
+
+	if (wg_aead_open_inplace(&kp->recv[lane], p->nonce,
+				 pkt_data(p) + WG_DATA_HEADER_LEN,
+				 p->len - WG_DATA_MIN_LEN) < 0)
+		p->owner = NULL;
+}
+
+/* Returns the peer of an opened packet, or NULL (dropped, counted). */
+static struct wg_peer *wg_rx_accept(struct wg_device *dev, struct pkt *p)
+{
+	struct wg_keypair *kp = p->owner;
+	struct wg_index_entry *e;
+
+	if (!kp) {
 		dev->stats.rx_invalid++;
 		return NULL;
 	}
-	if (!wg_replay_update(&kp->replay, ctr)) {
+	e = wg_index_lookup(&dev->index, wg_le32_read(pkt_data(p) + 4),
+			    WG_INDEX_KEYPAIR);
+	if (!e || e->obj != kp) {
+		dev->stats.rx_invalid++;
+		return NULL;
+	}
+	if (!wg_replay_update(&kp->replay, p->nonce)) {
 		dev->stats.rx_replayed++;
 		return NULL;
 	}
@@ -220,11 +259,10 @@ static struct wg_peer *wg_rx_open(struct wg_device *dev, struct pkt *p,
 	return kp->peer;
 }
 
-/* Takes `p`: it ends up in dev->inb or back in the pool. */
-static void wg_rx_data(struct wg_device *dev, struct pkt *p)
+/* Takes an opened `p`: it ends up in dev->inb or back in the pool. */
+static void wg_rx_data(struct wg_device *dev, struct pkt *p, uint64_t now)
 {
-	uint64_t now = wg_now(dev);
-	struct wg_peer *peer = wg_rx_open(dev, p, now);
+	struct wg_peer *peer = wg_rx_accept(dev, p);
 	unsigned clen = p->len - WG_DATA_MIN_LEN, tot;
 	const uint8_t *src;
 	int family;
@@ -258,14 +296,10 @@ drop:
 	pool_put(&dev->pool, p);
 }
 
-void wg_rx_packet(struct wg_device *dev, struct pkt *p)
+/* A handshake message, cookie reply or garbage: handled alone. */
+static void wg_rx_other(struct wg_device *dev, struct pkt *p,
+			enum wg_msg_type type)
 {
-	enum wg_msg_type type = wg_msg_classify(pkt_data(p), p->len);
-
-	if (type == WG_MSG_DATA) {
-		wg_rx_data(dev, p);
-		return;
-	}
 	if (type == WG_MSG_INITIATION || type == WG_MSG_RESPONSE)
 		wg_rx_handshake(dev, p, type);
 	else if (type == WG_MSG_COOKIE)
@@ -273,4 +307,33 @@ void wg_rx_packet(struct wg_device *dev, struct pkt *p)
 	else
 		dev->stats.rx_invalid++;
 	pool_put(&dev->pool, p);
+}
+
+void wg_rx_batch(struct wg_device *dev, struct pkt **pk, unsigned n)
+{
+	uint64_t now = wg_now(dev);
+	struct pkt *run[PKT_BATCH];
+	unsigned i = 0;
+
+	while (i < n) {
+		enum wg_msg_type type = wg_msg_classify(pkt_data(pk[i]),
+							pk[i]->len);
+		unsigned k = 0;
+
+		if (type != WG_MSG_DATA) {
+			wg_rx_other(dev, pk[i++], type);
+			continue;
+		}
+		do {
+			if (wg_rx_lookup(dev, pk[i], now))
+				run[k++] = pk[i];
+			else
+				pool_put(&dev->pool, pk[i]);
+		} while (++i < n && k < PKT_BATCH &&
+			 wg_msg_classify(pkt_data(pk[i]), pk[i]->len) ==
+				 WG_MSG_DATA);
+		wg_lanes_run(dev->lanes, k, wg_rx_open_one, run);
+		for (unsigned j = 0; j < k; j++)
+			wg_rx_data(dev, run[j], now);
+	}
 }

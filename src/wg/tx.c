@@ -1,6 +1,7 @@
 /* tx.c - the send path: staged cleartext -> transport data in place, and
  * the handshake messages we originate. Datagrams collect in dev->txb and
- * leave in batches (wg_tx_flush), so the outside can use sendmmsg/GSO. */
+ * leave in batches (wg_tx_flush), so the outside can use sendmmsg/GSO;
+ * transport data is sealed there too, the whole batch across the lanes. */
 #include <errno.h>
 #include <string.h>
 
@@ -17,12 +18,43 @@ static bool wg_ep_set(const struct wg_endpoint *ep)
 	       ep->addr.sa.sa_family == AF_INET6;
 }
 
+/* Seals packet i of the batch if wg_tx_prepare left it for sealing
+ * (owner = its keypair, nonce = its counter). Runs on any lane: it touches
+ * only the packet and the lane's own cipher context. A failure leaves
+ * owner set, and the packet is dropped. */
+static void wg_tx_seal_one(void *ctx, unsigned i, unsigned lane)
+{
+	struct pkt *p = ((struct pkt_batch *)ctx)->p[i];
+	struct wg_keypair *kp = p->owner;
+
+	if (kp && wg_aead_seal_inplace(&kp->send[lane], p->nonce,
+				       pkt_data(p) + WG_DATA_HEADER_LEN,
+				       p->len - WG_DATA_MIN_LEN) == 0)
+		p->owner = NULL;
+}
+
+/* Seals what waits in the batch; drops what failed (keeping order). */
+static void wg_tx_seal_batch(struct wg_device *dev, struct pkt_batch *b)
+{
+	unsigned k = 0;
+
+	wg_lanes_run(dev->lanes, b->n, wg_tx_seal_one, b);
+	for (unsigned i = 0; i < b->n; i++) {
+		if (b->p[i]->owner)
+			pool_put(&dev->pool, b->p[i]);
+		else
+			b->p[k++] = b->p[i];
+	}
+	b->n = k;
+}
+
 void wg_tx_flush(struct wg_device *dev)
 {
 	struct pkt_batch *b = &dev->txb;
 
 	if (!b->n)
 		return;
+	wg_tx_seal_batch(dev, b);
 	if (dev->cfg.outside)
 		dev->cfg.outside->send(dev->cfg.outside_ctx, b);
 	else
@@ -60,6 +92,7 @@ void wg_tx_datagram(struct wg_device *dev, const void *msg, size_t len,
 
 	if (!p)
 		return;
+	p->owner = NULL;	/* complete as it is */
 	p->off = PKT_HEADROOM;
 	p->len = (uint16_t)len;
 	p->ep = *ep;
@@ -143,10 +176,11 @@ void wg_tx_send_keepalive(struct wg_peer *peer)
 	wg_tx_send_staged(peer);
 }
 
-/* Pads to 16 bytes (not beyond the MTU), prepends the header, encrypts in
- * place and points the packet at the whole datagram. */
-static int wg_tx_seal(struct wg_device *dev, struct wg_keypair *kp,
-		      struct pkt *p, uint64_t ctr)
+/* Pads to 16 bytes (not beyond the MTU), prepends the header and points
+ * the packet at the whole datagram, tag room included; the sealing itself
+ * happens in wg_tx_flush, for the whole batch across the lanes. */
+static int wg_tx_prepare(struct wg_device *dev, struct wg_keypair *kp,
+			 struct pkt *p, uint64_t ctr)
 {
 	unsigned len = p->len, padded = (len + WG_PADDING_MULTIPLE - 1) &
 					~(WG_PADDING_MULTIPLE - 1u);
@@ -158,14 +192,14 @@ static int wg_tx_seal(struct wg_device *dev, struct wg_keypair *kp,
 	    (size_t)p->off + padded + WG_TAG_LEN > PKT_BUF)
 		return -ENOBUFS; /* an inside that broke the pkt.h contract */
 	memset(pkt_data(p) + len, 0, padded - len);
-	if (wg_aead_seal_inplace(&kp->send, ctr, pkt_data(p), padded) < 0)
-		return -EIO;
 	p->off -= WG_DATA_HEADER_LEN;
 	hdr = pkt_data(p);
 	wg_le32_write(hdr, WG_MSG_DATA);
 	wg_le32_write(hdr + 4, kp->remote_index);
 	wg_le64_write(hdr + 8, ctr);
 	p->len = (uint16_t)(WG_DATA_HEADER_LEN + padded + WG_TAG_LEN);
+	p->owner = kp;
+	p->nonce = ctr;
 	return 0;
 }
 
@@ -197,7 +231,7 @@ void wg_tx_send_staged(struct wg_peer *peer)
 		struct pkt *p = wg_peer_unstage(peer);
 
 		data |= p->len != 0;
-		if (wg_tx_seal(dev, kp, p, kp->send_counter++) < 0) {
+		if (wg_tx_prepare(dev, kp, p, kp->send_counter++) < 0) {
 			pool_put(&dev->pool, p);
 			continue;
 		}

@@ -1,8 +1,9 @@
 """Postern's WireGuard (`postern tunnel`) against Debian's wireguard-go,
 both configured with the stock `wg` tool, in network namespaces: bulk TCP
 with matching checksums whoever initiates, `wg show` status, roaming,
-forced cookies, preshared keys (matching and not), re-keying past
-REKEY_AFTER_TIME, and junk that must change nothing."""
+forced cookies, preshared keys (matching and not), a second crypto thread
+(--crypto-threads 1), re-keying past REKEY_AFTER_TIME, and junk that must
+change nothing."""
 import os
 import signal
 import sys
@@ -43,10 +44,15 @@ def transfer(lab, pair, nbytes, port=5201, during=None, tool="xfer.py", arg=None
     return result_line(tx.log()), result_line(rx.log())
 
 
-@pytest.mark.parametrize("initiator,outer", [("postern", 4), ("wggo", 4),
-                                             ("postern", 6), ("wggo", 6)])
-def test_wg_interop_transfer_and_wg_show(lab, bin, initiator, outer):
-    pair = WgPair(lab, bin, initiator=initiator, outer6=outer == 6)
+@pytest.mark.parametrize("initiator,outer,threads", [
+    ("postern", 4, 0), ("wggo", 4, 0), ("postern", 6, 0), ("wggo", 6, 0),
+    # A second thread sealing and opening beside the loop thread.
+    ("postern", 4, 1), ("wggo", 4, 1)])
+def test_wg_interop_transfer_and_wg_show(lab, bin, initiator, outer, threads):
+    pair = WgPair(lab, bin, initiator=initiator, outer6=outer == 6,
+                  postern_args=["--crypto-threads", str(threads)])
+    # Its threads (ip netns exec execs: the pid is postern's).
+    assert len(os.listdir(f"/proc/{pair.postern.pid}/task")) == 1 + threads
     pair.ping()
     before = pair.dump()
     assert before.public_key == pair.g_pub

@@ -31,6 +31,9 @@ struct net_frame {
 
 struct net;
 
+/* Worker threads the devices net_new() makes get (crypto_threads). */
+static unsigned net_crypto_threads;
+
 struct net_side {
 	struct net *net;
 	int idx;
@@ -42,6 +45,7 @@ struct net_side {
 	unsigned sent[WG_MSG_MAX];	/* datagrams by type */
 	uint64_t last_sent_at[WG_MSG_MAX];
 	unsigned delivered;
+	uint64_t in_digest;		/* net_digest of everything delivered */
 	uint8_t last_in[PKT_SIZE];
 	uint16_t last_in_len;
 	unsigned events[WG_EVENT_TYPE_MAX];
@@ -85,11 +89,23 @@ static inline void net_outside_send(void *ctx, struct pkt_batch *b)
 	}
 }
 
+/* An order-sensitive digest of a packet stream (FNV-1a over the bytes and
+ * each packet's length). */
+static inline uint64_t net_digest(uint64_t h, const uint8_t *p, size_t len)
+{
+	h = (h ^ len) * 0x100000001b3ull;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
 static inline void net_inside_deliver(void *ctx, struct pkt_batch *b)
 {
 	struct net_side *s = ctx;
 
 	for (unsigned i = 0; i < b->n; i++) {
+		s->in_digest = net_digest(s->in_digest, pkt_data(b->p[i]),
+					  b->p[i]->len);
 		s->delivered++;
 		s->last_in_len = b->p[i]->len;
 		memcpy(s->last_in, pkt_data(b->p[i]), b->p[i]->len);
@@ -170,6 +186,7 @@ static inline struct net *net_new(bool force_cookie_1)
 			.event = net_event, .event_ctx = s,
 			.wall_clock = net_wall, .wall_ctx = n,
 			.force_cookie = i == 1 && force_cookie_1,
+			.crypto_threads = net_crypto_threads,
 		};
 		s->net = n;
 		s->idx = i;
