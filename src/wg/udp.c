@@ -505,6 +505,52 @@ static void udp_tx_clear_src(struct pkt_batch *b, const struct udp_tx_msg *m)
 	}
 }
 
+/* The kernel refused UDP_SEGMENT with `e`: one datagram per message from
+ * now on, for both sockets. */
+static void udp_tx_gso_off(struct udp *u, int e)
+{
+	log_warn("UDP_SEGMENT refused (%s): sending one datagram per message",
+		 strerror(e));
+	u->gso = false;
+}
+
+/* The GSO message m (the first of u->tm) from a sticky source was refused
+ * with EINVAL, which means either that the kernel refuses UDP_SEGMENT here
+ * (checksums off, a path MTU below the segment size) or that the source
+ * is no longer local (IPv6 says EINVAL for that too). Its first datagram
+ * sent alone from the same source tells which: sent, GSO goes off for the
+ * socket pair and the source stays; refused too, the source is cleared and
+ * GSO stays on. Returns the batch index to go on from. */
+static unsigned udp_tx_probe(struct udp *u, struct pkt_batch *b, int fd,
+			     const struct udp_tx_msg *m)
+{
+	struct pkt *f = b->p[m->first];
+	struct iovec iov = { pkt_data(f), f->len };
+	uint8_t ctrl[UDP_CTRL];
+	struct msghdr h = {
+		.msg_name = u->tm[0].msg_hdr.msg_name,
+		.msg_namelen = u->tm[0].msg_hdr.msg_namelen,
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl,
+		.msg_controllen = udp_tx_ctrl(ctrl, &f->ep, 1, 0),
+	};
+	ssize_t n;
+
+	do
+		n = sendmsg(fd, &h, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0) {
+		udp_tx_gso_off(u, EINVAL);
+		u->st.tx_datagrams++;
+		return m->first + 1;
+	}
+	if (errno == EINVAL || errno == ENETUNREACH || errno == EADDRNOTAVAIL) {
+		udp_tx_clear_src(b, m);
+		return m->first;
+	}
+	u->st.tx_dropped += m->segs;
+	return m->first + m->segs;
+}
+
 /* Sends what udp_tx_build made. Returns the batch index to go on from. */
 static unsigned udp_tx_send(struct udp *u, struct pkt_batch *b, int fd,
 			    unsigned k)
@@ -524,6 +570,8 @@ static unsigned udp_tx_send(struct udp *u, struct pkt_batch *b, int fd,
 		return (unsigned)n == k ? end : u->tmeta[n].first;
 	}
 	e = n < 0 ? errno : EAGAIN;
+	if (m->src && e == EINVAL && m->segs > 1 && u->gso)
+		return udp_tx_probe(u, b, fd, m);
 	if (m->src && (e == EINVAL || e == ENETUNREACH || e == EADDRNOTAVAIL)) {
 		/* The sticky source is no longer ours: let the kernel pick.
 		 * IPv6 says EINVAL; IPv4 routing says ENETUNREACH for a
@@ -533,9 +581,7 @@ static unsigned udp_tx_send(struct udp *u, struct pkt_batch *b, int fd,
 		return m->first;
 	}
 	if ((e == EINVAL || e == EIO || e == ENOPROTOOPT) && m->segs > 1 && u->gso) {
-		log_warn("UDP_SEGMENT refused (%s): sending one datagram per "
-			 "message", strerror(e));
-		u->gso = false;
+		udp_tx_gso_off(u, e);
 		return m->first;
 	}
 	if (e == EAGAIN || e == ENOBUFS) {

@@ -1,7 +1,7 @@
 /* udpcheck - two struct udp endpoints in one namespace, for the UDP
  * GSO/GRO and sticky-source tests.
  *
- *   udpcheck ADDR1 ADDR2 PREFIXLEN DEV BATCHES
+ *   udpcheck ADDR1 ADDR2 PREFIXLEN DEV BATCHES [nogso]
  *
  * ADDR1 and ADDR2 are two local addresses of one family on DEV. A sends
  * BATCHES batches of datagrams in runs of equal sizes (so they leave as
@@ -10,10 +10,20 @@
  * B answers the last one through its endpoint: A must see ADDR2 as the
  * source. Then ADDR2 is deleted from DEV and B answers through the same,
  * now stale endpoint: the send must recover with another source. Prints
- * counters as key=value lines and "PASS", or "FAIL: why" (exit 1). */
+ * counters as key=value lines and "PASS", or "FAIL: why" (exit 1).
+ *
+ * `nogso` turns off UDP checksums on A's socket (SO_NO_CHECK, or
+ * UDP_NO_CHECK6_TX, with B accepting them: UDP_NO_CHECK6_RX), which makes
+ * the kernel refuse every UDP_SEGMENT send with EINVAL: the runtime
+ * fallback to one datagram per message must then carry the same traffic.
+ * (No GSO means no GRO batches on loopback either, so the GRO-only
+ * pending phase is left out.) */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +34,7 @@
 
 static struct pool pool;
 static int family;
+static bool nogso;
 static union {
 	struct in_addr v4;
 	struct in6_addr v6;
@@ -171,21 +182,33 @@ static void phase_bulk(struct udp *a, struct udp *b, unsigned batches,
 	}
 }
 
-/* B answers through `ep`; returns the source address A saw. */
+/* B answers through `ep` with `n` equal datagrams (n > 1: one GSO send);
+ * returns the source address A saw (the same for all). */
 static void reply(struct udp *a, struct udp *b, struct wg_endpoint *ep,
-		  void *seen_src, struct wg_endpoint *after)
+		  unsigned n, void *seen_src, struct wg_endpoint *after)
 {
 	struct pkt_batch out = { 0 }, in = { 0 };
 
-	out.p[0] = mkpkt(999, 200);
-	out.p[0]->ep = *ep;
-	out.n = 1;
+	for (unsigned i = 0; i < n; i++) {
+		out.p[i] = mkpkt(999 + i, 200);
+		out.p[i]->ep = *ep;
+	}
+	out.n = n;
 	udp_send_batch(b, &out);
 	*after = out.p[0]->ep;
-	recv_n(a, &in, 1);
+	recv_n(a, &in, n);
 	memcpy(seen_src, ep_addr(&in.p[0]->ep), alen());
-	if (ep_port(&in.p[0]->ep) != udp_port(b))
-		FAIL("reply from port %u", ep_port(&in.p[0]->ep));
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t got;
+
+		memcpy(&got, pkt_data(in.p[i]), 4);
+		if (in.p[i]->len != 200 || got != 999 + i)
+			FAIL("reply %u: length %u, number %u", i, in.p[i]->len, got);
+		if (ep_port(&in.p[i]->ep) != udp_port(b))
+			FAIL("reply from port %u", ep_port(&in.p[i]->ep));
+		if (memcmp(seen_src, ep_addr(&in.p[i]->ep), alen()))
+			FAIL("reply %u from another source", i);
+	}
 	release(&out);
 	release(&in);
 }
@@ -221,6 +244,21 @@ static void phase_pending(struct udp *a, struct udp *b)
 	release(&in);
 }
 
+/* A sends without UDP checksums and B takes such datagrams: the kernel
+ * then refuses UDP_SEGMENT (EINVAL) on A. */
+static void checksums_off(struct udp *a, struct udp *b)
+{
+	int one = 1;
+
+	if (family == AF_INET ?
+	    setsockopt(sock_of(a), SOL_SOCKET, SO_NO_CHECK, &one, sizeof(one)) :
+	    setsockopt(sock_of(a), IPPROTO_UDP, UDP_NO_CHECK6_TX, &one,
+		       sizeof(one)) ||
+	    setsockopt(sock_of(b), IPPROTO_UDP, UDP_NO_CHECK6_RX, &one,
+		       sizeof(one)))
+		FAIL("checksums off: %s", strerror(errno));
+}
+
 static void print_stats(const char *side, const struct udp *u)
 {
 	struct udp_stats st;
@@ -238,11 +276,16 @@ int main(int argc, char **argv)
 	struct wg_endpoint last, after;
 	uint64_t batches;
 	char cmd[256], seen[16];
+	struct udp_stats st;
+	unsigned long long gso_before;
 
-	if (argc != 6 || num_parse_cstr(argv[5], 1, 100000, &batches) < 0) {
-		fprintf(stderr, "usage: udpcheck ADDR1 ADDR2 PREFIXLEN DEV BATCHES\n");
+	if ((argc != 6 && !(argc == 7 && !strcmp(argv[6], "nogso"))) ||
+	    num_parse_cstr(argv[5], 1, 100000, &batches) < 0) {
+		fprintf(stderr, "usage: udpcheck ADDR1 ADDR2 PREFIXLEN DEV "
+				"BATCHES [nogso]\n");
 		return 2;
 	}
+	nogso = argc == 7;
 	family = strchr(argv[1], ':') ? AF_INET6 : AF_INET;
 	if (inet_pton(family, argv[1], &addr1) != 1 ||
 	    inet_pton(family, argv[2], &addr2) != 1)
@@ -253,12 +296,16 @@ int main(int argc, char **argv)
 	if (udp_port(a) == 0 || udp_port(a) == udp_port(b) || sock_of(a) < 0)
 		FAIL("ports %u %u", udp_port(a), udp_port(b));
 
+	if (nogso)
+		checksums_off(a, b);
 	phase_bulk(a, b, (unsigned)batches, &last);
 	printf("bulk_ok=1\n");
-	phase_pending(a, b);
-	printf("pending_ok=1\n");
+	if (!nogso) {
+		phase_pending(a, b);
+		printf("pending_ok=1\n");
+	}
 
-	reply(a, b, &last, seen, &after);
+	reply(a, b, &last, 1, seen, &after);
 	if (memcmp(seen, &addr2, alen()))
 		FAIL("reply did not leave from the sticky address");
 	printf("sticky_ok=1\n");
@@ -266,12 +313,24 @@ int main(int argc, char **argv)
 	snprintf(cmd, sizeof(cmd), "ip addr del %s/%s dev %s", argv[2], argv[3], argv[4]);
 	if (system(cmd) != 0)
 		FAIL("%s", cmd);
-	reply(a, b, &last, seen, &after);
+	reply(a, b, &last, 1, seen, &after);
 	if (!memcmp(seen, &addr2, alen()))
 		FAIL("reply still from the deleted address");
 	if (!memcmp(&after.src, &addr2, alen()))
 		FAIL("stale source not cleared from the endpoint");
 	printf("stale_source_recovered=1\n");
+	/* The same as one GSO send: the stale source must not be taken for
+	 * a refused UDP_SEGMENT (IPv6 says EINVAL for both), so GSO stays. */
+	udp_get_stats(b, &st);
+	reply(a, b, &last, 8, seen, &after);
+	if (!memcmp(seen, &addr2, alen()))
+		FAIL("GSO reply still from the deleted address");
+	gso_before = st.tx_gso_sends;
+	udp_get_stats(b, &st);
+	if (st.tx_gso_sends != gso_before + 1)
+		FAIL("GSO reply: %llu GSO sends, wanted 1",
+		     st.tx_gso_sends - gso_before);
+	printf("stale_source_gso_kept=1\n");
 
 	print_stats("a", a);
 	print_stats("b", b);
