@@ -34,13 +34,28 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-# shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
-# Debian starts nginx on install; tests start their own instances.
-if command -v systemctl >/dev/null 2>&1; then
-    systemctl disable --now nginx haproxy named >/dev/null 2>&1 || true
+# Debian starts daemons it installs (nginx on :80, haproxy, named); tests
+# start their own instances in namespaces. A policy-rc.d that answers 101
+# ("action forbidden") is Debian's way to install without starting them,
+# so nothing has to be killed afterwards (killing by name would also hit
+# processes that are not ours). Ours only if there was none.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy"
+    chmod 0755 "$policy"
+    own_policy=1
 fi
-pkill -x nginx 2>/dev/null || true
-pkill -x haproxy 2>/dev/null || true
+rc=0
+apt-get update -qq || rc=$?
+# shellcheck disable=SC2086
+[ "$rc" -ne 0 ] || apt-get install -y -qq --no-install-recommends $missing >/dev/null || rc=$?
+[ "$own_policy" -eq 0 ] || rm -f "$policy"
+if [ "$rc" -ne 0 ]; then
+    echo "deps: apt-get failed (exit $rc)" >&2
+    exit "$rc"
+fi
+if command -v systemctl >/dev/null 2>&1; then
+    systemctl disable nginx haproxy named >/dev/null 2>&1 || true
+fi
 exit 0
