@@ -302,8 +302,13 @@ static int hub_open_control(const char *path)
 	if (fd < 0)
 		return -errno;
 	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, 0600) < 0 ||
-	    listen(fd, 128) < 0) {
+	/* The socket file is born 0600 (not umask-wide and then narrowed, which
+	 * would leave a moment where others could connect). */
+	mode_t old = umask(0177);
+	int rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+
+	umask(old);
+	if (rc < 0 || chmod(path, 0600) < 0 || listen(fd, 128) < 0) {
 		int e = -errno;
 		close(fd);
 		return e;
