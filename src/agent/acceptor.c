@@ -7,6 +7,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -76,6 +78,12 @@ static void acceptor_accept(struct loop_io *io, uint32_t events)
 				log_warn("accept: %s", strerror(errno));
 			return;
 		}
+		/* Relayed bytes go out as they come: with Nagle on, a response
+		 * head and its body in two writes waited for the hub's delayed
+		 * ACK (tens of ms per request). Fails harmlessly on non-TCP fds. */
+		int one = 1;
+
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		stream_new(a, fd);
 	}
 }

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -296,8 +298,12 @@ static int stream_connect(struct stream *s)
 	int fd = socket(s->addr.sa.sa_family,
 			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
+	int one = 1;
+
 	if (fd < 0)
 		return -errno;
+	/* Relayed bytes go out as they come (see acceptor_accept). */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(fd, &s->addr.sa, len) < 0 && errno != EINPROGRESS) {
 		int e = errno;
 		close(fd);
