@@ -23,6 +23,10 @@
 
 #define API_BODY_MAX (1u << 20)
 #define API_RESP_MAX (8u << 20)
+/* A join token's lifetime in seconds ("ttl"): the API's bounds, which the
+ * CLI checks too before it creates anything. */
+#define API_JOIN_TTL_MIN 60
+#define API_JOIN_TTL_MAX (30 * 86400)
 
 enum api_transport {
 	API_TRANSPORT_HTTPS = 0,	/* the hub's public listener */

@@ -114,10 +114,10 @@ static int api_join_ttl(struct api_ctx *c, int64_t *ttl)
 	*ttl = api_setting_int(c->api, "agent.join_token_ttl");
 	if (!v)
 		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < 60 ||
-	    json_integer_value(v) > 30 * 86400) {
+	if (!json_is_integer(v) || json_integer_value(v) < API_JOIN_TTL_MIN ||
+	    json_integer_value(v) > API_JOIN_TTL_MAX) {
 		api_reply_error(c, 400, "invalid", "ttl", "ttl: must be an integer "
-				"from 60 to 2592000 (seconds)");
+				"from %d to %d (seconds)", API_JOIN_TTL_MIN, API_JOIN_TTL_MAX);
 		return -1;
 	}
 	*ttl = json_integer_value(v);

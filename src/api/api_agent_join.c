@@ -20,6 +20,7 @@
 #include "api/api_resource.h"
 #include "api/api_tunnel.h"
 #include "core/enc.h"
+#include "core/num.h"
 
 #define JOIN_DEFAULT_V4 "100.96.0.0/16"
 #define JOIN_DEFAULT_V6 "fd7a:7073:7465::/64"
@@ -42,7 +43,7 @@ static int join_parse_net(const char *s, struct join_net *n)
 	char ip[INET6_ADDRSTRLEN];
 	const char *slash = strchr(s, '/');
 	size_t hl = slash ? (size_t)(slash - s) : 0;
-	int p;
+	uint64_t p;
 
 	if (!slash || hl >= sizeof(ip))
 		return -1;
@@ -52,8 +53,8 @@ static int join_parse_net(const char *s, struct join_net *n)
 	memset(n->base, 0, sizeof(n->base));
 	if (inet_pton(n->family, ip, n->base) != 1)
 		return -1;
-	p = atoi(slash + 1);
-	if (n->family == AF_INET ? (p < 8 || p > 30) : (p < 48 || p > 120))
+	if (n->family == AF_INET ? num_parse_cstr(slash + 1, 8, 30, &p) < 0
+				 : num_parse_cstr(slash + 1, 48, 120, &p) < 0)
 		return -1;
 	n->prefix = (unsigned)p;
 	return 0;

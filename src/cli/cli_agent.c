@@ -1,9 +1,9 @@
 /* cli_agent.c - `postern agent list|get|create|update|delete|token`: the
  * admin side of agents. Other verbs (join, run, serve) are the agent's. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "cli/cmd.h"
 #include "cli/noun.h"
 
@@ -23,15 +23,24 @@ static const struct cli_column agent_cols[] = {
 };
 static const char *const agent_options[] = { "ttl", NULL };
 
-/* A join token for agent `id` ({"ttl": N} when --ttl was given). */
-static int agent_join_token(struct cli_args *a, long long id, struct cli_resp *r)
+/* --ttl as seconds within the API's bounds (0 when not given). Returns 0,
+ * or -1 after saying what is wrong: checked before anything is created. */
+static int agent_ttl(struct cli_args *a, uint64_t *ttl)
+{
+	return cli_opt_num(a, 0, "ttl", API_JOIN_TTL_MIN, API_JOIN_TTL_MAX, 0, ttl);
+}
+
+/* A join token for agent `id` ({"ttl": N} when --ttl was given; `ttl`
+ * already checked by agent_ttl). */
+static int agent_join_token(struct cli_args *a, long long id, uint64_t ttl,
+			    struct cli_resp *r)
 {
 	json_t *body = json_object();
 	char path[64];
 	int rc;
 
-	if (a->opt[0])
-		json_object_set_new(body, "ttl", json_integer(atoll(a->opt[0])));
+	if (ttl)
+		json_object_set_new(body, "ttl", json_integer((json_int_t)ttl));
 	snprintf(path, sizeof(path), "/agents/%lld/join-tokens", id);
 	rc = cli_request(&a->conn, "POST", path, NULL, body, NULL, r);
 	json_decref(body);
@@ -85,12 +94,15 @@ static int agent_create(struct cli_args *a)
 	struct cli_resp r, j;
 	json_t *both;
 	long long id;
+	uint64_t ttl;
 	int rc, st;
 
 	if (a->npos < 1) {
 		fprintf(stderr, "postern agent create: give the agent's NAME\n");
 		return CMD_EXIT_USAGE;
 	}
+	if (agent_ttl(a, &ttl) < 0)
+		return CMD_EXIT_USAGE;
 	json_object_set_new(a->body, "name", json_string(a->pos[0]));
 	rc = cli_request(&a->conn, "POST", "/agents", NULL, a->body, NULL, &r);
 	if ((st = cli_exit_status(rc, &r)) != CMD_EXIT_OK) {
@@ -103,7 +115,7 @@ static int agent_create(struct cli_args *a)
 		cli_resp_free(&r);
 		return agent_wg_config(a, id);
 	}
-	rc = agent_join_token(a, id, &j);
+	rc = agent_join_token(a, id, ttl, &j);
 	if (a->conn.json && cli_exit_status(rc, &j) == CMD_EXIT_OK) {
 		both = json_pack("{s:O,s:O}", "agent", r.json, "join", j.json);
 		cli_print_object(a, both);
@@ -122,6 +134,7 @@ static int agent_verb(struct cli_args *a)
 {
 	struct cli_resp r;
 	long long id;
+	uint64_t ttl;
 
 	if (!strcmp(a->verb, "create"))
 		return agent_create(a);
@@ -131,7 +144,9 @@ static int agent_verb(struct cli_args *a)
 		return CMD_EXIT_USAGE;
 	if (!strcmp(a->verb, "wireguard-config"))
 		return agent_wg_config(a, id);
-	return agent_print_join(a, agent_join_token(a, id, &r), &r);
+	if (agent_ttl(a, &ttl) < 0)
+		return CMD_EXIT_USAGE;
+	return agent_print_join(a, agent_join_token(a, id, ttl, &r), &r);
 }
 
 static const struct cli_noun agent_noun = {

@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/enc.h"
 #include "core/log.h"
+#include "core/num.h"
 #include "core/secure.h"
 #include "hub/hub.h"
 #include "netstack/tunconf.h"
@@ -122,10 +123,10 @@ static int tunnel_endpoint_parse(const char *s, struct wg_endpoint *ep)
 	char ip[INET6_ADDRSTRLEN];
 	const char *colon = strrchr(s, ':');
 	size_t n;
-	long port;
+	uint64_t port;
 
 	memset(ep, 0, sizeof(*ep));
-	if (!colon || (port = strtol(colon + 1, NULL, 10)) <= 0 || port > 65535)
+	if (!colon || num_parse_cstr(colon + 1, 1, 65535, &port) < 0)
 		return -1;
 	n = (size_t)(colon - s);
 	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {

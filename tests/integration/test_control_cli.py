@@ -160,6 +160,32 @@ def test_cli_tables_json_and_exit_codes(lab):
     assert h.cli_json("settings", "reset", "login.max_failures")["value"] == 5
 
 
+def test_agent_ttl_is_a_bounded_number_checked_first(lab):
+    """--ttl goes through the one bounded number parser: anything but plain
+    digits in the API's range is a usage error naming the range, given
+    before the agent is created (atoll made "abc" a 0 and "3600x" a 3600)."""
+    h = Hub(lab)
+    h.start()
+    for bad in ("abc", "3600x", "-60", "+60", " 60", "0x3c", "59", "2592001",
+                "99999999999999999999999"):
+        r = h.cli("agent", "create", "nas", "--ttl", bad, check=False)
+        assert r.returncode == 2, (bad, r.returncode, r.stdout, r.stderr)
+        assert "--ttl must be a number from 60 to 2592000" in r.stderr, (bad, r.stderr)
+        assert r.stdout == "", bad
+    assert h.cli_json("agent", "list")["items"] == []
+    both = h.cli_json("agent", "create", "nas", "--ttl", "3600")
+    aid = both["agent"]["id"]
+    r = h.cli("agent", "token", str(aid), "--ttl", "1e3", check=False)
+    assert r.returncode == 2 and "--ttl must be a number" in r.stderr
+    assert h.cli("agent", "token", str(aid), "--ttl", "2592000").returncode == 0
+    st, _, toks = h.api("GET", f"/api/v1/agents/{aid}/join-tokens")
+    assert st == 200
+    lifetimes = [t["expires_at"] - t["created_at"] for t in toks["items"]]
+    assert len(lifetimes) == 2
+    assert abs(lifetimes[0] - 3600 * 1000) < 1000, lifetimes
+    assert abs(lifetimes[1] - 2592000 * 1000) < 1000, lifetimes
+
+
 def test_control_socket_checks_peer_credentials(lab):
     """The socket's file mode is not the only gate: a process that can
     connect but is neither root nor in the postern group is refused by the
