@@ -66,11 +66,12 @@ def _exchange(conn, method, path, body, headers):
 class Hub(Front):
     def __init__(self, lab, ns=None, port=8080):
         super().__init__(lab, ns=ns, port=port)
+        self.hostname = HUB_HOST
         self.data = os.path.join(self.dir, "data")
         self.sock = os.path.join(self.dir, "control.sock")
 
     def start(self, settings="", workers=2, env=None, routes=""):
-        settings = (f"hostname = {HUB_HOST}\ncontrol_socket = {self.sock}\n"
+        settings = (f"hostname = {self.hostname}\ncontrol_socket = {self.sock}\n"
                     f"data_dir = {self.data}\n" + settings)
         # The hub's WireGuard device is on by default; the control plane's
         # tests leave it off (its key and endpoint would add audit entries
@@ -112,10 +113,11 @@ class Hub(Front):
         finally:
             c.close()
 
-    def http(self, method, path, body=None, headers=None, host=HUB_HOST):
-        """The admin API over the hub's listener (transport HTTPS to the API)."""
-        hdrs = {"Host": host, **(headers or {})}
-        c = NsHTTPConnection(self.ns.name, "127.0.0.1", self.port)
+    def http(self, method, path, body=None, headers=None, host=None):
+        """The admin API over the hub's listener (transport HTTPS to the API),
+        with Host the hub's hostname unless `host` is given."""
+        hdrs = {"Host": host or self.hostname, **(headers or {})}
+        c = NsHTTPConnection(self.ns.name, self.addr[0], self.port)
         try:
             return _exchange(c, method, path, body, hdrs)
         finally:

@@ -119,7 +119,7 @@ access_log = {self.access_log}
         self.write(f"workers = {workers}\n" + settings, routes)
         self.proc = self.lab.spawn(self.ns, [netlab.postern_bin(), "hub", "-c", self.conf_path],
                                    env=env, name="hub")
-        self.wait_port(self.port)
+        self.wait_port(self.port, self.addr[0])
         return self.proc
 
     def reload(self, routes=None, settings=None):
