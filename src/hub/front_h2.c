@@ -466,6 +466,28 @@ static void h2_admin_reply(struct admin_call *a)
 	h2_kick(st->s);
 }
 
+/* The route wants https: 308 to the same authority and path, as on
+ * HTTP/1.1 (front.c), with an empty body. */
+static void h2_redirect(struct h2_stream *st)
+{
+	const struct http_msg *m = &st->msg;
+	char loc[1200];
+	int l = snprintf(loc, sizeof(loc), "https://%.*s%.*s",
+			 (int)(m->host.len < 256 ? m->host.len : 256), m->host.p,
+			 (int)(m->path.len < 900 ? m->path.len : 900), m->path.p);
+	nghttp2_nv nv[] = {
+		{ (uint8_t *)":status", (uint8_t *)"308", 7, 3, NGHTTP2_NV_FLAG_NONE },
+		{ (uint8_t *)"location", (uint8_t *)loc, 8, (size_t)l, NGHTTP2_NV_FLAG_NONE },
+		{ (uint8_t *)"content-type", (uint8_t *)"text/plain", 12, 10, NGHTTP2_NV_FLAG_NONE },
+		{ (uint8_t *)"content-length", (uint8_t *)"0", 14, 1, NGHTTP2_NV_FLAG_NONE },
+		{ (uint8_t *)"cache-control", (uint8_t *)"no-store", 13, 8, NGHTTP2_NV_FLAG_NONE },
+	};
+	struct conn *c = st->s->c;
+
+	alog_hub_reply(c->w, c->ip, m->host, m->method, m->path, 308, 0);
+	nghttp2_submit_response(st->s->ng, st->id, nv, sizeof(nv) / sizeof(nv[0]), NULL);
+}
+
 static void h2_admin_start(struct h2_session *s, struct h2_stream *st, bool end_stream)
 {
 	st->admin = admin_new_h2(s->c->w, &st->msg, s->c->ip, st, h2_admin_reply);
@@ -510,7 +532,7 @@ static void h2_start(struct h2_session *s, struct h2_stream *st, bool end_stream
 		return;
 	}
 	if (route->redirect_https && c->kind != LISTEN_HTTPS) {
-		h2_error(st, 404);
+		h2_redirect(st);
 		return;
 	}
 	if (route_agent_offline(route)) {

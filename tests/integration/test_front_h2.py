@@ -21,6 +21,10 @@ hsts_max_age = 600
 [route.other]
 host = *.test
 target = http://127.0.0.1:9002
+[route.sec]
+host = secure.test
+target = http://127.0.0.1:9001
+redirect_https = true
 """
 
 
@@ -119,3 +123,24 @@ def test_h2_upload_flow_control_flat_rss(lab):
     peak = w.stop()
     assert r.stdout == stream_sha256(n)
     assert peak - base < RSS_GROWTH_KIB, f"RSS grew {peak - base} KiB"
+
+
+def test_h2c_redirect_https_is_308(lab):
+    """A redirect_https route answers cleartext h2 (prior knowledge) with
+    the same 308 + Location as HTTP/1.1, and forwards nothing."""
+    f, a, b = start(lab)
+    r = h2c(f, "-i", "-H", "Host: secure.test", f.url("/a/b?c=d"))
+    assert r.stdout.startswith("HTTP/2 308"), r.stdout
+    assert "location: https://secure.test/a/b?c=d\n" in r.stdout
+    r = f.ns.run(["nghttp", "-nv", "-H", ":authority: secure.test", f.url("/n?x=1")])
+    assert ":status: 308" in r.stdout, r.stdout
+    assert "location: https://secure.test/n?x=1" in r.stdout
+    # The same connection still serves other streams: redirects, then a
+    # proxied request.
+    r = f.ns.run(["nghttp", "-n", "-s", "-H", ":authority: secure.test", f.url("/1"),
+                  f.url("/2"), f.url("/3")])
+    assert len(re.findall(r"\s308\s+\d+\s+/[123]\n", r.stdout)) == 3, r.stdout
+    assert a.records() == [] and b.records() == []
+    assert h2c(f, "-H", "Host: app.test", f.url("/after")).stdout == "a GET /after"
+    netlab.wait_until(lambda: sum(1 for x in f.access_records() if x["status"] == 308) >= 5,
+                      what="308 lines in the access log")
