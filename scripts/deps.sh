@@ -14,7 +14,7 @@ PEERS="wireguard-go wireguard-tools iproute2 nftables conntrack iptables
        python3 python3-pytest python3-websockets curl nghttp2-client
        nginx-light haproxy iperf3 wrk pebble sqlite3 openssl procps psmisc
        ca-certificates iputils-ping bind9 python3-dnspython
-       python3-prometheus-client"
+       python3-prometheus-client python3-h2"
 # Benchmarks: callgrind's instruction counts (bench/wg_micro.sh).
 PEERS="$PEERS valgrind"
 
