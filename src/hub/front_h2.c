@@ -51,6 +51,9 @@ struct h2_stream {
 	bool req_end_sent;
 	struct buf resp;		/* response bytes for DATA frames */
 	bool resp_eof;
+	char *trailers;			/* "Name: value\r\n" lines to send after
+					 * the DATA (owned), or NULL */
+	size_t trailers_len;
 	bool deferred;			/* the DATA source is waiting */
 	bool resume;			/* resume the exchange after the send */
 	struct admin_call *admin;	/* an admin request on this stream */
@@ -122,6 +125,7 @@ static void h2_stream_free(struct h2_stream *st)
 	if (st->admin)
 		admin_h2_detach(st->admin);
 	free(st->abody);
+	free(st->trailers);
 	buf_free(&st->arena);
 	buf_free(&st->body);
 	buf_free(&st->resp);
@@ -148,6 +152,50 @@ static void h2_kick_fire(struct loop_timer *t)
 	conn_leave(c);
 }
 
+#define H2_LINES_MAX 32
+
+/* Header lines "Name: value\r\n" (an admin response's extras, forwarded
+ * trailers) as name/value pairs, names lower-cased into `lower` (which
+ * must outlive nv), values trimmed. Lines without a colon or with a name
+ * of 64 bytes or more are skipped. Returns how many pairs were filled
+ * (at most `max`, at most H2_LINES_MAX). */
+static size_t h2_nv_lines(const char *p, size_t len, nghttp2_nv *nv,
+			  char lower[][64], size_t max)
+{
+	const char *end = p + len;
+	size_t n = 0;
+
+	while (p < end && n < max && n < H2_LINES_MAX) {
+		const char *eol = memmem(p, (size_t)(end - p), "\r\n", 2), *colon;
+		if (!eol)
+			break;
+		colon = memchr(p, ':', (size_t)(eol - p));
+		if (colon && (size_t)(colon - p) < 64) {
+			size_t nl = (size_t)(colon - p);
+			struct str v = str_trim_ows(str_make(colon + 1, (size_t)(eol - colon - 1)));
+			for (size_t k = 0; k < nl; k++)
+				lower[n][k] = str_lower_ascii(p[k]);
+			nv[n] = (nghttp2_nv){ (uint8_t *)lower[n], (uint8_t *)v.p, nl, v.len,
+					      NGHTTP2_NV_FLAG_NONE };
+			n++;
+		}
+		p = eol + 2;
+	}
+	return n;
+}
+
+/* Queues the stream's trailers as a HEADERS frame with END_STREAM. Called
+ * from the DATA source as it reports the body's end (which nghttp2
+ * allows). Returns 0, or -1 when they could not be queued. */
+static int h2_send_trailers(struct h2_stream *st)
+{
+	nghttp2_nv nv[H2_LINES_MAX];
+	char lower[H2_LINES_MAX][64];
+	size_t n = h2_nv_lines(st->trailers, st->trailers_len, nv, lower, H2_LINES_MAX);
+
+	return nghttp2_submit_trailer(st->s->ng, st->id, nv, n) == 0 ? 0 : -1;
+}
+
 static ssize_t h2_read_body(nghttp2_session *ng, int32_t id, uint8_t *out,
 			    size_t len, uint32_t *flags, nghttp2_data_source *src,
 			    void *user)
@@ -171,8 +219,12 @@ static ssize_t h2_read_body(nghttp2_session *ng, int32_t id, uint8_t *out,
 	}
 	memcpy(out, buf_head(&st->resp), n);
 	buf_consume(&st->resp, n);
-	if (st->resp.len == 0 && st->resp_eof)
+	if (st->resp.len == 0 && st->resp_eof) {
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
+		/* The trailers' HEADERS frame ends the stream instead. */
+		if (st->trailers && h2_send_trailers(st) == 0)
+			*flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+	}
 	if (st->x && st->resp.len < H2_STREAM_BUF / 2)
 		st->resume = true;
 	return (ssize_t)n;
@@ -263,7 +315,13 @@ static void h2_x_end(struct xchg *x, const struct buf *trailers)
 {
 	struct h2_stream *st = x->down;
 
-	(void)trailers;
+	/* The exchange's copy dies with it: keep one for the DATA source.
+	 * Without memory the response ends without them. */
+	if (trailers && trailers->len && !st->trailers &&
+	    (st->trailers = malloc(trailers->len))) {
+		memcpy(st->trailers, buf_head(trailers), trailers->len);
+		st->trailers_len = trailers->len;
+	}
 	st->resp_eof = true;
 	st->x = NULL;
 	if (st->deferred) {
@@ -425,34 +483,23 @@ static void h2_admin_reply(struct admin_call *a)
 {
 	struct h2_stream *st = a->h2st;
 	struct api_resp *r = &a->resp;
-	nghttp2_nv nv[34];
-	char code[8], lower[32][64];
-	size_t n = 0;
-	const char *p = (const char *)buf_head(&r->headers), *end = p + r->headers.len;
+	nghttp2_nv nv[H2_LINES_MAX + 3];
+	char code[8], lower[H2_LINES_MAX][64];
+	size_t n = 1;
 	bool ctype = false;
 	nghttp2_data_provider dp = { .source.ptr = st, .read_callback = h2_read_body };
 
 	st->admin = NULL;
 	snprintf(code, sizeof(code), "%d", r->status);
-	nv[n++] = (nghttp2_nv){ (uint8_t *)":status", (uint8_t *)code, 7, strlen(code), 0 };
-	/* Extra header lines "Name: value\r\n", names lower-cased for h2. */
-	while (r->headers.len && p < end && n < 32) {
-		const char *eol = memmem(p, (size_t)(end - p), "\r\n", 2), *colon;
-		if (!eol)
-			break;
-		colon = memchr(p, ':', (size_t)(eol - p));
-		if (colon && (size_t)(colon - p) < sizeof(lower[0])) {
-			size_t nl = (size_t)(colon - p);
-			struct str v = str_trim_ows(str_make(colon + 1, (size_t)(eol - colon - 1)));
-			for (size_t k = 0; k < nl; k++)
-				lower[n][k] = str_lower_ascii(p[k]);
-			if (str_eq(str_make(lower[n], nl), STR_LIT("content-type")))
-				ctype = true;
-			nv[n] = (nghttp2_nv){ (uint8_t *)lower[n], (uint8_t *)v.p, nl, v.len, 0 };
-			n++;
-		}
-		p = eol + 2;
-	}
+	nv[0] = (nghttp2_nv){ (uint8_t *)":status", (uint8_t *)code, 7, strlen(code), 0 };
+	/* Extra header lines, names lower-cased for h2. */
+	if (r->headers.len)
+		n += h2_nv_lines((const char *)buf_head(&r->headers), r->headers.len, nv + 1,
+				 lower, H2_LINES_MAX - 1);
+	for (size_t i = 1; i < n; i++)
+		if (str_eq(str_make((const char *)nv[i].name, nv[i].namelen),
+			   STR_LIT("content-type")))
+			ctype = true;
 	if (!ctype)
 		nv[n++] = (nghttp2_nv){ (uint8_t *)"content-type", (uint8_t *)"application/json",
 					12, 16, 0 };

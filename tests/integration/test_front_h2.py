@@ -144,3 +144,30 @@ def test_h2c_redirect_https_is_308(lab):
     assert h2c(f, "-H", "Host: app.test", f.url("/after")).stdout == "a GET /after"
     netlab.wait_until(lambda: sum(1 for x in f.access_records() if x["status"] == 308) >= 5,
                       what="308 lines in the access log")
+
+
+def test_h2_response_trailers_forwarded(lab):
+    """An upstream's chunked-response trailers reach h2 clients as a
+    trailing HEADERS frame with END_STREAM, on h2c and on TLS; framing
+    fields (the upstream's `Trailer` announcement) do not."""
+    f, a, b = start(lab, tls=True)
+    n = 3 * 1024 * 1024 + 5
+    want = stream_sha256(n)
+    for url, curl_h2 in ((f.url(f"/chunked/{n}"), "--http2-prior-knowledge"),
+                         (f"https://127.0.0.1:8443/chunked/{n}", "--http2")):
+        # nghttp -v: the trailer field arrives in a HEADERS frame that ends
+        # the stream, after DATA frames that do not.
+        out = f.ns.run(["nghttp", "-nv", "-H", ":authority: app.test", url]).stdout
+        m = re.search(r"recv \(stream_id=13\) x-sum: (\w+)\n.*recv HEADERS frame "
+                      r"<length=\d+, flags=0x05, stream_id=13>", out)
+        assert m and m.group(1) == want, out[-2000:]
+        data = re.findall(r"recv DATA frame <length=\d+, flags=(0x\d\d), stream_id=13>", out)
+        assert data and set(data) == {"0x00"}, set(data)
+        assert "trailer:" not in out.lower()
+        # curl: the body intact and the trailer among its headers.
+        hdr = os.path.join(lab.tmpdir, "hdr.txt")
+        r = f.ns.sh(f"curl -sSk {curl_h2} -H 'Host: app.test' -D {hdr} {url} | sha256sum")
+        assert r.stdout.split()[0] == want
+        with open(hdr) as fh:
+            got = fh.read()
+        assert got.startswith("HTTP/2 200") and f"x-sum: {want}" in got, got
