@@ -7,7 +7,12 @@
  * DATA is acknowledged (nghttp2_session_consume) only when its exchange
  * took the bytes, so a slow upstream stops the client. In the other
  * direction a stream's response bytes wait in a bounded buffer that the
- * DATA source drains; a full buffer pauses the exchange. */
+ * DATA source drains; a full buffer pauses the exchange.
+ *
+ * send_timeout: a stream whose ready output waits that long for a window
+ * the client keeps closed is reset and its exchange released; a closed
+ * connection window ends the session (GOAWAY), and output the socket does
+ * not take closes the connection. */
 #define LOG_SUBSYS "h2"
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +21,7 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/num.h"
 #include "http/parse.h"
@@ -51,6 +57,8 @@ struct h2_stream {
 	bool req_end_sent;
 	struct buf resp;		/* response bytes for DATA frames */
 	bool resp_eof;
+	bool out_open;			/* a DATA source that has not ended */
+	uint64_t progress_at;		/* output moved or became ready */
 	char *trailers;			/* "Name: value\r\n" lines to send after
 					 * the DATA (owned), or NULL */
 	size_t trailers_len;
@@ -69,6 +77,7 @@ struct h2_session {
 	/* Exchange callbacks run inside the exchange's own processing, so
 	 * they only note work; this zero-delay timer sends it afterwards. */
 	struct loop_timer kick;
+	struct loop_timer watch;	/* send_timeout checks while streams live */
 	struct h2_stream *streams;
 	unsigned nstreams;
 	bool goaway;
@@ -84,7 +93,28 @@ static const struct hub_settings *h2_set(const struct h2_session *s)
 	return &s->c->w->hold->snap->set;
 }
 
+static uint64_t h2_now(const struct h2_session *s)
+{
+	return loop_now(s->c->w->loop);
+}
+
 /* ---- streams ---- */
+
+/* The stream's output moved, or has just become ready to move: its
+ * send_timeout starts over. */
+static void h2_stream_touch(struct h2_stream *st)
+{
+	st->progress_at = h2_now(st->s);
+}
+
+/* True when the stream has body bytes (or the body's end) ready for DATA
+ * frames that have not gone out. */
+static bool h2_stream_ready(const struct h2_stream *st)
+{
+	if (!st->out_open)
+		return false;
+	return st->errbody || st->resp.len > 0 || st->resp_eof;
+}
 
 static struct h2_stream *h2_stream_new(struct h2_session *s, int32_t id)
 {
@@ -208,8 +238,11 @@ static ssize_t h2_read_body(nghttp2_session *ng, int32_t id, uint8_t *out,
 		n = st->errlen - st->erroff < len ? st->errlen - st->erroff : len;
 		memcpy(out, st->errbody + st->erroff, n);
 		st->erroff += n;
-		if (st->erroff == st->errlen)
+		h2_stream_touch(st);
+		if (st->erroff == st->errlen) {
 			*flags |= NGHTTP2_DATA_FLAG_EOF;
+			st->out_open = false;
+		}
 		return (ssize_t)n;
 	}
 	n = st->resp.len < len ? st->resp.len : len;
@@ -219,8 +252,10 @@ static ssize_t h2_read_body(nghttp2_session *ng, int32_t id, uint8_t *out,
 	}
 	memcpy(out, buf_head(&st->resp), n);
 	buf_consume(&st->resp, n);
+	h2_stream_touch(st);
 	if (st->resp.len == 0 && st->resp_eof) {
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
+		st->out_open = false;
 		/* The trailers' HEADERS frame ends the stream instead. */
 		if (st->trailers && h2_send_trailers(st) == 0)
 			*flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
@@ -251,6 +286,8 @@ static void h2_error_agent(struct h2_stream *st, int status, const char *agent)
 	snprintf(code, sizeof(code), "%d", status);
 	st->errbody = st->errpage;
 	st->errlen = strlen(st->errpage);
+	st->out_open = true;
+	h2_stream_touch(st);
 	nghttp2_submit_response(st->s->ng, st->id, nv, 2, &dp);
 }
 
@@ -293,6 +330,9 @@ static int h2_x_head(struct xchg *x, const struct http_msg *m)
 		return -1;
 	if (m->body == HTTP_BODY_NONE)
 		st->resp_eof = true;
+	else
+		st->out_open = true;
+	h2_stream_touch(st);
 	h2_kick(st->s);
 	return 0;
 }
@@ -302,6 +342,8 @@ static size_t h2_x_data(struct xchg *x, const char *p, size_t n)
 	struct h2_stream *st = x->down;
 	size_t room = buf_room(&st->resp), take = n < room ? n : room;
 
+	if (st->resp.len == 0 && take)
+		h2_stream_touch(st);
 	buf_append(&st->resp, p, take);
 	if (st->deferred && take) {
 		st->deferred = false;
@@ -322,6 +364,8 @@ static void h2_x_end(struct xchg *x, const struct buf *trailers)
 		memcpy(st->trailers, buf_head(trailers), trailers->len);
 		st->trailers_len = trailers->len;
 	}
+	if (st->resp.len == 0)
+		h2_stream_touch(st);
 	st->resp_eof = true;
 	st->x = NULL;
 	if (st->deferred) {
@@ -509,6 +553,8 @@ static void h2_admin_reply(struct admin_call *a)
 		memcpy(st->abody, buf_head(&r->body), r->body.len);
 	st->errbody = st->abody ? st->abody : "";
 	st->errlen = st->abody ? r->body.len : 0;
+	st->out_open = st->errlen > 0;
+	h2_stream_touch(st);
 	nghttp2_submit_response(st->s->ng, st->id, nv, n, st->errlen ? &dp : NULL);
 	h2_kick(st->s);
 }
@@ -667,6 +713,82 @@ static int h2_on_close(nghttp2_session *ng, int32_t id, uint32_t code, void *use
 	return 0;
 }
 
+/* ---- send_timeout ---- */
+
+/* Gives up on a stream whose output the client's stream window holds:
+ * RST_STREAM, and its exchange freed now (an unfinished one closes its
+ * upstream connection). The stream itself goes when the reset is sent. */
+static void h2_stream_stall(struct h2_stream *st)
+{
+	struct conn *c = st->s->c;
+
+	log_debug("%s: h2: stream %d: window closed for send_timeout", c->ip, (int)st->id);
+	metrics_count(c->w->idx, METRICS_REQ_TIMEOUT);
+	st->out_open = false;
+	nghttp2_submit_rst_stream(st->s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
+	if (st->x) {
+		struct xchg *x = st->x;
+		st->x = NULL;
+		xchg_free(x);
+	}
+}
+
+/* Applies send_timeout to the session: output the socket does not take
+ * closes the connection (no GOAWAY could get through); a connection
+ * window kept closed ends the session with GOAWAY; a stream window kept
+ * closed resets that stream. Returns when to look again, or 0 when the
+ * connection was closed. */
+static uint64_t h2_watch_check(struct h2_session *s)
+{
+	struct conn *c = s->c;
+	uint64_t now = h2_now(s), limit = h2_set(s)->send_timeout, next = now + limit;
+	bool conn_shut = nghttp2_session_get_remote_window_size(s->ng) <= 0;
+
+	if (c->out.len && now - c->progress_at >= limit) {
+		log_debug("%s: h2: no output progress for send_timeout", c->ip);
+		metrics_count(c->w->idx, METRICS_REQ_TIMEOUT);
+		conn_close(c);
+		return 0;
+	}
+	if (c->out.len && c->progress_at + limit < next)
+		next = c->progress_at + limit;
+	for (struct h2_stream *st = s->streams; st; st = st->next) {
+		if (!h2_stream_ready(st))
+			continue;
+		if (now - st->progress_at < limit) {
+			if (st->progress_at + limit < next)
+				next = st->progress_at + limit;
+		} else if (conn_shut) {
+			log_debug("%s: h2: connection window closed for send_timeout", c->ip);
+			metrics_count(c->w->idx, METRICS_REQ_TIMEOUT);
+			nghttp2_session_terminate_session(s->ng, NGHTTP2_ENHANCE_YOUR_CALM);
+			break;
+		} else if (nghttp2_session_get_stream_remote_window_size(s->ng, st->id) <= 0) {
+			h2_stream_stall(st);
+		}
+	}
+	return next;
+}
+
+static void h2_watch_fire(struct loop_timer *t)
+{
+	struct h2_session *s = t->data;
+	struct conn *c = s->c;
+	uint64_t next;
+
+	conn_enter(c);
+	next = h2_watch_check(s);
+	if (!c->dead) {
+		/* s is still alive: only conn_close frees it. */
+		if (s->nstreams)
+			loop_timer_arm_at(c->w->loop, &s->watch, next);
+		front_h2_pump(c);
+		if (!c->dead)
+			conn_update_io(c);
+	}
+	conn_leave(c);
+}
+
 /* ---- the session ---- */
 
 int front_h2_start(struct conn *c)
@@ -701,6 +823,7 @@ int front_h2_start(struct conn *c)
 	}
 	s->c = c;
 	loop_timer_init(&s->kick, h2_kick_fire, s);
+	loop_timer_init(&s->watch, h2_watch_fire, s);
 	c->h2 = true;
 	c->h2s = s;
 	c->st = CONN_RESP;
@@ -758,6 +881,7 @@ static void h2_resume(struct h2_session *s)
 static int h2_fill(struct h2_session *s)
 {
 	struct conn *c = s->c;
+	bool was_empty = c->out.len == 0;
 
 	worker_buf_take(c->w, &c->out);
 	while (c->out.len < CONN_BUF && !c->dead) {
@@ -772,6 +896,9 @@ static int h2_fill(struct h2_session *s)
 		buf_append(&c->out, data, (size_t)n);
 		h2_resume(s);
 	}
+	/* Output the socket has yet to take: send_timeout counts from now. */
+	if (was_empty && c->out.len)
+		c->progress_at = loop_now(c->w->loop);
 	h2_resume(s);
 	return c->dead ? -1 : 0;
 }
@@ -798,6 +925,8 @@ void front_h2_pump(struct conn *c)
 	}
 	if (c->dead)
 		return;
+	if (s->nstreams && !loop_timer_armed(&s->watch))
+		loop_timer_arm(c->w->loop, &s->watch, h2_set(s)->send_timeout);
 	if (!nghttp2_session_want_read(s->ng) && !nghttp2_session_want_write(s->ng) &&
 	    c->out.len == 0) {
 		conn_close(c);
@@ -847,6 +976,7 @@ void front_h2_free(struct conn *c)
 	if (!s)
 		return;
 	loop_timer_disarm(c->w->loop, &s->kick);
+	loop_timer_disarm(c->w->loop, &s->watch);
 	while (s->streams)
 		h2_stream_free(s->streams);
 	nghttp2_session_del(s->ng);

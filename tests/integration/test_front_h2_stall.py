@@ -1,0 +1,186 @@
+"""HTTP/2 clients that hold their output back: send_timeout on h2.
+
+A real HTTP/2 client (python3-h2) that keeps its connection open and
+reads, but never opens its flow-control windows, or that stops reading
+altogether. The hub must give up on that output after send_timeout and
+release what it holds for it: the stream is reset (stream window closed),
+the session ends with GOAWAY (connection window closed), or the connection
+is closed (the socket takes nothing). Each time the upstream connection
+that fed the response is closed."""
+import os
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+
+import h2.config  # noqa: E402
+import h2.connection  # noqa: E402
+import h2.errors  # noqa: E402
+import h2.events  # noqa: E402
+import h2.settings  # noqa: E402
+from h2.settings import SettingCodes  # noqa: E402
+
+import netlab  # noqa: E402
+from frontlab import Front  # noqa: E402
+
+ROUTES = """[route.app]
+host = app.test
+target = http://127.0.0.1:9001
+"""
+BIG = 1 << 30   # never finished: the test ends long before
+
+
+class Client:
+    """An h2 client on a socket inside the front's namespace. It never
+    acknowledges received DATA, so it opens no window unless told to."""
+
+    def __init__(self, f, window, rcvbuf=None):
+        self.sock = f.socket()
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(0.2)
+        self.sock.connect(f.addr)
+        self.h2 = h2.connection.H2Connection(
+            h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+        self.h2.local_settings = h2.settings.Settings(client=True, initial_values={
+            SettingCodes.MAX_CONCURRENT_STREAMS: 100,
+            SettingCodes.ENABLE_PUSH: 0,
+            SettingCodes.INITIAL_WINDOW_SIZE: window,
+        })
+        self.h2.initiate_connection()
+        self.events, self.closed = [], False
+        self.data = {}
+        self.flush()
+
+    def flush(self):
+        out = self.h2.data_to_send()
+        if out:
+            self.sock.sendall(out)
+
+    def get(self, path):
+        sid = self.h2.get_next_available_stream_id()
+        self.h2.send_headers(sid, [(":method", "GET"), (":scheme", "http"),
+                                   (":authority", "app.test"), (":path", path)],
+                             end_stream=True)
+        self.flush()
+        return sid
+
+    def poll(self):
+        """Reads what has arrived (without opening any window)."""
+        try:
+            d = self.sock.recv(65536)
+        except socket.timeout:
+            return
+        except ConnectionResetError:
+            d = b""
+        if not d:
+            self.closed = True
+            return
+        for ev in self.h2.receive_data(d):
+            self.events.append(ev)
+            if isinstance(ev, h2.events.DataReceived):
+                self.data[ev.stream_id] = self.data.get(ev.stream_id, 0) + len(ev.data)
+        self.flush()
+
+    def until(self, cond, what, timeout=30):
+        def step():
+            if not self.closed:
+                self.poll()
+            return cond()
+        netlab.wait_until(step, timeout=timeout, interval=0.05, what=what)
+
+    def of(self, kind, sid=None):
+        return [e for e in self.events if isinstance(e, kind) and
+                (sid is None or getattr(e, "stream_id", None) == sid)]
+
+
+def start(lab, send_timeout="2s"):
+    f = Front(lab)
+    up = f.upstream(9001, "a")
+    f.start(routes=ROUTES, workers=1,
+            settings=f"send_timeout = {send_timeout}\nupstream_keepalive_max = 100\n")
+    return f, up
+
+
+def upstream_conns(f):
+    """The hub's established connections to the upstream."""
+    r = f.ns.run(["ss", "-Htn", "state", "established", "( dport = :9001 )"])
+    return len([x for x in r.stdout.splitlines() if x.strip()])
+
+
+def test_h2_stream_window_closed_is_reset_after_send_timeout(lab):
+    """Stream window 1 KiB, never updated: the stream that waits is reset
+    (CANCEL) after send_timeout, its upstream connection is closed, and the
+    connection still serves other streams."""
+    f, up = start(lab)
+    c = Client(f, window=1024)
+    sid = c.get(f"/big/{BIG}")
+    c.until(lambda: c.data.get(sid, 0) == 1024 and upstream_conns(f) == 1,
+            what="the stream's window used up, its upstream connected")
+    c.until(lambda: c.of(h2.events.StreamReset, sid), what="RST_STREAM", timeout=30)
+    assert c.of(h2.events.StreamReset, sid)[0].error_code == h2.errors.ErrorCodes.CANCEL
+    assert c.data[sid] == 1024
+    netlab.wait_until(lambda: upstream_conns(f) == 0, what="upstream connection closed")
+    assert not c.closed and not c.of(h2.events.ConnectionTerminated)
+    # The connection goes on: a small response fits the window.
+    sid2 = c.get("/x")
+    c.until(lambda: c.of(h2.events.StreamEnded, sid2), what="the next stream answered")
+    assert c.data[sid2] == len("a GET /x")
+    assert c.of(h2.events.ResponseReceived, sid2)[0].headers[0] == (":status", "200")
+
+
+def test_h2_connection_window_closed_ends_session_after_send_timeout(lab):
+    """Stream windows open (1 MiB) but the connection window (64 KiB) never
+    updated: after send_timeout the hub sends GOAWAY and closes, and the
+    upstream connections of both waiting streams are closed."""
+    f, up = start(lab)
+    c = Client(f, window=1 << 20)
+    s1, s3 = c.get(f"/big/{BIG}"), c.get(f"/big/{BIG}")
+    c.until(lambda: c.data.get(s1, 0) + c.data.get(s3, 0) == 65535 and
+            upstream_conns(f) == 2, what="the connection window used up")
+    c.until(lambda: c.closed, what="the connection closed", timeout=30)
+    gone = c.of(h2.events.ConnectionTerminated)
+    assert gone and gone[0].error_code == h2.errors.ErrorCodes.ENHANCE_YOUR_CALM
+    netlab.wait_until(lambda: upstream_conns(f) == 0, what="upstream connections closed")
+
+
+def test_h2_client_not_reading_is_closed_after_send_timeout(lab):
+    """Windows wide open, then the client stops reading its socket: the
+    hub's output stops moving, and after send_timeout the connection and
+    its upstream connection are closed (fds back to where they were)."""
+    f, up = start(lab)
+    base = f.fd_count()
+    c = Client(f, window=(1 << 31) - 1, rcvbuf=65536)
+    c.h2.increment_flow_control_window((1 << 31) - 1 - 65535)
+    sid = c.get(f"/big/{BIG}")
+    c.until(lambda: c.data.get(sid, 0) > 0, what="the response started")
+    # From here on nothing is read: socket buffers and the hub's output
+    # buffer fill, then nothing moves.
+    netlab.wait_until(lambda: upstream_conns(f) == 1, what="upstream connected")
+    netlab.wait_until(lambda: f.fd_count() <= base and upstream_conns(f) == 0,
+                      timeout=60, what=f"fds back to {base}")
+    r = f.ns.run(["ss", "-Htn", "state", "established", "( sport = :8080 )"])
+    assert r.stdout.strip() == "", r.stdout
+    c.sock.close()
+
+
+def test_h2_slow_reader_within_send_timeout_completes(lab):
+    """A client that opens its window a little at a time, each pause well
+    inside send_timeout but all of them together longer than it, is never
+    cut off: send_timeout counts from the last progress, and the body
+    arrives whole. (The pauses are the slow client being tested, not a
+    wait for a condition.)"""
+    f, up = start(lab, send_timeout="3s")
+    c = Client(f, window=16384)
+    steps = 12
+    n = 16384 * steps
+    sid = c.get(f"/big/{n}")
+    for i in range(steps):
+        c.until(lambda: c.data.get(sid, 0) >= 16384 * (i + 1), what=f"window {i} used")
+        assert not c.of(h2.events.StreamReset, sid) and not c.closed
+        time.sleep(0.4)
+        c.h2.acknowledge_received_data(16384, sid)
+        c.flush()
+    c.until(lambda: c.of(h2.events.StreamEnded, sid), what="the end of the body")
+    assert c.data[sid] == n and not c.of(h2.events.StreamReset, sid)
