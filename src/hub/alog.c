@@ -51,11 +51,12 @@ size_t alog_format(char *line, size_t cap, const struct alog_rec *r)
 		     "{\"time\":\"%s.%03uZ\",\"client\":\"%s\",\"host\":\"%s\","
 		     "\"method\":\"%s\",\"path\":\"%s\",\"status\":%d,"
 		     "\"bytes_in\":%llu,\"bytes\":%llu,\"duration_ms\":%.3f,"
-		     "\"route\":\"%s\",\"upstream\":\"%s\",\"request_id\":\"%s\"}\n",
+		     "\"route\":\"%s\",\"upstream\":\"%s\",\"request_id\":\"%s\","
+		     "\"error\":\"%s\"}\n",
 		     ts, (unsigned)((wall / NSEC_PER_MSEC) % 1000), r->client, r->host,
 		     r->method, r->path, r->status, (unsigned long long)r->bytes_in,
 		     (unsigned long long)r->bytes_out, (double)r->dur_ns / 1e6, r->route,
-		     r->upstream, r->request_id);
+		     r->upstream, r->request_id, r->error ? r->error : "");
 	if (n < 0)
 		return 0;
 	return (size_t)n < cap ? (size_t)n : cap - 1;

@@ -20,6 +20,8 @@ struct alog_rec {
 	int status;
 	uint64_t bytes_in, bytes_out, dur_ns;
 	const char *route, *upstream, *request_id;
+	/* What cut the exchange short ("upstream_timeout", ...), or NULL. */
+	const char *error;
 };
 
 /* Copies a view for the log: printable ASCII only (others become '?'),

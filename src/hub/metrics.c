@@ -242,6 +242,7 @@ int metrics_render(struct buf *out)
 		"postern_upstream_connect_failures_total",
 		"postern_upstream_retries_total",
 		"postern_upstream_reused_total",
+		"postern_upstream_timeouts_total",
 	};
 	int64_t conns = 0;
 	int r = 0;

@@ -25,6 +25,7 @@ enum metrics_ctr {
 	METRICS_UP_CONNECT_FAIL,
 	METRICS_UP_RETRY,
 	METRICS_UP_REUSED,
+	METRICS_UP_TIMEOUT,		/* response head or idle timeouts */
 	METRICS_CTR_MAX
 };
 

@@ -85,6 +85,8 @@ static void xchg_fail(struct xchg *x, int status)
 	x->state = XCHG_DONE;
 	if (!x->head_done)
 		x->status = status;
+	if (!x->error)
+		x->error = status == 504 ? "upstream_timeout" : "upstream_error";
 	x->ops->fail(x, status);
 }
 
@@ -119,6 +121,30 @@ static void xchg_arm(struct xchg *x, uint64_t ns)
 		loop_timer_arm(x->w->loop, &x->up->timer, ns);
 }
 
+/* (Re)arms the upstream timer for what the exchange waits for now, after
+ * bytes moved: nothing while the upstream is paused for the client (it is
+ * not idle; the downstream's send_timeout watches the client), the
+ * response head once the whole request is sent (upstream_header_timeout),
+ * else the next bytes either way (upstream_idle_timeout;
+ * tunnel_idle_timeout after a 101). A connect in progress or a pending
+ * error keeps its timer. */
+static void xchg_arm_wait(struct xchg *x)
+{
+	const struct hub_settings *s = xchg_set(x);
+	struct upconn *u = x->up;
+
+	if (!u || u->connecting || u->err || x->state == XCHG_DONE)
+		return;
+	if (x->resp_paused)
+		loop_timer_disarm(x->w->loop, &u->timer);
+	else if (x->tunnel)
+		xchg_arm(x, s->tunnel_idle_timeout);
+	else if (!x->head_done && x->req_done && u->out.len == 0)
+		xchg_arm(x, s->up_header_timeout);
+	else
+		xchg_arm(x, s->up_idle_timeout);
+}
+
 static bool xchg_write(struct xchg *x);
 
 /* Puts the request head on a (new or pooled) connection. */
@@ -147,7 +173,7 @@ static int xchg_attach(struct xchg *x, bool fresh)
 		xchg_arm(x, u->err ? 0 : xchg_set(x)->up_connect_timeout);
 		upconn_want(u, false, true);
 	} else {
-		xchg_arm(x, xchg_set(x)->up_header_timeout);
+		xchg_arm_wait(x);
 		/* A bodyless request on an established connection goes out at
 		 * once (a write error is handled on the next turn, where a dead
 		 * pooled connection is retried): no epoll_ctl and no loop turn
@@ -226,8 +252,10 @@ static bool xchg_write(struct xchg *x)
 		xchg_arm(x, 0);
 		return false;
 	}
-	if (r > 0)
+	if (r > 0) {
 		x->sent_any = true;
+		xchg_arm_wait(x);
+	}
 	return r > 0;
 }
 
@@ -279,6 +307,8 @@ void xchg_req_end(struct xchg *x, const struct buf *trailers)
 	struct upconn *u = x->up;
 
 	x->req_done = true;
+	if (u && !x->req_chunked)
+		xchg_arm_wait(x);	/* sent: now the response head's turn */
 	if (!u || x->state == XCHG_DONE || !x->req_chunked || u->err)
 		return;
 	buf_append(&u->out, "0\r\n", 3);
@@ -287,6 +317,7 @@ void xchg_req_end(struct xchg *x, const struct buf *trailers)
 	buf_append(&u->out, "\r\n", 2);
 	xchg_write(x);
 	upconn_want(u, !u->connecting && !u->eof && !x->resp_paused, u->out.len > 0 || u->connecting);
+	xchg_arm_wait(x);
 }
 
 /* ---- response direction ---- */
@@ -354,7 +385,7 @@ static int xchg_resp_head(struct xchg *x)
 		x->state = XCHG_TUNNEL;
 		x->req_done = true;
 	}
-	xchg_arm(x, x->tunnel ? xchg_set(x)->tunnel_idle_timeout : xchg_set(x)->up_idle_timeout);
+	xchg_arm_wait(x);
 	return 0;
 }
 
@@ -365,8 +396,10 @@ static size_t xchg_pass(struct xchg *x, const char *p, size_t n)
 	size_t t = n ? x->ops->data(x, p, n) : 0;
 
 	x->bytes_out += t;
-	if (t < n)
+	if (t < n) {
 		x->resp_paused = true;
+		xchg_arm_wait(x);
+	}
 	return t;
 }
 
@@ -446,8 +479,7 @@ void xchg_resp_resume(struct xchg *x)
 		return;
 	if (x->up && !x->resp_paused) {
 		upconn_want(x->up, !x->up->eof, x->up->out.len > 0);
-		xchg_arm(x, x->tunnel ? xchg_set(x)->tunnel_idle_timeout
-				      : xchg_set(x)->up_idle_timeout);
+		xchg_arm_wait(x);
 	}
 }
 
@@ -497,6 +529,7 @@ static void xchg_up_flush(struct xchg *x)
 		}
 	} else if (r > 0) {
 		x->sent_any = true;
+		xchg_arm_wait(x);
 	}
 	upconn_want(u, !u->eof && !x->resp_paused, u->out.len > 0 || x->req_blocked);
 	if (x->req_blocked && u->out.len < UPCONN_BUF / 2) {
@@ -524,8 +557,7 @@ static void xchg_up_connected(struct xchg *x)
 		return;
 	}
 	u->connecting = false;
-	xchg_arm(x, x->head_done ? xchg_set(x)->up_idle_timeout
-				 : xchg_set(x)->up_header_timeout);
+	xchg_arm_wait(x);
 	xchg_up_flush(x);
 }
 
@@ -565,10 +597,7 @@ static void xchg_up_read(struct xchg *x)
 		x->resp_any = true;
 	if (r == 0 && !x->resp_any && xchg_retry(x))
 		return;
-	if (!x->resp_paused)
-		xchg_arm(x, !x->head_done ? xchg_set(x)->up_header_timeout
-			 : x->tunnel ? xchg_set(x)->tunnel_idle_timeout
-				     : xchg_set(x)->up_idle_timeout);
+	xchg_arm_wait(x);
 	if (xchg_process(x))
 		return;
 	if (x->up)
@@ -602,6 +631,7 @@ void xchg_up_timeout(struct xchg *x)
 			return;
 		}
 		log_info("connect to %s timed out", xchg_upstream_label(x));
+		metrics_count(x->w->idx, METRICS_UP_CONNECT_FAIL);
 		xchg_fail_unreachable(x, 504);
 		return;
 	}
@@ -612,7 +642,9 @@ void xchg_up_timeout(struct xchg *x)
 			xchg_fail(x, 502);
 		return;
 	}
+	metrics_count(x->w->idx, METRICS_UP_TIMEOUT);
 	log_info("upstream %s timed out (%s)", xchg_upstream_label(x),
+		 !x->head_done && !x->req_done ? "sending the request" :
 		 x->head_done ? "idle" : "waiting for the response head");
 	xchg_fail(x, 504);
 }
@@ -627,7 +659,7 @@ static void xchg_log_line(struct xchg *x, uint64_t dur)
 		.path = x->log.path, .status = x->status, .bytes_in = x->bytes_in,
 		.bytes_out = x->bytes_out, .dur_ns = dur,
 		.route = x->route ? x->route->name : "", .upstream = xchg_upstream_label(x),
-		.request_id = x->log.request_id,
+		.request_id = x->log.request_id, .error = x->error,
 	};
 
 	worker_access_log(x->w, line, alog_format(line, sizeof(line), &r));

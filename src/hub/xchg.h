@@ -117,6 +117,9 @@ struct xchg {
 	/* Failed because the route's agent is unreachable: the error page
 	 * names the agent as offline. */
 	bool agent_offline;
+	/* What ended the exchange early, for the access log ("upstream_timeout",
+	 * "upstream_error"), or NULL. */
+	const char *error;
 };
 
 /* The error page for `status`; with `agent`, the page says that agent
