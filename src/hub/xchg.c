@@ -192,9 +192,12 @@ struct xchg *xchg_start(struct worker *w, struct snap_hold *hold,
 {
 	struct xchg *x = pool_get(&w->xchg_pool);
 	const char *rid;
+	int r;
 
-	if (!x)
+	if (!x) {
+		log_warn("no memory for a request to %s", route->target.label);
 		return NULL;
+	}
 	memset(x, 0, sizeof(*x));
 	x->ops = ops;
 	x->down = down;
@@ -216,10 +219,19 @@ struct xchg *xchg_start(struct worker *w, struct snap_hold *hold,
 	buf_reserve(&x->reqhead, 1024);
 	xchg_fill_log(x, rq, route);
 	rid = xchg_rid(x, rq);
-	if (xchg_head_build(&x->reqhead, route, rq, xchg_set(x)->request_id_header, rid) < 0 ||
-	    xchg_attach(x, false) < 0) {
-		/* No socket: report on the downstream's next call. */
+	if (xchg_head_build(&x->reqhead, route, rq, xchg_set(x)->request_id_header, rid) < 0)
+		r = -ENOBUFS;	/* the rebuilt head outgrew its bound */
+	else
+		r = xchg_attach(x, false);
+	if (r < 0) {
+		/* No socket (out of file descriptors, of memory): the caller
+		 * answers 503; the line is logged and counted as such. A
+		 * socket that exists reports on the downstream's next call. */
 		if (!x->up) {
+			log_warn("no resources for a request to %s: %s", route->target.label,
+				 strerror(-r));
+			x->status = 503;
+			x->error = "no_resources";
 			xchg_free(x);
 			return NULL;
 		}

@@ -118,7 +118,7 @@ struct xchg {
 	 * names the agent as offline. */
 	bool agent_offline;
 	/* What ended the exchange early, for the access log ("upstream_timeout",
-	 * "upstream_error"), or NULL. */
+	 * "upstream_error", "no_resources"), or NULL. */
 	const char *error;
 };
 
@@ -130,8 +130,8 @@ int xchg_error_page_agent(struct buf *out, int status, bool head_only,
 void xchg_error_body(char *out, size_t len, int status, const char *agent);
 
 /* Starts forwarding `req` along `route` (whose snapshot `hold` the xchg
- * keeps a reference to). Returns the xchg, or NULL when out of memory
- * (the caller answers 503). Upstream errors are reported through
+ * keeps a reference to). Returns the xchg, or NULL when out of memory or
+ * file descriptors (logged; the caller answers 503). Upstream errors are reported through
  * ops->fail, possibly before this returns... never: failures found while
  * starting are delivered on a later loop turn. */
 struct xchg *xchg_start(struct worker *w, struct snap_hold *hold,

@@ -124,3 +124,53 @@ def test_max_body(lab):
               b"400\r\n" + b"x" * 1024 + b"\r\n10\r\n" + b"y" * 16 + b"\r\n0\r\n\r\n")
     data, closed = recv_all(s)
     assert b"HTTP/1.1 413 " in data and closed
+
+
+def test_out_of_file_descriptors_is_503(lab):
+    """The 503 page: the hub cannot open a socket to the upstream because
+    its file descriptor limit is reached. The client gets the fixed page
+    (exact bytes, nothing about the reason or the upstream), the reason
+    goes to the daemon log, the access log has the 503; once descriptors
+    are free again the same route answers."""
+    import resource
+    f = Front(lab)
+    up = f.upstream(9001, "a")
+    f.start(routes=ROUTES, workers=1)
+    pid = f.proc.pid
+
+    def fds():
+        return [int(x) for x in os.listdir(f"/proc/{pid}/fd")]
+    base = len(fds())
+    c0 = f.connect(timeout=15)
+    netlab.wait_until(lambda: len(fds()) == base + 1, what="the client accepted")
+    # Lowest-free allocation: with the limit just above the highest open
+    # descriptor, the gaps below it are the only free ones. Fill them with
+    # accepted clients, so that nothing is left for an upstream socket.
+    orig = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    limit = max(fds()) + 1
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (limit, orig[1]))
+    fillers = []
+    try:
+        for _ in range(limit - len(fds())):
+            fillers.append(f.connect(timeout=15))
+        netlab.wait_until(lambda: len(fds()) == limit, what="every descriptor in use")
+        c0.sendall(b"GET /x HTTP/1.1\r\nHost: app.test\r\n\r\n")
+        data, closed = recv_all(c0)
+        assert data == (b"HTTP/1.1 503 Service Unavailable\r\n"
+                        b"Content-Type: text/plain; charset=utf-8\r\n"
+                        b"Content-Length: 24\r\nCache-Control: no-store\r\n"
+                        b"Connection: close\r\n\r\n503 Service Unavailable\n"), data
+        assert closed
+    finally:
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, orig)
+        for s in fillers + [c0]:
+            s.close()
+    assert up.count() == 0
+    netlab.wait_until(lambda: "no resources for a request to 127.0.0.1:9001: Too many open files"
+                      in f.proc.log(), what="the reason in the daemon log")
+    netlab.wait_until(lambda: [r for r in f.access_records() if r["path"] == "/x"],
+                      what="the access log line")
+    rec = [r for r in f.access_records() if r["path"] == "/x"][-1]
+    assert rec["status"] == 503 and rec["error"] == "no_resources" and rec["route"] == "app"
+    r = f.curl("-H", "Host: app.test", f.url("/after"))
+    assert r.stdout == "a GET /after"
