@@ -142,7 +142,7 @@ integration: $(BIN) $(TOOL_BINS)
 	POSTERN_BIN=$(abspath $(BIN)) POSTERN_TOOLS=$(abspath $(O)/tools) \
 		/usr/bin/python3 -m pytest -q \
 		-p no:cacheprovider --basetemp=$(abspath $(O))/pytest \
-		tests/integration $(PYTEST_ARGS)
+		$(or $(TESTS),tests/integration) $(PYTEST_ARGS)
 
 deps:
 	@scripts/deps.sh
