@@ -169,8 +169,8 @@ static struct conn_tls *front_tls_of(const struct conn *c)
 	return c->tls;
 }
 
-/* Reruns the read path: OpenSSL holds decrypted bytes that no epoll event
- * will announce. */
+/* Reruns the read path: OpenSSL holds bytes (decrypted or read ahead)
+ * that no epoll event will announce. */
 static void front_tls_kick(struct loop_timer *t)
 {
 	struct conn_tls *ct = t->data;
@@ -289,7 +289,7 @@ void front_tls_read_pending(struct conn *c)
 {
 	struct conn_tls *ct = front_tls_of(c);
 
-	if (ct && c->tls_done && SSL_pending(ct->ssl) > 0 &&
+	if (ct && c->tls_done && tls_conn_has_pending(ct->ssl) &&
 	    !loop_timer_armed(&ct->kick))
 		loop_timer_arm(c->w->loop, &ct->kick, 0);
 }

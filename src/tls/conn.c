@@ -75,6 +75,11 @@ ssize_t tls_conn_read(SSL *ssl, void *buf, size_t len, int *want)
 	return conn_error(ssl, 0, want, -EIO, "read");
 }
 
+bool tls_conn_has_pending(const SSL *ssl)
+{
+	return SSL_has_pending(ssl) == 1;
+}
+
 ssize_t tls_conn_write(SSL *ssl, const void *buf, size_t len, int *want)
 {
 	size_t n = 0;

@@ -200,9 +200,14 @@ int tls_conn_handshake(SSL *ssl, int *want);
 /* Reads decrypted bytes. Returns >0 bytes, 0 at the peer's end of stream
  * (close_notify, or a TCP close between records), -EAGAIN when it must
  * wait for `*want` (a read may need to write), or -EIO on failure.
- * Bytes already decrypted inside OpenSSL do not wake epoll: keep reading
- * until -EAGAIN (or use SSL_pending) before waiting again. */
+ * Bytes OpenSSL holds (decrypted, or read ahead from the socket on a
+ * server connection) do not wake epoll: keep reading until -EAGAIN (or
+ * check tls_conn_has_pending) before waiting again. */
 ssize_t tls_conn_read(SSL *ssl, void *buf, size_t len, int *want);
+
+/* True when OpenSSL holds bytes of this connection that epoll will not
+ * announce: decrypted data or undecrypted records read ahead. */
+bool tls_conn_has_pending(const SSL *ssl);
 
 /* Writes. Returns >0 bytes taken (all of them, or a part with partial
  * writes), -EAGAIN when it must wait for `*want`, or -EIO. After -EAGAIN

@@ -8,7 +8,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 
 import netlab  # noqa: E402
-from frontlab import Front, read_response, recv_all  # noqa: E402
+from frontlab import Front, Prefixed, read_response, recv_all  # noqa: E402
 from observe_upstream import stream_sha256  # noqa: E402
 
 ROUTES = """[route.exact]
@@ -84,7 +84,7 @@ def test_pipelining_one_at_a_time(lab):
     bodies = []
     rest = b""
     for i in range(12):
-        st, h, body, rest = read_response(_Prefixed(s, rest))
+        st, h, body, rest = read_response(Prefixed(s, rest))
         bodies.append(body)
     assert bodies[:10] == [b"a GET /p%d" % i for i in range(10)]
     assert bodies[10] == b"hello"
@@ -93,18 +93,6 @@ def test_pipelining_one_at_a_time(lab):
     # (each request on the pooled connection followed the previous answer).
     recs = a.records()
     assert [r["target"] for r in recs] == ["/p%d" % i for i in range(10)] + ["/echo", "/last"]
-
-
-class _Prefixed:
-    """A socket whose first reads return already-buffered bytes."""
-    def __init__(self, s, pre):
-        self.s, self.pre = s, pre
-
-    def recv(self, n):
-        if self.pre:
-            d, self.pre = self.pre, b""
-            return d
-        return self.s.recv(n)
 
 
 def test_chunked_upload_and_download(lab):

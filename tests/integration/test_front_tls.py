@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 
 import netlab  # noqa: E402
-from frontlab import Front, read_response  # noqa: E402
+from frontlab import Front, Prefixed, read_response  # noqa: E402
 from observe_upstream import stream_sha256  # noqa: E402
 
 ROUTES = """[route.app]
@@ -67,6 +67,73 @@ def test_https_keepalive_and_large_body(lab):
     # Several requests on one TLS connection.
     r = https(f, "-v", "https://app.test:8443/1", "https://app.test:8443/2")
     assert "Re-using existing connection" in r.stderr
+
+
+class _MemTLS:
+    """TLS over a plain socket through memory BIOs, so the test decides how
+    records are grouped into TCP writes."""
+    def __init__(self, sock, sni):
+        self.s = sock
+        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.set_alpn_protocols(["http/1.1"])
+        self.o = ctx.wrap_bio(self.inc, self.out, server_hostname=sni)
+        while True:
+            try:
+                self.o.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self._flush()
+                self._fill()
+        self._flush()
+
+    def _flush(self):
+        d = self.out.read()
+        if d:
+            self.s.sendall(d)
+
+    def _fill(self):
+        d = self.s.recv(65536)
+        if not d:
+            self.inc.write_eof()
+        self.inc.write(d)
+
+    def records(self, chunks):
+        """Encrypts each chunk as its own record(s); sends them in one write."""
+        for c in chunks:
+            self.o.write(c)
+        self._flush()
+
+    def recv(self, n):
+        while True:
+            try:
+                return self.o.read(n)
+            except ssl.SSLWantReadError:
+                self._fill()
+            except ssl.SSLZeroReturnError:
+                return b""
+
+
+def test_pipelined_records_in_one_segment(lab):
+    """Forty requests, each in a TLS record of its own, reach the hub in one
+    write: the hub reads records ahead of the request it is serving, and
+    none of them may wait for an epoll event that never comes."""
+    f, up = start(lab)
+    s = f.socket()
+    s.settimeout(10)
+    s.connect(("127.0.0.1", 8443))
+    t = _MemTLS(s, "app.test")
+    n = 40
+    reqs = [b"GET /r%d HTTP/1.1\r\nHost: app.test\r\n\r\n" % i for i in range(n)]
+    t.records(reqs)
+    rest = b""
+    for i in range(n):
+        st, _, body, rest = read_response(Prefixed(t, rest))
+        assert (st, body) == (200, b"a GET /r%d" % i)
+    s.close()
+    assert [r["target"] for r in up.records()] == ["/r%d" % i for i in range(n)]
 
 
 def test_old_tls_refused(lab):

@@ -195,6 +195,19 @@ def recv_all(s, limit=1 << 24):
     return out, False
 
 
+class Prefixed:
+    """A stream (anything with recv) whose first read returns bytes already
+    taken from it: feeds read_response the rest of a pipelined read."""
+    def __init__(self, s, pre):
+        self.s, self.pre = s, pre
+
+    def recv(self, n):
+        if self.pre:
+            d, self.pre = self.pre, b""
+            return d
+        return self.s.recv(n)
+
+
 def read_response(s):
     """Reads one HTTP/1.1 response (Content-Length or chunked) from s.
     Returns (status, headers dict lower-case, body, raw)."""
