@@ -178,6 +178,32 @@ def test_session_resumption(lab):
         assert resumed_after(h, ssl.TLSVersion.TLSv1_2)
 
 
+def tickets_in(h, *args):
+    """One request over openssl s_client (TLS 1.3); returns (reused, number
+    of NewSessionTicket messages the hub sent)."""
+    req = "GET /t HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n"
+    r = h.front.ns.run(["openssl", "s_client", "-connect", f"{HTTPS[0]}:{HTTPS[1]}",
+                        "-servername", "a.test", "-tls1_3", "-ign_eof", "-msg",
+                        *args], check=False, timeout=20, input=req)
+    assert "HTTP/1.1 200" in r.stdout, r.stdout[-2000:]
+    return "Reused, TLSv1.3" in r.stdout, r.stdout.count(", NewSessionTicket")
+
+
+def test_tls13_ticket_chain(lab):
+    """A full handshake brings two tickets (parallel connections), every
+    resumption one fresh ticket for the one it spent, and a resumption
+    from a resumed connection's ticket works: a client never falls back
+    to a full handshake while it keeps the newest ticket."""
+    h = Hub(lab)
+    h.front.upstream(9001, "a")
+    h.cert("a", ["a.test"])
+    h.start(workers=1)
+    sess = [os.path.join(h.dir, f"sess{i}") for i in range(4)]
+    assert tickets_in(h, "-sess_out", sess[0]) == (False, 2)
+    for i in range(1, 4):
+        assert tickets_in(h, "-sess_in", sess[i - 1], "-sess_out", sess[i]) == (True, 1)
+
+
 def test_certificate_swap_under_load(lab):
     h = Hub(lab)
     h.front.upstream(9001, "a")
