@@ -17,6 +17,7 @@
 
 #include "acme/acme_chall.h"
 #include "acme/dns_query.h"
+#include "core/accept.h"
 #include "core/log.h"
 #include "core/secure.h"
 
@@ -139,8 +140,15 @@ static void *sa_main(void *arg)
 		if (!(p[0].revents & POLLIN))
 			continue;
 		int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (fd < 0)
+		if (fd < 0) {
+			/* Out of descriptors the connection stays in the
+			 * backlog and poll reports it again at once: wait a
+			 * moment (for the stop pipe alone) instead of spinning. */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
+				poll(&p[1], 1, (int)(ACCEPT_BACKOFF_MIN / NSEC_PER_MSEC));
 			continue;
+		}
 		if (s->tls)
 			sa_tls(s, fd);
 		else

@@ -17,6 +17,15 @@
 #include "core/clock.h"
 #include "core/log.h"
 
+/* The accept back-off turns every listener off or on. */
+static void acceptor_watch(void *ctx, bool on)
+{
+	struct acceptor *a = ctx;
+
+	for (unsigned i = 0; i < a->nlis; i++)
+		accept_backoff_set(a->loop, &a->lis[i], on);
+}
+
 int acceptor_init(struct acceptor *a, struct loop *loop,
 		  const struct allow *allow)
 {
@@ -25,6 +34,7 @@ int acceptor_init(struct acceptor *a, struct loop *loop,
 	memset(a, 0, sizeof(*a));
 	a->loop = loop;
 	a->allow = allow;
+	accept_backoff_init(&a->acc, loop, acceptor_watch, a, "agent streams");
 	a->header_timeout_ns = 10 * NSEC_PER_SEC;
 	a->connect_timeout_ns = 5 * NSEC_PER_SEC;
 	a->tls_timeout_ns = 10 * NSEC_PER_SEC;
@@ -47,6 +57,7 @@ void acceptor_fini(struct acceptor *a)
 		close(a->lis[i].fd);
 	}
 	a->nlis = 0;
+	accept_backoff_fini(&a->acc);
 	while (a->streams)
 		stream_free(a->streams);
 	resolve_fini(&a->resolve);
@@ -71,10 +82,10 @@ static void acceptor_accept(struct loop_io *io, uint32_t events)
 
 	(void)events;
 	for (int i = 0; i < 64; i++) {
-		int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept_backoff_next(&a->acc, io->fd, NULL, NULL);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED &&
+			    !accept_backoff_paused(&a->acc))
 				log_warn("accept: %s", strerror(errno));
 			return;
 		}

@@ -14,6 +14,7 @@
 #include "agent/agent_proto.h"
 #include "agent/allow.h"
 #include "agent/resolve.h"
+#include "core/accept.h"
 #include "core/loop.h"
 
 #define ACCEPTOR_LISTEN_MAX 4
@@ -44,6 +45,7 @@ struct acceptor {
 	SSL_CTX *tls;
 	struct loop_io lis[ACCEPTOR_LISTEN_MAX];
 	unsigned nlis;
+	struct accept_backoff acc;	/* listeners off while out of fds */
 	struct stream *streams;		/* every live stream */
 	uint64_t header_timeout_ns;	/* whole header within this */
 	uint64_t connect_timeout_ns;	/* per target address */

@@ -23,6 +23,7 @@
 #include "agent/agent_proto.h"
 #include "agent/relay.h"
 #include "api/api_snapshot.h"
+#include "core/accept.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/num.h"
@@ -75,6 +76,7 @@ static struct {
 	const struct hub_config *cfg;
 	struct tcpfwd_route *routes[TCPFWD_ROUTES];
 	struct tcpfwd_conn *conns;
+	struct accept_backoff acc;	/* every route's listeners off while out of fds */
 } fwd;
 
 /* ---- connections ---- */
@@ -228,12 +230,21 @@ static void tcpfwd_accept(struct loop_io *io, uint32_t events)
 	(void)events;
 	for (int i = 0; i < 32; i++) {
 		struct addr peer = { .len = sizeof(peer.ss) };
-		int fd = accept4(io->fd, (struct sockaddr *)&peer.ss, &peer.len,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept_backoff_next(&fwd.acc, io->fd, (struct sockaddr *)&peer.ss,
+					     &peer.len);
 		if (fd < 0)
 			return;
 		tcpfwd_conn_new(l->r, fd, &peer);
 	}
+}
+
+/* The accept back-off turns every route's listeners off or on. */
+static void tcpfwd_watch_listeners(void *ctx, bool on)
+{
+	(void)ctx;
+	for (unsigned i = 0; i < TCPFWD_ROUTES; i++)
+		for (unsigned k = 0; fwd.routes[i] && k < fwd.routes[i]->nlst; k++)
+			accept_backoff_set(fwd.loop, &fwd.routes[i]->lst[k].io, on);
 }
 
 /* ---- listeners ---- */
@@ -404,6 +415,7 @@ void tcpfwd_start(struct loop *loop, const struct hub_config *cfg)
 {
 	fwd.loop = loop;
 	fwd.cfg = cfg;
+	accept_backoff_init(&fwd.acc, loop, tcpfwd_watch_listeners, NULL, "tcp routes");
 }
 
 void tcpfwd_stop(void)
@@ -419,5 +431,6 @@ void tcpfwd_stop(void)
 		}
 		tcpfwd_conn_free(c);
 	}
+	accept_backoff_fini(&fwd.acc);
 	fwd.loop = NULL;
 }

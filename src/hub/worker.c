@@ -34,6 +34,15 @@ static bool worker_counted(enum listener_kind k)
 	return k == LISTEN_HTTP || k == LISTEN_HTTPS;
 }
 
+/* The accept back-off turns every listener of the worker off or on. */
+static void worker_watch_listeners(void *ctx, bool on)
+{
+	struct worker *w = ctx;
+
+	for (unsigned i = 0; i < w->nlst; i++)
+		accept_backoff_set(w->loop, &w->lst[i].io, on);
+}
+
 static void worker_accept(struct loop_io *io, uint32_t events)
 {
 	struct listener *l = io->data;
@@ -43,13 +52,10 @@ static void worker_accept(struct loop_io *io, uint32_t events)
 	(void)events;
 	for (int i = 0; i < 64; i++) {
 		struct addr peer = { .len = sizeof(peer.ss) };
-		int fd = accept4(io->fd, (struct sockaddr *)&peer.ss, &peer.len,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE)
-				log_warn("accept: %s", strerror(errno));
+		int fd = accept_backoff_next(&w->acc, io->fd, (struct sockaddr *)&peer.ss,
+					     &peer.len);
+		if (fd < 0)
 			return;
-		}
 		if (l->kind == LISTEN_CONTROL)
 			memset(&peer, 0, sizeof(peer));
 		if (worker_counted(l->kind) &&
@@ -172,6 +178,7 @@ static void worker_begin_drain(struct worker *w)
 		close(w->lst[i].io.fd);
 	}
 	w->nlst = 0;
+	accept_backoff_fini(&w->acc);
 	upconn_pool_drain(w);
 	conn_drain_all(w);
 	loop_timer_init(&w->drain_timer, worker_drain_timeout, w);
@@ -313,6 +320,7 @@ int worker_init(struct worker *w, struct hub *hub, unsigned idx)
 	if (!w->loop)
 		return -errno;
 	loop_timer_init(&w->alog_timer, worker_alog_timer, w);
+	accept_backoff_init(&w->acc, w->loop, worker_watch_listeners, w, "listeners");
 	if ((r = loop_async_init(w->loop, &w->async, worker_mail, w)) < 0)
 		return r;
 	if ((r = metrics_worker_init(idx)) < 0)
@@ -384,6 +392,7 @@ void worker_destroy(struct worker *w)
 		snap_hold_put(w->hold);
 	loop_timer_disarm(w->loop, &w->alog_timer);
 	loop_timer_disarm(w->loop, &w->drain_timer);
+	accept_backoff_fini(&w->acc);
 	loop_async_close(w->loop, &w->async);
 	buf_free(&w->alog);
 	while (w->nbufcache)

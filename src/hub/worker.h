@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/accept.h"
 #include "core/buf.h"
 #include "core/loop.h"
 #include "core/pool.h"
@@ -62,6 +63,7 @@ struct worker {
 	struct loop *loop;
 	struct listener lst[WORKER_MAX_LISTENERS];
 	unsigned nlst;
+	struct accept_backoff acc;	/* all listeners off while out of fds */
 	/* mailbox */
 	struct loop_async async;
 	struct hub_snap *_Atomic pending_snap;

@@ -25,6 +25,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/accept.h"
 #include "core/log.h"
 #include "core/secure.h"
 
@@ -46,6 +47,7 @@ struct uapi_conn {
 struct uapi_server {
 	struct loop *loop;
 	struct loop_io io;
+	struct accept_backoff acc;	/* io off while out of descriptors */
 	const struct uapi_device_ops *ops;
 	void *dev;
 	struct uapi_conn *conns;
@@ -260,11 +262,18 @@ static void uapi_accept_cb(struct loop_io *io, uint32_t events)
 	struct uapi_server *s = io->data;
 
 	for (;;) {
-		int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept_backoff_next(&s->acc, io->fd, NULL, NULL);
 		if (fd < 0)
-			return;	/* EAGAIN, or a transient error: retried */
+			return;	/* EAGAIN, a back-off, or a transient error: retried */
 		uapi_accept_one(s, fd);
 	}
+}
+
+static void uapi_watch(void *ctx, bool on)
+{
+	struct uapi_server *s = ctx;
+
+	accept_backoff_set(s->loop, &s->io, on);
 }
 
 /* Binds the socket 0600, replacing a stale file but not a live server. */
@@ -330,6 +339,7 @@ int uapi_server_start(struct loop *loop, const char *ifname,
 		r = -ENOMEM;
 	if (r == 0) {
 		s->loop = loop;
+		accept_backoff_init(&s->acc, loop, uapi_watch, s, "uapi socket");
 		s->ops = ops;
 		s->dev = dev;
 		memcpy(s->path, sa.sun_path, sizeof(s->path));
@@ -352,6 +362,7 @@ void uapi_server_stop(struct uapi_server *s)
 		return;
 	while (s->conns)
 		uapi_conn_close(s->conns);
+	accept_backoff_fini(&s->acc);
 	loop_io_del(s->loop, &s->io);
 	close(s->io.fd);
 	unlink(s->path);

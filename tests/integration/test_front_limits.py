@@ -1,5 +1,6 @@
 """Protection: slowloris timeouts, connection limits, head limits."""
 import os
+import resource
 import socket
 import sys
 
@@ -126,34 +127,66 @@ def test_max_body(lab):
     assert b"HTTP/1.1 413 " in data and closed
 
 
+def idle_fds(pid):
+    """The hub's descriptors once the start-up probe's connection is gone
+    (the listener is its only socket; workers=1)."""
+    def socks():
+        d = f"/proc/{pid}/fd"
+        fds = os.listdir(d)
+        n = 0
+        for x in fds:
+            try:
+                n += os.readlink(f"{d}/{x}").startswith("socket:")
+            except FileNotFoundError:
+                pass
+        return fds if n == 1 else None
+    return netlab.wait_until(socks, what="the hub idle with its listener only")
+
+
+def use_every_fd(f):
+    """Leaves the running hub (workers=1) no free file descriptor: its
+    RLIMIT_NOFILE is lowered to just above its highest open descriptor
+    (lowest-free allocation: the gaps below it are the only free ones) and
+    the gaps are filled with accepted clients. Returns (c0, fillers,
+    restore): c0 is an accepted client that has sent nothing; restore()
+    puts the limit back and closes every client."""
+    pid = f.proc.pid
+
+    def fds():
+        return [int(x) for x in os.listdir(f"/proc/{pid}/fd")]
+    base = len(idle_fds(pid))
+    c0 = f.connect(timeout=15)
+    netlab.wait_until(lambda: len(fds()) == base + 1, what="the client accepted")
+    orig = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    limit = max(fds()) + 1
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (limit, orig[1]))
+    fillers = []
+
+    def restore():
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, orig)
+        for s in fillers + [c0]:
+            s.close()
+    try:
+        for _ in range(limit - len(fds())):
+            fillers.append(f.connect(timeout=15))
+        netlab.wait_until(lambda: len(fds()) == limit, what="every descriptor in use")
+    except BaseException:
+        restore()
+        raise
+    return c0, fillers, restore
+
+
 def test_out_of_file_descriptors_is_503(lab):
     """The 503 page: the hub cannot open a socket to the upstream because
     its file descriptor limit is reached. The client gets the fixed page
     (exact bytes, nothing about the reason or the upstream), the reason
     goes to the daemon log, the access log has the 503; once descriptors
     are free again the same route answers."""
-    import resource
     f = Front(lab)
     up = f.upstream(9001, "a")
     f.start(routes=ROUTES, workers=1)
-    pid = f.proc.pid
-
-    def fds():
-        return [int(x) for x in os.listdir(f"/proc/{pid}/fd")]
-    base = len(fds())
-    c0 = f.connect(timeout=15)
-    netlab.wait_until(lambda: len(fds()) == base + 1, what="the client accepted")
-    # Lowest-free allocation: with the limit just above the highest open
-    # descriptor, the gaps below it are the only free ones. Fill them with
-    # accepted clients, so that nothing is left for an upstream socket.
-    orig = resource.prlimit(pid, resource.RLIMIT_NOFILE)
-    limit = max(fds()) + 1
-    resource.prlimit(pid, resource.RLIMIT_NOFILE, (limit, orig[1]))
-    fillers = []
+    c0, fillers, restore = use_every_fd(f)
     try:
-        for _ in range(limit - len(fds())):
-            fillers.append(f.connect(timeout=15))
-        netlab.wait_until(lambda: len(fds()) == limit, what="every descriptor in use")
         c0.sendall(b"GET /x HTTP/1.1\r\nHost: app.test\r\n\r\n")
         data, closed = recv_all(c0)
         assert data == (b"HTTP/1.1 503 Service Unavailable\r\n"
@@ -162,9 +195,7 @@ def test_out_of_file_descriptors_is_503(lab):
                         b"Connection: close\r\n\r\n503 Service Unavailable\n"), data
         assert closed
     finally:
-        resource.prlimit(pid, resource.RLIMIT_NOFILE, orig)
-        for s in fillers + [c0]:
-            s.close()
+        restore()
     assert up.count() == 0
     netlab.wait_until(lambda: "no resources for a request to 127.0.0.1:9001: Too many open files"
                       in f.proc.log(), what="the reason in the daemon log")
@@ -174,3 +205,39 @@ def test_out_of_file_descriptors_is_503(lab):
     assert rec["status"] == 503 and rec["error"] == "no_resources" and rec["route"] == "app"
     r = f.curl("-H", "Host: app.test", f.url("/after"))
     assert r.stdout == "a GET /after"
+
+
+def test_out_of_file_descriptors_accept_backs_off(lab):
+    """A connection waits in the listener's backlog while the hub has no
+    file descriptor left to accept it. The listener stays readable, so a
+    hub that only logged and returned would spin on accept4() and write a
+    warning per attempt (thousands a second); it must instead stop polling
+    its listeners for a back-off, log the shortage once, and serve the
+    waiting connection once descriptors are free again."""
+    import time
+    f = Front(lab)
+    f.upstream(9001, "a")
+    f.start(routes=ROUTES, workers=1)
+    pid = f.proc.pid
+
+    def warnings():
+        return [ln for ln in f.proc.log().splitlines()
+                if "accept" in ln and "Too many open files" in ln]
+    _, _, restore = use_every_fd(f)
+    try:
+        waiting = f.connect(timeout=30)
+        waiting.sendall(b"GET /waited HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n")
+        netlab.wait_until(lambda: warnings(), what="the shortage logged")
+        # The observation window: a spinning accept loop logs thousands of
+        # lines in it; a back-off (100 ms doubling to 1 s) a handful of
+        # attempts, of which only the first is logged.
+        time.sleep(3)
+        assert len(warnings()) < 50, f"{len(warnings())} warnings: accept spins"
+        assert len(os.listdir(f"/proc/{pid}/fd")) == \
+            resource.prlimit(pid, resource.RLIMIT_NOFILE)[0], "not accepted meanwhile"
+    finally:
+        restore()
+    status, _, body, _ = read_response(waiting)
+    assert status == 200 and body == b"a GET /waited"
+    netlab.wait_until(lambda: "accepting again" in f.proc.log(), what="the recovery logged")
+    assert len(warnings()) < 50
