@@ -155,6 +155,7 @@ static void front_proxy(struct conn *c, const struct route *route,
 		.body = m->body, .body_len = m->content_length,
 		.upgrade = (m->flags & HTTP_F_UPGRADE) != 0,
 	};
+	int st;
 
 	if (s->limits.max_body && m->body == HTTP_BODY_LENGTH &&
 	    m->content_length > s->limits.max_body) {
@@ -170,9 +171,9 @@ static void front_proxy(struct conn *c, const struct route *route,
 	c->left = m->content_length;
 	c->body_total = 0;
 	http_chunked_init(&c->dech, true);
-	c->x = xchg_start(c->w, c->w->hold, route, &rq, &conn_xchg_ops, c);
+	c->x = xchg_start(c->w, c->w->hold, route, &rq, &conn_xchg_ops, c, &st);
 	if (!c->x) {
-		conn_error(c, 503);
+		conn_error(c, st);
 		return;
 	}
 	buf_consume(&c->in, (size_t)head);

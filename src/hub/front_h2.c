@@ -600,6 +600,7 @@ static void h2_start(struct h2_session *s, struct h2_stream *st, bool end_stream
 	struct http_msg *m = &st->msg;
 	const struct route *route;
 	struct xchg_req rq;
+	int status;
 
 	if (st->bad || !h2_method_known(m->method, &m->meth) || m->meth == HTTP_M_CONNECT ||
 	    !m->path.len || m->path.p[0] != '/' || !m->host.len) {
@@ -647,9 +648,9 @@ static void h2_start(struct h2_session *s, struct h2_stream *st, bool end_stream
 		h2_error(st, 413);
 		return;
 	}
-	st->x = xchg_start(c->w, c->w->hold, route, &rq, &h2_xchg_ops, st);
+	st->x = xchg_start(c->w, c->w->hold, route, &rq, &h2_xchg_ops, st, &status);
 	if (!st->x) {
-		h2_error(st, 503);
+		h2_error(st, status);
 		return;
 	}
 	if (rq.body == HTTP_BODY_NONE)

@@ -186,14 +186,28 @@ static int xchg_attach(struct xchg *x, bool fresh)
 	return 0;
 }
 
+/* The request head rebuilt for the upstream did not fit its bound: the
+ * client's head was near max_header_bytes and the fields the hub adds
+ * copy its Host (X-Forwarded-Host, Forwarded) or append to a trusted
+ * proxy's lists. The client's doing, so a 431 like an over-long head. */
+static struct xchg *xchg_head_too_large(struct xchg *x, int *status)
+{
+	log_debug("%s: the request head for %s outgrew its bound: 431", x->log.client,
+		  xchg_upstream_label(x));
+	x->status = *status = 431;
+	xchg_free(x);
+	return NULL;
+}
+
 struct xchg *xchg_start(struct worker *w, struct snap_hold *hold,
 			const struct route *route, const struct xchg_req *rq,
-			const struct xchg_ops *ops, void *down)
+			const struct xchg_ops *ops, void *down, int *status)
 {
 	struct xchg *x = pool_get(&w->xchg_pool);
 	const char *rid;
 	int r;
 
+	*status = 503;
 	if (!x) {
 		log_warn("no memory for a request to %s", route->target.label);
 		return NULL;
@@ -219,9 +233,10 @@ struct xchg *xchg_start(struct worker *w, struct snap_hold *hold,
 	buf_reserve(&x->reqhead, 1024);
 	xchg_fill_log(x, rq, route);
 	rid = xchg_rid(x, rq);
-	if (xchg_head_build(&x->reqhead, route, rq, xchg_set(x)->request_id_header, rid) < 0)
-		r = -ENOBUFS;	/* the rebuilt head outgrew its bound */
-	else
+	r = xchg_head_build(&x->reqhead, route, rq, xchg_set(x)->request_id_header, rid);
+	if (r == -ENOBUFS)
+		return xchg_head_too_large(x, status);
+	if (r == 0)
 		r = xchg_attach(x, false);
 	if (r < 0) {
 		/* No socket (out of file descriptors, of memory): the caller

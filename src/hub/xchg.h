@@ -130,13 +130,16 @@ int xchg_error_page_agent(struct buf *out, int status, bool head_only,
 void xchg_error_body(char *out, size_t len, int status, const char *agent);
 
 /* Starts forwarding `req` along `route` (whose snapshot `hold` the xchg
- * keeps a reference to). Returns the xchg, or NULL when out of memory or
- * file descriptors (logged; the caller answers 503). Upstream errors are reported through
- * ops->fail, possibly before this returns... never: failures found while
- * starting are delivered on a later loop turn. */
+ * keeps a reference to). Returns the xchg, or NULL with *status the answer
+ * the caller gives (the access log line is written): 431 when the request
+ * head rebuilt for the upstream would exceed max_header_bytes + 4 KiB (the
+ * hub's forwarding fields copy Host), 503 when out of memory or file
+ * descriptors (logged). Upstream errors are reported through ops->fail,
+ * never before this returns: failures found while starting are delivered
+ * on a later loop turn. */
 struct xchg *xchg_start(struct worker *w, struct snap_hold *hold,
 			const struct route *route, const struct xchg_req *req,
-			const struct xchg_ops *ops, void *down);
+			const struct xchg_ops *ops, void *down, int *status);
 
 /* Pushes request body bytes (already de-framed). Returns how many were
  * taken (0..n); on a short count, wait for ops->req_resume. */

@@ -66,7 +66,7 @@ static int xchg_head_forwarded(struct buf *b, const struct xchg_req *rq,
 	struct str fwd = rq->trusted_peer ? xchg_prior(m, "forwarded") : STR_NULL;
 	const char *proto = rq->https ? "https" : "http";
 	bool v6 = strchr(rq->peer_ip, ':') != NULL;
-	int r = 0;
+	int r;
 
 	if (xff.len)
 		r = buf_printf(b, "X-Forwarded-For: %.*s, %s\r\n", (int)xff.len, xff.p, rq->peer_ip);
@@ -85,34 +85,56 @@ static int xchg_head_forwarded(struct buf *b, const struct xchg_req *rq,
 	return r;
 }
 
+/* Appends "Name: value\r\n". Returns 0, -ENOBUFS or -ENOMEM. */
+static int xchg_head_field(struct buf *b, struct str name, struct str value)
+{
+	int r = buf_append(b, name.p, name.len);
+
+	if (r == 0)
+		r = buf_append(b, ": ", 2);
+	if (r == 0)
+		r = buf_append(b, value.p, value.len);
+	return r ? r : buf_append(b, "\r\n", 2);
+}
+
+/* The client's end-to-end fields the hub passes on. */
+static int xchg_head_fields(struct buf *b, const struct xchg_req *rq, const char *rid_name)
+{
+	const struct http_msg *m = rq->msg;
+	int r = 0;
+
+	for (unsigned i = 0; i < m->nhdr && r == 0; i++) {
+		const struct http_header *h = &m->hdr[i];
+		if (!xchg_hdr_skip(m, h->name, rq->trusted_peer, rid_name))
+			r = xchg_head_field(b, h->name, h->value);
+	}
+	return r;
+}
+
 int xchg_head_build(struct buf *b, const struct route *route,
 		    const struct xchg_req *rq, const char *rid_name,
 		    const char *rid)
 {
 	const struct http_msg *m = rq->msg;
+	int r = buf_append(b, m->method.p, m->method.len);
 
-	if (buf_append(b, m->method.p, m->method.len) < 0 || buf_append(b, " ", 1) < 0 ||
-	    xchg_head_path(b, route, m->path) < 0 ||
-	    buf_printf(b, " HTTP/1.1\r\nHost: %.*s\r\n", (int)rq->scheme_host.len,
-		       rq->scheme_host.p) < 0)
-		return -1;
-	for (unsigned i = 0; i < m->nhdr; i++) {
-		const struct http_header *h = &m->hdr[i];
-		if (xchg_hdr_skip(m, h->name, rq->trusted_peer, rid_name))
-			continue;
-		if (buf_append(b, h->name.p, h->name.len) < 0 || buf_append(b, ": ", 2) < 0 ||
-		    buf_append(b, h->value.p, h->value.len) < 0 || buf_append(b, "\r\n", 2) < 0)
-			return -1;
-	}
-	if (xchg_head_forwarded(b, rq, rid_name, rid) < 0)
-		return -1;
-	if (rq->upgrade && buf_printf(b, "Connection: upgrade\r\nUpgrade: %.*s\r\n",
-				      (int)m->upgrade.len, m->upgrade.p) < 0)
-		return -1;
-	if (rq->body == HTTP_BODY_LENGTH &&
-	    buf_printf(b, "Content-Length: %llu\r\n", (unsigned long long)rq->body_len) < 0)
-		return -1;
-	if (rq->body == HTTP_BODY_CHUNKED && buf_append(b, "Transfer-Encoding: chunked\r\n", 28) < 0)
-		return -1;
-	return buf_append(b, "\r\n", 2);
+	if (r == 0)
+		r = buf_append(b, " ", 1);
+	if (r == 0)
+		r = xchg_head_path(b, route, m->path);
+	if (r == 0)
+		r = buf_printf(b, " HTTP/1.1\r\nHost: %.*s\r\n", (int)rq->scheme_host.len,
+			       rq->scheme_host.p);
+	if (r == 0)
+		r = xchg_head_fields(b, rq, rid_name);
+	if (r == 0)
+		r = xchg_head_forwarded(b, rq, rid_name, rid);
+	if (r == 0 && rq->upgrade)
+		r = buf_printf(b, "Connection: upgrade\r\nUpgrade: %.*s\r\n",
+			       (int)m->upgrade.len, m->upgrade.p);
+	if (r == 0 && rq->body == HTTP_BODY_LENGTH)
+		r = buf_printf(b, "Content-Length: %llu\r\n", (unsigned long long)rq->body_len);
+	if (r == 0 && rq->body == HTTP_BODY_CHUNKED)
+		r = buf_append(b, "Transfer-Encoding: chunked\r\n", 28);
+	return r ? r : buf_append(b, "\r\n", 2);
 }

@@ -6,7 +6,8 @@
 
 /* Appends the HTTP/1.1 request head for `rq` along `route` to b, with the
  * request id field `rid_name: rid` (rid NULL: keep the trusted client's).
- * Returns 0 or -1 when b's limit is hit. */
+ * Returns 0, -ENOBUFS when b's limit is hit (the head is too large), or
+ * -ENOMEM. */
 int xchg_head_build(struct buf *b, const struct route *route,
 		    const struct xchg_req *rq, const char *rid_name,
 		    const char *rid);

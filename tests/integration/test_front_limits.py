@@ -241,3 +241,36 @@ def test_out_of_file_descriptors_accept_backs_off(lab):
     assert status == 200 and body == b"a GET /waited"
     netlab.wait_until(lambda: "accepting again" in f.proc.log(), what="the recovery logged")
     assert len(warnings()) < 50
+
+
+def test_long_host_outgrowing_the_upstream_head_is_431(lab):
+    """A head within max_header_bytes whose Host is long: the head the hub
+    sends upstream copies Host twice more (X-Forwarded-Host, Forwarded) and
+    outgrows its bound (max_header_bytes + 4 KiB). That is the client's
+    request being too large: 431 (not a 503 "no resources"), the upstream
+    sees nothing, the access log has the 431. The same Host in a small head
+    goes through."""
+    f = Front(lab)
+    up = f.upstream(9001, "a")
+    f.start(routes=ROUTES, settings="max_header_bytes = 4k\n")
+    host = b"h" * 2300 + b".test"
+    ok = f.connect()
+    ok.sendall(b"GET /small HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n\r\n")
+    status, _, body, _ = read_response(ok)
+    assert status == 200 and body == b"a GET /small"
+    seen = {k.lower(): v for k, v in up.records()[-1]["headers"]}
+    assert seen["x-forwarded-host"] == host.decode()
+    head = b"GET /big HTTP/1.1\r\nHost: " + host + b"\r\nX-Pad: "
+    head += b"p" * (4000 - len(head) - 4) + b"\r\n\r\n"
+    assert len(head) == 4000
+    s = f.connect()
+    s.sendall(head)
+    data, closed = recv_all(s)
+    assert data.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"), data[:80]
+    assert closed
+    assert up.count() == 1, "the upstream saw the request"
+    netlab.wait_until(lambda: [r for r in f.access_records() if r["path"] == "/big"],
+                      what="the access log line")
+    rec = [r for r in f.access_records() if r["path"] == "/big"][-1]
+    assert rec["status"] == 431 and rec["error"] == ""
+    assert "no resources" not in f.proc.log()
