@@ -12,7 +12,11 @@
  * send_timeout: a stream whose ready output waits that long for a window
  * the client keeps closed is reset and its exchange released; a closed
  * connection window ends the session (GOAWAY), and output the socket does
- * not take closes the connection. */
+ * not take closes the connection.
+ *
+ * body_timeout: a stream whose request body stops arriving while the hub
+ * waits for it gets a 408 (a RST_STREAM once its response has started),
+ * and its exchange is released; the session's other streams go on. */
 #define LOG_SUBSYS "h2"
 #include <errno.h>
 #include <stdio.h>
@@ -55,6 +59,7 @@ struct h2_stream {
 	struct buf body;		/* request DATA the exchange has not taken */
 	bool req_end;			/* END_STREAM seen */
 	bool req_end_sent;
+	uint64_t body_at;		/* request DATA arrived or was taken */
 	struct buf resp;		/* response bytes for DATA frames */
 	bool resp_eof;
 	bool out_open;			/* a DATA source that has not ended */
@@ -405,6 +410,8 @@ static void h2_push_body(struct h2_stream *st)
 	if (st->body.len) {
 		t = xchg_req_body(st->x, (const char *)buf_head(&st->body), st->body.len);
 		buf_consume(&st->body, t);
+		if (t)
+			st->body_at = h2_now(st->s);
 		nghttp2_session_consume(st->s->ng, st->id, t);
 	}
 	if (st->req_end && st->body.len == 0) {
@@ -666,6 +673,7 @@ static int h2_on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *u
 	if (!st)
 		return 0;
 	if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST) {
+		st->body_at = h2_now(s);
 		h2_start(s, st, end);
 		return 0;
 	}
@@ -685,6 +693,7 @@ static int h2_on_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint
 
 	(void)flags, (void)user;
 	if (st && st->admin && !st->admin->submitted) {
+		st->body_at = h2_now(st->s);
 		nghttp2_session_consume(ng, id, len);
 		if (buf_append(&st->admin->body, p, len) < 0) {
 			admin_h2_detach(st->admin);
@@ -700,6 +709,7 @@ static int h2_on_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint
 	/* The window bounds what may be buffered here. */
 	if (buf_append(&st->body, p, len) < 0)
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
+	st->body_at = h2_now(st->s);
 	h2_push_body(st);
 	return 0;
 }
@@ -732,6 +742,64 @@ static void h2_stream_stall(struct h2_stream *st)
 		st->x = NULL;
 		xchg_free(x);
 	}
+}
+
+/* True while the hub waits for request DATA the client has yet to send:
+ * not while the exchange has not taken what came (the upstream is slow,
+ * the window closed: not the client's fault). */
+static bool h2_stream_awaits_body(const struct h2_stream *st)
+{
+	if (st->req_end || st->body.len)
+		return false;
+	return (st->x && !st->req_end_sent) || (st->admin && !st->admin->submitted);
+}
+
+/* The request body stalled for body_timeout: 408 while no response has
+ * started, else RST_STREAM (CANCEL); the exchange is freed now (its
+ * upstream connection closed, its access log line written) and DATA that
+ * still comes is dropped. The session's other streams go on. */
+static void h2_stream_body_timeout(struct h2_stream *st)
+{
+	struct conn *c = st->s->c;
+	bool started = st->x && st->x->head_done;
+
+	log_debug("%s: h2: stream %d: request body stalled for body_timeout", c->ip,
+		  (int)st->id);
+	metrics_count(c->w->idx, METRICS_REQ_TIMEOUT);
+	if (st->admin) {
+		admin_h2_detach(st->admin);
+		st->admin = NULL;
+	}
+	if (st->x) {
+		struct xchg *x = st->x;
+		st->x = NULL;
+		if (!started)
+			x->status = 408;
+		xchg_free(x);
+	}
+	if (!started) {
+		h2_error(st, 408);
+		return;
+	}
+	st->out_open = false;
+	nghttp2_submit_rst_stream(st->s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
+}
+
+/* Applies body_timeout to the session's streams. Returns the earliest
+ * time one could time out, or UINT64_MAX. */
+static uint64_t h2_body_check(struct h2_session *s)
+{
+	uint64_t now = h2_now(s), limit = h2_set(s)->body_timeout, next = UINT64_MAX;
+
+	for (struct h2_stream *st = s->streams; st; st = st->next) {
+		if (!h2_stream_awaits_body(st))
+			continue;
+		if (now - st->body_at >= limit)
+			h2_stream_body_timeout(st);
+		else if (st->body_at + limit < next)
+			next = st->body_at + limit;
+	}
+	return next;
 }
 
 /* Applies send_timeout to the session: output the socket does not take
@@ -771,6 +839,15 @@ static uint64_t h2_watch_check(struct h2_session *s)
 	return next;
 }
 
+/* The watch's first check for new streams: the nearer of the two
+ * timeouts it applies. */
+static uint64_t h2_watch_first(const struct h2_session *s)
+{
+	const struct hub_settings *set = h2_set(s);
+
+	return set->body_timeout < set->send_timeout ? set->body_timeout : set->send_timeout;
+}
+
 static void h2_watch_fire(struct loop_timer *t)
 {
 	struct h2_session *s = t->data;
@@ -780,6 +857,12 @@ static void h2_watch_fire(struct loop_timer *t)
 	conn_enter(c);
 	next = h2_watch_check(s);
 	if (!c->dead) {
+		/* A stream that starts before then is checked in time too. */
+		uint64_t body = h2_body_check(s), soon = h2_now(s) + h2_watch_first(s);
+		if (body < next)
+			next = body;
+		if (soon < next)
+			next = soon;
 		/* s is still alive: only conn_close frees it. */
 		if (s->nstreams)
 			loop_timer_arm_at(c->w->loop, &s->watch, next);
@@ -927,7 +1010,7 @@ void front_h2_pump(struct conn *c)
 	if (c->dead)
 		return;
 	if (s->nstreams && !loop_timer_armed(&s->watch))
-		loop_timer_arm(c->w->loop, &s->watch, h2_set(s)->send_timeout);
+		loop_timer_arm(c->w->loop, &s->watch, h2_watch_first(s));
 	if (!nghttp2_session_want_read(s->ng) && !nghttp2_session_want_write(s->ng) &&
 	    c->out.len == 0) {
 		conn_close(c);

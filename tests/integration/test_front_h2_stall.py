@@ -8,91 +8,23 @@ the session ends with GOAWAY (connection window closed), or the connection
 is closed (the socket takes nothing). Each time the upstream connection
 that fed the response is closed."""
 import os
-import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 
-import h2.config  # noqa: E402
-import h2.connection  # noqa: E402
 import h2.errors  # noqa: E402
 import h2.events  # noqa: E402
-import h2.settings  # noqa: E402
-from h2.settings import SettingCodes  # noqa: E402
 
 import netlab  # noqa: E402
 from frontlab import Front  # noqa: E402
+from h2client import Client  # noqa: E402
 
 ROUTES = """[route.app]
 host = app.test
 target = http://127.0.0.1:9001
 """
 BIG = 1 << 30   # never finished: the test ends long before
-
-
-class Client:
-    """An h2 client on a socket inside the front's namespace. It never
-    acknowledges received DATA, so it opens no window unless told to."""
-
-    def __init__(self, f, window, rcvbuf=None):
-        self.sock = f.socket()
-        if rcvbuf:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        self.sock.settimeout(0.2)
-        self.sock.connect(f.addr)
-        self.h2 = h2.connection.H2Connection(
-            h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
-        self.h2.local_settings = h2.settings.Settings(client=True, initial_values={
-            SettingCodes.MAX_CONCURRENT_STREAMS: 100,
-            SettingCodes.ENABLE_PUSH: 0,
-            SettingCodes.INITIAL_WINDOW_SIZE: window,
-        })
-        self.h2.initiate_connection()
-        self.events, self.closed = [], False
-        self.data = {}
-        self.flush()
-
-    def flush(self):
-        out = self.h2.data_to_send()
-        if out:
-            self.sock.sendall(out)
-
-    def get(self, path):
-        sid = self.h2.get_next_available_stream_id()
-        self.h2.send_headers(sid, [(":method", "GET"), (":scheme", "http"),
-                                   (":authority", "app.test"), (":path", path)],
-                             end_stream=True)
-        self.flush()
-        return sid
-
-    def poll(self):
-        """Reads what has arrived (without opening any window)."""
-        try:
-            d = self.sock.recv(65536)
-        except socket.timeout:
-            return
-        except ConnectionResetError:
-            d = b""
-        if not d:
-            self.closed = True
-            return
-        for ev in self.h2.receive_data(d):
-            self.events.append(ev)
-            if isinstance(ev, h2.events.DataReceived):
-                self.data[ev.stream_id] = self.data.get(ev.stream_id, 0) + len(ev.data)
-        self.flush()
-
-    def until(self, cond, what, timeout=30):
-        def step():
-            if not self.closed:
-                self.poll()
-            return cond()
-        netlab.wait_until(step, timeout=timeout, interval=0.05, what=what)
-
-    def of(self, kind, sid=None):
-        return [e for e in self.events if isinstance(e, kind) and
-                (sid is None or getattr(e, "stream_id", None) == sid)]
 
 
 def start(lab, send_timeout="2s"):
