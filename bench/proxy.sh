@@ -23,13 +23,13 @@
 # and ends with ratio_vs_haproxy=R1 ratio_vs_nginx=R2 for HTTPS keep-alive
 # with one worker.
 #
-#   BENCH_SECONDS  seconds per run (5)     BENCH_CONNS  wrk connections (64)
+#   BENCH_SECONDS  seconds per run (10)    BENCH_CONNS  wrk connections (64)
 #   BENCH_WORKERS  worker counts ("1 2")   BENCH_IDLE   idle TLS conns (1000)
 #   BENCH_TESTS    tests to run ("h1-small h1-100k tls-ka tls-new h2")
 #   POSTERN_BIN    the binary (build/release/postern)
 set -u
 cd "$(dirname "$0")/.."
-SECS=${BENCH_SECONDS:-5}
+SECS=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNS:-64}
 WORKERS=${BENCH_WORKERS:-"1 2"}
 IDLE=${BENCH_IDLE:-1000}
