@@ -37,7 +37,6 @@ struct listener {
 	struct loop_io io;
 	struct worker *w;
 	enum listener_kind kind;
-	bool paused;		/* at max connections */
 };
 
 #define WORKER_MAX_LISTENERS 20
@@ -104,8 +103,8 @@ void worker_destroy(struct worker *w);
 /* Worker thread only: the pool for an upstream pool id (grown on
  * demand), or NULL when out of memory. */
 struct upool *worker_upool(struct worker *w, uint32_t pool_id);
-/* A connection ended: update counters, resume paused listeners, finish
- * a drain when the last one goes. */
+/* A connection ended: update counters and the per-IP count, finish a
+ * drain when the last one goes. */
 void worker_conn_gone(struct worker *w, struct conn *c);
 /* Gives an empty buffer without storage WORKER_BUF_SIZE bytes of it
  * (from the cache when possible). No-op when it has storage. */
