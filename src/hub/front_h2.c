@@ -7,16 +7,8 @@
  * DATA is acknowledged (nghttp2_session_consume) only when its exchange
  * took the bytes, so a slow upstream stops the client. In the other
  * direction a stream's response bytes wait in a bounded buffer that the
- * DATA source drains; a full buffer pauses the exchange.
- *
- * send_timeout: a stream whose ready output waits that long for a window
- * the client keeps closed is reset and its exchange released; a closed
- * connection window ends the session (GOAWAY), and output the socket does
- * not take closes the connection.
- *
- * body_timeout: a stream whose request body stops arriving while the hub
- * waits for it gets a 408 (a RST_STREAM once its response has started),
- * and its exchange is released; the session's other streams go on. */
+ * DATA source drains; a full buffer pauses the exchange. The streams'
+ * time limits (send_timeout, body_timeout) are front_h2_watch.c's. */
 #define LOG_SUBSYS "h2"
 #include <errno.h>
 #include <stdio.h>
@@ -39,88 +31,15 @@
 #include "hub/snap.h"
 #include "hub/xchg.h"
 
-#define H2_STREAM_BUF (128u << 10)
-#define H2_WINDOW (256u << 10)
-#define H2_MAX_STREAMS 128
-#define H2_HDR_ARENA (48u << 10)
+#include "hub/front_h2_int.h"
 
-struct h2_session;
-
-struct h2_stream {
-	int32_t id;
-	struct h2_session *s;
-	struct h2_stream *next;		/* the session's list */
-	struct xchg *x;
-	struct http_msg msg;
-	struct buf arena;		/* header bytes; reserved once, never moves */
-	struct str scheme;
-	bool bad;			/* a header the request may not carry */
-	bool cl_seen;
-	struct buf body;		/* request DATA the exchange has not taken */
-	bool req_end;			/* END_STREAM seen */
-	bool req_end_sent;
-	uint64_t body_at;		/* request DATA arrived or was taken */
-	struct buf resp;		/* response bytes for DATA frames */
-	bool resp_eof;
-	bool out_open;			/* a DATA source that has not ended */
-	uint64_t progress_at;		/* output moved or became ready */
-	char *trailers;			/* "Name: value\r\n" lines to send after
-					 * the DATA (owned), or NULL */
-	size_t trailers_len;
-	bool deferred;			/* the DATA source is waiting */
-	bool resume;			/* resume the exchange after the send */
-	struct admin_call *admin;	/* an admin request on this stream */
-	char *abody;			/* the admin response body (owned) */
-	const char *errbody;		/* our own page, or the admin body */
-	size_t errlen, erroff;
-	char errpage[160];
-};
-
-struct h2_session {
-	nghttp2_session *ng;
-	struct conn *c;
-	/* Exchange callbacks run inside the exchange's own processing, so
-	 * they only note work; this zero-delay timer sends it afterwards. */
-	struct loop_timer kick;
-	struct loop_timer watch;	/* send_timeout checks while streams live */
-	struct h2_stream *streams;
-	unsigned nstreams;
-	bool goaway;
-};
 
 bool front_h2_supported(void)
 {
 	return true;
 }
 
-static const struct hub_settings *h2_set(const struct h2_session *s)
-{
-	return &s->c->w->hold->snap->set;
-}
-
-static uint64_t h2_now(const struct h2_session *s)
-{
-	return loop_now(s->c->w->loop);
-}
-
 /* ---- streams ---- */
-
-/* The stream's output moved, or has just become ready to move: its
- * send_timeout starts over. */
-static void h2_stream_touch(struct h2_stream *st)
-{
-	st->progress_at = h2_now(st->s);
-}
-
-/* True when the stream has body bytes (or the body's end) ready for DATA
- * frames that have not gone out. */
-static bool h2_stream_ready(const struct h2_stream *st)
-{
-	if (!st->out_open)
-		return false;
-	return st->errbody || st->resp.len > 0 || st->resp_eof;
-}
-
 static struct h2_stream *h2_stream_new(struct h2_session *s, int32_t id)
 {
 	struct h2_stream *st = calloc(1, sizeof(*st));
@@ -272,7 +191,7 @@ static ssize_t h2_read_body(nghttp2_session *ng, int32_t id, uint8_t *out,
 
 static void h2_error_agent(struct h2_stream *st, int status, const char *agent);
 
-static void h2_error(struct h2_stream *st, int status)
+void front_h2_error(struct h2_stream *st, int status)
 {
 	h2_error_agent(st, status, NULL);
 }
@@ -592,7 +511,7 @@ static void h2_admin_start(struct h2_session *s, struct h2_stream *st, bool end_
 {
 	st->admin = admin_new_h2(s->c->w, &st->msg, s->c->ip, st, h2_admin_reply);
 	if (!st->admin) {
-		h2_error(st, 503);
+		front_h2_error(st, 503);
 		return;
 	}
 	st->req_end = end_stream;
@@ -612,12 +531,12 @@ static void h2_start(struct h2_session *s, struct h2_stream *st, bool end_stream
 	if (st->bad || !h2_method_known(m->method, &m->meth) || m->meth == HTTP_M_CONNECT ||
 	    !m->path.len || m->path.p[0] != '/' || !m->host.len) {
 		metrics_count(c->w->idx, METRICS_REQ_MALFORMED);
-		h2_error(st, 400);
+		front_h2_error(st, 400);
 		return;
 	}
 	for (size_t i = 0; i < m->host.len; i++)
 		if (!http_tchar((unsigned char)m->host.p[i]) && !strchr(":[]", m->host.p[i])) {
-			h2_error(st, 400);
+			front_h2_error(st, 400);
 			return;
 		}
 	m->minor = 1;
@@ -629,7 +548,7 @@ static void h2_start(struct h2_session *s, struct h2_stream *st, bool end_stream
 	if (!route) {
 		metrics_observe(c->w->idx, METRICS_NO_ROUTE, 404, 0, 0, 0);
 		alog_hub_reply(c->w, c->ip, m->host, m->method, m->path, 404, 0);
-		h2_error(st, 404);
+		front_h2_error(st, 404);
 		return;
 	}
 	if (route->redirect_https && c->kind != LISTEN_HTTPS) {
@@ -652,12 +571,12 @@ static void h2_start(struct h2_session *s, struct h2_stream *st, bool end_stream
 	};
 	if (h2_set(s)->limits.max_body && st->cl_seen &&
 	    m->content_length > h2_set(s)->limits.max_body) {
-		h2_error(st, 413);
+		front_h2_error(st, 413);
 		return;
 	}
 	st->x = xchg_start(c->w, c->w->hold, route, &rq, &h2_xchg_ops, st, &status);
 	if (!st->x) {
-		h2_error(st, status);
+		front_h2_error(st, status);
 		return;
 	}
 	if (rq.body == HTTP_BODY_NONE)
@@ -698,7 +617,7 @@ static int h2_on_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint
 		if (buf_append(&st->admin->body, p, len) < 0) {
 			admin_h2_detach(st->admin);
 			st->admin = NULL;
-			h2_error(st, 413);
+			front_h2_error(st, 413);
 		}
 		return 0;
 	}
@@ -722,155 +641,6 @@ static int h2_on_close(nghttp2_session *ng, int32_t id, uint32_t code, void *use
 	if (st)
 		h2_stream_free(st);
 	return 0;
-}
-
-/* ---- send_timeout ---- */
-
-/* Gives up on a stream whose output the client's stream window holds:
- * RST_STREAM, and its exchange freed now (an unfinished one closes its
- * upstream connection). The stream itself goes when the reset is sent. */
-static void h2_stream_stall(struct h2_stream *st)
-{
-	struct conn *c = st->s->c;
-
-	log_debug("%s: h2: stream %d: window closed for send_timeout", c->ip, (int)st->id);
-	metrics_count(c->w->idx, METRICS_REQ_TIMEOUT);
-	st->out_open = false;
-	nghttp2_submit_rst_stream(st->s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
-	if (st->x) {
-		struct xchg *x = st->x;
-		st->x = NULL;
-		xchg_free(x);
-	}
-}
-
-/* True while the hub waits for request DATA the client has yet to send:
- * not while the exchange has not taken what came (the upstream is slow,
- * the window closed: not the client's fault). */
-static bool h2_stream_awaits_body(const struct h2_stream *st)
-{
-	if (st->req_end || st->body.len)
-		return false;
-	return (st->x && !st->req_end_sent) || (st->admin && !st->admin->submitted);
-}
-
-/* The request body stalled for body_timeout: 408 while no response has
- * started, else RST_STREAM (CANCEL); the exchange is freed now (its
- * upstream connection closed, its access log line written) and DATA that
- * still comes is dropped. The session's other streams go on. */
-static void h2_stream_body_timeout(struct h2_stream *st)
-{
-	struct conn *c = st->s->c;
-	bool started = st->x && st->x->head_done;
-
-	log_debug("%s: h2: stream %d: request body stalled for body_timeout", c->ip,
-		  (int)st->id);
-	metrics_count(c->w->idx, METRICS_REQ_TIMEOUT);
-	if (st->admin) {
-		admin_h2_detach(st->admin);
-		st->admin = NULL;
-	}
-	if (st->x) {
-		struct xchg *x = st->x;
-		st->x = NULL;
-		if (!started)
-			x->status = 408;
-		xchg_free(x);
-	}
-	if (!started) {
-		h2_error(st, 408);
-		return;
-	}
-	st->out_open = false;
-	nghttp2_submit_rst_stream(st->s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
-}
-
-/* Applies body_timeout to the session's streams. Returns the earliest
- * time one could time out, or UINT64_MAX. */
-static uint64_t h2_body_check(struct h2_session *s)
-{
-	uint64_t now = h2_now(s), limit = h2_set(s)->body_timeout, next = UINT64_MAX;
-
-	for (struct h2_stream *st = s->streams; st; st = st->next) {
-		if (!h2_stream_awaits_body(st))
-			continue;
-		if (now - st->body_at >= limit)
-			h2_stream_body_timeout(st);
-		else if (st->body_at + limit < next)
-			next = st->body_at + limit;
-	}
-	return next;
-}
-
-/* Applies send_timeout to the session: output the socket does not take
- * closes the connection (no GOAWAY could get through); a connection
- * window kept closed ends the session with GOAWAY; a stream window kept
- * closed resets that stream. Returns when to look again, or 0 when the
- * connection was closed. */
-static uint64_t h2_watch_check(struct h2_session *s)
-{
-	struct conn *c = s->c;
-	uint64_t now = h2_now(s), limit = h2_set(s)->send_timeout, next = now + limit;
-	bool conn_shut = nghttp2_session_get_remote_window_size(s->ng) <= 0;
-
-	if (c->out.len && now - c->progress_at >= limit) {
-		log_debug("%s: h2: no output progress for send_timeout", c->ip);
-		metrics_count(c->w->idx, METRICS_REQ_TIMEOUT);
-		conn_close(c);
-		return 0;
-	}
-	if (c->out.len && c->progress_at + limit < next)
-		next = c->progress_at + limit;
-	for (struct h2_stream *st = s->streams; st; st = st->next) {
-		if (!h2_stream_ready(st))
-			continue;
-		if (now - st->progress_at < limit) {
-			if (st->progress_at + limit < next)
-				next = st->progress_at + limit;
-		} else if (conn_shut) {
-			log_debug("%s: h2: connection window closed for send_timeout", c->ip);
-			metrics_count(c->w->idx, METRICS_REQ_TIMEOUT);
-			nghttp2_session_terminate_session(s->ng, NGHTTP2_ENHANCE_YOUR_CALM);
-			break;
-		} else if (nghttp2_session_get_stream_remote_window_size(s->ng, st->id) <= 0) {
-			h2_stream_stall(st);
-		}
-	}
-	return next;
-}
-
-/* The watch's first check for new streams: the nearer of the two
- * timeouts it applies. */
-static uint64_t h2_watch_first(const struct h2_session *s)
-{
-	const struct hub_settings *set = h2_set(s);
-
-	return set->body_timeout < set->send_timeout ? set->body_timeout : set->send_timeout;
-}
-
-static void h2_watch_fire(struct loop_timer *t)
-{
-	struct h2_session *s = t->data;
-	struct conn *c = s->c;
-	uint64_t next;
-
-	conn_enter(c);
-	next = h2_watch_check(s);
-	if (!c->dead) {
-		/* A stream that starts before then is checked in time too. */
-		uint64_t body = h2_body_check(s), soon = h2_now(s) + h2_watch_first(s);
-		if (body < next)
-			next = body;
-		if (soon < next)
-			next = soon;
-		/* s is still alive: only conn_close frees it. */
-		if (s->nstreams)
-			loop_timer_arm_at(c->w->loop, &s->watch, next);
-		front_h2_pump(c);
-		if (!c->dead)
-			conn_update_io(c);
-	}
-	conn_leave(c);
 }
 
 /* ---- the session ---- */
@@ -907,7 +677,7 @@ int front_h2_start(struct conn *c)
 	}
 	s->c = c;
 	loop_timer_init(&s->kick, h2_kick_fire, s);
-	loop_timer_init(&s->watch, h2_watch_fire, s);
+	loop_timer_init(&s->watch, front_h2_watch_fire, s);
 	c->h2 = true;
 	c->h2s = s;
 	c->st = CONN_RESP;
@@ -1010,7 +780,7 @@ void front_h2_pump(struct conn *c)
 	if (c->dead)
 		return;
 	if (s->nstreams && !loop_timer_armed(&s->watch))
-		loop_timer_arm(c->w->loop, &s->watch, h2_watch_first(s));
+		loop_timer_arm(c->w->loop, &s->watch, front_h2_watch_first(s));
 	if (!nghttp2_session_want_read(s->ng) && !nghttp2_session_want_write(s->ng) &&
 	    c->out.len == 0) {
 		conn_close(c);

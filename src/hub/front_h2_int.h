@@ -1,0 +1,102 @@
+/* front_h2_int.h - the HTTP/2 session and stream (internal to
+ * front_h2.c, which runs them, and front_h2_watch.c, which times them). */
+#ifndef POSTERN_HUB_FRONT_H2_INT_H
+#define POSTERN_HUB_FRONT_H2_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <nghttp2/nghttp2.h>
+
+#include "core/buf.h"
+#include "core/loop.h"
+#include "http/parse.h"
+#include "hub/conn.h"
+#include "hub/snap.h"
+#include "hub/worker.h"
+
+#define H2_STREAM_BUF (128u << 10)
+#define H2_WINDOW (256u << 10)
+#define H2_MAX_STREAMS 128
+#define H2_HDR_ARENA (48u << 10)
+
+struct h2_session;
+
+struct h2_stream {
+	int32_t id;
+	struct h2_session *s;
+	struct h2_stream *next;		/* the session's list */
+	struct xchg *x;
+	struct http_msg msg;
+	struct buf arena;		/* header bytes; reserved once, never moves */
+	struct str scheme;
+	bool bad;			/* a header the request may not carry */
+	bool cl_seen;
+	struct buf body;		/* request DATA the exchange has not taken */
+	bool req_end;			/* END_STREAM seen */
+	bool req_end_sent;
+	uint64_t body_at;		/* request DATA arrived or was taken */
+	struct buf resp;		/* response bytes for DATA frames */
+	bool resp_eof;
+	bool out_open;			/* a DATA source that has not ended */
+	uint64_t progress_at;		/* output moved or became ready */
+	char *trailers;			/* "Name: value\r\n" lines to send after
+					 * the DATA (owned), or NULL */
+	size_t trailers_len;
+	bool deferred;			/* the DATA source is waiting */
+	bool resume;			/* resume the exchange after the send */
+	struct admin_call *admin;	/* an admin request on this stream */
+	char *abody;			/* the admin response body (owned) */
+	const char *errbody;		/* our own page, or the admin body */
+	size_t errlen, erroff;
+	char errpage[160];
+};
+
+struct h2_session {
+	nghttp2_session *ng;
+	struct conn *c;
+	/* Exchange callbacks run inside the exchange's own processing, so
+	 * they only note work; this zero-delay timer sends it afterwards. */
+	struct loop_timer kick;
+	struct loop_timer watch;	/* send_timeout checks while streams live */
+	struct h2_stream *streams;
+	unsigned nstreams;
+	bool goaway;
+};
+
+static inline const struct hub_settings *h2_set(const struct h2_session *s)
+{
+	return &s->c->w->hold->snap->set;
+}
+
+static inline uint64_t h2_now(const struct h2_session *s)
+{
+	return loop_now(s->c->w->loop);
+}
+
+/* The stream's output moved, or has just become ready to move: its
+ * send_timeout starts over. */
+static inline void h2_stream_touch(struct h2_stream *st)
+{
+	st->progress_at = h2_now(st->s);
+}
+
+/* True when the stream has body bytes (or the body's end) ready for DATA
+ * frames that have not gone out. */
+static inline bool h2_stream_ready(const struct h2_stream *st)
+{
+	if (!st->out_open)
+		return false;
+	return st->errbody || st->resp.len > 0 || st->resp_eof;
+}
+
+/* front_h2.c: answers the stream with the hub's own page for `status`. */
+void front_h2_error(struct h2_stream *st, int status);
+
+/* front_h2_watch.c: send_timeout and body_timeout. The session's `watch`
+ * timer runs front_h2_watch_fire; front_h2_pump arms it, while the session
+ * has streams, front_h2_watch_first() from now. */
+void front_h2_watch_fire(struct loop_timer *t);
+uint64_t front_h2_watch_first(const struct h2_session *s);
+
+#endif
