@@ -74,6 +74,41 @@ int buf_append(struct buf *b, const void *p, size_t n)
 	return 0;
 }
 
+int buf_append_strs(struct buf *b, const struct str *v, size_t n)
+{
+	size_t total = 0;
+	uint8_t *t;
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].len > SIZE_MAX - total)
+			return -ENOBUFS;
+		total += v[i].len;
+	}
+	r = buf_reserve(b, total);
+	if (r < 0)
+		return r;
+	t = buf_tail(b);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].len) {
+			memcpy(t, v[i].p, v[i].len);
+			t += v[i].len;
+		}
+	b->len += total;
+	return 0;
+}
+
+int buf_append_u64(struct buf *b, uint64_t v)
+{
+	char d[20], *p = d + sizeof(d);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return buf_append(b, p, (size_t)(d + sizeof(d) - p));
+}
+
 int buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/str.h"
+
 struct buf {
 	uint8_t *data;
 	size_t off;	/* start of readable bytes */
@@ -58,6 +60,17 @@ int buf_reserve(struct buf *b, size_t n);
 void buf_commit(struct buf *b, size_t n);
 /* Appends bytes. Returns 0, -ENOBUFS or -ENOMEM; nothing is added on error. */
 int buf_append(struct buf *b, const void *p, size_t n);
+/* Appends the n views v[0..n) in order, as one append: all of them, or
+ * nothing (-ENOBUFS or -ENOMEM). For heads built on the request path,
+ * where printf's format parsing (twice: buf_printf measures, then writes)
+ * cost more than the copying; BUF_APPEND(b, STR_LIT("A: "), v, ...) is
+ * the usual way to call it. Returns 0 or -errno. */
+int buf_append_strs(struct buf *b, const struct str *v, size_t n);
+#define BUF_APPEND(b, ...)                                                   \
+	buf_append_strs((b), (const struct str[]){ __VA_ARGS__ },            \
+			sizeof((const struct str[]){ __VA_ARGS__ }) / sizeof(struct str))
+/* Appends v in decimal. Returns 0, -ENOBUFS or -ENOMEM. */
+int buf_append_u64(struct buf *b, uint64_t v);
 /* Appends printf output. Returns 0, -ENOBUFS or -ENOMEM. */
 int buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -127,6 +127,42 @@ TEST(buf_bounds)
 	buf_free(&b);
 }
 
+TEST(buf_append_strs_all_or_nothing)
+{
+	struct buf b;
+	struct str host = STR_LIT("a.test");
+
+	buf_init(&b, 24);
+	CHECK_EQ_INT(BUF_APPEND(&b, STR_LIT("Host: "), host, STR_LIT("\r\n")), 0);
+	CHECK_EQ_INT(b.len, 14);
+	CHECK_EQ_MEM(buf_head(&b), "Host: a.test\r\n", 14);
+	/* Empty and NULL views add nothing. */
+	CHECK_EQ_INT(BUF_APPEND(&b, STR_NULL, STR_LIT("")), 0);
+	CHECK_EQ_INT(b.len, 14);
+	/* 14 + 6 + 6 > 24: nothing of it is added. */
+	CHECK_EQ_INT(BUF_APPEND(&b, STR_LIT("X: "), STR_LIT("abc"), STR_LIT("defghi")), -ENOBUFS);
+	CHECK_EQ_INT(b.len, 14);
+	/* Compacts when the head was consumed. */
+	buf_consume(&b, 6);
+	CHECK_EQ_INT(BUF_APPEND(&b, STR_LIT("X: "), STR_LIT("abc"), STR_LIT("defghi")), 0);
+	CHECK_EQ_MEM(buf_head(&b), "a.test\r\nX: abcdefghi", 20);
+	buf_free(&b);
+
+	buf_init(&b, 64);
+	CHECK_EQ_INT(buf_append_u64(&b, 0), 0);
+	CHECK_EQ_INT(buf_append(&b, " ", 1), 0);
+	CHECK_EQ_INT(buf_append_u64(&b, 1234567890), 0);
+	CHECK_EQ_INT(buf_append(&b, " ", 1), 0);
+	CHECK_EQ_INT(buf_append_u64(&b, UINT64_MAX), 0);
+	CHECK_EQ_INT(b.len, 33);
+	CHECK_EQ_MEM(buf_head(&b), "0 1234567890 18446744073709551615", 33);
+	buf_free(&b);
+	buf_init(&b, 3);
+	CHECK_EQ_INT(buf_append_u64(&b, 1000), -ENOBUFS);
+	CHECK_EQ_INT(b.len, 0);
+	buf_free(&b);
+}
+
 TEST(pool_reuse_and_limit)
 {
 	struct pool p;
@@ -345,6 +381,7 @@ int main(void)
 	RUN(num_units);
 	RUN(enc_hex_b64);
 	RUN(buf_bounds);
+	RUN(buf_append_strs_all_or_nothing);
 	RUN(pool_reuse_and_limit);
 	RUN(secure_helpers);
 	RUN(conf_parse_and_get);
