@@ -28,13 +28,12 @@ static int conn_resp_fields(struct conn *c, struct xchg *x, const struct http_ms
 			continue;
 		if (str_eq_ci(h->name, STR_LIT("strict-transport-security")))
 			hsts = true;
-		if (buf_append(o, h->name.p, h->name.len) < 0 || buf_append(o, ": ", 2) < 0 ||
-		    buf_append(o, h->value.p, h->value.len) < 0 || buf_append(o, "\r\n", 2) < 0)
+		if (BUF_APPEND(o, h->name, STR_LIT(": "), h->value, STR_LIT("\r\n")) < 0)
 			return -1;
 	}
 	if (!hsts && c->kind == LISTEN_HTTPS && x->route && x->route->hsts_max_age &&
-	    buf_printf(o, "Strict-Transport-Security: max-age=%u\r\n",
-		       x->route->hsts_max_age) < 0)
+	    (buf_append(o, "Strict-Transport-Security: max-age=", 35) < 0 ||
+	     buf_append_u64(o, x->route->hsts_max_age) < 0 || buf_append(o, "\r\n", 2) < 0))
 		return -1;
 	return 0;
 }
@@ -57,12 +56,13 @@ static int conn_x_head(struct xchg *x, const struct http_msg *m)
 		c->keepalive = false;
 	c->resp_chunked = chunk;
 	worker_buf_take(c->w, &c->out);
-	if (buf_printf(o, "HTTP/1.1 %d %.*s\r\n", m->status, (int)m->reason.len,
-		       m->reason.p ? m->reason.p : "") < 0 ||
+	/* The parser bounds the status to three digits. */
+	if (buf_append(o, "HTTP/1.1 ", 9) < 0 || buf_append_u64(o, (uint64_t)m->status) < 0 ||
+	    BUF_APPEND(o, STR_LIT(" "), m->reason, STR_LIT("\r\n")) < 0 ||
 	    conn_resp_fields(c, x, m) < 0)
 		return -1;
-	if (x->tunnel && buf_printf(o, "Connection: upgrade\r\nUpgrade: %.*s\r\n",
-				    (int)m->upgrade.len, m->upgrade.p) < 0)
+	if (x->tunnel && BUF_APPEND(o, STR_LIT("Connection: upgrade\r\nUpgrade: "), m->upgrade,
+				    STR_LIT("\r\n")) < 0)
 		return -1;
 	if (chunk && buf_append(o, "Transfer-Encoding: chunked\r\n", 28) < 0)
 		return -1;

@@ -7,7 +7,6 @@
  * framing the hub chose. */
 #include "hub/xchg_head.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "http/parse.h"
@@ -58,43 +57,34 @@ static struct str xchg_prior(const struct http_msg *m, const char *name)
 	return i >= 0 ? m->hdr[i].value : STR_NULL;
 }
 
+/* Appends "Name: value\r\n". Returns 0, -ENOBUFS or -ENOMEM. */
+static int xchg_head_field(struct buf *b, struct str name, struct str value)
+{
+	return BUF_APPEND(b, name, STR_LIT(": "), value, STR_LIT("\r\n"));
+}
+
 static int xchg_head_forwarded(struct buf *b, const struct xchg_req *rq,
 			       const char *rid_name, const char *rid)
 {
 	const struct http_msg *m = rq->msg;
 	struct str xff = rq->trusted_peer ? xchg_prior(m, "x-forwarded-for") : STR_NULL;
 	struct str fwd = rq->trusted_peer ? xchg_prior(m, "forwarded") : STR_NULL;
-	const char *proto = rq->https ? "https" : "http";
-	bool v6 = strchr(rq->peer_ip, ':') != NULL;
+	struct str proto = rq->https ? STR_LIT("https") : STR_LIT("http");
+	struct str ip = str_cstr(rq->peer_ip), host = rq->scheme_host;
+	bool v6 = memchr(ip.p, ':', ip.len) != NULL;
 	int r;
 
-	if (xff.len)
-		r = buf_printf(b, "X-Forwarded-For: %.*s, %s\r\n", (int)xff.len, xff.p, rq->peer_ip);
-	else
-		r = buf_printf(b, "X-Forwarded-For: %s\r\n", rq->peer_ip);
-	if (r == 0)
-		r = buf_printf(b, "X-Forwarded-Proto: %s\r\nX-Forwarded-Host: %.*s\r\n",
-			       proto, (int)rq->scheme_host.len, rq->scheme_host.p);
-	if (r == 0)
-		r = buf_printf(b, "Forwarded: %.*s%sfor=%s%s%s;host=\"%.*s\";proto=%s\r\n",
-			       (int)fwd.len, fwd.p, fwd.len ? ", " : "",
-			       v6 ? "\"[" : "", rq->peer_ip, v6 ? "]\"" : "",
-			       (int)rq->scheme_host.len, rq->scheme_host.p, proto);
+	/* A trusted proxy's lists are appended to: "prior, ours". */
+	r = BUF_APPEND(b, STR_LIT("X-Forwarded-For: "), xff, xff.len ? STR_LIT(", ") : STR_NULL,
+		       ip, STR_LIT("\r\nX-Forwarded-Proto: "), proto,
+		       STR_LIT("\r\nX-Forwarded-Host: "), host,
+		       STR_LIT("\r\nForwarded: "), fwd, fwd.len ? STR_LIT(", ") : STR_NULL,
+		       STR_LIT("for="), v6 ? STR_LIT("\"[") : STR_NULL, ip,
+		       v6 ? STR_LIT("]\"") : STR_NULL, STR_LIT(";host=\""), host,
+		       STR_LIT("\";proto="), proto, STR_LIT("\r\n"));
 	if (r == 0 && rid)
-		r = buf_printf(b, "%s: %s\r\n", rid_name, rid);
+		r = xchg_head_field(b, str_cstr(rid_name), str_cstr(rid));
 	return r;
-}
-
-/* Appends "Name: value\r\n". Returns 0, -ENOBUFS or -ENOMEM. */
-static int xchg_head_field(struct buf *b, struct str name, struct str value)
-{
-	int r = buf_append(b, name.p, name.len);
-
-	if (r == 0)
-		r = buf_append(b, ": ", 2);
-	if (r == 0)
-		r = buf_append(b, value.p, value.len);
-	return r ? r : buf_append(b, "\r\n", 2);
 }
 
 /* The client's end-to-end fields the hub passes on. */
@@ -123,17 +113,21 @@ int xchg_head_build(struct buf *b, const struct route *route,
 	if (r == 0)
 		r = xchg_head_path(b, route, m->path);
 	if (r == 0)
-		r = buf_printf(b, " HTTP/1.1\r\nHost: %.*s\r\n", (int)rq->scheme_host.len,
-			       rq->scheme_host.p);
+		r = BUF_APPEND(b, STR_LIT(" HTTP/1.1\r\nHost: "), rq->scheme_host, STR_LIT("\r\n"));
 	if (r == 0)
 		r = xchg_head_fields(b, rq, rid_name);
 	if (r == 0)
 		r = xchg_head_forwarded(b, rq, rid_name, rid);
 	if (r == 0 && rq->upgrade)
-		r = buf_printf(b, "Connection: upgrade\r\nUpgrade: %.*s\r\n",
-			       (int)m->upgrade.len, m->upgrade.p);
-	if (r == 0 && rq->body == HTTP_BODY_LENGTH)
-		r = buf_printf(b, "Content-Length: %llu\r\n", (unsigned long long)rq->body_len);
+		r = BUF_APPEND(b, STR_LIT("Connection: upgrade\r\nUpgrade: "), m->upgrade,
+			       STR_LIT("\r\n"));
+	if (r == 0 && rq->body == HTTP_BODY_LENGTH) {
+		r = buf_append(b, "Content-Length: ", 16);
+		if (r == 0)
+			r = buf_append_u64(b, rq->body_len);
+		if (r == 0)
+			r = buf_append(b, "\r\n", 2);
+	}
 	if (r == 0 && rq->body == HTTP_BODY_CHUNKED)
 		r = buf_append(b, "Transfer-Encoding: chunked\r\n", 28);
 	return r ? r : buf_append(b, "\r\n", 2);

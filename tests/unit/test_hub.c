@@ -9,10 +9,12 @@
 #include "agent/agent_proto.h"
 #include "agent/stream_hdr.h"
 #include "core/buf.h"
+#include "http/parse.h"
 #include "hub/addr.h"
 #include "hub/metrics.h"
 #include "hub/route.h"
 #include "hub/snap.h"
+#include "hub/xchg_head.h"
 
 static const char *lookup(const struct route_table *t, const char *host,
 			  const char *path)
@@ -80,6 +82,102 @@ TEST(route_rewrite_fields)
 	CHECK_EQ_STR(r->target.base, "/base");
 	CHECK_EQ_STR(r->target.label, "127.0.0.1:8080");
 	CHECK_EQ_STR(r->name, "route-1");
+	route_table_free(t);
+}
+
+/* The head sent upstream, byte for byte: the route's path rewrite, the
+ * client's end-to-end fields, the hub's forwarding fields (replacing a
+ * client's, appended to a trusted proxy's, IPv6 quoted and bracketed),
+ * the request id and the framing the hub chose. */
+static const struct http_limits head_lim = {
+	.max_line = 8192, .max_head = 16384, .max_headers = 50, .max_body = 1u << 20,
+};
+
+static int head_for(const struct route *r, const char *in, const char *peer, bool https,
+		    bool trusted, const char *rid, struct buf *out)
+{
+	struct http_msg m;
+	size_t scan = 0;
+	struct xchg_req rq;
+
+	if (http_parse_request(&m, in, strlen(in), &head_lim, &scan) <= 0)
+		return -1000;
+	rq = (struct xchg_req){
+		.msg = &m, .scheme_host = m.host, .peer_ip = peer, .https = https,
+		.trusted_peer = trusted, .body = m.body, .body_len = m.content_length,
+		.upgrade = (m.flags & HTTP_F_UPGRADE) != 0,
+	};
+	return xchg_head_build(out, r, &rq, "X-Request-Id", rid);
+}
+
+#define CHECK_HEAD(b, want)                                                   \
+	do {                                                                  \
+		CHECK_EQ_INT((b)->len, strlen(want));                          \
+		if ((b)->len == strlen(want))                                  \
+			CHECK_EQ_MEM(buf_head(b), want, strlen(want));         \
+	} while (0)
+
+TEST(upstream_head_bytes)
+{
+	struct route_spec s = { .id = 1, .host = "a.test", .path_prefix = "/api/",
+				.strip_prefix = true, .target = "http://127.0.0.1:8080/base/" };
+	char err[256];
+	struct route_table *t = route_table_build(&s, 1, err, sizeof(err));
+	const struct route *r;
+	struct buf b;
+
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	r = route_lookup(t, STR_LIT("a.test"), STR_LIT("/api/x"));
+	CHECK(r != NULL);
+	buf_init(&b, 8192);
+
+	/* A client's forwarding fields and request id are replaced; fields
+	 * named by Connection are dropped. */
+	CHECK_EQ_INT(head_for(r,
+		"POST /api/x?q=1 HTTP/1.1\r\nHost: a.test\r\nX-Forwarded-For: 1.2.3.4\r\n"
+		"Forwarded: for=evil\r\nX-Request-Id: theirs\r\nConnection: keep-alive, X-Hop\r\n"
+		"X-Hop: 1\r\nAccept: */*\r\nContent-Length: 5\r\n\r\n",
+		"203.0.113.7", true, false, "0123abcd", &b), 0);
+	CHECK_HEAD(&b, "POST /base/x?q=1 HTTP/1.1\r\nHost: a.test\r\nAccept: */*\r\n"
+		"X-Forwarded-For: 203.0.113.7\r\nX-Forwarded-Proto: https\r\n"
+		"X-Forwarded-Host: a.test\r\n"
+		"Forwarded: for=203.0.113.7;host=\"a.test\";proto=https\r\n"
+		"X-Request-Id: 0123abcd\r\nContent-Length: 5\r\n\r\n");
+
+	/* A trusted proxy's lists are appended to and its request id kept;
+	 * an IPv6 peer is quoted and bracketed in Forwarded. */
+	buf_reset(&b);
+	CHECK_EQ_INT(head_for(r,
+		"POST /api HTTP/1.1\r\nHost: a.test\r\nX-Forwarded-For: 198.51.100.1\r\n"
+		"Forwarded: for=198.51.100.1\r\nX-Request-Id: keep-me\r\n"
+		"Transfer-Encoding: chunked\r\n\r\n",
+		"2001:db8::7", false, true, NULL, &b), 0);
+	CHECK_HEAD(&b, "POST /base/ HTTP/1.1\r\nHost: a.test\r\nX-Request-Id: keep-me\r\n"
+		"X-Forwarded-For: 198.51.100.1, 2001:db8::7\r\nX-Forwarded-Proto: http\r\n"
+		"X-Forwarded-Host: a.test\r\n"
+		"Forwarded: for=198.51.100.1, for=\"[2001:db8::7]\";host=\"a.test\";proto=http\r\n"
+		"Transfer-Encoding: chunked\r\n\r\n");
+
+	/* An upgrade is forwarded as one. */
+	buf_reset(&b);
+	CHECK_EQ_INT(head_for(r,
+		"GET /api/ws HTTP/1.1\r\nHost: a.test\r\nConnection: Upgrade\r\n"
+		"Upgrade: websocket\r\n\r\n",
+		"192.0.2.1", false, false, "ff", &b), 0);
+	CHECK_HEAD(&b, "GET /base/ws HTTP/1.1\r\nHost: a.test\r\n"
+		"X-Forwarded-For: 192.0.2.1\r\nX-Forwarded-Proto: http\r\n"
+		"X-Forwarded-Host: a.test\r\n"
+		"Forwarded: for=192.0.2.1;host=\"a.test\";proto=http\r\n"
+		"X-Request-Id: ff\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n");
+
+	/* A head that outgrows the buffer's bound is -ENOBUFS. */
+	buf_free(&b);
+	buf_init(&b, 64);
+	CHECK_EQ_INT(head_for(r, "GET /api/x HTTP/1.1\r\nHost: a.test\r\n\r\n",
+			      "192.0.2.1", false, false, "ff", &b), -ENOBUFS);
+	buf_free(&b);
 	route_table_free(t);
 }
 
@@ -298,6 +396,7 @@ int main(void)
 {
 	RUN(route_lookup_order);
 	RUN(route_rewrite_fields);
+	RUN(upstream_head_bytes);
 	RUN(route_rejects);
 	RUN(route_pool_ids_stable);
 	RUN(route_through_agents);
