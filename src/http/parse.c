@@ -73,6 +73,29 @@ static int http_line_check(const char *p, size_t n)
 	return 0;
 }
 
+/* The first blank line in p[from, len): the "\r\n\r\n" that ends a
+ * head (returned), or a bare "\n\n" before it (*lf2 set, NULL returned).
+ * NULL with *lf2 NULL: neither yet. One pass over the LFs (heads are
+ * parsed twice per proxied request, so two memmem scans showed up). */
+static const char *http_blank_line(const char *p, size_t from, size_t len,
+				   const char **lf2)
+{
+	const char *q = p + from, *end = p + len;
+
+	*lf2 = NULL;
+	while (q < end && (q = memchr(q, '\n', (size_t)(end - q)))) {
+		if (q + 1 < end && q[1] == '\n') {
+			*lf2 = q;
+			return NULL;
+		}
+		if (q + 2 < end && q[1] == '\r' && q[2] == '\n' && q > p + from &&
+		    q[-1] == '\r')
+			return q - 1;
+		q++;
+	}
+	return NULL;
+}
+
 /* Locates the end of the head. Returns its length (through CRLFCRLF),
  * 0 if more bytes are needed, or -err when a limit is exceeded. A bare LF
  * anywhere in the head is found by the line checks later. */
@@ -92,10 +115,9 @@ static int http_head_end(const char *p, size_t len, size_t start,
 	}
 	if ((size_t)(nl - (p + start)) > lim->max_line)
 		return -HTTP_E_LINE_LONG;
-	end = from < len ? memmem(p + from, len - from, "\r\n\r\n", 4) : NULL;
+	end = http_blank_line(p, from, len, &lf2);
 	/* A head ending in a bare LF would otherwise wait for the limit. */
-	lf2 = from < len ? memmem(p + from, len - from, "\n\n", 2) : NULL;
-	if (lf2 && (!end || lf2 < end))
+	if (lf2)
 		return -HTTP_E_BARE_LF;
 	if (!end) {
 		if (len - start > lim->max_head)
