@@ -10,7 +10,9 @@
 # kernel's), the same to 0.1% from run to run. It is the figure to watch
 # when changing the request path.
 #
-# Each proxy runs with one worker under valgrind --tool=callgrind; after a
+# The lab is bench/proxy.sh's (bench/lib/proxies.sh), the same backend
+# and the same proxy configurations, with nginx as one process. Each proxy
+# runs with one worker under valgrind --tool=callgrind; after a
 # warm-up (BENCH_WARM requests) its counters are zeroed, h2load sends
 # exactly BENCH_N requests over 4 keep-alive connections, and the counters
 # are dumped. Tests (BENCH_TESTS):
@@ -29,102 +31,12 @@ N=${BENCH_N:-20000}
 WARM=${BENCH_WARM:-2000}
 TESTS=${BENCH_TESTS:-"h1 tls h2"}
 POSTERN=${POSTERN_BIN:-$PWD/build/release/postern}
-TAG=pc$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')
-NS=$TAG
-TMP=$(mktemp -d /tmp/$TAG.XXXX)
-
-cleanup() {
-    local pids
-    pids=$(ip netns pids "$NS" 2>/dev/null)
-    [ -n "$pids" ] && kill $pids 2>/dev/null
-    sleep 0.5
-    pids=$(ip netns pids "$NS" 2>/dev/null)
-    [ -n "$pids" ] && kill -9 $pids 2>/dev/null
-    ip netns del "$NS" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
-for t in valgrind callgrind_control callgrind_annotate h2load nginx haproxy openssl; do
-    command -v $t >/dev/null || { echo "bench/cost: $t missing (scripts/deps.sh)"; exit 1; }
-done
-[ -x "$POSTERN" ] || { echo "bench/cost: $POSTERN not built"; exit 1; }
-
-nsx() { ip netns exec "$NS" "$@"; }
-wait_port() {
-    for _ in $(seq 300); do
-        nsx bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "bench/cost: port $1 did not open"; return 1
-}
-
-ip netns add "$NS" || exit 1
-nsx ip link set lo up
-mkdir -p "$TMP/www" "$TMP/certs"
-printf 'hello, world\n' > "$TMP/www/small"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-    -subj /CN=bench.test -addext subjectAltName=DNS:bench.test \
-    -keyout "$TMP/certs/bench.key" -out "$TMP/certs/bench.crt" 2>/dev/null
-cat "$TMP/certs/bench.crt" "$TMP/certs/bench.key" > "$TMP/bench.pem"
-cat > "$TMP/backend.conf" <<EOC
-user root; worker_processes 1; daemon off; pid $TMP/backend.pid;
-error_log $TMP/backend.err;
-events { worker_connections 1024; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:9000; root $TMP/www; } }
-EOC
-ip netns exec "$NS" nginx -c "$TMP/backend.conf" -e "$TMP/backend.err" &
-wait_port 9000 || exit 1
-
-# The three proxies, one worker each, HTTP on 8001 and HTTPS on 8441.
-cat > "$TMP/hub.conf" <<EOC
-[hub]
-workers = 1
-listen_http = "127.0.0.1:8001"
-listen_https = "127.0.0.1:8441"
-routes = $TMP/routes.conf
-access_log = off
-[tls]
-cert_dir = $TMP/certs
-EOC
-printf '[route.b]\nhost = *\ntarget = http://127.0.0.1:9000\n' > "$TMP/routes.conf"
-cat > "$TMP/haproxy.cfg" <<EOC
-global
-  nbthread 1
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  http-reuse always
-frontend f
-  bind 127.0.0.1:8001
-  bind 127.0.0.1:8441 ssl crt $TMP/bench.pem alpn h2,http/1.1
-  default_backend b
-backend b
-  server s1 127.0.0.1:9000
-EOC
-cat > "$TMP/proxy.conf" <<EOC
-master_process off; daemon off; worker_processes 1; pid $TMP/proxy.pid;
-error_log $TMP/proxy.err;
-events { worker_connections 1024; }
-http { access_log off; keepalive_requests 1000000;
-  ssl_certificate $TMP/certs/bench.crt; ssl_certificate_key $TMP/certs/bench.key;
-  ssl_protocols TLSv1.2 TLSv1.3;
-  upstream b { server 127.0.0.1:9000; keepalive 64; keepalive_requests 1000000; }
-  server { listen 127.0.0.1:8001; listen 127.0.0.1:8441 ssl http2;
-    location / { proxy_pass http://b; proxy_http_version 1.1;
-      proxy_set_header Connection ""; } } }
-EOC
-
-proxy_argv() {
-    case $1 in
-    postern) echo "$POSTERN hub -c $TMP/hub.conf" ;;
-    haproxy) echo "haproxy -f $TMP/haproxy.cfg -db" ;;
-    nginx) echo "nginx -c $TMP/proxy.conf -e $TMP/proxy.err" ;;
-    esac
-}
+BENCH_NAME=cost
+. bench/lib/proxies.sh
+lab_need valgrind callgrind_control callgrind_annotate h2load nginx haproxy openssl
+lab_setup
+# nginx as one process: callgrind must see the process that does the work.
+NGINX_SINGLE=1
 
 # load TEST NREQ: h2load with exactly NREQ requests.
 load() {
@@ -141,21 +53,18 @@ measure() {
     out=$TMP/cg.$p.$t
     # `ip netns exec` execs valgrind, which runs the proxy in its own
     # process: $! is the pid callgrind_control talks to.
+    proxy_config "$p" 1 8001 8441
     # shellcheck disable=SC2046
     ip netns exec "$NS" valgrind --tool=callgrind --callgrind-out-file="$out.%p" \
         $(proxy_argv "$p") > "$TMP/vg.$p.$t.log" 2>&1 &
     vpid=$!
-    wait_port 8441 >/dev/null || { kill $vpid; wait $vpid 2>/dev/null; return; }
+    wait_port 8441 30 >/dev/null || { kill $vpid; wait $vpid 2>/dev/null; return; }
     load "$t" "$WARM" > /dev/null 2>&1
     callgrind_control -z "$vpid" > /dev/null 2>&1
     ok=$(load "$t" "$N" | awk '/^requests:/ {print $8}')
     callgrind_control -d "$vpid" > /dev/null 2>&1
     kill $vpid; wait $vpid 2>/dev/null
-    # Wait until the ports are free for the next proxy.
-    for _ in $(seq 100); do
-        nsx ss -Hltn "sport = :8001 or sport = :8441" | grep -q . || break
-        sleep 0.1
-    done
+    wait_ports_free 8001 8441 >&2
     [ "$ok" = "$N" ] || { echo "bench/cost: $p $t: $ok of $N succeeded" >&2; return; }
     # The dump after -z holds just the measured requests (.1: the first
     # dump; a process that forked, as nginx does not here, would add more).

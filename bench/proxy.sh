@@ -2,16 +2,12 @@
 # bench/proxy.sh - the hub's front against HAProxy and nginx as reverse
 # proxies, side by side in one run, in front of the same nginx backend.
 #
-# One network namespace (loopback); one nginx backend (1 worker) serving a
-# small body (/small, 13 bytes) and a 100 KB file (/100k). Each proxy
-# listens on its own ports (HTTP and HTTPS with the same self-signed
-# certificate, ALPN h2 + http/1.1, TLS 1.2 and 1.3: Debian's nginx 1.22
-# leaves TLS 1.3 out unless told, and its TLS 1.2 resumptions skip the key
-# exchange a TLS 1.3 resumption does, so its handshake rate would not be
-# comparable) and keeps upstream connections alive:
-#   postern  postern hub, workers = W
-#   haproxy  nbthread W, http-reuse always
-#   nginx    worker_processes W, proxy_pass to an upstream{} with keepalive
+# The lab (bench/lib/proxies.sh): one network namespace, one nginx backend
+# (1 worker) serving a small body (/small, 13 bytes) and a 100 KB file
+# (/100k), and the three proxies configured alike: HTTP and HTTPS with the
+# same self-signed certificate, ALPN h2 + http/1.1, TLS 1.2 and 1.3,
+# upstream keep-alive. Each proxy listens on ports of its own.
+#
 # For W = 1 then 2 (BENCH_WORKERS), alternating proxies within each test:
 #   h1-small   wrk, HTTP/1.1 keep-alive, /small
 #   h1-100k    wrk, HTTP/1.1 keep-alive, /100k
@@ -35,63 +31,11 @@ WORKERS=${BENCH_WORKERS:-"1 2"}
 IDLE=${BENCH_IDLE:-1000}
 TESTS=${BENCH_TESTS:-"h1-small h1-100k tls-ka tls-new h2"}
 POSTERN=${POSTERN_BIN:-$PWD/build/release/postern}
-TAG=pb$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')
-NS=$TAG
-TMP=$(mktemp -d /tmp/$TAG.XXXX)
-
-# Every process of this run lives in its own namespace $NS: ending them
-# all by the namespace's pid list also ends nginx workers whose master
-# went first (they would keep the ports).
-ns_kill() {
-    local sig=$1 pids
-    pids=$(ip netns pids "$NS" 2>/dev/null)
-    [ -n "$pids" ] && kill "$sig" $pids 2>/dev/null
-}
-cleanup() {
-    ns_kill -TERM
-    for _ in $(seq 50); do [ -z "$(ip netns pids "$NS" 2>/dev/null)" ] && break; sleep 0.1; done
-    ns_kill -KILL
-    ip netns del "$NS" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
-for t in wrk h2load nginx haproxy openssl; do
-    command -v $t >/dev/null || { echo "bench/proxy: $t missing (scripts/deps.sh)"; exit 1; }
-done
-[ -x "$POSTERN" ] || { echo "bench/proxy: $POSTERN not built"; exit 1; }
-
-nsx() { ip netns exec "$NS" "$@"; }
+BENCH_NAME=proxy
+. bench/lib/proxies.sh
+lab_need wrk h2load nginx haproxy openssl
 
 HP=8001 SP=8441
-wait_port() {
-    for _ in $(seq 100); do
-        nsx bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    echo "bench/proxy: port $1 did not open"; return 1
-}
-
-setup() {
-    ip netns add "$NS" || exit 1
-    nsx ip link set lo up
-    mkdir -p "$TMP/www" "$TMP/certs"
-    printf 'hello, world\n' > "$TMP/www/small"
-    head -c 102400 /dev/urandom > "$TMP/www/100k"
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-        -subj /CN=bench.test -addext subjectAltName=DNS:bench.test \
-        -keyout "$TMP/certs/bench.key" -out "$TMP/certs/bench.crt" 2>/dev/null
-    cat "$TMP/certs/bench.crt" "$TMP/certs/bench.key" > "$TMP/bench.pem"
-    cat > "$TMP/backend.conf" <<EOC
-user root; worker_processes 1; daemon off; pid $TMP/backend.pid;
-error_log $TMP/backend.err; worker_rlimit_nofile 65536;
-events { worker_connections 16384; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:9000 backlog=4096; root $TMP/www; } }
-EOC
-    ip netns exec "$NS" nginx -c "$TMP/backend.conf" -e "$TMP/backend.err" &
-    wait_port 9000
-}
 
 # start_proxy NAME WORKERS -> pid in $PROXY_PID; HTTP on $HP, HTTPS on
 # $SP (ports of their own per proxy, so a slow exit never collides).
@@ -102,59 +46,9 @@ start_proxy() {
     haproxy) HP=8002 SP=8442 ;;
     nginx) HP=8003 SP=8443 ;;
     esac
-    case $name in
-    postern)
-        cat > "$TMP/hub.conf" <<EOC
-[hub]
-workers = $w
-listen_http = "127.0.0.1:$HP"
-listen_https = "127.0.0.1:$SP"
-routes = $TMP/routes.conf
-access_log = off
-upstream_keepalive_max = 1024
-[tls]
-cert_dir = $TMP/certs
-EOC
-        printf '[route.b]\nhost = *\ntarget = http://127.0.0.1:9000\n' > "$TMP/routes.conf"
-        ip netns exec "$NS" "$POSTERN" hub -c "$TMP/hub.conf" >"$TMP/postern.log" 2>&1 &
-        ;;
-    haproxy)
-        cat > "$TMP/haproxy.cfg" <<EOC
-global
-  nbthread $w
-  maxconn 8000
-  tune.ssl.default-dh-param 2048
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  http-reuse always
-frontend f
-  bind 127.0.0.1:$HP
-  bind 127.0.0.1:$SP ssl crt $TMP/bench.pem alpn h2,http/1.1
-  default_backend b
-backend b
-  server s1 127.0.0.1:9000
-EOC
-        ip netns exec "$NS" haproxy -f "$TMP/haproxy.cfg" -db >"$TMP/haproxy.log" 2>&1 &
-        ;;
-    nginx)
-        cat > "$TMP/proxy.conf" <<EOC
-user root; worker_processes $w; daemon off; pid $TMP/proxy.pid;
-error_log $TMP/proxy.err; worker_rlimit_nofile 65536;
-events { worker_connections 16384; }
-http { access_log off; keepalive_requests 1000000;
-  ssl_certificate $TMP/certs/bench.crt; ssl_certificate_key $TMP/certs/bench.key;
-  ssl_session_cache shared:S:10m; ssl_protocols TLSv1.2 TLSv1.3;
-  upstream b { server 127.0.0.1:9000; keepalive 256; keepalive_requests 1000000; }
-  server { listen 127.0.0.1:$HP backlog=4096; listen 127.0.0.1:$SP ssl http2 backlog=4096;
-    location / { proxy_pass http://b; proxy_http_version 1.1;
-      proxy_set_header Connection ""; proxy_buffering on; } } }
-EOC
-        ip netns exec "$NS" nginx -c "$TMP/proxy.conf" -e "$TMP/proxy.err" &
-        ;;
-    esac
+    proxy_config "$name" "$w" $HP $SP
+    # shellcheck disable=SC2046
+    ip netns exec "$NS" $(proxy_argv "$name") > "$TMP/$name.log" 2>&1 &
     # `ip netns exec` execs the proxy: $! is the proxy (nginx's master).
     PROXY_PID=$!
     wait_port $HP && wait_port $SP || exit 1
@@ -174,11 +68,7 @@ stop_proxy() {
     done
     kill -9 "$PROXY_PID" $kids 2>/dev/null
     wait "$PROXY_PID" 2>/dev/null
-    for _ in $(seq 100); do
-        nsx ss -Hltn "sport = :$HP or sport = :$SP" | grep -q . || return 0
-        sleep 0.05
-    done
-    echo "bench/proxy: $1 still holds its ports"; exit 1
+    wait_ports_free $HP $SP || exit 1
 }
 
 # run_wrk URL [extra wrk args] -> "rps p99"
@@ -243,7 +133,7 @@ EOP
     echo $(( (after - before) * 1024 / IDLE ))
 }
 
-setup
+lab_setup
 echo "bench/proxy: backend nginx, wrk -t2 -c$CONNS -d${SECS}s, h2load -c4 -m32; $(nproc) cores"
 declare -A R
 for w in $WORKERS; do

@@ -1,0 +1,160 @@
+# bench/lib/proxies.sh - the lab that bench/proxy.sh and bench/cost.sh
+# share (sourced, never run; scripts/bench.sh runs only bench/*.sh).
+#
+# One network namespace $NS (loopback) and a scratch directory $TMP, both
+# removed on exit; one nginx backend (1 worker) on 127.0.0.1:9000 serving
+# /small (13 bytes) and /100k (100 KB); a self-signed P-256 certificate
+# for bench.test; and the three reverse proxies configured alike (HTTP and
+# HTTPS, ALPN h2 + http/1.1, TLS 1.2 and 1.3, upstream keep-alive):
+#   postern  postern hub, workers = W
+#   haproxy  nbthread W, http-reuse always
+#   nginx    worker_processes W, proxy_pass to an upstream{} with
+#            keepalive, TLS 1.3 named (Debian's nginx 1.22 leaves it out
+#            otherwise, and its TLS 1.2 resumptions skip the key exchange
+#            a TLS 1.3 resumption does)
+#
+# The sourcing script sets BENCH_NAME (messages, the namespace's tag) and
+# POSTERN (the binary), then calls lab_need and lab_setup.
+
+TAG=$(printf '%.2s' "$BENCH_NAME")$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')
+NS=$TAG
+TMP=$(mktemp -d "/tmp/$TAG.XXXX")
+
+# Every process of a run lives in $NS: ending them all by the namespace's
+# pid list also ends nginx workers whose master went first (they would
+# keep the ports).
+ns_kill() {
+    local sig=$1 pids
+    pids=$(ip netns pids "$NS" 2>/dev/null)
+    [ -n "$pids" ] && kill "$sig" $pids 2>/dev/null
+}
+lab_cleanup() {
+    ns_kill -TERM
+    for _ in $(seq 50); do [ -z "$(ip netns pids "$NS" 2>/dev/null)" ] && break; sleep 0.1; done
+    ns_kill -KILL
+    ip netns del "$NS" 2>/dev/null
+    rm -rf "$TMP"
+}
+trap lab_cleanup EXIT INT TERM
+
+# lab_need TOOL... : exits when a tool or the Postern binary is missing.
+lab_need() {
+    local t
+    for t in "$@"; do
+        command -v "$t" >/dev/null || { echo "bench/$BENCH_NAME: $t missing (scripts/deps.sh)"; exit 1; }
+    done
+    [ -x "$POSTERN" ] || { echo "bench/$BENCH_NAME: $POSTERN not built"; exit 1; }
+}
+
+nsx() { ip netns exec "$NS" "$@"; }
+
+# wait_port PORT [SECONDS]: until something in $NS accepts on PORT (5 s).
+wait_port() {
+    local tries=$(( ${2:-5} * 20 ))
+    for _ in $(seq $tries); do
+        nsx bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "bench/$BENCH_NAME: port $1 did not open"; return 1
+}
+
+# wait_ports_free PORT...: until nothing in $NS listens on them (5 s).
+wait_ports_free() {
+    local filter="" p
+    for p in "$@"; do filter="${filter:+$filter or }sport = :$p"; done
+    for _ in $(seq 100); do
+        nsx ss -Hltn "$filter" | grep -q . || return 0
+        sleep 0.05
+    done
+    echo "bench/$BENCH_NAME: ports $* still held"; return 1
+}
+
+# The namespace, the files, the certificate and the backend.
+lab_setup() {
+    ip netns add "$NS" || exit 1
+    nsx ip link set lo up
+    mkdir -p "$TMP/www" "$TMP/certs"
+    printf 'hello, world\n' > "$TMP/www/small"
+    head -c 102400 /dev/urandom > "$TMP/www/100k"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -subj /CN=bench.test -addext subjectAltName=DNS:bench.test \
+        -keyout "$TMP/certs/bench.key" -out "$TMP/certs/bench.crt" 2>/dev/null
+    cat "$TMP/certs/bench.crt" "$TMP/certs/bench.key" > "$TMP/bench.pem"
+    cat > "$TMP/backend.conf" <<EOC
+user root; worker_processes 1; daemon off; pid $TMP/backend.pid;
+error_log $TMP/backend.err; worker_rlimit_nofile 65536;
+events { worker_connections 16384; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:9000 backlog=4096; root $TMP/www; } }
+EOC
+    ip netns exec "$NS" nginx -c "$TMP/backend.conf" -e "$TMP/backend.err" &
+    wait_port 9000 || exit 1
+}
+
+# proxy_config NAME WORKERS HTTP_PORT HTTPS_PORT: writes NAME's
+# configuration into $TMP. NGINX_SINGLE=1 runs nginx as one process
+# (master_process off), for tools that must see the process doing the
+# work.
+proxy_config() {
+    local name=$1 w=$2 hp=$3 sp=$4
+    case $name in
+    postern)
+        cat > "$TMP/hub.conf" <<EOC
+[hub]
+workers = $w
+listen_http = "127.0.0.1:$hp"
+listen_https = "127.0.0.1:$sp"
+routes = $TMP/routes.conf
+access_log = off
+upstream_keepalive_max = 1024
+[tls]
+cert_dir = $TMP/certs
+EOC
+        printf '[route.b]\nhost = *\ntarget = http://127.0.0.1:9000\n' > "$TMP/routes.conf"
+        ;;
+    haproxy)
+        cat > "$TMP/haproxy.cfg" <<EOC
+global
+  nbthread $w
+  maxconn 8000
+  tune.ssl.default-dh-param 2048
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  http-reuse always
+frontend f
+  bind 127.0.0.1:$hp
+  bind 127.0.0.1:$sp ssl crt $TMP/bench.pem alpn h2,http/1.1
+  default_backend b
+backend b
+  server s1 127.0.0.1:9000
+EOC
+        ;;
+    nginx)
+        cat > "$TMP/proxy.conf" <<EOC
+${NGINX_SINGLE:+master_process off;}
+user root; worker_processes $w; daemon off; pid $TMP/proxy.pid;
+error_log $TMP/proxy.err; worker_rlimit_nofile 65536;
+events { worker_connections 16384; }
+http { access_log off; keepalive_requests 1000000;
+  ssl_certificate $TMP/certs/bench.crt; ssl_certificate_key $TMP/certs/bench.key;
+  ssl_session_cache shared:S:10m; ssl_protocols TLSv1.2 TLSv1.3;
+  upstream b { server 127.0.0.1:9000; keepalive 256; keepalive_requests 1000000; }
+  server { listen 127.0.0.1:$hp backlog=4096; listen 127.0.0.1:$sp ssl http2 backlog=4096;
+    location / { proxy_pass http://b; proxy_http_version 1.1;
+      proxy_set_header Connection ""; proxy_buffering on; } } }
+EOC
+        ;;
+    esac
+}
+
+# proxy_argv NAME: the command line that runs NAME with its configuration.
+proxy_argv() {
+    case $1 in
+    postern) echo "$POSTERN hub -c $TMP/hub.conf" ;;
+    haproxy) echo "haproxy -f $TMP/haproxy.cfg -db" ;;
+    nginx) echo "nginx -c $TMP/proxy.conf -e $TMP/proxy.err" ;;
+    esac
+}
