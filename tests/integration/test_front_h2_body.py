@@ -123,3 +123,24 @@ def test_h2_head_too_large_to_forward_is_431(lab):
     c.until(lambda: c.of(h2.events.StreamEnded, sid), what="the answer")
     assert status_of(c, sid) == "431"
     assert up.count() == 0 and "no resources" not in f.proc.log()
+
+
+def test_h2_stalled_admin_body_is_408(lab):
+    """An admin request (the hub's own hostname, /api/) buffers its body
+    before the control thread sees it: a body that stalls there gets the
+    same 408, and the session goes on."""
+    f = Front(lab)
+    f.upstream(9001, "a")
+    f.start(routes=ROUTES, workers=1,
+            settings='body_timeout = 1s\nsend_timeout = 60s\nhostname = "hub.test"\n')
+    c = Client(f, window=1 << 20)
+    sid = c.request("POST", "/api/v1/routes", authority="hub.test",
+                    headers=[("content-type", "application/json"),
+                             ("content-length", "100")], end_stream=False)
+    c.send_data(sid, b"{")
+    c.until(lambda: c.of(h2.events.StreamEnded, sid), what="the 408", timeout=30)
+    assert status_of(c, sid) == "408"
+    assert not c.closed and not c.of(h2.events.ConnectionTerminated)
+    s2 = c.get("/after")
+    c.until(lambda: c.of(h2.events.StreamEnded, s2), what="the next stream answered")
+    assert status_of(c, s2) == "200"
