@@ -43,30 +43,35 @@ static void worker_watch_listeners(void *ctx, bool on)
 		accept_backoff_set(w->loop, &w->lst[i].io, on);
 }
 
+/* Accepts one connection per readiness event, like nginx without
+ * multi_accept. The listener is level-triggered, so the rest of the
+ * backlog comes back in the next batch, after the work already queued.
+ * Accepting up to 64 at once put a burst of TLS handshakes (each ~0.5 ms
+ * of CPU) in front of the requests of connections already up: at one
+ * worker and 64 clients opening a connection per request, p99 was
+ * 35-57 ms against 21-27 ms accepting one, at the same handshake rate
+ * (bench/proxy tls-new, 2026-12-06; docs/front.md). */
 static void worker_accept(struct loop_io *io, uint32_t events)
 {
 	struct listener *l = io->data;
 	struct worker *w = l->w;
 	const struct hub_settings *s = &w->hold->snap->set;
+	struct addr peer = { .len = sizeof(peer.ss) };
+	int fd;
 
 	(void)events;
-	for (int i = 0; i < 64; i++) {
-		struct addr peer = { .len = sizeof(peer.ss) };
-		int fd = accept_backoff_next(&w->acc, io->fd, (struct sockaddr *)&peer.ss,
-					     &peer.len);
-		if (fd < 0)
-			return;
-		if (l->kind == LISTEN_CONTROL)
-			memset(&peer, 0, sizeof(peer));
-		if (worker_counted(l->kind) &&
-		    !hub_conn_admit(w->hub, s, addr_ip_hash(&peer))) {
-			metrics_count(w->idx, METRICS_CONN_REJECTED);
-			close(fd);
-			continue;
-		}
-		if (conn_accept(w, fd, &peer, l->kind) < 0 && worker_counted(l->kind))
-			hub_conn_release(w->hub, addr_ip_hash(&peer));
+	fd = accept_backoff_next(&w->acc, io->fd, (struct sockaddr *)&peer.ss, &peer.len);
+	if (fd < 0)
+		return;
+	if (l->kind == LISTEN_CONTROL)
+		memset(&peer, 0, sizeof(peer));
+	if (worker_counted(l->kind) && !hub_conn_admit(w->hub, s, addr_ip_hash(&peer))) {
+		metrics_count(w->idx, METRICS_CONN_REJECTED);
+		close(fd);
+		return;
 	}
+	if (conn_accept(w, fd, &peer, l->kind) < 0 && worker_counted(l->kind))
+		hub_conn_release(w->hub, addr_ip_hash(&peer));
 }
 
 /* Binds a SO_REUSEPORT listener. Returns the fd or -errno. */
