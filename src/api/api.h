@@ -32,6 +32,7 @@ enum api_transport {
 	API_TRANSPORT_HTTPS = 0,	/* the hub's public listener */
 	API_TRANSPORT_UNIX,		/* the local control socket */
 	API_TRANSPORT_TUNNEL,		/* an agent, inside WireGuard */
+	API_TRANSPORT_HTTP,		/* plain HTTP: always refused */
 	API_TRANSPORT_MAX
 };
 

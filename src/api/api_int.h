@@ -18,7 +18,7 @@
 #define API_JSON_DEPTH 8
 #define API_PAGE_DEFAULT 100
 #define API_PAGE_MAX 500
-#define API_SESSION_COOKIE "postern_session"
+#define API_SESSION_COOKIE "__Host-postern_session"
 
 struct api_agent_live;
 struct api_acme_ops;

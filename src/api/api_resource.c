@@ -47,9 +47,7 @@ static int api_res_check_value(struct api_ctx *c, const struct api_field *f,
 	int64_t i;
 
 	if (json_is_null(v))
-		why = (f->flags & (API_F_NULL | API_F_RESERVED)) ? NULL : "must not be null";
-	else if (f->flags & API_F_RESERVED)
-		why = "is reserved for a later feature; leave it null";
+		why = (f->flags & API_F_NULL) ? NULL : "must not be null";
 	else if (f->type == API_T_BOOL && !json_is_boolean(v))
 		why = "must be true or false";
 	else if (f->type == API_T_INT && !json_is_integer(v))

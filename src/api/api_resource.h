@@ -27,7 +27,6 @@ enum api_ftype {
 #define API_F_HIDDEN (1u << 5)		/* a column never shown (hashes) */
 #define API_F_NOAUDIT (1u << 6)		/* shown, left out of audit summaries */
 #define API_F_MULTILINE (1u << 7)	/* strings may hold CR and LF (PEM) */
-#define API_F_RESERVED (1u << 8)	/* only null until a later feature */
 
 /* Checks a string; returns NULL when fine, else what is wrong with it
  * ("must be a DNS name"), to follow the field's name in the error. */

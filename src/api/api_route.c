@@ -1,5 +1,8 @@
 /* api_route.c - routes: host + path prefix -> target (through an agent). */
+#include <strings.h>
 #include <string.h>
+
+#include "access/policy.h"
 
 #include "api/api_handlers.h"
 #include "api/api_resource.h"
@@ -15,9 +18,9 @@ static const struct api_field api_route_fields[] = {
 	{ "tls_verify", API_T_BOOL, 0, 0, 0, NULL },
 	{ "tls_server_name", API_T_STR, API_F_NULL, 1, 253, api_check_dns_name },
 	{ "tcp_listen_port", API_T_INT, API_F_NULL, 1, 65535, NULL },
-	/* Reserved for the auth and access features (login required,
-	 * groups, bypass rules, IP and country rules, rate limits). */
-	{ "policy", API_T_STR, API_F_NULL | API_F_RESERVED, 0, 65536, NULL },
+	/* Access rules (access/policy.h); the login policy, GeoIP,
+	 * CrowdSec and rate limits add keys there. */
+	{ "policy", API_T_STR, API_F_NULL, 0, 65536, NULL },
 };
 
 static bool api_route_is(const json_t *row, const char *name)
@@ -30,6 +33,31 @@ static const char *api_route_str(const json_t *row, const char *name)
 	return json_string_value(json_object_get(row, name));
 }
 
+/* True when host is the hub's own name (from its public URL). */
+static bool api_route_hub_host(struct api_ctx *c, const char *host)
+{
+	const char *u = c->api->public_url, *h;
+	size_t n;
+
+	if (!u || !host || strncmp(u, "https://", 8))
+		return false;
+	h = u + 8;
+	n = strcspn(h, ":/");
+	return n && strlen(host) == n && !strncasecmp(host, h, n);
+}
+
+/* The policy JSON, checked by the parser the route table uses. */
+static int api_route_policy(struct api_ctx *c, const char *json)
+{
+	struct access_policy p;
+	char err[160];
+
+	if (!json || access_policy_parse(json, &p, err, sizeof(err)) == 0)
+		return 0;
+	api_reply_error(c, 400, "invalid", "policy", "%s", err);
+	return -1;
+}
+
 /* A tcp:// target is a raw TCP route on a public port of the hub: it has
  * a listen port and no path; an http(s) route has no listen port. */
 static int api_route_prepare(struct api_ctx *c, json_t *row, const json_t *old)
@@ -40,6 +68,13 @@ static int api_route_prepare(struct api_ctx *c, json_t *row, const json_t *old)
 	bool has_port = json_is_integer(json_object_get(row, "tcp_listen_port"));
 
 	(void)old;
+	if (api_route_hub_host(c, api_route_str(row, "host"))) {
+		api_reply_error(c, 400, "invalid", "host", "host: is the hub's own name; "
+				"its admin API and login pages cannot be routed");
+		return -1;
+	}
+	if (api_route_policy(c, api_route_str(row, "policy")) < 0)
+		return -1;
 	if (tcp && !has_port) {
 		api_reply_error(c, 400, "invalid", "tcp_listen_port", "tcp_listen_port: "
 				"is required for a tcp:// target");

@@ -52,6 +52,12 @@ static inline bool str_has_prefix(struct str s, struct str prefix)
 	return s.len >= prefix.len && memcmp(s.p, prefix.p, prefix.len) == 0;
 }
 
+/* str_has_prefix, ASCII case folded. */
+static inline bool str_has_prefix_ci(struct str s, struct str prefix)
+{
+	return s.len >= prefix.len && str_eq_ci(str_make(s.p, prefix.len), prefix);
+}
+
 /* Drops leading and trailing spaces and tabs (HTTP OWS). */
 static inline struct str str_trim_ows(struct str s)
 {

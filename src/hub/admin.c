@@ -36,8 +36,25 @@ static const char *admin_hdr(struct admin_call *a, const struct http_msg *m,
 	return i >= 0 ? admin_str(a, m->hdr[i].value) : NULL;
 }
 
+/* The transport the request truly came in on. The pipeline sends only
+ * the HTTPS listener's requests here, and the plain-HTTP one never: a
+ * request from anywhere else is marked so the API refuses it. */
+static enum api_transport admin_transport(enum listener_kind kind)
+{
+	switch (kind) {
+	case LISTEN_HTTPS:
+		return API_TRANSPORT_HTTPS;
+	case LISTEN_CONTROL:
+		return API_TRANSPORT_UNIX;
+	case LISTEN_AGENT:
+		return API_TRANSPORT_TUNNEL;
+	default:
+		return API_TRANSPORT_HTTP;
+	}
+}
+
 static void admin_fill_req(struct admin_call *a, const struct http_msg *m,
-			   const char *ip)
+			   const char *ip, enum listener_kind kind)
 {
 	struct api_req *r = &a->req;
 	const char *q = memchr(m->path.p, '?', m->path.len);
@@ -55,18 +72,17 @@ static void admin_fill_req(struct admin_call *a, const struct http_msg *m,
 	r->csrf_token = admin_hdr(a, m, "x-csrf-token");
 	r->user_agent = admin_hdr(a, m, "user-agent");
 	r->client_ip = admin_str(a, str_cstr(ip));
-	r->transport = API_TRANSPORT_HTTPS;
+	r->transport = admin_transport(kind);
 }
 
 static void admin_fill(struct admin_call *a, struct conn *c, const struct http_msg *m)
 {
 	struct api_req *r = &a->req;
 
-	admin_fill_req(a, m, c->ip);
+	admin_fill_req(a, m, c->ip, c->kind);
 	if (c->kind == LISTEN_CONTROL) {
 		struct ucred cred;
 		socklen_t len = sizeof(cred);
-		r->transport = API_TRANSPORT_UNIX;
 		r->client_ip = "";
 		r->peer_uid = (uid_t)-1;
 		r->peer_gid = (gid_t)-1;
@@ -75,10 +91,9 @@ static void admin_fill(struct admin_call *a, struct conn *c, const struct http_m
 			r->peer_gid = cred.gid;
 			r->peer_pid = cred.pid;
 		}
-	} else if (c->kind == LISTEN_AGENT) {
-		/* The control thread maps the tunnel address to the agent. */
-		r->transport = API_TRANSPORT_TUNNEL;
 	}
+	/* LISTEN_AGENT: the control thread maps the tunnel address to the
+	 * agent. */
 }
 
 static void admin_free(struct admin_call *a)
@@ -171,6 +186,8 @@ static void admin_unavailable(const struct api_req *req, struct api_resp *resp)
 {
 	(void)req;
 	resp->status = 503;
+	buf_reset(&resp->headers);
+	buf_printf(&resp->headers, "Cache-Control: no-store\r\n");
 	buf_reset(&resp->body);
 	buf_printf(&resp->body, "{\"error\":{\"code\":\"unavailable\",\"message\":"
 		   "\"the admin API is not available\"}}");
@@ -208,8 +225,8 @@ static void admin_reply(struct admin_call *a)
 
 	c->admin = NULL;
 	conn_enter(c);
-	buf_printf(&c->out, "HTTP/1.1 %d %s\r\n%sContent-Length: %zu\r\n"
-		   "Cache-Control: no-store\r\n%s",
+	/* The API's headers carry Cache-Control (api_handle). */
+	buf_printf(&c->out, "HTTP/1.1 %d %s\r\n%sContent-Length: %zu\r\n%s",
 		   r->status, xchg_status_text(r->status),
 		   ctype ? "" : "Content-Type: application/json\r\n", r->body.len,
 		   c->keepalive && !c->w->draining ? "" : "Connection: close\r\n");
@@ -242,7 +259,7 @@ void admin_worker_replies(struct worker *w)
 }
 
 struct admin_call *admin_new_h2(struct worker *w, const struct http_msg *m,
-				const char *client_ip, void *st,
+				const char *client_ip, enum listener_kind kind, void *st,
 				void (*reply)(struct admin_call *a))
 {
 	struct admin_call *a = calloc(1, sizeof(*a));
@@ -255,7 +272,7 @@ struct admin_call *admin_new_h2(struct worker *w, const struct http_msg *m,
 	a->head_req = m->meth == HTTP_M_HEAD;
 	buf_init(&a->body, API_BODY_MAX);
 	api_resp_init(&a->resp);
-	admin_fill_req(a, m, client_ip);
+	admin_fill_req(a, m, client_ip, kind);
 	return a;
 }
 

@@ -14,6 +14,7 @@
 
 #include "api/api.h"
 #include "http/http.h"
+#include "hub/worker.h"
 
 struct conn;
 struct hub;
@@ -43,7 +44,7 @@ void admin_body_end(struct conn *c);
  * a->body), handed over with admin_submit_call; `reply` runs on the worker
  * with the response unless the stream detached (a->h2st = NULL). */
 struct admin_call *admin_new_h2(struct worker *w, const struct http_msg *m,
-				const char *client_ip, void *st,
+				const char *client_ip, enum listener_kind kind, void *st,
 				void (*reply)(struct admin_call *a));
 void admin_submit_call(struct admin_call *a);
 /* Frees a call that was never submitted, or marks a submitted one's

@@ -270,6 +270,7 @@ static int hub_config_read(struct conf *c, struct hub_config *cfg, char *err,
 	    hub_config_certs(c, cfg, err, errlen) < 0 ||
 	    tls_conf_read(&cfg->tls, c, "tls", err, errlen) < 0)
 		return -1;
+	s->https_port = cfg->nlisten_https ? addr_port(&cfg->listen_https[0]) : 0;
 	if (hub_config_str(c, "hostname", s->hostname, sizeof(s->hostname), err, errlen) < 0 ||
 	    hub_config_str(c, "routes", cfg->routes_file, sizeof(cfg->routes_file), err, errlen) < 0 ||
 	    hub_config_str(c, "control_socket", cfg->control_socket,

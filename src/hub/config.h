@@ -12,7 +12,7 @@
 
 #include "acme/acme_mgr.h"
 #include "http/http.h"
-#include "hub/addr.h"
+#include "core/addr.h"
 #include "tls/tls.h"
 
 #define HUB_MAX_LISTEN 8
@@ -35,6 +35,7 @@ struct hub_settings {
 	unsigned max_conns;		/* all workers together */
 	unsigned max_conns_per_ip;
 	char hostname[256];		/* the hub's own name (admin API) */
+	uint16_t https_port;		/* the first HTTPS listener's (redirects) */
 	char request_id_header[64];
 	struct cidr trusted[HUB_MAX_TRUSTED];
 	unsigned ntrusted;

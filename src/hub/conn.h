@@ -15,7 +15,7 @@
 #include "core/loop.h"
 #include "http/chunked.h"
 #include "http/http.h"
-#include "hub/addr.h"
+#include "core/addr.h"
 #include "hub/worker.h"
 
 #define CONN_BUF (128u << 10)

@@ -1,11 +1,10 @@
-/* front.c - the request pipeline for HTTP/1.1 requests. */
+/* front.c - HTTP/1.1 framing around the request pipeline (pipeline.c). */
 #define LOG_SUBSYS "front"
 #include "hub/front.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "acme/acme_chall.h"
 #include "core/log.h"
 #include "http/parse.h"
 #include "hub/admin.h"
@@ -13,6 +12,7 @@
 #include "hub/conn.h"
 #include "hub/hub.h"
 #include "hub/metrics.h"
+#include "hub/pipeline.h"
 #include "hub/route.h"
 #include "hub/snap.h"
 #include "hub/xchg.h"
@@ -36,112 +36,38 @@ static void front_reply_done(struct conn *c, const struct http_msg *m, int head)
 	conn_request_done(c);
 }
 
-/* A short response of the hub's own (404, metrics, redirect). */
-static void front_reply(struct conn *c, const struct http_msg *m, int head,
-			int status, const char *extra, const char *type,
-			const char *body, size_t blen)
+/* An answer of the hub's own (404, metrics, redirect, refusal). */
+static void front_answer(struct conn *c, const struct http_msg *m, int head,
+			 const struct pipeline_out *o)
 {
-	bool keep = c->keepalive && m->body == HTTP_BODY_NONE && !c->w->draining;
+	bool keep = c->keepalive && !o->close && m->body == HTTP_BODY_NONE && !c->w->draining;
+	char loc[1300] = "";
 
+	if (o->log)
+		alog_hub_reply(c->w, c->ip, m->host, m->method, m->path, o->status,
+			       o->type && m->meth != HTTP_M_HEAD ? o->blen : 0);
+	if (!o->type) {
+		conn_error_agent(c, o->status, o->agent);
+		return;
+	}
+	if (o->location[0])
+		snprintf(loc, sizeof(loc), "Location: %s\r\n", o->location);
 	buf_printf(&c->out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 		   "Cache-Control: no-store\r\n%s%s\r\n",
-		   status, xchg_status_text(status), type, blen, extra ? extra : "",
+		   o->status, xchg_status_text(o->status), o->type, o->blen, loc,
 		   keep ? "" : "Connection: close\r\n");
 	if (m->meth != HTTP_M_HEAD)
-		buf_append(&c->out, body, blen);
-	/* ACME challenge answers stay out of the access log (their tokens
-	 * never reach a log). */
-	if ((c->kind == LISTEN_HTTP || c->kind == LISTEN_HTTPS) &&
-	    !str_has_prefix(m->path, STR_LIT(ACME_CHALL_PREFIX)))
-		alog_hub_reply(c->w, c->ip, m->host, m->method, m->path, status,
-			       m->meth != HTTP_M_HEAD ? blen : 0);
+		buf_append(&c->out, o->body, o->blen);
 	c->keepalive = keep;
 	front_reply_done(c, m, head);
 }
 
-static void front_not_found(struct conn *c, const struct http_msg *m, int head)
+/* "Upgrade: h2c" is a hop-by-hop switch to cleartext HTTP/2 for this
+ * connection, not something to tunnel to an upstream. */
+static bool front_upgrade(const struct http_msg *m)
 {
-	static const char body[] = "404 Not Found\n";
-	metrics_observe(c->w->idx, METRICS_NO_ROUTE, 404, 0, 0, 0);
-	front_reply(c, m, head, 404, NULL, "text/plain; charset=utf-8", body,
-		    sizeof(body) - 1);
-}
-
-static void front_redirect(struct conn *c, const struct http_msg *m, int head)
-{
-	char loc[1200];
-	snprintf(loc, sizeof(loc), "Location: https://%.*s%.*s\r\n",
-		 (int)(m->host.len < 256 ? m->host.len : 256), m->host.p,
-		 (int)(m->path.len < 900 ? m->path.len : 900), m->path.p);
-	front_reply(c, m, head, 308, loc, "text/plain", "", 0);
-}
-
-static void front_metrics(struct conn *c, const struct http_msg *m, int head)
-{
-	struct buf b;
-
-	if (!str_eq(m->path, STR_LIT("/metrics"))) {
-		front_not_found(c, m, head);
-		return;
-	}
-	buf_init(&b, 8u << 20);
-	if (metrics_render(&b) < 0)
-		buf_reset(&b);
-	front_reply(c, m, head, 200, NULL, "text/plain; version=0.0.4",
-		    (const char *)buf_head(&b), b.len);
-	buf_free(&b);
-}
-
-/* ACME HTTP-01 (RFC 8555 s8.3): /.well-known/acme-challenge/TOKEN on the
- * plain-HTTP listeners answers from the challenge store for every host,
- * before routing, so no route, redirect or policy can hide it. Returns
- * true when the request was answered. */
-static bool front_acme_challenge(struct conn *c, const struct http_msg *m, int head)
-{
-	char body[512];
-	long n;
-
-	if (c->kind != LISTEN_HTTP || !str_has_prefix(m->path, STR_LIT(ACME_CHALL_PREFIX)))
-		return false;
-	n = acme_chall_http_lookup(m->path.p, m->path.len, body, sizeof(body));
-	if (n == 0)
-		return false;
-	if (n < 0) {
-		front_not_found(c, m, head);
-		return true;
-	}
-	front_reply(c, m, head, 200, NULL, "application/octet-stream", body, (size_t)n);
-	return true;
-}
-
-bool front_admin_target(const struct conn *c, struct str host, struct str path)
-{
-	const char *hn = front_set(c)->hostname;
-	struct str h = host;
-	const char *colon;
-
-	if (c->kind == LISTEN_CONTROL || c->kind == LISTEN_AGENT)
-		return true;
-	if (!hn[0] || !str_has_prefix(path, STR_LIT("/api/")))
-		return false;
-	colon = h.len ? memchr(h.p, ':', h.len) : NULL;
-	if (colon && h.p[0] != '[')
-		h.len = (size_t)(colon - h.p);
-	return str_eq_ci(h, str_cstr(hn));
-}
-
-/* Access control and authentication hooks (later issues): return 0 to
- * let the request through, or a status to answer instead. */
-static int front_access(struct conn *c, const struct route *r, const struct http_msg *m)
-{
-	(void)c, (void)r, (void)m;
-	return 0;
-}
-
-static int front_auth(struct conn *c, const struct route *r, const struct http_msg *m)
-{
-	(void)c, (void)r, (void)m;
-	return 0;
+	return (m->flags & HTTP_F_UPGRADE) && !(m->upgrade.len >= 3 &&
+		str_eq_ci(str_make(m->upgrade.p, 3), STR_LIT("h2c")));
 }
 
 static void front_proxy(struct conn *c, const struct route *route,
@@ -153,20 +79,10 @@ static void front_proxy(struct conn *c, const struct route *route,
 		.peer_ip = c->ip, .https = c->kind == LISTEN_HTTPS,
 		.trusted_peer = hub_settings_trusted(s, &c->peer),
 		.body = m->body, .body_len = m->content_length,
-		.upgrade = (m->flags & HTTP_F_UPGRADE) != 0,
+		.upgrade = front_upgrade(m),
 	};
 	int st;
 
-	if (s->limits.max_body && m->body == HTTP_BODY_LENGTH &&
-	    m->content_length > s->limits.max_body) {
-		conn_error(c, 413);
-		return;
-	}
-	if (route_agent_offline(route)) {
-		metrics_observe(c->w->idx, route->stats_id, 502, 0, 0, 0);
-		conn_error_agent(c, 502, route->target.agent);
-		return;
-	}
 	c->body = m->body;
 	c->left = m->content_length;
 	c->body_total = 0;
@@ -191,35 +107,28 @@ static void front_proxy(struct conn *c, const struct route *route,
 	loop_timer_arm(c->w->loop, &c->timer, s->body_timeout);
 }
 
-static void front_dispatch(struct conn *c, const struct http_msg *m, int head)
+/* Runs the pipeline and frames its decision. */
+static void front_dispatch(struct conn *c, struct http_msg *m, int head)
 {
-	const struct route *route;
-	int st;
+	struct pipeline_in in = {
+		.w = c->w, .kind = c->kind, .peer = &c->peer, .ip = c->ip, .m = m,
+		.length_known = m->body == HTTP_BODY_LENGTH,
+	};
+	struct pipeline_out out;
 
-	if (c->kind == LISTEN_METRICS) {
-		front_metrics(c, m, head);
-		return;
-	}
-	if (front_acme_challenge(c, m, head))
-		return;
-	if (front_admin_target(c, m->host, m->path)) {
+	pipeline_decide(&in, &out);
+	switch (out.act) {
+	case PIPELINE_ADMIN:
 		admin_start(c, m, head);
-		return;
+		break;
+	case PIPELINE_PROXY:
+		front_proxy(c, out.route, m, head);
+		break;
+	case PIPELINE_ANSWER:
+		front_answer(c, m, head, &out);
+		break;
 	}
-	route = route_lookup(c->w->hold->snap->routes, m->host, m->path);
-	if (!route) {
-		front_not_found(c, m, head);
-		return;
-	}
-	if ((st = front_access(c, route, m)) || (st = front_auth(c, route, m))) {
-		conn_error(c, st);
-		return;
-	}
-	if (route->redirect_https && c->kind != LISTEN_HTTPS) {
-		front_redirect(c, m, head);
-		return;
-	}
-	front_proxy(c, route, m, head);
+	pipeline_out_free(&out);
 }
 
 void front_head(struct conn *c)

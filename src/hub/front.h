@@ -1,12 +1,10 @@
-/* front.h - the request pipeline of a downstream connection (internal).
+/* front.h - the protocols of a downstream connection (internal).
  *
- *   parse -> route lookup -> access control -> authentication -> proxy
- *
- * front_head() runs it for each request head; the access and auth steps
- * are hooks that pass everything today (later issues fill them). Admin
- * requests (the hub's own host under /api/, and every request on the
- * control socket) go to the control thread instead of an upstream. TLS
- * and HTTP/2 hooks live here too so conn.c stays protocol-agnostic. */
+ * front_head() parses each HTTP/1.1 request head and hands it to the one
+ * request pipeline (pipeline.h), which HTTP/2 streams (front_h2.c) go
+ * through too; the protocol only frames the decision. Admin requests go
+ * to the control thread instead of an upstream. TLS and HTTP/2 hooks
+ * live here too so conn.c stays protocol-agnostic. */
 #ifndef POSTERN_HUB_FRONT_H
 #define POSTERN_HUB_FRONT_H
 
@@ -30,10 +28,6 @@ size_t front_body(struct conn *c, const char *p, size_t n);
 void front_body_end(struct conn *c, const struct buf *trailers);
 /* The connection is closing: detach pending admin calls, h2, TLS. */
 void front_conn_closing(struct conn *c);
-
-/* True when a request to host/path on this listener is an admin request
- * (the hub's own hostname under /api/, or the control socket). */
-bool front_admin_target(const struct conn *c, struct str host, struct str path);
 
 /* Admin calls (admin.c). */
 void admin_call_detach(struct admin_call *a);

@@ -27,6 +27,7 @@
 #include "hub/front.h"
 #include "hub/hub.h"
 #include "hub/metrics.h"
+#include "hub/pipeline.h"
 #include "hub/route.h"
 #include "hub/snap.h"
 #include "hub/xchg.h"
@@ -473,7 +474,6 @@ static void h2_admin_reply(struct admin_call *a)
 	if (!ctype)
 		nv[n++] = (nghttp2_nv){ (uint8_t *)"content-type", (uint8_t *)"application/json",
 					12, 16, 0 };
-	nv[n++] = (nghttp2_nv){ (uint8_t *)"cache-control", (uint8_t *)"no-store", 13, 8, 0 };
 	st->abody = r->body.len && !a->head_req ? malloc(r->body.len) : NULL;
 	if (st->abody)
 		memcpy(st->abody, buf_head(&r->body), r->body.len);
@@ -485,31 +485,48 @@ static void h2_admin_reply(struct admin_call *a)
 	h2_kick(st->s);
 }
 
-/* The route wants https: 308 to the same authority and path, as on
- * HTTP/1.1 (front.c), with an empty body. */
-static void h2_redirect(struct h2_stream *st)
+/* An answer of the hub's own, as the pipeline decided it. */
+static void h2_answer(struct h2_stream *st, const struct pipeline_out *o)
 {
 	const struct http_msg *m = &st->msg;
-	char loc[1200];
-	int l = snprintf(loc, sizeof(loc), "https://%.*s%.*s",
-			 (int)(m->host.len < 256 ? m->host.len : 256), m->host.p,
-			 (int)(m->path.len < 900 ? m->path.len : 900), m->path.p);
-	nghttp2_nv nv[] = {
-		{ (uint8_t *)":status", (uint8_t *)"308", 7, 3, NGHTTP2_NV_FLAG_NONE },
-		{ (uint8_t *)"location", (uint8_t *)loc, 8, (size_t)l, NGHTTP2_NV_FLAG_NONE },
-		{ (uint8_t *)"content-type", (uint8_t *)"text/plain", 12, 10, NGHTTP2_NV_FLAG_NONE },
-		{ (uint8_t *)"content-length", (uint8_t *)"0", 14, 1, NGHTTP2_NV_FLAG_NONE },
-		{ (uint8_t *)"cache-control", (uint8_t *)"no-store", 13, 8, NGHTTP2_NV_FLAG_NONE },
-	};
 	struct conn *c = st->s->c;
+	char code[8], len[24];
+	nghttp2_nv nv[6];
+	size_t n = 0, blen = m->meth == HTTP_M_HEAD ? 0 : o->blen;
+	nghttp2_data_provider dp = { .source.ptr = st, .read_callback = h2_read_body };
 
-	alog_hub_reply(c->w, c->ip, m->host, m->method, m->path, 308, 0);
-	nghttp2_submit_response(st->s->ng, st->id, nv, sizeof(nv) / sizeof(nv[0]), NULL);
+	if (o->log)
+		alog_hub_reply(c->w, c->ip, m->host, m->method, m->path, o->status,
+			       o->type ? blen : 0);
+	if (!o->type) {
+		h2_error_agent(st, o->status, o->agent);
+		return;
+	}
+	snprintf(code, sizeof(code), "%d", o->status);
+	snprintf(len, sizeof(len), "%zu", o->blen);
+#define H2_NV(name, value, vlen) \
+	(nghttp2_nv){ (uint8_t *)(name), (uint8_t *)(value), sizeof(name) - 1, (vlen), \
+		      NGHTTP2_NV_FLAG_NONE }
+	nv[n++] = H2_NV(":status", code, strlen(code));
+	if (o->location[0])
+		nv[n++] = H2_NV("location", o->location, strlen(o->location));
+	nv[n++] = H2_NV("content-type", o->type, strlen(o->type));
+	nv[n++] = H2_NV("content-length", len, strlen(len));
+	nv[n++] = H2_NV("cache-control", "no-store", 8);
+#undef H2_NV
+	st->abody = blen ? malloc(blen) : NULL;
+	if (st->abody)
+		memcpy(st->abody, o->body, blen);
+	st->errbody = st->abody ? st->abody : "";
+	st->errlen = st->abody ? blen : 0;
+	st->out_open = st->errlen > 0;
+	h2_stream_touch(st);
+	nghttp2_submit_response(st->s->ng, st->id, nv, n, st->errlen ? &dp : NULL);
 }
 
 static void h2_admin_start(struct h2_session *s, struct h2_stream *st, bool end_stream)
 {
-	st->admin = admin_new_h2(s->c->w, &st->msg, s->c->ip, st, h2_admin_reply);
+	st->admin = admin_new_h2(s->c->w, &st->msg, s->c->ip, s->c->kind, st, h2_admin_reply);
 	if (!st->admin) {
 		front_h2_error(st, 503);
 		return;
@@ -519,14 +536,42 @@ static void h2_admin_start(struct h2_session *s, struct h2_stream *st, bool end_
 		admin_submit_call(st->admin);
 }
 
-/* Validates the pseudo-head and starts the exchange. */
+/* Forwards the stream to the route the pipeline chose. */
+static void h2_proxy(struct h2_session *s, struct h2_stream *st, const struct route *route,
+		     bool end_stream)
+{
+	struct conn *c = s->c;
+	struct http_msg *m = &st->msg;
+	int status;
+	struct xchg_req rq = {
+		.msg = m, .scheme_host = m->host, .peer = &c->peer, .peer_ip = c->ip,
+		.https = c->kind == LISTEN_HTTPS,
+		.trusted_peer = hub_settings_trusted(h2_set(s), &c->peer),
+		.body = end_stream ? HTTP_BODY_NONE
+			: st->cl_seen ? (m->content_length ? HTTP_BODY_LENGTH : HTTP_BODY_NONE)
+				      : HTTP_BODY_CHUNKED,
+		.body_len = m->content_length,
+	};
+
+	st->x = xchg_start(c->w, c->w->hold, route, &rq, &h2_xchg_ops, st, &status);
+	if (!st->x) {
+		front_h2_error(st, status);
+		return;
+	}
+	if (rq.body == HTTP_BODY_NONE)
+		st->req_end = st->req_end_sent = true;
+}
+
+/* Validates the pseudo-head and runs the pipeline. */
 static void h2_start(struct h2_session *s, struct h2_stream *st, bool end_stream)
 {
 	struct conn *c = s->c;
 	struct http_msg *m = &st->msg;
-	const struct route *route;
-	struct xchg_req rq;
-	int status;
+	struct pipeline_in in = {
+		.w = c->w, .kind = c->kind, .peer = &c->peer, .ip = c->ip, .m = m,
+		.length_known = st->cl_seen,
+	};
+	struct pipeline_out out;
 
 	if (st->bad || !h2_method_known(m->method, &m->meth) || m->meth == HTTP_M_CONNECT ||
 	    !m->path.len || m->path.p[0] != '/' || !m->host.len) {
@@ -540,47 +585,19 @@ static void h2_start(struct h2_session *s, struct h2_stream *st, bool end_stream
 			return;
 		}
 	m->minor = 1;
-	if (front_admin_target(c, m->host, m->path)) {
+	pipeline_decide(&in, &out);
+	switch (out.act) {
+	case PIPELINE_ADMIN:
 		h2_admin_start(s, st, end_stream);
-		return;
+		break;
+	case PIPELINE_PROXY:
+		h2_proxy(s, st, out.route, end_stream);
+		break;
+	case PIPELINE_ANSWER:
+		h2_answer(st, &out);
+		break;
 	}
-	route = route_lookup(c->w->hold->snap->routes, m->host, m->path);
-	if (!route) {
-		metrics_observe(c->w->idx, METRICS_NO_ROUTE, 404, 0, 0, 0);
-		alog_hub_reply(c->w, c->ip, m->host, m->method, m->path, 404, 0);
-		front_h2_error(st, 404);
-		return;
-	}
-	if (route->redirect_https && c->kind != LISTEN_HTTPS) {
-		h2_redirect(st);
-		return;
-	}
-	if (route_agent_offline(route)) {
-		metrics_observe(c->w->idx, route->stats_id, 502, 0, 0, 0);
-		h2_error_agent(st, 502, route->target.agent);
-		return;
-	}
-	rq = (struct xchg_req){
-		.msg = m, .scheme_host = m->host, .peer = &c->peer, .peer_ip = c->ip,
-		.https = c->kind == LISTEN_HTTPS,
-		.trusted_peer = hub_settings_trusted(h2_set(s), &c->peer),
-		.body = end_stream ? HTTP_BODY_NONE
-			: st->cl_seen ? (m->content_length ? HTTP_BODY_LENGTH : HTTP_BODY_NONE)
-				      : HTTP_BODY_CHUNKED,
-		.body_len = m->content_length,
-	};
-	if (h2_set(s)->limits.max_body && st->cl_seen &&
-	    m->content_length > h2_set(s)->limits.max_body) {
-		front_h2_error(st, 413);
-		return;
-	}
-	st->x = xchg_start(c->w, c->w->hold, route, &rq, &h2_xchg_ops, st, &status);
-	if (!st->x) {
-		front_h2_error(st, status);
-		return;
-	}
-	if (rq.body == HTTP_BODY_NONE)
-		st->req_end = st->req_end_sent = true;
+	pipeline_out_free(&out);
 }
 
 static int h2_on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user)

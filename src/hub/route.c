@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,6 +310,8 @@ static int route_compile(const struct route_spec *s, struct route *r, char *why,
 	r->strip_prefix = s->strip_prefix;
 	r->redirect_https = s->redirect_https;
 	r->hsts_max_age = s->hsts_max_age;
+	if (access_policy_parse(s->policy, &r->access, why, whylen) < 0)
+		return -1;
 	if (!s->target || route_target_parse(s, &r->target, why, whylen) < 0) {
 		if (!s->target)
 			snprintf(why, whylen, "missing target");
@@ -459,11 +462,17 @@ static const struct route_host *route_host_find(const struct route_host *v,
 
 static bool route_prefix_match(const struct route *r, struct str path)
 {
-	if (path.len < r->prefix_len || memcmp(path.p, r->prefix, r->prefix_len))
+	char next;
+
+	/* Case folded: a backend that folds case (or takes ';' parameters
+	 * off a segment) must not be reachable around the route that owns
+	 * the prefix. The path is normalised already (pipeline.c). */
+	if (path.len < r->prefix_len || strncasecmp(path.p, r->prefix, r->prefix_len))
 		return false;
 	if (r->prefix_len == 1 || path.len == r->prefix_len)
 		return true;
-	return path.p[r->prefix_len] == '/' || path.p[r->prefix_len] == '?';
+	next = path.p[r->prefix_len];
+	return next == '/' || next == '?' || next == ';';
 }
 
 static const struct route *route_host_match(const struct route_host *h,

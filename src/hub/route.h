@@ -15,7 +15,8 @@
 
 #include "core/buf.h"
 #include "core/str.h"
-#include "hub/addr.h"
+#include "access/policy.h"
+#include "core/addr.h"
 #include "agent/stream_hdr.h"
 #include "hub/route_spec.h"
 
@@ -50,6 +51,7 @@ struct route {
 	bool redirect_https;
 	uint32_t hsts_max_age;
 	struct route_target target;
+	struct access_policy access;	/* compiled from the spec's policy */
 	uint32_t stats_id;	/* index into the metrics registry */
 };
 

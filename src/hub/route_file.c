@@ -30,6 +30,7 @@ static int route_file_spec(struct conf *c, const char *sec, struct route_spec *s
 	s->path_prefix = conf_get(c, sec, "path");
 	s->target = conf_get(c, sec, "target");
 	s->tls_server_name = conf_get(c, sec, "tls_server_name");
+	s->policy = conf_get(c, sec, "policy");
 	if (route_file_bool(c, sec, "strip_prefix", &s->strip_prefix, err, errlen) < 0 ||
 	    route_file_bool(c, sec, "redirect_https", &s->redirect_https, err, errlen) < 0)
 		return -1;

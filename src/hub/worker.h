@@ -16,7 +16,7 @@
 #include "core/buf.h"
 #include "core/loop.h"
 #include "core/pool.h"
-#include "hub/addr.h"
+#include "core/addr.h"
 
 struct hub;
 struct hub_snap;

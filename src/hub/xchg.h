@@ -22,7 +22,7 @@
 #include "core/buf.h"
 #include "http/chunked.h"
 #include "http/http.h"
-#include "hub/addr.h"
+#include "core/addr.h"
 
 struct xchg;
 struct worker;

@@ -4,7 +4,12 @@
  * the client's end-to-end fields minus hop-by-hop ones and minus
  * forwarding fields the client may not set, then the hub's own
  * X-Forwarded-For/-Proto/-Host, Forwarded and request id, and the body
- * framing the hub chose. */
+ * framing the hub chose. The hub's own credentials never go upstream:
+ * its cookies are taken out of Cookie (whose fields, several under
+ * HTTP/2, are joined into one line: RFC 9113 s8.2.3), an Authorization
+ * that carries one of its API tokens is dropped, and so is every
+ * X-Postern-* field a client sent (names the hub keeps for the identity
+ * it asserts). */
 #include "hub/xchg_head.h"
 
 #include <string.h>
@@ -20,9 +25,31 @@ static bool xchg_hdr_is(struct str n, const char *lit, size_t len)
 
 /* Fields the hub sets itself; a client's copies are dropped (kept, for
  * the X-Forwarded family, only from a trusted proxy). */
-static bool xchg_hdr_skip(const struct http_msg *m, struct str n, bool trusted,
+/* The prefixes of the hub's cookie names (sessions of every kind). */
+static bool xchg_cookie_ours(struct str name)
+{
+	static const char *const ours[] = { "__Host-postern", "__Secure-postern", "postern_" };
+
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+		if (str_has_prefix_ci(name, str_cstr(ours[i])))
+			return true;
+	return false;
+}
+
+/* An Authorization field that carries one of the hub's API tokens. */
+static bool xchg_auth_ours(struct str v)
+{
+	return str_has_prefix_ci(v, STR_LIT("bearer pt_"));
+}
+
+static bool xchg_hdr_skip(const struct http_msg *m, const struct http_header *h, bool trusted,
 			  const char *rid_name)
 {
+	struct str n = h->name;
+
+	if (HDR_IS(n, "cookie") || str_has_prefix_ci(n, STR_LIT("x-postern-")) ||
+	    (HDR_IS(n, "authorization") && xchg_auth_ours(h->value)))
+		return true;
 	if (HDR_IS(n, "host") || HDR_IS(n, "content-length") ||
 	    HDR_IS(n, "expect") || http_msg_hop_by_hop(m, n))
 		return true;
@@ -87,6 +114,39 @@ static int xchg_head_forwarded(struct buf *b, const struct xchg_req *rq,
 	return r;
 }
 
+/* One Cookie line from every Cookie field, without the hub's cookies;
+ * nothing when none is left. */
+static int xchg_head_cookies(struct buf *b, const struct http_msg *m)
+{
+	size_t start = b->len;
+	bool any = false;
+	int r = 0;
+
+	for (unsigned i = 0; i < m->nhdr && r == 0; i++) {
+		struct str v = m->hdr[i].value;
+		if (!HDR_IS(m->hdr[i].name, "cookie"))
+			continue;
+		while (v.len && r == 0) {
+			const char *semi = memchr(v.p, ';', v.len);
+			size_t n = semi ? (size_t)(semi - v.p) : v.len;
+			struct str pair = str_trim_ows(str_make(v.p, n));
+			const char *eq = memchr(pair.p, '=', pair.len);
+			struct str name = eq ? str_make(pair.p, (size_t)(eq - pair.p)) : pair;
+
+			v = semi ? str_make(semi + 1, v.len - n - 1) : STR_NULL;
+			if (!pair.len || xchg_cookie_ours(str_trim_ows(name)))
+				continue;
+			r = BUF_APPEND(b, any ? STR_LIT("; ") : STR_LIT("Cookie: "), pair);
+			any = true;
+		}
+	}
+	if (r == 0 && any)
+		r = buf_append(b, "\r\n", 2);
+	if (r < 0)
+		b->len = start;
+	return r;
+}
+
 /* The client's end-to-end fields the hub passes on. */
 static int xchg_head_fields(struct buf *b, const struct xchg_req *rq, const char *rid_name)
 {
@@ -95,10 +155,10 @@ static int xchg_head_fields(struct buf *b, const struct xchg_req *rq, const char
 
 	for (unsigned i = 0; i < m->nhdr && r == 0; i++) {
 		const struct http_header *h = &m->hdr[i];
-		if (!xchg_hdr_skip(m, h->name, rq->trusted_peer, rid_name))
+		if (!xchg_hdr_skip(m, h, rq->trusted_peer, rid_name))
 			r = xchg_head_field(b, h->name, h->value);
 	}
-	return r;
+	return r ? r : xchg_head_cookies(b, m);
 }
 
 int xchg_head_build(struct buf *b, const struct route *route,

@@ -15,6 +15,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 
 import netlab  # noqa: E402
+import tlslab  # noqa: E402
 from controllab import Hub, NsHTTPConnection  # noqa: E402
 from frontlab import read_response  # noqa: E402
 
@@ -95,7 +96,9 @@ def test_first_start_creates_admin_with_setup_link(lab):
 
 def test_cli_tables_json_and_exit_codes(lab):
     h = Hub(lab)
-    h.start()
+    ca = tlslab.CA(os.path.join(lab.tmpdir))
+    crt, key = ca.issue("hub", ["hub.test"])
+    h.start(settings=f'listen_https = "127.0.0.1:443"\n[cert.hub]\ncert = {crt}\nkey = {key}\n')
     r = h.cli("agent", "create", "nas")
     assert "postern agent join https://hub.test pj_" in r.stdout
     both = h.cli_json("agent", "create", "pi")
@@ -124,8 +127,13 @@ def test_cli_tables_json_and_exit_codes(lab):
     assert r.returncode == 6                                                # unreachable
     # Remote hub with a token: read scope cannot write (auth = 5).
     tok = h.token("read")
-    remote = [netlab.postern_bin(), "route", "--hub", f"http://hub.test:{h.port}",
-              "--resolve", f"hub.test:{h.port}:127.0.0.1"]
+    # (over TLS: the hub never serves its API on plain HTTP)
+    remote = [netlab.postern_bin(), "route", "--hub", "https://hub.test",
+              "--cacert", ca.crt, "--resolve", "hub.test:443:127.0.0.1"]
+    r = h.ns.run([netlab.postern_bin(), "route", "list", "--hub", f"http://hub.test:{h.port}",
+                  "--resolve", f"hub.test:{h.port}:127.0.0.1"], check=False,
+                 env={**os.environ, "POSTERN_TOKEN": tok})
+    assert r.returncode != 0 and "403" in r.stderr and "app.test" not in r.stdout
     env = {**os.environ, "POSTERN_TOKEN": tok}
     r = h.ns.run(remote[:2] + ["list"] + remote[2:], check=False, env=env)
     assert r.returncode == 0 and "app.test" in r.stdout, r.stderr

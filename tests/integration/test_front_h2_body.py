@@ -128,12 +128,15 @@ def test_h2_head_too_large_to_forward_is_431(lab):
 def test_h2_stalled_admin_body_is_408(lab):
     """An admin request (the hub's own hostname, /api/) buffers its body
     before the control thread sees it: a body that stalls there gets the
-    same 408, and the session goes on."""
+    same 408, and the session goes on. (The admin API answers over TLS
+    only: h2 over TLS.)"""
     f = Front(lab)
     f.upstream(9001, "a")
     f.start(routes=ROUTES, workers=1,
-            settings='body_timeout = 1s\nsend_timeout = 60s\nhostname = "hub.test"\n')
-    c = Client(f, window=1 << 20)
+            settings='body_timeout = 1s\nsend_timeout = 60s\nhostname = "hub.test"\n'
+                     'listen_https = "127.0.0.1:8443"\n[tls]\nselfsigned_name = hub.test\n')
+    f.wait_port(8443)
+    c = Client(f, window=1 << 20, tls=(("127.0.0.1", 8443), "hub.test"))
     sid = c.request("POST", "/api/v1/routes", authority="hub.test",
                     headers=[("content-type", "application/json"),
                              ("content-length", "100")], end_stream=False)

@@ -6,13 +6,14 @@ the control plane's tests.
     h.cli("route", "list")             # the CLI over the control socket
     st, hdrs, body = h.api("GET", "/api/v1/routes")      # raw, unix socket
     st, hdrs, body = h.http("GET", "/api/v1/routes", headers={...})
-                                       # the hub's listener, Host hub.test
+                                       # the hub's HTTPS listener, Host hub.test
 """
 import http.client
 import json
 import os
 import re
 import socket
+import ssl
 import subprocess
 
 import netlab
@@ -47,6 +48,21 @@ class NsHTTPConnection(http.client.HTTPConnection):
         self.sock = s
 
 
+class NsHTTPSConnection(NsHTTPConnection):
+    """HTTPS (certificate not checked: the hub's is self-signed in these
+    tests) to an address inside a network namespace."""
+
+    def __init__(self, ns_name, host, port, sni, timeout=30):
+        super().__init__(ns_name, host, port, timeout=timeout)
+        self.sni = sni
+
+    def connect(self):
+        super().connect()
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+        self.sock = ctx.wrap_socket(self.sock, server_hostname=self.sni)
+
+
 def _exchange(conn, method, path, body, headers):
     hdrs = dict(headers or {})
     data = None
@@ -71,6 +87,18 @@ class Hub(Front):
         self.sock = os.path.join(self.dir, "control.sock")
 
     def start(self, settings="", workers=2, env=None, routes=""):
+        # The admin API answers over TLS only: unless the test brings its
+        # own, an HTTPS listener with a self-signed certificate.
+        m = re.search(r'listen_https = "(.+):(\d+)"', settings)
+        if m:
+            self.https_addr = (m.group(1).strip("[]"), int(m.group(2)))
+        else:
+            # Port 443 (free in the test's namespace): the hub's public
+            # URL, origins and printed links stay https://hub.test.
+            self.https_addr = (self.addr[0], 443)
+            settings = f'listen_https = "{self.addr[0]}:443"\n' + settings
+            if "[tls]" not in settings:
+                settings += f"\n[tls]\nselfsigned_name = {self.hostname}\n"
         settings = (f"hostname = {self.hostname}\ncontrol_socket = {self.sock}\n"
                     f"data_dir = {self.data}\n" + settings)
         # The hub's WireGuard device is on by default; the control plane's
@@ -80,6 +108,7 @@ class Hub(Front):
             settings += "\n[wireguard]\nenabled = off\n"
         p = super().start(routes=routes, settings=settings, workers=workers, env=env)
         netlab.wait_until(lambda: os.path.exists(self.sock), what="control socket")
+        self.wait_port(self.https_addr[1], self.https_addr[0])
         return p
 
     def restart(self, **kw):
@@ -113,11 +142,15 @@ class Hub(Front):
         finally:
             c.close()
 
-    def http(self, method, path, body=None, headers=None, host=None):
-        """The admin API over the hub's listener (transport HTTPS to the API),
-        with Host the hub's hostname unless `host` is given."""
+    def http(self, method, path, body=None, headers=None, host=None, plain=False):
+        """The admin API over the hub's HTTPS listener, with Host the hub's
+        hostname unless `host` is given; `plain`: its plain-HTTP listener
+        instead (which never serves the API)."""
         hdrs = {"Host": host or self.hostname, **(headers or {})}
-        c = NsHTTPConnection(self.ns.name, self.addr[0], self.port)
+        if plain:
+            c = NsHTTPConnection(self.ns.name, self.addr[0], self.port)
+        else:
+            c = NsHTTPSConnection(self.ns.name, *self.https_addr, sni=self.hostname)
         try:
             return _exchange(c, method, path, body, hdrs)
         finally:

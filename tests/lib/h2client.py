@@ -7,6 +7,7 @@
 It never acknowledges received DATA, so it opens no flow-control window
 unless a test does it (c.h2.acknowledge_received_data, then c.flush())."""
 import socket
+import ssl
 
 import h2.config
 import h2.connection
@@ -21,12 +22,21 @@ class Client:
     """An h2 client on a socket inside the front's namespace. It never
     acknowledges received DATA, so it opens no window unless told to."""
 
-    def __init__(self, f, window, rcvbuf=None):
+    def __init__(self, f, window, rcvbuf=None, tls=None):
+        """tls: (addr, sni) for h2 over TLS (ALPN h2, certificate not
+        checked) instead of h2c on f.addr."""
         self.sock = f.socket()
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(10)
+        self.sock.connect(tls[0] if tls else f.addr)
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+            ctx.set_alpn_protocols(["h2"])
+            self.sock = ctx.wrap_socket(self.sock, server_hostname=tls[1])
+            assert self.sock.selected_alpn_protocol() == "h2"
         self.sock.settimeout(0.2)
-        self.sock.connect(f.addr)
         self.h2 = h2.connection.H2Connection(
             h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
         self.h2.local_settings = h2.settings.Settings(client=True, initial_values={
@@ -51,7 +61,8 @@ class Client:
         """Opens a stream; with end_stream False its body is still to come
         (send_data)."""
         sid = self.h2.get_next_available_stream_id()
-        self.h2.send_headers(sid, [(":method", method), (":scheme", "http"),
+        scheme = "https" if isinstance(self.sock, ssl.SSLSocket) else "http"
+        self.h2.send_headers(sid, [(":method", method), (":scheme", scheme),
                                    (":authority", authority), (":path", path),
                                    *headers], end_stream=end_stream)
         self.flush()

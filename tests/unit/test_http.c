@@ -6,6 +6,7 @@
 
 #include "http/chunked.h"
 #include "http/parse.h"
+#include "http/target.h"
 
 static const struct http_limits lim = {
 	.max_line = 8192, .max_head = 16384, .max_headers = 50,
@@ -314,6 +315,53 @@ TEST(chunk_header)
 	CHECK_EQ_MEM(h, "1a2b\r\n", 6);
 }
 
+/* Normalises s; returns the result, or "400" when it was refused. */
+static const char *norm(const char *s)
+{
+	static char b[512];
+	size_t n = strlen(s);
+
+	memcpy(b, s, n);
+	if (http_target_normalize(b, &n) < 0)
+		return "400";
+	b[n] = '\0';
+	return b;
+}
+
+TEST(target_normalize)
+{
+	/* RFC 3986 s5.4 examples, as paths */
+	CHECK_EQ_STR(norm("/a/b/c/./../../g"), "/a/g");
+	CHECK_EQ_STR(norm("/mid/content=5/../6"), "/mid/6");
+	CHECK_EQ_STR(norm("/a/b/.."), "/a/");
+	CHECK_EQ_STR(norm("/a/b/."), "/a/b/");
+	CHECK_EQ_STR(norm("/../../x"), "/x");
+	CHECK_EQ_STR(norm("/.."), "/");
+	CHECK_EQ_STR(norm("/"), "/");
+	CHECK_EQ_STR(norm("/app/../secret"), "/secret");
+	/* encoded dots are dots; encoded unreserved bytes are decoded */
+	CHECK_EQ_STR(norm("/app/%2e%2e/secret"), "/secret");
+	CHECK_EQ_STR(norm("/app/%2E./secret"), "/secret");
+	CHECK_EQ_STR(norm("/%61pp/%7euser"), "/app/~user");
+	/* other escapes stay, upper-cased; '//' merges; the query is kept */
+	CHECK_EQ_STR(norm("/a%2fb//c/?x=/../y#"), "400");
+	CHECK_EQ_STR(norm("/a%2fb//c/?x=/../y"), "/a%2Fb/c/?x=/../y");
+	CHECK_EQ_STR(norm("//app"), "/app");
+	CHECK_EQ_STR(norm("/a;v=1/b"), "/a;v=1/b");
+	CHECK_EQ_STR(norm("*"), "*");
+	/* refused */
+	CHECK_EQ_STR(norm("/frag#x"), "400");
+	CHECK_EQ_STR(norm("/a\\..\\b"), "400");
+	CHECK_EQ_STR(norm("/a/..%2fsecret"), "400");
+	CHECK_EQ_STR(norm("/a/%2e%2e%2Fsecret"), "400");
+	CHECK_EQ_STR(norm("/a/..%5csecret"), "400");
+	CHECK_EQ_STR(norm("/app/..;/secret"), "400");
+	CHECK_EQ_STR(norm("/app/.;x/secret"), "400");
+	CHECK_EQ_STR(norm("/a%00b"), "400");
+	CHECK_EQ_STR(norm("/a%zzb"), "400");
+	CHECK_EQ_STR(norm("/a%2"), "400");
+}
+
 int main(void)
 {
 	RUN(request_simple);
@@ -327,5 +375,6 @@ int main(void)
 	RUN(chunked_decode);
 	RUN(chunked_reject);
 	RUN(chunk_header);
+	RUN(target_normalize);
 	return unit_done();
 }

@@ -10,7 +10,7 @@
 #include "agent/stream_hdr.h"
 #include "core/buf.h"
 #include "http/parse.h"
-#include "hub/addr.h"
+#include "core/addr.h"
 #include "hub/metrics.h"
 #include "hub/route.h"
 #include "hub/snap.h"

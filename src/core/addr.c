@@ -1,5 +1,5 @@
 /* addr.c - socket address and CIDR parsing. */
-#include "hub/addr.h"
+#include "core/addr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -175,4 +175,13 @@ bool cidr_match(const struct cidr *c, const struct addr *a)
 			return false;
 	}
 	return true;
+}
+
+uint16_t addr_port(const struct addr *a)
+{
+	if (a->ss.ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
+	if (a->ss.ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
+	return 0;
 }

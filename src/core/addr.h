@@ -4,8 +4,8 @@
  * "x::y/n" (a bare address is a /32 or /128). Host names are resolved
  * only by addr_resolve, which blocks and so runs on the control thread,
  * never on a worker. */
-#ifndef POSTERN_HUB_ADDR_H
-#define POSTERN_HUB_ADDR_H
+#ifndef POSTERN_CORE_ADDR_H
+#define POSTERN_CORE_ADDR_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -32,6 +32,8 @@ int addr_resolve(const char *host, uint16_t port, struct addr *a);
 void addr_ip_str(const struct addr *a, char *out, size_t cap);
 /* Hash of the address bytes (no port), for per-IP counters. */
 uint32_t addr_ip_hash(const struct addr *a);
+/* The port, in host order (0 for other families). */
+uint16_t addr_port(const struct addr *a);
 /* True when the two addresses are equal (family, bytes and port). */
 bool addr_eq(const struct addr *a, const struct addr *b);
 

@@ -1,0 +1,35 @@
+/* policy.h - a route's access rules, compiled from its policy JSON.
+ *
+ *   {"access": {"allow": ["192.0.2.0/24", "2001:db8::/32"],
+ *               "deny":  ["192.0.2.66"]}}
+ *
+ * A client address in any "deny" range is refused; when "allow" is not
+ * empty, an address outside every "allow" range is refused too. Keys
+ * that are not known are an error, so a typo never leaves a route open.
+ * The same parser validates the API's input and builds the route table
+ * (one validator for both). Later rules (login policy, GeoIP, CrowdSec,
+ * rate limits) add keys here. */
+#ifndef POSTERN_ACCESS_POLICY_H
+#define POSTERN_ACCESS_POLICY_H
+
+#include <stddef.h>
+
+#include "core/addr.h"
+
+#define ACCESS_MAX_CIDRS 32
+
+struct access_policy {
+	unsigned nallow, ndeny;
+	struct cidr allow[ACCESS_MAX_CIDRS];
+	struct cidr deny[ACCESS_MAX_CIDRS];
+};
+
+/* Parses `json` (NULL or "" = no rules) into *p. Returns 0, or -EINVAL
+ * with a message for the operator in err (which names the bad key or
+ * entry, never echoes more than it). */
+int access_policy_parse(const char *json, struct access_policy *p, char *err, size_t errlen);
+
+/* 0 when `a` may pass, else the status to answer (403). */
+int access_policy_check(const struct access_policy *p, const struct addr *a);
+
+#endif

@@ -1,0 +1,26 @@
+/* target.h - the normal form of an origin-form request target.
+ *
+ * The front matches routes on, and forwards, the same normalised path, so
+ * a backend that resolves dot segments or decodes more than we do cannot
+ * be reached around a route's policy. docs/front.md, "Request targets",
+ * lists the rules. */
+#ifndef POSTERN_HTTP_TARGET_H
+#define POSTERN_HTTP_TARGET_H
+
+#include <stddef.h>
+
+/* Normalises the origin-form target p[0..*len) ("/path?query") in place:
+ * percent-encoded unreserved bytes are decoded (RFC 3986 s6.2.2.2),
+ * other escapes get upper-case hex, "//" runs are merged, and "." and
+ * ".." segments are removed (s5.2.4; ".." at the root stays at the root).
+ * The query is kept as sent. The result is never longer than the input;
+ * *len is updated.
+ *
+ * Returns 0, or -HTTP_E_TARGET (400) for: '#', a raw back-slash, an
+ * escape that is not '%' + two hex digits, "%00", or a segment that would
+ * still be a dot segment to a backend that splits at "%2F", "%5C" or ';'
+ * ("..%2F", "..;x"). A target that does not start with '/' ("*") is left
+ * alone. */
+int http_target_normalize(char *p, size_t *len);
+
+#endif

@@ -1,0 +1,239 @@
+/* pipeline.c - the one request pipeline (see pipeline.h for the order of
+ * the steps). Each step either passes or fills the decision and stops. */
+#define LOG_SUBSYS "pipeline"
+#include "hub/pipeline.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "access/policy.h"
+#include "acme/acme_chall.h"
+#include "http/target.h"
+#include "hub/metrics.h"
+#include "hub/route.h"
+#include "hub/snap.h"
+
+static const struct hub_settings *pipeline_set(const struct pipeline_in *in)
+{
+	return &in->w->hold->snap->set;
+}
+
+static void pipeline_page(struct pipeline_out *out, int status, const char *type,
+			  const char *body, size_t blen)
+{
+	out->act = PIPELINE_ANSWER;
+	out->status = status;
+	out->type = type;
+	out->body = body;
+	out->blen = blen;
+}
+
+#define PIPELINE_TEXT(out, status, lit) \
+	pipeline_page((out), (status), "text/plain; charset=utf-8", lit, sizeof(lit) - 1)
+
+/* The hub's standard page for status (closes an HTTP/1.1 connection). */
+static void pipeline_error(struct pipeline_out *out, int status, const char *agent)
+{
+	out->act = PIPELINE_ANSWER;
+	out->status = status;
+	out->type = NULL;
+	out->agent = agent;
+	out->close = true;
+}
+
+static void pipeline_not_found(const struct pipeline_in *in, struct pipeline_out *out)
+{
+	metrics_observe(in->w->idx, METRICS_NO_ROUTE, 404, 0, 0, 0);
+	PIPELINE_TEXT(out, 404, "404 Not Found\n");
+}
+
+/* The metrics listener serves /metrics and nothing else, whatever the
+ * HTTP version. */
+static void pipeline_metrics(const struct pipeline_in *in, struct pipeline_out *out)
+{
+	if (!str_eq(in->m->path, STR_LIT("/metrics"))) {
+		pipeline_not_found(in, out);
+		return;
+	}
+	buf_init(&out->page, 8u << 20);
+	if (metrics_render(&out->page) < 0)
+		buf_reset(&out->page);
+	pipeline_page(out, 200, "text/plain; version=0.0.4",
+		      (const char *)buf_head(&out->page), out->page.len);
+}
+
+/* ACME HTTP-01 (RFC 8555 s8.3): /.well-known/acme-challenge/TOKEN on the
+ * plain-HTTP listener answers from the challenge store for every host,
+ * before anything else, so no route, redirect or policy can hide it. Its
+ * answers stay out of the access log (tokens never reach a log). */
+static bool pipeline_acme(const struct pipeline_in *in, struct pipeline_out *out)
+{
+	const struct http_msg *m = in->m;
+	long n;
+
+	if (in->kind != LISTEN_HTTP || !str_has_prefix(m->path, STR_LIT(ACME_CHALL_PREFIX)))
+		return false;
+	n = acme_chall_http_lookup(m->path.p, m->path.len, out->small, sizeof(out->small));
+	if (n == 0)
+		return false;
+	if (n < 0)
+		pipeline_not_found(in, out);
+	else
+		pipeline_page(out, 200, "application/octet-stream", out->small, (size_t)n);
+	out->log = false;
+	return true;
+}
+
+/* The host without its port, or a bracketed IPv6 literal. */
+static struct str pipeline_host_name(struct str host)
+{
+	const char *colon;
+
+	if (host.len && host.p[0] == '[') {
+		const char *rb = memchr(host.p, ']', host.len);
+		return rb ? str_make(host.p, (size_t)(rb - host.p) + 1) : host;
+	}
+	colon = host.len ? memchr(host.p, ':', host.len) : NULL;
+	if (colon)
+		host.len = (size_t)(colon - host.p);
+	if (host.len && host.p[host.len - 1] == '.')
+		host.len--;
+	return host;
+}
+
+bool pipeline_hub_host(const struct hub_settings *s, struct str host)
+{
+	return s->hostname[0] && str_eq_ci(pipeline_host_name(host), str_cstr(s->hostname));
+}
+
+/* "https://host[:port]/path" into out->location: the hub's HTTPS port,
+ * never the plain-HTTP port the request came in on. */
+static void pipeline_https_location(const struct pipeline_in *in, struct pipeline_out *out)
+{
+	struct str h = pipeline_host_name(in->m->host), p = in->m->path;
+	unsigned port = pipeline_set(in)->https_port;
+	char ps[8] = "";
+
+	if (port && port != 443)
+		snprintf(ps, sizeof(ps), ":%u", port);
+	snprintf(out->location, sizeof(out->location), "https://%.*s%s%.*s",
+		 (int)(h.len < 256 ? h.len : 256), h.p, ps,
+		 (int)(p.len < 900 ? p.len : 900), p.p);
+}
+
+static void pipeline_redirect(const struct pipeline_in *in, struct pipeline_out *out)
+{
+	pipeline_https_location(in, out);
+	pipeline_page(out, 308, "text/plain", "", 0);
+}
+
+/* The hub's own host name: the admin API, over TLS only, and (later)
+ * the login portal. No route can capture it. */
+static void pipeline_hub_paths(const struct pipeline_in *in, struct pipeline_out *out)
+{
+	bool api = str_has_prefix(in->m->path, STR_LIT("/api/"));
+
+	if (in->kind == LISTEN_HTTPS && api) {
+		out->act = PIPELINE_ADMIN;
+		return;
+	}
+	if (in->kind == LISTEN_HTTPS) {
+		pipeline_not_found(in, out);
+		return;
+	}
+	/* Plain HTTP: never the API. A credential sent in clear is already
+	 * exposed, so it is refused, not redirected to be sent again. */
+	if (api) {
+		PIPELINE_TEXT(out, 403, "403 Forbidden\nThe admin API is served over HTTPS only.\n");
+		out->close = true;
+		return;
+	}
+	pipeline_redirect(in, out);
+}
+
+/* Access rules of the route (access/policy.h): 0 or the status. */
+static int pipeline_access(const struct pipeline_in *in, const struct route *r)
+{
+	return access_policy_check(&r->access, in->peer);
+}
+
+/* Authentication per route policy (the login issue fills it): 0 or the
+ * status to answer. */
+static int pipeline_auth(const struct pipeline_in *in, const struct route *r)
+{
+	(void)in, (void)r;
+	return 0;
+}
+
+static void pipeline_route(const struct pipeline_in *in, struct pipeline_out *out)
+{
+	const struct hub_settings *s = pipeline_set(in);
+	const struct http_msg *m = in->m;
+	const struct route *r = route_lookup(in->w->hold->snap->routes, m->host, m->path);
+	int st;
+
+	if (!r) {
+		pipeline_not_found(in, out);
+		return;
+	}
+	out->route = r;
+	if (r->redirect_https && in->kind != LISTEN_HTTPS) {
+		pipeline_redirect(in, out);
+		return;
+	}
+	if ((st = pipeline_access(in, r)) || (st = pipeline_auth(in, r))) {
+		metrics_observe(in->w->idx, r->stats_id, st, 0, 0, 0);
+		PIPELINE_TEXT(out, 403, "403 Forbidden\n");
+		out->status = st;
+		return;
+	}
+	if (route_agent_offline(r)) {
+		metrics_observe(in->w->idx, r->stats_id, 502, 0, 0, 0);
+		pipeline_error(out, 502, r->target.agent);
+		return;
+	}
+	if (s->limits.max_body && in->length_known && m->content_length > s->limits.max_body) {
+		pipeline_error(out, 413, NULL);
+		return;
+	}
+	out->act = PIPELINE_PROXY;
+}
+
+void pipeline_decide(const struct pipeline_in *in, struct pipeline_out *out)
+{
+	struct http_msg *m = in->m;
+
+	memset(out, 0, sizeof(*out));
+	buf_init(&out->page, 0);
+	out->log = true;
+	switch (in->kind) {
+	case LISTEN_CONTROL:
+	case LISTEN_AGENT:
+		out->act = PIPELINE_ADMIN;
+		out->log = false;
+		return;
+	case LISTEN_METRICS:
+		pipeline_metrics(in, out);
+		out->log = false;
+		return;
+	default:
+		break;
+	}
+	if (pipeline_acme(in, out))
+		return;
+	if (m->path.len && http_target_normalize((char *)m->path.p, &m->path.len) < 0) {
+		metrics_count(in->w->idx, METRICS_REQ_MALFORMED);
+		pipeline_error(out, 400, NULL);
+		return;
+	}
+	if (pipeline_hub_host(pipeline_set(in), m->host)) {
+		pipeline_hub_paths(in, out);
+		return;
+	}
+	pipeline_route(in, out);
+}
+
+void pipeline_out_free(struct pipeline_out *out)
+{
+	buf_free(&out->page);
+}

@@ -1,0 +1,78 @@
+/* pipeline.h - the one request pipeline, for every HTTP version.
+ *
+ * HTTP/1.1 (front.c) and HTTP/2 (front_h2.c) parse their framing into a
+ * struct http_msg and call pipeline_decide(), which runs every policy step
+ * once, in this order:
+ *
+ *   listener kind -> hub's own paths (ACME, metrics, the hub's host: admin
+ *   API over TLS only) -> target normalisation -> route lookup ->
+ *   redirect -> access rules -> authentication -> agent offline ->
+ *   body limit -> proxy
+ *
+ * and answers with a decision the protocol only has to frame: answer
+ * (status, a Location, a body), hand to the admin API, or proxy to a
+ * route. A later HTTP/3 calls the same function. Credentials of the
+ * hub's own (its session cookies, its API tokens) are stripped from what
+ * is forwarded by the exchange's head builder (xchg_head.c), which both
+ * protocols share too. */
+#ifndef POSTERN_HUB_PIPELINE_H
+#define POSTERN_HUB_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "http/http.h"
+#include "hub/worker.h"
+
+struct route;
+struct hub_settings;
+
+/* Where a request came from, as the protocol saw it. */
+struct pipeline_in {
+	struct worker *w;
+	enum listener_kind kind;
+	const struct addr *peer;
+	const char *ip;
+	/* The request. Its path may be rewritten in place (normalised): the
+	 * bytes it views must be writable and stay valid while the decision
+	 * is used. */
+	struct http_msg *m;
+	/* The body's length is known (Content-Length), so the body limit
+	 * can answer before any byte is read. */
+	bool length_known;
+};
+
+enum pipeline_act {
+	PIPELINE_ANSWER = 1,	/* answer it here */
+	PIPELINE_ADMIN,		/* hand it to the admin API (control thread) */
+	PIPELINE_PROXY,		/* forward it to `route` */
+};
+
+struct pipeline_out {
+	enum pipeline_act act;
+	/* PIPELINE_ANSWER */
+	int status;
+	const char *type;	/* NULL: the hub's standard page for status */
+	const char *body;	/* with type; points into `page` or static */
+	size_t blen;
+	const char *agent;	/* standard page: the offline agent's name */
+	char location[1200];	/* a Location field when non-empty */
+	bool log;		/* write an access-log line for the answer */
+	bool close;		/* close the connection after it (HTTP/1.1) */
+	struct buf page;	/* a body built here (metrics); see _free */
+	char small[512];	/* a short body built here (ACME) */
+	/* PIPELINE_PROXY (and PIPELINE_ANSWER after a route matched) */
+	const struct route *route;
+};
+
+/* Decides what to do with in->m. `out` is the caller's; release it with
+ * pipeline_out_free() once the answer has been framed. Never fails: an
+ * internal problem is an answer (500/503). */
+void pipeline_decide(const struct pipeline_in *in, struct pipeline_out *out);
+void pipeline_out_free(struct pipeline_out *out);
+
+/* True when `host` (any case, port ignored) is the hub's own name. */
+bool pipeline_hub_host(const struct hub_settings *s, struct str host);
+
+#endif
