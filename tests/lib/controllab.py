@@ -36,13 +36,16 @@ class UnixHTTPConnection(http.client.HTTPConnection):
 class NsHTTPConnection(http.client.HTTPConnection):
     """HTTP to an address inside a network namespace."""
 
-    def __init__(self, ns_name, host, port, timeout=30):
+    def __init__(self, ns_name, host, port, timeout=30, src=None):
         super().__init__(host, port, timeout=timeout)
         self.ns_name = ns_name
+        self.src = src
 
     def connect(self):
         s = ns_socket(self.ns_name)
         s.settimeout(self.timeout)
+        if self.src:
+            s.bind((self.src, 0))
         s.connect((self.host, self.port))
         self.sock = s
 
@@ -113,11 +116,12 @@ class Hub(Front):
         finally:
             c.close()
 
-    def http(self, method, path, body=None, headers=None, host=None):
+    def http(self, method, path, body=None, headers=None, host=None, src=None):
         """The admin API over the hub's listener (transport HTTPS to the API),
-        with Host the hub's hostname unless `host` is given."""
+        with Host the hub's hostname unless `host` is given, from source
+        address `src` (any 127.x.y.z is local in the namespace)."""
         hdrs = {"Host": host or self.hostname, **(headers or {})}
-        c = NsHTTPConnection(self.ns.name, self.addr[0], self.port)
+        c = NsHTTPConnection(self.ns.name, self.addr[0], self.port, src=src)
         try:
             return _exchange(c, method, path, body, hdrs)
         finally:
