@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,15 +120,25 @@ static void auth_pwcheck_ready(struct loop_async *a)
 	}
 }
 
+/* The threads start with every signal blocked: signals are the owner's
+ * (the hub reads them with a signalfd), whenever the pool is made. */
 static int auth_pwcheck_threads(struct auth_pwcheck *p, unsigned threads)
 {
+	sigset_t all, old;
+	int rc = 0;
+
 	p->threads = calloc(threads, sizeof(*p->threads));
 	if (!p->threads)
 		return -ENOMEM;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (; p->nthreads < threads; p->nthreads++)
-		if (pthread_create(&p->threads[p->nthreads], NULL, auth_pwcheck_thread, p))
-			return p->nthreads ? 0 : -EAGAIN;	/* fewer is fine */
-	return 0;
+		if (pthread_create(&p->threads[p->nthreads], NULL, auth_pwcheck_thread, p)) {
+			rc = p->nthreads ? 0 : -EAGAIN;	/* fewer is fine */
+			break;
+		}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
 }
 
 struct auth_pwcheck *auth_pwcheck_new(struct loop *loop, unsigned threads,

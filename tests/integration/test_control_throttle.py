@@ -175,14 +175,19 @@ def test_login_flood_from_many_addresses(lab):
         netlab.wait_until(lambda: stats["401"] >= 100, timeout=180, interval=0.2,
                           what="the flood's guesses to be checked")
         # The CLI answers on the control socket during the flood.
+        cli_s = []
         for _ in range(3):
+            t0 = time.monotonic()
             r = t.h.cli("route", "list", "--json", check=False)
+            cli_s.append(round(time.monotonic() - t0, 3))   # reported, not asserted
             assert r.returncode == 0, r.stderr
         st, _, b = t.h.api("GET", "/api/v1/session")
         assert st == 200 and b["kind"] == "unix"
         # The rightful admin, from an address of their own, gets in.
         before = stats["401"] + stats["429"]
+        t0 = time.monotonic()
         st, hdrs, b = t.login("127.0.2.1", PASSWORD)
+        login_s = round(time.monotonic() - t0, 3)
         assert st == 201, (st, b)
         assert "postern_session=" in hdrs["set-cookie"]
         # The flood was still running when the admin got in, and its
@@ -190,14 +195,18 @@ def test_login_flood_from_many_addresses(lab):
         netlab.wait_until(lambda: stats["401"] + stats["429"] > before + 10 and
                           stats["429"] > 0, timeout=180, what="more flood answers, some 429")
         assert not stop.is_set()
+        at_stop = {k: (list(v) if isinstance(v, list) else v) for k, v in stats.items()}
+        # A clean stop in the middle of the flood: checks still queued are
+        # answered (503) and nothing leaks (the ASan pass checks).
+        assert t.h.stop() == 0
     finally:
         stop.set()
         for th in threads:
             th.join(timeout=150)
+    print("flood:", at_stop, "cli seconds:", cli_s, "admin login seconds:", login_s)
     # Nothing but refusals for the flood; no 5xx, no session.
-    assert stats["other"] == [] and stats["503"] == 0, stats
-    assert stats["errors"] == 0, stats
-    # The CLI still works and the admin's login is the only one audited.
+    assert at_stop["other"] == [] and at_stop["503"] == 0, at_stop
+    assert at_stop["errors"] == 0, at_stop
+    # The admin's login is the only one audited.
     assert t.h.sql("SELECT source FROM audit_log WHERE action = 'session.login'").split() \
         == ["127.0.2.1"]
-    assert t.h.cli("route", "list").returncode == 0
