@@ -177,20 +177,116 @@ static void api_dispatch(struct api_ctx *c)
 	c->ep->fn(c);
 }
 
-void api_handle(struct api *api, const struct api_req *req,
-		struct api_resp *resp)
+/* Sends the response: the request's context goes with it. */
+static void api_finish(struct api_ctx *c)
 {
-	struct api_ctx c = { .api = api, .req = req, .resp = resp };
+	api_done_fn *done = c->done;
+	void *arg = c->done_arg;
+
+	/* Admin answers are never cached, anywhere. */
+	api_reply_header(c, "Cache-Control: no-store");
+	json_decref(c->body);
+	if (c->reveal)
+		secure_free(c->reveal, strlen(c->reveal));
+	secure_free(c, sizeof(*c));
+	done(arg);
+}
+
+static void api_handle_ctx(struct api *api, const struct api_req *req,
+			   struct api_resp *resp, api_done_fn *done, void *arg,
+			   bool inline_pw)
+{
+	struct api_ctx *c = calloc(1, sizeof(*c));
 
 	buf_reset(&resp->headers);
 	buf_reset(&resp->body);
 	resp->status = 500;
-	api_dispatch(&c);
-	/* Admin answers are never cached, anywhere. */
-	api_reply_header(&c, "Cache-Control: no-store");
-	json_decref(c.body);
-	if (c.reveal)
-		secure_free(c.reveal, strlen(c.reveal));
+	if (!c) {
+		resp->status = 503;
+		buf_printf(&resp->body, "{\"error\":{\"code\":\"unavailable\","
+			   "\"message\":\"out of memory\"}}");
+		done(arg);
+		return;
+	}
+	*c = (struct api_ctx){ .api = api, .req = req, .resp = resp, .done = done,
+			       .done_arg = arg, .inline_pw = inline_pw };
+	c->dispatching = true;
+	api_dispatch(c);
+	c->dispatching = false;
+	if (!c->pending)
+		api_finish(c);
+}
+
+void api_handle_async(struct api *api, const struct api_req *req,
+		      struct api_resp *resp, api_done_fn *done, void *arg)
+{
+	api_handle_ctx(api, req, resp, done, arg, false);
+}
+
+static void api_sync_done(void *arg)
+{
+	*(bool *)arg = true;
+}
+
+void api_handle(struct api *api, const struct api_req *req,
+		struct api_resp *resp)
+{
+	bool finished = false;
+
+	api_handle_ctx(api, req, resp, api_sync_done, &finished, true);
+	if (!finished)
+		abort();	/* inline checks finish before they return */
+}
+
+static void api_pw_checked(void *arg, enum auth_pw_result r)
+{
+	struct api_ctx *c = arg;
+
+	if (r == AUTH_PW_ABORTED)
+		api_reply_error(c, 503, "unavailable", NULL, "the hub is stopping");
+	else
+		c->resume(c, r == AUTH_PW_OK);
+	c->pending = false;
+	if (!c->dispatching)
+		api_finish(c);
+}
+
+int api_pw_check(struct api_ctx *c, const char *hash, const char *pw,
+		 const char *source, api_resume_fn *resume)
+{
+	int rc;
+
+	c->resume = resume;
+	c->pending = true;
+	rc = auth_pwcheck_submit(c->inline_pw ? NULL : c->api->pw, hash, pw, strlen(pw),
+				 source, api_pw_checked, c);
+	if (rc == 0)
+		return 0;
+	c->pending = false;
+	api_reply_header(c, "Retry-After: 1");
+	if (rc == -EBUSY)
+		api_reply_error(c, 429, "too_many_requests", NULL, "a login from this "
+				"address is being checked; retry in 1 s");
+	else
+		api_reply_error(c, 503, "unavailable", NULL, "too many logins are "
+				"being checked; retry in 1 s");
+	return -1;
+}
+
+int api_start_workers(struct api *api, struct loop *loop)
+{
+	if (api->pw)
+		return 0;
+	api->pw = auth_pwcheck_new(loop, AUTH_PWCHECK_THREADS, AUTH_PWCHECK_QUEUE);
+	return api->pw ? 0 : -errno;
+}
+
+void api_stop_workers(struct api *api)
+{
+	struct auth_pwcheck *p = api->pw;
+
+	api->pw = NULL;
+	auth_pwcheck_free(p);
 }
 
 /* "DIR/NAME" or a copy of `given`. */
@@ -280,6 +376,7 @@ void api_close(struct api *api)
 {
 	if (!api)
 		return;
+	api_stop_workers(api);
 	if (api->audit.head_path && audit_checkpoint(&api->audit, true) < 0)
 		log_err("could not sign the audit tail before stopping");
 	audit_close(&api->audit);

@@ -75,8 +75,19 @@ struct api;	/* the control side's state (store, audit, ...) */
 void api_resp_init(struct api_resp *resp);
 void api_resp_free(struct api_resp *resp);
 
-/* Handles one admin request on the control thread. Always fills `resp`
- * (a JSON error body for failures); never blocks on the network. */
+/* Called once the response is complete (control thread). */
+typedef void api_done_fn(void *arg);
+
+/* Handles one admin request on the control thread: fills `resp` (a JSON
+ * error body for failures) and then calls done(arg) exactly once. Most
+ * requests finish before it returns; a password login finishes later,
+ * after its Argon2id check ran on the password threads
+ * (api_start_workers), and `req` and `resp` must stay valid until then.
+ * Never blocks on the network or on a password check. */
+void api_handle_async(struct api *api, const struct api_req *req,
+		      struct api_resp *resp, api_done_fn *done, void *arg);
+/* The same, finished before it returns: password checks run on the
+ * calling thread (tests, fuzzers, the offline CLI). */
 void api_handle(struct api *api, const struct api_req *req,
 		struct api_resp *resp);
 
@@ -116,6 +127,14 @@ void api_set_publisher(struct api *api, api_publish_fn *fn, void *ctx);
 /* Periodic work (call every few seconds): time-based audit checkpoints,
  * expired sessions and tokens removed. */
 void api_tick(struct api *api);
+
+struct loop;
+/* Starts the password threads, whose results come back on `loop` (the
+ * control loop). Without them, checks run inline. Returns 0 or -errno. */
+int api_start_workers(struct api *api, struct loop *loop);
+/* Stops them; requests still waiting for a check are answered 503 (their
+ * done runs now). Call before the workers that own the requests go. */
+void api_stop_workers(struct api *api);
 
 struct store;
 struct secret_keyring;

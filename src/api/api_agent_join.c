@@ -166,11 +166,11 @@ static int join_find_token(struct api_ctx *c, const char *token, struct join_tok
 static void join_refuse(struct api_ctx *c, int status, const char *code,
 			const char *object, const char *msg)
 {
-	char key[API_THROTTLE_KEY];
+	char key[AUTH_THROTTLE_KEY];
 
 	api_audit_event(c, "agent.join_failed", object, code);
-	snprintf(key, sizeof(key), "join:%s", c->who.source);
-	api_login_failed(c, key);
+	api_addr_key(c, "join:", key);
+	api_reply_retry_after(c, api_login_failed(c, key));
 	api_reply_error(c, status, code, NULL, "%s", msg);
 }
 
@@ -310,14 +310,14 @@ int api_tunnel_hub_facts(struct api_ctx *c, char *key, size_t keylen, char *endp
 void api_agent_join(struct api_ctx *c)
 {
 	const char *token, *pub, *version, *code, *msg = NULL;
-	char hub_key[64], endpoint[320], key[API_THROTTLE_KEY], obj[48], after[256];
+	char hub_key[64], endpoint[320], key[AUTH_THROTTLE_KEY], obj[48], after[256];
 	struct join_token t;
 	int64_t seq;
 	int rc;
 
 	if (join_body_check(c, &token, &pub, &version) < 0)
 		return;
-	snprintf(key, sizeof(key), "join:%s", c->who.source);
+	api_addr_key(c, "join:", key);
 	if (api_login_throttled(c, key) < 0)
 		return;
 	if (api_tunnel_hub_facts(c, hub_key, sizeof(hub_key), endpoint, sizeof(endpoint)) < 0)

@@ -96,33 +96,60 @@ static int api_auth_unix(struct api_ctx *c)
 	return 0;
 }
 
-static int64_t api_login_limit(struct api_ctx *c, int64_t *lockout_ms)
+void api_login_policy(struct api *api, struct auth_throttle_policy *p)
 {
-	*lockout_ms = api_setting_int(c->api, "login.lockout") * 1000;
-	return api_setting_int(c->api, "login.max_failures");
+	p->free = (uint32_t)api_setting_int(api, "login.max_failures");
+	p->max_delay_ms = api_setting_int(api, "login.lockout") * 1000;
+	if (p->max_delay_ms < AUTH_THROTTLE_BASE_MS)
+		p->max_delay_ms = AUTH_THROTTLE_BASE_MS;
+}
+
+int64_t api_throttle_now(struct api *api)
+{
+	return api->clock_ms ? api->clock_ms() : store_now_ms();
+}
+
+void api_addr_key(struct api_ctx *c, const char *prefix, char *out)
+{
+	if (auth_throttle_addr(prefix, c->who.source, out, AUTH_THROTTLE_KEY) < 0)
+		snprintf(out, AUTH_THROTTLE_KEY, "%s?", prefix);	/* cannot happen */
+}
+
+void api_reply_retry_after(struct api_ctx *c, int64_t delay_ms)
+{
+	if (delay_ms > 0)
+		api_reply_header(c, "Retry-After: %lld",
+				 (long long)auth_throttle_retry_after(delay_ms));
 }
 
 int api_login_throttled(struct api_ctx *c, const char *key)
 {
-	int64_t lockout, max = api_login_limit(c, &lockout);
-	int64_t wait = api_throttle_check(&c->api->throttle, key, (uint32_t)max,
-					  lockout, store_now_ms());
+	struct auth_throttle_policy p;
+	int64_t wait;
 
+	api_login_policy(c->api, &p);
+	wait = auth_throttle_wait_ms(&c->api->throttle, &p, key, api_throttle_now(c->api));
 	if (!wait)
 		return 0;
-	api_reply_header(c, "Retry-After: %lld", (long long)wait);
+	api_reply_retry_after(c, wait);
 	api_reply_error(c, 429, "too_many_requests", NULL,
-			"too many failed attempts; retry in %lld s", (long long)wait);
+			"too many failed attempts; retry in %lld s",
+			(long long)auth_throttle_retry_after(wait));
 	return -1;
 }
 
-void api_login_failed(struct api_ctx *c, const char *key)
+int64_t api_login_failed(struct api_ctx *c, const char *key)
 {
-	int64_t lockout, max = api_login_limit(c, &lockout);
+	struct auth_throttle_policy p;
+	bool first = false;
+	int64_t delay;
 
-	if (api_throttle_fail(&c->api->throttle, key, (uint32_t)max, lockout,
-			      store_now_ms()))
-		api_audit_event(c, "auth.locked_out", key, "");
+	api_login_policy(c->api, &p);
+	delay = auth_throttle_fail(&c->api->throttle, &p, key, api_throttle_now(c->api),
+				   &first);
+	if (first)
+		api_audit_event(c, "auth.delayed", key, "");
+	return delay;
 }
 
 /* Fills who from a user row's (id, name, role, disabled). */
@@ -165,38 +192,54 @@ static void api_token_used(struct api_ctx *c, int64_t last_used)
 	api_tx_commit(c, seq, "token.use", obj, "", after);
 }
 
-static int api_auth_bearer(struct api_ctx *c, const char *token)
+/* Looks the token up and fills who; false when it is unknown, expired,
+ * revoked or its user disabled. */
+static bool api_bearer_lookup(struct api_ctx *c, const char *token, int64_t *last_used)
 {
-	char hash[65], ipkey[API_THROTTLE_KEY];
+	char hash[65];
 	sqlite3_stmt *st;
-	int64_t expires = 0, last_used = 0;
+	int64_t expires;
 	bool ok = false;
 
-	snprintf(ipkey, sizeof(ipkey), "ip:%s", c->req->client_ip);
-	if (api_login_throttled(c, ipkey) < 0)
-		return -1;
 	api_hash_token(token, hash);
 	st = store_prepare(&c->api->store, "SELECT t.id, t.hash, t.scope,"
 		" t.expires_at, t.last_used_at, u.id, u.name, u.role, u.disabled"
 		" FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?");
-	if (st) {
-		sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW &&
-		    secure_eq(sqlite3_column_text(st, 1), hash, 64) &&
-		    api_who_user(c, st, 5)) {
-			c->who.token_id = sqlite3_column_int64(st, 0);
-			c->who.read_scope = !strcmp((const char *)
-				sqlite3_column_text(st, 2), "read");
-			if (c->who.read_scope)
-				c->who.perm = API_PERM_READ;
-			expires = sqlite3_column_int64(st, 3);
-			last_used = sqlite3_column_int64(st, 4);
-			ok = !expires || store_now_ms() < expires;
-		}
-		sqlite3_finalize(st);
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    secure_eq(sqlite3_column_text(st, 1), hash, 64) && api_who_user(c, st, 5)) {
+		c->who.token_id = sqlite3_column_int64(st, 0);
+		c->who.read_scope = !strcmp((const char *)sqlite3_column_text(st, 2), "read");
+		if (c->who.read_scope)
+			c->who.perm = API_PERM_READ;
+		expires = sqlite3_column_int64(st, 3);
+		*last_used = sqlite3_column_int64(st, 4);
+		ok = !expires || store_now_ms() < expires;
 	}
-	if (!ok) {
-		api_login_failed(c, ipkey);
+	sqlite3_finalize(st);
+	return ok;
+}
+
+/* A valid token is accepted before the throttle is asked: failures, from
+ * anywhere, never refuse it (a SHA-256 and an indexed lookup cost next to
+ * nothing, and 256 random bits are not guessed). A bad token counts
+ * against its source only, under its own key, so stale tokens in a
+ * script do not slow down password logins from the same address. */
+static int api_auth_bearer(struct api_ctx *c, const char *token)
+{
+	char key[AUTH_THROTTLE_KEY];
+	int64_t last_used = 0;
+
+	if (!api_bearer_lookup(c, token, &last_used)) {
+		c->who.perm = API_PERM_NONE;
+		c->who.user_id = c->who.token_id = 0;
+		c->who.user[0] = 0;
+		api_addr_key(c, "bearer:", key);
+		if (api_login_throttled(c, key) < 0)
+			return -1;
+		api_reply_retry_after(c, api_login_failed(c, key));
 		api_reply_error(c, 401, "unauthenticated", NULL,
 				"invalid, expired or revoked API token");
 		return -1;

@@ -8,8 +8,9 @@
 #include <stdint.h>
 
 #include "api/api.h"
-#include "api/api_throttle.h"
 #include "audit/audit.h"
+#include "auth/auth_pwcheck.h"
+#include "auth/auth_throttle.h"
 #include "core/compiler.h"
 #include "store/secret.h"
 #include "store/store.h"
@@ -31,7 +32,9 @@ struct api {
 	char *public_url;	/* from the config, or NULL */
 	bool have_group;
 	gid_t group;
-	struct api_throttle throttle;
+	struct auth_throttle throttle;	/* failed logins, setups, joins, tokens */
+	struct auth_pwcheck *pw;	/* password checks; NULL = inline */
+	int64_t (*clock_ms)(void);	/* the throttle's clock; NULL = the store's */
 	api_publish_fn *publish;
 	void *publish_ctx;
 	/* The data plane's view of agents (src/hub/tunnel.c), or NULL. */
@@ -94,6 +97,9 @@ struct api_endpoint {
 extern const struct api_endpoint api_endpoints[];
 extern const size_t api_endpoints_count;
 
+/* Continues a request after its password check (api_pw_check). */
+typedef void api_resume_fn(struct api_ctx *c, bool ok);
+
 struct api_ctx {
 	struct api *api;
 	const struct api_req *req;
@@ -106,6 +112,14 @@ struct api_ctx {
 	unsigned changed;	/* API_CHANGED_* to publish after commit */
 	char *reveal;		/* a one-time secret for the response */
 	bool summary;		/* showing a row for an audit summary */
+	/* Completion (api_handle_async): the request is answered once no
+	 * password check is pending and the dispatcher has returned. */
+	api_done_fn *done;
+	void *done_arg;
+	api_resume_fn *resume;
+	bool pending;		/* a password check is in flight */
+	bool dispatching;	/* inside api_dispatch */
+	bool inline_pw;		/* api_handle: check passwords on this thread */
 };
 
 /* --- endpoint matching (api_endpoint.c) --- */
@@ -154,13 +168,28 @@ int api_body_only(struct api_ctx *c, const char *const *allowed);
 /* Establishes c->who from the transport, bearer token or session cookie
  * and checks CSRF/Origin. Returns 0, or -1 after replying 401/403/429. */
 int api_auth(struct api_ctx *c);
-/* Refuses a client key ("ip:ADDR", "user:NAME") that failed too often.
+/* The throttle's policy (login.max_failures, login.lockout) and clock. */
+void api_login_policy(struct api *api, struct auth_throttle_policy *p);
+int64_t api_throttle_now(struct api *api);
+/* PREFIX + the client's throttling address (auth_throttle_addr) into out
+ * (AUTH_THROTTLE_KEY bytes). */
+void api_addr_key(struct api_ctx *c, const char *prefix, char *out);
+/* Refuses a throttling key that has to wait (auth_throttle.h).
  * Returns 0, or -1 after replying 429 with Retry-After. */
 int api_login_throttled(struct api_ctx *c, const char *key);
 /* Counts an authentication failure against `key`; audits the moment a
- * key gets locked out (not every attempt: a guesser must not be able to
- * fill the log). */
-void api_login_failed(struct api_ctx *c, const char *key);
+ * key starts being delayed (not every attempt: a guesser must not be able
+ * to fill the log). Returns the delay now imposed on the key in ms. */
+int64_t api_login_failed(struct api_ctx *c, const char *key);
+/* Adds "Retry-After: N" for a delay in ms (nothing for 0). */
+void api_reply_retry_after(struct api_ctx *c, int64_t delay_ms);
+/* Checks `pw` against `hash` (NULL: no such user) on the password pool
+ * and continues with resume(c, ok) on the control thread; the reply goes
+ * out once resume has run. `source` is the client's address key: one
+ * check per address at a time. Returns 0, or -1 after replying (429 when
+ * the address has a check in flight, 503 when the pool is full). */
+int api_pw_check(struct api_ctx *c, const char *hash, const char *pw,
+		 const char *source, api_resume_fn *resume);
 /* Whether an Origin header value is this hub's origin. */
 bool api_origin_ok(struct api_ctx *c, const char *origin);
 /* Records an audit event by the current principal in its own

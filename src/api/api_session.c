@@ -9,7 +9,7 @@
 
 #include "api/api_handlers.h"
 #include "api/api_resource.h"
-#include "api/password.h"
+#include "auth/password.h"
 #include "core/secure.h"
 
 static const char *const api_perm_names[API_PERM_MAX] = {
@@ -139,35 +139,58 @@ out:
 	secure_free(csrf, csrf ? strlen(csrf) : 0);
 }
 
-void api_session_login(struct api_ctx *c)
+/* A login's throttling keys: the client's address, and the account
+ * from that address. Never the account alone: guesses from elsewhere
+ * must not delay its rightful user. */
+static void api_login_keys(struct api_ctx *c, const char *user,
+			   char addr[AUTH_THROTTLE_KEY], char acct[AUTH_THROTTLE_KEY])
 {
-	const char *user, *pw;
-	char ipkey[API_THROTTLE_KEY], userkey[API_THROTTLE_KEY], obj[80], *hash;
-	bool ok;
+	char prefix[96];
 
-	if (api_login_body(c, &user, &pw) < 0)
-		return;
-	snprintf(ipkey, sizeof(ipkey), "ip:%s", c->who.source);
-	snprintf(userkey, sizeof(userkey), "user:%s", user);
-	if (api_login_throttled(c, ipkey) < 0 || api_login_throttled(c, userkey) < 0)
-		return;
-	hash = api_login_user(c, user);
-	ok = password_verify(hash, pw, strlen(pw));
-	secure_free(hash, hash ? strlen(hash) : 0);
+	snprintf(prefix, sizeof(prefix), "user:%s@ip:", user);	/* user <= 64 */
+	api_addr_key(c, "ip:", addr);
+	api_addr_key(c, prefix, acct);
+}
+
+/* The password check's verdict (control thread; the body is still c's). */
+static void api_session_checked(struct api_ctx *c, bool ok)
+{
+	const char *user = api_body_str(c, "username");
+	char addr[AUTH_THROTTLE_KEY], acct[AUTH_THROTTLE_KEY], obj[80];
+	int64_t d1, d2;
+
+	api_login_keys(c, user, addr, acct);
 	if (!ok) {
 		/* Only names that could be user names reach the log. */
 		snprintf(obj, sizeof(obj), "user:%s", api_check_username(user) ?
 			 "(invalid name)" : user);
 		api_audit_event(c, "session.login_failed", obj, "");
-		api_login_failed(c, ipkey);
-		api_login_failed(c, userkey);
+		d1 = api_login_failed(c, addr);
+		d2 = api_login_failed(c, acct);
+		api_reply_retry_after(c, d1 > d2 ? d1 : d2);
 		api_reply_error(c, 401, "invalid_credentials", NULL,
 				"wrong user name or password");
 		return;
 	}
-	api_throttle_clear(&c->api->throttle, userkey);
-	api_throttle_clear(&c->api->throttle, ipkey);
+	/* The address keeps its count: it decays, so a guesser cannot wipe
+	 * it with a login of their own. */
+	auth_throttle_clear(&c->api->throttle, acct);
 	api_session_start(c, user);
+}
+
+void api_session_login(struct api_ctx *c)
+{
+	const char *user, *pw;
+	char addr[AUTH_THROTTLE_KEY], acct[AUTH_THROTTLE_KEY], *hash;
+
+	if (api_login_body(c, &user, &pw) < 0)
+		return;
+	api_login_keys(c, user, addr, acct);
+	if (api_login_throttled(c, addr) < 0 || api_login_throttled(c, acct) < 0)
+		return;
+	hash = api_login_user(c, user);
+	api_pw_check(c, hash, pw, addr, api_session_checked);
+	secure_free(hash, hash ? strlen(hash) : 0);
 }
 
 void api_session_logout(struct api_ctx *c)

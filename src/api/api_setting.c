@@ -41,9 +41,9 @@ static const struct api_setting_def api_settings[] = {
 	{ "session.idle_timeout", API_T_INT, 3600, 60, 7 * 86400, false, NULL,
 	  "seconds of inactivity that end a browser session" },
 	{ "login.max_failures", API_T_INT, 5, 1, 1000, false, NULL,
-	  "failed logins (per client address and per user) before a lockout" },
+	  "failed attempts per client address (and per account from an address) before delays start" },
 	{ "login.lockout", API_T_INT, 900, 1, 86400, false, NULL,
-	  "seconds a locked-out client or user waits" },
+	  "the longest delay in seconds between a guessing address's attempts" },
 	{ "agent.join_token_ttl", API_T_INT, 86400, 60, 30 * 86400, false, NULL,
 	  "seconds a new agent join token stays valid" },
 	/* What an enrolling agent is told (api_agent_join.c). The hub's

@@ -6,7 +6,7 @@
 
 #include "api/api_handlers.h"
 #include "api/api_resource.h"
-#include "api/password.h"
+#include "auth/password.h"
 #include "core/log.h"
 #include "core/secure.h"
 
@@ -247,17 +247,17 @@ static int api_user_set_password(struct api_ctx *c, int64_t id, const char *pw,
 void api_user_setup(struct api_ctx *c)
 {
 	const char *token, *pw;
-	char ipkey[API_THROTTLE_KEY], obj[48];
+	char key[AUTH_THROTTLE_KEY], obj[48];
 	int64_t id, seq;
 
 	if (api_setup_body(c, &token, &pw) < 0)
 		return;
-	snprintf(ipkey, sizeof(ipkey), "ip:%s", c->who.source);
-	if (api_login_throttled(c, ipkey) < 0 || (seq = api_tx_begin(c)) < 0)
+	api_addr_key(c, "setup:", key);
+	if (api_login_throttled(c, key) < 0 || (seq = api_tx_begin(c)) < 0)
 		return;
 	if (!(id = api_setup_token_user(c, token))) {
 		api_tx_abort(c);
-		api_login_failed(c, ipkey);
+		api_reply_retry_after(c, api_login_failed(c, key));
 		api_reply_error(c, 401, "unauthenticated", "token", "token: invalid, used "
 				"or expired; ask an admin for a new setup link");
 		return;

@@ -193,6 +193,19 @@ static void admin_unavailable(const struct api_req *req, struct api_resp *resp)
 		   "\"the admin API is not available\"}}");
 }
 
+/* The handler finished a call (control thread): back to its worker. */
+static void admin_call_done(void *arg)
+{
+	struct admin_call *a = arg;
+	struct worker *w = a->w;
+
+	pthread_mutex_lock(&w->admin_lock);
+	a->next = w->admin_done;
+	w->admin_done = a;
+	pthread_mutex_unlock(&w->admin_lock);
+	loop_async_send(&w->async);
+}
+
 void admin_control_run(struct hub *hub)
 {
 	struct admin_call *list, *next;
@@ -202,17 +215,14 @@ void admin_control_run(struct hub *hub)
 	hub->admin_queue = NULL;
 	pthread_mutex_unlock(&hub->admin_lock);
 	for (; list; list = next) {
-		struct worker *w = list->w;
 		next = list->next;
-		if (hub->admin_fn)
-			hub->admin_fn(hub->admin_ctx, &list->req, &list->resp);
-		else
+		if (hub->admin_fn) {
+			hub->admin_fn(hub->admin_ctx, &list->req, &list->resp,
+				      admin_call_done, list);
+		} else {
 			admin_unavailable(&list->req, &list->resp);
-		pthread_mutex_lock(&w->admin_lock);
-		list->next = w->admin_done;
-		w->admin_done = list;
-		pthread_mutex_unlock(&w->admin_lock);
-		loop_async_send(&w->async);
+			admin_call_done(list);
+		}
 	}
 }
 

@@ -3,8 +3,10 @@
  *
  * A worker copies the request into an admin_call (strings and a body of
  * at most API_BODY_MAX), queues it for the control thread and wakes it;
- * the control thread runs the registered handler and queues the call
- * back to the worker, which writes the response. The worker alone
+ * the control thread runs the registered handler and, when the handler
+ * says the response is complete (at once, or later for a login waiting
+ * for its password check), queues the call back to the worker, which
+ * writes the response. The call stays allocated until then. The worker alone
  * touches call->c; if the connection closes meanwhile it sets it to NULL
  * and the reply is dropped when it comes back. */
 #ifndef POSTERN_HUB_ADMIN_H

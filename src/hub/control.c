@@ -45,21 +45,24 @@ struct api *hub_control_api(void)
 }
 
 /* Requests from the tunnel listener carry the agent's tunnel address;
- * the agent behind it is named by its WireGuard key. */
+ * the agent behind it is named by its WireGuard key. Those finish at
+ * once (no endpoint of theirs checks a password), so the copy of the
+ * request may live on the stack. */
 static void hub_control_admin(void *ctx, const struct api_req *req,
-			      struct api_resp *resp)
+			      struct api_resp *resp, api_done_fn *done, void *arg)
 {
 	struct api_req r;
 	uint8_t key[32];
 
 	if (req->transport != API_TRANSPORT_TUNNEL) {
-		api_handle(ctx, req, resp);
+		api_handle_async(ctx, req, resp, done, arg);
 		return;
 	}
 	r = *req;
 	r.tunnel_peer_key = req->client_ip &&
 		api_tunnel_key_by_addr(ctx, req->client_ip, key) == 0 ? key : NULL;
 	api_handle(ctx, &r, resp);
+	done(arg);
 }
 
 /* Raw TCP routes follow the store like the route table does. */
@@ -167,6 +170,8 @@ int hub_control_attach(struct hub *hub)
 	if (!control.api)
 		return 0;
 	hub_control_socket_group(&hub->cfg);
+	if (api_start_workers(control.api, hub->loop) < 0)
+		log_warn("no password threads: logins are checked on the control thread");
 	api_set_join_pin(control.api, hub_control_join_pin, hub);
 	hub_tunnel_open(hub, control.api);
 	tcpfwd_start(hub->loop, &hub->cfg);
@@ -174,6 +179,13 @@ int hub_control_attach(struct hub *hub)
 	loop_timer_init(&control.tick, hub_control_tick, NULL);
 	loop_timer_arm(hub->loop, &control.tick, CONTROL_TICK_NS);
 	return 0;
+}
+
+void hub_control_quiesce(struct hub *hub)
+{
+	(void)hub;
+	if (control.api)
+		api_stop_workers(control.api);
 }
 
 void hub_control_close(struct hub *hub)

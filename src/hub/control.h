@@ -24,8 +24,12 @@ struct tls_certset;
  * -1 with a message in err. */
 int hub_control_open(struct hub *hub, char *err, size_t errlen);
 /* Once the control loop and the control socket exist: the periodic timer
- * (audit checkpoints, expiry) and the socket's group permissions. */
+ * (audit checkpoints, expiry), the socket's group permissions and the
+ * password threads (auth/auth_pwcheck.h). */
 int hub_control_attach(struct hub *hub);
+/* Once the control loop has stopped, before the workers are freed: stops
+ * the password threads and answers the logins still waiting for them. */
+void hub_control_quiesce(struct hub *hub);
 /* Signs the audit tail and closes the store. */
 void hub_control_close(struct hub *hub);
 /* Whether routes come from the store. */

@@ -435,6 +435,7 @@ static int hub_run(struct hub *hub)
 	log_info("ready: %u workers, %u routes", hub->nworkers,
 		 route_table_count(hub->snap->routes));
 	r = loop_run(hub->loop);
+	hub_control_quiesce(hub);
 	certstore_detach(hub);
 	acme_mgr_free(hub->acme);
 	hub->acme = NULL;

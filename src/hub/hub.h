@@ -21,10 +21,12 @@ struct acme_mgr;
 
 #define HUB_IP_SLOTS 65536
 
-/* An admin request handler: runs on the control thread, fills `resp`.
- * The default answers 503 until the control plane registers one. */
+/* An admin request handler: runs on the control thread, fills `resp` and
+ * calls done(arg) once it is complete, then or later (a login waits for
+ * its password check), on the control thread. The default answers 503
+ * until the control plane registers one. */
 typedef void hub_admin_fn(void *ctx, const struct api_req *req,
-			  struct api_resp *resp);
+			  struct api_resp *resp, api_done_fn *done, void *arg);
 
 /* Builds server TLS contexts from the config's certificates for a new
  * snapshot. Returns an opaque object (freed with *free_fn) or NULL with

@@ -25,3 +25,9 @@ def lab(tmp_path):
     reports = lab.close()
     if reports:
         pytest.fail("sanitizer report:\n" + "\n\n".join(reports))
+
+
+def pytest_configure(config):
+    # pytest-xdist's marker, registered here too so that a run without
+    # xdist does not warn: heavy tests go to one worker ("serial").
+    config.addinivalue_line("markers", "xdist_group(name): run in one xdist worker")

@@ -37,13 +37,16 @@ class UnixHTTPConnection(http.client.HTTPConnection):
 class NsHTTPConnection(http.client.HTTPConnection):
     """HTTP to an address inside a network namespace."""
 
-    def __init__(self, ns_name, host, port, timeout=30):
+    def __init__(self, ns_name, host, port, timeout=30, src=None):
         super().__init__(host, port, timeout=timeout)
         self.ns_name = ns_name
+        self.src = src
 
     def connect(self):
         s = ns_socket(self.ns_name)
         s.settimeout(self.timeout)
+        if self.src:
+            s.bind((self.src, 0))
         s.connect((self.host, self.port))
         self.sock = s
 
@@ -52,8 +55,8 @@ class NsHTTPSConnection(NsHTTPConnection):
     """HTTPS (certificate not checked: the hub's is self-signed in these
     tests) to an address inside a network namespace."""
 
-    def __init__(self, ns_name, host, port, sni, timeout=30):
-        super().__init__(ns_name, host, port, timeout=timeout)
+    def __init__(self, ns_name, host, port, sni, timeout=30, src=None):
+        super().__init__(ns_name, host, port, timeout=timeout, src=src)
         self.sni = sni
 
     def connect(self):
@@ -142,15 +145,16 @@ class Hub(Front):
         finally:
             c.close()
 
-    def http(self, method, path, body=None, headers=None, host=None, plain=False):
+    def http(self, method, path, body=None, headers=None, host=None, plain=False, src=None):
         """The admin API over the hub's HTTPS listener, with Host the hub's
-        hostname unless `host` is given; `plain`: its plain-HTTP listener
-        instead (which never serves the API)."""
+        hostname unless `host` is given, from source address `src` (any
+        127.x.y.z is local in the namespace); `plain`: its plain-HTTP
+        listener instead (which never serves the API)."""
         hdrs = {"Host": host or self.hostname, **(headers or {})}
         if plain:
-            c = NsHTTPConnection(self.ns.name, self.addr[0], self.port)
+            c = NsHTTPConnection(self.ns.name, self.addr[0], self.port, src=src)
         else:
-            c = NsHTTPSConnection(self.ns.name, *self.https_addr, sni=self.hostname)
+            c = NsHTTPSConnection(self.ns.name, *self.https_addr, sni=self.hostname, src=src)
         try:
             return _exchange(c, method, path, body, hdrs)
         finally:

@@ -33,6 +33,13 @@ static int64_t route_id, agent_id, cert_id, user_id, token_id;
 
 static int published, published_what;
 
+/* The throttle's clock in the tests that step it. */
+static int64_t fake_now;
+static int64_t fake_ms(void)
+{
+	return fake_now;
+}
+
 /* What each endpoint of the table has been seen to do in this file. */
 enum { SEEN_OK = 1u << 0, SEEN_INVALID = 1u << 1, SEEN_UNAUDITED = 1u << 2 };
 static unsigned seen[128];
@@ -888,7 +895,7 @@ TEST(sessions_login_logout_and_throttling)
 {
 	char cookie[128], csrf[128], body[128];
 	const char *sc;
-	int64_t locked = count("SELECT count(*) FROM audit_log WHERE action = 'auth.locked_out'");
+	int64_t delayed = count("SELECT count(*) FROM audit_log WHERE action = 'auth.delayed'");
 	int64_t logins = count("SELECT count(*) FROM audit_log WHERE action = 'session.login'"
 			       " AND actor = 'user:admin'");
 
@@ -913,32 +920,95 @@ TEST(sessions_login_logout_and_throttling)
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session", .via = VIA_HTTPS,
 		.body = "{\"username\":\"admin\"}" }), 400);
 	CHECK_EQ_STR(rs_field(), "password");
-	/* Wrong passwords: 401, audited, and after five a lockout. */
+	/* Wrong passwords: 401, audited; five are free, then delays grow. */
+	api->clock_ms = fake_ms;
+	fake_now = 1000000;
 	for (int i = 0; i < 5; i++) {
 		snprintf(body, sizeof(body), "{\"username\":\"op\",\"password\":\"guess %d\"}", i);
 		CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session",
 			.via = VIA_HTTPS, .ip = "198.51.100.7", .body = body }), 401);
 		CHECK_EQ_STR(rs_code(), "invalid_credentials");
+		CHECK(rs_header("Retry-After") == NULL);
 	}
 	CHECK_EQ_INT(count("SELECT count(*) FROM audit_log WHERE action = "
 			   "'session.login_failed' AND object = 'user:op'"), 5);
-	/* Locked out twice: the address and the user name. */
-	CHECK_EQ_INT(count("SELECT count(*) FROM audit_log WHERE action = 'auth.locked_out'"),
-		     locked + 2);
-	/* Even the right password waits now, from that address... */
+	/* The sixth failure starts the delays (audited once per key: the
+	 * address and the account from that address), 1 s, then 2 s. */
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session",
+		.via = VIA_HTTPS, .ip = "198.51.100.7",
+		.body = "{\"username\":\"op\",\"password\":\"guess 5\"}" }), 401);
+	CHECK_EQ_STR(rs_header("Retry-After"), "1");
+	CHECK_EQ_INT(count("SELECT count(*) FROM audit_log WHERE action = 'auth.delayed'"),
+		     delayed + 2);
+	/* Even the right password waits, from that address, without a
+	 * password check, and the refusal does not count... */
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session", .via = VIA_HTTPS,
 		.ip = "198.51.100.7",
 		.body = "{\"username\":\"admin\",\"password\":\"correct horse battery\"}" }), 429);
-	CHECK(atoi(rs_header("Retry-After") ?: "0") > 0);
-	/* ...and for that user from anywhere. */
+	CHECK_EQ_STR(rs_header("Retry-After"), "1");
+	fake_now += 1000;
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session",
+		.via = VIA_HTTPS, .ip = "198.51.100.7",
+		.body = "{\"username\":\"op\",\"password\":\"guess 6\"}" }), 401);
+	CHECK_EQ_STR(rs_header("Retry-After"), "2");
+	fake_now += 1500;
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session", .via = VIA_HTTPS,
+		.ip = "198.51.100.7",
+		.body = "{\"username\":\"op\",\"password\":\"operator password\"}" }), 429);
+	CHECK_EQ_STR(rs_header("Retry-After"), "1");
+	/* ...but the same user from another address is not delayed at all. */
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session", .via = VIA_HTTPS,
 		.ip = "198.51.100.8",
-		.body = "{\"username\":\"op\",\"password\":\"operator password\"}" }), 429);
+		.body = "{\"username\":\"op\",\"password\":\"operator password\"}" }), 201);
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session", .via = VIA_HTTPS,
 		.ip = "198.51.100.8",
 		.body = "{\"username\":\"admin\",\"password\":\"correct horse battery\"}" }), 201);
+	/* Once the delay ran out, the guessing address may log in too. */
+	fake_now += 500;
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session", .via = VIA_HTTPS,
+		.ip = "198.51.100.7",
+		.body = "{\"username\":\"op\",\"password\":\"operator password\"}" }), 201);
+	/* An IPv6 client is one /64: another address in it waits too. */
+	for (int i = 0; i < 6; i++)
+		CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session",
+			.via = VIA_HTTPS, .ip = i & 1 ? "2001:db8:7:1::1" : "2001:db8:7:1::2",
+			.body = "{\"username\":\"nobody\",\"password\":\"x\"}" }), 401);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session", .via = VIA_HTTPS,
+		.ip = "2001:db8:7:1:ffff::9",
+		.body = "{\"username\":\"op\",\"password\":\"operator password\"}" }), 429);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session", .via = VIA_HTTPS,
+		.ip = "2001:db8:7:2::9",
+		.body = "{\"username\":\"op\",\"password\":\"operator password\"}" }), 201);
+	api->clock_ms = NULL;
 	CHECK_EQ_INT(count("SELECT count(*) FROM audit_log WHERE action = 'session.login'"
 			   " AND actor = 'user:admin'"), logins + 2);
+}
+
+TEST(bad_tokens_never_refuse_a_valid_one)
+{
+	char bearer[160];
+
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/tokens", .body =
+		"{\"name\":\"ci\",\"scope\":\"read\"}" }), 201);
+	snprintf(bearer, sizeof(bearer), "Bearer %s", rs_str("token"));
+	api->clock_ms = fake_ms;
+	fake_now = 5000000;
+	/* Bad tokens from one address: 401 (free ones), then 401 with a
+	 * growing Retry-After, then 429 while it waits... */
+	for (int i = 0; i < 6; i++)
+		CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = "/api/v1/routes",
+			.via = VIA_HTTPS, .auth = "Bearer pt_nope", .ip = "198.51.100.40" }), 401);
+	CHECK_EQ_STR(rs_header("Retry-After"), "1");
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = "/api/v1/routes",
+		.via = VIA_HTTPS, .auth = "Bearer pt_nope", .ip = "198.51.100.40" }), 429);
+	/* ...while a valid token from that very address is served. */
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = "/api/v1/routes",
+		.via = VIA_HTTPS, .auth = bearer, .ip = "198.51.100.40" }), 200);
+	/* Bad tokens do not slow down password logins from there either. */
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session", .via = VIA_HTTPS,
+		.ip = "198.51.100.40",
+		.body = "{\"username\":\"op\",\"password\":\"operator password\"}" }), 201);
+	api->clock_ms = NULL;
 }
 
 TEST(settings)
@@ -1331,6 +1401,7 @@ int main(void)
 	RUN(users_and_the_last_admin);
 	RUN(tokens_are_shown_once_and_revocable);
 	RUN(sessions_login_logout_and_throttling);
+	RUN(bad_tokens_never_refuse_a_valid_one);
 	RUN(settings);
 	RUN(origin_follows_the_public_url_setting);
 	RUN(bounded_json);

@@ -1,7 +1,8 @@
 /* password.c - Argon2id hashing and verification. */
-#include "api/password.h"
+#include "auth/password.h"
 
 #include <argon2.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,15 +31,26 @@ char *password_hash(const char *pw, size_t len)
 	return out;
 }
 
+/* The hash that unknown users are checked against, made once. */
+static char *password_dummy;
+static pthread_once_t password_dummy_once = PTHREAD_ONCE_INIT;
+
+static void password_make_dummy(void)
+{
+	password_dummy = password_hash("postern-no-such-user", 20);
+}
+
+void password_prepare(void)
+{
+	pthread_once(&password_dummy_once, password_make_dummy);
+}
+
 bool password_verify(const char *encoded, const char *pw, size_t len)
 {
-	static char *dummy;
-
 	if (!encoded) {
-		if (!dummy)
-			dummy = password_hash("postern-no-such-user", 20);
-		if (dummy)
-			argon2id_verify(dummy, pw, len);
+		password_prepare();
+		if (password_dummy)
+			argon2id_verify(password_dummy, pw, len);
 		return false;
 	}
 	return argon2id_verify(encoded, pw, len) == ARGON2_OK;
