@@ -74,7 +74,7 @@ FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build/fuzz/fuzz/%)
 
 .PHONY: all deps test demo demo-stop unit integration fuzz-build fuzz bench clean \
-	unit-build unit-tsan format-check
+	unit-build unit-tsan format-check check-tree
 all: $(BIN)
 
 # V=1 shows full command lines.
@@ -143,6 +143,13 @@ integration: $(BIN) $(TOOL_BINS)
 		/usr/bin/python3 -m pytest -q \
 		-p no:cacheprovider --basetemp=$(abspath $(O))/pytest \
 		$(or $(TESTS),tests/integration) $(PYTEST_ARGS)
+
+# The tree's own rules: includes point down the layers (src/LAYERS), no
+# global symbol is defined twice; both checks fail on a planted violation.
+check-tree: $(OBJS)
+	@scripts/check-layers.sh src
+	@scripts/check-symbols.sh $(OBJS)
+	@tests/checks/planted.sh
 
 deps:
 	@scripts/deps.sh

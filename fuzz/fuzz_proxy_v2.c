@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "agent/allow.h"
-#include "agent/stream_hdr.h"
-#include "proxy/proxy_v2.h"
+#include "proto/stream_hdr.h"
+#include "proto/proxy_v2.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

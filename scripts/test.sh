@@ -26,6 +26,7 @@ stage() {
 }
 
 stage "build (release)"       make -j"$J" all unit-build
+stage "tree checks"           make check-tree
 stage "unit (release)"        make unit
 stage "integration (release)" make integration
 stage "build (asan)"          make -j"$J" BUILD=asan all unit-build

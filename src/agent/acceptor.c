@@ -156,3 +156,19 @@ void acceptor_note_error(struct acceptor *a, const char *fmt, ...)
 	vsnprintf(a->errors[a->nerrors++], ACCEPTOR_ERROR_LEN, fmt, ap);
 	va_end(ap);
 }
+
+static int acceptor_cb_listen(void *ctx, int fd)
+{
+	return acceptor_listen_fd(ctx, fd);
+}
+
+static int acceptor_cb_take(void *ctx, int fd)
+{
+	return acceptor_take(ctx, fd);
+}
+
+struct netstack_accept acceptor_netstack(struct acceptor *a)
+{
+	return (struct netstack_accept){ .listen_fd = acceptor_cb_listen,
+					 .take = acceptor_cb_take, .ctx = a };
+}

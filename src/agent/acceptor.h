@@ -11,11 +11,12 @@
 #include <openssl/ssl.h>
 #include <stdint.h>
 
-#include "agent/agent_proto.h"
+#include "proto/agent_proto.h"
 #include "agent/allow.h"
 #include "agent/resolve.h"
 #include "core/accept.h"
 #include "core/loop.h"
+#include "netstack/netstack.h"
 
 #define ACCEPTOR_LISTEN_MAX 4
 #define ACCEPTOR_STREAMS_MAX 4096
@@ -79,5 +80,7 @@ void acceptor_note_error(struct acceptor *a, const char *fmt, ...)
 
 /* Takes one connected stream socket (owned from now on). 0 or -errno. */
 int acceptor_take(struct acceptor *a, int fd);
+/* The netstack's view of `a` (netstack_open's accept callbacks). */
+struct netstack_accept acceptor_netstack(struct acceptor *a);
 
 #endif

@@ -9,7 +9,7 @@
 #include "agent/allow.h"
 #include "core/loop.h"
 #include "netstack/netstack.h"
-#include "proxy/proxy_v2.h"
+#include "proto/proxy_v2.h"
 
 /* Parses "1.2.3.4:80" or "[fd00::1]:80" (port required, 1-65535).
  * Returns 0 or -EINVAL. */

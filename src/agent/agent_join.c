@@ -22,9 +22,9 @@
 #include <unistd.h>
 
 #include "agent/agent_cli.h"
-#include "agent/agent_proto.h"
+#include "proto/agent_proto.h"
 #include "agent/state.h"
-#include "cli/cmd.h"
+#include "core/exit.h"
 #include "core/buf.h"
 #include "core/enc.h"
 #include "core/num.h"

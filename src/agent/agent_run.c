@@ -18,7 +18,7 @@
 #include "agent/heartbeat.h"
 #include "agent/resolve.h"
 #include "agent/state.h"
-#include "cli/cmd.h"
+#include "core/exit.h"
 #include "core/clock.h"
 #include "core/enc.h"
 #include "core/log.h"
@@ -214,6 +214,7 @@ static int agent_hub_api(const struct agent *a, union proxy_v2_sa *out)
 static int agent_up(struct agent *a)
 {
 	union proxy_v2_sa api;
+	struct netstack_accept na;
 	int rc;
 
 	if ((a->st.tunnel_ipv4[0] && agent_cli_parse_address(a->st.tunnel_ipv4, &a->o.ns) < 0) ||
@@ -234,7 +235,8 @@ static int agent_up(struct agent *a)
 	a->acc_up = true;
 	if (a->o.connect_timeout_ns)
 		a->acc.connect_timeout_ns = a->o.connect_timeout_ns;
-	rc = netstack_open(a->o.netstack, a->loop, &a->o.ns, &a->acc,
+	na = acceptor_netstack(&a->acc);
+	rc = netstack_open(a->o.netstack, a->loop, &a->o.ns, &na,
 			   wg_device_pool(a->dev), agent_output, a, &a->ns);
 	if (rc < 0) {
 		log_err("netstack %s: %s", netstack_mode_name(a->o.netstack), strerror(-rc));

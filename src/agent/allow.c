@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/stream_hdr.h"
+#include "proto/stream_hdr.h"
 #include "core/num.h"
 
 void allow_init(struct allow *a)

@@ -11,7 +11,8 @@
 #include "agent/acceptor.h"
 #include "agent/agent_cli.h"
 #include "agent/allow.h"
-#include "cli/cmd.h"
+#include "core/exit.h"
+#include "agent/agent_cmd.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/num.h"
@@ -215,7 +216,9 @@ static int bridge_open(struct bridge *br, const struct agent_opts *o,
 		log_err("--packet-tun %s: %s", o->packet_tun, strerror(-rc));
 		return rc;
 	}
-	rc = netstack_open(o->netstack, loop, &o->ns, acc, &br->pool,
+	struct netstack_accept na = acceptor_netstack(acc);
+
+	rc = netstack_open(o->netstack, loop, &o->ns, &na, &br->pool,
 			   bridge_output, br, &br->ns);
 	if (rc < 0) {
 		log_err("netstack %s: %s", netstack_mode_name(o->netstack), strerror(-rc));

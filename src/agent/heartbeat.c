@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "agent/agent_proto.h"
+#include "proto/agent_proto.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/num.h"

@@ -16,7 +16,7 @@
 #include "core/buf.h"
 #include "core/loop.h"
 #include "netstack/netstack.h"
-#include "proxy/proxy_v2.h"
+#include "proto/proxy_v2.h"
 
 #define HEARTBEAT_TIMEOUT_NS (10ULL * 1000000000ULL)
 #define HEARTBEAT_BACKOFF_MAX_S 60

@@ -14,7 +14,7 @@
 
 #include "agent/acceptor.h"
 #include "agent/relay.h"
-#include "agent/stream_hdr.h"
+#include "proto/stream_hdr.h"
 
 #define STREAM_LINGER_NS (2ULL * 1000000000ULL)
 

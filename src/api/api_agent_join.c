@@ -1,5 +1,5 @@
 /* api_agent_join.c - the hub's half of agent enrollment and heartbeats
- * (the wire formats are src/agent/agent_proto.h, parts 2 and 3).
+ * (the wire formats are src/proto/agent_proto.h, parts 2 and 3).
  *
  * Join: an anonymous POST authenticated by a one-time join token (stored
  * hashed; looked up by hash). Unknown, used and expired tokens are refused
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/agent_proto.h"
+#include "proto/agent_proto.h"
 #include "api/api_handlers.h"
 #include "api/api_resource.h"
 #include "api/api_tunnel.h"

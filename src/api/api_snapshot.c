@@ -1,5 +1,5 @@
 /* api_snapshot.c - the store's routes as route_specs, for the front's
- * route table (hub/route_spec.h). Runs on the control thread. */
+ * route table (store/route_spec.h). Runs on the control thread. */
 #define LOG_SUBSYS "api"
 #include <stdlib.h>
 #include <string.h>

@@ -1,12 +1,12 @@
 /* api_snapshot.h - what the control plane hands the front's snapshot
- * builder: the store's routes as route_specs (hub/route_spec.h). */
+ * builder: the store's routes as route_specs (store/route_spec.h). */
 #ifndef POSTERN_API_API_SNAPSHOT_H
 #define POSTERN_API_API_SNAPSHOT_H
 
 #include <stddef.h>
 
 #include "api/api.h"
-#include "hub/route_spec.h"
+#include "store/route_spec.h"
 
 struct api_route_specs {
 	struct route_spec *specs;	/* strings owned by this object */

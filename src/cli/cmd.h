@@ -6,15 +6,10 @@
 #ifndef POSTERN_CLI_CMD_H
 #define POSTERN_CLI_CMD_H
 
-enum cmd_exit {
-	CMD_EXIT_OK = 0,
-	CMD_EXIT_FAIL = 1,	/* the operation failed */
-	CMD_EXIT_USAGE = 2,	/* bad arguments */
-	CMD_EXIT_NOTFOUND = 3,	/* the named object does not exist */
-	CMD_EXIT_CONFLICT = 4,	/* exists already / changed underneath */
-	CMD_EXIT_AUTH = 5,	/* not authorized */
-	CMD_EXIT_UNAVAILABLE = 6, /* cannot reach the hub */
-};
+#include "core/exit.h"
+#include "acme/acme_cmd.h"
+#include "agent/agent_cmd.h"
+#include "hub/hub_cmd.h"
 
 typedef int cmd_fn(int argc, char **argv);
 
@@ -28,9 +23,6 @@ int cmd_dispatch(int argc, char **argv);
 
 /* Subcommands (one file each under src/cli/ or their subsystem). */
 int cmd_version(int argc, char **argv);
-int cmd_agent(int argc, char **argv);	/* src/agent/cmd_agent.c */
-int cmd_acme(int argc, char **argv);	/* src/acme/acme_cmd.c */
-int cmd_hub(int argc, char **argv);	/* src/hub/hub.c */
 int cmd_tunnel(int argc, char **argv);	/* src/cli/tunnel.c */
 /* The admin CLI (src/cli/): `postern NOUN VERB` over the admin API. */
 int cmd_agent_cli(int argc, char **argv);	/* admin verbs, else cmd_agent */

@@ -16,7 +16,8 @@
 #include <unistd.h>
 
 #include "acme/acme_mgr.h"
-#include "cli/cmd.h"
+#include "core/exit.h"
+#include "hub/hub_cmd.h"
 #include "core/log.h"
 #include "hub/admin.h"
 #include "hub/certstore.h"

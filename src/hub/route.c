@@ -10,7 +10,7 @@
 
 #include <arpa/inet.h>
 
-#include "agent/agent_proto.h"
+#include "proto/agent_proto.h"
 #include "core/num.h"
 #include "hub/metrics.h"
 #include "hub/tunnel.h"

@@ -17,8 +17,8 @@
 #include "core/str.h"
 #include "access/policy.h"
 #include "core/addr.h"
-#include "agent/stream_hdr.h"
-#include "hub/route_spec.h"
+#include "proto/stream_hdr.h"
+#include "store/route_spec.h"
 
 struct route_target {
 	struct addr addr;

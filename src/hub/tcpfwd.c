@@ -20,7 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "agent/agent_proto.h"
+#include "proto/agent_proto.h"
 #include "agent/relay.h"
 #include "api/api_snapshot.h"
 #include "core/accept.h"

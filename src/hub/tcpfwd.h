@@ -8,7 +8,7 @@
 
 #include "core/loop.h"
 #include "hub/config.h"
-#include "hub/route_spec.h"
+#include "store/route_spec.h"
 
 /* Serves tcp routes on `loop` from now on, on the IPs of the config's
  * https listeners (else its http ones). `cfg` must outlive it. */

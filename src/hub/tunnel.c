@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "agent/agent_proto.h"
+#include "proto/agent_proto.h"
 #include "api/api_tunnel.h"
 #include "core/clock.h"
 #include "core/enc.h"

@@ -5,8 +5,8 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "agent/agent_proto.h"
-#include "agent/stream_hdr.h"
+#include "proto/agent_proto.h"
+#include "proto/stream_hdr.h"
 #include "core/log.h"
 #include "hub/route.h"
 #include "hub/upstream.h"

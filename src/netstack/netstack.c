@@ -31,7 +31,7 @@ const char *netstack_mode_name(enum netstack_mode m)
 }
 
 int netstack_open(enum netstack_mode mode, struct loop *loop,
-		  const struct netstack_conf *conf, struct acceptor *acc,
+		  const struct netstack_conf *conf, const struct netstack_accept *acc,
 		  struct pool *pool, netstack_output_fn *output, void *ctx,
 		  struct netstack **out)
 {
@@ -40,7 +40,7 @@ int netstack_open(enum netstack_mode mode, struct loop *loop,
 
 	memset(&base, 0, sizeof(base));
 	base.loop = loop;
-	base.acc = acc;
+	base.acc = *acc;
 	base.pool = pool;
 	base.output = output;
 	base.output_ctx = ctx;

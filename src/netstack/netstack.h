@@ -27,7 +27,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "agent/acceptor.h"
 #include "core/loop.h"
 #include "core/pool.h"
 #include "wg/pkt.h"
@@ -62,11 +61,21 @@ struct netstack_ops {
 	void (*close)(struct netstack *ns);
 };
 
+/* Where accepted streams go (the agent's acceptor: the netstack sits
+ * below the agent and knows it only through this). listen_fd: a
+ * listening socket the acceptor accepts from itself (kernel mode); take:
+ * one connected stream. The fd becomes the callee's; 0 or -errno. */
+struct netstack_accept {
+	int (*listen_fd)(void *ctx, int fd);
+	int (*take)(void *ctx, int fd);
+	void *ctx;
+};
+
 struct netstack {
 	const struct netstack_ops *ops;
 	enum netstack_mode mode;	/* the mode actually running */
 	struct loop *loop;
-	struct acceptor *acc;
+	struct netstack_accept acc;
 	struct pool *pool;		/* PKT_SIZE packets */
 	netstack_output_fn *output;
 	void *output_ctx;
@@ -79,10 +88,10 @@ int netstack_mode_parse(const char *s, enum netstack_mode *out);
 const char *netstack_mode_name(enum netstack_mode m);
 
 /* Brings up a netstack of `mode` (AUTO tries KERNEL then LWIP). Accepted
- * streams go to `acc`; emitted packets to output(ctx, batch), built from
+ * streams go to `acc` (copied); emitted packets to output(ctx, batch), built from
  * `pool`. Returns 0 with *out set, or -errno (message logged). */
 int netstack_open(enum netstack_mode mode, struct loop *loop,
-		  const struct netstack_conf *conf, struct acceptor *acc,
+		  const struct netstack_conf *conf, const struct netstack_accept *acc,
 		  struct pool *pool, netstack_output_fn *output, void *ctx,
 		  struct netstack **out);
 

@@ -124,7 +124,7 @@ int netstack_kernel_open(const struct netstack *base, bool userns,
 	rc = loop_io_add(base->loop, &k->io, k->tun, LOOP_READ, kstack_read, k);
 	for (unsigned i = 1; i < n; i++) {
 		if (rc == 0)
-			rc = acceptor_listen_fd(base->acc, fds[i]);
+			rc = base->acc.listen_fd(base->acc.ctx, fds[i]);
 		else
 			close(fds[i]);
 	}

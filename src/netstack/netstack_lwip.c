@@ -310,7 +310,7 @@ static err_t lstack_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		tcp_abort(pcb);
 		return ERR_ABRT;
 	}
-	acceptor_take(ls->base.acc, fd);
+	ls->base.acc.take(ls->base.acc.ctx, fd);
 	return lconn_update(c) == LCONN_ABORTED ? ERR_ABRT : ERR_OK;
 }
 

@@ -6,8 +6,8 @@
 
 #include <arpa/inet.h>
 
-#include "agent/agent_proto.h"
-#include "agent/stream_hdr.h"
+#include "proto/agent_proto.h"
+#include "proto/stream_hdr.h"
 #include "core/buf.h"
 #include "http/parse.h"
 #include "core/addr.h"

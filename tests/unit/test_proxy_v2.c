@@ -4,9 +4,9 @@
 #include <errno.h>
 
 #include "unit.h"
-#include "agent/agent_proto.h"
-#include "agent/stream_hdr.h"
-#include "proxy/proxy_v2.h"
+#include "proto/agent_proto.h"
+#include "proto/stream_hdr.h"
+#include "proto/proxy_v2.h"
 
 static union proxy_v2_sa sa4(const char *ip, uint16_t port)
 {

@@ -7,8 +7,8 @@
  * that overruns, a bad CRC32C TLV, a header longer than PROXY_V2_LEN_MAX)
  * is rejected. Unknown TLV types are kept for the caller, as the spec
  * requires receivers to ignore types they do not know. */
-#ifndef POSTERN_PROXY_PROXY_V2_H
-#define POSTERN_PROXY_PROXY_V2_H
+#ifndef POSTERN_PROTO_PROXY_V2_H
+#define POSTERN_PROTO_PROXY_V2_H
 
 #include <netinet/in.h>
 #include <stddef.h>

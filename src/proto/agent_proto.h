@@ -6,7 +6,7 @@
  *
  * 1. Streams (hub -> agent, inside WireGuard)
  *    The hub opens TCP to AGENT_STREAM_PORT on the agent's tunnel address
- *    and sends a PROXY protocol v2 header (src/proxy/proxy_v2.h), command
+ *    and sends a PROXY protocol v2 header (src/proto/proxy_v2.h), command
  *    PROXY, transport STREAM:
  *      - source      = the real client (address and port);
  *      - destination = the target's address and port; when the target is a
@@ -57,8 +57,8 @@
  *    200 answer: {"version": 1, "interval": <s>} (the hub may slow the
  *    agent down). Unknown fields are ignored on both sides, so either side
  *    may add fields without a version bump. */
-#ifndef POSTERN_AGENT_AGENT_PROTO_H
-#define POSTERN_AGENT_AGENT_PROTO_H
+#ifndef POSTERN_PROTO_AGENT_PROTO_H
+#define POSTERN_PROTO_AGENT_PROTO_H
 
 #include <stdint.h>
 

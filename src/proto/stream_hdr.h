@@ -5,15 +5,15 @@
  * a missing or repeated Postern TLV, an unknown protocol version or flag,
  * a target that is both a name and an address (or neither), port 0, or a
  * host name outside the LDH syntax is an error. */
-#ifndef POSTERN_AGENT_STREAM_HDR_H
-#define POSTERN_AGENT_STREAM_HDR_H
+#ifndef POSTERN_PROTO_STREAM_HDR_H
+#define POSTERN_PROTO_STREAM_HDR_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/str.h"
-#include "proxy/proxy_v2.h"
+#include "proto/proxy_v2.h"
 
 #define STREAM_HDR_NAME_MAX 253
 

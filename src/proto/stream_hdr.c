@@ -1,11 +1,11 @@
 /* stream_hdr.c - Postern's stream header on top of PROXY v2. */
-#include "agent/stream_hdr.h"
+#include "proto/stream_hdr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
-#include "agent/agent_proto.h"
+#include "proto/agent_proto.h"
 #include "core/compiler.h"
 
 static bool stream_hdr_label_char(char c)

@@ -3,8 +3,8 @@
  * The store (or, before it exists, a routes file) produces an array of
  * these; the front compiles them into an immutable route table and
  * publishes it. Strings are borrowed for the duration of the build call. */
-#ifndef POSTERN_HUB_ROUTE_SPEC_H
-#define POSTERN_HUB_ROUTE_SPEC_H
+#ifndef POSTERN_STORE_ROUTE_SPEC_H
+#define POSTERN_STORE_ROUTE_SPEC_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* proxy_v2.c - PROXY protocol v2 parser and encoder (see proxy_v2.h). */
-#include "proxy/proxy_v2.h"
+#include "proto/proxy_v2.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* agent_proto.c - names for the wire values of agent_proto.h. */
-#include "agent/agent_proto.h"
+#include "proto/agent_proto.h"
 
 #include "core/compiler.h"
 

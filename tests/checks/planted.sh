@@ -1,0 +1,28 @@
+#!/bin/sh
+# The tree checks must fail on a planted violation (and pass without it):
+# an include from a layer above, and a global symbol defined twice.
+set -eu
+cd "$(dirname "$0")/../.."
+t=$(mktemp -d)
+trap 'rm -rf "$t"' EXIT
+fail() { echo "planted: $*" >&2; exit 1; }
+
+mkdir -p "$t/src/core" "$t/src/hub"
+cp src/LAYERS "$t/src/LAYERS"
+printf '#include "core/a.h"\n' > "$t/src/hub/ok.c"
+printf '/* a.h */\n' > "$t/src/core/a.h"
+scripts/check-layers.sh "$t/src" >/dev/null || fail "a clean tree was refused"
+printf '#include "hub/ok.h"\n' > "$t/src/core/bad.c"
+if scripts/check-layers.sh "$t/src" >/dev/null; then
+	fail "core including hub passed the layer check"
+fi
+
+printf 'int planted_dup(void);\nint planted_dup(void) { return 1; }\n' > "$t/a.c"
+cp "$t/a.c" "$t/b.c"
+${CC:-cc} -c "$t/a.c" -o "$t/a.o"
+${CC:-cc} -c "$t/b.c" -o "$t/b.o"
+scripts/check-symbols.sh "$t/a.o" >/dev/null || fail "one definition was refused"
+if scripts/check-symbols.sh "$t/a.o" "$t/b.o" >/dev/null; then
+	fail "a symbol defined twice passed the symbol check"
+fi
+echo "planted: both checks catch their planted violation"
