@@ -256,7 +256,10 @@ static void conn_timeout(struct loop_timer *t)
 	conn_enter(c);
 	if (c->broken || c->st == CONN_IDLE || c->st == CONN_CLOSING) {
 		conn_close(c);
-	} else if (c->st == CONN_HEAD || (c->st == CONN_BODY && !c->x)) {
+	} else if (c->st == CONN_HEAD ||
+		   (c->st == CONN_BODY && (!c->x || !c->x->head_done))) {
+		/* A body that stalls before the upstream answered (after a
+		 * "100 Continue" too) gets the documented 408. */
 		metrics_count(c->w->idx, METRICS_REQ_TIMEOUT);
 		conn_error(c, 408);
 	} else if (c->h2) {

@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 
 import netlab  # noqa: E402
-from frontlab import Front, read_response  # noqa: E402
+from frontlab import Front, Prefixed, read_response  # noqa: E402
 from h2client import Client  # noqa: E402
 
 HTTPS = ("127.0.0.1", 8443)
@@ -278,3 +278,25 @@ def test_bad_policy_is_refused(lab):
                    'policy = "{\\"access\\":{\\"allow\\":[\\"10.0.0.0/33\\"]}}"\n')
     r = f.ns.run([netlab.postern_bin(), "hub", "-c", f.conf_path], check=False, timeout=60)
     assert r.returncode != 0 and "not an address or CIDR" in r.stderr
+
+
+def test_stalled_body_after_100_continue_is_408(lab):
+    """Expect: 100-continue, then a body that stops: the documented 408
+    (docs/front.md, body_timeout), not a silent close."""
+    f = Front(lab)
+    a = f.upstream(9001, "a")
+    f.start(routes="[route.app]\nhost = app.test\ntarget = http://127.0.0.1:9001\n",
+            settings="body_timeout = 1s\n")
+    s = f.connect(timeout=30)
+    s.sendall(b"POST /up HTTP/1.1\r\nHost: app.test\r\nContent-Length: 100\r\n"
+              b"Expect: 100-continue\r\n\r\n")
+    got = b""
+    while b"\r\n\r\n" not in got:
+        got += s.recv(4096)
+    assert got.startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+    s.sendall(b"x" * 10)
+    rest = got.split(b"\r\n\r\n", 1)[1]
+    status, _, _, _ = read_response(Prefixed(s, rest))
+    s.close()
+    assert status == 408
+    assert a.count() == 0 or a.records()[-1]["body_len"] < 100
