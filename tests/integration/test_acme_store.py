@@ -31,6 +31,7 @@ class StoreHub(Hub):
     def __init__(self, acme, extra="", wants=""):
         super().__init__(acme.lab, ns=acme.hub, port=80)
         self.addr = (acmelab.HUB_IP, 80)
+        self.own_https, self.https_addr = True, (acmelab.HUB_IP, 443)
         self.hostname = HUB_NAME
         self.acme = acme
         self.data = acme.path("data")

@@ -83,6 +83,7 @@ def _exchange(conn, method, path, body, headers):
 
 
 class Hub(Front):
+    own_https = False   # True: write() adds listen_https itself
     def __init__(self, lab, ns=None, port=8080):
         super().__init__(lab, ns=ns, port=port)
         self.hostname = HUB_HOST
@@ -95,6 +96,8 @@ class Hub(Front):
         m = re.search(r'listen_https = "(.+):(\d+)"', settings)
         if m:
             self.https_addr = (m.group(1).strip("[]"), int(m.group(2)))
+        elif self.own_https:
+            pass        # a subclass's write() configures it (https_addr set)
         else:
             # Port 443 (free in the test's namespace): the hub's public
             # URL, origins and printed links stay https://hub.test.
