@@ -89,6 +89,31 @@ const char *api_check_path(const char *s)
 		  "no spaces, '?', '#', '%' or '\\'";
 }
 
+/* A host whose last label is all digits is an IPv4 address to every
+ * resolver, which also takes shorthand ("127.1"), one number
+ * ("2130706433") and octal ("0177.0.0.1"): only a plain dotted quad is
+ * accepted, so what the API stores is what the hub dials. */
+static bool api_target_ipv4_ok(const char *h, size_t n)
+{
+	const char *last = h + n;
+	char buf[16];
+	struct in_addr a;
+
+	while (last > h && last[-1] != '.')
+		last--;
+	if (last == h + n)
+		return true;
+	for (const char *p = last; p < h + n; p++)
+		if (*p < '0' || *p > '9')
+			return true;	/* a name */
+	if (n >= sizeof(buf))
+		return false;
+	memcpy(buf, h, n);
+	buf[n] = '\0';
+	/* inet_pton takes exactly four decimal parts, no leading zeros. */
+	return inet_pton(AF_INET, buf, &a) == 1;
+}
+
 /* host[:port] of a target URL: [IPv6], IPv4, or a name (letters, digits,
  * '-', '_', dots: container names have underscores). */
 static const char *api_target_hostport(const char *s, size_t n, bool need_port)
@@ -118,6 +143,9 @@ static const char *api_target_hostport(const char *s, size_t n, bool need_port)
 				return "must name a host (letters, digits, '-', '_', dots)";
 		if (hlen == 0)
 			return "must name a host";
+		if (!api_target_ipv4_ok(host, hlen))
+			return "looks like an IPv4 address but is not a dotted quad "
+			       "(write 127.0.0.1, not 127.1, 2130706433 or 0177.0.0.1)";
 	}
 	if (!colon)
 		return need_port ? "must give a port (tcp://host:port)" : NULL;

@@ -33,10 +33,14 @@ static const char *api_route_str(const json_t *row, const char *name)
 	return json_string_value(json_object_get(row, name));
 }
 
-/* True when host is the hub's own name (from its public URL). */
+/* True when host is the hub's own name: the hub.public_url setting's or
+ * the configured hostname's (never the request's Host). */
 static bool api_route_hub_host(struct api_ctx *c, const char *host)
 {
-	const char *u = c->api->public_url, *h;
+	char set[300];
+	const char *u = api_setting_public_url(c->api, set, sizeof(set)) ? set
+			: c->api->public_url;
+	const char *h;
 	size_t n;
 
 	if (!u || !host || strncmp(u, "https://", 8))

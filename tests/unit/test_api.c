@@ -572,6 +572,9 @@ TEST(route_validation_names_the_field)
 		  400, "path_prefix" },
 		{ "{\"host\":\"a.test\",\"target\":\"http://a:1\",\"strip_prefix\":1}",
 		  400, "strip_prefix" },
+		{ "{\"host\":\"a.test\",\"target\":\"http://127.1:80\"}", 400, "target" },
+		{ "{\"host\":\"a.test\",\"target\":\"http://2130706433:80\"}", 400, "target" },
+		{ "{\"host\":\"a.test\",\"target\":\"http://0177.0.0.1:80\"}", 400, "target" },
 		{ "{\"host\":\"a.test\",\"target\":\"http://a:1\",\"hsts_max_age\":-1}",
 		  400, "hsts_max_age" },
 		{ "{\"host\":\"a.test\",\"target\":\"http://a:1\",\"tls_server_name\":\"x.lan\"}",
@@ -1070,6 +1073,10 @@ TEST(origin_follows_the_public_url_setting)
 		.origin = "https://hub.example.com", .body = route }), 201);
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/users/2/setup-link" }), 201);
 	CHECK(!strncmp(rs_str("link"), "https://hub.example.com/setup#token=", 36));
+	/* No route captures the hub's own name (its admin API and portal). */
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/routes",
+		.body = "{\"host\":\"HUB.example.com\",\"target\":\"http://a:1\"}" }), 400);
+	CHECK_EQ_STR(rs_field(), "host");
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = "/api/v1/settings/hub.public_url" }), 200);
 	snprintf(etag, sizeof(etag), "%s", rs_header("ETag"));
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "PUT", .path = "/api/v1/settings/hub.public_url",
