@@ -46,6 +46,7 @@ class PublicHub(Hub):
 
     def __init__(self, lab, ns):
         super().__init__(lab, ns=ns, port=80)
+        self.own_https, self.https_addr = True, ("127.0.0.1", 443)
         self.certs = os.path.join(self.dir, "hub-certs")
         os.makedirs(self.certs, mode=0o700, exist_ok=True)
         self.wg = "pe" + netlab.short_id(6)   # the hub's TUN, unique per run
