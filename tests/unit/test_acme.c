@@ -1,13 +1,17 @@
 /* test_acme.c - ACME pieces that need no CA: message parsers, JWS and
  * thumbprints, ARI certID, renewal timing, names, the challenge store, the
- * DNS wire format, SigV4 and the XML extractor. */
+ * DNS wire format, SigV4 (libcurl through acme_http, against a loopback
+ * capture) and the Route 53 XML answers. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjose/cjose.h>
 #include <jansson.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
@@ -18,11 +22,11 @@
 #include "acme/acme_msg.h"
 #include "acme/acme_name.h"
 #include "acme/acme_renew.h"
-#include "acme/aws_sigv4.h"
+#include "acme/acme_http.h"
 #include "acme/dns_msg.h"
 #include "acme/dns_provider.h"
 #include "acme/dns_query.h"
-#include "acme/xml_min.h"
+#include "acme/r53_xml.h"
 #include "core/secure.h"
 #include "unit.h"
 
@@ -395,43 +399,146 @@ TEST(dns_server_parse)
 	CHECK_EQ_INT(dns_server_parse("ns1.example.com", &sa, &len), -EINVAL);
 }
 
-/* The AWS SigV4 test suite's "get-vanilla" case. */
+/* A one-shot HTTP server on loopback that answers with the request head
+ * it received as the body, so a test sees what libcurl sent. */
+struct echo_srv {
+	int fd;
+	uint16_t port;
+	pthread_t th;
+};
+
+static void *echo_run(void *ud)
+{
+	struct echo_srv *e = ud;
+	char req[8192], resp[9000];
+	size_t n = 0;
+	ssize_t r;
+	int c = accept(e->fd, NULL, NULL);
+
+	if (c < 0)
+		return NULL;
+	while (n < sizeof(req) - 1 && !memmem(req, n, "\r\n\r\n", 4) &&
+	       (r = read(c, req + n, sizeof(req) - 1 - n)) > 0)
+		n += (size_t)r;
+	int hl = snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\nContent-Length: "
+			  "%zu\r\nConnection: close\r\n\r\n", n);
+	if (write(c, resp, (size_t)hl) < 0 || write(c, req, n) < 0)
+		n = 0;
+	close(c);
+	return NULL;
+}
+
+static int echo_start(struct echo_srv *e)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+
+	e->fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (e->fd < 0 || bind(e->fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(e->fd, 1) || getsockname(e->fd, (struct sockaddr *)&sa, &sl))
+		return -1;
+	e->port = ntohs(sa.sin_port);
+	return pthread_create(&e->th, NULL, echo_run, e) ? -1 : 0;
+}
+
+/* Sends one SigV4 request through acme_http with the test suite's fixed
+ * date and host, and copies the Authorization header libcurl computed. */
+static int sigv4_send(const char *method, const char *body, char *auth,
+		      size_t cap)
+{
+	static const char *const hdrs[] = { "X-Amz-Date: 20150830T123600Z",
+					    "Host: example.amazonaws.com", NULL };
+	struct echo_srv e;
+	struct acme_http h;
+	struct acme_http_resp r;
+	char url[64], err[256];
+	const char *a, *end;
+	int rc = -1;
+
+	if (echo_start(&e) || acme_http_init(&h, NULL, 10000))
+		return -1;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", e.port);
+	struct acme_http_req req = {
+		.method = method, .url = url, .headers = hdrs, .body = body,
+		.body_len = body ? strlen(body) : 0,
+		.aws_sigv4 = "aws:amz:us-east-1:service",
+		.aws_key_id = "AKIDEXAMPLE",
+		.aws_secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+	};
+	if (acme_http_do(&h, &req, &r, err, sizeof(err)) == 0) {
+		buf_append(&r.body, "", 1);
+		a = strstr((const char *)buf_head(&r.body), "\r\nAuthorization: ");
+		end = a ? strstr(a + 2, "\r\n") : NULL;
+		if (end) {
+			snprintf(auth, cap, "%.*s", (int)(end - a - 2), a + 2);
+			rc = 0;
+		}
+		acme_http_resp_free(&r);
+	}
+	acme_http_free(&h);
+	pthread_join(e.th, NULL);
+	close(e.fd);
+	return rc;
+}
+
+/* The AWS SigV4 test suite's "get-vanilla" and "post-vanilla" cases,
+ * signed by libcurl as Route 53 requests are. */
 TEST(sigv4_vanilla)
 {
-	struct aws_sigv4_key k = {
-		.access_key_id = "AKIDEXAMPLE",
-		.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-		.region = "us-east-1", .service = "service",
-	};
-	struct aws_sigv4_out o;
+	char auth[300];
 
-	CHECK_EQ_INT(aws_sigv4_sign(&k, "GET", "https://example.amazonaws.com/",
-				    NULL, 0, 1440938160, &o), 0);
-	CHECK_EQ_STR(o.date, "X-Amz-Date: 20150830T123600Z");
-	CHECK_EQ_STR(o.auth, "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"
+	CHECK_EQ_INT(sigv4_send("GET", NULL, auth, sizeof(auth)), 0);
+	CHECK_EQ_STR(auth, "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"
 		     "20150830/us-east-1/service/aws4_request, SignedHeaders=host;"
 		     "x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a"
 		     "2260956d9b8aae1d763fbf31");
+	CHECK_EQ_INT(sigv4_send("POST", "", auth, sizeof(auth)), 0);
+	CHECK_EQ_STR(auth, "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"
+		     "20150830/us-east-1/service/aws4_request, SignedHeaders=host;"
+		     "x-amz-date, Signature=5da7c1a2acd57cee7505fc6676e4e544621c3086"
+		     "2966e37dddb68e92efbe5d6b");
 }
 
-TEST(xml_min)
+TEST(r53_xml)
 {
-	static const char x[] = "<R><Id>/change/C1</Id><Msg>a &amp; &lt;b&gt;</Msg>"
-				"<Bad>x<y</Bad><Id>second</Id></R>";
-	char out[64];
-	long at;
+	static const char err[] =
+		"<?xml version=\"1.0\"?>\n<ErrorResponse xmlns=\"https://route53."
+		"amazonaws.com/doc/2013-04-01/\"><Error><Type>Sender</Type><Code>"
+		"SignatureDoesNotMatch</Code><Message>a &amp; &lt;b&gt;</Message>"
+		"</Error><RequestId>1</RequestId></ErrorResponse>";
+	static const char zone[] =
+		"<L xmlns=\"x\"><HostedZones><HostedZone><Config><Comment>c</Comment>"
+		"</Config><Id>/hostedzone/Z1</Id><Name>example.com.</Name></HostedZone>"
+		"<HostedZone><Id>/hostedzone/Z2</Id></HostedZone></HostedZones>"
+		"<DNSName>example.com</DNSName></L>";
+	static const char change[] = "<R><ChangeInfo><Id>/change/C1</Id><Status>"
+				     "INSYNC</Status></ChangeInfo></R>";
+	static const char laughs[] =
+		"<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY a \"aaaa\">]><r>&a;</r>";
+	struct r53_answer a;
+	char big[R53_XML_MAX + 2];
 
-	at = xml_text(J(x), 0, "Id", out, sizeof(out));
-	CHECK(at > 0);
-	CHECK_EQ_STR(out, "/change/C1");
-	CHECK(xml_text(J(x), (size_t)at, "Id", out, sizeof(out)) > 0);
-	CHECK_EQ_STR(out, "second");
-	CHECK(xml_text(J(x), 0, "Msg", out, sizeof(out)) > 0);
-	CHECK_EQ_STR(out, "a & <b>");
-	CHECK_EQ_INT(xml_text(J(x), 0, "Bad", out, sizeof(out)), -EINVAL);
-	CHECK_EQ_INT(xml_text(J(x), 0, "None", out, sizeof(out)), -ENOENT);
-	CHECK_EQ_INT(xml_escape("a<&>\"", out, sizeof(out)), 0);
-	CHECK_EQ_STR(out, "a&lt;&amp;&gt;&quot;");
+	CHECK_EQ_INT(r53_xml_parse(J(err), &a), 0);
+	CHECK_EQ_STR(a.code, "SignatureDoesNotMatch");
+	CHECK_EQ_STR(a.message, "a & <b>");
+	CHECK_EQ_INT(r53_xml_parse(J(zone), &a), 0);
+	CHECK_EQ_STR(a.zone_id, "/hostedzone/Z1");
+	CHECK_EQ_STR(a.zone_name, "example.com.");
+	CHECK_EQ_STR(a.code, "");
+	CHECK_EQ_INT(r53_xml_parse(J(change), &a), 0);
+	CHECK_EQ_STR(a.change_id, "/change/C1");
+	CHECK_EQ_STR(a.status, "INSYNC");
+	CHECK_EQ_INT(r53_xml_parse(J("<R><ChangeInfo><Id>x<b/></Id></ChangeInfo></R>"),
+				   &a), -EINVAL);
+	CHECK_EQ_INT(r53_xml_parse(J("<R><ChangeInfo><Id>x</ChangeInfo></R>"), &a),
+		     -EINVAL);
+	CHECK_EQ_INT(r53_xml_parse(J(laughs), &a), -EINVAL);
+	CHECK_EQ_INT(r53_xml_parse(J("<R><ChangeInfo><Status>INSYNC-AND-MORE-THAN-"
+				     "THIRTY-TWO-BYTES</Status></ChangeInfo></R>"),
+				   &a), -ENOBUFS);
+	memset(big, ' ', sizeof(big));
+	CHECK_EQ_INT(r53_xml_parse(big, sizeof(big), &a), -EMSGSIZE);
 }
 
 TEST(provider_settings)
@@ -476,7 +583,7 @@ int main(void)
 	RUN(dns_msg);
 	RUN(dns_server_parse);
 	RUN(sigv4_vanilla);
-	RUN(xml_min);
+	RUN(r53_xml);
 	RUN(provider_settings);
 	return unit_done();
 }
