@@ -23,7 +23,6 @@
 #include "acme/acme_name.h"
 #include "acme/acme_renew.h"
 #include "acme/acme_http.h"
-#include "acme/dns_msg.h"
 #include "acme/dns_provider.h"
 #include "acme/dns_query.h"
 #include "acme/r53_xml.h"
@@ -358,32 +357,41 @@ TEST(chall_store)
 	CHECK_EQ_INT(acme_chall_alpn_get("a.example.com", &c, &k), -ENOENT);
 }
 
-TEST(dns_msg)
+/* An answer as a server sends it, read by dns_answer_parse (ldns). */
+TEST(dns_answer)
 {
-	uint8_t q[512];
-	int n = dns_msg_query(q, sizeof(q), 0x1234, "_acme-challenge.example.com",
-			      DNS_T_TXT, false);
+	static const uint8_t hdr[] = { 0x12, 0x34, 0x84, 0, 0, 1, 0, 1, 0, 0, 0, 0 };
+	static const uint8_t qn[] = "\x0f_acme-challenge\x07""example\x03""com";
+	static const uint8_t tail[] = { 0, 0, 16, 0, 1,
+		/* a compressed TXT record pointing back at the question */
+		0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 60, 0, 6, 5, 'h', 'e', 'l', 'l', 'o' };
+	uint8_t m[128];
+	size_t n = 0;
 	struct dns_answer a;
 
-	CHECK_EQ_INT(n, 12 + 29 + 4);
-	/* Make it an answer: QR, ANCOUNT=1, then a compressed TXT record. */
-	q[2] |= 0x80;
-	q[7] = 1;
-	static const uint8_t rr[] = { 0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 60, 0, 6,
-				      5, 'h', 'e', 'l', 'l', 'o' };
-	memcpy(q + n, rr, sizeof(rr));
-	CHECK_EQ_INT(dns_msg_parse(q, (size_t)n + sizeof(rr), 0x1234,
-				   "_ACME-challenge.example.com", DNS_T_TXT, &a), 0);
+	memcpy(m, hdr, sizeof(hdr));
+	n += sizeof(hdr);
+	memcpy(m + n, qn, sizeof(qn) - 1);
+	n += sizeof(qn) - 1;
+	memcpy(m + n, tail, sizeof(tail));
+	n += sizeof(tail);
+	CHECK_EQ_INT(dns_answer_parse(m, n, 0x1234, "_ACME-challenge.example.com",
+				      DNS_T_TXT, &a), 0);
 	CHECK_EQ_INT(a.n_answer, 1);
+	CHECK(a.aa);
 	CHECK(dns_answer_has_txt(&a, "_acme-challenge.example.com", "hello"));
 	CHECK(!dns_answer_has_txt(&a, "_acme-challenge.example.com", "hell"));
-	/* Wrong id, and a pointer loop, are refused. */
-	CHECK_EQ_INT(dns_msg_parse(q, (size_t)n + sizeof(rr), 0x1235,
-				   "_acme-challenge.example.com", DNS_T_TXT, &a), -EINVAL);
-	q[n + 1] = (uint8_t)n;	/* points at itself */
-	CHECK_EQ_INT(dns_msg_parse(q, (size_t)n + sizeof(rr), 0x1234,
-				   "_acme-challenge.example.com", DNS_T_TXT, &a), -EINVAL);
-	CHECK_EQ_INT(dns_msg_query(q, sizeof(q), 1, "a..b", DNS_T_TXT, false), -EINVAL);
+	/* Wrong id, another question, a pointer loop and a cut message are
+	 * refused. */
+	CHECK_EQ_INT(dns_answer_parse(m, n, 0x1235, "_acme-challenge.example.com",
+				      DNS_T_TXT, &a), -EINVAL);
+	CHECK_EQ_INT(dns_answer_parse(m, n, 0x1234, "example.com", DNS_T_TXT, &a),
+		     -EINVAL);
+	CHECK_EQ_INT(dns_answer_parse(m, n - 1, 0x1234, "_acme-challenge.example.com",
+				      DNS_T_TXT, &a), -EINVAL);
+	m[12 + sizeof(qn) - 1 + 5 + 1] = (uint8_t)(12 + sizeof(qn) - 1 + 5);
+	CHECK_EQ_INT(dns_answer_parse(m, n, 0x1234, "_acme-challenge.example.com",
+				      DNS_T_TXT, &a), -EINVAL);
 }
 
 TEST(dns_server_parse)
@@ -580,7 +588,7 @@ int main(void)
 	RUN(ari_cert_id);
 	RUN(alpn_cert);
 	RUN(chall_store);
-	RUN(dns_msg);
+	RUN(dns_answer);
 	RUN(dns_server_parse);
 	RUN(sigv4_vanilla);
 	RUN(r53_xml);
