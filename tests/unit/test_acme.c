@@ -394,6 +394,101 @@ TEST(dns_answer)
 				      DNS_T_TXT, &a), -EINVAL);
 }
 
+/* A one-shot TCP server on loopback: accepts one connection and hands it
+ * to `serve`, on its own thread. */
+struct oneshot {
+	int fd;
+	uint16_t port;
+	pthread_t th;
+	void (*serve)(int c, void *arg);
+	void *arg;
+};
+
+static void *oneshot_run(void *ud)
+{
+	struct oneshot *o = ud;
+	int c = accept(o->fd, NULL, NULL);
+
+	if (c >= 0) {
+		o->serve(c, o->arg);
+		close(c);
+	}
+	return NULL;
+}
+
+static int oneshot_start(struct oneshot *o)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+
+	o->fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (o->fd < 0 || bind(o->fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(o->fd, 1) || getsockname(o->fd, (struct sockaddr *)&sa, &sl))
+		return -1;
+	o->port = ntohs(sa.sin_port);
+	return pthread_create(&o->th, NULL, oneshot_run, o) ? -1 : 0;
+}
+
+static void oneshot_stop(struct oneshot *o)
+{
+	pthread_join(o->th, NULL);
+	close(o->fd);
+}
+
+/* A DNS server that answers a message with its own header turned into a
+ * reply with rcode *arg, unsigned: what a forger (or a server that
+ * rejected the key) sends. */
+static void dns_fake_serve(int c, void *arg)
+{
+	uint8_t req[2048], resp[14] = { 0, 12 };
+	size_t n = 0;
+	ssize_t r;
+
+	while (n < 14 && (r = read(c, req + n, sizeof(req) - n)) > 0)
+		n += (size_t)r;
+	if (n < 14)
+		return;
+	memcpy(resp + 2, req + 2, 2);			/* id */
+	resp[4] = (uint8_t)(0x80 | (req[4] & 0x78));	/* QR, opcode */
+	resp[5] = *(uint8_t *)arg;
+	if (write(c, resp, sizeof(resp)) < 0)
+		return;
+}
+
+static int dns_fake_update(uint8_t rcode, bool signed_, char *err, size_t errlen)
+{
+	struct oneshot o = { .serve = dns_fake_serve, .arg = &rcode };
+	char server[32];
+	int rc;
+
+	if (oneshot_start(&o))
+		return -100;
+	snprintf(server, sizeof(server), "127.0.0.1:%u", o.port);
+	struct dns_update u = {
+		.server = server, .zone = "example.com",
+		.fqdn = "_acme-challenge.example.com", .value = "v", .ttl = 30,
+		.add = true, .tsig_name = signed_ ? "postern-key" : NULL,
+		.tsig_secret = "cG9zdGVybi1yZmMyMTM2LXRlc3Qtc2VjcmV0LTAxMjM=",
+		.timeout_ms = 5000,
+	};
+	rc = dns_update(&u, err, errlen);
+	oneshot_stop(&o);
+	return rc;
+}
+
+/* A signed update trusts no unsigned success; an unsigned error still
+ * names its rcode. Unsigned updates take the server's word. */
+TEST(dns_update_tsig_reply)
+{
+	char err[256];
+
+	CHECK_EQ_INT(dns_fake_update(0, true, err, sizeof(err)), -EPROTO);
+	CHECK(strstr(err, "TSIG") != NULL);
+	CHECK_EQ_INT(dns_fake_update(9, true, err, sizeof(err)), 9);	/* NOTAUTH */
+	CHECK_EQ_INT(dns_fake_update(0, false, err, sizeof(err)), 0);
+}
+
 TEST(dns_server_parse)
 {
 	struct sockaddr_storage sa;
@@ -407,47 +502,21 @@ TEST(dns_server_parse)
 	CHECK_EQ_INT(dns_server_parse("ns1.example.com", &sa, &len), -EINVAL);
 }
 
-/* A one-shot HTTP server on loopback that answers with the request head
- * it received as the body, so a test sees what libcurl sent. */
-struct echo_srv {
-	int fd;
-	uint16_t port;
-	pthread_t th;
-};
-
-static void *echo_run(void *ud)
+/* An HTTP server that answers with the request head it received as the
+ * body, so a test sees what libcurl sent. */
+static void echo_serve(int c, void *arg)
 {
-	struct echo_srv *e = ud;
-	char req[8192], resp[9000];
+	char req[8192], resp[128];
 	size_t n = 0;
 	ssize_t r;
-	int c = accept(e->fd, NULL, NULL);
 
-	if (c < 0)
-		return NULL;
 	while (n < sizeof(req) - 1 && !memmem(req, n, "\r\n\r\n", 4) &&
 	       (r = read(c, req + n, sizeof(req) - 1 - n)) > 0)
 		n += (size_t)r;
 	int hl = snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\nContent-Length: "
 			  "%zu\r\nConnection: close\r\n\r\n", n);
 	if (write(c, resp, (size_t)hl) < 0 || write(c, req, n) < 0)
-		n = 0;
-	close(c);
-	return NULL;
-}
-
-static int echo_start(struct echo_srv *e)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t sl = sizeof(sa);
-
-	e->fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (e->fd < 0 || bind(e->fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    listen(e->fd, 1) || getsockname(e->fd, (struct sockaddr *)&sa, &sl))
-		return -1;
-	e->port = ntohs(sa.sin_port);
-	return pthread_create(&e->th, NULL, echo_run, e) ? -1 : 0;
+		return;
 }
 
 /* Sends one SigV4 request through acme_http with the test suite's fixed
@@ -457,15 +526,19 @@ static int sigv4_send(const char *method, const char *body, char *auth,
 {
 	static const char *const hdrs[] = { "X-Amz-Date: 20150830T123600Z",
 					    "Host: example.amazonaws.com", NULL };
-	struct echo_srv e;
+	struct oneshot e = { .serve = echo_serve };
 	struct acme_http h;
 	struct acme_http_resp r;
 	char url[64], err[256];
 	const char *a, *end;
 	int rc = -1;
 
-	if (echo_start(&e) || acme_http_init(&h, NULL, 10000))
+	if (acme_http_init(&h, NULL, 10000))
 		return -1;
+	if (oneshot_start(&e)) {
+		acme_http_free(&h);
+		return -1;
+	}
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", e.port);
 	struct acme_http_req req = {
 		.method = method, .url = url, .headers = hdrs, .body = body,
@@ -485,8 +558,7 @@ static int sigv4_send(const char *method, const char *body, char *auth,
 		acme_http_resp_free(&r);
 	}
 	acme_http_free(&h);
-	pthread_join(e.th, NULL);
-	close(e.fd);
+	oneshot_stop(&e);
 	return rc;
 }
 
@@ -590,6 +662,7 @@ int main(void)
 	RUN(chall_store);
 	RUN(dns_answer);
 	RUN(dns_server_parse);
+	RUN(dns_update_tsig_reply);
 	RUN(sigv4_vanilla);
 	RUN(r53_xml);
 	RUN(provider_settings);
