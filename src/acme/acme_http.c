@@ -204,6 +204,8 @@ int acme_http_do(struct acme_http *h, const struct acme_http_req *req,
 	http_setup(h, req, r, hdrs);
 	cc = curl_easy_perform(h->curl);
 	curl_slist_free_all(hdrs);
+	if (req->aws_sigv4)	/* curl keeps its copy of the secret until then */
+		curl_easy_setopt(h->curl, CURLOPT_PASSWORD, NULL);
 	if (cc != CURLE_OK) {
 		snprintf(err, errlen, "%s %s: %s", req->method, req->url,
 			 curl_easy_strerror(cc));

@@ -86,7 +86,8 @@ static int dns_name_out(const ldns_rdf *d, char out[DNS_NAME_MAX + 1])
 	return 0;
 }
 
-/* TXT: the character-strings, raw, concatenated (cut at DNS_NAME_MAX). */
+/* TXT: the character-strings, raw, concatenated (cut at DNS_NAME_MAX);
+ * "" when one holds a NUL, which no compared value can. */
 static void dns_txt_out(const ldns_rr *rr, char out[DNS_NAME_MAX + 1])
 {
 	size_t o = 0;
@@ -96,8 +97,12 @@ static void dns_txt_out(const ldns_rr *rr, char out[DNS_NAME_MAX + 1])
 		const uint8_t *p = ldns_rdf_data(d);
 		size_t n = ldns_rdf_size(d) ? p[0] : 0;
 
-		if (n + 1 > ldns_rdf_size(d))
-			n = 0;
+		if (n == 0 || n + 1 > ldns_rdf_size(d))
+			continue;
+		if (memchr(p + 1, 0, n)) {
+			o = 0;
+			break;
+		}
 		if (n > DNS_NAME_MAX - o)
 			n = DNS_NAME_MAX - o;
 		memcpy(out + o, p + 1, n);
