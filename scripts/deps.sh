@@ -8,7 +8,8 @@ set -eu
 BUILD="build-essential pkg-config clang libclang-rt-14-dev"
 # Libraries the binary links (see docs/architecture.md, "Dependencies").
 LIBS="libssl-dev libsodium-dev libsqlite3-dev libcurl4-openssl-dev
-      libjansson-dev libcjose-dev libnghttp2-dev liblwip-dev libargon2-dev"
+      libjansson-dev libcjose-dev libnghttp2-dev liblwip-dev libargon2-dev
+      libexpat1-dev libldns-dev"
 # Real peers and tools the tests and benchmarks talk to.
 PEERS="wireguard-go wireguard-tools iproute2 nftables conntrack iptables
        python3 python3-pytest python3-websockets curl nghttp2-client

@@ -39,6 +39,13 @@ struct acme_http_req {
 	const char *const *headers;	/* "Name: value", NULL-terminated; or NULL */
 	const void *body;
 	size_t body_len;
+	/* AWS Signature V4, signed by libcurl (CURLOPT_AWS_SIGV4): the
+	 * "aws:amz:REGION:SERVICE" string and the key pair, or all NULL.
+	 * Every header in `headers` is signed too. libcurl 7.88 signs the
+	 * query string as written: give it sorted and encoded. */
+	const char *aws_sigv4;
+	const char *aws_key_id;
+	const char *aws_secret;
 };
 
 /* Sets up the handle. `ca_file` (copied; NULL = system store) is trusted in

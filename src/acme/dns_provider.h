@@ -19,7 +19,7 @@
 #include <stddef.h>
 
 #include "acme/acme_http.h"
-#include "acme/dns_msg.h"
+#include "acme/dns_query.h"
 
 struct dns_record {
 	char fqdn[DNS_NAME_MAX + 1];	/* "_acme-challenge.example.com" */

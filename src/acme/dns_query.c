@@ -1,23 +1,23 @@
-/* dns_query.c - one question to one server, UDP then TCP. */
+/* dns_query.c - one question (or one UPDATE) to one server through ldns,
+ * and the reading of its answer into struct dns_answer. */
 #include "acme/dns_query.h"
 
 #include <arpa/inet.h>
-#include <arpa/nameser.h>
 #include <errno.h>
 #include <netdb.h>
-#include <resolv.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
-#include "core/clock.h"
+#include <ldns/ldns.h>
+
 #include "core/num.h"
-#include "core/secure.h"
+
+#define DNS_TSIG_FUDGE 300
 
 int dns_server_parse(const char *s, struct sockaddr_storage *sa,
 		     unsigned *salen)
@@ -62,157 +62,270 @@ int dns_server_parse(const char *s, struct sockaddr_storage *sa,
 	return 0;
 }
 
-static int sock_wait(int fd, short ev, uint64_t deadline)
+/* Owner or target name into presentation form: lower case, no trailing
+ * dot, "" for the root. Returns 0 or -EINVAL. */
+static int dns_name_out(const ldns_rdf *d, char out[DNS_NAME_MAX + 1])
 {
-	uint64_t now = clock_mono_ns();
-	struct pollfd pfd = { .fd = fd, .events = ev };
-	int rc;
+	char *s;
+	size_t n;
 
-	if (now >= deadline)
-		return -ETIMEDOUT;
-	rc = poll(&pfd, 1, (int)((deadline - now) / NSEC_PER_MSEC) + 1);
-	if (rc < 0)
-		return -errno;
-	return rc == 0 ? -ETIMEDOUT : 0;
-}
-
-static int dns_connect(const char *server, int type, uint64_t deadline)
-{
-	struct sockaddr_storage sa;
-	unsigned salen;
-	int fd, rc;
-
-	if (dns_server_parse(server, &sa, &salen))
+	if (!d || ldns_rdf_get_type(d) != LDNS_RDF_TYPE_DNAME ||
+	    !(s = ldns_rdf2str(d)))
 		return -EINVAL;
-	fd = socket(sa.ss_family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, salen) < 0) {
-		rc = errno == EINPROGRESS ? sock_wait(fd, POLLOUT, deadline) : -errno;
-		int soerr = 0;
-		socklen_t sl = sizeof(soerr);
-		if (rc == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 &&
-		    soerr)
-			rc = -soerr;
-		if (rc) {
-			close(fd);
-			return rc;
-		}
+	n = strlen(s);
+	if (n && s[n - 1] == '.')
+		n--;
+	if (n > DNS_NAME_MAX) {
+		free(s);
+		return -EINVAL;
 	}
-	return fd;
-}
-
-static int io_all(int fd, uint8_t *p, size_t n, bool wr, uint64_t deadline)
-{
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t r = wr ? send(fd, p + done, n - done, MSG_NOSIGNAL)
-			       : recv(fd, p + done, n - done, 0);
-		if (r > 0) {
-			done += (size_t)r;
-			continue;
-		}
-		if (r == 0)
-			return -ECONNRESET;
-		if (errno != EAGAIN && errno != EINTR)
-			return -errno;
-		int rc = sock_wait(fd, wr ? POLLOUT : POLLIN, deadline);
-		if (rc)
-			return rc;
-	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+	out[n] = 0;
+	free(s);
 	return 0;
 }
 
-int dns_exchange_tcp(const char *server, const uint8_t *msg, size_t len,
-		     unsigned timeout_ms, uint8_t *out, size_t cap)
+/* TXT: the character-strings, raw, concatenated (cut at DNS_NAME_MAX);
+ * "" when one holds a NUL, which no compared value can. */
+static void dns_txt_out(const ldns_rr *rr, char out[DNS_NAME_MAX + 1])
 {
-	uint64_t deadline = clock_mono_ns() + timeout_ms * NSEC_PER_MSEC;
-	uint8_t hdr[2] = { (uint8_t)(len >> 8), (uint8_t)len };
-	int fd = dns_connect(server, SOCK_STREAM, deadline), rc;
-	size_t n;
+	size_t o = 0;
 
-	if (fd < 0)
-		return fd;
-	if ((rc = io_all(fd, hdr, 2, true, deadline)) ||
-	    (rc = io_all(fd, (uint8_t *)msg, len, true, deadline)) ||
-	    (rc = io_all(fd, hdr, 2, false, deadline)))
-		goto out;
-	n = (size_t)hdr[0] << 8 | hdr[1];
-	if (n > cap) {
-		rc = -EMSGSIZE;
-		goto out;
+	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+		const ldns_rdf *d = ldns_rr_rdf(rr, i);
+		const uint8_t *p = ldns_rdf_data(d);
+		size_t n = ldns_rdf_size(d) ? p[0] : 0;
+
+		if (n == 0 || n + 1 > ldns_rdf_size(d))
+			continue;
+		if (memchr(p + 1, 0, n)) {
+			o = 0;
+			break;
+		}
+		if (n > DNS_NAME_MAX - o)
+			n = DNS_NAME_MAX - o;
+		memcpy(out + o, p + 1, n);
+		o += n;
 	}
-	rc = io_all(fd, out, n, false, deadline);
-	if (rc == 0)
-		rc = (int)n;
-out:
-	close(fd);
+	out[o] = 0;
+}
+
+static int dns_rr_out(const ldns_rr *rr, struct dns_rr *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->type = (uint16_t)ldns_rr_get_type(rr);
+	o->rclass = (uint16_t)ldns_rr_get_class(rr);
+	o->ttl = ldns_rr_ttl(rr);
+	if (dns_name_out(ldns_rr_owner(rr), o->name))
+		return -EINVAL;
+	if (o->type == DNS_T_TXT)
+		dns_txt_out(rr, o->data);
+	else if ((o->type == DNS_T_NS || o->type == LDNS_RR_TYPE_CNAME ||
+		  o->type == DNS_T_SOA) && ldns_rr_rd_count(rr) > 0)
+		return dns_name_out(ldns_rr_rdf(rr, 0), o->data);
+	return 0;
+}
+
+static int dns_section_out(const ldns_rr_list *l, struct dns_answer *a)
+{
+	for (size_t i = 0; i < ldns_rr_list_rr_count(l) && a->n < DNS_ANSWER_MAX; i++)
+		if (dns_rr_out(ldns_rr_list_rr(l, i), &a->rr[a->n++]))
+			return -EINVAL;
+	return 0;
+}
+
+/* The checks of dns_answer_parse on a packet ldns already read. */
+static int dns_answer_from_pkt(const ldns_pkt *pk, uint16_t id, const char *qname,
+			       uint16_t qtype, struct dns_answer *a)
+{
+	const ldns_rr_list *q = ldns_pkt_question(pk);
+	char qn[DNS_NAME_MAX + 1];
+	const ldns_rr *qr;
+
+	memset(a, 0, sizeof(*a));
+	if (ldns_pkt_id(pk) != id || !ldns_pkt_qr(pk) || ldns_rr_list_rr_count(q) != 1)
+		return -EINVAL;
+	qr = ldns_rr_list_rr(q, 0);
+	if (dns_name_out(ldns_rr_owner(qr), qn) || strcasecmp(qn, qname) ||
+	    ldns_rr_get_type(qr) != qtype || ldns_rr_get_class(qr) != LDNS_RR_CLASS_IN)
+		return -EINVAL;
+	a->id = id;
+	a->rcode = (uint8_t)ldns_pkt_get_rcode(pk);
+	a->aa = ldns_pkt_aa(pk);
+	a->tc = ldns_pkt_tc(pk);
+	if (dns_section_out(ldns_pkt_answer(pk), a))
+		return -EINVAL;
+	a->n_answer = a->n;
+	return dns_section_out(ldns_pkt_authority(pk), a);
+}
+
+int dns_answer_parse(const uint8_t *p, size_t len, uint16_t id,
+		     const char *qname, uint16_t qtype, struct dns_answer *a)
+{
+	ldns_pkt *pk = NULL;
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	if (ldns_wire2pkt(&pk, p, len) != LDNS_STATUS_OK)
+		return -EINVAL;
+	rc = dns_answer_from_pkt(pk, id, qname, qtype, a);
+	ldns_pkt_free(pk);
 	return rc;
 }
 
-static int dns_udp(const char *server, const uint8_t *q, size_t qlen,
-		   uint64_t deadline, uint8_t *out, size_t cap, uint16_t id)
+/* A resolver that asks `server` only, no recursion, no search list. */
+static ldns_resolver *dns_resolver(const char *server, unsigned timeout_ms,
+				   bool tcp)
 {
-	int fd = dns_connect(server, SOCK_DGRAM, deadline), rc;
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	struct sockaddr_storage sa;
+	ldns_resolver *r;
+	ldns_rdf *addr;
+	uint16_t port;
+	unsigned salen;
 
-	if (fd < 0)
-		return fd;
-	if (send(fd, q, qlen, 0) < 0) {
-		rc = -errno;
-		goto out;
+	if (dns_server_parse(server, &sa, &salen) ||
+	    !(addr = ldns_sockaddr_storage2rdf(&sa, &port)))
+		return NULL;
+	r = ldns_resolver_new();
+	if (r && ldns_resolver_push_nameserver(r, addr) != LDNS_STATUS_OK) {
+		ldns_resolver_deep_free(r);
+		r = NULL;
 	}
-	for (;;) {	/* drop stray datagrams with another id */
-		if ((rc = sock_wait(fd, POLLIN, deadline)))
-			goto out;
-		ssize_t r = recv(fd, out, cap, 0);
-		if (r < 0) {
-			rc = errno == EAGAIN ? 0 : -errno;
-			if (rc)
-				goto out;
-			continue;
-		}
-		if (r >= 2 && (uint16_t)(out[0] << 8 | out[1]) == id) {
-			rc = (int)r;
-			goto out;
-		}
-	}
-out:
-	close(fd);
-	return rc;
+	ldns_rdf_deep_free(addr);
+	if (!r)
+		return NULL;
+	ldns_resolver_set_port(r, port);
+	ldns_resolver_set_timeout(r, tv);
+	ldns_resolver_set_retry(r, 1);
+	ldns_resolver_set_usevc(r, tcp);
+	ldns_resolver_set_fallback(r, true);	/* TC -> TCP */
+	ldns_resolver_set_recursive(r, false);
+	ldns_resolver_set_random(r, false);
+	return r;
 }
 
 int dns_query(const char *server, const char *name, unsigned qtype,
 	      unsigned timeout_ms, struct dns_answer *a)
 {
-	uint8_t q[512], *resp = malloc(DNS_MSG_MAX);
-	uint16_t id;
-	int qlen, n, rc = -ENOMEM;
+	ldns_resolver *r = dns_resolver(server, timeout_ms, false);
+	ldns_rdf *qn = ldns_dname_new_frm_str(name);
+	ldns_pkt *q = NULL, *ans = NULL;
+	ldns_status st;
+	int rc = -EINVAL;
 
-	if (!resp)
-		return -ENOMEM;
-	secure_random(&id, sizeof(id));
-	qlen = dns_msg_query(q, sizeof(q), id, name, (uint16_t)qtype, false);
-	if (qlen < 0) {
-		rc = qlen;
+	memset(a, 0, sizeof(*a));
+	if (!r || !qn)
+		goto out;
+	if (ldns_resolver_prepare_query_pkt(&q, r, qn, (ldns_rr_type)qtype,
+					    LDNS_RR_CLASS_IN, 0) != LDNS_STATUS_OK)
+		goto out;
+	ldns_pkt_set_random_id(q);
+	st = ldns_resolver_send_pkt(&ans, r, q);
+	if (st != LDNS_STATUS_OK || !ans) {
+		rc = st == LDNS_STATUS_NETWORK_ERR ? -ETIMEDOUT : -EIO;
 		goto out;
 	}
-	n = dns_udp(server, q, (size_t)qlen,
-		    clock_mono_ns() + timeout_ms * NSEC_PER_MSEC, resp,
-		    DNS_MSG_MAX, id);
-	if (n < 0) {
-		rc = n;
-		goto out;
-	}
-	rc = dns_msg_parse(resp, (size_t)n, id, name, (uint16_t)qtype, a);
-	if (rc == 0 && a->tc) {
-		n = dns_exchange_tcp(server, q, (size_t)qlen, timeout_ms, resp,
-				     DNS_MSG_MAX);
-		rc = n < 0 ? n : dns_msg_parse(resp, (size_t)n, id, name,
-					       (uint16_t)qtype, a);
-	}
+	rc = dns_answer_from_pkt(ans, ldns_pkt_id(q), name, (uint16_t)qtype, a);
 out:
-	free(resp);
+	ldns_pkt_free(q);
+	ldns_pkt_free(ans);
+	ldns_rdf_deep_free(qn);
+	if (r)
+		ldns_resolver_deep_free(r);
+	return rc;
+}
+
+/* The update section's one record: add, or delete that value (RFC 2136
+ * s2.5.4: class NONE, TTL 0). */
+static ldns_rr_list *dns_update_rrs(const struct dns_update *u)
+{
+	ldns_rr_list *l = ldns_rr_list_new();
+	ldns_rr *rr = NULL;
+	char *text = NULL;
+
+	if (!l || asprintf(&text, "%s. %u IN TXT \"%s\"", u->fqdn, u->ttl,
+			   u->value) < 0 ||
+	    ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL) != LDNS_STATUS_OK) {
+		free(text);
+		ldns_rr_list_free(l);
+		return NULL;
+	}
+	free(text);
+	if (!u->add) {
+		ldns_rr_set_class(rr, LDNS_RR_CLASS_NONE);
+		ldns_rr_set_ttl(rr, 0);
+	}
+	ldns_rr_list_push_rr(l, rr);
+	return l;
+}
+
+static bool dns_tsig_alg_ok(const char *alg)
+{
+	return !strcmp(alg, "hmac-sha256") || !strcmp(alg, "hmac-sha512");
+}
+
+int dns_update(const struct dns_update *u, char *err, size_t errlen)
+{
+	const char *alg = u->tsig_alg ? u->tsig_alg : "hmac-sha256";
+	ldns_resolver *r = dns_resolver(u->server, u->timeout_ms, true);
+	ldns_rdf *zone = ldns_dname_new_frm_str(u->zone);
+	ldns_rr_list *up = dns_update_rrs(u);
+	ldns_pkt *q = NULL, *ans = NULL;
+	ldns_status st;
+	int rc = -EINVAL;
+
+	if (!r || !zone || !up || (u->tsig_name && (!u->tsig_secret ||
+						    !dns_tsig_alg_ok(alg)))) {
+		snprintf(err, errlen, "cannot build the update (check server, "
+			 "tsig_secret is base64 and tsig_algorithm is hmac-sha256 "
+			 "or hmac-sha512)");
+		goto out;
+	}
+	q = ldns_update_pkt_new(zone, LDNS_RR_CLASS_IN, NULL, up, NULL);
+	zone = NULL;	/* the packet owns it now; `up` was copied */
+	if (!q)
+		goto out;
+	ldns_pkt_set_random_id(q);
+	ldns_pkt_set_rd(q, false);
+	if (u->tsig_name) {
+		ldns_resolver_set_tsig_keyname(r, u->tsig_name);
+		ldns_resolver_set_tsig_keydata(r, u->tsig_secret);
+		ldns_resolver_set_tsig_algorithm(r, alg);
+		if (ldns_pkt_tsig_sign(q, u->tsig_name, u->tsig_secret,
+				       DNS_TSIG_FUDGE, alg, NULL) != LDNS_STATUS_OK) {
+			snprintf(err, errlen, "cannot sign the update (check "
+				 "tsig_secret is base64)");
+			goto out;
+		}
+	}
+	/* ldns_send, not ldns_resolver_send_pkt: the latter drops a reply
+	 * whose TSIG fails. A server that rejects our key answers unsigned
+	 * (RFC 8945 s5.3.2): such a reply may report the failure, never a
+	 * success. */
+	st = ldns_send(&ans, r, q);
+	if (st == LDNS_STATUS_CRYPTO_TSIG_BOGUS && ans &&
+	    ldns_pkt_get_rcode(ans) != LDNS_RCODE_NOERROR)
+		st = LDNS_STATUS_OK;
+	if (st != LDNS_STATUS_OK || !ans) {
+		snprintf(err, errlen, "%s: %s", u->server, ldns_get_errorstr_by_id(st));
+		rc = st == LDNS_STATUS_CRYPTO_TSIG_BOGUS ? -EPROTO : -EIO;
+		goto out;
+	}
+	if (ldns_pkt_id(ans) != ldns_pkt_id(q) || !ldns_pkt_qr(ans)) {
+		snprintf(err, errlen, "malformed answer from %s", u->server);
+		rc = -EPROTO;
+		goto out;
+	}
+	rc = (int)ldns_pkt_get_rcode(ans);
+out:
+	ldns_pkt_free(ans);
+	ldns_pkt_free(q);
+	ldns_rr_list_deep_free(up);
+	ldns_rdf_deep_free(zone);
+	if (r)
+		ldns_resolver_deep_free(r);
 	return rc;
 }
 
@@ -226,17 +339,33 @@ bool dns_answer_has_txt(const struct dns_answer *a, const char *name,
 	return false;
 }
 
+/* The zone's NS names through the system's resolver (resolv.conf). */
+static size_t dns_zone_ns(const char *zone, struct dns_answer *a)
+{
+	ldns_resolver *r = NULL;
+	ldns_rdf *qn = ldns_dname_new_frm_str(zone);
+	ldns_pkt *ans = NULL;
+	int rc = -EINVAL;
+
+	if (qn && ldns_resolver_new_frm_file(&r, NULL) == LDNS_STATUS_OK &&
+	    (ans = ldns_resolver_query(r, qn, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN,
+				       LDNS_RD)))
+		rc = dns_answer_from_pkt(ans, ldns_pkt_id(ans), zone, DNS_T_NS, a);
+	ldns_pkt_free(ans);
+	ldns_rdf_deep_free(qn);
+	if (r)
+		ldns_resolver_deep_free(r);
+	return rc ? 0 : a->n_answer;
+}
+
 /* The zone's authoritative servers: NS via the system resolver, each name
  * resolved to its addresses. Returns the count (0 when nothing found). */
 size_t dns_zone_servers(const char *zone, char store[][64], size_t max)
 {
-	uint8_t ans[4096];
 	struct dns_answer a;
 	size_t n = 0;
-	int len = res_query(zone, ns_c_in, ns_t_ns, ans, sizeof(ans));
-	uint16_t id = len >= 2 ? (uint16_t)(ans[0] << 8 | ans[1]) : 0;
 
-	if (len <= 0 || dns_msg_parse(ans, (size_t)len, id, zone, DNS_T_NS, &a))
+	if (!dns_zone_ns(zone, &a))
 		return 0;
 	for (size_t i = 0; i < a.n_answer && n < max; i++) {
 		struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res, *r;

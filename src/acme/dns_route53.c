@@ -1,4 +1,4 @@
-/* dns_route53.c - Amazon Route 53 (API 2013-04-01), SigV4-signed.
+/* dns_route53.c - Amazon Route 53 (API 2013-04-01), SigV4-signed by libcurl.
  *
  *   GET  /2013-04-01/hostedzonesbyname?dnsname=<zone>&maxitems=1
  *        -> HostedZones/HostedZone/{Id "/hostedzone/Z..", Name "zone."}
@@ -15,71 +15,64 @@
 #include <strings.h>
 #include <time.h>
 
-#include "acme/aws_sigv4.h"
 #include "acme/dns_provider_int.h"
-#include "acme/xml_min.h"
+#include "acme/r53_xml.h"
 #include "core/log.h"
 #include "core/secure.h"
 
 #define R53_NS "https://route53.amazonaws.com/doc/2013-04-01/"
 #define R53_INSYNC_WAIT_S 120
 
-/* One signed call. On 0, *status and the body (NUL-terminated, caller
- * frees) are returned; API errors become messages here. */
+/* One call, signed by libcurl (SigV4 through acme_http). `path` carries
+ * its query already sorted and encoded, as SigV4 signs it. On 0 the
+ * answer's fields are in `a`; API errors become messages here. */
 static int r53_call(struct dns_provider *p, const char *method, const char *path,
-		    const char *body, const char *what, char **out, char *err,
-		    size_t errlen)
+		    const char *body, const char *what, struct r53_answer *a,
+		    char *err, size_t errlen)
 {
-	struct aws_sigv4_key key = {
-		.access_key_id = dns_provider_get(p, "access_key_id"),
-		.secret_access_key = dns_provider_get(p, "secret_access_key"),
-		.session_token = dns_provider_get(p, "session_token"),
-		.region = dns_provider_get(p, "region"),
-		.service = "route53",
-	};
-	struct aws_sigv4_out sig;
+	const char *region = dns_provider_get(p, "region");
+	const char *token = dns_provider_get(p, "session_token");
+	char sigv4[96], *url, *tok_hdr = NULL;
 	struct acme_http_resp r;
-	char *url;
 	int rc;
 
-	if (!key.region)
-		key.region = "us-east-1";
-	if (asprintf(&url, "%s%s", p->url, path) < 0)
+	if (!region)
+		region = "us-east-1";
+	if (!dns_id_ok(region, 32)) {
+		snprintf(err, errlen, "route53: region must be a plain name");
+		return -EINVAL;
+	}
+	snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:route53", region);
+	if (token && asprintf(&tok_hdr, "X-Amz-Security-Token: %s", token) < 0)
 		return -ENOMEM;
-	rc = aws_sigv4_sign(&key, method, url, body, body ? strlen(body) : 0,
-			    time(NULL), &sig);
-	if (rc) {
-		free(url);
-		snprintf(err, errlen, "route53: cannot sign %s", path);
-		return rc;
+	if (asprintf(&url, "%s%s", p->url, path) < 0) {
+		secure_free(tok_hdr, tok_hdr ? strlen(tok_hdr) + 1 : 0);
+		return -ENOMEM;
 	}
-	const char *hdrs[] = { sig.host, sig.date, sig.auth,
-			       body ? "Content-Type: application/xml" : NULL,
-			       sig.token[0] ? sig.token : NULL, NULL };
-	if (!hdrs[3]) {	/* keep the list NULL-terminated without gaps */
-		hdrs[3] = hdrs[4];
-		hdrs[4] = NULL;
-	}
-	struct acme_http_req req = { .method = method, .url = url, .headers = hdrs,
-				     .body = body, .body_len = body ? strlen(body) : 0 };
+	const char *hdrs[] = { body ? "Content-Type: application/xml" : tok_hdr,
+			       body ? tok_hdr : NULL, NULL };
+	struct acme_http_req req = {
+		.method = method, .url = url, .headers = hdrs, .body = body,
+		.body_len = body ? strlen(body) : 0, .aws_sigv4 = sigv4,
+		.aws_key_id = dns_provider_get(p, "access_key_id"),
+		.aws_secret = dns_provider_get(p, "secret_access_key"),
+	};
 	rc = acme_http_do(p->http, &req, &r, err, errlen);
-	secure_wipe(&sig, sizeof(sig));
+	secure_free(tok_hdr, tok_hdr ? strlen(tok_hdr) + 1 : 0);
 	free(url);
 	if (rc)
 		return rc;
-	*out = strndup((const char *)buf_head(&r.body), r.body.len);
-	if (*out && r.status / 100 != 2) {
-		char code[128] = "", msg[256] = "", detail[400];
-
-		xml_text(*out, strlen(*out), 0, "Code", code, sizeof(code));
-		xml_text(*out, strlen(*out), 0, "Message", msg, sizeof(msg));
-		snprintf(detail, sizeof(detail), "%s%s%s", code, *code ? ": " : "", msg);
-		dns_fail(err, errlen, p, what, r.status, detail);
-		free(*out);
-		*out = NULL;
+	if (r53_xml_parse((const char *)buf_head(&r.body), r.body.len, a) &&
+	    r.status / 100 == 2) {
+		snprintf(err, errlen, "route53: %s: answer is not the expected XML", what);
 		rc = -EPROTO;
-	} else if (!*out) {
-		rc = -ENOMEM;
+	} else if (r.status / 100 != 2) {
+		char detail[400];
+
+		snprintf(detail, sizeof(detail), "%s%s%s", a->code,
+			 *a->code ? ": " : "", a->message);
+		dns_fail(err, errlen, p, what, r.status, detail);
+		rc = -EPROTO;
 	}
 	acme_http_resp_free(&r);
 	return rc;
@@ -102,30 +95,28 @@ static int r53_zone_find(struct dns_provider *p, const char *cand, char *id,
 			 size_t cap, char *err, size_t errlen)
 {
 	const char *zid = dns_provider_get(p, "hosted_zone_id");
-	char path[400], name[300], zid_got[128], want[300], *body;
+	char path[400], want[300];
+	struct r53_answer a;
 	int rc;
 
 	if (zid)
 		return r53_strip(zid, "/hostedzone/", id, cap);
 	snprintf(path, sizeof(path),
 		 "/2013-04-01/hostedzonesbyname?dnsname=%s&maxitems=1", cand);
-	if ((rc = r53_call(p, "GET", path, NULL, "zone lookup", &body, err, errlen)))
+	if ((rc = r53_call(p, "GET", path, NULL, "zone lookup", &a, err, errlen)))
 		return rc;
 	snprintf(want, sizeof(want), "%s.", cand);
-	rc = -ENOENT;
-	if (xml_text(body, strlen(body), 0, "Name", name, sizeof(name)) > 0 &&
-	    !strcasecmp(name, want) &&
-	    xml_text(body, strlen(body), 0, "Id", zid_got, sizeof(zid_got)) > 0)
-		rc = r53_strip(zid_got, "/hostedzone/", id, cap) ? -EPROTO : 0;
-	free(body);
-	return rc;
+	if (!*a.zone_name || strcasecmp(a.zone_name, want) || !*a.zone_id)
+		return -ENOENT;
+	return r53_strip(a.zone_id, "/hostedzone/", id, cap) ? -EPROTO : 0;
 }
 
 static int r53_batch(struct dns_provider *p, const struct dns_record *r,
 		     const char *action, char *change_id, size_t cap, char *err,
 		     size_t errlen)
 {
-	char path[300], *xml = NULL, *body = NULL, cid[128];
+	char path[300], *xml = NULL;
+	struct r53_answer a;
 	int rc;
 
 	if (asprintf(&xml,
@@ -142,40 +133,36 @@ static int r53_batch(struct dns_provider *p, const struct dns_record *r,
 	snprintf(path, sizeof(path), "/2013-04-01/hostedzone/%s/rrset", r->zone_id);
 	rc = r53_call(p, "POST", path, xml, !strcmp(action, "DELETE") ?
 		      "deleting the TXT record" : "creating the TXT record",
-		      &body, err, errlen);
+		      &a, err, errlen);
 	free(xml);
 	if (rc)
 		return rc;
-	if (xml_text(body, strlen(body), 0, "Id", cid, sizeof(cid)) < 0 ||
-	    r53_strip(cid, "/change/", change_id, cap)) {
+	if (r53_strip(a.change_id, "/change/", change_id, cap)) {
 		snprintf(err, errlen, "route53: answer has no ChangeInfo Id");
-		rc = -EPROTO;
+		return -EPROTO;
 	}
-	free(body);
-	return rc;
+	return 0;
 }
 
 /* Waits for the change to reach all Route 53 servers (GetChange INSYNC). */
 static int r53_wait(struct dns_provider *p, const char *cid, char *err,
 		    size_t errlen)
 {
-	char path[300], status[32], *body;
+	char path[300];
+	struct r53_answer a;
 	struct timespec ts = { 2, 0 };
 	int rc;
 
 	snprintf(path, sizeof(path), "/2013-04-01/change/%s", cid);
 	for (int i = 0; i < R53_INSYNC_WAIT_S / 2; i++) {
-		if ((rc = r53_call(p, "GET", path, NULL, "GetChange", &body, err,
+		if ((rc = r53_call(p, "GET", path, NULL, "GetChange", &a, err,
 				   errlen)))
 			return rc;
-		rc = xml_text(body, strlen(body), 0, "Status", status, sizeof(status)) > 0
-			     ? 0 : -EPROTO;
-		free(body);
-		if (rc) {
+		if (!*a.status) {
 			snprintf(err, errlen, "route53: GetChange answer has no Status");
-			return rc;
+			return -EPROTO;
 		}
-		if (!strcmp(status, "INSYNC"))
+		if (!strcmp(a.status, "INSYNC"))
 			return 0;
 		nanosleep(&ts, NULL);
 	}

@@ -1,13 +1,17 @@
 /* test_acme.c - ACME pieces that need no CA: message parsers, JWS and
  * thumbprints, ARI certID, renewal timing, names, the challenge store, the
- * DNS wire format, SigV4 and the XML extractor. */
+ * DNS wire format, SigV4 (libcurl through acme_http, against a loopback
+ * capture) and the Route 53 XML answers. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjose/cjose.h>
 #include <jansson.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
@@ -18,11 +22,10 @@
 #include "acme/acme_msg.h"
 #include "acme/acme_name.h"
 #include "acme/acme_renew.h"
-#include "acme/aws_sigv4.h"
-#include "acme/dns_msg.h"
+#include "acme/acme_http.h"
 #include "acme/dns_provider.h"
 #include "acme/dns_query.h"
-#include "acme/xml_min.h"
+#include "acme/r53_xml.h"
 #include "core/secure.h"
 #include "unit.h"
 
@@ -354,32 +357,136 @@ TEST(chall_store)
 	CHECK_EQ_INT(acme_chall_alpn_get("a.example.com", &c, &k), -ENOENT);
 }
 
-TEST(dns_msg)
+/* An answer as a server sends it, read by dns_answer_parse (ldns). */
+TEST(dns_answer)
 {
-	uint8_t q[512];
-	int n = dns_msg_query(q, sizeof(q), 0x1234, "_acme-challenge.example.com",
-			      DNS_T_TXT, false);
+	static const uint8_t hdr[] = { 0x12, 0x34, 0x84, 0, 0, 1, 0, 1, 0, 0, 0, 0 };
+	static const uint8_t qn[] = "\x0f_acme-challenge\x07""example\x03""com";
+	static const uint8_t tail[] = { 0, 0, 16, 0, 1,
+		/* a compressed TXT record pointing back at the question */
+		0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 60, 0, 6, 5, 'h', 'e', 'l', 'l', 'o' };
+	uint8_t m[128];
+	size_t n = 0;
 	struct dns_answer a;
 
-	CHECK_EQ_INT(n, 12 + 29 + 4);
-	/* Make it an answer: QR, ANCOUNT=1, then a compressed TXT record. */
-	q[2] |= 0x80;
-	q[7] = 1;
-	static const uint8_t rr[] = { 0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 60, 0, 6,
-				      5, 'h', 'e', 'l', 'l', 'o' };
-	memcpy(q + n, rr, sizeof(rr));
-	CHECK_EQ_INT(dns_msg_parse(q, (size_t)n + sizeof(rr), 0x1234,
-				   "_ACME-challenge.example.com", DNS_T_TXT, &a), 0);
+	memcpy(m, hdr, sizeof(hdr));
+	n += sizeof(hdr);
+	memcpy(m + n, qn, sizeof(qn) - 1);
+	n += sizeof(qn) - 1;
+	memcpy(m + n, tail, sizeof(tail));
+	n += sizeof(tail);
+	CHECK_EQ_INT(dns_answer_parse(m, n, 0x1234, "_ACME-challenge.example.com",
+				      DNS_T_TXT, &a), 0);
 	CHECK_EQ_INT(a.n_answer, 1);
+	CHECK(a.aa);
 	CHECK(dns_answer_has_txt(&a, "_acme-challenge.example.com", "hello"));
 	CHECK(!dns_answer_has_txt(&a, "_acme-challenge.example.com", "hell"));
-	/* Wrong id, and a pointer loop, are refused. */
-	CHECK_EQ_INT(dns_msg_parse(q, (size_t)n + sizeof(rr), 0x1235,
-				   "_acme-challenge.example.com", DNS_T_TXT, &a), -EINVAL);
-	q[n + 1] = (uint8_t)n;	/* points at itself */
-	CHECK_EQ_INT(dns_msg_parse(q, (size_t)n + sizeof(rr), 0x1234,
-				   "_acme-challenge.example.com", DNS_T_TXT, &a), -EINVAL);
-	CHECK_EQ_INT(dns_msg_query(q, sizeof(q), 1, "a..b", DNS_T_TXT, false), -EINVAL);
+	/* Wrong id, another question, a pointer loop and a cut message are
+	 * refused. */
+	CHECK_EQ_INT(dns_answer_parse(m, n, 0x1235, "_acme-challenge.example.com",
+				      DNS_T_TXT, &a), -EINVAL);
+	CHECK_EQ_INT(dns_answer_parse(m, n, 0x1234, "example.com", DNS_T_TXT, &a),
+		     -EINVAL);
+	CHECK_EQ_INT(dns_answer_parse(m, n - 1, 0x1234, "_acme-challenge.example.com",
+				      DNS_T_TXT, &a), -EINVAL);
+	m[12 + sizeof(qn) - 1 + 5 + 1] = (uint8_t)(12 + sizeof(qn) - 1 + 5);
+	CHECK_EQ_INT(dns_answer_parse(m, n, 0x1234, "_acme-challenge.example.com",
+				      DNS_T_TXT, &a), -EINVAL);
+}
+
+/* A one-shot TCP server on loopback: accepts one connection and hands it
+ * to `serve`, on its own thread. */
+struct oneshot {
+	int fd;
+	uint16_t port;
+	pthread_t th;
+	void (*serve)(int c, void *arg);
+	void *arg;
+};
+
+static void *oneshot_run(void *ud)
+{
+	struct oneshot *o = ud;
+	int c = accept(o->fd, NULL, NULL);
+
+	if (c >= 0) {
+		o->serve(c, o->arg);
+		close(c);
+	}
+	return NULL;
+}
+
+static int oneshot_start(struct oneshot *o)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+
+	o->fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (o->fd < 0 || bind(o->fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(o->fd, 1) || getsockname(o->fd, (struct sockaddr *)&sa, &sl))
+		return -1;
+	o->port = ntohs(sa.sin_port);
+	return pthread_create(&o->th, NULL, oneshot_run, o) ? -1 : 0;
+}
+
+static void oneshot_stop(struct oneshot *o)
+{
+	pthread_join(o->th, NULL);
+	close(o->fd);
+}
+
+/* A DNS server that answers a message with its own header turned into a
+ * reply with rcode *arg, unsigned: what a forger (or a server that
+ * rejected the key) sends. */
+static void dns_fake_serve(int c, void *arg)
+{
+	uint8_t req[2048], resp[14] = { 0, 12 };
+	size_t n = 0;
+	ssize_t r;
+
+	while (n < 14 && (r = read(c, req + n, sizeof(req) - n)) > 0)
+		n += (size_t)r;
+	if (n < 14)
+		return;
+	memcpy(resp + 2, req + 2, 2);			/* id */
+	resp[4] = (uint8_t)(0x80 | (req[4] & 0x78));	/* QR, opcode */
+	resp[5] = *(uint8_t *)arg;
+	if (write(c, resp, sizeof(resp)) < 0)
+		return;
+}
+
+static int dns_fake_update(uint8_t rcode, bool signed_, char *err, size_t errlen)
+{
+	struct oneshot o = { .serve = dns_fake_serve, .arg = &rcode };
+	char server[32];
+	int rc;
+
+	if (oneshot_start(&o))
+		return -100;
+	snprintf(server, sizeof(server), "127.0.0.1:%u", o.port);
+	struct dns_update u = {
+		.server = server, .zone = "example.com",
+		.fqdn = "_acme-challenge.example.com", .value = "v", .ttl = 30,
+		.add = true, .tsig_name = signed_ ? "postern-key" : NULL,
+		.tsig_secret = "cG9zdGVybi1yZmMyMTM2LXRlc3Qtc2VjcmV0LTAxMjM=",
+		.timeout_ms = 5000,
+	};
+	rc = dns_update(&u, err, errlen);
+	oneshot_stop(&o);
+	return rc;
+}
+
+/* A signed update trusts no unsigned success; an unsigned error still
+ * names its rcode. Unsigned updates take the server's word. */
+TEST(dns_update_tsig_reply)
+{
+	char err[256];
+
+	CHECK_EQ_INT(dns_fake_update(0, true, err, sizeof(err)), -EPROTO);
+	CHECK(strstr(err, "TSIG") != NULL);
+	CHECK_EQ_INT(dns_fake_update(9, true, err, sizeof(err)), 9);	/* NOTAUTH */
+	CHECK_EQ_INT(dns_fake_update(0, false, err, sizeof(err)), 0);
 }
 
 TEST(dns_server_parse)
@@ -395,43 +502,123 @@ TEST(dns_server_parse)
 	CHECK_EQ_INT(dns_server_parse("ns1.example.com", &sa, &len), -EINVAL);
 }
 
-/* The AWS SigV4 test suite's "get-vanilla" case. */
+/* An HTTP server that answers with the request head it received as the
+ * body, so a test sees what libcurl sent. */
+static void echo_serve(int c, void *arg)
+{
+	char req[8192], resp[128];
+	size_t n = 0;
+	ssize_t r;
+
+	while (n < sizeof(req) - 1 && !memmem(req, n, "\r\n\r\n", 4) &&
+	       (r = read(c, req + n, sizeof(req) - 1 - n)) > 0)
+		n += (size_t)r;
+	int hl = snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\nContent-Length: "
+			  "%zu\r\nConnection: close\r\n\r\n", n);
+	if (write(c, resp, (size_t)hl) < 0 || write(c, req, n) < 0)
+		return;
+}
+
+/* Sends one SigV4 request through acme_http with the test suite's fixed
+ * date and host, and copies the Authorization header libcurl computed. */
+static int sigv4_send(const char *method, const char *body, char *auth,
+		      size_t cap)
+{
+	static const char *const hdrs[] = { "X-Amz-Date: 20150830T123600Z",
+					    "Host: example.amazonaws.com", NULL };
+	struct oneshot e = { .serve = echo_serve };
+	struct acme_http h;
+	struct acme_http_resp r;
+	char url[64], err[256];
+	const char *a, *end;
+	int rc = -1;
+
+	if (acme_http_init(&h, NULL, 10000))
+		return -1;
+	if (oneshot_start(&e)) {
+		acme_http_free(&h);
+		return -1;
+	}
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", e.port);
+	struct acme_http_req req = {
+		.method = method, .url = url, .headers = hdrs, .body = body,
+		.body_len = body ? strlen(body) : 0,
+		.aws_sigv4 = "aws:amz:us-east-1:service",
+		.aws_key_id = "AKIDEXAMPLE",
+		.aws_secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+	};
+	if (acme_http_do(&h, &req, &r, err, sizeof(err)) == 0) {
+		buf_append(&r.body, "", 1);
+		a = strstr((const char *)buf_head(&r.body), "\r\nAuthorization: ");
+		end = a ? strstr(a + 2, "\r\n") : NULL;
+		if (end) {
+			snprintf(auth, cap, "%.*s", (int)(end - a - 2), a + 2);
+			rc = 0;
+		}
+		acme_http_resp_free(&r);
+	}
+	acme_http_free(&h);
+	oneshot_stop(&e);
+	return rc;
+}
+
+/* The AWS SigV4 test suite's "get-vanilla" and "post-vanilla" cases,
+ * signed by libcurl as Route 53 requests are. */
 TEST(sigv4_vanilla)
 {
-	struct aws_sigv4_key k = {
-		.access_key_id = "AKIDEXAMPLE",
-		.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-		.region = "us-east-1", .service = "service",
-	};
-	struct aws_sigv4_out o;
+	char auth[300];
 
-	CHECK_EQ_INT(aws_sigv4_sign(&k, "GET", "https://example.amazonaws.com/",
-				    NULL, 0, 1440938160, &o), 0);
-	CHECK_EQ_STR(o.date, "X-Amz-Date: 20150830T123600Z");
-	CHECK_EQ_STR(o.auth, "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"
+	CHECK_EQ_INT(sigv4_send("GET", NULL, auth, sizeof(auth)), 0);
+	CHECK_EQ_STR(auth, "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"
 		     "20150830/us-east-1/service/aws4_request, SignedHeaders=host;"
 		     "x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a"
 		     "2260956d9b8aae1d763fbf31");
+	CHECK_EQ_INT(sigv4_send("POST", "", auth, sizeof(auth)), 0);
+	CHECK_EQ_STR(auth, "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"
+		     "20150830/us-east-1/service/aws4_request, SignedHeaders=host;"
+		     "x-amz-date, Signature=5da7c1a2acd57cee7505fc6676e4e544621c3086"
+		     "2966e37dddb68e92efbe5d6b");
 }
 
-TEST(xml_min)
+TEST(r53_xml)
 {
-	static const char x[] = "<R><Id>/change/C1</Id><Msg>a &amp; &lt;b&gt;</Msg>"
-				"<Bad>x<y</Bad><Id>second</Id></R>";
-	char out[64];
-	long at;
+	static const char err[] =
+		"<?xml version=\"1.0\"?>\n<ErrorResponse xmlns=\"https://route53."
+		"amazonaws.com/doc/2013-04-01/\"><Error><Type>Sender</Type><Code>"
+		"SignatureDoesNotMatch</Code><Message>a &amp; &lt;b&gt;</Message>"
+		"</Error><RequestId>1</RequestId></ErrorResponse>";
+	static const char zone[] =
+		"<L xmlns=\"x\"><HostedZones><HostedZone><Config><Comment>c</Comment>"
+		"</Config><Id>/hostedzone/Z1</Id><Name>example.com.</Name></HostedZone>"
+		"<HostedZone><Id>/hostedzone/Z2</Id></HostedZone></HostedZones>"
+		"<DNSName>example.com</DNSName></L>";
+	static const char change[] = "<R><ChangeInfo><Id>/change/C1</Id><Status>"
+				     "INSYNC</Status></ChangeInfo></R>";
+	static const char laughs[] =
+		"<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY a \"aaaa\">]><r>&a;</r>";
+	struct r53_answer a;
+	char big[R53_XML_MAX + 2];
 
-	at = xml_text(J(x), 0, "Id", out, sizeof(out));
-	CHECK(at > 0);
-	CHECK_EQ_STR(out, "/change/C1");
-	CHECK(xml_text(J(x), (size_t)at, "Id", out, sizeof(out)) > 0);
-	CHECK_EQ_STR(out, "second");
-	CHECK(xml_text(J(x), 0, "Msg", out, sizeof(out)) > 0);
-	CHECK_EQ_STR(out, "a & <b>");
-	CHECK_EQ_INT(xml_text(J(x), 0, "Bad", out, sizeof(out)), -EINVAL);
-	CHECK_EQ_INT(xml_text(J(x), 0, "None", out, sizeof(out)), -ENOENT);
-	CHECK_EQ_INT(xml_escape("a<&>\"", out, sizeof(out)), 0);
-	CHECK_EQ_STR(out, "a&lt;&amp;&gt;&quot;");
+	CHECK_EQ_INT(r53_xml_parse(J(err), &a), 0);
+	CHECK_EQ_STR(a.code, "SignatureDoesNotMatch");
+	CHECK_EQ_STR(a.message, "a & <b>");
+	CHECK_EQ_INT(r53_xml_parse(J(zone), &a), 0);
+	CHECK_EQ_STR(a.zone_id, "/hostedzone/Z1");
+	CHECK_EQ_STR(a.zone_name, "example.com.");
+	CHECK_EQ_STR(a.code, "");
+	CHECK_EQ_INT(r53_xml_parse(J(change), &a), 0);
+	CHECK_EQ_STR(a.change_id, "/change/C1");
+	CHECK_EQ_STR(a.status, "INSYNC");
+	CHECK_EQ_INT(r53_xml_parse(J("<R><ChangeInfo><Id>x<b/></Id></ChangeInfo></R>"),
+				   &a), -EINVAL);
+	CHECK_EQ_INT(r53_xml_parse(J("<R><ChangeInfo><Id>x</ChangeInfo></R>"), &a),
+		     -EINVAL);
+	CHECK_EQ_INT(r53_xml_parse(J(laughs), &a), -EINVAL);
+	CHECK_EQ_INT(r53_xml_parse(J("<R><ChangeInfo><Status>INSYNC-AND-MORE-THAN-"
+				     "THIRTY-TWO-BYTES</Status></ChangeInfo></R>"),
+				   &a), -ENOBUFS);
+	memset(big, ' ', sizeof(big));
+	CHECK_EQ_INT(r53_xml_parse(big, sizeof(big), &a), -EMSGSIZE);
 }
 
 TEST(provider_settings)
@@ -473,10 +660,11 @@ int main(void)
 	RUN(ari_cert_id);
 	RUN(alpn_cert);
 	RUN(chall_store);
-	RUN(dns_msg);
+	RUN(dns_answer);
 	RUN(dns_server_parse);
+	RUN(dns_update_tsig_reply);
 	RUN(sigv4_vanilla);
-	RUN(xml_min);
+	RUN(r53_xml);
 	RUN(provider_settings);
 	return unit_done();
 }
