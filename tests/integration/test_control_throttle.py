@@ -10,6 +10,7 @@ so each 127.0.1.x is a client of its own to the hub."""
 import http.client
 import os
 import ssl
+import subprocess
 import sys
 import threading
 import time
@@ -136,8 +137,8 @@ def test_login_flood_from_many_addresses(lab):
     answered; meanwhile the admin logs in from another address and the CLI
     answers on the control socket."""
     t = TlsHub(lab)
-    # Two free failures per key: delays start early in the flood.
-    t.h.cli("settings", "set", "login.max_failures", "2")
+    # One free failure per key: delays start early in the flood.
+    t.h.cli("settings", "set", "login.max_failures", "1")
     naddr, nconc = 128, 48
     addrs = [f"127.0.1.{1 + i}" for i in range(naddr)]
     stop = threading.Event()
@@ -177,10 +178,14 @@ def test_login_flood_from_many_addresses(lab):
         # The CLI answers on the control socket during the flood.
         cli_s = []
         for _ in range(3):
-            t0 = time.monotonic()
-            r = t.h.cli("route", "list", "--json", check=False)
-            cli_s.append(round(time.monotonic() - t0, 3))   # reported, not asserted
+            # The CLI's own elapsed time, measured outside this Python
+            # process (its flood threads hold the GIL): reported, not asserted.
+            r = subprocess.run(["sh", "-c", 'a=$(date +%s%N); "$0" route list --json '
+                                '--socket "$1" >/dev/null || exit 1; b=$(date +%s%N); '
+                                'echo $(( (b - a) / 1000000 ))', netlab.postern_bin(), t.h.sock],
+                               capture_output=True, text=True, timeout=120)
             assert r.returncode == 0, r.stderr
+            cli_s.append(int(r.stdout.strip()) / 1000)
         st, _, b = t.h.api("GET", "/api/v1/session")
         assert st == 200 and b["kind"] == "unix"
         # The rightful admin, from an address of their own, gets in.
@@ -192,8 +197,10 @@ def test_login_flood_from_many_addresses(lab):
         assert "postern_session=" in hdrs["set-cookie"]
         # The flood was still running when the admin got in, and its
         # addresses are being delayed.
+        delayed = "SELECT count(*) FROM audit_log WHERE action = 'auth.delayed'"
         netlab.wait_until(lambda: stats["401"] + stats["429"] > before + 10 and
-                          stats["429"] > 0, timeout=180, what="more flood answers, some 429")
+                          int(t.h.sql(delayed)) > 0, timeout=180,
+                          what=f"more flood answers and delays ({stats})")
         assert not stop.is_set()
         at_stop = {k: (list(v) if isinstance(v, list) else v) for k, v in stats.items()}
         # A clean stop in the middle of the flood: checks still queued are
