@@ -122,7 +122,7 @@ unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)
 
 # The unit tests that run threads, under BUILD=tsan.
-TSAN_UNITS := $(O)/tests/test_wg_lanes $(O)/tests/test_wg_noalloc
+TSAN_UNITS := $(O)/tests/test_wg_lanes $(O)/tests/test_wg_noalloc $(O)/tests/test_auth
 unit-tsan: $(TSAN_UNITS)
 	@scripts/run-unit.sh $(TSAN_UNITS)
 

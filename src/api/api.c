@@ -254,12 +254,21 @@ static void api_pw_checked(void *arg, enum auth_pw_result r)
 int api_pw_check(struct api_ctx *c, const char *hash, const char *pw,
 		 const char *source, api_resume_fn *resume)
 {
+	struct auth_throttle_policy pol;
+	bool clean;
 	int rc;
 
+	if (c->api->pw_stopped && !c->inline_pw) {
+		api_reply_error(c, 503, "unavailable", NULL, "the hub is stopping");
+		return -1;
+	}
 	c->resume = resume;
 	c->pending = true;
+	api_login_policy(c->api, &pol);
+	clean = !auth_throttle_failures(&c->api->throttle, &pol, source,
+					api_throttle_now(c->api));
 	rc = auth_pwcheck_submit(c->inline_pw ? NULL : c->api->pw, hash, pw, strlen(pw),
-				 source, api_pw_checked, c);
+				 source, clean, api_pw_checked, c);
 	if (rc == 0)
 		return 0;
 	c->pending = false;
@@ -285,7 +294,10 @@ void api_stop_workers(struct api *api)
 {
 	struct auth_pwcheck *p = api->pw;
 
+	if (!p)
+		return;
 	api->pw = NULL;
+	api->pw_stopped = true;
 	auth_pwcheck_free(p);
 }
 

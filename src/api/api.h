@@ -133,7 +133,8 @@ struct loop;
  * control loop). Without them, checks run inline. Returns 0 or -errno. */
 int api_start_workers(struct api *api, struct loop *loop);
 /* Stops them; requests still waiting for a check are answered 503 (their
- * done runs now). Call before the workers that own the requests go. */
+ * done runs now), and so is every later login. Call before the workers
+ * that own the requests go. */
 void api_stop_workers(struct api *api);
 
 struct store;

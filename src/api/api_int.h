@@ -34,6 +34,7 @@ struct api {
 	gid_t group;
 	struct auth_throttle throttle;	/* failed logins, setups, joins, tokens */
 	struct auth_pwcheck *pw;	/* password checks; NULL = inline */
+	bool pw_stopped;		/* api_stop_workers ran: logins get 503 */
 	int64_t (*clock_ms)(void);	/* the throttle's clock; NULL = the store's */
 	api_publish_fn *publish;
 	void *publish_ctx;
@@ -186,7 +187,8 @@ void api_reply_retry_after(struct api_ctx *c, int64_t delay_ms);
 /* Checks `pw` against `hash` (NULL: no such user) on the password pool
  * and continues with resume(c, ok) on the control thread; the reply goes
  * out once resume has run. `source` is the client's address key: one
- * check per address at a time. Returns 0, or -1 after replying (429 when
+ * check per address at a time, and an address with no failures on record
+ * is checked before those that have some. Returns 0, or -1 after replying (429 when
  * the address has a check in flight, 503 when the pool is full). */
 int api_pw_check(struct api_ctx *c, const char *hash, const char *pw,
 		 const char *source, api_resume_fn *resume);

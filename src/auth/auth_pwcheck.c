@@ -23,7 +23,7 @@
 #include "core/secure.h"
 
 /* Hashing threads yield to the control and front threads. */
-#define AUTH_PWCHECK_NICE 10
+#define AUTH_PWCHECK_NICE 5
 
 struct auth_pw_job {
 	struct auth_pw_job *next;
@@ -42,7 +42,9 @@ struct auth_pwcheck {
 	struct loop_async async;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct auth_pw_job *todo, **todo_tail, *done;
+	/* Two lanes: sources with a clean record first (the rightful user
+	 * behind a flood), then the others, each in order. */
+	struct auth_pw_job *todo[2], **todo_tail[2], *done;
 	bool stop;
 	unsigned nthreads;
 	pthread_t *threads;
@@ -65,6 +67,29 @@ static enum auth_pw_result auth_pw_run(const struct auth_pw_job *j)
 	return password_verify(j->encoded, j->pw, j->len) ? AUTH_PW_OK : AUTH_PW_WRONG;
 }
 
+/* Queues a job in its lane (under p->lock). */
+static void auth_pw_push(struct auth_pwcheck *p, struct auth_pw_job *j, int lane)
+{
+	j->next = NULL;
+	*p->todo_tail[lane] = j;
+	p->todo_tail[lane] = &j->next;
+}
+
+/* The next job to run: the first lane's first, else the other's (under
+ * p->lock). NULL when both are empty. */
+static struct auth_pw_job *auth_pw_pop(struct auth_pwcheck *p)
+{
+	int lane = p->todo[0] ? 0 : 1;
+	struct auth_pw_job *j = p->todo[lane];
+
+	if (!j)
+		return NULL;
+	p->todo[lane] = j->next;
+	if (!p->todo[lane])
+		p->todo_tail[lane] = &p->todo[lane];
+	return j;
+}
+
 static void *auth_pwcheck_thread(void *arg)
 {
 	struct auth_pwcheck *p = arg;
@@ -74,14 +99,11 @@ static void *auth_pwcheck_thread(void *arg)
 		log_debug("cannot lower the password threads' priority");
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
-		while (!p->todo && !p->stop)
+		while (!p->todo[0] && !p->todo[1] && !p->stop)
 			pthread_cond_wait(&p->cond, &p->lock);
 		if (p->stop)
 			break;
-		j = p->todo;
-		p->todo = j->next;
-		if (!p->todo)
-			p->todo_tail = &p->todo;
+		j = auth_pw_pop(p);
 		pthread_mutex_unlock(&p->lock);
 		j->result = auth_pw_run(j);
 		pthread_mutex_lock(&p->lock);
@@ -150,7 +172,8 @@ struct auth_pwcheck *auth_pwcheck_new(struct loop *loop, unsigned threads,
 		return NULL;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
-	p->todo_tail = &p->todo;
+	p->todo_tail[0] = &p->todo[0];
+	p->todo_tail[1] = &p->todo[1];
 	p->max_queue = max_queue ? max_queue : 1;
 	p->slot = calloc(p->max_queue, sizeof(*p->slot));
 	if (!p->slot)
@@ -209,9 +232,10 @@ static struct auth_pw_job *auth_pw_job_new(const char *encoded, const char *pw,
 }
 
 int auth_pwcheck_submit(struct auth_pwcheck *p, const char *encoded, const char *pw,
-			size_t len, const char *source, auth_pwcheck_done_fn *done,
+			size_t len, const char *source, bool first, auth_pwcheck_done_fn *done,
 			void *arg)
 {
+	int lane = first ? 0 : 1;
 	struct auth_pw_job *j;
 	int s = 0;
 
@@ -231,8 +255,7 @@ int auth_pwcheck_submit(struct auth_pwcheck *p, const char *encoded, const char 
 	p->slot[s] = j;
 	p->inflight++;
 	pthread_mutex_lock(&p->lock);
-	*p->todo_tail = j;
-	p->todo_tail = &j->next;
+	auth_pw_push(p, j, lane);
 	pthread_cond_signal(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 	return 0;

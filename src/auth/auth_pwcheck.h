@@ -10,7 +10,10 @@
  * per source (the caller's throttling key for the client address): a
  * second concurrent check from one address is refused, so one address
  * cannot queue ahead of everyone else, and the rightful user behind a
- * flood of N addresses waits for at most N checks.
+ * flood of N addresses waits for at most N checks. Checks marked `first`
+ * (the caller's choice: a source with no failures on record) run before
+ * the others, so once a flood's addresses have failed once, a clean
+ * client's check overtakes their whole queue.
  *
  * Threads: auth_pwcheck_submit() and the callbacks run on the owner's loop
  * thread only. Without a loop (unit tests, the offline CLI), a pool has no
@@ -46,13 +49,14 @@ struct auth_pwcheck *auth_pwcheck_new(struct loop *loop, unsigned threads,
 				      unsigned max_queue);
 /* Checks `pw` against the PHC-encoded Argon2id hash `encoded` (NULL: no
  * such user, the same work is spent on a dummy hash and the answer is
- * AUTH_PW_WRONG). The pool copies both (and wipes its copies); `done`
- * runs exactly once when 0 is returned. A NULL pool checks inline.
+ * AUTH_PW_WRONG), in the first lane when `first`. The pool copies both
+ * (and wipes its copies); `done` runs exactly once when 0 is returned. A
+ * NULL pool checks inline.
  * Returns 0, -EBUSY (`source` already has a check in flight), -EAGAIN
  * (the queue is full) or -ENOMEM; `done` is not called on failure. */
 int auth_pwcheck_submit(struct auth_pwcheck *p, const char *encoded, const char *pw,
-			size_t len, const char *source, auth_pwcheck_done_fn *done,
-			void *arg);
+			size_t len, const char *source, bool first,
+			auth_pwcheck_done_fn *done, void *arg);
 /* Checks waiting or running now (for tests and metrics). */
 unsigned auth_pwcheck_inflight(const struct auth_pwcheck *p);
 /* Stops the threads (a check that runs finishes first), then reports every

@@ -61,6 +61,14 @@ int64_t auth_throttle_wait_ms(struct auth_throttle *t, const struct auth_throttl
 	return now_ms < until ? until - now_ms : 0;
 }
 
+uint32_t auth_throttle_failures(struct auth_throttle *t, const struct auth_throttle_policy *p,
+				const char *key, int64_t now_ms)
+{
+	struct auth_throttle_slot *s = auth_throttle_find(t, key, auth_throttle_hash(key));
+
+	return s && !auth_throttle_stale(p, s, now_ms) ? s->failures : 0;
+}
+
 /* A free slot, else the one whose last failure is the oldest. */
 static struct auth_throttle_slot *auth_throttle_victim(struct auth_throttle *t)
 {

@@ -58,6 +58,10 @@ int64_t auth_throttle_wait_ms(struct auth_throttle *t, const struct auth_throttl
  * when this failure is the one that started the delays. */
 int64_t auth_throttle_fail(struct auth_throttle *t, const struct auth_throttle_policy *p,
 			   const char *key, int64_t now_ms, bool *first);
+/* The failures on record for `key` at `now_ms` (0 when none, or when it
+ * has been quiet long enough to be forgotten). */
+uint32_t auth_throttle_failures(struct auth_throttle *t, const struct auth_throttle_policy *p,
+				const char *key, int64_t now_ms);
 /* A success: forgets the key. */
 void auth_throttle_clear(struct auth_throttle *t, const char *key);
 /* Milliseconds -> whole seconds for Retry-After, rounded up (>= 1 for

@@ -27,8 +27,9 @@ int hub_control_open(struct hub *hub, char *err, size_t errlen);
  * (audit checkpoints, expiry), the socket's group permissions and the
  * password threads (auth/auth_pwcheck.h). */
 int hub_control_attach(struct hub *hub);
-/* Once the control loop has stopped, before the workers are freed: stops
- * the password threads and answers the logins still waiting for them. */
+/* When the hub starts stopping (and again before the workers are freed):
+ * stops the password threads and answers the logins still waiting for
+ * them with 503; later logins get 503 at once. Idempotent. */
 void hub_control_quiesce(struct hub *hub);
 /* Signs the audit tail and closes the store. */
 void hub_control_close(struct hub *hub);

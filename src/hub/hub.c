@@ -177,6 +177,9 @@ static void hub_stop(struct hub *hub)
 		return;
 	hub->stopping = true;
 	log_info("shutting down: finishing requests in flight");
+	/* Logins waiting for a password check are answered now (503), so
+	 * the workers' drain does not wait for a queue of guesses. */
+	hub_control_quiesce(hub);
 	for (unsigned i = 0; i < hub->nworkers; i++)
 		worker_post_stop(&hub->workers[i]);
 }

@@ -5,7 +5,7 @@
 
 #include "unit.h"
 
-#include "auth/auth_pwcheck.h"
+#include "auth/auth_pwcheck.c"	/* the lanes: auth_pw_push/pop */
 #include "auth/auth_throttle.h"
 #include "auth/password.h"
 #include "core/clock.h"
@@ -160,13 +160,13 @@ TEST(pool_checks_on_threads_and_reports_on_the_loop)
 	CHECK(p && hash);
 	if (!p || !hash)
 		goto out;
-	CHECK_EQ_INT(auth_pwcheck_submit(p, hash, "right password", 14, "ip:1", pw_done, &s), 0);
-	CHECK_EQ_INT(auth_pwcheck_submit(p, hash, "wrong password", 14, "ip:2", pw_done, &s), 0);
-	CHECK_EQ_INT(auth_pwcheck_submit(p, NULL, "no such user", 12, "ip:3", pw_done, &s), 0);
+	CHECK_EQ_INT(auth_pwcheck_submit(p, hash, "right password", 14, "ip:1", false, pw_done, &s), 0);
+	CHECK_EQ_INT(auth_pwcheck_submit(p, hash, "wrong password", 14, "ip:2", false, pw_done, &s), 0);
+	CHECK_EQ_INT(auth_pwcheck_submit(p, NULL, "no such user", 12, "ip:3", false, pw_done, &s), 0);
 	/* One check per source at a time; a bounded queue. */
-	CHECK_EQ_INT(auth_pwcheck_submit(p, hash, "again", 5, "ip:1", pw_done, &s), -EBUSY);
-	CHECK_EQ_INT(auth_pwcheck_submit(p, hash, "x", 1, "ip:4", pw_done, &s), 0);
-	CHECK_EQ_INT(auth_pwcheck_submit(p, hash, "x", 1, "ip:5", pw_done, &s), -EAGAIN);
+	CHECK_EQ_INT(auth_pwcheck_submit(p, hash, "again", 5, "ip:1", false, pw_done, &s), -EBUSY);
+	CHECK_EQ_INT(auth_pwcheck_submit(p, hash, "x", 1, "ip:4", false, pw_done, &s), 0);
+	CHECK_EQ_INT(auth_pwcheck_submit(p, hash, "x", 1, "ip:5", false, pw_done, &s), -EAGAIN);
 	CHECK_EQ_INT((int)auth_pwcheck_inflight(p), 4);
 	CHECK_EQ_INT(s.n, 0);	/* nothing is reported outside the loop */
 	pw_run_until(loop, &s, 4);
@@ -175,14 +175,14 @@ TEST(pool_checks_on_threads_and_reports_on_the_loop)
 	CHECK_EQ_INT(s.wrong, 3);
 	CHECK_EQ_INT((int)auth_pwcheck_inflight(p), 0);
 	/* The source may check again once its check was reported. */
-	CHECK_EQ_INT(auth_pwcheck_submit(p, hash, "right password", 14, "ip:1", pw_done, &s), 0);
+	CHECK_EQ_INT(auth_pwcheck_submit(p, hash, "right password", 14, "ip:1", false, pw_done, &s), 0);
 	pw_run_until(loop, &s, 5);
 	CHECK_EQ_INT(s.ok, 2);
 	/* Stopping reports what is left as aborted, at once. */
 	for (int i = 0; i < 4; i++) {
 		char src[16];
 		snprintf(src, sizeof(src), "ip:x%d", i);
-		CHECK_EQ_INT(auth_pwcheck_submit(p, hash, "x", 1, src, pw_done, &s), 0);
+		CHECK_EQ_INT(auth_pwcheck_submit(p, hash, "x", 1, src, false, pw_done, &s), 0);
 	}
 	auth_pwcheck_free(p);
 	p = NULL;
@@ -196,6 +196,23 @@ out:
 		loop_free(loop);
 }
 
+TEST(clean_sources_overtake_the_queue)
+{
+	struct auth_pwcheck p = { 0 };
+	struct auth_pw_job j[5] = { { 0 } };
+	static const int lane[5] = { 1, 1, 0, 1, 0 }, want[5] = { 2, 4, 0, 1, 3 };
+
+	p.todo_tail[0] = &p.todo[0];
+	p.todo_tail[1] = &p.todo[1];
+	for (int i = 0; i < 5; i++)
+		auth_pw_push(&p, &j[i], lane[i]);
+	for (int i = 0; i < 5; i++)
+		CHECK(auth_pw_pop(&p) == &j[want[i]]);
+	CHECK(auth_pw_pop(&p) == NULL);
+	auth_pw_push(&p, &j[1], 1);	/* the tails were reset */
+	CHECK(auth_pw_pop(&p) == &j[1]);
+}
+
 TEST(inline_pool_answers_before_returning)
 {
 	char *hash = password_hash("right password", 14);
@@ -203,9 +220,9 @@ TEST(inline_pool_answers_before_returning)
 	struct pw_seen s = { 0 };
 
 	CHECK(hash && p);
-	CHECK_EQ_INT(auth_pwcheck_submit(NULL, hash, "right password", 14, "a", pw_done, &s), 0);
+	CHECK_EQ_INT(auth_pwcheck_submit(NULL, hash, "right password", 14, "a", true, pw_done, &s), 0);
 	CHECK_EQ_INT(s.ok, 1);
-	CHECK_EQ_INT(auth_pwcheck_submit(p, hash, "wrong", 5, "a", pw_done, &s), 0);
+	CHECK_EQ_INT(auth_pwcheck_submit(p, hash, "wrong", 5, "a", true, pw_done, &s), 0);
 	CHECK_EQ_INT(s.wrong, 1);
 	CHECK_EQ_INT(s.n, 2);
 	auth_pwcheck_free(p);
@@ -221,6 +238,7 @@ int main(void)
 	RUN(a_full_table_evicts_the_oldest);
 	RUN(address_keys);
 	RUN(pool_checks_on_threads_and_reports_on_the_loop);
+	RUN(clean_sources_overtake_the_queue);
 	RUN(inline_pool_answers_before_returning);
 	return unit_done();
 }
