@@ -71,19 +71,163 @@ static void h2_stream_free(struct h2_stream *st)
 	if (*pp)
 		*pp = st->next;
 	s->nstreams--;
-	if (st->x) {
-		struct xchg *x = st->x;
-		st->x = NULL;
-		xchg_free(x);
+	if (st->x)
+		xchg_free(front_h2_take_x(st));
+	if (st->waiting) {
+		st->waiting = false;
+		s->nwait--;
 	}
+	if (st->hold)
+		snap_hold_put(st->hold);
+	s->resp_total -= st->resp.len;
+	s->rescan = true;
 	if (st->admin)
 		admin_h2_detach(st->admin);
 	free(st->abody);
 	free(st->trailers);
 	buf_free(&st->arena);
 	buf_free(&st->body);
-	buf_free(&st->resp);
+	worker_buf_give(s->c->w, &st->resp);
 	free(st);
+}
+
+/* ---- upstream slots: h2_upstream_streams per connection, and
+ * h2_upstream_streams_per_ip per client address ---- */
+
+static void h2_kick(struct h2_session *s);
+
+/* Takes a slot for st. Returns 0 (taken), 1 (none free now: wait for one
+ * of the session's own exchanges to end) or -1 (the address has none and
+ * this connection runs no exchange that could free one: refuse). */
+static int h2_slot_get(struct h2_stream *st)
+{
+	struct h2_session *s = st->s;
+	struct conn *c = s->c;
+	const struct hub_settings *set = h2_set(s);
+
+	if (s->nup >= set->h2_up_per_conn)
+		return 1;
+	if (!hub_h2_up_admit(c->w->hub, c->ip_hash, set->h2_up_per_ip))
+		return s->nup ? 1 : -1;
+	st->slot = true;
+	s->nup++;
+	return 0;
+}
+
+struct xchg *front_h2_take_x(struct h2_stream *st)
+{
+	struct h2_session *s = st->s;
+	struct xchg *x = st->x;
+
+	st->x = NULL;
+	if (st->slot) {
+		st->slot = false;
+		s->nup--;
+		hub_h2_up_release(s->c->w->hub, s->c->ip_hash);
+		if (s->nwait && !s->freeing)
+			h2_kick(s);
+	}
+	return x;
+}
+
+static const struct xchg_ops h2_xchg_ops;
+static void h2_push_body(struct h2_stream *st);
+
+/* The waiting stream with the lowest id (the oldest), or NULL. */
+static struct h2_stream *h2_oldest_waiting(struct h2_session *s)
+{
+	struct h2_stream *best = NULL;
+
+	for (struct h2_stream *st = s->streams; st; st = st->next)
+		if (st->waiting && (!best || st->id < best->id))
+			best = st;
+	return best;
+}
+
+/* Starts the exchange of a stream that got its slot. */
+static void h2_stream_launch(struct h2_stream *st)
+{
+	struct conn *c = st->s->c;
+	int status;
+
+	st->waiting = false;
+	st->s->nwait--;
+	st->x = xchg_start(c->w, st->hold, st->route, &st->rq, &h2_xchg_ops, st, &status);
+	snap_hold_put(st->hold);
+	st->hold = NULL;
+	if (!st->x) {
+		front_h2_take_x(st);
+		front_h2_error(st, status);
+		return;
+	}
+	h2_push_body(st);
+}
+
+/* Starts waiting streams, oldest first, while slots are free; refuses
+ * those that cannot get one (REFUSED_STREAM: the client may retry them,
+ * RFC 9113 section 8.7). */
+static void h2_dequeue(struct h2_session *s)
+{
+	struct h2_stream *st;
+	int r;
+
+	while (s->nwait && (st = h2_oldest_waiting(s))) {
+		r = h2_slot_get(st);
+		if (r > 0)
+			return;
+		if (r == 0) {
+			h2_stream_launch(st);
+			continue;
+		}
+		log_debug("%s: h2: stream %d: address over h2_upstream_streams_per_ip: refused",
+			  s->c->ip, (int)st->id);
+		st->waiting = false;
+		s->nwait--;
+		snap_hold_put(st->hold);
+		st->hold = NULL;
+		nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id,
+					  NGHTTP2_REFUSED_STREAM);
+	}
+}
+
+/* Queues the exchange for `rq` along `route` behind the session's other
+ * waiting streams and starts what the slots allow. */
+static void h2_stream_proxy(struct h2_stream *st, const struct route *route,
+			    const struct xchg_req *rq)
+{
+	struct h2_session *s = st->s;
+
+	st->rq = *rq;
+	st->route = route;
+	st->hold = s->c->w->hold;
+	snap_hold_get(st->hold);
+	st->waiting = true;
+	s->nwait++;
+	h2_dequeue(s);
+}
+
+/* ---- response buffering ---- */
+
+/* True when the client's window for st (the stream's or the
+ * connection's) is closed. */
+static bool h2_stream_shut(const struct h2_stream *st)
+{
+	nghttp2_session *ng = st->s->ng;
+
+	return nghttp2_session_get_stream_remote_window_size(ng, st->id) <= 0 ||
+	       nghttp2_session_get_remote_window_size(ng) <= 0;
+}
+
+/* How many more response bytes st may buffer: up to H2_STREAM_BUF while
+ * the client's window is open, H2_PARK while it is closed, and within
+ * what is left of the session's H2_SESSION_BUF. */
+static size_t h2_stream_room(const struct h2_stream *st)
+{
+	size_t cap = h2_stream_shut(st) ? H2_PARK : H2_STREAM_BUF;
+	size_t room = cap > st->resp.len ? cap - st->resp.len : 0;
+	size_t left = H2_SESSION_BUF > st->s->resp_total ? H2_SESSION_BUF - st->s->resp_total : 0;
+
+	return room < left ? room : left;
 }
 
 /* ---- responses ---- */
@@ -176,6 +320,10 @@ static ssize_t h2_read_body(nghttp2_session *ng, int32_t id, uint8_t *out,
 	}
 	memcpy(out, buf_head(&st->resp), n);
 	buf_consume(&st->resp, n);
+	st->s->resp_total -= n;
+	st->s->rescan = true;
+	if (st->resp.len == 0)
+		worker_buf_give(st->s->c->w, &st->resp);
 	h2_stream_touch(st);
 	if (st->resp.len == 0 && st->resp_eof) {
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
@@ -184,8 +332,6 @@ static ssize_t h2_read_body(nghttp2_session *ng, int32_t id, uint8_t *out,
 		if (st->trailers && h2_send_trailers(st) == 0)
 			*flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
 	}
-	if (st->x && st->resp.len < H2_STREAM_BUF / 2)
-		st->resume = true;
 	return (ssize_t)n;
 }
 
@@ -264,11 +410,16 @@ static int h2_x_head(struct xchg *x, const struct http_msg *m)
 static size_t h2_x_data(struct xchg *x, const char *p, size_t n)
 {
 	struct h2_stream *st = x->down;
-	size_t room = buf_room(&st->resp), take = n < room ? n : room;
+	size_t room = h2_stream_room(st), take = n < room ? n : room;
 
-	if (st->resp.len == 0 && take)
+	if (take == 0)
+		return 0;
+	if (st->resp.len == 0)
 		h2_stream_touch(st);
-	buf_append(&st->resp, p, take);
+	worker_buf_take(st->s->c->w, &st->resp);
+	if (buf_append(&st->resp, p, take) < 0)
+		return 0;
+	st->s->resp_total += take;
 	if (st->deferred && take) {
 		st->deferred = false;
 		nghttp2_session_resume_data(st->s->ng, st->id);
@@ -291,7 +442,7 @@ static void h2_x_end(struct xchg *x, const struct buf *trailers)
 	if (st->resp.len == 0)
 		h2_stream_touch(st);
 	st->resp_eof = true;
-	st->x = NULL;
+	front_h2_take_x(st);
 	if (st->deferred) {
 		st->deferred = false;
 		nghttp2_session_resume_data(st->s->ng, st->id);
@@ -308,7 +459,7 @@ static void h2_x_fail(struct xchg *x, int status)
 
 	if (x->agent_offline)
 		snprintf(agent, sizeof(agent), "%s", x->route->target.agent);
-	st->x = NULL;
+	front_h2_take_x(st);
 	xchg_free(x);
 	if (!head)
 		h2_error_agent(st, status, agent[0] ? agent : NULL);
@@ -347,12 +498,18 @@ static void h2_x_req_resume(struct xchg *x)
 	h2_kick(st->s);
 }
 
+static size_t h2_x_room(const struct xchg *x)
+{
+	return h2_stream_room(x->down);
+}
+
 static const struct xchg_ops h2_xchg_ops = {
 	.head = h2_x_head,
 	.data = h2_x_data,
 	.end = h2_x_end,
 	.fail = h2_x_fail,
 	.req_resume = h2_x_req_resume,
+	.room = h2_x_room,
 };
 
 /* ---- requests ---- */
@@ -526,7 +683,6 @@ static void h2_start(struct h2_session *s, struct h2_stream *st, bool end_stream
 	struct http_msg *m = &st->msg;
 	const struct route *route;
 	struct xchg_req rq;
-	int status;
 
 	if (st->bad || !h2_method_known(m->method, &m->meth) || m->meth == HTTP_M_CONNECT ||
 	    !m->path.len || m->path.p[0] != '/' || !m->host.len) {
@@ -574,11 +730,7 @@ static void h2_start(struct h2_session *s, struct h2_stream *st, bool end_stream
 		front_h2_error(st, 413);
 		return;
 	}
-	st->x = xchg_start(c->w, c->w->hold, route, &rq, &h2_xchg_ops, st, &status);
-	if (!st->x) {
-		front_h2_error(st, status);
-		return;
-	}
+	h2_stream_proxy(st, route, &rq);
 	if (rq.body == HTTP_BODY_NONE)
 		st->req_end = st->req_end_sent = true;
 }
@@ -589,6 +741,8 @@ static int h2_on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *u
 	struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id);
 	bool end = (f->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
 
+	if (f->hd.type == NGHTTP2_WINDOW_UPDATE || f->hd.type == NGHTTP2_SETTINGS)
+		s->rescan = true;
 	if (!st)
 		return 0;
 	if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST) {
@@ -621,7 +775,7 @@ static int h2_on_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint
 		}
 		return 0;
 	}
-	if (!st || !st->x || st->req_end_sent) {
+	if (!st || (!st->x && !st->waiting) || st->req_end_sent) {
 		nghttp2_session_consume(ng, id, len);
 		return 0;
 	}
@@ -713,21 +867,17 @@ static void h2_recv(struct h2_session *s)
 	buf_consume(&c->in, (size_t)r);
 }
 
-/* Resumes exchanges whose response buffers drained. */
+/* Resumes paused exchanges whose streams have room again (their own
+ * buffer drained, the session's budget freed, a window opened). An
+ * exchange's callbacks free no stream, so the list holds still. */
 static void h2_resume(struct h2_session *s)
 {
-	bool again = true;
-
-	while (again) {
-		again = false;
-		for (struct h2_stream *st = s->streams; st; st = st->next)
-			if (st->resume && st->x) {
-				st->resume = false;
-				xchg_resp_resume(st->x);
-				again = true;
-				break;	/* the list may have changed */
-			}
-	}
+	if (!s->rescan)
+		return;
+	s->rescan = false;
+	for (struct h2_stream *st = s->streams; st; st = st->next)
+		if (st->x && st->x->resp_paused && h2_stream_room(st) >= H2_RESUME_MIN)
+			xchg_resp_resume(st->x);
 }
 
 /* Serializes pending frames into c->out until it is full. Returns -1
@@ -764,6 +914,9 @@ void front_h2_pump(struct conn *c)
 	if (!s || c->dead)
 		return;
 	h2_recv(s);
+	if (c->dead)
+		return;
+	h2_dequeue(s);
 	/* Fill and flush until the socket pushes back (then a write event
 	 * continues) or the session has nothing more to send. */
 	bool more = false;
@@ -829,6 +982,7 @@ void front_h2_free(struct conn *c)
 
 	if (!s)
 		return;
+	s->freeing = true;
 	loop_timer_disarm(c->w->loop, &s->kick);
 	loop_timer_disarm(c->w->loop, &s->watch);
 	while (s->streams)
