@@ -91,153 +91,6 @@ static void h2_stream_free(struct h2_stream *st)
 	free(st);
 }
 
-/* ---- upstream slots: h2_upstream_streams per connection, and
- * h2_upstream_streams_per_ip per client address ---- */
-
-static void h2_kick(struct h2_session *s);
-
-/* Takes a slot for st. Returns 0 (taken), 1 (none free now: wait for one
- * of the session's own exchanges to end) or -1 (the address has none and
- * this connection runs no exchange that could free one: refuse). */
-static int h2_slot_get(struct h2_stream *st)
-{
-	struct h2_session *s = st->s;
-	struct conn *c = s->c;
-	const struct hub_settings *set = h2_set(s);
-
-	if (s->nup >= set->h2_up_per_conn)
-		return 1;
-	if (!hub_h2_up_admit(c->w->hub, c->ip_hash, set->h2_up_per_ip))
-		return s->nup ? 1 : -1;
-	st->slot = true;
-	s->nup++;
-	return 0;
-}
-
-struct xchg *front_h2_take_x(struct h2_stream *st)
-{
-	struct h2_session *s = st->s;
-	struct xchg *x = st->x;
-
-	st->x = NULL;
-	if (st->slot) {
-		st->slot = false;
-		s->nup--;
-		hub_h2_up_release(s->c->w->hub, s->c->ip_hash);
-		if (s->nwait && !s->freeing)
-			h2_kick(s);
-	}
-	return x;
-}
-
-static const struct xchg_ops h2_xchg_ops;
-static void h2_push_body(struct h2_stream *st);
-
-/* The waiting stream with the lowest id (the oldest), or NULL. */
-static struct h2_stream *h2_oldest_waiting(struct h2_session *s)
-{
-	struct h2_stream *best = NULL;
-
-	for (struct h2_stream *st = s->streams; st; st = st->next)
-		if (st->waiting && (!best || st->id < best->id))
-			best = st;
-	return best;
-}
-
-/* Starts the exchange of a stream that got its slot. */
-static void h2_stream_launch(struct h2_stream *st)
-{
-	struct conn *c = st->s->c;
-	int status;
-
-	st->waiting = false;
-	st->s->nwait--;
-	st->x = xchg_start(c->w, st->hold, st->route, &st->rq, &h2_xchg_ops, st, &status);
-	snap_hold_put(st->hold);
-	st->hold = NULL;
-	if (!st->x) {
-		front_h2_take_x(st);
-		front_h2_error(st, status);
-		return;
-	}
-	h2_push_body(st);
-}
-
-/* Starts waiting streams, oldest first, while slots are free; refuses
- * those that cannot get one (REFUSED_STREAM: the client may retry them,
- * RFC 9113 section 8.7). */
-static void h2_dequeue(struct h2_session *s)
-{
-	struct h2_stream *st;
-	int r;
-
-	while (s->nwait && (st = h2_oldest_waiting(s))) {
-		r = h2_slot_get(st);
-		if (r > 0)
-			return;
-		if (r == 0) {
-			h2_stream_launch(st);
-			continue;
-		}
-		log_debug("%s: h2: stream %d: address over h2_upstream_streams_per_ip: refused",
-			  s->c->ip, (int)st->id);
-		st->waiting = false;
-		s->nwait--;
-		snap_hold_put(st->hold);
-		st->hold = NULL;
-		nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id,
-					  NGHTTP2_REFUSED_STREAM);
-	}
-}
-
-/* Queues the exchange for `rq` along `route` behind the session's other
- * waiting streams and starts what the slots allow. */
-static void h2_stream_proxy(struct h2_stream *st, const struct route *route,
-			    const struct xchg_req *rq)
-{
-	struct h2_session *s = st->s;
-
-	st->rq = *rq;
-	st->route = route;
-	st->hold = s->c->w->hold;
-	snap_hold_get(st->hold);
-	st->waiting = true;
-	s->nwait++;
-	h2_dequeue(s);
-}
-
-/* ---- response buffering ---- */
-
-/* True when the client's window for st (the stream's or the
- * connection's) is closed. */
-static bool h2_stream_shut(const struct h2_stream *st)
-{
-	nghttp2_session *ng = st->s->ng;
-
-	return nghttp2_session_get_stream_remote_window_size(ng, st->id) <= 0 ||
-	       nghttp2_session_get_remote_window_size(ng) <= 0;
-}
-
-/* How many more response bytes st may buffer: up to H2_STREAM_BUF while
- * the client's window is open, H2_PARK while it is closed, and within
- * what is left of the session's H2_SESSION_BUF. */
-static size_t h2_stream_room(const struct h2_stream *st)
-{
-	size_t cap = h2_stream_shut(st) ? H2_PARK : H2_STREAM_BUF;
-	size_t room = cap > st->resp.len ? cap - st->resp.len : 0;
-	size_t left = H2_SESSION_BUF > st->s->resp_total ? H2_SESSION_BUF - st->s->resp_total : 0;
-
-	return room < left ? room : left;
-}
-
-/* ---- responses ---- */
-
-static void h2_kick(struct h2_session *s)
-{
-	if (!loop_timer_armed(&s->kick))
-		loop_timer_arm(s->c->w->loop, &s->kick, 0);
-}
-
 static void h2_kick_fire(struct loop_timer *t)
 {
 	struct h2_session *s = t->data;
@@ -410,7 +263,7 @@ static int h2_x_head(struct xchg *x, const struct http_msg *m)
 static size_t h2_x_data(struct xchg *x, const char *p, size_t n)
 {
 	struct h2_stream *st = x->down;
-	size_t room = h2_stream_room(st), take = n < room ? n : room;
+	size_t room = front_h2_room(st), take = n < room ? n : room;
 
 	if (take == 0)
 		return 0;
@@ -471,7 +324,7 @@ static void h2_x_fail(struct xchg *x, int status)
 
 /* Pushes buffered request DATA to the exchange; acknowledges what it
  * took so the client may send more. */
-static void h2_push_body(struct h2_stream *st)
+void front_h2_push_body(struct h2_stream *st)
 {
 	size_t t;
 
@@ -494,16 +347,16 @@ static void h2_x_req_resume(struct xchg *x)
 {
 	struct h2_stream *st = x->down;
 
-	h2_push_body(st);
+	front_h2_push_body(st);
 	h2_kick(st->s);
 }
 
 static size_t h2_x_room(const struct xchg *x)
 {
-	return h2_stream_room(x->down);
+	return front_h2_room(x->down);
 }
 
-static const struct xchg_ops h2_xchg_ops = {
+const struct xchg_ops front_h2_xchg_ops = {
 	.head = h2_x_head,
 	.data = h2_x_data,
 	.end = h2_x_end,
@@ -730,7 +583,7 @@ static void h2_start(struct h2_session *s, struct h2_stream *st, bool end_stream
 		front_h2_error(st, 413);
 		return;
 	}
-	h2_stream_proxy(st, route, &rq);
+	front_h2_proxy(st, route, &rq);
 	if (rq.body == HTTP_BODY_NONE)
 		st->req_end = st->req_end_sent = true;
 }
@@ -754,7 +607,7 @@ static int h2_on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *u
 		st->req_end = true;
 		if (st->admin && !st->admin->submitted)
 			admin_submit_call(st->admin);
-		h2_push_body(st);
+		front_h2_push_body(st);
 	}
 	return 0;
 }
@@ -783,7 +636,7 @@ static int h2_on_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint
 	if (buf_append(&st->body, p, len) < 0)
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	st->body_at = h2_now(st->s);
-	h2_push_body(st);
+	front_h2_push_body(st);
 	return 0;
 }
 
@@ -867,19 +720,6 @@ static void h2_recv(struct h2_session *s)
 	buf_consume(&c->in, (size_t)r);
 }
 
-/* Resumes paused exchanges whose streams have room again (their own
- * buffer drained, the session's budget freed, a window opened). An
- * exchange's callbacks free no stream, so the list holds still. */
-static void h2_resume(struct h2_session *s)
-{
-	if (!s->rescan)
-		return;
-	s->rescan = false;
-	for (struct h2_stream *st = s->streams; st; st = st->next)
-		if (st->x && st->x->resp_paused && h2_stream_room(st) >= H2_RESUME_MIN)
-			xchg_resp_resume(st->x);
-}
-
 /* Serializes pending frames into c->out until it is full. Returns -1
  * when the session failed (the connection is closed). */
 static int h2_fill(struct h2_session *s)
@@ -898,12 +738,12 @@ static int h2_fill(struct h2_session *s)
 		if (n == 0)
 			break;
 		buf_append(&c->out, data, (size_t)n);
-		h2_resume(s);
+		front_h2_resume(s);
 	}
 	/* Output the socket has yet to take: send_timeout counts from now. */
 	if (was_empty && c->out.len)
 		c->progress_at = loop_now(c->w->loop);
-	h2_resume(s);
+	front_h2_resume(s);
 	return c->dead ? -1 : 0;
 }
 
@@ -916,7 +756,7 @@ void front_h2_pump(struct conn *c)
 	h2_recv(s);
 	if (c->dead)
 		return;
-	h2_dequeue(s);
+	front_h2_dequeue(s);
 	/* Fill and flush until the socket pushes back (then a write event
 	 * continues) or the session has nothing more to send. */
 	bool more = false;

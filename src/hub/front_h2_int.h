@@ -116,10 +116,34 @@ static inline bool h2_stream_ready(const struct h2_stream *st)
 
 /* front_h2.c: answers the stream with the hub's own page for `status`. */
 void front_h2_error(struct h2_stream *st, int status);
-/* front_h2.c: detaches st's exchange (NULL if none) and gives its slot
- * back, waking a stream that waits for one. The caller frees the
- * exchange. */
+/* Exchange callbacks run inside the exchange's own processing, so they
+ * only note work: the session's zero-delay `kick` sends it afterwards. */
+static inline void h2_kick(struct h2_session *s)
+{
+	if (!loop_timer_armed(&s->kick))
+		loop_timer_arm(s->c->w->loop, &s->kick, 0);
+}
+
+/* front_h2.c: the exchange callbacks of a stream; pushes the request DATA
+ * the stream holds to its exchange. */
+extern const struct xchg_ops front_h2_xchg_ops;
+void front_h2_push_body(struct h2_stream *st);
+
+/* front_h2_up.c: slots and response buffers.
+ * front_h2_proxy queues the exchange for `rq` along `route` (the stream
+ * keeps a snapshot reference while it waits) and starts what the slots
+ * allow; front_h2_dequeue starts (or refuses) waiting streams while slots
+ * are free; front_h2_take_x detaches st's exchange (NULL if none) and
+ * gives its slot back, waking a waiting stream (the caller frees the
+ * exchange); front_h2_room is how many more response bytes st may
+ * buffer; front_h2_resume resumes paused exchanges that have room again
+ * (when `rescan` says room may have come back). */
+void front_h2_proxy(struct h2_stream *st, const struct route *route,
+		    const struct xchg_req *rq);
+void front_h2_dequeue(struct h2_session *s);
 struct xchg *front_h2_take_x(struct h2_stream *st);
+size_t front_h2_room(const struct h2_stream *st);
+void front_h2_resume(struct h2_session *s);
 
 /* front_h2_watch.c: send_timeout and body_timeout. The session's `watch`
  * timer runs front_h2_watch_fire; front_h2_pump arms it, while the session

@@ -133,6 +133,10 @@ def test_h2_zero_window_attack_is_bounded(lab):
         peak[0] = max(peak[0], f.rss_kib())
         peak[1] = max(peak[1], upstream_conns(f))
         peak[2] = max(peak[2], fds(f))
+        # Over a bound already: no need to wait (wait_until reports it).
+        assert heads <= PER_IP and peak[1] <= PER_IP + base_up + 2, (heads, peak)
+        if not ASAN:
+            assert peak[0] - base_rss < RSS_BOUND_KIB, (peak, base_rss)
         # Every address slot is in use and every stream beyond what the
         # connections with slots may queue was refused.
         return heads >= PER_IP and refused >= (CONNS - PER_IP // PER_CONN) * STREAMS
