@@ -171,12 +171,15 @@ static ssize_t h2_read_body(nghttp2_session *ng, int32_t id, uint8_t *out,
 		st->deferred = true;
 		return NGHTTP2_ERR_DEFERRED;
 	}
-	memcpy(out, buf_head(&st->resp), n);
-	buf_consume(&st->resp, n);
-	st->s->resp_total -= n;
-	st->s->rescan = true;
-	if (st->resp.len == 0)
-		worker_buf_give(st->s->c->w, &st->resp);
+	if (n) {
+		memcpy(out, buf_head(&st->resp), n);
+		buf_consume(&st->resp, n);
+		st->s->resp_total -= n;
+		st->s->rescan = true;
+		/* An empty buffer goes back to the worker's cache. */
+		if (st->resp.len == 0)
+			worker_buf_give(st->s->c->w, &st->resp);
+	}
 	h2_stream_touch(st);
 	if (st->resp.len == 0 && st->resp_eof) {
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
