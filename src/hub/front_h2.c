@@ -631,7 +631,7 @@ static int h2_on_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint
 		}
 		return 0;
 	}
-	if (!st || (!st->x && !st->waiting) || st->req_end_sent) {
+	if (!st || !st->x || st->req_end_sent) {
 		nghttp2_session_consume(ng, id, len);
 		return 0;
 	}

@@ -57,9 +57,10 @@ struct h2_stream {
 	/* The exchange holds one of the session's h2_upstream_streams slots
 	 * (and one of the address's). */
 	bool slot;
-	/* Waiting for a slot: the exchange to start is described by rq (its
-	 * views point into this stream and its connection), route and hold
-	 * (a snapshot reference the stream owns while it waits). */
+	/* Waiting for a slot (only streams without a request body wait):
+	 * the exchange to start is described by rq (its views point into
+	 * this stream and its connection), route and hold (a snapshot
+	 * reference the stream owns while it waits). */
 	bool waiting;
 	struct xchg_req rq;
 	const struct route *route;

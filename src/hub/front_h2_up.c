@@ -21,18 +21,24 @@
  * h2_upstream_streams_per_ip per client address ---- */
 
 /* Takes a slot for st. Returns 0 (taken), 1 (none free now: wait for one
- * of the session's own exchanges to end) or -1 (the address has none and
- * this connection runs no exchange that could free one: refuse). */
+ * of the session's own exchanges to end) or -1 (refuse: the address has
+ * none and this connection runs no exchange that could free one).
+ * A stream with a request body never waits: the DATA it would hold
+ * un-acknowledged meanwhile would close the connection's window to the
+ * uploads that run, which then could not finish and free a slot. It
+ * starts beyond h2_upstream_streams (its memory is bounded by that
+ * window) while the address has a slot, else it is refused. */
 static int h2_slot_get(struct h2_stream *st)
 {
 	struct h2_session *s = st->s;
 	struct conn *c = s->c;
 	const struct hub_settings *set = h2_set(s);
+	bool body = st->rq.body != HTTP_BODY_NONE;
 
-	if (s->nup >= set->h2_up_per_conn)
+	if (s->nup >= set->h2_up_per_conn && !body)
 		return 1;
 	if (!hub_h2_up_admit(c->w->hub, c->ip_hash, set->h2_up_per_ip))
-		return s->nup ? 1 : -1;
+		return s->nup && !body ? 1 : -1;
 	st->slot = true;
 	s->nup++;
 	return 0;

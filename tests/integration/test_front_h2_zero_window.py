@@ -164,3 +164,64 @@ def test_h2_zero_window_attack_is_bounded(lab):
         netlab.wait_until(lambda: f.rss_kib() - base_rss < 16 * 1024, timeout=60,
                           what=f"memory returned (base {base_rss} KiB)")
     other_client_served(f)
+
+
+def send_body(c, sid, body):
+    for off in range(0, len(body), 16384):
+        part = body[off:off + 16384]
+        c.until(lambda: c.h2.local_flow_control_window(sid) >= len(part),
+                what="the hub's window")
+        c.send_data(sid, part, end_stream=off + 16384 >= len(body))
+
+
+def upstream_conns_on(f, port):
+    r = f.ns.run(["ss", "-Htn", "state", "established", f"( dport = :{port} )"])
+    return len([x for x in r.stdout.splitlines() if x.strip()])
+
+
+def test_h2_streams_beyond_the_slots_wait_and_complete(lab):
+    """h2_upstream_streams = 2. Two uploads whose bodies are withheld hold
+    both slots: GETs sent then wait (no upstream connection, no answer),
+    while further uploads do not wait (their un-acknowledged DATA would
+    close the connection window to the running ones) and complete. Once
+    the first bodies arrive, everything completes intact, with at most
+    the two slots plus the two uploads upstream at once."""
+    import hashlib
+    f = Front(lab)
+    f.upstream(9001, "a")
+    f.start(routes=ROUTES.replace(str(NGINX_PORT), "9001"), workers=1,
+            settings="h2_upstream_streams = 2\n")
+    c = Client(f, window=1 << 20)
+    c.h2.increment_flow_control_window(1 << 24)
+    c.flush()
+    bodies = {}
+    for i in range(4):
+        bodies[c.request("POST", "/sum", end_stream=False)] = os.urandom(100_000 + i)
+    first, late = list(bodies)[:2], list(bodies)[2:]
+    peak = [0]
+
+    def up():
+        peak[0] = max(peak[0], upstream_conns_on(f, 9001))
+        return peak[0]
+    netlab.wait_until(lambda: up() >= 4, what="four uploads upstream")
+    gets = [c.get(f"/x{i}") for i in range(4)]
+    for sid in late:
+        send_body(c, sid, bodies[sid])
+    c.until(lambda: up() and all(c.of(h2.events.StreamEnded, s) for s in late),
+            what="the late uploads answered")
+    # The GETs were sent before the late uploads' bodies: they wait for
+    # the slots the first two uploads hold.
+    assert not any(c.of(h2.events.ResponseReceived, s) for s in gets)
+    for sid in first:
+        send_body(c, sid, bodies[sid])
+    every = list(bodies) + gets
+    c.until(lambda: up() and all(c.of(h2.events.StreamEnded, s) for s in every),
+            what="every stream answered", timeout=60)
+    assert peak[0] <= 4, peak
+    got = {}
+    for e in c.of(h2.events.DataReceived):
+        got[e.stream_id] = got.get(e.stream_id, b"") + e.data
+    for sid, body in bodies.items():
+        assert got[sid] == hashlib.sha256(body).hexdigest().encode(), sid
+    for i, sid in enumerate(gets):
+        assert got[sid] == f"a GET /x{i}".encode()
