@@ -35,42 +35,6 @@ BENCH_NAME=proxy
 . bench/lib/proxies.sh
 lab_need wrk h2load nginx haproxy openssl
 
-HP=8001 SP=8441
-
-# start_proxy NAME WORKERS -> pid in $PROXY_PID; HTTP on $HP, HTTPS on
-# $SP (ports of their own per proxy, so a slow exit never collides).
-start_proxy() {
-    local name=$1 w=$2
-    case $name in
-    postern) HP=8001 SP=8441 ;;
-    haproxy) HP=8002 SP=8442 ;;
-    nginx) HP=8003 SP=8443 ;;
-    esac
-    proxy_config "$name" "$w" $HP $SP
-    # shellcheck disable=SC2046
-    ip netns exec "$NS" $(proxy_argv "$name") > "$TMP/$name.log" 2>&1 &
-    # `ip netns exec` execs the proxy: $! is the proxy (nginx's master).
-    PROXY_PID=$!
-    wait_port $HP && wait_port $SP || exit 1
-    # Warm up pools and caches.
-    nsx wrk -t1 -c4 -d1s http://127.0.0.1:$HP/small >/dev/null 2>&1
-}
-
-# Stops the proxy and its children (nginx's workers), and waits until its
-# ports are free again.
-stop_proxy() {
-    local kids
-    kids=$(pgrep -P "$PROXY_PID")
-    kill "$PROXY_PID" 2>/dev/null
-    for _ in $(seq 100); do
-        kill -0 "$PROXY_PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    kill -9 "$PROXY_PID" $kids 2>/dev/null
-    wait "$PROXY_PID" 2>/dev/null
-    wait_ports_free $HP $SP || exit 1
-}
-
 # run_wrk URL [extra wrk args] -> "rps p99"
 run_wrk() {
     local url=$1; shift
@@ -96,16 +60,6 @@ run_h2load() {
                  printf "%.2fms", v[i] / 1000 } }')
     fails=$(awk '/^requests:/ && $10 != "0" {print $10 " failed"}' "$TMP/h2.out")
     echo "${rps:-0} ${p99:-?}${fails:+ ($fails)}"
-}
-
-# RSS in KiB of the proxy: its main process and its children (nginx's
-# workers).
-proxy_rss() {
-    local total=0 p
-    for p in "$PROXY_PID" $(pgrep -P "$PROXY_PID"); do
-        total=$((total + $(awk '/^VmRSS:/ {print $2}' /proc/$p/status 2>/dev/null || echo 0)))
-    done
-    echo $total
 }
 
 # Memory per idle TLS connection: the proxy's RSS before and after IDLE
@@ -158,7 +112,6 @@ for p in postern haproxy nginx; do
     printf 'idle TLS connection memory: %-8s %s bytes/conn (%s conns)\n' "$p" "$(idle_mem)" "$IDLE"
     stop_proxy $p
 done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 first=${WORKERS%% *}
 echo "ratio_vs_haproxy=$(ratio "${R[$first,tls-ka,postern]:-0}" "${R[$first,tls-ka,haproxy]:-0}")" \
      "ratio_vs_nginx=$(ratio "${R[$first,tls-ka,postern]:-0}" "${R[$first,tls-ka,nginx]:-0}")"

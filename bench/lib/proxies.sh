@@ -13,8 +13,12 @@
 #            otherwise, and its TLS 1.2 resumptions skip the key exchange
 #            a TLS 1.3 resumption does)
 #
+# NGINX_PROXY_EXTRA: directives added to nginx's proxying location (the
+# zero-window bench turns buffering to temporary files off with it).
+#
 # The sourcing script sets BENCH_NAME (messages, the namespace's tag) and
-# POSTERN (the binary), then calls lab_need and lab_setup.
+# POSTERN (the binary), then calls lab_need and lab_setup; start_proxy /
+# stop_proxy run one proxy at a time, proxy_rss measures it.
 
 TAG=$(printf '%.2s' "$BENCH_NAME")$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')
 NS=$TAG
@@ -144,7 +148,7 @@ http { access_log off; keepalive_requests 1000000;
   upstream b { server 127.0.0.1:9000; keepalive 256; keepalive_requests 1000000; }
   server { listen 127.0.0.1:$hp backlog=4096; listen 127.0.0.1:$sp ssl http2 backlog=4096;
     location / { proxy_pass http://b; proxy_http_version 1.1;
-      proxy_set_header Connection ""; proxy_buffering on; } } }
+      proxy_set_header Connection ""; proxy_buffering on; ${NGINX_PROXY_EXTRA:-} } } }
 EOC
         ;;
     esac
@@ -158,3 +162,52 @@ proxy_argv() {
     nginx) echo "nginx -c $TMP/proxy.conf -e $TMP/proxy.err" ;;
     esac
 }
+
+HP=8001 SP=8441
+
+# start_proxy NAME WORKERS -> pid in $PROXY_PID; HTTP on $HP, HTTPS on
+# $SP (ports of their own per proxy, so a slow exit never collides).
+start_proxy() {
+    local name=$1 w=$2
+    case $name in
+    postern) HP=8001 SP=8441 ;;
+    haproxy) HP=8002 SP=8442 ;;
+    nginx) HP=8003 SP=8443 ;;
+    esac
+    proxy_config "$name" "$w" $HP $SP
+    # shellcheck disable=SC2046
+    ip netns exec "$NS" $(proxy_argv "$name") > "$TMP/$name.log" 2>&1 &
+    # `ip netns exec` execs the proxy: $! is the proxy (nginx's master).
+    PROXY_PID=$!
+    wait_port $HP && wait_port $SP || exit 1
+    # Warm up pools and caches.
+    nsx wrk -t1 -c4 -d1s http://127.0.0.1:$HP/small >/dev/null 2>&1
+}
+
+# Stops the proxy and its children (nginx's workers), and waits until its
+# ports are free again.
+stop_proxy() {
+    local kids
+    kids=$(pgrep -P "$PROXY_PID")
+    kill "$PROXY_PID" 2>/dev/null
+    for _ in $(seq 100); do
+        kill -0 "$PROXY_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -9 "$PROXY_PID" $kids 2>/dev/null
+    wait "$PROXY_PID" 2>/dev/null
+    wait_ports_free $HP $SP || exit 1
+}
+
+# RSS in KiB of the proxy: its main process and its children (nginx's
+# workers).
+proxy_rss() {
+    local total=0 p
+    for p in "$PROXY_PID" $(pgrep -P "$PROXY_PID"); do
+        total=$((total + $(awk '/^VmRSS:/ {print $2}' /proc/$p/status 2>/dev/null || echo 0)))
+    done
+    echo $total
+}
+
+# ratio A B: A / B with two decimals, n/a when B is 0.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }

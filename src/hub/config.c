@@ -36,6 +36,8 @@ void hub_config_defaults(struct hub_config *cfg)
 	s->up_pool_max = 64;
 	s->max_conns = 100000;
 	s->max_conns_per_ip = 1000;
+	s->h2_up_per_conn = 32;
+	s->h2_up_per_ip = 256;
 	snprintf(s->request_id_header, sizeof(s->request_id_header), "%s",
 		 "X-Request-Id");
 	s->access_log = true;
@@ -204,6 +206,15 @@ static int hub_config_numbers(struct conf *c, struct hub_config *cfg, char *err,
 		return -1;
 	if (r == 0)
 		s->max_conns_per_ip = (unsigned)v;
+	if ((r = conf_get_u64(c, "hub", "h2_upstream_streams", 1, 128, &v, err, errlen)) < 0)
+		return -1;
+	if (r == 0)
+		s->h2_up_per_conn = (unsigned)v;
+	if ((r = conf_get_u64(c, "hub", "h2_upstream_streams_per_ip", 1, 1000000, &v, err,
+			      errlen)) < 0)
+		return -1;
+	if (r == 0)
+		s->h2_up_per_ip = (unsigned)v;
 	if ((r = conf_get_u64(c, "hub", "max_headers", 1, HTTP_MAX_HEADERS, &v, err, errlen)) < 0)
 		return -1;
 	if (r == 0)

@@ -34,6 +34,11 @@ struct hub_settings {
 	unsigned up_pool_max;		/* idle connections per target/worker */
 	unsigned max_conns;		/* all workers together */
 	unsigned max_conns_per_ip;
+	/* HTTP/2: exchanges (upstream connections) in flight at once per
+	 * client connection (more streams wait) and per client address (more
+	 * get REFUSED_STREAM); docs/front.md. */
+	unsigned h2_up_per_conn;
+	unsigned h2_up_per_ip;
 	char hostname[256];		/* the hub's own name (admin API) */
 	uint16_t https_port;		/* the first HTTPS listener's (redirects) */
 	char request_id_header[64];

@@ -475,6 +475,7 @@ int conn_accept(struct worker *w, int fd, const struct addr *peer,
 		w->conns->prev = c;
 	w->conns = c;
 	w->nconns++;
+	worker_load_rise(w);
 	metrics_conns(w->idx, 1);
 	metrics_count(w->idx, METRICS_CONN_ACCEPTED);
 	if (kind == LISTEN_HTTPS && front_tls_start(c) < 0) {

@@ -72,27 +72,24 @@ static void h2_stream_free(struct h2_stream *st)
 	if (*pp)
 		*pp = st->next;
 	s->nstreams--;
-	if (st->x) {
-		struct xchg *x = st->x;
-		st->x = NULL;
-		xchg_free(x);
+	if (st->x)
+		xchg_free(front_h2_take_x(st));
+	if (st->waiting) {
+		st->waiting = false;
+		s->nwait--;
 	}
+	if (st->hold)
+		snap_hold_put(st->hold);
+	s->resp_total -= st->resp.len;
+	s->rescan = true;
 	if (st->admin)
 		admin_h2_detach(st->admin);
 	free(st->abody);
 	free(st->trailers);
 	buf_free(&st->arena);
 	buf_free(&st->body);
-	buf_free(&st->resp);
+	worker_buf_give(s->c->w, &st->resp);
 	free(st);
-}
-
-/* ---- responses ---- */
-
-static void h2_kick(struct h2_session *s)
-{
-	if (!loop_timer_armed(&s->kick))
-		loop_timer_arm(s->c->w->loop, &s->kick, 0);
 }
 
 static void h2_kick_fire(struct loop_timer *t)
@@ -175,8 +172,15 @@ static ssize_t h2_read_body(nghttp2_session *ng, int32_t id, uint8_t *out,
 		st->deferred = true;
 		return NGHTTP2_ERR_DEFERRED;
 	}
-	memcpy(out, buf_head(&st->resp), n);
-	buf_consume(&st->resp, n);
+	if (n) {
+		memcpy(out, buf_head(&st->resp), n);
+		buf_consume(&st->resp, n);
+		st->s->resp_total -= n;
+		st->s->rescan = true;
+		/* An empty buffer goes back to the worker's cache. */
+		if (st->resp.len == 0)
+			worker_buf_give(st->s->c->w, &st->resp);
+	}
 	h2_stream_touch(st);
 	if (st->resp.len == 0 && st->resp_eof) {
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
@@ -185,8 +189,6 @@ static ssize_t h2_read_body(nghttp2_session *ng, int32_t id, uint8_t *out,
 		if (st->trailers && h2_send_trailers(st) == 0)
 			*flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
 	}
-	if (st->x && st->resp.len < H2_STREAM_BUF / 2)
-		st->resume = true;
 	return (ssize_t)n;
 }
 
@@ -265,11 +267,16 @@ static int h2_x_head(struct xchg *x, const struct http_msg *m)
 static size_t h2_x_data(struct xchg *x, const char *p, size_t n)
 {
 	struct h2_stream *st = x->down;
-	size_t room = buf_room(&st->resp), take = n < room ? n : room;
+	size_t room = front_h2_room(st), take = n < room ? n : room;
 
-	if (st->resp.len == 0 && take)
+	if (take == 0)
+		return 0;
+	if (st->resp.len == 0)
 		h2_stream_touch(st);
-	buf_append(&st->resp, p, take);
+	worker_buf_take(st->s->c->w, &st->resp);
+	if (buf_append(&st->resp, p, take) < 0)
+		return 0;
+	st->s->resp_total += take;
 	if (st->deferred && take) {
 		st->deferred = false;
 		nghttp2_session_resume_data(st->s->ng, st->id);
@@ -292,7 +299,7 @@ static void h2_x_end(struct xchg *x, const struct buf *trailers)
 	if (st->resp.len == 0)
 		h2_stream_touch(st);
 	st->resp_eof = true;
-	st->x = NULL;
+	front_h2_take_x(st);
 	if (st->deferred) {
 		st->deferred = false;
 		nghttp2_session_resume_data(st->s->ng, st->id);
@@ -309,7 +316,7 @@ static void h2_x_fail(struct xchg *x, int status)
 
 	if (x->agent_offline)
 		snprintf(agent, sizeof(agent), "%s", x->route->target.agent);
-	st->x = NULL;
+	front_h2_take_x(st);
 	xchg_free(x);
 	if (!head)
 		h2_error_agent(st, status, agent[0] ? agent : NULL);
@@ -321,7 +328,7 @@ static void h2_x_fail(struct xchg *x, int status)
 
 /* Pushes buffered request DATA to the exchange; acknowledges what it
  * took so the client may send more. */
-static void h2_push_body(struct h2_stream *st)
+void front_h2_push_body(struct h2_stream *st)
 {
 	size_t t;
 
@@ -344,16 +351,22 @@ static void h2_x_req_resume(struct xchg *x)
 {
 	struct h2_stream *st = x->down;
 
-	h2_push_body(st);
+	front_h2_push_body(st);
 	h2_kick(st->s);
 }
 
-static const struct xchg_ops h2_xchg_ops = {
+static size_t h2_x_room(const struct xchg *x)
+{
+	return front_h2_room(x->down);
+}
+
+const struct xchg_ops front_h2_xchg_ops = {
 	.head = h2_x_head,
 	.data = h2_x_data,
 	.end = h2_x_end,
 	.fail = h2_x_fail,
 	.req_resume = h2_x_req_resume,
+	.room = h2_x_room,
 };
 
 /* ---- requests ---- */
@@ -542,7 +555,6 @@ static void h2_proxy(struct h2_session *s, struct h2_stream *st, const struct ro
 {
 	struct conn *c = s->c;
 	struct http_msg *m = &st->msg;
-	int status;
 	struct xchg_req rq = {
 		.msg = m, .scheme_host = m->host, .peer = &c->peer, .peer_ip = c->ip,
 		.https = c->kind == LISTEN_HTTPS,
@@ -553,11 +565,7 @@ static void h2_proxy(struct h2_session *s, struct h2_stream *st, const struct ro
 		.body_len = m->content_length,
 	};
 
-	st->x = xchg_start(c->w, c->w->hold, route, &rq, &h2_xchg_ops, st, &status);
-	if (!st->x) {
-		front_h2_error(st, status);
-		return;
-	}
+	front_h2_proxy(st, route, &rq);
 	if (rq.body == HTTP_BODY_NONE)
 		st->req_end = st->req_end_sent = true;
 }
@@ -606,6 +614,8 @@ static int h2_on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *u
 	struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id);
 	bool end = (f->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
 
+	if (f->hd.type == NGHTTP2_WINDOW_UPDATE || f->hd.type == NGHTTP2_SETTINGS)
+		s->rescan = true;
 	if (!st)
 		return 0;
 	if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST) {
@@ -617,7 +627,7 @@ static int h2_on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *u
 		st->req_end = true;
 		if (st->admin && !st->admin->submitted)
 			admin_submit_call(st->admin);
-		h2_push_body(st);
+		front_h2_push_body(st);
 	}
 	return 0;
 }
@@ -646,7 +656,7 @@ static int h2_on_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint
 	if (buf_append(&st->body, p, len) < 0)
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	st->body_at = h2_now(st->s);
-	h2_push_body(st);
+	front_h2_push_body(st);
 	return 0;
 }
 
@@ -730,23 +740,6 @@ static void h2_recv(struct h2_session *s)
 	buf_consume(&c->in, (size_t)r);
 }
 
-/* Resumes exchanges whose response buffers drained. */
-static void h2_resume(struct h2_session *s)
-{
-	bool again = true;
-
-	while (again) {
-		again = false;
-		for (struct h2_stream *st = s->streams; st; st = st->next)
-			if (st->resume && st->x) {
-				st->resume = false;
-				xchg_resp_resume(st->x);
-				again = true;
-				break;	/* the list may have changed */
-			}
-	}
-}
-
 /* Serializes pending frames into c->out until it is full. Returns -1
  * when the session failed (the connection is closed). */
 static int h2_fill(struct h2_session *s)
@@ -765,12 +758,12 @@ static int h2_fill(struct h2_session *s)
 		if (n == 0)
 			break;
 		buf_append(&c->out, data, (size_t)n);
-		h2_resume(s);
+		front_h2_resume(s);
 	}
 	/* Output the socket has yet to take: send_timeout counts from now. */
 	if (was_empty && c->out.len)
 		c->progress_at = loop_now(c->w->loop);
-	h2_resume(s);
+	front_h2_resume(s);
 	return c->dead ? -1 : 0;
 }
 
@@ -781,6 +774,9 @@ void front_h2_pump(struct conn *c)
 	if (!s || c->dead)
 		return;
 	h2_recv(s);
+	if (c->dead)
+		return;
+	front_h2_dequeue(s);
 	/* Fill and flush until the socket pushes back (then a write event
 	 * continues) or the session has nothing more to send. */
 	bool more = false;
@@ -846,6 +842,7 @@ void front_h2_free(struct conn *c)
 
 	if (!s)
 		return;
+	s->freeing = true;
 	loop_timer_disarm(c->w->loop, &s->kick);
 	loop_timer_disarm(c->w->loop, &s->watch);
 	while (s->streams)

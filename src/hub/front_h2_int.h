@@ -14,11 +14,21 @@
 #include "hub/conn.h"
 #include "hub/snap.h"
 #include "hub/worker.h"
+#include "hub/xchg.h"
 
 #define H2_STREAM_BUF (128u << 10)
 #define H2_WINDOW (256u << 10)
 #define H2_MAX_STREAMS 128
 #define H2_HDR_ARENA (48u << 10)
+/* What a stream buffers of its response while the client's window (the
+ * stream's or the connection's) is closed: then its upstream is not read
+ * further, so a client that never opens its windows pins this much per
+ * stream, not the whole response. */
+#define H2_PARK (16u << 10)
+/* What one session buffers of its streams' responses together. */
+#define H2_SESSION_BUF (1u << 20)
+/* A paused exchange resumes once its stream has this much room. */
+#define H2_RESUME_MIN (8u << 10)
 
 struct h2_session;
 
@@ -44,7 +54,17 @@ struct h2_stream {
 					 * the DATA (owned), or NULL */
 	size_t trailers_len;
 	bool deferred;			/* the DATA source is waiting */
-	bool resume;			/* resume the exchange after the send */
+	/* The exchange holds one of the session's h2_upstream_streams slots
+	 * (and one of the address's). */
+	bool slot;
+	/* Waiting for a slot (only streams without a request body wait):
+	 * the exchange to start is described by rq (its views point into
+	 * this stream and its connection), route and hold (a snapshot
+	 * reference the stream owns while it waits). */
+	bool waiting;
+	struct xchg_req rq;
+	const struct route *route;
+	struct snap_hold *hold;
 	struct admin_call *admin;	/* an admin request on this stream */
 	char *abody;			/* the admin response body (owned) */
 	const char *errbody;		/* our own page, or the admin body */
@@ -61,7 +81,12 @@ struct h2_session {
 	struct loop_timer watch;	/* send_timeout checks while streams live */
 	struct h2_stream *streams;
 	unsigned nstreams;
+	unsigned nup;			/* streams holding a slot */
+	unsigned nwait;			/* streams waiting for one */
+	size_t resp_total;		/* response bytes buffered, all streams */
+	bool rescan;			/* room may have appeared: see h2_resume */
 	bool goaway;
+	bool freeing;
 };
 
 static inline const struct hub_settings *h2_set(const struct h2_session *s)
@@ -92,6 +117,34 @@ static inline bool h2_stream_ready(const struct h2_stream *st)
 
 /* front_h2.c: answers the stream with the hub's own page for `status`. */
 void front_h2_error(struct h2_stream *st, int status);
+/* Exchange callbacks run inside the exchange's own processing, so they
+ * only note work: the session's zero-delay `kick` sends it afterwards. */
+static inline void h2_kick(struct h2_session *s)
+{
+	if (!loop_timer_armed(&s->kick))
+		loop_timer_arm(s->c->w->loop, &s->kick, 0);
+}
+
+/* front_h2.c: the exchange callbacks of a stream; pushes the request DATA
+ * the stream holds to its exchange. */
+extern const struct xchg_ops front_h2_xchg_ops;
+void front_h2_push_body(struct h2_stream *st);
+
+/* front_h2_up.c: slots and response buffers.
+ * front_h2_proxy queues the exchange for `rq` along `route` (the stream
+ * keeps a snapshot reference while it waits) and starts what the slots
+ * allow; front_h2_dequeue starts (or refuses) waiting streams while slots
+ * are free; front_h2_take_x detaches st's exchange (NULL if none) and
+ * gives its slot back, waking a waiting stream (the caller frees the
+ * exchange); front_h2_room is how many more response bytes st may
+ * buffer; front_h2_resume resumes paused exchanges that have room again
+ * (when `rescan` says room may have come back). */
+void front_h2_proxy(struct h2_stream *st, const struct route *route,
+		    const struct xchg_req *rq);
+void front_h2_dequeue(struct h2_session *s);
+struct xchg *front_h2_take_x(struct h2_stream *st);
+size_t front_h2_room(const struct h2_stream *st);
+void front_h2_resume(struct h2_session *s);
 
 /* front_h2_watch.c: send_timeout and body_timeout. The session's `watch`
  * timer runs front_h2_watch_fire; front_h2_pump arms it, while the session

@@ -31,11 +31,8 @@ static void h2_stream_stall(struct h2_stream *st)
 	metrics_count(c->w->idx, METRICS_REQ_TIMEOUT);
 	st->out_open = false;
 	nghttp2_submit_rst_stream(st->s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
-	if (st->x) {
-		struct xchg *x = st->x;
-		st->x = NULL;
-		xchg_free(x);
-	}
+	if (st->x)
+		xchg_free(front_h2_take_x(st));
 }
 
 /* True while the hub waits for request DATA the client has yet to send:
@@ -65,8 +62,7 @@ static void h2_stream_body_timeout(struct h2_stream *st)
 		st->admin = NULL;
 	}
 	if (st->x) {
-		struct xchg *x = st->x;
-		st->x = NULL;
+		struct xchg *x = front_h2_take_x(st);
 		if (!started)
 			x->status = 408;
 		xchg_free(x);

@@ -66,6 +66,22 @@ void hub_conn_release(struct hub *hub, uint32_t ip_hash)
 	atomic_fetch_sub(&hub->nconns, 1);
 }
 
+bool hub_h2_up_admit(struct hub *hub, uint32_t ip_hash, unsigned max)
+{
+	atomic_uint *n = &hub->ip_h2_up[ip_hash % HUB_IP_SLOTS];
+
+	if (atomic_fetch_add(n, 1) >= max) {
+		atomic_fetch_sub(n, 1);
+		return false;
+	}
+	return true;
+}
+
+void hub_h2_up_release(struct hub *hub, uint32_t ip_hash)
+{
+	atomic_fetch_sub(&hub->ip_h2_up[ip_hash % HUB_IP_SLOTS], 1);
+}
+
 /* ---- snapshots ---- */
 
 /* Builds a snapshot from cfg: routes file and TLS contexts. Returns NULL

@@ -44,6 +44,9 @@ struct hub {
 	/* connection limits, shared by all workers */
 	atomic_uint nconns;
 	atomic_uint ip_conns[HUB_IP_SLOTS];
+	/* HTTP/2 exchanges in flight per client address (hashed like
+	 * ip_conns): h2_upstream_streams_per_ip */
+	atomic_uint ip_h2_up[HUB_IP_SLOTS];
 	/* admin calls from workers */
 	struct loop_async admin_async;
 	pthread_mutex_t admin_lock;
@@ -79,6 +82,11 @@ int cmd_hub(int argc, char **argv);
 bool hub_conn_admit(struct hub *hub, const struct hub_settings *s,
 		    uint32_t ip_hash);
 void hub_conn_release(struct hub *hub, uint32_t ip_hash);
+/* HTTP/2 exchange accounting per client address: hub_h2_up_admit returns
+ * false (and changes nothing) when the address already has `max` in
+ * flight; every true is paired with one hub_h2_up_release. */
+bool hub_h2_up_admit(struct hub *hub, uint32_t ip_hash, unsigned max);
+void hub_h2_up_release(struct hub *hub, uint32_t ip_hash);
 /* A worker thread's loop ended (called on that thread). */
 void hub_worker_exited(struct hub *hub);
 

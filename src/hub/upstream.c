@@ -120,6 +120,7 @@ static struct upconn *upconn_new(struct worker *w, const struct route_target *t,
 		return NULL;
 	}
 	w->nup++;
+	worker_load_rise(w);
 	return u;
 }
 
@@ -147,6 +148,7 @@ void upconn_close(struct upconn *u)
 	worker_buf_give(w, &u->in);
 	worker_buf_give(w, &u->out);
 	w->nup--;
+	worker_load_ebb(w);
 	pool_put(&w->up_pool, u);
 }
 
@@ -176,11 +178,13 @@ void upconn_release(struct upconn *u, bool reusable, uint64_t idle_ns,
 	loop_timer_arm(u->w->loop, &u->timer, idle_ns);
 }
 
-long upconn_read(struct upconn *u)
+long upconn_read(struct upconn *u, size_t max)
 {
 	size_t want = buf_room(&u->in);
 	ssize_t n;
 
+	if (want > max)
+		want = max;
 	if (want == 0)
 		return -ENOBUFS;
 	if (want > 65536 && u->in.len)
@@ -195,6 +199,14 @@ long upconn_read(struct upconn *u)
 		u->eof = true;
 	buf_commit(&u->in, (size_t)n);
 	return n;
+}
+
+void upconn_shed(struct upconn *u)
+{
+	if (u->in.len == 0)
+		worker_buf_give(u->w, &u->in);
+	if (u->out.len == 0)
+		worker_buf_give(u->w, &u->out);
 }
 
 long upconn_flush(struct upconn *u)

@@ -52,9 +52,13 @@ void upconn_release(struct upconn *u, bool reusable, uint64_t idle_ns,
 		    unsigned pool_max);
 void upconn_close(struct upconn *u);
 
-/* Reads into u->in. Returns bytes read (>0), 0 on EOF, -EAGAIN, or
- * -errno. */
-long upconn_read(struct upconn *u);
+/* Reads at most `max` bytes into u->in. Returns bytes read (>0), 0 on
+ * EOF, -EAGAIN, -ENOBUFS (no room, or max is 0), or -errno. */
+long upconn_read(struct upconn *u, size_t max);
+/* Gives the storage of u's empty buffers back to the worker: a
+ * connection parked behind a client that does not read holds no buffer
+ * memory it does not use (they are taken again on the next read/write). */
+void upconn_shed(struct upconn *u);
 /* Writes from u->out. Returns bytes written (>= 0) or -errno. */
 long upconn_flush(struct upconn *u);
 /* Sets watcher interest from the buffers' state. */

@@ -3,6 +3,7 @@
 #include "hub/worker.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -275,6 +276,28 @@ void worker_buf_give(struct worker *w, struct buf *b)
 	buf_free(b);
 }
 
+/* ---- giving memory back ---- */
+
+static void worker_trim_fire(struct loop_timer *t)
+{
+	struct worker *w = t->data;
+
+	while (w->nbufcache > WORKER_TRIM_KEEP)
+		free(w->bufcache[--w->nbufcache]);
+	/* Freed buffers, streams and header blocks leave holes in the heap
+	 * that free() keeps; this hands the pages back (every arena). */
+	malloc_trim(0);
+	w->load_peak = w->nconns + w->nup;
+}
+
+void worker_load_ebb(struct worker *w)
+{
+	if (w->load_peak < WORKER_TRIM_PEAK || (w->nconns + w->nup) * 4 > w->load_peak ||
+	    loop_timer_armed(&w->trim_timer))
+		return;
+	loop_timer_arm(w->loop, &w->trim_timer, WORKER_TRIM_DELAY_MS * NSEC_PER_MSEC);
+}
+
 /* ---- connections and pools ---- */
 
 void worker_conn_gone(struct worker *w, struct conn *c)
@@ -289,6 +312,7 @@ void worker_conn_gone(struct worker *w, struct conn *c)
 	metrics_conns(w->idx, -1);
 	if (worker_counted(c->kind))
 		hub_conn_release(w->hub, c->ip_hash);
+	worker_load_ebb(w);
 	worker_maybe_stop(w);
 }
 
@@ -325,6 +349,7 @@ int worker_init(struct worker *w, struct hub *hub, unsigned idx)
 	if (!w->loop)
 		return -errno;
 	loop_timer_init(&w->alog_timer, worker_alog_timer, w);
+	loop_timer_init(&w->trim_timer, worker_trim_fire, w);
 	accept_backoff_init(&w->acc, w->loop, worker_watch_listeners, w, "listeners");
 	if ((r = loop_async_init(w->loop, &w->async, worker_mail, w)) < 0)
 		return r;
@@ -396,6 +421,7 @@ void worker_destroy(struct worker *w)
 	if (w->hold)
 		snap_hold_put(w->hold);
 	loop_timer_disarm(w->loop, &w->alog_timer);
+	loop_timer_disarm(w->loop, &w->trim_timer);
 	loop_timer_disarm(w->loop, &w->drain_timer);
 	accept_backoff_fini(&w->acc);
 	loop_async_close(w->loop, &w->async);

@@ -55,6 +55,15 @@ struct admin_call;
 #define WORKER_BUF_SIZE (128u << 10)
 #define WORKER_BUF_CACHE 64
 
+/* Memory goes back to the system after a burst: once the worker's
+ * sockets (client and upstream connections) fall to a quarter of a peak
+ * of at least WORKER_TRIM_PEAK, the buffer cache shrinks to
+ * WORKER_TRIM_KEEP and malloc_trim() runs, WORKER_TRIM_DELAY later (one
+ * trim for a mass close, not one per close). */
+#define WORKER_TRIM_PEAK 64
+#define WORKER_TRIM_KEEP 8
+#define WORKER_TRIM_DELAY_MS 500
+
 struct worker {
 	unsigned idx;
 	struct hub *hub;
@@ -84,6 +93,8 @@ struct worker {
 	void *bufcache[WORKER_BUF_CACHE];
 	unsigned nbufcache;
 	struct loop_timer alog_timer;
+	unsigned load_peak;		/* nconns + nup, highest since the last trim */
+	struct loop_timer trim_timer;
 };
 
 /* Sets the worker up: loop, listeners (fds duplicated from nothing: each
@@ -111,6 +122,14 @@ void worker_conn_gone(struct worker *w, struct conn *c);
 void worker_buf_take(struct worker *w, struct buf *b);
 /* Takes a buffer's storage back (cache or free); b is empty after. */
 void worker_buf_give(struct worker *w, struct buf *b);
+/* A socket was added (nconns or nup grew): note the peak. */
+static inline void worker_load_rise(struct worker *w)
+{
+	if (w->nconns + w->nup > w->load_peak)
+		w->load_peak = w->nconns + w->nup;
+}
+/* A socket went (nconns or nup fell): after a burst, schedule the trim. */
+void worker_load_ebb(struct worker *w);
 /* Appends one access log line (flushed in batches). */
 void worker_access_log(struct worker *w, const char *line, size_t len);
 

@@ -416,6 +416,35 @@ static int xchg_resp_head(struct xchg *x)
 	return 0;
 }
 
+/* The downstream is full: stop reading the upstream until
+ * xchg_resp_resume, and hold no empty buffer meanwhile. */
+static void xchg_pause(struct xchg *x)
+{
+	x->resp_paused = true;
+	xchg_arm_wait(x);
+	if (x->up && x->req_done && !x->req_blocked)
+		upconn_shed(x->up);
+}
+
+/* Read at least this much while the response head is awaited (a head
+ * and what follows it), whatever the downstream's room. */
+#define XCHG_HEAD_READ (16u << 10)
+
+/* How much to read from the upstream now: the downstream's room (its
+ * ops->room), not less than XCHG_HEAD_READ before the head; 0 means the
+ * downstream is full. */
+static size_t xchg_read_max(const struct xchg *x)
+{
+	size_t room;
+
+	if (!x->ops->room || x->tunnel)
+		return SIZE_MAX;
+	room = x->ops->room(x);
+	if (!x->head_done && room < XCHG_HEAD_READ)
+		room = XCHG_HEAD_READ;
+	return room;
+}
+
 /* Passes n bytes at p downstream; returns how many were taken and sets
  * resp_paused when short. */
 static size_t xchg_pass(struct xchg *x, const char *p, size_t n)
@@ -423,10 +452,8 @@ static size_t xchg_pass(struct xchg *x, const char *p, size_t n)
 	size_t t = n ? x->ops->data(x, p, n) : 0;
 
 	x->bytes_out += t;
-	if (t < n) {
-		x->resp_paused = true;
-		xchg_arm_wait(x);
-	}
+	if (t < n)
+		xchg_pause(x);
 	return t;
 }
 
@@ -591,8 +618,16 @@ static void xchg_up_connected(struct xchg *x)
 static void xchg_up_read(struct xchg *x)
 {
 	struct upconn *u = x->up;
-	long r = upconn_read(u);
+	size_t max = xchg_read_max(x);
+	long r;
 
+	if (max == 0 && !u->await_status) {
+		/* The downstream has no room: its resume reads again. */
+		xchg_pause(x);
+		upconn_want(u, false, u->out.len > 0);
+		return;
+	}
+	r = upconn_read(u, max ? max : 1);
 	if (r == -EAGAIN || r == -ENOBUFS)
 		return;
 	if (u->await_status && r <= 0) {

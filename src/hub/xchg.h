@@ -47,6 +47,12 @@ struct xchg_ops {
 	void (*fail)(struct xchg *x, int status);
 	/* The upstream took earlier request bytes: push more. */
 	void (*req_resume)(struct xchg *x);
+	/* Optional: how many response body bytes `data` would take now. The
+	 * exchange reads no more than that from the upstream (a little more
+	 * for the response head and chunk framing), so bytes the client is
+	 * not ready for stay in the upstream's socket, not in the hub. NULL:
+	 * read whole buffers. */
+	size_t (*room)(const struct xchg *x);
 };
 
 /* What the downstream knows about the request and its client. */
