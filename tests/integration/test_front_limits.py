@@ -4,6 +4,8 @@ import resource
 import socket
 import sys
 
+import pytest
+
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 
 import netlab  # noqa: E402
@@ -189,6 +191,7 @@ def use_every_fd(f):
     return c0, fillers, restore
 
 
+@pytest.mark.serial  # counts /proc fds, prlimit
 def test_out_of_file_descriptors_is_503(lab):
     """The 503 page: the hub cannot open a socket to the upstream because
     its file descriptor limit is reached. The client gets the fixed page
@@ -220,6 +223,7 @@ def test_out_of_file_descriptors_is_503(lab):
     assert r.stdout == "a GET /after"
 
 
+@pytest.mark.serial  # counts /proc fds, prlimit
 def test_out_of_file_descriptors_accept_backs_off(lab):
     """A connection waits in the listener's backlog while the hub has no
     file descriptor left to accept it. The listener stays readable, so a

@@ -48,6 +48,7 @@ def transfer(lab, pair, nbytes, port=5201, during=None, tool="xfer.py", arg=None
     ("postern", 4, 0), ("wggo", 4, 0), ("postern", 6, 0), ("wggo", 6, 0),
     # A second thread sealing and opening beside the loop thread.
     ("postern", 4, 1), ("wggo", 4, 1)])
+@pytest.mark.serial  # bulk transfer
 def test_wg_interop_transfer_and_wg_show(lab, bin, initiator, outer, threads):
     pair = WgPair(lab, bin, initiator=initiator, outer6=outer == 6,
                   postern_args=["--crypto-threads", str(threads)])
@@ -72,6 +73,7 @@ def test_wg_interop_transfer_and_wg_show(lab, bin, initiator, outer, threads):
     pair.stop_postern()
 
 
+@pytest.mark.serial  # bulk transfer
 @pytest.mark.parametrize("initiator", INITIATORS)
 def test_wg_interop_roaming_mid_transfer(lab, bin, initiator):
     pair = WgPair(lab, bin, initiator=initiator)
@@ -103,6 +105,7 @@ def test_wg_interop_roaming_mid_transfer(lab, bin, initiator):
     pair.stop_postern()
 
 
+@pytest.mark.serial  # bulk transfer
 def test_wg_interop_forced_cookie(lab, bin):
     pair = WgPair(lab, bin, initiator="wggo", postern_args=["--force-cookie"])
     # wireguard-go's first initiation gets a cookie reply; its retry
@@ -171,6 +174,7 @@ def test_wg_interop_wrong_key_and_garbage_change_nothing(lab, bin):
     xp.stop()
 
 
+@pytest.mark.serial  # bulk transfer
 @pytest.mark.parametrize("initiator", INITIATORS)
 def test_wg_interop_preshared_key(lab, bin, initiator):
     psk = wgpair.genpsk()
@@ -206,8 +210,7 @@ def test_wg_interop_preshared_key_mismatch_no_session(lab, bin, initiator):
     pair.stop_postern()
 
 
-@pytest.mark.skipif(float(os.environ.get("POSTERN_TEST_SCALE", "1")) < 1,
-                    reason="runs once, in the release pass: it takes >120 s of real time")
+@pytest.mark.long  # >120 s of real time: make integration-long (docs/testing.md)
 def test_wg_interop_rekey_after_time_both_directions(lab, bin):
     pairs = [WgPair(lab, bin, initiator=i, tag=i[0]) for i in INITIATORS]
     for p in pairs:
