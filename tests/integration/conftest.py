@@ -51,9 +51,11 @@ def bin():
 @pytest.fixture
 def lab(tmp_path):
     """A NetLab; at teardown it fails the test if a process it started
-    reported an AddressSanitizer/UBSan error."""
+    reported an AddressSanitizer/UBSan error, or a postern daemon died
+    before the test ended it or did not exit 0 on SIGTERM
+    (netlab.NetLab.close)."""
     lab = netlab.NetLab(tmpdir=str(tmp_path))
     yield lab
     reports = lab.close()
     if reports:
-        pytest.fail("sanitizer report:\n" + "\n\n".join(reports))
+        pytest.fail("at teardown:\n" + "\n\n".join(reports))

@@ -258,6 +258,5 @@ def test_wg_tunnel_exits_when_interface_deleted(lab, bin):
     p = lab.spawn(ns, [bin, "tunnel", name], name="postern-tunnel")
     netlab.wait_until(lambda: os.path.exists(wgpair.sock_path(name)), what="socket")
     ns.run(["ip", "link", "del", name])
-    netlab.wait_until(lambda: not p.alive(), timeout=10, what="tunnel exit")
-    assert p.popen.returncode == 0, p.log()
+    assert p.wait_exit() == 0, p.log()
     assert not os.path.exists(wgpair.sock_path(name))
