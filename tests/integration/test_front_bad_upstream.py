@@ -7,7 +7,6 @@ its upstream connection. Each case checks the client's answer and then
 that the next request on the same route went to a new upstream connection
 and got its own answer (a reused connection would hand it the bytes the
 bad upstream sent after its response: "smuggled")."""
-import json
 import os
 import sys
 
@@ -17,7 +16,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 
 import h2.events  # noqa: E402
 import netlab  # noqa: E402
-from frontlab import Front, Prefixed, read_response, recv_all  # noqa: E402
+from frontlab import Front, Upstream, read_response, recv_all  # noqa: E402
 from h2client import Client  # noqa: E402
 
 ROUTES = "[route.bad]\nhost = bad.test\ntarget = http://127.0.0.1:9001\n"
@@ -25,19 +24,13 @@ PROTOS = ["h1", "h2"]
 HERE = os.path.join(os.path.dirname(__file__), "..", "lib")
 
 
-class BadUpstream:
+class BadUpstream(Upstream):
     def __init__(self, f, port=9001):
-        self.log = os.path.join(f.dir, f"bad-{port}.jsonl")
-        self.proc = f.lab.spawn(f.ns, ["/usr/bin/python3", os.path.join(HERE, "bad_upstream.py"),
-                                       str(port), self.log], name="bad-up")
+        log = os.path.join(f.dir, f"bad-{port}.jsonl")
+        proc = f.lab.spawn(f.ns, ["/usr/bin/python3", os.path.join(HERE, "bad_upstream.py"),
+                                  str(port), log], name="bad-up")
         f.wait_port(port)
-
-    def records(self):
-        try:
-            with open(self.log) as fh:
-                return [json.loads(x) for x in fh if x.strip()]
-        except FileNotFoundError:
-            return []
+        super().__init__(proc, log, port)
 
     def conn_of(self, path):
         """The connection number that carried the (last) request for path."""
@@ -65,9 +58,9 @@ def ask(f, proto, path, method="GET", body=b""):
         if body:
             head += f"Content-Length: {len(body)}\r\n"
         s.sendall(head.encode() + b"\r\n" + body)
-        st, data = read_h1(s)
+        st, _, data, rest = read_response(s)
         s.close()
-        return st, data
+        return st, data + rest
     c = Client(f, window=1 << 20)
     headers = [("content-length", str(len(body)))] if body else []
     sid = c.request(method, path, authority="bad.test", headers=headers,
@@ -82,22 +75,6 @@ def ask(f, proto, path, method="GET", body=b""):
     data = b"".join(e.data for e in c.of(h2.events.DataReceived, sid))
     c.sock.close()
     return status, data
-
-
-def read_h1(s):
-    """One response from s: (status, body). A 204 or 304 has no body
-    whatever its fields say (RFC 9110 6.4.1)."""
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        d = s.recv(65536)
-        if not d:
-            raise EOFError(buf)
-        buf += d
-    status = int(buf.split(b" ", 2)[1])
-    if status in (204, 304):
-        return status, buf.split(b"\r\n\r\n", 1)[1]
-    st, _, data, _ = read_response(Prefixed(s, buf))
-    return st, data
 
 
 def assert_not_reused(f, up, proto, bad_path):

@@ -24,6 +24,8 @@ import sys
 import threading
 import time
 
+from stall_upstream import accept_forever
+
 LOCK = threading.Lock()
 SEQ = [0]
 
@@ -131,14 +133,7 @@ def serve(conn, log_path):
 
 
 def main():
-    port, log_path = int(sys.argv[1]), sys.argv[2]
-    lst = socket.socket()
-    lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    lst.bind(("127.0.0.1", port))
-    lst.listen(64)
-    while True:
-        conn, _ = lst.accept()
-        threading.Thread(target=serve, args=(conn, log_path), daemon=True).start()
+    accept_forever(int(sys.argv[1]), serve, sys.argv[2])
 
 
 if __name__ == "__main__":
