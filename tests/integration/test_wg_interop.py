@@ -115,7 +115,9 @@ def test_wg_interop_forced_cookie(lab, bin):
     assert "under load: cookie reply sent" in log, log
     assert pair.dump().latest_handshake > 0
     sent, got = transfer(lab, pair, netlab.scale(8 << 20))
-    assert sent == got
+    # Both ends printed a result (None == None would pass unchecked).
+    assert sent is not None and sent == got, (sent, got)
+    assert f"bytes={netlab.scale(8 << 20)}" in sent, sent
     pair.stop_postern()
 
 
