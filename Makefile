@@ -7,7 +7,7 @@
 #   make demo-stop    stops a demo started elsewhere
 #   make BUILD=asan   ASan+UBSan build in build/asan
 #   make BUILD=tsan   ThreadSanitizer build in build/tsan
-#   make unit | integration | fuzz | bench
+#   make unit | integration | integration-long | fuzz | bench
 
 BUILD ?= release
 O := build/$(BUILD)
@@ -73,7 +73,7 @@ MICRO_BINS := $(MICRO_SRCS:bench/%.c=$(O)/bench/%)
 FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build/fuzz/fuzz/%)
 
-.PHONY: all deps test demo demo-stop unit integration fuzz-build fuzz bench clean \
+.PHONY: all deps test demo demo-stop unit integration integration-long fuzz-build fuzz bench clean \
 	unit-build unit-tsan format-check check-tree
 all: $(BIN)
 
@@ -138,10 +138,25 @@ fuzz-build:
 fuzz: fuzz-build
 	scripts/fuzz.sh $(FUZZ_BINS)
 
+# Integration tests run on ITEST_JOBS pytest-xdist workers (0: in this
+# process, one at a time); tests marked `serial` share one worker
+# (tests/integration/conftest.py). Each test gets ITEST_TIMEOUT seconds,
+# enforced with SIGALRM so the lab's teardown still runs.
+ITEST_JOBS ?= 2
+ITEST_TIMEOUT ?= 900
+PYTEST := /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+	--basetemp=$(abspath $(O))/pytest \
+	-n $(ITEST_JOBS) --dist loadgroup \
+	--timeout=$(ITEST_TIMEOUT) --timeout-method=signal
+ITEST_ENV := POSTERN_BIN=$(abspath $(BIN)) POSTERN_TOOLS=$(abspath $(O)/tools)
+
 integration: $(BIN) $(TOOL_BINS)
-	POSTERN_BIN=$(abspath $(BIN)) POSTERN_TOOLS=$(abspath $(O)/tools) \
-		/usr/bin/python3 -m pytest -q \
-		-p no:cacheprovider --basetemp=$(abspath $(O))/pytest \
+	$(ITEST_ENV) $(PYTEST) $(or $(TESTS),tests/integration) $(PYTEST_ARGS)
+
+# Tests that need minutes of real time (marked `long`): not part of
+# `make test`; docs/testing.md.
+integration-long: $(BIN) $(TOOL_BINS)
+	$(ITEST_ENV) POSTERN_LONG_TESTS=1 $(PYTEST) -m long \
 		$(or $(TESTS),tests/integration) $(PYTEST_ARGS)
 
 # The tree's own rules: includes point down the layers (src/LAYERS), no

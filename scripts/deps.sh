@@ -16,6 +16,9 @@ PEERS="wireguard-go wireguard-tools iproute2 nftables conntrack iptables
        nginx-light haproxy iperf3 wrk pebble sqlite3 openssl procps psmisc
        ca-certificates iputils-ping bind9 python3-dnspython
        python3-prometheus-client python3-h2"
+# Test runner plugins: integration modules run on two workers
+# (python3-pytest-xdist) with a per-test time limit (python3-pytest-timeout).
+PEERS="$PEERS python3-pytest-xdist python3-pytest-timeout"
 # Benchmarks: callgrind's instruction counts (bench/wg_micro.sh).
 PEERS="$PEERS valgrind"
 

@@ -9,6 +9,10 @@
 #   POSTERN_TEST_SCALE  size factor for big transfers in the ASan pass (0.25)
 #   FUZZ_SECONDS        per-fuzzer time (20)
 #   PYTEST_ARGS         extra pytest arguments (e.g. "-k wg")
+#   ITEST_JOBS          pytest-xdist workers per integration stage (2)
+#
+# Tests marked `long` (minutes of real time) are not run here:
+# `make integration-long` (docs/testing.md).
 set -u
 cd "$(dirname "$0")/.."
 J=${JOBS:-$(nproc)}

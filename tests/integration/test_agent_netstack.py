@@ -22,6 +22,8 @@ import agentlab
 import netlab
 from agentlab import pp2
 
+pytestmark = pytest.mark.serial  # a 64 MiB relay per test
+
 UID = 65534
 AGENT4 = "100.96.0.2:4180"
 AGENT6 = "[fd7a:96::2]:4180"

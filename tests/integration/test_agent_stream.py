@@ -146,6 +146,7 @@ def test_agent_passes_proxy_v2_to_target(net):
     assert "client=198.51.100.9:31337" in r["head"], r
 
 
+@pytest.mark.serial  # 1 GiB, RSS
 def test_agent_big_download_checksum_and_flat_rss(net):
     """netlab.scale(1 GiB) from nginx through the relay; the checksum
     matches and the agent's peak RSS grows by less than 16 MiB."""

@@ -131,7 +131,7 @@ def test_valid_token_from_an_address_that_sent_bad_ones(lab):
     assert st == 201, b
 
 
-@pytest.mark.xdist_group("serial")
+@pytest.mark.serial
 def test_login_flood_from_many_addresses(lab):
     """Many addresses guess the admin's password as fast as they are
     answered; meanwhile the admin logs in from another address and the CLI

@@ -92,6 +92,7 @@ def test_e2e_websocket_echo(world, lab):
     assert out == {"ok": 12, "greeting": "hello from upstream", "big": True}, out
 
 
+@pytest.mark.serial  # bulk transfer
 def test_e2e_big_download_checksum(world):
     """netlab.scale(1 GiB) from nginx in the LAN to the client."""
     w = world
@@ -103,6 +104,7 @@ def test_e2e_big_download_checksum(world):
     assert r.stdout.split()[0] == want
 
 
+@pytest.mark.serial  # bulk transfer
 def test_e2e_raw_tcp_route(world, lab):
     """A public port on the hub forwarded to a plain TCP service in the LAN."""
     w = world
@@ -122,6 +124,7 @@ def test_e2e_raw_tcp_route(world, lab):
     assert got.strip() == sent.strip() and f"bytes={size}" in got, (sent, got)
 
 
+@pytest.mark.serial  # bulk transfer
 def test_e2e_nat_mapping_reset_mid_session(world):
     """conntrack -F in the NAT during a download: the agent's next packets
     get a new mapping (a new public port), the hub follows it, the download

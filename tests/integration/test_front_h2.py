@@ -7,6 +7,8 @@ import os
 import re
 import sys
 
+import pytest
+
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 
 import netlab  # noqa: E402
@@ -111,6 +113,7 @@ def test_h2_many_streams_multiplexed(lab):
     assert r.stdout.count("/ng") >= 100
 
 
+@pytest.mark.serial  # 1 GiB upload, RSS
 def test_h2_upload_flow_control_flat_rss(lab):
     f, a, b = start(lab)
     f.curl("--http2-prior-knowledge", "-H", "Host: app.test", "-o", "/dev/null",

@@ -11,6 +11,8 @@ import os
 import sys
 import time
 
+import pytest
+
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 
 import h2.errors  # noqa: E402
@@ -19,6 +21,8 @@ import h2.events  # noqa: E402
 import netlab  # noqa: E402
 from frontlab import Front  # noqa: E402
 from h2client import Client  # noqa: E402
+
+pytestmark = pytest.mark.serial  # send_timeout stalls, descriptor counts
 
 ROUTES = """[route.app]
 host = app.test

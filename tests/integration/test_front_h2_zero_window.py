@@ -29,7 +29,7 @@ import netlab  # noqa: E402
 from frontlab import Front  # noqa: E402
 from h2client import Client  # noqa: E402
 
-pytestmark = pytest.mark.xdist_group("serial")
+pytestmark = pytest.mark.serial
 
 CONNS = 40
 STREAMS = 128

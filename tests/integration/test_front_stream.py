@@ -12,11 +12,15 @@ import sys
 import threading
 import time
 
+import pytest
+
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 
 import netlab  # noqa: E402
 from frontlab import Front, read_response  # noqa: E402
 from observe_upstream import BLOCK, stream_sha256  # noqa: E402
+
+pytestmark = pytest.mark.serial  # 2 GiB transfers, RSS and descriptor counts
 
 RSS_GROWTH_KIB = 48 * 1024
 GIB = 1 << 30

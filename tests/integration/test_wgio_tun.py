@@ -12,6 +12,8 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import netlab  # noqa: E402
 
+pytestmark = pytest.mark.serial  # bulk transfers, packet counts
+
 XFER = os.path.join(os.path.dirname(__file__), "..", "lib", "xfer.py")
 
 

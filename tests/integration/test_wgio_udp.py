@@ -20,6 +20,8 @@ from test_wgio_tun import parse_stats, tool  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import netlab  # noqa: E402
 
+pytestmark = pytest.mark.serial  # UDP batches counted on arrival
+
 
 @pytest.mark.parametrize("mode", ["gso", "nogso"])
 @pytest.mark.parametrize("fam,a1,a2,plen", [

@@ -210,7 +210,8 @@ class Prefixed:
 
 def read_response(s):
     """Reads one HTTP/1.1 response (Content-Length or chunked) from s.
-    Returns (status, headers dict lower-case, body, raw)."""
+    Returns (status, headers dict lower-case, body, raw). A 204 or 304
+    has no body whatever its fields say (RFC 9110 6.4.1)."""
     buf = b""
     while b"\r\n\r\n" not in buf:
         d = s.recv(65536)
@@ -224,6 +225,8 @@ def read_response(s):
     for ln in lines[1:]:
         k, v = ln.split(":", 1)
         hdrs[k.strip().lower()] = v.strip()
+    if status in (204, 304):
+        return status, hdrs, b"", rest
     if "content-length" in hdrs:
         n = int(hdrs["content-length"])
         while len(rest) < n:

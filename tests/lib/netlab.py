@@ -20,6 +20,15 @@ import time
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                      "runtime error:", "ERROR: UndefinedBehaviorSanitizer")
 
+# Postern commands that run until stopped. Such a process must still be
+# running when the test ends (unless the test ended it or said it would
+# exit) and must exit 0 on SIGTERM/SIGINT, within DAEMON_STOP_TIMEOUT:
+# more than the hub's default shutdown_timeout (10 s), which requests
+# still in flight may take.
+DAEMON_COMMANDS = (("hub",), ("tunnel",), ("agent", "run"), ("agent", "serve"))
+DAEMON_STOP_TIMEOUT = 30.0
+GRACEFUL = (signal.SIGTERM, signal.SIGINT)
+
 
 def postern_bin():
     """Path of the binary under test (make sets POSTERN_BIN)."""
@@ -57,13 +66,29 @@ def short_id(n=6):
     return secrets.token_hex(n // 2 + 1)[:n]
 
 
-class Proc:
-    """A process started by a lab; its output goes to a log file."""
+def is_daemon(argv):
+    """True when argv runs a long-lived postern command (DAEMON_COMMANDS)."""
+    if not argv or os.path.abspath(argv[0]) != postern_bin():
+        return False
+    words = list(argv[1:3])
+    return any(words[:len(c)] == list(c) for c in DAEMON_COMMANDS)
 
-    def __init__(self, argv, log_path, popen):
+
+class Proc:
+    """A process started by a lab; its output goes to a log file.
+
+    For a daemon (is_daemon) the lab also judges how it ended
+    (problem()): the test may end it with stop() or send_signal(), or
+    declare with wait_exit() that it exits by itself."""
+
+    def __init__(self, argv, log_path, popen, daemon=False):
         self.argv = argv
         self.log_path = log_path
         self.popen = popen
+        self.daemon = daemon
+        self.signalled = None      # the first terminating signal sent
+        self.exit_expected = False  # wait_exit() was called
+        self.hung = None           # "SIGTERM after 30 s" when it was killed
 
     @property
     def pid(self):
@@ -81,18 +106,49 @@ class Proc:
 
     def send_signal(self, sig):
         if self.alive():
+            if sig not in (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2) and \
+                    self.signalled is None:
+                self.signalled = sig
             self.popen.send_signal(sig)
 
-    def stop(self, timeout=10.0, sig=signal.SIGTERM):
-        """Stops the process (sig, then SIGKILL) and returns its exit code."""
+    def stop(self, timeout=None, sig=signal.SIGTERM):
+        """Stops the process (sig, then SIGKILL after timeout seconds:
+        DAEMON_STOP_TIMEOUT for a daemon, else 10) and returns its exit
+        code."""
+        if timeout is None:
+            timeout = DAEMON_STOP_TIMEOUT if self.daemon else 10.0
         if self.alive():
-            self.popen.send_signal(sig)
+            self.send_signal(sig)
             try:
                 self.popen.wait(timeout)
             except subprocess.TimeoutExpired:
+                self.hung = f"{signal.Signals(sig).name} after {timeout:g} s"
                 self.popen.kill()
                 self.popen.wait(5)
         return self.popen.returncode
+
+    def wait_exit(self, timeout=10.0):
+        """Waits for a process the test expects to exit by itself (a
+        refused configuration, a deleted interface) and returns its exit
+        code, which the test then checks."""
+        self.exit_expected = True
+        wait_until(lambda: not self.alive(), timeout=timeout,
+                   what=f"{os.path.basename(self.argv[0])} to exit")
+        return self.popen.returncode
+
+    def problem(self, died_early):
+        """Why this daemon's ending fails the test, or None. died_early:
+        it was not running when the test ended and nothing had ended it."""
+        if not self.daemon or self.exit_expected:
+            return None
+        rc = self.popen.returncode
+        if died_early:
+            return f"exited by itself (code {rc}) before the test stopped it"
+        if self.hung:
+            return f"did not exit on {self.hung}; killed"
+        if self.signalled in GRACEFUL and rc != 0:
+            return f"exit code {rc} on {signal.Signals(self.signalled).name} (want 0)"
+        return None
 
     def sanitizer_report(self):
         text = self.log()
@@ -163,7 +219,9 @@ class NetLab:
         return ia, ib
 
     def spawn(self, ns, argv, env=None, name=None):
-        """Starts argv inside ns (or the root namespace when ns is None)."""
+        """Starts argv inside ns (or the root namespace when ns is None).
+
+        A postern daemon (is_daemon) is checked at teardown: see close()."""
         name = name or os.path.basename(argv[0])
         log_path = os.path.join(self.tmpdir, f"{self.tag}-{name}-{short_id(4)}.log")
         full_env = dict(os.environ)
@@ -177,7 +235,7 @@ class NetLab:
                              stdin=subprocess.DEVNULL, env=full_env,
                              start_new_session=True)
         logf.close()
-        proc = Proc(argv, log_path, p)
+        proc = Proc(argv, log_path, p, daemon=is_daemon(argv))
         self.procs.append(proc)
         return proc
 
@@ -187,13 +245,21 @@ class NetLab:
     def close(self):
         """Kills what the lab started and deletes its namespaces.
 
-        Returns sanitizer reports found in process logs (empty if clean)."""
+        Returns what fails the test (empty if clean): sanitizer reports in
+        any process's log, and every postern daemon that died before the
+        test ended it, exited non-zero on SIGTERM/SIGINT (from the test or
+        from this teardown), or had to be killed."""
         reports = []
         for p in reversed(self.procs):
-            p.stop(timeout=10)
+            died_early = not p.alive() and p.signalled is None
+            p.stop()
+            what = ' '.join(p.argv)
             rep = p.sanitizer_report()
             if rep:
-                reports.append(f"{' '.join(p.argv)}:\n{rep}")
+                reports.append(f"{what}:\n{rep}")
+            bad = p.problem(died_early)
+            if bad:
+                reports.append(f"{what}: {bad}\n--- its log (end) ---\n{p.log()[-3000:]}")
         for fn in reversed(self.cleanups):
             try:
                 fn()

@@ -18,6 +18,7 @@ connection number and its index on that connection). Answers by path:
   anything else 200 "TAG METHOD TARGET"
 
 The test stream is stream_block() repeated; tests compute the same."""
+import functools
 import hashlib
 import json
 import os
@@ -34,7 +35,10 @@ def stream_block():
     return BLOCK
 
 
+@functools.lru_cache(maxsize=32)
 def stream_sha256(n):
+    """SHA-256 of the first n bytes of the test stream (computed once per
+    size and process: several tests check the same gigabytes)."""
     h = hashlib.sha256()
     full, rest = divmod(n, len(BLOCK))
     for _ in range(full):

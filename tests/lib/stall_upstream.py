@@ -49,15 +49,20 @@ def serve(conn, log_path):
     conn.close()
 
 
-def main():
-    port, log_path = int(sys.argv[1]), sys.argv[2]
+def accept_forever(port, serve_conn, log_path):
+    """Listens on 127.0.0.1:port and runs serve_conn(conn, log_path) in a
+    thread per connection (also bad_upstream.py's loop)."""
     lst = socket.socket()
     lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     lst.bind(("127.0.0.1", port))
     lst.listen(64)
     while True:
         conn, _ = lst.accept()
-        threading.Thread(target=serve, args=(conn, log_path), daemon=True).start()
+        threading.Thread(target=serve_conn, args=(conn, log_path), daemon=True).start()
+
+
+def main():
+    accept_forever(int(sys.argv[1]), serve, sys.argv[2])
 
 
 if __name__ == "__main__":
