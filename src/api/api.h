@@ -116,6 +116,14 @@ void api_set_publisher(struct api *api, api_publish_fn *fn, void *ctx);
  * expired sessions and tokens removed. */
 void api_tick(struct api *api);
 
+/* Starts the webhook delivery worker (src/events) on its own thread; a
+ * receiver's 410 disables its webhook through `loop` (the control loop).
+ * `ca_file`: extra trust anchors, or NULL. Returns 0 or -1 (logged). */
+struct loop;
+int api_events_start(struct api *api, struct loop *loop, const char *ca_file);
+/* Stops it (before api_close). */
+void api_events_stop(struct api *api);
+
 struct store;
 struct secret_keyring;
 /* The store and key ring, for the snapshot compiler (control thread). */
