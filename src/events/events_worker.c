@@ -11,6 +11,7 @@
 #define LOG_SUBSYS "events"
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "core/buf.h"
 #include "core/http_client.h"
 #include "core/log.h"
 #include "core/loop.h"
@@ -31,6 +33,18 @@
 				 * a transaction that did not kick us */
 #define EVENTS_PRUNE_MS 60000
 #define EVENTS_GONE_MAX 32
+
+enum events_outcome {
+	EVENTS_OUT_DELIVERED = 0,
+	EVENTS_OUT_RETRY,
+	EVENTS_OUT_FAILED,
+	EVENTS_OUT_MAX
+};
+
+/* Metrics: one process has one delivery worker; /metrics is rendered on
+ * the front's threads, hence atomics. */
+static _Atomic uint64_t events_attempts[EVENTS_OUT_MAX];
+static _Atomic int64_t events_depth;
 
 struct events_conf {
 	int64_t sched[EVENTS_SCHEDULE_MAX];
@@ -241,11 +255,12 @@ static void events_gone(struct events_worker *w, int64_t webhook_id)
 /* Sends one due row and records the outcome. */
 static void events_deliver(struct events_worker *w, const struct store_delivery *d)
 {
+	static const char *const state[EVENTS_OUT_MAX] = { "delivered", "pending", "failed" };
 	struct store_webhook wh;
 	struct audit_entry e;
 	struct events_result r = { 0 };
 	sqlite3_stmt *st = NULL;
-	const char *state = "pending";
+	enum events_outcome out = EVENTS_OUT_RETRY;
 	int64_t start = store_now_ms(), now, next = 0, delay;
 	int rc;
 
@@ -255,30 +270,31 @@ static void events_deliver(struct events_worker *w, const struct store_delivery 
 	if (rc < 0) {
 		snprintf(r.error, sizeof(r.error), "audit entry %lld is missing",
 			 (long long)d->seq);
-		state = "failed";
+		out = EVENTS_OUT_FAILED;
 	} else {
 		events_send(w, &wh, &e, &r);
 	}
 	sqlite3_finalize(st);
 	now = store_now_ms();
 	if (rc == 0 && r.status >= 200 && r.status < 300) {
-		state = "delivered";
+		out = EVENTS_OUT_DELIVERED;
 	} else if (r.status == 410) {
-		state = "failed";
+		out = EVENTS_OUT_FAILED;
 		events_gone(w, d->webhook_id);
 	} else if (rc == 0) {
 		delay = events_retry_delay(w->conf.sched, w->conf.nsched, d->attempts + 1,
 					   r.retry_after_ms);
 		if (delay < 0 || now + delay > d->created_at + w->conf.horizon_ms)
-			state = "failed";
+			out = EVENTS_OUT_FAILED;
 		else
 			next = now + delay;
 	}
-	if (strcmp(state, "delivered"))
+	atomic_fetch_add_explicit(&events_attempts[out], 1, memory_order_relaxed);
+	if (out != EVENTS_OUT_DELIVERED)
 		log_warn("webhook %s: event %lld: %s (%s)", wh.name, (long long)d->seq,
-			 r.error[0] ? r.error : "failed", state);
+			 r.error[0] ? r.error : "failed", state[out]);
 	if (store_outbox_attempt(&w->store, d, now, r.status, now - start,
-				 r.error[0] ? r.error : NULL, state, next) < 0)
+				 r.error[0] ? r.error : NULL, state[out], next) < 0)
 		log_err("cannot record a delivery attempt");
 }
 
@@ -298,6 +314,24 @@ static void events_round(struct events_worker *w)
 		for (int i = 0; i < n && !w->stop; i++)
 			events_deliver(w, &due[i]);
 	} while (n == EVENTS_BATCH && !w->stop);
+	atomic_store_explicit(&events_depth, store_outbox_depth(&w->store),
+			      memory_order_relaxed);
+}
+
+int events_metrics_render(struct buf *out)
+{
+	static const char *const name[EVENTS_OUT_MAX] = { "delivered", "retry", "failed" };
+	int r = buf_printf(out, "# TYPE postern_webhook_attempts_total counter\n");
+
+	for (int i = 0; i < EVENTS_OUT_MAX && r == 0; i++)
+		r = buf_printf(out, "postern_webhook_attempts_total{outcome=\"%s\"} %llu\n",
+			       name[i], (unsigned long long)atomic_load_explicit(
+				       &events_attempts[i], memory_order_relaxed));
+	if (r == 0)
+		r = buf_printf(out, "# TYPE postern_webhook_outbox_depth gauge\n"
+			       "postern_webhook_outbox_depth %lld\n", (long long)
+			       atomic_load_explicit(&events_depth, memory_order_relaxed));
+	return r < 0 ? -ENOBUFS : 0;
 }
 
 static void *events_main(void *arg)

@@ -40,9 +40,9 @@ def setting(h, key, value):
     assert st == 200, b
 
 
-def start(lab, schedule=FAST, loopback=True):
+def start(lab, schedule=FAST, loopback=True, settings=""):
     h = Hub(lab)
-    h.start()
+    h.start(settings=settings)
     if loopback:
         setting(h, "webhooks.allow_loopback", 1)
     setting(h, "webhooks.retry_schedule", schedule)
@@ -171,8 +171,17 @@ def test_slack_discord_ntfy_bodies(lab):
         sink.close()
 
 
+def metrics(h):
+    """{(name, outcome label or None): value} from the hub's /metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+    text = h.curl("http://127.0.0.1:9100/metrics").stdout
+    return {(s.name, s.labels.get("outcome")): s.value
+            for fam in text_string_to_metric_families(text) for s in fam.samples
+            if s.name.startswith("postern_webhook_")}
+
+
 def test_retries_redirects_gone_and_retry_after(lab):
-    h = start(lab)
+    h = start(lab, settings='metrics_listen = "127.0.0.1:9100"\n')
     sink = Sink(h.ns.name)
     try:
         sink.plan["/flaky"] = [500, 503, 200]
@@ -222,6 +231,15 @@ def test_retries_redirects_gone_and_retry_after(lab):
         # The CLI lists deliveries.
         out = h.cli("webhook", "deliveries", str(ids["/moved"])).stdout
         assert "delivered" in out
+        # Metrics: attempts by outcome (flaky 2 retries + 1 delivered, moved
+        # 3 retries + 1 failed + 1 delivered, gone 1 failed, busy 1 retry +
+        # 1 delivered), and an empty outbox.
+        netlab.wait_until(lambda: metrics(h).get(("postern_webhook_outbox_depth", None)) == 0
+                          and metrics(h).get(("postern_webhook_attempts_total", "delivered")) == 3,
+                          what="metrics settle")
+        m = metrics(h)
+        assert m[("postern_webhook_attempts_total", "failed")] == 2
+        assert m[("postern_webhook_attempts_total", "retry")] == 6
     finally:
         sink.close()
 
