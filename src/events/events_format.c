@@ -27,6 +27,7 @@ int events_severity(const char *type)
 		return 3;	/* verification failed, head record reset */
 	if (events_ends(type, "failed") || events_ends(type, ".locked_out") ||
 	    events_ends(type, ".offline") || events_ends(type, ".expiring") ||
+	    !strcmp(type, "tunnel.disconnect") ||
 	    !strcmp(type, "webhook.disable"))
 		return 2;
 	return 1;
