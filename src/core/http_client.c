@@ -82,8 +82,10 @@ static size_t http_client_body_cb(char *p, size_t sz, size_t n, void *ud)
 {
 	struct http_client_resp *r = ud;
 
-	if (buf_append(&r->body, p, sz * n))
+	if (buf_append(&r->body, p, sz * n)) {
+		r->truncated = true;
 		return 0;	/* over the cap: curl aborts the transfer */
+	}
 	return sz * n;
 }
 
@@ -167,7 +169,8 @@ static void http_client_setup(struct http_client *h, const struct http_client_re
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->timeout_ms);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->timeout_ms / 2);
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->body_max);
+	if (!(h->flags & HTTP_CLIENT_F_TRUNCATE))
+		curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->body_max);
 	curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, (h->flags & HTTP_CLIENT_F_FRESH) ? 1L : 0L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_client_body_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
@@ -206,6 +209,9 @@ int http_client_do(struct http_client *h, const struct http_client_req *req,
 	cc = curl_easy_perform(h->curl);
 	curl_slist_free_all(hdrs);
 	curl_easy_getinfo(h->curl, CURLINFO_TOTAL_TIME, &r->total_s);
+	/* The status is known once the body starts: a cut body still answers. */
+	if (cc == CURLE_WRITE_ERROR && r->truncated && (h->flags & HTTP_CLIENT_F_TRUNCATE))
+		cc = CURLE_OK;
 	if (cc != CURLE_OK) {
 		if (h->refused[0])
 			snprintf(err, errlen, "address refused: %s", h->refused);

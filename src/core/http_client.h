@@ -21,6 +21,9 @@
 
 #define HTTP_CLIENT_F_FOLLOW (1u << 0)	/* follow redirects (off by default) */
 #define HTTP_CLIENT_F_FRESH (1u << 1)	/* a new connection per request */
+#define HTTP_CLIENT_F_TRUNCATE (1u << 2)	/* a body over body_max is cut
+						 * (the answer still counts)
+						 * instead of failing */
 
 /* Decides whether the client may connect to `sa` (the resolved peer or
  * proxy). Returns NULL to allow it, else why not ("loopback"). */
@@ -49,6 +52,7 @@ struct http_client_req {
 struct http_client_resp {
 	long status;
 	struct buf body;
+	bool truncated;		/* HTTP_CLIENT_F_TRUNCATE cut the body */
 	bool has_retry_after;
 	uint64_t retry_after_s;	/* Retry-After as seconds from now */
 	char *location;		/* Location, or NULL */

@@ -403,8 +403,9 @@ static int events_worker_open(struct events_worker *w, const struct events_worke
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	/* A fresh connection each time: the address check runs per attempt. */
-	w->http.flags |= HTTP_CLIENT_F_FRESH;
+	/* A fresh connection each time: the address check runs per attempt.
+	 * Only the status matters: a long answer is cut, not a failure. */
+	w->http.flags |= HTTP_CLIENT_F_FRESH | HTTP_CLIENT_F_TRUNCATE;
 	if (cfg->loop) {
 		if (loop_async_init(cfg->loop, &w->async, events_async_cb, w) < 0) {
 			snprintf(err, errlen, "cannot create the worker's wake-up");

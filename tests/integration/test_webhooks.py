@@ -188,8 +188,9 @@ def test_retries_redirects_gone_and_retry_after(lab):
         sink.plan["/moved"] = [(302, {"Location": sink.url("/target")})]
         sink.plan["/gone"] = [410]
         sink.plan["/busy"] = [(429, {"Retry-After": "2"}), 200]
+        sink.plan["/big"] = [(200, {}, b"x" * (1 << 20))]
         ids = {p: create(h, p.strip("/"), sink.url(p), events="webhook.test")["id"]
-               for p in ("/flaky", "/moved", "/gone", "/busy")}
+               for p in ("/flaky", "/moved", "/gone", "/busy", "/big")}
         for wid in ids.values():
             h.api("POST", f"/api/v1/webhooks/{wid}/test")
         # Fails twice, then delivered: three attempts, one webhook-id.
@@ -198,6 +199,10 @@ def test_retries_redirects_gone_and_retry_after(lab):
         d = deliveries(h, ids["/flaky"])[0]
         assert [a["status"] for a in d["attempt_log"]] == [500, 503, 200]
         assert len({r[0]["webhook-id"] for r in sink.requests("/flaky")}) == 1
+        # A long answer is cut, not a failure.
+        netlab.wait_until(lambda: deliveries(h, ids["/big"])[0]["state"] == "delivered",
+                          what="big answer delivered")
+        assert deliveries(h, ids["/big"])[0]["attempts"] == 1
         # 3xx is a failure and is not followed; the schedule has 4 attempts.
         netlab.wait_until(lambda: deliveries(h, ids["/moved"])[0]["state"] == "failed",
                           what="redirect failed")
@@ -233,9 +238,9 @@ def test_retries_redirects_gone_and_retry_after(lab):
         assert "delivered" in out
         # Metrics: attempts by outcome (flaky 2 retries + 1 delivered, moved
         # 3 retries + 1 failed + 1 delivered, gone 1 failed, busy 1 retry +
-        # 1 delivered), and an empty outbox.
+        # 1 delivered, big 1 delivered), and an empty outbox.
         netlab.wait_until(lambda: metrics(h).get(("postern_webhook_outbox_depth", None)) == 0
-                          and metrics(h).get(("postern_webhook_attempts_total", "delivered")) == 3,
+                          and metrics(h).get(("postern_webhook_attempts_total", "delivered")) == 4,
                           what="metrics settle")
         m = metrics(h)
         assert m[("postern_webhook_attempts_total", "failed")] == 2

@@ -7,7 +7,8 @@ of the test process. It records every request and answers by a plan.
     sink.requests("/x")                  # [(headers dict lower-cased, body bytes)]
     sink.close()
 
-A plan entry may be an int or (status, {header: value}). `delay` holds a
+A plan entry may be an int, (status, {header: value}) or (status, {header:
+value}, body bytes). `delay` holds a
 response back for that many seconds (a receiver that is slow, so a
 delivery is in flight when the hub is killed)."""
 import http.server
@@ -37,12 +38,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             step = plan[min(len(got) - 1, len(plan) - 1)]
         if sink.delay:
             sink.release.wait(sink.delay)
-        status, extra = (step, {}) if isinstance(step, int) else step
+        step = (step, {}, b"") if isinstance(step, int) else tuple(step) + (b"",) * (3 - len(step))
+        status, extra, out = step[:3]
         self.send_response(status)
         for k, v in extra.items():
             self.send_header(k, v)
-        self.send_header("Content-Length", "0")
+        self.send_header("Content-Length", str(len(out)))
         self.end_headers()
+        try:
+            self.wfile.write(out)
+        except OSError:
+            pass    # the hub stops reading a long answer
 
 
 class Sink:
