@@ -11,6 +11,7 @@
 #define LOG_SUBSYS "events"
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -421,6 +422,8 @@ struct events_worker *events_worker_start(const struct events_worker_cfg *cfg,
 					  char *err, size_t errlen)
 {
 	struct events_worker *w = calloc(1, sizeof(*w));
+	sigset_t all, old;
+	int rc;
 
 	if (!w) {
 		snprintf(err, errlen, "out of memory");
@@ -428,8 +431,17 @@ struct events_worker *events_worker_start(const struct events_worker_cfg *cfg,
 	}
 	w->disable = cfg->disable;
 	w->ctx = cfg->ctx;
-	if (events_worker_open(w, cfg, err, errlen) < 0 ||
-	    pthread_create(&w->thread, NULL, events_main, w) != 0) {
+	if (events_worker_open(w, cfg, err, errlen) < 0) {
+		events_worker_stop(w);
+		return NULL;
+	}
+	/* The thread takes no process signals (the hub reads SIGTERM from a
+	 * signalfd; a thread started before it blocks them would die of it). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&w->thread, NULL, events_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
 		if (!err[0])
 			snprintf(err, errlen, "cannot start the delivery thread");
 		events_worker_stop(w);
