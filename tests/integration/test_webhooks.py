@@ -123,6 +123,12 @@ def test_signed_json_rotation_and_filter(lab):
                          headers={"If-Match": hd["etag"]})
         assert st == 200
         assert h.api("POST", f"/api/v1/webhooks/{w['id']}/test")[0] == 409
+        # The CLI: the secret is printed once, at creation.
+        out = h.cli("webhook", "create", "cli", "--url", sink.url("/c"), "--format", "slack",
+                    "--events", "agent.*").stdout
+        assert "whsec_" in out
+        assert "whsec_" not in h.cli("webhook", "list").stdout
+        assert h.cli("webhook", "create", "bad", "--url", "ftp://x", check=False).returncode == 2
     finally:
         sink.close()
 
