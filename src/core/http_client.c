@@ -99,7 +99,8 @@ static void http_client_keep(char **slot, struct str v)
 
 static size_t http_client_header_cb(char *p, size_t sz, size_t n, void *ud)
 {
-	struct http_client_resp *r = ud;
+	struct http_client *h = ud;
+	struct http_client_resp *r = h->cur;
 	struct str line = str_make(p, sz * n), name, v;
 	const char *colon = memchr(p, ':', line.len);
 
@@ -110,6 +111,8 @@ static size_t http_client_header_cb(char *p, size_t sz, size_t n, void *ud)
 	while (v.len && (v.p[v.len - 1] == '\n' || v.p[v.len - 1] == '\r'))
 		v.len--;
 	v = str_trim_ows(v);
+	if (h->on_header)
+		h->on_header(h->header_ctx, name.p, name.len, v.p, v.len);
 	if (str_eq_ci(name, STR_LIT("Location")))
 		http_client_keep(&r->location, v);
 	else if (str_eq_ci(name, STR_LIT("Content-Type")))
@@ -175,7 +178,7 @@ static void http_client_setup(struct http_client *h, const struct http_client_re
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_client_body_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, http_client_header_cb);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	if (h->addr_ok) {
 		curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, http_client_open_cb);
@@ -201,6 +204,7 @@ int http_client_do(struct http_client *h, const struct http_client_req *req,
 	memset(r, 0, sizeof(*r));
 	buf_init(&r->body, h->body_max);
 	h->refused[0] = 0;
+	h->cur = r;
 	if (!hdrs) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;

@@ -37,8 +37,13 @@ struct http_client {
 	size_t body_max;	/* response bytes kept; more fails the request */
 	unsigned flags;		/* HTTP_CLIENT_F_* */
 	http_client_addr_fn *addr_ok;	/* NULL: any address */
+	/* Sees every response header (name and value trimmed), or NULL. */
+	void (*on_header)(void *ctx, const char *name, size_t nlen,
+			  const char *value, size_t vlen);
+	void *header_ctx;
 	void *addr_ctx;
 	char refused[128];	/* why addr_ok refused, for the error */
+	struct http_client_resp *cur;	/* the response being read */
 };
 
 struct http_client_req {
