@@ -1159,6 +1159,8 @@ TEST(webhooks_secret_outbox_rotation)
 	snprintf(path, sizeof(path), "/api/v1/webhooks/%lld", (long long)id);
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = path }), 200);
 	CHECK(rs_get("secret") == NULL && !strstr(rs_last.body, sec + 6));
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = "/api/v1/webhooks" }), 200);
+	CHECK(json_array_size(rs_get("items")) == 2 && !strstr(rs_last.body, sec + 6));
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "PATCH", .path = path, .if_match = "*",
 					    .body = "{\"events\":\"agent.**\"}" }), 400);
 	CHECK_EQ_STR(rs_field(), "events");
