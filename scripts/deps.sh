@@ -15,12 +15,22 @@ PEERS="wireguard-go wireguard-tools iproute2 nftables conntrack iptables
        python3 python3-pytest python3-websockets curl nghttp2-client
        nginx-light haproxy iperf3 wrk pebble sqlite3 openssl procps psmisc
        ca-certificates iputils-ping bind9 python3-dnspython
-       python3-prometheus-client python3-h2"
+       python3-prometheus-client python3-h2 nodejs"
 # Test runner plugins: integration modules run on two workers
 # (python3-pytest-xdist) with a per-test time limit (python3-pytest-timeout).
 PEERS="$PEERS python3-pytest-xdist python3-pytest-timeout"
 # Benchmarks: callgrind's instruction counts (bench/wg_micro.sh).
 PEERS="$PEERS valgrind"
+
+# npm packages the tests use as peers (tests/peers/package-lock.json: exact
+# versions that run on Node 20), installed with `npm ci` when missing.
+npm_peers() {
+    dir="$(dirname "$0")/../tests/peers"
+    [ -f "$dir/package-lock.json" ] || return 0
+    [ -d "$dir/node_modules" ] && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ] && return 0
+    command -v npm >/dev/null 2>&1 || { echo "deps: npm missing" >&2; return 1; }
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
 
 want="$BUILD $LIBS $PEERS"
 missing=""
@@ -29,7 +39,10 @@ for p in $want; do
         missing="$missing $p"
     fi
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+    npm_peers
+    exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "deps: missing packages:$missing" >&2
@@ -62,4 +75,5 @@ fi
 if command -v systemctl >/dev/null 2>&1; then
     systemctl disable nginx haproxy named >/dev/null 2>&1 || true
 fi
+npm_peers
 exit 0

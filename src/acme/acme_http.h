@@ -1,7 +1,8 @@
 /* acme_http.h - blocking HTTPS requests for the ACME worker thread.
  *
- * One struct acme_http per thread wraps a libcurl easy handle (connection
- * reuse across requests). Calls block, which is why they only run on the
+ * One struct acme_http per thread wraps the project's one outbound HTTP
+ * client (core/http_client: TLS, timeouts, size cap, no redirects) and
+ * keeps its connections for reuse across requests. Calls block, which is why they only run on the
  * ACME worker thread (acme_worker.h), never on the control loop. Response
  * bodies are bounded; headers the ACME client and the DNS providers need
  * are captured. */
@@ -13,13 +14,13 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/http_client.h"
 
 #define ACME_HTTP_BODY_MAX (1u << 20)
 
 struct acme_http {
-	void *curl;		/* CURL * */
-	char *ca_file;		/* extra trust anchors (tests), or NULL */
-	long timeout_ms;
+	struct http_client hc;
+	void *curl;		/* hc.curl: non-NULL once set up */
 };
 
 struct acme_http_resp {

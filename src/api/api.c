@@ -14,6 +14,7 @@
 #include "api/api_int.h"
 #include "core/log.h"
 #include "core/secure.h"
+#include "events/events.h"
 
 #define API_TICK_MS 1000
 
@@ -186,6 +187,7 @@ static void api_finish(struct api_ctx *c)
 	/* Admin answers are never cached, anywhere. */
 	api_reply_header(c, "Cache-Control: no-store");
 	json_decref(c->body);
+	events_worker_kick(c->api->events);	/* it may have queued events */
 	if (c->reveal)
 		secure_free(c->reveal, strlen(c->reveal));
 	secure_free(c, sizeof(*c));
@@ -377,6 +379,9 @@ struct api *api_open(const struct api_config *cfg, char *err, size_t errlen)
 		api_close(api);
 		return NULL;
 	}
+	/* Every audit entry is offered to the webhooks in its transaction. */
+	api->audit.appended = events_outbox_add;
+	api->audit.appended_ctx = &api->store;
 	if (cfg->public_url)
 		api->public_url = strdup(cfg->public_url);
 	api_find_group(api, cfg->group);
@@ -389,6 +394,7 @@ void api_close(struct api *api)
 	if (!api)
 		return;
 	api_stop_workers(api);
+	api_events_stop(api);
 	if (api->audit.head_path && audit_checkpoint(&api->audit, true) < 0)
 		log_err("could not sign the audit tail before stopping");
 	audit_close(&api->audit);

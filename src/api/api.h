@@ -136,6 +136,12 @@ int api_start_workers(struct api *api, struct loop *loop);
  * done runs now), and so is every later login. Call before the workers
  * that own the requests go. */
 void api_stop_workers(struct api *api);
+/* Starts the webhook delivery worker (src/events) on its own thread; a
+ * receiver's 410 disables its webhook through `loop` (the control loop).
+ * `ca_file`: extra trust anchors, or NULL. Returns 0 or -1 (logged). */
+int api_events_start(struct api *api, struct loop *loop, const char *ca_file);
+/* Stops it (before api_close). */
+void api_events_stop(struct api *api);
 
 struct store;
 struct secret_keyring;

@@ -61,6 +61,16 @@ const struct api_endpoint api_endpoints[] = {
 	{ "GET", "/api/v1/tokens/{id}", A, 0, api_res_get, &api_token_res, "get an API token" },
 	{ "DELETE", "/api/v1/tokens/{id}", A, 0, api_res_delete, &api_token_res, "revoke an API token" },
 
+	{ "GET", "/api/v1/webhooks", A, 0, api_res_list, &api_webhook_res, "list webhooks (admin: Slack and Discord URLs are credentials)" },
+	{ "POST", "/api/v1/webhooks", A, B, api_res_create, &api_webhook_res, "create a webhook (its secret is shown once)" },
+	{ "GET", "/api/v1/webhooks/{id}", A, 0, api_res_get, &api_webhook_res, "get a webhook (admin)" },
+	{ "PATCH", "/api/v1/webhooks/{id}", A, B, api_res_update, &api_webhook_res, "update a webhook" },
+	{ "DELETE", "/api/v1/webhooks/{id}", A, 0, api_res_delete, &api_webhook_res, "delete a webhook" },
+	{ "POST", "/api/v1/webhooks/{id}/test", A, 0, api_webhook_test, NULL, "send a test event" },
+	{ "POST", "/api/v1/webhooks/{id}/rotate-secret", A, B, api_webhook_rotate, NULL, "new secret; the old one keeps signing during an overlap" },
+	{ "GET", "/api/v1/webhooks/{id}/deliveries", A, 0, api_webhook_deliveries, NULL, "a webhook's recent deliveries and their attempts" },
+	{ "POST", "/api/v1/webhook-deliveries/{id}/redeliver", A, 0, api_webhook_redeliver, NULL, "send a delivery again" },
+
 	{ "GET", "/api/v1/settings", R, 0, api_setting_list, NULL, "list settings" },
 	{ "GET", "/api/v1/settings/{key}", R, 0, api_setting_get, NULL, "get a setting" },
 	{ "PUT", "/api/v1/settings/{key}", A, B, api_setting_put, NULL, "set or reset a setting" },

@@ -9,7 +9,11 @@ api_handler_fn api_res_list, api_res_get, api_res_create, api_res_update,
 	api_res_delete;
 
 extern const struct api_resource api_route_res, api_agent_res, api_cert_res,
-	api_user_res, api_token_res;
+	api_user_res, api_token_res, api_webhook_res;
+/* Webhooks (api_webhook.c): test send, secret rotation, deliveries. */
+api_handler_fn api_webhook_test, api_webhook_rotate, api_webhook_deliveries,
+	api_webhook_redeliver;
+const char *api_check_schedule(const char *s);
 
 api_handler_fn api_session_get, api_session_login, api_session_logout;
 api_handler_fn api_user_setup, api_user_setup_link;

@@ -22,6 +22,7 @@
 #define API_SESSION_COOKIE "__Host-postern_session"
 
 struct api_agent_live;
+struct events_worker;
 struct api_acme_ops;
 
 struct api {
@@ -46,6 +47,7 @@ struct api {
 	void *join_pin_ctx;
 	int64_t last_tick_ms;
 	const struct api_acme_ops *acme;	/* NULL: no [acme] (api_acme.h) */
+	struct events_worker *events;	/* webhook delivery, or NULL */
 };
 
 /* What a principal may do; each endpoint names the least it needs. */
@@ -112,6 +114,7 @@ struct api_ctx {
 	json_t *body;		/* the parsed body (API_EP_BODY) */
 	unsigned changed;	/* API_CHANGED_* to publish after commit */
 	char *reveal;		/* a one-time secret for the response */
+	const char *reveal_as;	/* its member name; NULL = "token" */
 	bool summary;		/* showing a row for an audit summary */
 	/* Completion (api_handle_async): the request is answered once no
 	 * password check is pending and the dispatcher has returned. */

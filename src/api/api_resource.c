@@ -341,7 +341,8 @@ static void api_res_finish(struct api_ctx *c, const struct api_resource *res,
 	} else {
 		out = api_res_public(c, res, row);
 		if (c->reveal)	/* shown once: the client must keep it now */
-			json_object_set_new(out, "token", json_string(c->reveal));
+			json_object_set_new(out, c->reveal_as ? c->reveal_as : "token",
+					    json_string(c->reveal));
 		api_reply_etag(c, seq);
 		if (!old)
 			api_reply_header(c, "Location: %s/%lld", c->req->path, (long long)id);

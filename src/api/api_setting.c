@@ -10,6 +10,7 @@
 #include "api/api_resource.h"
 #include "core/log.h"
 #include "core/secure.h"
+#include "events/events.h"
 
 struct api_setting_def {
 	const char *key;
@@ -56,6 +57,17 @@ static const struct api_setting_def api_settings[] = {
 	  "IPv4 tunnel network (default 100.96.0.0/16; the hub takes .1)" },
 	{ "tunnel.ipv6_prefix", API_T_STR, 0, 4, 43, false, api_check_tunnel_prefix,
 	  "IPv6 tunnel network, a ULA /64 or shorter (default fd7a:7073:7465::/64)" },
+	/* Webhook delivery (src/events, docs/webhooks.md). */
+	{ "webhooks.retry_schedule", API_T_STR, 0, 1, 500, false, api_check_schedule,
+	  "delays before each attempt, e.g. " EVENTS_SCHEDULE_DEFAULT " (the default)" },
+	{ "webhooks.retry_horizon", API_T_INT, EVENTS_HORIZON_DEFAULT_S, 1, 30 * 86400,
+	  false, NULL, "seconds after an event when its delivery is given up" },
+	{ "webhooks.attempt_retention", API_T_INT, EVENTS_RETENTION_DEFAULT_S, 60,
+	  365 * 86400, false, NULL, "seconds finished deliveries and attempts are kept" },
+	{ "webhooks.timeout", API_T_INT, EVENTS_TIMEOUT_DEFAULT_S, 1, 120, false, NULL,
+	  "seconds one delivery attempt may take" },
+	{ "webhooks.allow_loopback", API_T_INT, 0, 0, 1, false, NULL,
+	  "1 lets webhooks target loopback addresses (a local relay; tests)" },
 	/* Secrets the certificate and auth features will read; stored
 	 * sealed, shown only as set or not. */
 	{ "acme.dns_api_token", API_T_STR, 0, 1, 4096, true, api_check_text,

@@ -69,6 +69,10 @@ int api_route_specs(struct api *api, struct api_route_specs *out)
 		out->n++;
 	}
 	sqlite3_finalize(st);
+	/* The names moved with every realloc: point at their final place
+	 * (a table of more than 64 routes read freed memory before). */
+	for (size_t i = 0; i < out->n; i++)
+		out->specs[i].name = out->names[i];
 	if (rc != SQLITE_DONE) {
 		log_err("cannot read the routes: %s", sqlite3_errmsg(api->store.db));
 		api_route_specs_free(out);

@@ -127,6 +127,8 @@ int audit_append(struct audit *a, uint64_t seq, const struct audit_event *ev)
 	}
 	audit_entry_hash(&e, e.hash);
 	rc = audit_insert(a, &e);
+	if (rc == 0 && a->appended)
+		rc = a->appended(a->appended_ctx, &e);
 	if (rc == 0)
 		rc = audit_mine_add(a, e.hash);
 out:

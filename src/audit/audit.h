@@ -69,6 +69,11 @@ struct audit {
 	uint8_t (*mine)[AUDIT_HASH_LEN];
 	size_t nmine, ncommitted, capmine;
 	bool tamper_reported;
+	/* Called inside the transaction after each entry is inserted (the
+	 * webhook outbox, src/events): -1 makes the append fail, so the
+	 * entry and whatever it fans out to commit or vanish together. */
+	int (*appended)(void *ctx, const struct audit_entry *e);
+	void *appended_ctx;
 };
 
 #define AUDIT_DEFAULT_EVERY_ENTRIES 16

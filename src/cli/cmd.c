@@ -17,6 +17,7 @@ static const struct cmd commands[] = {
 	{ "dns-provider", cmd_dns_provider, "admin: DNS-01 provider credentials (list, set, delete)" },
 	{ "user", cmd_user, "admin: users (list, create, update, setup-link)" },
 	{ "token", cmd_token, "admin: API tokens (list, create, revoke)" },
+	{ "webhook", cmd_webhook, "admin: webhooks (list, create, test, rotate-secret, deliveries, redeliver)" },
 	{ "settings", cmd_settings, "admin: settings (list, get, set, reset)" },
 	{ "audit", cmd_audit, "admin: the audit log (list, export, verify)" },
 	{ "secrets", cmd_secrets, "admin: rotate the secrets key" },

@@ -32,6 +32,7 @@ int cmd_dns_provider(int argc, char **argv);	/* src/cli/cli_dns.c */
 int cmd_user(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_settings(int argc, char **argv);
+int cmd_webhook(int argc, char **argv);	/* src/cli/cli_webhook.c */
 int cmd_audit(int argc, char **argv);
 int cmd_secrets(int argc, char **argv);
 int cmd_backup(int argc, char **argv);

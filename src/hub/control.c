@@ -176,6 +176,7 @@ int hub_control_attach(struct hub *hub)
 	hub_tunnel_open(hub, control.api);
 	tcpfwd_start(hub->loop, &hub->cfg);
 	hub_control_tcp();
+	api_events_start(control.api, hub->loop, NULL);	/* webhooks; logs failure */
 	loop_timer_init(&control.tick, hub_control_tick, NULL);
 	loop_timer_arm(hub->loop, &control.tick, CONTROL_TICK_NS);
 	return 0;
@@ -192,6 +193,7 @@ void hub_control_close(struct hub *hub)
 {
 	if (!control.api)
 		return;
+	api_events_stop(control.api);
 	tcpfwd_stop();
 	hub_tunnel_close();
 	if (hub->loop)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "acme/acme_mgr.h"
+#include "events/events.h"
 
 #define METRICS_BUCKETS 12
 static const double metrics_le[METRICS_BUCKETS] = {
@@ -261,5 +262,7 @@ int metrics_render(struct buf *out)
 		r = metrics_render_routes(out);
 	if (r == 0)
 		r = acme_metrics_render(out);
+	if (r == 0)
+		r = events_metrics_render(out);
 	return r;
 }

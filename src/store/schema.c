@@ -203,6 +203,50 @@ static const char schema_v6[] =
 	"ALTER TABLE certificates ADD COLUMN last_error TEXT;"
 	"ALTER TABLE certificates ADD COLUMN revoked_at INTEGER;";
 
+/* Version 7: webhooks (docs/webhooks.md). `webhook_outbox` gets one row
+ * per (webhook, audit entry) in the entry's own transaction, so an event
+ * is never lost and never invented; the delivery worker moves it to
+ * delivered or failed and records each attempt in `webhook_attempts`. The
+ * secrets (current and, during a rotation, previous) are sealed in
+ * `secrets` as ("webhook", id, "secret" | "secret_prev"). */
+static const char schema_v7[] =
+	"CREATE TABLE webhooks ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  url TEXT NOT NULL,"
+	"  format TEXT NOT NULL DEFAULT 'json'"
+	"    CHECK (format IN ('json','slack','discord','ntfy')),"
+	"  events TEXT NOT NULL DEFAULT '*',"
+	"  enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0,1)),"
+	"  allow_private INTEGER NOT NULL DEFAULT 0 CHECK (allow_private IN (0,1)),"
+	"  disabled_reason TEXT,"
+	"  prev_secret_until INTEGER,"
+	"  created_at INTEGER NOT NULL,"
+	"  rev INTEGER NOT NULL);"
+	"CREATE TABLE webhook_outbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  webhook_id INTEGER NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'pending'"
+	"    CHECK (state IN ('pending','delivered','failed')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_at INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  last_status INTEGER,"
+	"  last_error TEXT,"
+	"  done_at INTEGER,"
+	"  UNIQUE (webhook_id, seq));"
+	"CREATE INDEX webhook_outbox_due ON webhook_outbox(next_at)"
+	"  WHERE state = 'pending';"
+	"CREATE TABLE webhook_attempts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  outbox_id INTEGER NOT NULL REFERENCES webhook_outbox(id) ON DELETE CASCADE,"
+	"  time INTEGER NOT NULL,"
+	"  status INTEGER,"
+	"  latency_ms INTEGER NOT NULL,"
+	"  error TEXT);"
+	"CREATE INDEX webhook_attempts_outbox ON webhook_attempts(outbox_id);";
+
 const struct schema_migration schema_migrations[] = {
 	{ 1, "initial", schema_v1 },
 	{ 2, "certificates and encrypted secrets", schema_v2 },
@@ -210,5 +254,6 @@ const struct schema_migration schema_migrations[] = {
 	{ 4, "agentless WireGuard nodes, agent heartbeats", schema_v4 },
 	{ 5, "agents' last endpoint", schema_v5 },
 	{ 6, "certificates ordered by the hub (ACME state)", schema_v6 },
+	{ 7, "webhooks, their outbox and delivery attempts", schema_v7 },
 };
 const size_t schema_migrations_count = ARRAY_SIZE(schema_migrations);

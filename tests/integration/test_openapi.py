@@ -64,6 +64,8 @@ def resources(h, lab):
         "agents": h.api("POST", "/api/v1/agents", {"name": "doc"})[2]["id"],
         "users": h.api("POST", "/api/v1/users", {"name": "doc", "role": "viewer"})[2]["id"],
         "tokens": h.api("POST", "/api/v1/tokens", {"name": "doc", "scope": "read"})[2]["id"],
+        "webhooks": h.api("POST", "/api/v1/webhooks", {"name": "doc",
+                                                       "url": "https://hooks.test/x"})[2]["id"],
     }
     ids["routes"] = h.api("POST", "/api/v1/routes", {"host": "doc.test", "agent_id": ids["agents"],
                                                      "target": "http://127.0.0.1:9"})[2]["id"]

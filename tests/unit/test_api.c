@@ -29,7 +29,7 @@ static char setup_link[600];
 static char admin_cookie[128], admin_csrf[128];
 static char op_cookie[128], op_csrf[128];
 static char tok_read[128], tok_write[128], tok_op_write[128];
-static int64_t route_id, agent_id, cert_id, user_id, token_id;
+static int64_t route_id, agent_id, cert_id, user_id, token_id, webhook_id, delivery_id;
 
 static int published, published_what;
 
@@ -205,6 +205,12 @@ static void setup_env(void)
 		 jstr(cert), jstr(key));
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/certificates", .body = body }), 201);
 	cert_id = rs_int("id");
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/webhooks", .body =
+		"{\"name\":\"ops\",\"url\":\"https://hooks.example/x\",\"events\":\"route.*\"}" }), 201);
+	webhook_id = rs_int("id");
+	snprintf(body, sizeof(body), "/api/v1/webhooks/%lld/test", (long long)webhook_id);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = body }), 202);
+	delivery_id = count("SELECT max(id) FROM webhook_outbox");
 }
 
 /* The endpoint's pattern with its parameter filled in. */
@@ -220,7 +226,11 @@ static const char *instantiate(const struct api_endpoint *e)
 		snprintf(path, sizeof(path), "/api/v1/settings/login.lockout");
 		return path;
 	}
-	if (strstr(e->pattern, "/routes/"))
+	if (strstr(e->pattern, "/webhook-deliveries/"))
+		id = delivery_id;
+	else if (strstr(e->pattern, "/webhooks/"))
+		id = webhook_id;
+	else if (strstr(e->pattern, "/routes/"))
 		id = route_id;
 	else if (strstr(e->pattern, "/agents/"))
 		id = agent_id;
@@ -739,8 +749,9 @@ TEST(certificates_keep_the_key_sealed)
 				"key", &val, &len), 0);
 	CHECK(val && strstr((char *)val, "PRIVATE KEY"));
 	free(val);
-	CHECK_EQ_INT(count("SELECT count(*) FROM audit_log WHERE after_json LIKE "
-			   "'%PRIVATE%' OR after_json LIKE '%BEGIN CERT%'"), 0);
+	/* GLOB: case-sensitive (LIKE would match a webhook's "allow_private"). */
+	CHECK_EQ_INT(count("SELECT count(*) FROM audit_log WHERE after_json GLOB "
+			   "'*PRIVATE*' OR after_json GLOB '*BEGIN CERT*'"), 0);
 	make_cert(cert, sizeof(cert), key, sizeof(key));
 	make_cert(body, sizeof(body), other, sizeof(other));
 	snprintf(body, sizeof(body), "{\"name\":\"x\",\"cert_pem\":%s,\"key_pem\":%s}",
@@ -1137,7 +1148,8 @@ TEST(audit_endpoints_and_rotation)
 	CHECK(json_is_true(rs_get("ok")));
 	CHECK_EQ_INT(rs_int("entries"), n);
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/secrets/rotate-key" }), 200);
-	CHECK_EQ_INT(rs_int("resealed"), 2);	/* a certificate key, a setting */
+	CHECK_EQ_INT(rs_int("resealed"), 3);	/* a certificate key, a setting,
+						 * a webhook secret */
 	CHECK_EQ_INT(secret_get(api_store(api), api_keys(api), "certificate", cert_id,
 				"key", &val, &len), 0);
 	free(val);
@@ -1196,6 +1208,89 @@ TEST(agentless_node_gets_a_wg_quick_file)
  * takes a body refused a bad one naming the field, and no unsafe request
  * succeeded without writing an audit entry. A new endpoint without those
  * tests (or without its audit entry) fails here. */
+/* Webhooks: the secret is shown once and sealed; the outbox row commits
+ * with its audit entry (and not without it); rotation keeps the old
+ * secret as the previous one; deliveries and redelivery. */
+TEST(webhooks_secret_outbox_rotation)
+{
+	char path[96], sec[64], sql[256];
+	int64_t id, before;
+
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/webhooks", .body =
+		"{\"name\":\"n\",\"url\":\"https://ntfy.example/\",\"format\":\"ntfy\"}" }), 400);
+	CHECK_EQ_STR(rs_field(), "url");
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/webhooks", .body =
+		"{\"name\":\"n\",\"url\":\"https://a.example/\",\"format\":\"xml\"}" }), 400);
+	CHECK_EQ_STR(rs_field(), "format");
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/webhooks", .body =
+		"{\"name\":\"n\",\"url\":\"ftp://a.example/\"}" }), 400);
+	CHECK_EQ_STR(rs_field(), "url");
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/webhooks", .body =
+		"{\"name\":\"alerts\",\"url\":\"https://a.example/h\",\"events\":\"agent.* auth.locked_out\"}" }), 201);
+	id = rs_int("id");
+	snprintf(sec, sizeof(sec), "%s", rs_str("secret"));
+	CHECK(!strncmp(sec, "whsec_", 6) && strlen(sec) == 50);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM secrets WHERE owner = 'webhook'"
+		 " AND owner_id = %lld AND name = 'secret'", (long long)id);
+	CHECK_EQ_INT(count(sql), 1);
+	snprintf(path, sizeof(path), "/api/v1/webhooks/%lld", (long long)id);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = path }), 200);
+	CHECK(rs_get("secret") == NULL && !strstr(rs_last.body, sec + 6));
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = "/api/v1/webhooks" }), 200);
+	CHECK(json_array_size(rs_get("items")) == 2 && !strstr(rs_last.body, sec + 6));
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "PATCH", .path = path, .if_match = "*",
+					    .body = "{\"events\":\"agent.**\"}" }), 400);
+	CHECK_EQ_STR(rs_field(), "events");
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "PATCH", .path = path, .if_match = "*",
+					    .body = "{\"events\":\"route.create\"}" }), 200);
+	/* A route change queues one row for each webhook that wants it, in
+	 * its transaction; a refused change queues nothing. */
+	before = count("SELECT count(*) FROM webhook_outbox");
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/routes", .body =
+		"{\"host\":\"hooked.test\",\"target\":\"http://192.168.1.10:80\"}" }), 201);
+	CHECK_EQ_INT(count("SELECT count(*) FROM webhook_outbox"), before + 2);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/routes", .body =
+		"{\"host\":\"hooked.test\",\"target\":\"http://192.168.1.10:80\"}" }), 409);
+	CHECK_EQ_INT(count("SELECT count(*) FROM webhook_outbox"), before + 2);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM webhook_outbox o JOIN audit_log a"
+		 " ON a.seq = o.seq WHERE a.action = 'route.create' AND o.webhook_id = %lld",
+		 (long long)id);
+	CHECK_EQ_INT(count(sql), 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM secrets WHERE owner = 'webhook'"
+		 " AND owner_id = %lld AND name = 'secret'", (long long)id);
+	/* Rotation: the old secret becomes the previous one. */
+	snprintf(path, sizeof(path), "/api/v1/webhooks/%lld/rotate-secret", (long long)id);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = path,
+					    .body = "{\"overlap\":-1}" }), 400);
+	CHECK_EQ_STR(rs_field(), "overlap");
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = path,
+					    .body = "{\"overlap\":60}" }), 200);
+	CHECK(strcmp(rs_str("secret"), sec) && !strncmp(rs_str("secret"), "whsec_", 6));
+	CHECK(rs_int("prev_secret_until") > store_now_ms());
+	uint8_t *prev = NULL;
+	size_t plen = 0;
+	CHECK_EQ_INT(secret_get(api_store(api), api_keys(api), "webhook", id, "secret_prev",
+				&prev, &plen), 0);
+	CHECK(prev && plen == strlen(sec) && !memcmp(prev, sec, plen));
+	if (prev)
+		secure_free(prev, plen + 1);
+	/* Deliveries, redelivery. */
+	snprintf(path, sizeof(path), "/api/v1/webhooks/%lld/deliveries", (long long)id);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = path }), 200);
+	CHECK_EQ_INT(json_array_size(rs_get("items")), 1);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST",
+					    .path = "/api/v1/webhook-deliveries/999999/redeliver" }), 404);
+	snprintf(path, sizeof(path), "/api/v1/webhook-deliveries/%lld/redeliver",
+		 (long long)delivery_id);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = path }), 202);
+	snprintf(path, sizeof(path), "/api/v1/webhooks/%lld", (long long)id);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "DELETE", .path = path }), 204);
+	CHECK_EQ_INT(count(sql), 0);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM webhook_outbox WHERE webhook_id = %lld",
+		 (long long)id);
+	CHECK_EQ_INT(count(sql), 0);
+}
+
 TEST(every_endpoint_has_a_happy_path_and_a_named_validation_error)
 {
 	CHECK(api_endpoints_count <= ARRAY_SIZE(seen));
@@ -1414,6 +1509,7 @@ int main(void)
 	RUN(bounded_json);
 	RUN(audit_endpoints_and_rotation);
 	RUN(agentless_node_gets_a_wg_quick_file);
+	RUN(webhooks_secret_outbox_rotation);
 	RUN(every_endpoint_has_a_happy_path_and_a_named_validation_error);
 	json_decref(rs_last.json);
 	api_close(api);

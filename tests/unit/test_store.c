@@ -17,8 +17,8 @@
 /* Each earlier schema version has its migrates_versionN_with_data test
  * below (v1 to v5). A new version must add one for the version it
  * supersedes before this is bumped. */
-_Static_assert(STORE_SCHEMA_VERSION == 6,
-	       "a new schema version needs a migrates_version6_with_data test");
+_Static_assert(STORE_SCHEMA_VERSION == 7,
+	       "a new schema version needs a migrates_version7_with_data test");
 
 static char errbuf[512];
 
@@ -294,6 +294,35 @@ TEST(migrates_version5_with_data)
 	fixture_rmdir(dir);
 }
 
+/* A version-6 store keeps its certificates in version 7, which adds the
+ * webhook tables: an outbox row goes with its webhook. */
+TEST(migrates_version6_with_data)
+{
+	const char *dir = fixture_tmpdir();
+	const char *path = fixture_path(dir, "postern.db");
+	struct store s;
+
+	CHECK_EQ_INT(open_at_version(&s, path, 6), 0);
+	CHECK_EQ_INT(store_exec(&s, "INSERT INTO certificates(id, name, names, issuer,"
+		" serial, fingerprint, not_before, not_after, cert_pem, acme, created_at,"
+		" rev) VALUES (2, 'web', '[]', 'CN=ca', '02', 'cd', 1, 2, 'PEM', '{}', 3, 2);",
+		errbuf, sizeof(errbuf)), 0);
+	store_close(&s);
+
+	CHECK_EQ_INT(store_open(&s, path, 0, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(s.version, STORE_SCHEMA_VERSION);
+	CHECK_EQ_STR(qtext(&s, "SELECT acme FROM certificates WHERE id = 2"), "{}");
+	CHECK_EQ_INT(store_exec(&s, "INSERT INTO webhooks(id, name, url, created_at, rev)"
+		" VALUES (1, 'ops', 'https://example.com/h', 1, 1);"
+		"INSERT INTO webhook_outbox(webhook_id, seq, next_at, created_at)"
+		" VALUES (1, 1, 0, 0);", errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_STR(qtext(&s, "SELECT format || events || enabled FROM webhooks"), "json*1");
+	CHECK_EQ_INT(store_exec(&s, "DELETE FROM webhooks", NULL, 0), 0);
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM webhook_outbox"), 0);
+	store_close(&s);
+	fixture_rmdir(dir);
+}
+
 TEST(failed_migration_rolls_back)
 {
 	const char *dir = fixture_tmpdir();
@@ -534,6 +563,7 @@ int main(void)
 	RUN(migrates_version3_with_data);
 	RUN(migrates_version4_with_data);
 	RUN(migrates_version5_with_data);
+	RUN(migrates_version6_with_data);
 	RUN(failed_migration_rolls_back);
 	RUN(secrets_are_bound_to_their_row);
 	RUN(secret_key_file_must_be_private);
