@@ -23,6 +23,7 @@
 #include "core/enc.h"
 #include "core/log.h"
 #include "core/num.h"
+#include "core/pidlock.h"
 #include "core/secure.h"
 #include "wg/crypto.h"
 #include "wg/device.h"
@@ -46,6 +47,7 @@ struct agent {
 	char ep_host[AGENT_STATE_STR];
 	uint16_t ep_port;
 	unsigned resolve_fails;
+	int lock_fd;		/* STATE.lock, held while running */
 };
 
 static void agent_deliver(void *ctx, struct pkt_batch *b)
@@ -305,6 +307,25 @@ static int run_parse(int argc, char **argv, struct agent_opts *o, const char **s
 	return 0;
 }
 
+/* One agent per state file: two would hold the same WireGuard key and
+ * take the endpoint from each other at every handshake. The lock is
+ * STATE.lock next to it (the state file itself is replaced by rename).
+ * Returns the lock's fd or -1 with err. */
+static int agent_run_lock(const char *state, char *err, size_t errlen)
+{
+	char path[4096], why[480];
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s.lock", state) >= sizeof(path)) {
+		snprintf(err, errlen, "state file path too long");
+		return -1;
+	}
+	fd = pidlock_take(path, why, sizeof(why));
+	if (fd < 0)
+		snprintf(err, errlen, "another agent uses this state file: %.400s", why);
+	return fd;
+}
+
 int agent_run_main(int argc, char **argv)
 {
 	static struct agent a;	/* big (state, options); one per process */
@@ -313,6 +334,7 @@ int agent_run_main(int argc, char **argv)
 	int status = CMD_EXIT_FAIL;
 
 	memset(&a, 0, sizeof(a));
+	a.lock_fd = -1;
 	allow_init(&a.o.allow);
 	if (run_parse(argc, argv, &a.o, &state) < 0) {
 		allow_free(&a.o.allow);
@@ -320,10 +342,16 @@ int agent_run_main(int argc, char **argv)
 	}
 	if (!state && agent_state_default_path(path, sizeof(path)) == 0)
 		state = path;
+	if (state && (a.lock_fd = agent_run_lock(state, err, sizeof(err))) < 0) {
+		fprintf(stderr, "postern agent: %s\n", err);
+		allow_free(&a.o.allow);
+		return CMD_EXIT_FAIL;
+	}
 	if (!state || agent_state_load(state, &a.st, err, sizeof(err)) < 0) {
 		fprintf(stderr, "postern agent: %s (run 'postern agent join' first)\n",
 			state ? err : "no state file");
 		allow_free(&a.o.allow);
+		pidlock_release(a.lock_fd);
 		return CMD_EXIT_FAIL;
 	}
 	if (a.o.allow.n == 0)
@@ -336,5 +364,6 @@ int agent_run_main(int argc, char **argv)
 	agent_down(&a);
 	if (a.loop)
 		loop_free(a.loop);
+	pidlock_release(a.lock_fd);
 	return status;
 }

@@ -40,6 +40,12 @@ const struct secret_keyring *api_keys(struct api *api)
 	return &api->keys;
 }
 
+void api_set_port_check(struct api *api, api_port_check_fn *fn, void *ctx)
+{
+	api->port_check = fn;
+	api->port_check_ctx = ctx;
+}
+
 void api_set_publisher(struct api *api, api_publish_fn *fn, void *ctx)
 {
 	api->publish = fn;

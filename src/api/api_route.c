@@ -58,6 +58,23 @@ static int api_route_policy(struct api_ctx *c, const char *json)
 	return -1;
 }
 
+/* A tcp:// route's port must be one the hub can listen on: not one of its
+ * own listeners, not taken by another process. Checked when the port is
+ * new to the route (a route keeping its port is already listening). */
+static int api_route_port_free(struct api_ctx *c, const json_t *row, const json_t *old)
+{
+	json_int_t port = json_integer_value(json_object_get(row, "tcp_listen_port"));
+	const json_t *was = old ? json_object_get(old, "tcp_listen_port") : NULL;
+	char why[256];
+
+	if (!c->api->port_check || (json_is_integer(was) && json_integer_value(was) == port))
+		return 0;
+	if (c->api->port_check(c->api->port_check_ctx, (unsigned)port, why, sizeof(why)) == 0)
+		return 0;
+	api_reply_error(c, 409, "conflict", "tcp_listen_port", "tcp_listen_port: %s", why);
+	return -1;
+}
+
 /* A tcp:// target is a raw TCP route on a public port of the hub: it has
  * a listen port and no path; an http(s) route has no listen port. */
 static int api_route_prepare(struct api_ctx *c, json_t *row, const json_t *old)
@@ -67,7 +84,6 @@ static int api_route_prepare(struct api_ctx *c, json_t *row, const json_t *old)
 	bool tcp = target && !strncmp(target, "tcp://", 6);
 	bool has_port = json_is_integer(json_object_get(row, "tcp_listen_port"));
 
-	(void)old;
 	if (api_route_hub_host(c, api_route_str(row, "host"))) {
 		api_reply_error(c, 400, "invalid", "host", "host: is the hub's own name; "
 				"its admin API and login pages cannot be routed");
@@ -90,6 +106,8 @@ static int api_route_prepare(struct api_ctx *c, json_t *row, const json_t *old)
 				"tcp:// routes have no path");
 		return -1;
 	}
+	if (tcp && api_route_port_free(c, row, old) < 0)
+		return -1;
 	if (json_is_string(json_object_get(row, "tls_server_name")) &&
 	    strncmp(target, "https://", 8)) {
 		api_reply_error(c, 400, "invalid", "tls_server_name", "tls_server_name: "

@@ -484,6 +484,7 @@ int cmd_hub(int argc, char **argv)
 	hub->metrics_fd = hub->control_fd = hub->access_fd = -1;
 	hub->agent_fd[0] = hub->agent_fd[1] = -1;
 	if (hub_config_load(&hub->cfg, path, err, sizeof(err)) < 0 ||
+	    hub_config_make_dirs(&hub->cfg, err, sizeof(err)) < 0 ||
 	    hub_control_open(hub, err, sizeof(err)) < 0 ||
 	    hub_acme_prepare(hub, err, sizeof(err)) < 0 ||
 	    !(hub->snap = hub_snap_build(&hub->cfg, err, sizeof(err)))) {

@@ -372,6 +372,55 @@ static struct tcpfwd_route **tcpfwd_free_slot(void)
 	return NULL;
 }
 
+/* Names the hub's own listener on `port`, or NULL. */
+static const char *tcpfwd_own_listener(unsigned port)
+{
+	const struct hub_config *cfg = fwd.cfg;
+
+	for (unsigned i = 0; i < cfg->nlisten_http; i++)
+		if (addr_port(&cfg->listen_http[i]) == port)
+			return "the hub's HTTP listener";
+	for (unsigned i = 0; i < cfg->nlisten_https; i++)
+		if (addr_port(&cfg->listen_https[i]) == port)
+			return "the hub's HTTPS listener";
+	if (cfg->metrics && addr_port(&cfg->metrics_listen) == port)
+		return "the hub's metrics listener";
+	return NULL;
+}
+
+int tcpfwd_port_check(unsigned port, char *why, size_t len)
+{
+	const struct addr *bases;
+	const char *own;
+	unsigned n;
+
+	if (!fwd.loop)
+		return 0;
+	if ((own = tcpfwd_own_listener(port))) {
+		snprintf(why, len, "port %u is %s", port, own);
+		return -1;
+	}
+	if (tcpfwd_find((uint16_t)port)) {
+		snprintf(why, len, "port %u is used by another route", port);
+		return -1;
+	}
+	n = tcpfwd_bases(&bases);
+	for (unsigned i = 0; i < n; i++) {
+		int fd = tcpfwd_listen(&bases[i], (uint16_t)port);
+		char ip[64];
+
+		if (fd >= 0) {
+			close(fd);
+			continue;
+		}
+		addr_ip_str(&bases[i], ip, sizeof(ip));
+		snprintf(why, len, "cannot listen on %s port %u: %s%s", ip, port,
+			 strerror(-fd), fd == -EADDRINUSE ? " (another process listens there)" : "");
+		return -1;
+	}
+	return 0;
+}
+
 /* One tcp:// spec: retarget its listener, or open one. */
 static void tcpfwd_apply(const struct route_spec *s)
 {

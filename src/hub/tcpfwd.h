@@ -17,6 +17,11 @@ void tcpfwd_start(struct loop *loop, const struct hub_config *cfg);
  * specs are ignored): new ports opened, gone ones closed, the rest
  * retargeted. Connections in progress keep their target. */
 void tcpfwd_sync(const struct route_spec *specs, size_t n);
+/* Whether a tcp route may take public `port`: not a hub listener's, not
+ * another route's, and bindable now on every public address (a probe
+ * bind, closed at once). Returns 0, or -1 with why. 0 before
+ * tcpfwd_start. */
+int tcpfwd_port_check(unsigned port, char *why, size_t len);
 /* Closes every listener and connection (the hub is stopping). */
 void tcpfwd_stop(void);
 
