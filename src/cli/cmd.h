@@ -31,6 +31,7 @@ int cmd_version(int argc, char **argv);
 int cmd_agent(int argc, char **argv);	/* src/agent/cmd_agent.c */
 int cmd_acme(int argc, char **argv);	/* src/acme/acme_cmd.c */
 int cmd_hub(int argc, char **argv);	/* src/hub/hub.c */
+int cmd_hub_cli(int argc, char **argv);	/* `hub init`, else cmd_hub (cli_hub_init.c) */
 int cmd_tunnel(int argc, char **argv);	/* src/cli/tunnel.c */
 /* The admin CLI (src/cli/): `postern NOUN VERB` over the admin API. */
 int cmd_agent_cli(int argc, char **argv);	/* admin verbs, else cmd_agent */

@@ -182,10 +182,15 @@ static void hub_control_tick(struct loop_timer *t)
 static void hub_control_socket_group(const struct hub_config *cfg)
 {
 	struct group *g = getgrnam("postern");
+	struct stat st;
 
 	if (!cfg->control_socket[0] || !g)
 		return;
-	if (chown(cfg->control_socket, (uid_t)-1, g->gr_gid) < 0 ||
+	/* Under the packaged unit (Group=postern, chown filtered out by its
+	 * SystemCallFilter) the socket is born in the group already. */
+	if (stat(cfg->control_socket, &st) < 0 ||
+	    (st.st_gid != g->gr_gid &&
+	     chown(cfg->control_socket, (uid_t)-1, g->gr_gid) < 0) ||
 	    chmod(cfg->control_socket, 0660) < 0)
 		log_warn("control_socket: cannot give it to group postern");
 }

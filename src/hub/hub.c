@@ -378,7 +378,8 @@ static int hub_start_workers(struct hub *hub)
 
 static void hub_usage(FILE *f)
 {
-	fprintf(f, "usage: postern hub -c FILE\n\n"
+	fprintf(f, "usage: postern hub -c FILE\n"
+		   "       postern hub init --hostname NAME --email ADDRESS (--help)\n\n"
 		   "Runs the hub: the HTTPS front, control plane and tunnel endpoint.\n"
 		   "SIGHUP reloads routes, certificates and settings; SIGTERM drains\n"
 		   "requests in flight and exits.\n");
