@@ -3,11 +3,11 @@
 # release binary and packaging/ (systemd units, the commented hub.conf,
 # maintainer scripts). Plain dpkg-deb: no debhelper. Dependencies come from
 # dpkg-shlibdeps (dpkg-dev, part of build-essential).
-#   scripts/deb.sh [BINARY]      default build/release/postern
+#   scripts/deb.sh [BINARY]      default build/release/postern; DEB_OUT=DIR
 set -eu
 cd "$(dirname "$0")/.."
 BIN=${1:-build/release/postern}
-OUT=build/deb
+OUT=${DEB_OUT:-build/deb}
 [ -x "$BIN" ] || { echo "deb: $BIN not built (run make)" >&2; exit 1; }
 
 VERSION=$(sed -n 's/^#define POSTERN_VERSION "\(.*\)"$/\1/p' src/core/version.h | tr - '~')

@@ -25,3 +25,9 @@ def lab(tmp_path):
     reports = lab.close()
     if reports:
         pytest.fail("sanitizer report:\n" + "\n\n".join(reports))
+
+
+def pytest_configure(config):
+    # Tests that change machine-wide state (the package test's dpkg runs)
+    # must not run beside each other under pytest-xdist.
+    config.addinivalue_line("markers", "xdist_group(name): run in one xdist worker")
