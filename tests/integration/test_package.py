@@ -1,10 +1,8 @@
 """The Debian package in a throw-away root (issue 14).
 
 The root is this machine's own file system under a copy-on-write overlay
-(upper layer on a tmpfs) in a private mount namespace, inside a network
-namespace the test made: dpkg installs into the overlay, never into the
-machine, and everything vanishes with the namespace. Its /dev/net/tun is
-a node of its own with Debian's mode (0666; this machine's is 0600). It shows:
+in private namespaces (tests/lib/debbox.py): dpkg installs into it, never
+into the machine. It shows:
 `make deb`'s package installs (user and group postern, file modes), the
 binary runs, `postern hub init` writes a config the hub accepts, the hub
 runs as the packaged unit runs it (its ExecStart as user postern with only
@@ -14,105 +12,18 @@ password through the setup API, and purge removes what install created.
 systemd itself cannot run here (no systemd as PID 1), so the unit's
 hardening beyond user and capabilities is covered by `systemd-analyze
 security` in docs/operations.md, not by this test."""
-import configparser
-import glob
-import os
 import re
-import subprocess
 
 import pytest
 
 import netlab
+from debbox import Box, build_deb, unit_service
 
 pytestmark = pytest.mark.xdist_group("serial")
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-UNIT = os.path.join(ROOT, "packaging", "systemd", "postern-hub.service")
 
-
-def unit_service():
-    """The [Service] keys of the packaged hub unit (last value wins)."""
-    cp = configparser.ConfigParser(strict=False, interpolation=None)
-    cp.optionxform = str
-    cp.read(UNIT)
-    return dict(cp["Service"])
-
-
-class Box:
-    """A copy-on-write root in its own mount namespace (and a netns)."""
-
-    def __init__(self, lab, ns, deb):
-        self.lab, self.ns = lab, ns
-        d = lab.tmpdir
-        self.merged = os.path.join(d, "root")
-        self.scratch = os.path.join(d, "scratch")
-        os.makedirs(self.merged)
-        os.makedirs(self.scratch)
-        script = f"""set -e
-mount -t tmpfs -o size=512m tmpfs {self.scratch}
-mkdir {self.scratch}/upper {self.scratch}/work
-mount -t overlay overlay -o lowerdir=/,upperdir={self.scratch}/upper,workdir={self.scratch}/work {self.merged}
-mount -t proc proc {self.merged}/proc
-mount --rbind /dev {self.merged}/dev
-mount -t tmpfs tmpfs {self.merged}/dev/net
-mknod -m 666 {self.merged}/dev/net/tun c 10 200
-mount -t tmpfs tmpfs {self.merged}/run
-mount -t tmpfs tmpfs {self.merged}/tmp
-cp {deb} {self.merged}/tmp/postern.deb
-echo ready
-exec chroot {self.merged} /bin/sleep infinity
-"""
-        self.proc = lab.spawn(ns, ["unshare", "-m", "--propagation", "private",
-                                   "sh", "-c", script], name="box")
-        netlab.wait_until(lambda: "ready" in self.proc.log() or not self.proc.alive(),
-                          timeout=30, what="throw-away root")
-        assert self.proc.alive(), self.proc.log()
-        netlab.wait_until(lambda: os.readlink(f"/proc/{self.proc.pid}/exe").endswith("sleep"),
-                          what="box chrooted")
-
-    def enter(self, argv):
-        return ["nsenter", "-t", str(self.proc.pid), "-m", "-n", "-r", "-w", "--", *argv]
-
-    def sh(self, script, check=True):
-        r = subprocess.run(self.enter(["sh", "-c", script]), capture_output=True,
-                           text=True, timeout=120)
-        if check and r.returncode != 0:
-            raise AssertionError(f"{script}\n-> {r.returncode}\n{r.stdout}\n{r.stderr}")
-        return r
-
-    def spawn(self, argv, name):
-        return self.lab.spawn(None, self.enter(argv), name=name)
-
-
-@pytest.fixture
-def deb(lab, bin):
-    out = os.path.join(lab.tmpdir, "deb")
-    r = subprocess.run([os.path.join(ROOT, "scripts", "deb.sh"), bin], capture_output=True,
-                       text=True, timeout=300, env={**os.environ, "DEB_OUT": out})
-    assert r.returncode == 0, r.stderr
-    debs = glob.glob(os.path.join(out, "postern_*.deb"))
-    assert len(debs) == 1, debs
-    return debs[0]
-
-
-def as_unit_argv(svc):
-    """The hub unit's ExecStart the way systemd runs it: its User and
-    Group, exactly its ambient capabilities (and bounding set), no new
-    privileges."""
-    caps = [c.strip().lower() for c in svc["AmbientCapabilities"].split()]
-    bound = [c.strip().lower() for c in svc["CapabilityBoundingSet"].split()]
-    assert sorted(caps) == sorted(bound)
-    capspec = ",".join("+" + c.removeprefix("cap_") for c in caps)
-    return ["setpriv", "--reuid", svc["User"], "--regid", svc["Group"], "--init-groups",
-            "--inh-caps", "-all," + capspec, "--ambient-caps", capspec,
-            "--bounding-set", "-all," + capspec, "--no-new-privs",
-            *svc["ExecStart"].split()]
-
-
-def test_package_installs_runs_the_hub_and_purges(lab, deb):
-    ns = lab.ns("box")
-    box = Box(lab, ns, deb)
+def test_package_installs_runs_the_hub_and_purges(lab, bin):
+    box = Box(lab, lab.ns("box"), build_deb(lab, bin))
     assert box.sh("getent passwd postern", check=False).returncode != 0, "postern user on host?"
     r = box.sh("dpkg -i /tmp/postern.deb")
     assert "Setting up postern" in r.stdout, r.stdout
@@ -138,10 +49,10 @@ def test_package_installs_runs_the_hub_and_purges(lab, deb):
     r = box.sh("postern hub init --hostname hub.test --no-acme", check=False)
     assert r.returncode == 4 and "--force" in r.stderr
     # The unit's runtime directory, then its ExecStart as the unit runs it.
-    svc = unit_service()
+    svc = unit_service("postern-hub.service")
     assert svc["RuntimeDirectory"] == "postern" and svc["User"] == "postern"
     box.sh("install -d -m 0750 -o postern -g postern /run/postern")
-    hub = box.spawn(as_unit_argv(svc), name="hub")
+    hub = box.spawn(box.as_unit("postern-hub.service"), name="hub")
     netlab.wait_until(lambda: "/setup#token=" in hub.log() or not hub.alive(),
                       timeout=60, what="setup link")
     assert hub.alive(), hub.log()
@@ -168,9 +79,8 @@ def test_package_installs_runs_the_hub_and_purges(lab, deb):
     # The CLI as root over the packaged socket path (the default).
     assert "admin" in box.sh("postern user list").stdout
     # The hub runs as postern, not root.
-    st = box.sh(f"cat /proc/{hub.pid}/status").stdout
     uid = box.sh("id -u postern").stdout.strip()
-    assert re.search(rf"^Uid:\t{uid}\t{uid}\t{uid}\t{uid}$", st, re.M), st
+    assert box.uid_of(hub.pid) == (uid,) * 4
     assert hub.stop() == 0, hub.log()
     # Purge removes what install and use created.
     box.sh("dpkg --purge postern")
