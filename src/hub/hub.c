@@ -140,6 +140,11 @@ static void hub_reload(struct hub *hub)
 		free(cfg);
 		return;
 	}
+	/* The certificate manager starts with the hub and keeps its copy. */
+	if (memcmp(&cfg->acme, &hub->cfg.acme, sizeof(cfg->acme)))
+		log_warn("reload: %s", hub->acme ? "[acme] changes take effect after a "
+			 "restart of the hub" : "a new [acme] section needs a restart of the "
+			 "hub (no certificates are ordered until then)");
 	s = hub_snap_build(cfg, err, sizeof(err));
 	if (!s) {
 		log_err("reload: %s (keeping the running configuration)", err);

@@ -5,8 +5,10 @@ the first one) instead of adopting its audit entries; a second hub with
 its own data directory refuses a listening address the first one holds
 instead of sharing it through SO_REUSEPORT; a second agent on the same
 state file refuses; a raw TCP route on a port that is taken is refused
-by the API with a field error; a missing [tls] cert_dir is created."""
+by the API with a field error; a missing [tls] cert_dir is created; an
+[acme] section added on SIGHUP is reported as needing a restart."""
 import os
+import signal
 import socket
 import stat
 
@@ -150,3 +152,15 @@ keepalive = 25
     log = a2.log()
     assert "another agent uses this state file" in log and f"pid {a1.pid}" in log, log
     assert a1.alive()
+
+
+def test_new_acme_section_on_reload_says_restart(lab):
+    h = Hub(lab)
+    h.start()
+    with open(h.conf_path, "a") as f:
+        f.write(f"\n[acme]\ndirectory = https://127.0.0.1:14000/dir\n"
+                f"state_dir = {os.path.join(lab.tmpdir, 'acme')}\n")
+    h.proc.send_signal(signal.SIGHUP)
+    netlab.wait_until(lambda: "a new [acme] section needs a restart" in h.proc.log(),
+                      what="reload warning")
+    assert h.proc.alive()
