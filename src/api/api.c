@@ -40,9 +40,11 @@ const struct secret_keyring *api_keys(struct api *api)
 	return &api->keys;
 }
 
-void api_set_port_check(struct api *api, api_port_check_fn *fn, void *ctx)
+void api_set_tcp_ports(struct api *api, api_port_check_fn *check,
+		       api_port_status_fn *status, void *ctx)
 {
-	api->port_check = fn;
+	api->port_check = check;
+	api->port_status = status;
 	api->port_check_ctx = ctx;
 }
 

@@ -117,6 +117,25 @@ static int api_route_prepare(struct api_ctx *c, json_t *row, const json_t *old)
 	return 0;
 }
 
+/* "listen_status": null for http routes and without a hub; for a tcp://
+ * route whether the hub listens on its port, and if not why (a bind
+ * failure would otherwise only be in the hub's log). */
+static void api_route_show(struct api_ctx *c, json_t *obj)
+{
+	json_t *port = json_object_get(obj, "tcp_listen_port");
+	json_t *st = json_null();
+	char why[256] = "";
+	int r;
+
+	if (c->summary)	/* live state is not part of the route's record */
+		return;
+	if (json_is_integer(port) && c->api->port_status &&
+	    (r = c->api->port_status(c->api->port_check_ctx,
+				     (unsigned)json_integer_value(port), why, sizeof(why))) >= 0)
+		st = json_pack("{s:b,s:s?}", "listening", r == 1, "error", r == 1 ? NULL : why);
+	json_object_set_new(obj, "listen_status", st ? st : json_null());
+}
+
 const struct api_resource api_route_res = {
 	.name = "route",
 	.table = "routes",
@@ -125,4 +144,5 @@ const struct api_resource api_route_res = {
 	.changes = API_CHANGED_ROUTES,
 	.fk_field = "agent_id",
 	.prepare = api_route_prepare,
+	.show = api_route_show,
 };

@@ -201,13 +201,19 @@ static int hub_control_port_check(void *ctx, unsigned port, char *why, size_t le
 	return tcpfwd_port_check(port, why, len);
 }
 
+static int hub_control_port_status(void *ctx, unsigned port, char *why, size_t len)
+{
+	(void)ctx;
+	return tcpfwd_port_status(port, why, len);
+}
+
 int hub_control_attach(struct hub *hub)
 {
 	if (!control.api)
 		return 0;
 	hub_control_socket_group(&hub->cfg);
 	api_set_join_pin(control.api, hub_control_join_pin, hub);
-	api_set_port_check(control.api, hub_control_port_check, NULL);
+	api_set_tcp_ports(control.api, hub_control_port_check, hub_control_port_status, NULL);
 	hub_tunnel_open(hub, control.api);
 	tcpfwd_start(hub->loop, &hub->cfg);
 	hub_control_tcp();

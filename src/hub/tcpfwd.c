@@ -77,6 +77,10 @@ static struct {
 	struct tcpfwd_route *routes[TCPFWD_ROUTES];
 	struct tcpfwd_conn *conns;
 	struct accept_backoff acc;	/* every route's listeners off while out of fds */
+	/* Ports the last sync could not listen on, and why (-errno): the
+	 * routes' status in the API (tcpfwd_port_status). */
+	struct { uint16_t port; int err; } failed[TCPFWD_ROUTES];
+	unsigned nfailed;
 } fwd;
 
 /* ---- connections ---- */
@@ -292,19 +296,32 @@ static void tcpfwd_route_free(struct tcpfwd_route *r)
 	free(r);
 }
 
+/* Remembers why `port` has no listener, for the route's status. */
+static void tcpfwd_failed(uint16_t port, int err)
+{
+	if (fwd.nfailed < TCPFWD_ROUTES) {
+		fwd.failed[fwd.nfailed].port = port;
+		fwd.failed[fwd.nfailed++].err = err;
+	}
+}
+
 static struct tcpfwd_route *tcpfwd_route_open(uint16_t port)
 {
 	struct tcpfwd_route *r = calloc(1, sizeof(*r));
 	const struct addr *bases;
 	unsigned n = tcpfwd_bases(&bases);
+	int err = -ENOMEM;
 
-	if (!r)
+	if (!r) {
+		tcpfwd_failed(port, err);
 		return NULL;
+	}
 	r->port = port;
 	for (unsigned i = 0; i < n; i++) {
 		int fd = tcpfwd_listen(&bases[i], port);
 		if (fd < 0) {
 			log_err("tcp route port %u: %s", port, strerror(-fd));
+			err = fd;
 			continue;
 		}
 		r->lst[r->nlst].r = r;
@@ -316,6 +333,7 @@ static struct tcpfwd_route *tcpfwd_route_open(uint16_t port)
 		r->nlst++;
 	}
 	if (!r->nlst) {
+		tcpfwd_failed(port, err);
 		free(r);
 		return NULL;
 	}
@@ -421,6 +439,22 @@ int tcpfwd_port_check(unsigned port, char *why, size_t len)
 	return 0;
 }
 
+int tcpfwd_port_status(unsigned port, char *why, size_t len)
+{
+	if (!fwd.loop)
+		return -1;
+	if (tcpfwd_find((uint16_t)port))
+		return 1;
+	for (unsigned i = 0; i < fwd.nfailed; i++)
+		if (fwd.failed[i].port == port) {
+			snprintf(why, len, "cannot listen on port %u: %s", port,
+				 strerror(-fwd.failed[i].err));
+			return 0;
+		}
+	snprintf(why, len, "not listening: a tcp route needs an agent");
+	return 0;
+}
+
 /* One tcp:// spec: retarget its listener, or open one. */
 static void tcpfwd_apply(const struct route_spec *s)
 {
@@ -448,6 +482,7 @@ void tcpfwd_sync(const struct route_spec *specs, size_t n)
 	for (unsigned i = 0; i < TCPFWD_ROUTES; i++)
 		if (fwd.routes[i])
 			fwd.routes[i]->seen = false;
+	fwd.nfailed = 0;
 	for (size_t i = 0; i < n; i++)
 		if (specs[i].target && !strncmp(specs[i].target, "tcp://", 6) &&
 		    specs[i].tcp_listen_port)

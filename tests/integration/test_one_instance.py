@@ -164,3 +164,38 @@ def test_new_acme_section_on_reload_says_restart(lab):
     netlab.wait_until(lambda: "a new [acme] section needs a restart" in h.proc.log(),
                       what="reload warning")
     assert h.proc.alive()
+
+
+def test_tcp_route_bind_failure_is_on_the_route(lab):
+    h = Hub(lab)
+    h.start()
+    st, _, r = h.api("POST", "/api/v1/routes",
+                     {"host": "tcp.test", "target": "tcp://10.9.9.9:22",
+                      "tcp_listen_port": 9102, "redirect_https": False})
+    assert st == 201, r
+    # No agent: nothing to serve it with, and the route says so.
+    st, _, r = h.api("GET", f"/api/v1/routes/{r['id']}")
+    assert r["listen_status"] == {"listening": False,
+                                  "error": "not listening: a tcp route needs an agent"}, r
+    st, _, a = h.api("POST", "/api/v1/agents", {"name": "nas"})
+    st, hd, _ = h.api("GET", f"/api/v1/routes/{r['id']}")
+    st, _, r = h.api("PATCH", f"/api/v1/routes/{r['id']}", {"agent_id": a["id"]},
+                     headers={"If-Match": hd["etag"]})
+    assert st == 200, r
+    st, _, r = h.api("GET", f"/api/v1/routes/{r['id']}")
+    assert r["listen_status"] == {"listening": True, "error": None}, r
+    # Another process takes the port while the hub is down: after the
+    # restart the route shows the bind failure, not only the log.
+    assert h.stop() == 0
+    squat = ns_socket(h.ns.name)
+    squat.bind(("127.0.0.1", 9102))
+    squat.listen(1)
+    try:
+        h.start()
+        st, _, r = h.api("GET", f"/api/v1/routes/{r['id']}")
+        assert r["listen_status"]["listening"] is False, r
+        assert "Address already in use" in r["listen_status"]["error"], r
+        st, _, lst = h.api("GET", "/api/v1/routes")
+        assert lst["items"][0]["listen_status"] == r["listen_status"]
+    finally:
+        squat.close()
