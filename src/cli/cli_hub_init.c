@@ -245,6 +245,22 @@ static int init_write(const struct init_args *a)
 	return 0;
 }
 
+/* The id of the user called "admin" (the hub's first user) in a page of
+ * GET /users, or 0. */
+static json_int_t init_admin_id(const json_t *page)
+{
+	const json_t *items = json_object_get(page, "items"), *u;
+	size_t i;
+
+	json_array_foreach(items, i, u) {
+		const char *name = json_string_value(json_object_get(u, "name"));
+
+		if (name && !strcmp(name, "admin"))
+			return json_integer_value(json_object_get(u, "id"));
+	}
+	return 0;
+}
+
 /* Waits for the hub's control socket, then asks for a new setup link
  * for the first admin (the hub created it on its first start). */
 static int init_setup_link(const struct init_args *a)
@@ -252,37 +268,36 @@ static int init_setup_link(const struct init_args *a)
 	struct cli_conn c = { .socket = a->socket };
 	struct cli_resp r = { 0 };
 	const char *link = NULL;
+	json_int_t id = 0;
+	char path[64];
 	int rc = -1;
 
-	for (int i = 0; i < INIT_WAIT_S * 4; i++) {
-		rc = cli_request(&c, "GET", "/users", "name=admin", NULL, NULL, &r);
-		if (rc == 0 && r.status == 200)
-			break;
+	for (int i = 0; i < INIT_WAIT_S * 4 && rc < 0; i++) {
+		if (cli_request(&c, "GET", "/users", NULL, NULL, NULL, &r) == 0 &&
+		    r.status == 200) {
+			id = init_admin_id(r.json);
+			rc = 0;
+		}
 		cli_resp_free(&r);
 		memset(&r, 0, sizeof(r));
-		rc = -1;
-		usleep(250 * 1000);
+		if (rc < 0)
+			usleep(250 * 1000);
 	}
 	if (rc < 0) {
 		fprintf(stderr, "postern hub init: the hub did not answer on %s within %d s "
 			"(see 'journalctl -u postern-hub')\n", a->socket, INIT_WAIT_S);
 		return -1;
 	}
-	json_t *items = json_object_get(r.json, "items");
-	json_int_t id = json_integer_value(json_object_get(json_array_get(items, 0), "id"));
-	cli_resp_free(&r);
-	memset(&r, 0, sizeof(r));
-	char path[64];
 	snprintf(path, sizeof(path), "/users/%lld/setup-link", (long long)id);
-	rc = id > 0 ? cli_request(&c, "POST", path, NULL, NULL, NULL, &r) : -1;
-	if (rc == 0 && r.status == 201)
+	if (id > 0 && cli_request(&c, "POST", path, NULL, NULL, NULL, &r) == 0 &&
+	    r.status == 201)
 		link = json_string_value(json_object_get(r.json, "link"));
 	if (link)
 		printf("\nOpen this link to set the admin password (valid 24 h, once):\n  %s\n",
 		       link);
 	else
 		fprintf(stderr, "postern hub init: no setup link; make one with "
-			"'postern user setup-link ID'\n");
+			"'postern user setup-link ID' (postern user list)\n");
 	cli_resp_free(&r);
 	return link ? 0 : -1;
 }

@@ -8,11 +8,15 @@ binary runs, `postern hub init` writes a config the hub accepts, the hub
 runs as the packaged unit runs it (its ExecStart as user postern with only
 the unit's two ambient capabilities, no new privileges) on ports 80 and
 443 with its TUN interface, the setup link it printed sets the admin's
-password through the setup API, and purge removes what install created.
+password through the setup API; with systemd present (a stand-in
+`systemctl` that runs the unit the same way) `hub init` enables and
+starts it and prints a working setup link; purge removes what install
+created.
 systemd itself cannot run here (no systemd as PID 1), so the unit's
 hardening beyond user and capabilities is covered by `systemd-analyze
 security` in docs/operations.md, not by this test."""
 import re
+import shlex
 
 import pytest
 
@@ -82,6 +86,32 @@ def test_package_installs_runs_the_hub_and_purges(lab, bin):
     uid = box.sh("id -u postern").stdout.strip()
     assert box.uid_of(hub.pid) == (uid,) * 4
     assert hub.stop() == 0, hub.log()
+    # With systemd (a stand-in systemctl that runs the unit as above),
+    # hub init enables and starts the unit and prints a fresh setup link.
+    argv = " ".join(shlex.quote(a) for a in box.as_unit("postern-hub.service"))
+    box.sh(f"""mkdir -p /run/systemd/system /usr/local/bin
+cat > /usr/local/bin/systemctl <<'EOF'
+#!/bin/sh
+[ "$1 $2 $3" = "enable --now postern-hub.service" ] || exit 1
+install -d -m 0750 -o postern -g postern /run/postern
+nohup {argv} >/run/hub.log 2>&1 </dev/null &
+echo $! >/run/hub.pid
+EOF
+chmod 0755 /usr/local/bin/systemctl""")
+    try:
+        r = box.sh("postern hub init --hostname hub.test --no-acme --force")
+        assert "enabled and started postern-hub.service" in r.stdout, r.stdout
+        m = re.search(r"^  https://hub\.test/setup#token=(\S+)$", r.stdout, re.M)
+        assert m, r.stdout
+        body = '{"token":"%s","password":"another horse battery staple"}' % m.group(1)
+        r = box.sh("curl -sk -o /dev/null -w '%{http_code}' --resolve hub.test:443:127.0.0.1 "
+                   "-H 'Origin: https://hub.test' -H 'Content-Type: application/json' "
+                   f"--data '{body}' https://hub.test/api/v1/setup")
+        assert r.stdout == "204", r.stdout
+    finally:
+        box.sh("kill $(cat /run/hub.pid) && while kill -0 $(cat /run/hub.pid) 2>/dev/null; "
+               "do sleep 0.1; done", check=False, timeout=30)
+        box.sh("rm -rf /run/systemd /usr/local/bin/systemctl")
     # Purge removes what install and use created.
     box.sh("dpkg --purge postern")
     gone = box.sh("for p in /usr/bin/postern /etc/postern /var/lib/postern "
