@@ -47,7 +47,7 @@ struct agent {
 	char ep_host[AGENT_STATE_STR];
 	uint16_t ep_port;
 	unsigned resolve_fails;
-	int lock_fd;		/* STATE.lock, held while running */
+	int lock_fd;		/* the state file, flock-ed while running */
 };
 
 static void agent_deliver(void *ctx, struct pkt_batch *b)
@@ -308,21 +308,18 @@ static int run_parse(int argc, char **argv, struct agent_opts *o, const char **s
 }
 
 /* One agent per state file: two would hold the same WireGuard key and
- * take the endpoint from each other at every handshake. The lock is
- * STATE.lock next to it (the state file itself is replaced by rename).
- * Returns the lock's fd or -1 with err. */
+ * take the endpoint from each other at every handshake. The state file
+ * itself is locked (opened read-only: its directory need not be writable
+ * by the agent's user; only `join` replaces the file). Returns the lock's
+ * fd or -1 with err. */
 static int agent_run_lock(const char *state, char *err, size_t errlen)
 {
-	char path[4096], why[480];
-	int fd;
+	char why[480];
+	int fd = pidlock_take(state, false, why, sizeof(why));
 
-	if ((size_t)snprintf(path, sizeof(path), "%s.lock", state) >= sizeof(path)) {
-		snprintf(err, errlen, "state file path too long");
-		return -1;
-	}
-	fd = pidlock_take(path, why, sizeof(why));
 	if (fd < 0)
-		snprintf(err, errlen, "another agent uses this state file: %.400s", why);
+		snprintf(err, errlen, "%s%.400s", errno == EWOULDBLOCK ?
+			 "another agent uses this state file: " : "", why);
 	return fd;
 }
 
@@ -342,16 +339,16 @@ int agent_run_main(int argc, char **argv)
 	}
 	if (!state && agent_state_default_path(path, sizeof(path)) == 0)
 		state = path;
-	if (state && (a.lock_fd = agent_run_lock(state, err, sizeof(err))) < 0) {
-		fprintf(stderr, "postern agent: %s\n", err);
-		allow_free(&a.o.allow);
-		return CMD_EXIT_FAIL;
-	}
 	if (!state || agent_state_load(state, &a.st, err, sizeof(err)) < 0) {
 		fprintf(stderr, "postern agent: %s (run 'postern agent join' first)\n",
 			state ? err : "no state file");
 		allow_free(&a.o.allow);
-		pidlock_release(a.lock_fd);
+		return CMD_EXIT_FAIL;
+	}
+	if ((a.lock_fd = agent_run_lock(state, err, sizeof(err))) < 0) {
+		fprintf(stderr, "postern agent: %s\n", err);
+		agent_state_wipe(&a.st);
+		allow_free(&a.o.allow);
 		return CMD_EXIT_FAIL;
 	}
 	if (a.o.allow.n == 0)

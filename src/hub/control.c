@@ -110,7 +110,7 @@ static int hub_control_lock(const char *data_dir, char *err, size_t errlen)
 		snprintf(err, errlen, "data_dir: path too long");
 		return -1;
 	}
-	control.lock_fd = pidlock_take(path, why, sizeof(why));
+	control.lock_fd = pidlock_take(path, true, why, sizeof(why));
 	if (control.lock_fd < 0) {
 		snprintf(err, errlen, "another hub uses data_dir %s: %s", data_dir, why);
 		return -1;
