@@ -117,15 +117,6 @@ void addr_ip_str(const struct addr *a, char *out, size_t cap)
 		snprintf(out, cap, "%s", "");
 }
 
-uint16_t addr_port(const struct addr *a)
-{
-	if (a->ss.ss_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
-	if (a->ss.ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
-	return 0;
-}
-
 uint32_t addr_ip_hash(const struct addr *a)
 {
 	int fam;

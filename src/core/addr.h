@@ -30,8 +30,6 @@ int addr_resolve(const char *host, uint16_t port, struct addr *a);
 /* Writes the textual address (no port) into out (>= 46 bytes). Maps
  * v4-mapped IPv6 to plain IPv4. */
 void addr_ip_str(const struct addr *a, char *out, size_t cap);
-/* The port in host order (0 for a family without one). */
-uint16_t addr_port(const struct addr *a);
 /* Hash of the address bytes (no port), for per-IP counters. */
 uint32_t addr_ip_hash(const struct addr *a);
 /* The port, in host order (0 for other families). */
