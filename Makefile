@@ -7,6 +7,7 @@
 #   make demo-stop    stops a demo started elsewhere
 #   make BUILD=asan   ASan+UBSan build in build/asan
 #   make BUILD=tsan   ThreadSanitizer build in build/tsan
+#   make deb          Debian package build/deb/postern_VERSION_ARCH.deb
 #   make unit | integration | integration-long | fuzz | bench
 
 BUILD ?= release
@@ -73,7 +74,7 @@ MICRO_BINS := $(MICRO_SRCS:bench/%.c=$(O)/bench/%)
 FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build/fuzz/fuzz/%)
 
-.PHONY: all deps test demo demo-stop unit integration integration-long fuzz-build fuzz bench clean \
+.PHONY: all deps test demo demo-stop unit integration integration-long fuzz-build fuzz bench clean deb \
 	unit-build unit-tsan format-check check-tree
 all: $(BIN)
 
@@ -168,6 +169,11 @@ check-tree: $(OBJS)
 
 deps:
 	@scripts/deps.sh
+
+# The package is always built from the release binary.
+deb:
+	@$(MAKE) --no-print-directory BUILD=release all
+	@scripts/deb.sh build/release/postern
 
 test: deps
 	@scripts/test.sh

@@ -23,6 +23,7 @@
 
 #include "agent/agent_cli.h"
 #include "proto/agent_proto.h"
+#include "agent/agent_service.h"
 #include "agent/state.h"
 #include "core/exit.h"
 #include "core/buf.h"
@@ -252,7 +253,9 @@ static int join_mkdir_for(const char *path)
 struct join_args {
 	const char *url, *fingerprint, *state, *ca;
 	char *token;
-	bool force;
+	bool force, service;
+	char *allow[AGENT_SERVICE_ALLOW_MAX];
+	unsigned nallow;
 };
 
 static int join_parse(int argc, char **argv, struct join_args *a)
@@ -262,6 +265,8 @@ static int join_parse(int argc, char **argv, struct join_args *a)
 		{ "state", required_argument, NULL, 's' },
 		{ "force", no_argument, NULL, 'F' },
 		{ "ca-file", required_argument, NULL, 'c' },
+		{ "enable-service", no_argument, NULL, 'E' },
+		{ "allow", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -276,10 +281,14 @@ static int join_parse(int argc, char **argv, struct join_args *a)
 			a->force = true;
 		else if (c == 'c')
 			a->ca = optarg;
+		else if (c == 'E')
+			a->service = true;
+		else if (c == 'a' && a->nallow < AGENT_SERVICE_ALLOW_MAX)
+			a->allow[a->nallow++] = optarg;
 		else
 			return -1;
 	}
-	if (argc - optind != 2)
+	if (argc - optind != 2 || (a->nallow && !a->service))
 		return -1;
 	a->url = argv[optind];
 	a->token = argv[optind + 1];
@@ -320,6 +329,34 @@ static int join_enroll(const struct join_args *a, const char *pin,
 	return rc;
 }
 
+/* --enable-service: root, the unit's state path, allow entries the
+ * agent accepts. Checked before the token is spent. Returns 0 or -1. */
+static int join_service_args(struct join_args *a)
+{
+	char err[512];
+
+	if (!a->service)
+		return 0;
+	if (geteuid() != 0) {
+		fprintf(stderr, "postern agent join: --enable-service needs root\n");
+		return -1;
+	}
+	if (a->state && strcmp(a->state, AGENT_SERVICE_STATE)) {
+		fprintf(stderr, "postern agent join: --enable-service uses the unit's "
+			"state file " AGENT_SERVICE_STATE " (no --state)\n");
+		return -1;
+	}
+	if (!a->nallow)
+		fprintf(stderr, "postern agent join: no --allow entries: the agent "
+			"will refuse every target until " AGENT_SERVICE_ENV " names some\n");
+	if (agent_service_check(a->allow, a->nallow, err, sizeof(err)) < 0) {
+		fprintf(stderr, "postern agent join: %s\n", err);
+		return -1;
+	}
+	a->state = AGENT_SERVICE_STATE;
+	return 0;
+}
+
 int agent_join_main(int argc, char **argv)
 {
 	struct join_args a = { 0 };
@@ -330,9 +367,12 @@ int agent_join_main(int argc, char **argv)
 	if (rc < 0) {
 		fprintf(stderr, rc == -2 ? "postern agent join: the hub URL must be https://\n" :
 			"usage: postern agent join URL TOKEN [--fingerprint SHA256] "
-			"[--ca-file PEM] [--state FILE] [--force]\n");
+			"[--ca-file PEM] [--state FILE] [--force]\n"
+			"       [--enable-service [--allow ENTRY]...]\n");
 		return CMD_EXIT_USAGE;
 	}
+	if (join_service_args(&a) < 0)
+		return CMD_EXIT_USAGE;
 	if (a.fingerprint && join_pin(a.fingerprint, pin, sizeof(pin)) < 0) {
 		fprintf(stderr, "postern agent join: --fingerprint must be 64 hex digits "
 			"(colons allowed) or sha256//BASE64\n");
@@ -360,8 +400,15 @@ int agent_join_main(int argc, char **argv)
 	agent_state_wipe(&st);
 	curl_global_cleanup();
 	if (rc == CMD_EXIT_OK)
-		printf("joined the hub as '%s' (tunnel %s%s%s); state in %s\n"
-		       "next: postern agent run --allow TARGET...\n", st.name, st.tunnel_ipv4,
-		       st.tunnel_ipv4[0] && st.tunnel_ipv6[0] ? ", " : "", st.tunnel_ipv6, a.state);
+		printf("joined the hub as '%s' (tunnel %s%s%s); state in %s\n", st.name,
+		       st.tunnel_ipv4, st.tunnel_ipv4[0] && st.tunnel_ipv6[0] ? ", " : "",
+		       st.tunnel_ipv6, a.state);
+	if (rc == CMD_EXIT_OK && !a.service)
+		printf("next: postern agent run --allow TARGET...\n");
+	if (rc == CMD_EXIT_OK && a.service &&
+	    agent_service_enable(a.allow, a.nallow, err, sizeof(err)) < 0) {
+		fprintf(stderr, "postern agent join: %s\n", err);
+		rc = CMD_EXIT_FAIL;
+	}
 	return rc;
 }

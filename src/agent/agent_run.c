@@ -23,6 +23,7 @@
 #include "core/enc.h"
 #include "core/log.h"
 #include "core/num.h"
+#include "core/pidlock.h"
 #include "core/secure.h"
 #include "wg/crypto.h"
 #include "wg/device.h"
@@ -46,6 +47,7 @@ struct agent {
 	char ep_host[AGENT_STATE_STR];
 	uint16_t ep_port;
 	unsigned resolve_fails;
+	int lock_fd;		/* the state file, flock-ed while running */
 };
 
 static void agent_deliver(void *ctx, struct pkt_batch *b)
@@ -307,6 +309,22 @@ static int run_parse(int argc, char **argv, struct agent_opts *o, const char **s
 	return 0;
 }
 
+/* One agent per state file: two would hold the same WireGuard key and
+ * take the endpoint from each other at every handshake. The state file
+ * itself is locked (opened read-only: its directory need not be writable
+ * by the agent's user; only `join` replaces the file). Returns the lock's
+ * fd or -1 with err. */
+static int agent_run_lock(const char *state, char *err, size_t errlen)
+{
+	char why[480];
+	int fd = pidlock_take(state, false, why, sizeof(why));
+
+	if (fd < 0)
+		snprintf(err, errlen, "%s%.400s", errno == EWOULDBLOCK ?
+			 "another agent uses this state file: " : "", why);
+	return fd;
+}
+
 int agent_run_main(int argc, char **argv)
 {
 	static struct agent a;	/* big (state, options); one per process */
@@ -315,6 +333,7 @@ int agent_run_main(int argc, char **argv)
 	int status = CMD_EXIT_FAIL;
 
 	memset(&a, 0, sizeof(a));
+	a.lock_fd = -1;
 	allow_init(&a.o.allow);
 	if (run_parse(argc, argv, &a.o, &state) < 0) {
 		allow_free(&a.o.allow);
@@ -328,6 +347,12 @@ int agent_run_main(int argc, char **argv)
 		allow_free(&a.o.allow);
 		return CMD_EXIT_FAIL;
 	}
+	if ((a.lock_fd = agent_run_lock(state, err, sizeof(err))) < 0) {
+		fprintf(stderr, "postern agent: %s\n", err);
+		agent_state_wipe(&a.st);
+		allow_free(&a.o.allow);
+		return CMD_EXIT_FAIL;
+	}
 	if (a.o.allow.n == 0)
 		log_warn("no --allow entries: every target will be refused");
 	a.loop = loop_new();
@@ -338,5 +363,6 @@ int agent_run_main(int argc, char **argv)
 	agent_down(&a);
 	if (a.loop)
 		loop_free(a.loop);
+	pidlock_release(a.lock_fd);
 	return status;
 }

@@ -41,6 +41,14 @@ const struct secret_keyring *api_keys(struct api *api)
 	return &api->keys;
 }
 
+void api_set_tcp_ports(struct api *api, api_port_check_fn *check,
+		       api_port_status_fn *status, void *ctx)
+{
+	api->port_check = check;
+	api->port_status = status;
+	api->port_check_ctx = ctx;
+}
+
 void api_set_publisher(struct api *api, api_publish_fn *fn, void *ctx)
 {
 	api->publish = fn;

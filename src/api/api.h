@@ -124,6 +124,16 @@ void api_close(struct api *api);
  * did, 0 when users exist, -1 on error. */
 int api_bootstrap(struct api *api, FILE *out);
 void api_set_publisher(struct api *api, api_publish_fn *fn, void *ctx);
+/* Before a raw TCP route takes public port `port` (created, or moved to
+ * another port): 0 when the hub can listen there, else -1 with why (the
+ * hub's own listener, another process) in `why`. Without a hook every
+ * port is accepted (the store's unique index still keeps routes apart). */
+typedef int api_port_check_fn(void *ctx, unsigned port, char *why, size_t len);
+/* A raw TCP route's port now: 1 listening, 0 not (why), -1 unknown.
+ * Shown as the route's "listen_status". */
+typedef int api_port_status_fn(void *ctx, unsigned port, char *why, size_t len);
+void api_set_tcp_ports(struct api *api, api_port_check_fn *check,
+		       api_port_status_fn *status, void *ctx);
 /* Periodic work (call every few seconds): time-based audit checkpoints,
  * expired sessions and tokens removed. */
 void api_tick(struct api *api);

@@ -39,6 +39,9 @@ struct api {
 	int64_t (*clock_ms)(void);	/* the throttle's clock; NULL = the store's */
 	api_publish_fn *publish;
 	void *publish_ctx;
+	api_port_check_fn *port_check;	/* tcp routes' ports (api.h) */
+	api_port_status_fn *port_status;
+	void *port_check_ctx;
 	/* The data plane's view of agents (src/hub/tunnel.c), or NULL. */
 	bool (*live)(void *ctx, const uint8_t key[32], struct api_agent_live *out);
 	void *live_ctx;

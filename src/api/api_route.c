@@ -62,6 +62,23 @@ static int api_route_policy(struct api_ctx *c, const char *json)
 	return -1;
 }
 
+/* A tcp:// route's port must be one the hub can listen on: not one of its
+ * own listeners, not taken by another process. Checked when the port is
+ * new to the route (a route keeping its port is already listening). */
+static int api_route_port_free(struct api_ctx *c, const json_t *row, const json_t *old)
+{
+	json_int_t port = json_integer_value(json_object_get(row, "tcp_listen_port"));
+	const json_t *was = old ? json_object_get(old, "tcp_listen_port") : NULL;
+	char why[256];
+
+	if (!c->api->port_check || (json_is_integer(was) && json_integer_value(was) == port))
+		return 0;
+	if (c->api->port_check(c->api->port_check_ctx, (unsigned)port, why, sizeof(why)) == 0)
+		return 0;
+	api_reply_error(c, 409, "conflict", "tcp_listen_port", "tcp_listen_port: %s", why);
+	return -1;
+}
+
 /* A tcp:// target is a raw TCP route on a public port of the hub: it has
  * a listen port and no path; an http(s) route has no listen port. */
 static int api_route_prepare(struct api_ctx *c, json_t *row, const json_t *old)
@@ -71,7 +88,6 @@ static int api_route_prepare(struct api_ctx *c, json_t *row, const json_t *old)
 	bool tcp = target && !strncmp(target, "tcp://", 6);
 	bool has_port = json_is_integer(json_object_get(row, "tcp_listen_port"));
 
-	(void)old;
 	if (api_route_hub_host(c, api_route_str(row, "host"))) {
 		api_reply_error(c, 400, "invalid", "host", "host: is the hub's own name; "
 				"its admin API and login pages cannot be routed");
@@ -94,6 +110,8 @@ static int api_route_prepare(struct api_ctx *c, json_t *row, const json_t *old)
 				"tcp:// routes have no path");
 		return -1;
 	}
+	if (tcp && api_route_port_free(c, row, old) < 0)
+		return -1;
 	if (json_is_string(json_object_get(row, "tls_server_name")) &&
 	    strncmp(target, "https://", 8)) {
 		api_reply_error(c, 400, "invalid", "tls_server_name", "tls_server_name: "
@@ -101,6 +119,25 @@ static int api_route_prepare(struct api_ctx *c, json_t *row, const json_t *old)
 		return -1;
 	}
 	return 0;
+}
+
+/* "listen_status": null for http routes and without a hub; for a tcp://
+ * route whether the hub listens on its port, and if not why (a bind
+ * failure would otherwise only be in the hub's log). */
+static void api_route_show(struct api_ctx *c, json_t *obj)
+{
+	json_t *port = json_object_get(obj, "tcp_listen_port");
+	json_t *st = json_null();
+	char why[256] = "";
+	int r;
+
+	if (c->summary)	/* live state is not part of the route's record */
+		return;
+	if (json_is_integer(port) && c->api->port_status &&
+	    (r = c->api->port_status(c->api->port_check_ctx,
+				     (unsigned)json_integer_value(port), why, sizeof(why))) >= 0)
+		st = json_pack("{s:b,s:s?}", "listening", r == 1, "error", r == 1 ? NULL : why);
+	json_object_set_new(obj, "listen_status", st ? st : json_null());
 }
 
 const struct api_resource api_route_res = {
@@ -111,4 +148,5 @@ const struct api_resource api_route_res = {
 	.changes = API_CHANGED_ROUTES,
 	.fk_field = "agent_id",
 	.prepare = api_route_prepare,
+	.show = api_route_show,
 };

@@ -10,7 +10,7 @@ static const struct cmd commands[] = {
 	{ "version", cmd_version, "print the version" },
 	{ "agent", cmd_agent_cli, "the agent: join a hub, run, serve streams; and admin: list, create, ..." },
 	{ "acme", cmd_acme, "ACME client: issue, revoke, renewal-info" },
-	{ "hub", cmd_hub, "run the hub (HTTPS front, control plane)" },
+	{ "hub", cmd_hub_cli, "run the hub (HTTPS front, control plane); 'hub init' sets one up" },
 	{ "tunnel", cmd_tunnel, "a standalone WireGuard interface, configured with wg" },
 	{ "route", cmd_route, "admin: routes (list, create, update, delete)" },
 	{ "cert", cmd_cert, "admin: certificates (list, import, request, renew, revoke, delete)" },

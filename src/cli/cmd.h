@@ -23,6 +23,7 @@ int cmd_dispatch(int argc, char **argv);
 
 /* Subcommands (one file each under src/cli/ or their subsystem). */
 int cmd_version(int argc, char **argv);
+int cmd_hub_cli(int argc, char **argv);	/* `hub init`, else cmd_hub (cli_hub_init.c) */
 int cmd_tunnel(int argc, char **argv);	/* src/cli/tunnel.c */
 /* The admin CLI (src/cli/): `postern NOUN VERB` over the admin API. */
 int cmd_agent_cli(int argc, char **argv);	/* admin verbs, else cmd_agent */

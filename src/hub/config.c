@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -332,6 +333,24 @@ int hub_config_load(struct hub_config *cfg, const char *path, char *err,
 	r = hub_config_read(&c, cfg, err, errlen);
 	conf_free(&c);
 	return r;
+}
+
+int hub_config_make_dirs(const struct hub_config *cfg, char *err, size_t errlen)
+{
+	const char *d = cfg->tls.cert_dir;
+	struct stat st;
+
+	if (!d[0])
+		return 0;
+	if (mkdir(d, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cert_dir %s: %s", d, strerror(errno));
+		return -1;
+	}
+	if (stat(d, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "cert_dir %s: not a directory", d);
+		return -1;
+	}
+	return 0;
 }
 
 bool hub_settings_trusted(const struct hub_settings *s, const struct addr *a)

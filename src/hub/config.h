@@ -93,6 +93,10 @@ struct hub_config {
  * err. Unknown keys are errors. */
 int hub_config_load(struct hub_config *cfg, const char *path, char *err,
 		    size_t errlen);
+/* Creates the directories the config names that the hub writes into and
+ * that may not exist yet on a first start ([tls] cert_dir, 0700), before
+ * anything else is opened or printed. Returns 0 or -1 with err. */
+int hub_config_make_dirs(const struct hub_config *cfg, char *err, size_t errlen);
 
 /* The defaults (also what tests without a key get). */
 void hub_config_defaults(struct hub_config *cfg);

@@ -3,6 +3,7 @@
 #include "hub/control.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <grp.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "api/api_tunnel.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/pidlock.h"
 #include "core/secure.h"
 #include "hub/hub.h"
 #include "hub/front.h"
@@ -32,7 +34,8 @@ static struct {
 	struct api *api;
 	struct hub *hub;
 	struct loop_timer tick;
-} control;
+	int lock_fd;		/* DATA/lock, held while the store is open */
+} control = { .lock_fd = -1 };
 
 bool hub_control_active(void)
 {
@@ -94,6 +97,30 @@ static bool hub_control_join_pin(void *ctx, char out[65])
 	return hub->cfg.set.hostname[0] && front_tls_join_pin(hub->cfg.set.hostname, out);
 }
 
+/* One hub per data directory: a second one would append to the same
+ * audit chain and adopt the first one's unsigned entries. The lock is
+ * taken before the store is opened (or anything printed) and held until
+ * the process exits. Returns 0 or -1 with err. */
+static int hub_control_lock(const char *data_dir, char *err, size_t errlen)
+{
+	char path[4096], why[512];
+
+	if (mkdir(data_dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "data_dir %s: %s", data_dir, strerror(errno));
+		return -1;
+	}
+	if ((size_t)snprintf(path, sizeof(path), "%s/lock", data_dir) >= sizeof(path)) {
+		snprintf(err, errlen, "data_dir: path too long");
+		return -1;
+	}
+	control.lock_fd = pidlock_take(path, true, why, sizeof(why));
+	if (control.lock_fd < 0) {
+		snprintf(err, errlen, "another hub uses data_dir %s: %s", data_dir, why);
+		return -1;
+	}
+	return 0;
+}
+
 /* "https://HOSTNAME[:PORT]" from the config, or "" without a hostname. */
 static void hub_control_public_url(const struct hub_config *cfg, char *out, size_t len)
 {
@@ -102,12 +129,8 @@ static void hub_control_public_url(const struct hub_config *cfg, char *out, size
 	out[0] = 0;
 	if (!cfg->set.hostname[0])
 		return;
-	if (cfg->nlisten_https) {
-		const struct sockaddr_storage *ss = &cfg->listen_https[0].ss;
-		port = ntohs(ss->ss_family == AF_INET6
-			? ((const struct sockaddr_in6 *)ss)->sin6_port
-			: ((const struct sockaddr_in *)ss)->sin_port);
-	}
+	if (cfg->nlisten_https)
+		port = addr_port(&cfg->listen_https[0]);
 	if (port == 443)
 		snprintf(out, len, "https://%s", cfg->set.hostname);
 	else
@@ -127,12 +150,17 @@ int hub_control_open(struct hub *hub, char *err, size_t errlen)
 
 	if (!cfg->data_dir[0])
 		return 0;
+	if (hub_control_lock(cfg->data_dir, err, errlen) < 0)
+		return -1;
 	hub_control_public_url(cfg, url, sizeof(url));
 	if (!url[0])
 		ac.public_url = NULL;
 	control.api = api_open(&ac, err, errlen);
-	if (!control.api)
+	if (!control.api) {
+		pidlock_release(control.lock_fd);
+		control.lock_fd = -1;
 		return -1;
+	}
 	control.hub = hub;
 	if (api_bootstrap(control.api, stdout) < 0) {
 		snprintf(err, errlen, "cannot create the first admin user");
@@ -157,12 +185,29 @@ static void hub_control_tick(struct loop_timer *t)
 static void hub_control_socket_group(const struct hub_config *cfg)
 {
 	struct group *g = getgrnam("postern");
+	struct stat st;
 
 	if (!cfg->control_socket[0] || !g)
 		return;
-	if (chown(cfg->control_socket, (uid_t)-1, g->gr_gid) < 0 ||
+	/* Under the packaged unit (Group=postern, chown filtered out by its
+	 * SystemCallFilter) the socket is born in the group already. */
+	if (stat(cfg->control_socket, &st) < 0 ||
+	    (st.st_gid != g->gr_gid &&
+	     chown(cfg->control_socket, (uid_t)-1, g->gr_gid) < 0) ||
 	    chmod(cfg->control_socket, 0660) < 0)
 		log_warn("control_socket: cannot give it to group postern");
+}
+
+static int hub_control_port_check(void *ctx, unsigned port, char *why, size_t len)
+{
+	(void)ctx;
+	return tcpfwd_port_check(port, why, len);
+}
+
+static int hub_control_port_status(void *ctx, unsigned port, char *why, size_t len)
+{
+	(void)ctx;
+	return tcpfwd_port_status(port, why, len);
 }
 
 int hub_control_attach(struct hub *hub)
@@ -173,6 +218,7 @@ int hub_control_attach(struct hub *hub)
 	if (api_start_workers(control.api, hub->loop) < 0)
 		log_warn("no password threads: logins are checked on the control thread");
 	api_set_join_pin(control.api, hub_control_join_pin, hub);
+	api_set_tcp_ports(control.api, hub_control_port_check, hub_control_port_status, NULL);
 	hub_tunnel_open(hub, control.api);
 	tcpfwd_start(hub->loop, &hub->cfg);
 	hub_control_tcp();
@@ -201,6 +247,8 @@ void hub_control_close(struct hub *hub)
 	api_close(control.api);
 	control.api = NULL;
 	control.hub = NULL;
+	pidlock_release(control.lock_fd);	/* after the audit tail is signed */
+	control.lock_fd = -1;
 }
 
 /* tcp:// routes are tcpfwd's, not the HTTP table's: moved past the end

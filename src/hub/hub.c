@@ -157,6 +157,11 @@ static void hub_reload(struct hub *hub)
 		free(cfg);
 		return;
 	}
+	/* The certificate manager starts with the hub and keeps its copy. */
+	if (memcmp(&cfg->acme, &hub->cfg.acme, sizeof(cfg->acme)))
+		log_warn("reload: %s", hub->acme ? "[acme] changes take effect after a "
+			 "restart of the hub" : "a new [acme] section needs a restart of the "
+			 "hub (no certificates are ordered until then)");
 	s = hub_snap_build(cfg, err, sizeof(err));
 	if (!s) {
 		log_err("reload: %s (keeping the running configuration)", err);
@@ -398,7 +403,8 @@ static int hub_start_workers(struct hub *hub)
 
 static void hub_usage(FILE *f)
 {
-	fprintf(f, "usage: postern hub -c FILE\n\n"
+	fprintf(f, "usage: postern hub -c FILE\n"
+		   "       postern hub init --hostname NAME --email ADDRESS (--help)\n\n"
 		   "Runs the hub: the HTTPS front, control plane and tunnel endpoint.\n"
 		   "SIGHUP reloads routes, certificates and settings; SIGTERM drains\n"
 		   "requests in flight and exits.\n");
@@ -505,6 +511,7 @@ int cmd_hub(int argc, char **argv)
 	hub->metrics_fd = hub->control_fd = hub->access_fd = -1;
 	hub->agent_fd[0] = hub->agent_fd[1] = -1;
 	if (hub_config_load(&hub->cfg, path, err, sizeof(err)) < 0 ||
+	    hub_config_make_dirs(&hub->cfg, err, sizeof(err)) < 0 ||
 	    hub_control_open(hub, err, sizeof(err)) < 0 ||
 	    hub_acme_prepare(hub, err, sizeof(err)) < 0 ||
 	    !(hub->snap = hub_snap_build(&hub->cfg, err, sizeof(err)))) {

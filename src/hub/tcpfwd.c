@@ -77,6 +77,10 @@ static struct {
 	struct tcpfwd_route *routes[TCPFWD_ROUTES];
 	struct tcpfwd_conn *conns;
 	struct accept_backoff acc;	/* every route's listeners off while out of fds */
+	/* Ports the last sync could not listen on, and why (-errno): the
+	 * routes' status in the API (tcpfwd_port_status). */
+	struct { uint16_t port; int err; } failed[TCPFWD_ROUTES];
+	unsigned nfailed;
 } fwd;
 
 /* ---- connections ---- */
@@ -292,19 +296,32 @@ static void tcpfwd_route_free(struct tcpfwd_route *r)
 	free(r);
 }
 
+/* Remembers why `port` has no listener, for the route's status. */
+static void tcpfwd_failed(uint16_t port, int err)
+{
+	if (fwd.nfailed < TCPFWD_ROUTES) {
+		fwd.failed[fwd.nfailed].port = port;
+		fwd.failed[fwd.nfailed++].err = err;
+	}
+}
+
 static struct tcpfwd_route *tcpfwd_route_open(uint16_t port)
 {
 	struct tcpfwd_route *r = calloc(1, sizeof(*r));
 	const struct addr *bases;
 	unsigned n = tcpfwd_bases(&bases);
+	int err = -ENOMEM;
 
-	if (!r)
+	if (!r) {
+		tcpfwd_failed(port, err);
 		return NULL;
+	}
 	r->port = port;
 	for (unsigned i = 0; i < n; i++) {
 		int fd = tcpfwd_listen(&bases[i], port);
 		if (fd < 0) {
 			log_err("tcp route port %u: %s", port, strerror(-fd));
+			err = fd;
 			continue;
 		}
 		r->lst[r->nlst].r = r;
@@ -316,6 +333,7 @@ static struct tcpfwd_route *tcpfwd_route_open(uint16_t port)
 		r->nlst++;
 	}
 	if (!r->nlst) {
+		tcpfwd_failed(port, err);
 		free(r);
 		return NULL;
 	}
@@ -372,6 +390,71 @@ static struct tcpfwd_route **tcpfwd_free_slot(void)
 	return NULL;
 }
 
+/* Names the hub's own listener on `port`, or NULL. */
+static const char *tcpfwd_own_listener(unsigned port)
+{
+	const struct hub_config *cfg = fwd.cfg;
+
+	for (unsigned i = 0; i < cfg->nlisten_http; i++)
+		if (addr_port(&cfg->listen_http[i]) == port)
+			return "the hub's HTTP listener";
+	for (unsigned i = 0; i < cfg->nlisten_https; i++)
+		if (addr_port(&cfg->listen_https[i]) == port)
+			return "the hub's HTTPS listener";
+	if (cfg->metrics && addr_port(&cfg->metrics_listen) == port)
+		return "the hub's metrics listener";
+	return NULL;
+}
+
+int tcpfwd_port_check(unsigned port, char *why, size_t len)
+{
+	const struct addr *bases;
+	const char *own;
+	unsigned n;
+
+	if (!fwd.loop)
+		return 0;
+	if ((own = tcpfwd_own_listener(port))) {
+		snprintf(why, len, "port %u is %s", port, own);
+		return -1;
+	}
+	if (tcpfwd_find((uint16_t)port)) {
+		snprintf(why, len, "port %u is used by another route", port);
+		return -1;
+	}
+	n = tcpfwd_bases(&bases);
+	for (unsigned i = 0; i < n; i++) {
+		int fd = tcpfwd_listen(&bases[i], (uint16_t)port);
+		char ip[64];
+
+		if (fd >= 0) {
+			close(fd);
+			continue;
+		}
+		addr_ip_str(&bases[i], ip, sizeof(ip));
+		snprintf(why, len, "cannot listen on %s port %u: %s%s", ip, port,
+			 strerror(-fd), fd == -EADDRINUSE ? " (another process listens there)" : "");
+		return -1;
+	}
+	return 0;
+}
+
+int tcpfwd_port_status(unsigned port, char *why, size_t len)
+{
+	if (!fwd.loop)
+		return -1;
+	if (tcpfwd_find((uint16_t)port))
+		return 1;
+	for (unsigned i = 0; i < fwd.nfailed; i++)
+		if (fwd.failed[i].port == port) {
+			snprintf(why, len, "cannot listen on port %u: %s", port,
+				 strerror(-fwd.failed[i].err));
+			return 0;
+		}
+	snprintf(why, len, "not listening: a tcp route needs an agent");
+	return 0;
+}
+
 /* One tcp:// spec: retarget its listener, or open one. */
 static void tcpfwd_apply(const struct route_spec *s)
 {
@@ -399,6 +482,7 @@ void tcpfwd_sync(const struct route_spec *specs, size_t n)
 	for (unsigned i = 0; i < TCPFWD_ROUTES; i++)
 		if (fwd.routes[i])
 			fwd.routes[i]->seen = false;
+	fwd.nfailed = 0;
 	for (size_t i = 0; i < n; i++)
 		if (specs[i].target && !strncmp(specs[i].target, "tcp://", 6) &&
 		    specs[i].tcp_listen_port)

@@ -17,6 +17,15 @@ void tcpfwd_start(struct loop *loop, const struct hub_config *cfg);
  * specs are ignored): new ports opened, gone ones closed, the rest
  * retargeted. Connections in progress keep their target. */
 void tcpfwd_sync(const struct route_spec *specs, size_t n);
+/* Whether a tcp route may take public `port`: not a hub listener's, not
+ * another route's, and bindable now on every public address (a probe
+ * bind, closed at once). Returns 0, or -1 with why. 0 before
+ * tcpfwd_start. */
+int tcpfwd_port_check(unsigned port, char *why, size_t len);
+/* A tcp route's port as the last sync left it: 1 listening; 0 not, with
+ * why (the bind's error, or no agent to serve it); -1 before
+ * tcpfwd_start. */
+int tcpfwd_port_status(unsigned port, char *why, size_t len);
 /* Closes every listener and connection (the hub is stopping). */
 void tcpfwd_stop(void);
 

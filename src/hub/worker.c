@@ -75,8 +75,16 @@ static void worker_accept(struct loop_io *io, uint32_t events)
 		hub_conn_release(w->hub, addr_ip_hash(&peer));
 }
 
-/* Binds a SO_REUSEPORT listener. Returns the fd or -errno. */
-static int worker_listen_tcp(const struct addr *a)
+/* Binds a SO_REUSEPORT listener. Returns the fd or -errno.
+ *
+ * The first worker (`first`) binds before it turns SO_REUSEPORT on, so
+ * its bind fails with EADDRINUSE when any other socket holds the address,
+ * even another process's SO_REUSEPORT one: two hubs of the same user
+ * would otherwise share the port and split the clients between them.
+ * The option set after bind still admits this hub's other workers (the
+ * kernel checks every socket's option at each bind) and forms their
+ * reuseport group at listen(). */
+static int worker_listen_tcp(const struct addr *a, bool first)
 {
 	int one = 1, fd, r;
 
@@ -84,10 +92,13 @@ static int worker_listen_tcp(const struct addr *a)
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (!first)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (a->ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) < 0 || listen(fd, 4096) < 0) {
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) < 0 ||
+	    (first && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) ||
+	    listen(fd, 4096) < 0) {
 		r = -errno;
 		close(fd);
 		return r;
@@ -126,10 +137,13 @@ static int worker_listen_all(struct worker *w)
 		const struct addr *a = tls ? &cfg->listen_https[i - cfg->nlisten_http]
 					   : &cfg->listen_http[i];
 		char ip[64];
-		fd = worker_listen_tcp(a);
+		fd = worker_listen_tcp(a, w->idx == 0);
 		if (fd < 0) {
 			addr_ip_str(a, ip, sizeof(ip));
-			log_err("cannot listen on %s: %s", ip, strerror(-fd));
+			log_err("cannot listen on %s port %u: %s%s", ip, addr_port(a),
+				strerror(-fd), fd == -EADDRINUSE && w->idx == 0
+				? " (another process listens there: stop it, or choose "
+				  "another address)" : "");
 			return fd;
 		}
 		fd = worker_add_listener(w, fd, tls ? LISTEN_HTTPS : LISTEN_HTTP);
