@@ -25,7 +25,7 @@ int events_severity(const char *type)
 {
 	if (!strncmp(type, "audit.", 6) && strcmp(type, "audit.tail_adopted"))
 		return 3;	/* verification failed, head record reset */
-	if (events_ends(type, "failed") || events_ends(type, ".locked_out") ||
+	if (events_ends(type, "failed") || events_ends(type, ".delayed") ||
 	    events_ends(type, ".offline") || events_ends(type, ".expiring") ||
 	    !strcmp(type, "tunnel.disconnect") ||
 	    !strcmp(type, "webhook.disable"))

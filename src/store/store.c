@@ -93,8 +93,18 @@ void store_rollback(struct store *s)
  * readable by others, whatever the umask. */
 static int store_precreate(const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* Only a file that does not exist yet is opened here. Closing any
+	 * descriptor of a database file drops every POSIX lock this process
+	 * holds on it, SQLite's included: a second connection (the webhook
+	 * worker's) opened beside a live one would silently unlock it, and the
+	 * next connection to close would take itself for the last, checkpoint
+	 * and delete the WAL that the live one still writes to (SQLite's
+	 * "How To Corrupt", s2.2). Seen as committed, signed audit entries
+	 * gone after a SIGKILL. */
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 
+	if (fd < 0 && errno == EEXIST)
+		return 0;
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;

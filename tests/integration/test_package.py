@@ -26,6 +26,7 @@ from debbox import Box, build_deb, unit_service
 pytestmark = pytest.mark.serial
 
 
+
 def test_package_installs_runs_the_hub_and_purges(lab, bin):
     box = Box(lab, lab.ns("box"), build_deb(lab, bin))
     assert box.sh("getent passwd postern", check=False).returncode != 0, "postern user on host?"
@@ -66,7 +67,9 @@ def test_package_installs_runs_the_hub_and_purges(lab, bin):
     assert "tunnel" in log and "cannot" not in log, log
     m = re.search(r"https://hub\.test/setup#token=(\S+)", log)
     assert m, log
-    # The setup link's token sets the admin's password on :443.
+    # The setup link's token sets the admin's password on :443 (once the
+    # workers listen there: the link is printed before they start).
+    box.wait_https()
     body = '{"token":"%s","password":"correct horse battery staple"}' % m.group(1)
     r = box.sh("curl -sk -o /dev/null -w '%{http_code}' --resolve hub.test:443:127.0.0.1 "
                "-H 'Origin: https://hub.test' -H 'Content-Type: application/json' "
@@ -103,6 +106,7 @@ chmod 0755 /usr/local/bin/systemctl""")
         assert "enabled and started postern-hub.service" in r.stdout, r.stdout
         m = re.search(r"^  https://hub\.test/setup#token=(\S+)$", r.stdout, re.M)
         assert m, r.stdout
+        box.wait_https()
         body = '{"token":"%s","password":"another horse battery staple"}' % m.group(1)
         r = box.sh("curl -sk -o /dev/null -w '%{http_code}' --resolve hub.test:443:127.0.0.1 "
                    "-H 'Origin: https://hub.test' -H 'Content-Type: application/json' "

@@ -36,6 +36,7 @@ def test_quickstart_two_machines(lab, bin, tmp_path):
                                      check=False).returncode == 0 or not hub.alive(),
                       timeout=60, what="hub up with its tunnel")
     assert hub.alive() and "/setup#token=" in hub.log(), hub.log()
+    vps.wait_https()
     out = vps.sh("postern agent create home").stdout
     ident = int(re.search(r"^id: (\d+)$", out, re.M).group(1))
     join = re.search(r"^\s*(postern agent join \S+ \S+.*)$", out, re.M).group(1).strip()

@@ -77,6 +77,13 @@ exec chroot {m} /bin/sleep infinity
         netlab.wait_until(lambda: os.readlink(f"/proc/{self.proc.pid}/exe").endswith("sleep"),
                           what="box chrooted")
 
+    def wait_https(self, timeout=60):
+        """Waits until a hub in the box accepts TLS on :443 (its setup
+        link and control socket come before its workers listen)."""
+        netlab.wait_until(lambda: self.sh("curl -sk -o /dev/null -w '%{http_code}' "
+                                          "https://127.0.0.1:443/", check=False).stdout != "000",
+                          timeout=timeout, interval=0.2, what="the hub's :443")
+
     def enter(self, argv):
         return ["nsenter", "-t", str(self.proc.pid), "-m", "-n", "-r", "-w", "--", *argv]
 

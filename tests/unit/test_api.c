@@ -1226,7 +1226,7 @@ TEST(webhooks_secret_outbox_rotation)
 		"{\"name\":\"n\",\"url\":\"ftp://a.example/\"}" }), 400);
 	CHECK_EQ_STR(rs_field(), "url");
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/webhooks", .body =
-		"{\"name\":\"alerts\",\"url\":\"https://a.example/h\",\"events\":\"agent.* auth.locked_out\"}" }), 201);
+		"{\"name\":\"alerts\",\"url\":\"https://a.example/h\",\"events\":\"agent.* auth.delayed\"}" }), 201);
 	id = rs_int("id");
 	snprintf(sec, sizeof(sec), "%s", rs_str("secret"));
 	CHECK(!strncmp(sec, "whsec_", 6) && strlen(sec) == 50);

@@ -50,7 +50,7 @@ TEST(filters)
 	CHECK(!events_filter_match("agent.*", "agents.offline"));
 	CHECK(!events_filter_match("certificate.failed", "certificate.failed_x"));
 	CHECK(!events_filter_match("", "x"));
-	CHECK(events_filter_check("agent.*, auth.locked_out") == NULL);
+	CHECK(events_filter_check("agent.*, auth.delayed") == NULL);
 	CHECK(events_filter_check("*") == NULL);
 	CHECK(events_filter_check("") != NULL);
 	CHECK(events_filter_check(" , ") != NULL);
@@ -129,7 +129,7 @@ TEST(bodies)
 	char *url, *s;
 	json_t *j;
 
-	e.ev = (struct audit_event){ "user:admin", "192.0.2.1", "auth.locked_out",
+	e.ev = (struct audit_event){ "user:admin", "192.0.2.1", "auth.delayed",
 				     "ip:192.0.2.1", "", "{\"a\":1}" };
 	memset(e.hash, 0xab, sizeof(e.hash));
 	snprintf(w.url, sizeof(w.url), "https://hooks.example/in");
@@ -137,7 +137,7 @@ TEST(bodies)
 	s = events_body(&w, &e, "https://hub.example", &url);
 	j = json_loads(s, 0, NULL);
 	CHECK_EQ_STR(url, "https://hooks.example/in");
-	CHECK_EQ_STR(json_string_value(json_object_get(j, "type")), "auth.locked_out");
+	CHECK_EQ_STR(json_string_value(json_object_get(j, "type")), "auth.delayed");
 	CHECK_EQ_STR(json_string_value(json_object_get(j, "timestamp")), "2023-11-14T22:13:20.123Z");
 	json_t *d = json_object_get(j, "data");
 	CHECK_EQ_INT(json_integer_value(json_object_get(d, "seq")), 7);
