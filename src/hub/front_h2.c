@@ -491,7 +491,7 @@ static void h2_answer(struct h2_stream *st, const struct pipeline_out *o)
 	const struct http_msg *m = &st->msg;
 	struct conn *c = st->s->c;
 	char code[8], len[24];
-	nghttp2_nv nv[6];
+	nghttp2_nv nv[7];
 	size_t n = 0, blen = m->meth == HTTP_M_HEAD ? 0 : o->blen;
 	nghttp2_data_provider dp = { .source.ptr = st, .read_callback = h2_read_body };
 
@@ -510,6 +510,8 @@ static void h2_answer(struct h2_stream *st, const struct pipeline_out *o)
 	nv[n++] = H2_NV(":status", code, strlen(code));
 	if (o->location[0])
 		nv[n++] = H2_NV("location", o->location, strlen(o->location));
+	if (o->www_auth)
+		nv[n++] = H2_NV("www-authenticate", o->www_auth, strlen(o->www_auth));
 	nv[n++] = H2_NV("content-type", o->type, strlen(o->type));
 	nv[n++] = H2_NV("content-length", len, strlen(len));
 	nv[n++] = H2_NV("cache-control", "no-store", 8);
@@ -537,9 +539,10 @@ static void h2_admin_start(struct h2_session *s, struct h2_stream *st, bool end_
 }
 
 /* Forwards the stream to the route the pipeline chose. */
-static void h2_proxy(struct h2_session *s, struct h2_stream *st, const struct route *route,
-		     bool end_stream)
+static void h2_proxy(struct h2_session *s, struct h2_stream *st,
+		     const struct pipeline_out *o, bool end_stream)
 {
+	const struct route *route = o->route;
 	struct conn *c = s->c;
 	struct http_msg *m = &st->msg;
 	int status;
@@ -551,6 +554,7 @@ static void h2_proxy(struct h2_session *s, struct h2_stream *st, const struct ro
 			: st->cl_seen ? (m->content_length ? HTTP_BODY_LENGTH : HTTP_BODY_NONE)
 				      : HTTP_BODY_CHUNKED,
 		.body_len = m->content_length,
+		.who = o->who,
 	};
 
 	st->x = xchg_start(c->w, c->w->hold, route, &rq, &h2_xchg_ops, st, &status);
@@ -591,7 +595,7 @@ static void h2_start(struct h2_session *s, struct h2_stream *st, bool end_stream
 		h2_admin_start(s, st, end_stream);
 		break;
 	case PIPELINE_PROXY:
-		h2_proxy(s, st, out.route, end_stream);
+		h2_proxy(s, st, &out, end_stream);
 		break;
 	case PIPELINE_ANSWER:
 		h2_answer(st, &out);

@@ -17,8 +17,8 @@
 /* Each earlier schema version has its migrates_versionN_with_data test
  * below (v1 to v5). A new version must add one for the version it
  * supersedes before this is bumped. */
-_Static_assert(STORE_SCHEMA_VERSION == 6,
-	       "a new schema version needs a migrates_version6_with_data test");
+_Static_assert(STORE_SCHEMA_VERSION == 7,
+	       "a new schema version needs a migrates_version7_with_data test");
 
 static char errbuf[512];
 
@@ -294,6 +294,30 @@ TEST(migrates_version5_with_data)
 	fixture_rmdir(dir);
 }
 
+/* A version-6 user keeps its row in version 7, with no groups, no e-mail
+ * and session epoch 0. */
+TEST(migrates_version6_with_data)
+{
+	const char *dir = fixture_tmpdir();
+	const char *path = fixture_path(dir, "postern.db");
+	struct store s;
+
+	CHECK_EQ_INT(open_at_version(&s, path, 6), 0);
+	CHECK_EQ_INT(store_exec(&s, "INSERT INTO users(id, name, role, created_at, rev)"
+		" VALUES (1, 'alice', 'viewer', 1, 1);", errbuf, sizeof(errbuf)), 0);
+	store_close(&s);
+
+	CHECK_EQ_INT(store_open(&s, path, 0, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(s.version, STORE_SCHEMA_VERSION);
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM users WHERE id = 1 AND groups = ''"
+		       " AND email IS NULL AND auth_epoch = 0"), 1);
+	CHECK_EQ_INT(store_exec(&s, "UPDATE users SET groups = 'family', auth_epoch = 2",
+				NULL, 0), 0);
+	CHECK_EQ_STR(qtext(&s, "SELECT groups FROM users WHERE id = 1"), "family");
+	store_close(&s);
+	fixture_rmdir(dir);
+}
+
 TEST(failed_migration_rolls_back)
 {
 	const char *dir = fixture_tmpdir();
@@ -534,6 +558,7 @@ int main(void)
 	RUN(migrates_version3_with_data);
 	RUN(migrates_version4_with_data);
 	RUN(migrates_version5_with_data);
+	RUN(migrates_version6_with_data);
 	RUN(failed_migration_rolls_back);
 	RUN(secrets_are_bound_to_their_row);
 	RUN(secret_key_file_must_be_private);

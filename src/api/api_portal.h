@@ -1,0 +1,33 @@
+/* api_portal.h - the login portal's pieces (internal to src/api). */
+#ifndef POSTERN_API_API_PORTAL_H
+#define POSTERN_API_API_PORTAL_H
+
+#include "api/api_int.h"
+
+/* The longest path a login returns to (it must fit a Location line). */
+#define API_PORTAL_PATH_MAX 400
+
+/* --- pages (api_portal_page.c) --- */
+/* The headers every portal answer carries (CSP, no framing, no
+ * Referer) with Content-Type `type`. */
+void api_portal_headers(struct api_ctx *c, const char *type);
+void api_portal_css_reply(struct api_ctx *c);
+/* Appends `s` HTML-escaped. */
+void api_portal_esc(struct buf *b, const char *s);
+/* Starts a page (replacing any body) / ends it. */
+void api_portal_begin(struct api_ctx *c, int status, const char *title);
+void api_portal_end(struct api_ctx *c);
+/* A page with one paragraph of text. */
+void api_portal_message(struct api_ctx *c, int status, const char *title, const char *text);
+/* The login form, with an error above it and the return address `rd`
+ * (already validated, or NULL) carried in a hidden field. */
+void api_portal_login_form(struct api_ctx *c, int status, const char *error, const char *rd);
+
+/* Checks a return address (untrusted): "https://HOST[:port]/path" where
+ * HOST is a route's host (not the portal's), and the path is safe to
+ * redirect to on it. Returns 0 with the normalised host and the path, or
+ * -1. No open redirect: nothing else passes. */
+int api_portal_target(struct api_ctx *c, const char *rd, char host[AUTH_HOST_MAX + 1],
+		      char *path, size_t plen);
+
+#endif
