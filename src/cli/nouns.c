@@ -19,6 +19,7 @@ static const struct cli_flag route_flags[] = {
 	{ "tls-verify", "tls_verify", CLI_BOOL, false },
 	{ "tls-server-name", "tls_server_name", CLI_STR, true },
 	{ "tcp-port", "tcp_listen_port", CLI_INT, true },
+	{ "policy", "policy", CLI_STR, true },
 };
 static const struct cli_column route_cols[] = {
 	{ "ID", "id", false }, { "HOST", "host", false }, { "PATH", "path_prefix", false },
@@ -29,7 +30,7 @@ static const struct cli_noun route_noun = {
 	NULL, "list | get ID | create --host H --target URL [--path P] [--agent ID]\n"
 	"       [--[no-]strip-prefix] [--[no-]redirect-https] [--hsts SECONDS]\n"
 	"       [--[no-]tls-verify] [--tls-server-name N] [--tcp-port N]\n"
-	"       | update ID [same options] | delete ID", NULL,
+	"       [--policy JSON] | update ID [same options] | delete ID", NULL,
 };
 
 int cmd_route(int argc, char **argv)

@@ -309,6 +309,12 @@ def test_policy_is_validated_by_the_shared_parser(hub):
     st, _, b = h.api("POST", "/api/v1/users", {"name": "carol", "role": "viewer",
                                                 "email": "no at sign"})
     assert st == 400 and b["error"]["field"] == "email"
-    # The CLI sets groups too.
+    # The CLI sets groups and policies too, through the same checks.
     r = h.cli_json("user", "create", "dave", "--role", "viewer", "--groups", "family,kids")
     assert r["groups"] == "family,kids"
+    r = h.cli_json("route", "create", "--host", "cli.test", "--target", "http://a:1",
+                   "--policy", '{"auth":"login","users":["dave"]}')
+    assert json.loads(r["policy"]) == {"auth": "login", "users": ["dave"]}
+    r = h.cli("route", "create", "--host", "cli2.test", "--target", "http://a:1",
+              "--policy", '{"auth":"login","users":["Dave!"]}', check=False)
+    assert r.returncode != 0 and "policy" in (r.stdout + r.stderr)
