@@ -8,13 +8,14 @@ set -eu
 BUILD="build-essential pkg-config clang libclang-rt-14-dev"
 # Libraries the binary links (see docs/architecture.md, "Dependencies").
 LIBS="libssl-dev libsodium-dev libsqlite3-dev libcurl4-openssl-dev
-      libjansson-dev libcjose-dev libnghttp2-dev liblwip-dev libargon2-dev"
+      libjansson-dev libcjose-dev libnghttp2-dev liblwip-dev libargon2-dev
+      libqrencode-dev"
 # Real peers and tools the tests and benchmarks talk to.
 PEERS="wireguard-go wireguard-tools iproute2 nftables conntrack iptables
        python3 python3-pytest python3-websockets curl nghttp2-client
        nginx-light haproxy iperf3 wrk pebble sqlite3 openssl procps psmisc
        ca-certificates iputils-ping bind9 python3-dnspython
-       python3-prometheus-client python3-h2"
+       python3-prometheus-client python3-h2 oathtool"
 # Benchmarks: callgrind's instruction counts (bench/wg_micro.sh).
 PEERS="$PEERS valgrind"
 

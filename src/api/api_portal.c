@@ -51,7 +51,7 @@ static void api_portal_port(struct api_ctx *c, char ps[8])
 
 /* The portal's normalised host (the request's: the pipeline sends only
  * the hub's own name here). */
-static int api_portal_host(struct api_ctx *c, char host[AUTH_HOST_MAX + 1])
+int api_portal_hub_host(struct api_ctx *c, char host[AUTH_HOST_MAX + 1])
 {
 	return auth_host_norm(api_portal_str(c->req->host), host);
 }
@@ -87,7 +87,7 @@ static int64_t api_portal_session(struct api_ctx *c, uint32_t *epoch)
 	struct auth_claims cl;
 	int64_t found = 0;
 
-	if (api_portal_host(c, host) < 0 || api_login_key(c->api, key) < 0)
+	if (api_portal_hub_host(c, host) < 0 || api_login_key(c->api, key) < 0)
 		return 0;
 	while (!found && auth_cookie_find(v, STR_LIT(AUTH_COOKIE_PORTAL), &tok)) {
 		if (auth_cookie_verify(key, host, tok, (int64_t)time(NULL), &cl) == 0 &&
@@ -155,9 +155,10 @@ static void api_portal_login_get(struct api_ctx *c)
 		return;
 	}
 	api_portal_begin(c, 200, "Logged in");
-	buf_printf(&c->resp->body, "<p>You are logged in.</p><form method=\"post\""
-		   " action=\"/logout\"><button type=\"submit\">Log out everywhere</button>"
-		   "</form>");
+	buf_printf(&c->resp->body, "<p>You are logged in.</p>"
+		   "<p><a href=\"/totp\">Add an authenticator app</a></p>"
+		   "<form method=\"post\" action=\"/logout\"><button type=\"submit\">"
+		   "Log out everywhere</button></form>");
 	api_portal_end(c);
 }
 
@@ -171,11 +172,32 @@ static void api_portal_refused(struct api_ctx *c)
 			      "again." : "The hub is busy. Try again in a moment.", NULL);
 }
 
+void api_portal_finish(struct api_ctx *c, int64_t uid, uint32_t epoch, const char *factor,
+		       const char *rd)
+{
+	char host[AUTH_HOST_MAX + 1], path[API_PORTAL_PATH_MAX + 1], hub[AUTH_HOST_MAX + 1],
+	     after[64];
+
+	if (api_portal_hub_host(c, hub) < 0 ||
+	    api_portal_cookie(c, AUTH_COOKIE_PORTAL, hub, uid, epoch) < 0) {
+		api_portal_message(c, 500, "Something went wrong", "Please try again.");
+		return;
+	}
+	snprintf(after, sizeof(after), "{\"factor\":\"%s\"}", factor);
+	api_audit_event(c, "portal.login", c->who.actor, after);
+	if (rd && rd[0] && api_portal_target(c, rd, host, path, sizeof(path)) == 0) {
+		api_portal_onward(c, uid, epoch, host, path);
+		return;
+	}
+	api_reply_header(c, "Location: /login");
+	api_portal_message(c, 303, "Logged in", "You are logged in.");
+}
+
 /* The password check's verdict (the form is still c's body). */
 static void api_portal_checked(struct api_ctx *c, bool ok)
 {
 	char user[AUTH_NAME_MAX + 1], rd[API_PORTAL_FIELD], host[AUTH_HOST_MAX + 1],
-	     path[API_PORTAL_PATH_MAX + 1], hub[AUTH_HOST_MAX + 1];
+	     path[API_PORTAL_PATH_MAX + 1];
 	const char *t;
 	int64_t epoch;
 
@@ -187,22 +209,19 @@ static void api_portal_checked(struct api_ctx *c, bool ok)
 		return;
 	}
 	epoch = api_login_epoch(c->api, c->who.user_id);
-	if (epoch < 0 || api_portal_host(c, hub) < 0 ||
-	    api_portal_cookie(c, AUTH_COOKIE_PORTAL, hub, c->who.user_id, (uint32_t)epoch) < 0) {
+	if (epoch < 0) {
 		api_portal_message(c, 500, "Something went wrong", "Please try again.");
 		return;
 	}
-	api_audit_event(c, "portal.login", c->who.actor, "{\"factor\":\"password\"}");
-	if (t && t[0]) {
-		api_portal_onward(c, c->who.user_id, (uint32_t)epoch, host, path);
+	if (api_totp_enrolled(c->api, c->who.user_id)) {
+		api_totp_form(c, 200, NULL, c->who.user_id, (uint32_t)epoch, t ? t : "");
 		return;
 	}
-	api_reply_header(c, "Location: /login");
-	api_portal_message(c, 303, "Logged in", "You are logged in.");
+	api_portal_finish(c, c->who.user_id, (uint32_t)epoch, "password", t);
 }
 
 /* A form post must come from the portal's own page (login CSRF). */
-static bool api_portal_form_ok(struct api_ctx *c)
+bool api_portal_form_ok(struct api_ctx *c)
 {
 	const char *ct = c->req->content_type;
 	static const char form[] = "application/x-www-form-urlencoded";
@@ -282,7 +301,7 @@ static void api_portal_callback(struct api_ctx *c)
 	struct api_login_code k;
 
 	if (http_form_get(api_portal_str(c->req->query), "code", code, sizeof(code)) <= 0 ||
-	    api_portal_host(c, host) < 0 || api_login_code_take(c->api, code, host, &k) < 0 ||
+	    api_portal_hub_host(c, host) < 0 || api_login_code_take(c->api, code, host, &k) < 0 ||
 	    api_login_epoch(c->api, k.uid) != (int64_t)k.epoch) {
 		secure_wipe(code, sizeof(code));
 		api_portal_message(c, 400, "Link expired", "This login link was already used or "
@@ -297,6 +316,28 @@ static void api_portal_callback(struct api_ctx *c)
 	api_reply_header(c, "Location: %s", k.path);
 	secure_wipe(&k, sizeof(k));
 	api_portal_message(c, 303, "Logged in", "Continuing to the site.");
+}
+
+/* The TOTP enrolment pages need a portal session. */
+static void api_portal_totp(struct api_ctx *c)
+{
+	uint32_t epoch;
+	char name[AUTH_NAME_MAX + 1] = "";
+	sqlite3_stmt *st;
+
+	if (!api_portal_session(c, &epoch)) {
+		api_reply_header(c, "Location: /login");
+		api_portal_message(c, 303, "Log in first", "Log in to add an authenticator.");
+		return;
+	}
+	st = store_prepare(&c->api->store, "SELECT name FROM users WHERE id = ?");
+	if (st) {
+		sqlite3_bind_int64(st, 1, c->who.user_id);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			snprintf(name, sizeof(name), "%s", sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	api_totp_enrol(c, c->who.user_id, name);
 }
 
 void api_portal(struct api_ctx *c)
@@ -314,6 +355,10 @@ void api_portal(struct api_ctx *c)
 		api_portal_logout(c);
 	else if (!strcmp(p, "/logout") && get)
 		api_portal_login_get(c);
+	else if (!strcmp(p, "/login/totp") && post)
+		api_totp_login(c);
+	else if (!strcmp(p, "/totp") && (get || post))
+		api_portal_totp(c);
 	else if (!strcmp(p, "/portal.css") && get)
 		api_portal_css_reply(c);
 	else if (!strcmp(p, "/") && get) {

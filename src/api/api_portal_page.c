@@ -83,16 +83,30 @@ void api_portal_message(struct api_ctx *c, int status, const char *title, const 
 	api_portal_end(c);
 }
 
+void api_portal_error_p(struct buf *b, const char *error)
+{
+	if (!error)
+		return;
+	buf_append(b, "<p class=\"err\">", 15);
+	api_portal_esc(b, error);
+	buf_append(b, "</p>", 4);
+}
+
+void api_portal_hidden_rd(struct buf *b, const char *rd)
+{
+	if (!rd || !rd[0])
+		return;
+	buf_append(b, "<input type=\"hidden\" name=\"rd\" value=\"", 38);
+	api_portal_esc(b, rd);
+	buf_append(b, "\">", 2);
+}
+
 void api_portal_login_form(struct api_ctx *c, int status, const char *error, const char *rd)
 {
 	struct buf *b = &c->resp->body;
 
 	api_portal_begin(c, status, "Log in");
-	if (error) {
-		buf_append(b, "<p class=\"err\">", 15);
-		api_portal_esc(b, error);
-		buf_append(b, "</p>", 4);
-	}
+	api_portal_error_p(b, error);
 	buf_printf(b, "<form method=\"post\" action=\"/login\">"
 		   "<label for=\"u\">User name</label>"
 		   "<input id=\"u\" name=\"username\" autocomplete=\"username\" required"
@@ -100,11 +114,7 @@ void api_portal_login_form(struct api_ctx *c, int status, const char *error, con
 		   "<label for=\"p\">Password</label>"
 		   "<input id=\"p\" name=\"password\" type=\"password\""
 		   " autocomplete=\"current-password\" required>");
-	if (rd && rd[0]) {
-		buf_append(b, "<input type=\"hidden\" name=\"rd\" value=\"", 38);
-		api_portal_esc(b, rd);
-		buf_append(b, "\">", 2);
-	}
+	api_portal_hidden_rd(b, rd);
 	buf_printf(b, "<button type=\"submit\">Log in</button></form>");
 	api_portal_end(c);
 }

@@ -204,13 +204,17 @@ static const char schema_v6[] =
 	"ALTER TABLE certificates ADD COLUMN revoked_at INTEGER;";
 
 /* Version 7: users log in to routes: their groups (comma-separated
- * names, auth_users.h), an e-mail address handed to upstreams, and the
+ * names, auth_users.h), an e-mail address handed to upstreams, the
  * session epoch that signed route cookies carry (bumped to end every
- * session of the user at once). */
+ * session of the user at once), whether a TOTP second factor is
+ * enrolled (its secret is sealed in `secrets`) and the last TOTP step
+ * accepted (each step once). */
 static const char schema_v7[] =
 	"ALTER TABLE users ADD COLUMN groups TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE users ADD COLUMN email TEXT;"
-	"ALTER TABLE users ADD COLUMN auth_epoch INTEGER NOT NULL DEFAULT 0;";
+	"ALTER TABLE users ADD COLUMN auth_epoch INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN totp INTEGER NOT NULL DEFAULT 0 CHECK (totp IN (0,1));"
+	"ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;";
 
 const struct schema_migration schema_migrations[] = {
 	{ 1, "initial", schema_v1 },
@@ -219,6 +223,6 @@ const struct schema_migration schema_migrations[] = {
 	{ 4, "agentless WireGuard nodes, agent heartbeats", schema_v4 },
 	{ 5, "agents' last endpoint", schema_v5 },
 	{ 6, "certificates ordered by the hub (ACME state)", schema_v6 },
-	{ 7, "user groups, e-mail and session epoch", schema_v7 },
+	{ 7, "user groups, e-mail, session epoch and TOTP", schema_v7 },
 };
 const size_t schema_migrations_count = ARRAY_SIZE(schema_migrations);

@@ -318,3 +318,66 @@ def test_policy_is_validated_by_the_shared_parser(hub):
     r = h.cli("route", "create", "--host", "cli2.test", "--target", "http://a:1",
               "--policy", '{"auth":"login","users":["Dave!"]}', check=False)
     assert r.returncode != 0 and "policy" in (r.stdout + r.stderr)
+
+
+def oathtool(secret, offset=0):
+    """The reference implementation's code for now + offset seconds."""
+    import subprocess
+    import time
+    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(time.time() + offset))
+    return subprocess.run(["oathtool", "--totp", "-b", secret, "--now", when],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def form_post(h, proto, path, fields, cookie=None):
+    headers = ["Content-Type: application/x-www-form-urlencoded", f"Origin: {ORIGIN}"]
+    if cookie:
+        headers.append(f"Cookie: {cookie}")
+    return fetch(h, proto, HUB, path, data=urllib.parse.urlencode(fields), headers=headers)
+
+
+@pytest.mark.parametrize("proto", PROTOS)
+def test_totp_enrol_login_and_replay(hub, proto):
+    h, up = hub
+    auth, portal, _ = route_cookie(h, proto)
+    st, hd, page = fetch(h, proto, HUB, "/totp", headers=[f"Cookie: {portal}"])
+    assert st == 200 and "<svg" in page and "<script" not in page
+    secret = re.search(r'<code id="secret">([A-Z2-7]{32})</code>', page).group(1)
+    # A wrong first code does not enrol.
+    st, _, _ = form_post(h, proto, "/totp", {"code": "000000" if oathtool(secret) != "000000"
+                                             else "111111"}, portal)
+    assert st == 400
+    st, hd, page = fetch(h, proto, HUB, "/totp", headers=[f"Cookie: {portal}"])
+    secret = re.search(r'<code id="secret">([A-Z2-7]{32})</code>', page).group(1)
+    st, _, body = form_post(h, proto, "/totp", {"code": oathtool(secret)}, portal)
+    assert st == 200 and "Authenticator added" in body
+    # A new factor ends the sessions it did not protect.
+    netlab.wait_until(lambda: fetch(h, proto, "app.test", "/p",
+                                    headers=[f"Cookie: {auth}"])[0] == 401,
+                      what="old cookie revoked")
+    # The password alone is no longer a login: the code form comes next.
+    st, hd = login(h, proto, "alice", PW_ALICE)
+    assert st == 200 and "set-cookie" not in hd
+    _, _, page = form_post(h, proto, "/login", {
+        "username": "alice", "password": PW_ALICE, "rd": "https://app.test/private?x=1"})
+    pending = re.search(r'name="pending" value="([^"]+)"', page).group(1)
+    # A code from two steps ago, and garbage, are refused.
+    st, _, _ = form_post(h, proto, "/login/totp", {"pending": pending, "rd": "https://app.test/",
+                                                    "code": oathtool(secret, -60)})
+    assert st == 401
+    # The next step's code is inside the window (the enrolment used this one).
+    code = oathtool(secret, 30)
+    st, hd, _ = form_post(h, proto, "/login/totp", {
+        "pending": pending, "code": code, "rd": "https://app.test/private?x=1"})
+    assert st == 303, hd
+    assert one(hd, "location").startswith("https://app.test/.postern/callback?code=")
+    assert cookie_of(hd, "__Host-postern_portal")
+    # Replayed: the same code again is refused, even with a fresh pending token.
+    st, _, page = form_post(h, proto, "/login", {"username": "alice", "password": PW_ALICE})
+    pending = re.search(r'name="pending" value="([^"]+)"', page).group(1)
+    st, _, _ = form_post(h, proto, "/login/totp", {"pending": pending, "code": code})
+    assert st == 401
+    # A forged pending token is no shortcut past the password.
+    st, _, _ = form_post(h, proto, "/login/totp", {"pending": "1.2.3.4." + "A" * 43,
+                                                    "code": oathtool(secret, 30)})
+    assert st == 400

@@ -9,6 +9,7 @@
 
 #include "access/policy.h"
 #include "auth/auth_cookie.h"
+#include "auth/auth_totp.h"
 #include "auth/auth_users.h"
 #include "http/form.h"
 
@@ -171,8 +172,36 @@ TEST(policy_login_keys)
 	CHECK(strstr(err, "access.allow[0]") != NULL);
 }
 
+/* RFC 6238 appendix B (SHA-1 key "12345678901234567890"), last 6 of the
+ * 8 digits; replays and steps outside the window refused. */
+TEST(totp_vectors_window_and_replay)
+{
+	static const uint8_t k[] = "12345678901234567890";
+	char b32[AUTH_TOTP_B32];
+	int64_t step = 0;
+
+	CHECK_EQ_INT(auth_totp_hotp(k, 20, 59 / 30), 287082);
+	CHECK_EQ_INT(auth_totp_hotp(k, 20, 1111111109 / 30), 81804);
+	CHECK_EQ_INT(auth_totp_hotp(k, 20, 1234567890 / 30), 5924);
+	CHECK_EQ_INT(auth_totp_hotp(k, 20, 2000000000 / 30), 279037);
+	CHECK_EQ_INT(auth_totp_check(k, 20, "005924", 1234567890, 0, &step), 0);
+	CHECK_EQ_INT(step, 1234567890 / 30);
+	/* The same step again: refused (each step once). */
+	CHECK_EQ_INT(auth_totp_check(k, 20, "005924", 1234567890, step, &step), -1);
+	/* One step early or late is fine, two is not. */
+	CHECK_EQ_INT(auth_totp_check(k, 20, "005924", 1234567890 + 30, 0, &step), 0);
+	CHECK_EQ_INT(auth_totp_check(k, 20, "005924", 1234567890 - 30, 0, &step), 0);
+	CHECK_EQ_INT(auth_totp_check(k, 20, "005924", 1234567890 + 60, 0, &step), -1);
+	CHECK_EQ_INT(auth_totp_check(k, 20, "5924", 1234567890, 0, &step), -1);
+	CHECK_EQ_INT(auth_totp_check(k, 20, "00592a", 1234567890, 0, &step), -1);
+	CHECK_EQ_INT(auth_totp_check(k, 20, "0059245", 1234567890, 0, &step), -1);
+	auth_totp_b32(b32, k);
+	CHECK_EQ_STR(b32, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+}
+
 int main(void)
 {
+	RUN(totp_vectors_window_and_replay);
 	RUN(cookie_round_trip_and_binding);
 	RUN(cookie_syntax_is_strict);
 	RUN(host_norm);

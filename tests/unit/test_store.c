@@ -294,8 +294,8 @@ TEST(migrates_version5_with_data)
 	fixture_rmdir(dir);
 }
 
-/* A version-6 user keeps its row in version 7, with no groups, no e-mail
- * and session epoch 0. */
+/* A version-6 user keeps its row in version 7, with no groups, no e-mail,
+ * session epoch 0 and no TOTP. */
 TEST(migrates_version6_with_data)
 {
 	const char *dir = fixture_tmpdir();
@@ -310,7 +310,7 @@ TEST(migrates_version6_with_data)
 	CHECK_EQ_INT(store_open(&s, path, 0, errbuf, sizeof(errbuf)), 0);
 	CHECK_EQ_INT(s.version, STORE_SCHEMA_VERSION);
 	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM users WHERE id = 1 AND groups = ''"
-		       " AND email IS NULL AND auth_epoch = 0"), 1);
+		       " AND email IS NULL AND auth_epoch = 0 AND totp = 0 AND totp_last_step = 0"), 1);
 	CHECK_EQ_INT(store_exec(&s, "UPDATE users SET groups = 'family', auth_epoch = 2",
 				NULL, 0), 0);
 	CHECK_EQ_STR(qtext(&s, "SELECT groups FROM users WHERE id = 1"), "family");

@@ -1,0 +1,273 @@
+/* api_totp.c - the portal's TOTP second factor (control thread):
+ * enrolment (a QR code and the secret shown for typing, confirmed with a
+ * first code) and the second step of a login.
+ *
+ * Between the password and the code the browser holds a "pending" token:
+ * the session token format (auth_cookie.h) signed for the pseudo-host
+ * "totp.HUB", valid five minutes, carried in a hidden form field (never
+ * a URL). It proves the password was right; only the code turns it into
+ * a portal session. The secret is sealed in the store (secrets, owner
+ * "user"); the last accepted step is kept so a code works once. */
+#define LOG_SUBSYS "portal"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <qrencode.h>
+
+#include "api/api_portal.h"
+#include "auth/auth_totp.h"
+#include "core/secure.h"
+#include "http/form.h"
+
+#define API_TOTP_PENDING_S 300
+
+static int api_totp_pseudo_host(struct api_ctx *c, char out[AUTH_HOST_MAX + 1])
+{
+	char hub[AUTH_HOST_MAX + 1];
+
+	if (api_portal_hub_host(c, hub) < 0 || strlen(hub) + 5 > AUTH_HOST_MAX)
+		return -1;
+	snprintf(out, AUTH_HOST_MAX + 1, "totp.%s", hub);
+	return 0;
+}
+
+bool api_totp_enrolled(struct api *api, int64_t uid)
+{
+	sqlite3_stmt *st = store_prepare(&api->store, "SELECT totp FROM users WHERE id = ?");
+	bool on = false;
+
+	if (!st)
+		return false;
+	sqlite3_bind_int64(st, 1, uid);
+	on = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return on;
+}
+
+void api_totp_form(struct api_ctx *c, int status, const char *error, int64_t uid,
+		   uint32_t epoch, const char *rd)
+{
+	struct auth_claims cl = { uid, epoch, (int64_t)time(NULL) + API_TOTP_PENDING_S };
+	char host[AUTH_HOST_MAX + 1], tok[AUTH_TOKEN_MAX];
+	uint8_t key[AUTH_KEY_LEN];
+	struct buf *b = &c->resp->body;
+
+	if (api_totp_pseudo_host(c, host) < 0 || api_login_key(c->api, key) < 0 ||
+	    auth_cookie_mint(key, host, &cl, tok) < 0) {
+		secure_wipe(key, sizeof(key));
+		api_portal_message(c, 500, "Something went wrong", "Please try again.");
+		return;
+	}
+	secure_wipe(key, sizeof(key));
+	api_portal_begin(c, status, "Authentication code");
+	api_portal_error_p(b, error);
+	buf_printf(b, "<form method=\"post\" action=\"/login/totp\">"
+		   "<label for=\"c\">The 6-digit code from your authenticator app</label>"
+		   "<input id=\"c\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\""
+		   " pattern=\"[0-9]{6}\" maxlength=\"6\" required autofocus>"
+		   "<input type=\"hidden\" name=\"pending\" value=\"%s\">", tok);
+	api_portal_hidden_rd(b, rd);
+	buf_printf(b, "<button type=\"submit\">Continue</button></form>");
+	api_portal_end(c);
+	secure_wipe(tok, sizeof(tok));
+}
+
+/* Checks `code` against user uid's secret `name` ("totp" or
+ * "totp_pending") and, on success, records the step. Returns 0 or -1. */
+static int api_totp_verify(struct api_ctx *c, int64_t uid, const char *name, const char *code)
+{
+	uint8_t *sec = NULL;
+	size_t len = 0;
+	int64_t last, step;
+	int rc;
+	sqlite3_stmt *st;
+
+	if (secret_get(&c->api->store, &c->api->keys, "user", uid, name, &sec, &len) < 0)
+		return -1;
+	last = 0;
+	st = store_prepare(&c->api->store, "SELECT totp_last_step FROM users WHERE id = ?");
+	if (st) {
+		sqlite3_bind_int64(st, 1, uid);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			last = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	rc = auth_totp_check(sec, len, code, (int64_t)time(NULL), last, &step);
+	secure_free(sec, len + 1);
+	if (rc < 0)
+		return -1;
+	st = store_prepare(&c->api->store, "UPDATE users SET totp_last_step = ?2 WHERE id = ?1"
+			   " AND totp_last_step < ?2");
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, uid);
+	sqlite3_bind_int64(st, 2, step);
+	rc = sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(c->api->store.db) == 1 ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+void api_totp_login(struct api_ctx *c)
+{
+	char pending[AUTH_TOKEN_MAX], code[16], rd[1100], host[AUTH_HOST_MAX + 1],
+	     addr[AUTH_THROTTLE_KEY], acct[AUTH_THROTTLE_KEY], name[32];
+	struct str body = str_make((const char *)c->req->body, c->req->body_len);
+	uint8_t key[AUTH_KEY_LEN];
+	struct auth_claims cl;
+	int64_t seq;
+	bool ok;
+
+	if (!api_portal_form_ok(c)) {
+		api_portal_message(c, 403, "Refused", "This form must be sent from the hub's own "
+				   "login page.");
+		return;
+	}
+	if (http_form_get(body, "pending", pending, sizeof(pending)) <= 0 ||
+	    http_form_get(body, "code", code, sizeof(code)) < 0 ||
+	    api_totp_pseudo_host(c, host) < 0 || api_login_key(c->api, key) < 0) {
+		api_portal_login_form(c, 400, "Log in again.", NULL);
+		return;
+	}
+	ok = auth_cookie_verify(key, host, str_cstr(pending), (int64_t)time(NULL), &cl) == 0 &&
+	     api_login_epoch(c->api, cl.uid) == (int64_t)cl.epoch;
+	secure_wipe(key, sizeof(key));
+	if (http_form_get(body, "rd", rd, sizeof(rd)) < 0)
+		rd[0] = 0;
+	if (!ok) {
+		api_portal_login_form(c, 400, "That took too long; log in again.", NULL);
+		return;
+	}
+	/* The code is a secret too: the same throttle, per address and per
+	 * account from the address. */
+	snprintf(name, sizeof(name), "totp:%lld@ip:", (long long)cl.uid);
+	api_addr_key(c, "ip:", addr);
+	api_addr_key(c, name, acct);
+	if (api_login_throttled(c, addr) < 0 || api_login_throttled(c, acct) < 0) {
+		api_portal_message(c, 429, "Too many attempts", "Wait a little and log in again.");
+		return;
+	}
+	c->who.user_id = cl.uid;
+	snprintf(c->who.actor, sizeof(c->who.actor), "user:%lld", (long long)cl.uid);
+	if ((seq = api_tx_begin(c)) < 0)
+		return;
+	if (api_totp_verify(c, cl.uid, "totp", code) < 0) {
+		api_tx_abort(c);
+		api_audit_event(c, "portal.login_failed", c->who.actor, "{\"factor\":\"totp\"}");
+		api_reply_retry_after(c, api_login_failed(c, addr));
+		api_login_failed(c, acct);
+		api_totp_form(c, 401, "Wrong or already used code.", cl.uid, cl.epoch, rd);
+		return;
+	}
+	if (api_tx_commit(c, seq, "portal.totp_step", c->who.actor, "", "") < 0)
+		return;
+	auth_throttle_clear(&c->api->throttle, acct);
+	api_portal_finish(c, cl.uid, cl.epoch, "totp", rd);
+}
+
+/* The QR code of `uri` as inline SVG (no script, no fetch). */
+static void api_totp_qr(struct buf *b, const char *uri)
+{
+	QRcode *q = QRcode_encodeString(uri, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	int w;
+
+	if (!q)
+		return;
+	w = q->width;
+	buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\""
+		   " width=\"240\" height=\"240\" role=\"img\" aria-label=\"QR code\">"
+		   "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
+		   w + 8, w + 8, w + 8, w + 8);
+	for (int y = 0; y < w; y++)
+		for (int x = 0; x < w; x++)
+			if (q->data[y * w + x] & 1)
+				buf_printf(b, "M%d %dh1v1h-1z", x + 4, y + 4);
+	buf_printf(b, "\"/></svg>");
+	QRcode_free(q);
+}
+
+/* GET /totp: a new secret (sealed as pending) shown as a QR code and as
+ * text; POST /totp with a first code makes it the user's factor. */
+void api_totp_enrol(struct api_ctx *c, int64_t uid, const char *user)
+{
+	uint8_t sec[AUTH_TOTP_SECRET];
+	char b32[AUTH_TOTP_B32], uri[256], code[16];
+	struct str body = str_make((const char *)c->req->body, c->req->body_len);
+	struct buf *b = &c->resp->body;
+	int64_t seq;
+
+	snprintf(c->who.actor, sizeof(c->who.actor), "user:%s", user);
+	if (!strcmp(c->req->method, "POST")) {
+		if (!api_portal_form_ok(c) || http_form_get(body, "code", code, sizeof(code)) < 0) {
+			api_portal_message(c, 403, "Refused", "Send the form from the hub's page.");
+			return;
+		}
+		if ((seq = api_tx_begin(c)) < 0)
+			return;
+		if (api_totp_verify(c, uid, "totp_pending", code) < 0) {
+			api_tx_abort(c);
+			api_portal_message(c, 400, "Wrong code", "That code does not match; open "
+					   "this page again to start over.");
+			return;
+		}
+		if (api_totp_promote(c, uid) < 0) {
+			api_tx_abort(c);
+			api_portal_message(c, 500, "Something went wrong", "Please try again.");
+			return;
+		}
+		if (api_tx_commit(c, seq, "user.totp_enrolled", c->who.actor, "", "") == 0)
+			api_portal_message(c, 200, "Authenticator added", "From now on, logging in "
+					   "asks for a code from your app.");
+		return;
+	}
+	if (secure_random(sec, sizeof(sec)) < 0 || (seq = api_tx_begin(c)) < 0)
+		return;
+	if (secret_put(&c->api->store, &c->api->keys, "user", uid, "totp_pending", sec,
+		       sizeof(sec)) < 0 ||
+	    api_tx_commit(c, seq, "user.totp_started", c->who.actor, "", "") < 0) {
+		secure_wipe(sec, sizeof(sec));
+		api_portal_message(c, 500, "Something went wrong", "Please try again.");
+		return;
+	}
+	auth_totp_b32(b32, sec);
+	secure_wipe(sec, sizeof(sec));
+	snprintf(uri, sizeof(uri), "otpauth://totp/Postern:%s?secret=%s&issuer=Postern", user, b32);
+	api_portal_begin(c, 200, "Add an authenticator");
+	buf_printf(b, "<p>Scan this with your authenticator app, or type the key.</p>");
+	api_totp_qr(b, uri);
+	buf_printf(b, "<p>Key: <code id=\"secret\">%s</code></p>"
+		   "<form method=\"post\" action=\"/totp\"><label for=\"c\">The code it shows"
+		   "</label><input id=\"c\" name=\"code\" inputmode=\"numeric\""
+		   " autocomplete=\"one-time-code\" maxlength=\"6\" required>"
+		   "<button type=\"submit\">Confirm</button></form>", b32);
+	api_portal_end(c);
+	secure_wipe(b32, sizeof(b32));
+	secure_wipe(uri, sizeof(uri));
+}
+
+int api_totp_promote(struct api_ctx *c, int64_t uid)
+{
+	uint8_t *sec = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	if (secret_get(&c->api->store, &c->api->keys, "user", uid, "totp_pending", &sec,
+		       &len) < 0)
+		return -1;
+	if (secret_put(&c->api->store, &c->api->keys, "user", uid, "totp", sec, len) == 0 &&
+	    secret_delete(&c->api->store, "user", uid, "totp_pending") == 0)
+		rc = api_login_revoke(c, uid);	/* a new factor ends old sessions */
+	secure_free(sec, len + 1);
+	if (rc == 0) {
+		sqlite3_stmt *st = store_prepare(&c->api->store, "UPDATE users SET totp = 1"
+						 " WHERE id = ?");
+		rc = -1;
+		if (st) {
+			sqlite3_bind_int64(st, 1, uid);
+			rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+			sqlite3_finalize(st);
+		}
+	}
+	return rc;
+}
