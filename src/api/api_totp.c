@@ -22,6 +22,104 @@
 #include "http/form.h"
 
 #define API_TOTP_PENDING_S 300
+#define API_TOTP_RECOVERY 10
+#define API_TOTP_RCODE 20	/* "xxxx-xxxx-xxxx-xxxx" + NUL: 80 bits */
+
+/* Ten new one-time recovery codes for uid (replacing any), their hashes
+ * stored, the codes into out for showing once. Inside the caller's
+ * transaction. Returns 0 or -1. */
+static int api_totp_recovery_new(struct api_ctx *c, int64_t uid,
+				 char out[API_TOTP_RECOVERY][API_TOTP_RCODE])
+{
+	static const char a[] = "abcdefghijkmnpqrstuvwxyz23456789";	/* 32, no l/o/0/1 */
+	sqlite3_stmt *st = store_prepare(&c->api->store, "DELETE FROM user_recovery_codes"
+					 " WHERE user_id = ?");
+	uint8_t raw[16];
+	char hash[65];
+	int rc = -1;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, uid);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	for (int i = 0; i < API_TOTP_RECOVERY; i++) {
+		if (secure_random(raw, sizeof(raw)) < 0)
+			return -1;
+		for (int k = 0, n = 0; k < 16; k++) {
+			out[i][n++] = a[raw[k] & 31];
+			if (k % 4 == 3 && k < 15)
+				out[i][n++] = '-';
+		}
+		out[i][API_TOTP_RCODE - 1] = 0;
+		api_hash_token(out[i], hash);
+		st = store_prepare(&c->api->store, "INSERT INTO user_recovery_codes(user_id,"
+				   " hash, created_at) VALUES (?, ?, ?)");
+		if (!st)
+			return -1;
+		sqlite3_bind_int64(st, 1, uid);
+		sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, store_now_ms());
+		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+		sqlite3_finalize(st);
+		if (rc < 0)
+			return -1;
+	}
+	secure_wipe(raw, sizeof(raw));
+	return 0;
+}
+
+/* Spends recovery code `code` of uid (any case, dashes optional).
+ * Returns 0 when it was one, -1 otherwise. */
+static int api_totp_recovery_use(struct api_ctx *c, int64_t uid, const char *code)
+{
+	char norm[API_TOTP_RCODE], hash[65];
+	size_t n = 0, k = 0;
+	sqlite3_stmt *st;
+	int rc;
+
+	for (const char *p = code; *p; p++) {
+		char ch = str_lower_ascii(*p);
+		if (ch == '-' || ch == ' ')
+			continue;
+		if (k == 16)
+			return -1;
+		if (k && k % 4 == 0)
+			norm[n++] = '-';
+		norm[n++] = ch;
+		k++;
+	}
+	if (k != 16)
+		return -1;
+	norm[n] = 0;
+	api_hash_token(norm, hash);
+	secure_wipe(norm, sizeof(norm));
+	st = store_prepare(&c->api->store, "DELETE FROM user_recovery_codes WHERE user_id = ?"
+			   " AND hash = ?");
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, uid);
+	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(c->api->store.db) == 1 ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* After enrolment: the recovery codes, shown this once. */
+static void api_totp_enrolled_page(struct api_ctx *c,
+				   char codes[API_TOTP_RECOVERY][API_TOTP_RCODE])
+{
+	struct buf *b = &c->resp->body;
+
+	api_portal_begin(c, 200, "Authenticator added");
+	buf_printf(b, "<p>From now on, logging in asks for a code from your app. If you lose "
+		   "it, each of these recovery codes works once instead of a code. Keep them "
+		   "somewhere safe: they are not shown again.</p><ul id=\"recovery\">");
+	for (int i = 0; i < API_TOTP_RECOVERY; i++)
+		buf_printf(b, "<li><code>%s</code></li>", codes[i]);
+	buf_printf(b, "</ul><p><a href=\"/login\">Log in again</a></p>");
+	api_portal_end(c);
+}
 
 static int api_totp_pseudo_host(struct api_ctx *c, char out[AUTH_HOST_MAX + 1])
 {
@@ -64,9 +162,10 @@ void api_totp_form(struct api_ctx *c, int status, const char *error, int64_t uid
 	api_portal_begin(c, status, "Authentication code");
 	api_portal_error_p(b, error);
 	buf_printf(b, "<form method=\"post\" action=\"/login/totp\">"
-		   "<label for=\"c\">The 6-digit code from your authenticator app</label>"
-		   "<input id=\"c\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\""
-		   " pattern=\"[0-9]{6}\" maxlength=\"6\" required autofocus>"
+		   "<label for=\"c\">The 6-digit code from your authenticator app, or a"
+		   " recovery code</label>"
+		   "<input id=\"c\" name=\"code\" autocomplete=\"one-time-code\""
+		   " maxlength=\"24\" required autofocus>"
 		   "<input type=\"hidden\" name=\"pending\" value=\"%s\">", tok);
 	api_portal_hidden_rd(b, rd);
 	buf_printf(b, "<button type=\"submit\">Continue</button></form>");
@@ -111,13 +210,13 @@ static int api_totp_verify(struct api_ctx *c, int64_t uid, const char *name, con
 
 void api_totp_login(struct api_ctx *c)
 {
-	char pending[AUTH_TOKEN_MAX], code[16], rd[1100], host[AUTH_HOST_MAX + 1],
+	char pending[AUTH_TOKEN_MAX], code[32], rd[1100], host[AUTH_HOST_MAX + 1],
 	     addr[AUTH_THROTTLE_KEY], acct[AUTH_THROTTLE_KEY], name[32];
 	struct str body = str_make((const char *)c->req->body, c->req->body_len);
 	uint8_t key[AUTH_KEY_LEN];
 	struct auth_claims cl;
 	int64_t seq;
-	bool ok;
+	bool ok, rcode;
 
 	if (!api_portal_form_ok(c)) {
 		api_portal_message(c, 403, "Refused", "This form must be sent from the hub's own "
@@ -152,18 +251,22 @@ void api_totp_login(struct api_ctx *c)
 	snprintf(c->who.actor, sizeof(c->who.actor), "user:%lld", (long long)cl.uid);
 	if ((seq = api_tx_begin(c)) < 0)
 		return;
-	if (api_totp_verify(c, cl.uid, "totp", code) < 0) {
+	rcode = strlen(code) > AUTH_TOTP_DIGITS;
+	if ((rcode ? api_totp_recovery_use(c, cl.uid, code)
+		   : api_totp_verify(c, cl.uid, "totp", code)) < 0) {
 		api_tx_abort(c);
-		api_audit_event(c, "portal.login_failed", c->who.actor, "{\"factor\":\"totp\"}");
+		api_audit_event(c, "portal.login_failed", c->who.actor, rcode
+				? "{\"factor\":\"recovery_code\"}" : "{\"factor\":\"totp\"}");
 		api_reply_retry_after(c, api_login_failed(c, addr));
 		api_login_failed(c, acct);
 		api_totp_form(c, 401, "Wrong or already used code.", cl.uid, cl.epoch, rd);
 		return;
 	}
-	if (api_tx_commit(c, seq, "portal.totp_step", c->who.actor, "", "") < 0)
+	if (api_tx_commit(c, seq, rcode ? "user.recovery_code_used" : "portal.totp_step",
+			  c->who.actor, "", "") < 0)
 		return;
 	auth_throttle_clear(&c->api->throttle, acct);
-	api_portal_finish(c, cl.uid, cl.epoch, "totp", rd);
+	api_portal_finish(c, cl.uid, cl.epoch, rcode ? "recovery_code" : "totp", rd);
 }
 
 /* The QR code of `uri` as inline SVG (no script, no fetch). */
@@ -192,7 +295,7 @@ static void api_totp_qr(struct buf *b, const char *uri)
 void api_totp_enrol(struct api_ctx *c, int64_t uid, const char *user)
 {
 	uint8_t sec[AUTH_TOTP_SECRET];
-	char b32[AUTH_TOTP_B32], uri[256], code[16];
+	char b32[AUTH_TOTP_B32], uri[256], code[16], codes[API_TOTP_RECOVERY][API_TOTP_RCODE];
 	struct str body = str_make((const char *)c->req->body, c->req->body_len);
 	struct buf *b = &c->resp->body;
 	int64_t seq;
@@ -216,9 +319,14 @@ void api_totp_enrol(struct api_ctx *c, int64_t uid, const char *user)
 			api_portal_message(c, 500, "Something went wrong", "Please try again.");
 			return;
 		}
+		if (api_totp_recovery_new(c, uid, codes) < 0) {
+			api_tx_abort(c);
+			api_portal_message(c, 500, "Something went wrong", "Please try again.");
+			return;
+		}
 		if (api_tx_commit(c, seq, "user.totp_enrolled", c->who.actor, "", "") == 0)
-			api_portal_message(c, 200, "Authenticator added", "From now on, logging in "
-					   "asks for a code from your app.");
+			api_totp_enrolled_page(c, codes);
+		secure_wipe(codes, sizeof(codes));
 		return;
 	}
 	if (secure_random(sec, sizeof(sec)) < 0 || (seq = api_tx_begin(c)) < 0)

@@ -123,9 +123,17 @@ static int api_user_written(struct api_ctx *c, int64_t id, const json_t *row,
 	return 0;
 }
 
+/* The user's sealed secrets (TOTP) go with them: a later user given the
+ * same row id starts with none. */
 static int api_user_deleting(struct api_ctx *c, const json_t *old)
 {
-	return api_user_keep_an_admin(c, old, NULL);
+	if (api_user_keep_an_admin(c, old, NULL) < 0)
+		return -1;
+	if (secret_delete(&c->api->store, "user", c->id, NULL) < 0) {
+		api_reply_error(c, 500, "internal", NULL, "internal error");
+		return -1;
+	}
+	return 0;
 }
 
 static void api_user_show(struct api_ctx *c, json_t *obj)

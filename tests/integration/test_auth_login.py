@@ -351,6 +351,10 @@ def test_totp_enrol_login_and_replay(hub, proto):
     secret = re.search(r'<code id="secret">([A-Z2-7]{32})</code>', page).group(1)
     st, _, body = form_post(h, proto, "/totp", {"code": oathtool(secret)}, portal)
     assert st == 200 and "Authenticator added" in body
+    recovery = re.findall(r"<li><code>([a-z2-9]{4}(?:-[a-z2-9]{4}){3})</code></li>", body)
+    assert len(recovery) == 10 and len(set(recovery)) == 10
+    # Only hashes are kept.
+    assert recovery[0] not in h.sql("SELECT hash FROM user_recovery_codes")
     # A new factor ends the sessions it did not protect.
     netlab.wait_until(lambda: fetch(h, proto, "app.test", "/p",
                                     headers=[f"Cookie: {auth}"])[0] == 401,
@@ -377,6 +381,13 @@ def test_totp_enrol_login_and_replay(hub, proto):
     pending = re.search(r'name="pending" value="([^"]+)"', page).group(1)
     st, _, _ = form_post(h, proto, "/login/totp", {"pending": pending, "code": code})
     assert st == 401
+    # A recovery code works once instead of a code (any case, no dashes).
+    for expect in (303, 401):
+        _, _, page = form_post(h, proto, "/login", {"username": "alice", "password": PW_ALICE})
+        pending = re.search(r'name="pending" value="([^"]+)"', page).group(1)
+        st, _, _ = form_post(h, proto, "/login/totp", {
+            "pending": pending, "code": recovery[3].replace("-", "").upper()})
+        assert st == expect
     # A forged pending token is no shortcut past the password.
     st, _, _ = form_post(h, proto, "/login/totp", {"pending": "1.2.3.4." + "A" * 43,
                                                     "code": oathtool(secret, 30)})
