@@ -210,6 +210,11 @@ int64_t api_login_epoch(struct api *api, int64_t uid);
 /* Ends every route and portal session of `uid` (a new epoch), inside
  * the caller's transaction, and marks the users for publishing. */
 int api_login_revoke(struct api_ctx *c, int64_t uid);
+/* Sets a password with a setup token (throttled per address): returns
+ * the user's id once committed, 0 for a bad, used or expired token (the
+ * failure counted, Retry-After added, nothing else replied), or -1 after
+ * replying (429, 500, 503). */
+int64_t api_user_setup_with(struct api_ctx *c, const char *token, const char *pw);
 /* The portal's pages and the route callback (c->req is HTTPS, not /api/). */
 void api_portal(struct api_ctx *c);
 

@@ -318,6 +318,39 @@ static void api_portal_callback(struct api_ctx *c)
 	api_portal_message(c, 303, "Logged in", "Continuing to the site.");
 }
 
+/* POST /setup: the setup link's token and a new password, then on to
+ * the login (and a second factor from there). */
+static void api_portal_setup(struct api_ctx *c)
+{
+	char token[128], *pw = calloc(1, PASSWORD_MAX + 1), *pw2 = calloc(1, PASSWORD_MAX + 1);
+	struct str body = api_portal_body(c);
+	long n;
+	int64_t id;
+
+	if (!pw || !pw2) {
+		api_portal_message(c, 503, "Busy", "Try again in a moment.");
+	} else if (!api_portal_form_ok(c)) {
+		api_portal_message(c, 403, "Refused", "Send the form from the hub's own page.");
+	} else if (http_form_get(body, "token", token, sizeof(token)) <= 0 ||
+		   (n = http_form_get(body, "password", pw, PASSWORD_MAX + 1)) < PASSWORD_MIN ||
+		   http_form_get(body, "password2", pw2, PASSWORD_MAX + 1) != n ||
+		   !secure_eq(pw, pw2, (size_t)n)) {
+		api_portal_setup_form(c, 400, "Fill in the code and the same password twice "
+				      "(at least 12 characters).");
+	} else if ((id = api_user_setup_with(c, token, pw)) == 0) {
+		api_portal_setup_form(c, 401, "This setup link was already used or has expired; "
+				      "ask an admin for a new one.");
+	} else if (id < 0) {
+		api_portal_setup_form(c, c->resp->status, "Not now: wait a little and try again.");
+	} else {
+		api_reply_header(c, "Location: /login");
+		api_portal_message(c, 303, "Password set", "Now log in with it.");
+	}
+	secure_wipe(token, sizeof(token));
+	secure_free(pw, PASSWORD_MAX + 1);
+	secure_free(pw2, PASSWORD_MAX + 1);
+}
+
 /* The TOTP enrolment pages need a portal session. */
 static void api_portal_totp(struct api_ctx *c)
 {
@@ -359,6 +392,12 @@ void api_portal(struct api_ctx *c)
 		api_totp_login(c);
 	else if (!strcmp(p, "/totp") && (get || post))
 		api_portal_totp(c);
+	else if (!strcmp(p, "/setup") && get)
+		api_portal_setup_form(c, 200, NULL);
+	else if (!strcmp(p, "/setup") && post)
+		api_portal_setup(c);
+	else if (!strcmp(p, "/setup.js") && get)
+		api_portal_setup_js_reply(c);
 	else if (!strcmp(p, "/portal.css") && get)
 		api_portal_css_reply(c);
 	else if (!strcmp(p, "/") && get) {

@@ -21,6 +21,9 @@ void api_portal_end(struct api_ctx *c);
  * NULL or ""), both escaped. */
 void api_portal_error_p(struct buf *b, const char *error);
 void api_portal_hidden_rd(struct buf *b, const char *rd);
+/* The setup page (behind the setup links) and its one script file. */
+void api_portal_setup_form(struct api_ctx *c, int status, const char *error);
+void api_portal_setup_js_reply(struct api_ctx *c);
 /* A page with one paragraph of text. */
 void api_portal_message(struct api_ctx *c, int status, const char *title, const char *text);
 /* The login form, with an error above it and the return address `rd`

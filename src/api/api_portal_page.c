@@ -23,15 +23,68 @@ static const char api_portal_css[] =
 	".err{color:#a11;background:#fdecec;padding:.6rem;border-radius:.3rem}"
 	"@media (max-width:30rem){main{margin:0;border-radius:0;min-height:100vh}}";
 
-void api_portal_headers(struct api_ctx *c, const char *type)
+/* `script`: the page loads a script file of the hub's (never inline). */
+static void api_portal_headers_csp(struct api_ctx *c, const char *type, bool script)
 {
 	api_reply_header(c, "Content-Type: %s", type);
-	api_reply_header(c, "Content-Security-Policy: default-src 'none'; style-src 'self';"
+	api_reply_header(c, "Content-Security-Policy: default-src 'none'; style-src 'self';%s"
 			 " img-src 'self' data:; form-action 'self' https:;"
-			 " frame-ancestors 'none'; base-uri 'none'");
+			 " frame-ancestors 'none'; base-uri 'none'",
+			 script ? " script-src 'self';" : "");
 	api_reply_header(c, "X-Frame-Options: DENY");
 	api_reply_header(c, "X-Content-Type-Options: nosniff");
 	api_reply_header(c, "Referrer-Policy: no-referrer");
+}
+
+void api_portal_headers(struct api_ctx *c, const char *type)
+{
+	api_portal_headers_csp(c, type, false);
+}
+
+/* The setup page's only script: the setup link carries its token in the
+ * fragment (never sent to a server, so never in a log); this copies it
+ * into the form and drops it from the address bar. */
+static const char api_portal_setup_js[] =
+	"\"use strict\";\n"
+	"(function () {\n"
+	"  var m = /(?:^#|&)token=([^&]+)/.exec(location.hash);\n"
+	"  if (!m) return;\n"
+	"  document.getElementById(\"t\").value = decodeURIComponent(m[1]);\n"
+	"  history.replaceState(null, \"\", location.pathname);\n"
+	"})();\n";
+
+void api_portal_setup_js_reply(struct api_ctx *c)
+{
+	buf_reset(&c->resp->body);
+	api_portal_headers(c, "text/javascript; charset=utf-8");
+	buf_append(&c->resp->body, api_portal_setup_js, sizeof(api_portal_setup_js) - 1);
+	c->resp->status = 200;
+}
+
+void api_portal_setup_form(struct api_ctx *c, int status, const char *error)
+{
+	struct buf *b = &c->resp->body;
+
+	buf_reset(b);
+	api_portal_headers_csp(c, "text/html; charset=utf-8", true);
+	c->resp->status = status;
+	buf_printf(b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+		   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+		   "<title>Set your password</title><link rel=\"stylesheet\" href=\"/portal.css\">"
+		   "<script src=\"/setup.js\" defer></script></head><body><main>"
+		   "<h1>Set your password</h1>");
+	api_portal_error_p(b, error);
+	buf_printf(b, "<form method=\"post\" action=\"/setup\">"
+		   "<label for=\"t\">Setup code (filled in from your link)</label>"
+		   "<input id=\"t\" name=\"token\" autocomplete=\"off\" required>"
+		   "<label for=\"p\">New password (at least 12 characters)</label>"
+		   "<input id=\"p\" name=\"password\" type=\"password\" minlength=\"12\""
+		   " autocomplete=\"new-password\" required>"
+		   "<label for=\"p2\">The same again</label>"
+		   "<input id=\"p2\" name=\"password2\" type=\"password\" minlength=\"12\""
+		   " autocomplete=\"new-password\" required>"
+		   "<button type=\"submit\">Set password</button></form>");
+	api_portal_end(c);
 }
 
 void api_portal_css_reply(struct api_ctx *c)

@@ -285,31 +285,42 @@ static int api_user_set_password(struct api_ctx *c, int64_t id, const char *pw,
 	return rc;
 }
 
-void api_user_setup(struct api_ctx *c)
+int64_t api_user_setup_with(struct api_ctx *c, const char *token, const char *pw)
 {
-	const char *token, *pw;
 	char key[AUTH_THROTTLE_KEY], obj[48];
 	int64_t id, seq;
 
-	if (api_setup_body(c, &token, &pw) < 0)
-		return;
 	api_addr_key(c, "setup:", key);
 	if (api_login_throttled(c, key) < 0 || (seq = api_tx_begin(c)) < 0)
-		return;
+		return -1;
 	if (!(id = api_setup_token_user(c, token))) {
 		api_tx_abort(c);
 		api_reply_retry_after(c, api_login_failed(c, key));
-		api_reply_error(c, 401, "unauthenticated", "token", "token: invalid, used "
-				"or expired; ask an admin for a new setup link");
-		return;
+		return 0;
 	}
 	if (api_user_set_password(c, id, pw, seq) < 0) {
 		api_tx_abort(c);
 		api_reply_error(c, 500, "internal", NULL, "internal error");
-		return;
+		return -1;
 	}
 	snprintf(obj, sizeof(obj), "user:%lld", (long long)id);
-	if (api_tx_commit(c, seq, "user.setup", obj, "", "{\"password\":\"(set)\"}") == 0)
+	if (api_tx_commit(c, seq, "user.setup", obj, "", "{\"password\":\"(set)\"}") < 0)
+		return -1;
+	return id;
+}
+
+void api_user_setup(struct api_ctx *c)
+{
+	const char *token, *pw;
+	int64_t id;
+
+	if (api_setup_body(c, &token, &pw) < 0)
+		return;
+	id = api_user_setup_with(c, token, pw);
+	if (id == 0)
+		api_reply_error(c, 401, "unauthenticated", "token", "token: invalid, used "
+				"or expired; ask an admin for a new setup link");
+	else if (id > 0)
 		api_reply_empty(c, 204);
 }
 

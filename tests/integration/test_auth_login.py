@@ -392,3 +392,35 @@ def test_totp_enrol_login_and_replay(hub, proto):
     st, _, _ = form_post(h, proto, "/login/totp", {"pending": "1.2.3.4." + "A" * 43,
                                                     "code": oathtool(secret, 30)})
     assert st == 400
+
+
+@pytest.mark.parametrize("proto", PROTOS)
+def test_setup_link_opens_a_working_page(hub, proto):
+    h, _ = hub
+    token = h.setup_link()     # the first start's link, https://hub.test/setup#token=...
+    assert token
+    st, hd, page = fetch(h, proto, HUB, "/setup")
+    assert st == 200 and 'name="token"' in page and 'name="password"' in page
+    csp = one(hd, "content-security-policy")
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert '<script src="/setup.js" defer></script>' in page
+    assert re.search(r"<script>", page) is None
+    st, hd, js = fetch(h, proto, HUB, "/setup.js")
+    assert st == 200 and "location.hash" in js and "replaceState" in js
+    # Two different passwords, and a foreign origin, are refused.
+    st, _, _ = form_post(h, proto, "/setup", {"token": token, "password": "x" * 12,
+                                              "password2": "y" * 12})
+    assert st == 400
+    st, _, _ = fetch(h, proto, HUB, "/setup", data=urllib.parse.urlencode(
+        {"token": token, "password": "x" * 12, "password2": "x" * 12}),
+        headers=["Content-Type: application/x-www-form-urlencoded", "Origin: https://evil.test"])
+    assert st == 403
+    pw = "the admin's own new password"
+    st, hd, _ = form_post(h, proto, "/setup", {"token": token, "password": pw, "password2": pw})
+    assert st == 303 and one(hd, "location") == "/login"
+    # The link works once.
+    st, _, _ = form_post(h, proto, "/setup", {"token": token, "password": pw, "password2": pw})
+    assert st == 401
+    # And the password it set logs in on the portal.
+    st, hd = login(h, proto, "admin", pw, rd="https://other.test/")
+    assert st == 303 and one(hd, "location").startswith("https://other.test/.postern/callback")
