@@ -194,8 +194,11 @@ int api_sys_tx_commit(struct api *api, int64_t seq, const char *action,
 		      const char *object, const char *before, const char *after);
 
 /* --- route login (api_login.c, api_portal.c) --- */
-/* The cookie key into key. Returns 0 or -1. */
+/* The cookie key into key, made and sealed in the store (audited) the
+ * first time, and then published to the workers. Returns 0 or -1. */
 int api_login_key(struct api *api, uint8_t key[AUTH_KEY_LEN]);
+/* The same, without making one unless `create`. */
+int api_login_key_get(struct api *api, uint8_t key[AUTH_KEY_LEN], bool create);
 /* A new one-time code for (uid, epoch) to trade on `host` (normalised)
  * before going to `path`, into code (44 bytes). Returns 0 or -1. */
 int api_login_code_new(struct api *api, int64_t uid, uint32_t epoch, const char *host,
@@ -215,6 +218,14 @@ int api_login_revoke(struct api_ctx *c, int64_t uid);
  * failure counted, Retry-After added, nothing else replied), or -1 after
  * replying (429, 500, 503). */
 int64_t api_user_setup_with(struct api_ctx *c, const char *token, const char *pw);
+/* Checks a TOTP code, or a recovery code (spent), of user uid; records
+ * the step. Inside the caller's transaction. Returns 0 or -1. */
+int api_totp_second(struct api_ctx *c, int64_t uid, const char *code);
+/* Whether uid has a TOTP factor. */
+bool api_totp_enrolled(struct api *api, int64_t uid);
+/* Whether uid must have a second factor (login.admin_second_factor and
+ * an admin). */
+bool api_totp_required(struct api *api, int64_t uid);
 /* The portal's pages and the route callback (c->req is HTTPS, not /api/). */
 void api_portal(struct api_ctx *c);
 

@@ -14,6 +14,17 @@
 
 int api_login_key(struct api *api, uint8_t key[AUTH_KEY_LEN])
 {
+	bool had = api->login_key_ok;
+	int rc = api_login_key_get(api, key, true);
+
+	/* Made just now: the workers need it to check the cookies it signs. */
+	if (rc == 0 && !had && api->publish)
+		api->publish(api->publish_ctx, api, API_CHANGED_USERS);
+	return rc;
+}
+
+int api_login_key_get(struct api *api, uint8_t key[AUTH_KEY_LEN], bool create)
+{
 	uint8_t *val = NULL, fresh[AUTH_KEY_LEN];
 	size_t len = 0;
 	int64_t seq;
@@ -26,6 +37,8 @@ int api_login_key(struct api *api, uint8_t key[AUTH_KEY_LEN])
 		}
 		secure_free(val, len + 1);
 	}
+	if (!api->login_key_ok && !create)
+		return -1;
 	if (!api->login_key_ok) {
 		if (secure_random(fresh, sizeof(fresh)) < 0 || (seq = api_sys_tx_begin(api)) < 0)
 			return -1;
@@ -56,18 +69,27 @@ static void api_login_col(sqlite3_stmt *st, int col, char *out, size_t len)
 	snprintf(out, len, "%s", s ? s : "");
 }
 
+/* The key is made (an audited event) once something needs it: the first
+ * login route, or the portal's first cookie; a hub that never uses login
+ * has none, and its snapshot's table verifies nothing. */
 struct auth_users *api_auth_users(struct api *api)
 {
+	static const uint8_t none[AUTH_KEY_LEN];
 	uint8_t key[AUTH_KEY_LEN];
 	struct auth_users *t = NULL;
 	sqlite3_stmt *st;
 	int rc = SQLITE_ERROR;
+	bool want = store_query_int(&api->store, "SELECT count(*) FROM routes WHERE"
+				    " policy LIKE '%login%'", 1) > 0;
+	bool have = api_login_key_get(api, key, want) == 0;
 
-	if (api_login_key(api, key) < 0) {
+	if (want && !have) {
 		log_err("no session cookie key: login routes will refuse everyone");
 		return NULL;
 	}
-	t = auth_users_new(key);
+	t = auth_users_new(have ? key : none);
+	if (t)
+		t->keyed = have;
 	secure_wipe(key, sizeof(key));
 	st = t ? store_prepare(&api->store, "SELECT id, name, disabled, groups, email,"
 			       " auth_epoch FROM users ORDER BY id") : NULL;

@@ -103,6 +103,18 @@ static int64_t api_portal_session(struct api_ctx *c, uint32_t *epoch)
 	return found;
 }
 
+/* An admin who must have a second factor and has none goes nowhere but
+ * to enrolment: true after replying so. */
+static bool api_portal_must_enrol(struct api_ctx *c, int64_t uid)
+{
+	if (api_totp_enrolled(c->api, uid) || !api_totp_required(c->api, uid))
+		return false;
+	api_reply_header(c, "Location: /totp");
+	api_portal_message(c, 303, "Add a second factor", "Admins need an authenticator app "
+			   "first.");
+	return true;
+}
+
 /* 303 to the route's callback with a new code for user (uid, epoch).
  * Returns 0, or -1 after replying. */
 static int api_portal_onward(struct api_ctx *c, int64_t uid, uint32_t epoch,
@@ -110,6 +122,8 @@ static int api_portal_onward(struct api_ctx *c, int64_t uid, uint32_t epoch,
 {
 	char code[44], ps[8];
 
+	if (api_portal_must_enrol(c, uid))
+		return -1;
 	if (api_login_code_new(c->api, uid, epoch, host, path, code) < 0) {
 		api_portal_message(c, 500, "Something went wrong", "Please try again.");
 		return -1;
@@ -189,6 +203,8 @@ void api_portal_finish(struct api_ctx *c, int64_t uid, uint32_t epoch, const cha
 		api_portal_onward(c, uid, epoch, host, path);
 		return;
 	}
+	if (api_portal_must_enrol(c, uid))
+		return;
 	api_reply_header(c, "Location: /login");
 	api_portal_message(c, 303, "Logged in", "You are logged in.");
 }

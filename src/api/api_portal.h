@@ -48,7 +48,6 @@ void api_portal_finish(struct api_ctx *c, int64_t uid, uint32_t epoch, const cha
 		       const char *rd);
 
 /* --- TOTP (api_totp.c) --- */
-bool api_totp_enrolled(struct api *api, int64_t uid);
 /* The code form of a login whose password was right (a signed pending
  * token carries uid and epoch). */
 void api_totp_form(struct api_ctx *c, int status, const char *error, int64_t uid,

@@ -64,7 +64,7 @@ char *api_session_user(struct api_ctx *c, const char *name)
 
 static int api_login_body(struct api_ctx *c, const char **user, const char **pw)
 {
-	static const char *const allowed[] = { "username", "password", NULL };
+	static const char *const allowed[] = { "username", "password", "code", NULL };
 
 	if (api_body_only(c, allowed) < 0)
 		return -1;
@@ -172,6 +172,40 @@ int api_login_verdict(struct api_ctx *c, const char *user, bool ok)
 	return 0;
 }
 
+/* After the password: a user with TOTP sends "code" (an authenticator's
+ * code or a recovery code) in the same request; an admin without one,
+ * when login.admin_second_factor is on, is refused until they enrol on
+ * the portal. Returns 0, or -1 after replying. */
+static int api_session_second(struct api_ctx *c, const char *user)
+{
+	const char *code = api_body_str(c, "code");
+	char addr[AUTH_THROTTLE_KEY], acct[AUTH_THROTTLE_KEY];
+	int64_t seq, uid = c->who.user_id;
+
+	if (!api_totp_enrolled(c->api, uid)) {
+		if (!api_totp_required(c->api, uid))
+			return 0;
+		api_reply_error(c, 403, "second_factor_required", NULL, "admins need a second "
+				"factor: add an authenticator on the portal (/totp) first");
+		return -1;
+	}
+	api_login_keys(c, user, addr, acct);
+	if (!code) {
+		api_reply_error(c, 401, "code_required", "code", "code: the authenticator's "
+				"code (or a recovery code) is required");
+		return -1;
+	}
+	if ((seq = api_tx_begin(c)) < 0)
+		return -1;
+	if (api_totp_second(c, uid, code) < 0) {
+		api_tx_abort(c);
+		api_reply_retry_after(c, api_login_failed(c, acct));
+		api_reply_error(c, 401, "invalid_credentials", "code", "wrong or already used code");
+		return -1;
+	}
+	return api_tx_commit(c, seq, "session.second_factor", "", "", "");
+}
+
 /* The password check's verdict (control thread; the body is still c's). */
 static void api_session_checked(struct api_ctx *c, bool ok)
 {
@@ -182,6 +216,8 @@ static void api_session_checked(struct api_ctx *c, bool ok)
 				"wrong user name or password");
 		return;
 	}
+	if (api_session_second(c, user) < 0)
+		return;
 	api_session_start(c, user);
 }
 

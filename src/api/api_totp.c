@@ -208,6 +208,29 @@ static int api_totp_verify(struct api_ctx *c, int64_t uid, const char *name, con
 	return rc;
 }
 
+int api_totp_second(struct api_ctx *c, int64_t uid, const char *code)
+{
+	bool rcode = strlen(code) > AUTH_TOTP_DIGITS;
+
+	return rcode ? api_totp_recovery_use(c, uid, code) : api_totp_verify(c, uid, "totp", code);
+}
+
+bool api_totp_required(struct api *api, int64_t uid)
+{
+	sqlite3_stmt *st;
+	bool admin = false;
+
+	if (!api_setting_int(api, "login.admin_second_factor"))
+		return false;
+	st = store_prepare(&api->store, "SELECT role = 'admin' FROM users WHERE id = ?");
+	if (!st)
+		return true;	/* cannot tell: ask for it */
+	sqlite3_bind_int64(st, 1, uid);
+	admin = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return admin;
+}
+
 void api_totp_login(struct api_ctx *c)
 {
 	char pending[AUTH_TOKEN_MAX], code[32], rd[1100], host[AUTH_HOST_MAX + 1],
@@ -252,8 +275,7 @@ void api_totp_login(struct api_ctx *c)
 	if ((seq = api_tx_begin(c)) < 0)
 		return;
 	rcode = strlen(code) > AUTH_TOTP_DIGITS;
-	if ((rcode ? api_totp_recovery_use(c, cl.uid, code)
-		   : api_totp_verify(c, cl.uid, "totp", code)) < 0) {
+	if (api_totp_second(c, cl.uid, code) < 0) {
 		api_tx_abort(c);
 		api_audit_event(c, "portal.login_failed", c->who.actor, rcode
 				? "{\"factor\":\"recovery_code\"}" : "{\"factor\":\"totp\"}");

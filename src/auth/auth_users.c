@@ -10,8 +10,10 @@ struct auth_users *auth_users_new(const uint8_t key[AUTH_KEY_LEN])
 {
 	struct auth_users *t = calloc(1, sizeof(*t));
 
-	if (t)
+	if (t) {
 		memcpy(t->key, key, AUTH_KEY_LEN);
+		t->keyed = true;
+	}
 	return t;
 }
 
@@ -119,7 +121,7 @@ const struct auth_user *auth_users_session(const struct auth_users *t, const cha
 	struct auth_claims c;
 	const struct auth_user *u;
 
-	if (!t || auth_cookie_verify(t->key, host, tok, now, &c) < 0)
+	if (!t || !t->keyed || auth_cookie_verify(t->key, host, tok, now, &c) < 0)
 		return NULL;
 	u = auth_users_find(t, c.uid);
 	if (!u || u->disabled || u->epoch != c.epoch)

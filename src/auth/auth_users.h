@@ -34,6 +34,7 @@ struct auth_user {
 
 struct auth_users {
 	uint8_t key[AUTH_KEY_LEN];
+	bool keyed;		/* false: no key made yet, nothing verifies */
 	size_t n, cap;
 	struct auth_user *u;		/* sorted by id */
 };

@@ -424,3 +424,47 @@ def test_setup_link_opens_a_working_page(hub, proto):
     # And the password it set logs in on the portal.
     st, hd = login(h, proto, "admin", pw, rd="https://other.test/")
     assert st == 303 and one(hd, "location").startswith("https://other.test/.postern/callback")
+
+
+def test_admins_must_have_a_second_factor(hub):
+    h, _ = hub
+    proto = "h1"
+    pw = "the admin password is long"
+    h.set_password(1, pw)
+    origin = {"Origin": ORIGIN}
+    # Off by default: the admin API's password login works as before.
+    st, _, b = h.http("POST", "/api/v1/session", {"username": "admin", "password": pw},
+                      headers=origin)
+    assert st == 201, b
+    st, _, b = h.api("PUT", "/api/v1/settings/login.admin_second_factor", {"value": 1},
+                     headers={"If-Match": "*"})
+    assert st in (200, 204), b
+    # On: the API refuses the admin until they enrol; a viewer is not affected.
+    st, _, b = h.http("POST", "/api/v1/session", {"username": "admin", "password": pw},
+                      headers=origin)
+    assert st == 403 and b["error"]["code"] == "second_factor_required", b
+    st, _, b = h.http("POST", "/api/v1/session", {"username": "bob", "password": PW_BOB},
+                      headers=origin)
+    assert st == 201, b
+    # The portal sends the admin to enrolment, not to a route.
+    st, hd = login(h, proto, "admin", pw, rd="https://other.test/")
+    assert st == 303 and one(hd, "location") == "/totp"
+    portal = cookie_of(hd, "__Host-postern_portal")
+    st, hd, _ = fetch(h, proto, HUB, "/login?rd=https%3A%2F%2Fother.test%2F",
+                      headers=[f"Cookie: {portal}"])
+    assert st == 303 and one(hd, "location") == "/totp"
+    _, _, page = fetch(h, proto, HUB, "/totp", headers=[f"Cookie: {portal}"])
+    secret = re.search(r'<code id="secret">([A-Z2-7]{32})</code>', page).group(1)
+    st, _, _ = form_post(h, proto, "/totp", {"code": oathtool(secret)}, portal)
+    assert st == 200
+    # Enrolled: the API takes the code with the password, once.
+    st, _, b = h.http("POST", "/api/v1/session", {"username": "admin", "password": pw},
+                      headers=origin)
+    assert st == 401 and b["error"]["code"] == "code_required", b
+    code = oathtool(secret, 30)
+    st, _, b = h.http("POST", "/api/v1/session", {"username": "admin", "password": pw,
+                                                  "code": code}, headers=origin)
+    assert st == 201, b
+    st, _, b = h.http("POST", "/api/v1/session", {"username": "admin", "password": pw,
+                                                  "code": code}, headers=origin)
+    assert st == 401, b

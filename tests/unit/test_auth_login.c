@@ -111,6 +111,12 @@ TEST(users_table_and_sessions)
 	c.uid = 10;
 	auth_cookie_mint(key, "app.test", &c, tok);
 	CHECK(auth_users_session(t, "app.test", S(tok), 1) == NULL);	/* deleted */
+	/* A table without a key yet verifies nothing. */
+	c = (struct auth_claims){ 3, 6, 2000000000 };
+	auth_cookie_mint(key, "app.test", &c, tok);
+	CHECK(auth_users_session(t, "app.test", S(tok), 1) == &t->u[0]);
+	t->keyed = false;
+	CHECK(auth_users_session(t, "app.test", S(tok), 1) == NULL);
 	auth_users_free(t);
 }
 
