@@ -124,10 +124,12 @@ static void api_totp_enrolled_page(struct api_ctx *c,
 static int api_totp_pseudo_host(struct api_ctx *c, char out[AUTH_HOST_MAX + 1])
 {
 	char hub[AUTH_HOST_MAX + 1];
+	int n = api_portal_hub_host(c, hub);
 
-	if (api_portal_hub_host(c, hub) < 0 || strlen(hub) + 5 > AUTH_HOST_MAX)
+	if (n < 0 || (size_t)n + 5 > AUTH_HOST_MAX)
 		return -1;
-	snprintf(out, AUTH_HOST_MAX + 1, "totp.%s", hub);
+	memcpy(out, "totp.", 5);
+	memcpy(out + 5, hub, (size_t)n + 1);
 	return 0;
 }
 

@@ -258,7 +258,7 @@ static bool pipeline_auth(const struct pipeline_in *in, const struct route *r,
 			  struct pipeline_out *out)
 {
 	const struct hub_settings *s = pipeline_set(in);
-	char host[AUTH_HOST_MAX + 1];
+	char host[AUTH_HOST_MAX + 1] = "";
 	const struct auth_user *u;
 
 	if (!r->access.login)
