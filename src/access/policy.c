@@ -7,28 +7,88 @@
 
 #include <jansson.h>
 
-/* Reads the array `name` of CIDR strings into out. Returns 0 or -EINVAL. */
-static int access_cidrs(json_t *obj, const char *name, struct cidr *out, unsigned *n,
-			char *err, size_t errlen)
+#include "auth/auth_users.h"
+
+/* Stores string `s` (item i of an array) into `out`, or says why not
+ * (NULL when it is fine). */
+typedef const char *access_item_fn(const char *s, unsigned i, void *out);
+
+/* Reads the array `where`.`name` of at most `max` strings through `fn`,
+ * counting them in *n. Returns 0 or -EINVAL with the bad item named. */
+static int access_array(json_t *obj, const char *where, const char *name, unsigned max,
+			access_item_fn *fn, void *out, unsigned *n, char *err, size_t errlen)
 {
 	json_t *arr = json_object_get(obj, name), *v;
+	const char *why;
 	size_t i;
 
 	*n = 0;
 	if (!arr)
 		return 0;
-	if (!json_is_array(arr) || json_array_size(arr) > ACCESS_MAX_CIDRS) {
-		snprintf(err, errlen, "access.%s: an array of at most %d CIDR strings", name,
-			 ACCESS_MAX_CIDRS);
+	if (!json_is_array(arr) || json_array_size(arr) > max) {
+		snprintf(err, errlen, "%s.%s: an array of at most %u strings", where, name, max);
 		return -EINVAL;
 	}
 	json_array_foreach(arr, i, v) {
 		const char *s = json_string_value(v);
-		if (!s || cidr_parse(s, strlen(s), &out[*n]) < 0) {
-			snprintf(err, errlen, "access.%s[%zu]: not an address or CIDR", name, i);
+		if ((why = s ? fn(s, *n, out) : "not a string")) {
+			snprintf(err, errlen, "%s.%s[%zu]: %s", where, name, i, why);
 			return -EINVAL;
 		}
 		(*n)++;
+	}
+	return 0;
+}
+
+static const char *access_cidr_item(const char *s, unsigned i, void *out)
+{
+	return cidr_parse(s, strlen(s), &((struct cidr *)out)[i]) < 0
+		? "not an address or CIDR" : NULL;
+}
+
+/* A user name as the store allows them (lower-case letters, digits, '.',
+ * '_', '-', starting with a letter or digit). */
+static const char *access_user_item(const char *s, unsigned i, void *out)
+{
+	for (const char *p = s; *p; p++) {
+		bool alnum = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9');
+		if (!alnum && (p == s || !strchr("._-", *p)))
+			return "not a user name";
+	}
+	if (!*s || strlen(s) > ACCESS_NAME_MAX)
+		return "not a user name";
+	snprintf(((char (*)[ACCESS_NAME_MAX + 1])out)[i], ACCESS_NAME_MAX + 1, "%s", s);
+	return NULL;
+}
+
+static const char *access_group_item(const char *s, unsigned i, void *out)
+{
+	const char *why = auth_group_name_check(s);
+
+	if (!why)
+		snprintf(((char (*)[ACCESS_NAME_MAX + 1])out)[i], ACCESS_NAME_MAX + 1, "%s", s);
+	return why;
+}
+
+/* "auth", "groups" and "users". Returns 0 or -EINVAL. */
+static int access_login(json_t *root, struct access_policy *p, char *err, size_t errlen)
+{
+	json_t *a = json_object_get(root, "auth");
+	const char *s = json_string_value(a);
+
+	if (a && (!s || (strcmp(s, "public") && strcmp(s, "login")))) {
+		snprintf(err, errlen, "policy.auth: \"public\" or \"login\"");
+		return -EINVAL;
+	}
+	p->login = s && !strcmp(s, "login");
+	if (access_array(root, "policy", "groups", ACCESS_MAX_NAMES, access_group_item,
+			 p->groups, &p->ngroups, err, errlen) < 0 ||
+	    access_array(root, "policy", "users", ACCESS_MAX_NAMES, access_user_item,
+			 p->users, &p->nusers, err, errlen) < 0)
+		return -EINVAL;
+	if (!p->login && (json_object_get(root, "groups") || json_object_get(root, "users"))) {
+		snprintf(err, errlen, "policy: groups and users need \"auth\": \"login\"");
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -53,7 +113,7 @@ static int access_only_keys(json_t *obj, const char *const *keys, const char *wh
 
 int access_policy_parse(const char *json, struct access_policy *p, char *err, size_t errlen)
 {
-	static const char *const top[] = { "access", NULL };
+	static const char *const top[] = { "access", "auth", "groups", "users", NULL };
 	static const char *const acc[] = { "allow", "deny", NULL };
 	json_error_t je;
 	json_t *root, *a;
@@ -75,8 +135,12 @@ int access_policy_parse(const char *json, struct access_policy *p, char *err, si
 		goto out;
 	}
 	if (a && (access_only_keys(a, acc, "policy.access", err, errlen) < 0 ||
-		  access_cidrs(a, "allow", p->allow, &p->nallow, err, errlen) < 0 ||
-		  access_cidrs(a, "deny", p->deny, &p->ndeny, err, errlen) < 0))
+		  access_array(a, "access", "allow", ACCESS_MAX_CIDRS, access_cidr_item,
+			       p->allow, &p->nallow, err, errlen) < 0 ||
+		  access_array(a, "access", "deny", ACCESS_MAX_CIDRS, access_cidr_item,
+			       p->deny, &p->ndeny, err, errlen) < 0))
+		goto out;
+	if (access_login(root, p, err, errlen) < 0)
 		goto out;
 	r = 0;
 out:
@@ -94,4 +158,17 @@ int access_policy_check(const struct access_policy *p, const struct addr *a)
 	for (unsigned i = 0; i < p->nallow && !ok; i++)
 		ok = cidr_match(&p->allow[i], a);
 	return ok ? 0 : 403;
+}
+
+bool access_policy_user_ok(const struct access_policy *p, const struct auth_user *u)
+{
+	if (!p->ngroups && !p->nusers)
+		return true;
+	for (unsigned i = 0; i < p->nusers; i++)
+		if (!strcmp(p->users[i], u->name))
+			return true;
+	for (unsigned i = 0; i < p->ngroups; i++)
+		if (auth_user_in_group(u, p->groups[i]))
+			return true;
+	return false;
 }

@@ -1,10 +1,15 @@
 /* policy.h - a route's access rules, compiled from its policy JSON.
  *
  *   {"access": {"allow": ["192.0.2.0/24", "2001:db8::/32"],
- *               "deny":  ["192.0.2.66"]}}
+ *               "deny":  ["192.0.2.66"]},
+ *    "auth": "login", "groups": ["family"], "users": ["alice"]}
  *
  * A client address in any "deny" range is refused; when "allow" is not
- * empty, an address outside every "allow" range is refused too. Keys
+ * empty, an address outside every "allow" range is refused too.
+ * "auth" is "public" (the default) or "login": a logged-in user only
+ * (auth_users.h), who, when "groups" or "users" is given, must be in one
+ * of the groups or be one of the users. "groups" and "users" without
+ * "auth": "login" are an error (they would protect nothing). Keys
  * that are not known are an error, so a typo never leaves a route open.
  * The same parser validates the API's input and builds the route table
  * (one validator for both). Later rules (login policy, GeoIP, CrowdSec,
@@ -12,16 +17,23 @@
 #ifndef POSTERN_ACCESS_POLICY_H
 #define POSTERN_ACCESS_POLICY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/addr.h"
 
 #define ACCESS_MAX_CIDRS 32
+#define ACCESS_MAX_NAMES 16
+#define ACCESS_NAME_MAX 64
 
 struct access_policy {
 	unsigned nallow, ndeny;
 	struct cidr allow[ACCESS_MAX_CIDRS];
 	struct cidr deny[ACCESS_MAX_CIDRS];
+	bool login;		/* "auth": "login" */
+	unsigned ngroups, nusers;
+	char groups[ACCESS_MAX_NAMES][ACCESS_NAME_MAX + 1];
+	char users[ACCESS_MAX_NAMES][ACCESS_NAME_MAX + 1];
 };
 
 /* Parses `json` (NULL or "" = no rules) into *p. Returns 0, or -EINVAL
@@ -31,5 +43,10 @@ int access_policy_parse(const char *json, struct access_policy *p, char *err, si
 
 /* 0 when `a` may pass, else the status to answer (403). */
 int access_policy_check(const struct access_policy *p, const struct addr *a);
+
+struct auth_user;
+/* Whether logged-in user `u` satisfies the policy's groups and users
+ * (true when it names neither). */
+bool access_policy_user_ok(const struct access_policy *p, const struct auth_user *u);
 
 #endif

@@ -95,6 +95,34 @@ int api_tx_commit(struct api_ctx *c, int64_t seq, const char *action,
 	return 0;
 }
 
+int64_t api_sys_tx_begin(struct api *api)
+{
+	int64_t seq;
+
+	if (store_begin(&api->store) < 0)
+		return -1;
+	seq = audit_next_seq(&api->audit);
+	if (seq < 0)
+		store_rollback(&api->store);
+	return seq;
+}
+
+int api_sys_tx_commit(struct api *api, int64_t seq, const char *action,
+			 const char *object, const char *before, const char *after)
+{
+	struct audit_event ev = { "system", "", action, object, before ? before : "",
+				  after ? after : "" };
+
+	if (audit_append(&api->audit, (uint64_t)seq, &ev) < 0 ||
+	    store_commit(&api->store) < 0) {
+		store_rollback(&api->store);
+		log_err("cannot record %s", action);
+		return -1;
+	}
+	audit_checkpoint(&api->audit, false);
+	return 0;
+}
+
 /* "application/json", with or without parameters. */
 static bool api_is_json(const char *ct)
 {
@@ -151,6 +179,12 @@ static void api_dispatch(struct api_ctx *c)
 	}
 	if (!r->method || !r->path) {
 		api_reply_error(c, 400, "invalid", NULL, "malformed request");
+		return;
+	}
+	/* The hub's host outside /api/ (and a route's login callback): the
+	 * login portal's pages. */
+	if (r->transport == API_TRANSPORT_HTTPS && strncmp(r->path, "/api/", 5)) {
+		api_portal(c);
 		return;
 	}
 	c->ep = api_endpoint_match(c, r->method, r->path, &path_known);

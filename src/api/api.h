@@ -109,6 +109,7 @@ struct api_config {
 #define API_CHANGED_CERTS (1u << 1)
 #define API_CHANGED_AGENTS (1u << 2)
 #define API_CHANGED_POLICIES (1u << 3)
+#define API_CHANGED_USERS (1u << 4)	/* who may log in to routes */
 /* Called on the control thread after every committed change that the
  * front's snapshot depends on; `store` is readable (api_store()). */
 typedef void api_publish_fn(void *ctx, struct api *api, unsigned what);
@@ -155,6 +156,12 @@ void api_events_stop(struct api *api);
 
 struct store;
 struct secret_keyring;
+struct auth_users;
+/* The users who may log in to routes, with the session cookie key
+ * (created and sealed in the store on first use), as a table for the
+ * hub snapshot (auth/auth_users.h). NULL when the store cannot be read
+ * or the key cannot be made. Control thread. */
+struct auth_users *api_auth_users(struct api *api);
 /* The store and key ring, for the snapshot compiler (control thread). */
 struct store *api_store(struct api *api);
 const struct secret_keyring *api_keys(struct api *api);

@@ -21,35 +21,6 @@ void api_set_acme(struct api *api, const struct api_acme_ops *ops)
 	api->acme = ops;
 }
 
-/* A write transaction of the system's own; returns its seq or -1. */
-static int64_t acme_tx_begin(struct api *api)
-{
-	int64_t seq;
-
-	if (store_begin(&api->store) < 0)
-		return -1;
-	seq = audit_next_seq(&api->audit);
-	if (seq < 0)
-		store_rollback(&api->store);
-	return seq;
-}
-
-static int acme_tx_commit(struct api *api, int64_t seq, const char *action,
-			  const char *object, const char *before, const char *after)
-{
-	struct audit_event ev = { "system", "", action, object, before ? before : "",
-				  after ? after : "" };
-
-	if (audit_append(&api->audit, (uint64_t)seq, &ev) < 0 ||
-	    store_commit(&api->store) < 0) {
-		store_rollback(&api->store);
-		log_err("cannot record %s", action);
-		return -1;
-	}
-	audit_checkpoint(&api->audit, false);
-	return 0;
-}
-
 /* id and rev of certificate `name`, 0 when there is none. */
 static int64_t acme_cert_id(struct api *api, const char *name)
 {
@@ -173,7 +144,7 @@ int api_acme_cert_save(struct api *api, const char *name,
 		goto out;
 	}
 	after = acme_cert_summary(name, facts, source);
-	if ((seq = acme_tx_begin(api)) < 0 || (id = acme_cert_id(api, name)) < 0 ||
+	if ((seq = api_sys_tx_begin(api)) < 0 || (id = acme_cert_id(api, name)) < 0 ||
 	    (id = api_acme_cert_write(api, id, seq, name, facts, source, chain, opts)) < 0 ||
 	    secret_put(&api->store, &api->keys, "certificate", id, "key", key,
 		       strlen(key)) < 0) {
@@ -185,7 +156,7 @@ int api_acme_cert_save(struct api *api, const char *name,
 	snprintf(action, sizeof(action), "certificate.%s",
 		 strcmp(what, "self-signed") ? what : "self_signed");
 	snprintf(object, sizeof(object), "certificate:%lld", (long long)id);
-	rc = acme_tx_commit(api, seq, action, object, NULL, after);
+	rc = api_sys_tx_commit(api, seq, action, object, NULL, after);
 	if (rc < 0)
 		snprintf(err, errlen, "cannot store certificate %s", name);
 out:
@@ -200,7 +171,7 @@ out:
 static void acme_cert_mark(struct api *api, const char *name, const char *sql,
 			   const char *text, const char *action, const char *after)
 {
-	int64_t seq = acme_tx_begin(api), id = seq < 0 ? -1 : acme_cert_id(api, name);
+	int64_t seq = api_sys_tx_begin(api), id = seq < 0 ? -1 : acme_cert_id(api, name);
 	char object[96];
 	sqlite3_stmt *st = NULL;
 
@@ -215,7 +186,7 @@ static void acme_cert_mark(struct api *api, const char *name, const char *sql,
 		sqlite3_finalize(st);
 	}
 	snprintf(object, sizeof(object), "certificate:%lld", (long long)(id > 0 ? id : 0));
-	acme_tx_commit(api, seq, action, object, NULL, after);
+	api_sys_tx_commit(api, seq, action, object, NULL, after);
 }
 
 static char *acme_detail_json(const char *name, const char *key, const char *text)
@@ -343,10 +314,10 @@ char *api_acme_account_key(struct api *api, const char *legacy_file, char *err,
 		pem = acme_pkey_to_pem(k.pkey);
 		acme_key_free(&k);
 	}
-	if (!pem || (seq = acme_tx_begin(api)) < 0 ||
+	if (!pem || (seq = api_sys_tx_begin(api)) < 0 ||
 	    secret_put(&api->store, &api->keys, "acme", 0, "account_key", pem,
 		       strlen(pem)) < 0 ||
-	    acme_tx_commit(api, seq, "acme.account_key", "acme:account", NULL, after) < 0) {
+	    api_sys_tx_commit(api, seq, "acme.account_key", "acme:account", NULL, after) < 0) {
 		if (pem && seq >= 0)
 			store_rollback(&api->store);
 		snprintf(err, errlen, "cannot keep the ACME account key in the store");

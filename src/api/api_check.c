@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/api_resource.h"
+#include "auth/auth_users.h"
 #include "core/enc.h"
 #include "core/num.h"
 
@@ -256,4 +257,23 @@ const char *api_check_agent_kind(const char *s)
 const char *api_check_text(const char *s)
 {
 	return *s ? NULL : "must not be empty";
+}
+
+/* An address handed to upstreams in X-Postern-Email: printable ASCII,
+ * no space, no comma, one '@' with something on both sides. */
+const char *api_check_email(const char *s)
+{
+	const char *at = strchr(s, '@');
+
+	for (const char *p = s; *p; p++)
+		if (*p <= ' ' || *p > '~' || *p == ',' || *p == '"' || *p == ';')
+			return "must be an e-mail address (printable, no spaces)";
+	if (!at || at == s || !at[1] || strchr(at + 1, '@'))
+		return "must be an e-mail address";
+	return NULL;
+}
+
+const char *api_check_groups(const char *s)
+{
+	return auth_groups_check(s);
 }

@@ -11,6 +11,7 @@
 #include "audit/audit.h"
 #include "auth/auth_pwcheck.h"
 #include "auth/auth_throttle.h"
+#include "auth/auth_users.h"
 #include "core/compiler.h"
 #include "store/secret.h"
 #include "store/store.h"
@@ -24,6 +25,22 @@
 struct api_agent_live;
 struct events_worker;
 struct api_acme_ops;
+
+/* The portal's one-time codes (api_login.c): issued after a login for
+ * one route host, traded once at https://HOST/.postern/callback for the
+ * host's cookie. Kept in memory on the control thread (a restart voids
+ * them: they live seconds). */
+#define API_LOGIN_CODES 256
+#define API_LOGIN_CODE_MS 60000
+#define API_LOGIN_PATH_MAX 1024
+struct api_login_code {
+	uint8_t hash[32];	/* SHA-256 of the code; all zero = free */
+	int64_t uid;
+	uint32_t epoch;
+	int64_t expires_ms;
+	char host[AUTH_HOST_MAX + 1];
+	char path[API_LOGIN_PATH_MAX];	/* where the user was going */
+};
 
 struct api {
 	struct store store;
@@ -51,6 +68,10 @@ struct api {
 	int64_t last_tick_ms;
 	const struct api_acme_ops *acme;	/* NULL: no [acme] (api_acme.h) */
 	struct events_worker *events;	/* webhook delivery, or NULL */
+	/* Route login: the cookie key (sealed in the store) and the codes. */
+	bool login_key_ok;
+	uint8_t login_key[AUTH_KEY_LEN];
+	struct api_login_code codes[API_LOGIN_CODES];
 };
 
 /* What a principal may do; each endpoint names the least it needs. */
@@ -170,6 +191,63 @@ const char *api_body_str(struct api_ctx *c, const char *name);
 /* Rejects any member of the body not in `allowed` (NULL-terminated).
  * Returns 0 or -1 after replying 400 naming it. */
 int api_body_only(struct api_ctx *c, const char *const *allowed);
+
+/* A write transaction of the system's own (actor "system", no request):
+ * returns its seq or -1 (nothing begun). */
+int64_t api_sys_tx_begin(struct api *api);
+/* Records `action` and commits; rolls back and logs on failure.
+ * Returns 0 or -1. */
+int api_sys_tx_commit(struct api *api, int64_t seq, const char *action,
+		      const char *object, const char *before, const char *after);
+
+/* --- route login (api_login.c, api_portal.c) --- */
+/* The cookie key into key, made and sealed in the store (audited) the
+ * first time, and then published to the workers. Returns 0 or -1. */
+int api_login_key(struct api *api, uint8_t key[AUTH_KEY_LEN]);
+/* The same, without making one unless `create`. */
+int api_login_key_get(struct api *api, uint8_t key[AUTH_KEY_LEN], bool create);
+/* A new one-time code for (uid, epoch) to trade on `host` (normalised)
+ * before going to `path`, into code (44 bytes). Returns 0 or -1. */
+int api_login_code_new(struct api *api, int64_t uid, uint32_t epoch, const char *host,
+		       const char *path, char code[44]);
+/* Takes code `code` for `host`: once, before it expires; a code tried on
+ * another host is spent too. Returns 0 with *out filled, or -1. */
+int api_login_code_take(struct api *api, const char *code, const char *host,
+			struct api_login_code *out);
+/* The session epoch of enabled user `uid`, or -1 (no such user,
+ * disabled). */
+int64_t api_login_epoch(struct api *api, int64_t uid);
+/* Ends every route and portal session of `uid` (a new epoch), inside
+ * the caller's transaction, and marks the users for publishing. */
+int api_login_revoke(struct api_ctx *c, int64_t uid);
+/* Sets a password with a setup token (throttled per address): returns
+ * the user's id once committed, 0 for a bad, used or expired token (the
+ * failure counted, Retry-After added, nothing else replied), or -1 after
+ * replying (429, 500, 503). */
+int64_t api_user_setup_with(struct api_ctx *c, const char *token, const char *pw);
+/* Checks a TOTP code, or a recovery code (spent), of user uid; records
+ * the step. Inside the caller's transaction. Returns 0 or -1. */
+int api_totp_second(struct api_ctx *c, int64_t uid, const char *code);
+/* Whether uid has a TOTP factor. */
+bool api_totp_enrolled(struct api *api, int64_t uid);
+/* Whether uid must have a second factor (login.admin_second_factor and
+ * an admin). */
+bool api_totp_required(struct api *api, int64_t uid);
+/* The portal's pages and the route callback (c->req is HTTPS, not /api/). */
+void api_portal(struct api_ctx *c);
+
+/* --- password logins shared by the API and the portal (api_session.c) --- */
+/* Looks up a user for login: fills c->who.user_id and returns the
+ * password hash (free() it), or NULL (no such user, disabled, or no
+ * password yet). */
+char *api_session_user(struct api_ctx *c, const char *name);
+/* A login's throttling keys (address, and account from the address). */
+void api_login_keys(struct api_ctx *c, const char *user, char addr[AUTH_THROTTLE_KEY],
+		    char acct[AUTH_THROTTLE_KEY]);
+/* Records a password verdict for `user`: on failure audits it, counts it
+ * against both keys and adds Retry-After (the caller replies); on success
+ * forgets the account key. Returns 0 for success, -1 for failure. */
+int api_login_verdict(struct api_ctx *c, const char *user, bool ok);
 
 /* --- authentication (api_auth.c) --- */
 /* Establishes c->who from the transport, bearer token or session cookie

@@ -81,6 +81,7 @@ char *api_res_summary(struct api_ctx *c, const struct api_resource *res,
 api_check_fn api_check_host, api_check_dns_name, api_check_path,
 	api_check_target, api_check_name, api_check_username, api_check_wg_key,
 	api_check_ipv4, api_check_ipv6, api_check_role, api_check_scope,
-	api_check_agent_status, api_check_agent_kind, api_check_text;
+	api_check_agent_status, api_check_agent_kind, api_check_text, api_check_email,
+	api_check_groups;
 
 #endif

@@ -44,9 +44,7 @@ void api_session_get(struct api_ctx *c)
 	api_reply_json(c, 200, o);
 }
 
-/* Looks up a user for login: fills who and returns the password hash
- * (free() it), or NULL (no such user, disabled, or no password yet). */
-static char *api_login_user(struct api_ctx *c, const char *name)
+char *api_session_user(struct api_ctx *c, const char *name)
 {
 	sqlite3_stmt *st = store_prepare(&c->api->store, "SELECT id, password_hash,"
 		" role, disabled FROM users WHERE name = ?");
@@ -66,7 +64,7 @@ static char *api_login_user(struct api_ctx *c, const char *name)
 
 static int api_login_body(struct api_ctx *c, const char **user, const char **pw)
 {
-	static const char *const allowed[] = { "username", "password", NULL };
+	static const char *const allowed[] = { "username", "password", "code", NULL };
 
 	if (api_body_only(c, allowed) < 0)
 		return -1;
@@ -142,8 +140,8 @@ out:
 /* A login's throttling keys: the client's address, and the account
  * from that address. Never the account alone: guesses from elsewhere
  * must not delay its rightful user. */
-static void api_login_keys(struct api_ctx *c, const char *user,
-			   char addr[AUTH_THROTTLE_KEY], char acct[AUTH_THROTTLE_KEY])
+void api_login_keys(struct api_ctx *c, const char *user,
+		    char addr[AUTH_THROTTLE_KEY], char acct[AUTH_THROTTLE_KEY])
 {
 	char prefix[96];
 
@@ -152,10 +150,8 @@ static void api_login_keys(struct api_ctx *c, const char *user,
 	api_addr_key(c, prefix, acct);
 }
 
-/* The password check's verdict (control thread; the body is still c's). */
-static void api_session_checked(struct api_ctx *c, bool ok)
+int api_login_verdict(struct api_ctx *c, const char *user, bool ok)
 {
-	const char *user = api_body_str(c, "username");
 	char addr[AUTH_THROTTLE_KEY], acct[AUTH_THROTTLE_KEY], obj[80];
 	int64_t d1, d2;
 
@@ -168,13 +164,60 @@ static void api_session_checked(struct api_ctx *c, bool ok)
 		d1 = api_login_failed(c, addr);
 		d2 = api_login_failed(c, acct);
 		api_reply_retry_after(c, d1 > d2 ? d1 : d2);
-		api_reply_error(c, 401, "invalid_credentials", NULL,
-				"wrong user name or password");
-		return;
+		return -1;
 	}
 	/* The address keeps its count: it decays, so a guesser cannot wipe
 	 * it with a login of their own. */
 	auth_throttle_clear(&c->api->throttle, acct);
+	return 0;
+}
+
+/* After the password: a user with TOTP sends "code" (an authenticator's
+ * code or a recovery code) in the same request; an admin without one,
+ * when login.admin_second_factor is on, is refused until they enrol on
+ * the portal. Returns 0, or -1 after replying. */
+static int api_session_second(struct api_ctx *c, const char *user)
+{
+	const char *code = api_body_str(c, "code");
+	char addr[AUTH_THROTTLE_KEY], acct[AUTH_THROTTLE_KEY];
+	int64_t seq, uid = c->who.user_id;
+
+	if (!api_totp_enrolled(c->api, uid)) {
+		if (!api_totp_required(c->api, uid))
+			return 0;
+		api_reply_error(c, 403, "second_factor_required", NULL, "admins need a second "
+				"factor: add an authenticator on the portal (/totp) first");
+		return -1;
+	}
+	api_login_keys(c, user, addr, acct);
+	if (!code) {
+		api_reply_error(c, 401, "code_required", "code", "code: the authenticator's "
+				"code (or a recovery code) is required");
+		return -1;
+	}
+	if ((seq = api_tx_begin(c)) < 0)
+		return -1;
+	if (api_totp_second(c, uid, code) < 0) {
+		api_tx_abort(c);
+		api_reply_retry_after(c, api_login_failed(c, acct));
+		api_reply_error(c, 401, "invalid_credentials", "code", "wrong or already used code");
+		return -1;
+	}
+	return api_tx_commit(c, seq, "session.second_factor", "", "", "");
+}
+
+/* The password check's verdict (control thread; the body is still c's). */
+static void api_session_checked(struct api_ctx *c, bool ok)
+{
+	const char *user = api_body_str(c, "username");
+
+	if (api_login_verdict(c, user, ok) < 0) {
+		api_reply_error(c, 401, "invalid_credentials", NULL,
+				"wrong user name or password");
+		return;
+	}
+	if (api_session_second(c, user) < 0)
+		return;
 	api_session_start(c, user);
 }
 
@@ -188,7 +231,7 @@ void api_session_login(struct api_ctx *c)
 	api_login_keys(c, user, addr, acct);
 	if (api_login_throttled(c, addr) < 0 || api_login_throttled(c, acct) < 0)
 		return;
-	hash = api_login_user(c, user);
+	hash = api_session_user(c, user);
 	api_pw_check(c, hash, pw, addr, api_session_checked);
 	secure_free(hash, hash ? strlen(hash) : 0);
 }

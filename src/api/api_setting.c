@@ -45,6 +45,8 @@ static const struct api_setting_def api_settings[] = {
 	  "failed attempts per client address (and per account from an address) before delays start" },
 	{ "login.lockout", API_T_INT, 900, 1, 86400, false, NULL,
 	  "the longest delay in seconds between a guessing address's attempts" },
+	{ "login.admin_second_factor", API_T_INT, 0, 0, 1, false, NULL,
+	  "1: admins log in with a second factor (TOTP); one without is sent to enrol first" },
 	{ "agent.join_token_ttl", API_T_INT, 86400, 60, 30 * 86400, false, NULL,
 	  "seconds a new agent join token stays valid" },
 	/* What an enrolling agent is told (api_agent_join.c). The hub's

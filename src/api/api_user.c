@@ -6,6 +6,7 @@
 
 #include "api/api_handlers.h"
 #include "api/api_resource.h"
+#include "auth/auth_users.h"
 #include "auth/password.h"
 #include "core/log.h"
 #include "core/secure.h"
@@ -17,6 +18,10 @@ static const struct api_field api_user_fields[] = {
 	{ "role", API_T_STR, API_F_REQUIRED, 1, 16, api_check_role },
 	{ "password", API_T_STR, API_F_INPUT, PASSWORD_MIN, PASSWORD_MAX, NULL },
 	{ "disabled", API_T_BOOL, 0, 0, 0, NULL },
+	/* Route login (auth_users.h): groups a route policy can name, and
+	 * the address upstreams receive. */
+	{ "groups", API_T_STR, 0, 0, AUTH_GROUPS_TEXT - 1, api_check_groups },
+	{ "email", API_T_STR, API_F_NULL, 3, AUTH_EMAIL_MAX, api_check_email },
 	{ "password_hash", API_T_STR, API_F_HIDDEN | API_F_READONLY | API_F_NULL, 0, 0, NULL },
 };
 
@@ -74,16 +79,43 @@ static int api_user_exec(struct api_ctx *c, const char *sql, int64_t id)
 	return rc;
 }
 
-/* A new password or a disabled account ends the user's other sessions
- * and any pending setup link. */
+/* A new user starts at a random session epoch: SQLite may hand a
+ * deleted user's id to the next user, and a cookie of the old one must
+ * not name the new one. */
+static int api_user_first_epoch(struct api_ctx *c, int64_t id)
+{
+	uint32_t e = 0;
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	if (secure_random(&e, sizeof(e)) == 0 &&
+	    (st = store_prepare(&c->api->store, "UPDATE users SET auth_epoch = ?2"
+				" WHERE id = ?1"))) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, e & 0x7fffffff);
+		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+		sqlite3_finalize(st);
+	}
+	if (rc < 0)
+		api_reply_error(c, 500, "internal", NULL, "internal error");
+	return rc;
+}
+
+/* A new password or a disabled account ends the user's other sessions,
+ * every route session (a new epoch: auth_cookie.h) and any pending setup
+ * link. */
 static int api_user_written(struct api_ctx *c, int64_t id, const json_t *row,
 			    const json_t *old)
 {
 	bool pw = json_object_get(c->body, "password") != NULL;
 
-	if (!old || (!pw && !json_is_true(json_object_get(row, "disabled"))))
+	if (!old)
+		return api_user_first_epoch(c, id);
+	if (!pw && !json_is_true(json_object_get(row, "disabled")))
 		return 0;
 	if (api_user_exec(c, "DELETE FROM sessions WHERE user_id = ?1 AND id <> ?2", id) < 0 ||
+	    api_user_exec(c, "UPDATE users SET auth_epoch = auth_epoch + 1"
+			  " WHERE id = ?1", id) < 0 ||
 	    api_user_exec(c, "DELETE FROM user_setup_tokens WHERE user_id = ?1", id) < 0) {
 		api_reply_error(c, 500, "internal", NULL, "internal error");
 		return -1;
@@ -91,9 +123,17 @@ static int api_user_written(struct api_ctx *c, int64_t id, const json_t *row,
 	return 0;
 }
 
+/* The user's sealed secrets (TOTP) go with them: a later user given the
+ * same row id starts with none. */
 static int api_user_deleting(struct api_ctx *c, const json_t *old)
 {
-	return api_user_keep_an_admin(c, old, NULL);
+	if (api_user_keep_an_admin(c, old, NULL) < 0)
+		return -1;
+	if (secret_delete(&c->api->store, "user", c->id, NULL) < 0) {
+		api_reply_error(c, 500, "internal", NULL, "internal error");
+		return -1;
+	}
+	return 0;
 }
 
 static void api_user_show(struct api_ctx *c, json_t *obj)
@@ -112,6 +152,7 @@ const struct api_resource api_user_res = {
 	.written = api_user_written,
 	.deleting = api_user_deleting,
 	.show = api_user_show,
+	.changes = API_CHANGED_USERS,
 };
 
 /* Inside a transaction: a new setup token for user `id` in c->reveal.
@@ -244,31 +285,42 @@ static int api_user_set_password(struct api_ctx *c, int64_t id, const char *pw,
 	return rc;
 }
 
-void api_user_setup(struct api_ctx *c)
+int64_t api_user_setup_with(struct api_ctx *c, const char *token, const char *pw)
 {
-	const char *token, *pw;
 	char key[AUTH_THROTTLE_KEY], obj[48];
 	int64_t id, seq;
 
-	if (api_setup_body(c, &token, &pw) < 0)
-		return;
 	api_addr_key(c, "setup:", key);
 	if (api_login_throttled(c, key) < 0 || (seq = api_tx_begin(c)) < 0)
-		return;
+		return -1;
 	if (!(id = api_setup_token_user(c, token))) {
 		api_tx_abort(c);
 		api_reply_retry_after(c, api_login_failed(c, key));
-		api_reply_error(c, 401, "unauthenticated", "token", "token: invalid, used "
-				"or expired; ask an admin for a new setup link");
-		return;
+		return 0;
 	}
 	if (api_user_set_password(c, id, pw, seq) < 0) {
 		api_tx_abort(c);
 		api_reply_error(c, 500, "internal", NULL, "internal error");
-		return;
+		return -1;
 	}
 	snprintf(obj, sizeof(obj), "user:%lld", (long long)id);
-	if (api_tx_commit(c, seq, "user.setup", obj, "", "{\"password\":\"(set)\"}") == 0)
+	if (api_tx_commit(c, seq, "user.setup", obj, "", "{\"password\":\"(set)\"}") < 0)
+		return -1;
+	return id;
+}
+
+void api_user_setup(struct api_ctx *c)
+{
+	const char *token, *pw;
+	int64_t id;
+
+	if (api_setup_body(c, &token, &pw) < 0)
+		return;
+	id = api_user_setup_with(c, token, pw);
+	if (id == 0)
+		api_reply_error(c, 401, "unauthenticated", "token", "token: invalid, used "
+				"or expired; ask an admin for a new setup link");
+	else if (id > 0)
 		api_reply_empty(c, 204);
 }
 

@@ -19,6 +19,7 @@ static const struct cli_flag route_flags[] = {
 	{ "tls-verify", "tls_verify", CLI_BOOL, false },
 	{ "tls-server-name", "tls_server_name", CLI_STR, true },
 	{ "tcp-port", "tcp_listen_port", CLI_INT, true },
+	{ "policy", "policy", CLI_STR, true },
 };
 static const struct cli_column route_cols[] = {
 	{ "ID", "id", false }, { "HOST", "host", false }, { "PATH", "path_prefix", false },
@@ -29,7 +30,7 @@ static const struct cli_noun route_noun = {
 	NULL, "list | get ID | create --host H --target URL [--path P] [--agent ID]\n"
 	"       [--[no-]strip-prefix] [--[no-]redirect-https] [--hsts SECONDS]\n"
 	"       [--[no-]tls-verify] [--tls-server-name N] [--tcp-port N]\n"
-	"       | update ID [same options] | delete ID", NULL,
+	"       [--policy JSON] | update ID [same options] | delete ID", NULL,
 };
 
 int cmd_route(int argc, char **argv)
@@ -132,10 +133,13 @@ static const struct cli_flag user_flags[] = {
 	{ "role", "role", CLI_STR, false },
 	{ "password-stdin", "password", CLI_STDIN, false },
 	{ "disabled", "disabled", CLI_BOOL, false },
+	{ "groups", "groups", CLI_STR, false },
+	{ "email", "email", CLI_STR, false },
 };
 static const struct cli_column user_cols[] = {
 	{ "ID", "id", false }, { "NAME", "name", false }, { "ROLE", "role", false },
-	{ "DISABLED", "disabled", false }, { "PASSWORD", "has_password", false },
+	{ "GROUPS", "groups", false }, { "DISABLED", "disabled", false },
+	{ "PASSWORD", "has_password", false },
 };
 
 static int user_verb(struct cli_args *a)
@@ -154,8 +158,9 @@ static int user_verb(struct cli_args *a)
 static const struct cli_noun user_noun = {
 	"user", "/users", "name", user_flags, N(user_flags), user_cols, N(user_cols),
 	NULL, "list | get ID | create NAME --role admin|operator|viewer\n"
-	"       [--password-stdin] | update ID [--role R] [--password-stdin]\n"
-	"       [--[no-]disabled] | setup-link ID | delete ID", user_verb,
+	"       [--password-stdin] [--groups G1,G2] [--email ADDR]\n"
+	"       | update ID [--role R] [--password-stdin] [--groups G1,G2]\n"
+	"       [--email ADDR] [--[no-]disabled] | setup-link ID | delete ID", user_verb,
 };
 
 int cmd_user(int argc, char **argv)

@@ -87,6 +87,8 @@ static void hub_control_publish(void *ctx, struct api *api, unsigned what)
 	if (what & (API_CHANGED_ROUTES | API_CHANGED_AGENTS | API_CHANGED_CERTS)) {
 		hub_republish(ctx);
 		hub_control_tcp();
+	} else if (what & API_CHANGED_USERS) {
+		hub_republish(ctx);	/* a logout reaches every worker now */
 	}
 }
 
@@ -309,6 +311,11 @@ struct route_table *hub_control_routes(char *err, size_t errlen)
 	t = hub_control_build(&rs, err, errlen);
 	api_route_specs_free(&rs);
 	return t;
+}
+
+struct auth_users *hub_control_users(void)
+{
+	return control.api ? api_auth_users(control.api) : NULL;
 }
 
 /* One stored certificate into the set. */

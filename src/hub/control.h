@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 struct api;
+struct auth_users;
 struct hub;
 struct route_table;
 struct tls_certset;
@@ -42,6 +43,11 @@ struct api *hub_control_api(void);
  * not serve yet) is left out and logged, not fatal to the others.
  * Returns the table, or NULL with a message in err. */
 struct route_table *hub_control_routes(char *err, size_t errlen);
+
+/* The users who may log in to routes and the cookie key, for a snapshot
+ * (control thread). NULL without a store, or when it cannot be read:
+ * then login routes refuse everyone (401), never admit. */
+struct auth_users *hub_control_users(void);
 
 /* Adds the store's certificates (keys unsealed for the moment they are
  * parsed, then wiped) to a certificate set being built for a snapshot. A

@@ -41,7 +41,7 @@ static void front_answer(struct conn *c, const struct http_msg *m, int head,
 			 const struct pipeline_out *o)
 {
 	bool keep = c->keepalive && !o->close && m->body == HTTP_BODY_NONE && !c->w->draining;
-	char loc[1300] = "";
+	char loc[1300] = "", wwwa[128] = "";
 
 	if (o->log)
 		alog_hub_reply(c->w, c->ip, m->host, m->method, m->path, o->status,
@@ -52,9 +52,11 @@ static void front_answer(struct conn *c, const struct http_msg *m, int head,
 	}
 	if (o->location[0])
 		snprintf(loc, sizeof(loc), "Location: %s\r\n", o->location);
+	if (o->www_auth)
+		snprintf(wwwa, sizeof(wwwa), "WWW-Authenticate: %s\r\n", o->www_auth);
 	buf_printf(&c->out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-		   "Cache-Control: no-store\r\n%s%s\r\n",
-		   o->status, xchg_status_text(o->status), o->type, o->blen, loc,
+		   "Cache-Control: no-store\r\n%s%s%s\r\n",
+		   o->status, xchg_status_text(o->status), o->type, o->blen, loc, wwwa,
 		   keep ? "" : "Connection: close\r\n");
 	if (m->meth != HTTP_M_HEAD)
 		buf_append(&c->out, o->body, o->blen);
@@ -70,9 +72,10 @@ static bool front_upgrade(const struct http_msg *m)
 		str_eq_ci(str_make(m->upgrade.p, 3), STR_LIT("h2c")));
 }
 
-static void front_proxy(struct conn *c, const struct route *route,
+static void front_proxy(struct conn *c, const struct pipeline_out *o,
 			const struct http_msg *m, int head)
 {
+	const struct route *route = o->route;
 	const struct hub_settings *s = front_set(c);
 	struct xchg_req rq = {
 		.msg = m, .scheme_host = m->host, .peer = &c->peer,
@@ -80,6 +83,7 @@ static void front_proxy(struct conn *c, const struct route *route,
 		.trusted_peer = hub_settings_trusted(s, &c->peer),
 		.body = m->body, .body_len = m->content_length,
 		.upgrade = front_upgrade(m),
+		.who = o->who,
 	};
 	int st;
 
@@ -122,7 +126,7 @@ static void front_dispatch(struct conn *c, struct http_msg *m, int head)
 		admin_start(c, m, head);
 		break;
 	case PIPELINE_PROXY:
-		front_proxy(c, out.route, m, head);
+		front_proxy(c, &out, m, head);
 		break;
 	case PIPELINE_ANSWER:
 		front_answer(c, m, head, &out);

@@ -504,7 +504,7 @@ static void h2_answer(struct h2_stream *st, const struct pipeline_out *o)
 	const struct http_msg *m = &st->msg;
 	struct conn *c = st->s->c;
 	char code[8], len[24];
-	nghttp2_nv nv[6];
+	nghttp2_nv nv[7];
 	size_t n = 0, blen = m->meth == HTTP_M_HEAD ? 0 : o->blen;
 	nghttp2_data_provider dp = { .source.ptr = st, .read_callback = h2_read_body };
 
@@ -523,6 +523,8 @@ static void h2_answer(struct h2_stream *st, const struct pipeline_out *o)
 	nv[n++] = H2_NV(":status", code, strlen(code));
 	if (o->location[0])
 		nv[n++] = H2_NV("location", o->location, strlen(o->location));
+	if (o->www_auth)
+		nv[n++] = H2_NV("www-authenticate", o->www_auth, strlen(o->www_auth));
 	nv[n++] = H2_NV("content-type", o->type, strlen(o->type));
 	nv[n++] = H2_NV("content-length", len, strlen(len));
 	nv[n++] = H2_NV("cache-control", "no-store", 8);
@@ -550,9 +552,10 @@ static void h2_admin_start(struct h2_session *s, struct h2_stream *st, bool end_
 }
 
 /* Forwards the stream to the route the pipeline chose. */
-static void h2_proxy(struct h2_session *s, struct h2_stream *st, const struct route *route,
-		     bool end_stream)
+static void h2_proxy(struct h2_session *s, struct h2_stream *st,
+		     const struct pipeline_out *o, bool end_stream)
 {
+	const struct route *route = o->route;
 	struct conn *c = s->c;
 	struct http_msg *m = &st->msg;
 	struct xchg_req rq = {
@@ -563,6 +566,7 @@ static void h2_proxy(struct h2_session *s, struct h2_stream *st, const struct ro
 			: st->cl_seen ? (m->content_length ? HTTP_BODY_LENGTH : HTTP_BODY_NONE)
 				      : HTTP_BODY_CHUNKED,
 		.body_len = m->content_length,
+		.who = o->who,
 	};
 
 	front_h2_proxy(st, route, &rq);
@@ -599,7 +603,7 @@ static void h2_start(struct h2_session *s, struct h2_stream *st, bool end_stream
 		h2_admin_start(s, st, end_stream);
 		break;
 	case PIPELINE_PROXY:
-		h2_proxy(s, st, out.route, end_stream);
+		h2_proxy(s, st, &out, end_stream);
 		break;
 	case PIPELINE_ANSWER:
 		h2_answer(st, &out);

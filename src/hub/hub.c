@@ -106,6 +106,8 @@ static struct hub_snap *hub_snap_build(const struct hub_config *cfg, char *err,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	if (hub_control_active())
+		s->users = hub_control_users();
 	if (hub_tls_builder && (cfg->nlisten_https || cfg->ncerts)) {
 		s->tls = hub_tls_builder(cfg, &s->tls_free, err, errlen);
 		if (!s->tls) {

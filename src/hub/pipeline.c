@@ -5,9 +5,12 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "access/policy.h"
 #include "acme/acme_chall.h"
+#include "auth/auth_users.h"
+#include "http/parse.h"
 #include "http/target.h"
 #include "hub/metrics.h"
 #include "hub/route.h"
@@ -127,13 +130,15 @@ static void pipeline_redirect(const struct pipeline_in *in, struct pipeline_out 
 	pipeline_page(out, 308, "text/plain", "", 0);
 }
 
-/* The hub's own host name: the admin API, over TLS only, and (later)
- * the login portal. No route can capture it. */
+/* The hub's own host name: the admin API and the login portal (the
+ * control thread's, when the hub has a store), over TLS only. No route
+ * can capture it. */
 static void pipeline_hub_paths(const struct pipeline_in *in, struct pipeline_out *out)
 {
 	bool api = str_has_prefix(in->m->path, STR_LIT("/api/"));
+	bool portal = in->w->hold->snap->users != NULL;
 
-	if (in->kind == LISTEN_HTTPS && api) {
+	if (in->kind == LISTEN_HTTPS && (api || portal)) {
 		out->act = PIPELINE_ADMIN;
 		return;
 	}
@@ -157,12 +162,147 @@ static int pipeline_access(const struct pipeline_in *in, const struct route *r)
 	return access_policy_check(&r->access, in->peer);
 }
 
-/* Authentication per route policy (the login issue fills it): 0 or the
- * status to answer. */
-static int pipeline_auth(const struct pipeline_in *in, const struct route *r)
+/* The user a route cookie on this request names (the first of them that
+ * is a live session for `host`), or NULL. Checked against the snapshot
+ * only: the signature, the expiry, the user's epoch and state. */
+static const struct auth_user *pipeline_session(const struct pipeline_in *in, const char *host)
 {
-	(void)in, (void)r;
-	return 0;
+	const struct auth_users *t = in->w->hold->snap->users;
+	const struct http_msg *m = in->m;
+	int64_t now = (int64_t)time(NULL);
+
+	for (unsigned i = 0; t && i < m->nhdr; i++) {
+		struct str v = m->hdr[i].value, tok;
+		if (!str_eq_ci(m->hdr[i].name, STR_LIT("cookie")))
+			continue;
+		while (auth_cookie_find(v, STR_LIT(AUTH_COOKIE_ROUTE), &tok)) {
+			const struct auth_user *u = auth_users_session(t, host, tok, now);
+			if (u)
+				return u;
+			v = str_make(tok.p + tok.len, (size_t)(v.p + v.len - (tok.p + tok.len)));
+		}
+	}
+	return NULL;
+}
+
+/* A browser navigating (it gets the portal); anything else (an API
+ * client, a script, a WebSocket upgrade) gets 401. */
+static bool pipeline_browser(const struct http_msg *m)
+{
+	int i = http_msg_find(m, STR_LIT("accept"));
+	struct str a = i >= 0 ? m->hdr[i].value : STR_NULL;
+
+	if ((m->meth != HTTP_M_GET && m->meth != HTTP_M_HEAD) || (m->flags & HTTP_F_UPGRADE))
+		return false;
+	for (size_t k = 0; k + 9 <= a.len; k++)
+		if (str_eq_ci(str_make(a.p + k, 9), STR_LIT("text/html")))
+			return true;
+	return false;
+}
+
+/* Appends `s` percent-encoded (all but unreserved) at *n; false when it
+ * does not fit in `len`. */
+static bool pipeline_pct(char *out, size_t len, size_t *n, struct str s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < s.len; i++) {
+		unsigned char c = (unsigned char)s.p[i];
+		bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			     (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+		if (*n + (plain ? 1 : 3) >= len)
+			return false;
+		if (plain) {
+			out[(*n)++] = (char)c;
+			continue;
+		}
+		out[(*n)++] = '%';
+		out[(*n)++] = hex[c >> 4];
+		out[(*n)++] = hex[c & 15];
+	}
+	out[*n] = 0;
+	return true;
+}
+
+/* 302 to the portal: https://HUB[:port]/login?rd=<this URL>. A URL too
+ * long to carry returns to the host's root instead. */
+static void pipeline_to_portal(const struct pipeline_in *in, struct pipeline_out *out,
+			       const char *host)
+{
+	const struct hub_settings *s = pipeline_set(in);
+	char ps[8] = "";
+	size_t n;
+	int k;
+
+	if (s->https_port && s->https_port != 443)
+		snprintf(ps, sizeof(ps), ":%u", s->https_port);
+	k = snprintf(out->location, sizeof(out->location), "https://%s%s/login?rd=https%%3A%%2F%%2F",
+		     s->hostname, ps);
+	n = k > 0 && (size_t)k < sizeof(out->location) ? (size_t)k : 0;
+	if (!n || !pipeline_pct(out->location, sizeof(out->location), &n, str_cstr(host)) ||
+	    !pipeline_pct(out->location, sizeof(out->location), &n, in->m->path)) {
+		out->location[0] = 0;
+		if (n)
+			snprintf(out->location, sizeof(out->location),
+				 "https://%s%s/login?rd=https%%3A%%2F%%2F%s%%2F", s->hostname, ps,
+				 host);
+	}
+	PIPELINE_TEXT(out, 302, "302 Found: log in first\n");
+}
+
+/* Authentication per route policy: a "login" route needs a live route
+ * cookie for this host whose user the policy admits. Returns true when
+ * it answered (302 to the portal, 401, 403), false to go on with
+ * out->who set (or NULL for a public route). */
+static bool pipeline_auth(const struct pipeline_in *in, const struct route *r,
+			  struct pipeline_out *out)
+{
+	const struct hub_settings *s = pipeline_set(in);
+	char host[AUTH_HOST_MAX + 1] = "";
+	const struct auth_user *u;
+
+	if (!r->access.login)
+		return false;
+	u = auth_host_norm(in->m->host, host) < 0 ? NULL : pipeline_session(in, host);
+	if (u && access_policy_user_ok(&r->access, u)) {
+		out->who = u;
+		return false;
+	}
+	metrics_observe(in->w->idx, r->stats_id, u ? 403 : 401, 0, 0, 0);
+	if (u) {
+		PIPELINE_TEXT(out, 403, "403 Forbidden\nYour account may not use this site.\n");
+		return true;
+	}
+	if (pipeline_browser(in->m) && s->hostname[0] && in->w->hold->snap->users &&
+	    in->kind == LISTEN_HTTPS && host[0]) {
+		pipeline_to_portal(in, out, host);
+		return true;
+	}
+	PIPELINE_TEXT(out, 401, "401 Unauthorized\nLog in through the hub's portal.\n");
+	out->www_auth = "Postern realm=\"postern\"";
+	return true;
+}
+
+/* A route host's reserved paths: the login callback goes to the control
+ * thread (over TLS: its cookie is Secure), every other one is the hub's
+ * 404, whatever the route would have answered. Returns true when it
+ * decided. */
+static bool pipeline_reserved(const struct pipeline_in *in, struct pipeline_out *out)
+{
+	struct str p = in->m->path;
+	const char *q = memchr(p.p, '?', p.len);
+	struct str path = q ? str_make(p.p, (size_t)(q - p.p)) : p;
+
+	if (!str_has_prefix_ci(path, STR_LIT(PIPELINE_RESERVED)))
+		return false;
+	if (in->kind == LISTEN_HTTPS && in->w->hold->snap->users &&
+	    str_eq(path, STR_LIT(PIPELINE_CALLBACK))) {
+		out->act = PIPELINE_ADMIN;
+		out->log = false;	/* the code stays out of the access log */
+		return true;
+	}
+	pipeline_not_found(in, out);
+	return true;
 }
 
 static void pipeline_route(const struct pipeline_in *in, struct pipeline_out *out)
@@ -181,12 +321,14 @@ static void pipeline_route(const struct pipeline_in *in, struct pipeline_out *ou
 		pipeline_redirect(in, out);
 		return;
 	}
-	if ((st = pipeline_access(in, r)) || (st = pipeline_auth(in, r))) {
+	if ((st = pipeline_access(in, r))) {
 		metrics_observe(in->w->idx, r->stats_id, st, 0, 0, 0);
 		PIPELINE_TEXT(out, 403, "403 Forbidden\n");
 		out->status = st;
 		return;
 	}
+	if (pipeline_auth(in, r, out))
+		return;
 	if (route_agent_offline(r)) {
 		metrics_observe(in->w->idx, r->stats_id, 502, 0, 0, 0);
 		pipeline_error(out, 502, r->target.agent);
@@ -230,6 +372,8 @@ void pipeline_decide(const struct pipeline_in *in, struct pipeline_out *out)
 		pipeline_hub_paths(in, out);
 		return;
 	}
+	if (pipeline_reserved(in, out))
+		return;
 	pipeline_route(in, out);
 }
 

@@ -5,9 +5,11 @@
  * once, in this order:
  *
  *   listener kind -> hub's own paths (ACME, metrics, the hub's host: admin
- *   API over TLS only) -> target normalisation -> route lookup ->
- *   redirect -> access rules -> authentication -> agent offline ->
- *   body limit -> proxy
+ *   API and login portal over TLS only) -> target normalisation ->
+ *   a route host's reserved /.postern/ paths (the login callback) ->
+ *   route lookup -> redirect -> access rules -> authentication (a login
+ *   route's signed cookie, checked here without the store) -> agent
+ *   offline -> body limit -> proxy
  *
  * and answers with a decision the protocol only has to frame: answer
  * (status, a Location, a body), hand to the admin API, or proxy to a
@@ -27,6 +29,12 @@
 
 struct route;
 struct hub_settings;
+struct auth_user;
+
+/* The reserved path on a route's host where the portal's one-time code
+ * is traded for the route's cookie (handled by the control thread). */
+#define PIPELINE_RESERVED "/.postern/"
+#define PIPELINE_CALLBACK "/.postern/callback"
 
 /* Where a request came from, as the protocol saw it. */
 struct pipeline_in {
@@ -58,12 +66,16 @@ struct pipeline_out {
 	size_t blen;
 	const char *agent;	/* standard page: the offline agent's name */
 	char location[1200];	/* a Location field when non-empty */
+	const char *www_auth;	/* a WWW-Authenticate value (401), or NULL */
 	bool log;		/* write an access-log line for the answer */
 	bool close;		/* close the connection after it (HTTP/1.1) */
 	struct buf page;	/* a body built here (metrics); see _free */
 	char small[512];	/* a short body built here (ACME) */
 	/* PIPELINE_PROXY (and PIPELINE_ANSWER after a route matched) */
 	const struct route *route;
+	/* PIPELINE_PROXY to a login route: who is logged in (the snapshot's,
+	 * valid while the request holds it), for the identity headers. */
+	const struct auth_user *who;
 };
 
 /* Decides what to do with in->m. `out` is the caller's; release it with

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "auth/auth_users.h"
 #include "hub/route.h"
 
 struct hub_snap *snap_new(const struct hub_settings *set,
@@ -30,6 +31,7 @@ void snap_unref(struct hub_snap *s)
 	if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	route_table_free(s->routes);
+	auth_users_free(s->users);
 	if (s->tls && s->tls_free)
 		s->tls_free(s->tls);
 	free(s);

@@ -18,12 +18,16 @@
 #include "hub/config.h"
 
 struct route_table;
+struct auth_users;
 
 struct hub_snap {
 	atomic_uint refs;
 	uint64_t version;
 	struct hub_settings set;
 	struct route_table *routes;	/* owned */
+	/* Who may log in to routes, and the cookie key (owned; NULL without
+	 * a store: no portal, login routes answer 401). */
+	struct auth_users *users;
 	void *tls;			/* server TLS contexts (tls module), or NULL */
 	void (*tls_free)(void *tls);
 };

@@ -56,6 +56,8 @@ struct xchg_ops {
 };
 
 /* What the downstream knows about the request and its client. */
+struct auth_user;
+
 struct xchg_req {
 	const struct http_msg *msg;	/* parsed head (h1) or pseudo-head (h2) */
 	struct str scheme_host;		/* Host / :authority */
@@ -68,6 +70,9 @@ struct xchg_req {
 	enum http_body body;
 	uint64_t body_len;
 	bool upgrade;			/* forward Upgrade + Connection: upgrade */
+	/* The logged-in user of a login route (the snapshot's), or NULL:
+	 * asserted upstream in X-Postern-User/-Email/-Groups. */
+	const struct auth_user *who;
 };
 
 enum xchg_state {

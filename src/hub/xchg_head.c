@@ -9,11 +9,14 @@
  * HTTP/2, are joined into one line: RFC 9113 s8.2.3), an Authorization
  * that carries one of its API tokens is dropped, and so is every
  * X-Postern-* field a client sent (names the hub keeps for the identity
- * it asserts). */
+ * it asserts). On a login route the hub then adds who is logged in
+ * (xchg_head_identity), after that stripping, so a client can never
+ * supply these fields itself. */
 #include "hub/xchg_head.h"
 
 #include <string.h>
 
+#include "auth/auth_users.h"
 #include "http/parse.h"
 #include "hub/route.h"
 
@@ -161,6 +164,23 @@ static int xchg_head_fields(struct buf *b, const struct xchg_req *rq, const char
 	return r ? r : xchg_head_cookies(b, m);
 }
 
+/* The logged-in user of a login route: X-Postern-User, -Groups (names
+ * joined with ","; empty when none) and -Email (when known). Every value
+ * was validated when stored (no CR, LF or other controls). */
+static int xchg_head_identity(struct buf *b, const struct auth_user *u)
+{
+	int r;
+
+	if (!u)
+		return 0;
+	r = BUF_APPEND(b, STR_LIT("X-Postern-User: "), str_cstr(u->name),
+		       STR_LIT("\r\nX-Postern-Groups: "), str_cstr(u->groups), STR_LIT("\r\n"));
+	if (r == 0 && u->email[0])
+		r = BUF_APPEND(b, STR_LIT("X-Postern-Email: "), str_cstr(u->email),
+			       STR_LIT("\r\n"));
+	return r;
+}
+
 int xchg_head_build(struct buf *b, const struct route *route,
 		    const struct xchg_req *rq, const char *rid_name,
 		    const char *rid)
@@ -176,6 +196,8 @@ int xchg_head_build(struct buf *b, const struct route *route,
 		r = BUF_APPEND(b, STR_LIT(" HTTP/1.1\r\nHost: "), rq->scheme_host, STR_LIT("\r\n"));
 	if (r == 0)
 		r = xchg_head_fields(b, rq, rid_name);
+	if (r == 0)
+		r = xchg_head_identity(b, rq->who);
 	if (r == 0)
 		r = xchg_head_forwarded(b, rq, rid_name, rid);
 	if (r == 0 && rq->upgrade)

@@ -247,6 +247,25 @@ static const char schema_v7[] =
 	"  error TEXT);"
 	"CREATE INDEX webhook_attempts_outbox ON webhook_attempts(outbox_id);";
 
+/* Version 8: users log in to routes: their groups (comma-separated
+ * names, auth_users.h), an e-mail address handed to upstreams, the
+ * session epoch that signed route cookies carry (bumped to end every
+ * session of the user at once), whether a TOTP second factor is
+ * enrolled (its secret is sealed in `secrets`), the last TOTP step
+ * accepted (each step once), and one-time recovery codes (hashes; a used
+ * code's row is deleted). */
+static const char schema_v8[] =
+	"ALTER TABLE users ADD COLUMN groups TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE users ADD COLUMN email TEXT;"
+	"ALTER TABLE users ADD COLUMN auth_epoch INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN totp INTEGER NOT NULL DEFAULT 0 CHECK (totp IN (0,1));"
+	"ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE user_recovery_codes ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  hash TEXT NOT NULL UNIQUE,"	/* SHA-256 of the code, hex */
+	"  created_at INTEGER NOT NULL);";
+
 const struct schema_migration schema_migrations[] = {
 	{ 1, "initial", schema_v1 },
 	{ 2, "certificates and encrypted secrets", schema_v2 },
@@ -255,5 +274,6 @@ const struct schema_migration schema_migrations[] = {
 	{ 5, "agents' last endpoint", schema_v5 },
 	{ 6, "certificates ordered by the hub (ACME state)", schema_v6 },
 	{ 7, "webhooks, their outbox and delivery attempts", schema_v7 },
+	{ 8, "user groups, e-mail, session epoch and TOTP", schema_v8 },
 };
 const size_t schema_migrations_count = ARRAY_SIZE(schema_migrations);

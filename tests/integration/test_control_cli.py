@@ -90,7 +90,8 @@ def test_first_start_creates_admin_with_setup_link(lab):
     h.restart()
     assert h.setup_link() is None or h.proc.log().count("first start") == 0
     out = h.cli("user", "list").stdout
-    assert out.splitlines()[0].split() == ["ID", "NAME", "ROLE", "DISABLED", "PASSWORD"]
+    assert out.splitlines()[0].split() == ["ID", "NAME", "ROLE", "GROUPS", "DISABLED",
+                                          "PASSWORD"]
     assert len(out.splitlines()) == 2
 
 

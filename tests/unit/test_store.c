@@ -17,8 +17,8 @@
 /* Each earlier schema version has its migrates_versionN_with_data test
  * below (v1 to v5). A new version must add one for the version it
  * supersedes before this is bumped. */
-_Static_assert(STORE_SCHEMA_VERSION == 7,
-	       "a new schema version needs a migrates_version7_with_data test");
+_Static_assert(STORE_SCHEMA_VERSION == 8,
+	       "a new schema version needs a migrates_version8_with_data test");
 
 static char errbuf[512];
 
@@ -295,7 +295,9 @@ TEST(migrates_version5_with_data)
 }
 
 /* A version-6 store keeps its certificates in version 7, which adds the
- * webhook tables: an outbox row goes with its webhook. */
+ * webhook tables: an outbox row goes with its webhook; a version-6 user
+ * keeps its row through version 8, with no groups, no e-mail, session
+ * epoch 0 and no TOTP. */
 TEST(migrates_version6_with_data)
 {
 	const char *dir = fixture_tmpdir();
@@ -307,6 +309,8 @@ TEST(migrates_version6_with_data)
 		" serial, fingerprint, not_before, not_after, cert_pem, acme, created_at,"
 		" rev) VALUES (2, 'web', '[]', 'CN=ca', '02', 'cd', 1, 2, 'PEM', '{}', 3, 2);",
 		errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(store_exec(&s, "INSERT INTO users(id, name, role, created_at, rev)"
+		" VALUES (1, 'alice', 'viewer', 1, 1);", errbuf, sizeof(errbuf)), 0);
 	store_close(&s);
 
 	CHECK_EQ_INT(store_open(&s, path, 0, errbuf, sizeof(errbuf)), 0);
@@ -319,6 +323,35 @@ TEST(migrates_version6_with_data)
 	CHECK_EQ_STR(qtext(&s, "SELECT format || events || enabled FROM webhooks"), "json*1");
 	CHECK_EQ_INT(store_exec(&s, "DELETE FROM webhooks", NULL, 0), 0);
 	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM webhook_outbox"), 0);
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM users WHERE id = 1 AND groups = ''"
+		       " AND email IS NULL AND auth_epoch = 0 AND totp = 0 AND totp_last_step = 0"), 1);
+	CHECK_EQ_INT(store_exec(&s, "UPDATE users SET groups = 'family', auth_epoch = 2",
+				NULL, 0), 0);
+	CHECK_EQ_STR(qtext(&s, "SELECT groups FROM users WHERE id = 1"), "family");
+	store_close(&s);
+	fixture_rmdir(dir);
+}
+
+/* A version-7 user (webhooks exist) gains the login columns in version 8;
+ * its webhook stays. */
+TEST(migrates_version7_with_data)
+{
+	const char *dir = fixture_tmpdir();
+	const char *path = fixture_path(dir, "postern.db");
+	struct store s;
+
+	CHECK_EQ_INT(open_at_version(&s, path, 7), 0);
+	CHECK_EQ_INT(store_exec(&s, "INSERT INTO users(id, name, role, created_at, rev)"
+		" VALUES (1, 'bob', 'viewer', 1, 1);"
+		"INSERT INTO webhooks(id, name, url, created_at, rev)"
+		" VALUES (1, 'ops', 'https://example.com/h', 1, 1);", errbuf, sizeof(errbuf)), 0);
+	store_close(&s);
+	CHECK_EQ_INT(store_open(&s, path, 0, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(s.version, STORE_SCHEMA_VERSION);
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM users WHERE id = 1 AND groups = ''"
+		       " AND auth_epoch = 0 AND totp = 0"), 1);
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM webhooks"), 1);
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM user_recovery_codes"), 0);
 	store_close(&s);
 	fixture_rmdir(dir);
 }
@@ -564,6 +597,7 @@ int main(void)
 	RUN(migrates_version4_with_data);
 	RUN(migrates_version5_with_data);
 	RUN(migrates_version6_with_data);
+	RUN(migrates_version7_with_data);
 	RUN(failed_migration_rolls_back);
 	RUN(secrets_are_bound_to_their_row);
 	RUN(secret_key_file_must_be_private);

@@ -1,0 +1,424 @@
+/* api_portal.c - the login portal on the hub's own host, and the route
+ * callback that trades its one-time code for a route cookie (control
+ * thread; see docs/auth.md).
+ *
+ *   GET  /login[?rd=URL]  the form, or (already logged in to the portal)
+ *                          straight on to the route with a new code
+ *   POST /login           user name + password (the API's throttle and
+ *                          password threads), then the portal cookie and
+ *                          303 to https://ROUTE/.postern/callback?code=
+ *   GET|POST /logout      a button / the end of every session of the user
+ *   GET  /.postern/callback?code=  on a route host: the route cookie */
+#define LOG_SUBSYS "portal"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "api/api_portal.h"
+#include "api/api_resource.h"
+#include "auth/password.h"
+#include "core/secure.h"
+#include "http/form.h"
+
+#define API_PORTAL_FIELD 1100	/* a decoded form field (rd, user name) */
+
+static struct str api_portal_str(const char *s)
+{
+	return s ? str_cstr(s) : STR_NULL;
+}
+
+static struct str api_portal_body(struct api_ctx *c)
+{
+	return str_make((const char *)c->req->body, c->req->body_len);
+}
+
+/* ":PORT" of the hub's public URL ("" for 443), for URLs on route hosts:
+ * every host is served by the same HTTPS listener. */
+static void api_portal_port(struct api_ctx *c, char ps[8])
+{
+	char url[320];
+	const char *colon, *a;
+
+	api_public_url(c, url, sizeof(url));
+	a = strncmp(url, "https://", 8) ? url : url + 8;
+	colon = a[0] == '[' ? strstr(a, "]:") : strchr(a, ':');
+	ps[0] = 0;
+	if (colon && strlen(colon + (a[0] == '[')) < 8)
+		snprintf(ps, 8, "%s", colon + (a[0] == '['));
+}
+
+/* The portal's normalised host (the request's: the pipeline sends only
+ * the hub's own name here). */
+int api_portal_hub_host(struct api_ctx *c, char host[AUTH_HOST_MAX + 1])
+{
+	return auth_host_norm(api_portal_str(c->req->host), host);
+}
+
+/* "Set-Cookie" for `name` holding a session of (uid, epoch) on `host`,
+ * lifetime session.lifetime. Returns 0 or -1. */
+static int api_portal_cookie(struct api_ctx *c, const char *name, const char *host,
+			     int64_t uid, uint32_t epoch)
+{
+	int64_t life = api_setting_int(c->api, "session.lifetime");
+	struct auth_claims cl = { uid, epoch, (int64_t)time(NULL) + life };
+	uint8_t key[AUTH_KEY_LEN];
+	char tok[AUTH_TOKEN_MAX];
+	int rc = -1;
+
+	if (api_login_key(c->api, key) == 0 && auth_cookie_mint(key, host, &cl, tok) > 0) {
+		api_reply_header(c, "Set-Cookie: %s=%s; Path=/; Max-Age=%lld; Secure; HttpOnly;"
+				 " SameSite=Lax", name, tok, (long long)life);
+		rc = 0;
+	}
+	secure_wipe(key, sizeof(key));
+	secure_wipe(tok, sizeof(tok));
+	return rc;
+}
+
+/* The user of a valid portal cookie (c->who.user_id and name filled), 0
+ * when none. Checked against the store, not a snapshot. */
+static int64_t api_portal_session(struct api_ctx *c, uint32_t *epoch)
+{
+	struct str v = api_portal_str(c->req->cookie), tok;
+	char host[AUTH_HOST_MAX + 1];
+	uint8_t key[AUTH_KEY_LEN];
+	struct auth_claims cl;
+	int64_t found = 0;
+
+	if (api_portal_hub_host(c, host) < 0 || api_login_key(c->api, key) < 0)
+		return 0;
+	while (!found && auth_cookie_find(v, STR_LIT(AUTH_COOKIE_PORTAL), &tok)) {
+		if (auth_cookie_verify(key, host, tok, (int64_t)time(NULL), &cl) == 0 &&
+		    api_login_epoch(c->api, cl.uid) == (int64_t)cl.epoch)
+			found = cl.uid;
+		v = str_make(tok.p + tok.len, (size_t)(v.p + v.len - (tok.p + tok.len)));
+	}
+	secure_wipe(key, sizeof(key));
+	if (found) {
+		c->who.user_id = found;
+		*epoch = cl.epoch;
+	}
+	return found;
+}
+
+/* An admin who must have a second factor and has none goes nowhere but
+ * to enrolment: true after replying so. */
+static bool api_portal_must_enrol(struct api_ctx *c, int64_t uid)
+{
+	if (api_totp_enrolled(c->api, uid) || !api_totp_required(c->api, uid))
+		return false;
+	api_reply_header(c, "Location: /totp");
+	api_portal_message(c, 303, "Add a second factor", "Admins need an authenticator app "
+			   "first.");
+	return true;
+}
+
+/* 303 to the route's callback with a new code for user (uid, epoch).
+ * Returns 0, or -1 after replying. */
+static int api_portal_onward(struct api_ctx *c, int64_t uid, uint32_t epoch,
+			     const char *host, const char *path)
+{
+	char code[44], ps[8];
+
+	if (api_portal_must_enrol(c, uid))
+		return -1;
+	if (api_login_code_new(c->api, uid, epoch, host, path, code) < 0) {
+		api_portal_message(c, 500, "Something went wrong", "Please try again.");
+		return -1;
+	}
+	api_portal_port(c, ps);
+	api_reply_header(c, "Location: https://%s%s/.postern/callback?code=%s", host, ps, code);
+	secure_wipe(code, sizeof(code));
+	api_portal_message(c, 303, "Logged in", "Continuing to the site.");
+	return 0;
+}
+
+/* The return address of the query or form `in`: "" when absent, NULL
+ * when given but not acceptable (rd_host, rd_path set when valid). */
+static const char *api_portal_rd(struct api_ctx *c, struct str in, char *rd, size_t len,
+				 char host[AUTH_HOST_MAX + 1], char path[API_PORTAL_PATH_MAX + 1])
+{
+	long n = http_form_get(in, "rd", rd, len);
+
+	if (n == -1)
+		return "";
+	if (n < 0 || api_portal_target(c, rd, host, path, API_PORTAL_PATH_MAX + 1) < 0)
+		return NULL;
+	return rd;
+}
+
+static void api_portal_login_get(struct api_ctx *c)
+{
+	char rd[API_PORTAL_FIELD], host[AUTH_HOST_MAX + 1], path[API_PORTAL_PATH_MAX + 1];
+	const char *t = api_portal_rd(c, api_portal_str(c->req->query), rd, sizeof(rd), host, path);
+	uint32_t epoch;
+
+	if (!t) {
+		api_portal_login_form(c, 400, "That return address is not a site this hub "
+				      "serves; log in here instead.", NULL);
+		return;
+	}
+	if (!api_portal_session(c, &epoch)) {
+		api_portal_login_form(c, 200, NULL, t);
+		return;
+	}
+	if (t[0]) {
+		api_portal_onward(c, c->who.user_id, epoch, host, path);
+		return;
+	}
+	api_portal_begin(c, 200, "Logged in");
+	buf_printf(&c->resp->body, "<p>You are logged in.</p>"
+		   "<p><a href=\"/totp\">Add an authenticator app</a></p>"
+		   "<form method=\"post\" action=\"/logout\"><button type=\"submit\">"
+		   "Log out everywhere</button></form>");
+	api_portal_end(c);
+}
+
+/* Turns a JSON refusal of the shared login helpers (429, 503) into a
+ * page; their Retry-After stays. */
+static void api_portal_refused(struct api_ctx *c)
+{
+	int st = c->resp->status;
+
+	api_portal_login_form(c, st, st == 429 ? "Too many attempts. Wait a little and try "
+			      "again." : "The hub is busy. Try again in a moment.", NULL);
+}
+
+void api_portal_finish(struct api_ctx *c, int64_t uid, uint32_t epoch, const char *factor,
+		       const char *rd)
+{
+	char host[AUTH_HOST_MAX + 1], path[API_PORTAL_PATH_MAX + 1], hub[AUTH_HOST_MAX + 1],
+	     after[64];
+
+	if (api_portal_hub_host(c, hub) < 0 ||
+	    api_portal_cookie(c, AUTH_COOKIE_PORTAL, hub, uid, epoch) < 0) {
+		api_portal_message(c, 500, "Something went wrong", "Please try again.");
+		return;
+	}
+	snprintf(after, sizeof(after), "{\"factor\":\"%s\"}", factor);
+	api_audit_event(c, "portal.login", c->who.actor, after);
+	if (rd && rd[0] && api_portal_target(c, rd, host, path, sizeof(path)) == 0) {
+		api_portal_onward(c, uid, epoch, host, path);
+		return;
+	}
+	if (api_portal_must_enrol(c, uid))
+		return;
+	api_reply_header(c, "Location: /login");
+	api_portal_message(c, 303, "Logged in", "You are logged in.");
+}
+
+/* The password check's verdict (the form is still c's body). */
+static void api_portal_checked(struct api_ctx *c, bool ok)
+{
+	char user[AUTH_NAME_MAX + 1], rd[API_PORTAL_FIELD], host[AUTH_HOST_MAX + 1],
+	     path[API_PORTAL_PATH_MAX + 1];
+	const char *t;
+	int64_t epoch;
+
+	http_form_get(api_portal_body(c), "username", user, sizeof(user));
+	t = api_portal_rd(c, api_portal_body(c), rd, sizeof(rd), host, path);
+	snprintf(c->who.actor, sizeof(c->who.actor), "user:%s", user);
+	if (api_login_verdict(c, user, ok) < 0) {
+		api_portal_login_form(c, 401, "Wrong user name or password.", t);
+		return;
+	}
+	epoch = api_login_epoch(c->api, c->who.user_id);
+	if (epoch < 0) {
+		api_portal_message(c, 500, "Something went wrong", "Please try again.");
+		return;
+	}
+	if (api_totp_enrolled(c->api, c->who.user_id)) {
+		api_totp_form(c, 200, NULL, c->who.user_id, (uint32_t)epoch, t ? t : "");
+		return;
+	}
+	api_portal_finish(c, c->who.user_id, (uint32_t)epoch, "password", t);
+}
+
+/* A form post must come from the portal's own page (login CSRF). */
+bool api_portal_form_ok(struct api_ctx *c)
+{
+	const char *ct = c->req->content_type;
+	static const char form[] = "application/x-www-form-urlencoded";
+
+	return ct && !strncasecmp(ct, form, sizeof(form) - 1) &&
+	       (ct[sizeof(form) - 1] == 0 || ct[sizeof(form) - 1] == ';') &&
+	       api_origin_ok(c, c->req->origin);
+}
+
+static void api_portal_login_post(struct api_ctx *c)
+{
+	char user[AUTH_NAME_MAX + 1], *pw = calloc(1, PASSWORD_MAX + 1), *hash;
+	char addr[AUTH_THROTTLE_KEY], acct[AUTH_THROTTLE_KEY];
+	long un, pn;
+
+	if (!pw) {
+		api_portal_message(c, 503, "Busy", "Try again in a moment.");
+		return;
+	}
+	un = http_form_get(api_portal_body(c), "username", user, sizeof(user));
+	pn = http_form_get(api_portal_body(c), "password", pw, PASSWORD_MAX + 1);
+	if (!api_portal_form_ok(c)) {
+		api_portal_message(c, 403, "Refused", "This form must be sent from the hub's "
+				   "own login page.");
+	} else if (un <= 0 || pn <= 0 || api_check_username(user)) {
+		api_portal_login_form(c, 400, "Enter your user name and password.", NULL);
+	} else {
+		api_login_keys(c, user, addr, acct);
+		if (api_login_throttled(c, addr) < 0 || api_login_throttled(c, acct) < 0) {
+			api_portal_refused(c);
+		} else {
+			hash = api_session_user(c, user);
+			if (api_pw_check(c, hash, pw, addr, api_portal_checked) < 0)
+				api_portal_refused(c);
+			secure_free(hash, hash ? strlen(hash) : 0);
+		}
+	}
+	secure_free(pw, PASSWORD_MAX + 1);
+}
+
+/* Log out: every session of the user, on every route and the portal,
+ * ends (a new epoch, published to the workers at once). */
+static void api_portal_logout(struct api_ctx *c)
+{
+	uint32_t epoch;
+	int64_t seq;
+	char obj[48];
+
+	if (!api_portal_form_ok(c)) {
+		api_portal_message(c, 403, "Refused", "Log out from the hub's own page.");
+		return;
+	}
+	api_reply_header(c, "Set-Cookie: " AUTH_COOKIE_PORTAL "=; Path=/; Max-Age=0; Secure;"
+			 " HttpOnly; SameSite=Lax");
+	if (api_portal_session(c, &epoch)) {
+		snprintf(c->who.actor, sizeof(c->who.actor), "user:%lld",
+			 (long long)c->who.user_id);
+		snprintf(obj, sizeof(obj), "user:%lld", (long long)c->who.user_id);
+		if ((seq = api_tx_begin(c)) < 0)
+			return;
+		if (api_login_revoke(c, c->who.user_id) < 0) {
+			api_tx_abort(c);
+			api_portal_message(c, 500, "Something went wrong", "Please try again.");
+			return;
+		}
+		if (api_tx_commit(c, seq, "portal.logout", obj, "", "") < 0)
+			return;
+	}
+	api_portal_message(c, 200, "Logged out", "You are logged out of every site.");
+}
+
+/* On a route host: the one-time code for the route's cookie, then on to
+ * where the user was going. */
+static void api_portal_callback(struct api_ctx *c)
+{
+	char code[64], host[AUTH_HOST_MAX + 1];
+	struct api_login_code k;
+
+	if (http_form_get(api_portal_str(c->req->query), "code", code, sizeof(code)) <= 0 ||
+	    api_portal_hub_host(c, host) < 0 || api_login_code_take(c->api, code, host, &k) < 0 ||
+	    api_login_epoch(c->api, k.uid) != (int64_t)k.epoch) {
+		secure_wipe(code, sizeof(code));
+		api_portal_message(c, 400, "Link expired", "This login link was already used or "
+				   "has expired. Open the site again to log in.");
+		return;
+	}
+	secure_wipe(code, sizeof(code));
+	if (api_portal_cookie(c, AUTH_COOKIE_ROUTE, host, k.uid, k.epoch) < 0) {
+		api_portal_message(c, 500, "Something went wrong", "Please try again.");
+		return;
+	}
+	api_reply_header(c, "Location: %s", k.path);
+	secure_wipe(&k, sizeof(k));
+	api_portal_message(c, 303, "Logged in", "Continuing to the site.");
+}
+
+/* POST /setup: the setup link's token and a new password, then on to
+ * the login (and a second factor from there). */
+static void api_portal_setup(struct api_ctx *c)
+{
+	char token[128], *pw = calloc(1, PASSWORD_MAX + 1), *pw2 = calloc(1, PASSWORD_MAX + 1);
+	struct str body = api_portal_body(c);
+	long n;
+	int64_t id;
+
+	if (!pw || !pw2) {
+		api_portal_message(c, 503, "Busy", "Try again in a moment.");
+	} else if (!api_portal_form_ok(c)) {
+		api_portal_message(c, 403, "Refused", "Send the form from the hub's own page.");
+	} else if (http_form_get(body, "token", token, sizeof(token)) <= 0 ||
+		   (n = http_form_get(body, "password", pw, PASSWORD_MAX + 1)) < PASSWORD_MIN ||
+		   http_form_get(body, "password2", pw2, PASSWORD_MAX + 1) != n ||
+		   !secure_eq(pw, pw2, (size_t)n)) {
+		api_portal_setup_form(c, 400, "Fill in the code and the same password twice "
+				      "(at least 12 characters).");
+	} else if ((id = api_user_setup_with(c, token, pw)) == 0) {
+		api_portal_setup_form(c, 401, "This setup link was already used or has expired; "
+				      "ask an admin for a new one.");
+	} else if (id < 0) {
+		api_portal_setup_form(c, c->resp->status, "Not now: wait a little and try again.");
+	} else {
+		api_reply_header(c, "Location: /login");
+		api_portal_message(c, 303, "Password set", "Now log in with it.");
+	}
+	secure_wipe(token, sizeof(token));
+	secure_free(pw, PASSWORD_MAX + 1);
+	secure_free(pw2, PASSWORD_MAX + 1);
+}
+
+/* The TOTP enrolment pages need a portal session. */
+static void api_portal_totp(struct api_ctx *c)
+{
+	uint32_t epoch;
+	char name[AUTH_NAME_MAX + 1] = "";
+	sqlite3_stmt *st;
+
+	if (!api_portal_session(c, &epoch)) {
+		api_reply_header(c, "Location: /login");
+		api_portal_message(c, 303, "Log in first", "Log in to add an authenticator.");
+		return;
+	}
+	st = store_prepare(&c->api->store, "SELECT name FROM users WHERE id = ?");
+	if (st) {
+		sqlite3_bind_int64(st, 1, c->who.user_id);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			snprintf(name, sizeof(name), "%s", sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	api_totp_enrol(c, c->who.user_id, name);
+}
+
+void api_portal(struct api_ctx *c)
+{
+	const char *m = c->req->method, *p = c->req->path;
+	bool get = !strcmp(m, "GET") || !strcmp(m, "HEAD"), post = !strcmp(m, "POST");
+
+	if (!strcmp(p, "/.postern/callback") && get)
+		api_portal_callback(c);
+	else if (!strcmp(p, "/login") && get)
+		api_portal_login_get(c);
+	else if (!strcmp(p, "/login") && post)
+		api_portal_login_post(c);
+	else if (!strcmp(p, "/logout") && post)
+		api_portal_logout(c);
+	else if (!strcmp(p, "/logout") && get)
+		api_portal_login_get(c);
+	else if (!strcmp(p, "/login/totp") && post)
+		api_totp_login(c);
+	else if (!strcmp(p, "/totp") && (get || post))
+		api_portal_totp(c);
+	else if (!strcmp(p, "/setup") && get)
+		api_portal_setup_form(c, 200, NULL);
+	else if (!strcmp(p, "/setup") && post)
+		api_portal_setup(c);
+	else if (!strcmp(p, "/setup.js") && get)
+		api_portal_setup_js_reply(c);
+	else if (!strcmp(p, "/portal.css") && get)
+		api_portal_css_reply(c);
+	else if (!strcmp(p, "/") && get) {
+		api_reply_header(c, "Location: /login");
+		api_portal_message(c, 302, "Postern", "Go to the login page.");
+	} else
+		api_portal_message(c, 404, "Not found", "There is no such page here.");
+}

@@ -1,0 +1,142 @@
+/* auth_cookie.c - signed, host-bound, expiring session tokens (see
+ * auth_cookie.h). Runs on the workers (verify) and the control thread
+ * (mint); keeps no state. */
+#include "auth/auth_cookie.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "core/enc.h"
+#include "core/num.h"
+#include "core/secure.h"
+
+#define AUTH_MAC_LEN 32
+#define AUTH_MAC_B64 43		/* base64url of 32 bytes, no padding */
+#define AUTH_UID_MAX 0x7fffffffffffffffULL
+#define AUTH_EXP_MAX 0xffffffffffULL
+
+int auth_host_norm(struct str host, char *out)
+{
+	size_t n = host.len;
+	const char *colon;
+
+	if (n && host.p[0] == '[') {
+		const char *rb = memchr(host.p, ']', n);
+		n = rb ? (size_t)(rb - host.p) + 1 : n;
+	} else if ((colon = n ? memchr(host.p, ':', n) : NULL)) {
+		n = (size_t)(colon - host.p);
+	}
+	if (n && host.p[n - 1] == '.')
+		n--;
+	if (n == 0 || n > AUTH_HOST_MAX)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char c = str_lower_ascii(host.p[i]);
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("-.[]:_", c)))
+			return -1;
+		out[i] = c;
+	}
+	out[n] = 0;
+	return (int)n;
+}
+
+/* HMAC over the domain tag, the host and the claims' text. */
+static void auth_cookie_mac(const uint8_t key[AUTH_KEY_LEN], const char *host,
+			    const char *claims, size_t clen, uint8_t mac[AUTH_MAC_LEN])
+{
+	static const char tag[] = "postern-session";
+	uint8_t msg[sizeof(tag) + AUTH_HOST_MAX + 1 + AUTH_TOKEN_MAX];
+	size_t hl = strlen(host), n = 0;
+	unsigned ml = AUTH_MAC_LEN;
+
+	memcpy(msg, tag, sizeof(tag));	/* with its NUL */
+	n = sizeof(tag);
+	memcpy(msg + n, host, hl);
+	n += hl;
+	msg[n++] = 0;
+	memcpy(msg + n, claims, clen);
+	n += clen;
+	if (!HMAC(EVP_sha256(), key, AUTH_KEY_LEN, msg, n, mac, &ml))
+		memset(mac, 0, AUTH_MAC_LEN);	/* verifies nothing */
+}
+
+int auth_cookie_mint(const uint8_t key[AUTH_KEY_LEN], const char *host,
+		     const struct auth_claims *c, char *out)
+{
+	uint8_t mac[AUTH_MAC_LEN];
+	int n;
+
+	if (c->uid <= 0 || c->exp < 0 || strlen(host) > AUTH_HOST_MAX)
+		return -1;
+	n = snprintf(out, AUTH_TOKEN_MAX, "1.%lld.%u.%lld.", (long long)c->uid,
+		     (unsigned)c->epoch, (long long)c->exp);
+	if (n < 0 || (size_t)n + AUTH_MAC_B64 + 1 > AUTH_TOKEN_MAX)
+		return -1;
+	auth_cookie_mac(key, host, out, (size_t)n - 1, mac);
+	b64url_encode(out + n, mac, sizeof(mac));
+	return n + AUTH_MAC_B64;
+}
+
+/* Splits the next '.'-terminated field off *t. */
+static bool auth_cookie_field(struct str *t, struct str *f)
+{
+	const char *dot = memchr(t->p, '.', t->len);
+
+	if (!dot)
+		return false;
+	*f = str_make(t->p, (size_t)(dot - t->p));
+	t->p = dot + 1;
+	t->len -= f->len + 1;
+	return true;
+}
+
+int auth_cookie_verify(const uint8_t key[AUTH_KEY_LEN], const char *host,
+		       struct str tok, int64_t now, struct auth_claims *c)
+{
+	struct str t = tok, ver, uid, ep, exp;
+	uint64_t u, e, x;
+	uint8_t mac[AUTH_MAC_LEN], want[AUTH_MAC_LEN];
+	char claims[AUTH_TOKEN_MAX];
+	size_t clen;
+	bool ok;
+
+	if (tok.len >= AUTH_TOKEN_MAX || !auth_cookie_field(&t, &ver) ||
+	    !auth_cookie_field(&t, &uid) || !auth_cookie_field(&t, &ep) ||
+	    !auth_cookie_field(&t, &exp) || !str_eq(ver, STR_LIT("1")) ||
+	    t.len != AUTH_MAC_B64 ||
+	    num_parse_u64(uid.p, uid.len, 1, AUTH_UID_MAX, &u) < 0 ||
+	    num_parse_u64(ep.p, ep.len, 0, UINT32_MAX, &e) < 0 ||
+	    num_parse_u64(exp.p, exp.len, 0, AUTH_EXP_MAX, &x) < 0 ||
+	    b64url_decode(mac, sizeof(mac), t.p, t.len) != AUTH_MAC_LEN)
+		return -1;
+	clen = (size_t)(t.p - tok.p) - 1;
+	memcpy(claims, tok.p, clen);
+	auth_cookie_mac(key, host, claims, clen, want);
+	ok = secure_eq(mac, want, sizeof(mac));
+	if (!ok || (int64_t)x <= now)
+		return -1;
+	c->uid = (int64_t)u;
+	c->epoch = (uint32_t)e;
+	c->exp = (int64_t)x;
+	return 0;
+}
+
+bool auth_cookie_find(struct str v, struct str name, struct str *val)
+{
+	while (v.len) {
+		const char *semi = memchr(v.p, ';', v.len);
+		size_t n = semi ? (size_t)(semi - v.p) : v.len;
+		struct str pair = str_trim_ows(str_make(v.p, n));
+		const char *eq = memchr(pair.p, '=', pair.len);
+
+		v = semi ? str_make(semi + 1, v.len - n - 1) : STR_NULL;
+		if (!eq || !str_eq(str_trim_ows(str_make(pair.p, (size_t)(eq - pair.p))), name))
+			continue;
+		*val = str_trim_ows(str_make(eq + 1, pair.len - (size_t)(eq - pair.p) - 1));
+		return true;
+	}
+	return false;
+}

@@ -1,0 +1,59 @@
+/* auth_cookie.h - the signed session cookies of the login portal.
+ *
+ * A route's domain and the portal (the hub's own host) each get a
+ * host-only cookie whose value is a token the workers check without the
+ * store:
+ *
+ *   1.<user id>.<epoch>.<expiry, unix seconds>.<mac>
+ *
+ * mac = base64url(HMAC-SHA256(key, "postern-session\0" host "\0" the
+ * first four fields)), so a token is bound to the host it was issued for
+ * (a cookie replayed on another host fails) and to the user's session
+ * epoch: the control thread bumps the epoch on logout, disable, password
+ * change or delete and publishes the users' epochs in the snapshot, which
+ * kills every token issued before. The key is in the snapshot too. */
+#ifndef POSTERN_AUTH_AUTH_COOKIE_H
+#define POSTERN_AUTH_AUTH_COOKIE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/str.h"
+
+#define AUTH_COOKIE_ROUTE "__Host-postern_auth"
+#define AUTH_COOKIE_PORTAL "__Host-postern_portal"
+#define AUTH_KEY_LEN 32
+#define AUTH_HOST_MAX 255
+/* A token's text, NUL included (fields bounded by their types). */
+#define AUTH_TOKEN_MAX 128
+
+struct auth_claims {
+	int64_t uid;		/* > 0 */
+	uint32_t epoch;
+	int64_t exp;		/* unix seconds */
+};
+
+/* Lower-cases `host` and drops a port and a trailing dot into out
+ * (AUTH_HOST_MAX + 1 bytes). Returns its length, or -1 when it does not
+ * fit or holds a byte a host name cannot. */
+int auth_host_norm(struct str host, char *out);
+
+/* Writes the token for `c` on `host` (normalised) into out
+ * (AUTH_TOKEN_MAX). Returns its length, or -1. */
+int auth_cookie_mint(const uint8_t key[AUTH_KEY_LEN], const char *host,
+		     const struct auth_claims *c, char *out);
+
+/* Checks token `tok` (untrusted bytes) for `host` (normalised) at time
+ * `now` (unix seconds): its syntax (the bounded number parser), its
+ * MAC over the exact bytes received (constant time) and its expiry.
+ * Returns 0 and fills *c, or -1. */
+int auth_cookie_verify(const uint8_t key[AUTH_KEY_LEN], const char *host,
+		       struct str tok, int64_t now, struct auth_claims *c);
+
+/* The value of the cookie `name` in a Cookie field value (untrusted):
+ * "a=1; b=2". Returns true with *val set (a view into v) for the first
+ * pair whose name matches exactly. */
+bool auth_cookie_find(struct str v, struct str name, struct str *val);
+
+#endif

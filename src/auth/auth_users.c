@@ -1,0 +1,130 @@
+/* auth_users.c - the snapshot's table of users (see auth_users.h). */
+#include "auth/auth_users.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/secure.h"
+
+struct auth_users *auth_users_new(const uint8_t key[AUTH_KEY_LEN])
+{
+	struct auth_users *t = calloc(1, sizeof(*t));
+
+	if (t) {
+		memcpy(t->key, key, AUTH_KEY_LEN);
+		t->keyed = true;
+	}
+	return t;
+}
+
+int auth_users_add(struct auth_users *t, const struct auth_user *u)
+{
+	if (t->n && t->u[t->n - 1].id >= u->id)
+		return -1;
+	if (t->n == t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 16;
+		struct auth_user *nu = realloc(t->u, ncap * sizeof(*nu));
+		if (!nu)
+			return -1;
+		t->u = nu;
+		t->cap = ncap;
+	}
+	t->u[t->n++] = *u;
+	return 0;
+}
+
+void auth_users_free(struct auth_users *t)
+{
+	if (!t)
+		return;
+	secure_wipe(t->key, sizeof(t->key));
+	free(t->u);
+	free(t);
+}
+
+const struct auth_user *auth_users_find(const struct auth_users *t, int64_t id)
+{
+	size_t lo = 0, hi = t ? t->n : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->u[mid].id == id)
+			return &t->u[mid];
+		if (t->u[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+bool auth_user_in_group(const struct auth_user *u, const char *g)
+{
+	size_t gl = strlen(g);
+	const char *p = u->groups;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		if (n == gl && !memcmp(p, g, n))
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
+/* The length of a valid group name at p (up to ',' or NUL), or 0. */
+static size_t auth_group_len(const char *p)
+{
+	size_t n = 0;
+
+	for (; p[n] && p[n] != ','; n++) {
+		char c = p[n];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return 0;
+	}
+	return n <= AUTH_GROUP_NAME_MAX ? n : 0;
+}
+
+const char *auth_group_name_check(const char *s)
+{
+	size_t n = auth_group_len(s);
+
+	return n && !s[n] ? NULL : "a group name is 1 to 32 of a-z, 0-9, '_' and '-'";
+}
+
+const char *auth_groups_check(const char *s)
+{
+	const char *names[AUTH_GROUPS_MAX];
+	size_t lens[AUTH_GROUPS_MAX], k = 0;
+
+	while (*s) {
+		size_t n = auth_group_len(s);
+		if (!n)
+			return "comma-separated group names, each 1 to 32 of a-z, 0-9, '_' and '-'";
+		if (k == AUTH_GROUPS_MAX)
+			return "at most 16 groups";
+		for (size_t i = 0; i < k; i++)
+			if (lens[i] == n && !memcmp(names[i], s, n))
+				return "a group is named twice";
+		names[k] = s;
+		lens[k++] = n;
+		s += n;
+		if (*s == ',' && !*++s)
+			return "a trailing comma";
+	}
+	return NULL;
+}
+
+const struct auth_user *auth_users_session(const struct auth_users *t, const char *host,
+					   struct str tok, int64_t now)
+{
+	struct auth_claims c;
+	const struct auth_user *u;
+
+	if (!t || !t->keyed || auth_cookie_verify(t->key, host, tok, now, &c) < 0)
+		return NULL;
+	u = auth_users_find(t, c.uid);
+	if (!u || u->disabled || u->epoch != c.epoch)
+		return NULL;
+	return u;
+}
