@@ -11,11 +11,7 @@
 #include "hub/route.h"
 #include "hub/snap.h"
 #include "hub/xchg.h"
-
-static bool conn_resp_skip(const struct http_msg *m, struct str n)
-{
-	return http_msg_hop_by_hop(m, n);
-}
+#include "hub/xchg_head.h"
 
 static int conn_resp_fields(struct conn *c, struct xchg *x, const struct http_msg *m)
 {
@@ -24,7 +20,7 @@ static int conn_resp_fields(struct conn *c, struct xchg *x, const struct http_ms
 
 	for (unsigned i = 0; i < m->nhdr; i++) {
 		const struct http_header *h = &m->hdr[i];
-		if (conn_resp_skip(m, h->name))
+		if (xchg_resp_skip(m, h->name))
 			continue;
 		if (str_eq_ci(h->name, STR_LIT("strict-transport-security")))
 			hsts = true;

@@ -31,6 +31,7 @@
 #include "hub/route.h"
 #include "hub/snap.h"
 #include "hub/xchg.h"
+#include "hub/xchg_head.h"
 
 #include "hub/front_h2_int.h"
 
@@ -220,7 +221,7 @@ static void h2_error_agent(struct h2_stream *st, int status, const char *agent)
 
 static bool h2_resp_skip(const struct http_msg *m, struct str n)
 {
-	return http_msg_hop_by_hop(m, n) || str_eq_ci(n, STR_LIT("host"));
+	return xchg_resp_skip(m, n) || str_eq_ci(n, STR_LIT("host"));
 }
 
 static int h2_x_head(struct xchg *x, const struct http_msg *m)

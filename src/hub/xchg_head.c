@@ -214,3 +214,13 @@ int xchg_head_build(struct buf *b, const struct route *route,
 		r = buf_append(b, "Transfer-Encoding: chunked\r\n", 28);
 	return r ? r : buf_append(b, "\r\n", 2);
 }
+
+bool xchg_resp_skip(const struct http_msg *m, struct str name)
+{
+	if (http_msg_hop_by_hop(m, name))
+		return true;
+	/* A 204 never has a length (RFC 9110 s8.6) and a 304's would only
+	 * describe another response: HTTP/2 clients treat either as a
+	 * malformed response, so neither goes out. */
+	return (m->status == 204 || m->status == 304) && HDR_IS(name, "content-length");
+}

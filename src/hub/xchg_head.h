@@ -12,4 +12,8 @@ int xchg_head_build(struct buf *b, const struct route *route,
 		    const struct xchg_req *rq, const char *rid_name,
 		    const char *rid);
 
+/* True when a response field of the upstream's must not be passed on:
+ * hop-by-hop fields, and Content-Length on a 204 or 304. */
+bool xchg_resp_skip(const struct http_msg *m, struct str name);
+
 #endif

@@ -194,3 +194,18 @@ def test_early_response_before_the_body_was_read_h2(lab):
     assert up.conn_of("/ok-after") != up.conn_of("/early")
     assert not c.closed
 
+
+
+@pytest.mark.parametrize("proto", PROTOS)
+def test_no_content_length_on_a_204(lab, proto):
+    """An upstream 204 that claims a length goes out without it (RFC 9110
+    s8.6): HTTP/1.1 clients would wait for a body, HTTP/2 clients call the
+    response malformed."""
+    f, up = start(lab)
+    args = ["--http1.1"] if proto == "h1" else ["--http2-prior-knowledge"]
+    r = f.curl(*args, "-sS", "-D", "-", "-o", "/dev/null", "-H", "Host: bad.test",
+               f.url("/bad/204-cl"), check=False)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.lower().splitlines()
+    assert lines[0].split()[1] == "204"
+    assert not [ln for ln in lines if ln.startswith("content-length")], r.stdout
