@@ -63,6 +63,23 @@ static struct h2_stream *h2_stream_new(struct h2_session *s, int32_t id)
 	return st;
 }
 
+/* Writes the access-log line of the stream's finished exchange: `why`
+ * NULL when every byte went out, else the reason the rest did not (the
+ * bytes still buffered are taken off the count). */
+void front_h2_log_done(struct h2_stream *st, const char *why)
+{
+	struct xchg *x = st->xdone;
+
+	if (!x)
+		return;
+	st->xdone = NULL;
+	if (why && st->resp.len) {
+		x->bytes_out -= st->resp.len < x->bytes_out ? st->resp.len : x->bytes_out;
+		x->error = why;
+	}
+	xchg_free(x);
+}
+
 static void h2_stream_free(struct h2_stream *st)
 {
 	struct h2_session *s = st->s;
@@ -75,6 +92,7 @@ static void h2_stream_free(struct h2_stream *st)
 	s->nstreams--;
 	if (st->x)
 		xchg_free(front_h2_take_x(st));
+	front_h2_log_done(st, "client_closed");
 	if (st->waiting) {
 		st->waiting = false;
 		s->nwait--;
@@ -186,6 +204,7 @@ static ssize_t h2_read_body(nghttp2_session *ng, int32_t id, uint8_t *out,
 	if (st->resp.len == 0 && st->resp_eof) {
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
 		st->out_open = false;
+		front_h2_log_done(st, NULL);
 		/* The trailers' HEADERS frame ends the stream instead. */
 		if (st->trailers && h2_send_trailers(st) == 0)
 			*flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
@@ -306,6 +325,10 @@ static void h2_x_end(struct xchg *x, const struct buf *trailers)
 		nghttp2_session_resume_data(st->s->ng, st->id);
 	}
 	h2_kick(st->s);
+	if (st->resp.len) {
+		st->xdone = x;	/* logged once the client has the rest */
+		return;
+	}
 	xchg_free(x);
 }
 

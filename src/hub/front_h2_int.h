@@ -37,6 +37,11 @@ struct h2_stream {
 	struct h2_session *s;
 	struct h2_stream *next;		/* the session's list */
 	struct xchg *x;
+	/* A finished exchange whose access-log line waits until its last
+	 * bytes left for the client (h2_stream_delivered), so a stream cut
+	 * by send_timeout or a reset logs what the client got, not what the
+	 * upstream sent. */
+	struct xchg *xdone;
 	struct http_msg msg;
 	struct buf arena;		/* header bytes; reserved once, never moves */
 	struct str scheme;
@@ -114,6 +119,10 @@ static inline bool h2_stream_ready(const struct h2_stream *st)
 		return false;
 	return st->errbody || st->resp.len > 0 || st->resp_eof;
 }
+
+/* front_h2.c: writes the access-log line of the stream's finished
+ * exchange, if one waits (`why`: NULL, or why its last bytes never left). */
+void front_h2_log_done(struct h2_stream *st, const char *why);
 
 /* front_h2.c: answers the stream with the hub's own page for `status`. */
 void front_h2_error(struct h2_stream *st, int status);

@@ -31,8 +31,15 @@ static void h2_stream_stall(struct h2_stream *st)
 	metrics_count(c->w->idx, METRICS_REQ_TIMEOUT);
 	st->out_open = false;
 	nghttp2_submit_rst_stream(st->s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
-	if (st->x)
-		xchg_free(front_h2_take_x(st));
+	if (st->x) {
+		struct xchg *x = front_h2_take_x(st);
+		size_t held = st->resp.len;
+		/* What the client got, and why the rest did not go. */
+		x->bytes_out -= held < x->bytes_out ? held : x->bytes_out;
+		x->error = "send_timeout";
+		xchg_free(x);
+	}
+	front_h2_log_done(st, "send_timeout");
 }
 
 /* True while the hub waits for request DATA the client has yet to send:

@@ -120,3 +120,25 @@ def test_h2_slow_reader_within_send_timeout_completes(lab):
         c.flush()
     c.until(lambda: c.of(h2.events.StreamEnded, sid), what="the end of the body")
     assert c.data[sid] == n and not c.of(h2.events.StreamReset, sid)
+
+
+def test_h2_stream_cut_by_send_timeout_logs_what_the_client_got(lab):
+    """The upstream's whole 8 KiB answer is in the hub when the client's
+    stream window (0) never opens: the stream is reset after send_timeout
+    and its access-log line says 0 bytes went out and why, not 200 with
+    the upstream's byte count. A stream that completes logs every byte."""
+    f, up = start(lab)
+    c = Client(f, window=0)
+    sid = c.get("/big/8192")
+    c.until(lambda: c.of(h2.events.StreamReset, sid), what="RST_STREAM", timeout=30)
+    netlab.wait_until(lambda: [r for r in f.access_records() if r["path"] == "/big/8192"],
+                      what="the access log line")
+    rec = [r for r in f.access_records() if r["path"] == "/big/8192"][0]
+    assert rec["bytes"] == 0 and rec["error"] == "send_timeout", rec
+    c2 = Client(f, window=1 << 20)
+    sid2 = c2.get("/big/4096")
+    c2.until(lambda: c2.of(h2.events.StreamEnded, sid2), what="the second answer")
+    netlab.wait_until(lambda: [r for r in f.access_records() if r["path"] == "/big/4096"],
+                      what="the second access log line")
+    rec = [r for r in f.access_records() if r["path"] == "/big/4096"][0]
+    assert rec["status"] == 200 and rec["bytes"] == 4096 and not rec.get("error"), rec
