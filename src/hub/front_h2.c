@@ -692,9 +692,16 @@ static int h2_on_close(nghttp2_session *ng, int32_t id, uint32_t code, void *use
 {
 	struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, id);
 
-	(void)code, (void)user;
-	if (st)
-		h2_stream_free(st);
+	(void)user, (void)code;
+	if (!st)
+		return 0;
+	/* A stream that closes with its exchange in flight was reset by the
+	 * client (with any code, NO_ERROR too; the hub's own resets free the
+	 * exchange first): past a few per connection, the access log gets a
+	 * count instead of a line each. */
+	if (st->x && ++st->s->resets > H2_RESETS_LOGGED)
+		st->x->log_quiet = true;
+	h2_stream_free(st);
 	return 0;
 }
 
@@ -875,6 +882,9 @@ void front_h2_free(struct conn *c)
 	loop_timer_disarm(c->w->loop, &s->watch);
 	while (s->streams)
 		h2_stream_free(s->streams);
+	if (s->resets > H2_RESETS_LOGGED)
+		log_info("%s: h2: %u streams in flight reset by the client; the access log "
+			 "has the first %d", c->ip, s->resets, H2_RESETS_LOGGED);
 	nghttp2_session_del(s->ng);
 	free(s);
 	c->h2s = NULL;

@@ -19,6 +19,11 @@
 #define H2_STREAM_BUF (128u << 10)
 #define H2_WINDOW (256u << 10)
 #define H2_MAX_STREAMS 128
+/* Streams a client resets mid-exchange that get an access-log line each,
+ * per connection; the rest are counted and summed up in one daemon log
+ * line when the connection ends (a rapid-reset flood would otherwise
+ * write a line per stream). */
+#define H2_RESETS_LOGGED 32
 #define H2_HDR_ARENA (48u << 10)
 /* What a stream buffers of its response while the client's window (the
  * stream's or the connection's) is closed: then its upstream is not read
@@ -86,6 +91,7 @@ struct h2_session {
 	struct loop_timer watch;	/* send_timeout checks while streams live */
 	struct h2_stream *streams;
 	unsigned nstreams;
+	unsigned resets;		/* client resets of streams in flight */
 	unsigned nup;			/* streams holding a slot */
 	unsigned nwait;			/* streams waiting for one */
 	size_t resp_total;		/* response bytes buffered, all streams */

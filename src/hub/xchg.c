@@ -736,7 +736,7 @@ void xchg_free(struct xchg *x)
 		x->status = 499;	/* the client went away first */
 	metrics_observe(x->w->idx, x->route ? x->route->stats_id : METRICS_NO_ROUTE,
 			x->status, dur, x->bytes_in, x->bytes_out);
-	if (xchg_set(x)->access_log)
+	if (xchg_set(x)->access_log && !x->log_quiet)
 		xchg_log_line(x, dur);
 	buf_free(&x->reqhead);
 	http_chunked_free(&x->dech);

@@ -128,6 +128,7 @@ struct xchg {
 	/* Failed because the route's agent is unreachable: the error page
 	 * names the agent as offline. */
 	bool agent_offline;
+	bool log_quiet;		/* counted, but no access-log line (xchg_free) */
 	/* What ended the exchange early, for the access log ("upstream_timeout",
 	 * "upstream_error", "no_resources"), or NULL. */
 	const char *error;

@@ -142,3 +142,23 @@ def test_h2_stream_cut_by_send_timeout_logs_what_the_client_got(lab):
                       what="the second access log line")
     rec = [r for r in f.access_records() if r["path"] == "/big/4096"][0]
     assert rec["status"] == 200 and rec["bytes"] == 4096 and not rec.get("error"), rec
+
+
+def test_h2_resets_in_flight_are_summed_up_not_logged_one_by_one(lab):
+    """A rapid-reset client: 100 streams, each reset once its request
+    reached the upstream. The access log gets the first 32 of them and the
+    daemon log one line with the count when the connection ends (a flood
+    of resets would otherwise write a line per stream)."""
+    f, up = start(lab)
+    c = Client(f, window=1 << 20)
+    for rnd in range(5):
+        sids = [c.get("/slow/5000") for _ in range(20)]
+        c.until(lambda: up.count() >= 20 * (rnd + 1), what=f"round {rnd} upstream")
+        for sid in sids:
+            c.h2.reset_stream(sid)
+        c.flush()
+    c.sock.close()
+    netlab.wait_until(lambda: "100 streams in flight reset by the client" in f.proc.log(),
+                      what="the summary line")
+    lines = [r for r in f.access_records() if r["path"] == "/slow/5000"]
+    assert len(lines) == 32, len(lines)
