@@ -2,20 +2,11 @@
 #include "http/target.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
+#include "core/num.h"
 #include "http/http.h"
-
-static int target_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* RFC 3986 s2.3 */
 static bool target_unreserved(unsigned c)
@@ -32,8 +23,7 @@ static long target_decode(char *p, size_t n)
 	size_t r = 0, w = 0;
 
 	while (r < n) {
-		int hi, lo;
-		unsigned v;
+		uint64_t v;
 
 		if (p[r] == '\\')
 			return -HTTP_E_TARGET;
@@ -41,13 +31,11 @@ static long target_decode(char *p, size_t n)
 			p[w++] = p[r++];
 			continue;
 		}
-		if (n - r < 3 || (hi = target_hex(p[r + 1])) < 0 || (lo = target_hex(p[r + 2])) < 0)
-			return -HTTP_E_TARGET;
-		v = (unsigned)(hi << 4 | lo);
-		if (v == 0)
+		/* Two hex digits, not zero (no NUL). */
+		if (n - r < 3 || num_parse_hex_u64(p + r + 1, 2, 1, 255, &v) < 0)
 			return -HTTP_E_TARGET;
 		r += 3;
-		if (target_unreserved(v)) {
+		if (target_unreserved((unsigned)v)) {
 			p[w++] = (char)v;
 		} else {
 			p[w++] = '%';
