@@ -182,7 +182,6 @@ def test_acme_store_request_renew_revoke_delete(acme):
         assert a in acts, (a, acts)
     rev = [e for e in hub.audit() if e["action"] == "certificate.revoked"][0]
     assert rev["actor"] == "system" and rev["object"] == f"certificate:{c['id']}"
-    assert "Revoked" not in hub.proc.log() or True
     assert hub.proc.alive()
 
 

@@ -11,6 +11,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 
 import netlab  # noqa: E402
+import tlslab  # noqa: E402
 from frontlab import Front, Prefixed, read_response  # noqa: E402
 from observe_upstream import stream_sha256  # noqa: E402
 
@@ -138,9 +139,19 @@ def test_pipelined_records_in_one_segment(lab):
 
 
 def test_old_tls_refused(lab):
+    """A client that really offers TLS 1.1 (OpenSSL's security level 0, or
+    it would refuse to send the hello itself) is refused by the hub: the
+    alert comes from the server, and nothing reaches the upstream."""
     f, up = start(lab)
-    r = https(f, "--tlsv1.1", "--tls-max", "1.1", "https://app.test:8443/x", check=False)
-    assert r.returncode != 0
+    r = tlslab.s_client(f.ns, ("127.0.0.1", 8443), "-servername", "app.test",
+                        "-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0")
+    out = r.stdout + r.stderr
+    assert r.returncode != 0, out
+    assert "alert protocol version" in out, out
+    # The same client at TLS 1.2 gets through: the refusal is the version's.
+    r = tlslab.s_client(f.ns, ("127.0.0.1", 8443), "-servername", "app.test",
+                        "-tls1_2", "-cipher", "DEFAULT:@SECLEVEL=0")
+    assert "Protocol  : TLSv1.2" in r.stdout, r.stdout + r.stderr
     assert up.count() == 0
 
 
