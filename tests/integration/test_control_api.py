@@ -63,9 +63,12 @@ def test_tokens_scope_and_unauthenticated(lab):
     assert h.http("GET", "/api/v1/users", headers={"Authorization": f"Bearer {op}"})[0] == 403
     assert h.http("GET", "/api/v1/routes", headers={"Authorization": f"Bearer {op}"})[0] == 200
     # The API lives on the hub's name only: elsewhere /api/ is a route path.
-    st, _, _ = h.http("GET", "/api/v1/routes", headers={"Authorization": f"Bearer {read}"},
-                      host="t.test")
-    assert st != 200
+    # (t.test's target does not resolve: the route answers 502, or 404
+    # when it was left out; never the API's JSON.)
+    st, hdrs, body = h.http("GET", "/api/v1/routes", headers={"Authorization": f"Bearer {read}"},
+                            host="t.test")
+    assert st in (404, 502) and not hdrs.get("content-type", "").startswith("application/json"), \
+        (st, hdrs, body)
 
 
 def test_if_match_and_validation(lab):
