@@ -38,12 +38,6 @@ void acme_http_resp_free(struct acme_http_resp *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int acme_http_retry_after(const char *v, size_t len, int64_t now,
-			  uint64_t *out_s)
-{
-	return http_client_retry_after(v, len, now, out_s);
-}
-
 static void http_keep(char **slot, struct str v)
 {
 	if (v.len > HTTP_HEADER_MAX)

@@ -61,9 +61,4 @@ int acme_http_do(struct acme_http *h, const struct acme_http_req *req,
 		 struct acme_http_resp *resp, char *err, size_t errlen);
 void acme_http_resp_free(struct acme_http_resp *resp);
 
-/* Parses a Retry-After value (delta-seconds or an HTTP-date) into seconds
- * from `now` (Unix). Returns 0 or -EINVAL. */
-int acme_http_retry_after(const char *v, size_t len, int64_t now,
-			  uint64_t *out_s);
-
 #endif
