@@ -1,6 +1,6 @@
 /* admin.c - admin requests: worker -> control thread -> worker. */
 #define LOG_SUBSYS "admin"
-#include "hub/admin.h"
+#include "front/admin.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,11 +9,11 @@
 
 #include "core/log.h"
 #include "http/parse.h"
-#include "hub/conn.h"
-#include "hub/front.h"
+#include "front/conn.h"
+#include "front/front.h"
 #include "hub/hub.h"
-#include "hub/worker.h"
-#include "hub/xchg.h"
+#include "front/worker.h"
+#include "front/xchg.h"
 
 /* Copies a view into the call's string area. Returns NULL when absent. */
 static const char *admin_str(struct admin_call *a, struct str s)

@@ -9,14 +9,14 @@
  * writes the response. The call stays allocated until then. The worker alone
  * touches call->c; if the connection closes meanwhile it sets it to NULL
  * and the reply is dropped when it comes back. */
-#ifndef POSTERN_HUB_ADMIN_H
-#define POSTERN_HUB_ADMIN_H
+#ifndef POSTERN_FRONT_ADMIN_H
+#define POSTERN_FRONT_ADMIN_H
 
 #include <stddef.h>
 
 #include "api/api.h"
 #include "http/http.h"
-#include "hub/worker.h"
+#include "front/worker.h"
 
 struct conn;
 struct hub;

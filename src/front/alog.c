@@ -1,5 +1,5 @@
 /* alog.c - the JSON access log line. */
-#include "hub/alog.h"
+#include "front/alog.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -7,8 +7,8 @@
 
 #include "core/clock.h"
 #include "core/secure.h"
-#include "hub/snap.h"
-#include "hub/worker.h"
+#include "front/snap.h"
+#include "front/worker.h"
 
 void alog_copy(char *dst, size_t cap, struct str s)
 {

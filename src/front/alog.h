@@ -1,8 +1,8 @@
 /* alog.h - the JSON access log line: one object per request, for the
  * exchanges the hub proxies and for the answers it gives itself (no
  * route, redirect, malformed request). */
-#ifndef POSTERN_HUB_ALOG_H
-#define POSTERN_HUB_ALOG_H
+#ifndef POSTERN_FRONT_ALOG_H
+#define POSTERN_FRONT_ALOG_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -2,7 +2,7 @@
  * request state machine. Request dispatch is in front.c, the response
  * side in conn_resp.c. */
 #define LOG_SUBSYS "front"
-#include "hub/conn.h"
+#include "front/conn.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -15,11 +15,11 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "http/parse.h"
-#include "hub/front.h"
+#include "front/front.h"
 #include "hub/hub.h"
-#include "hub/metrics.h"
-#include "hub/snap.h"
-#include "hub/xchg.h"
+#include "front/metrics.h"
+#include "front/snap.h"
+#include "front/xchg.h"
 
 #define CONN_LINGER_NS (2 * NSEC_PER_SEC)
 

@@ -5,8 +5,8 @@
  * requests of one client interleaved. Every entry point (socket event,
  * timer, exchange callback) brackets its work with conn_enter/conn_leave;
  * a connection closed inside is freed when the outermost one returns. */
-#ifndef POSTERN_HUB_CONN_H
-#define POSTERN_HUB_CONN_H
+#ifndef POSTERN_FRONT_CONN_H
+#define POSTERN_FRONT_CONN_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,7 +16,7 @@
 #include "http/chunked.h"
 #include "http/http.h"
 #include "core/addr.h"
-#include "hub/worker.h"
+#include "front/worker.h"
 
 #define CONN_BUF (128u << 10)
 

@@ -7,11 +7,11 @@
 #include <string.h>
 
 #include "http/parse.h"
-#include "hub/conn.h"
+#include "front/conn.h"
 #include "hub/route.h"
-#include "hub/snap.h"
-#include "hub/xchg.h"
-#include "hub/xchg_head.h"
+#include "front/snap.h"
+#include "front/xchg.h"
+#include "front/xchg_head.h"
 
 static int conn_resp_fields(struct conn *c, struct xchg *x, const struct http_msg *m)
 {

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hub/xchg.h"
+#include "front/xchg.h"
 
 /* RFC 9110 s15's reason phrases. A status outside the table gets an
  * empty phrase (allowed by RFC 9112 s4), never a wrong one. */

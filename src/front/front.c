@@ -1,21 +1,21 @@
 /* front.c - HTTP/1.1 framing around the request pipeline (pipeline.c). */
 #define LOG_SUBSYS "front"
-#include "hub/front.h"
+#include "front/front.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "core/log.h"
 #include "http/parse.h"
-#include "hub/admin.h"
-#include "hub/alog.h"
-#include "hub/conn.h"
+#include "front/admin.h"
+#include "front/alog.h"
+#include "front/conn.h"
 #include "hub/hub.h"
-#include "hub/metrics.h"
+#include "front/metrics.h"
 #include "hub/pipeline.h"
 #include "hub/route.h"
-#include "hub/snap.h"
-#include "hub/xchg.h"
+#include "front/snap.h"
+#include "front/xchg.h"
 
 #define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 

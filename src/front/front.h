@@ -5,8 +5,8 @@
  * through too; the protocol only frames the decision. Admin requests go
  * to the control thread instead of an upstream. TLS and HTTP/2 hooks
  * live here too so conn.c stays protocol-agnostic. */
-#ifndef POSTERN_HUB_FRONT_H
-#define POSTERN_HUB_FRONT_H
+#ifndef POSTERN_FRONT_FRONT_H
+#define POSTERN_FRONT_FRONT_H
 
 #include <stdbool.h>
 #include <stddef.h>

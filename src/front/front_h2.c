@@ -21,19 +21,19 @@
 #include "core/log.h"
 #include "core/num.h"
 #include "http/parse.h"
-#include "hub/admin.h"
-#include "hub/alog.h"
-#include "hub/conn.h"
-#include "hub/front.h"
+#include "front/admin.h"
+#include "front/alog.h"
+#include "front/conn.h"
+#include "front/front.h"
 #include "hub/hub.h"
-#include "hub/metrics.h"
+#include "front/metrics.h"
 #include "hub/pipeline.h"
 #include "hub/route.h"
-#include "hub/snap.h"
-#include "hub/xchg.h"
-#include "hub/xchg_head.h"
+#include "front/snap.h"
+#include "front/xchg.h"
+#include "front/xchg_head.h"
 
-#include "hub/front_h2_int.h"
+#include "front/front_h2_int.h"
 
 
 bool front_h2_supported(void)

@@ -1,7 +1,7 @@
 /* front_h2_int.h - the HTTP/2 session and stream (internal to
  * front_h2.c, which runs them, and front_h2_watch.c, which times them). */
-#ifndef POSTERN_HUB_FRONT_H2_INT_H
-#define POSTERN_HUB_FRONT_H2_INT_H
+#ifndef POSTERN_FRONT_FRONT_H2_INT_H
+#define POSTERN_FRONT_FRONT_H2_INT_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -11,10 +11,10 @@
 #include "core/buf.h"
 #include "core/loop.h"
 #include "http/parse.h"
-#include "hub/conn.h"
-#include "hub/snap.h"
-#include "hub/worker.h"
-#include "hub/xchg.h"
+#include "front/conn.h"
+#include "front/snap.h"
+#include "front/worker.h"
+#include "front/xchg.h"
 
 #define H2_STREAM_BUF (128u << 10)
 #define H2_WINDOW (256u << 10)

@@ -12,10 +12,10 @@
 #include <nghttp2/nghttp2.h>
 
 #include "core/log.h"
-#include "hub/front_h2_int.h"
+#include "front/front_h2_int.h"
 #include "hub/hub.h"
-#include "hub/snap.h"
-#include "hub/xchg.h"
+#include "front/snap.h"
+#include "front/xchg.h"
 
 /* ---- upstream slots: h2_upstream_streams per connection, and
  * h2_upstream_streams_per_ip per client address ---- */

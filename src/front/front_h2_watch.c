@@ -14,11 +14,11 @@
 #include <stdint.h>
 
 #include "core/log.h"
-#include "hub/admin.h"
-#include "hub/front.h"
-#include "hub/front_h2_int.h"
-#include "hub/metrics.h"
-#include "hub/xchg.h"
+#include "front/admin.h"
+#include "front/front.h"
+#include "front/front_h2_int.h"
+#include "front/metrics.h"
+#include "front/xchg.h"
 
 /* Gives up on a stream whose output the client's stream window holds:
  * RST_STREAM, and its exchange freed now (an unfinished one closes its

@@ -22,11 +22,11 @@
 
 #include "acme/acme_chall.h"
 #include "core/log.h"
-#include "hub/conn.h"
+#include "front/conn.h"
 #include "hub/control.h"
-#include "hub/front.h"
-#include "hub/snap.h"
-#include "hub/worker.h"
+#include "front/front.h"
+#include "front/snap.h"
+#include "front/worker.h"
 #include "tls/cert.h"
 #include "tls/tls.h"
 

@@ -1,5 +1,5 @@
 /* metrics.c - per-worker counter blocks and the Prometheus renderer. */
-#include "hub/metrics.h"
+#include "front/metrics.h"
 
 #include <errno.h>
 #include <pthread.h>

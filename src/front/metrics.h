@@ -4,8 +4,8 @@
  * request path beyond relaxed stores); the renderer sums the blocks when
  * /metrics is scraped. Route ids come from a registry keyed by route name,
  * so counters survive a reload that keeps the name. */
-#ifndef POSTERN_HUB_METRICS_H
-#define POSTERN_HUB_METRICS_H
+#ifndef POSTERN_FRONT_METRICS_H
+#define POSTERN_FRONT_METRICS_H
 
 #include <stdint.h>
 

@@ -1,5 +1,5 @@
 /* snap.c - snapshot reference counting. */
-#include "hub/snap.h"
+#include "front/snap.h"
 
 #include <stdlib.h>
 

@@ -9,8 +9,8 @@
  * atomic reference on the snapshot when the worker has moved on and its
  * last request has finished. So requests in flight finish on the snapshot
  * they started with, and nothing takes a lock. */
-#ifndef POSTERN_HUB_SNAP_H
-#define POSTERN_HUB_SNAP_H
+#ifndef POSTERN_FRONT_SNAP_H
+#define POSTERN_FRONT_SNAP_H
 
 #include <stdatomic.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* upstream.c - upstream connections: connect, pool, read/write. */
 #define LOG_SUBSYS "upstream"
-#include "hub/upstream.h"
+#include "front/upstream.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -12,8 +12,8 @@
 
 #include "core/log.h"
 #include "hub/route.h"
-#include "hub/worker.h"
-#include "hub/xchg_up.h"
+#include "front/worker.h"
+#include "front/xchg_up.h"
 
 static void upconn_io(struct loop_io *io, uint32_t events)
 {

@@ -4,8 +4,8 @@
  * the worker's pool for their address (most recently used first) with a
  * read watcher that notices the server closing them, and a timer that
  * closes them after upstream_keepalive_timeout. */
-#ifndef POSTERN_HUB_UPSTREAM_H
-#define POSTERN_HUB_UPSTREAM_H
+#ifndef POSTERN_FRONT_UPSTREAM_H
+#define POSTERN_FRONT_UPSTREAM_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* worker.c - front worker threads: listeners, accept, mailbox, drain. */
 #define LOG_SUBSYS "worker"
-#include "hub/worker.h"
+#include "front/worker.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -13,15 +13,15 @@
 
 #include "core/clock.h"
 #include "core/log.h"
-#include "hub/admin.h"
-#include "hub/conn.h"
-#include "hub/front.h"
+#include "front/admin.h"
+#include "front/conn.h"
+#include "front/front.h"
 #include "hub/hub.h"
-#include "hub/metrics.h"
+#include "front/metrics.h"
 #include "hub/route.h"
-#include "hub/snap.h"
-#include "hub/upstream.h"
-#include "hub/xchg.h"
+#include "front/snap.h"
+#include "front/upstream.h"
+#include "front/xchg.h"
 
 #define ALOG_FLUSH_NS (50 * NSEC_PER_MSEC)
 #define ALOG_MAX (256u << 10)

@@ -4,8 +4,8 @@
  * Everything here is touched by the worker's thread only, except the
  * mailbox fields (pending snapshot, stop request, admin replies), which
  * other threads set before poking `async`. */
-#ifndef POSTERN_HUB_WORKER_H
-#define POSTERN_HUB_WORKER_H
+#ifndef POSTERN_FRONT_WORKER_H
+#define POSTERN_FRONT_WORKER_H
 
 #include <pthread.h>
 #include <stdatomic.h>

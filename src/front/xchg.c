@@ -5,7 +5,7 @@
  * Each buffer is bounded; a short take on either side pauses the reader
  * of that side until the consumer calls back (req_resume/resp_resume). */
 #define LOG_SUBSYS "proxy"
-#include "hub/xchg.h"
+#include "front/xchg.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -15,14 +15,14 @@
 
 #include "core/log.h"
 #include "http/parse.h"
-#include "hub/alog.h"
-#include "hub/metrics.h"
+#include "front/alog.h"
+#include "front/metrics.h"
 #include "hub/route.h"
-#include "hub/snap.h"
-#include "hub/upstream.h"
-#include "hub/worker.h"
-#include "hub/xchg_head.h"
-#include "hub/xchg_up.h"
+#include "front/snap.h"
+#include "front/upstream.h"
+#include "front/worker.h"
+#include "front/xchg_head.h"
+#include "front/xchg_up.h"
 
 static const struct hub_settings *xchg_set(const struct xchg *x)
 {

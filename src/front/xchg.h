@@ -12,8 +12,8 @@
  * Ownership: the downstream owns the xchg; it frees it with xchg_free()
  * after ops->end or ops->fail (xchg_free writes the access log line and
  * records metrics). Until then the xchg owns its upstream connection. */
-#ifndef POSTERN_HUB_XCHG_H
-#define POSTERN_HUB_XCHG_H
+#ifndef POSTERN_FRONT_XCHG_H
+#define POSTERN_FRONT_XCHG_H
 
 #include <stdbool.h>
 #include <stddef.h>

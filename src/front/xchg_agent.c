@@ -9,9 +9,9 @@
 #include "proto/stream_hdr.h"
 #include "core/log.h"
 #include "hub/route.h"
-#include "hub/upstream.h"
-#include "hub/xchg.h"
-#include "hub/xchg_up.h"
+#include "front/upstream.h"
+#include "front/xchg.h"
+#include "front/xchg_up.h"
 
 #define XCHG_HDR_MAX 1100	/* the agent bounds a header at 1040 bytes */
 

@@ -12,7 +12,7 @@
  * it asserts). On a login route the hub then adds who is logged in
  * (xchg_head_identity), after that stripping, so a client can never
  * supply these fields itself. */
-#include "hub/xchg_head.h"
+#include "front/xchg_head.h"
 
 #include <string.h>
 

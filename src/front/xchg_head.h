@@ -1,8 +1,8 @@
 /* xchg_head.h - serializing the upstream request head (internal). */
-#ifndef POSTERN_HUB_XCHG_HEAD_H
-#define POSTERN_HUB_XCHG_HEAD_H
+#ifndef POSTERN_FRONT_XCHG_HEAD_H
+#define POSTERN_FRONT_XCHG_HEAD_H
 
-#include "hub/xchg.h"
+#include "front/xchg.h"
 
 /* Appends the HTTP/1.1 request head for `rq` along `route` to b, with the
  * request id field `rid_name: rid` (rid NULL: keep the trusted client's).

@@ -1,7 +1,7 @@
 /* xchg_up.h - what an upstream connection reports to its exchange
  * (internal to src/hub: upstream.c -> xchg.c). */
-#ifndef POSTERN_HUB_XCHG_UP_H
-#define POSTERN_HUB_XCHG_UP_H
+#ifndef POSTERN_FRONT_XCHG_UP_H
+#define POSTERN_FRONT_XCHG_UP_H
 
 #include <stdint.h>
 

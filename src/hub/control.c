@@ -20,7 +20,7 @@
 #include "core/pidlock.h"
 #include "core/secure.h"
 #include "hub/hub.h"
-#include "hub/front.h"
+#include "front/front.h"
 #include "hub/route.h"
 #include "hub/tcpfwd.h"
 #include "hub/tunnel.h"

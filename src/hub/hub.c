@@ -19,13 +19,13 @@
 #include "core/exit.h"
 #include "hub/hub_cmd.h"
 #include "core/log.h"
-#include "hub/admin.h"
+#include "front/admin.h"
 #include "hub/certstore.h"
-#include "hub/front.h"
+#include "front/front.h"
 #include "hub/control.h"
 #include "hub/route.h"
-#include "hub/snap.h"
-#include "hub/worker.h"
+#include "front/snap.h"
+#include "front/worker.h"
 
 static hub_admin_fn *hub_admin_handler;
 static void *hub_admin_handler_ctx;

@@ -12,9 +12,9 @@
 #include "auth/auth_users.h"
 #include "http/parse.h"
 #include "http/target.h"
-#include "hub/metrics.h"
+#include "front/metrics.h"
 #include "hub/route.h"
-#include "hub/snap.h"
+#include "front/snap.h"
 
 static const struct hub_settings *pipeline_set(const struct pipeline_in *in)
 {

@@ -25,7 +25,7 @@
 
 #include "core/buf.h"
 #include "http/http.h"
-#include "hub/worker.h"
+#include "front/worker.h"
 
 struct route;
 struct hub_settings;

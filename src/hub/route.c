@@ -12,7 +12,7 @@
 
 #include "proto/agent_proto.h"
 #include "core/num.h"
-#include "hub/metrics.h"
+#include "front/metrics.h"
 #include "hub/tunnel.h"
 
 /* Routes sharing one host key, longest prefix first. */

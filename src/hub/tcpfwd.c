@@ -29,7 +29,7 @@
 #include "core/num.h"
 #include "hub/route.h"
 #include "hub/tunnel.h"
-#include "hub/upstream.h"
+#include "front/upstream.h"
 
 #define TCPFWD_ROUTES 64
 #define TCPFWD_CONNECT_NS (10 * NSEC_PER_SEC)

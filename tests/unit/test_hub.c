@@ -11,10 +11,10 @@
 #include "core/buf.h"
 #include "http/parse.h"
 #include "core/addr.h"
-#include "hub/metrics.h"
+#include "front/metrics.h"
 #include "hub/route.h"
-#include "hub/snap.h"
-#include "hub/xchg_head.h"
+#include "front/snap.h"
+#include "front/xchg_head.h"
 
 static const char *lookup(const struct route_table *t, const char *host,
 			  const char *path)
