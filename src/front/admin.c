@@ -11,7 +11,7 @@
 #include "http/parse.h"
 #include "front/conn.h"
 #include "front/front.h"
-#include "hub/hub.h"
+#include "front/front_ctx.h"
 #include "front/worker.h"
 #include "front/xchg.h"
 
@@ -105,16 +105,16 @@ static void admin_free(struct admin_call *a)
 
 void admin_submit_call(struct admin_call *a)
 {
-	struct hub *hub = a->w->hub;
+	struct front_ctx *fc = a->w->fc;
 
 	a->submitted = true;
 	a->req.body = buf_head(&a->body);
 	a->req.body_len = a->body.len;
-	pthread_mutex_lock(&hub->admin_lock);
-	a->next = hub->admin_queue;
-	hub->admin_queue = a;
-	pthread_mutex_unlock(&hub->admin_lock);
-	loop_async_send(&hub->admin_async);
+	pthread_mutex_lock(&fc->admin_lock);
+	a->next = fc->admin_queue;
+	fc->admin_queue = a;
+	pthread_mutex_unlock(&fc->admin_lock);
+	loop_async_send(fc->admin_wake);
 }
 
 void admin_start(struct conn *c, const struct http_msg *m, int head)
@@ -206,18 +206,18 @@ static void admin_call_done(void *arg)
 	loop_async_send(&w->async);
 }
 
-void admin_control_run(struct hub *hub)
+void admin_control_run(struct front_ctx *fc)
 {
 	struct admin_call *list, *next;
 
-	pthread_mutex_lock(&hub->admin_lock);
-	list = hub->admin_queue;
-	hub->admin_queue = NULL;
-	pthread_mutex_unlock(&hub->admin_lock);
+	pthread_mutex_lock(&fc->admin_lock);
+	list = fc->admin_queue;
+	fc->admin_queue = NULL;
+	pthread_mutex_unlock(&fc->admin_lock);
 	for (; list; list = next) {
 		next = list->next;
-		if (hub->admin_fn) {
-			hub->admin_fn(hub->admin_ctx, &list->req, &list->resp,
+		if (fc->admin_fn) {
+			fc->admin_fn(fc->admin_ctx, &list->req, &list->resp,
 				      admin_call_done, list);
 		} else {
 			admin_unavailable(&list->req, &list->resp);

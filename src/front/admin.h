@@ -1,5 +1,5 @@
 /* admin.h - handing admin requests to the control thread and back
- * (internal to src/hub).
+ * (the front's side; the hub's control loop runs admin_control_run).
  *
  * A worker copies the request into an admin_call (strings and a body of
  * at most API_BODY_MAX), queues it for the control thread and wakes it;
@@ -19,7 +19,7 @@
 #include "front/worker.h"
 
 struct conn;
-struct hub;
+struct front_ctx;
 struct worker;
 
 struct admin_call {
@@ -53,6 +53,6 @@ void admin_submit_call(struct admin_call *a);
  * owner gone. */
 void admin_h2_detach(struct admin_call *a);
 /* Control thread: runs the queued calls and returns them to workers. */
-void admin_control_run(struct hub *hub);
+void admin_control_run(struct front_ctx *fc);
 
 #endif

@@ -16,7 +16,7 @@
 #include "core/log.h"
 #include "http/parse.h"
 #include "front/front.h"
-#include "hub/hub.h"
+#include "front/front_ctx.h"
 #include "front/metrics.h"
 #include "front/snap.h"
 #include "front/xchg.h"

@@ -8,7 +8,7 @@
 
 #include "http/parse.h"
 #include "front/conn.h"
-#include "hub/route.h"
+#include "front/target.h"
 #include "front/snap.h"
 #include "front/xchg.h"
 #include "front/xchg_head.h"

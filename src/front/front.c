@@ -10,10 +10,10 @@
 #include "front/admin.h"
 #include "front/alog.h"
 #include "front/conn.h"
-#include "hub/hub.h"
+#include "front/front_ctx.h"
 #include "front/metrics.h"
-#include "hub/pipeline.h"
-#include "hub/route.h"
+#include "front/pipeline.h"
+#include "front/target.h"
 #include "front/snap.h"
 #include "front/xchg.h"
 
@@ -120,7 +120,7 @@ static void front_dispatch(struct conn *c, struct http_msg *m, int head)
 	};
 	struct pipeline_out out;
 
-	pipeline_decide(&in, &out);
+	c->w->fc->ops->decide(&in, &out);
 	switch (out.act) {
 	case PIPELINE_ADMIN:
 		admin_start(c, m, head);

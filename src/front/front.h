@@ -35,20 +35,31 @@ void admin_call_detach(struct admin_call *a);
 void admin_worker_replies(struct worker *w);
 
 /* TLS (front_tls.c). */
-struct hub_config;
+struct front_ctx;
 struct loop;
+struct tls_conf;
 /* ALPN offered when [tls] alpn is unset. */
 #define FRONT_ALPN_DEFAULT "h2,http/1.1"
-/* Snapshot builder (hub_tls_build_fn): installs cfg's certificates. */
-void *front_tls_build(const struct hub_config *cfg, void (**free_fn)(void *),
-		      char *err, size_t errlen);
+/* A certificate and key file pair from the config. */
+struct front_cert {
+	char cert[512];
+	char key[512];
+};
+/* Snapshot builder (control thread): the TLS server of fc (created on
+ * the first call with tc's policy) with a new certificate set: `certs`,
+ * then the owner's (fc->ops->tls_certs), then tc's cert_dir and
+ * fallbacks. Returns the server for hub_snap.tls (with *free_fn), or
+ * NULL with a message in err. */
+void *front_tls_build(struct front_ctx *fc, const struct tls_conf *tc,
+		      const struct front_cert *certs, unsigned ncerts,
+		      void (**free_fn)(void *), char *err, size_t errlen);
 /* Control loop: ticket rotation and OCSP timers; process teardown. */
-int front_tls_control_start(struct loop *loop);
+int front_tls_control_start(struct front_ctx *fc, struct loop *loop);
 /* Control thread: when the certificate served for `hostname` is
  * self-signed (agents cannot verify it), its SPKI SHA-256 as 64 hex
  * digits into out, and true. */
-bool front_tls_join_pin(const char *hostname, char out[65]);
-void front_tls_cleanup(void);
+bool front_tls_join_pin(const struct front_ctx *fc, const char *hostname, char out[65]);
+void front_tls_cleanup(struct front_ctx *fc);
 int front_tls_start(struct conn *c);
 /* Called first on every event of a TLS connection: drives the handshake
  * and returns false while it runs (or when it closed the connection);

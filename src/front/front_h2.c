@@ -25,10 +25,10 @@
 #include "front/alog.h"
 #include "front/conn.h"
 #include "front/front.h"
-#include "hub/hub.h"
+#include "front/front_ctx.h"
 #include "front/metrics.h"
-#include "hub/pipeline.h"
-#include "hub/route.h"
+#include "front/pipeline.h"
+#include "front/target.h"
 #include "front/snap.h"
 #include "front/xchg.h"
 #include "front/xchg_head.h"
@@ -621,7 +621,7 @@ static void h2_start(struct h2_session *s, struct h2_stream *st, bool end_stream
 			return;
 		}
 	m->minor = 1;
-	pipeline_decide(&in, &out);
+	c->w->fc->ops->decide(&in, &out);
 	switch (out.act) {
 	case PIPELINE_ADMIN:
 		h2_admin_start(s, st, end_stream);

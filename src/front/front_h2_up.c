@@ -13,7 +13,7 @@
 
 #include "core/log.h"
 #include "front/front_h2_int.h"
-#include "hub/hub.h"
+#include "front/front_ctx.h"
 #include "front/snap.h"
 #include "front/xchg.h"
 
@@ -37,7 +37,7 @@ static int h2_slot_get(struct h2_stream *st)
 
 	if (s->nup >= set->h2_up_per_conn && !body)
 		return 1;
-	if (!hub_h2_up_admit(c->w->hub, c->ip_hash, set->h2_up_per_ip))
+	if (!front_h2_up_admit(c->w->fc, c->ip_hash, set->h2_up_per_ip))
 		return s->nup && !body ? 1 : -1;
 	st->slot = true;
 	s->nup++;
@@ -53,7 +53,7 @@ struct xchg *front_h2_take_x(struct h2_stream *st)
 	if (st->slot) {
 		st->slot = false;
 		s->nup--;
-		hub_h2_up_release(s->c->w->hub, s->c->ip_hash);
+		front_h2_up_release(s->c->w->fc, s->c->ip_hash);
 		if (s->nwait && !s->freeing)
 			h2_kick(s);
 	}

@@ -23,7 +23,7 @@
 #include "acme/acme_chall.h"
 #include "core/log.h"
 #include "front/conn.h"
-#include "hub/control.h"
+#include "front/front_ctx.h"
 #include "front/front.h"
 #include "front/snap.h"
 #include "front/worker.h"
@@ -41,9 +41,6 @@ struct conn_tls {
 	struct conn *c;
 };
 
-static struct tls_server *front_tls_srv;
-static struct tls_conf front_tls_conf;	/* the [tls] the server started with */
-
 /* ---- the control side ---- */
 
 /* The policy part of a [tls] section (what needs a restart). */
@@ -58,27 +55,28 @@ static bool front_tls_policy_same(const struct tls_conf *a,
 	       a->ticket_lifetime_ns == b->ticket_lifetime_ns;
 }
 
-static struct tls_server *front_tls_server(const struct hub_config *cfg,
+static struct tls_server *front_tls_server(struct front_ctx *fc,
+					   const struct tls_conf *tc,
 					   char *err, size_t errlen)
 {
 	struct tls_opts o;
 
-	if (front_tls_srv) {
-		if (!front_tls_policy_same(&cfg->tls, &front_tls_conf))
+	if (fc->tls_srv) {
+		if (!front_tls_policy_same(tc, &fc->tls_conf))
 			log_warn("reload: [tls] policy changes need a restart "
 				 "(certificates are reloaded)");
-		return front_tls_srv;
+		return fc->tls_srv;
 	}
-	tls_conf_opts(&cfg->tls, &o);
+	tls_conf_opts(tc, &o);
 	if (!o.alpn)
 		o.alpn = FRONT_ALPN_DEFAULT;
-	front_tls_srv = tls_server_new(&o, err, errlen);
-	if (front_tls_srv) {
-		front_tls_conf = cfg->tls;
+	fc->tls_srv = tls_server_new(&o, err, errlen);
+	if (fc->tls_srv) {
+		fc->tls_conf = *tc;
 		/* TLS-ALPN-01 answers come from the ACME challenge store. */
-		tls_server_set_alpn_challenge(front_tls_srv, acme_chall_tls_hook, NULL);
+		tls_server_set_alpn_challenge(fc->tls_srv, acme_chall_tls_hook, NULL);
 	}
-	return front_tls_srv;
+	return fc->tls_srv;
 }
 
 static void front_tls_snap_free(void *tls)
@@ -86,12 +84,12 @@ static void front_tls_snap_free(void *tls)
 	(void)tls;	/* the server lives until front_tls_cleanup */
 }
 
-void *front_tls_build(const struct hub_config *cfg, void (**free_fn)(void *),
-		      char *err, size_t errlen)
+void *front_tls_build(struct front_ctx *fc, const struct tls_conf *tc,
+		      const struct front_cert *certs, unsigned ncerts,
+		      void (**free_fn)(void *), char *err, size_t errlen)
 {
-	struct tls_server *srv = front_tls_server(cfg, err, errlen);
+	struct tls_server *srv = front_tls_server(fc, tc, err, errlen);
 	struct tls_certset *set;
-	const struct tls_conf *tc = &cfg->tls;
 
 	if (!srv)
 		return NULL;
@@ -100,13 +98,13 @@ void *front_tls_build(const struct hub_config *cfg, void (**free_fn)(void *),
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	for (unsigned i = 0; i < cfg->ncerts; i++)
-		if (tls_certset_add_files(set, cfg->certs[i].cert,
-					  cfg->certs[i].key, err, errlen) < 0)
+	for (unsigned i = 0; i < ncerts; i++)
+		if (tls_certset_add_files(set, certs[i].cert, certs[i].key, err,
+					  errlen) < 0)
 			goto fail;
-	/* Certificates managed through the admin API (control.c). */
-	if (hub_control_active())
-		hub_control_certs(set);
+	/* Certificates managed through the admin API (the hub's store). */
+	if (fc->ops && fc->ops->tls_certs)
+		fc->ops->tls_certs(fc->owner, set);
 	if (tls_certset_fill(set, tc->cert_dir[0] ? tc->cert_dir : NULL,
 			     tc->selfsigned_name[0] ? tc->selfsigned_name : NULL,
 			     tc->cert_default[0] ? tc->cert_default : NULL, err,
@@ -123,10 +121,10 @@ fail:
 	return NULL;
 }
 
-bool front_tls_join_pin(const char *hostname, char out[65])
+bool front_tls_join_pin(const struct front_ctx *fc, const char *hostname, char out[65])
 {
 	static const char hex[] = "0123456789abcdef";
-	struct tls_certset *set = front_tls_srv ? tls_server_certset_get(front_tls_srv) : NULL;
+	struct tls_certset *set = fc->tls_srv ? tls_server_certset_get(fc->tls_srv) : NULL;
 	struct tls_cert *cert;
 	unsigned char *der = NULL, md[32];
 	bool dflt, pin = false;
@@ -148,18 +146,18 @@ bool front_tls_join_pin(const char *hostname, char out[65])
 	return pin;
 }
 
-int front_tls_control_start(struct loop *loop)
+int front_tls_control_start(struct front_ctx *fc, struct loop *loop)
 {
-	return front_tls_srv ? tls_server_timers_start(front_tls_srv, loop) : 0;
+	return fc->tls_srv ? tls_server_timers_start(fc->tls_srv, loop) : 0;
 }
 
-void front_tls_cleanup(void)
+void front_tls_cleanup(struct front_ctx *fc)
 {
-	if (!front_tls_srv)
+	if (!fc->tls_srv)
 		return;
-	tls_server_timers_stop(front_tls_srv);
-	tls_server_free(front_tls_srv);
-	front_tls_srv = NULL;
+	tls_server_timers_stop(fc->tls_srv);
+	tls_server_free(fc->tls_srv);
+	fc->tls_srv = NULL;
 }
 
 /* ---- connections (worker threads) ---- */

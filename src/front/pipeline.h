@@ -1,6 +1,6 @@
 /* pipeline.h - the one request pipeline, for every HTTP version.
  *
- * HTTP/1.1 (front.c) and HTTP/2 (front_h2.c) parse their framing into a
+ * HTTP/1.1 (front/front.c) and HTTP/2 (front/front_h2.c) parse their framing into a
  * struct http_msg and call pipeline_decide(), which runs every policy step
  * once, in this order:
  *
@@ -17,8 +17,8 @@
  * hub's own (its session cookies, its API tokens) are stripped from what
  * is forwarded by the exchange's head builder (xchg_head.c), which both
  * protocols share too. */
-#ifndef POSTERN_HUB_PIPELINE_H
-#define POSTERN_HUB_PIPELINE_H
+#ifndef POSTERN_FRONT_PIPELINE_H
+#define POSTERN_FRONT_PIPELINE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -78,13 +78,11 @@ struct pipeline_out {
 	const struct auth_user *who;
 };
 
-/* Decides what to do with in->m. `out` is the caller's; release it with
- * pipeline_out_free() once the answer has been framed. Never fails: an
- * internal problem is an answer (500/503). */
-void pipeline_decide(const struct pipeline_in *in, struct pipeline_out *out);
+/* The decision function is the hub's (hub/pipeline.c, pipeline_decide),
+ * reached through front_ctx.ops->decide: it reads the route table and
+ * the login users, which live above the front. It fills the caller's
+ * `out`; release that with pipeline_out_free() once the answer has been
+ * framed. */
 void pipeline_out_free(struct pipeline_out *out);
-
-/* True when `host` (any case, port ignored) is the hub's own name. */
-bool pipeline_hub_host(const struct hub_settings *s, struct str host);
 
 #endif

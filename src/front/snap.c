@@ -4,10 +4,10 @@
 #include <stdlib.h>
 
 #include "auth/auth_users.h"
-#include "hub/route.h"
 
 struct hub_snap *snap_new(const struct hub_settings *set,
-			  struct route_table *routes)
+			  struct route_table *routes,
+			  void (*routes_free)(struct route_table *t))
 {
 	struct hub_snap *s = calloc(1, sizeof(*s));
 	static _Atomic uint64_t version;
@@ -18,6 +18,7 @@ struct hub_snap *snap_new(const struct hub_settings *set,
 	s->version = ++version;
 	s->set = *set;
 	s->routes = routes;
+	s->routes_free = routes_free;
 	return s;
 }
 
@@ -30,7 +31,8 @@ void snap_unref(struct hub_snap *s)
 {
 	if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	route_table_free(s->routes);
+	if (s->routes && s->routes_free)
+		s->routes_free(s->routes);
 	auth_users_free(s->users);
 	if (s->tls && s->tls_free)
 		s->tls_free(s->tls);

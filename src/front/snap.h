@@ -15,7 +15,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "hub/config.h"
+#include "front/settings.h"
 
 struct route_table;
 struct auth_users;
@@ -24,7 +24,8 @@ struct hub_snap {
 	atomic_uint refs;
 	uint64_t version;
 	struct hub_settings set;
-	struct route_table *routes;	/* owned */
+	struct route_table *routes;	/* owned: freed with routes_free */
+	void (*routes_free)(struct route_table *t);
 	/* Who may log in to routes, and the cookie key (owned; NULL without
 	 * a store: no portal, login routes answer 401). */
 	struct auth_users *users;
@@ -38,10 +39,13 @@ struct snap_hold {
 	unsigned users;		/* the worker (while current) + requests */
 };
 
-/* Returns a snapshot with one reference owning `routes` (and tls), or
- * NULL (and frees nothing) when out of memory. */
+/* Returns a snapshot with one reference owning `routes` (freed with
+ * `routes_free` by the last reference; the route table is the hub's, the
+ * snapshot only carries it) and later tls, or NULL (and frees nothing)
+ * when out of memory. */
 struct hub_snap *snap_new(const struct hub_settings *set,
-			  struct route_table *routes);
+			  struct route_table *routes,
+			  void (*routes_free)(struct route_table *t));
 void snap_ref(struct hub_snap *s);
 /* Drops a reference; the last one frees the snapshot and what it owns. */
 void snap_unref(struct hub_snap *s);

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "hub/route.h"
+#include "front/target.h"
 #include "front/worker.h"
 #include "front/xchg_up.h"
 

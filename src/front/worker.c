@@ -16,9 +16,8 @@
 #include "front/admin.h"
 #include "front/conn.h"
 #include "front/front.h"
-#include "hub/hub.h"
+#include "front/front_ctx.h"
 #include "front/metrics.h"
-#include "hub/route.h"
 #include "front/snap.h"
 #include "front/upstream.h"
 #include "front/xchg.h"
@@ -66,13 +65,13 @@ static void worker_accept(struct loop_io *io, uint32_t events)
 		return;
 	if (l->kind == LISTEN_CONTROL)
 		memset(&peer, 0, sizeof(peer));
-	if (worker_counted(l->kind) && !hub_conn_admit(w->hub, s, addr_ip_hash(&peer))) {
+	if (worker_counted(l->kind) && !front_conn_admit(w->fc, s, addr_ip_hash(&peer))) {
 		metrics_count(w->idx, METRICS_CONN_REJECTED);
 		close(fd);
 		return;
 	}
 	if (conn_accept(w, fd, &peer, l->kind) < 0 && worker_counted(l->kind))
-		hub_conn_release(w->hub, addr_ip_hash(&peer));
+		front_conn_release(w->fc, addr_ip_hash(&peer));
 }
 
 /* Binds a SO_REUSEPORT listener. Returns the fd or -errno.
@@ -129,13 +128,13 @@ static int worker_add_listener(struct worker *w, int fd, enum listener_kind kind
 
 static int worker_listen_all(struct worker *w)
 {
-	const struct hub_config *cfg = &w->hub->cfg;
+	const struct front_ctx *fc = w->fc;
 	int fd;
 
-	for (unsigned i = 0; i < cfg->nlisten_http + cfg->nlisten_https; i++) {
-		bool tls = i >= cfg->nlisten_http;
-		const struct addr *a = tls ? &cfg->listen_https[i - cfg->nlisten_http]
-					   : &cfg->listen_http[i];
+	for (unsigned i = 0; i < fc->nlisten_http + fc->nlisten_https; i++) {
+		bool tls = i >= fc->nlisten_http;
+		const struct addr *a = tls ? &fc->listen_https[i - fc->nlisten_http]
+					   : &fc->listen_http[i];
 		char ip[64];
 		fd = worker_listen_tcp(a, w->idx == 0);
 		if (fd < 0) {
@@ -202,7 +201,7 @@ static void worker_begin_drain(struct worker *w)
 	upconn_pool_drain(w);
 	conn_drain_all(w);
 	loop_timer_init(&w->drain_timer, worker_drain_timeout, w);
-	loop_timer_arm(w->loop, &w->drain_timer, w->hub->cfg.shutdown_timeout);
+	loop_timer_arm(w->loop, &w->drain_timer, w->fc->shutdown_timeout);
 	worker_maybe_stop(w);
 }
 
@@ -235,7 +234,7 @@ void worker_post_stop(struct worker *w)
 
 static void worker_alog_flush(struct worker *w)
 {
-	int fd = w->hub->access_fd >= 0 ? w->hub->access_fd : 2;
+	int fd = w->fc->access_fd >= 0 ? w->fc->access_fd : 2;
 
 	while (w->alog.len) {
 		ssize_t n = write(fd, buf_head(&w->alog), w->alog.len);
@@ -325,7 +324,7 @@ void worker_conn_gone(struct worker *w, struct conn *c)
 	w->nconns--;
 	metrics_conns(w->idx, -1);
 	if (worker_counted(c->kind))
-		hub_conn_release(w->hub, c->ip_hash);
+		front_conn_release(w->fc, c->ip_hash);
 	worker_load_ebb(w);
 	worker_maybe_stop(w);
 }
@@ -333,9 +332,8 @@ void worker_conn_gone(struct worker *w, struct conn *c)
 struct upool *worker_upool(struct worker *w, uint32_t id)
 {
 	if (id >= w->npools) {
-		uint32_t n = route_pool_count();
-		if (n < id + 1)
-			n = id + 1;
+		uint32_t n = id + 1;
+
 		if (n < w->npools * 2)
 			n = w->npools * 2;
 		struct upool *p = realloc(w->pools, n * sizeof(*p));
@@ -350,13 +348,14 @@ struct upool *worker_upool(struct worker *w, uint32_t id)
 
 /* ---- lifecycle ---- */
 
-int worker_init(struct worker *w, struct hub *hub, unsigned idx)
+int worker_init(struct worker *w, struct front_ctx *fc, struct hub_snap *snap,
+		unsigned idx)
 {
 	int r;
 
 	memset(w, 0, sizeof(*w));
 	w->idx = idx;
-	w->hub = hub;
+	w->fc = fc;
 	pthread_mutex_init(&w->admin_lock, NULL);
 	buf_init(&w->alog, ALOG_MAX);
 	w->loop = loop_new();
@@ -373,21 +372,21 @@ int worker_init(struct worker *w, struct hub *hub, unsigned idx)
 	    pool_init(&w->xchg_pool, sizeof(struct xchg), 64, 0) < 0 ||
 	    pool_init(&w->up_pool, sizeof(struct upconn), 64, 0) < 0)
 		return -ENOMEM;
-	snap_ref(hub->snap);
-	w->hold = snap_hold_new(hub->snap);
+	snap_ref(snap);
+	w->hold = snap_hold_new(snap);
 	if (!w->hold)
 		return -ENOMEM;
 	if ((r = worker_listen_all(w)) < 0)
 		return r;
-	if (idx == 0 && hub->metrics_fd >= 0 &&
-	    (r = worker_add_listener(w, hub->metrics_fd, LISTEN_METRICS)) < 0)
+	if (idx == 0 && fc->metrics_fd >= 0 &&
+	    (r = worker_add_listener(w, fc->metrics_fd, LISTEN_METRICS)) < 0)
 		return r;
-	if (idx == 0 && hub->control_fd >= 0 &&
-	    (r = worker_add_listener(w, hub->control_fd, LISTEN_CONTROL)) < 0)
+	if (idx == 0 && fc->control_fd >= 0 &&
+	    (r = worker_add_listener(w, fc->control_fd, LISTEN_CONTROL)) < 0)
 		return r;
 	for (int i = 0; idx == 0 && i < 2; i++) {
-		int fd = hub->agent_fd[i];
-		hub->agent_fd[i] = -1;	/* the worker's now */
+		int fd = fc->agent_fd[i];
+		fc->agent_fd[i] = -1;	/* the worker's now */
 		if (fd >= 0 && (r = worker_add_listener(w, fd, LISTEN_AGENT)) < 0)
 			return r;
 	}
@@ -402,7 +401,8 @@ static void *worker_main(void *arg)
 	if (r < 0)
 		log_err("worker %u: loop failed: %s", w->idx, strerror(-r));
 	worker_alog_flush(w);
-	hub_worker_exited(w->hub);
+	if (w->fc->ops && w->fc->ops->worker_exited)
+		w->fc->ops->worker_exited(w->fc->owner);
 	return NULL;
 }
 

@@ -18,7 +18,7 @@
 #include "core/pool.h"
 #include "core/addr.h"
 
-struct hub;
+struct front_ctx;
 struct hub_snap;
 struct snap_hold;
 struct conn;
@@ -66,7 +66,7 @@ struct admin_call;
 
 struct worker {
 	unsigned idx;
-	struct hub *hub;
+	struct front_ctx *fc;		/* shared with the other workers */
 	pthread_t thread;
 	struct loop *loop;
 	struct listener lst[WORKER_MAX_LISTENERS];
@@ -98,9 +98,11 @@ struct worker {
 };
 
 /* Sets the worker up: loop, listeners (fds duplicated from nothing: each
- * worker binds its own with SO_REUSEPORT), pools. Returns 0 or -errno
- * with a message logged. */
-int worker_init(struct worker *w, struct hub *hub, unsigned idx);
+ * worker binds its own with SO_REUSEPORT; worker 0 takes fc's side
+ * sockets), pools, and a reference on `snap` as its first snapshot.
+ * Returns 0 or -errno with a message logged. */
+int worker_init(struct worker *w, struct front_ctx *fc, struct hub_snap *snap,
+		unsigned idx);
 /* Starts the thread. Returns 0 or -errno. */
 int worker_start(struct worker *w);
 /* From any thread: publish a snapshot to the worker (takes one reference

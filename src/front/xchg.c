@@ -17,7 +17,7 @@
 #include "http/parse.h"
 #include "front/alog.h"
 #include "front/metrics.h"
-#include "hub/route.h"
+#include "front/target.h"
 #include "front/snap.h"
 #include "front/upstream.h"
 #include "front/worker.h"

@@ -8,7 +8,7 @@
 #include "proto/agent_proto.h"
 #include "proto/stream_hdr.h"
 #include "core/log.h"
-#include "hub/route.h"
+#include "front/target.h"
 #include "front/upstream.h"
 #include "front/xchg.h"
 #include "front/xchg_up.h"

@@ -18,7 +18,7 @@
 
 #include "auth/auth_users.h"
 #include "http/parse.h"
-#include "hub/route.h"
+#include "front/target.h"
 
 static bool xchg_hdr_is(struct str n, const char *lit, size_t len)
 {

@@ -242,7 +242,7 @@ static int hub_config_certs(struct conf *c, struct hub_config *cfg, char *err,
 {
 	for (size_t i = 0; i < c->n; i++) {
 		struct conf_entry *e = &c->v[i];
-		struct hub_cert *hc;
+		struct front_cert *hc;
 		const char *crt, *key;
 
 		if (strncmp(e->section, "cert.", 5) != 0 || strcmp(e->key, "cert"))
@@ -351,12 +351,4 @@ int hub_config_make_dirs(const struct hub_config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
-}
-
-bool hub_settings_trusted(const struct hub_settings *s, const struct addr *a)
-{
-	for (unsigned i = 0; i < s->ntrusted; i++)
-		if (cidr_match(&s->trusted[i], a))
-			return true;
-	return false;
 }

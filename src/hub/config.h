@@ -13,44 +13,13 @@
 #include "acme/acme_mgr.h"
 #include "http/http.h"
 #include "core/addr.h"
+#include "front/front.h"
+#include "front/settings.h"
 #include "tls/tls.h"
 
 #define HUB_MAX_LISTEN 8
-#define HUB_MAX_TRUSTED 32
 #define HUB_MAX_CERTS 16
 
-/* Settings a reload may change; copied into each snapshot. */
-struct hub_settings {
-	struct http_limits limits;
-	uint64_t header_timeout;	/* ns: first byte to complete head */
-	uint64_t body_timeout;		/* ns: idle gap while reading a body */
-	uint64_t keepalive_timeout;	/* ns: idle between requests */
-	uint64_t send_timeout;		/* ns: a client not reading */
-	uint64_t up_connect_timeout;
-	uint64_t up_header_timeout;	/* request sent -> response head */
-	uint64_t up_idle_timeout;	/* idle gap while streaming */
-	uint64_t up_pool_idle;		/* pooled connection lifetime */
-	uint64_t tunnel_idle_timeout;	/* upgraded connections */
-	unsigned up_pool_max;		/* idle connections per target/worker */
-	unsigned max_conns;		/* all workers together */
-	unsigned max_conns_per_ip;
-	/* HTTP/2: exchanges (upstream connections) in flight at once per
-	 * client connection (more streams wait) and per client address (more
-	 * get REFUSED_STREAM); docs/front.md. */
-	unsigned h2_up_per_conn;
-	unsigned h2_up_per_ip;
-	char hostname[256];		/* the hub's own name (admin API) */
-	uint16_t https_port;		/* the first HTTPS listener's (redirects) */
-	char request_id_header[64];
-	struct cidr trusted[HUB_MAX_TRUSTED];
-	unsigned ntrusted;
-	bool access_log;
-};
-
-struct hub_cert {
-	char cert[512];
-	char key[512];
-};
 
 /* [wireguard]: the hub's tunnel (hub/tunnel.h). */
 struct hub_wg_conf {
@@ -81,7 +50,7 @@ struct hub_config {
 	char routes_file[512];
 	char access_log_path[512];	/* "" = stderr */
 	uint64_t shutdown_timeout;
-	struct hub_cert certs[HUB_MAX_CERTS];
+	struct front_cert certs[HUB_MAX_CERTS];
 	unsigned ncerts;
 	struct tls_conf tls;		/* [tls] (docs/tls.md) */
 	struct hub_settings set;
@@ -101,7 +70,5 @@ int hub_config_make_dirs(const struct hub_config *cfg, char *err, size_t errlen)
 /* The defaults (also what tests without a key get). */
 void hub_config_defaults(struct hub_config *cfg);
 
-/* True when the peer is a configured trusted proxy. */
-bool hub_settings_trusted(const struct hub_settings *s, const struct addr *a);
 
 #endif

@@ -96,7 +96,7 @@ static bool hub_control_join_pin(void *ctx, char out[65])
 {
 	const struct hub *hub = ctx;
 
-	return hub->cfg.set.hostname[0] && front_tls_join_pin(hub->cfg.set.hostname, out);
+	return hub->cfg.set.hostname[0] && front_tls_join_pin(&hub->front, hub->cfg.set.hostname, out);
 }
 
 /* One hub per data directory: a second one would append to the same
@@ -170,8 +170,8 @@ int hub_control_open(struct hub *hub, char *err, size_t errlen)
 		return -1;
 	}
 	api_set_publisher(control.api, hub_control_publish, hub);
-	hub->admin_fn = hub_control_admin;
-	hub->admin_ctx = control.api;
+	hub->front.admin_fn = hub_control_admin;
+	hub->front.admin_ctx = control.api;
 	log_info("control plane: store in %s", cfg->data_dir);
 	return 0;
 }

@@ -23,71 +23,17 @@
 #include "hub/certstore.h"
 #include "front/front.h"
 #include "hub/control.h"
+#include "hub/decide.h"
 #include "hub/route.h"
 #include "front/snap.h"
 #include "front/worker.h"
-
-static hub_admin_fn *hub_admin_handler;
-static void *hub_admin_handler_ctx;
-static hub_tls_build_fn *hub_tls_builder = front_tls_build;
-
-void hub_set_admin_handler(hub_admin_fn *fn, void *ctx)
-{
-	hub_admin_handler = fn;
-	hub_admin_handler_ctx = ctx;
-}
-
-void hub_set_tls_builder(hub_tls_build_fn *fn)
-{
-	hub_tls_builder = fn;
-}
-
-/* ---- connection limits ---- */
-
-bool hub_conn_admit(struct hub *hub, const struct hub_settings *s, uint32_t ip_hash)
-{
-	atomic_uint *ip = &hub->ip_conns[ip_hash % HUB_IP_SLOTS];
-
-	if (atomic_fetch_add(&hub->nconns, 1) >= s->max_conns) {
-		atomic_fetch_sub(&hub->nconns, 1);
-		return false;
-	}
-	if (atomic_fetch_add(ip, 1) >= s->max_conns_per_ip) {
-		atomic_fetch_sub(ip, 1);
-		atomic_fetch_sub(&hub->nconns, 1);
-		return false;
-	}
-	return true;
-}
-
-void hub_conn_release(struct hub *hub, uint32_t ip_hash)
-{
-	atomic_fetch_sub(&hub->ip_conns[ip_hash % HUB_IP_SLOTS], 1);
-	atomic_fetch_sub(&hub->nconns, 1);
-}
-
-bool hub_h2_up_admit(struct hub *hub, uint32_t ip_hash, unsigned max)
-{
-	atomic_uint *n = &hub->ip_h2_up[ip_hash % HUB_IP_SLOTS];
-
-	if (atomic_fetch_add(n, 1) >= max) {
-		atomic_fetch_sub(n, 1);
-		return false;
-	}
-	return true;
-}
-
-void hub_h2_up_release(struct hub *hub, uint32_t ip_hash)
-{
-	atomic_fetch_sub(&hub->ip_h2_up[ip_hash % HUB_IP_SLOTS], 1);
-}
 
 /* ---- snapshots ---- */
 
 /* Builds a snapshot from cfg: routes file and TLS contexts. Returns NULL
  * with a message in err. */
-static struct hub_snap *hub_snap_build(const struct hub_config *cfg, char *err,
-				       size_t errlen)
+static struct hub_snap *hub_snap_build(struct hub *hub, const struct hub_config *cfg,
+				       char *err, size_t errlen)
 {
 	struct route_table *t;
 	struct hub_snap *s;
@@ -100,7 +46,7 @@ static struct hub_snap *hub_snap_build(const struct hub_config *cfg, char *err,
 		t = route_table_build(NULL, 0, err, errlen);
 	if (!t)
 		return NULL;
-	s = snap_new(&cfg->set, t);
+	s = snap_new(&cfg->set, t, route_table_free);
 	if (!s) {
 		route_table_free(t);
 		snprintf(err, errlen, "out of memory");
@@ -108,8 +54,9 @@ static struct hub_snap *hub_snap_build(const struct hub_config *cfg, char *err,
 	}
 	if (hub_control_active())
 		s->users = hub_control_users();
-	if (hub_tls_builder && (cfg->nlisten_https || cfg->ncerts)) {
-		s->tls = hub_tls_builder(cfg, &s->tls_free, err, errlen);
+	if (cfg->nlisten_https || cfg->ncerts) {
+		s->tls = front_tls_build(&hub->front, &cfg->tls, cfg->certs, cfg->ncerts,
+					 &s->tls_free, err, errlen);
 		if (!s->tls) {
 			snap_unref(s);
 			return NULL;
@@ -134,7 +81,7 @@ static void hub_acme_hosts(struct hub *hub);
 void hub_republish(struct hub *hub)
 {
 	char err[512];
-	struct hub_snap *s = hub_snap_build(&hub->cfg, err, sizeof(err));
+	struct hub_snap *s = hub_snap_build(hub, &hub->cfg, err, sizeof(err));
 
 	if (!s) {
 		log_err("publish: %s (keeping the running snapshot)", err);
@@ -164,7 +111,7 @@ static void hub_reload(struct hub *hub)
 		log_warn("reload: %s", hub->acme ? "[acme] changes take effect after a "
 			 "restart of the hub" : "a new [acme] section needs a restart of the "
 			 "hub (no certificates are ordered until then)");
-	s = hub_snap_build(cfg, err, sizeof(err));
+	s = hub_snap_build(hub, cfg, err, sizeof(err));
 	if (!s) {
 		log_err("reload: %s (keeping the running configuration)", err);
 		free(cfg);
@@ -180,6 +127,7 @@ static void hub_reload(struct hub *hub)
 	cfg->nlisten_https = hub->cfg.nlisten_https;
 	cfg->workers = hub->cfg.workers;
 	hub->cfg = *cfg;
+	hub->front.shutdown_timeout = hub->cfg.shutdown_timeout;
 	free(cfg);
 	hub_publish(hub, s);
 	log_info("reloaded: %u routes (snapshot %llu)", route_table_count(s->routes),
@@ -223,7 +171,9 @@ static void hub_signal(struct loop_io *io, uint32_t events)
 
 static void hub_admin_ready(struct loop_async *a)
 {
-	admin_control_run(a->data);
+	struct hub *hub = a->data;
+
+	admin_control_run(&hub->front);
 }
 
 static void hub_exit_ready(struct loop_async *a)
@@ -234,8 +184,11 @@ static void hub_exit_ready(struct loop_async *a)
 		loop_stop(hub->loop);
 }
 
-void hub_worker_exited(struct hub *hub)
+/* A worker thread's loop ended (called on that thread). */
+static void hub_worker_exited(void *owner)
 {
+	struct hub *hub = owner;
+
 	atomic_fetch_sub(&hub->workers_left, 1);
 	loop_async_send(&hub->exit_async);
 }
@@ -362,22 +315,23 @@ static int hub_open_side(struct hub *hub)
 {
 	const struct hub_config *cfg = &hub->cfg;
 
-	hub->metrics_fd = hub->control_fd = hub->access_fd = -1;
+	struct front_ctx *fc = &hub->front;
+
 	if (cfg->access_log_path[0]) {
-		hub->access_fd = open(cfg->access_log_path,
-				      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-		if (hub->access_fd < 0) {
+		fc->access_fd = open(cfg->access_log_path,
+				     O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		if (fc->access_fd < 0) {
 			log_err("access_log %s: %s", cfg->access_log_path, strerror(errno));
 			return -1;
 		}
 	}
-	if (cfg->metrics && (hub->metrics_fd = hub_open_metrics(&cfg->metrics_listen)) < 0) {
-		log_err("metrics_listen: %s", strerror(-hub->metrics_fd));
+	if (cfg->metrics && (fc->metrics_fd = hub_open_metrics(&cfg->metrics_listen)) < 0) {
+		log_err("metrics_listen: %s", strerror(-fc->metrics_fd));
 		return -1;
 	}
 	if (cfg->control_socket[0] &&
-	    (hub->control_fd = hub_open_control(cfg->control_socket)) < 0) {
-		log_err("control_socket %s: %s", cfg->control_socket, strerror(-hub->control_fd));
+	    (fc->control_fd = hub_open_control(cfg->control_socket)) < 0) {
+		log_err("control_socket %s: %s", cfg->control_socket, strerror(-fc->control_fd));
 		return -1;
 	}
 	return 0;
@@ -391,7 +345,7 @@ static int hub_start_workers(struct hub *hub)
 		return -1;
 	atomic_store(&hub->workers_left, hub->nworkers);
 	for (unsigned i = 0; i < hub->nworkers; i++) {
-		int r = worker_init(&hub->workers[i], hub, i);
+		int r = worker_init(&hub->workers[i], &hub->front, hub->snap, i);
 		if (r < 0) {
 			log_err("worker %u: %s", i, strerror(-r));
 			return -1;
@@ -453,7 +407,8 @@ static int hub_run(struct hub *hub)
 	    loop_async_init(hub->loop, &hub->admin_async, hub_admin_ready, hub) < 0 ||
 	    loop_async_init(hub->loop, &hub->exit_async, hub_exit_ready, hub) < 0)
 		return -1;
-	if (front_tls_control_start(hub->loop) < 0 || hub_start_workers(hub) < 0)
+	hub->front.admin_wake = &hub->admin_async;
+	if (front_tls_control_start(&hub->front, hub->loop) < 0 || hub_start_workers(hub) < 0)
 		return -1;
 	/* After the workers: HTTP-01 answers need the :80 listeners. A
 	 * manager that cannot start stops the hub (workers exit cleanly). */
@@ -485,14 +440,42 @@ static void hub_free(struct hub *hub)
 	loop_async_close(hub->loop, &hub->exit_async);
 	if (hub->snap)
 		snap_unref(hub->snap);
-	front_tls_cleanup();	/* after every connection and snapshot */
-	if (hub->access_fd >= 0)
-		close(hub->access_fd);
-	if (hub->cfg.control_socket[0] && hub->control_fd >= 0)
+	front_tls_cleanup(&hub->front);	/* after every connection and snapshot */
+	if (hub->front.access_fd >= 0)
+		close(hub->front.access_fd);
+	if (hub->cfg.control_socket[0] && hub->front.control_fd >= 0)
 		unlink(hub->cfg.control_socket);
 	hub_control_close(hub);	/* the tunnel with it */
 	loop_free(hub->loop);
+	front_ctx_fini(&hub->front);
 	free(hub);
+}
+
+/* The store's certificates for a snapshot's TLS server (front_ops). */
+static void hub_tls_certs(void *owner, struct tls_certset *set)
+{
+	(void)owner;
+	if (hub_control_active())
+		hub_control_certs(set);
+}
+
+static const struct front_ops hub_front_ops = {
+	.decide = pipeline_decide,
+	.tls_certs = hub_tls_certs,
+	.worker_exited = hub_worker_exited,
+};
+
+/* What the workers read from the config at start (listeners, drain). */
+static int hub_front_listeners(struct hub *hub)
+{
+	struct front_ctx *fc = &hub->front;
+
+	fc->listen_http = hub->cfg.listen_http;
+	fc->nlisten_http = hub->cfg.nlisten_http;
+	fc->listen_https = hub->cfg.listen_https;
+	fc->nlisten_https = hub->cfg.nlisten_https;
+	fc->shutdown_timeout = hub->cfg.shutdown_timeout;
+	return 0;
 }
 
 int cmd_hub(int argc, char **argv)
@@ -507,19 +490,19 @@ int cmd_hub(int argc, char **argv)
 	hub = calloc(1, sizeof(*hub));
 	if (!hub)
 		return CMD_EXIT_FAIL;
-	pthread_mutex_init(&hub->admin_lock, NULL);
-	hub->admin_fn = hub_admin_handler;
-	hub->admin_ctx = hub_admin_handler_ctx;
-	hub->metrics_fd = hub->control_fd = hub->access_fd = -1;
-	hub->agent_fd[0] = hub->agent_fd[1] = -1;
+	front_ctx_init(&hub->front);
+	hub->front.ops = &hub_front_ops;
+	hub->front.owner = hub;
 	if (hub_config_load(&hub->cfg, path, err, sizeof(err)) < 0 ||
+	    hub_front_listeners(hub) < 0 ||
 	    hub_config_make_dirs(&hub->cfg, err, sizeof(err)) < 0 ||
 	    hub_control_open(hub, err, sizeof(err)) < 0 ||
 	    hub_acme_prepare(hub, err, sizeof(err)) < 0 ||
-	    !(hub->snap = hub_snap_build(&hub->cfg, err, sizeof(err)))) {
+	    !(hub->snap = hub_snap_build(hub, &hub->cfg, err, sizeof(err)))) {
 		fprintf(stderr, "postern hub: %s\n", err);
-		front_tls_cleanup();
+		front_tls_cleanup(&hub->front);
 		hub_control_close(hub);
+		front_ctx_fini(&hub->front);
 		free(hub);
 		return CMD_EXIT_FAIL;
 	}

@@ -1,7 +1,7 @@
 /* pipeline.c - the one request pipeline (see pipeline.h for the order of
  * the steps). Each step either passes or fills the decision and stops. */
 #define LOG_SUBSYS "pipeline"
-#include "hub/pipeline.h"
+#include "hub/decide.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -375,9 +375,4 @@ void pipeline_decide(const struct pipeline_in *in, struct pipeline_out *out)
 	if (pipeline_reserved(in, out))
 		return;
 	pipeline_route(in, out);
-}
-
-void pipeline_out_free(struct pipeline_out *out)
-{
-	buf_free(&out->page);
 }

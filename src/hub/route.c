@@ -70,11 +70,6 @@ out:
 	return r;
 }
 
-uint32_t route_pool_count(void)
-{
-	return route_pool_n;
-}
-
 /* ---- compiling ---- */
 
 static int route_host_norm(const char *in, char *out, size_t cap, bool *wild)

@@ -6,7 +6,7 @@
  * path prefix length, so a lookup is two binary searches and a short scan.
  * Target host names are resolved while building (blocking: control
  * thread only). A built table is never modified; it is published inside a
- * hub snapshot (hub/snap.h) and freed when the last request using it ends. */
+ * hub snapshot (front/snap.h) and freed when the last request using it ends. */
 #ifndef POSTERN_HUB_ROUTE_H
 #define POSTERN_HUB_ROUTE_H
 
@@ -18,42 +18,8 @@
 #include "access/policy.h"
 #include "core/addr.h"
 #include "proto/stream_hdr.h"
+#include "front/target.h"
 #include "store/route_spec.h"
-
-struct route_target {
-	struct addr addr;
-	uint32_t pool_id;	/* stable per address (and stream target) */
-	bool https;
-	bool tls_verify;
-	/* Through an agent: each new connection starts with a stream header
-	 * built from `stream` (the client filled in per connection), and
-	 * the agent's status byte precedes the response. */
-	bool via_agent;		/* an agent or an agentless node */
-	bool stream;		/* an agent (header + status byte) */
-	uint32_t agent_slot;	/* hub_tunnel_slot_online() */
-	char agent[64];		/* the agent's name, for the offline page */
-	struct stream_hdr hdr;
-	char sni[256];
-	char base[256];		/* path prefixed to forwarded paths ("" = none) */
-	size_t base_len;
-	char label[300];	/* "host:port" for logs */
-};
-
-struct route {
-	uint64_t id;
-	char name[64];
-	char host[256];		/* lower-case; wildcard stored as ".example.com" */
-	size_t host_len;
-	bool wildcard;
-	char prefix[512];
-	size_t prefix_len;
-	bool strip_prefix;
-	bool redirect_https;
-	uint32_t hsts_max_age;
-	struct route_target target;
-	struct access_policy access;	/* compiled from the spec's policy */
-	uint32_t stats_id;	/* index into the metrics registry */
-};
 
 struct route_table;
 
@@ -76,18 +42,11 @@ const struct route *route_lookup(const struct route_table *t, struct str host,
 /* Fills a stream header template for target host:port (an address, or
  * a name the agent resolves). Returns 0 or -1 for a bad name. */
 int route_stream_hdr_init(struct stream_hdr *h, const char *host, uint16_t port);
-/* Encodes `tmpl` with `client` as the source (IPv4-mapped when the
- * families differ) and appends it to out. Returns 0 or -errno. */
-int stream_hdr_for_client(const struct stream_hdr *tmpl, const struct addr *client,
-			  struct buf *out);
 
 /* Whether the route goes through an agent that is not connected (never
  * enrolled, or no handshake recently): answered at once, no dial. */
 bool route_agent_offline(const struct route *r);
 
-/* Number of distinct upstream addresses seen so far (pool ids are below
- * it). Thread-safe. */
-uint32_t route_pool_count(void);
 
 /* Reads a routes file ([route.NAME] sections, see docs/configuration.md)
  * and builds a table. Returns NULL with "FILE:LINE: why" in err. */

@@ -384,12 +384,12 @@ static int tunnel_listeners(struct hub *hub, struct netstack_conf *nc)
 	if (nc->has4) {
 		if ((fd = tunconf_listen(AF_INET, nc, hub->cfg.wg.ifname)) < 0)
 			return fd;
-		hub->agent_fd[0] = fd;
+		hub->front.agent_fd[0] = fd;
 	}
 	if (nc->has6) {
 		if ((fd = tunconf_listen(AF_INET6, nc, hub->cfg.wg.ifname)) < 0)
 			return fd;
-		hub->agent_fd[1] = fd;
+		hub->front.agent_fd[1] = fd;
 	}
 	return 0;
 }
@@ -453,7 +453,7 @@ static int tunnel_start(struct hub *hub)
 
 void hub_tunnel_open(struct hub *hub, struct api *api)
 {
-	hub->agent_fd[0] = hub->agent_fd[1] = -1;
+	hub->front.agent_fd[0] = hub->front.agent_fd[1] = -1;
 	if (!api || !hub->cfg.wg.enabled)
 		return;
 	tun_hub.hub = hub;
@@ -474,9 +474,9 @@ void hub_tunnel_close(void)
 		api_set_agent_live(tun_hub.api, NULL, NULL);
 	loop_timer_disarm(hub->loop, &tun_hub.tick);
 	for (int i = 0; i < 2; i++)
-		if (hub->agent_fd[i] >= 0) {
-			close(hub->agent_fd[i]);
-			hub->agent_fd[i] = -1;
+		if (hub->front.agent_fd[i] >= 0) {
+			close(hub->front.agent_fd[i]);
+			hub->front.agent_fd[i] = -1;
 		}
 	if (tun_hub.uapi)
 		uapi_server_stop(tun_hub.uapi);

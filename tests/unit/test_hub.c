@@ -237,7 +237,7 @@ TEST(snapshot_holders)
 {
 	struct hub_settings set = { 0 };
 	char err[64];
-	struct hub_snap *s = snap_new(&set, route_table_build(NULL, 0, err, sizeof(err)));
+	struct hub_snap *s = snap_new(&set, route_table_build(NULL, 0, err, sizeof(err)), route_table_free);
 	struct snap_hold *h;
 
 	CHECK(s != NULL);

@@ -1,0 +1,10 @@
+/* settings.c - questions about the front's settings. */
+#include "front/settings.h"
+
+bool hub_settings_trusted(const struct hub_settings *s, const struct addr *a)
+{
+	for (unsigned i = 0; i < s->ntrusted; i++)
+		if (cidr_match(&s->trusted[i], a))
+			return true;
+	return false;
+}
