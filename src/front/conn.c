@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "http/parse.h"
+#include "front/admin.h"
 #include "front/front.h"
 #include "front/front_ctx.h"
 #include "front/metrics.h"
@@ -60,7 +61,12 @@ void conn_close(struct conn *c)
 		c->x = NULL;
 		xchg_free(x);
 	}
-	front_conn_closing(c);
+	if (c->admin) {
+		admin_call_detach(c->admin);
+		c->admin = NULL;
+	}
+	c->proto->closing(c);
+	c->xport->closing(c);
 	loop_io_del(c->w->loop, &c->io);
 	loop_timer_disarm(c->w->loop, &c->timer);
 	close(c->fd);
@@ -70,27 +76,48 @@ void conn_close(struct conn *c)
 
 long conn_recv(struct conn *c, void *p, size_t n)
 {
-	ssize_t r;
-
-	if (c->tls)
-		return front_tls_recv(c, p, n);
-	r = read(c->fd, p, n);
-	if (r < 0)
-		return errno == EAGAIN || errno == EINTR ? -EAGAIN : -errno;
-	return r;
+	return c->xport->recv(c, p, n);
 }
 
 long conn_send(struct conn *c, const void *p, size_t n)
 {
-	ssize_t r;
+	return c->xport->send(c, p, n);
+}
 
-	if (c->tls)
-		return front_tls_send(c, p, n);
-	r = send(c->fd, p, n, MSG_NOSIGNAL);
+static long conn_tcp_recv(struct conn *c, void *p, size_t n)
+{
+	ssize_t r = read(c->fd, p, n);
+
 	if (r < 0)
 		return errno == EAGAIN || errno == EINTR ? -EAGAIN : -errno;
 	return r;
 }
+
+static long conn_tcp_send(struct conn *c, const void *p, size_t n)
+{
+	ssize_t r = send(c->fd, p, n, MSG_NOSIGNAL);
+
+	if (r < 0)
+		return errno == EAGAIN || errno == EINTR ? -EAGAIN : -errno;
+	return r;
+}
+
+static bool conn_tcp_wants_write(const struct conn *c)
+{
+	return false;
+}
+
+static void conn_tcp_nothing(struct conn *c)
+{
+}
+
+const struct conn_xport conn_tcp_xport = {
+	.recv = conn_tcp_recv,
+	.send = conn_tcp_send,
+	.wants_write = conn_tcp_wants_write,
+	.shutdown = conn_tcp_nothing,
+	.closing = conn_tcp_nothing,
+};
 
 static bool conn_want_read(const struct conn *c)
 {
@@ -109,12 +136,12 @@ void conn_update_io(struct conn *c)
 		return;
 	if (conn_want_read(c)) {
 		ev |= LOOP_READ;
-		if (c->tls)
-			front_tls_read_pending(c);
+		if (c->xport->read_pending)
+			c->xport->read_pending(c);
 	}
 	/* A blocked exchange is resumed from a write event, which must come
 	 * even if the buffer drained in the meantime. */
-	if (c->out.len || c->resp_blocked || front_tls_wants_write(c))
+	if (c->out.len || c->resp_blocked || c->xport->wants_write(c))
 		ev |= LOOP_WRITE;
 	loop_io_mod(c->w->loop, &c->io, ev);
 }
@@ -130,7 +157,7 @@ static void conn_closing_drained(struct conn *c)
 {
 	if (c->st != CONN_CLOSING) {
 		c->st = CONN_CLOSING;
-		front_tls_shutdown(c);
+		c->xport->shutdown(c);
 		shutdown(c->fd, SHUT_WR);
 		conn_arm(c, CONN_LINGER_NS);
 	}
@@ -209,10 +236,10 @@ static bool conn_read(struct conn *c)
 	}
 	if (n <= 0) {
 		c->rd_eof = true;
-		/* An HTTP/2 client that closes can no longer open windows:
-		 * streams waiting for one would hang (with no timer, as they
-		 * are not idle), so the connection ends with its streams. */
-		if (n < 0 || c->h2 || c->st == CONN_IDLE || c->st == CONN_HEAD ||
+		/* Some framings end with the client's FIN (HTTP/2: streams
+		 * waiting for a window would hang, with no timer, as they are
+		 * not idle), so the connection ends with its streams. */
+		if (n < 0 || c->proto->eof_closes || c->st == CONN_IDLE || c->st == CONN_HEAD ||
 		    c->st == CONN_BODY || c->st == CONN_TUNNEL || c->st == CONN_ADMIN) {
 			/* Gone mid-request (or idle): nothing more to say. */
 			conn_close(c);
@@ -230,14 +257,14 @@ static void conn_io(struct loop_io *io, uint32_t events)
 	struct conn *c = io->data;
 
 	conn_enter(c);
-	if (c->tls && !front_tls_ready(c, &events))
+	if (c->xport->ready && !c->xport->ready(c, &events))
 		goto out;
 	if ((events & LOOP_WRITE) || (events & LOOP_ERROR))
 		conn_flush(c);
 	if (!c->dead && !c->broken && (events & (LOOP_READ | LOOP_ERROR)) && conn_read(c))
 		conn_process(c);
-	if (!c->dead && c->h2)
-		front_h2_pump(c);
+	if (!c->dead && c->proto->pump)
+		c->proto->pump(c);
 	if (!c->dead)
 		conn_update_io(c);
 out:
@@ -254,16 +281,22 @@ static void conn_timeout(struct loop_timer *t)
 	struct conn *c = t->data;
 
 	conn_enter(c);
-	if (c->broken || c->st == CONN_IDLE || c->st == CONN_CLOSING) {
+	if (c->broken || c->st == CONN_IDLE || c->st == CONN_CLOSING)
 		conn_close(c);
-	} else if (c->st == CONN_HEAD ||
-		   (c->st == CONN_BODY && (!c->x || !c->x->head_done))) {
+	else
+		c->proto->timeout(c);
+	conn_leave(c);
+}
+
+/* HTTP/1.1: the timer fired during a request. */
+static void conn_h1_timeout(struct conn *c)
+{
+	if (c->st == CONN_HEAD ||
+	    (c->st == CONN_BODY && (!c->x || !c->x->head_done))) {
 		/* A body that stalls before the upstream answered (after a
 		 * "100 Continue" too) gets the documented 408. */
 		metrics_count(c->w->idx, METRICS_REQ_TIMEOUT);
 		conn_error(c, 408);
-	} else if (c->h2) {
-		front_h2_timeout(c);
 	} else if (c->st == CONN_RESP && c->out.len &&
 		   loop_now(c->w->loop) - c->progress_at < conn_set(c)->send_timeout) {
 		/* Output moved since the timer was armed: not stalled. */
@@ -276,7 +309,6 @@ static void conn_timeout(struct loop_timer *t)
 		metrics_count(c->w->idx, METRICS_REQ_TIMEOUT);
 		conn_close(c);
 	}
-	conn_leave(c);
 }
 
 /* ---- states ---- */
@@ -403,12 +435,14 @@ static void conn_tunnel(struct conn *c)
 
 void conn_process(struct conn *c)
 {
+	c->proto->input(c);
+}
+
+/* HTTP/1.1: runs the state machine over buffered input. */
+static void conn_h1_input(struct conn *c)
+{
 	enum conn_state prev;
 
-	if (c->h2) {
-		front_h2_input(c);
-		return;
-	}
 	do {
 		prev = c->st;
 		if (c->dead || c->broken)
@@ -441,7 +475,7 @@ void conn_process(struct conn *c)
 /* ---- accept and shutdown ---- */
 
 int conn_accept(struct worker *w, int fd, const struct addr *peer,
-		enum listener_kind kind)
+		enum listener_kind kind, const struct conn_xport *xp)
 {
 	struct conn *c = pool_get(&w->conn_pool);
 	int one = 1, r;
@@ -454,6 +488,8 @@ int conn_accept(struct worker *w, int fd, const struct addr *peer,
 	c->fd = fd;
 	c->w = w;
 	c->kind = kind;
+	c->proto = &conn_h1_proto;
+	c->xport = xp;
 	c->peer = *peer;
 	addr_ip_str(peer, c->ip, sizeof(c->ip));
 	c->ip_hash = addr_ip_hash(peer);
@@ -478,15 +514,37 @@ int conn_accept(struct worker *w, int fd, const struct addr *peer,
 	worker_load_rise(w);
 	metrics_conns(w->idx, 1);
 	metrics_count(w->idx, METRICS_CONN_ACCEPTED);
-	if (kind == LISTEN_HTTPS && front_tls_start(c) < 0) {
+	if (xp->start && xp->start(c) < 0) {
 		conn_enter(c);
 		conn_close(c);
 		conn_leave(c);
 		return -EPROTO;
 	}
-	conn_arm(c, c->tls ? conn_set(c)->header_timeout : conn_set(c)->keepalive_timeout);
+	conn_arm(c, xp->hello_first ? conn_set(c)->header_timeout
+				    : conn_set(c)->keepalive_timeout);
 	return 0;
 }
+
+/* HTTP/1.1 under a drain: idle connections close now, the others after
+ * their current exchange. */
+static void conn_h1_drain(struct conn *c)
+{
+	if (c->st == CONN_IDLE || c->st == CONN_CLOSING)
+		conn_close(c);
+	else
+		c->keepalive = false;
+}
+
+static void conn_h1_closing(struct conn *c)
+{
+}
+
+const struct conn_proto conn_h1_proto = {
+	.input = conn_h1_input,
+	.drain = conn_h1_drain,
+	.timeout = conn_h1_timeout,
+	.closing = conn_h1_closing,
+};
 
 void conn_drain_all(struct worker *w)
 {
@@ -495,12 +553,7 @@ void conn_drain_all(struct worker *w)
 	for (; c; c = next) {
 		next = c->next;
 		conn_enter(c);
-		if (c->h2)
-			front_h2_drain(c);
-		else if (c->st == CONN_IDLE || c->st == CONN_CLOSING)
-			conn_close(c);
-		else
-			c->keepalive = false;
+		c->proto->drain(c);
 		conn_leave(c);
 	}
 }

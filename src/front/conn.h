@@ -34,6 +34,60 @@ enum conn_state {
 struct xchg;
 struct admin_call;
 struct conn_tls;
+struct conn;
+
+/* A connection's framing, HTTP/1.1 (conn.c, front.c) or HTTP/2
+ * (front_h2.c): what conn.c calls at each turn instead of naming either.
+ * A connection starts with conn_h1_proto; HTTP/2 takes over after ALPN
+ * or the h2c preface (front_h2_start sets c->proto). */
+struct conn_proto {
+	/* Buffered input is in c->in: parse it and act on it. */
+	void (*input)(struct conn *c);
+	/* After every I/O event: send what the framing has pending. NULL:
+	 * nothing (HTTP/1.1 writes as it goes). */
+	void (*pump)(struct conn *c);
+	/* The worker drains (shutdown): finish what is in flight, accept
+	 * nothing new, close when done. */
+	void (*drain)(struct conn *c);
+	/* The connection's timer fired while a request was active (idle and
+	 * closing connections are closed by conn.c itself). */
+	void (*timeout)(struct conn *c);
+	/* The connection closes: release the framing's state. */
+	void (*closing)(struct conn *c);
+	/* The client's FIN ends the connection at once, whatever the state
+	 * (an HTTP/2 client that closed can no longer open windows). */
+	bool eof_closes;
+};
+
+/* The transport under the framing: plain TCP (conn.c) or TLS
+ * (front_tls.c). Chosen by the listener at accept. */
+struct conn_xport {
+	/* Sets the transport up on an accepted connection. NULL: nothing to
+	 * do. Returns 0 or -errno. */
+	int (*start)(struct conn *c);
+	/* Called first on every I/O event: false while a handshake runs (or
+	 * when it closed the connection); may add LOOP_READ to *events. NULL:
+	 * always ready. */
+	bool (*ready)(struct conn *c, uint32_t *events);
+	/* Return >0, 0 (EOF for recv), -EAGAIN, or -errno. */
+	long (*recv)(struct conn *c, void *p, size_t n);
+	long (*send)(struct conn *c, const void *p, size_t n);
+	/* Read interest is on: rerun the read path if the transport holds
+	 * bytes the socket's readiness cannot show. NULL: none. */
+	void (*read_pending)(struct conn *c);
+	/* The transport needs the socket writable (a handshake or a read). */
+	bool (*wants_write)(const struct conn *c);
+	/* Orderly close of the transport before the TCP half-close. */
+	void (*shutdown)(struct conn *c);
+	/* The connection closes: release the transport's state. */
+	void (*closing)(struct conn *c);
+	/* The client speaks at once (a handshake): header_timeout from the
+	 * accept instead of keepalive_timeout. */
+	bool hello_first;
+};
+
+extern const struct conn_proto conn_h1_proto;
+extern const struct conn_xport conn_tcp_xport;
 
 struct conn {
 	int fd;
@@ -66,15 +120,17 @@ struct conn {
 	bool broken;		/* a write failed: close at the next turn */
 	bool close_after;	/* close once the output is flushed */
 	bool admin_body;	/* the body goes to the admin call */
+	const struct conn_proto *proto;	/* the framing */
+	const struct conn_xport *xport;	/* the transport */
 	void *tls;		/* struct conn_tls * (front_tls.c), on https */
 	bool tls_done;		/* handshake finished */
-	bool h2;		/* ALPN chose h2 */
-	void *h2s;		/* struct h2_session * */
+	void *h2s;		/* struct h2_session * (front_h2.c) */
 };
 
-/* Takes an accepted socket. Returns 0, or -errno (fd closed). */
+/* Takes an accepted socket, to speak HTTP over transport `xp`. Returns
+ * 0, or -errno (fd closed). */
 int conn_accept(struct worker *w, int fd, const struct addr *peer,
-		enum listener_kind kind);
+		enum listener_kind kind, const struct conn_xport *xp);
 /* Closes every idle connection and marks the rest to close after their
  * current exchange (graceful shutdown). */
 void conn_drain_all(struct worker *w);
@@ -98,8 +154,8 @@ void conn_error(struct conn *c, int status);
 void conn_error_agent(struct conn *c, int status, const char *agent);
 /* Finishes the current exchange and goes idle or closes. */
 void conn_request_done(struct conn *c);
-/* Reads/writes through TLS when present. Return >0, 0 (EOF for recv),
- * -EAGAIN, or -errno. */
+/* Reads/writes through the connection's transport. Return >0, 0 (EOF
+ * for recv), -EAGAIN, or -errno. */
 long conn_recv(struct conn *c, void *p, size_t n);
 long conn_send(struct conn *c, const void *p, size_t n);
 void conn_update_io(struct conn *c);

@@ -183,15 +183,3 @@ void front_body_end(struct conn *c, const struct buf *trailers)
 	if (c->x)
 		xchg_req_end(c->x, trailers);
 }
-
-void front_conn_closing(struct conn *c)
-{
-	if (c->admin) {
-		admin_call_detach(c->admin);
-		c->admin = NULL;
-	}
-	if (c->h2s)
-		front_h2_free(c);
-	if (c->tls)
-		front_tls_free(c);
-}

@@ -26,8 +26,6 @@ void front_head(struct conn *c);
 size_t front_body(struct conn *c, const char *p, size_t n);
 /* The request body is complete. */
 void front_body_end(struct conn *c, const struct buf *trailers);
-/* The connection is closing: detach pending admin calls, h2, TLS. */
-void front_conn_closing(struct conn *c);
 
 /* Admin calls (admin.c). */
 void admin_call_detach(struct admin_call *a);
@@ -60,27 +58,13 @@ int front_tls_control_start(struct front_ctx *fc, struct loop *loop);
  * digits into out, and true. */
 bool front_tls_join_pin(const struct front_ctx *fc, const char *hostname, char out[65]);
 void front_tls_cleanup(struct front_ctx *fc);
-int front_tls_start(struct conn *c);
-/* Called first on every event of a TLS connection: drives the handshake
- * and returns false while it runs (or when it closed the connection);
- * once established it may add LOOP_READ to *events. */
-bool front_tls_ready(struct conn *c, uint32_t *events);
-/* Read interest is on: rerun the read path if OpenSSL holds bytes. */
-void front_tls_read_pending(struct conn *c);
-long front_tls_recv(struct conn *c, void *p, size_t n);
-long front_tls_send(struct conn *c, const void *p, size_t n);
-bool front_tls_wants_write(const struct conn *c);
-void front_tls_shutdown(struct conn *c);
-void front_tls_free(struct conn *c);
+/* The TLS transport of the HTTPS listeners' connections (conn.h): the
+ * handshake, then ALPN picks HTTP/2 or HTTP/1.1. */
+extern const struct conn_xport front_tls_xport;
 
-/* HTTP/2 (front_h2.c). True when h2 is built in. */
-bool front_h2_supported(void);
+/* HTTP/2 (front_h2.c): takes the connection over (after ALPN h2 or the
+ * h2c preface) with the framing front_h2_proto. Returns 0 or -errno. */
 int front_h2_start(struct conn *c);
-void front_h2_pump(struct conn *c);
-/* Feeds buffered input to the session (no sending). */
-void front_h2_input(struct conn *c);
-void front_h2_timeout(struct conn *c);
-void front_h2_drain(struct conn *c);
-void front_h2_free(struct conn *c);
+extern const struct conn_proto front_h2_proto;
 
 #endif

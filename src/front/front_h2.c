@@ -36,10 +36,6 @@
 #include "front/front_h2_int.h"
 
 
-bool front_h2_supported(void)
-{
-	return true;
-}
 
 /* ---- streams ---- */
 static struct h2_stream *h2_stream_new(struct h2_session *s, int32_t id)
@@ -740,7 +736,7 @@ int front_h2_start(struct conn *c)
 	s->c = c;
 	loop_timer_init(&s->kick, h2_kick_fire, s);
 	loop_timer_init(&s->watch, front_h2_watch_fire, s);
-	c->h2 = true;
+	c->proto = &front_h2_proto;
 	c->h2s = s;
 	c->st = CONN_RESP;
 	nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, sizeof(iv) / sizeof(iv[0]));
@@ -753,7 +749,7 @@ int front_h2_start(struct conn *c)
 /* Feeds buffered input to the session. */
 static void h2_recv(struct h2_session *s);
 
-void front_h2_input(struct conn *c)
+static void front_h2_input(struct conn *c)
 {
 	if (c->h2s)
 		h2_recv(c->h2s);
@@ -847,7 +843,7 @@ void front_h2_pump(struct conn *c)
 		h2_kick(s);	/* a long burst: continue on the next turn */
 }
 
-void front_h2_timeout(struct conn *c)
+static void front_h2_timeout(struct conn *c)
 {
 	struct h2_session *s = c->h2s;
 
@@ -858,7 +854,7 @@ void front_h2_timeout(struct conn *c)
 	conn_arm_idle(c);
 }
 
-void front_h2_drain(struct conn *c)
+static void front_h2_drain(struct conn *c)
 {
 	struct h2_session *s = c->h2s;
 
@@ -871,7 +867,7 @@ void front_h2_drain(struct conn *c)
 	front_h2_pump(c);
 }
 
-void front_h2_free(struct conn *c)
+static void front_h2_free(struct conn *c)
 {
 	struct h2_session *s = c->h2s;
 
@@ -889,3 +885,12 @@ void front_h2_free(struct conn *c)
 	free(s);
 	c->h2s = NULL;
 }
+
+const struct conn_proto front_h2_proto = {
+	.input = front_h2_input,
+	.pump = front_h2_pump,
+	.drain = front_h2_drain,
+	.timeout = front_h2_timeout,
+	.closing = front_h2_free,
+	.eof_closes = true,
+};

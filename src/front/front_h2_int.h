@@ -167,4 +167,7 @@ void front_h2_resume(struct h2_session *s);
 void front_h2_watch_fire(struct loop_timer *t);
 uint64_t front_h2_watch_first(const struct h2_session *s);
 
+/* front_h2.c: sends what the session has pending (front_h2_proto.pump). */
+void front_h2_pump(struct conn *c);
+
 #endif

@@ -177,7 +177,7 @@ static void front_tls_kick(struct loop_timer *t)
 	c->io.cb(&c->io, LOOP_READ);
 }
 
-int front_tls_start(struct conn *c)
+static int front_tls_start(struct conn *c)
 {
 	struct tls_server *srv = c->w->hold->snap->tls;
 	struct conn_tls *ct;
@@ -212,7 +212,6 @@ static bool front_tls_established(struct conn *c, struct conn_tls *ct)
 		conn_close(c);
 		return false;
 	case TLS_ALPN_H2:
-		c->h2 = true;
 		if (front_h2_start(c) < 0) {
 			conn_close(c);
 			return false;
@@ -223,7 +222,7 @@ static bool front_tls_established(struct conn *c, struct conn_tls *ct)
 	}
 }
 
-bool front_tls_ready(struct conn *c, uint32_t *events)
+static bool front_tls_ready(struct conn *c, uint32_t *events)
 {
 	struct conn_tls *ct = front_tls_of(c);
 	int r;
@@ -254,7 +253,7 @@ bool front_tls_ready(struct conn *c, uint32_t *events)
 	return true;
 }
 
-long front_tls_recv(struct conn *c, void *p, size_t n)
+static long front_tls_recv(struct conn *c, void *p, size_t n)
 {
 	struct conn_tls *ct = front_tls_of(c);
 	int want;
@@ -265,14 +264,14 @@ long front_tls_recv(struct conn *c, void *p, size_t n)
 	return r;
 }
 
-long front_tls_send(struct conn *c, const void *p, size_t n)
+static long front_tls_send(struct conn *c, const void *p, size_t n)
 {
 	int want;
 
 	return tls_conn_write(front_tls_of(c)->ssl, p, n, &want);
 }
 
-bool front_tls_wants_write(const struct conn *c)
+static bool front_tls_wants_write(const struct conn *c)
 {
 	const struct conn_tls *ct = front_tls_of(c);
 
@@ -283,7 +282,7 @@ bool front_tls_wants_write(const struct conn *c)
 	return ct->read_wants_write;
 }
 
-void front_tls_read_pending(struct conn *c)
+static void front_tls_read_pending(struct conn *c)
 {
 	struct conn_tls *ct = front_tls_of(c);
 
@@ -292,7 +291,7 @@ void front_tls_read_pending(struct conn *c)
 		loop_timer_arm(c->w->loop, &ct->kick, 0);
 }
 
-void front_tls_shutdown(struct conn *c)
+static void front_tls_shutdown(struct conn *c)
 {
 	struct conn_tls *ct = front_tls_of(c);
 
@@ -300,7 +299,7 @@ void front_tls_shutdown(struct conn *c)
 		tls_conn_shutdown(ct->ssl);
 }
 
-void front_tls_free(struct conn *c)
+static void front_tls_free(struct conn *c)
 {
 	struct conn_tls *ct = front_tls_of(c);
 
@@ -311,3 +310,15 @@ void front_tls_free(struct conn *c)
 	free(ct);
 	c->tls = NULL;
 }
+
+const struct conn_xport front_tls_xport = {
+	.start = front_tls_start,
+	.ready = front_tls_ready,
+	.recv = front_tls_recv,
+	.send = front_tls_send,
+	.read_pending = front_tls_read_pending,
+	.wants_write = front_tls_wants_write,
+	.shutdown = front_tls_shutdown,
+	.closing = front_tls_free,
+	.hello_first = true,
+};

@@ -70,7 +70,9 @@ static void worker_accept(struct loop_io *io, uint32_t events)
 		close(fd);
 		return;
 	}
-	if (conn_accept(w, fd, &peer, l->kind) < 0 && worker_counted(l->kind))
+	if (conn_accept(w, fd, &peer, l->kind,
+			l->kind == LISTEN_HTTPS ? &front_tls_xport : &conn_tcp_xport) < 0 &&
+	    worker_counted(l->kind))
 		front_conn_release(w->fc, addr_ip_hash(&peer));
 }
 
