@@ -15,18 +15,9 @@
 #include "hub/control.h"
 #include "hub/hub.h"
 
-static struct {
-	struct hub *hub;
-	struct acme_mgr *mgr;
-	struct api_acme_ops ops;
-	struct loop_timer republish;
-	bool timer_ready, attached;
-} cs;
-
 static char *certstore_load(void *arg, const char *id)
 {
-	(void)arg;
-	return api_acme_cert_load(hub_control_api(), id);
+	return api_acme_cert_load(hub_control_api(arg), id);
 }
 
 /* Publishing from inside a manager callback could re-enter the manager
@@ -34,20 +25,23 @@ static char *certstore_load(void *arg, const char *id)
  * published from the loop's next turn instead. */
 static void certstore_republish(struct loop_timer *t)
 {
-	(void)t;
-	if (cs.hub && !cs.hub->stopping)
-		hub_republish(cs.hub);
+	struct hub *hub = t->data;
+
+	if (!hub->stopping)
+		hub_republish(hub);
 }
 
-static void certstore_publish_soon(void)
+static void certstore_publish_soon(struct hub *hub)
 {
-	if (!cs.hub || !cs.hub->loop)
+	struct certstore *cs = &hub->certs;
+
+	if (!hub->loop)
 		return;
-	if (!cs.timer_ready) {
-		loop_timer_init(&cs.republish, certstore_republish, NULL);
-		cs.timer_ready = true;
+	if (!cs->timer_ready) {
+		loop_timer_init(&cs->republish, certstore_republish, hub);
+		cs->timer_ready = true;
 	}
-	loop_timer_arm(cs.hub->loop, &cs.republish, 0);
+	loop_timer_arm(hub->loop, &cs->republish, 0);
 }
 
 static const char *certstore_key_type(const struct acme_mgr_opts *o)
@@ -64,12 +58,11 @@ static int certstore_save(void *arg, const char *id, const char *names,
 		o && o->dns_provider[0] ? o->dns_provider : NULL,
 	};
 
-	(void)arg;
 	(void)names;
-	if (api_acme_cert_save(hub_control_api(), id, &ao, chain, key, what, err,
+	if (api_acme_cert_save(hub_control_api(arg), id, &ao, chain, key, what, err,
 			       errlen) < 0)
 		return -1;
-	certstore_publish_soon();
+	certstore_publish_soon(arg);
 	return 0;
 }
 
@@ -77,14 +70,13 @@ static char *certstore_account_key(void *arg, char *err, size_t errlen)
 {
 	struct hub *hub = arg;
 
-	return api_acme_account_key(hub_control_api(), hub->cfg.acme.account_key, err,
+	return api_acme_account_key(hub_control_api(arg), hub->cfg.acme.account_key, err,
 				    errlen);
 }
 
 static char **certstore_dns_creds(void *arg, const char *provider)
 {
-	(void)arg;
-	return api_acme_dns_creds(hub_control_api(), provider);
+	return api_acme_dns_creds(hub_control_api(arg), provider);
 }
 
 /* Issued and renewed are recorded with the stored certificate; the
@@ -92,24 +84,21 @@ static char **certstore_dns_creds(void *arg, const char *provider)
 static void certstore_event(void *arg, enum acme_event ev, const char *id,
 			    const char *names, const char *detail)
 {
-	(void)arg;
 	(void)names;
 	if (ev == ACME_EV_FAILED || ev == ACME_EV_EXPIRING)
-		api_acme_cert_event(hub_control_api(), id, acme_event_name(ev), detail);
+		api_acme_cert_event(hub_control_api(arg), id, acme_event_name(ev), detail);
 }
 
 static void certstore_revoked(void *arg, const char *id, int rc, const char *err)
 {
-	(void)arg;
-	api_acme_cert_revoked(hub_control_api(), id, rc, err);
-	certstore_publish_soon();
+	api_acme_cert_revoked(hub_control_api(arg), id, rc, err);
+	certstore_publish_soon(arg);
 }
 
 bool certstore_hooks(struct hub *hub, struct acme_mgr_hooks *h)
 {
-	if (!hub_control_active())
+	if (!hub_control_active(hub))
 		return false;
-	cs.hub = hub;
 	h->load = certstore_load;
 	h->save = certstore_save;
 	h->account_key = certstore_account_key;
@@ -123,83 +112,87 @@ bool certstore_hooks(struct hub *hub, struct acme_mgr_hooks *h)
 
 static int certstore_renew(void *ctx, const char *name)
 {
-	(void)ctx;
-	return cs.mgr ? acme_mgr_renew_now(cs.mgr, name) : -ENOENT;
+	struct hub *hub = ctx;
+
+	return hub->certs.mgr ? acme_mgr_renew_now(hub->certs.mgr, name) : -ENOENT;
 }
 
 static int certstore_revoke(void *ctx, const char *name, const char *cert_pem,
 			    int reason)
 {
-	(void)ctx;
-	return cs.mgr ? acme_mgr_revoke(cs.mgr, name, cert_pem, reason) : -ENOENT;
+	struct hub *hub = ctx;
+
+	return hub->certs.mgr ? acme_mgr_revoke(hub->certs.mgr, name, cert_pem, reason)
+			      : -ENOENT;
 }
 
 void certstore_attach(struct hub *hub, struct acme_mgr *m)
 {
-	if (!hub_control_active())
+	struct certstore *cs = &hub->certs;
+
+	if (!hub_control_active(hub))
 		return;
-	cs.hub = hub;
-	cs.mgr = m;
-	cs.ops = (struct api_acme_ops){
+	cs->mgr = m;
+	cs->ops = (struct api_acme_ops){
 		.renew = certstore_renew, .revoke = certstore_revoke,
 		.challenges = hub->cfg.acme.challenges[0] ? hub->cfg.acme.challenges
 							  : "http-01",
 		.dns_provider = hub->cfg.acme.dns_provider, .ctx = hub,
 	};
-	api_set_acme(hub_control_api(), &cs.ops);
-	cs.attached = true;
+	api_set_acme(hub_control_api(hub), &cs->ops);
+	cs->attached = true;
 	certstore_sync(hub);
 }
 
 void certstore_detach(struct hub *hub)
 {
-	if (!cs.attached)
+	struct certstore *cs = &hub->certs;
+
+	if (!cs->attached)
 		return;
-	api_set_acme(hub_control_api(), NULL);
-	if (cs.timer_ready && hub->loop)
-		loop_timer_disarm(hub->loop, &cs.republish);
-	cs.timer_ready = cs.attached = false;
-	cs.mgr = NULL;
+	api_set_acme(hub_control_api(hub), NULL);
+	if (cs->timer_ready && hub->loop)
+		loop_timer_disarm(hub->loop, &cs->republish);
+	cs->timer_ready = cs->attached = false;
+	cs->mgr = NULL;
 }
 
 static bool certstore_keep(void *arg, const char *id)
 {
-	(void)arg;
-	return api_acme_cert_exists(hub_control_api(), id);
+	return api_acme_cert_exists(hub_control_api(arg), id);
 }
 
 static void certstore_add(void *arg, const char *name, const char *const *names,
 			  size_t n, const struct api_acme_opts *o)
 {
+	struct acme_mgr *mgr = arg;
 	struct acme_mgr_opts mo = { 0 };
 
-	(void)arg;
-	if (acme_mgr_has(cs.mgr, name))
+	if (acme_mgr_has(mgr, name))
 		return;
 	snprintf(mo.challenge, sizeof(mo.challenge), "%s", o->challenge ? o->challenge : "");
 	snprintf(mo.dns_provider, sizeof(mo.dns_provider), "%s",
 		 o->dns_provider ? o->dns_provider : "");
 	mo.key_type_set = o->key_type && acme_key_type_parse(o->key_type, &mo.key_type) == 0;
-	if (acme_mgr_add(cs.mgr, name, names, n, &mo) < 0)
+	if (acme_mgr_add(mgr, name, names, n, &mo) < 0)
 		log_warn("certificate %s: cannot manage it (too many)", name);
 }
 
 void certstore_sync(struct hub *hub)
 {
-	static bool running;
+	struct certstore *cs = &hub->certs;
 
-	(void)hub;
-	if (!cs.attached || !cs.mgr || running)
+	if (!cs->attached || !cs->mgr || cs->syncing)
 		return;
-	running = true;
-	acme_mgr_prune(cs.mgr, certstore_keep, NULL);
-	api_acme_cert_each(hub_control_api(), certstore_add, NULL);
-	running = false;
+	cs->syncing = true;
+	acme_mgr_prune(cs->mgr, certstore_keep, hub);
+	api_acme_cert_each(hub_control_api(hub), certstore_add, cs->mgr);
+	cs->syncing = false;
 }
 
-bool certstore_covers(const char *host)
+bool certstore_covers(const struct hub *hub, const char *host)
 {
-	return hub_control_active() && api_acme_cert_covers(hub_control_api(), host);
+	return hub_control_active(hub) && api_acme_cert_covers(hub_control_api(hub), host);
 }
 
 void certstore_want_hostname(struct acme_mgr_cfg *cfg, const char *hostname)

@@ -8,9 +8,21 @@
 
 #include <stdbool.h>
 
+#include "api/api_acme.h"
+#include "core/loop.h"
+
 struct acme_mgr;
 struct acme_mgr_hooks;
 struct hub;
+
+/* The hub's side of it (a field of struct hub; control thread only). */
+struct certstore {
+	struct acme_mgr *mgr;		/* attached manager, or NULL */
+	struct api_acme_ops ops;	/* the API's renew/revoke reach it here */
+	struct loop_timer republish;	/* publish after a manager callback */
+	bool timer_ready, attached;
+	bool syncing;			/* certstore_sync is running (no re-entry) */
+};
 
 /* Fills the manager's store-mode hooks. Returns false (hooks untouched)
  * when the hub has no control plane. */
@@ -29,6 +41,6 @@ void certstore_detach(struct hub *hub);
 void certstore_sync(struct hub *hub);
 /* Whether an imported certificate in the store covers `host` (so no
  * certificate is ordered for a route on it). */
-bool certstore_covers(const char *host);
+bool certstore_covers(const struct hub *hub, const char *host);
 
 #endif

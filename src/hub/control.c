@@ -29,22 +29,14 @@
 
 #define CONTROL_TICK_NS (5 * NSEC_PER_SEC)
 
-/* One hub per process: the control plane's state. */
-static struct {
-	struct api *api;
-	struct hub *hub;
-	struct loop_timer tick;
-	int lock_fd;		/* DATA/lock, held while the store is open */
-} control = { .lock_fd = -1 };
-
-bool hub_control_active(void)
+bool hub_control_active(const struct hub *hub)
 {
-	return control.api != NULL;
+	return hub->control.api != NULL;
 }
 
-struct api *hub_control_api(void)
+struct api *hub_control_api(const struct hub *hub)
 {
-	return control.api;
+	return hub->control.api;
 }
 
 /* Requests from the tunnel listener carry the agent's tunnel address;
@@ -69,13 +61,13 @@ static void hub_control_admin(void *ctx, const struct api_req *req,
 }
 
 /* Raw TCP routes follow the store like the route table does. */
-static void hub_control_tcp(void)
+static void hub_control_tcp(struct hub *hub)
 {
 	struct api_route_specs rs;
 
-	if (api_route_specs(control.api, &rs) < 0)
+	if (api_route_specs(hub->control.api, &rs) < 0)
 		return;
-	tcpfwd_sync(rs.specs, rs.n);
+	tcpfwd_sync(&hub->tcp, rs.specs, rs.n);
 	api_route_specs_free(&rs);
 }
 
@@ -83,10 +75,10 @@ static void hub_control_publish(void *ctx, struct api *api, unsigned what)
 {
 	(void)api;
 	if (what & API_CHANGED_AGENTS)
-		hub_tunnel_sync();
+		hub_tunnel_sync(ctx);
 	if (what & (API_CHANGED_ROUTES | API_CHANGED_AGENTS | API_CHANGED_CERTS)) {
 		hub_republish(ctx);
-		hub_control_tcp();
+		hub_control_tcp(ctx);
 	} else if (what & API_CHANGED_USERS) {
 		hub_republish(ctx);	/* a logout reaches every worker now */
 	}
@@ -103,7 +95,8 @@ static bool hub_control_join_pin(void *ctx, char out[65])
  * audit chain and adopt the first one's unsigned entries. The lock is
  * taken before the store is opened (or anything printed) and held until
  * the process exits. Returns 0 or -1 with err. */
-static int hub_control_lock(const char *data_dir, char *err, size_t errlen)
+static int hub_control_lock(struct hub *hub, const char *data_dir, char *err,
+			    size_t errlen)
 {
 	char path[4096], why[512];
 
@@ -115,8 +108,8 @@ static int hub_control_lock(const char *data_dir, char *err, size_t errlen)
 		snprintf(err, errlen, "data_dir: path too long");
 		return -1;
 	}
-	control.lock_fd = pidlock_take(path, true, why, sizeof(why));
-	if (control.lock_fd < 0) {
+	hub->control.lock_fd = pidlock_take(path, true, why, sizeof(why));
+	if (hub->control.lock_fd < 0) {
 		snprintf(err, errlen, "another hub uses data_dir %s: %s", data_dir, why);
 		return -1;
 	}
@@ -142,6 +135,7 @@ static void hub_control_public_url(const struct hub_config *cfg, char *out, size
 int hub_control_open(struct hub *hub, char *err, size_t errlen)
 {
 	const struct hub_config *cfg = &hub->cfg;
+	struct hub_control *ctl = &hub->control;
 	char url[320];
 	struct api_config ac = {
 		.data_dir = cfg->data_dir,
@@ -150,36 +144,38 @@ int hub_control_open(struct hub *hub, char *err, size_t errlen)
 		.public_url = url,
 	};
 
+	ctl->lock_fd = -1;
 	if (!cfg->data_dir[0])
 		return 0;
-	if (hub_control_lock(cfg->data_dir, err, errlen) < 0)
+	if (hub_control_lock(hub, cfg->data_dir, err, errlen) < 0)
 		return -1;
 	hub_control_public_url(cfg, url, sizeof(url));
 	if (!url[0])
 		ac.public_url = NULL;
-	control.api = api_open(&ac, err, errlen);
-	if (!control.api) {
-		pidlock_release(control.lock_fd);
-		control.lock_fd = -1;
+	ctl->api = api_open(&ac, err, errlen);
+	if (!ctl->api) {
+		pidlock_release(ctl->lock_fd);
+		ctl->lock_fd = -1;
 		return -1;
 	}
-	control.hub = hub;
-	if (api_bootstrap(control.api, stdout) < 0) {
+	if (api_bootstrap(ctl->api, stdout) < 0) {
 		snprintf(err, errlen, "cannot create the first admin user");
 		hub_control_close(hub);
 		return -1;
 	}
-	api_set_publisher(control.api, hub_control_publish, hub);
+	api_set_publisher(ctl->api, hub_control_publish, hub);
 	hub->front.admin_fn = hub_control_admin;
-	hub->front.admin_ctx = control.api;
+	hub->front.admin_ctx = ctl->api;
 	log_info("control plane: store in %s", cfg->data_dir);
 	return 0;
 }
 
 static void hub_control_tick(struct loop_timer *t)
 {
-	api_tick(control.api);
-	loop_timer_arm(control.hub->loop, t, CONTROL_TICK_NS);
+	struct hub *hub = t->data;
+
+	api_tick(hub->control.api);
+	loop_timer_arm(hub->loop, t, CONTROL_TICK_NS);
 }
 
 /* The control socket admits root and the `postern` group (the API checks
@@ -202,55 +198,59 @@ static void hub_control_socket_group(const struct hub_config *cfg)
 
 static int hub_control_port_check(void *ctx, unsigned port, char *why, size_t len)
 {
-	(void)ctx;
-	return tcpfwd_port_check(port, why, len);
+	struct hub *hub = ctx;
+
+	return tcpfwd_port_check(&hub->tcp, port, why, len);
 }
 
 static int hub_control_port_status(void *ctx, unsigned port, char *why, size_t len)
 {
-	(void)ctx;
-	return tcpfwd_port_status(port, why, len);
+	struct hub *hub = ctx;
+
+	return tcpfwd_port_status(&hub->tcp, port, why, len);
 }
 
 int hub_control_attach(struct hub *hub)
 {
-	if (!control.api)
+	struct hub_control *ctl = &hub->control;
+
+	if (!ctl->api)
 		return 0;
 	hub_control_socket_group(&hub->cfg);
-	if (api_start_workers(control.api, hub->loop) < 0)
+	if (api_start_workers(ctl->api, hub->loop) < 0)
 		log_warn("no password threads: logins are checked on the control thread");
-	api_set_join_pin(control.api, hub_control_join_pin, hub);
-	api_set_tcp_ports(control.api, hub_control_port_check, hub_control_port_status, NULL);
-	hub_tunnel_open(hub, control.api);
-	tcpfwd_start(hub->loop, &hub->cfg);
-	hub_control_tcp();
-	api_events_start(control.api, hub->loop, NULL);	/* webhooks; logs failure */
-	loop_timer_init(&control.tick, hub_control_tick, NULL);
-	loop_timer_arm(hub->loop, &control.tick, CONTROL_TICK_NS);
+	api_set_join_pin(ctl->api, hub_control_join_pin, hub);
+	api_set_tcp_ports(ctl->api, hub_control_port_check, hub_control_port_status, hub);
+	hub_tunnel_open(hub, ctl->api);
+	tcpfwd_start(&hub->tcp, hub->loop, &hub->cfg);
+	hub_control_tcp(hub);
+	api_events_start(ctl->api, hub->loop, NULL);	/* webhooks; logs failure */
+	loop_timer_init(&ctl->tick, hub_control_tick, hub);
+	loop_timer_arm(hub->loop, &ctl->tick, CONTROL_TICK_NS);
 	return 0;
 }
 
 void hub_control_quiesce(struct hub *hub)
 {
-	(void)hub;
-	if (control.api)
-		api_stop_workers(control.api);
+	if (hub->control.api)
+		api_stop_workers(hub->control.api);
 }
 
 void hub_control_close(struct hub *hub)
 {
-	if (!control.api)
+	struct hub_control *ctl = &hub->control;
+
+	if (!ctl->api)
 		return;
-	api_events_stop(control.api);
-	tcpfwd_stop();
-	hub_tunnel_close();
+	api_events_stop(ctl->api);
+	tcpfwd_stop(&hub->tcp);
+	hub_tunnel_close(hub);
 	if (hub->loop)
-		loop_timer_disarm(hub->loop, &control.tick);
-	api_close(control.api);
-	control.api = NULL;
-	control.hub = NULL;
-	pidlock_release(control.lock_fd);	/* after the audit tail is signed */
-	control.lock_fd = -1;
+		loop_timer_disarm(hub->loop, &ctl->tick);
+	api_close(ctl->api);
+	ctl->api = NULL;
+	pidlock_release(ctl->lock_fd);	/* after the audit tail is signed */
+	ctl->lock_fd = -1;
 }
 
 /* tcp:// routes are tcpfwd's, not the HTTP table's: moved past the end
@@ -298,12 +298,12 @@ static struct route_table *hub_control_build(const struct api_route_specs *rs,
 	return t;
 }
 
-struct route_table *hub_control_routes(char *err, size_t errlen)
+struct route_table *hub_control_routes(struct hub *hub, char *err, size_t errlen)
 {
 	struct api_route_specs rs;
 	struct route_table *t;
 
-	if (api_route_specs(control.api, &rs) < 0) {
+	if (api_route_specs(hub->control.api, &rs) < 0) {
 		snprintf(err, errlen, "cannot read the routes from the store");
 		return NULL;
 	}
@@ -313,20 +313,21 @@ struct route_table *hub_control_routes(char *err, size_t errlen)
 	return t;
 }
 
-struct auth_users *hub_control_users(void)
+struct auth_users *hub_control_users(struct hub *hub)
 {
-	return control.api ? api_auth_users(control.api) : NULL;
+	return hub->control.api ? api_auth_users(hub->control.api) : NULL;
 }
 
 /* One stored certificate into the set. */
-static void hub_control_cert(struct tls_certset *set, struct store *s, int64_t id,
-			     const char *name, const char *pem)
+static void hub_control_cert(struct api *api, struct tls_certset *set,
+			     struct store *s, int64_t id, const char *name,
+			     const char *pem)
 {
 	uint8_t *key = NULL;
 	size_t klen = 0;
 	char why[256];
 
-	if (secret_get(s, api_keys(control.api), "certificate", id, "key", &key, &klen) < 0) {
+	if (secret_get(s, api_keys(api), "certificate", id, "key", &key, &klen) < 0) {
 		log_warn("certificate %s: its key cannot be opened; not served", name);
 		return;
 	}
@@ -336,16 +337,16 @@ static void hub_control_cert(struct tls_certset *set, struct store *s, int64_t i
 	secure_free(key, klen + 1);
 }
 
-void hub_control_certs(struct tls_certset *set)
+void hub_control_certs(struct hub *hub, struct tls_certset *set)
 {
-	struct store *s = api_store(control.api);
+	struct store *s = api_store(hub->control.api);
 	sqlite3_stmt *st = store_prepare(s, "SELECT id, name, cert_pem FROM certificates"
 					 " ORDER BY id");
 
 	if (!st)
 		return;
 	while (sqlite3_step(st) == SQLITE_ROW)
-		hub_control_cert(set, s, sqlite3_column_int64(st, 0),
+		hub_control_cert(hub->control.api, set, s, sqlite3_column_int64(st, 0),
 				 (const char *)sqlite3_column_text(st, 1),
 				 (const char *)sqlite3_column_text(st, 2));
 	sqlite3_finalize(st);

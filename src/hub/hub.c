@@ -38,8 +38,8 @@ static struct hub_snap *hub_snap_build(struct hub *hub, const struct hub_config 
 	struct route_table *t;
 	struct hub_snap *s;
 
-	if (hub_control_active())
-		t = hub_control_routes(err, errlen);
+	if (hub_control_active(hub))
+		t = hub_control_routes(hub, err, errlen);
 	else if (cfg->routes_file[0])
 		t = route_file_load(cfg->routes_file, err, errlen);
 	else
@@ -52,8 +52,8 @@ static struct hub_snap *hub_snap_build(struct hub *hub, const struct hub_config 
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (hub_control_active())
-		s->users = hub_control_users();
+	if (hub_control_active(hub))
+		s->users = hub_control_users(hub);
 	if (cfg->nlisten_https || cfg->ncerts) {
 		s->tls = front_tls_build(&hub->front, &cfg->tls, cfg->certs, cfg->ncerts,
 					 &s->tls_free, err, errlen);
@@ -213,7 +213,7 @@ static void hub_acme_hosts(struct hub *hub)
 		if (!r->host_len || !strcmp(r->host, "*"))
 			continue;
 		snprintf(buf[k], sizeof(buf[k]), "%s%s", r->wildcard ? "*" : "", r->host);
-		if (certstore_covers(buf[k]))	/* an imported certificate */
+		if (certstore_covers(hub, buf[k]))	/* an imported certificate */
 			continue;
 		hosts[k] = buf[k];
 		k++;
@@ -454,9 +454,10 @@ static void hub_free(struct hub *hub)
 /* The store's certificates for a snapshot's TLS server (front_ops). */
 static void hub_tls_certs(void *owner, struct tls_certset *set)
 {
-	(void)owner;
-	if (hub_control_active())
-		hub_control_certs(set);
+	struct hub *hub = owner;
+
+	if (hub_control_active(hub))
+		hub_control_certs(hub, set);
 }
 
 static const struct front_ops hub_front_ops = {

@@ -14,7 +14,11 @@
 #include "api/api.h"
 #include "core/loop.h"
 #include "front/front_ctx.h"
+#include "hub/certstore.h"
 #include "hub/config.h"
+#include "hub/control.h"
+#include "hub/tcpfwd.h"
+#include "hub/tunnel.h"
 
 struct worker;
 struct hub_snap;
@@ -31,6 +35,10 @@ struct hub {
 	struct loop_async admin_async;	/* wakes the control loop for admin calls */
 	struct hub_snap *snap;		/* the latest published (control's ref) */
 	struct acme_mgr *acme;		/* certificates (NULL without [acme]) */
+	struct certstore certs;		/* acme on the store (certstore.c) */
+	struct hub_control control;	/* store and admin API (control.c) */
+	struct hub_tunnel tunnel;	/* WireGuard side (tunnel.c) */
+	struct tcpfwd tcp;		/* raw TCP routes (tcpfwd.c) */
 	struct loop_async exit_async;	/* a worker finished */
 	atomic_uint workers_left;
 	bool stopping;

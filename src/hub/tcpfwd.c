@@ -31,7 +31,6 @@
 #include "hub/tunnel.h"
 #include "front/upstream.h"
 
-#define TCPFWD_ROUTES 64
 #define TCPFWD_CONNECT_NS (10 * NSEC_PER_SEC)
 
 struct tcpfwd_target {
@@ -54,11 +53,13 @@ struct tcpfwd_route {
 	struct tcpfwd_lst lst[HUB_MAX_LISTEN];
 	unsigned nlst;
 	struct tcpfwd_target t;
+	struct tcpfwd *f;
 	bool seen;
 };
 
 /* A connection until the relay takes over. */
 struct tcpfwd_conn {
+	struct tcpfwd *f;
 	struct loop *loop;
 	int cfd, afd;
 	struct loop_io io;
@@ -71,17 +72,6 @@ struct tcpfwd_conn {
 	struct tcpfwd_conn *next, *prev;	/* every open connection */
 };
 
-static struct {
-	struct loop *loop;
-	const struct hub_config *cfg;
-	struct tcpfwd_route *routes[TCPFWD_ROUTES];
-	struct tcpfwd_conn *conns;
-	struct accept_backoff acc;	/* every route's listeners off while out of fds */
-	/* Ports the last sync could not listen on, and why (-errno): the
-	 * routes' status in the API (tcpfwd_port_status). */
-	struct { uint16_t port; int err; } failed[TCPFWD_ROUTES];
-	unsigned nfailed;
-} fwd;
 
 /* ---- connections ---- */
 
@@ -97,7 +87,7 @@ static void tcpfwd_conn_free(struct tcpfwd_conn *c)
 	if (c->prev)
 		c->prev->next = c->next;
 	else
-		fwd.conns = c->next;
+		c->f->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
 	free(c);
@@ -201,6 +191,7 @@ static int tcpfwd_dial(const struct tcpfwd_target *t)
 
 static void tcpfwd_conn_new(struct tcpfwd_route *r, int cfd, const struct addr *client)
 {
+	struct tcpfwd *f = r->f;
 	struct tcpfwd_conn *c;
 
 	if (!r->t.dialable || !hub_tunnel_slot_online(r->t.slot) ||
@@ -209,11 +200,12 @@ static void tcpfwd_conn_new(struct tcpfwd_route *r, int cfd, const struct addr *
 		close(cfd);
 		return;
 	}
-	c->next = fwd.conns;
-	if (fwd.conns)
-		fwd.conns->prev = c;
-	fwd.conns = c;
-	c->loop = fwd.loop;
+	c->next = f->conns;
+	if (f->conns)
+		f->conns->prev = c;
+	f->conns = c;
+	c->f = f;
+	c->loop = f->loop;
 	c->cfd = cfd;
 	c->t = r->t;
 	buf_init(&c->hdr, 2048);
@@ -230,11 +222,12 @@ static void tcpfwd_conn_new(struct tcpfwd_route *r, int cfd, const struct addr *
 static void tcpfwd_accept(struct loop_io *io, uint32_t events)
 {
 	struct tcpfwd_lst *l = io->data;
+	struct tcpfwd *f = l->r->f;
 
 	(void)events;
 	for (int i = 0; i < 32; i++) {
 		struct addr peer = { .len = sizeof(peer.ss) };
-		int fd = accept_backoff_next(&fwd.acc, io->fd, (struct sockaddr *)&peer.ss,
+		int fd = accept_backoff_next(&f->acc, io->fd, (struct sockaddr *)&peer.ss,
 					     &peer.len);
 		if (fd < 0)
 			return;
@@ -245,10 +238,11 @@ static void tcpfwd_accept(struct loop_io *io, uint32_t events)
 /* The accept back-off turns every route's listeners off or on. */
 static void tcpfwd_watch_listeners(void *ctx, bool on)
 {
-	(void)ctx;
+	struct tcpfwd *f = ctx;
+
 	for (unsigned i = 0; i < TCPFWD_ROUTES; i++)
-		for (unsigned k = 0; fwd.routes[i] && k < fwd.routes[i]->nlst; k++)
-			accept_backoff_set(fwd.loop, &fwd.routes[i]->lst[k].io, on);
+		for (unsigned k = 0; f->routes[i] && k < f->routes[i]->nlst; k++)
+			accept_backoff_set(f->loop, &f->routes[i]->lst[k].io, on);
 }
 
 /* ---- listeners ---- */
@@ -277,46 +271,49 @@ static int tcpfwd_listen(const struct addr *base, uint16_t port)
 }
 
 /* The public addresses: those of the https listeners, else the http ones. */
-static unsigned tcpfwd_bases(const struct addr **v)
+static unsigned tcpfwd_bases(const struct tcpfwd *f, const struct addr **v)
 {
-	if (fwd.cfg->nlisten_https) {
-		*v = fwd.cfg->listen_https;
-		return fwd.cfg->nlisten_https;
+	if (f->cfg->nlisten_https) {
+		*v = f->cfg->listen_https;
+		return f->cfg->nlisten_https;
 	}
-	*v = fwd.cfg->listen_http;
-	return fwd.cfg->nlisten_http;
+	*v = f->cfg->listen_http;
+	return f->cfg->nlisten_http;
 }
 
 static void tcpfwd_route_free(struct tcpfwd_route *r)
 {
+	struct tcpfwd *f = r->f;
+
 	for (unsigned i = 0; i < r->nlst; i++) {
-		loop_io_del(fwd.loop, &r->lst[i].io);
+		loop_io_del(f->loop, &r->lst[i].io);
 		close(r->lst[i].io.fd);
 	}
 	free(r);
 }
 
 /* Remembers why `port` has no listener, for the route's status. */
-static void tcpfwd_failed(uint16_t port, int err)
+static void tcpfwd_failed(struct tcpfwd *f, uint16_t port, int err)
 {
-	if (fwd.nfailed < TCPFWD_ROUTES) {
-		fwd.failed[fwd.nfailed].port = port;
-		fwd.failed[fwd.nfailed++].err = err;
+	if (f->nfailed < TCPFWD_ROUTES) {
+		f->failed[f->nfailed].port = port;
+		f->failed[f->nfailed++].err = err;
 	}
 }
 
-static struct tcpfwd_route *tcpfwd_route_open(uint16_t port)
+static struct tcpfwd_route *tcpfwd_route_open(struct tcpfwd *f, uint16_t port)
 {
 	struct tcpfwd_route *r = calloc(1, sizeof(*r));
 	const struct addr *bases;
-	unsigned n = tcpfwd_bases(&bases);
+	unsigned n = tcpfwd_bases(f, &bases);
 	int err = -ENOMEM;
 
 	if (!r) {
-		tcpfwd_failed(port, err);
+		tcpfwd_failed(f, port, err);
 		return NULL;
 	}
 	r->port = port;
+	r->f = f;
 	for (unsigned i = 0; i < n; i++) {
 		int fd = tcpfwd_listen(&bases[i], port);
 		if (fd < 0) {
@@ -325,7 +322,7 @@ static struct tcpfwd_route *tcpfwd_route_open(uint16_t port)
 			continue;
 		}
 		r->lst[r->nlst].r = r;
-		if (loop_io_add(fwd.loop, &r->lst[r->nlst].io, fd, LOOP_READ, tcpfwd_accept,
+		if (loop_io_add(f->loop, &r->lst[r->nlst].io, fd, LOOP_READ, tcpfwd_accept,
 				&r->lst[r->nlst]) < 0) {
 			close(fd);
 			continue;
@@ -333,7 +330,7 @@ static struct tcpfwd_route *tcpfwd_route_open(uint16_t port)
 		r->nlst++;
 	}
 	if (!r->nlst) {
-		tcpfwd_failed(port, err);
+		tcpfwd_failed(f, port, err);
 		free(r);
 		return NULL;
 	}
@@ -374,26 +371,26 @@ static int tcpfwd_target(const struct route_spec *s, struct tcpfwd_target *t)
 	return 0;
 }
 
-static struct tcpfwd_route **tcpfwd_find(uint16_t port)
+static struct tcpfwd_route **tcpfwd_find(struct tcpfwd *f, uint16_t port)
 {
 	for (unsigned i = 0; i < TCPFWD_ROUTES; i++)
-		if (fwd.routes[i] && fwd.routes[i]->port == port)
-			return &fwd.routes[i];
+		if (f->routes[i] && f->routes[i]->port == port)
+			return &f->routes[i];
 	return NULL;
 }
 
-static struct tcpfwd_route **tcpfwd_free_slot(void)
+static struct tcpfwd_route **tcpfwd_free_slot(struct tcpfwd *f)
 {
 	for (unsigned i = 0; i < TCPFWD_ROUTES; i++)
-		if (!fwd.routes[i])
-			return &fwd.routes[i];
+		if (!f->routes[i])
+			return &f->routes[i];
 	return NULL;
 }
 
 /* Names the hub's own listener on `port`, or NULL. */
-static const char *tcpfwd_own_listener(unsigned port)
+static const char *tcpfwd_own_listener(const struct tcpfwd *f, unsigned port)
 {
-	const struct hub_config *cfg = fwd.cfg;
+	const struct hub_config *cfg = f->cfg;
 
 	for (unsigned i = 0; i < cfg->nlisten_http; i++)
 		if (addr_port(&cfg->listen_http[i]) == port)
@@ -406,23 +403,23 @@ static const char *tcpfwd_own_listener(unsigned port)
 	return NULL;
 }
 
-int tcpfwd_port_check(unsigned port, char *why, size_t len)
+int tcpfwd_port_check(struct tcpfwd *f, unsigned port, char *why, size_t len)
 {
 	const struct addr *bases;
 	const char *own;
 	unsigned n;
 
-	if (!fwd.loop)
+	if (!f->loop)
 		return 0;
-	if ((own = tcpfwd_own_listener(port))) {
+	if ((own = tcpfwd_own_listener(f, port))) {
 		snprintf(why, len, "port %u is %s", port, own);
 		return -1;
 	}
-	if (tcpfwd_find((uint16_t)port)) {
+	if (tcpfwd_find(f, (uint16_t)port)) {
 		snprintf(why, len, "port %u is used by another route", port);
 		return -1;
 	}
-	n = tcpfwd_bases(&bases);
+	n = tcpfwd_bases(f, &bases);
 	for (unsigned i = 0; i < n; i++) {
 		int fd = tcpfwd_listen(&bases[i], (uint16_t)port);
 		char ip[64];
@@ -439,16 +436,16 @@ int tcpfwd_port_check(unsigned port, char *why, size_t len)
 	return 0;
 }
 
-int tcpfwd_port_status(unsigned port, char *why, size_t len)
+int tcpfwd_port_status(struct tcpfwd *f, unsigned port, char *why, size_t len)
 {
-	if (!fwd.loop)
+	if (!f->loop)
 		return -1;
-	if (tcpfwd_find((uint16_t)port))
+	if (tcpfwd_find(f, (uint16_t)port))
 		return 1;
-	for (unsigned i = 0; i < fwd.nfailed; i++)
-		if (fwd.failed[i].port == port) {
+	for (unsigned i = 0; i < f->nfailed; i++)
+		if (f->failed[i].port == port) {
 			snprintf(why, len, "cannot listen on port %u: %s", port,
-				 strerror(-fwd.failed[i].err));
+				 strerror(-f->failed[i].err));
 			return 0;
 		}
 	snprintf(why, len, "not listening: a tcp route needs an agent");
@@ -456,7 +453,7 @@ int tcpfwd_port_status(unsigned port, char *why, size_t len)
 }
 
 /* One tcp:// spec: retarget its listener, or open one. */
-static void tcpfwd_apply(const struct route_spec *s)
+static void tcpfwd_apply(struct tcpfwd *f, const struct route_spec *s)
 {
 	struct tcpfwd_target t;
 	struct tcpfwd_route **slot;
@@ -466,55 +463,56 @@ static void tcpfwd_apply(const struct route_spec *s)
 			 s->name, s->target);
 		return;
 	}
-	slot = tcpfwd_find(s->tcp_listen_port);
-	if (!slot && (slot = tcpfwd_free_slot()))
-		*slot = tcpfwd_route_open(s->tcp_listen_port);
+	slot = tcpfwd_find(f, s->tcp_listen_port);
+	if (!slot && (slot = tcpfwd_free_slot(f)))
+		*slot = tcpfwd_route_open(f, s->tcp_listen_port);
 	if (!slot || !*slot)
 		return;
 	(*slot)->t = t;
 	(*slot)->seen = true;
 }
 
-void tcpfwd_sync(const struct route_spec *specs, size_t n)
+void tcpfwd_sync(struct tcpfwd *f, const struct route_spec *specs, size_t n)
 {
-	if (!fwd.loop)
+	if (!f->loop)
 		return;
 	for (unsigned i = 0; i < TCPFWD_ROUTES; i++)
-		if (fwd.routes[i])
-			fwd.routes[i]->seen = false;
-	fwd.nfailed = 0;
+		if (f->routes[i])
+			f->routes[i]->seen = false;
+	f->nfailed = 0;
 	for (size_t i = 0; i < n; i++)
 		if (specs[i].target && !strncmp(specs[i].target, "tcp://", 6) &&
 		    specs[i].tcp_listen_port)
-			tcpfwd_apply(&specs[i]);
+			tcpfwd_apply(f, &specs[i]);
 	for (unsigned i = 0; i < TCPFWD_ROUTES; i++)
-		if (fwd.routes[i] && !fwd.routes[i]->seen) {
-			log_info("tcp route on port %u removed", fwd.routes[i]->port);
-			tcpfwd_route_free(fwd.routes[i]);
-			fwd.routes[i] = NULL;
+		if (f->routes[i] && !f->routes[i]->seen) {
+			log_info("tcp route on port %u removed", f->routes[i]->port);
+			tcpfwd_route_free(f->routes[i]);
+			f->routes[i] = NULL;
 		}
 }
 
-void tcpfwd_start(struct loop *loop, const struct hub_config *cfg)
+void tcpfwd_start(struct tcpfwd *f, struct loop *loop, const struct hub_config *cfg)
 {
-	fwd.loop = loop;
-	fwd.cfg = cfg;
-	accept_backoff_init(&fwd.acc, loop, tcpfwd_watch_listeners, NULL, "tcp routes");
+	memset(f, 0, sizeof(*f));
+	f->loop = loop;
+	f->cfg = cfg;
+	accept_backoff_init(&f->acc, loop, tcpfwd_watch_listeners, f, "tcp routes");
 }
 
-void tcpfwd_stop(void)
+void tcpfwd_stop(struct tcpfwd *f)
 {
-	if (!fwd.loop)
+	if (!f->loop)
 		return;
-	tcpfwd_sync(NULL, 0);
-	while (fwd.conns) {
-		struct tcpfwd_conn *c = fwd.conns;
+	tcpfwd_sync(f, NULL, 0);
+	while (f->conns) {
+		struct tcpfwd_conn *c = f->conns;
 		if (c->relaying) {
 			relay_abort(&c->relay);	/* closes both fds */
 			c->cfd = c->afd = -1;
 		}
 		tcpfwd_conn_free(c);
 	}
-	accept_backoff_fini(&fwd.acc);
-	fwd.loop = NULL;
+	accept_backoff_fini(&f->acc);
+	f->loop = NULL;
 }

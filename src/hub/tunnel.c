@@ -42,18 +42,6 @@ struct tpeer {
 	uint32_t slot;
 };
 
-static struct {
-	struct hub *hub;
-	struct api *api;
-	struct tun *tun;
-	struct tun_inside *inside;
-	struct wg_device *dev;
-	struct uapi_server *uapi;
-	struct loop_timer tick;
-	struct tpeer *peers;
-	size_t npeers;
-	bool up;
-} tun_hub;
 
 /* ---- the online table (shared with workers) ---- */
 
@@ -161,19 +149,19 @@ static void tunnel_peer_fresh(struct wg_peer *p, const struct api_peer *v)
 	wg_peer_set_keepalive(p, TUNNEL_KEEPALIVE);
 }
 
-static struct tpeer *tunnel_find(const uint8_t key[32])
+static struct tpeer *tunnel_find(struct hub_tunnel *tn, const uint8_t key[32])
 {
-	for (size_t i = 0; i < tun_hub.npeers; i++)
-		if (!memcmp(tun_hub.peers[i].key, key, 32))
-			return &tun_hub.peers[i];
+	for (size_t i = 0; i < tn->npeers; i++)
+		if (!memcmp(tn->peers[i].key, key, 32))
+			return &tn->peers[i];
 	return NULL;
 }
 
 /* Keeps what the old table knew about peers that stay. */
-static void tunnel_carry(struct tpeer *nv, size_t n)
+static void tunnel_carry(struct hub_tunnel *tn, struct tpeer *nv, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct tpeer *old = tunnel_find(nv[i].key);
+		struct tpeer *old = tunnel_find(tn, nv[i].key);
 		if (old && old->id == nv[i].id) {
 			nv[i].online = old->online;
 			memcpy(nv[i].endpoint, old->endpoint, sizeof(nv[i].endpoint));
@@ -182,9 +170,9 @@ static void tunnel_carry(struct tpeer *nv, size_t n)
 }
 
 /* Removes device peers the store no longer has. */
-static void tunnel_prune(const struct api_peer *v, size_t n)
+static void tunnel_prune(struct hub_tunnel *tn, const struct api_peer *v, size_t n)
 {
-	struct wg_peer *p = wg_device_peer_first(tun_hub.dev), *next;
+	struct wg_peer *p = wg_device_peer_first(tn->dev), *next;
 	struct wg_peer_status st;
 
 	for (; p; p = next) {
@@ -194,32 +182,33 @@ static void tunnel_prune(const struct api_peer *v, size_t n)
 		for (size_t i = 0; i < n && !keep; i++)
 			keep = !memcmp(v[i].key, st.public_key, 32);
 		if (!keep)
-			wg_device_peer_remove(tun_hub.dev, p);
+			wg_device_peer_remove(tn->dev, p);
 	}
 }
 
-void hub_tunnel_sync(void)
+void hub_tunnel_sync(struct hub *hub)
 {
+	struct hub_tunnel *tn = &hub->tunnel;
 	struct api_peer *v;
 	struct tpeer *nv;
 	size_t n;
 
-	if (!tun_hub.up || api_tunnel_peers(tun_hub.api, &v, &n) < 0)
+	if (!tn->up || api_tunnel_peers(tn->api, &v, &n) < 0)
 		return;
 	nv = calloc(n ? n : 1, sizeof(*nv));
 	if (!nv) {
 		free(v);
 		return;
 	}
-	tunnel_prune(v, n);
+	tunnel_prune(tn, v, n);
 	for (size_t i = 0; i < n; i++) {
 		struct wg_peer *p;
 		nv[i].id = v[i].id;
 		memcpy(nv[i].name, v[i].name, sizeof(nv[i].name));
 		memcpy(nv[i].key, v[i].key, 32);
 		nv[i].slot = hub_tunnel_slot(v[i].id);
-		bool fresh = !wg_device_peer_lookup(tun_hub.dev, v[i].key);
-		if (wg_device_peer_add(tun_hub.dev, v[i].key, &p) < 0) {
+		bool fresh = !wg_device_peer_lookup(tn->dev, v[i].key);
+		if (wg_device_peer_add(tn->dev, v[i].key, &p) < 0) {
 			log_warn("agent %s: cannot add its peer", v[i].name);
 			continue;
 		}
@@ -229,10 +218,10 @@ void hub_tunnel_sync(void)
 		if (fresh)
 			tunnel_peer_fresh(p, &v[i]);
 	}
-	tunnel_carry(nv, n);
-	free(tun_hub.peers);
-	tun_hub.peers = nv;
-	tun_hub.npeers = n;
+	tunnel_carry(tn, nv, n);
+	free(tn->peers);
+	tn->peers = nv;
+	tn->npeers = n;
 	secure_wipe(v, n * sizeof(*v));
 	free(v);
 	log_info("%zu tunnel peers", n);
@@ -240,20 +229,20 @@ void hub_tunnel_sync(void)
 
 /* ---- events and status ---- */
 
-static void tunnel_audit_peer(const struct tpeer *tp, const char *action,
-			      const char *endpoint)
+static void tunnel_audit_peer(struct hub_tunnel *tn, const struct tpeer *tp,
+			      const char *action, const char *endpoint)
 {
 	char obj[48], after[160];
 
 	snprintf(obj, sizeof(obj), "agent:%lld", (long long)tp->id);
 	snprintf(after, sizeof(after), "{\"name\":\"%s\",\"endpoint\":\"%s\"}", tp->name,
 		 endpoint);
-	api_tunnel_audit(tun_hub.api, action, obj, after);
+	api_tunnel_audit(tn->api, action, obj, after);
 	log_info("agent %s: %s (%s)", tp->name, action, endpoint[0] ? endpoint : "-");
 }
 
 /* Online/offline transitions and endpoint changes become audit entries. */
-static void tunnel_check(struct tpeer *tp, struct wg_peer *p)
+static void tunnel_check(struct hub_tunnel *tn, struct tpeer *tp, struct wg_peer *p)
 {
 	struct wg_peer_status st;
 	char ep[64];
@@ -265,13 +254,13 @@ static void tunnel_check(struct tpeer *tp, struct wg_peer *p)
 	online = tunnel_recent(st.last_handshake_ns);
 	tunnel_endpoint_str(&st.endpoint, ep, sizeof(ep));
 	if (online && !tp->online)
-		tunnel_audit_peer(tp, "tunnel.connect", ep);
+		tunnel_audit_peer(tn, tp, "tunnel.connect", ep);
 	else if (!online && tp->online)
-		tunnel_audit_peer(tp, "tunnel.disconnect", tp->endpoint);
+		tunnel_audit_peer(tn, tp, "tunnel.disconnect", tp->endpoint);
 	else if (online && strcmp(ep, tp->endpoint))
-		tunnel_audit_peer(tp, "tunnel.endpoint_change", ep);
+		tunnel_audit_peer(tn, tp, "tunnel.endpoint_change", ep);
 	if (online && strcmp(ep, tp->endpoint))
-		api_tunnel_endpoint(tun_hub.api, tp->id, ep);
+		api_tunnel_endpoint(tn->api, tp->id, ep);
 	tp->online = online;
 	if (online)
 		memcpy(tp->endpoint, ep, sizeof(tp->endpoint));
@@ -279,22 +268,24 @@ static void tunnel_check(struct tpeer *tp, struct wg_peer *p)
 
 static void tunnel_tick(struct loop_timer *t)
 {
-	for (size_t i = 0; i < tun_hub.npeers; i++) {
-		struct wg_peer *p = wg_device_peer_lookup(tun_hub.dev, tun_hub.peers[i].key);
+	struct hub_tunnel *tn = t->data;
+
+	for (size_t i = 0; i < tn->npeers; i++) {
+		struct wg_peer *p = wg_device_peer_lookup(tn->dev, tn->peers[i].key);
 		if (p)
-			tunnel_check(&tun_hub.peers[i], p);
+			tunnel_check(tn, &tn->peers[i], p);
 	}
-	loop_timer_arm(tun_hub.hub->loop, t, TUNNEL_TICK_NS);
+	loop_timer_arm(tn->hub->loop, t, TUNNEL_TICK_NS);
 }
 
 /* A handshake makes the agent reachable for workers at once; the audit
  * entry follows on the next tick (no store writes inside the device). */
 static void tunnel_event(void *ctx, const struct wg_event *ev)
 {
-	struct tpeer *tp = tunnel_find(ev->public_key);
+	struct hub_tunnel *tn = ctx;
+	struct tpeer *tp = tunnel_find(tn, ev->public_key);
 	struct wg_peer_status st;
 
-	(void)ctx;
 	if (!tp || !tp->slot)
 		return;
 	if (ev->type == WG_EVENT_HANDSHAKE) {
@@ -303,15 +294,15 @@ static void tunnel_event(void *ctx, const struct wg_event *ev)
 	} else if (ev->type == WG_EVENT_GAVE_UP || ev->type == WG_EVENT_EXPIRED) {
 		atomic_store(&slot_handshake[tp->slot], 0);
 	}
-	loop_timer_arm(tun_hub.hub->loop, &tun_hub.tick, 0);
+	loop_timer_arm(tn->hub->loop, &tn->tick, 0);
 }
 
 static bool tunnel_live(void *ctx, const uint8_t key[32], struct api_agent_live *out)
 {
-	struct wg_peer *p = tun_hub.up ? wg_device_peer_lookup(tun_hub.dev, key) : NULL;
+	struct hub_tunnel *tn = ctx;
+	struct wg_peer *p = tn->up ? wg_device_peer_lookup(tn->dev, key) : NULL;
 	struct wg_peer_status st;
 
-	(void)ctx;
 	if (!p)
 		return false;
 	wg_peer_get_status(p, &st);
@@ -330,24 +321,24 @@ static int tunnel_keygen(uint8_t key[32])
 	return wg_x25519_generate(key);
 }
 
-static int tunnel_key(void)
+static int tunnel_key(struct hub_tunnel *tn)
 {
 	uint8_t priv[32], pub[32];
 	char b64[B64_LEN(32)];
 	int r;
 
-	if (api_tunnel_private_key(tun_hub.api, priv, tunnel_keygen) < 0)
+	if (api_tunnel_private_key(tn->api, priv, tunnel_keygen) < 0)
 		return -1;
-	r = wg_device_set_private_key(tun_hub.dev, priv);
+	r = wg_device_set_private_key(tn->dev, priv);
 	secure_wipe(priv, sizeof(priv));
-	if (r < 0 || !wg_device_public_key(tun_hub.dev, pub))
+	if (r < 0 || !wg_device_public_key(tn->dev, pub))
 		return -1;
 	b64_encode(b64, pub, 32);
-	return api_tunnel_record(tun_hub.api, "wireguard.public_key", b64);
+	return api_tunnel_record(tn->api, "wireguard.public_key", b64);
 }
 
 /* The endpoint agents dial: the config's, else hostname:port. */
-static int tunnel_endpoint(const struct hub_config *cfg)
+static int tunnel_endpoint(struct hub_tunnel *tn, const struct hub_config *cfg)
 {
 	char ep[320];
 
@@ -357,19 +348,20 @@ static int tunnel_endpoint(const struct hub_config *cfg)
 		snprintf(ep, sizeof(ep), "%s:%u", cfg->set.hostname, cfg->wg.port);
 	else
 		return 0;	/* joins answer hub_not_ready until one is set */
-	return api_tunnel_record(tun_hub.api, "wireguard.endpoint", ep);
+	return api_tunnel_record(tn->api, "wireguard.endpoint", ep);
 }
 
 /* The hub's addresses: host 1 of each tunnel network. */
-static int tunnel_addresses(const struct hub_config *cfg, struct netstack_conf *nc)
+static int tunnel_addresses(struct hub_tunnel *tn, const struct hub_config *cfg,
+			    struct netstack_conf *nc)
 {
 	char net[64];
 
 	memset(nc, 0, sizeof(*nc));
 	nc->mtu = cfg->wg.mtu;
-	api_tunnel_prefix(tun_hub.api, AF_INET, net, sizeof(net));
+	api_tunnel_prefix(tn->api, AF_INET, net, sizeof(net));
 	nc->has4 = api_tunnel_hub_addr(net, AF_INET, &nc->addr4, &nc->prefix4) == 0;
-	api_tunnel_prefix(tun_hub.api, AF_INET6, net, sizeof(net));
+	api_tunnel_prefix(tn->api, AF_INET6, net, sizeof(net));
 	nc->has6 = api_tunnel_hub_addr(net, AF_INET6, &nc->addr6, &nc->prefix6) == 0;
 	return tunconf_address(cfg->wg.ifname, nc);
 }
@@ -397,44 +389,47 @@ static int tunnel_listeners(struct hub *hub, struct netstack_conf *nc)
 static int tunnel_device(struct hub *hub)
 {
 	const struct hub_wg_conf *w = &hub->cfg.wg;
-	struct wg_device_config dc = { .inside = &tun_inside_ops, .event = tunnel_event };
+	struct hub_tunnel *tn = &hub->tunnel;
+	struct wg_device_config dc = { .inside = &tun_inside_ops, .event = tunnel_event,
+				       .event_ctx = tn };
 	int r;
 
 	if ((r = wg_crypto_init()) < 0)
 		return r;
-	if ((r = tun_open(w->ifname, w->mtu, &tun_hub.tun)) < 0) {
+	if ((r = tun_open(w->ifname, w->mtu, &tn->tun)) < 0) {
 		log_err("cannot create interface %s: %s", w->ifname, strerror(-r));
 		return r;
 	}
-	if (!(tun_hub.inside = tun_inside_new(hub->loop, tun_hub.tun, NULL, NULL)))
+	if (!(tn->inside = tun_inside_new(hub->loop, tn->tun, NULL, NULL)))
 		return -ENOMEM;
-	dc.inside_ctx = tun_hub.inside;
-	if ((r = wg_device_new(hub->loop, &dc, &tun_hub.dev)) < 0 ||
-	    (r = tun_inside_attach(tun_hub.inside, tun_hub.dev)) < 0)
+	dc.inside_ctx = tn->inside;
+	if ((r = wg_device_new(hub->loop, &dc, &tn->dev)) < 0 ||
+	    (r = tun_inside_attach(tn->inside, tn->dev)) < 0)
 		return r;
-	wg_device_set_mtu(tun_hub.dev, w->mtu);
-	if ((r = wg_device_set_listen_port(tun_hub.dev, w->port)) < 0) {
+	wg_device_set_mtu(tn->dev, w->mtu);
+	if ((r = wg_device_set_listen_port(tn->dev, w->port)) < 0) {
 		log_err("WireGuard UDP port %u: %s", w->port, strerror(-r));
 		return r;
 	}
 	if (w->uapi && (r = uapi_server_start(hub->loop, w->ifname, &wg_device_uapi_ops,
-					      tun_hub.dev, &tun_hub.uapi)) < 0)
+					      tn->dev, &tn->uapi)) < 0)
 		log_warn("cannot serve /var/run/wireguard/%s.sock: %s", w->ifname, strerror(-r));
 	return 0;
 }
 
 static int tunnel_start(struct hub *hub)
 {
+	struct hub_tunnel *tn = &hub->tunnel;
 	struct netstack_conf nc;
 	int r;
 
 	if ((r = tunnel_device(hub)) < 0)
 		return r;
-	if (tunnel_key() < 0 || tunnel_endpoint(&hub->cfg) < 0) {
+	if (tunnel_key(tn) < 0 || tunnel_endpoint(tn, &hub->cfg) < 0) {
 		log_err("cannot record the hub's WireGuard key or endpoint");
 		return -EIO;
 	}
-	if ((r = tunnel_addresses(&hub->cfg, &nc)) < 0) {
+	if ((r = tunnel_addresses(tn, &hub->cfg, &nc)) < 0) {
 		log_err("cannot address interface %s: %s", hub->cfg.wg.ifname, strerror(-r));
 		return r;
 	}
@@ -442,48 +437,50 @@ static int tunnel_start(struct hub *hub)
 		log_err("agent API on the tunnel address: %s", strerror(-r));
 		return r;
 	}
-	tun_hub.up = true;
-	hub_tunnel_sync();
-	loop_timer_init(&tun_hub.tick, tunnel_tick, NULL);
-	loop_timer_arm(hub->loop, &tun_hub.tick, TUNNEL_TICK_NS);
-	api_set_agent_live(tun_hub.api, tunnel_live, NULL);
+	tn->up = true;
+	hub_tunnel_sync(hub);
+	loop_timer_init(&tn->tick, tunnel_tick, tn);
+	loop_timer_arm(hub->loop, &tn->tick, TUNNEL_TICK_NS);
+	api_set_agent_live(tn->api, tunnel_live, tn);
 	log_info("WireGuard on UDP %u, interface %s", hub->cfg.wg.port, hub->cfg.wg.ifname);
 	return 0;
 }
 
 void hub_tunnel_open(struct hub *hub, struct api *api)
 {
+	struct hub_tunnel *tn = &hub->tunnel;
+
 	hub->front.agent_fd[0] = hub->front.agent_fd[1] = -1;
 	if (!api || !hub->cfg.wg.enabled)
 		return;
-	tun_hub.hub = hub;
-	tun_hub.api = api;
+	tn->hub = hub;
+	tn->api = api;
 	if (tunnel_start(hub) < 0) {
 		log_err("the tunnel is off: agents cannot join or connect");
-		hub_tunnel_close();
+		hub_tunnel_close(hub);
 	}
 }
 
-void hub_tunnel_close(void)
+void hub_tunnel_close(struct hub *hub)
 {
-	struct hub *hub = tun_hub.hub;
+	struct hub_tunnel *tn = &hub->tunnel;
 
-	if (!hub)
+	if (!tn->hub)
 		return;
-	if (tun_hub.api)
-		api_set_agent_live(tun_hub.api, NULL, NULL);
-	loop_timer_disarm(hub->loop, &tun_hub.tick);
+	if (tn->api)
+		api_set_agent_live(tn->api, NULL, NULL);
+	loop_timer_disarm(hub->loop, &tn->tick);
 	for (int i = 0; i < 2; i++)
 		if (hub->front.agent_fd[i] >= 0) {
 			close(hub->front.agent_fd[i]);
 			hub->front.agent_fd[i] = -1;
 		}
-	if (tun_hub.uapi)
-		uapi_server_stop(tun_hub.uapi);
-	wg_device_free(tun_hub.dev);
-	tun_inside_free(tun_hub.inside);
-	if (tun_hub.tun)
-		tun_close(tun_hub.tun);
-	free(tun_hub.peers);
-	memset(&tun_hub, 0, sizeof(tun_hub));
+	if (tn->uapi)
+		uapi_server_stop(tn->uapi);
+	wg_device_free(tn->dev);
+	tun_inside_free(tn->inside);
+	if (tn->tun)
+		tun_close(tn->tun);
+	free(tn->peers);
+	memset(tn, 0, sizeof(*tn));
 }

@@ -14,10 +14,33 @@
 #define POSTERN_HUB_TUNNEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "core/loop.h"
 
 struct hub;
 struct api;
+
+struct tpeer;
+struct tun;
+struct tun_inside;
+struct uapi_server;
+struct wg_device;
+
+/* The hub's tunnel, a field of struct hub (control thread; zero = off). */
+struct hub_tunnel {
+	struct hub *hub;		/* set while the tunnel is open */
+	struct api *api;
+	struct tun *tun;
+	struct tun_inside *inside;
+	struct wg_device *dev;
+	struct uapi_server *uapi;
+	struct loop_timer tick;
+	struct tpeer *peers;		/* what the hub knows of each peer */
+	size_t npeers;
+	bool up;
+};
 
 /* A handshake within this long means the peer is online (WireGuard
  * rekeys every 120 s while traffic or persistent keepalives flow, and
@@ -36,8 +59,8 @@ struct api;
  * workers start (they take the heartbeat listeners). */
 void hub_tunnel_open(struct hub *hub, struct api *api);
 /* Re-reads the peers from the store (after an agent change). */
-void hub_tunnel_sync(void);
-void hub_tunnel_close(void);
+void hub_tunnel_sync(struct hub *hub);
+void hub_tunnel_close(struct hub *hub);
 
 /* The online-table slot of an agent id (control thread; route
  * compilation). 0 = no slot. */
