@@ -1,4 +1,5 @@
-/* conn.h - a downstream HTTP/1.1 connection (internal to src/hub).
+/* conn.h - a downstream connection: HTTP/1.1 or HTTP/2 framing over TCP
+ * or TLS, each behind a small ops table (internal to src/front).
  *
  * One request at a time: a pipelined request is parsed only after the
  * previous response has been written, so an upstream never sees two

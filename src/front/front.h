@@ -3,8 +3,9 @@
  * front_head() parses each HTTP/1.1 request head and hands it to the one
  * request pipeline (pipeline.h), which HTTP/2 streams (front_h2.c) go
  * through too; the protocol only frames the decision. Admin requests go
- * to the control thread instead of an upstream. TLS and HTTP/2 hooks
- * live here too so conn.c stays protocol-agnostic. */
+ * to the control thread instead of an upstream. The TLS transport and
+ * the HTTP/2 framing are declared here as the ops tables conn.c drives
+ * (conn.h), so conn.c names neither. */
 #ifndef POSTERN_FRONT_FRONT_H
 #define POSTERN_FRONT_FRONT_H
 

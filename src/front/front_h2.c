@@ -1,7 +1,7 @@
 /* front_h2.c - HTTP/2 on downstream connections (nghttp2), over TLS
  * (ALPN h2) or cleartext with prior knowledge.
  *
- * Each stream becomes an exchange (hub/xchg.h) on a pooled upstream
+ * Each stream becomes an exchange (front/xchg.h) on a pooled upstream
  * HTTP/1.1 connection, exactly like an HTTP/1.1 request. Flow control is
  * end to end: the session never updates windows by itself; a stream's
  * DATA is acknowledged (nghttp2_session_consume) only when its exchange

@@ -1,5 +1,5 @@
 /* xchg_up.h - what an upstream connection reports to its exchange
- * (internal to src/hub: upstream.c -> xchg.c). */
+ * (internal to src/front: upstream.c -> xchg.c). */
 #ifndef POSTERN_FRONT_XCHG_UP_H
 #define POSTERN_FRONT_XCHG_UP_H
 

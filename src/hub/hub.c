@@ -467,7 +467,7 @@ static const struct front_ops hub_front_ops = {
 };
 
 /* What the workers read from the config at start (listeners, drain). */
-static int hub_front_listeners(struct hub *hub)
+static void hub_front_listeners(struct hub *hub)
 {
 	struct front_ctx *fc = &hub->front;
 
@@ -476,7 +476,6 @@ static int hub_front_listeners(struct hub *hub)
 	fc->listen_https = hub->cfg.listen_https;
 	fc->nlisten_https = hub->cfg.nlisten_https;
 	fc->shutdown_timeout = hub->cfg.shutdown_timeout;
-	return 0;
 }
 
 int cmd_hub(int argc, char **argv)
@@ -495,7 +494,6 @@ int cmd_hub(int argc, char **argv)
 	hub->front.ops = &hub_front_ops;
 	hub->front.owner = hub;
 	if (hub_config_load(&hub->cfg, path, err, sizeof(err)) < 0 ||
-	    hub_front_listeners(hub) < 0 ||
 	    hub_config_make_dirs(&hub->cfg, err, sizeof(err)) < 0 ||
 	    hub_control_open(hub, err, sizeof(err)) < 0 ||
 	    hub_acme_prepare(hub, err, sizeof(err)) < 0 ||
@@ -507,6 +505,7 @@ int cmd_hub(int argc, char **argv)
 		free(hub);
 		return CMD_EXIT_FAIL;
 	}
+	hub_front_listeners(hub);
 	hub->loop = loop_new();
 	r = hub->loop && hub_open_side(hub) == 0 && hub_control_attach(hub) == 0 &&
 	    hub_run(hub) == 0 ? CMD_EXIT_OK : CMD_EXIT_FAIL;
