@@ -19,6 +19,8 @@
 #include "core/log.h"
 #include "core/num.h"
 #include "core/secure.h"
+#include "core/shtext.h"
+#include "hub/agent_watch.h"
 #include "hub/hub.h"
 #include "netstack/tunconf.h"
 #include "wg/crypto.h"
@@ -40,6 +42,7 @@ struct tpeer {
 	bool online;
 	char endpoint[64];		/* as last audited */
 	uint32_t slot;
+	struct agent_watch watch;	/* agent.online / agent.offline, metrics */
 };
 
 static struct {
@@ -53,7 +56,16 @@ static struct {
 	struct tpeer *peers;
 	size_t npeers;
 	bool up;
+	uint64_t start_ns;		/* wall clock when the tunnel started */
+	/* What the audit log last announced per agent, until the first sync
+	 * takes it into the peers (agent_watch.h). */
+	struct tunnel_known { int64_t id; bool online; } *known;
+	size_t nknown;
 } tun_hub;
+
+/* The per-agent metrics text (rendered on the control loop, read by the
+ * metrics listener's thread). */
+static struct shtext tunnel_metrics = SHTEXT_INIT;
 
 /* ---- the online table (shared with workers) ---- */
 
@@ -176,6 +188,7 @@ static void tunnel_carry(struct tpeer *nv, size_t n)
 		struct tpeer *old = tunnel_find(nv[i].key);
 		if (old && old->id == nv[i].id) {
 			nv[i].online = old->online;
+			nv[i].watch = old->watch;
 			memcpy(nv[i].endpoint, old->endpoint, sizeof(nv[i].endpoint));
 		}
 	}
@@ -229,7 +242,15 @@ void hub_tunnel_sync(void)
 		if (fresh)
 			tunnel_peer_fresh(p, &v[i]);
 	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < tun_hub.nknown; k++)
+			if (tun_hub.known[k].id == nv[i].id)
+				nv[i].watch.presence = tun_hub.known[k].online ?
+					AGENT_PRESENCE_ONLINE : AGENT_PRESENCE_OFFLINE;
 	tunnel_carry(nv, n);
+	free(tun_hub.known);
+	tun_hub.known = NULL;
+	tun_hub.nknown = 0;
 	free(tun_hub.peers);
 	tun_hub.peers = nv;
 	tun_hub.npeers = n;
@@ -268,8 +289,10 @@ static void tunnel_check(struct tpeer *tp, struct wg_peer *p)
 		tunnel_audit_peer(tp, "tunnel.connect", ep);
 	else if (!online && tp->online)
 		tunnel_audit_peer(tp, "tunnel.disconnect", tp->endpoint);
-	else if (online && strcmp(ep, tp->endpoint))
+	else if (online && strcmp(ep, tp->endpoint)) {
 		tunnel_audit_peer(tp, "tunnel.endpoint_change", ep);
+		tp->watch.endpoint_changes++;
+	}
 	if (online && strcmp(ep, tp->endpoint))
 		api_tunnel_endpoint(tun_hub.api, tp->id, ep);
 	tp->online = online;
@@ -277,14 +300,72 @@ static void tunnel_check(struct tpeer *tp, struct wg_peer *p)
 		memcpy(tp->endpoint, ep, sizeof(tp->endpoint));
 }
 
+/* agent.online / agent.offline after the grace period (agent_watch.h);
+ * fills the peer's metrics sample. */
+static void tunnel_presence(struct tpeer *tp, struct wg_peer *p, uint64_t now,
+			    uint64_t grace_ns, struct agent_watch_sample *s)
+{
+	struct wg_peer_status st;
+	enum agent_presence tr;
+
+	wg_peer_get_status(p, &st);
+	tr = agent_watch_step(&tp->watch, st.last_handshake_ns, st.rx_bytes, now,
+			      tun_hub.start_ns, grace_ns);
+	if (tr != AGENT_PRESENCE_UNKNOWN)
+		tunnel_audit_peer(tp, agent_watch_action(tr), tp->endpoint);
+	*s = (struct agent_watch_sample){
+		.name = tp->name, .online = tp->watch.presence == AGENT_PRESENCE_ONLINE,
+		.hs_ns = st.last_handshake_ns, .now_ns = now, .rx = st.rx_bytes,
+		.tx = st.tx_bytes, .endpoint_changes = tp->watch.endpoint_changes,
+	};
+}
+
+static void tunnel_metrics_publish(const struct agent_watch_sample *s, size_t n)
+{
+	struct buf b;
+
+	buf_init(&b, 4u << 20);
+	if (agent_watch_render(&b, s, n) == 0)
+		shtext_replace(&tunnel_metrics, &b);
+	buf_free(&b);
+}
+
+int hub_tunnel_metrics_render(struct buf *out)
+{
+	return shtext_append_to(&tunnel_metrics, out);
+}
+
 static void tunnel_tick(struct loop_timer *t)
 {
+	uint64_t now = clock_wall_ns();
+	uint64_t grace = (uint64_t)api_tunnel_offline_grace(tun_hub.api) * NSEC_PER_SEC;
+	struct agent_watch_sample *s = calloc(tun_hub.npeers ? tun_hub.npeers : 1, sizeof(*s));
+	size_t ns = 0;
+
 	for (size_t i = 0; i < tun_hub.npeers; i++) {
 		struct wg_peer *p = wg_device_peer_lookup(tun_hub.dev, tun_hub.peers[i].key);
-		if (p)
-			tunnel_check(&tun_hub.peers[i], p);
+		if (!p)
+			continue;
+		tunnel_check(&tun_hub.peers[i], p);
+		if (s)
+			tunnel_presence(&tun_hub.peers[i], p, now, grace, &s[ns++]);
 	}
+	if (s)
+		tunnel_metrics_publish(s, ns);
+	free(s);
 	loop_timer_arm(tun_hub.hub->loop, t, TUNNEL_TICK_NS);
+}
+
+static void tunnel_known_add(void *ctx, int64_t id, bool online)
+{
+	struct tunnel_known *k;
+
+	(void)ctx;
+	k = realloc(tun_hub.known, (tun_hub.nknown + 1) * sizeof(*k));
+	if (!k)
+		return;
+	k[tun_hub.nknown++] = (struct tunnel_known){ id, online };
+	tun_hub.known = k;
 }
 
 /* A handshake makes the agent reachable for workers at once; the audit
@@ -443,6 +524,9 @@ static int tunnel_start(struct hub *hub)
 		return r;
 	}
 	tun_hub.up = true;
+	tun_hub.start_ns = clock_wall_ns();
+	if (api_tunnel_presence(tun_hub.api, tunnel_known_add, NULL) < 0)
+		log_warn("cannot read the agents' last announced presence");
 	hub_tunnel_sync();
 	loop_timer_init(&tun_hub.tick, tunnel_tick, NULL);
 	loop_timer_arm(hub->loop, &tun_hub.tick, TUNNEL_TICK_NS);
@@ -485,5 +569,7 @@ void hub_tunnel_close(void)
 	if (tun_hub.tun)
 		tun_close(tun_hub.tun);
 	free(tun_hub.peers);
+	free(tun_hub.known);
 	memset(&tun_hub, 0, sizeof(tun_hub));
+	shtext_clear(&tunnel_metrics);
 }

@@ -46,4 +46,9 @@ uint32_t hub_tunnel_slot(int64_t agent_id);
  * HUB_TUNNEL_ONLINE_SECS (slot 0: true, nothing known). */
 bool hub_tunnel_slot_online(uint32_t slot);
 
+/* Appends the per-agent metrics as of the last tick (any thread;
+ * agent_watch.h). Returns 0 or -ENOBUFS. */
+struct buf;
+int hub_tunnel_metrics_render(struct buf *out);
+
 #endif
