@@ -22,8 +22,8 @@
 #define EXPIRY_BEFORE_LIMIT (3650ULL * 86400 * NSEC_PER_SEC)
 #define EXPIRY_CERTS_MAX 1024
 
-/* What has been announced: for certificate `id` valid until `not_after`,
- * the smallest threshold (seconds before not_after) announced. */
+/* What has been announced: for certificate `id` valid until `not_after`
+ * (ms), the smallest threshold (seconds before it) announced. */
 struct expiry_mark {
 	int64_t id, not_after, before;
 };
@@ -160,16 +160,17 @@ static int expiry_scan(struct api *api, int64_t now_s, const int64_t *before, in
 		return -1;
 	buf_printf(b, "# TYPE postern_certificate_expiry_timestamp_seconds gauge\n");
 	while (sqlite3_step(st) == SQLITE_ROW) {
+		/* not_after in ms, as the certificates API shows it */
 		int64_t id = sqlite3_column_int64(st, 0), na = sqlite3_column_int64(st, 2);
 		const char *name = (const char *)sqlite3_column_text(st, 1);
 		const char *src = (const char *)sqlite3_column_text(st, 3);
 		struct expiry_mark *m = expiry_find(api->expiry, id, na);
-		int64_t d = expiry_crossed(before, nb, na - now_s);
+		int64_t d = expiry_crossed(before, nb, na / 1000 - now_s);
 
 		if (!name || !src)
 			continue;
 		buf_printf(b, "postern_certificate_expiry_timestamp_seconds{name=\"%s\","
-			   "source=\"%s\"} %lld\n", name, src, (long long)na);
+			   "source=\"%s\"} %lld\n", name, src, (long long)(na / 1000));
 		if (d && strcmp(src, "self-signed") && (!m || d < m->before) && n < max) {
 			due[n] = (struct expiry_due){ id, na, d, "" };
 			snprintf(due[n++].name, sizeof(due[0].name), "%s", name);
@@ -204,7 +205,7 @@ void api_cert_expiry_check(struct api *api, int64_t now_s)
 	buf_free(&b);
 	for (int i = 0; i < n; i++)
 		expiry_announce(api, due[i].id, due[i].name, due[i].not_after, due[i].before,
-				due[i].not_after - now_s);
+				due[i].not_after / 1000 - now_s);
 	free(due);
 }
 
