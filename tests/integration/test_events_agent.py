@@ -6,45 +6,18 @@ announced offline a grace period after the start). Certificates:
 `certificate.expiring` once per threshold, also across a restart. A head
 record that does not match the store at start reaches the webhooks
 (`audit.head_reset`)."""
-import json
 import os
 import re
 import signal
 import subprocess
 
-import agentlab
 import netlab
 from controllab import Hub
-from test_hub_tunnel import HUB, create_agent, hub_conf
+from eventlab import (METRICS, events, join_agent, metrics_text, run_agent, setting,
+                      tunnel_world, webhook)
 from webhook_sink import Sink
 
-METRICS = 'metrics_listen = "127.0.0.1:9100"\n'
 GRACE = 6       # agent.offline_grace in the test (the minimum is 5)
-
-
-def setting(h, key, value):
-    st, _, b = h.api("PUT", f"/api/v1/settings/{key}", {"value": value},
-                     headers={"If-Match": "*"})
-    assert st == 200, b
-
-
-def webhook(h, sink, events):
-    setting(h, "webhooks.allow_loopback", 1)
-    setting(h, "webhooks.retry_schedule", "0s,100ms,200ms,500ms,1s,1s,1s,1s")
-    st, _, b = h.api("POST", "/api/v1/webhooks", {"name": "ops", "url": sink.url("/ev"),
-                                                  "events": events})
-    assert st == 201, b
-    return b
-
-
-def events(sink):
-    """[(type, object, data)] delivered, de-duplicated by webhook-id, in
-    audit order."""
-    seen = {}
-    for hdrs, body in sink.requests("/ev"):
-        seen[hdrs["webhook-id"]] = json.loads(body)
-    out = sorted(seen.values(), key=lambda e: e["data"]["seq"])
-    return [(e["type"], e["data"]["object"], e["data"]) for e in out]
 
 
 def count(sink, typ, obj):
@@ -57,40 +30,19 @@ def audit_count(h, action, obj):
     return sum(1 for e in b["items"] if e["action"] == action and e["object"] == obj)
 
 
-def run_agent(lab, world, state):
-    return lab.spawn(world["agent"], [netlab.postern_bin(), "agent", "run", "--state", state,
-                                      "--netstack", "tun", "--allow", "10.78.0.2:80"],
-                     name="agent-a1")
-
-
 def test_agent_offline_once_after_grace_online_when_back_and_restarts(lab, tmp_path):
-    pub, agent = lab.ns("pub"), lab.ns("agent")
-    lab.link(pub, f"{HUB}/24", agent, "10.77.0.2/24")
-    agentlab.set_hosts(lab, agent, [f"{HUB} hub.test"])
-    wg = "pw" + netlab.short_id(6)
-    lab.on_cleanup(lambda: os.path.exists(f"/var/run/wireguard/{wg}.sock") and
-                   os.unlink(f"/var/run/wireguard/{wg}.sock"))
-    conf = 'metrics_listen = "127.0.0.1:9100"\n' + hub_conf(wg)
-    h = Hub(lab, ns=pub)
-    h.start(settings=conf)
-    world = {"hub": h, "pub": pub, "agent": agent, "dir": tmp_path}
+    world = tunnel_world(lab, tmp_path)
+    h, pub, conf = world["hub"], world["pub"], world["conf"]
     sink = Sink(pub.name)
     try:
         webhook(h, sink, "agent.online agent.offline")
         setting(h, "agent.offline_grace", GRACE)
-        ident, cmd = create_agent(world, "a1")
-        obj = f"agent:{ident}"
-        state = str(tmp_path / "a1.state")
-        r = agent.run([netlab.postern_bin(), *cmd[1:], "--state", state], check=False)
-        assert r.returncode == 0, r.stderr
         # Keepalives every second: a live agent never goes quiet for the
         # short grace period (the default keepalive, 25 s, suits the
         # default grace of 180 s).
-        with open(state) as f:
-            text = f.read()
-        with open(state, "w") as f:
-            f.write(re.sub(r"^keepalive = \d+$", "keepalive = 1", text, flags=re.M))
-        p = run_agent(lab, world, state)
+        ident, state = join_agent(lab, world, "a1", keepalive=1)
+        obj = f"agent:{ident}"
+        p = run_agent(lab, world, "a1", state)
         netlab.wait_until(lambda: count(sink, "agent.online", obj) == 1, timeout=60,
                           what="agent.online delivered")
         # Killed: offline once the grace period has passed.
@@ -100,7 +52,7 @@ def test_agent_offline_once_after_grace_online_when_back_and_restarts(lab, tmp_p
         off = [d for t, o, d in events(sink) if t == "agent.offline"][0]
         assert off["actor"] == "system" and off["severity"] == "warning", off
         # Back: online again; offline was announced exactly once.
-        p = run_agent(lab, world, state)
+        p = run_agent(lab, world, "a1", state)
         netlab.wait_until(lambda: count(sink, "agent.online", obj) == 2, timeout=60,
                           what="second agent.online delivered")
         assert count(sink, "agent.offline", obj) == 1, events(sink)
@@ -113,9 +65,8 @@ def test_agent_offline_once_after_grace_online_when_back_and_restarts(lab, tmp_p
         h.start(settings=conf)
 
         def handshake_seen():
-            out = pub.run(["curl", "-s", "http://127.0.0.1:9100/metrics"], check=False).stdout
             return re.search(r'^postern_agent_last_handshake_age_seconds\{agent="a1"\} ',
-                             out, re.M)
+                             metrics_text(pub), re.M)
         netlab.wait_until(handshake_seen, timeout=60, what="a handshake after the restart")
         assert audit_count(h, "agent.online", obj) == 2
         assert audit_count(h, "agent.offline", obj) == 1
@@ -178,8 +129,7 @@ def test_certificate_expiring_once_per_threshold(lab, tmp_path):
         assert h.stop() == 0
         h.start(settings=METRICS)
         netlab.wait_until(lambda: 'postern_certificate_expiry_timestamp_seconds{name="soon"' in
-                          h.ns.run(["curl", "-s", "http://127.0.0.1:9100/metrics"],
-                                   check=False).stdout, what="the watcher's first pass")
+                          metrics_text(h.ns), what="the watcher's first pass")
         assert audit_count(h, "certificate.expiring", obj) == 2
         assert not any(o != obj for t, o, _ in events(sink) if t == "certificate.expiring")
         assert h.verify().returncode == 0
