@@ -15,6 +15,7 @@ import netlab
 from controllab import Hub
 from eventlab import (METRICS, events, join_agent, metrics_text, run_agent, setting,
                       tunnel_world, webhook)
+from test_webhooks import verify
 from webhook_sink import Sink
 
 GRACE = 6       # agent.offline_grace in the test (the minimum is 5)
@@ -35,7 +36,7 @@ def test_agent_offline_once_after_grace_online_when_back_and_restarts(lab, tmp_p
     h, pub, conf = world["hub"], world["pub"], world["conf"]
     sink = Sink(pub.name)
     try:
-        webhook(h, sink, "agent.online agent.offline")
+        w = webhook(h, sink, "agent.online agent.offline")
         setting(h, "agent.offline_grace", GRACE)
         # Keepalives every second: a live agent never goes quiet for the
         # short grace period (the default keepalive, 25 s, suits the
@@ -80,6 +81,9 @@ def test_agent_offline_once_after_grace_online_when_back_and_restarts(lab, tmp_p
         assert count(sink, "agent.online", obj) == 2
         assert [t for t, _, _ in events(sink)] == ["agent.online", "agent.offline",
                                                     "agent.online", "agent.offline"]
+        # Signed like every event (checked by the npm reference library).
+        got = sink.requests("/ev")
+        assert verify([(w["secret"], hdrs, body) for hdrs, body in got]) == [True] * len(got)
         assert h.verify().returncode == 0
     finally:
         sink.close()
