@@ -3,7 +3,9 @@ real agent and a webhook: /metrics parsed with python3-prometheus-client
 (so the exposition is valid and each family is one group), every family
 of docs/operations.md ("Metrics") present with the labels it documents,
 and the number of series fixed while 1,000 clients, each from an address
-of its own and asking for a path of its own, send requests."""
+of its own and asking for a path of its own, send requests. The login
+routes of test_auth_login.py show the two denial reasons that need a
+session: none, and a user the route's groups do not admit."""
 import json
 import os
 import subprocess
@@ -12,8 +14,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import netlab
-from eventlab import join_agent, metrics_text, run_agent, tunnel_world, webhook
+from eventlab import METRICS, join_agent, metrics_text, run_agent, tunnel_world, webhook
 from frontlab import ns_socket
+from test_auth_login import PW_BOB, fetch, hub, route_cookie  # noqa: F401 (hub: a fixture)
 from webhook_sink import Sink
 
 pytestmark = pytest.mark.serial     # 1,000 connections from one test
@@ -160,3 +163,20 @@ def test_every_family_with_bounded_labels_under_1000_clients(lab, tmp_path):
             == 1 + CLIENTS // 4
     finally:
         sink.close()
+
+
+def test_denials_by_reason_forbidden_and_no_session(hub):
+    """A logged-in user the route's groups do not admit, and a client with
+    no session, each counted under its reason."""
+    h, up = hub
+    h.restart(settings=METRICS)     # the login routes' hub, with /metrics
+    netlab.wait_until(lambda: fetch(h, "h1", "other.test", "/")[0] == 401,
+                      what="the login routes published")
+    auth, _, _ = route_cookie(h, "h1", "bob", PW_BOB)
+    st, _, _ = fetch(h, "h1", "app.test", "/private", headers=[f"Cookie: {auth}"])
+    assert st == 403 and up.count() == 0
+    m, _ = scrape(h.ns)
+    why = lambda r: m[("postern_access_denied_total", frozenset({("reason", r)}))]  # noqa: E731
+    assert why("forbidden_user_or_group") == 1
+    assert why("no_session") >= 1
+    assert why("cidr_denied") == 0
