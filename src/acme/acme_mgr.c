@@ -3,7 +3,6 @@
 #include "acme/acme_mgr_int.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/secure.h"
+#include "core/shtext.h"
 #include "tls/cert.h"
 
 static const char *const event_names[ACME_EV_MAX] = {
@@ -34,8 +34,7 @@ const char *acme_event_name(enum acme_event ev)
 	return ev < ACME_EV_MAX ? event_names[ev] : "?";
 }
 
-static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct buf metrics_text;	/* rendered on the control thread */
+static struct shtext metrics_text = SHTEXT_INIT;	/* rendered on the control thread */
 
 static int64_t wall_now(void)
 {
@@ -480,9 +479,7 @@ void acme_mgr_free(struct acme_mgr *m)
 	for (size_t i = 0; i < ACME_MGR_MAX_CERTS; i++)
 		if (m->certs[i].used)
 			loop_timer_disarm(m->loop, &m->certs[i].timer);
-	pthread_mutex_lock(&metrics_lock);
-	buf_free(&metrics_text);
-	pthread_mutex_unlock(&metrics_lock);
+	shtext_clear(&metrics_text);
 	free(m);
 }
 
@@ -504,17 +501,17 @@ static int mgr_metrics(struct acme_mgr *m, struct buf *b)
 			 (unsigned long long)m->orders,
 			 (unsigned long long)m->ari_checks,
 			 (unsigned long long)m->bad_nonces);
-	for (size_t i = 0; i < ACME_MGR_MAX_CERTS; i++) {
-		struct mgr_cert *c = &m->certs[i];
-
-		if (!c->used)
-			continue;
-		rc |= buf_printf(b, "postern_acme_certificate_expiry_seconds{cert=\"%s\","
-				 "issued=\"%d\"} %lld\n", c->id, c->real,
-				 (long long)(c->real ? c->not_after : 0));
-		rc |= buf_printf(b, "postern_acme_certificate_failures{cert=\"%s\"} %u\n",
-				 c->id, c->failures);
-	}
+	/* Each family's samples form one group (the exposition format). */
+	for (size_t i = 0; i < ACME_MGR_MAX_CERTS; i++)
+		if (m->certs[i].used)
+			rc |= buf_printf(b, "postern_acme_certificate_expiry_seconds{cert=\"%s\","
+					 "issued=\"%d\"} %lld\n", m->certs[i].id, m->certs[i].real,
+					 (long long)(m->certs[i].real ? m->certs[i].not_after : 0));
+	rc |= buf_printf(b, "# TYPE postern_acme_certificate_failures gauge\n");
+	for (size_t i = 0; i < ACME_MGR_MAX_CERTS; i++)
+		if (m->certs[i].used)
+			rc |= buf_printf(b, "postern_acme_certificate_failures{cert=\"%s\"} %u\n",
+					 m->certs[i].id, m->certs[i].failures);
 	return rc ? -ENOBUFS : 0;
 }
 
@@ -524,25 +521,14 @@ void mgr_metrics_refresh(struct acme_mgr *m)
 	struct buf b;
 
 	buf_init(&b, 1u << 20);
-	if (mgr_metrics(m, &b) == 0) {
-		pthread_mutex_lock(&metrics_lock);
-		buf_free(&metrics_text);
-		metrics_text = b;
-		pthread_mutex_unlock(&metrics_lock);
-	} else {
-		buf_free(&b);
-	}
+	if (mgr_metrics(m, &b) == 0)
+		shtext_replace(&metrics_text, &b);
+	buf_free(&b);
 }
 
 int acme_metrics_render(struct buf *out)
 {
-	int rc = 0;
-
-	pthread_mutex_lock(&metrics_lock);
-	if (metrics_text.len)
-		rc = buf_append(out, buf_head(&metrics_text), metrics_text.len);
-	pthread_mutex_unlock(&metrics_lock);
-	return rc ? -ENOBUFS : 0;
+	return shtext_append_to(&metrics_text, out);
 }
 
 int acme_mgr_prepare(const struct acme_mgr_cfg *cfg,

@@ -369,6 +369,15 @@ static void api_find_group(struct api *api, const char *name)
 			 name ? name : "postern");
 }
 
+/* Every audit entry is offered to the webhooks in its transaction, those
+ * written while the log opens (audit.head_reset) included. */
+static int api_audit_hook(struct api *api)
+{
+	api->audit.appended = events_outbox_add;
+	api->audit.appended_ctx = &api->store;
+	return 0;
+}
+
 static int api_open_parts(struct api *api, const struct api_config *cfg,
 			  char *err, size_t errlen)
 {
@@ -384,6 +393,7 @@ static int api_open_parts(struct api *api, const struct api_config *cfg,
 	} else if (store_open(&api->store, db, 0, err, errlen) == 0 &&
 		   secret_keyring_load(&api->keys, sk, true, err, errlen) == 0 &&
 		   secret_keyring_recover(&api->keys, &api->store, err, errlen) == 0 &&
+		   api_audit_hook(api) == 0 &&
 		   audit_open(&api->audit, &api->store, ak, head, err, errlen) == 0) {
 		rc = 0;
 	}
@@ -421,9 +431,6 @@ struct api *api_open(const struct api_config *cfg, char *err, size_t errlen)
 		api_close(api);
 		return NULL;
 	}
-	/* Every audit entry is offered to the webhooks in its transaction. */
-	api->audit.appended = events_outbox_add;
-	api->audit.appended_ctx = &api->store;
 	if (cfg->public_url)
 		api->public_url = strdup(cfg->public_url);
 	api_find_group(api, cfg->group);
@@ -440,6 +447,7 @@ void api_close(struct api *api)
 	if (api->audit.head_path && audit_checkpoint(&api->audit, true) < 0)
 		log_err("could not sign the audit tail before stopping");
 	audit_close(&api->audit);
+	api_cert_expiry_free(api);
 	if (api->keys.path)
 		secret_keyring_free(&api->keys);
 	store_close(&api->store);
@@ -462,4 +470,5 @@ void api_tick(struct api *api)
 		 "DELETE FROM user_setup_tokens WHERE expires_at < %lld;",
 		 (long long)now, (long long)now);
 	store_exec(&api->store, sql, NULL, 0);
+	api_cert_expiry_check(api, now / 1000);
 }

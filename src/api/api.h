@@ -138,6 +138,10 @@ void api_set_tcp_ports(struct api *api, api_port_check_fn *check,
 /* Periodic work (call every few seconds): time-based audit checkpoints,
  * expired sessions and tokens removed. */
 void api_tick(struct api *api);
+/* Appends postern_certificate_expiry_timestamp_seconds{name,source} as of
+ * the last tick (any thread; Prometheus text). Returns 0 or -ENOBUFS. */
+struct buf;
+int api_cert_metrics_render(struct buf *out);
 
 struct loop;
 /* Starts the password threads, whose results come back on `loop` (the

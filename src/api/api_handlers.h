@@ -14,6 +14,7 @@ extern const struct api_resource api_route_res, api_agent_res, api_cert_res,
 api_handler_fn api_webhook_test, api_webhook_rotate, api_webhook_deliveries,
 	api_webhook_redeliver;
 const char *api_check_schedule(const char *s);
+const char *api_check_expiring_before(const char *s);
 
 api_handler_fn api_session_get, api_session_login, api_session_logout;
 api_handler_fn api_user_setup, api_user_setup_link;

@@ -68,6 +68,7 @@ struct api {
 	int64_t last_tick_ms;
 	const struct api_acme_ops *acme;	/* NULL: no [acme] (api_acme.h) */
 	struct events_worker *events;	/* webhook delivery, or NULL */
+	struct api_expiry *expiry;	/* certificate.expiring (api_cert_expiry.c) */
 	/* Route login: the cookie key (sealed in the store) and the codes. */
 	bool login_key_ok;
 	uint8_t login_key[AUTH_KEY_LEN];
@@ -303,6 +304,11 @@ void api_tx_abort(struct api_ctx *c);
 int api_setting_str(struct api *api, const char *key, char *out, size_t len);
 /* A setting's effective integer value (stored, else the default). */
 int64_t api_setting_int(struct api *api, const char *key);
+
+/* Announces certificates past a `certificate.expiring_days` threshold
+ * (once each) and refreshes their expiry gauge (api_cert_expiry.c). */
+void api_cert_expiry_check(struct api *api, int64_t now_s);
+void api_cert_expiry_free(struct api *api);
 /* The hub's public URL: the hub.public_url setting, the config
  * (https:// + [hub] hostname), or the request's Host, in that order. */
 void api_public_url(struct api_ctx *c, char *out, size_t len);

@@ -49,6 +49,10 @@ static const struct api_setting_def api_settings[] = {
 	  "1: admins log in with a second factor (TOTP); one without is sent to enrol first" },
 	{ "agent.join_token_ttl", API_T_INT, 86400, 60, 30 * 86400, false, NULL,
 	  "seconds a new agent join token stays valid" },
+	{ "agent.offline_grace", API_T_INT, 180, 5, 86400, false, NULL,
+	  "seconds without a handshake or packet from an agent before agent.offline is announced" },
+	{ "certificate.expiring_before", API_T_STR, 0, 1, 100, false, api_check_expiring_before,
+	  "how long before expiry certificate.expiring is announced, once per threshold (default 30d,7d,1d)" },
 	/* What an enrolling agent is told (api_agent_join.c). The hub's
 	 * WireGuard device records its public key when it starts. */
 	{ "wireguard.public_key", API_T_STR, 0, 44, 44, false, api_check_wg_key,

@@ -13,6 +13,7 @@
 #include "api/api_tunnel.h"
 #include "core/enc.h"
 #include "core/log.h"
+#include "core/num.h"
 #include "core/secure.h"
 
 static void api_tunnel_col(sqlite3_stmt *st, int col, char *out, size_t len)
@@ -95,6 +96,33 @@ void api_tunnel_audit(struct api *api, const char *action, const char *object,
 	if (audit_record(&api->audit, &ev) < 0)
 		log_err("cannot record %s in the audit log", action);
 	audit_checkpoint(&api->audit, false);
+}
+
+int api_tunnel_presence(struct api *api, api_presence_fn *fn, void *ctx)
+{
+	/* The newest announcement per agent (SQLite's bare-column rule: with
+	 * max(), `action` comes from the row holding the maximum seq). */
+	sqlite3_stmt *st = store_prepare(&api->store, "SELECT object, action, max(seq)"
+		" FROM audit_log WHERE action IN ('agent.online', 'agent.offline')"
+		" AND object LIKE 'agent:%' GROUP BY object");
+	uint64_t id;
+	int rc;
+
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *obj = (const char *)sqlite3_column_text(st, 0);
+		const char *act = (const char *)sqlite3_column_text(st, 1);
+		if (obj && act && num_parse_cstr(obj + 6, 1, INT64_MAX, &id) == 0)
+			fn(ctx, (int64_t)id, !strcmp(act, "agent.online"));
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int64_t api_tunnel_offline_grace(struct api *api)
+{
+	return api_setting_int(api, "agent.offline_grace");
 }
 
 int api_tunnel_record(struct api *api, const char *key, const char *value)

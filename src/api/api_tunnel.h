@@ -32,6 +32,16 @@ void api_tunnel_endpoint(struct api *api, int64_t id, const char *endpoint);
 void api_tunnel_audit(struct api *api, const char *action, const char *object,
 		      const char *after);
 
+/* Agent presence (docs/webhooks.md, "agent.online / agent.offline"):
+ * what the audit log last announced for each agent, so a restarted hub
+ * neither repeats nor loses a transition. Calls fn(ctx, agent id, true
+ * for "agent.online") once per agent that has an announcement, in one
+ * pass over the log. Returns 0 or -1. */
+typedef void api_presence_fn(void *ctx, int64_t agent_id, bool online);
+int api_tunnel_presence(struct api *api, api_presence_fn *fn, void *ctx);
+/* The `agent.offline_grace` setting in seconds (default 180). */
+int64_t api_tunnel_offline_grace(struct api *api);
+
 /* Stores a fact the hub owns in a setting (wireguard.public_key,
  * wireguard.endpoint) when it differs from the stored value; audited as
  * "system". Returns 0 or -1. */

@@ -444,7 +444,14 @@ static int audit_startup(struct audit *a, char *err, size_t errlen)
 int audit_open(struct audit *a, struct store *s, const char *key_path,
 	       const char *head_path, char *err, size_t errlen)
 {
+	int (*appended)(void *, const struct audit_entry *) = a->appended;
+	void *appended_ctx = a->appended_ctx;
+
 	memset(a, 0, sizeof(*a));
+	/* Kept: what the opening itself records (a head record that does not
+	 * match, an adopted tail) reaches the webhooks like any entry. */
+	a->appended = appended;
+	a->appended_ctx = appended_ctx;
 	if (errlen)
 		err[0] = 0;
 	a->store = s;

@@ -87,7 +87,9 @@ struct audit {
  * head record is logged, kept aside as `head_path`.mismatch-TIME, audited
  * ("audit.head_reset") and replaced: the hub keeps running, and
  * `postern audit verify` keeps failing on the old evidence until an
- * operator looks. Returns 0, or -1 with a message in `err`. */
+ * operator looks. The `appended` hook set in `a` before the call is kept
+ * (every other field is reset), so those entries reach it too. Returns 0,
+ * or -1 with a message in `err`. */
 int audit_open(struct audit *a, struct store *s, const char *key_path,
 	       const char *head_path, char *err, size_t errlen);
 void audit_close(struct audit *a);

@@ -122,6 +122,28 @@ int num_parse_duration(const char *s, uint64_t min_ns, uint64_t max_ns,
 				    out_ns);
 }
 
+int num_parse_duration_list(const char *s, uint64_t min_ns, uint64_t max_ns,
+			    uint64_t *out_ns, int max)
+{
+	char item[32];
+	int n = 0;
+
+	while (*s) {
+		size_t len = strcspn(s, ", ");
+		if (len) {
+			if (len >= sizeof(item) || n == max)
+				return -1;
+			memcpy(item, s, len);
+			item[len] = 0;
+			if (num_parse_duration(item, min_ns, max_ns, &out_ns[n++]) < 0)
+				return -1;
+		}
+		s += len;
+		s += strspn(s, ", ");
+	}
+	return n ? n : -1;
+}
+
 int num_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	static const struct num_unit units[] = {

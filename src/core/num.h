@@ -24,6 +24,11 @@ int num_parse_cstr(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int num_parse_duration(const char *s, uint64_t min_ns, uint64_t max_ns,
 		       uint64_t *out_ns);
 /* Parses a size "512", "64k", "16M", "2G" (powers of 1024) into bytes. */
+/* A list of durations separated by commas and/or spaces ("0s,5s, 5m")
+ * into out_ns[], each within [min_ns, max_ns]. Returns the count (1..max)
+ * or -1 (empty, too many, an item too long or malformed). */
+int num_parse_duration_list(const char *s, uint64_t min_ns, uint64_t max_ns,
+			    uint64_t *out_ns, int max);
 int num_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 #endif

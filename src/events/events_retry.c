@@ -9,25 +9,13 @@
 
 int events_schedule_parse(const char *s, int64_t *ms, int max)
 {
-	char item[32];
-	int n = 0;
+	uint64_t ns[EVENTS_SCHEDULE_MAX];
+	int n = num_parse_duration_list(s, 0, 30ULL * 86400 * NSEC_PER_SEC, ns,
+					max < EVENTS_SCHEDULE_MAX ? max : EVENTS_SCHEDULE_MAX);
 
-	while (*s) {
-		size_t len = strcspn(s, ", ");
-		uint64_t ns;
-		if (len) {
-			if (len >= sizeof(item) || n == max)
-				return -1;
-			memcpy(item, s, len);
-			item[len] = 0;
-			if (num_parse_duration(item, 0, 30ULL * 86400 * NSEC_PER_SEC, &ns) < 0)
-				return -1;
-			ms[n++] = (int64_t)(ns / NSEC_PER_MSEC);
-		}
-		s += len;
-		s += strspn(s, ", ");
-	}
-	return n ? n : -1;
+	for (int i = 0; i < n; i++)
+		ms[i] = (int64_t)(ns[i] / NSEC_PER_MSEC);
+	return n;
 }
 
 int64_t events_retry_delay(const int64_t *sched, int nsched, int n,

@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "acme/acme_mgr.h"
+#include "api/api.h"
 #include "events/events.h"
+#include "hub/tunnel.h"
 
 #define METRICS_BUCKETS 12
 static const double metrics_le[METRICS_BUCKETS] = {
@@ -31,6 +33,7 @@ struct metrics_route {
 
 struct metrics_block {
 	_Atomic uint64_t ctr[METRICS_CTR_MAX];
+	_Atomic uint64_t deny[METRICS_DENY_MAX];
 	_Atomic int64_t conns;
 	struct metrics_route route[METRICS_ROUTES_MAX];
 };
@@ -108,6 +111,13 @@ void metrics_count(unsigned w, enum metrics_ctr c)
 	struct metrics_block *b = metrics_blocks[w];
 	if (b)
 		metrics_add(&b->ctr[c], 1);
+}
+
+void metrics_deny(unsigned w, enum metrics_deny why)
+{
+	struct metrics_block *b = metrics_blocks[w];
+	if (b && why < METRICS_DENY_MAX)
+		metrics_add(&b->deny[why], 1);
 }
 
 void metrics_conns(unsigned w, int delta)
@@ -233,6 +243,23 @@ static int metrics_render_routes(struct buf *out)
 	return r;
 }
 
+/* postern_access_denied_total{reason}: every reason, zeros included. */
+static int metrics_render_deny(struct buf *out)
+{
+	static const char *const why[METRICS_DENY_MAX] = {
+		[METRICS_DENY_CIDR] = "cidr_denied",
+		[METRICS_DENY_NO_SESSION] = "no_session",
+		[METRICS_DENY_FORBIDDEN] = "forbidden_user_or_group",
+	};
+	int r = buf_printf(out, "# TYPE postern_access_denied_total counter\n");
+
+	for (int d = 0; d < METRICS_DENY_MAX && r == 0; d++)
+		r = buf_printf(out, "postern_access_denied_total{reason=\"%s\"} %llu\n", why[d],
+			       (unsigned long long)metrics_sum(offsetof(struct metrics_block, deny) +
+							      (size_t)d * sizeof(uint64_t)));
+	return r;
+}
+
 int metrics_render(struct buf *out)
 {
 	static const char *const ctr[METRICS_CTR_MAX] = {
@@ -259,10 +286,16 @@ int metrics_render(struct buf *out)
 			       (unsigned long long)metrics_sum(offsetof(struct metrics_block, ctr) +
 							      (size_t)c * sizeof(uint64_t)));
 	if (r == 0)
+		r = metrics_render_deny(out);
+	if (r == 0)
 		r = metrics_render_routes(out);
 	if (r == 0)
 		r = acme_metrics_render(out);
 	if (r == 0)
 		r = events_metrics_render(out);
+	if (r == 0)
+		r = hub_tunnel_metrics_render(out);
+	if (r == 0)
+		r = api_cert_metrics_render(out);
 	return r;
 }

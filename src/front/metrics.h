@@ -29,6 +29,15 @@ enum metrics_ctr {
 	METRICS_CTR_MAX
 };
 
+/* Why the pipeline refused a request (postern_access_denied_total's
+ * `reason` label; a fixed set, so the series stay bounded). */
+enum metrics_deny {
+	METRICS_DENY_CIDR = 0,		/* the route's CIDR allow/deny rules */
+	METRICS_DENY_NO_SESSION,	/* a login route, no valid session (401/302) */
+	METRICS_DENY_FORBIDDEN,		/* logged in, not in the route's users/groups */
+	METRICS_DENY_MAX
+};
+
 /* Returns the id for a route name (registering it once; ids start at 1;
  * METRICS_NO_ROUTE when the registry is full). Thread-safe. */
 uint32_t metrics_route_register(const char *name);
@@ -40,6 +49,7 @@ int metrics_worker_init(unsigned w);
 void metrics_observe(unsigned w, uint32_t route, int status, uint64_t dur_ns,
 		     uint64_t bytes_in, uint64_t bytes_out);
 void metrics_count(unsigned w, enum metrics_ctr c);
+void metrics_deny(unsigned w, enum metrics_deny why);
 /* Open connections: +1 / -1 on worker `w`. */
 void metrics_conns(unsigned w, int delta);
 

@@ -79,13 +79,15 @@ static char **certstore_dns_creds(void *arg, const char *provider)
 	return api_acme_dns_creds(hub_control_api(arg), provider);
 }
 
-/* Issued and renewed are recorded with the stored certificate; the
- * others have no change of their own to go with. */
+/* Issued and renewed are recorded with the stored certificate; a failure
+ * has no change of its own to go with. "certificate.expiring" comes from
+ * the control plane's watcher (api_cert_expiry.c), which covers uploaded
+ * certificates too and announces each threshold once across restarts. */
 static void certstore_event(void *arg, enum acme_event ev, const char *id,
 			    const char *names, const char *detail)
 {
 	(void)names;
-	if (ev == ACME_EV_FAILED || ev == ACME_EV_EXPIRING)
+	if (ev == ACME_EV_FAILED)
 		api_acme_cert_event(hub_control_api(arg), id, acme_event_name(ev), detail);
 }
 

@@ -269,6 +269,7 @@ static bool pipeline_auth(const struct pipeline_in *in, const struct route *r,
 		return false;
 	}
 	metrics_observe(in->w->idx, r->stats_id, u ? 403 : 401, 0, 0, 0);
+	metrics_deny(in->w->idx, u ? METRICS_DENY_FORBIDDEN : METRICS_DENY_NO_SESSION);
 	if (u) {
 		PIPELINE_TEXT(out, 403, "403 Forbidden\nYour account may not use this site.\n");
 		return true;
@@ -323,6 +324,7 @@ static void pipeline_route(const struct pipeline_in *in, struct pipeline_out *ou
 	}
 	if ((st = pipeline_access(in, r))) {
 		metrics_observe(in->w->idx, r->stats_id, st, 0, 0, 0);
+		metrics_deny(in->w->idx, METRICS_DENY_CIDR);
 		PIPELINE_TEXT(out, 403, "403 Forbidden\n");
 		out->status = st;
 		return;

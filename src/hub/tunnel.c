@@ -19,6 +19,8 @@
 #include "core/log.h"
 #include "core/num.h"
 #include "core/secure.h"
+#include "core/shtext.h"
+#include "hub/agent_watch.h"
 #include "hub/hub.h"
 #include "netstack/tunconf.h"
 #include "wg/crypto.h"
@@ -40,8 +42,12 @@ struct tpeer {
 	bool online;
 	char endpoint[64];		/* as last audited */
 	uint32_t slot;
+	struct agent_watch watch;	/* agent.online / agent.offline, metrics */
 };
 
+/* The per-agent metrics text (rendered on the control loop, read by the
+ * metrics listener's thread). */
+static struct shtext tunnel_metrics = SHTEXT_INIT;
 
 /* ---- the online table (shared with workers) ---- */
 
@@ -164,6 +170,7 @@ static void tunnel_carry(struct hub_tunnel *tn, struct tpeer *nv, size_t n)
 		struct tpeer *old = tunnel_find(tn, nv[i].key);
 		if (old && old->id == nv[i].id) {
 			nv[i].online = old->online;
+			nv[i].watch = old->watch;
 			memcpy(nv[i].endpoint, old->endpoint, sizeof(nv[i].endpoint));
 		}
 	}
@@ -218,7 +225,15 @@ void hub_tunnel_sync(struct hub *hub)
 		if (fresh)
 			tunnel_peer_fresh(p, &v[i]);
 	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < tn->nknown; k++)
+			if (tn->known[k].id == nv[i].id)
+				nv[i].watch.presence = tn->known[k].online ?
+					AGENT_PRESENCE_ONLINE : AGENT_PRESENCE_OFFLINE;
 	tunnel_carry(tn, nv, n);
+	free(tn->known);
+	tn->known = NULL;
+	tn->nknown = 0;
 	free(tn->peers);
 	tn->peers = nv;
 	tn->npeers = n;
@@ -257,8 +272,10 @@ static void tunnel_check(struct hub_tunnel *tn, struct tpeer *tp, struct wg_peer
 		tunnel_audit_peer(tn, tp, "tunnel.connect", ep);
 	else if (!online && tp->online)
 		tunnel_audit_peer(tn, tp, "tunnel.disconnect", tp->endpoint);
-	else if (online && strcmp(ep, tp->endpoint))
+	else if (online && strcmp(ep, tp->endpoint)) {
 		tunnel_audit_peer(tn, tp, "tunnel.endpoint_change", ep);
+		tp->watch.endpoint_changes++;
+	}
 	if (online && strcmp(ep, tp->endpoint))
 		api_tunnel_endpoint(tn->api, tp->id, ep);
 	tp->online = online;
@@ -266,16 +283,73 @@ static void tunnel_check(struct hub_tunnel *tn, struct tpeer *tp, struct wg_peer
 		memcpy(tp->endpoint, ep, sizeof(tp->endpoint));
 }
 
+/* agent.online / agent.offline after the grace period (agent_watch.h);
+ * fills the peer's metrics sample. */
+static void tunnel_presence(struct hub_tunnel *tn, struct tpeer *tp, struct wg_peer *p, uint64_t now,
+			    uint64_t grace_ns, struct agent_watch_sample *s)
+{
+	struct wg_peer_status st;
+	enum agent_presence tr;
+
+	wg_peer_get_status(p, &st);
+	tr = agent_watch_step(&tp->watch, st.last_handshake_ns, st.rx_bytes, now,
+			      tn->start_ns, grace_ns);
+	if (tr != AGENT_PRESENCE_UNKNOWN)
+		tunnel_audit_peer(tn, tp, agent_watch_action(tr), tp->endpoint);
+	*s = (struct agent_watch_sample){
+		.name = tp->name, .online = tp->watch.presence == AGENT_PRESENCE_ONLINE,
+		.hs_ns = st.last_handshake_ns, .now_ns = now, .rx = st.rx_bytes,
+		.tx = st.tx_bytes, .endpoint_changes = tp->watch.endpoint_changes,
+	};
+}
+
+static void tunnel_metrics_publish(const struct agent_watch_sample *s, size_t n)
+{
+	struct buf b;
+
+	buf_init(&b, 4u << 20);
+	if (agent_watch_render(&b, s, n) == 0)
+		shtext_replace(&tunnel_metrics, &b);
+	buf_free(&b);
+}
+
+int hub_tunnel_metrics_render(struct buf *out)
+{
+	return shtext_append_to(&tunnel_metrics, out);
+}
+
 static void tunnel_tick(struct loop_timer *t)
 {
 	struct hub_tunnel *tn = t->data;
+	uint64_t now = clock_wall_ns();
+	uint64_t grace = (uint64_t)api_tunnel_offline_grace(tn->api) * NSEC_PER_SEC;
+	struct agent_watch_sample *s = calloc(tn->npeers ? tn->npeers : 1, sizeof(*s));
+	size_t ns = 0;
 
 	for (size_t i = 0; i < tn->npeers; i++) {
 		struct wg_peer *p = wg_device_peer_lookup(tn->dev, tn->peers[i].key);
-		if (p)
-			tunnel_check(tn, &tn->peers[i], p);
+		if (!p)
+			continue;
+		tunnel_check(tn, &tn->peers[i], p);
+		if (s)
+			tunnel_presence(tn, &tn->peers[i], p, now, grace, &s[ns++]);
 	}
+	if (s)
+		tunnel_metrics_publish(s, ns);
+	free(s);
 	loop_timer_arm(tn->hub->loop, t, TUNNEL_TICK_NS);
+}
+
+static void tunnel_known_add(void *ctx, int64_t id, bool online)
+{
+	struct hub_tunnel *tn = ctx;
+	struct hub_tunnel_known *k;
+
+	k = realloc(tn->known, (tn->nknown + 1) * sizeof(*k));
+	if (!k)
+		return;
+	k[tn->nknown++] = (struct hub_tunnel_known){ id, online };
+	tn->known = k;
 }
 
 /* A handshake makes the agent reachable for workers at once; the audit
@@ -438,6 +512,9 @@ static int tunnel_start(struct hub *hub)
 		return r;
 	}
 	tn->up = true;
+	tn->start_ns = clock_wall_ns();
+	if (api_tunnel_presence(tn->api, tunnel_known_add, tn) < 0)
+		log_warn("cannot read the agents' last announced presence");
 	hub_tunnel_sync(hub);
 	loop_timer_init(&tn->tick, tunnel_tick, tn);
 	loop_timer_arm(hub->loop, &tn->tick, TUNNEL_TICK_NS);
@@ -482,5 +559,7 @@ void hub_tunnel_close(struct hub *hub)
 	if (tn->tun)
 		tun_close(tn->tun);
 	free(tn->peers);
+	free(tn->known);
+	shtext_clear(&tunnel_metrics);
 	memset(tn, 0, sizeof(*tn));
 }

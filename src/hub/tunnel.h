@@ -40,6 +40,11 @@ struct hub_tunnel {
 	struct tpeer *peers;		/* what the hub knows of each peer */
 	size_t npeers;
 	bool up;
+	uint64_t start_ns;		/* wall clock when the tunnel started */
+	/* What the audit log last announced per agent, until the first sync
+	 * takes it into the peers (agent_watch.h). */
+	struct hub_tunnel_known { int64_t id; bool online; } *known;
+	size_t nknown;
 };
 
 /* A handshake within this long means the peer is online (WireGuard
@@ -68,5 +73,10 @@ uint32_t hub_tunnel_slot(int64_t agent_id);
 /* Any thread: whether the agent in `slot` completed a handshake within
  * HUB_TUNNEL_ONLINE_SECS (slot 0: true, nothing known). */
 bool hub_tunnel_slot_online(uint32_t slot);
+
+/* Appends the per-agent metrics as of the last tick (any thread;
+ * agent_watch.h). Returns 0 or -ENOBUFS. */
+struct buf;
+int hub_tunnel_metrics_render(struct buf *out);
 
 #endif

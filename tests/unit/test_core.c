@@ -69,6 +69,22 @@ TEST(num_units)
 	CHECK_EQ_INT(num_parse_size("2G", 0, 1u << 30, &v), -ERANGE);
 }
 
+TEST(num_duration_list)
+{
+	uint64_t v[4];
+
+	CHECK_EQ_INT(num_parse_duration_list("30d, 7d,1h 5", 0, UINT64_MAX, v, 4), 4);
+	CHECK_EQ_U64(v[0], 30ULL * 86400 * 1000000000ULL);
+	CHECK_EQ_U64(v[2], 3600ULL * 1000000000ULL);
+	CHECK_EQ_U64(v[3], 5ULL * 1000000000ULL);
+	CHECK_EQ_INT(num_parse_duration_list(" ,, ", 0, UINT64_MAX, v, 4), -1);
+	CHECK_EQ_INT(num_parse_duration_list("1s,2s,3s,4s,5s", 0, UINT64_MAX, v, 4), -1);
+	CHECK_EQ_INT(num_parse_duration_list("1s,x", 0, UINT64_MAX, v, 4), -1);
+	CHECK_EQ_INT(num_parse_duration_list("0s", 1, UINT64_MAX, v, 4), -1);
+	CHECK_EQ_INT(num_parse_duration_list("123456789012345678901234567890123s", 0,
+					     UINT64_MAX, v, 4), -1);
+}
+
 TEST(enc_hex_b64)
 {
 	uint8_t raw[32], back[32];
@@ -379,6 +395,7 @@ int main(void)
 	RUN(num_decimal);
 	RUN(num_hex);
 	RUN(num_units);
+	RUN(num_duration_list);
 	RUN(enc_hex_b64);
 	RUN(buf_bounds);
 	RUN(buf_append_strs_all_or_nothing);
