@@ -166,8 +166,14 @@ int cmd_agent_cli(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "show"))
 		argv[1] = (char *)"get";
 
+	char *help[] = { argv[0], (char *)"--help", NULL };
+
 	for (int i = 0; argc >= 2 && admin[i]; i++)
 		if (!strcmp(argv[1], admin[i]))
 			return cli_noun_main(&agent_noun, argc, argv);
+	/* join, run, serve: the agent's own usage covers them all. */
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return cmd_agent(2, help);
 	return cmd_agent(argc, argv);
 }

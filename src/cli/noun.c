@@ -13,16 +13,57 @@
 
 #define CLI_FILE_MAX (256u << 10)
 
+static void cli_usage_conn(FILE *f)
+{
+	fprintf(f, "\nconnection (before the noun or after the verb): --socket PATH "
+		   "(default %s)\n| --hub URL --token T [--cacert FILE] [--resolve "
+		   "HOST:PORT:ADDR]\n(or POSTERN_SOCKET, POSTERN_HUB, POSTERN_TOKEN); "
+		   "--json prints the API's JSON\n", CLI_DEFAULT_SOCKET);
+}
+
 int cli_usage(const struct cli_noun *n, bool error)
 {
 	FILE *f = error ? stderr : stdout;
 
 	fprintf(f, "usage: postern %s %s\n", n->name, n->usage);
-	fprintf(f, "\nconnection: --socket PATH (default %s) | --hub URL --token T "
-		   "[--cacert FILE]\n[--resolve HOST:PORT:ADDR] (or POSTERN_SOCKET, "
-		   "POSTERN_HUB, POSTERN_TOKEN); --json prints the API's JSON\n",
-		   CLI_DEFAULT_SOCKET);
+	cli_usage_conn(f);
 	return error ? CMD_EXIT_USAGE : CMD_EXIT_OK;
+}
+
+/* A separator between two verbs of a usage text: a '|' with a blank on
+ * both sides ("a|b" inside a verb's options is a choice, not one). */
+static bool cli_usage_sep(const char *u, const char *p)
+{
+	return *p == '|' && p > u && (p[-1] == ' ') && p[1] == ' ';
+}
+
+/* Prints the part of the noun's usage that is about `verb` (the segment
+ * between separators that starts with the verb's name). Returns the exit
+ * status: OK, or USAGE when the noun has no such verb. */
+static int cli_verb_usage(const struct cli_noun *n, const char *verb)
+{
+	const char *p = n->usage, *end;
+	size_t vlen = strlen(verb);
+
+	for (;;) {
+		while (*p == ' ' || *p == '\n' || *p == '|')
+			p++;
+		for (end = p; *end && !cli_usage_sep(n->usage, end); end++)
+			;
+		if (!strncmp(p, verb, vlen) && (p[vlen] == ' ' || p[vlen] == '\n' ||
+						 p + vlen == end)) {
+			while (end > p && (end[-1] == ' ' || end[-1] == '\n'))
+				end--;
+			printf("usage: postern %s %.*s\n", n->name, (int)(end - p), p);
+			cli_usage_conn(stdout);
+			return CMD_EXIT_OK;
+		}
+		if (!*end)
+			break;
+		p = end;
+	}
+	fprintf(stderr, "postern %s: no verb '%s'\n", n->name, verb);
+	return cli_usage(n, true);
 }
 
 void cli_cell(const json_t *v, bool time, char *out, size_t len)
@@ -334,6 +375,9 @@ int cli_noun_main(const struct cli_noun *n, int argc, char **argv)
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return cli_usage(n, argc < 2);
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return cli_verb_usage(n, argv[1]);
 	cli_conn_defaults(&a.conn);
 	a.verb = argv[1];
 	a.body = json_object();
