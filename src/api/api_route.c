@@ -1,4 +1,5 @@
 /* api_route.c - routes: host + path prefix -> target (through an agent). */
+#include <stdio.h>
 #include <strings.h>
 #include <string.h>
 
@@ -8,7 +9,8 @@
 #include "api/api_resource.h"
 
 static const struct api_field api_route_fields[] = {
-	{ "host", API_T_STR, API_F_REQUIRED, 1, 253, api_check_host },
+	/* Required for http(s) routes; a tcp:// route has no host (below). */
+	{ "host", API_T_STR, 0, 1, 253, api_check_host },
 	{ "path_prefix", API_T_STR, 0, 1, 1024, api_check_path },
 	{ "agent_id", API_T_INT, API_F_NULL, 1, INT64_MAX, NULL },
 	{ "target", API_T_STR, API_F_REQUIRED, 1, 2048, api_check_target },
@@ -79,6 +81,28 @@ static int api_route_port_free(struct api_ctx *c, const json_t *row, const json_
 	return -1;
 }
 
+/* An http(s) route needs a host. A raw TCP route is reached by its port
+ * alone: without a host it gets "tcp:PORT", which no request's Host can
+ * be (the column is unique with the path, so each needs its own value),
+ * and that follows the port when the port changes. Returns 0 or -1
+ * after replying. */
+static int api_route_host(struct api_ctx *c, json_t *row, bool tcp, bool has_port)
+{
+	const char *host = api_route_str(row, "host");
+	char name[16];
+
+	if (!tcp && !host) {
+		api_reply_error(c, 400, "invalid", "host", "host: is required");
+		return -1;
+	}
+	if (!tcp || !has_port || (host && strncmp(host, "tcp:", 4)))
+		return 0;
+	snprintf(name, sizeof(name), "tcp:%lld",
+		 (long long)json_integer_value(json_object_get(row, "tcp_listen_port")));
+	json_object_set_new(row, "host", json_string(name));
+	return 0;
+}
+
 /* A tcp:// target is a raw TCP route on a public port of the hub: it has
  * a listen port and no path; an http(s) route has no listen port. */
 static int api_route_prepare(struct api_ctx *c, json_t *row, const json_t *old)
@@ -88,6 +112,8 @@ static int api_route_prepare(struct api_ctx *c, json_t *row, const json_t *old)
 	bool tcp = target && !strncmp(target, "tcp://", 6);
 	bool has_port = json_is_integer(json_object_get(row, "tcp_listen_port"));
 
+	if (api_route_host(c, row, tcp, has_port) < 0)
+		return -1;
 	if (api_route_hub_host(c, api_route_str(row, "host"))) {
 		api_reply_error(c, 400, "invalid", "host", "host: is the hub's own name; "
 				"its admin API and login pages cannot be routed");

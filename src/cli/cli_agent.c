@@ -8,11 +8,11 @@
 #include "cli/noun.h"
 
 static const struct cli_flag agent_flags[] = {
-	{ "public-key", "public_key", CLI_STR, true },
-	{ "ipv4", "tunnel_ipv4", CLI_STR, true },
-	{ "ipv6", "tunnel_ipv6", CLI_STR, true },
-	{ "status", "status", CLI_STR, false },
-	{ "kind", "kind", CLI_STR, false },
+	{ "public-key", "public_key", CLI_STR, true, NULL },
+	{ "ipv4", "tunnel_ipv4", CLI_STR, true, NULL },
+	{ "ipv6", "tunnel_ipv6", CLI_STR, true, NULL },
+	{ "status", "status", CLI_STR, false, NULL },
+	{ "kind", "kind", CLI_STR, false, NULL },
 };
 static const struct cli_column agent_cols[] = {
 	{ "ID", "id", false }, { "NAME", "name", false }, { "STATUS", "status", false },
@@ -47,6 +47,18 @@ static int agent_join_token(struct cli_args *a, long long id, uint64_t ttl,
 	return rc;
 }
 
+/* The join command first (what the user came for), then the token's
+ * lifetime. */
+static void agent_print_command(const json_t *join)
+{
+	char when[64];
+
+	cli_cell(json_object_get(join, "expires_at"), true, when, sizeof(when));
+	printf("On the agent's machine, run:\n\n  %s\n\n(its join token is shown "
+	       "only this once and is valid until %s)\n",
+	       json_string_value(json_object_get(join, "command")), when);
+}
+
 static int agent_print_join(struct cli_args *a, int rc, struct cli_resp *r)
 {
 	int st = cli_exit_status(rc, r);
@@ -55,14 +67,8 @@ static int agent_print_join(struct cli_args *a, int rc, struct cli_resp *r)
 		cli_print_error(rc, r);
 	else if (a->conn.json)
 		cli_print_object(a, r->json);
-	else {
-		char when[64];
-		cli_cell(json_object_get(r->json, "expires_at"), true, when, sizeof(when));
-		printf("join token (shown once, valid until %s):\n  %s\n\non the "
-		       "agent's machine, run:\n  %s\n", when,
-		       json_string_value(json_object_get(r->json, "token")),
-		       json_string_value(json_object_get(r->json, "command")));
-	}
+	else
+		agent_print_command(r->json);
 	cli_resp_free(r);
 	return st;
 }
@@ -124,10 +130,88 @@ static int agent_create(struct cli_args *a)
 		cli_resp_free(&j);
 		return CMD_EXIT_OK;
 	}
-	cli_print_object(a, r.json);
+	if ((st = cli_exit_status(rc, &j)) != CMD_EXIT_OK) {
+		cli_print_error(rc, &j);
+	} else {
+		agent_print_command(j.json);
+		printf("\nagent %s: id %lld, status %s, tunnel %s%s%s\n(details: "
+		       "postern agent get %s)\n", a->pos[0], id,
+		       json_string_value(json_object_get(r.json, "status")) ?: "-",
+		       json_string_value(json_object_get(r.json, "tunnel_ipv4")) ?: "",
+		       json_is_string(json_object_get(r.json, "tunnel_ipv6")) ? " " : "",
+		       json_string_value(json_object_get(r.json, "tunnel_ipv6")) ?: "",
+		       a->pos[0]);
+	}
 	cli_resp_free(&r);
-	printf("\n");
-	return agent_print_join(a, rc, &j);
+	cli_resp_free(&j);
+	return st;
+}
+
+/* Tables for `agent get`: the tunnel's view, the heartbeat's targets. */
+static const struct cli_column agent_health_cols[] = {
+	{ "ONLINE", "online", false }, { "LAST HANDSHAKE", "last_handshake_at", true },
+	{ "ENDPOINT", "endpoint", false }, { "RX BYTES", "rx_bytes", false },
+	{ "TX BYTES", "tx_bytes", false }, { "VERSION", "version", false },
+	{ "LAST SEEN", "last_seen_at", true },
+};
+static const struct cli_noun agent_health = {
+	"agent", "/agents", NULL, NULL, 0, agent_health_cols,
+	sizeof(agent_health_cols) / sizeof(agent_health_cols[0]), NULL, "", NULL,
+};
+static const struct cli_column agent_target_cols[] = {
+	{ "TARGET", "target", false }, { "STATUS", "status", false },
+	{ "AGE (S)", "age", false },
+};
+static const struct cli_noun agent_targets = {
+	"agent", "/agents", NULL, NULL, 0, agent_target_cols,
+	sizeof(agent_target_cols) / sizeof(agent_target_cols[0]), NULL, "", NULL,
+};
+
+/* get: who the agent is, then its health as tables (the API's JSON with
+ * --json). */
+static void agent_print(const json_t *o)
+{
+	const json_t *health = json_object_get(o, "health");
+	const json_t *errs = json_object_get(health, "errors");
+	json_t *one = json_pack("[O]", o);
+	const json_t *v;
+	size_t i;
+
+	printf("agent %s: id %lld, kind %s, status %s, tunnel %s %s\n\n",
+	       json_string_value(json_object_get(o, "name")) ?: "?",
+	       (long long)json_integer_value(json_object_get(o, "id")),
+	       json_string_value(json_object_get(o, "kind")) ?: "-",
+	       json_string_value(json_object_get(o, "status")) ?: "-",
+	       json_string_value(json_object_get(o, "tunnel_ipv4")) ?: "-",
+	       json_string_value(json_object_get(o, "tunnel_ipv6")) ?: "-");
+	cli_print_items(&agent_health, one);
+	json_decref(one);
+	if (json_array_size(json_object_get(health, "targets"))) {
+		printf("\n");
+		cli_print_items(&agent_targets, json_object_get(health, "targets"));
+	}
+	if (json_array_size(errs))
+		printf("\nrecent errors:\n");
+	json_array_foreach(errs, i, v)
+		printf("  %s\n", json_string_value(v) ?: "?");
+}
+
+static int agent_get(struct cli_args *a, long long id)
+{
+	struct cli_resp r;
+	char path[64];
+	int rc, st;
+
+	snprintf(path, sizeof(path), "/agents/%lld", id);
+	rc = cli_request(&a->conn, "GET", path, NULL, NULL, NULL, &r);
+	if ((st = cli_exit_status(rc, &r)) != CMD_EXIT_OK)
+		cli_print_error(rc, &r);
+	else if (a->conn.json)
+		cli_print_object(a, r.json);
+	else
+		agent_print(r.json);
+	cli_resp_free(&r);
+	return st;
 }
 
 static int agent_verb(struct cli_args *a)
@@ -138,10 +222,13 @@ static int agent_verb(struct cli_args *a)
 
 	if (!strcmp(a->verb, "create"))
 		return agent_create(a);
-	if (strcmp(a->verb, "token") && strcmp(a->verb, "wireguard-config"))
+	if (strcmp(a->verb, "token") && strcmp(a->verb, "wireguard-config") &&
+	    strcmp(a->verb, "get"))
 		return -1;
 	if ((id = cli_arg_id(a, 0)) < 0)
-		return CMD_EXIT_USAGE;
+		return (int)-id;
+	if (!strcmp(a->verb, "get"))
+		return agent_get(a, id);
 	if (!strcmp(a->verb, "wireguard-config"))
 		return agent_wg_config(a, id);
 	if (agent_ttl(a, &ttl) < 0)
@@ -152,10 +239,12 @@ static int agent_verb(struct cli_args *a)
 static const struct cli_noun agent_noun = {
 	"agent", "/agents", "name", agent_flags, sizeof(agent_flags) / sizeof(agent_flags[0]),
 	agent_cols, sizeof(agent_cols) / sizeof(agent_cols[0]), agent_options,
-	"list | get ID | create NAME [--ttl SECONDS] [--kind wireguard]\n"
-	"       | token ID [--ttl SECONDS] | wireguard-config ID (new keys for a node)\n"
-	"       | update ID [--status pending|enrolled|disabled] [--ipv4 A] [--ipv6 A]\n"
-	"       | delete ID\n(the agent itself: postern agent join|run|serve)", agent_verb,
+	"list | get ID|NAME | create NAME [--ttl SECONDS] [--kind wireguard]\n"
+	"       | token ID|NAME [--ttl SECONDS]\n"
+	"       | wireguard-config ID|NAME (new keys for a node)\n"
+	"       | update ID|NAME [--status pending|enrolled|disabled] [--ipv4 A] [--ipv6 A]\n"
+	"       | delete ID|NAME (refused while routes use it)\n"
+	"(the agent itself: postern agent join|run|serve)", agent_verb,
 };
 
 int cmd_agent_cli(int argc, char **argv)

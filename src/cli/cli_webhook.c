@@ -9,11 +9,11 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct cli_flag webhook_flags[] = {
-	{ "url", "url", CLI_STR, false },
-	{ "format", "format", CLI_STR, false },
-	{ "events", "events", CLI_STR, false },
-	{ "enabled", "enabled", CLI_BOOL, false },
-	{ "allow-private", "allow_private", CLI_BOOL, false },
+	{ "url", "url", CLI_STR, false, NULL },
+	{ "format", "format", CLI_STR, false, NULL },
+	{ "events", "events", CLI_STR, false, NULL },
+	{ "enabled", "enabled", CLI_BOOL, false, NULL },
+	{ "allow-private", "allow_private", CLI_BOOL, false, NULL },
 };
 static const struct cli_column webhook_cols[] = {
 	{ "ID", "id", false }, { "NAME", "name", false }, { "FORMAT", "format", false },
@@ -69,8 +69,8 @@ static int webhook_verb(struct cli_args *a)
 	if (strcmp(a->verb, "test") && strcmp(a->verb, "rotate-secret") &&
 	    strcmp(a->verb, "deliveries") && strcmp(a->verb, "redeliver"))
 		return -1;
-	if ((id = cli_arg_id(a, 0)) < 0)
-		return CMD_EXIT_USAGE;
+	if ((id = !strcmp(a->verb, "redeliver") ? cli_arg_num(a, 0) : cli_arg_id(a, 0)) < 0)
+		return (int)-id;
 	if (!strcmp(a->verb, "deliveries"))
 		return webhook_deliveries(a, id);
 	if (!strcmp(a->verb, "redeliver")) {

@@ -161,16 +161,102 @@ int cli_call_print(struct cli_args *a, const char *method, const char *path,
 	return st;
 }
 
+/* Every item of the list at `path`, following the pages to the end: a
+ * new array, or NULL with the error printed and *st set. */
+static json_t *cli_fetch_all(struct cli_args *a, const char *path, int *st)
+{
+	json_t *all = json_array();
+	char query[64] = "limit=500";
+	struct cli_resp r;
+	int rc;
+
+	for (;;) {
+		rc = cli_request(&a->conn, "GET", path, query, NULL, NULL, &r);
+		if ((*st = cli_exit_status(rc, &r)) != CMD_EXIT_OK) {
+			cli_print_error(rc, &r);
+			cli_resp_free(&r);
+			json_decref(all);
+			return NULL;
+		}
+		json_array_extend(all, json_object_get(r.json, "items"));
+		json_t *next = json_object_get(r.json, "next");
+		if (!json_is_integer(next))
+			break;
+		snprintf(query, sizeof(query), "limit=500&after=%lld",
+			 (long long)json_integer_value(next));
+		cli_resp_free(&r);
+	}
+	cli_resp_free(&r);
+	return all;
+}
+
+long long cli_resolve_name(struct cli_args *a, const char *path, const char *what,
+			   const char *arg)
+{
+	long long id = -1;
+	uint64_t n;
+	size_t i, hits = 0;
+	json_t *all, *it;
+	int st;
+
+	if (num_parse_cstr(arg, 1, INT64_MAX, &n) == 0)
+		return (long long)n;
+	if (!(all = cli_fetch_all(a, path, &st)))
+		return -st;
+	json_array_foreach(all, i, it)
+		if (!strcmp(json_string_value(json_object_get(it, "name")) ?: "", arg)) {
+			id = (long long)json_integer_value(json_object_get(it, "id"));
+			hits++;
+		}
+	json_decref(all);
+	if (hits == 1)
+		return id;
+	fprintf(stderr, "postern %s %s: %s %s '%s' (see 'postern %s list')\n",
+		a->noun->name, a->verb, hits ? "more than one" : "no", what, arg, what);
+	return hits ? -CMD_EXIT_USAGE : -CMD_EXIT_NOTFOUND;
+}
+
 long long cli_arg_id(struct cli_args *a, int i)
+{
+	if (i >= a->npos) {
+		fprintf(stderr, "postern %s %s: give the ID or the name (see 'postern %s "
+			"list')\n", a->noun->name, a->verb, a->noun->name);
+		return -CMD_EXIT_USAGE;
+	}
+	if (!a->noun->create_arg || strcmp(a->noun->create_arg, "name"))
+		return cli_arg_num(a, i);
+	return cli_resolve_name(a, a->noun->path, a->noun->name, a->pos[i]);
+}
+
+long long cli_arg_num(struct cli_args *a, int i)
 {
 	uint64_t id;
 
 	if (i >= a->npos || num_parse_cstr(a->pos[i], 1, INT64_MAX, &id) < 0) {
 		fprintf(stderr, "postern %s %s: give the numeric ID (see 'postern %s "
 			"list')\n", a->noun->name, a->verb, a->noun->name);
-		return -1;
+		return -CMD_EXIT_USAGE;
 	}
 	return (long long)id;
+}
+
+/* Flags that name another resource (struct cli_flag.ref) took the name
+ * as given; now that the connection options are known, it becomes the
+ * ID. Returns 0, or the exit status after printing why not. */
+static int cli_resolve_refs(struct cli_args *a)
+{
+	for (size_t k = 0; k < a->noun->nflags; k++) {
+		const struct cli_flag *f = &a->noun->flags[k];
+		json_t *v = json_object_get(a->body, f->field);
+		long long id;
+
+		if (!f->ref || !json_is_string(v))
+			continue;
+		if ((id = cli_resolve_name(a, f->ref, f->flag, json_string_value(v))) < 0)
+			return (int)-id;
+		json_object_set_new(a->body, f->field, json_integer((json_int_t)id));
+	}
+	return 0;
 }
 
 int cli_opt_num(struct cli_args *a, int i, const char *name, uint64_t min,
@@ -218,6 +304,8 @@ static int cli_flag_value(json_t *body, const struct cli_flag *f, const char *v)
 	if (f->nullable && !strcmp(v, "none"))
 		return json_object_set_new(body, f->field, json_null());
 	if (f->type == CLI_INT) {
+		if (num_parse_cstr(v, 0, INT64_MAX, &x) < 0 && f->ref && *v)
+			return json_object_set_new(body, f->field, json_string(v));
 		if (num_parse_cstr(v, 0, INT64_MAX, &x) < 0)
 			return -1;
 		return json_object_set_new(body, f->field, json_integer((json_int_t)x));
@@ -294,31 +382,14 @@ static int cli_parse(struct cli_args *a, int argc, char **argv)
 /* list: follows the pages to the end. */
 static int cli_list(struct cli_args *a)
 {
-	json_t *all = json_array();
-	char query[64] = "limit=500";
-	struct cli_resp r;
-	int rc, st;
+	int st;
+	json_t *all = cli_fetch_all(a, a->noun->path, &st);
 
-	for (;;) {
-		rc = cli_request(&a->conn, "GET", a->noun->path, query, NULL, NULL, &r);
-		if ((st = cli_exit_status(rc, &r)) != CMD_EXIT_OK) {
-			cli_print_error(rc, &r);
-			break;
-		}
-		json_array_extend(all, json_object_get(r.json, "items"));
-		json_t *next = json_object_get(r.json, "next");
-		if (!json_is_integer(next))
-			break;
-		snprintf(query, sizeof(query), "limit=500&after=%lld",
-			 (long long)json_integer_value(next));
-		cli_resp_free(&r);
-	}
-	cli_resp_free(&r);
-	if (st == CMD_EXIT_OK && a->conn.json) {
+	if (all && a->conn.json) {
 		json_t *o = json_pack("{s:O}", "items", all);
 		cli_print_object(a, o);
 		json_decref(o);
-	} else if (st == CMD_EXIT_OK)
+	} else if (all)
 		cli_print_items(a->noun, all);
 	json_decref(all);
 	return st;
@@ -359,7 +430,7 @@ static int cli_generic(struct cli_args *a)
 	if (strcmp(v, "get") && strcmp(v, "update") && strcmp(v, "delete"))
 		return cli_usage(a->noun, true);
 	if ((id = cli_arg_id(a, 0)) < 0)
-		return CMD_EXIT_USAGE;
+		return (int)-id;
 	snprintf(path, sizeof(path), "%s/%lld", a->noun->path, id);
 	if (!strcmp(v, "get"))
 		return cli_call_print(a, "GET", path, NULL, NULL, NULL);
@@ -384,6 +455,10 @@ int cli_noun_main(const struct cli_noun *n, int argc, char **argv)
 	if (cli_parse(&a, argc, argv) < 0) {
 		json_decref(a.body);
 		return CMD_EXIT_USAGE;
+	}
+	if ((st = cli_resolve_refs(&a)) != 0) {
+		json_decref(a.body);
+		return st;
 	}
 	st = n->verb ? n->verb(&a) : -1;
 	if (st < 0)
