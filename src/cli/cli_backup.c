@@ -119,8 +119,10 @@ int cmd_api_endpoints(int argc, char **argv)
 {
 	static const char *const perms[] = { "none", "read", "write", "admin" };
 
-	(void)argc;
-	(void)argv;
+	if (argc >= 2 && !strcmp(argv[1], "--help")) {
+		printf("usage: postern api-endpoints (METHOD PATTERN PERMISSION lines)\n");
+		return CMD_EXIT_OK;
+	}
 	for (size_t i = 0; i < api_endpoints_count; i++)
 		printf("%s %s %s\n", api_endpoints[i].method, api_endpoints[i].pattern,
 		       perms[api_endpoints[i].perm]);

@@ -53,8 +53,10 @@ static void cmd_usage(FILE *f)
 
 int cmd_version(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (argc >= 2 && !strcmp(argv[1], "--help")) {
+		printf("usage: postern version (or postern --version)\n");
+		return CMD_EXIT_OK;
+	}
 	printf("postern %s\n", POSTERN_VERSION);
 	return CMD_EXIT_OK;
 }
