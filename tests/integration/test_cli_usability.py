@@ -136,3 +136,22 @@ def test_tcp_route_needs_no_host(lab):
     # An http route still needs one, and says so.
     r = h.cli("route", "create", "--target", "http://192.168.1.20:80", check=False)
     assert r.returncode == 2 and "host: is required" in r.stderr, r.stderr
+
+
+def test_route_ids_are_never_reused(lab):
+    """`route:N` in the audit log always means one route: a deleted route's
+    ID is not handed out again, not even across a restart."""
+    h = Hub(lab)
+    h.start()
+    first = h.cli_json("route", "create", "--host", "a.test", "--target", "http://127.0.0.1:1")
+    h.cli("route", "delete", str(first["id"]))
+    second = h.cli_json("route", "create", "--host", "a.test", "--target", "http://127.0.0.1:1")
+    assert second["id"] > first["id"]
+    h.cli("route", "delete", str(second["id"]))
+    h.restart()
+    third = h.cli_json("route", "create", "--host", "a.test", "--target", "http://127.0.0.1:1")
+    assert third["id"] > second["id"]
+    audited = [e for e in h.cli_json("audit", "list")["items"] if e["object"].startswith("route:")]
+    creates = [e["object"] for e in audited if e["action"] == "route.create"]
+    assert creates == [f"route:{r['id']}" for r in (first, second, third)]
+    assert len(set(creates)) == 3
