@@ -54,7 +54,7 @@ static void agent_print_command(const json_t *join)
 	char when[64];
 
 	cli_cell(json_object_get(join, "expires_at"), true, when, sizeof(when));
-	printf("On the agent's machine, run:\n\n  %s\n\n(its join token is shown "
+	printf("on the agent's machine, run:\n  %s\n(its join token is shown "
 	       "only this once and is valid until %s)\n",
 	       json_string_value(json_object_get(join, "command")), when);
 }
@@ -91,6 +91,20 @@ static int agent_wg_config(struct cli_args *a, long long id)
 		fputs(json_string_value(json_object_get(r.json, "config")), stdout);
 	cli_resp_free(&r);
 	return st;
+}
+
+/* The few fields a new agent is known by (`postern agent get` shows
+ * the rest), as "key: value" lines. */
+static void agent_print_brief(const json_t *agent)
+{
+	static const char *const keys[] = { "id", "name", "status", "tunnel_ipv4",
+					    "tunnel_ipv6", NULL };
+	char cell[128];
+
+	for (int i = 0; keys[i]; i++) {
+		cli_cell(json_object_get(agent, keys[i]), false, cell, sizeof(cell));
+		printf("%s: %s\n", keys[i], cell);
+	}
 }
 
 /* create: the agent, then its first join token; with --json one object
@@ -134,13 +148,8 @@ static int agent_create(struct cli_args *a)
 		cli_print_error(rc, &j);
 	} else {
 		agent_print_command(j.json);
-		printf("\nagent %s: id %lld, status %s, tunnel %s%s%s\n(details: "
-		       "postern agent get %s)\n", a->pos[0], id,
-		       json_string_value(json_object_get(r.json, "status")) ?: "-",
-		       json_string_value(json_object_get(r.json, "tunnel_ipv4")) ?: "",
-		       json_is_string(json_object_get(r.json, "tunnel_ipv6")) ? " " : "",
-		       json_string_value(json_object_get(r.json, "tunnel_ipv6")) ?: "",
-		       a->pos[0]);
+		printf("\n");
+		agent_print_brief(r.json);
 	}
 	cli_resp_free(&r);
 	cli_resp_free(&j);

@@ -75,10 +75,9 @@ def test_connection_options_names_join_first_health_table(lab):
     lines = r.stdout.splitlines()
     # The join command leads: the first line says where to run it, the
     # command follows at once; the details come after.
-    assert lines[0] == "On the agent's machine, run:", r.stdout
-    assert re.match(r"^  postern agent join https://hub\.test pj_\S+", lines[2]), r.stdout
-    assert "agent nas: id " in r.stdout and r.stdout.index("agent nas: id ") > r.stdout.index(
-        "postern agent join")
+    assert lines[0] == "on the agent's machine, run:", r.stdout
+    assert re.match(r"^  postern agent join https://hub\.test pj_\S+", lines[1]), r.stdout
+    assert lines.index("name: nas") > 1 and re.search(r"^id: \d+$", r.stdout, re.M), r.stdout
     assert len(lines) < 10, r.stdout
     listed = json.loads(h.cli("--json", "--socket", h.sock, "agent", "list", conn=False).stdout)
     assert [a["name"] for a in listed["items"]] == ["nas"]
@@ -101,7 +100,7 @@ def test_connection_options_names_join_first_health_table(lab):
     assert r.returncode == 3 and "no agent 'nosuch'" in r.stderr, r.stderr
     assert [x["agent_id"] for x in h.cli_json("route", "list")["items"]] == [nas]
     assert h.cli_json("agent", "get", "nas")["id"] == nas
-    assert h.cli("agent", "token", "nas").stdout.startswith("On the agent's machine, run:")
+    assert h.cli("agent", "token", "nas").stdout.startswith("on the agent's machine, run:")
     assert h.cli("agent", "get", "nosuch", check=False).returncode == 3
 
     # agent get: health as a table (the API's JSON with --json).
