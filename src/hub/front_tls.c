@@ -25,6 +25,7 @@
 #include "hub/conn.h"
 #include "hub/control.h"
 #include "hub/front.h"
+#include "hub/route_certs.h"
 #include "hub/snap.h"
 #include "hub/worker.h"
 #include "tls/cert.h"
@@ -112,6 +113,9 @@ void *front_tls_build(const struct hub_config *cfg, void (**free_fn)(void *),
 			     tc->cert_default[0] ? tc->cert_default : NULL, err,
 			     errlen) < 0)
 		goto fail;
+	/* Without ACME: a certificate naming each route's host. */
+	if (!cfg->acme.enabled)
+		route_certs_add(srv, set);
 	if (tls_server_certset_install(srv, set) < 0) {
 		snprintf(err, errlen, "certificates: install failed");
 		return NULL;
@@ -158,6 +162,7 @@ void front_tls_cleanup(void)
 	if (!front_tls_srv)
 		return;
 	tls_server_timers_stop(front_tls_srv);
+	route_certs_free();
 	tls_server_free(front_tls_srv);
 	front_tls_srv = NULL;
 }

@@ -1,6 +1,7 @@
 """What a new user's trial tripped over in the admin CLI (issue 14), each
 checked against the real binary and, where the hub is needed, a real hub
 over its control socket (tests/lib/controllab.py)."""
+import hashlib
 import json
 import os
 import re
@@ -10,7 +11,9 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 
 import netlab  # noqa: E402
+import tlslab  # noqa: E402
 from controllab import Hub  # noqa: E402
+from cryptography import x509  # noqa: E402
 
 
 def run(*args):
@@ -154,3 +157,40 @@ def test_route_ids_are_never_reused(lab):
     creates = [e["object"] for e in audited if e["action"] == "route.create"]
     assert creates == [f"route:{r['id']}" for r in (first, second, third)]
     assert len(set(creates)) == 3
+
+
+def served(h, sni):
+    """(SHA-256 of the certificate the hub serves for `sni`, its SAN names)."""
+    t = tlslab.connect(h.ns.name, h.https_addr, sni)
+    try:
+        der = t.getpeercert(binary_form=True)
+    finally:
+        t.close()
+    cert = x509.load_der_x509_certificate(der)
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return hashlib.sha256(der).hexdigest(), san.get_values_for_type(x509.DNSName)
+
+
+def test_each_route_host_gets_its_own_self_signed_certificate(lab):
+    """Without ACME, a browser's warning names the host it asked for: the
+    certificate for a route's host is a self-signed one for that host,
+    made once (the same one on every handshake and after other route
+    changes), and the hub's own name keeps its certificate."""
+    h = Hub(lab)
+    h.start()
+    hub_fp, hub_names = served(h, "hub.test")
+    assert hub_names == ["hub.test"]
+    h.cli("route", "create", "--host", "app.test", "--target", "http://127.0.0.1:1")
+    netlab.wait_until(lambda: served(h, "app.test")[1] == ["app.test"],
+                      what="app.test's own certificate")
+    app_fp = served(h, "app.test")[0]
+    assert app_fp != hub_fp
+    assert [served(h, "app.test")[0] for _ in range(3)] == [app_fp] * 3
+    h.cli("route", "create", "--host", "web.test", "--target", "http://127.0.0.1:1")
+    netlab.wait_until(lambda: served(h, "web.test")[1] == ["web.test"],
+                      what="web.test's own certificate")
+    assert served(h, "app.test")[0] == app_fp        # kept, not made again
+    assert served(h, "hub.test")[0] == hub_fp
+    # A name no route has still gets the hub's default certificate.
+    assert served(h, "other.test")[0] == hub_fp
+    assert h.proc.log().count("self-signed certificate for route host app.test") == 1
