@@ -1,4 +1,5 @@
 /* api_route.c - routes: host + path prefix -> target (through an agent). */
+#include <ctype.h>
 #include <stdio.h>
 #include <strings.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 
 #include "api/api_handlers.h"
 #include "api/api_resource.h"
+#include "core/num.h"
 
 static const struct api_field api_route_fields[] = {
 	/* Required for http(s) routes; a tcp:// route has no host (below). */
@@ -147,6 +149,95 @@ static int api_route_prepare(struct api_ctx *c, json_t *row, const json_t *old)
 	return 0;
 }
 
+/* The host (lower case, no brackets) and port of a checked target
+ * ("scheme://host[:port][/base]"). Returns 0, or -1 when it has none. */
+static int api_route_hostport(const char *target, char *host, size_t hlen,
+			      unsigned *port)
+{
+	const char *hp = strstr(target, "://"), *end, *colon;
+	uint64_t p;
+	size_t n;
+
+	if (!hp)
+		return -1;
+	hp += 3;
+	end = hp + strcspn(hp, "/");
+	if (*hp == '[') {
+		const char *rb = memchr(hp, ']', (size_t)(end - hp));
+		if (!rb)
+			return -1;
+		colon = rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
+		n = (size_t)(rb - hp - 1);
+		hp++;
+	} else {
+		colon = memchr(hp, ':', (size_t)(end - hp));
+		n = (size_t)((colon ? colon : end) - hp);
+	}
+	if (!n || n >= hlen)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		host[i] = (char)tolower((unsigned char)hp[i]);
+	host[n] = 0;
+	if (!colon)
+		p = strncmp(target, "https://", 8) ? 80 : 443;
+	else if (num_parse_u64(colon + 1, (size_t)(end - colon - 1), 1, 65535, &p) < 0)
+		return -1;
+	*port = (unsigned)p;
+	return 0;
+}
+
+/* What the route's agent last said about its target: "target_status"
+ * (the agent's outcome for it: ok, not_allowed, refused, ...; null when
+ * it has not reported one) and "target_status_at"; and "warnings", e.g.
+ * a target outside the allowlist the agent reported, which it will
+ * refuse (a bare 502 otherwise). */
+static void api_route_agent_view(struct api_ctx *c, json_t *obj)
+{
+	json_t *warnings = json_array(), *hb = NULL, *t, *allow;
+	const char *target = api_route_str(obj, "target"), *name = NULL;
+	json_t *aid = json_object_get(obj, "agent_id");
+	json_int_t at = 0;
+	sqlite3_stmt *st = NULL;
+	char host[256] = "", label[300] = "";
+	const char *status = NULL;
+	unsigned port = 0;
+	size_t i;
+
+	if (json_is_integer(aid) && target && api_route_hostport(target, host, sizeof(host),
+								  &port) == 0 &&
+	    (st = store_prepare(&c->api->store, "SELECT name, heartbeat FROM agents"
+				" WHERE id = ? AND kind = 'agent'"))) {
+		sqlite3_bind_int64(st, 1, json_integer_value(aid));
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 1)) {
+			name = (const char *)sqlite3_column_text(st, 0);
+			hb = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+		}
+	}
+	if (hb)
+		snprintf(label, sizeof(label), strchr(host, ':') ? "[%s]:%u" : "%s:%u",
+			 host, port);
+	json_array_foreach(json_object_get(hb, "targets"), i, t)
+		if (!strcmp(json_string_value(json_object_get(t, "target")) ?: "", label)) {
+			status = json_string_value(json_object_get(t, "status"));
+			at = json_integer_value(json_object_get(hb, "received_at")) -
+			     json_integer_value(json_object_get(t, "age")) * 1000;
+		}
+	allow = json_object_get(hb, "allow");
+	if (json_is_array(allow) && c->api->allow_check &&
+	    c->api->allow_check(allow, host, port) == 0)
+		json_array_append_new(warnings, json_sprintf("target %s is outside the allowlist"
+			" agent %s reported: the agent will refuse it (add it with --allow on the"
+			" agent)", label, name ? name : "?"));
+	if (status && strcmp(status, "ok"))
+		json_array_append_new(warnings, json_sprintf("the last stream agent %s was asked"
+			" to open to %s ended in %s", name ? name : "?", label, status));
+	json_object_set_new(obj, "target_status", status ? json_string(status) : json_null());
+	json_object_set_new(obj, "target_status_at", status ? json_integer(at) : json_null());
+	json_object_set_new(obj, "warnings", warnings);
+	json_decref(hb);
+	sqlite3_finalize(st);
+}
+
 /* "listen_status": null for http routes and without a hub; for a tcp://
  * route whether the hub listens on its port, and if not why (a bind
  * failure would otherwise only be in the hub's log). */
@@ -164,6 +255,7 @@ static void api_route_show(struct api_ctx *c, json_t *obj)
 				     (unsigned)json_integer_value(port), why, sizeof(why))) >= 0)
 		st = json_pack("{s:b,s:s?}", "listening", r == 1, "error", r == 1 ? NULL : why);
 	json_object_set_new(obj, "listen_status", st ? st : json_null());
+	api_route_agent_view(c, obj);
 }
 
 const struct api_resource api_route_res = {

@@ -157,8 +157,19 @@ int cli_call_print(struct cli_args *a, const char *method, const char *path,
 		cli_print_error(rc, &r);
 	else if (r.json)
 		cli_print_object(a, r.json);
+	if (st == CMD_EXIT_OK && strcmp(method, "GET"))
+		cli_print_warnings(r.json);
 	cli_resp_free(&r);
 	return st;
+}
+
+void cli_print_warnings(const json_t *o)
+{
+	size_t i;
+	json_t *w;
+
+	json_array_foreach(json_object_get(o, "warnings"), i, w)
+		fprintf(stderr, "postern: warning: %s\n", json_string_value(w) ?: "?");
 }
 
 /* Every item of the list at `path`, following the pages to the end: a

@@ -73,6 +73,8 @@ int cli_noun_main(const struct cli_noun *n, int argc, char **argv);
  * the exit status. */
 int cli_call_print(struct cli_args *a, const char *method, const char *path,
 		   const char *query, const json_t *body, const char *if_match);
+/* Prints the "warnings" of an API answer on stderr (after a change). */
+void cli_print_warnings(const json_t *o);
 /* Prints a list's items as a table with the noun's columns. */
 void cli_print_items(const struct cli_noun *n, const json_t *items);
 /* Prints an object as "key: value" lines (or JSON with --json). */

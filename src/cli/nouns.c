@@ -24,6 +24,7 @@ static const struct cli_flag route_flags[] = {
 static const struct cli_column route_cols[] = {
 	{ "ID", "id", false }, { "HOST", "host", false }, { "PATH", "path_prefix", false },
 	{ "TARGET", "target", false }, { "AGENT", "agent_id", false },
+	{ "STATUS", "target_status", false },
 };
 static const struct cli_noun route_noun = {
 	"route", "/routes", NULL, route_flags, N(route_flags), route_cols, N(route_cols),
