@@ -75,22 +75,18 @@ static int agent_print_join(struct cli_args *a, int rc, struct cli_resp *r)
 
 /* An agentless node's keys and wg-quick file (POST .../wireguard-config):
  * the file goes to stdout alone, so `> node.conf` keeps it. */
+static void agent_wg_file(const json_t *o, const void *arg)
+{
+	(void)arg;
+	fputs(json_string_value(json_object_get(o, "config")) ?: "", stdout);
+}
+
 static int agent_wg_config(struct cli_args *a, long long id)
 {
-	struct cli_resp r;
 	char path[64];
-	int rc, st;
 
 	snprintf(path, sizeof(path), "/agents/%lld/wireguard-config", id);
-	rc = cli_request(&a->conn, "POST", path, NULL, NULL, NULL, &r);
-	if ((st = cli_exit_status(rc, &r)) != CMD_EXIT_OK)
-		cli_print_error(rc, &r);
-	else if (a->conn.json)
-		cli_print_object(a, r.json);
-	else
-		fputs(json_string_value(json_object_get(r.json, "config")), stdout);
-	cli_resp_free(&r);
-	return st;
+	return cli_call_show(a, "POST", path, NULL, agent_wg_file, NULL);
 }
 
 /* The few fields a new agent is known by (`postern agent get` shows
@@ -178,7 +174,7 @@ static const struct cli_noun agent_targets = {
 
 /* get: who the agent is, then its health as tables (the API's JSON with
  * --json). */
-static void agent_print(const json_t *o)
+static void agent_print(const json_t *o, const void *arg)
 {
 	const json_t *health = json_object_get(o, "health");
 	const json_t *errs = json_object_get(health, "errors");
@@ -186,6 +182,7 @@ static void agent_print(const json_t *o)
 	const json_t *v;
 	size_t i;
 
+	(void)arg;
 	printf("agent %s: id %lld, kind %s, status %s, tunnel %s %s\n\n",
 	       json_string_value(json_object_get(o, "name")) ?: "?",
 	       (long long)json_integer_value(json_object_get(o, "id")),
@@ -207,20 +204,10 @@ static void agent_print(const json_t *o)
 
 static int agent_get(struct cli_args *a, long long id)
 {
-	struct cli_resp r;
 	char path[64];
-	int rc, st;
 
 	snprintf(path, sizeof(path), "/agents/%lld", id);
-	rc = cli_request(&a->conn, "GET", path, NULL, NULL, NULL, &r);
-	if ((st = cli_exit_status(rc, &r)) != CMD_EXIT_OK)
-		cli_print_error(rc, &r);
-	else if (a->conn.json)
-		cli_print_object(a, r.json);
-	else
-		agent_print(r.json);
-	cli_resp_free(&r);
-	return st;
+	return cli_call_show(a, "GET", path, NULL, agent_print, NULL);
 }
 
 static int agent_verb(struct cli_args *a)

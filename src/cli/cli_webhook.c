@@ -36,26 +36,21 @@ static const struct cli_noun delivery_noun = {
 
 /* deliveries ID [--limit N]: the newest deliveries with their attempts
  * (the attempts in --json). */
+static void webhook_print_deliveries(const json_t *o, const void *arg)
+{
+	cli_print_items(arg, json_object_get(o, "items"));
+}
+
 static int webhook_deliveries(struct cli_args *a, long long id)
 {
 	char path[96], query[32];
 	uint64_t limit;
-	struct cli_resp r;
-	int rc, st;
 
 	if (cli_opt_num(a, OPT_LIMIT, "limit", 1, 500, 20, &limit) < 0)
 		return CMD_EXIT_USAGE;
 	snprintf(path, sizeof(path), "/webhooks/%lld/deliveries", id);
 	snprintf(query, sizeof(query), "limit=%llu", (unsigned long long)limit);
-	rc = cli_request(&a->conn, "GET", path, query, NULL, NULL, &r);
-	if ((st = cli_exit_status(rc, &r)) != CMD_EXIT_OK)
-		cli_print_error(rc, &r);
-	else if (a->conn.json)
-		cli_print_object(a, r.json);
-	else
-		cli_print_items(&delivery_noun, json_object_get(r.json, "items"));
-	cli_resp_free(&r);
-	return st;
+	return cli_call_show(a, "GET", path, query, webhook_print_deliveries, &delivery_noun);
 }
 
 static int webhook_verb(struct cli_args *a)

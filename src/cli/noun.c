@@ -163,6 +163,23 @@ int cli_call_print(struct cli_args *a, const char *method, const char *path,
 	return st;
 }
 
+int cli_call_show(struct cli_args *a, const char *method, const char *path,
+		  const char *query, cli_show_fn *show, const void *arg)
+{
+	struct cli_resp r;
+	int rc = cli_request(&a->conn, method, path, query, NULL, NULL, &r);
+	int st = cli_exit_status(rc, &r);
+
+	if (st != CMD_EXIT_OK)
+		cli_print_error(rc, &r);
+	else if (a->conn.json)
+		cli_print_object(a, r.json);
+	else
+		show(r.json, arg);
+	cli_resp_free(&r);
+	return st;
+}
+
 void cli_print_warnings(const json_t *o)
 {
 	size_t i;

@@ -73,6 +73,11 @@ int cli_noun_main(const struct cli_noun *n, int argc, char **argv);
  * the exit status. */
 int cli_call_print(struct cli_args *a, const char *method, const char *path,
 		   const char *query, const json_t *body, const char *if_match);
+/* Sends a request without a body and prints the answer: the API's JSON
+ * with --json, else `show(answer, arg)`. Returns the exit status. */
+typedef void cli_show_fn(const json_t *o, const void *arg);
+int cli_call_show(struct cli_args *a, const char *method, const char *path,
+		  const char *query, cli_show_fn *show, const void *arg);
 /* Prints the "warnings" of an API answer on stderr (after a change). */
 void cli_print_warnings(const json_t *o);
 /* Prints a list's items as a table with the noun's columns. */
