@@ -141,6 +141,7 @@ static int agent_create(struct cli_args *a)
 		return CMD_EXIT_OK;
 	}
 	if ((st = cli_exit_status(rc, &j)) != CMD_EXIT_OK) {
+		agent_print_brief(r.json);	/* it exists: `agent token` retries */
 		cli_print_error(rc, &j);
 	} else {
 		agent_print_command(j.json);
