@@ -18,6 +18,8 @@ void allow_init(struct allow *a)
 
 void allow_free(struct allow *a)
 {
+	for (unsigned i = 0; i < a->nspecs; i++)
+		free(a->specs[i]);
 	free(a->v);
 	allow_init(a);
 }
@@ -198,7 +200,7 @@ static int allow_split(const char *spec, char *host, size_t hostlen,
 	return 0;
 }
 
-int allow_add(struct allow *a, const char *spec, char *err, size_t errlen)
+static int allow_add_entry(struct allow *a, const char *spec, char *err, size_t errlen)
 {
 	char host[ALLOW_NAME_MAX + 3];
 	const char *ports;
@@ -229,6 +231,17 @@ int allow_add(struct allow *a, const char *spec, char *err, size_t errlen)
 		return -1;
 	}
 	*slot = e;
+	return 0;
+}
+
+int allow_add(struct allow *a, const char *spec, char *err, size_t errlen)
+{
+	if (allow_add_entry(a, spec, err, errlen) < 0)
+		return -1;
+	/* The first ALLOW_SPECS_MAX as written, for the heartbeat. */
+	if (a->nspecs < ALLOW_SPECS_MAX && strlen(spec) <= ALLOW_SPEC_LEN_MAX &&
+	    (a->specs[a->nspecs] = strdup(spec)))
+		a->nspecs++;
 	return 0;
 }
 

@@ -53,16 +53,25 @@ struct allow_entry {
 	uint16_t port_lo[ALLOW_PORTS_MAX], port_hi[ALLOW_PORTS_MAX];
 };
 
+#define ALLOW_SPECS_MAX 64
+#define ALLOW_SPEC_LEN_MAX 300
+
 struct allow {
 	struct allow_entry *v;
 	size_t n, cap;
+	/* The --allow values as given (the first ALLOW_SPECS_MAX), which
+	 * the heartbeat reports so that the hub can warn about a route
+	 * the agent would refuse. */
+	char *specs[ALLOW_SPECS_MAX];
+	unsigned nspecs;
 };
 
 void allow_init(struct allow *a);
 void allow_free(struct allow *a);
 
-/* Adds the entries one `--allow` value describes. Returns 0, or -1 with
- * a message naming the problem in err (nothing added). */
+/* Adds the entries one `--allow` value describes (and keeps the value in
+ * specs[]). Returns 0, or -1 with a message naming the problem in err
+ * (nothing added). */
 int allow_add(struct allow *a, const char *spec, char *err, size_t errlen);
 /* Refuses one exact address (any port) whatever the entries say. */
 int allow_deny_add(struct allow *a, const struct sockaddr *sa);

@@ -49,10 +49,13 @@ char *heartbeat_body(const struct heartbeat *h)
 		if (i != AGENT_STATUS_NOT_ALLOWED)
 			failed += s->by_status[i];
 	}
-	json_t *errors = json_array();
+	json_t *errors = json_array(), *allow = json_array();
+	for (unsigned i = 0; allow && h->acc->allow && i < h->acc->allow->nspecs; i++)
+		json_array_append_new(allow, json_string(h->acc->allow->specs[i]));
 	for (unsigned i = 0; errors && i < h->acc->nerrors; i++)
 		json_array_append_new(errors, json_string(h->acc->errors[i]));
-	root = json_pack("{s:i, s:s, s:I, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:o}",
+	root = json_pack("{s:i, s:s, s:I, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:o,"
+			 " s:o}",
 		"version", AGENT_PROTO_VERSION,
 		"agent_version", POSTERN_VERSION,
 		"uptime", (json_int_t)((loop_now(h->loop) - h->started_ns) / NSEC_PER_SEC),
@@ -60,7 +63,8 @@ char *heartbeat_body(const struct heartbeat *h)
 		"streams", "active", (json_int_t)s->active, "total", (json_int_t)s->accepted,
 		"refused", (json_int_t)refused, "failed", (json_int_t)failed,
 		"bytes_up", (json_int_t)s->bytes_up, "bytes_down", (json_int_t)s->bytes_down,
-		"status", st, "targets", heartbeat_targets(h), "errors", errors);
+		"status", st, "targets", heartbeat_targets(h), "errors", errors,
+		"allow", allow);
 	if (!root)
 		return NULL;
 	text = json_dumps(root, JSON_COMPACT);

@@ -49,6 +49,11 @@ void api_set_tcp_ports(struct api *api, api_port_check_fn *check,
 	api->port_check_ctx = ctx;
 }
 
+void api_set_allow_check(struct api *api, api_allow_check_fn *fn)
+{
+	api->allow_check = fn;
+}
+
 void api_set_publisher(struct api *api, api_publish_fn *fn, void *ctx)
 {
 	api->publish = fn;

@@ -135,6 +135,14 @@ typedef int api_port_check_fn(void *ctx, unsigned port, char *why, size_t len);
 typedef int api_port_status_fn(void *ctx, unsigned port, char *why, size_t len);
 void api_set_tcp_ports(struct api *api, api_port_check_fn *check,
 		       api_port_status_fn *status, void *ctx);
+/* Whether an agent's reported allowlist `allow` (a JSON array of its
+ * --allow values, agent_proto.h) lets it reach `host` (lower case) on
+ * `port`: 1 yes, 0 no, -1 cannot tell. A route whose target it refuses
+ * carries a warning. Without a hook nothing is flagged. */
+struct json_t;
+typedef int api_allow_check_fn(const struct json_t *allow, const char *host,
+			       unsigned port);
+void api_set_allow_check(struct api *api, api_allow_check_fn *fn);
 /* Periodic work (call every few seconds): time-based audit checkpoints,
  * expired sessions and tokens removed. */
 void api_tick(struct api *api);

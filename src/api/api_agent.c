@@ -51,6 +51,39 @@ static void api_agent_show(struct api_ctx *c, json_t *obj)
 		json_object_set_new(obj, "health", json_null());
 }
 
+/* An agent that routes still use is not deleted (what a Tailscale or
+ * Pangolin user expects to be told rather than have happen): a 409 that
+ * names those routes, so that they can be moved or deleted first. */
+static int api_agent_deleting(struct api_ctx *c, const json_t *old)
+{
+	sqlite3_stmt *st = store_prepare(&c->api->store, "SELECT id, host, path_prefix"
+					 " FROM routes WHERE agent_id = ? ORDER BY id");
+	char list[512] = "";
+	size_t n = 0, used = 0;
+
+	(void)old;
+	if (!st) {
+		api_reply_error(c, 500, "internal", NULL, "internal error");
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, c->id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n++ < 8 && used < sizeof(list))
+			used += (size_t)snprintf(list + used, sizeof(list) - used,
+				"%sroute %lld (%s%s)", used ? ", " : "",
+				(long long)sqlite3_column_int64(st, 0),
+				(const char *)sqlite3_column_text(st, 1),
+				(const char *)sqlite3_column_text(st, 2));
+	}
+	sqlite3_finalize(st);
+	if (!n)
+		return 0;
+	api_reply_error(c, 409, "in_use", NULL, "the agent is used by %zu route%s: %s%s;"
+			" delete them or move them to another agent first", n,
+			n == 1 ? "" : "s", list, n > 8 ? ", ..." : "");
+	return -1;
+}
+
 const struct api_resource api_agent_res = {
 	.name = "agent",
 	.table = "agents",
@@ -58,6 +91,7 @@ const struct api_resource api_agent_res = {
 	.nfields = ARRAY_SIZE(api_agent_fields),
 	/* Routes carry their agent's tunnel address. */
 	.changes = API_CHANGED_AGENTS | API_CHANGED_ROUTES,
+	.deleting = api_agent_deleting,
 	.show = api_agent_show,
 };
 

@@ -383,6 +383,27 @@ static json_t *hb_old_errors(struct api *api, const char *key)
 	return errs;
 }
 
+/* The agent's reported allowlist, when it is what agent_proto.h says (at
+ * most 64 strings of at most 300 printable ASCII bytes): a new reference, or
+ * NULL. It only feeds warnings; the agent enforces its own list. */
+static json_t *hb_allow(const json_t *v)
+{
+	size_t i;
+	json_t *x;
+
+	if (!json_is_array(v) || json_array_size(v) > 64)
+		return NULL;
+	json_array_foreach(v, i, x) {
+		const char *p = json_string_value(x);
+		if (!p || !*p || json_string_length(x) > 300)
+			return NULL;
+		for (; *p; p++)		/* shown to admins: no control bytes */
+			if (*p <= ' ' || *p > '~')
+				return NULL;
+	}
+	return json_deep_copy(v);
+}
+
 /* What the hub keeps of a heartbeat: the report's known members, and the
  * last HB_ERRORS_KEPT error lines across heartbeats (an agent sends each
  * failure once). NULL when it would not fit. */
@@ -397,6 +418,8 @@ static char *hb_report(struct api_ctx *c, const char *key)
 	for (i = 0; keep[i]; i++)
 		if ((v = json_object_get(c->body, keep[i])))
 			json_object_set(r, keep[i], v);
+	if ((v = hb_allow(json_object_get(c->body, "allow"))))
+		json_object_set_new(r, "allow", v);
 	v = json_object_get(c->body, "errors");
 	for (i = 0; json_is_array(v) && i < json_array_size(v); i++)
 		if (json_is_string(json_array_get(v, i)))

@@ -59,6 +59,7 @@ struct api {
 	api_port_check_fn *port_check;	/* tcp routes' ports (api.h) */
 	api_port_status_fn *port_status;
 	void *port_check_ctx;
+	api_allow_check_fn *allow_check;	/* agents' allowlists (api.h) */
 	/* The data plane's view of agents (src/hub/tunnel.c), or NULL. */
 	bool (*live)(void *ctx, const uint8_t key[32], struct api_agent_live *out);
 	void *live_ctx;

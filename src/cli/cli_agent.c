@@ -8,11 +8,11 @@
 #include "cli/noun.h"
 
 static const struct cli_flag agent_flags[] = {
-	{ "public-key", "public_key", CLI_STR, true },
-	{ "ipv4", "tunnel_ipv4", CLI_STR, true },
-	{ "ipv6", "tunnel_ipv6", CLI_STR, true },
-	{ "status", "status", CLI_STR, false },
-	{ "kind", "kind", CLI_STR, false },
+	{ "public-key", "public_key", CLI_STR, true, NULL },
+	{ "ipv4", "tunnel_ipv4", CLI_STR, true, NULL },
+	{ "ipv6", "tunnel_ipv6", CLI_STR, true, NULL },
+	{ "status", "status", CLI_STR, false, NULL },
+	{ "kind", "kind", CLI_STR, false, NULL },
 };
 static const struct cli_column agent_cols[] = {
 	{ "ID", "id", false }, { "NAME", "name", false }, { "STATUS", "status", false },
@@ -47,6 +47,18 @@ static int agent_join_token(struct cli_args *a, long long id, uint64_t ttl,
 	return rc;
 }
 
+/* The join command first (what the user came for), then the token's
+ * lifetime. */
+static void agent_print_command(const json_t *join)
+{
+	char when[64];
+
+	cli_cell(json_object_get(join, "expires_at"), true, when, sizeof(when));
+	printf("on the agent's machine, run:\n  %s\n(its join token is shown "
+	       "only this once and is valid until %s)\n",
+	       json_string_value(json_object_get(join, "command")), when);
+}
+
 static int agent_print_join(struct cli_args *a, int rc, struct cli_resp *r)
 {
 	int st = cli_exit_status(rc, r);
@@ -55,36 +67,40 @@ static int agent_print_join(struct cli_args *a, int rc, struct cli_resp *r)
 		cli_print_error(rc, r);
 	else if (a->conn.json)
 		cli_print_object(a, r->json);
-	else {
-		char when[64];
-		cli_cell(json_object_get(r->json, "expires_at"), true, when, sizeof(when));
-		printf("join token (shown once, valid until %s):\n  %s\n\non the "
-		       "agent's machine, run:\n  %s\n", when,
-		       json_string_value(json_object_get(r->json, "token")),
-		       json_string_value(json_object_get(r->json, "command")));
-	}
+	else
+		agent_print_command(r->json);
 	cli_resp_free(r);
 	return st;
 }
 
 /* An agentless node's keys and wg-quick file (POST .../wireguard-config):
  * the file goes to stdout alone, so `> node.conf` keeps it. */
+static void agent_wg_file(const json_t *o, const void *arg)
+{
+	(void)arg;
+	fputs(json_string_value(json_object_get(o, "config")) ?: "", stdout);
+}
+
 static int agent_wg_config(struct cli_args *a, long long id)
 {
-	struct cli_resp r;
 	char path[64];
-	int rc, st;
 
 	snprintf(path, sizeof(path), "/agents/%lld/wireguard-config", id);
-	rc = cli_request(&a->conn, "POST", path, NULL, NULL, NULL, &r);
-	if ((st = cli_exit_status(rc, &r)) != CMD_EXIT_OK)
-		cli_print_error(rc, &r);
-	else if (a->conn.json)
-		cli_print_object(a, r.json);
-	else
-		fputs(json_string_value(json_object_get(r.json, "config")), stdout);
-	cli_resp_free(&r);
-	return st;
+	return cli_call_show(a, "POST", path, NULL, agent_wg_file, NULL);
+}
+
+/* The few fields a new agent is known by (`postern agent get` shows
+ * the rest), as "key: value" lines. */
+static void agent_print_brief(const json_t *agent)
+{
+	static const char *const keys[] = { "id", "name", "status", "tunnel_ipv4",
+					    "tunnel_ipv6", NULL };
+	char cell[128];
+
+	for (int i = 0; keys[i]; i++) {
+		cli_cell(json_object_get(agent, keys[i]), false, cell, sizeof(cell));
+		printf("%s: %s\n", keys[i], cell);
+	}
 }
 
 /* create: the agent, then its first join token; with --json one object
@@ -124,10 +140,75 @@ static int agent_create(struct cli_args *a)
 		cli_resp_free(&j);
 		return CMD_EXIT_OK;
 	}
-	cli_print_object(a, r.json);
+	if ((st = cli_exit_status(rc, &j)) != CMD_EXIT_OK) {
+		agent_print_brief(r.json);	/* it exists: `agent token` retries */
+		cli_print_error(rc, &j);
+	} else {
+		agent_print_command(j.json);
+		printf("\n");
+		agent_print_brief(r.json);
+	}
 	cli_resp_free(&r);
-	printf("\n");
-	return agent_print_join(a, rc, &j);
+	cli_resp_free(&j);
+	return st;
+}
+
+/* Tables for `agent get`: the tunnel's view, the heartbeat's targets. */
+static const struct cli_column agent_health_cols[] = {
+	{ "ONLINE", "online", false }, { "LAST HANDSHAKE", "last_handshake_at", true },
+	{ "ENDPOINT", "endpoint", false }, { "RX BYTES", "rx_bytes", false },
+	{ "TX BYTES", "tx_bytes", false }, { "VERSION", "version", false },
+	{ "LAST SEEN", "last_seen_at", true },
+};
+static const struct cli_noun agent_health = {
+	"agent", "/agents", NULL, NULL, 0, agent_health_cols,
+	sizeof(agent_health_cols) / sizeof(agent_health_cols[0]), NULL, "", NULL,
+};
+static const struct cli_column agent_target_cols[] = {
+	{ "TARGET", "target", false }, { "STATUS", "status", false },
+	{ "AGE (S)", "age", false },
+};
+static const struct cli_noun agent_targets = {
+	"agent", "/agents", NULL, NULL, 0, agent_target_cols,
+	sizeof(agent_target_cols) / sizeof(agent_target_cols[0]), NULL, "", NULL,
+};
+
+/* get: who the agent is, then its health as tables (the API's JSON with
+ * --json). */
+static void agent_print(const json_t *o, const void *arg)
+{
+	const json_t *health = json_object_get(o, "health");
+	const json_t *errs = json_object_get(health, "errors");
+	json_t *one = json_pack("[O]", o);
+	const json_t *v;
+	size_t i;
+
+	(void)arg;
+	printf("agent %s: id %lld, kind %s, status %s, tunnel %s %s\n\n",
+	       json_string_value(json_object_get(o, "name")) ?: "?",
+	       (long long)json_integer_value(json_object_get(o, "id")),
+	       json_string_value(json_object_get(o, "kind")) ?: "-",
+	       json_string_value(json_object_get(o, "status")) ?: "-",
+	       json_string_value(json_object_get(o, "tunnel_ipv4")) ?: "-",
+	       json_string_value(json_object_get(o, "tunnel_ipv6")) ?: "-");
+	cli_print_items(&agent_health, one);
+	json_decref(one);
+	if (json_array_size(json_object_get(health, "targets"))) {
+		printf("\n");
+		cli_print_items(&agent_targets, json_object_get(health, "targets"));
+	}
+	if (json_array_size(errs))
+		printf("\nrecent errors:\n");
+	json_array_foreach(errs, i, v)
+		printf("  %s\n", json_string_value(v) ?: "?");
+}
+
+static int agent_get(struct cli_args *a, long long id)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/agents/%lld", id);
+	return cli_call_show(a, "GET", path, NULL, agent_print, NULL);
 }
 
 static int agent_verb(struct cli_args *a)
@@ -138,10 +219,13 @@ static int agent_verb(struct cli_args *a)
 
 	if (!strcmp(a->verb, "create"))
 		return agent_create(a);
-	if (strcmp(a->verb, "token") && strcmp(a->verb, "wireguard-config"))
+	if (strcmp(a->verb, "token") && strcmp(a->verb, "wireguard-config") &&
+	    strcmp(a->verb, "get"))
 		return -1;
 	if ((id = cli_arg_id(a, 0)) < 0)
-		return CMD_EXIT_USAGE;
+		return (int)-id;
+	if (!strcmp(a->verb, "get"))
+		return agent_get(a, id);
 	if (!strcmp(a->verb, "wireguard-config"))
 		return agent_wg_config(a, id);
 	if (agent_ttl(a, &ttl) < 0)
@@ -152,10 +236,12 @@ static int agent_verb(struct cli_args *a)
 static const struct cli_noun agent_noun = {
 	"agent", "/agents", "name", agent_flags, sizeof(agent_flags) / sizeof(agent_flags[0]),
 	agent_cols, sizeof(agent_cols) / sizeof(agent_cols[0]), agent_options,
-	"list | get ID | create NAME [--ttl SECONDS] [--kind wireguard]\n"
-	"       | token ID [--ttl SECONDS] | wireguard-config ID (new keys for a node)\n"
-	"       | update ID [--status pending|enrolled|disabled] [--ipv4 A] [--ipv6 A]\n"
-	"       | delete ID\n(the agent itself: postern agent join|run|serve)", agent_verb,
+	"list | get ID|NAME | create NAME [--ttl SECONDS] [--kind wireguard]\n"
+	"       | token ID|NAME [--ttl SECONDS]\n"
+	"       | wireguard-config ID|NAME (new keys for a node)\n"
+	"       | update ID|NAME [--status pending|enrolled|disabled] [--ipv4 A] [--ipv6 A]\n"
+	"       | delete ID|NAME (refused while routes use it)\n"
+	"(the agent itself: postern agent join|run|serve)", agent_verb,
 };
 
 int cmd_agent_cli(int argc, char **argv)
@@ -166,8 +252,14 @@ int cmd_agent_cli(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "show"))
 		argv[1] = (char *)"get";
 
+	char *help[] = { argv[0], (char *)"--help", NULL };
+
 	for (int i = 0; argc >= 2 && admin[i]; i++)
 		if (!strcmp(argv[1], admin[i]))
 			return cli_noun_main(&agent_noun, argc, argv);
+	/* join, run, serve: the agent's own usage covers them all. */
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return cmd_agent(2, help);
 	return cmd_agent(argc, argv);
 }

@@ -1,6 +1,7 @@
 /* cli_backup.c - `postern backup FILE`, `postern secrets rotate-key`, and
  * the hidden `postern api-endpoints` (the API's table, for the OpenAPI
  * test). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,10 @@ int cmd_backup(int argc, char **argv)
 	char db[1024], err[512];
 	struct stat sb;
 
+	if (argc == 2 && !strcmp(argv[1], "--help")) {
+		printf("usage: postern backup FILE [--data DIR]\n");
+		return CMD_EXIT_OK;
+	}
 	for (int k = 1; k < argc; k++) {
 		if (k == at || k == at + 1)
 			continue;
@@ -93,9 +98,10 @@ int cmd_secrets(int argc, char **argv)
 	int at = 0;
 
 	if (argc < 2 || strcmp(argv[1], "rotate-key")) {
-		fprintf(stderr, "usage: postern secrets rotate-key [--data DIR (hub "
-			"stopped)] [connection options]\n");
-		return CMD_EXIT_USAGE;
+		bool help = argc == 2 && !strcmp(argv[1], "--help");
+		fprintf(help ? stdout : stderr, "usage: postern secrets rotate-key [--data "
+			"DIR (hub stopped)] [connection options]\n");
+		return help ? CMD_EXIT_OK : CMD_EXIT_USAGE;
 	}
 	for (int i = 2; i < argc; i++)
 		if (!strcmp(argv[i], "--data"))
@@ -113,8 +119,10 @@ int cmd_api_endpoints(int argc, char **argv)
 {
 	static const char *const perms[] = { "none", "read", "write", "admin" };
 
-	(void)argc;
-	(void)argv;
+	if (argc >= 2 && !strcmp(argv[1], "--help")) {
+		printf("usage: postern api-endpoints (METHOD PATTERN PERMISSION lines)\n");
+		return CMD_EXIT_OK;
+	}
 	for (size_t i = 0; i < api_endpoints_count; i++)
 		printf("%s %s %s\n", api_endpoints[i].method, api_endpoints[i].pattern,
 		       perms[api_endpoints[i].perm]);

@@ -9,11 +9,11 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct cli_flag webhook_flags[] = {
-	{ "url", "url", CLI_STR, false },
-	{ "format", "format", CLI_STR, false },
-	{ "events", "events", CLI_STR, false },
-	{ "enabled", "enabled", CLI_BOOL, false },
-	{ "allow-private", "allow_private", CLI_BOOL, false },
+	{ "url", "url", CLI_STR, false, NULL },
+	{ "format", "format", CLI_STR, false, NULL },
+	{ "events", "events", CLI_STR, false, NULL },
+	{ "enabled", "enabled", CLI_BOOL, false, NULL },
+	{ "allow-private", "allow_private", CLI_BOOL, false, NULL },
 };
 static const struct cli_column webhook_cols[] = {
 	{ "ID", "id", false }, { "NAME", "name", false }, { "FORMAT", "format", false },
@@ -36,26 +36,21 @@ static const struct cli_noun delivery_noun = {
 
 /* deliveries ID [--limit N]: the newest deliveries with their attempts
  * (the attempts in --json). */
+static void webhook_print_deliveries(const json_t *o, const void *arg)
+{
+	cli_print_items(arg, json_object_get(o, "items"));
+}
+
 static int webhook_deliveries(struct cli_args *a, long long id)
 {
 	char path[96], query[32];
 	uint64_t limit;
-	struct cli_resp r;
-	int rc, st;
 
 	if (cli_opt_num(a, OPT_LIMIT, "limit", 1, 500, 20, &limit) < 0)
 		return CMD_EXIT_USAGE;
 	snprintf(path, sizeof(path), "/webhooks/%lld/deliveries", id);
 	snprintf(query, sizeof(query), "limit=%llu", (unsigned long long)limit);
-	rc = cli_request(&a->conn, "GET", path, query, NULL, NULL, &r);
-	if ((st = cli_exit_status(rc, &r)) != CMD_EXIT_OK)
-		cli_print_error(rc, &r);
-	else if (a->conn.json)
-		cli_print_object(a, r.json);
-	else
-		cli_print_items(&delivery_noun, json_object_get(r.json, "items"));
-	cli_resp_free(&r);
-	return st;
+	return cli_call_show(a, "GET", path, query, webhook_print_deliveries, &delivery_noun);
 }
 
 static int webhook_verb(struct cli_args *a)
@@ -69,8 +64,8 @@ static int webhook_verb(struct cli_args *a)
 	if (strcmp(a->verb, "test") && strcmp(a->verb, "rotate-secret") &&
 	    strcmp(a->verb, "deliveries") && strcmp(a->verb, "redeliver"))
 		return -1;
-	if ((id = cli_arg_id(a, 0)) < 0)
-		return CMD_EXIT_USAGE;
+	if ((id = !strcmp(a->verb, "redeliver") ? cli_arg_num(a, 0) : cli_arg_id(a, 0)) < 0)
+		return (int)-id;
 	if (!strcmp(a->verb, "deliveries"))
 		return webhook_deliveries(a, id);
 	if (!strcmp(a->verb, "redeliver")) {

@@ -2,62 +2,140 @@
 #include "cli/cmd.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cli/client.h"
 #include "core/version.h"
 
+#define CMD_F_VERB_HELP (1u << 0)	/* answers `VERB --help` itself */
+
+/* `verbs` is the list `postern --help` prints and the CLI test walks:
+ * every one must answer `postern NAME VERB --help` with its usage. */
 static const struct cmd commands[] = {
-	{ "version", cmd_version, "print the version" },
-	{ "agent", cmd_agent_cli, "the agent: join a hub, run, serve streams; and admin: list, create, ..." },
-	{ "acme", cmd_acme, "ACME client: issue, revoke, renewal-info" },
-	{ "hub", cmd_hub_cli, "run the hub (HTTPS front, control plane); 'hub init' sets one up" },
-	{ "tunnel", cmd_tunnel, "a standalone WireGuard interface, configured with wg" },
-	{ "route", cmd_route, "admin: routes (list, create, update, delete)" },
-	{ "cert", cmd_cert, "admin: certificates (list, import, request, renew, revoke, delete)" },
-	{ "dns-provider", cmd_dns_provider, "admin: DNS-01 provider credentials (list, set, delete)" },
-	{ "user", cmd_user, "admin: users (list, create, update, setup-link)" },
-	{ "token", cmd_token, "admin: API tokens (list, create, revoke)" },
-	{ "webhook", cmd_webhook, "admin: webhooks (list, create, test, rotate-secret, deliveries, redeliver)" },
-	{ "settings", cmd_settings, "admin: settings (list, get, set, reset)" },
-	{ "audit", cmd_audit, "admin: the audit log (list, export, verify)" },
-	{ "secrets", cmd_secrets, "admin: rotate the secrets key" },
-	{ "backup", cmd_backup, "a consistent copy of the store (online)" },
-	{ "api-endpoints", cmd_api_endpoints, "list the admin API's endpoints" },
+	{ "version", cmd_version, "print the version", NULL, 0 },
+	{ "agent", cmd_agent_cli, "the agent (join a hub, run, serve streams) and admin of agents",
+	  "join run serve list get create update delete token wireguard-config", CMD_F_VERB_HELP },
+	{ "acme", cmd_acme, "ACME client", "issue revoke renewal-info deactivate cert-info", 0 },
+	{ "hub", cmd_hub_cli, "run the hub (HTTPS front, control plane); 'hub init' sets one up",
+	  "init", CMD_F_VERB_HELP },
+	{ "tunnel", cmd_tunnel, "a standalone WireGuard interface, configured with wg", NULL, 0 },
+	{ "route", cmd_route, "admin: routes", "list get create update delete", CMD_F_VERB_HELP },
+	{ "cert", cmd_cert, "admin: certificates",
+	  "list get import request renew revoke replace delete", CMD_F_VERB_HELP },
+	{ "dns-provider", cmd_dns_provider, "admin: DNS-01 provider credentials",
+	  "list set delete", CMD_F_VERB_HELP },
+	{ "user", cmd_user, "admin: users", "list get create update setup-link delete",
+	  CMD_F_VERB_HELP },
+	{ "token", cmd_token, "admin: API tokens", "list get create revoke", CMD_F_VERB_HELP },
+	{ "webhook", cmd_webhook, "admin: webhooks",
+	  "list get create update delete test rotate-secret deliveries redeliver", CMD_F_VERB_HELP },
+	{ "settings", cmd_settings, "admin: settings", "list get set reset", CMD_F_VERB_HELP },
+	{ "audit", cmd_audit, "admin: the audit log", "list export verify", CMD_F_VERB_HELP },
+	{ "secrets", cmd_secrets, "admin: rotate the secrets key", "rotate-key", 0 },
+	{ "backup", cmd_backup, "a consistent copy of the store (online)", NULL, 0 },
+	{ "api-endpoints", cmd_api_endpoints, "list the admin API's endpoints", NULL, 0 },
 };
 
 static void cmd_usage(FILE *f)
 {
-	fprintf(f, "usage: postern <command> [args...]\n\ncommands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\nRun 'postern <command> --help' for a command's options.\n");
+	fprintf(f, "usage: postern [connection options] <command> [verb] [args...]\n\n"
+		   "commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
+		if (commands[i].verbs)
+			fprintf(f, "  %-13s verbs: %s\n", "", commands[i].verbs);
+	}
+	fprintf(f, "\nRun 'postern <command> [verb] --help' for its options. Connection\n"
+		   "options (--socket, --hub, --token, --cacert, --resolve, --json) go\n"
+		   "before the command or anywhere after its verb.\n");
 }
 
 int cmd_version(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (argc >= 2 && !strcmp(argv[1], "--help")) {
+		printf("usage: postern version (or postern --version)\n");
+		return CMD_EXIT_OK;
+	}
 	printf("postern %s\n", POSTERN_VERSION);
 	return CMD_EXIT_OK;
 }
 
+static bool cmd_is_help(const char *a)
+{
+	return !strcmp(a, "--help") || !strcmp(a, "-h");
+}
+
+/* Runs command `c` with argv = { NAME, ... }: a command that does not
+ * answer `VERB --help` itself gets `NAME --help` when --help is anywhere
+ * in its arguments. */
+static int cmd_run(const struct cmd *c, int argc, char **argv)
+{
+	char *help[] = { argv[0], (char *)"--help", NULL };
+
+	for (int i = 1; !(c->flags & CMD_F_VERB_HELP) && i < argc; i++)
+		if (cmd_is_help(argv[i]))
+			return c->fn(2, help);
+	return c->fn(argc, argv);
+}
+
+/* Connection options before the command (`postern --socket S route
+ * list`) move behind it, where the admin commands parse them. Returns
+ * the argv to run (argv itself when there were none; else a new array
+ * the caller frees), NULL on a missing option value. */
+static char **cmd_hoist_conn(int argc, char **argv, int *first)
+{
+	struct cli_conn scratch = { 0 };
+	char **out;
+	int i = 1, n = 0, r;
+
+	while (i < argc && (r = cli_conn_option(&scratch, argc, argv, &i)) != 0) {
+		if (r < 0) {
+			fprintf(stderr, "postern: missing value for %s\n", argv[i]);
+			return NULL;
+		}
+		i++;
+	}
+	*first = i;
+	if (i == 1 || i >= argc)
+		return argv;
+	if (!(out = calloc((size_t)argc + 1, sizeof(*out))))
+		return NULL;
+	out[n++] = argv[0];
+	for (int k = i; k < argc; k++)
+		out[n++] = argv[k];
+	for (int k = 1; k < i; k++)
+		out[n++] = argv[k];
+	*first = 1;
+	return out;
+}
+
 int cmd_dispatch(int argc, char **argv)
 {
-	if (argc < 2) {
+	char **av;
+	int first, st = -1;
+
+	if (!(av = cmd_hoist_conn(argc, argv, &first)))
+		return CMD_EXIT_USAGE;
+	if (first >= argc) {
 		cmd_usage(stderr);
 		return CMD_EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
-	    !strcmp(argv[1], "help")) {
+	if (cmd_is_help(av[1]) || !strcmp(av[1], "help")) {
 		cmd_usage(stdout);
-		return CMD_EXIT_OK;
+		st = CMD_EXIT_OK;
+	} else if (!strcmp(av[1], "--version")) {
+		st = cmd_version(argc - 1, av + 1);
 	}
-	if (!strcmp(argv[1], "--version"))
-		return cmd_version(argc - 1, argv + 1);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "postern: unknown command '%s'\n", argv[1]);
-	cmd_usage(stderr);
-	return CMD_EXIT_USAGE;
+	for (size_t i = 0; st < 0 && i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(av[1], commands[i].name))
+			st = cmd_run(&commands[i], argc - 1, av + 1);
+	if (st < 0) {
+		fprintf(stderr, "postern: unknown command '%s'\n", av[1]);
+		cmd_usage(stderr);
+		st = CMD_EXIT_USAGE;
+	}
+	if (av != argv)
+		free(av);
+	return st;
 }

@@ -6,6 +6,8 @@
 #ifndef POSTERN_CLI_CMD_H
 #define POSTERN_CLI_CMD_H
 
+#include <stdbool.h>
+
 #include "core/exit.h"
 #include "acme/acme_cmd.h"
 #include "agent/agent_cmd.h"
@@ -17,6 +19,8 @@ struct cmd {
 	const char *name;
 	cmd_fn *fn;
 	const char *summary;
+	const char *verbs;	/* space-separated, or NULL */
+	unsigned flags;		/* CMD_F_* (cmd.c) */
 };
 
 int cmd_dispatch(int argc, char **argv);

@@ -13,16 +13,57 @@
 
 #define CLI_FILE_MAX (256u << 10)
 
+static void cli_usage_conn(FILE *f)
+{
+	fprintf(f, "\nconnection (before the noun or after the verb): --socket PATH "
+		   "(default %s)\n| --hub URL --token T [--cacert FILE] [--resolve "
+		   "HOST:PORT:ADDR]\n(or POSTERN_SOCKET, POSTERN_HUB, POSTERN_TOKEN); "
+		   "--json prints the API's JSON\n", CLI_DEFAULT_SOCKET);
+}
+
 int cli_usage(const struct cli_noun *n, bool error)
 {
 	FILE *f = error ? stderr : stdout;
 
 	fprintf(f, "usage: postern %s %s\n", n->name, n->usage);
-	fprintf(f, "\nconnection: --socket PATH (default %s) | --hub URL --token T "
-		   "[--cacert FILE]\n[--resolve HOST:PORT:ADDR] (or POSTERN_SOCKET, "
-		   "POSTERN_HUB, POSTERN_TOKEN); --json prints the API's JSON\n",
-		   CLI_DEFAULT_SOCKET);
+	cli_usage_conn(f);
 	return error ? CMD_EXIT_USAGE : CMD_EXIT_OK;
+}
+
+/* A separator between two verbs of a usage text: a '|' with a blank on
+ * both sides ("a|b" inside a verb's options is a choice, not one). */
+static bool cli_usage_sep(const char *u, const char *p)
+{
+	return *p == '|' && p > u && (p[-1] == ' ') && p[1] == ' ';
+}
+
+/* Prints the part of the noun's usage that is about `verb` (the segment
+ * between separators that starts with the verb's name). Returns the exit
+ * status: OK, or USAGE when the noun has no such verb. */
+static int cli_verb_usage(const struct cli_noun *n, const char *verb)
+{
+	const char *p = n->usage, *end;
+	size_t vlen = strlen(verb);
+
+	for (;;) {
+		while (*p == ' ' || *p == '\n' || *p == '|')
+			p++;
+		for (end = p; *end && !cli_usage_sep(n->usage, end); end++)
+			;
+		if (!strncmp(p, verb, vlen) && (p[vlen] == ' ' || p[vlen] == '\n' ||
+						 p + vlen == end)) {
+			while (end > p && (end[-1] == ' ' || end[-1] == '\n'))
+				end--;
+			printf("usage: postern %s %.*s\n", n->name, (int)(end - p), p);
+			cli_usage_conn(stdout);
+			return CMD_EXIT_OK;
+		}
+		if (!*end)
+			break;
+		p = end;
+	}
+	fprintf(stderr, "postern %s: no verb '%s'\n", n->name, verb);
+	return cli_usage(n, true);
 }
 
 void cli_cell(const json_t *v, bool time, char *out, size_t len)
@@ -116,20 +157,134 @@ int cli_call_print(struct cli_args *a, const char *method, const char *path,
 		cli_print_error(rc, &r);
 	else if (r.json)
 		cli_print_object(a, r.json);
+	if (st == CMD_EXIT_OK && strcmp(method, "GET"))
+		cli_print_warnings(r.json);
 	cli_resp_free(&r);
 	return st;
 }
 
+int cli_call_show(struct cli_args *a, const char *method, const char *path,
+		  const char *query, cli_show_fn *show, const void *arg)
+{
+	struct cli_resp r;
+	int rc = cli_request(&a->conn, method, path, query, NULL, NULL, &r);
+	int st = cli_exit_status(rc, &r);
+
+	if (st != CMD_EXIT_OK)
+		cli_print_error(rc, &r);
+	else if (a->conn.json)
+		cli_print_object(a, r.json);
+	else
+		show(r.json, arg);
+	cli_resp_free(&r);
+	return st;
+}
+
+void cli_print_warnings(const json_t *o)
+{
+	size_t i;
+	json_t *w;
+
+	json_array_foreach(json_object_get(o, "warnings"), i, w)
+		fprintf(stderr, "postern: warning: %s\n", json_string_value(w) ?: "?");
+}
+
+/* Every item of the list at `path`, following the pages to the end: a
+ * new array, or NULL with the error printed and *st set. */
+static json_t *cli_fetch_all(struct cli_args *a, const char *path, int *st)
+{
+	json_t *all = json_array();
+	char query[64] = "limit=500";
+	struct cli_resp r;
+	int rc;
+
+	for (;;) {
+		rc = cli_request(&a->conn, "GET", path, query, NULL, NULL, &r);
+		if ((*st = cli_exit_status(rc, &r)) != CMD_EXIT_OK) {
+			cli_print_error(rc, &r);
+			cli_resp_free(&r);
+			json_decref(all);
+			return NULL;
+		}
+		json_array_extend(all, json_object_get(r.json, "items"));
+		json_t *next = json_object_get(r.json, "next");
+		if (!json_is_integer(next))
+			break;
+		snprintf(query, sizeof(query), "limit=500&after=%lld",
+			 (long long)json_integer_value(next));
+		cli_resp_free(&r);
+	}
+	cli_resp_free(&r);
+	return all;
+}
+
+long long cli_resolve_name(struct cli_args *a, const char *path, const char *what,
+			   const char *arg)
+{
+	long long id = -1;
+	uint64_t n;
+	size_t i, hits = 0;
+	json_t *all, *it;
+	int st;
+
+	if (num_parse_cstr(arg, 1, INT64_MAX, &n) == 0)
+		return (long long)n;
+	if (!(all = cli_fetch_all(a, path, &st)))
+		return -st;
+	json_array_foreach(all, i, it)
+		if (!strcmp(json_string_value(json_object_get(it, "name")) ?: "", arg)) {
+			id = (long long)json_integer_value(json_object_get(it, "id"));
+			hits++;
+		}
+	json_decref(all);
+	if (hits == 1)
+		return id;
+	fprintf(stderr, "postern %s %s: %s %s '%s' (see 'postern %s list')\n",
+		a->noun->name, a->verb, hits ? "more than one" : "no", what, arg, what);
+	return hits ? -CMD_EXIT_USAGE : -CMD_EXIT_NOTFOUND;
+}
+
 long long cli_arg_id(struct cli_args *a, int i)
+{
+	if (i >= a->npos) {
+		fprintf(stderr, "postern %s %s: give the ID or the name (see 'postern %s "
+			"list')\n", a->noun->name, a->verb, a->noun->name);
+		return -CMD_EXIT_USAGE;
+	}
+	if (!a->noun->create_arg || strcmp(a->noun->create_arg, "name"))
+		return cli_arg_num(a, i);
+	return cli_resolve_name(a, a->noun->path, a->noun->name, a->pos[i]);
+}
+
+long long cli_arg_num(struct cli_args *a, int i)
 {
 	uint64_t id;
 
 	if (i >= a->npos || num_parse_cstr(a->pos[i], 1, INT64_MAX, &id) < 0) {
 		fprintf(stderr, "postern %s %s: give the numeric ID (see 'postern %s "
 			"list')\n", a->noun->name, a->verb, a->noun->name);
-		return -1;
+		return -CMD_EXIT_USAGE;
 	}
 	return (long long)id;
+}
+
+/* Flags that name another resource (struct cli_flag.ref) took the name
+ * as given; now that the connection options are known, it becomes the
+ * ID. Returns 0, or the exit status after printing why not. */
+static int cli_resolve_refs(struct cli_args *a)
+{
+	for (size_t k = 0; k < a->noun->nflags; k++) {
+		const struct cli_flag *f = &a->noun->flags[k];
+		json_t *v = json_object_get(a->body, f->field);
+		long long id;
+
+		if (!f->ref || !json_is_string(v))
+			continue;
+		if ((id = cli_resolve_name(a, f->ref, f->flag, json_string_value(v))) < 0)
+			return (int)-id;
+		json_object_set_new(a->body, f->field, json_integer((json_int_t)id));
+	}
+	return 0;
 }
 
 int cli_opt_num(struct cli_args *a, int i, const char *name, uint64_t min,
@@ -177,6 +332,8 @@ static int cli_flag_value(json_t *body, const struct cli_flag *f, const char *v)
 	if (f->nullable && !strcmp(v, "none"))
 		return json_object_set_new(body, f->field, json_null());
 	if (f->type == CLI_INT) {
+		if (num_parse_cstr(v, 0, INT64_MAX, &x) < 0 && f->ref && *v)
+			return json_object_set_new(body, f->field, json_string(v));
 		if (num_parse_cstr(v, 0, INT64_MAX, &x) < 0)
 			return -1;
 		return json_object_set_new(body, f->field, json_integer((json_int_t)x));
@@ -253,31 +410,14 @@ static int cli_parse(struct cli_args *a, int argc, char **argv)
 /* list: follows the pages to the end. */
 static int cli_list(struct cli_args *a)
 {
-	json_t *all = json_array();
-	char query[64] = "limit=500";
-	struct cli_resp r;
-	int rc, st;
+	int st;
+	json_t *all = cli_fetch_all(a, a->noun->path, &st);
 
-	for (;;) {
-		rc = cli_request(&a->conn, "GET", a->noun->path, query, NULL, NULL, &r);
-		if ((st = cli_exit_status(rc, &r)) != CMD_EXIT_OK) {
-			cli_print_error(rc, &r);
-			break;
-		}
-		json_array_extend(all, json_object_get(r.json, "items"));
-		json_t *next = json_object_get(r.json, "next");
-		if (!json_is_integer(next))
-			break;
-		snprintf(query, sizeof(query), "limit=500&after=%lld",
-			 (long long)json_integer_value(next));
-		cli_resp_free(&r);
-	}
-	cli_resp_free(&r);
-	if (st == CMD_EXIT_OK && a->conn.json) {
+	if (all && a->conn.json) {
 		json_t *o = json_pack("{s:O}", "items", all);
 		cli_print_object(a, o);
 		json_decref(o);
-	} else if (st == CMD_EXIT_OK)
+	} else if (all)
 		cli_print_items(a->noun, all);
 	json_decref(all);
 	return st;
@@ -318,7 +458,7 @@ static int cli_generic(struct cli_args *a)
 	if (strcmp(v, "get") && strcmp(v, "update") && strcmp(v, "delete"))
 		return cli_usage(a->noun, true);
 	if ((id = cli_arg_id(a, 0)) < 0)
-		return CMD_EXIT_USAGE;
+		return (int)-id;
 	snprintf(path, sizeof(path), "%s/%lld", a->noun->path, id);
 	if (!strcmp(v, "get"))
 		return cli_call_print(a, "GET", path, NULL, NULL, NULL);
@@ -334,12 +474,19 @@ int cli_noun_main(const struct cli_noun *n, int argc, char **argv)
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return cli_usage(n, argc < 2);
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return cli_verb_usage(n, argv[1]);
 	cli_conn_defaults(&a.conn);
 	a.verb = argv[1];
 	a.body = json_object();
 	if (cli_parse(&a, argc, argv) < 0) {
 		json_decref(a.body);
 		return CMD_EXIT_USAGE;
+	}
+	if ((st = cli_resolve_refs(&a)) != 0) {
+		json_decref(a.body);
+		return st;
 	}
 	st = n->verb ? n->verb(&a) : -1;
 	if (st < 0)

@@ -26,6 +26,8 @@ struct cli_flag {
 	const char *field;	/* "strip_prefix" */
 	enum cli_ftype type;
 	bool nullable;		/* "none" means null */
+	const char *ref;	/* CLI_INT naming a resource at this API path:
+				 * its name is taken as well as its ID */
 };
 
 struct cli_column {
@@ -71,15 +73,31 @@ int cli_noun_main(const struct cli_noun *n, int argc, char **argv);
  * the exit status. */
 int cli_call_print(struct cli_args *a, const char *method, const char *path,
 		   const char *query, const json_t *body, const char *if_match);
+/* Sends a request without a body and prints the answer: the API's JSON
+ * with --json, else `show(answer, arg)`. Returns the exit status. */
+typedef void cli_show_fn(const json_t *o, const void *arg);
+int cli_call_show(struct cli_args *a, const char *method, const char *path,
+		  const char *query, cli_show_fn *show, const void *arg);
+/* Prints the "warnings" of an API answer on stderr (after a change). */
+void cli_print_warnings(const json_t *o);
 /* Prints a list's items as a table with the noun's columns. */
 void cli_print_items(const struct cli_noun *n, const json_t *items);
 /* Prints an object as "key: value" lines (or JSON with --json). */
 void cli_print_object(const struct cli_args *a, const json_t *o);
 /* Formats a JSON value for a table cell. */
 void cli_cell(const json_t *v, bool time, char *out, size_t len);
-/* A positional argument that must be an id; returns it or -1 (usage
- * printed). */
+/* Positional argument `i` naming an object of the noun: its ID, or its
+ * name for nouns created by name (looked up in the list). Returns the ID,
+ * or minus the exit status after printing why not (usage, not found,
+ * hub unreachable). */
 long long cli_arg_id(struct cli_args *a, int i);
+/* The same for an argument that can only be a numeric ID. */
+long long cli_arg_num(struct cli_args *a, int i);
+/* `arg` as an ID, or the ID of the one object named `arg` in the list at
+ * `path` (`what` names the kind in messages). Returns it, or minus the
+ * exit status after printing why not. */
+long long cli_resolve_name(struct cli_args *a, const char *path, const char *what,
+			   const char *arg);
 /* Option `opt[i]` (named `name` in messages) as a number in [min, max],
  * or `def` when absent. Returns 0, or -1 with the usage error printed. */
 int cli_opt_num(struct cli_args *a, int i, const char *name, uint64_t min,

@@ -9,25 +9,26 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct cli_flag route_flags[] = {
-	{ "host", "host", CLI_STR, false },
-	{ "path", "path_prefix", CLI_STR, false },
-	{ "target", "target", CLI_STR, false },
-	{ "agent", "agent_id", CLI_INT, true },
-	{ "strip-prefix", "strip_prefix", CLI_BOOL, false },
-	{ "redirect-https", "redirect_https", CLI_BOOL, false },
-	{ "hsts", "hsts_max_age", CLI_INT, false },
-	{ "tls-verify", "tls_verify", CLI_BOOL, false },
-	{ "tls-server-name", "tls_server_name", CLI_STR, true },
-	{ "tcp-port", "tcp_listen_port", CLI_INT, true },
-	{ "policy", "policy", CLI_STR, true },
+	{ "host", "host", CLI_STR, false, NULL },
+	{ "path", "path_prefix", CLI_STR, false, NULL },
+	{ "target", "target", CLI_STR, false, NULL },
+	{ "agent", "agent_id", CLI_INT, true, "/agents" },
+	{ "strip-prefix", "strip_prefix", CLI_BOOL, false, NULL },
+	{ "redirect-https", "redirect_https", CLI_BOOL, false, NULL },
+	{ "hsts", "hsts_max_age", CLI_INT, false, NULL },
+	{ "tls-verify", "tls_verify", CLI_BOOL, false, NULL },
+	{ "tls-server-name", "tls_server_name", CLI_STR, true, NULL },
+	{ "tcp-port", "tcp_listen_port", CLI_INT, true, NULL },
+	{ "policy", "policy", CLI_STR, true, NULL },
 };
 static const struct cli_column route_cols[] = {
 	{ "ID", "id", false }, { "HOST", "host", false }, { "PATH", "path_prefix", false },
 	{ "TARGET", "target", false }, { "AGENT", "agent_id", false },
+	{ "STATUS", "target_status", false },
 };
 static const struct cli_noun route_noun = {
 	"route", "/routes", NULL, route_flags, N(route_flags), route_cols, N(route_cols),
-	NULL, "list | get ID | create --host H --target URL [--path P] [--agent ID]\n"
+	NULL, "list | get ID | create --host H --target URL [--path P] [--agent ID|NAME]\n"
 	"       [--[no-]strip-prefix] [--[no-]redirect-https] [--hsts SECONDS]\n"
 	"       [--[no-]tls-verify] [--tls-server-name N] [--tcp-port N]\n"
 	"       [--policy JSON] | update ID [same options] | delete ID", NULL,
@@ -68,7 +69,7 @@ static int cert_action(struct cli_args *a)
 	int st;
 
 	if (id < 0)
-		return CMD_EXIT_USAGE;
+		return (int)-id;
 	if (!strcmp(a->verb, "revoke")) {
 		body = json_object();
 		if (a->opt[1] && num_parse_cstr(a->opt[1], 0, 10, &reason) < 0) {
@@ -99,12 +100,12 @@ static int cert_verb(struct cli_args *a)
 }
 
 static const struct cli_flag cert_flags[] = {
-	{ "name", "name", CLI_STR, false },
-	{ "cert", "cert_pem", CLI_FILE, false },
-	{ "key", "key_pem", CLI_FILE, false },
-	{ "challenge", "challenge", CLI_STR, false },
-	{ "key-type", "key_type", CLI_STR, false },
-	{ "dns-provider", "dns_provider", CLI_STR, false },
+	{ "name", "name", CLI_STR, false, NULL },
+	{ "cert", "cert_pem", CLI_FILE, false, NULL },
+	{ "key", "key_pem", CLI_FILE, false, NULL },
+	{ "challenge", "challenge", CLI_STR, false, NULL },
+	{ "key-type", "key_type", CLI_STR, false, NULL },
+	{ "dns-provider", "dns_provider", CLI_STR, false, NULL },
 };
 static const struct cli_column cert_cols[] = {
 	{ "ID", "id", false }, { "NAME", "name", false }, { "NAMES", "names", false },
@@ -130,11 +131,11 @@ int cmd_cert(int argc, char **argv)
 }
 
 static const struct cli_flag user_flags[] = {
-	{ "role", "role", CLI_STR, false },
-	{ "password-stdin", "password", CLI_STDIN, false },
-	{ "disabled", "disabled", CLI_BOOL, false },
-	{ "groups", "groups", CLI_STR, false },
-	{ "email", "email", CLI_STR, false },
+	{ "role", "role", CLI_STR, false, NULL },
+	{ "password-stdin", "password", CLI_STDIN, false, NULL },
+	{ "disabled", "disabled", CLI_BOOL, false, NULL },
+	{ "groups", "groups", CLI_STR, false, NULL },
+	{ "email", "email", CLI_STR, false, NULL },
 };
 static const struct cli_column user_cols[] = {
 	{ "ID", "id", false }, { "NAME", "name", false }, { "ROLE", "role", false },
@@ -150,7 +151,7 @@ static int user_verb(struct cli_args *a)
 	if (strcmp(a->verb, "setup-link"))
 		return -1;
 	if ((id = cli_arg_id(a, 0)) < 0)
-		return CMD_EXIT_USAGE;
+		return (int)-id;
 	snprintf(path, sizeof(path), "/users/%lld/setup-link", id);
 	return cli_call_print(a, "POST", path, NULL, NULL, NULL);
 }
@@ -169,9 +170,9 @@ int cmd_user(int argc, char **argv)
 }
 
 static const struct cli_flag token_flags[] = {
-	{ "scope", "scope", CLI_STR, false },
-	{ "user", "user_id", CLI_INT, false },
-	{ "expires", "expires_in", CLI_INT, false },
+	{ "scope", "scope", CLI_STR, false, NULL },
+	{ "user", "user_id", CLI_INT, false, "/users" },
+	{ "expires", "expires_in", CLI_INT, false, NULL },
 };
 static const struct cli_column token_cols[] = {
 	{ "ID", "id", false }, { "NAME", "name", false }, { "SCOPE", "scope", false },

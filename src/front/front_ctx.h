@@ -46,6 +46,11 @@ struct front_ops {
 	/* Adds the certificates the owner manages (its store) to a set
 	 * being built for a snapshot (control thread). NULL: none. */
 	void (*tls_certs)(void *owner, struct tls_certset *set);
+	/* Then, once the config's and the directory's certificates are in,
+	 * adds stand-ins for names the set does not cover yet (control
+	 * thread). NULL: none. */
+	void (*tls_fallback_certs)(void *owner, struct tls_server *srv,
+				   struct tls_certset *set);
 	/* A worker thread's loop ended (called on that thread). */
 	void (*worker_exited)(void *owner);
 };

@@ -110,6 +110,9 @@ void *front_tls_build(struct front_ctx *fc, const struct tls_conf *tc,
 			     tc->cert_default[0] ? tc->cert_default : NULL, err,
 			     errlen) < 0)
 		goto fail;
+	/* Certificates the owner makes for names nothing above covers. */
+	if (fc->ops && fc->ops->tls_fallback_certs)
+		fc->ops->tls_fallback_certs(fc->owner, srv, set);
 	if (tls_server_certset_install(srv, set) < 0) {
 		snprintf(err, errlen, "certificates: install failed");
 		return NULL;

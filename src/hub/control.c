@@ -22,6 +22,7 @@
 #include "hub/hub.h"
 #include "front/front.h"
 #include "hub/route.h"
+#include "hub/route_allow.h"
 #include "hub/tcpfwd.h"
 #include "hub/tunnel.h"
 #include "store/secret.h"
@@ -221,6 +222,7 @@ int hub_control_attach(struct hub *hub)
 		log_warn("no password threads: logins are checked on the control thread");
 	api_set_join_pin(ctl->api, hub_control_join_pin, hub);
 	api_set_tcp_ports(ctl->api, hub_control_port_check, hub_control_port_status, hub);
+	api_set_allow_check(ctl->api, route_allow_check);
 	hub_tunnel_open(hub, ctl->api);
 	tcpfwd_start(&hub->tcp, hub->loop, &hub->cfg);
 	hub_control_tcp(hub);

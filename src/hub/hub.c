@@ -25,6 +25,7 @@
 #include "hub/control.h"
 #include "hub/decide.h"
 #include "hub/route.h"
+#include "hub/route_certs.h"
 #include "front/snap.h"
 #include "front/worker.h"
 
@@ -440,6 +441,7 @@ static void hub_free(struct hub *hub)
 	loop_async_close(hub->loop, &hub->exit_async);
 	if (hub->snap)
 		snap_unref(hub->snap);
+	route_certs_free();
 	front_tls_cleanup(&hub->front);	/* after every connection and snapshot */
 	if (hub->front.access_fd >= 0)
 		close(hub->front.access_fd);
@@ -460,9 +462,21 @@ static void hub_tls_certs(void *owner, struct tls_certset *set)
 		hub_control_certs(hub, set);
 }
 
+/* Without ACME, a self-signed certificate naming each route's host
+ * (front_ops). */
+static void hub_tls_fallback_certs(void *owner, struct tls_server *srv,
+				   struct tls_certset *set)
+{
+	struct hub *hub = owner;
+
+	if (!hub->cfg.acme.enabled && hub_control_active(hub))
+		route_certs_add(hub_control_api(hub), srv, set);
+}
+
 static const struct front_ops hub_front_ops = {
 	.decide = pipeline_decide,
 	.tls_certs = hub_tls_certs,
+	.tls_fallback_certs = hub_tls_fallback_certs,
 	.worker_exited = hub_worker_exited,
 };
 
@@ -499,7 +513,8 @@ int cmd_hub(int argc, char **argv)
 	    hub_acme_prepare(hub, err, sizeof(err)) < 0 ||
 	    !(hub->snap = hub_snap_build(hub, &hub->cfg, err, sizeof(err)))) {
 		fprintf(stderr, "postern hub: %s\n", err);
-		front_tls_cleanup(&hub->front);
+		route_certs_free();
+	front_tls_cleanup(&hub->front);
 		hub_control_close(hub);
 		front_ctx_fini(&hub->front);
 		free(hub);

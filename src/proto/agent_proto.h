@@ -50,10 +50,13 @@
  *       "status": {"<agent_status name>": count, ...},
  *       "targets": [{"target": "host:port", "ok": true|false,
  *                    "status": "<agent_status name>", "age": <s>}],
- *       "errors": ["<error line>", ...]}
+ *       "errors": ["<error line>", ...],
+ *       "allow": ["<--allow value as given>", ...]}
  *    "targets" holds the last outcome of the 32 most recent targets;
  *    "errors" the target failures (refused, unreachable, timeout, DNS,
- *    TLS with the verification error) since the last delivered heartbeat.
+ *    TLS with the verification error) since the last delivered heartbeat;
+ *    "allow" the agent's allowlist (the first 64 values), so that the hub
+ *    can flag a route whose target the agent would refuse.
  *    200 answer: {"version": 1, "interval": <s>} (the hub may slow the
  *    agent down). Unknown fields are ignored on both sides, so either side
  *    may add fields without a version bump. */

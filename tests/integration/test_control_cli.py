@@ -110,8 +110,9 @@ def test_cli_tables_json_and_exit_codes(lab):
               "--agent", str(agent["id"]), "--no-redirect-https")
     rid = int(dict(line.split(": ", 1) for line in r.stdout.splitlines())["id"])
     lines = h.cli("route", "list").stdout.splitlines()
-    assert lines[0].split() == ["ID", "HOST", "PATH", "TARGET", "AGENT"]
-    assert lines[1].split() == [str(rid), "app.test", "/", "http://127.0.0.1:9001", str(agent["id"])]
+    assert lines[0].split() == ["ID", "HOST", "PATH", "TARGET", "AGENT", "STATUS"]
+    assert lines[1].split() == [str(rid), "app.test", "/", "http://127.0.0.1:9001", str(agent["id"]),
+                                "-"]
     # update goes through the ETag the CLI reads first.
     assert h.cli_json("route", "update", str(rid), "--hsts", "600")["hsts_max_age"] == 600
     # Exit codes scripts rely on (src/cli/cmd.h).

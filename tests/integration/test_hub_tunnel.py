@@ -289,3 +289,38 @@ def test_restarted_hub_reaches_the_agent_at_its_last_endpoint(lab, world):
     code, body = get(world, "c.test")
     assert code == 200 and "hello from nginx" in body, (code, body)
     assert "heartbeat failed" not in p.log()
+
+
+def test_route_outside_the_agents_allowlist_is_flagged(lab, world):
+    """The agent reports its --allow values in its heartbeat: a route whose
+    target lies outside them is flagged when created (a warning in the
+    API's answer, printed by the CLI), and the agent's refusal shows on
+    the route (its target_status), not only as a bare 502."""
+    h = world["hub"]
+    ident, p, _ = join_and_run(lab, world, "shed", allow="10.78.0.2:80")
+    netlab.wait_until(lambda: (agent_json(world, ident).get("health") or {}).get("allow"),
+                      timeout=90, what="a heartbeat reporting the allowlist")
+    assert agent_json(world, ident)["health"]["allow"] == ["10.78.0.2:80"]
+    r = h.cli("route", "create", "--host", "bad.test", "--target", "http://10.78.0.2:81",
+              "--agent", "shed", "--no-redirect-https")
+    assert "postern: warning: target 10.78.0.2:81 is outside the allowlist agent shed" \
+        in r.stderr, r.stderr
+    rid = re.search(r"^id: (\d+)$", r.stdout, re.M).group(1)
+    bad = h.cli_json("route", "get", rid)
+    assert len(bad["warnings"]) == 1 and bad["target_status"] is None, bad
+    good = h.cli("route", "create", "--host", "ok.test", "--target", "http://10.78.0.2:80",
+                 "--agent", "shed", "--no-redirect-https")
+    assert "warning" not in good.stderr, good.stderr
+    netlab.wait_until(lambda: agent_json(world, ident)["online"], timeout=30,
+                      what="agent online")
+    assert get(world, "ok.test")[0] == 200
+    assert get(world, "bad.test")[0] == 502
+    # The agent's refusal reaches the route with the next heartbeat.
+    netlab.wait_until(lambda: h.cli_json("route", "get", str(bad["id"]))["target_status"]
+                      == "not_allowed", timeout=90, what="the refusal on the route")
+    bad = h.cli_json("route", "get", str(bad["id"]))
+    assert bad["target_status_at"] and any("not_allowed" in w for w in bad["warnings"]), bad
+    row = next(line for line in h.cli("route", "list").stdout.splitlines() if "bad.test" in line)
+    assert row.split()[-1] == "not_allowed", row
+    row = next(line for line in h.cli("route", "list").stdout.splitlines() if "ok.test" in line)
+    assert row.split()[-1] == "ok", row

@@ -5,6 +5,7 @@
 
 #include "unit.h"
 #include "agent/allow.h"
+#include "hub/route_allow.h"
 
 static struct sockaddr_storage ss;
 
@@ -207,6 +208,35 @@ TEST(bad_entries)
 	allow_free(&a);
 }
 
+/* The hub's check of a route against the values an agent reported: the
+ * agent's own rules, the values kept as given, and "cannot tell" for a
+ * value the hub cannot read. */
+TEST(hub_checks_routes_against_reported_values)
+{
+	struct allow a;
+	char err[128];
+	json_t *rep = json_pack("[s,s,s]", "192.168.1.10:80,443", "nas.lan:443", "[fd00::/8]");
+	json_t *odd = json_pack("[s]", "192.168.1.0/33");
+
+	allow_init(&a);
+	CHECK_EQ_INT(allow_add(&a, "192.168.1.10:80,443", err, sizeof(err)), 0);
+	CHECK_EQ_INT(allow_add(&a, "bad entry", err, sizeof(err)), -1);
+	CHECK_EQ_INT(a.nspecs, 1);
+	CHECK_EQ_STR(a.specs[0], "192.168.1.10:80,443");
+	allow_free(&a);
+	CHECK_EQ_INT(route_allow_check(rep, "192.168.1.10", 80), 1);
+	CHECK_EQ_INT(route_allow_check(rep, "192.168.1.10", 81), 0);
+	CHECK_EQ_INT(route_allow_check(rep, "192.168.1.11", 80), 0);
+	CHECK_EQ_INT(route_allow_check(rep, "nas.lan", 443), 1);
+	CHECK_EQ_INT(route_allow_check(rep, "nas.lan", 80), 0);
+	CHECK_EQ_INT(route_allow_check(rep, "other.lan", 443), 0);
+	CHECK_EQ_INT(route_allow_check(rep, "fd00::5", 8080), 1);
+	CHECK_EQ_INT(route_allow_check(rep, "fe80::5", 8080), 0);
+	CHECK_EQ_INT(route_allow_check(odd, "192.168.1.1", 80), -1);
+	json_decref(rep);
+	json_decref(odd);
+}
+
 int main(void)
 {
 	RUN(empty_allows_nothing);
@@ -219,5 +249,6 @@ int main(void)
 	RUN(names_exact_and_wildcard);
 	RUN(post_resolution_rule);
 	RUN(bad_entries);
+	RUN(hub_checks_routes_against_reported_values);
 	return unit_done();
 }

@@ -600,6 +600,8 @@ TEST(route_validation_names_the_field)
 		{ "{\"host\":\"a.test\",\"target\":\"http://a:1\",\"id\":5}", 400, "id" },
 		{ "{\"host\":\"a.test\",\"target\":\"http://a:1\",\"rev\":5}", 400, "rev" },
 		{ "{\"host\":\"app.test\",\"target\":\"http://a:1\"}", 409, "host" },
+		/* Only a tcp:// route goes without a host. */
+		{ "{\"target\":\"http://a:1\"}", 400, "host" },
 	};
 	char path[64], etag[32];
 
@@ -620,6 +622,19 @@ TEST(route_validation_names_the_field)
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/routes", .body = "{\"host\":"
 		"\"ssh2.test\",\"target\":\"tcp://10.0.0.3:22\",\"tcp_listen_port\":2222}" }), 409);
 	CHECK_EQ_STR(rs_field(), "tcp_listen_port");
+	/* Without a host, two tcp routes each get one of their own, which
+	 * follows the port. */
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/routes", .body =
+		"{\"target\":\"tcp://10.0.0.4:5432\",\"tcp_listen_port\":5432}" }), 201);
+	CHECK_EQ_STR(rs_str("host"), "tcp:5432");
+	snprintf(path, sizeof(path), "/api/v1/routes/%lld", (long long)rs_int("id"));
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/routes", .body =
+		"{\"target\":\"tcp://10.0.0.5:3306\",\"tcp_listen_port\":3306}" }), 201);
+	CHECK_EQ_STR(rs_str("host"), "tcp:3306");
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "PATCH", .path = path, .if_match = "*",
+		.body = "{\"tcp_listen_port\":5433}" }), 200);
+	CHECK_EQ_STR(rs_str("host"), "tcp:5433");
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "DELETE", .path = path }), 204);
 }
 
 TEST(agents_and_join_tokens)
@@ -647,6 +662,9 @@ TEST(agents_and_join_tokens)
 	/* An agent that routes point at cannot be deleted. */
 	snprintf(path, sizeof(path), "/api/v1/agents/%lld", (long long)agent_id);
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "DELETE", .path = path }), 409);
+	/* ... and the answer names the routes that use it. */
+	CHECK_EQ_STR(rs_code(), "in_use");
+	CHECK(strstr(rs_last.body, "(app.test/)") != NULL);
 	snprintf(path, sizeof(path), "/api/v1/agents/%lld/join-tokens", (long long)agent_id);
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = path, .body = "{\"ttl\":3600}" }), 201);
 	snprintf(token, sizeof(token), "%s", rs_str("token"));
@@ -1117,7 +1135,7 @@ TEST(bounded_json)
 					    .ctype = "text/plain" }), 415);
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/routes", .body = "{}",
 		.ctype = "application/json; charset=utf-8" }), 400);
-	CHECK_EQ_STR(rs_field(), "host");
+	CHECK_EQ_STR(rs_field(), "target");
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = "/api/v1/routes", .body = "{}" }), 400);
 	big = malloc(API_JSON_MAX + 16);
 	memset(big, ' ', API_JSON_MAX + 15);

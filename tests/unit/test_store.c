@@ -17,8 +17,8 @@
 /* Each earlier schema version has its migrates_versionN_with_data test
  * below (v1 to v5). A new version must add one for the version it
  * supersedes before this is bumped. */
-_Static_assert(STORE_SCHEMA_VERSION == 8,
-	       "a new schema version needs a migrates_version8_with_data test");
+_Static_assert(STORE_SCHEMA_VERSION == 9,
+	       "a new schema version needs a migrates_version9_with_data test");
 
 static char errbuf[512];
 
@@ -356,6 +356,140 @@ TEST(migrates_version7_with_data)
 	fixture_rmdir(dir);
 }
 
+/* The tables whose IDs the audit log names, and the audit prefix of each. */
+static const char *const id_tables[][2] = {
+	{ "users", "user" }, { "sessions", "session" }, { "api_tokens", "token" },
+	{ "agents", "agent" }, { "routes", "route" }, { "certificates", "certificate" },
+	{ "webhooks", "webhook" },
+};
+
+/* True when a row inserted into `table` now would get an ID above `above`. */
+static bool next_id_above(struct store *s, const char *table, int64_t above)
+{
+	char sql[160];
+
+	snprintf(sql, sizeof(sql), "SELECT seq FROM sqlite_sequence WHERE name = '%s'", table);
+	return q(s, sql) >= above;
+}
+
+/* A version-8 store (before IDs were kept unique) keeps every row, ID and
+ * reference through the version-9 rebuild; a deleted highest ID is not
+ * handed out again, nor one that only the audit log still names. */
+TEST(migrates_version8_with_data)
+{
+	const char *dir = fixture_tmpdir();
+	const char *path = fixture_path(dir, "postern.db");
+	struct store s;
+	char sql[256];
+
+	CHECK_EQ_INT(open_at_version(&s, path, 8), 0);
+	CHECK_EQ_INT(store_exec(&s, v3_data, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(store_exec(&s,
+		"UPDATE users SET groups = 'family', email = 'a@example.com', totp = 1;"
+		"INSERT INTO user_recovery_codes(user_id, hash, created_at) VALUES (1, 'h1', 1);"
+		"INSERT INTO sessions(id, user_id, hash, csrf, client_ip, created_at,"
+		" last_seen_at, expires_at) VALUES (4, 1, 's4', 'c', '127.0.0.1', 1, 1, 9);"
+		"INSERT INTO api_tokens(id, user_id, name, scope, hash, hint, created_at, rev)"
+		" VALUES (2, 1, 'ci', 'read', 't2', 'pt_ab', 6, 2);"
+		"INSERT INTO certificates(id, name, names, issuer, serial, fingerprint,"
+		" not_before, not_after, cert_pem, acme, created_at, rev) VALUES (3, 'web',"
+		" '[]', 'CN=ca', '02', 'cd', 1, 2, 'PEM', '{}', 3, 2);"
+		"INSERT INTO secrets(owner, owner_id, name, key_id, nonce, ciphertext)"
+		" VALUES ('certificate', 3, 'key', 'k', x'00', x'00');"
+		"INSERT INTO webhooks(id, name, url, created_at, rev)"
+		" VALUES (5, 'ops', 'https://example.com/h', 1, 1);"
+		"INSERT INTO webhook_outbox(webhook_id, seq, next_at, created_at)"
+		" VALUES (5, 1, 0, 0);"
+		/* Route 2 was the highest and is gone; route 7 existed once. */
+		"DELETE FROM routes WHERE id = 2;", errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(store_exec(&s, "INSERT INTO audit_log(seq, time_ms, actor, source, action, object,"
+		" before_json, after_json, prev_hash, hash) VALUES (1, 1, 'user:1', 'cli',"
+		" 'route.delete', 'route:7', '', '', x'', x''), (2, 1, 'token:9', 'api',"
+		" 'agent.create', 'agent:2', '', '', x'', x'')", errbuf, sizeof(errbuf)), 0);
+	store_close(&s);
+
+	CHECK_EQ_INT(store_open(&s, path, 0, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(s.version, STORE_SCHEMA_VERSION);
+	/* Rows, IDs and values kept. */
+	CHECK_EQ_STR(qtext(&s, "SELECT email || groups || totp FROM users WHERE id = 1"),
+		     "a@example.comfamily1");
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM sessions WHERE id = 4 AND user_id = 1"), 1);
+	CHECK_EQ_STR(qtext(&s, "SELECT hint FROM api_tokens WHERE id = 2"), "pt_ab");
+	CHECK_EQ_STR(qtext(&s, "SELECT tunnel_ipv6 FROM agents WHERE id = 1"), "fd7a::2");
+	CHECK_EQ_INT(q(&s, "SELECT tcp_listen_port FROM routes WHERE id = 1"), 2222);
+	CHECK_EQ_STR(qtext(&s, "SELECT acme FROM certificates WHERE id = 3"), "{}");
+	CHECK_EQ_STR(qtext(&s, "SELECT url FROM webhooks WHERE id = 5"), "https://example.com/h");
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	/* Constraints, indexes and triggers came back with the tables. */
+	CHECK(store_exec(&s, "INSERT INTO routes(host, target, tcp_listen_port, created_at, rev)"
+			 " VALUES ('x.test', 'tcp://a:1', 2222, 1, 1)", NULL, 0) < 0);
+	CHECK(store_exec(&s, "DELETE FROM agents WHERE id = 1", NULL, 0) < 0);
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM sqlite_schema WHERE name IN ('routes_agent',"
+		       " 'routes_tcp_listen_port', 'api_tokens_user', 'sessions_user',"
+		       " 'certificates_drop_secrets')"), 5);
+	CHECK_EQ_INT(store_exec(&s, "DELETE FROM certificates WHERE id = 3", NULL, 0), 0);
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM secrets"), 0);
+	CHECK_EQ_INT(store_exec(&s, "DELETE FROM users WHERE id = 1", NULL, 0), 0);
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM sessions") + q(&s, "SELECT count(*) FROM "
+		     "api_tokens") + q(&s, "SELECT count(*) FROM user_recovery_codes"), 0);
+	CHECK_EQ_INT(store_exec(&s, "DELETE FROM webhooks", NULL, 0), 0);
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM webhook_outbox"), 0);
+	/* Counters: past the rows, and past what the audit log named. */
+	CHECK(next_id_above(&s, "routes", 7));
+	CHECK(next_id_above(&s, "agents", 2));
+	CHECK(next_id_above(&s, "api_tokens", 9));
+	CHECK(next_id_above(&s, "webhooks", 5));
+	CHECK_EQ_INT(store_exec(&s, "INSERT INTO routes(host, target, created_at, rev)"
+				" VALUES ('new.test', 'http://a:1', 1, 1)", NULL, 0), 0);
+	CHECK_EQ_INT(q(&s, "SELECT max(id) FROM routes"), 8);
+	for (size_t i = 0; i < ARRAY_SIZE(id_tables); i++) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_sequence WHERE name = '%s'",
+			 id_tables[i][0]);
+		CHECK_EQ_INT(q(&s, sql), 1);
+	}
+	store_close(&s);
+	fixture_rmdir(dir);
+}
+
+/* In a store made at this version, a deleted highest ID stays unused in
+ * every table the audit log names. */
+TEST(ids_are_never_reused)
+{
+	const char *dir = fixture_tmpdir();
+	const char *path = fixture_path(dir, "postern.db");
+	struct store s;
+	char sql[512];
+
+	CHECK_EQ_INT(store_open(&s, path, 0, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(store_exec(&s,
+		"INSERT INTO users(name, role, created_at, rev) VALUES ('u1', 'viewer', 1, 1),"
+		" ('u2', 'viewer', 1, 1);"
+		"INSERT INTO sessions(user_id, hash, csrf, client_ip, created_at, last_seen_at,"
+		" expires_at) VALUES (1, 's1', 'c', 'i', 1, 1, 1), (1, 's2', 'c', 'i', 1, 1, 1);"
+		"INSERT INTO api_tokens(user_id, name, scope, hash, hint, created_at, rev)"
+		" VALUES (1, 'a', 'read', 't1', 'h', 1, 1), (1, 'b', 'read', 't2', 'h', 1, 1);"
+		"INSERT INTO agents(name, created_at, rev) VALUES ('a1', 1, 1), ('a2', 1, 1);"
+		"INSERT INTO routes(host, target, created_at, rev) VALUES"
+		" ('r1.test', 'http://a:1', 1, 1), ('r2.test', 'http://a:1', 1, 1);"
+		"INSERT INTO certificates(name, names, issuer, serial, fingerprint, not_before,"
+		" not_after, cert_pem, created_at, rev) VALUES ('c1', '[]', 'i', 's', 'f', 1, 2,"
+		" 'P', 1, 1), ('c2', '[]', 'i', 's', 'f', 1, 2, 'P', 1, 1);"
+		"INSERT INTO webhooks(name, url, created_at, rev) VALUES ('w1', 'https://a/', 1, 1),"
+		" ('w2', 'https://a/', 1, 1);", errbuf, sizeof(errbuf)), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(id_tables); i++) {
+		const char *t = id_tables[i][0];
+		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id = 2", t);
+		CHECK_EQ_INT(store_exec(&s, sql, errbuf, sizeof(errbuf)), 0);
+		snprintf(sql, sizeof(sql), "SELECT seq FROM sqlite_sequence WHERE name = '%s'", t);
+		CHECK_EQ_INT(q(&s, sql), 2);
+	}
+	CHECK_EQ_INT(store_exec(&s, "INSERT INTO routes(host, target, created_at, rev)"
+				" VALUES ('r3.test', 'http://a:1', 1, 1)", NULL, 0), 0);
+	CHECK_EQ_INT(q(&s, "SELECT max(id) FROM routes"), 3);
+	store_close(&s);
+	fixture_rmdir(dir);
+}
+
 TEST(failed_migration_rolls_back)
 {
 	const char *dir = fixture_tmpdir();
@@ -598,6 +732,8 @@ int main(void)
 	RUN(migrates_version5_with_data);
 	RUN(migrates_version6_with_data);
 	RUN(migrates_version7_with_data);
+	RUN(migrates_version8_with_data);
+	RUN(ids_are_never_reused);
 	RUN(failed_migration_rolls_back);
 	RUN(secrets_are_bound_to_their_row);
 	RUN(secret_key_file_must_be_private);
