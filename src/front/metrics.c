@@ -13,7 +13,6 @@
 #include "acme/acme_mgr.h"
 #include "api/api.h"
 #include "events/events.h"
-#include "hub/tunnel.h"
 
 #define METRICS_BUCKETS 12
 static const double metrics_le[METRICS_BUCKETS] = {
@@ -293,8 +292,6 @@ int metrics_render(struct buf *out)
 		r = acme_metrics_render(out);
 	if (r == 0)
 		r = events_metrics_render(out);
-	if (r == 0)
-		r = hub_tunnel_metrics_render(out);
 	if (r == 0)
 		r = api_cert_metrics_render(out);
 	return r;

@@ -14,6 +14,7 @@
 #include "http/target.h"
 #include "front/metrics.h"
 #include "hub/route.h"
+#include "hub/tunnel.h"
 #include "front/snap.h"
 
 static const struct hub_settings *pipeline_set(const struct pipeline_in *in)
@@ -59,7 +60,8 @@ static void pipeline_metrics(const struct pipeline_in *in, struct pipeline_out *
 		return;
 	}
 	buf_init(&out->page, 8u << 20);
-	if (metrics_render(&out->page) < 0)
+	if (metrics_render(&out->page) < 0 ||
+	    hub_tunnel_metrics_render(&out->page) < 0)
 		buf_reset(&out->page);
 	pipeline_page(out, 200, "text/plain; version=0.0.4",
 		      (const char *)buf_head(&out->page), out->page.len);
