@@ -18,6 +18,7 @@
 #include "acme/acme_worker.h"
 #include "core/clock.h"
 #include "core/compiler.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/secure.h"
@@ -76,24 +77,6 @@ static void mgr_path(const struct acme_mgr *m, const char *id, const char *ext,
 		     char *out, size_t cap)
 {
 	snprintf(out, cap, "%s/%s.%s", m->cfg.state_dir, id, ext);
-}
-
-static int mgr_write(const char *path, const char *data, mode_t mode)
-{
-	char tmp[ACME_PATH_MAX + 16];
-	size_t n = strlen(data);
-	int fd;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, data, n) != (ssize_t)n || fsync(fd) || close(fd) ||
-	    rename(tmp, path)) {
-		unlink(tmp);
-		return -EIO;
-	}
-	return 0;
 }
 
 static char *mgr_read(const char *path)
@@ -155,7 +138,8 @@ static int mgr_store(struct acme_mgr *m, struct mgr_cert *c, const char *chain,
 	}
 	mgr_path(m, c->id, "crt", cp, sizeof(cp));
 	mgr_path(m, c->id, "key", kp, sizeof(kp));
-	if (mgr_write(kp, key, 0600) || mgr_write(cp, chain, 0644)) {
+	if (file_replace(kp, key, strlen(key), 0600) ||
+	    file_replace(cp, chain, strlen(chain), 0644)) {
 		snprintf(err, errlen, "cannot write %.200s", cp);
 		return -EIO;
 	}
