@@ -1,6 +1,7 @@
 #!/bin/sh
 # The tree checks must fail on a planted violation (and pass without it):
-# an include from a layer above, and a global symbol defined twice.
+# an include from a layer above, a safety rule's setup outside its one
+# helper, and a global symbol defined twice.
 set -eu
 cd "$(dirname "$0")/../.."
 t=$(mktemp -d)
@@ -17,6 +18,14 @@ if scripts/check-layers.sh "$t/src" >/dev/null; then
 	fail "core including hub passed the layer check"
 fi
 
+mkdir -p "$t/src/core" "$t/src/agent"
+printf '#include <curl/curl.h>\n' > "$t/src/core/http_client.c"
+scripts/check-once.sh "$t/src" >/dev/null || fail "libcurl in http_client.c was refused"
+printf 'void *c = curl_easy_init();\n' > "$t/src/agent/join.c"
+if scripts/check-once.sh "$t/src" >/dev/null; then
+	fail "curl_easy_init outside core/http_client.c passed the once check"
+fi
+
 printf 'int planted_dup(void);\nint planted_dup(void) { return 1; }\n' > "$t/a.c"
 cp "$t/a.c" "$t/b.c"
 ${CC:-cc} -c "$t/a.c" -o "$t/a.o"
@@ -25,4 +34,4 @@ scripts/check-symbols.sh "$t/a.o" >/dev/null || fail "one definition was refused
 if scripts/check-symbols.sh "$t/a.o" "$t/b.o" >/dev/null; then
 	fail "a symbol defined twice passed the symbol check"
 fi
-echo "planted: both checks catch their planted violation"
+echo "planted: every check catches its planted violation"
