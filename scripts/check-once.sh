@@ -4,6 +4,7 @@
 # somewhere else would drift from it).   scripts/check-once.sh SRC_DIR
 #
 #   curl_easy_init, <curl/curl.h>   core/http_client.c (outbound HTTP)
+#   SSL_get_error                    tls/conn.c (the SSL error mapping)
 set -eu
 [ $# -eq 1 ] || { echo "usage: $0 SRC_DIR" >&2; exit 2; }
 src=$1
@@ -17,4 +18,5 @@ once() {	# PATTERN OWNER WHAT
 	done
 }
 once 'curl_easy_init|curl/curl\.h' core/http_client.c "libcurl set up"
+once 'SSL_get_error' tls/conn.c "SSL error mapping"
 exit $bad
