@@ -85,7 +85,7 @@ static char *key_b64(const struct key_part *p)
 	char *s = malloc(B64URL_LEN(p->n));
 
 	if (s)
-		b64url_encode(s, p->b, p->n);
+		enc_b64url_encode(s, p->b, p->n);
 	return s;
 }
 
@@ -198,7 +198,7 @@ int acme_key_from_pkey(EVP_PKEY *pkey, struct acme_key *k)
 		return rc;
 	}
 	SHA256((const uint8_t *)k->jwk_json, strlen(k->jwk_json), h);
-	b64url_encode(k->thumb, h, sizeof(h));
+	enc_b64url_encode(k->thumb, h, sizeof(h));
 	return 0;
 }
 
@@ -317,7 +317,7 @@ char *acme_jws_eab(const struct acme_key *k, const char *eab_kid,
 		   const char *mac_b64url, const char *url)
 {
 	uint8_t mac[256];
-	long n = b64url_decode(mac, sizeof(mac), mac_b64url, strlen(mac_b64url));
+	long n = enc_b64url_decode(mac, sizeof(mac), mac_b64url, strlen(mac_b64url));
 	cjose_jwk_t *jwk;
 	cjose_header_t *hdr;
 	char *out = NULL;
@@ -353,5 +353,5 @@ void acme_dns01_value(const char *key_authz, char out[B64URL_LEN(32)])
 	uint8_t h[32];
 
 	SHA256((const uint8_t *)key_authz, strlen(key_authz), h);
-	b64url_encode(out, h, sizeof(h));
+	enc_b64url_encode(out, h, sizeof(h));
 }

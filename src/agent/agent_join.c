@@ -44,7 +44,7 @@ static int join_pin(const char *fp, char *out, size_t len)
 	size_t n = 0;
 
 	if (!strncmp(fp, "sha256//", 8)) {
-		if (b64_decode(h, sizeof(h), fp + 8, strlen(fp + 8)) != 32)
+		if (enc_b64std_decode(h, sizeof(h), fp + 8, strlen(fp + 8)) != 32)
 			return -EINVAL;
 		snprintf(out, len, "%s", fp);
 		return 0;
@@ -56,9 +56,9 @@ static int join_pin(const char *fp, char *out, size_t len)
 			return -EINVAL;
 		hex[n++] = *fp;
 	}
-	if (n != 64 || hex_decode(h, 32, hex, 64) < 0)
+	if (n != 64 || enc_hex_decode(h, 32, hex, 64) < 0)
 		return -EINVAL;
-	b64_encode(b64, h, 32);
+	enc_b64std_encode(b64, h, 32);
 	snprintf(out, len, "sha256//%s", b64);
 	return 0;
 }
@@ -70,7 +70,7 @@ static char *join_body(const char *token, const uint8_t pub[32])
 	json_t *j;
 	char *text;
 
-	b64_encode(b64, pub, 32);
+	enc_b64std_encode(b64, pub, 32);
 	j = json_pack("{s:i, s:s, s:s, s:s}", "version", AGENT_PROTO_VERSION,
 		      "token", token, "public_key", b64, "agent_version",
 		      POSTERN_VERSION);
@@ -206,7 +206,7 @@ static int join_answer(const struct buf *resp, struct agent_state *st)
 	const char *hk = json_string_value(json_object_get(j, "hub_public_key"));
 	if (join_copy(st->name, sizeof(st->name), json_object_get(j, "agent")) == 0 &&
 	    join_copy(st->hub_endpoint, sizeof(st->hub_endpoint), json_object_get(j, "hub_endpoint")) == 0 &&
-	    hk && b64_decode(st->hub_public_key, 32, hk, strlen(hk)) == 32 &&
+	    hk && enc_b64std_decode(st->hub_public_key, 32, hk, strlen(hk)) == 32 &&
 	    join_addrs(json_object_get(j, "tunnel_addresses"), st->tunnel_ipv4,
 		       st->tunnel_ipv6, sizeof(st->tunnel_ipv4)) == 0 &&
 	    join_addrs(json_object_get(j, "hub_tunnel_addresses"), st->hub_tunnel_ipv4,

@@ -105,7 +105,7 @@ static int state_key(struct conf *c, const char *key, uint8_t *dst, char *err,
 		snprintf(err, errlen, "%s: missing %s", c->name, key);
 		return -1;
 	}
-	n = b64_decode(dst, AGENT_STATE_KEY_LEN, v, strlen(v));
+	n = enc_b64std_decode(dst, AGENT_STATE_KEY_LEN, v, strlen(v));
 	secure_wipe(v, strlen(v));
 	if (n != AGENT_STATE_KEY_LEN) {
 		snprintf(err, errlen, "%s: %s is not a base64 32-byte key", c->name, key);
@@ -177,7 +177,7 @@ static int state_put_key(struct buf *b, const char *key, const uint8_t *k)
 	char text[B64_LEN(AGENT_STATE_KEY_LEN)];
 	int rc;
 
-	b64_encode(text, k, AGENT_STATE_KEY_LEN);
+	enc_b64std_encode(text, k, AGENT_STATE_KEY_LEN);
 	rc = state_put(b, key, text);
 	secure_wipe(text, sizeof(text));
 	return rc;

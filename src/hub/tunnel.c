@@ -342,7 +342,7 @@ static int tunnel_key(void)
 	secure_wipe(priv, sizeof(priv));
 	if (r < 0 || !wg_device_public_key(tun_hub.dev, pub))
 		return -1;
-	b64_encode(b64, pub, 32);
+	enc_b64std_encode(b64, pub, 32);
 	return api_tunnel_record(tun_hub.api, "wireguard.public_key", b64);
 }
 
