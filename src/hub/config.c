@@ -120,7 +120,7 @@ static int hub_config_trusted(struct conf *c, struct hub_settings *s, char *err,
 	snprintf(tmp, sizeof(tmp), "%s", v);
 	for (tok = strtok_r(tmp, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
 		if (s->ntrusted == HUB_MAX_TRUSTED ||
-		    cidr_parse(tok, strlen(tok), &s->trusted[s->ntrusted]) < 0) {
+		    addr_cidr_parse(tok, strlen(tok), &s->trusted[s->ntrusted]) < 0) {
 			snprintf(err, errlen, "%s: trusted_proxies: bad CIDR '%s'",
 				 c->name, tok);
 			return -1;
@@ -356,7 +356,7 @@ int hub_config_make_dirs(const struct hub_config *cfg, char *err, size_t errlen)
 bool hub_settings_trusted(const struct hub_settings *s, const struct addr *a)
 {
 	for (unsigned i = 0; i < s->ntrusted; i++)
-		if (cidr_match(&s->trusted[i], a))
+		if (addr_cidr_match(&s->trusted[i], a))
 			return true;
 	return false;
 }
