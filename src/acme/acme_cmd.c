@@ -532,7 +532,7 @@ out:
 	return ex;
 }
 
-int cmd_acme(int argc, char **argv)
+int acme_cmd_main(int argc, char **argv)
 {
 	struct acme_opts o = { .reason = 0 };
 	const char *verb = argc > 1 ? argv[1] : "";

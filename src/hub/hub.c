@@ -495,7 +495,7 @@ static void hub_free(struct hub *hub)
 	free(hub);
 }
 
-int cmd_hub(int argc, char **argv)
+int hub_cmd_main(int argc, char **argv)
 {
 	struct hub *hub;
 	const char *path;

@@ -75,7 +75,7 @@ void hub_set_tls_builder(hub_tls_build_fn *fn);
 void hub_republish(struct hub *hub);
 
 /* `postern hub -c FILE`. */
-int cmd_hub(int argc, char **argv);
+int hub_cmd_main(int argc, char **argv);
 
 /* Connection accounting. hub_conn_admit returns false (and changes
  * nothing) when a limit would be exceeded. */
