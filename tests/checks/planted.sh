@@ -1,7 +1,8 @@
 #!/bin/sh
 # The tree checks must fail on a planted violation (and pass without it):
 # an include from a layer above, a safety rule's setup outside its one
-# helper, and a global symbol defined twice.
+# helper, a global symbol defined twice, and one without its file's or
+# directory's prefix.
 set -eu
 cd "$(dirname "$0")/../.."
 t=$(mktemp -d)
@@ -33,5 +34,15 @@ ${CC:-cc} -c "$t/b.c" -o "$t/b.o"
 scripts/check-symbols.sh "$t/a.o" >/dev/null || fail "one definition was refused"
 if scripts/check-symbols.sh "$t/a.o" "$t/b.o" >/dev/null; then
 	fail "a symbol defined twice passed the symbol check"
+fi
+mkdir -p "$t/obj/src/core"
+printf 'int enc_planted(void);\nint enc_planted(void) { return 1; }\n' > "$t/enc.c"
+printf 'int stray_planted(void);\nint stray_planted(void) { return 1; }\n' > "$t/stray.c"
+${CC:-cc} -c "$t/enc.c" -o "$t/obj/src/core/enc.o"
+${CC:-cc} -c "$t/stray.c" -o "$t/obj/src/core/num.o"
+scripts/check-symbols.sh "$t/obj/src/core/enc.o" >/dev/null ||
+	fail "a symbol with its file's prefix was refused"
+if scripts/check-symbols.sh "$t/obj/src/core/num.o" >/dev/null; then
+	fail "a symbol without its file's or directory's prefix passed the symbol check"
 fi
 echo "planted: every check catches its planted violation"
