@@ -182,6 +182,13 @@ static void check_jws(enum acme_key_type t, const char *alg)
 
 	CHECK_EQ_INT(acme_key_generate(t, &k), 0);
 	CHECK_EQ_STR(k.alg, alg);
+	/* RFC 7638 form: required members only, sorted, no white space. */
+	CHECK(strchr(k.jwk_json, ' ') == NULL);
+	static const char ec[] = "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"";
+	static const char rsa[] = "{\"e\":\"AQAB\",\"kty\":\"RSA\",\"n\":\"";
+	CHECK(!strncmp(k.jwk_json, ec, sizeof(ec) - 1) ||
+	      !strncmp(k.jwk_json, rsa, sizeof(rsa) - 1));
+	CHECK(strstr(k.jwk_json, "\"d\"") == NULL);
 	SHA256((const uint8_t *)k.jwk_json, strlen(k.jwk_json), h);
 	enc_b64url_encode(thumb, h, 32);
 	CHECK_EQ_STR(k.thumb, thumb);
