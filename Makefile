@@ -164,6 +164,7 @@ integration-long: $(BIN) $(TOOL_BINS)
 # global symbol is defined twice; both checks fail on a planted violation.
 check-tree: $(OBJS)
 	@scripts/check-layers.sh src
+	@scripts/check-once.sh src
 	@scripts/check-symbols.sh $(OBJS)
 	@tests/checks/planted.sh
 

@@ -391,7 +391,7 @@ static size_t micro_gso_build(uint8_t *p, struct virtio_net_hdr *h)
 	for (size_t i = 40; i < len; i++)
 		p[i] = (uint8_t)(i * 7);
 	{
-		uint16_t ps = gso_csum_fold(gso_csum_pseudo(p, IPPROTO_TCP,
+		uint16_t ps = tun_gso_csum_fold(tun_gso_csum_pseudo(p, IPPROTO_TCP,
 							    (uint32_t)len - 20));
 		memcpy(p + 36, &ps, 2);
 	}
@@ -414,7 +414,7 @@ static int micro_gso(unsigned n)
 	uint64_t best = UINT64_MAX;
 	unsigned nseg = 0;
 
-	gro_init(&g, true, micro_gso_emit, NULL);
+	tun_gro_init(&g, true, micro_gso_emit, NULL);
 	for (int r = 0; r < MICRO_ROUNDS; r++) {
 		uint64_t t0 = micro_cpu_ns();
 
@@ -422,14 +422,14 @@ static int micro_gso(unsigned n)
 		for (unsigned i = 0; i < n; i++) {
 			struct gso_split sp;
 
-			if (gso_split_init(&sp, &h, big, len, PKT_PAYLOAD_MAX) < 0)
-				micro_die("gso_split_init refused the packet");
+			if (tun_gso_split_init(&sp, &h, big, len, PKT_PAYLOAD_MAX) < 0)
+				micro_die("tun_gso_split_init refused the packet");
 			for (nseg = 0; nseg < 64 &&
-			     (slen[nseg] = gso_split_next(&sp, seg[nseg])); nseg++)
+			     (slen[nseg] = tun_gso_split_next(&sp, seg[nseg])); nseg++)
 				;
 			for (unsigned k = 0; k < nseg; k++)
-				gro_add(&g, seg[k], slen[k]);
-			gro_flush(&g);
+				tun_gro_add(&g, seg[k], slen[k]);
+			tun_gro_flush(&g);
 		}
 		t0 = micro_cpu_ns() - t0;
 		best = t0 < best ? t0 : best;

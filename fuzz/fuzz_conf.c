@@ -28,9 +28,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	num_parse_u64((const char *)data, size, 0, UINT64_MAX, &v);
 	num_parse_hex_u64((const char *)data, size, 0, UINT64_MAX, &v);
-	b64_decode(out, sizeof(out), (const char *)data, size);
-	b64url_decode(out, sizeof(out), (const char *)data, size);
-	hex_decode(out, size / 2 < sizeof(out) ? size / 2 : sizeof(out),
+	enc_b64std_decode(out, sizeof(out), (const char *)data, size);
+	enc_b64url_decode(out, sizeof(out), (const char *)data, size);
+	enc_hex_decode(out, size / 2 < sizeof(out) ? size / 2 : sizeof(out),
 		   (const char *)data, size);
 	return 0;
 }

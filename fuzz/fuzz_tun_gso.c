@@ -33,9 +33,9 @@ static void fz_split(const uint8_t *data, size_t size)
 	if (size < sizeof(h))
 		return;
 	memcpy(&h, data, sizeof(h));
-	if (gso_split_init(&s, &h, data + sizeof(h), size - sizeof(h), SEG_MAX) < 0)
+	if (tun_gso_split_init(&s, &h, data + sizeof(h), size - sizeof(h), SEG_MAX) < 0)
 		return;
-	while ((n = gso_split_next(&s, seg)) > 0) {
+	while ((n = tun_gso_split_next(&s, seg)) > 0) {
 		if (n > SEG_MAX)
 			abort();
 		count++;
@@ -67,10 +67,10 @@ static int fz_emit(void *ctx, const struct iovec *iov, int iovcnt, unsigned npkt
 		emitted++;
 		return 0;
 	}
-	if (gso_split_init(&s, &h, super, len, SEG_MAX) < 0 || s.nseg != npkts)
+	if (tun_gso_split_init(&s, &h, super, len, SEG_MAX) < 0 || s.nseg != npkts)
 		abort();
 	for (unsigned i = 0; i < npkts; i++) {
-		n = gso_split_next(&s, seg);
+		n = tun_gso_split_next(&s, seg);
 		if (n == 0 || n < s.hdrlen)
 			abort();
 		/* Compare the payload with some input of that exact length. */
@@ -101,11 +101,11 @@ static void fz_gro(const uint8_t *data, size_t size)
 		data += len, size -= len;
 	}
 	emitted = 0;
-	gro_init(&g, true, fz_emit, NULL);
-	gro_set_udp(&g, true);
+	tun_gro_init(&g, true, fz_emit, NULL);
+	tun_gro_set_udp(&g, true);
 	for (unsigned i = 0; i < n; i++)
-		gro_add(&g, inputs[i], input_len[i]);
-	gro_flush(&g);
+		tun_gro_add(&g, inputs[i], input_len[i]);
+	tun_gro_flush(&g);
 	if (emitted != n)
 		abort();
 }

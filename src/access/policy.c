@@ -42,7 +42,7 @@ static int access_array(json_t *obj, const char *where, const char *name, unsign
 
 static const char *access_cidr_item(const char *s, unsigned i, void *out)
 {
-	return cidr_parse(s, strlen(s), &((struct cidr *)out)[i]) < 0
+	return addr_cidr_parse(s, strlen(s), &((struct cidr *)out)[i]) < 0
 		? "not an address or CIDR" : NULL;
 }
 
@@ -153,10 +153,10 @@ int access_policy_check(const struct access_policy *p, const struct addr *a)
 	bool ok = p->nallow == 0;
 
 	for (unsigned i = 0; i < p->ndeny; i++)
-		if (cidr_match(&p->deny[i], a))
+		if (addr_cidr_match(&p->deny[i], a))
 			return 403;
 	for (unsigned i = 0; i < p->nallow && !ok; i++)
-		ok = cidr_match(&p->allow[i], a);
+		ok = addr_cidr_match(&p->allow[i], a);
 	return ok ? 0 : 403;
 }
 

@@ -21,7 +21,7 @@ static char *der_b64url(const uint8_t *der, size_t n)
 	char *s = malloc(B64URL_LEN(n));
 
 	if (s)
-		b64url_encode(s, der, n);
+		enc_b64url_encode(s, der, n);
 	return s;
 }
 

@@ -53,7 +53,7 @@ void acme_client_cancel(struct acme_client *c)
 	atomic_store(&c->cancel, true);
 }
 
-int client_sleep(struct acme_client *c, uint64_t secs)
+int acme_client_sleep(struct acme_client *c, uint64_t secs)
 {
 	struct timespec ts = { 0, 100 * 1000 * 1000 };
 
@@ -157,7 +157,7 @@ static int client_problem(struct acme_client *c, const char *url,
 	return -EPROTO;
 }
 
-int client_post(struct acme_client *c, const char *url, const char *payload,
+int acme_client_post(struct acme_client *c, const char *url, const char *payload,
 		bool use_jwk, const char *accept, struct acme_http_resp *r)
 {
 	const char *hdrs[] = { "Content-Type: application/jose+json", accept,
@@ -245,7 +245,7 @@ int acme_client_account(struct acme_client *c, const struct acme_account_req *r)
 		snprintf(c->err, sizeof(c->err), "bad EAB MAC key encoding (want base64url)");
 		return -EINVAL;
 	}
-	rc = client_post(c, c->dir.new_account, payload, true, NULL, &resp);
+	rc = acme_client_post(c, c->dir.new_account, payload, true, NULL, &resp);
 	free(payload);
 	if (rc)
 		return rc;
@@ -276,7 +276,7 @@ int acme_client_deactivate_account(struct acme_client *c)
 
 	if (!c->kid)
 		return -EINVAL;
-	rc = client_post(c, c->kid, "{\"status\":\"deactivated\"}", false, NULL,
+	rc = acme_client_post(c, c->kid, "{\"status\":\"deactivated\"}", false, NULL,
 			 &r);
 	if (rc == 0)
 		acme_http_resp_free(&r);
@@ -306,7 +306,7 @@ int acme_client_revoke(struct acme_client *c, const char *cert_pem, int reason)
 		rc = -ENOMEM;
 		goto out;
 	}
-	rc = client_post(c, c->dir.revoke_cert, payload, false, NULL, &r);
+	rc = acme_client_post(c, c->dir.revoke_cert, payload, false, NULL, &r);
 	if (rc == 0)
 		acme_http_resp_free(&r);
 out:

@@ -9,9 +9,9 @@
  * `accept` is an extra "Accept: ..." header or NULL. On 0 the answer is a
  * success status and the caller frees `r`. Error codes as in
  * acme_client.h. */
-int client_post(struct acme_client *c, const char *url, const char *payload,
+int acme_client_post(struct acme_client *c, const char *url, const char *payload,
 		bool use_jwk, const char *accept, struct acme_http_resp *r);
 /* Sleeps `secs` in small slices. Returns 0 or -ECANCELED. */
-int client_sleep(struct acme_client *c, uint64_t secs);
+int acme_client_sleep(struct acme_client *c, uint64_t secs);
 
 #endif

@@ -27,6 +27,7 @@
 #include "acme/acme_cmd.h"
 #include "core/compiler.h"
 #include "core/conf.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "core/num.h"
 #include "core/secure.h"
@@ -102,25 +103,6 @@ static int read_file(const char *path, char **out, size_t *len)
 	return 0;
 }
 
-/* Writes atomically (temp file + rename) with `mode`. */
-static int write_file(const char *path, const char *data, mode_t mode)
-{
-	char tmp[4096];
-	int fd;
-	size_t n = strlen(data);
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, data, n) != (ssize_t)n || fsync(fd) || close(fd) ||
-	    rename(tmp, path)) {
-		unlink(tmp);
-		return -EIO;
-	}
-	return 0;
-}
-
 static int load_account_key(const struct acme_opts *o, struct acme_key *k)
 {
 	char *pem;
@@ -142,7 +124,7 @@ static int load_account_key(const struct acme_opts *o, struct acme_key *k)
 	if ((rc = acme_key_generate(o->account_key_type, k)))
 		return rc;
 	pem = acme_pkey_to_pem(k->pkey);
-	rc = pem ? write_file(o->account_key, pem, 0600) : -ENOMEM;
+	rc = pem ? file_replace(o->account_key, pem, strlen(pem), 0600) : -ENOMEM;
 	if (pem)
 		secure_free(pem, strlen(pem));
 	if (rc == 0)
@@ -444,8 +426,9 @@ static int cmd_issue(struct acme_opts *o)
 		ex = cmd_fail(&c, rc);
 		goto out;
 	}
-	if (write_file(o->key_out, res.key_pem, 0600) ||
-	    write_file(o->cert_out, res.cert_pem, 0644)) {
+	if (file_replace(o->key_out, res.key_pem, strlen(res.key_pem), 0600) ||
+	    file_replace(o->cert_out, res.cert_pem,
+			 strlen(res.cert_pem), 0644)) {
 		fprintf(stderr, "postern acme: cannot write %s / %s\n", o->cert_out, o->key_out);
 		ex = CMD_EXIT_FAIL;
 		goto out;
@@ -549,7 +532,7 @@ out:
 	return ex;
 }
 
-int cmd_acme(int argc, char **argv)
+int acme_cmd_main(int argc, char **argv)
 {
 	struct acme_opts o = { .reason = 0 };
 	const char *verb = argc > 1 ? argv[1] : "";

@@ -3,6 +3,6 @@
 #ifndef POSTERN_ACME_ACME_CMD_H
 #define POSTERN_ACME_ACME_CMD_H
 
-int cmd_acme(int argc, char **argv);
+int acme_cmd_main(int argc, char **argv);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cjose/cjose.h>
+#include <jansson.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/pem.h>
@@ -85,8 +86,22 @@ static char *key_b64(const struct key_part *p)
 	char *s = malloc(B64URL_LEN(p->n));
 
 	if (s)
-		b64url_encode(s, p->b, p->n);
+		enc_b64url_encode(s, p->b, p->n);
 	return s;
+}
+
+/* Sets the public JWK text from `pub` (taken; NULL when a member was
+ * missing) in RFC 7638 form: members sorted, no white space, so that its
+ * SHA-256 is the thumbprint. With k->jwk set, sets k->alg = `alg`.
+ * Returns 0 or -EINVAL. */
+static int key_public_jwk(struct acme_key *k, const char *alg, json_t *pub)
+{
+	k->jwk_json = pub ? json_dumps(pub, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(pub);
+	if (!k->jwk || !k->jwk_json)
+		return -EINVAL;
+	k->alg = alg;
+	return 0;
 }
 
 /* EC P-256: cjose JWK plus the RFC 7638 public JWK. */
@@ -110,15 +125,8 @@ static int key_ec(struct acme_key *k)
 	k->jwk = cjose_jwk_create_EC_spec(&spec, &cerr);
 	x = key_b64(&p[1]);
 	y = key_b64(&p[2]);
-	if (!k->jwk || !x || !y ||
-	    asprintf(&k->jwk_json,
-		     "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
-		     x, y) < 0) {
-		k->jwk_json = NULL;
-		goto out;
-	}
-	k->alg = "ES256";
-	rc = 0;
+	rc = key_public_jwk(k, "ES256", json_pack("{s:s, s:s, s:s, s:s}", "crv", "P-256",
+						  "kty", "EC", "x", x, "y", y));
 out:
 	secure_free(p, 3 * sizeof(*p));
 	free(x);
@@ -154,14 +162,8 @@ static int key_rsa(struct acme_key *k)
 	k->jwk = cjose_jwk_create_RSA_spec(&spec, &cerr);
 	e = key_b64(&p[0]);
 	n = key_b64(&p[1]);
-	if (!k->jwk || !e || !n ||
-	    asprintf(&k->jwk_json, "{\"e\":\"%s\",\"kty\":\"RSA\",\"n\":\"%s\"}",
-		     e, n) < 0) {
-		k->jwk_json = NULL;
-		goto out;
-	}
-	k->alg = "RS256";
-	rc = 0;
+	rc = key_public_jwk(k, "RS256", json_pack("{s:s, s:s, s:s}", "e", e, "kty", "RSA",
+						  "n", n));
 out:
 	secure_free(p, 8 * sizeof(*p));
 	free(e);
@@ -198,7 +200,7 @@ int acme_key_from_pkey(EVP_PKEY *pkey, struct acme_key *k)
 		return rc;
 	}
 	SHA256((const uint8_t *)k->jwk_json, strlen(k->jwk_json), h);
-	b64url_encode(k->thumb, h, sizeof(h));
+	enc_b64url_encode(k->thumb, h, sizeof(h));
 	return 0;
 }
 
@@ -317,7 +319,7 @@ char *acme_jws_eab(const struct acme_key *k, const char *eab_kid,
 		   const char *mac_b64url, const char *url)
 {
 	uint8_t mac[256];
-	long n = b64url_decode(mac, sizeof(mac), mac_b64url, strlen(mac_b64url));
+	long n = enc_b64url_decode(mac, sizeof(mac), mac_b64url, strlen(mac_b64url));
 	cjose_jwk_t *jwk;
 	cjose_header_t *hdr;
 	char *out = NULL;
@@ -353,5 +355,5 @@ void acme_dns01_value(const char *key_authz, char out[B64URL_LEN(32)])
 	uint8_t h[32];
 
 	SHA256((const uint8_t *)key_authz, strlen(key_authz), h);
-	b64url_encode(out, h, sizeof(h));
+	enc_b64url_encode(out, h, sizeof(h));
 }

@@ -17,6 +17,7 @@
 #include "acme/acme_worker.h"
 #include "core/clock.h"
 #include "core/compiler.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/secure.h"
@@ -66,7 +67,7 @@ static void mgr_event(struct acme_mgr *m, struct mgr_cert *c, enum acme_event ev
 			 acme_event_name(ev), detail);
 	if (m->hooks.event)
 		m->hooks.event(m->hooks.arg, ev, c->id, names, detail);
-	mgr_metrics_refresh(m);
+	acme_mgr_metrics_refresh(m);
 }
 
 /* ---- files ---- */
@@ -75,24 +76,6 @@ static void mgr_path(const struct acme_mgr *m, const char *id, const char *ext,
 		     char *out, size_t cap)
 {
 	snprintf(out, cap, "%s/%s.%s", m->cfg.state_dir, id, ext);
-}
-
-static int mgr_write(const char *path, const char *data, mode_t mode)
-{
-	char tmp[ACME_PATH_MAX + 16];
-	size_t n = strlen(data);
-	int fd;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, data, n) != (ssize_t)n || fsync(fd) || close(fd) ||
-	    rename(tmp, path)) {
-		unlink(tmp);
-		return -EIO;
-	}
-	return 0;
 }
 
 static char *mgr_read(const char *path)
@@ -154,7 +137,8 @@ static int mgr_store(struct acme_mgr *m, struct mgr_cert *c, const char *chain,
 	}
 	mgr_path(m, c->id, "crt", cp, sizeof(cp));
 	mgr_path(m, c->id, "key", kp, sizeof(kp));
-	if (mgr_write(kp, key, 0600) || mgr_write(cp, chain, 0644)) {
+	if (file_replace(kp, key, strlen(key), 0600) ||
+	    file_replace(cp, chain, strlen(chain), 0644)) {
 		snprintf(err, errlen, "cannot write %.200s", cp);
 		return -EIO;
 	}
@@ -242,7 +226,7 @@ static struct acme_job *mgr_job(struct mgr_cert *c, enum acme_job_kind kind)
 	return j;
 }
 
-void mgr_submit(struct acme_mgr *m, struct mgr_cert *c, enum acme_job_kind kind)
+void acme_mgr_submit(struct acme_mgr *m, struct mgr_cert *c, enum acme_job_kind kind)
 {
 	struct acme_job *j = mgr_job(c, kind);
 
@@ -274,7 +258,7 @@ static void mgr_timer(struct loop_timer *t)
 		return;
 	if (c->real && now < c->not_after) {
 		if (m->ari != MGR_ARI_NO && c->ari_id[0]) {
-			mgr_submit(m, c, ACME_JOB_ARI);
+			acme_mgr_submit(m, c, ACME_JOB_ARI);
 			return;
 		}
 		at = acme_renew_fallback(c->not_before, c->not_after);
@@ -283,7 +267,7 @@ static void mgr_timer(struct loop_timer *t)
 			return;
 		}
 	}
-	mgr_submit(m, c, ACME_JOB_ISSUE);
+	acme_mgr_submit(m, c, ACME_JOB_ISSUE);
 }
 
 /* ---- results ---- */
@@ -311,7 +295,7 @@ static void mgr_ari_done(struct acme_mgr *m, struct mgr_cert *c, struct acme_job
 	log_info("certificate %s: ARI window %lld..%lld, renewing at %lld", c->id,
 		 (long long)j->ri.start, (long long)j->ri.end, (long long)at);
 	if (at <= now) {
-		mgr_submit(m, c, ACME_JOB_ISSUE);
+		acme_mgr_submit(m, c, ACME_JOB_ISSUE);
 		return;
 	}
 	again = j->retry_after_s ? j->retry_after_s : m->cfg.ari_interval_s;
@@ -350,7 +334,7 @@ static void mgr_issue_done(struct acme_mgr *m, struct mgr_cert *c, struct acme_j
  * renewed. */
 static void mgr_revoke_done(struct acme_mgr *m, struct acme_job *j)
 {
-	struct mgr_cert *c = mgr_find(m, j->id);
+	struct mgr_cert *c = acme_mgr_cert_find(m, j->id);
 
 	if (j->rc == 0) {
 		m->events[ACME_EV_REVOKED]++;
@@ -366,7 +350,7 @@ static void mgr_revoke_done(struct acme_mgr *m, struct acme_job *j)
 	}
 	if (m->hooks.revoked)
 		m->hooks.revoked(m->hooks.arg, j->id, j->rc, j->err);
-	mgr_metrics_refresh(m);
+	acme_mgr_metrics_refresh(m);
 }
 
 static void mgr_done(void *arg, struct acme_job *j)
@@ -383,7 +367,7 @@ static void mgr_done(void *arg, struct acme_job *j)
 	if (c->dropped) {	/* removed while the job ran */
 		c->used = c->dropped = false;
 		acme_job_free(j);
-		mgr_metrics_refresh(m);
+		acme_mgr_metrics_refresh(m);
 		return;
 	}
 	if (j->kind == ACME_JOB_ARI)
@@ -395,7 +379,7 @@ static void mgr_done(void *arg, struct acme_job *j)
 
 /* ---- entries ---- */
 
-struct mgr_cert *mgr_find(struct acme_mgr *m, const char *id)
+struct mgr_cert *acme_mgr_cert_find(struct acme_mgr *m, const char *id)
 {
 	for (size_t i = 0; i < ACME_MGR_MAX_CERTS; i++)
 		if (m->certs[i].used && !m->certs[i].dropped && !strcmp(m->certs[i].id, id))
@@ -403,7 +387,7 @@ struct mgr_cert *mgr_find(struct acme_mgr *m, const char *id)
 	return NULL;
 }
 
-struct mgr_cert *mgr_add(struct acme_mgr *m, const char *id,
+struct mgr_cert *acme_mgr_cert_add(struct acme_mgr *m, const char *id,
 			 const char (*names)[256], size_t n,
 			 const struct acme_mgr_opts *opts)
 {
@@ -464,10 +448,10 @@ struct acme_mgr *acme_mgr_new(struct loop *loop, const struct acme_mgr_cfg *cfg,
 		return NULL;
 	}
 	for (size_t i = 0; i < cfg->n_want; i++)
-		mgr_add(m, cfg->want[i].id, (const char (*)[256])cfg->want[i].names,
+		acme_mgr_cert_add(m, cfg->want[i].id, (const char (*)[256])cfg->want[i].names,
 			cfg->want[i].n_names, NULL);
 	log_info("acme: %zu certificates managed, CA %s", cfg->n_want, cfg->directory);
-	mgr_metrics_refresh(m);
+	acme_mgr_metrics_refresh(m);
 	return m;
 }
 
@@ -516,7 +500,7 @@ static int mgr_metrics(struct acme_mgr *m, struct buf *b)
 }
 
 /* Re-renders the shared metrics text (control thread). */
-void mgr_metrics_refresh(struct acme_mgr *m)
+void acme_mgr_metrics_refresh(struct acme_mgr *m)
 {
 	struct buf b;
 

@@ -41,11 +41,11 @@ struct acme_mgr {
 };
 
 /* Control thread helpers (acme_mgr.c). */
-struct mgr_cert *mgr_add(struct acme_mgr *m, const char *id,
+struct mgr_cert *acme_mgr_cert_add(struct acme_mgr *m, const char *id,
 			 const char (*names)[256], size_t n,
 			 const struct acme_mgr_opts *opts);
-struct mgr_cert *mgr_find(struct acme_mgr *m, const char *id);
-void mgr_submit(struct acme_mgr *m, struct mgr_cert *c, enum acme_job_kind kind);
-void mgr_metrics_refresh(struct acme_mgr *m);
+struct mgr_cert *acme_mgr_cert_find(struct acme_mgr *m, const char *id);
+void acme_mgr_submit(struct acme_mgr *m, struct mgr_cert *c, enum acme_job_kind kind);
+void acme_mgr_metrics_refresh(struct acme_mgr *m);
 
 #endif

@@ -35,25 +35,25 @@ void acme_mgr_set_hosts(struct acme_mgr *m, const char *const *hosts, size_t n)
 		snprintf(id, sizeof(id), "%s%s", hosts[i][0] == '*' ? "_wildcard" : "",
 			 hosts[i][0] == '*' ? hosts[i] + 1 : hosts[i]);
 		log_info("route host %s has no certificate: ordering one", hosts[i]);
-		mgr_add(m, id, (const char (*)[256])names, 1, NULL);
+		acme_mgr_cert_add(m, id, (const char (*)[256])names, 1, NULL);
 	}
-	mgr_metrics_refresh(m);
+	acme_mgr_metrics_refresh(m);
 }
 
 int acme_mgr_renew_now(struct acme_mgr *m, const char *id)
 {
-	struct mgr_cert *c = mgr_find(m, id);
+	struct mgr_cert *c = acme_mgr_cert_find(m, id);
 
 	if (!c)
 		return -ENOENT;
 	if (!c->busy)
-		mgr_submit(m, c, ACME_JOB_ISSUE);
+		acme_mgr_submit(m, c, ACME_JOB_ISSUE);
 	return 0;
 }
 
 bool acme_mgr_has(const struct acme_mgr *m, const char *id)
 {
-	return mgr_find((struct acme_mgr *)m, id) != NULL;
+	return acme_mgr_cert_find((struct acme_mgr *)m, id) != NULL;
 }
 
 int acme_mgr_add(struct acme_mgr *m, const char *id, const char *const *names,
@@ -62,21 +62,21 @@ int acme_mgr_add(struct acme_mgr *m, const char *id, const char *const *names,
 	char (*copy)[256];
 	struct mgr_cert *c;
 
-	if (mgr_find(m, id))
+	if (acme_mgr_cert_find(m, id))
 		return -EEXIST;
 	if (n == 0 || n > ACME_MGR_MAX_NAMES || !(copy = calloc(n, sizeof(*copy))))
 		return -ENOSPC;
 	for (size_t i = 0; i < n; i++)
 		snprintf(copy[i], sizeof(copy[i]), "%s", names[i]);
-	c = mgr_add(m, id, (const char (*)[256])copy, n, opts);
+	c = acme_mgr_cert_add(m, id, (const char (*)[256])copy, n, opts);
 	free(copy);
-	mgr_metrics_refresh(m);
+	acme_mgr_metrics_refresh(m);
 	return c ? 0 : -ENOSPC;
 }
 
 int acme_mgr_remove(struct acme_mgr *m, const char *id)
 {
-	struct mgr_cert *c = mgr_find(m, id);
+	struct mgr_cert *c = acme_mgr_cert_find(m, id);
 
 	if (!c)
 		return -ENOENT;
@@ -86,7 +86,7 @@ int acme_mgr_remove(struct acme_mgr *m, const char *id)
 	else
 		c->used = false;
 	log_info("certificate %s: no longer managed", id);
-	mgr_metrics_refresh(m);
+	acme_mgr_metrics_refresh(m);
 	return 0;
 }
 

@@ -35,7 +35,7 @@ static int order_poll_wait(struct acme_client *c, const struct acme_http_resp *r
 		snprintf(c->err, sizeof(c->err), "timed out waiting for the CA");
 		return -ETIMEDOUT;
 	}
-	return client_sleep(c, s);
+	return acme_client_sleep(c, s);
 }
 
 static uint64_t order_deadline(struct acme_client *c)
@@ -47,7 +47,7 @@ static uint64_t order_deadline(struct acme_client *c)
 static int order_get_authz(struct acme_client *c, const char *url,
 			   struct acme_authz *az, struct acme_http_resp *r)
 {
-	int rc = client_post(c, url, "", false, NULL, r);
+	int rc = acme_client_post(c, url, "", false, NULL, r);
 
 	if (rc)
 		return rc;
@@ -124,7 +124,7 @@ static struct acme_solver *order_pick(const struct acme_issue_req *req,
 static int order_respond(struct acme_client *c, const char *url)
 {
 	struct acme_http_resp r;
-	int rc = client_post(c, url, "{}", false, NULL, &r);
+	int rc = acme_client_post(c, url, "{}", false, NULL, &r);
 
 	if (rc == 0)
 		acme_http_resp_free(&r);
@@ -138,7 +138,7 @@ static void order_deactivate(struct acme_client *c, const char *url)
 	char keep[sizeof(c->err)];
 
 	memcpy(keep, c->err, sizeof(keep));
-	if (client_post(c, url, "{\"status\":\"deactivated\"}", false, NULL,
+	if (acme_client_post(c, url, "{\"status\":\"deactivated\"}", false, NULL,
 			&r) == 0)
 		acme_http_resp_free(&r);
 	memcpy(c->err, keep, sizeof(keep));
@@ -197,7 +197,7 @@ static int order_fetch(struct acme_client *c, const char *url,
 		       const char *payload, struct acme_order *o,
 		       struct acme_http_resp *r)
 {
-	int rc = client_post(c, url, payload, false, NULL, r);
+	int rc = acme_client_post(c, url, payload, false, NULL, r);
 
 	if (rc)
 		return rc;
@@ -277,7 +277,7 @@ static int order_new(struct acme_client *c, const struct acme_issue_req *req,
 
 	if (!payload)
 		return -ENOMEM;
-	rc = client_post(c, c->dir.new_order, payload, false, NULL, &r);
+	rc = acme_client_post(c, c->dir.new_order, payload, false, NULL, &r);
 	free(payload);
 	if (rc)
 		return rc;
@@ -318,7 +318,7 @@ static int order_download(struct acme_client *c, const char *url,
 			  struct acme_issue_result *out)
 {
 	struct acme_http_resp r;
-	int rc = client_post(c, url, "", false,
+	int rc = acme_client_post(c, url, "", false,
 			     "Accept: application/pem-certificate-chain", &r);
 
 	if (rc)

@@ -20,6 +20,7 @@
 #include "core/accept.h"
 #include "core/log.h"
 #include "core/secure.h"
+#include "tls/tls.h"
 
 #define SA_REQ_MAX 4096
 #define SA_IO_MS 5000
@@ -109,21 +110,18 @@ static int sa_sni(SSL *ssl, int *alert, void *arg)
 static void sa_tls(struct acme_standalone *s, int fd)
 {
 	SSL *ssl = SSL_new(s->ssl_ctx);
-	int r;
+	int want, rc;
 
 	if (!ssl)
 		return;
 	SSL_set_fd(ssl, fd);
-	while ((r = SSL_accept(ssl)) != 1) {
-		int e = SSL_get_error(ssl, r);
-		if ((e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) ||
-		    sa_wait(fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT))
-			break;
-	}
-	log_debug("tls-alpn-01 standalone: handshake %s", r == 1 ? "done" : "failed");
-	if (r == 1)
-		SSL_shutdown(ssl);
-	SSL_free(ssl);
+	SSL_set_accept_state(ssl);
+	while ((rc = tls_conn_handshake(ssl, &want)) == -EAGAIN &&
+	       sa_wait(fd, want == TLS_WANT_READ ? POLLIN : POLLOUT) == 0)
+		;
+	log_debug("tls-alpn-01 standalone: handshake %s", rc == 0 ? "done" : "failed");
+	tls_conn_shutdown(ssl);
+	tls_conn_free(ssl);
 }
 
 static void *sa_main(void *arg)

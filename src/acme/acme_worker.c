@@ -13,6 +13,7 @@
 #include "acme/acme_dns01.h"
 #include "acme/dns_provider.h"
 #include "core/conf.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "core/secure.h"
 
@@ -100,13 +101,16 @@ static int worker_key(struct acme_worker *w, const char *key_pem, char *err,
 			snprintf(err, errlen, "%s: not a usable account key", w->cfg.account_key);
 		return rc;
 	}
+	/* Only a missing key is made anew: one we cannot open (EACCES, a
+	 * loop of links) must never be replaced by a fresh account. */
+	if (errno != ENOENT) {
+		snprintf(err, errlen, "%s: %s", w->cfg.account_key, strerror(errno));
+		return -EIO;
+	}
 	if ((rc = acme_key_generate(ACME_KEY_EC256, &w->key)))
 		return rc;
 	pem = acme_pkey_to_pem(w->key.pkey);
-	fd = open(w->cfg.account_key, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	rc = pem && fd >= 0 && write(fd, pem, strlen(pem)) == (ssize_t)strlen(pem) ? 0 : -EIO;
-	if (fd >= 0)
-		close(fd);
+	rc = pem ? file_replace(w->cfg.account_key, pem, strlen(pem), 0600) : -ENOMEM;
 	if (pem)
 		secure_free(pem, strlen(pem));
 	if (rc)

@@ -10,7 +10,6 @@
 #define LOG_SUBSYS "agent"
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -28,6 +27,7 @@
 #include "core/exit.h"
 #include "core/buf.h"
 #include "core/enc.h"
+#include "core/http_client.h"
 #include "core/num.h"
 #include "core/secure.h"
 #include "core/version.h"
@@ -44,7 +44,7 @@ static int join_pin(const char *fp, char *out, size_t len)
 	size_t n = 0;
 
 	if (!strncmp(fp, "sha256//", 8)) {
-		if (b64_decode(h, sizeof(h), fp + 8, strlen(fp + 8)) != 32)
+		if (enc_b64std_decode(h, sizeof(h), fp + 8, strlen(fp + 8)) != 32)
 			return -EINVAL;
 		snprintf(out, len, "%s", fp);
 		return 0;
@@ -56,16 +56,11 @@ static int join_pin(const char *fp, char *out, size_t len)
 			return -EINVAL;
 		hex[n++] = *fp;
 	}
-	if (n != 64 || hex_decode(h, 32, hex, 64) < 0)
+	if (n != 64 || enc_hex_decode(h, 32, hex, 64) < 0)
 		return -EINVAL;
-	b64_encode(b64, h, 32);
+	enc_b64std_encode(b64, h, 32);
 	snprintf(out, len, "sha256//%s", b64);
 	return 0;
-}
-
-static size_t join_collect(char *p, size_t size, size_t n, void *ctx)
-{
-	return buf_append(ctx, p, size * n) == 0 ? size * n : 0;
 }
 
 /* The request body; the caller wipes and frees it. */
@@ -75,7 +70,7 @@ static char *join_body(const char *token, const uint8_t pub[32])
 	json_t *j;
 	char *text;
 
-	b64_encode(b64, pub, 32);
+	enc_b64std_encode(b64, pub, 32);
 	j = json_pack("{s:i, s:s, s:s, s:s}", "version", AGENT_PROTO_VERSION,
 		      "token", token, "public_key", b64, "agent_version",
 		      POSTERN_VERSION);
@@ -86,59 +81,43 @@ static char *join_body(const char *token, const uint8_t pub[32])
 	return text;
 }
 
-static const char *join_curl_error(CURLcode rc, bool pinned)
+static const char *join_transport_error(int rc, bool pinned, const char *why)
 {
 	switch (rc) {
-	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case -EKEYREJECTED:
 		return "the hub's public key does not match --fingerprint: refusing "
 		       "to join (wrong fingerprint, or someone in the middle)";
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
+	case -EPERM:
 		return pinned ? "TLS verification failed" :
 		       "the hub's certificate is not trusted: if the hub has no public "
 		       "certificate yet, pass the --fingerprint it printed";
 	default:
-		return curl_easy_strerror(rc);
+		return why;
 	}
 }
 
-/* POSTs body to url; fills resp and *status. Returns CMD_EXIT_*. */
+/* POSTs body to url over HTTPS (core/http_client: the pin, when given,
+ * authenticates the hub). Fills resp. Returns CMD_EXIT_*. */
 static int join_post(const char *url, const char *pin, const char *ca,
-		     const char *body, struct buf *resp, long *status)
+		     const char *body, struct http_client_resp *resp)
 {
-	CURL *c = curl_easy_init();
-	struct curl_slist *hdr = NULL;
-	CURLcode rc;
+	static const char *const hdrs[] = { "Content-Type: application/json", NULL };
+	struct http_client_req req = { .method = "POST", .url = url, .headers = hdrs,
+				       .body = body, .body_len = strlen(body) };
+	struct http_client h;
+	char why[256];
+	int rc;
 
-	if (!c)
+	if (http_client_init(&h, ca, 30000, JOIN_RESP_MAX) < 0)
 		return CMD_EXIT_FAIL;
-	hdr = curl_slist_append(hdr, "Content-Type: application/json");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "postern-agent/" POSTERN_VERSION);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, join_collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
-	if (ca)
-		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
-	if (pin) {
-		/* The pin is the authentication: the certificate may be
-		 * self-signed and name only the hub's IP. */
-		curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, pin);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(c);
-	if (rc != CURLE_OK) {
-		fprintf(stderr, "postern agent join: %s\n", join_curl_error(rc, pin != NULL));
-		return rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH ||
-		       rc == CURLE_PEER_FAILED_VERIFICATION ? CMD_EXIT_AUTH :
+	h.flags = HTTP_CLIENT_F_HTTPS_ONLY;
+	h.pin = pin;
+	rc = http_client_do(&h, &req, resp, why, sizeof(why));
+	http_client_free(&h);
+	if (rc < 0) {
+		fprintf(stderr, "postern agent join: %s\n",
+			join_transport_error(rc, pin != NULL, why));
+		return rc == -EKEYREJECTED || rc == -EPERM ? CMD_EXIT_AUTH :
 		       CMD_EXIT_UNAVAILABLE;
 	}
 	return CMD_EXIT_OK;
@@ -227,7 +206,7 @@ static int join_answer(const struct buf *resp, struct agent_state *st)
 	const char *hk = json_string_value(json_object_get(j, "hub_public_key"));
 	if (join_copy(st->name, sizeof(st->name), json_object_get(j, "agent")) == 0 &&
 	    join_copy(st->hub_endpoint, sizeof(st->hub_endpoint), json_object_get(j, "hub_endpoint")) == 0 &&
-	    hk && b64_decode(st->hub_public_key, 32, hk, strlen(hk)) == 32 &&
+	    hk && enc_b64std_decode(st->hub_public_key, 32, hk, strlen(hk)) == 32 &&
 	    join_addrs(json_object_get(j, "tunnel_addresses"), st->tunnel_ipv4,
 		       st->tunnel_ipv6, sizeof(st->tunnel_ipv4)) == 0 &&
 	    join_addrs(json_object_get(j, "hub_tunnel_addresses"), st->hub_tunnel_ipv4,
@@ -301,8 +280,7 @@ static int join_enroll(const struct join_args *a, const char *pin,
 {
 	char url[1024];
 	uint8_t pub[32];
-	struct buf resp;
-	long status = 0;
+	struct http_client_resp resp = { 0 };
 	char *body;
 	int rc;
 
@@ -316,16 +294,16 @@ static int join_enroll(const struct join_args *a, const char *pin,
 	body = join_body(a->token, pub);
 	if (!body)
 		return CMD_EXIT_FAIL;
-	buf_init(&resp, JOIN_RESP_MAX);
-	rc = join_post(url, pin, a->ca, body, &resp, &status);
+	rc = join_post(url, pin, a->ca, body, &resp);
 	secure_free(body, strlen(body));
-	if (rc == CMD_EXIT_OK && status != 200)
-		rc = join_refused(&resp, status);
-	else if (rc == CMD_EXIT_OK && join_answer(&resp, st) < 0) {
+	if (rc == CMD_EXIT_OK && resp.status != 200)
+		rc = join_refused(&resp.body, resp.status);
+	else if (rc == CMD_EXIT_OK && join_answer(&resp.body, st) < 0) {
 		fprintf(stderr, "postern agent join: the hub's answer is malformed\n");
 		rc = CMD_EXIT_FAIL;
 	}
-	buf_free(&resp);
+	buf_free_secure(&resp.body);
+	http_client_resp_free(&resp);
 	return rc;
 }
 
@@ -389,7 +367,6 @@ int agent_join_main(int argc, char **argv)
 	snprintf(st.hub_url, sizeof(st.hub_url), "%s", a.url);
 	if (a.fingerprint)
 		snprintf(st.fingerprint, sizeof(st.fingerprint), "%s", a.fingerprint);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rc = join_enroll(&a, a.fingerprint ? pin : NULL, &st);
 	secure_wipe(a.token, strlen(a.token));	/* also from /proc/PID/cmdline */
 	if (rc == CMD_EXIT_OK && (join_mkdir_for(a.state) < 0 ||
@@ -398,7 +375,6 @@ int agent_join_main(int argc, char **argv)
 		rc = CMD_EXIT_FAIL;
 	}
 	agent_state_wipe(&st);
-	curl_global_cleanup();
 	if (rc == CMD_EXIT_OK)
 		printf("joined the hub as '%s' (tunnel %s%s%s); state in %s\n", st.name,
 		       st.tunnel_ipv4, st.tunnel_ipv4[0] && st.tunnel_ipv6[0] ? ", " : "",

@@ -2,9 +2,10 @@
 #include "agent/relay.h"
 
 #include <errno.h>
-#include <openssl/err.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "tls/tls.h"
 
 void relay_init(struct relay *r, struct loop *loop, relay_done_cb *done,
 		void *data)
@@ -22,7 +23,7 @@ static void relay_close_end(struct relay *r, struct relay_end *e)
 {
 	loop_io_del(r->loop, &e->io);
 	if (e->ssl) {
-		SSL_free(e->ssl);
+		tls_conn_free(e->ssl);
 		e->ssl = NULL;
 	}
 	if (e->fd >= 0)
@@ -47,40 +48,31 @@ static void relay_finish(struct relay *r, int err)
 	r->done(r, err);
 }
 
-/* Maps an SSL result to -EAGAIN (with want flags) / 0 (eof) / -errno. */
-static ssize_t relay_ssl_result(struct relay_end *e, int n)
+/* A tls_conn_* result for the relay: -EAGAIN remembers whether OpenSSL
+ * needs the socket writable to go on (a read can need a write). */
+static ssize_t relay_tls_result(struct relay_end *e, ssize_t n, int want)
 {
-	int err = SSL_get_error(e->ssl, n);
-
-	ERR_clear_error();
-	e->ssl_want_write = false;
-	if (err == SSL_ERROR_WANT_READ)
-		return -EAGAIN;
-	if (err == SSL_ERROR_WANT_WRITE) {
-		e->ssl_want_write = true;
-		return -EAGAIN;
-	}
-	if (err == SSL_ERROR_ZERO_RETURN)
-		return 0;
-	return -EPROTO;
+	if (n < 0)
+		e->ssl_want_write = n == -EAGAIN && want == TLS_WANT_WRITE;
+	return n;
 }
 
 static ssize_t relay_read(struct relay_end *e, uint8_t *p, size_t n)
 {
-	if (e->ssl) {
-		int got = SSL_read(e->ssl, p, (int)n);
-		return got > 0 ? got : relay_ssl_result(e, got);
-	}
+	int want;
+
+	if (e->ssl)
+		return relay_tls_result(e, tls_conn_read(e->ssl, p, n, &want), want);
 	ssize_t got = read(e->fd, p, n);
 	return got >= 0 ? got : -errno;
 }
 
 static ssize_t relay_write(struct relay_end *e, const uint8_t *p, size_t n)
 {
-	if (e->ssl) {
-		int put = SSL_write(e->ssl, p, (int)n);
-		return put > 0 ? put : relay_ssl_result(e, put);
-	}
+	int want;
+
+	if (e->ssl)
+		return relay_tls_result(e, tls_conn_write(e->ssl, p, n, &want), want);
 	ssize_t put = send(e->fd, p, n, MSG_NOSIGNAL);
 	return put >= 0 ? put : -errno;
 }
@@ -119,7 +111,7 @@ static void relay_shut(struct relay *r, int dst)
 	if (e->wr_shut || !r->end[!dst].rd_eof || r->to[dst].len)
 		return;
 	if (e->ssl)
-		(void)SSL_shutdown(e->ssl);	/* close_notify; best effort */
+		tls_conn_shutdown(e->ssl);	/* close_notify; best effort */
 	shutdown(e->fd, SHUT_WR);
 	e->wr_shut = true;
 }

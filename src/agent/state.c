@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/conf.h"
 #include "core/enc.h"
+#include "core/file.h"
 #include "core/num.h"
 #include "core/secure.h"
 
@@ -104,7 +105,7 @@ static int state_key(struct conf *c, const char *key, uint8_t *dst, char *err,
 		snprintf(err, errlen, "%s: missing %s", c->name, key);
 		return -1;
 	}
-	n = b64_decode(dst, AGENT_STATE_KEY_LEN, v, strlen(v));
+	n = enc_b64std_decode(dst, AGENT_STATE_KEY_LEN, v, strlen(v));
 	secure_wipe(v, strlen(v));
 	if (n != AGENT_STATE_KEY_LEN) {
 		snprintf(err, errlen, "%s: %s is not a base64 32-byte key", c->name, key);
@@ -176,7 +177,7 @@ static int state_put_key(struct buf *b, const char *key, const uint8_t *k)
 	char text[B64_LEN(AGENT_STATE_KEY_LEN)];
 	int rc;
 
-	b64_encode(text, k, AGENT_STATE_KEY_LEN);
+	enc_b64std_encode(text, k, AGENT_STATE_KEY_LEN);
 	rc = state_put(b, key, text);
 	secure_wipe(text, sizeof(text));
 	return rc;
@@ -205,42 +206,20 @@ static int state_format(struct buf *b, const struct agent_state *st)
 	return rc ? rc : buf_printf(b, "keepalive = %u\n", st->keepalive);
 }
 
-static int state_write_file(const char *tmp, const struct buf *b)
-{
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, buf_head(b), b->len) != (ssize_t)b->len || fsync(fd) < 0)
-		rc = errno ? -errno : -EIO;
-	close(fd);
-	if (rc < 0)
-		unlink(tmp);
-	return rc;
-}
-
 int agent_state_save(const char *path, const struct agent_state *st, char *err,
 		     size_t errlen)
 {
 	struct buf b;
-	char tmp[4096];
 	int rc;
 
 	buf_init(&b, 65536);
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp) ||
-	    state_format(&b, st) < 0) {
-		snprintf(err, errlen, "%s: name too long or out of memory", path);
+	if (state_format(&b, st) < 0) {
+		snprintf(err, errlen, "%s: out of memory", path);
 		buf_free_secure(&b);
 		return -1;
 	}
-	unlink(tmp);
-	rc = state_write_file(tmp, &b);
+	rc = file_replace(path, buf_head(&b), b.len, 0600);
 	buf_free_secure(&b);
-	if (rc == 0 && rename(tmp, path) < 0) {
-		rc = -errno;
-		unlink(tmp);
-	}
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 		return -1;

@@ -5,7 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/err.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +16,7 @@
 
 #include "agent/target_tls.h"
 #include "core/log.h"
+#include "tls/tls.h"
 
 static void stream_unlink(struct stream *s)
 {
@@ -45,7 +46,7 @@ void stream_free(struct stream *s)
 	} else {
 		loop_io_del(loop, &s->io);
 		loop_io_del(loop, &s->tio);
-		SSL_free(s->ssl);
+		tls_conn_free(s->ssl);
 		if (s->tfd >= 0)
 			close(s->tfd);
 		close(s->fd);
@@ -117,7 +118,7 @@ static void stream_refuse(struct stream *s, enum agent_status status)
 	if (s->tfd >= 0)
 		close(s->tfd);
 	s->tfd = -1;
-	SSL_free(s->ssl);
+	tls_conn_free(s->ssl);
 	s->ssl = NULL;
 	if (s->rq)
 		resolve_cancel(&s->acc->resolve, s->rq);
@@ -222,17 +223,15 @@ static void stream_start_relay(struct stream *s)
 
 static void stream_tls_step(struct stream *s)
 {
-	int rc = SSL_do_handshake(s->ssl);
-	uint32_t ev;
+	int want, rc = tls_conn_handshake(s->ssl, &want);
 
-	if (rc == 1) {
+	if (rc == 0) {
 		stream_start_relay(s);
 		return;
 	}
-	int err = SSL_get_error(s->ssl, rc);
-	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-		ev = err == SSL_ERROR_WANT_READ ? LOOP_READ : LOOP_WRITE;
-		loop_io_mod(s->acc->loop, &s->tio, ev);
+	if (rc == -EAGAIN) {
+		loop_io_mod(s->acc->loop, &s->tio,
+			    want == TLS_WANT_READ ? LOOP_READ : LOOP_WRITE);
 		return;
 	}
 	long vr = SSL_get_verify_result(s->ssl);
@@ -243,7 +242,6 @@ static void stream_tls_step(struct stream *s)
 	stream_target_str(s, tgt, sizeof(tgt));
 	log_info("TLS to %s failed: %s", tgt, why);
 	acceptor_note_error(s->acc, "TLS to %s failed: %s", tgt, why);
-	ERR_clear_error();
 	stream_refuse(s, AGENT_STATUS_TLS);
 }
 

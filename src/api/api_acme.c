@@ -120,19 +120,14 @@ static int api_acme_challenge_ok(struct api_ctx *c, const char *const *names,
 /* 409 when a certificate is called `name` already. */
 static bool api_acme_cert_exists_any(struct api_ctx *c, const char *name)
 {
-	sqlite3_stmt *st = store_prepare(&c->api->store,
-					 "SELECT 1 FROM certificates WHERE name = ?");
-	bool yes;
+	int64_t id = store_cert_id(&c->api->store, name);
 
-	if (!st)
+	if (id < 0)
 		return true;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	yes = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	if (yes)
+	if (id > 0)
 		api_reply_error(c, 409, "conflict", "name", "name: a certificate called "
 				"%s exists", name);
-	return yes;
+	return id > 0;
 }
 
 /* Inserts the stand-in row and its key. Returns the id or -1. */
@@ -184,7 +179,7 @@ static const char *const api_acme_request_fields[] = {
 /* Validates a request body into its parts. Returns the number of names,
  * or -1 after replying. */
 static int api_acme_request_parse(struct api_ctx *c, const char **names,
-				  struct api_acme_opts *o, char *name, size_t len)
+				  struct store_cert_acme *o, char *name, size_t len)
 {
 	const char *given = api_body_str(c, "name");
 	int n;
@@ -217,7 +212,7 @@ static int api_acme_request_parse(struct api_ctx *c, const char **names,
 void api_cert_request(struct api_ctx *c)
 {
 	const char *names[ACME_MGR_MAX_NAMES];
-	struct api_acme_opts o = { 0 };
+	struct store_cert_acme o = { 0 };
 	char name[64], *cert = NULL, *key = NULL, *opts = NULL, why[256];
 	size_t cl = 0, kl = 0;
 	int64_t seq, id;
@@ -268,7 +263,6 @@ void api_cert_renew(struct api_ctx *c)
 {
 	json_t *row = api_acme_row(c);
 	const char *name;
-	sqlite3_stmt *st;
 	int64_t seq;
 
 	if (!row || api_acme_enabled(c) < 0)
@@ -281,14 +275,7 @@ void api_cert_renew(struct api_ctx *c)
 	}
 	if ((seq = api_tx_begin(c)) < 0)
 		goto out;
-	st = store_prepare(&c->api->store, "UPDATE certificates SET rev = ?1,"
-			   " revoked_at = NULL, last_error = NULL WHERE id = ?2");
-	if (st) {
-		sqlite3_bind_int64(st, 1, seq);
-		sqlite3_bind_int64(st, 2, c->id);
-		sqlite3_step(st);
-		sqlite3_finalize(st);
-	}
+	store_cert_set_revoked(&c->api->store, c->id, seq, false, 0);
 	/* The commit publishes, which (re)adds the certificate to the
 	 * manager; then the order starts. */
 	api_acme_finish(c, seq, c->id, "certificate.renew", 202);

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/cert.h"
+
 struct api;
 
 /* What the API asks of the manager. */
@@ -32,19 +34,11 @@ struct api_acme_ops {
 };
 void api_set_acme(struct api *api, const struct api_acme_ops *ops);
 
-/* The certificate order options stored with a certificate. */
-struct api_acme_opts {
-	const char *challenge, *key_type, *dns_provider;	/* or NULL */
-};
-
-/* The stored chain of certificate `name` (malloc'd), or NULL when there
- * is none or it was revoked. */
-char *api_acme_cert_load(struct api *api, const char *name);
 /* Stores chain + key as certificate `name` (inserted or replaced; source
  * "self-signed" when what is "self-signed", else "acme"), with the audit
  * entry "certificate.WHAT". Returns 0 or -1 with a message in err. */
 int api_acme_cert_save(struct api *api, const char *name,
-		       const struct api_acme_opts *o, const char *chain,
+		       const struct store_cert_acme *o, const char *chain,
 		       const char *key, const char *what, char *err, size_t errlen);
 /* Inside a transaction: inserts (id 0) or replaces row `id` of
  * certificate `name` with `facts` (api_cert_facts), `source`, the chain
@@ -60,16 +54,6 @@ void api_acme_cert_event(struct api *api, const char *name, const char *event,
 /* Records a finished revocation (rc 0: revoked_at is set). */
 void api_acme_cert_revoked(struct api *api, const char *name, int rc,
 			   const char *err);
-/* Calls fn for every stored certificate the hub orders itself (not
- * imported, not revoked). */
-typedef void api_acme_each_fn(void *arg, const char *name,
-			      const char *const *names, size_t n,
-			      const struct api_acme_opts *o);
-int api_acme_cert_each(struct api *api, api_acme_each_fn *fn, void *arg);
-/* Whether a stored certificate named `name` exists and is not revoked. */
-bool api_acme_cert_exists(struct api *api, const char *name);
-/* Whether an imported, unexpired certificate covers `host`. */
-bool api_acme_cert_covers(struct api *api, const char *host);
 /* The account key (PEM, wipe and free it): the stored one, else the one in
  * `legacy_file` (moved into the store), else a new P-256 key. NULL with
  * err on failure. */

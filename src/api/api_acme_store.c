@@ -15,53 +15,15 @@
 #include "api/api_handlers.h"
 #include "core/log.h"
 #include "core/secure.h"
+#include "store/cert.h"
 
 void api_set_acme(struct api *api, const struct api_acme_ops *ops)
 {
 	api->acme = ops;
 }
 
-/* id and rev of certificate `name`, 0 when there is none. */
-static int64_t acme_cert_id(struct api *api, const char *name)
-{
-	sqlite3_stmt *st = store_prepare(&api->store,
-					 "SELECT id FROM certificates WHERE name = ?");
-	int64_t id = 0;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return id;
-}
-
-char *api_acme_cert_load(struct api *api, const char *name)
-{
-	sqlite3_stmt *st = store_prepare(&api->store, "SELECT cert_pem FROM certificates"
-					 " WHERE name = ? AND revoked_at IS NULL");
-	char *pem = NULL;
-
-	if (!st)
-		return NULL;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		pem = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return pem;
-}
-
-bool api_acme_cert_exists(struct api *api, const char *name)
-{
-	char *pem = api_acme_cert_load(api, name);
-
-	free(pem);
-	return pem != NULL;
-}
-
 /* {"challenge":..., "key_type":..., "dns_provider":...} with the set ones. */
-static char *acme_opts_json(const struct api_acme_opts *o)
+static char *acme_opts_json(const struct store_cert_acme *o)
 {
 	json_t *j = json_object();
 	char *s;
@@ -96,41 +58,22 @@ int64_t api_acme_cert_write(struct api *api, int64_t id, int64_t seq,
 			    const char *name, const json_t *f, const char *source,
 			    const char *chain, const char *opts)
 {
-	static const char ins[] =
-		"INSERT INTO certificates (rev, created_at, name, source, names, issuer,"
-		" serial, fingerprint, not_before, not_after, cert_pem, acme)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
-	static const char upd[] =
-		"UPDATE certificates SET rev = ?1, name = ?3, source = ?4, names = ?5,"
-		" issuer = ?6, serial = ?7, fingerprint = ?8, not_before = ?9,"
-		" not_after = ?10, cert_pem = ?11, acme = ?12, last_error = NULL,"
-		" revoked_at = NULL WHERE id = ?2";
-	sqlite3_stmt *st = store_prepare(&api->store, id ? upd : ins);
-	static const char *const cols[] = { "names", "issuer", "serial", "fingerprint" };
-	int rc;
+	struct store_cert_row row = {
+		.name = name, .source = source,
+		.names = json_string_value(json_object_get(f, "names")),
+		.issuer = json_string_value(json_object_get(f, "issuer")),
+		.serial = json_string_value(json_object_get(f, "serial")),
+		.fingerprint = json_string_value(json_object_get(f, "fingerprint")),
+		.not_before = json_integer_value(json_object_get(f, "not_before")),
+		.not_after = json_integer_value(json_object_get(f, "not_after")),
+		.chain = chain, .acme = opts,
+	};
 
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, seq);
-	sqlite3_bind_int64(st, 2, id ? id : store_now_ms());
-	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, source, -1, SQLITE_STATIC);
-	for (int i = 0; i < 4; i++)
-		sqlite3_bind_text(st, 5 + i, json_string_value(json_object_get(f, cols[i])),
-				  -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 9, json_integer_value(json_object_get(f, "not_before")));
-	sqlite3_bind_int64(st, 10, json_integer_value(json_object_get(f, "not_after")));
-	sqlite3_bind_text(st, 11, chain, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 12, opts, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return -1;
-	return id ? id : sqlite3_last_insert_rowid(api->store.db);
+	return store_cert_write(&api->store, id, seq, &row);
 }
 
 int api_acme_cert_save(struct api *api, const char *name,
-		       const struct api_acme_opts *o, const char *chain,
+		       const struct store_cert_acme *o, const char *chain,
 		       const char *key, const char *what, char *err, size_t errlen)
 {
 	const char *source = strcmp(what, "self-signed") ? "acme" : "self-signed";
@@ -144,7 +87,7 @@ int api_acme_cert_save(struct api *api, const char *name,
 		goto out;
 	}
 	after = acme_cert_summary(name, facts, source);
-	if ((seq = api_sys_tx_begin(api)) < 0 || (id = acme_cert_id(api, name)) < 0 ||
+	if ((seq = api_sys_tx_begin(api)) < 0 || (id = store_cert_id(&api->store, name)) < 0 ||
 	    (id = api_acme_cert_write(api, id, seq, name, facts, source, chain, opts)) < 0 ||
 	    secret_put(&api->store, &api->keys, "certificate", id, "key", key,
 		       strlen(key)) < 0) {
@@ -166,25 +109,23 @@ out:
 	return rc;
 }
 
-/* Sets a column of certificate `name` (last_error or revoked_at) with an
- * audit entry, in one transaction. */
-static void acme_cert_mark(struct api *api, const char *name, const char *sql,
+enum acme_mark { ACME_MARK_NONE, ACME_MARK_ERROR, ACME_MARK_REVOKED };
+
+/* Records `action` about certificate `name` with an audit entry, and
+ * (mark) its last_error = text or its revocation, in one transaction. */
+static void acme_cert_mark(struct api *api, const char *name, enum acme_mark mark,
 			   const char *text, const char *action, const char *after)
 {
-	int64_t seq = api_sys_tx_begin(api), id = seq < 0 ? -1 : acme_cert_id(api, name);
+	int64_t seq = api_sys_tx_begin(api);
+	int64_t id = seq < 0 ? -1 : store_cert_id(&api->store, name);
 	char object[96];
-	sqlite3_stmt *st = NULL;
 
 	if (seq < 0)
 		return;
-	if (id > 0 && sql && (st = store_prepare(&api->store, sql))) {
-		sqlite3_bind_int64(st, 1, seq);
-		sqlite3_bind_int64(st, 2, id);
-		sqlite3_bind_text(st, 3, text ? text : "", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, store_now_ms());
-		sqlite3_step(st);
-		sqlite3_finalize(st);
-	}
+	if (id > 0 && mark == ACME_MARK_ERROR)
+		store_cert_set_error(&api->store, id, text);
+	else if (id > 0 && mark == ACME_MARK_REVOKED)
+		store_cert_set_revoked(&api->store, id, seq, true, store_now_ms());
 	snprintf(object, sizeof(object), "certificate:%lld", (long long)(id > 0 ? id : 0));
 	api_sys_tx_commit(api, seq, action, object, NULL, after);
 }
@@ -205,8 +146,7 @@ void api_acme_cert_event(struct api *api, const char *name, const char *event,
 	bool failed = !strcmp(event, "failed");
 
 	snprintf(action, sizeof(action), "certificate.%s", event);
-	acme_cert_mark(api, name, failed ? "UPDATE certificates SET last_error = ?3"
-		       " WHERE id = ?2 AND ?1 IS NOT NULL AND ?4 IS NOT NULL" : NULL,
+	acme_cert_mark(api, name, failed ? ACME_MARK_ERROR : ACME_MARK_NONE,
 		       detail, action, after ? after : "");
 	free(after);
 }
@@ -218,65 +158,12 @@ void api_acme_cert_revoked(struct api *api, const char *name, int rc,
 				       rc ? err : "revoked by the CA");
 
 	if (rc == 0)
-		acme_cert_mark(api, name, "UPDATE certificates SET rev = ?1, revoked_at = ?4"
-			       " WHERE id = ?2 AND ?3 IS NOT NULL", NULL, "certificate.revoked",
+		acme_cert_mark(api, name, ACME_MARK_REVOKED, NULL, "certificate.revoked",
 			       after ? after : "");
 	else
-		acme_cert_mark(api, name, "UPDATE certificates SET last_error = ?3"
-			       " WHERE id = ?2 AND ?1 IS NOT NULL AND ?4 IS NOT NULL",
-			       err, "certificate.revoke_failed", after ? after : "");
+		acme_cert_mark(api, name, ACME_MARK_ERROR, err,
+			       "certificate.revoke_failed", after ? after : "");
 	free(after);
-}
-
-int api_acme_cert_each(struct api *api, api_acme_each_fn *fn, void *arg)
-{
-	sqlite3_stmt *st = store_prepare(&api->store, "SELECT name, names, acme FROM"
-		" certificates WHERE acme IS NOT NULL AND revoked_at IS NULL ORDER BY id");
-
-	if (!st)
-		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *names = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
-		json_t *o = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
-		const char *list[ACME_MGR_MAX_NAMES];
-		struct api_acme_opts opts = {
-			json_string_value(json_object_get(o, "challenge")),
-			json_string_value(json_object_get(o, "key_type")),
-			json_string_value(json_object_get(o, "dns_provider")),
-		};
-		size_t n = 0, i;
-		json_t *v;
-
-		json_array_foreach(names, i, v)
-			if (json_is_string(v) && n < ACME_MGR_MAX_NAMES)
-				list[n++] = json_string_value(v);
-		if (n)
-			fn(arg, (const char *)sqlite3_column_text(st, 0), list, n, &opts);
-		json_decref(names);
-		json_decref(o);
-	}
-	sqlite3_finalize(st);
-	return 0;
-}
-
-bool api_acme_cert_covers(struct api *api, const char *host)
-{
-	/* "*.example.com" covers "app.example.com" (one label), not the apex. */
-	sqlite3_stmt *st = store_prepare(&api->store,
-		"SELECT 1 FROM certificates, json_each(certificates.names) AS n"
-		" WHERE certificates.acme IS NULL AND certificates.revoked_at IS NULL"
-		" AND certificates.not_after > ?2 AND (n.value = ?1 OR"
-		" (substr(n.value, 1, 2) = '*.' AND instr(?1, '.') > 1 AND"
-		"  substr(?1, instr(?1, '.')) = substr(n.value, 2))) LIMIT 1");
-	bool yes;
-
-	if (!st)
-		return false;
-	sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, store_now_ms());
-	yes = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return yes;
 }
 
 /* The key file an earlier, file-based setup left, or NULL. */

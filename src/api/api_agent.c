@@ -37,7 +37,7 @@ static void api_agent_show(struct api_ctx *c, json_t *obj)
 	if (c->summary)	/* live state is not part of the agent's record */
 		return;
 	memset(&live, 0, sizeof(live));
-	if (key && c->api->live && b64_decode(k, sizeof(k), key, strlen(key)) == 32)
+	if (key && c->api->live && enc_b64std_decode(k, sizeof(k), key, strlen(key)) == 32)
 		known = c->api->live(c->api->live_ctx, k, &live);
 	json_object_set_new(obj, "online", json_boolean(known && live.online));
 	json_object_set_new(obj, "last_handshake_at", live.last_handshake_ms ?

@@ -455,7 +455,7 @@ void api_agent_heartbeat(struct api_ctx *c)
 	version = json_string_value(json_object_get(c->body, "agent_version"));
 	if (version && (strlen(version) > 64 || api_check_text(version)))
 		version = NULL;
-	b64_encode(key, c->req->tunnel_peer_key, 32);
+	enc_b64std_encode(key, c->req->tunnel_peer_key, 32);
 	report = hb_report(c, key);
 	st = store_prepare(&c->api->store, "UPDATE agents SET last_seen_at = ?,"
 			   " version = coalesce(?, version), heartbeat = coalesce(?, heartbeat)"

@@ -96,8 +96,8 @@ void api_agent_wg_config(struct api_ctx *c)
 		api_reply_error(c, 500, "internal", NULL, "internal error");
 		return;
 	}
-	b64_encode(priv, k, 32);
-	b64_encode(pub, p, 32);
+	enc_b64std_encode(priv, k, 32);
+	enc_b64std_encode(pub, p, 32);
 	secure_wipe(k, sizeof(k));
 	snprintf(obj, sizeof(obj), "agent:%lld", (long long)c->id);
 	snprintf(after, sizeof(after), "{\"public_key\":\"%s\",\"tunnel_ipv4\":\"%s\","

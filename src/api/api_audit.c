@@ -22,7 +22,7 @@ static json_t *api_audit_entry(const struct audit_entry *e)
 {
 	char hash[HEX_LEN(AUDIT_HASH_LEN)];
 
-	hex_encode(hash, e->hash, AUDIT_HASH_LEN);
+	enc_hex_encode(hash, e->hash, AUDIT_HASH_LEN);
 	return json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:o,s:o,s:s}",
 		"seq", (json_int_t)e->seq, "time", (json_int_t)e->time_ms,
 		"actor", e->ev.actor, "source", e->ev.source, "action", e->ev.action,

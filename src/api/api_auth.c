@@ -22,7 +22,7 @@ void api_hash_token(const char *s, char out[65])
 	uint8_t md[32];
 
 	EVP_Digest(s, strlen(s), md, NULL, EVP_sha256(), NULL);
-	hex_encode(out, md, sizeof(md));
+	enc_hex_encode(out, md, sizeof(md));
 }
 
 char *api_new_token(const char *prefix)
@@ -36,7 +36,7 @@ char *api_new_token(const char *prefix)
 		return NULL;
 	}
 	memcpy(t, prefix, plen);
-	b64url_encode(t + plen, raw, sizeof(raw));
+	enc_b64url_encode(t + plen, raw, sizeof(raw));
 	secure_wipe(raw, sizeof(raw));
 	return t;
 }

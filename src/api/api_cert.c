@@ -77,7 +77,7 @@ static void api_cert_describe(X509 *x, json_t *row)
 
 	X509_NAME_oneline(X509_get_issuer_name(x), issuer, sizeof(issuer));
 	X509_digest(x, EVP_sha256(), md, &mdlen);
-	hex_encode(fp, md, sizeof(md));
+	enc_hex_encode(fp, md, sizeof(md));
 	serial = bn ? BN_bn2hex(bn) : NULL;
 	json_object_set_new(row, "names", json_string(names ? names : "[]"));
 	json_object_set_new(row, "issuer", json_string(issuer));

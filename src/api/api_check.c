@@ -203,7 +203,7 @@ const char *api_check_wg_key(const char *s)
 {
 	uint8_t key[33];
 
-	return b64_decode(key, sizeof(key), s, strlen(s)) == 32 ? NULL
+	return enc_b64std_decode(key, sizeof(key), s, strlen(s)) == 32 ? NULL
 		: "must be a WireGuard public key (base64 of 32 bytes)";
 }
 

@@ -172,7 +172,7 @@ int api_login_code_new(struct api *api, int64_t uid, uint32_t epoch, const char 
 	if (strlen(host) > AUTH_HOST_MAX || strlen(path) >= API_LOGIN_PATH_MAX ||
 	    secure_random(raw, sizeof(raw)) < 0)
 		return -1;
-	b64url_encode(code, raw, sizeof(raw));
+	enc_b64url_encode(code, raw, sizeof(raw));
 	secure_wipe(raw, sizeof(raw));
 	api_login_code_hash(code, k->hash);
 	k->uid = uid;

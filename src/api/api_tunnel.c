@@ -31,7 +31,7 @@ static bool api_tunnel_row(sqlite3_stmt *st, struct api_peer *p)
 	memset(p, 0, sizeof(*p));
 	p->id = sqlite3_column_int64(st, 0);
 	api_tunnel_col(st, 1, p->name, sizeof(p->name));
-	if (!key || b64_decode(p->key, sizeof(p->key), key, strlen(key)) != 32)
+	if (!key || enc_b64std_decode(p->key, sizeof(p->key), key, strlen(key)) != 32)
 		return false;
 	p->node = !strcmp((const char *)sqlite3_column_text(st, 3), "wireguard");
 	api_tunnel_col(st, 4, p->ipv4, sizeof(p->ipv4));
@@ -183,7 +183,7 @@ int api_tunnel_key_by_addr(struct api *api, const char *ip, uint8_t key[32])
 		return -1;
 	sqlite3_bind_text(st, 1, ip, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW && (k = (const char *)sqlite3_column_text(st, 0)) &&
-	    b64_decode(key, 32, k, strlen(k)) == 32)
+	    enc_b64std_decode(key, 32, k, strlen(k)) == 32)
 		rc = 0;
 	sqlite3_finalize(st);
 	return rc;

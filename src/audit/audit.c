@@ -312,7 +312,7 @@ int audit_checkpoint(struct audit *a, bool force)
 		log_err("audit head record: %s", err);
 		return -1;
 	}
-	hex_encode(head, c.head, AUDIT_HASH_LEN);
+	enc_hex_encode(head, c.head, AUDIT_HASH_LEN);
 	/* Also in the daemon log: a shipped copy is a witness off the box. */
 	log_info("audit checkpoint seq=%llu head=%s key=%s",
 		 (unsigned long long)c.seq, head, c.key_id);

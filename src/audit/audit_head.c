@@ -60,7 +60,7 @@ static int audit_head_hex(const char **p, const char *end, const char *name,
 
 	if (audit_head_line(p, end, name, &v, &n) < 0 || n != outlen * 2)
 		return -1;
-	return hex_decode(out, outlen, v, n) < 0 ? -1 : 0;
+	return enc_hex_decode(out, outlen, v, n) < 0 ? -1 : 0;
 }
 
 int audit_head_parse(const char *text, size_t len, struct audit_checkpoint *c)
@@ -82,7 +82,7 @@ int audit_head_parse(const char *text, size_t len, struct audit_checkpoint *c)
 	    p != end)
 		return -1;
 	c->time_ms = (int64_t)t;
-	hex_encode(c->key_id, id, sizeof(id));
+	enc_hex_encode(c->key_id, id, sizeof(id));
 	return 0;
 }
 
@@ -108,8 +108,8 @@ int audit_head_write(const char *path, const struct audit_checkpoint *c,
 	char text[AUDIT_HEAD_MAX];
 	int n;
 
-	hex_encode(head, c->head, AUDIT_HASH_LEN);
-	hex_encode(sig, c->sig, AUDIT_SIG_LEN);
+	enc_hex_encode(head, c->head, AUDIT_HASH_LEN);
+	enc_hex_encode(sig, c->sig, AUDIT_SIG_LEN);
 	n = snprintf(text, sizeof(text),
 		     "postern-audit-head v1\nseq %llu\nhead %s\ntime_ms %lld\n"
 		     "key_id %s\nsignature %s\n", (unsigned long long)c->seq,

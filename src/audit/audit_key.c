@@ -24,7 +24,7 @@ static int audit_key_name(struct audit_key *k)
 	if (EVP_PKEY_get_raw_public_key(k->pkey, raw, &len) != 1 || len != 32 ||
 	    EVP_Digest(raw, len, md, NULL, EVP_sha256(), NULL) != 1)
 		return -1;
-	hex_encode(k->fingerprint, md, sizeof(md));
+	enc_hex_encode(k->fingerprint, md, sizeof(md));
 	memcpy(k->id, k->fingerprint, AUDIT_KEY_ID_LEN);
 	k->id[AUDIT_KEY_ID_LEN] = 0;
 	return 0;

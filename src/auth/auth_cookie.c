@@ -76,7 +76,7 @@ int auth_cookie_mint(const uint8_t key[AUTH_KEY_LEN], const char *host,
 	if (n < 0 || (size_t)n + AUTH_MAC_B64 + 1 > AUTH_TOKEN_MAX)
 		return -1;
 	auth_cookie_mac(key, host, out, (size_t)n - 1, mac);
-	b64url_encode(out + n, mac, sizeof(mac));
+	enc_b64url_encode(out + n, mac, sizeof(mac));
 	return n + AUTH_MAC_B64;
 }
 
@@ -110,7 +110,7 @@ int auth_cookie_verify(const uint8_t key[AUTH_KEY_LEN], const char *host,
 	    num_parse_u64(uid.p, uid.len, 1, AUTH_UID_MAX, &u) < 0 ||
 	    num_parse_u64(ep.p, ep.len, 0, UINT32_MAX, &e) < 0 ||
 	    num_parse_u64(exp.p, exp.len, 0, AUTH_EXP_MAX, &x) < 0 ||
-	    b64url_decode(mac, sizeof(mac), t.p, t.len) != AUTH_MAC_LEN)
+	    enc_b64url_decode(mac, sizeof(mac), t.p, t.len) != AUTH_MAC_LEN)
 		return -1;
 	clen = (size_t)(t.p - tok.p) - 1;
 	memcpy(claims, tok.p, clen);

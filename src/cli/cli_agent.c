@@ -244,7 +244,7 @@ static const struct cli_noun agent_noun = {
 	"(the agent itself: postern agent join|run|serve)", agent_verb,
 };
 
-int cmd_agent_cli(int argc, char **argv)
+int cli_cmd_agent(int argc, char **argv)
 {
 	static const char *const admin[] = { "list", "get", "create", "update",
 					     "delete", "token", "wireguard-config", NULL };

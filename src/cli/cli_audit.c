@@ -141,7 +141,7 @@ static const struct cli_noun audit_noun = {
 	"       | verify [--data DIR [--pubkey FILE]]", audit_verb,
 };
 
-int cmd_audit(int argc, char **argv)
+int cli_cmd_audit(int argc, char **argv)
 {
 	/* --jsonl is export's way of saying --json. */
 	for (int i = 2; i < argc; i++)

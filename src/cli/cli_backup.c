@@ -27,7 +27,7 @@ static const char *cli_data_dir(int argc, char **argv, int *i)
 	return dir ? dir : CLI_DEFAULT_DATA;
 }
 
-int cmd_backup(int argc, char **argv)
+int cli_cmd_backup(int argc, char **argv)
 {
 	int at = 0;
 	const char *dir = cli_data_dir(argc, argv, &at), *file = NULL;
@@ -92,7 +92,7 @@ static int secrets_rotate_offline(const char *dir)
 	return st;
 }
 
-int cmd_secrets(int argc, char **argv)
+int cli_cmd_secrets(int argc, char **argv)
 {
 	struct cli_args a = { .verb = "rotate-key" };
 	int at = 0;
@@ -115,7 +115,7 @@ int cmd_secrets(int argc, char **argv)
 	return cli_call_print(&a, "POST", "/secrets/rotate-key", NULL, NULL, NULL);
 }
 
-int cmd_api_endpoints(int argc, char **argv)
+int cli_cmd_api_endpoints(int argc, char **argv)
 {
 	static const char *const perms[] = { "none", "read", "write", "admin" };
 

@@ -59,7 +59,7 @@ static const struct cli_noun dns_noun = {
 	"       'key = value' lines (docs/acme.md, \"DNS providers\")", dns_verb,
 };
 
-int cmd_dns_provider(int argc, char **argv)
+int cli_cmd_dns_provider(int argc, char **argv)
 {
 	return cli_noun_main(&dns_noun, argc, argv);
 }

@@ -370,9 +370,9 @@ static int cli_hub_init(int argc, char **argv)
 }
 
 /* `postern hub init ...` here; everything else is the daemon. */
-int cmd_hub_cli(int argc, char **argv)
+int cli_cmd_hub(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "init"))
 		return cli_hub_init(argc - 1, argv + 1);
-	return cmd_hub(argc, argv);
+	return hub_cmd_main(argc, argv);
 }

@@ -70,7 +70,7 @@ static const struct cli_noun settings_noun = {
 	"list | get KEY | set KEY VALUE | reset KEY", settings_verb,
 };
 
-int cmd_settings(int argc, char **argv)
+int cli_cmd_settings(int argc, char **argv)
 {
 	return cli_noun_main(&settings_noun, argc, argv);
 }

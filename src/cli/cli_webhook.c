@@ -93,7 +93,7 @@ static const struct cli_noun webhook_noun = {
 	"       | deliveries ID [--limit N] | redeliver DELIVERY-ID", webhook_verb,
 };
 
-int cmd_webhook(int argc, char **argv)
+int cli_cmd_webhook(int argc, char **argv)
 {
 	return cli_noun_main(&webhook_noun, argc, argv);
 }

@@ -1,7 +1,6 @@
-/* client.c - HTTP requests to the hub's admin API with libcurl. */
+/* client.c - HTTP requests to the hub's admin API (core/http_client). */
 #include "cli/client.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 
 #include "cli/cmd.h"
 #include "core/buf.h"
+#include "core/http_client.h"
 #include "core/secure.h"
 
 #define CLI_RESP_MAX (16u << 20)
@@ -44,114 +44,92 @@ int cli_conn_option(struct cli_conn *c, int argc, char **argv, int *i)
 	return 0;
 }
 
-static size_t cli_on_body(char *p, size_t size, size_t n, void *arg)
-{
-	return buf_append(arg, p, size * n) == 0 ? size * n : 0;
-}
-
-static size_t cli_on_header(char *p, size_t size, size_t n, void *arg)
+static void cli_on_header(void *arg, const char *name, size_t nlen,
+			  const char *value, size_t vlen)
 {
 	struct cli_resp *r = arg;
-	size_t len = size * n;
 
-	if (len > 6 && !strncasecmp(p, "ETag: ", 6)) {
-		size_t v = len - 6;
-		while (v && (p[6 + v - 1] == '\r' || p[6 + v - 1] == '\n'))
-			v--;
-		snprintf(r->etag, sizeof(r->etag), "%.*s", (int)v, p + 6);
-	}
-	return len;
+	if (nlen == 4 && !strncasecmp(name, "ETag", 4))
+		snprintf(r->etag, sizeof(r->etag), "%.*s", (int)vlen, value);
 }
 
-/* The request's headers (the token stays out of argv and logs). */
-static struct curl_slist *cli_headers(const struct cli_conn *c, const json_t *body,
-				      const char *if_match, char *auth, size_t alen)
+/* The request's headers (the token stays out of argv and logs): `lines`
+ * holds the storage, `out` the NULL-terminated list. */
+static void cli_headers(const struct cli_conn *c, const json_t *body,
+			const char *if_match, char lines[2][1024],
+			const char *out[5])
 {
-	struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
-	char line[128];
+	size_t n = 0;
 
+	out[n++] = "Accept: application/json";
 	if (body)
-		h = curl_slist_append(h, "Content-Type: application/json");
+		out[n++] = "Content-Type: application/json";
 	if (if_match) {
-		snprintf(line, sizeof(line), "If-Match: %s", if_match);
-		h = curl_slist_append(h, line);
+		snprintf(lines[0], sizeof(lines[0]), "If-Match: %s", if_match);
+		out[n++] = lines[0];
 	}
 	if (c->hub && c->token) {
-		snprintf(auth, alen, "Authorization: Bearer %s", c->token);
-		h = curl_slist_append(h, auth);
+		snprintf(lines[1], sizeof(lines[1]), "Authorization: Bearer %s", c->token);
+		out[n++] = lines[1];
 	}
-	return h;
+	out[n] = NULL;
 }
 
-static void cli_setup(CURL *curl, const struct cli_conn *c, const char *method,
-		      const char *url, const char *data, struct curl_slist **resolve)
+/* The client for one request (core/http_client: TLS verification on,
+ * no redirects), to the control socket or to a remote hub. */
+static int cli_client(struct http_client *h, const struct cli_conn *c,
+		      struct cli_resp *r)
 {
-	if (c->hub && c->resolve) {
-		*resolve = curl_slist_append(NULL, c->resolve);
-		curl_easy_setopt(curl, CURLOPT_RESOLVE, *resolve);
-	}
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 120L);
-	if (!c->hub)
-		curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, c->socket);
-	if (c->cacert)
-		curl_easy_setopt(curl, CURLOPT_CAINFO, c->cacert);
-	if (data) {
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, data);
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(data));
-	}
+	if (http_client_init(h, c->hub ? c->cacert : NULL, 120000, CLI_RESP_MAX) < 0)
+		return -1;
+	h->on_header = cli_on_header;
+	h->header_ctx = r;
+	if (c->hub)
+		h->resolve = c->resolve;
+	else
+		h->unix_socket = c->socket;
+	return 0;
 }
 
 int cli_request(const struct cli_conn *c, const char *method, const char *path,
 		const char *query, const json_t *body, const char *if_match,
 		struct cli_resp *r)
 {
-	char url[2048], auth[1024] = "";
+	char url[2048], lines[2][1024] = { "", "" }, why[256];
 	char *data = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	CURL *curl = curl_easy_init();
-	struct curl_slist *h, *resolve = NULL;
-	struct buf b;
-	CURLcode cc;
+	const char *hdrs[5];
+	struct http_client_req req = { .method = method, .url = url, .headers = hdrs,
+				       .body = data, .body_len = data ? strlen(data) : 0 };
+	struct http_client_resp resp = { 0 };
+	struct http_client h;
+	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
-	buf_init(&b, CLI_RESP_MAX);
 	if (c->hub && c->token && strncmp(c->hub, "https://", 8))
 		fprintf(stderr, "postern: warning: sending the token without TLS "
 			"to %s\n", c->hub);
 	snprintf(url, sizeof(url), "%s/api/v1%s%s%s", c->hub ? c->hub : "http://localhost",
 		 path, query ? "?" : "", query ? query : "");
-	h = cli_headers(c, body, if_match, auth, sizeof(auth));
-	if (!curl) {
-		snprintf(r->error, sizeof(r->error), "cannot initialize libcurl");
-		cc = CURLE_FAILED_INIT;
+	cli_headers(c, body, if_match, lines, hdrs);
+	if (cli_client(&h, c, r) < 0) {
+		snprintf(r->error, sizeof(r->error), "out of memory");
+	} else if (http_client_do(&h, &req, &resp, why, sizeof(why)) < 0) {
+		snprintf(r->error, sizeof(r->error), "cannot reach the hub at %.100s: %.120s",
+			 c->hub ? c->hub : c->socket, why);
 	} else {
-		cli_setup(curl, c, method, url, data, &resolve);
-		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
-		curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, cli_on_body);
-		curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
-		curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, cli_on_header);
-		curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
-		cc = curl_easy_perform(curl);
-		if (cc == CURLE_OK)
-			curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
-		else
-			snprintf(r->error, sizeof(r->error), "cannot reach the hub at %s: %s",
-				 c->hub ? c->hub : c->socket, curl_easy_strerror(cc));
+		r->status = resp.status;
+		if (resp.body.len)
+			r->json = json_loadb((const char *)buf_head(&resp.body),
+					     resp.body.len, 0, NULL);
+		rc = 0;
 	}
-	if (cc == CURLE_OK && b.len)
-		r->json = json_loadb((const char *)buf_head(&b), b.len, 0, NULL);
-	curl_easy_cleanup(curl);
-	curl_slist_free_all(h);
-	curl_slist_free_all(resolve);
-	secure_wipe(auth, sizeof(auth));
-	buf_free_secure(&b);
+	http_client_free(&h);
+	secure_wipe(lines, sizeof(lines));
+	buf_free_secure(&resp.body);
+	http_client_resp_free(&resp);
 	if (data)
 		secure_free(data, strlen(data));
-	return cc == CURLE_OK ? 0 : -1;
+	return rc;
 }
 
 void cli_resp_free(struct cli_resp *r)

@@ -27,20 +27,20 @@ int cmd_dispatch(int argc, char **argv);
 
 /* Subcommands (one file each under src/cli/ or their subsystem). */
 int cmd_version(int argc, char **argv);
-int cmd_hub_cli(int argc, char **argv);	/* `hub init`, else cmd_hub (cli_hub_init.c) */
-int cmd_tunnel(int argc, char **argv);	/* src/cli/tunnel.c */
+int cli_cmd_hub(int argc, char **argv);	/* `hub init`, else hub_cmd_main (cli_hub_init.c) */
+int cli_cmd_tunnel(int argc, char **argv);	/* src/cli/tunnel.c */
 /* The admin CLI (src/cli/): `postern NOUN VERB` over the admin API. */
-int cmd_agent_cli(int argc, char **argv);	/* admin verbs, else cmd_agent */
-int cmd_route(int argc, char **argv);
-int cmd_cert(int argc, char **argv);
-int cmd_dns_provider(int argc, char **argv);	/* src/cli/cli_dns.c */
-int cmd_user(int argc, char **argv);
-int cmd_token(int argc, char **argv);
-int cmd_settings(int argc, char **argv);
-int cmd_webhook(int argc, char **argv);	/* src/cli/cli_webhook.c */
-int cmd_audit(int argc, char **argv);
-int cmd_secrets(int argc, char **argv);
-int cmd_backup(int argc, char **argv);
-int cmd_api_endpoints(int argc, char **argv);
+int cli_cmd_agent(int argc, char **argv);	/* admin verbs, else cmd_agent */
+int cli_cmd_route(int argc, char **argv);
+int cli_cmd_cert(int argc, char **argv);
+int cli_cmd_dns_provider(int argc, char **argv);	/* src/cli/cli_dns.c */
+int cli_cmd_user(int argc, char **argv);
+int cli_cmd_token(int argc, char **argv);
+int cli_cmd_settings(int argc, char **argv);
+int cli_cmd_webhook(int argc, char **argv);	/* src/cli/cli_webhook.c */
+int cli_cmd_audit(int argc, char **argv);
+int cli_cmd_secrets(int argc, char **argv);
+int cli_cmd_backup(int argc, char **argv);
+int cli_cmd_api_endpoints(int argc, char **argv);
 
 #endif

@@ -34,7 +34,7 @@ static const struct cli_noun route_noun = {
 	"       [--policy JSON] | update ID [same options] | delete ID", NULL,
 };
 
-int cmd_route(int argc, char **argv)
+int cli_cmd_route(int argc, char **argv)
 {
 	return cli_noun_main(&route_noun, argc, argv);
 }
@@ -125,7 +125,7 @@ static const struct cli_noun cert_noun = {
 	"       | delete ID", cert_verb,
 };
 
-int cmd_cert(int argc, char **argv)
+int cli_cmd_cert(int argc, char **argv)
 {
 	return cli_noun_main(&cert_noun, argc, argv);
 }
@@ -164,7 +164,7 @@ static const struct cli_noun user_noun = {
 	"       [--email ADDR] [--[no-]disabled] | setup-link ID | delete ID", user_verb,
 };
 
-int cmd_user(int argc, char **argv)
+int cli_cmd_user(int argc, char **argv)
 {
 	return cli_noun_main(&user_noun, argc, argv);
 }
@@ -193,7 +193,7 @@ static const struct cli_noun token_noun = {
 	"[--user ID] [--expires SECONDS]\n       | revoke ID", token_verb,
 };
 
-int cmd_token(int argc, char **argv)
+int cli_cmd_token(int argc, char **argv)
 {
 	return cli_noun_main(&token_noun, argc, argv);
 }

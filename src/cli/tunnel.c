@@ -146,7 +146,7 @@ static void tunnel_stop(struct tunnel *t)
 		close(t->sig_fd);
 }
 
-int cmd_tunnel(int argc, char **argv)
+int cli_cmd_tunnel(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "foreground", no_argument, NULL, 'f' },

@@ -134,7 +134,7 @@ bool addr_eq(const struct addr *a, const struct addr *b)
 	return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
 }
 
-int cidr_parse(const char *s, size_t len, struct cidr *c)
+int addr_cidr_parse(const char *s, size_t len, struct cidr *c)
 {
 	char ip[INET6_ADDRSTRLEN + 4];
 	const char *slash = memchr(s, '/', len);
@@ -159,7 +159,7 @@ int cidr_parse(const char *s, size_t len, struct cidr *c)
 	return 0;
 }
 
-bool cidr_match(const struct cidr *c, const struct addr *a)
+bool addr_cidr_match(const struct cidr *c, const struct addr *a)
 {
 	int fam;
 	const uint8_t *b = addr_bytes(a, &fam);

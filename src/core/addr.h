@@ -38,8 +38,8 @@ uint16_t addr_port(const struct addr *a);
 bool addr_eq(const struct addr *a, const struct addr *b);
 
 /* Parses one CIDR. Returns 0 or -EINVAL. */
-int cidr_parse(const char *s, size_t len, struct cidr *c);
+int addr_cidr_parse(const char *s, size_t len, struct cidr *c);
 /* True when the address (port ignored) lies in the range. */
-bool cidr_match(const struct cidr *c, const struct addr *a);
+bool addr_cidr_match(const struct cidr *c, const struct addr *a);
 
 #endif

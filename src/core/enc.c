@@ -13,12 +13,12 @@ static const int enc_variant[ENC_B64_MAX] = {
 	[ENC_B64_URL_NOPAD] = sodium_base64_VARIANT_URLSAFE_NO_PADDING,
 };
 
-void hex_encode(char *out, const uint8_t *in, size_t n)
+void enc_hex_encode(char *out, const uint8_t *in, size_t n)
 {
 	sodium_bin2hex(out, HEX_LEN(n), in, n);
 }
 
-int hex_decode(uint8_t *out, size_t out_len, const char *in, size_t in_len)
+int enc_hex_decode(uint8_t *out, size_t out_len, const char *in, size_t in_len)
 {
 	const char *end = NULL;
 	size_t got = 0;

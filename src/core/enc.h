@@ -25,10 +25,10 @@ enum enc_b64 {
 };
 
 /* Lower-case hex of `n` bytes into `out` (HEX_LEN(n) bytes). */
-void hex_encode(char *out, const uint8_t *in, size_t n);
+void enc_hex_encode(char *out, const uint8_t *in, size_t n);
 /* Decodes exactly `out_len` bytes from `in_len` hex chars (either case).
  * Returns 0, or -EINVAL if the length or a character is wrong. */
-int hex_decode(uint8_t *out, size_t out_len, const char *in, size_t in_len);
+int enc_hex_decode(uint8_t *out, size_t out_len, const char *in, size_t in_len);
 
 /* Base64 of `n` bytes in form `v` into `out`, NUL-terminated. */
 void enc_b64_encode(enum enc_b64 v, char *out, const uint8_t *in, size_t n);
@@ -39,24 +39,24 @@ long enc_b64_decode(enum enc_b64 v, uint8_t *out, size_t cap, const char *in,
 		    size_t in_len);
 
 /* Standard base64 with padding (RFC 4648 s4) into B64_LEN(n) bytes. */
-static inline void b64_encode(char *out, const uint8_t *in, size_t n)
+static inline void enc_b64std_encode(char *out, const uint8_t *in, size_t n)
 {
 	enc_b64_encode(ENC_B64_STD, out, in, n);
 }
 
-static inline long b64_decode(uint8_t *out, size_t cap, const char *in,
+static inline long enc_b64std_decode(uint8_t *out, size_t cap, const char *in,
 			      size_t in_len)
 {
 	return enc_b64_decode(ENC_B64_STD, out, cap, in, in_len);
 }
 
 /* URL-safe base64 without padding (RFC 4648 s5; JOSE) into B64URL_LEN(n). */
-static inline void b64url_encode(char *out, const uint8_t *in, size_t n)
+static inline void enc_b64url_encode(char *out, const uint8_t *in, size_t n)
 {
 	enc_b64_encode(ENC_B64_URL_NOPAD, out, in, n);
 }
 
-static inline long b64url_decode(uint8_t *out, size_t cap, const char *in,
+static inline long enc_b64url_decode(uint8_t *out, size_t cap, const char *in,
 				 size_t in_len)
 {
 	return enc_b64_decode(ENC_B64_URL_NOPAD, out, cap, in, in_len);

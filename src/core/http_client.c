@@ -163,16 +163,35 @@ static int http_client_headers(const struct http_client_req *req, struct curl_sl
 	return 0;
 }
 
+/* The pin, the socket and the --resolve entry, when the caller set them. */
+static void http_client_route(struct http_client *h, struct curl_slist *resolve)
+{
+	CURL *c = h->curl;
+
+	if (h->pin) {
+		/* The pin is the authentication: the certificate may be
+		 * self-signed and name only the peer's IP. */
+		curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, h->pin);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (h->unix_socket)
+		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, h->unix_socket);
+	if (resolve)
+		curl_easy_setopt(c, CURLOPT_RESOLVE, resolve);
+}
+
 static void http_client_setup(struct http_client *h, const struct http_client_req *req,
 			      struct http_client_resp *r, struct curl_slist *hdrs)
 {
 	CURL *c = h->curl;
+	const char *proto = (h->flags & HTTP_CLIENT_F_HTTPS_ONLY) ? "https" : "https,http";
 
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "postern/" POSTERN_VERSION);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https,http");
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, proto);
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, proto);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, (h->flags & HTTP_CLIENT_F_FOLLOW) ? 1L : 0L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -208,23 +227,46 @@ static void http_client_setup(struct http_client *h, const struct http_client_re
 	}
 }
 
+/* The errno for a failed transfer (the contract of http_client_do). */
+static int http_client_errno(const struct http_client *h, CURLcode cc)
+{
+	if (h->refused[0])
+		return -EACCES;
+	switch (cc) {
+	case CURLE_WRITE_ERROR:
+	case CURLE_FILESIZE_EXCEEDED:
+		return -EMSGSIZE;
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		return -EKEYREJECTED;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+		return -EPERM;
+	default:
+		return -EIO;
+	}
+}
+
 int http_client_do(struct http_client *h, const struct http_client_req *req,
 		   struct http_client_resp *r, char *err, size_t errlen)
 {
-	struct curl_slist *hdrs = NULL;
+	struct curl_slist *hdrs = NULL, *resolve = NULL;
 	CURLcode cc;
 
 	memset(r, 0, sizeof(*r));
 	buf_init(&r->body, h->body_max);
 	h->refused[0] = 0;
 	h->cur = r;
-	if (http_client_headers(req, &hdrs) < 0) {
+	if (http_client_headers(req, &hdrs) < 0 ||
+	    (h->resolve && !(resolve = curl_slist_append(NULL, h->resolve)))) {
+		curl_slist_free_all(hdrs);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	http_client_setup(h, req, r, hdrs);
+	http_client_route(h, resolve);
 	cc = curl_easy_perform(h->curl);
 	curl_slist_free_all(hdrs);
+	curl_slist_free_all(resolve);
 	if (req->aws_sigv4)	/* curl keeps its copy of the secret until then */
 		curl_easy_setopt(h->curl, CURLOPT_PASSWORD, NULL);
 	curl_easy_getinfo(h->curl, CURLINFO_TOTAL_TIME, &r->total_s);
@@ -237,10 +279,7 @@ int http_client_do(struct http_client *h, const struct http_client_req *req,
 		else
 			snprintf(err, errlen, "%s", curl_easy_strerror(cc));
 		http_client_resp_free(r);
-		if (h->refused[0])
-			return -EACCES;
-		return cc == CURLE_WRITE_ERROR || cc == CURLE_FILESIZE_EXCEEDED ?
-			-EMSGSIZE : -EIO;
+		return http_client_errno(h, cc);
 	}
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &r->status);
 	log_debug("%s -> %ld (%zu bytes)", req->method, r->status, r->body.len);

@@ -5,7 +5,10 @@
  * the caller asks, a proxy only from the environment (libcurl's own
  * http_proxy / https_proxy / no_proxy), and an optional check of every
  * address the connection is about to use (after resolution, on every
- * request: a name cannot rebind around it).
+ * request: a name cannot rebind around it). A public-key pin (the agent's
+ * join to a hub with no public certificate yet) is the one way to turn
+ * the CA and name checks off, and it replaces them with the pin.
+ * No other file sets up libcurl (`make check-tree` greps for it).
  *
  * Calls block: they belong on worker threads, never on a loop. One struct
  * http_client per thread (it keeps connections for reuse). */
@@ -24,6 +27,7 @@
 #define HTTP_CLIENT_F_TRUNCATE (1u << 2)	/* a body over body_max is cut
 						 * (the answer still counts)
 						 * instead of failing */
+#define HTTP_CLIENT_F_HTTPS_ONLY (1u << 3)	/* refuse http:// */
 
 /* Decides whether the client may connect to `sa` (the resolved peer or
  * proxy). Returns NULL to allow it, else why not ("loopback"). */
@@ -42,6 +46,11 @@ struct http_client {
 			  const char *value, size_t vlen);
 	void *header_ctx;
 	void *addr_ctx;
+	/* Borrowed strings (they must outlive the requests), or NULL: */
+	const char *pin;	/* "sha256//BASE64" of the peer's public key:
+				 * checked instead of the CA chain and name */
+	const char *unix_socket;	/* connect to this socket, not host:port */
+	const char *resolve;	/* "HOST:PORT:ADDRESS", as curl --resolve */
 	char refused[128];	/* why addr_ok refused, for the error */
 	struct http_client_resp *cur;	/* the response being read */
 };
@@ -81,7 +90,9 @@ void http_client_free(struct http_client *h);
 /* Performs one request. On 0 `resp` holds the answer, whatever its status
  * (the caller frees it with http_client_resp_free). Returns -EIO (transport
  * failure: message in err), -EMSGSIZE (response over body_max), -EACCES
- * (addr_ok refused every address: its reason in err), -ENOMEM. */
+ * (addr_ok refused every address: its reason in err), -EKEYREJECTED (the
+ * peer's key does not match `pin`), -EPERM (the peer's certificate is not
+ * trusted or does not name the host), -ENOMEM. */
 int http_client_do(struct http_client *h, const struct http_client_req *req,
 		   struct http_client_resp *resp, char *err, size_t errlen);
 void http_client_resp_free(struct http_client_resp *resp);

@@ -39,7 +39,7 @@ void events_msg_id(const struct audit_entry *e, char out[64])
 
 	/* The seq names the event in this hub; the hash prefix keeps two hubs
 	 * (or a store restored from a backup) from reusing an id. */
-	hex_encode(h, e->hash, 8);
+	enc_hex_encode(h, e->hash, 8);
 	snprintf(out, 64, "msg_%llu_%s", (unsigned long long)e->seq, h);
 }
 
@@ -75,8 +75,8 @@ static json_t *events_json(const struct audit_entry *e, const char *hub_url)
 
 	events_rfc3339(e->time_ms, ts);
 	events_msg_id(e, id);
-	hex_encode(h, e->hash, 32);
-	hex_encode(ph, e->prev_hash, 32);
+	enc_hex_encode(h, e->hash, 32);
+	enc_hex_encode(ph, e->prev_hash, 32);
 	snprintf(link, sizeof(link), "%s/api/v1/audit?after=%llu&limit=1", hub_url,
 		 (unsigned long long)(e->seq - 1));
 	return json_pack("{s:s,s:s,s:{s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:o}}",

@@ -17,7 +17,7 @@ int events_secret_new(char out[EVENTS_SECRET_LEN])
 	if (secure_random(key, sizeof(key)) < 0)
 		return -1;
 	memcpy(out, EVENTS_SECRET_PREFIX, 6);
-	b64_encode(out + 6, key, sizeof(key));
+	enc_b64std_encode(out + 6, key, sizeof(key));
 	secure_wipe(key, sizeof(key));
 	return 0;
 }
@@ -53,11 +53,11 @@ int events_sign(const char *whsec, const char *msg_id, int64_t ts,
 
 	if (strncmp(whsec, EVENTS_SECRET_PREFIX, 6))
 		return -1;
-	klen = b64_decode(key, sizeof(key), whsec + 6, strlen(whsec + 6));
+	klen = enc_b64std_decode(key, sizeof(key), whsec + 6, strlen(whsec + 6));
 	hlen = snprintf(head, sizeof(head), "%s.%lld.", msg_id, (long long)ts);
 	if (klen > 0 && hlen > 0 && (size_t)hlen < sizeof(head) &&
 	    events_hmac(key, (size_t)klen, head, (size_t)hlen, body, len, mac) == 0) {
-		b64_encode(sig, mac, sizeof(mac));
+		enc_b64std_encode(sig, mac, sizeof(mac));
 		if (used + 1 + 3 + strlen(sig) + 1 <= outlen) {
 			snprintf(out + used, outlen - used, "%sv1,%s", used ? " " : "", sig);
 			rc = 0;

@@ -4,7 +4,7 @@
 bool hub_settings_trusted(const struct hub_settings *s, const struct addr *a)
 {
 	for (unsigned i = 0; i < s->ntrusted; i++)
-		if (cidr_match(&s->trusted[i], a))
+		if (addr_cidr_match(&s->trusted[i], a))
 			return true;
 	return false;
 }

@@ -9,15 +9,20 @@
 
 #include "acme/acme_mgr.h"
 #include "acme/acme_name.h"
+#include "api/api.h"
 #include "api/api_acme.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "hub/control.h"
 #include "hub/hub.h"
+#include "store/cert.h"
+
+_Static_assert(STORE_CERT_MAX_NAMES == ACME_MGR_MAX_NAMES,
+	       "the store hands the manager at most as many names as it takes");
 
 static char *certstore_load(void *arg, const char *id)
 {
-	return api_acme_cert_load(hub_control_api(arg), id);
+	return store_cert_pem(api_store(hub_control_api(arg)), id);
 }
 
 /* Publishing from inside a manager callback could re-enter the manager
@@ -53,7 +58,7 @@ static int certstore_save(void *arg, const char *id, const char *names,
 			  const struct acme_mgr_opts *o, const char *chain,
 			  const char *key, const char *what, char *err, size_t errlen)
 {
-	struct api_acme_opts ao = {
+	struct store_cert_acme ao = {
 		o && o->challenge[0] ? o->challenge : NULL, certstore_key_type(o),
 		o && o->dns_provider[0] ? o->dns_provider : NULL,
 	};
@@ -161,11 +166,14 @@ void certstore_detach(struct hub *hub)
 
 static bool certstore_keep(void *arg, const char *id)
 {
-	return api_acme_cert_exists(hub_control_api(arg), id);
+	char *pem = store_cert_pem(api_store(hub_control_api(arg)), id);
+
+	free(pem);
+	return pem != NULL;
 }
 
 static void certstore_add(void *arg, const char *name, const char *const *names,
-			  size_t n, const struct api_acme_opts *o)
+			  size_t n, const struct store_cert_acme *o)
 {
 	struct acme_mgr *mgr = arg;
 	struct acme_mgr_opts mo = { 0 };
@@ -188,13 +196,14 @@ void certstore_sync(struct hub *hub)
 		return;
 	cs->syncing = true;
 	acme_mgr_prune(cs->mgr, certstore_keep, hub);
-	api_acme_cert_each(hub_control_api(hub), certstore_add, cs->mgr);
+	store_cert_each_acme(api_store(hub_control_api(hub)), certstore_add, cs->mgr);
 	cs->syncing = false;
 }
 
 bool certstore_covers(const struct hub *hub, const char *host)
 {
-	return hub_control_active(hub) && api_acme_cert_covers(hub_control_api(hub), host);
+	return hub_control_active(hub) &&
+	       store_cert_covers(api_store(hub_control_api(hub)), host, store_now_ms());
 }
 
 void certstore_want_hostname(struct acme_mgr_cfg *cfg, const char *hostname)

@@ -120,7 +120,7 @@ static int hub_config_trusted(struct conf *c, struct hub_settings *s, char *err,
 	snprintf(tmp, sizeof(tmp), "%s", v);
 	for (tok = strtok_r(tmp, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
 		if (s->ntrusted == HUB_MAX_TRUSTED ||
-		    cidr_parse(tok, strlen(tok), &s->trusted[s->ntrusted]) < 0) {
+		    addr_cidr_parse(tok, strlen(tok), &s->trusted[s->ntrusted]) < 0) {
 			snprintf(err, errlen, "%s: trusted_proxies: bad CIDR '%s'",
 				 c->name, tok);
 			return -1;

@@ -25,6 +25,7 @@
 #include "hub/route_allow.h"
 #include "hub/tcpfwd.h"
 #include "hub/tunnel.h"
+#include "store/cert.h"
 #include "store/secret.h"
 #include "tls/cert.h"
 
@@ -339,17 +340,25 @@ static void hub_control_cert(struct api *api, struct tls_certset *set,
 	secure_free(key, klen + 1);
 }
 
+/* store_cert_each's callback: the set and the store it reads keys from. */
+struct hub_control_certs_ctx {
+	struct api *api;
+	struct tls_certset *set;
+	struct store *s;
+};
+
+static void hub_control_cert_row(void *arg, int64_t id, const char *name,
+				 const char *chain)
+{
+	struct hub_control_certs_ctx *c = arg;
+
+	hub_control_cert(c->api, c->set, c->s, id, name, chain);
+}
+
 void hub_control_certs(struct hub *hub, struct tls_certset *set)
 {
-	struct store *s = api_store(hub->control.api);
-	sqlite3_stmt *st = store_prepare(s, "SELECT id, name, cert_pem FROM certificates"
-					 " ORDER BY id");
+	struct hub_control_certs_ctx c = { hub->control.api, set,
+					   api_store(hub->control.api) };
 
-	if (!st)
-		return;
-	while (sqlite3_step(st) == SQLITE_ROW)
-		hub_control_cert(hub->control.api, set, s, sqlite3_column_int64(st, 0),
-				 (const char *)sqlite3_column_text(st, 1),
-				 (const char *)sqlite3_column_text(st, 2));
-	sqlite3_finalize(st);
+	store_cert_each(c.s, hub_control_cert_row, &c);
 }

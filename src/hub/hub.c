@@ -492,7 +492,7 @@ static void hub_front_listeners(struct hub *hub)
 	fc->shutdown_timeout = hub->cfg.shutdown_timeout;
 }
 
-int cmd_hub(int argc, char **argv)
+int hub_cmd_main(int argc, char **argv)
 {
 	struct hub *hub;
 	const char *path;

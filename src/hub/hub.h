@@ -50,6 +50,6 @@ struct hub {
 void hub_republish(struct hub *hub);
 
 /* `postern hub -c FILE`. */
-int cmd_hub(int argc, char **argv);
+int hub_cmd_main(int argc, char **argv);
 
 #endif

@@ -3,6 +3,6 @@
 #ifndef POSTERN_HUB_HUB_CMD_H
 #define POSTERN_HUB_HUB_CMD_H
 
-int cmd_hub(int argc, char **argv);
+int hub_cmd_main(int argc, char **argv);
 
 #endif

@@ -407,7 +407,7 @@ static int tunnel_key(struct hub_tunnel *tn)
 	secure_wipe(priv, sizeof(priv));
 	if (r < 0 || !wg_device_public_key(tn->dev, pub))
 		return -1;
-	b64_encode(b64, pub, 32);
+	enc_b64std_encode(b64, pub, 32);
 	return api_tunnel_record(tn->api, "wireguard.public_key", b64);
 }
 

@@ -16,13 +16,11 @@
  * in `err`. The caller wipes `out` if it is a secret. */
 ssize_t keyfile_read(const char *path, void *out, size_t cap, char *err,
 		     size_t errlen);
-/* Replaces `path` with `len` bytes, mode `mode`: writes a temporary file
- * beside it, fsyncs it, renames it over `path` and fsyncs the directory.
- * Returns 0, or -1 with a message in `err` (the old file is untouched). */
+/* Replaces `path` with `len` bytes, mode `mode`, through file_replace()
+ * (core/file.h: new random temporary file, mode before data, fsync,
+ * rename, directory fsync). Returns 0, or -1 with a message in `err`
+ * (the old file is untouched). */
 int keyfile_write(const char *path, const void *data, size_t len, mode_t mode,
 		  char *err, size_t errlen);
-/* fsyncs the directory holding `path` (after a rename or unlink there).
- * Returns 0 or -errno. */
-int keyfile_sync_dir(const char *path);
 
 #endif

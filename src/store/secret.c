@@ -25,7 +25,7 @@ static void secret_key_set(struct secret_key *k, const uint8_t raw[SECRET_KEY_BY
 	memcpy(k->key, raw, SECRET_KEY_BYTES);
 	crypto_generichash(id, sizeof(id), (const uint8_t *)label,
 			   sizeof(label) - 1, raw, SECRET_KEY_BYTES);
-	hex_encode(k->id, id, sizeof(id));
+	enc_hex_encode(k->id, id, sizeof(id));
 	k->set = true;
 }
 
@@ -41,7 +41,7 @@ static int secret_key_read(struct secret_key *k, const char *path, char *err,
 	if (n < 0)
 		return n == -ENOENT ? -ENOENT : -1;
 	if (n == SECRET_FILE_LEN && text[n - 1] == '\n' &&
-	    hex_decode(raw, sizeof(raw), text, SECRET_KEY_BYTES * 2) == 0) {
+	    enc_hex_decode(raw, sizeof(raw), text, SECRET_KEY_BYTES * 2) == 0) {
 		secret_key_set(k, raw);
 		rc = 0;
 	} else {
@@ -61,7 +61,7 @@ int secret_key_create(struct secret_key *k, const char *path, char *err,
 	int rc = -1;
 
 	if (secure_random(raw, sizeof(raw)) == 0) {
-		hex_encode(text, raw, sizeof(raw));
+		enc_hex_encode(text, raw, sizeof(raw));
 		text[SECRET_FILE_LEN - 1] = '\n';
 		rc = keyfile_write(path, text, SECRET_FILE_LEN, 0600, err, errlen);
 		if (rc == 0)

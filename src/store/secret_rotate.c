@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "core/log.h"
 #include "core/secure.h"
 #include "store/keyfile.h"
@@ -82,7 +83,7 @@ int secret_rotate_finish(struct secret_keyring *kr, char *err, size_t errlen)
 	char *next = secret_next_path(kr);
 	int rc = -1;
 
-	if (!next || rename(next, kr->path) < 0 || keyfile_sync_dir(kr->path) < 0)
+	if (!next || rename(next, kr->path) < 0 || file_sync_dir(kr->path) < 0)
 		snprintf(err, errlen, "%s: %s", kr->path, strerror(errno));
 	else
 		rc = 0;
@@ -101,7 +102,7 @@ void secret_rotate_abort(struct secret_keyring *kr)
 
 	if (next) {
 		unlink(next);
-		keyfile_sync_dir(next);
+		file_sync_dir(next);
 	}
 	free(next);
 	secure_wipe(&kr->next, sizeof(kr->next));

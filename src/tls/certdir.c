@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "core/log.h"
 #include "core/secure.h"
 #include "tls/internal.h"
@@ -111,30 +112,21 @@ int tls_certset_add_dir(struct tls_certset *set, const char *dir, char *err,
 	return added;
 }
 
-/* Writes `len` bytes to dir/name atomically (temporary file + rename),
- * with `mode`. Returns 0 or -1 with err. */
+/* Writes `len` bytes to dir/name through file_replace(), with `mode`.
+ * Returns 0 or -1 with err. */
 static int certdir_write(const char *dir, const char *name, const char *data,
 			 size_t len, mode_t mode, char *err, size_t errlen)
 {
-	char tmp[4096], path[4096];
-	int fd;
-	ssize_t n;
+	char path[4096];
+	int rc;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  mode);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path)) {
+		snprintf(err, errlen, "%s: name too long", dir);
 		return -1;
 	}
-	n = write(fd, data, len);
-	if (n != (ssize_t)len || fsync(fd) < 0 || close(fd) < 0 ||
-	    rename(tmp, path) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		if (n != (ssize_t)len)
-			close(fd);
-		unlink(tmp);
+	rc = file_replace(path, data, len, mode);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 		return -1;
 	}
 	return 0;

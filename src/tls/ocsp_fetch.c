@@ -1,71 +1,48 @@
-/* ocsp_fetch.c - asking the responders, on the control thread (libcurl).
+/* ocsp_fetch.c - asking the responders, on the control thread (core/http_client).
  */
 #define LOG_SUBSYS "tls"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
 
 #include "core/buf.h"
 #include "core/compiler.h"
+#include "core/http_client.h"
 #include "core/log.h"
 #include "tls/internal.h"
 #include "tls/ocsp.h"
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void fetch_curl_init(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static size_t fetch_write(char *p, size_t size, size_t n, void *arg)
-{
-	struct buf *b = arg;
-
-	/* Over TLS_OCSP_RESP_MAX: a short count aborts the transfer. */
-	return buf_append(b, p, size * n) == 0 ? size * n : 0;
-}
-
-/* POSTs a DER request to `url` (RFC 6960 appendix A.1). On success returns
- * 0 with the body in `out`; -1 with err otherwise. */
+/* POSTs a DER request to `url` (RFC 6960 appendix A.1) through
+ * core/http_client. On success returns 0 with the answer in `out` (the
+ * caller frees it with http_client_resp_free); -1 with err otherwise. */
 static int fetch_post(const char *url, const uint8_t *req, size_t req_len,
-		      struct buf *out, char *err, size_t errlen)
+		      struct http_client_resp *out, char *err, size_t errlen)
 {
-	CURL *h;
-	struct curl_slist *hdr = NULL;
-	CURLcode rc;
-	long code = 0;
+	static const char *const hdrs[] = {
+		"Content-Type: application/ocsp-request", NULL
+	};
+	struct http_client_req r = { .method = "POST", .url = url, .headers = hdrs,
+				     .body = req, .body_len = req_len };
+	struct http_client h;
+	char why[256];
+	int rc;
 
-	pthread_once(&curl_once, fetch_curl_init);
-	h = curl_easy_init();
-	hdr = curl_slist_append(hdr, "Content-Type: application/ocsp-request");
-	if (!h || !hdr) {
-		curl_slist_free_all(hdr);
-		curl_easy_cleanup(h);
+	if (http_client_init(&h, NULL, TLS_OCSP_TIMEOUT_S * 1000L,
+			     TLS_OCSP_RESP_MAX) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)TLS_OCSP_TIMEOUT_S);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, req);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)req_len);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fetch_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
-	rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(h);
-	if (rc != CURLE_OK || code != 200) {
-		snprintf(err, errlen, "%s: %s", url, rc != CURLE_OK ?
-			 curl_easy_strerror(rc) : "HTTP status not 200");
+	rc = http_client_do(&h, &r, out, why, sizeof(why));
+	http_client_free(&h);
+	if (rc < 0 || out->status != 200) {
+		snprintf(err, errlen, "%.200s: %.200s", url,
+			 rc < 0 ? why : "HTTP status not 200");
+		if (rc == 0)
+			http_client_resp_free(out);
 		return -1;
 	}
 	return 0;
@@ -95,19 +72,19 @@ static int fetch_one(struct tls_cert *c, time_t now, char *err, size_t errlen)
 {
 	uint8_t *req = NULL;
 	int req_len = fetch_request(c, &req), ret = -1;
-	struct buf resp;
+	struct http_client_resp resp;
 
 	if (req_len <= 0) {
 		snprintf(err, errlen, "cannot encode the request");
 		return -1;
 	}
-	buf_init(&resp, TLS_OCSP_RESP_MAX);
 	if (fetch_post(c->ocsp_url, req, (size_t)req_len, &resp, err,
-		       errlen) == 0)
-		ret = tls_ocsp_staple_set(c, buf_head(&resp), resp.len, now,
-					  err, errlen);
+		       errlen) == 0) {
+		ret = tls_ocsp_staple_set(c, buf_head(&resp.body), resp.body.len,
+					  now, err, errlen);
+		http_client_resp_free(&resp);
+	}
 	OPENSSL_free(req);
-	buf_free(&resp);
 	return ret;
 }
 

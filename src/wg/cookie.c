@@ -17,10 +17,10 @@ static int cookie_keys(struct wg_mac *mac1, uint8_t reply_key[WG_KEY_LEN],
 	uint8_t k[WG_HASH_LEN];
 	int r;
 
-	wg_hash(k, label_mac1, sizeof(label_mac1), pub, WG_KEY_LEN);
-	r = wg_mac_init(mac1, k, sizeof(k));
-	wg_hash(reply_key, label_cookie, sizeof(label_cookie), pub,
-		WG_KEY_LEN);
+	r = wg_hash(k, label_mac1, sizeof(label_mac1), pub, WG_KEY_LEN);
+	r = r ? r : wg_mac_init(mac1, k, sizeof(k));
+	r = r ? r : wg_hash(reply_key, label_cookie, sizeof(label_cookie), pub,
+			    WG_KEY_LEN);
 	secure_wipe(k, sizeof(k));
 	return r;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <sodium.h>
@@ -101,22 +102,29 @@ int wg_x25519(uint8_t out[WG_KEY_LEN], const uint8_t priv[WG_KEY_LEN],
 
 /* ---- BLAKE2s ---- */
 
-void wg_hash(uint8_t out[WG_HASH_LEN], const void *a, size_t alen,
-	     const void *b, size_t blen)
+int wg_hash(uint8_t out[WG_HASH_LEN], const void *a, size_t alen,
+	    const void *b, size_t blen)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned int len = WG_HASH_LEN;
+	int r = 0;
 
+	/* Past the allocation only a broken library fails: still, the
+	 * message is dropped, not the daemon. */
 	if (!ctx || EVP_DigestInit_ex2(ctx, md_blake2s, NULL) != 1 ||
 	    EVP_DigestUpdate(ctx, a, alen) != 1 ||
 	    (blen && EVP_DigestUpdate(ctx, b, blen) != 1) ||
-	    EVP_DigestFinal_ex(ctx, out, &len) != 1)
-		abort(); /* only allocation can fail: nothing sane to do */
+	    EVP_DigestFinal_ex(ctx, out, &len) != 1) {
+		secure_wipe(out, WG_HASH_LEN);
+		ERR_clear_error();
+		r = -ENOMEM;
+	}
 	EVP_MD_CTX_free(ctx);
+	return r;
 }
 
-void wg_hmac(uint8_t out[WG_HASH_LEN], const uint8_t *key, size_t keylen,
-	     const void *in, size_t inlen)
+int wg_hmac(uint8_t out[WG_HASH_LEN], const uint8_t *key, size_t keylen,
+	    const void *in, size_t inlen)
 {
 	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac_hmac);
 	OSSL_PARAM params[] = {
@@ -125,37 +133,52 @@ void wg_hmac(uint8_t out[WG_HASH_LEN], const uint8_t *key, size_t keylen,
 		OSSL_PARAM_construct_end(),
 	};
 	size_t len;
+	int r = 0;
 
 	if (!ctx || EVP_MAC_init(ctx, key, keylen, params) != 1 ||
 	    EVP_MAC_update(ctx, in, inlen) != 1 ||
-	    EVP_MAC_final(ctx, out, &len, WG_HASH_LEN) != 1)
-		abort();
+	    EVP_MAC_final(ctx, out, &len, WG_HASH_LEN) != 1) {
+		secure_wipe(out, WG_HASH_LEN);
+		ERR_clear_error();
+		r = -ENOMEM;
+	}
 	EVP_MAC_CTX_free(ctx);
+	return r;
 }
 
-void wg_kdf(uint8_t *out1, uint8_t *out2, uint8_t *out3,
-	    const uint8_t ck[WG_HASH_LEN], const void *in, size_t inlen)
+int wg_kdf(uint8_t *out1, uint8_t *out2, uint8_t *out3,
+	   const uint8_t ck[WG_HASH_LEN], const void *in, size_t inlen)
 {
 	uint8_t prk[WG_HASH_LEN], t[WG_HASH_LEN + 1];
+	int r;
 
-	wg_hmac(prk, ck, WG_HASH_LEN, in, inlen);
+	r = wg_hmac(prk, ck, WG_HASH_LEN, in, inlen);
 	t[0] = 1;
-	wg_hmac(t, prk, WG_HASH_LEN, t, 1);
+	r = r ? r : wg_hmac(t, prk, WG_HASH_LEN, t, 1);
 	if (out1)
 		memcpy(out1, t, WG_HASH_LEN);
 	if (out2 || out3) {
 		t[WG_HASH_LEN] = 2;
-		wg_hmac(t, prk, WG_HASH_LEN, t, WG_HASH_LEN + 1);
+		r = r ? r : wg_hmac(t, prk, WG_HASH_LEN, t, WG_HASH_LEN + 1);
 		if (out2)
 			memcpy(out2, t, WG_HASH_LEN);
 	}
 	if (out3) {
 		t[WG_HASH_LEN] = 3;
-		wg_hmac(t, prk, WG_HASH_LEN, t, WG_HASH_LEN + 1);
+		r = r ? r : wg_hmac(t, prk, WG_HASH_LEN, t, WG_HASH_LEN + 1);
 		memcpy(out3, t, WG_HASH_LEN);
+	}
+	if (r) {
+		if (out1)
+			secure_wipe(out1, WG_HASH_LEN);
+		if (out2)
+			secure_wipe(out2, WG_HASH_LEN);
+		if (out3)
+			secure_wipe(out3, WG_HASH_LEN);
 	}
 	secure_wipe(prk, sizeof(prk));
 	secure_wipe(t, sizeof(t));
+	return r;
 }
 
 int wg_mac_init(struct wg_mac *m, const uint8_t *key, size_t keylen)

@@ -37,16 +37,22 @@ int wg_x25519(uint8_t out[WG_KEY_LEN], const uint8_t priv[WG_KEY_LEN],
 
 /* ---- BLAKE2s ---- */
 
-/* out = BLAKE2s-256(a || b); b may be NULL with blen 0. */
-void wg_hash(uint8_t out[WG_HASH_LEN], const void *a, size_t alen,
-	     const void *b, size_t blen);
-/* out = HMAC-BLAKE2s(key, in). */
-void wg_hmac(uint8_t out[WG_HASH_LEN], const uint8_t *key, size_t keylen,
-	     const void *in, size_t inlen);
+/* These run per handshake message and allocate an OpenSSL context each
+ * time: when that fails they return -ENOMEM with the outputs zeroed, and
+ * the caller drops the message (never the process). */
+
+/* out = BLAKE2s-256(a || b); b may be NULL with blen 0. Returns 0 or
+ * -ENOMEM. */
+int wg_hash(uint8_t out[WG_HASH_LEN], const void *a, size_t alen,
+	    const void *b, size_t blen);
+/* out = HMAC-BLAKE2s(key, in). Returns 0 or -ENOMEM. */
+int wg_hmac(uint8_t out[WG_HASH_LEN], const uint8_t *key, size_t keylen,
+	    const void *in, size_t inlen);
 /* The Noise KDF: from chaining key `ck` and input, up to three 32-byte
- * outputs (NULL = not wanted; out1 may alias ck). */
-void wg_kdf(uint8_t *out1, uint8_t *out2, uint8_t *out3,
-	    const uint8_t ck[WG_HASH_LEN], const void *in, size_t inlen);
+ * outputs (NULL = not wanted; out1 may alias ck). Returns 0 or -ENOMEM
+ * (every wanted output zeroed). */
+int wg_kdf(uint8_t *out1, uint8_t *out2, uint8_t *out3,
+	   const uint8_t ck[WG_HASH_LEN], const void *in, size_t inlen);
 
 /* Keyed BLAKE2s with a 16-byte output, reusable for one key. */
 struct wg_mac {

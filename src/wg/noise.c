@@ -11,11 +11,28 @@ static const char noise_construction[] =
 	"Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s";
 static const char noise_identifier[] = "WireGuard v1 zx2c4 Jason@zx2c4.com";
 
-/* The working state of one message: chaining key and transcript hash. */
+/* The working state of one message: chaining key and transcript hash.
+ * `err` is sticky: a hash or KDF step that could not allocate marks the
+ * message, and it is dropped before anything is committed or sent. */
 struct noise_sym {
 	uint8_t ck[WG_HASH_LEN];
 	uint8_t h[WG_HASH_LEN];
+	int err;
 };
+
+static void noise_sym_from(struct noise_sym *s, const uint8_t ck[WG_HASH_LEN],
+			   const uint8_t h[WG_HASH_LEN])
+{
+	memcpy(s->ck, ck, WG_HASH_LEN);
+	memcpy(s->h, h, WG_HASH_LEN);
+	s->err = 0;
+}
+
+static void noise_note(struct noise_sym *s, int r)
+{
+	if (r < 0 && !s->err)
+		s->err = r;
+}
 
 static void noise_sym_wipe(struct noise_sym *s)
 {
@@ -26,23 +43,24 @@ static void noise_sym_wipe(struct noise_sym *s)
 static void noise_sym_start(struct noise_sym *s,
 			    const uint8_t responder[WG_KEY_LEN])
 {
-	wg_hash(s->ck, noise_construction, sizeof(noise_construction) - 1,
-		NULL, 0);
-	wg_hash(s->h, s->ck, WG_HASH_LEN, noise_identifier,
-		sizeof(noise_identifier) - 1);
-	wg_hash(s->h, s->h, WG_HASH_LEN, responder, WG_KEY_LEN);
+	s->err = 0;
+	noise_note(s, wg_hash(s->ck, noise_construction,
+			      sizeof(noise_construction) - 1, NULL, 0));
+	noise_note(s, wg_hash(s->h, s->ck, WG_HASH_LEN, noise_identifier,
+			      sizeof(noise_identifier) - 1));
+	noise_note(s, wg_hash(s->h, s->h, WG_HASH_LEN, responder, WG_KEY_LEN));
 }
 
 static void noise_mix_hash(struct noise_sym *s, const void *in, size_t len)
 {
-	wg_hash(s->h, s->h, WG_HASH_LEN, in, len);
+	noise_note(s, wg_hash(s->h, s->h, WG_HASH_LEN, in, len));
 }
 
 /* ck = KDF1(ck, e); h = HASH(h || e): a public ephemeral enters. */
 static void noise_mix_ephemeral(struct noise_sym *s,
 				const uint8_t e[WG_KEY_LEN])
 {
-	wg_kdf(s->ck, NULL, NULL, s->ck, e, WG_KEY_LEN);
+	noise_note(s, wg_kdf(s->ck, NULL, NULL, s->ck, e, WG_KEY_LEN));
 	noise_mix_hash(s, e, WG_KEY_LEN);
 }
 
@@ -55,7 +73,7 @@ static int noise_mix_dh(struct noise_sym *s, uint8_t *key,
 
 	if (wg_x25519(dh, priv, pub) < 0)
 		return -EINVAL;
-	wg_kdf(s->ck, key, NULL, s->ck, dh, sizeof(dh));
+	noise_note(s, wg_kdf(s->ck, key, NULL, s->ck, dh, sizeof(dh)));
 	secure_wipe(dh, sizeof(dh));
 	return 0;
 }
@@ -85,7 +103,7 @@ static void noise_mix_psk(struct noise_sym *s, uint8_t key[WG_KEY_LEN],
 {
 	uint8_t t[WG_HASH_LEN];
 
-	wg_kdf(s->ck, t, key, s->ck, psk, WG_KEY_LEN);
+	noise_note(s, wg_kdf(s->ck, t, key, s->ck, psk, WG_KEY_LEN));
 	noise_mix_hash(s, t, sizeof(t));
 	secure_wipe(t, sizeof(t));
 }
@@ -154,10 +172,13 @@ static int noise_initiation_create_e(struct wg_handshake *hs,
 	if (noise_mix_dh(&s, key, e_priv, hs->remote_static) < 0 ||
 	    noise_seal(&s, msg->encrypted_static, local->pub, WG_KEY_LEN, key) < 0)
 		goto out;
-	wg_kdf(s.ck, key, NULL, s.ck, hs->ss, WG_KEY_LEN);
+	noise_note(&s, wg_kdf(s.ck, key, NULL, s.ck, hs->ss, WG_KEY_LEN));
 	if (noise_seal(&s, msg->encrypted_timestamp, tai64n, WG_TAI64N_LEN,
 		       key) < 0)
 		goto out;
+	if ((r = s.err) < 0)
+		goto out;
+	r = -EINVAL;
 	wg_le32_write(&msg->type, WG_MSG_INITIATION);
 	wg_le32_write(&msg->sender, local_index);
 	memcpy(hs->e_priv, e_priv, WG_KEY_LEN);
@@ -204,6 +225,8 @@ int wg_noise_initiation_open(const struct wg_noise_local *local,
 		goto out;
 	r = noise_open(&s, p->remote_static, msg->encrypted_static,
 		       WG_KEY_LEN, key);
+	if (r == 0)
+		r = s.err;
 	if (r < 0)
 		goto out;
 	memcpy(p->remote_e, msg->ephemeral, WG_KEY_LEN);
@@ -224,12 +247,13 @@ int wg_noise_initiation_finish(struct wg_handshake *hs,
 	uint8_t key[WG_KEY_LEN], t[WG_TAI64N_LEN];
 	int r = -EBADMSG;
 
-	memcpy(s.ck, p->ck, WG_HASH_LEN);
-	memcpy(s.h, p->hash, WG_HASH_LEN);
+	noise_sym_from(&s, p->ck, p->hash);
 	if (!hs->ss_valid)
 		goto out;
-	wg_kdf(s.ck, key, NULL, s.ck, hs->ss, WG_KEY_LEN);
+	noise_note(&s, wg_kdf(s.ck, key, NULL, s.ck, hs->ss, WG_KEY_LEN));
 	if (noise_open(&s, t, msg->encrypted_timestamp, WG_TAI64N_LEN, key) < 0)
+		goto out;
+	if ((r = s.err) < 0)
 		goto out;
 	r = -EALREADY;
 	if (memcmp(t, hs->latest_timestamp, WG_TAI64N_LEN) <= 0)
@@ -267,8 +291,7 @@ static int noise_response_create_e(struct wg_handshake *hs,
 
 	if (hs->state != WG_HS_CONSUMED_INITIATION || !local->has_key)
 		return -EINVAL;
-	memcpy(s.ck, hs->ck, WG_HASH_LEN);
-	memcpy(s.h, hs->hash, WG_HASH_LEN);
+	noise_sym_from(&s, hs->ck, hs->hash);
 	if (wg_x25519_public(msg->ephemeral, e_priv) < 0)
 		goto out;
 	noise_mix_ephemeral(&s, msg->ephemeral);
@@ -277,6 +300,8 @@ static int noise_response_create_e(struct wg_handshake *hs,
 		goto out;
 	noise_mix_psk(&s, key, hs->psk);
 	if (noise_seal(&s, msg->encrypted_nothing, NULL, 0, key) < 0)
+		goto out;
+	if ((r = s.err) < 0)
 		goto out;
 	wg_le32_write(&msg->type, WG_MSG_RESPONSE);
 	wg_le32_write(&msg->sender, local_index);
@@ -315,14 +340,15 @@ int wg_noise_response_consume(struct wg_handshake *hs,
 
 	if (hs->state != WG_HS_CREATED_INITIATION || !local->has_key)
 		return -EINVAL;
-	memcpy(s.ck, hs->ck, WG_HASH_LEN);
-	memcpy(s.h, hs->hash, WG_HASH_LEN);
+	noise_sym_from(&s, hs->ck, hs->hash);
 	noise_mix_ephemeral(&s, msg->ephemeral);
 	if (noise_mix_dh(&s, NULL, hs->e_priv, msg->ephemeral) < 0 ||
 	    noise_mix_dh(&s, NULL, local->priv, msg->ephemeral) < 0)
 		goto out;
 	noise_mix_psk(&s, key, hs->psk);
 	r = noise_open(&s, empty, msg->encrypted_nothing, 0, key);
+	if (r == 0)
+		r = s.err;
 	if (r < 0)
 		goto out;
 	memcpy(hs->remote_e, msg->ephemeral, WG_KEY_LEN);
@@ -339,15 +365,19 @@ out:
 int wg_noise_derive(struct wg_handshake *hs, uint8_t send[WG_KEY_LEN],
 		    uint8_t recv[WG_KEY_LEN], bool *initiator)
 {
+	int r;
+
 	if (hs->state == WG_HS_CONSUMED_RESPONSE) {
 		*initiator = true;
-		wg_kdf(send, recv, NULL, hs->ck, NULL, 0);
+		r = wg_kdf(send, recv, NULL, hs->ck, NULL, 0);
 	} else if (hs->state == WG_HS_CREATED_RESPONSE) {
 		*initiator = false;
-		wg_kdf(recv, send, NULL, hs->ck, NULL, 0);
+		r = wg_kdf(recv, send, NULL, hs->ck, NULL, 0);
 	} else {
 		return -EINVAL;
 	}
+	/* Without keys the handshake is over all the same: the next
+	 * initiation starts afresh. */
 	wg_noise_handshake_clear(hs);
-	return 0;
+	return r;
 }

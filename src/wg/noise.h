@@ -77,7 +77,9 @@ void wg_noise_handshake_clear(struct wg_handshake *hs);
 void wg_noise_handshake_wipe(struct wg_handshake *hs);
 
 /* Writes an initiation (without its MACs) from `local_index`.
- * Returns 0, or -EINVAL without a local key or with an invalid peer key. */
+ * Returns 0, or -EINVAL without a local key or with an invalid peer key,
+ * or -ENOMEM (a hash step could not allocate: nothing is committed, the
+ * caller drops the message; this holds for every function below). */
 int wg_noise_initiation_create(struct wg_handshake *hs,
 			       const struct wg_noise_local *local,
 			       struct wg_msg_initiation *msg,

@@ -45,7 +45,7 @@ const char *wg_peer_str(const struct wg_peer *peer)
 {
 	static __thread char buf[B64_LEN(WG_KEY_LEN)];
 
-	b64_encode(buf, peer->pub, WG_KEY_LEN);
+	enc_b64std_encode(buf, peer->pub, WG_KEY_LEN);
 	return buf;
 }
 

@@ -156,8 +156,8 @@ int tun_open_flags(const char *name, unsigned mtu, unsigned flags,
 		goto fail;
 	if (t->vnet)
 		tun_setup_offload(t);
-	gro_init(&t->gro, t->offload, tun_emit, t);
-	gro_set_udp(&t->gro, t->uso && !(flags & TUN_OPEN_NO_UDP_GRO));
+	tun_gro_init(&t->gro, t->offload, tun_emit, t);
+	tun_gro_set_udp(&t->gro, t->uso && !(flags & TUN_OPEN_NO_UDP_GRO));
 	if (mtu && (r = tun_set_mtu(t, mtu)) < 0)
 		goto fail;
 	log_info("%s: opened (vnet %s, tso %s, uso %s)", t->name,
@@ -230,7 +230,7 @@ static int tun_drain_pending(struct tun *t, struct pool *pool,
 		struct pkt *p = tun_pkt_get(pool);
 		if (!p)
 			return -ENOBUFS;
-		p->len = (uint16_t)gso_split_next(&t->pending, pkt_data(p));
+		p->len = (uint16_t)tun_gso_split_next(&t->pending, pkt_data(p));
 		b->p[b->n++] = p;
 		t->st.rx_packets++;
 	}
@@ -284,7 +284,7 @@ static int tun_read_one(struct tun *t)
 			continue;
 		}
 		memcpy(&h, t->scratch, TUN_VNET_LEN);
-		if (gso_split_init(&t->pending, &h, t->scratch + TUN_VNET_LEN,
+		if (tun_gso_split_init(&t->pending, &h, t->scratch + TUN_VNET_LEN,
 				   (size_t)n - TUN_VNET_LEN, PKT_PAYLOAD_MAX) < 0) {
 			t->pending.nseg = t->pending.next = 0;
 			t->st.rx_dropped++;
@@ -349,8 +349,8 @@ int tun_write_batch(struct tun *t, struct pkt_batch *b)
 		return 0;
 	}
 	for (unsigned i = 0; i < b->n; i++)
-		gro_add(&t->gro, pkt_data(b->p[i]), b->p[i]->len);
-	gro_flush(&t->gro);
+		tun_gro_add(&t->gro, pkt_data(b->p[i]), b->p[i]->len);
+	tun_gro_flush(&t->gro);
 	t->st.tx_dropped += t->gro.dropped;
 	t->gro.dropped = 0;
 	return 0;

@@ -78,7 +78,7 @@ static uint64_t gso_csum_words(const uint8_t *p, size_t len)
 	return (sum & 0xffffffffu) + (sum >> 32);
 }
 
-uint64_t gso_csum_add(uint64_t sum, const void *vp, size_t len)
+uint64_t tun_gso_csum_add(uint64_t sum, const void *vp, size_t len)
 {
 	const uint8_t *p = vp;
 
@@ -113,19 +113,19 @@ uint64_t gso_csum_add(uint64_t sum, const void *vp, size_t len)
 	return sum;
 }
 
-uint16_t gso_csum_fold(uint64_t sum)
+uint16_t tun_gso_csum_fold(uint64_t sum)
 {
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)sum;
 }
 
-uint64_t gso_csum_pseudo(const uint8_t *ip, uint8_t proto, uint32_t l4len)
+uint64_t tun_gso_csum_pseudo(const uint8_t *ip, uint8_t proto, uint32_t l4len)
 {
 	if ((ip[0] >> 4) == 4)
-		return gso_csum_add(0, ip + 12, 8) + htons(proto) +
+		return tun_gso_csum_add(0, ip + 12, 8) + htons(proto) +
 		       htons((uint16_t)l4len);
-	return gso_csum_add(0, ip + 8, 32) + htonl(proto) + htonl(l4len);
+	return tun_gso_csum_add(0, ip + 8, 32) + htonl(proto) + htonl(l4len);
 }
 
 /* Parses the IP header: *l3len, *iplen (from the length field), *proto.
@@ -190,7 +190,7 @@ static int split_l4len(const struct gso_split *s, unsigned type, int ver)
 	return -EINVAL;		/* UFO and unknown types */
 }
 
-int gso_split_init(struct gso_split *s, const struct virtio_net_hdr *h,
+int tun_gso_split_init(struct gso_split *s, const struct virtio_net_hdr *h,
 		   const uint8_t *pkt, size_t len, size_t seg_max)
 {
 	unsigned type = h->gso_type & (unsigned)~VIRTIO_NET_HDR_GSO_ECN;
@@ -228,7 +228,7 @@ int gso_split_init(struct gso_split *s, const struct virtio_net_hdr *h,
 
 static void csum_store(uint8_t *at, uint64_t sum, bool udp)
 {
-	uint16_t c = (uint16_t)~gso_csum_fold(sum);
+	uint16_t c = (uint16_t)~tun_gso_csum_fold(sum);
 
 	if (udp && c == 0)
 		c = 0xffff;	/* 0 means "no checksum" in UDP */
@@ -248,7 +248,7 @@ static void split_fix(const struct gso_split *s, uint8_t *out, size_t seglen,
 		put16(out + 2, (uint16_t)seglen);
 		put16(out + 4, (uint16_t)(get16(out + 4) + i));
 		out[10] = out[11] = 0;
-		csum_store(out + 10, gso_csum_add(0, out, s->l3len), false);
+		csum_store(out + 10, tun_gso_csum_add(0, out, s->l3len), false);
 	} else {
 		put16(out + 4, (uint16_t)(seglen - 40));
 	}
@@ -266,11 +266,11 @@ static void split_fix(const struct gso_split *s, uint8_t *out, size_t seglen,
 		ck = l4 + 6;
 	}
 	ck[0] = ck[1] = 0;
-	csum_store(ck, gso_csum_pseudo(out, s->proto, l4len) +
-		   gso_csum_add(0, l4, l4len), s->proto == IPPROTO_UDP);
+	csum_store(ck, tun_gso_csum_pseudo(out, s->proto, l4len) +
+		   tun_gso_csum_add(0, l4, l4len), s->proto == IPPROTO_UDP);
 }
 
-size_t gso_split_next(struct gso_split *s, uint8_t *out)
+size_t tun_gso_split_next(struct gso_split *s, uint8_t *out)
 {
 	size_t off, plen;
 	unsigned i;
@@ -282,7 +282,7 @@ size_t gso_split_next(struct gso_split *s, uint8_t *out)
 		memcpy(out, s->pkt, s->len);
 		if (s->csum) {
 			/* The field holds the pseudo-header sum already. */
-			uint64_t sum = gso_csum_add(0, out + s->csum_start,
+			uint64_t sum = tun_gso_csum_add(0, out + s->csum_start,
 						    s->len - s->csum_start);
 			csum_store(out + s->csum_at, sum, true);
 		}
@@ -316,11 +316,11 @@ struct gro_seg {
 
 static bool gro_csum_ok(const uint8_t *p, size_t len, const struct gro_seg *v)
 {
-	if (v->family == 4 && gso_csum_fold(gso_csum_add(0, p, v->l3len)) != 0xffff)
+	if (v->family == 4 && tun_gso_csum_fold(tun_gso_csum_add(0, p, v->l3len)) != 0xffff)
 		return false;
-	return gso_csum_fold(gso_csum_pseudo(p, v->proto,
+	return tun_gso_csum_fold(tun_gso_csum_pseudo(p, v->proto,
 					     (uint32_t)(len - v->l3len)) +
-			     gso_csum_add(0, p + v->l3len, len - v->l3len)) == 0xffff;
+			     tun_gso_csum_add(0, p + v->l3len, len - v->l3len)) == 0xffff;
 }
 
 static enum gro_kind gro_classify_tcp(const uint8_t *p, size_t len,
@@ -456,12 +456,12 @@ static void gro_group_emit(struct gro *g, struct gro_group *grp)
 	if (grp->family == 4) {
 		put16(h + 2, (uint16_t)grp->total);
 		h[10] = h[11] = 0;
-		csum_store(h + 10, gso_csum_add(0, h, grp->l3len), false);
+		csum_store(h + 10, tun_gso_csum_add(0, h, grp->l3len), false);
 	} else {
 		put16(h + 4, (uint16_t)(grp->total - 40));
 	}
 	memset(&grp->vh, 0, sizeof(grp->vh));
-	ps = gso_csum_fold(gso_csum_pseudo(h, grp->proto,
+	ps = tun_gso_csum_fold(tun_gso_csum_pseudo(h, grp->proto,
 					   (uint32_t)(grp->total - grp->l3len)));
 	if (grp->proto == IPPROTO_TCP) {
 		if (grp->psh)
@@ -517,7 +517,7 @@ static void gro_group_append(struct gro_group *grp, const uint8_t *p,
 	grp->closed = v->psh || v->plen < grp->gso_size;
 }
 
-void gro_init(struct gro *g, bool merge, gro_emit_fn *emit, void *ctx)
+void tun_gro_init(struct gro *g, bool merge, gro_emit_fn *emit, void *ctx)
 {
 	memset(g, 0, sizeof(*g));
 	g->merge = merge;
@@ -525,7 +525,7 @@ void gro_init(struct gro *g, bool merge, gro_emit_fn *emit, void *ctx)
 	g->ctx = ctx;
 }
 
-void gro_set_udp(struct gro *g, bool on)
+void tun_gro_set_udp(struct gro *g, bool on)
 {
 	g->udp = on;
 }
@@ -544,7 +544,7 @@ static struct gro_group *gro_free_slot(struct gro *g)
 	return old;
 }
 
-void gro_add(struct gro *g, const uint8_t *p, size_t len)
+void tun_gro_add(struct gro *g, const uint8_t *p, size_t len)
 {
 	struct gro_seg v;
 	enum gro_kind kind;
@@ -572,7 +572,7 @@ void gro_add(struct gro *g, const uint8_t *p, size_t len)
 	gro_group_start(g, gro_free_slot(g), p, len, &v);
 }
 
-void gro_flush(struct gro *g)
+void tun_gro_flush(struct gro *g)
 {
 	/* Oldest first, so flows go out roughly in arrival order. */
 	for (;;) {

@@ -33,12 +33,12 @@
 
 /* Adds `len` bytes at `p` to the running sum. Every chunk but the last
  * must have an even length. */
-uint64_t gso_csum_add(uint64_t sum, const void *p, size_t len);
+uint64_t tun_gso_csum_add(uint64_t sum, const void *p, size_t len);
 /* Folds a running sum to 16 bits (not complemented), memory order. */
-uint16_t gso_csum_fold(uint64_t sum);
+uint16_t tun_gso_csum_fold(uint64_t sum);
 /* The pseudo-header sum for `l4len` bytes of protocol `proto` in the IPv4
  * or IPv6 packet `ip` (version read from its first byte). */
-uint64_t gso_csum_pseudo(const uint8_t *ip, uint8_t proto, uint32_t l4len);
+uint64_t tun_gso_csum_pseudo(const uint8_t *ip, uint8_t proto, uint32_t l4len);
 
 /* --- segmentation (read side) --- */
 
@@ -58,11 +58,11 @@ struct gso_split {
  * (which must stay valid while segments are taken) and prepares *s.
  * Every produced segment fits in `seg_max` bytes. Returns 0, or -EINVAL
  * for anything malformed, unsupported or too big (drop and count). */
-int gso_split_init(struct gso_split *s, const struct virtio_net_hdr *h,
+int tun_gso_split_init(struct gso_split *s, const struct virtio_net_hdr *h,
 		   const uint8_t *pkt, size_t len, size_t seg_max);
 /* Writes the next segment at `out` (room for seg_max bytes). Returns its
  * length, or 0 when every segment has been produced. */
-size_t gso_split_next(struct gso_split *s, uint8_t *out);
+size_t tun_gso_split_next(struct gso_split *s, uint8_t *out);
 
 /* --- coalescing (write side) --- */
 
@@ -99,15 +99,15 @@ struct gro {
 	struct gro_group g[GRO_FLOWS];
 };
 
-void gro_init(struct gro *g, bool merge, gro_emit_fn *emit, void *ctx);
+void tun_gro_init(struct gro *g, bool merge, gro_emit_fn *emit, void *ctx);
 /* Also merges UDP datagrams into USO super-packets (off by default: only
  * a TUN with TUN_F_USO4/6 takes them). */
-void gro_set_udp(struct gro *g, bool on);
-/* Offers the IP packet p[0, len) (it must stay valid until gro_flush).
+void tun_gro_set_udp(struct gro *g, bool on);
+/* Offers the IP packet p[0, len) (it must stay valid until tun_gro_flush).
  * It is merged into an open super-packet of its flow, starts a new one,
  * or is emitted alone; packets of one flow keep their order. */
-void gro_add(struct gro *g, const uint8_t *p, size_t len);
+void tun_gro_add(struct gro *g, const uint8_t *p, size_t len);
 /* Emits everything still open. */
-void gro_flush(struct gro *g);
+void tun_gro_flush(struct gro *g);
 
 #endif

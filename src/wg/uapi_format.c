@@ -23,7 +23,7 @@ static int uapi_put_key(struct buf *out, const char *name,
 	int r;
 
 	/* Appended in pieces: buf_printf may stage the line in a heap copy. */
-	hex_encode(hex, key, UAPI_KEY_LEN);
+	enc_hex_encode(hex, key, UAPI_KEY_LEN);
 	r = buf_append(out, name, strlen(name));
 	if (r == 0)
 		r = buf_append(out, "=", 1);

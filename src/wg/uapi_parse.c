@@ -32,7 +32,7 @@ static bool uapi_key_is(struct str k, const char *name)
 /* Hex key of exactly 32 bytes. */
 static int uapi_parse_key(struct str v, uint8_t out[UAPI_KEY_LEN])
 {
-	return hex_decode(out, UAPI_KEY_LEN, v.p, v.len) < 0 ? -EINVAL : 0;
+	return enc_hex_decode(out, UAPI_KEY_LEN, v.p, v.len) < 0 ? -EINVAL : 0;
 }
 
 static int uapi_parse_true(struct str v)

@@ -182,8 +182,15 @@ static void check_jws(enum acme_key_type t, const char *alg)
 
 	CHECK_EQ_INT(acme_key_generate(t, &k), 0);
 	CHECK_EQ_STR(k.alg, alg);
+	/* RFC 7638 form: required members only, sorted, no white space. */
+	CHECK(strchr(k.jwk_json, ' ') == NULL);
+	static const char ec[] = "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"";
+	static const char rsa[] = "{\"e\":\"AQAB\",\"kty\":\"RSA\",\"n\":\"";
+	CHECK(!strncmp(k.jwk_json, ec, sizeof(ec) - 1) ||
+	      !strncmp(k.jwk_json, rsa, sizeof(rsa) - 1));
+	CHECK(strstr(k.jwk_json, "\"d\"") == NULL);
 	SHA256((const uint8_t *)k.jwk_json, strlen(k.jwk_json), h);
-	b64url_encode(thumb, h, 32);
+	enc_b64url_encode(thumb, h, 32);
 	CHECK_EQ_STR(k.thumb, thumb);
 	jws = acme_jws_sign(&k, NULL, "nonce1", "https://ca/new-acct", "{\"a\":1}");
 	CHECK(jws != NULL);
@@ -228,7 +235,7 @@ TEST(eab_hs256)
 	char *eab, *compact = NULL;
 	json_t *j;
 	uint8_t raw[64];
-	long n = b64url_decode(raw, sizeof(raw), mac, strlen(mac));
+	long n = enc_b64url_decode(raw, sizeof(raw), mac, strlen(mac));
 
 	CHECK_EQ_INT(acme_key_generate(ACME_KEY_EC256, &k), 0);
 	eab = acme_jws_eab(&k, "kid-1", mac, "https://ca/new-acct");

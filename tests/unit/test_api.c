@@ -16,6 +16,7 @@
 #include "audit/audit_verify.h"
 #include "core/log.h"
 #include "core/secure.h"
+#include "store/cert.h"
 #include "store/secret.h"
 
 #define ORIGIN "https://hub.test"
@@ -1396,7 +1397,7 @@ TEST(acme_request_renew_revoke)
 	snprintf(path, sizeof(path), "/api/v1/certificates/%lld/revoke", (long long)id);
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = path, .body = "{}" }), 409);
 	make_cert(cert, sizeof(cert), key, sizeof(key));
-	CHECK_EQ_INT(api_acme_cert_save(api, "req-test", &(struct api_acme_opts){ NULL, "rsa2048",
+	CHECK_EQ_INT(api_acme_cert_save(api, "req-test", &(struct store_cert_acme){ NULL, "rsa2048",
 				       NULL }, cert, key, "issued", err, sizeof(err)), 0);
 	CHECK_EQ_INT(count("SELECT count(*) FROM audit_log WHERE action = 'certificate.issued'"
 			   " AND actor = 'system'"), 1);
@@ -1414,7 +1415,7 @@ TEST(acme_request_renew_revoke)
 	snprintf(path, sizeof(path), "/api/v1/certificates/%lld", (long long)id);
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = path }), 200);
 	CHECK_EQ_STR(rs_str("status"), "revoked");
-	CHECK(api_acme_cert_load(api, "req-test") == NULL);
+	CHECK(store_cert_pem(api_store(api), "req-test") == NULL);
 	/* Renew orders again (and clears the revocation). */
 	snprintf(path, sizeof(path), "/api/v1/certificates/%lld/renew", (long long)id);
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = path }), 202);
@@ -1430,8 +1431,8 @@ TEST(acme_request_renew_revoke)
 	imp = rs_int("id");
 	snprintf(path, sizeof(path), "/api/v1/certificates/%lld/renew", (long long)imp);
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = path }), 409);
-	CHECK(api_acme_cert_covers(api, "b.test"));
-	CHECK(!api_acme_cert_covers(api, "c.test"));
+	CHECK(store_cert_covers(api_store(api), "b.test", store_now_ms()));
+	CHECK(!store_cert_covers(api_store(api), "c.test", store_now_ms()));
 	for (const char *a = "certificate.request\0certificate.revoke\0certificate.revoked\0"
 			     "certificate.renew\0certificate.import\0"; *a; a += strlen(a) + 1) {
 		char q[160];

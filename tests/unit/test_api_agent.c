@@ -173,7 +173,7 @@ TEST(heartbeat_only_through_the_tunnel)
 {
 	uint8_t key[33], other[32] = { 7 };
 
-	CHECK_EQ_INT(b64_decode(key, sizeof(key), PUB, strlen(PUB)), 32);
+	CHECK_EQ_INT(enc_b64std_decode(key, sizeof(key), PUB, strlen(PUB)), 32);
 	CHECK_EQ_INT(heartbeat(key, VIA_TUNNEL), 200);
 	CHECK_EQ_INT(count("SELECT count(*) FROM agents WHERE version = '9.9'"
 			   " AND last_seen_at > 0"), 1);

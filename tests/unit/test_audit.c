@@ -106,7 +106,7 @@ TEST(entry_hash_matches_the_documented_encoding)
 	char hex[HEX_LEN(AUDIT_HASH_LEN)];
 
 	audit_entry_hash(&e, h);
-	hex_encode(hex, h, sizeof(h));
+	enc_hex_encode(hex, h, sizeof(h));
 	CHECK_EQ_STR(hex, "9837fbc21db064793e9c6dad2d19eccafe539cf50c5f3d847d456e7cd746a2ae");
 }
 
@@ -270,8 +270,8 @@ static void rewrite_and_rehash(struct env *v, uint64_t from)
 	}
 	sqlite3_finalize(st);
 	for (int i = 0; i < n; i++) {
-		hex_encode(hex, rows[i].h, 32);
-		hex_encode(phex, rows[i].p, 32);
+		enc_hex_encode(hex, rows[i].h, 32);
+		enc_hex_encode(phex, rows[i].p, 32);
 		snprintf(sql, sizeof(sql), "UPDATE audit_log SET actor = '%s', "
 			 "hash = x'%s', prev_hash = x'%s' WHERE seq = %llu",
 			 rows[i].actor, hex, phex, (unsigned long long)rows[i].seq);

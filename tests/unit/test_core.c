@@ -92,34 +92,34 @@ TEST(enc_hex_b64)
 
 	for (int i = 0; i < 32; i++)
 		raw[i] = (uint8_t)(i * 37 + 1);
-	hex_encode(hex, raw, 32);
-	CHECK_EQ_INT(hex_decode(back, 32, hex, 64), 0);
+	enc_hex_encode(hex, raw, 32);
+	CHECK_EQ_INT(enc_hex_decode(back, 32, hex, 64), 0);
 	CHECK_EQ_MEM(raw, back, 32);
-	CHECK_EQ_INT(hex_decode(back, 32, hex, 63), -EINVAL);
+	CHECK_EQ_INT(enc_hex_decode(back, 32, hex, 63), -EINVAL);
 	hex[5] = 'z';
-	CHECK_EQ_INT(hex_decode(back, 32, hex, 64), -EINVAL);
+	CHECK_EQ_INT(enc_hex_decode(back, 32, hex, 64), -EINVAL);
 
-	b64_encode(b64, raw, 32);
+	enc_b64std_encode(b64, raw, 32);
 	CHECK_EQ_INT(strlen(b64), 44);
-	CHECK_EQ_INT(b64_decode(back, sizeof(back), b64, 44), 32);
+	CHECK_EQ_INT(enc_b64std_decode(back, sizeof(back), b64, 44), 32);
 	CHECK_EQ_MEM(raw, back, 32);
 	/* Non-canonical trailing bits are refused (WireGuard keys). */
 	b64[42] = b64[42] == 'A' ? 'B' : (b64[42] ^ 1);
-	CHECK(b64_decode(back, sizeof(back), b64, 44) < 0 ||
+	CHECK(enc_b64std_decode(back, sizeof(back), b64, 44) < 0 ||
 	      memcmp(raw, back, 32) != 0);
-	CHECK_EQ_INT(b64_decode(back, sizeof(back), "Zm9v", 4), 3);
+	CHECK_EQ_INT(enc_b64std_decode(back, sizeof(back), "Zm9v", 4), 3);
 	CHECK_EQ_MEM(back, "foo", 3);
-	CHECK_EQ_INT(b64_decode(back, sizeof(back), "Zg==", 4), 1);
-	CHECK_EQ_INT(b64_decode(back, sizeof(back), "Zh==", 4), -EINVAL);
-	CHECK_EQ_INT(b64_decode(back, sizeof(back), "Zg=", 3), -EINVAL);
-	CHECK_EQ_INT(b64_decode(back, sizeof(back), "Z===", 4), -EINVAL);
-	CHECK_EQ_INT(b64_decode(back, 2, "Zm9v", 4), -ENOBUFS);
+	CHECK_EQ_INT(enc_b64std_decode(back, sizeof(back), "Zg==", 4), 1);
+	CHECK_EQ_INT(enc_b64std_decode(back, sizeof(back), "Zh==", 4), -EINVAL);
+	CHECK_EQ_INT(enc_b64std_decode(back, sizeof(back), "Zg=", 3), -EINVAL);
+	CHECK_EQ_INT(enc_b64std_decode(back, sizeof(back), "Z===", 4), -EINVAL);
+	CHECK_EQ_INT(enc_b64std_decode(back, 2, "Zm9v", 4), -ENOBUFS);
 
-	b64url_encode(u, (const uint8_t *)"\xfb\xff", 2);
+	enc_b64url_encode(u, (const uint8_t *)"\xfb\xff", 2);
 	CHECK_EQ_STR(u, "-_8");
-	CHECK_EQ_INT(b64url_decode(back, sizeof(back), "-_8", 3), 2);
+	CHECK_EQ_INT(enc_b64url_decode(back, sizeof(back), "-_8", 3), 2);
 	CHECK_EQ_MEM(back, "\xfb\xff", 2);
-	CHECK_EQ_INT(b64url_decode(back, sizeof(back), "+/8", 3), -EINVAL);
+	CHECK_EQ_INT(enc_b64url_decode(back, sizeof(back), "+/8", 3), -EINVAL);
 }
 
 TEST(buf_bounds)

@@ -38,7 +38,7 @@ TEST(new_secrets_are_random_whsec)
 	CHECK_EQ_INT(events_secret_new(a), 0);
 	CHECK_EQ_INT(events_secret_new(b), 0);
 	CHECK(!strncmp(a, "whsec_", 6) && strcmp(a, b));
-	CHECK_EQ_INT(b64_decode(raw, sizeof(raw), a + 6, strlen(a + 6)), 32);
+	CHECK_EQ_INT(enc_b64std_decode(raw, sizeof(raw), a + 6, strlen(a + 6)), 32);
 }
 
 TEST(filters)

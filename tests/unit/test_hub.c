@@ -266,18 +266,18 @@ TEST(addresses)
 	CHECK_EQ_INT(addr_parse("127.0.0.1", &a), -EINVAL);
 	CHECK_EQ_INT(addr_parse("127.0.0.1:0", &a), -EINVAL);
 	CHECK_EQ_INT(addr_parse("host:80", &a), -EINVAL);
-	CHECK_EQ_INT(cidr_parse("10.0.0.0/8", 10, &c), 0);
+	CHECK_EQ_INT(addr_cidr_parse("10.0.0.0/8", 10, &c), 0);
 	addr_parse("10.1.2.3:1", &a);
-	CHECK(cidr_match(&c, &a));
+	CHECK(addr_cidr_match(&c, &a));
 	addr_parse("11.1.2.3:1", &a);
-	CHECK(!cidr_match(&c, &a));
+	CHECK(!addr_cidr_match(&c, &a));
 	/* v4-mapped IPv6 peers match IPv4 ranges. */
 	addr_parse("[::ffff:10.9.9.9]:1", &a);
-	CHECK(cidr_match(&c, &a));
-	CHECK_EQ_INT(cidr_parse("fd00::/8", 8, &c), 0);
+	CHECK(addr_cidr_match(&c, &a));
+	CHECK_EQ_INT(addr_cidr_parse("fd00::/8", 8, &c), 0);
 	addr_parse("[fd12::1]:1", &a);
-	CHECK(cidr_match(&c, &a));
-	CHECK_EQ_INT(cidr_parse("10.0.0.0/33", 11, &c), -EINVAL);
+	CHECK(addr_cidr_match(&c, &a));
+	CHECK_EQ_INT(addr_cidr_parse("10.0.0.0/33", 11, &c), -EINVAL);
 }
 
 /* Route names come from the store: a quote, a backslash or a newline in

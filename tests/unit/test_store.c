@@ -11,6 +11,7 @@
 #include "core/secure.h"
 #include "store/keyfile.h"
 #include "store/migrate.h"
+#include "store/cert.h"
 #include "store/secret.h"
 #include "store/store.h"
 
@@ -720,6 +721,101 @@ TEST(keyfile_replaces_atomically)
 	fixture_rmdir(dir);
 }
 
+
+struct cert_seen {
+	int n;
+	char name[64];
+	size_t n_names;
+	char first[64], challenge[32];
+};
+
+static void cert_seen_acme(void *arg, const char *name, const char *const *names,
+			   size_t n, const struct store_cert_acme *o)
+{
+	struct cert_seen *c = arg;
+
+	c->n++;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->n_names = n;
+	snprintf(c->first, sizeof(c->first), "%s", names[0]);
+	snprintf(c->challenge, sizeof(c->challenge), "%s",
+		 o->challenge ? o->challenge : "");
+}
+
+static void cert_seen_row(void *arg, int64_t id, const char *name, const char *chain)
+{
+	struct cert_seen *c = arg;
+
+	(void)id;
+	(void)chain;
+	c->n++;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+}
+
+/* store/cert.c: the certificate rows behind the API and the hub. */
+TEST(cert_rows)
+{
+	const char *dir = fixture_tmpdir();
+	const char *path = fixture_path(dir, "postern.db");
+	struct store s;
+	struct store_cert_row acme = {
+		.name = "app", .source = "acme", .names = "[\"app.test\",\"www.test\"]",
+		.issuer = "CA", .serial = "01", .fingerprint = "ff",
+		.not_before = 1, .not_after = INT64_MAX / 2, .chain = "PEM-A",
+		.acme = "{\"challenge\":\"http-01\"}",
+	};
+	struct store_cert_row imp = acme;
+	struct cert_seen seen = { 0 };
+	int64_t id, id2;
+	char *pem;
+
+	CHECK_EQ_INT(store_open(&s, path, 0, errbuf, sizeof(errbuf)), 0);
+	imp.name = "imported";
+	imp.source = "manual";
+	imp.names = "[\"*.wild.test\"]";
+	imp.chain = "PEM-I";
+	imp.serial = "02";
+	imp.fingerprint = "ee";
+	imp.acme = NULL;
+	CHECK_EQ_INT(store_cert_id(&s, "app"), 0);
+	id = store_cert_write(&s, 0, 1, &acme);
+	CHECK(id > 0);
+	id2 = store_cert_write(&s, 0, 2, &imp);
+	CHECK(id2 > id);
+	CHECK_EQ_INT(store_cert_id(&s, "app"), id);
+	pem = store_cert_pem(&s, "app");
+	CHECK(pem && !strcmp(pem, "PEM-A"));
+	free(pem);
+	CHECK_EQ_INT(store_cert_each_acme(&s, cert_seen_acme, &seen), 0);
+	CHECK_EQ_INT(seen.n, 1);
+	CHECK_EQ_STR(seen.name, "app");
+	CHECK_EQ_INT((int)seen.n_names, 2);
+	CHECK_EQ_STR(seen.first, "app.test");
+	CHECK_EQ_STR(seen.challenge, "http-01");
+	/* Only imported certificates count for covers; a wildcard one label. */
+	CHECK(store_cert_covers(&s, "a.wild.test", store_now_ms()));
+	CHECK(!store_cert_covers(&s, "wild.test", store_now_ms()));
+	CHECK(!store_cert_covers(&s, "a.b.wild.test", store_now_ms()));
+	CHECK(!store_cert_covers(&s, "app.test", store_now_ms()));
+	CHECK_EQ_INT(store_cert_set_error(&s, id, "order failed"), 0);
+	CHECK_EQ_INT(store_query_int(&s, "SELECT count(*) FROM certificates"
+				     " WHERE last_error = 'order failed'", -1), 1);
+	CHECK_EQ_INT(store_cert_set_revoked(&s, id, 5, true, 1234), 0);
+	CHECK(store_cert_pem(&s, "app") == NULL);
+	memset(&seen, 0, sizeof(seen));
+	CHECK_EQ_INT(store_cert_each_acme(&s, cert_seen_acme, &seen), 0);
+	CHECK_EQ_INT(seen.n, 0);
+	CHECK_EQ_INT(store_cert_set_revoked(&s, id, 6, false, 0), 0);
+	CHECK_EQ_INT(store_query_int(&s, "SELECT rev FROM certificates WHERE name = 'app'"
+				     " AND revoked_at IS NULL AND last_error IS NULL", -1), 6);
+	memset(&seen, 0, sizeof(seen));
+	CHECK_EQ_INT(store_cert_each(&s, cert_seen_row, &seen), 0);
+	CHECK_EQ_INT(seen.n, 2);
+	CHECK_EQ_STR(seen.name, "imported");
+	store_close(&s);
+	fixture_rmdir(dir);
+}
+
 int main(void)
 {
 	log_set_level(LOG_ERR);
@@ -742,5 +838,6 @@ int main(void)
 	RUN(rotation_interrupted_before_commit_is_undone);
 	RUN(backup_is_a_consistent_copy);
 	RUN(keyfile_replaces_atomically);
+	RUN(cert_rows);
 	return unit_done();
 }

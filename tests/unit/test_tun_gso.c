@@ -219,9 +219,9 @@ static void check_tso(int ver)
 
 	to_partial(big, len, &h, ver == 4 ? VIRTIO_NET_HDR_GSO_TCPV4
 					  : VIRTIO_NET_HDR_GSO_TCPV6, 1448);
-	CHECK_EQ_INT(gso_split_init(&s, &h, big, len, 1600), 0);
+	CHECK_EQ_INT(tun_gso_split_init(&s, &h, big, len, 1600), 0);
 	CHECK_EQ_INT(s.nseg, 4);
-	while ((n = gso_split_next(&s, seg)) > 0) {
+	while ((n = tun_gso_split_next(&s, seg)) > 0) {
 		const uint8_t *t = seg + l3;
 		size_t plen = n - (size_t)l3 - 32;
 		CHECK_EQ_INT(plen, i < 3 ? 1448 : 5000 - 3 * 1448);
@@ -262,9 +262,9 @@ static void check_uso(int ver)
 	unsigned i = 0;
 
 	to_partial(big, len, &h, VIRTIO_NET_HDR_GSO_UDP_L4, 1200);
-	CHECK_EQ_INT(gso_split_init(&s, &h, big, len, 1500), 0);
+	CHECK_EQ_INT(tun_gso_split_init(&s, &h, big, len, 1500), 0);
 	CHECK_EQ_INT(s.nseg, 3);
-	while ((n = gso_split_next(&s, seg)) > 0) {
+	while ((n = tun_gso_split_next(&s, seg)) > 0) {
 		size_t plen = n - (size_t)l3 - 8;
 		CHECK_EQ_INT(plen, i < 2 ? 1200 : 600);
 		CHECK_EQ_INT(rd16(seg + l3 + 4), plen + 8);
@@ -291,17 +291,17 @@ TEST(needs_csum_completed)
 		size_t len = build_udp(big, ver, 333), n;
 		to_partial(big, len, &h, VIRTIO_NET_HDR_GSO_NONE, 0);
 		CHECK(!ref_valid(big, len));
-		CHECK_EQ_INT(gso_split_init(&s, &h, big, len, 1500), 0);
-		n = gso_split_next(&s, seg);
+		CHECK_EQ_INT(tun_gso_split_init(&s, &h, big, len, 1500), 0);
+		n = tun_gso_split_next(&s, seg);
 		CHECK_EQ_INT(n, len);
 		CHECK(ref_valid(seg, n));
-		CHECK_EQ_INT(gso_split_next(&s, seg), 0);
+		CHECK_EQ_INT(tun_gso_split_next(&s, seg), 0);
 
 		struct tcp_opts o = { 1, 1, TCP_ACK, 1 };
 		len = build_tcp(big, ver, &o, 999, 0, 1);
 		to_partial(big, len, &h, VIRTIO_NET_HDR_GSO_NONE, 0);
-		CHECK_EQ_INT(gso_split_init(&s, &h, big, len, 1500), 0);
-		n = gso_split_next(&s, seg);
+		CHECK_EQ_INT(tun_gso_split_init(&s, &h, big, len, 1500), 0);
+		n = tun_gso_split_next(&s, seg);
 		CHECK(ref_valid(seg, n));
 	}
 }
@@ -312,8 +312,8 @@ TEST(plain_packet_untouched)
 	struct gso_split s;
 	size_t len = build_udp(big, 4, 100);
 
-	CHECK_EQ_INT(gso_split_init(&s, &h, big, len, 1500), 0);
-	CHECK_EQ_INT(gso_split_next(&s, seg), len);
+	CHECK_EQ_INT(tun_gso_split_init(&s, &h, big, len, 1500), 0);
+	CHECK_EQ_INT(tun_gso_split_next(&s, seg), len);
 	CHECK_EQ_MEM(seg, big, len);
 }
 
@@ -325,39 +325,39 @@ TEST(split_rejects_malformed)
 	size_t len = build_tcp(big, 4, &o, 3000, 0, 1);
 
 	to_partial(big, len, &h, VIRTIO_NET_HDR_GSO_TCPV4, 1000);
-	CHECK_EQ_INT(gso_split_init(&s, &h, big, len, 1500), 0);
+	CHECK_EQ_INT(tun_gso_split_init(&s, &h, big, len, 1500), 0);
 	bad = h, bad.gso_type = VIRTIO_NET_HDR_GSO_TCPV6;	/* wrong family */
-	CHECK_EQ_INT(gso_split_init(&s, &bad, big, len, 1500), -EINVAL);
+	CHECK_EQ_INT(tun_gso_split_init(&s, &bad, big, len, 1500), -EINVAL);
 	bad = h, bad.gso_type = VIRTIO_NET_HDR_GSO_UDP;	/* UFO */
-	CHECK_EQ_INT(gso_split_init(&s, &bad, big, len, 1500), -EINVAL);
+	CHECK_EQ_INT(tun_gso_split_init(&s, &bad, big, len, 1500), -EINVAL);
 	bad = h, bad.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;	/* not UDP */
-	CHECK_EQ_INT(gso_split_init(&s, &bad, big, len, 1500), -EINVAL);
+	CHECK_EQ_INT(tun_gso_split_init(&s, &bad, big, len, 1500), -EINVAL);
 	bad = h, bad.gso_size = 0;
-	CHECK_EQ_INT(gso_split_init(&s, &bad, big, len, 1500), -EINVAL);
+	CHECK_EQ_INT(tun_gso_split_init(&s, &bad, big, len, 1500), -EINVAL);
 	bad = h, bad.csum_start = 24;
-	CHECK_EQ_INT(gso_split_init(&s, &bad, big, len, 1500), -EINVAL);
+	CHECK_EQ_INT(tun_gso_split_init(&s, &bad, big, len, 1500), -EINVAL);
 	bad = h, bad.gso_size = 1480;	/* segment would exceed seg_max */
-	CHECK_EQ_INT(gso_split_init(&s, &bad, big, len, 1500), -EINVAL);
-	CHECK_EQ_INT(gso_split_init(&s, &h, big, len - 1, 1500), -EINVAL);
-	CHECK_EQ_INT(gso_split_init(&s, &h, big, 30, 1500), -EINVAL);
+	CHECK_EQ_INT(tun_gso_split_init(&s, &bad, big, len, 1500), -EINVAL);
+	CHECK_EQ_INT(tun_gso_split_init(&s, &h, big, len - 1, 1500), -EINVAL);
+	CHECK_EQ_INT(tun_gso_split_init(&s, &h, big, 30, 1500), -EINVAL);
 	big[6] |= 0x20;	/* MF: a fragment cannot be GSO */
-	CHECK_EQ_INT(gso_split_init(&s, &h, big, len, 1500), -EINVAL);
+	CHECK_EQ_INT(tun_gso_split_init(&s, &h, big, len, 1500), -EINVAL);
 	big[6] &= (uint8_t)~0x20;
 	big[20 + 12] = 4 << 4;	/* TCP data offset below 20 bytes */
-	CHECK_EQ_INT(gso_split_init(&s, &h, big, len, 1500), -EINVAL);
+	CHECK_EQ_INT(tun_gso_split_init(&s, &h, big, len, 1500), -EINVAL);
 	big[20 + 12] = 8 << 4;
 	big[0] = 0x55;		/* version 5 */
-	CHECK_EQ_INT(gso_split_init(&s, &h, big, len, 1500), -EINVAL);
+	CHECK_EQ_INT(tun_gso_split_init(&s, &h, big, len, 1500), -EINVAL);
 	big[0] = 0x4f;		/* IHL beyond the packet is fine, 60 < len */
 	big[0] = 0x44;		/* IHL 16 bytes: invalid */
-	CHECK_EQ_INT(gso_split_init(&s, &h, big, len, 1500), -EINVAL);
+	CHECK_EQ_INT(tun_gso_split_init(&s, &h, big, len, 1500), -EINVAL);
 	big[0] = 0x45;
 	memset(&bad, 0, sizeof(bad));	/* plain packet larger than seg_max */
-	CHECK_EQ_INT(gso_split_init(&s, &bad, big, len, 1500), -EINVAL);
+	CHECK_EQ_INT(tun_gso_split_init(&s, &bad, big, len, 1500), -EINVAL);
 	len = build_udp(big, 4, 100);
 	to_partial(big, len, &bad, VIRTIO_NET_HDR_GSO_NONE, 0);
 	bad.csum_offset = 200;	/* checksum field past the end */
-	CHECK_EQ_INT(gso_split_init(&s, &bad, big, len, 1500), -EINVAL);
+	CHECK_EQ_INT(tun_gso_split_init(&s, &bad, big, len, 1500), -EINVAL);
 }
 
 /* ------------------------------------------------------- coalescing */
@@ -398,11 +398,11 @@ static void run_gro(unsigned n, bool merge)
 	static struct gro g;
 
 	nouts = 0;
-	gro_init(&g, merge, capture, NULL);
-	gro_set_udp(&g, gro_udp);
+	tun_gro_init(&g, merge, capture, NULL);
+	tun_gro_set_udp(&g, gro_udp);
 	for (unsigned i = 0; i < n; i++)
-		gro_add(&g, segs[i], seglen[i]);
-	gro_flush(&g);
+		tun_gro_add(&g, segs[i], seglen[i]);
+	tun_gro_flush(&g);
 }
 
 /* Makes segment i of a flow: payload plen, seq from `seq`. */
@@ -427,10 +427,10 @@ static void check_roundtrip(const struct out_unit *u, unsigned first, unsigned n
 	uint16_t c = (uint16_t)~ref_fold(ref_sum(copy + l3, u->len - (size_t)l3, 0));
 	wr16(copy + l3 + 16, c);
 	CHECK(ref_valid(copy, u->len));
-	CHECK_EQ_INT(gso_split_init(&s, &u->h, u->data, u->len, 1600), 0);
+	CHECK_EQ_INT(tun_gso_split_init(&s, &u->h, u->data, u->len, 1600), 0);
 	CHECK_EQ_INT(s.nseg, n);
 	for (unsigned i = 0; i < n; i++) {
-		len = gso_split_next(&s, seg);
+		len = tun_gso_split_next(&s, seg);
 		CHECK_EQ_INT(len, seglen[first + i]);
 		CHECK_EQ_MEM(seg, segs[first + i], len);
 	}
@@ -590,13 +590,13 @@ TEST(gro_size_limit)
 	unsigned total = 0;
 
 	nouts = 0;
-	gro_init(&g, true, capture, NULL);
+	tun_gro_init(&g, true, capture, NULL);
 	for (unsigned i = 0; i < 50; i++) {
 		struct tcp_opts o = { 1, 1000 + i * 1400, TCP_ACK, 1 };
 		size_t n = build_tcp(many[i], 4, &o, 1400, i * 1400, 1);
-		gro_add(&g, many[i], n);
+		tun_gro_add(&g, many[i], n);
 	}
-	gro_flush(&g);
+	tun_gro_flush(&g);
 	CHECK_EQ_INT(nouts, 2);
 	for (unsigned i = 0; i < nouts; i++) {
 		CHECK(outs[i].len <= 65535);
@@ -637,9 +637,9 @@ static void check_udp_merge(int ver)
 	memcpy(copy, outs[0].data, outs[0].len);
 	wr16(copy + l3 + 6, (uint16_t)~ref_fold(ref_sum(copy + l3, outs[0].len - l3, 0)));
 	CHECK(ref_valid(copy, outs[0].len));
-	CHECK_EQ_INT(gso_split_init(&s, &outs[0].h, outs[0].data, outs[0].len, 1600), 0);
+	CHECK_EQ_INT(tun_gso_split_init(&s, &outs[0].h, outs[0].data, outs[0].len, 1600), 0);
 	for (unsigned i = 0; i < 4; i++) {
-		size_t n = gso_split_next(&s, seg);
+		size_t n = tun_gso_split_next(&s, seg);
 		CHECK_EQ_INT(n, seglen[i]);
 		CHECK(ref_valid(seg, n));
 		CHECK_EQ_MEM(seg + l3 + 8, segs[i] + l3 + 8, n - l3 - 8);
@@ -676,7 +676,7 @@ TEST(csum_matches_reference)
 	for (size_t n = 0; n < 300; n++) {
 		for (size_t i = 0; i < n; i++)
 			big[i] = pattern(i * 31 + n);
-		uint16_t mine = (uint16_t)~gso_csum_fold(gso_csum_add(0, big, n));
+		uint16_t mine = (uint16_t)~tun_gso_csum_fold(tun_gso_csum_add(0, big, n));
 		uint16_t ref = (uint16_t)~ref_fold(ref_sum(big, n, 0));
 		uint8_t m[2];
 		memcpy(m, &mine, 2);
@@ -702,11 +702,11 @@ TEST(csum_alignment_chunks_and_carries)
 
 				for (size_t i = 0; i < n; i++)
 					p[i] = fill || i % 97 ? 0xff : 0;
-				one = gso_csum_fold(gso_csum_add(0, p, n));
-				sum = gso_csum_add(0, p, c1);
-				sum = gso_csum_add(sum, p + c1, 2);
-				sum = gso_csum_add(sum, p + c1 + 2, n - c1 - 2);
-				chained = gso_csum_fold(sum);
+				one = tun_gso_csum_fold(tun_gso_csum_add(0, p, n));
+				sum = tun_gso_csum_add(0, p, c1);
+				sum = tun_gso_csum_add(sum, p + c1, 2);
+				sum = tun_gso_csum_add(sum, p + c1 + 2, n - c1 - 2);
+				chained = tun_gso_csum_fold(sum);
 				CHECK_EQ_INT(one, chained);
 				memcpy(m, &one, 2);
 				CHECK_EQ_INT(rd16(m), ref_fold(ref_sum(p, n, 0)));

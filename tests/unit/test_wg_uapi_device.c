@@ -14,7 +14,7 @@ static char *hexkey(char out[65], uint8_t start)
 	uint8_t k[32];
 
 	seq32(k, start);
-	hex_encode(out, k, 32);
+	enc_hex_encode(out, k, 32);
 	return out;
 }
 
@@ -26,7 +26,7 @@ static char *hexpub(char out[65], uint8_t start)
 	k[0] &= 248;
 	k[31] = (k[31] & 127) | 64;
 	wg_x25519_public(pub, k);
-	hex_encode(out, pub, 32);
+	enc_hex_encode(out, pub, 32);
 	return out;
 }
 
@@ -148,7 +148,7 @@ TEST(peer_flags_remove_update_only_replace)
 	inet_pton(AF_INET, "10.5.1.1", &a);
 	struct wg_peer *owner = wg_allowedips_lookup(&dev->aips, AF_INET, &a);
 	uint8_t pub3[32];
-	hex_decode(pub3, 32, p3, 64);
+	enc_hex_decode(pub3, 32, p3, 64);
 	CHECK(owner == wg_device_peer_lookup(dev, pub3));
 	/* replace_peers drops everyone not listed again. */
 	snprintf(req, sizeof(req), "replace_peers=true\npublic_key=%s\n", p2);

@@ -13,7 +13,7 @@
  * typo in the test itself). */
 static inline void unhex(uint8_t *out, size_t n, const char *hex)
 {
-	if (hex_decode(out, n, hex, strlen(hex)) != 0) {
+	if (enc_hex_decode(out, n, hex, strlen(hex)) != 0) {
 		fprintf(stderr, "bad hex literal in test: %s\n", hex);
 		abort();
 	}
