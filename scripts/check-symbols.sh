@@ -10,32 +10,7 @@
 set -eu
 [ $# -gt 0 ] || { echo "usage: $0 OBJ..." >&2; exit 2; }
 
-# Names not yet renamed because their files are being moved (src/hub/
-# front, conn, xchg, upstream, errpage -> src/front/): "FILE SYMBOL".
-# Rename them after that move lands, and empty this list.
-pending='
-hub/errpage xchg_error_body
-hub/errpage xchg_error_page
-hub/errpage xchg_error_page_agent
-hub/errpage xchg_status_text
-hub/upstream upconn_close
-hub/upstream upconn_flush
-hub/upstream upconn_get
-hub/upstream upconn_pool_drain
-hub/upstream upconn_read
-hub/upstream upconn_release
-hub/upstream upconn_shed
-hub/upstream upconn_want
-hub/xchg_agent stream_hdr_for_client
-'
-
-nm -A --defined-only -g "$@" 2>/dev/null | awk -v pending="$pending" '
-	BEGIN {
-		n = split(pending, lines, "\n")
-		for (i = 1; i <= n; i++)
-			if (lines[i] != "")
-				skip[lines[i]] = 1
-	}
+nm -A --defined-only -g "$@" 2>/dev/null | awk '
 	# file.o: ADDRESS TYPE NAME (weak symbols, V/W, may repeat)
 	$(NF-1) ~ /^[A-TX-Z]$/ && $(NF-1) != "U" {
 		obj = $1; sub(/:.*/, "", obj); sym = $NF
@@ -52,8 +27,7 @@ nm -A --defined-only -g "$@" 2>/dev/null | awk -v pending="$pending" '
 		first = base; sub(/_.*/, "", first)
 		if (sym == "main" || sym == base || index(sym, base "_") == 1 ||
 		    index(sym, first "_") == 1 ||
-		    (dir != "" && index(sym, dir "_") == 1) ||
-		    ((path " " sym) in skip))
+		    (dir != "" && index(sym, dir "_") == 1))
 			next
 		printf "%s: exported from src/%s.c without its prefix (%s_, %s_ or %s_)\n",
 		       sym, path, base, first, dir

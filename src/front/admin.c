@@ -237,7 +237,7 @@ static void admin_reply(struct admin_call *a)
 	conn_enter(c);
 	/* The API's headers carry Cache-Control (api_handle). */
 	buf_printf(&c->out, "HTTP/1.1 %d %s\r\n%sContent-Length: %zu\r\n%s",
-		   r->status, xchg_status_text(r->status),
+		   r->status, errpage_status_text(r->status),
 		   ctype ? "" : "Content-Type: application/json\r\n", r->body.len,
 		   c->keepalive && !c->w->draining ? "" : "Connection: close\r\n");
 	if (r->headers.len)

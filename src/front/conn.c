@@ -328,7 +328,7 @@ void conn_error_agent(struct conn *c, int status, const char *agent)
 		xchg_free(x);
 	}
 	buf_reset(&c->out);
-	xchg_error_page_agent(&c->out, status, false, agent);
+	errpage_make_agent(&c->out, status, false, agent);
 	c->st = CONN_RESP;
 	conn_flush(c);
 }

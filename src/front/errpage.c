@@ -7,7 +7,7 @@
 
 /* RFC 9110 s15's reason phrases. A status outside the table gets an
  * empty phrase (allowed by RFC 9112 s4), never a wrong one. */
-const char *xchg_status_text(int status)
+const char *errpage_status_text(int status)
 {
 	switch (status) {
 	case 100: return "Continue";
@@ -60,9 +60,9 @@ const char *xchg_status_text(int status)
 	}
 }
 
-void xchg_error_body(char *out, size_t len, int status, const char *agent)
+void errpage_body(char *out, size_t len, int status, const char *agent)
 {
-	const char *t = xchg_status_text(status);
+	const char *t = errpage_status_text(status);
 
 	if (agent && agent[0])
 		snprintf(out, len, "%d %s\nThe agent \"%s\" is offline.\n", status, t, agent);
@@ -70,19 +70,19 @@ void xchg_error_body(char *out, size_t len, int status, const char *agent)
 		snprintf(out, len, "%d %s\n", status, t);
 }
 
-int xchg_error_page(struct buf *out, int status, bool head_only)
+int errpage_make(struct buf *out, int status, bool head_only)
 {
-	return xchg_error_page_agent(out, status, head_only, NULL);
+	return errpage_make_agent(out, status, head_only, NULL);
 }
 
-int xchg_error_page_agent(struct buf *out, int status, bool head_only,
+int errpage_make_agent(struct buf *out, int status, bool head_only,
 			  const char *agent)
 {
-	const char *t = xchg_status_text(status);
+	const char *t = errpage_status_text(status);
 	char body[160];
 	int n;
 
-	xchg_error_body(body, sizeof(body), status, agent);
+	errpage_body(body, sizeof(body), status, agent);
 	n = (int)strlen(body);
 	return buf_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
 			  "Content-Length: %d\r\nCache-Control: no-store\r\n"

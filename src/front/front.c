@@ -56,7 +56,7 @@ static void front_answer(struct conn *c, const struct http_msg *m, int head,
 		snprintf(wwwa, sizeof(wwwa), "WWW-Authenticate: %s\r\n", o->www_auth);
 	buf_printf(&c->out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 		   "Cache-Control: no-store\r\n%s%s%s\r\n",
-		   o->status, xchg_status_text(o->status), o->type, o->blen, loc, wwwa,
+		   o->status, errpage_status_text(o->status), o->type, o->blen, loc, wwwa,
 		   keep ? "" : "Connection: close\r\n");
 	if (m->meth != HTTP_M_HEAD)
 		buf_append(&c->out, o->body, o->blen);
@@ -80,7 +80,7 @@ static void front_proxy(struct conn *c, const struct pipeline_out *o,
 	struct xchg_req rq = {
 		.msg = m, .scheme_host = m->host, .peer = &c->peer,
 		.peer_ip = c->ip, .https = c->kind == LISTEN_HTTPS,
-		.trusted_peer = hub_settings_trusted(s, &c->peer),
+		.trusted_peer = front_settings_trusted(s, &c->peer),
 		.body = m->body, .body_len = m->content_length,
 		.upgrade = front_upgrade(m),
 		.who = o->who,

@@ -225,7 +225,7 @@ static void h2_error_agent(struct h2_stream *st, int status, const char *agent)
 	};
 	nghttp2_data_provider dp = { .source.ptr = st, .read_callback = h2_read_body };
 
-	xchg_error_body(st->errpage, sizeof(st->errpage), status, agent);
+	errpage_body(st->errpage, sizeof(st->errpage), status, agent);
 	snprintf(code, sizeof(code), "%d", status);
 	st->errbody = st->errpage;
 	st->errlen = strlen(st->errpage);
@@ -581,7 +581,7 @@ static void h2_proxy(struct h2_session *s, struct h2_stream *st,
 	struct xchg_req rq = {
 		.msg = m, .scheme_host = m->host, .peer = &c->peer, .peer_ip = c->ip,
 		.https = c->kind == LISTEN_HTTPS,
-		.trusted_peer = hub_settings_trusted(h2_set(s), &c->peer),
+		.trusted_peer = front_settings_trusted(h2_set(s), &c->peer),
 		.body = end_stream ? HTTP_BODY_NONE
 			: st->cl_seen ? (m->content_length ? HTTP_BODY_LENGTH : HTTP_BODY_NONE)
 				      : HTTP_BODY_CHUNKED,

@@ -41,6 +41,6 @@ struct hub_settings {
 };
 
 /* True when the peer is a configured trusted proxy. */
-bool hub_settings_trusted(const struct hub_settings *s, const struct addr *a);
+bool front_settings_trusted(const struct hub_settings *s, const struct addr *a);
 
 #endif

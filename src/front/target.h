@@ -53,7 +53,7 @@ struct route {
 
 /* Encodes `tmpl` with `client` as the source (IPv4-mapped when the
  * families differ) and appends it to out. Returns 0 or -errno. */
-int stream_hdr_for_client(const struct stream_hdr *tmpl, const struct addr *client,
+int xchg_agent_stream_hdr(const struct stream_hdr *tmpl, const struct addr *client,
 			  struct buf *out);
 
 #endif

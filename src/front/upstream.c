@@ -25,7 +25,7 @@ static void upconn_io(struct loop_io *io, uint32_t events)
 	}
 	/* Idle: any readable event means the server closed it (or sent bytes
 	 * nobody asked for). Either way the connection is done. */
-	upconn_close(u);
+	upstream_close(u);
 }
 
 static void upconn_timer(struct loop_timer *t)
@@ -35,7 +35,7 @@ static void upconn_timer(struct loop_timer *t)
 	if (u->x)
 		xchg_up_timeout(u->x);
 	else
-		upconn_close(u);
+		upstream_close(u);
 }
 
 static void upconn_unlink(struct upconn *u)
@@ -124,7 +124,7 @@ static struct upconn *upconn_new(struct worker *w, const struct route_target *t,
 	return u;
 }
 
-struct upconn *upconn_get(struct worker *w, const struct route_target *t,
+struct upconn *upstream_get(struct worker *w, const struct route_target *t,
 			  bool fresh, int *err)
 {
 	struct upconn *u = fresh ? NULL : upconn_pop(w, t->pool_id);
@@ -136,7 +136,7 @@ struct upconn *upconn_get(struct worker *w, const struct route_target *t,
 	return u;
 }
 
-void upconn_close(struct upconn *u)
+void upstream_close(struct upconn *u)
 {
 	struct worker *w = u->w;
 
@@ -152,7 +152,7 @@ void upconn_close(struct upconn *u)
 	pool_put(&w->up_pool, u);
 }
 
-void upconn_release(struct upconn *u, bool reusable, uint64_t idle_ns,
+void upstream_release(struct upconn *u, bool reusable, uint64_t idle_ns,
 		    unsigned pool_max)
 {
 	struct upool *p;
@@ -161,7 +161,7 @@ void upconn_release(struct upconn *u, bool reusable, uint64_t idle_ns,
 	p = reusable && !u->eof && u->in.len == 0 && u->out.len == 0 &&
 		    !u->w->draining ? worker_upool(u->w, u->pool_id) : NULL;
 	if (!p || p->n >= pool_max) {
-		upconn_close(u);
+		upstream_close(u);
 		return;
 	}
 	/* Idle connections keep no buffers. */
@@ -174,11 +174,11 @@ void upconn_release(struct upconn *u, bool reusable, uint64_t idle_ns,
 	p->idle = u;
 	u->idle = true;
 	p->n++;
-	upconn_want(u, true, false);
+	upstream_want(u, true, false);
 	loop_timer_arm(u->w->loop, &u->timer, idle_ns);
 }
 
-long upconn_read(struct upconn *u, size_t max)
+long upstream_read(struct upconn *u, size_t max)
 {
 	size_t want = buf_room(&u->in);
 	ssize_t n;
@@ -201,7 +201,7 @@ long upconn_read(struct upconn *u, size_t max)
 	return n;
 }
 
-void upconn_shed(struct upconn *u)
+void upstream_shed(struct upconn *u)
 {
 	if (u->in.len == 0)
 		worker_buf_give(u->w, &u->in);
@@ -209,7 +209,7 @@ void upconn_shed(struct upconn *u)
 		worker_buf_give(u->w, &u->out);
 }
 
-long upconn_flush(struct upconn *u)
+long upstream_flush(struct upconn *u)
 {
 	long total = 0;
 
@@ -226,17 +226,17 @@ long upconn_flush(struct upconn *u)
 	return total;
 }
 
-void upconn_want(struct upconn *u, bool read, bool write)
+void upstream_want(struct upconn *u, bool read, bool write)
 {
 	uint32_t ev = (read ? LOOP_READ : 0) | (write ? LOOP_WRITE : 0);
 	loop_io_mod(u->w->loop, &u->io, ev);
 }
 
-void upconn_pool_drain(struct worker *w)
+void upstream_pool_drain(struct worker *w)
 {
 	for (uint32_t i = 0; i < w->npools; i++) {
 		struct upool *p = &w->pools[i];
 		while (p->idle)
-			upconn_close(p->idle);
+			upstream_close(p->idle);
 	}
 }

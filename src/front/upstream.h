@@ -44,27 +44,27 @@ struct upconn {
  * one (non-blocking connect). Returns NULL with -errno in *err when no
  * socket could be made; a connect that fails later is reported through
  * the xchg. `fresh` forces a new connection. */
-struct upconn *upconn_get(struct worker *w, const struct route_target *t,
+struct upconn *upstream_get(struct worker *w, const struct route_target *t,
 			  bool fresh, int *err);
 /* Detaches from the xchg and pools the connection when `reusable` (and
  * the pool has room), else closes it. */
-void upconn_release(struct upconn *u, bool reusable, uint64_t idle_ns,
+void upstream_release(struct upconn *u, bool reusable, uint64_t idle_ns,
 		    unsigned pool_max);
-void upconn_close(struct upconn *u);
+void upstream_close(struct upconn *u);
 
 /* Reads at most `max` bytes into u->in. Returns bytes read (>0), 0 on
  * EOF, -EAGAIN, -ENOBUFS (no room, or max is 0), or -errno. */
-long upconn_read(struct upconn *u, size_t max);
+long upstream_read(struct upconn *u, size_t max);
 /* Gives the storage of u's empty buffers back to the worker: a
  * connection parked behind a client that does not read holds no buffer
  * memory it does not use (they are taken again on the next read/write). */
-void upconn_shed(struct upconn *u);
+void upstream_shed(struct upconn *u);
 /* Writes from u->out. Returns bytes written (>= 0) or -errno. */
-long upconn_flush(struct upconn *u);
+long upstream_flush(struct upconn *u);
 /* Sets watcher interest from the buffers' state. */
-void upconn_want(struct upconn *u, bool read, bool write);
+void upstream_want(struct upconn *u, bool read, bool write);
 
 /* Closes every idle connection of the worker (shutdown). */
-void upconn_pool_drain(struct worker *w);
+void upstream_pool_drain(struct worker *w);
 
 #endif

@@ -200,7 +200,7 @@ static void worker_begin_drain(struct worker *w)
 	}
 	w->nlst = 0;
 	accept_backoff_fini(&w->acc);
-	upconn_pool_drain(w);
+	upstream_pool_drain(w);
 	conn_drain_all(w);
 	loop_timer_init(&w->drain_timer, worker_drain_timeout, w);
 	loop_timer_arm(w->loop, &w->drain_timer, w->fc->shutdown_timeout);
@@ -425,7 +425,7 @@ void worker_destroy(struct worker *w)
 	if (!w->loop)
 		return;
 	conn_close_all(w);
-	upconn_pool_drain(w);
+	upstream_pool_drain(w);
 	for (unsigned i = 0; i < w->nlst; i++) {
 		loop_io_del(w->loop, &w->lst[i].io);
 		close(w->lst[i].io.fd);

@@ -75,7 +75,7 @@ static void xchg_drop_up(struct xchg *x, bool reusable)
 	if (!u)
 		return;
 	x->up = NULL;
-	upconn_release(u, reusable, xchg_set(x)->up_pool_idle, xchg_set(x)->up_pool_max);
+	upstream_release(u, reusable, xchg_set(x)->up_pool_idle, xchg_set(x)->up_pool_max);
 }
 
 /* Reports failure downstream. The downstream may free x inside. */
@@ -151,7 +151,7 @@ static bool xchg_write(struct xchg *x);
 static int xchg_attach(struct xchg *x, bool fresh)
 {
 	int err = 0;
-	struct upconn *u = upconn_get(x->w, &x->route->target, fresh, &err);
+	struct upconn *u = upstream_get(x->w, &x->route->target, fresh, &err);
 
 	if (!u)
 		return err;
@@ -171,7 +171,7 @@ static int xchg_attach(struct xchg *x, bool fresh)
 	if (u->connecting) {
 		/* A connect that failed at once is reported on the next turn. */
 		xchg_arm(x, u->err ? 0 : xchg_set(x)->up_connect_timeout);
-		upconn_want(u, false, true);
+		upstream_want(u, false, true);
 	} else {
 		xchg_arm_wait(x);
 		/* A bodyless request on an established connection goes out at
@@ -181,7 +181,7 @@ static int xchg_attach(struct xchg *x, bool fresh)
 		 * its first bytes. */
 		if (x->req_done)
 			xchg_write(x);
-		upconn_want(u, true, u->out.len > 0);
+		upstream_want(u, true, u->out.len > 0);
 	}
 	return 0;
 }
@@ -272,7 +272,7 @@ static bool xchg_write(struct xchg *x)
 
 	if (u->connecting || u->err)
 		return false;
-	r = upconn_flush(u);
+	r = upstream_flush(u);
 	if (r < 0) {
 		u->err = (int)r;
 		buf_reset(&u->out);
@@ -324,7 +324,7 @@ size_t xchg_req_body(struct xchg *x, const char *p, size_t n)
 	else
 		xchg_write(x);
 	x->bytes_in += done;
-	upconn_want(u, !u->connecting && !u->eof && !x->resp_paused,
+	upstream_want(u, !u->connecting && !u->eof && !x->resp_paused,
 		    u->out.len > 0 || u->connecting || x->req_blocked);
 	return done;
 }
@@ -343,7 +343,7 @@ void xchg_req_end(struct xchg *x, const struct buf *trailers)
 		buf_append(&u->out, buf_head(trailers), trailers->len);
 	buf_append(&u->out, "\r\n", 2);
 	xchg_write(x);
-	upconn_want(u, !u->connecting && !u->eof && !x->resp_paused, u->out.len > 0 || u->connecting);
+	upstream_want(u, !u->connecting && !u->eof && !x->resp_paused, u->out.len > 0 || u->connecting);
 	xchg_arm_wait(x);
 }
 
@@ -423,7 +423,7 @@ static void xchg_pause(struct xchg *x)
 	x->resp_paused = true;
 	xchg_arm_wait(x);
 	if (x->up && x->req_done && !x->req_blocked)
-		upconn_shed(x->up);
+		upstream_shed(x->up);
 }
 
 /* Read at least this much while the response head is awaited (a head
@@ -532,7 +532,7 @@ void xchg_resp_resume(struct xchg *x)
 	if (xchg_process(x))
 		return;
 	if (x->up && !x->resp_paused) {
-		upconn_want(x->up, !x->up->eof, x->up->out.len > 0);
+		upstream_want(x->up, !x->up->eof, x->up->out.len > 0);
 		xchg_arm_wait(x);
 	}
 }
@@ -570,7 +570,7 @@ static void xchg_up_error(struct xchg *x, int err)
 static void xchg_up_flush(struct xchg *x)
 {
 	struct upconn *u = x->up;
-	long r = upconn_flush(u);
+	long r = upstream_flush(u);
 
 	if (r < 0) {
 		/* The response may still be readable (an early answer such as
@@ -585,7 +585,7 @@ static void xchg_up_flush(struct xchg *x)
 		x->sent_any = true;
 		xchg_arm_wait(x);
 	}
-	upconn_want(u, !u->eof && !x->resp_paused, u->out.len > 0 || x->req_blocked);
+	upstream_want(u, !u->eof && !x->resp_paused, u->out.len > 0 || x->req_blocked);
 	if (x->req_blocked && u->out.len < UPCONN_BUF / 2) {
 		x->req_blocked = false;
 		x->ops->req_resume(x);
@@ -624,10 +624,10 @@ static void xchg_up_read(struct xchg *x)
 	if (max == 0 && !u->await_status) {
 		/* The downstream has no room: its resume reads again. */
 		xchg_pause(x);
-		upconn_want(u, false, u->out.len > 0);
+		upstream_want(u, false, u->out.len > 0);
 		return;
 	}
-	r = upconn_read(u, max ? max : 1);
+	r = upstream_read(u, max ? max : 1);
 	if (r == -EAGAIN || r == -ENOBUFS)
 		return;
 	if (u->await_status && r <= 0) {
@@ -663,7 +663,7 @@ static void xchg_up_read(struct xchg *x)
 	if (xchg_process(x))
 		return;
 	if (x->up)
-		upconn_want(x->up, !x->up->eof && !x->resp_paused && buf_room(&x->up->in),
+		upstream_want(x->up, !x->up->eof && !x->resp_paused && buf_room(&x->up->in),
 			    x->up->out.len > 0);
 }
 

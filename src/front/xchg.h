@@ -136,10 +136,10 @@ struct xchg {
 
 /* The error page for `status`; with `agent`, the page says that agent
  * is offline (and nothing else about the upstream). */
-int xchg_error_page_agent(struct buf *out, int status, bool head_only,
+int errpage_make_agent(struct buf *out, int status, bool head_only,
 			  const char *agent);
 /* The page body alone (for HTTP/2), into out. */
-void xchg_error_body(char *out, size_t len, int status, const char *agent);
+void errpage_body(char *out, size_t len, int status, const char *agent);
 
 /* Starts forwarding `req` along `route` (whose snapshot `hold` the xchg
  * keeps a reference to). Returns the xchg, or NULL with *status the answer
@@ -166,8 +166,8 @@ void xchg_free(struct xchg *x);
 
 /* Formats an error page for `status` (502, 503, 504, 400, ...) into out
  * as a complete HTTP/1.1 response with Connection: close. */
-int xchg_error_page(struct buf *out, int status, bool head_only);
+int errpage_make(struct buf *out, int status, bool head_only);
 /* The body text of an error page, for h2. */
-const char *xchg_status_text(int status);
+const char *errpage_status_text(int status);
 
 #endif

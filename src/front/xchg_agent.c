@@ -30,10 +30,10 @@ static void xchg_agent_map6(union proxy_v2_sa *sa)
 
 int xchg_agent_header(const struct xchg *x, struct buf *out)
 {
-	return stream_hdr_for_client(&x->route->target.hdr, &x->client, out);
+	return xchg_agent_stream_hdr(&x->route->target.hdr, &x->client, out);
 }
 
-int stream_hdr_for_client(const struct stream_hdr *tmpl, const struct addr *client,
+int xchg_agent_stream_hdr(const struct stream_hdr *tmpl, const struct addr *client,
 			  struct buf *out)
 {
 	struct stream_hdr h = *tmpl;

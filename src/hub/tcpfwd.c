@@ -211,7 +211,7 @@ static void tcpfwd_conn_new(struct tcpfwd_route *r, int cfd, const struct addr *
 	buf_init(&c->hdr, 2048);
 	loop_timer_init(&c->timer, tcpfwd_conn_timeout, c);
 	c->afd = tcpfwd_dial(&c->t);
-	if (c->afd < 0 || (c->t.stream && stream_hdr_for_client(&c->t.hdr, client, &c->hdr) < 0) ||
+	if (c->afd < 0 || (c->t.stream && xchg_agent_stream_hdr(&c->t.hdr, client, &c->hdr) < 0) ||
 	    loop_io_add(c->loop, &c->io, c->afd, LOOP_WRITE, tcpfwd_conn_io, c) < 0) {
 		tcpfwd_fail(c, "cannot dial the agent");
 		return;

@@ -376,14 +376,14 @@ TEST(stream_header_for_clients)
 	CHECK(addr_parse("203.0.113.7:40000", &v4) == 0);
 	CHECK(route_stream_hdr_init(&tmpl, "192.168.1.10", 80) == 0);
 	buf_init(&b, 4096);
-	CHECK(stream_hdr_for_client(&tmpl, &v6, &b) == 0);
+	CHECK(xchg_agent_stream_hdr(&tmpl, &v6, &b) == 0);
 	CHECK(stream_hdr_parse(buf_head(&b), b.len, &got) == (int)b.len);
 	CHECK_EQ_INT(got.target.sa.sa_family, AF_INET6);	/* ::ffff:192.168.1.10 */
 	CHECK(IN6_IS_ADDR_V4MAPPED(&got.target.in6.sin6_addr));
 	CHECK_EQ_INT(got.client.sa.sa_family, AF_INET6);
 	buf_reset(&b);
 	CHECK(route_stream_hdr_init(&tmpl, "Nas.Lan", 443) == 0);
-	CHECK(stream_hdr_for_client(&tmpl, &v4, &b) == 0);
+	CHECK(xchg_agent_stream_hdr(&tmpl, &v4, &b) == 0);
 	CHECK(stream_hdr_parse(buf_head(&b), b.len, &got) == (int)b.len);
 	CHECK_EQ_STR(got.host, "nas.lan");
 	CHECK_EQ_INT(stream_hdr_port(&got.target), 443);
