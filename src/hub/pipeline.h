@@ -76,6 +76,12 @@ struct pipeline_out {
 	/* PIPELINE_PROXY to a login route: who is logged in (the snapshot's,
 	 * valid while the request holds it), for the identity headers. */
 	const struct auth_user *who;
+	/* With `who`: its signed assertion (the worker's cache holds it
+	 * until the worker's next decision), or NULL. */
+	const char *assertion;
+	/* A forward-auth answer: it carries the identity fields of `route`
+	 * (pipeline_id_fields), empty when `who` is NULL. */
+	bool idfields;
 };
 
 /* Decides what to do with in->m. `out` is the caller's; release it with
@@ -83,6 +89,12 @@ struct pipeline_out {
  * internal problem is an answer (500/503). */
 void pipeline_decide(const struct pipeline_in *in, struct pipeline_out *out);
 void pipeline_out_free(struct pipeline_out *out);
+
+/* A forward-auth answer's identity fields (names and values, views into
+ * the route, the user and the assertion): how many (0 unless
+ * out->idfields). */
+unsigned pipeline_id_fields(const struct pipeline_out *out, struct str name[4],
+			    struct str value[4]);
 
 /* True when `host` (any case, port ignored) is the hub's own name. */
 bool pipeline_hub_host(const struct hub_settings *s, struct str host);

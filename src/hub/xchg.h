@@ -73,6 +73,8 @@ struct xchg_req {
 	/* The logged-in user of a login route (the snapshot's), or NULL:
 	 * asserted upstream in X-Postern-User/-Email/-Groups. */
 	const struct auth_user *who;
+	/* Its signed assertion (a JWT), or NULL. */
+	const char *assertion;
 };
 
 enum xchg_state {
