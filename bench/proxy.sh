@@ -14,6 +14,12 @@
 #   tls-ka     wrk, HTTPS keep-alive, /small
 #   tls-new    wrk, HTTPS with a new connection (full handshake) per request
 #   h2         h2load over TLS (ALPN h2), 4 clients x 32 streams, /small
+#   tls-login  Postern alone: HTTPS keep-alive to a route whose policy is
+#              "login", with a valid session cookie (so the session check,
+#              the identity fields and the signed assertion run on every
+#              request), then the same route made "public", alternating
+#              over BENCH_LOGIN_ROUNDS (2) rounds; prints login_vs_public=R
+#              (goal >= 0.9). Only with BENCH_TESTS naming it.
 # prints requests/s and p99 latency (h2load: from its request log), then the memory each
 # proxy needs per idle TLS connection (BENCH_IDLE connections held open),
 # and ends with ratio_vs_haproxy=R1 ratio_vs_nginx=R2 for HTTPS keep-alive
@@ -91,7 +97,7 @@ lab_setup
 echo "bench/proxy: backend nginx, wrk -t2 -c$CONNS -d${SECS}s, h2load -c4 -m32; $(nproc) cores"
 declare -A R
 for w in $WORKERS; do
-    for test in $TESTS; do
+    for test in ${TESTS//tls-login/}; do
         for p in postern haproxy nginx; do
             start_proxy $p $w
             case $test in
@@ -107,6 +113,80 @@ for w in $WORKERS; do
         done
     done
 done
+# tls-login: a hub with a store (the login route, a user, the portal's
+# cookie), not the routes file the other tests use.
+login_hub() {
+    local w=$1
+    mkdir -p "$TMP/data"
+    cat > "$TMP/login.conf" <<EOC
+[hub]
+workers = $w
+hostname = hub.bench
+listen_http = "127.0.0.1:8004"
+listen_https = "127.0.0.1:8444"
+data_dir = $TMP/data
+control_socket = $TMP/ctl.sock
+access_log = off
+upstream_keepalive_max = 1024
+[tls]
+cert_dir = $TMP/certs
+[wireguard]
+enabled = off
+EOC
+    ip netns exec "$NS" "$POSTERN" hub -c "$TMP/login.conf" > "$TMP/login.log" 2>&1 &
+    PROXY_PID=$!
+    HP=8004 SP=8444
+    wait_port 8444 || exit 1
+    for _ in $(seq 100); do [ -S "$TMP/ctl.sock" ] && break; sleep 0.05; done
+}
+
+# The route's cookie through the portal, as a browser gets it.
+login_cookie() {
+    local sock="--socket $TMP/ctl.sock" loc
+    $POSTERN user create alice --role viewer --groups family $sock > /dev/null &&
+        echo "the bench's own password" |
+        $POSTERN user update 2 --password-stdin $sock > /dev/null ||
+        return 1
+    loc=$(nsx curl -sk -o /dev/null -D - --resolve hub.bench:8444:127.0.0.1 \
+        -H "Origin: https://hub.bench:8444" --data-urlencode username=alice \
+        --data-urlencode "password=the bench's own password" \
+        --data-urlencode "rd=https://app.bench/small" https://hub.bench:8444/login |
+        awk 'tolower($1) == "location:" {print $2}' | tr -d '\r')
+    nsx curl -sk -o /dev/null -D - --resolve app.bench:8444:127.0.0.1 "$loc" |
+        awk -F'[:;] *' 'tolower($1) == "set-cookie" && $2 ~ /^__Host-postern_auth=/ {print $2}'
+}
+
+login_bench() {
+    local w=${WORKERS%% *} id cookie r rounds=${BENCH_LOGIN_ROUNDS:-2} i lsum=0 psum=0
+    login_hub "$w"
+    id=$($POSTERN route create --host app.bench --target http://127.0.0.1:9000 \
+        --policy '{"auth":"login"}' --socket "$TMP/ctl.sock" --json |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+    cookie=$(login_cookie)
+    [ -n "$cookie" ] || { echo "tls-login: no session cookie"; stop_proxy postern; return; }
+    for i in $(seq "$rounds"); do
+        for pol in '{"auth":"login"}' '{}'; do
+            $POSTERN route update "$id" --policy "$pol" --socket "$TMP/ctl.sock" > /dev/null
+            # The new snapshot reaches the workers: the answer says which.
+            for _ in $(seq 100); do
+                code=$(nsx curl -sk -o /dev/null -w '%{http_code}' -H "Host: app.bench" \
+                    https://127.0.0.1:8444/small)
+                [ "$pol" = '{}' ] && [ "$code" = 200 ] && break
+                [ "$pol" != '{}' ] && [ "$code" = 401 ] && break
+                sleep 0.05
+            done
+            r=$(run_wrk https://127.0.0.1:8444/small -H "Host: app.bench" -H "Cookie: $cookie")
+            printf 'workers=%s %-9s %-8s req/s=%-10s p99=%s\n' "$w" tls-login \
+                "$([ "$pol" = '{}' ] && echo public || echo login)" "${r%% *}" "${r#* }"
+            if [ "$pol" = '{}' ]; then psum=$(awk -v a="$psum" -v b="${r%% *}" 'BEGIN { print a + b }')
+            else lsum=$(awk -v a="$lsum" -v b="${r%% *}" 'BEGIN { print a + b }'); fi
+        done
+    done
+    stop_proxy postern
+    echo "login_vs_public=$(ratio "$lsum" "$psum")"
+}
+case " $TESTS " in *" tls-login "*) login_bench ;; esac
+
 for p in postern haproxy nginx; do
     start_proxy $p 1
     printf 'idle TLS connection memory: %-8s %s bytes/conn (%s conns)\n' "$p" "$(idle_mem)" "$IDLE"
