@@ -21,34 +21,25 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import netlab  # noqa: E402
 from controllab import Hub  # noqa: E402
-from test_auth_login import HUB, PW_ALICE, PROTOS, fetch, one, route_cookie  # noqa: E402
+from test_auth_login import HUB, PROTOS, fetch, one, parse_head, route_cookie  # noqa: E402
+from test_auth_login import hub as login_hub  # noqa: E402,F401 (a fixture)
 
 RENAMED = {"user": "Remote-User", "groups": "Remote-Groups", "email": "Remote-Email",
            "assertion": "X-Auth-Jwt"}
 
 
 @pytest.fixture
-def hub(lab):
-    h = Hub(lab)
-    up = h.upstream(9001, "a")
-    h.start()
-    for body in ({"host": "app.test", "target": "http://127.0.0.1:9001",
-                  "policy": json.dumps({"auth": "login", "groups": ["family"]})},
-                 {"host": "rn.test", "target": "http://127.0.0.1:9001",
-                  "policy": json.dumps({"auth": "login", "headers": RENAMED})},
-                 {"host": "part.test", "target": "http://127.0.0.1:9001"},
-                 {"host": "part.test", "path_prefix": "/admin",
-                  "target": "http://127.0.0.1:9001", "policy": json.dumps({"auth": "login"})},
-                 {"host": "other.test", "target": "http://127.0.0.1:9001",
-                  "policy": json.dumps({"auth": "login"})}):
-        st, _, b = h.api("POST", "/api/v1/routes", body)
-        assert st == 201, b
-    st, _, b = h.api("POST", "/api/v1/users", {"name": "alice", "role": "viewer",
-                                                "groups": "family,media", "password": PW_ALICE,
-                                                "email": "alice@example.org"})
+def hub(login_hub):
+    """test_auth_login's hub (app.test for the family group, part.test with
+    a protected /admin, other.test; alice and bob) and rn.test, whose
+    policy renames the identity fields."""
+    h, up = login_hub
+    st, _, b = h.api("POST", "/api/v1/routes", {
+        "host": "rn.test", "target": "http://127.0.0.1:9001",
+        "policy": json.dumps({"auth": "login", "headers": RENAMED})})
     assert st == 201, b
-    netlab.wait_until(lambda: fetch(h, "h1", "other.test", "/")[0] == 401,
-                      what="the login routes published")
+    netlab.wait_until(lambda: fetch(h, "h1", "rn.test", "/")[0] == 401,
+                      what="rn.test published")
     return h, up
 
 
@@ -253,18 +244,9 @@ def test_forward_auth_endpoint(hub, proto):
     assert up.count() == 0
 
 
-NGINX_CONF = """user root;
-worker_processes 1;
-daemon off;
-pid {d}/nginx.pid;
-error_log {d}/error.log;
-events {{ worker_connections 64; }}
-http {{
-  access_log off;
-  client_body_temp_path {d}/body; proxy_temp_path {d}/proxy;
-  fastcgi_temp_path {d}/fcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
-  server {{
-    listen 127.0.0.1:{port};
+# The server block's locations for frontlab's nginx: auth_request to the
+# hub's nginx endpoint, the identity copied onto the proxied request.
+NGINX_LOCATIONS = """
     location = /_postern {{
       internal;
       proxy_pass https://{hub_ip}:{hub_port}/.postern/auth-request;
@@ -297,21 +279,13 @@ http {{
       proxy_set_header X-Auth-Jwt $postern_jwt;
       proxy_pass http://127.0.0.1:9001;
     }}
-  }}
-}}
 """
 
 
 def test_nginx_auth_request_in_front(hub):
     h, up = hub
-    d = os.path.join(h.dir, "nginx-fwd")
-    os.makedirs(d, exist_ok=True)
-    conf = os.path.join(d, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(NGINX_CONF.format(d=d, port=9080, hub_ip=h.https_addr[0],
-                                  hub_port=h.https_addr[1], hub=HUB))
-    h.lab.spawn(h.ns, ["nginx", "-c", conf, "-e", f"{d}/error.log"], name="nginx-fwd")
-    h.wait_port(9080)
+    h.nginx(9080, h.dir, extra=NGINX_LOCATIONS.format(
+        hub_ip=h.https_addr[0], hub_port=h.https_addr[1], hub=HUB))
     auth, _, _ = route_cookie(h, "h1", host="rn.test")
 
     def via_nginx(*headers):
@@ -319,13 +293,7 @@ def test_nginx_auth_request_in_front(hub):
         for x in ("Host: rn.test", *headers):
             args += ["-H", x]
         r = h.curl("-s", "-D", "-", "-o", "/dev/null", *args, "http://127.0.0.1:9080/private?x=1")
-        lines = r.stdout.splitlines()
-        hd = {}
-        for ln in lines[1:]:
-            if ":" in ln:
-                k, v = ln.split(":", 1)
-                hd.setdefault(k.strip().lower(), []).append(v.strip())
-        return int(lines[0].split()[1]), hd
+        return parse_head(r.stdout)
     st, _ = via_nginx(f"Cookie: {auth}", "Remote-User: mallory", "X-Auth-Jwt: forged")
     assert st == 200
     hdrs = received(up)
