@@ -10,7 +10,6 @@
 
 #include "access/policy.h"
 #include "acme/acme_chall.h"
-#include "auth/auth_assert.h"
 #include "auth/auth_users.h"
 #include "http/parse.h"
 #include "http/target.h"
@@ -254,20 +253,6 @@ static void pipeline_to_portal(const struct pipeline_in *in, struct pipeline_out
 	PIPELINE_TEXT(out, 302, "302 Found: log in first\n");
 }
 
-/* The signed assertion for `u` on `host`: the worker's cached one, or a
- * new one (auth_assert.h). NULL without a key. */
-static const char *pipeline_assertion(const struct pipeline_in *in, const struct auth_user *u,
-				      const char *host)
-{
-	const struct auth_users *t = in->w->hold->snap->users;
-
-	if (!t || !t->assert)
-		return NULL;
-	if (!in->w->acache && !(in->w->acache = auth_assert_cache_new()))
-		return NULL;
-	return auth_assert_get(in->w->acache, t->assert, u, host, (int64_t)time(NULL));
-}
-
 /* Authentication per route policy: a "login" route needs a live route
  * cookie for this host whose user the policy admits. Returns true when
  * it answered (302 to the portal, 401, 403), false to go on with
@@ -284,7 +269,6 @@ bool pipeline_auth(const struct pipeline_in *in, const struct route *r,
 	u = auth_host_norm(in->m->host, host) < 0 ? NULL : pipeline_session(in, host);
 	if (u && access_policy_user_ok(&r->access, u)) {
 		out->who = u;
-		out->assertion = pipeline_assertion(in, u, host);
 		return false;
 	}
 	metrics_observe(in->w->idx, r->stats_id, u ? 403 : 401, 0, 0, 0);

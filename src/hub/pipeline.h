@@ -76,8 +76,10 @@ struct pipeline_out {
 	/* PIPELINE_PROXY to a login route: who is logged in (the snapshot's,
 	 * valid while the request holds it), for the identity headers. */
 	const struct auth_user *who;
-	/* With `who`: its signed assertion (the worker's cache holds it
-	 * until the worker's next decision), or NULL. */
+	/* A forward-auth answer with `who`: its signed assertion (the
+	 * worker's cache holds it until the worker signs again, so the
+	 * answer is framed at once), or NULL. Proxied requests get theirs
+	 * when their head is built (xchg_assertion). */
 	const char *assertion;
 	/* A forward-auth answer: it carries the identity fields of `route`
 	 * (pipeline_id_fields), empty when `who` is NULL. */

@@ -20,6 +20,7 @@
 #include "hub/pipeline_int.h"
 #include "hub/route.h"
 #include "hub/snap.h"
+#include "hub/xchg.h"
 
 _Static_assert(ACCESS_ID_MAX == 4, "pipeline_id_fields' arrays");
 
@@ -75,6 +76,7 @@ bool pipeline_fwd(const struct pipeline_in *in, struct pipeline_out *out)
 	}
 	pipeline_fwd_text(out, 200, "");
 	out->idfields = true;
+	out->assertion = xchg_assertion(in->w, snap, out->who, f.host);
 	return true;
 }
 

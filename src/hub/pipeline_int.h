@@ -12,7 +12,7 @@
 /* Authentication per route policy: a "login" route needs a live route
  * cookie for this host whose user the policy admits. Returns true when
  * it answered (302 to the portal, 401, 403), false to go on with
- * out->who and out->assertion set (or NULL for a public route). */
+ * out->who set (or NULL for a public route). */
 bool pipeline_auth(const struct pipeline_in *in, const struct route *r,
 		   struct pipeline_out *out);
 
