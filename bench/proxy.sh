@@ -14,6 +14,16 @@
 #   tls-ka     wrk, HTTPS keep-alive, /small
 #   tls-new    wrk, HTTPS with a new connection (full handshake) per request
 #   h2         h2load over TLS (ALPN h2), 4 clients x 32 streams, /small
+#   tls-login  Postern alone: HTTPS keep-alive to a route whose policy is
+#              "login", with a valid session cookie (so the session check,
+#              the identity fields and the signed assertion run on every
+#              request), then the same route made "public", alternating
+#              over BENCH_LOGIN_ROUNDS (3) rounds; prints login_vs_public=R,
+#              the median of the rounds' ratios (a loaded machine swings a
+#              single run by 2x; goal >= 0.9), and the hub's CPU time per
+#              request for each policy (user + system, from /proc: steadier
+#              than req/s when other work shares the cores) with
+#              cpu_public_over_login=R. Only with BENCH_TESTS naming it.
 # prints requests/s and p99 latency (h2load: from its request log), then the memory each
 # proxy needs per idle TLS connection (BENCH_IDLE connections held open),
 # and ends with ratio_vs_haproxy=R1 ratio_vs_nginx=R2 for HTTPS keep-alive
@@ -91,7 +101,7 @@ lab_setup
 echo "bench/proxy: backend nginx, wrk -t2 -c$CONNS -d${SECS}s, h2load -c4 -m32; $(nproc) cores"
 declare -A R
 for w in $WORKERS; do
-    for test in $TESTS; do
+    for test in ${TESTS//tls-login/}; do
         for p in postern haproxy nginx; do
             start_proxy $p $w
             case $test in
@@ -107,6 +117,97 @@ for w in $WORKERS; do
         done
     done
 done
+# tls-login: a hub with a store (the login route, a user, the portal's
+# cookie), not the routes file the other tests use.
+login_hub() {
+    local w=$1
+    mkdir -p "$TMP/data"
+    cat > "$TMP/login.conf" <<EOC
+[hub]
+workers = $w
+hostname = hub.bench
+listen_http = "127.0.0.1:8004"
+listen_https = "127.0.0.1:8444"
+data_dir = $TMP/data
+control_socket = $TMP/ctl.sock
+access_log = off
+upstream_keepalive_max = 1024
+[tls]
+cert_dir = $TMP/certs
+[wireguard]
+enabled = off
+EOC
+    ip netns exec "$NS" "$POSTERN" hub -c "$TMP/login.conf" > "$TMP/login.log" 2>&1 &
+    PROXY_PID=$!
+    HP=8004 SP=8444
+    wait_port 8444 || exit 1
+    for _ in $(seq 100); do [ -S "$TMP/ctl.sock" ] && break; sleep 0.05; done
+}
+
+# The route's cookie through the portal, as a browser gets it.
+login_cookie() {
+    local sock="--socket $TMP/ctl.sock" loc
+    $POSTERN user create alice --role viewer --groups family $sock > /dev/null &&
+        echo "the bench's own password" |
+        $POSTERN user update 2 --password-stdin $sock > /dev/null ||
+        return 1
+    loc=$(nsx curl -sk -o /dev/null -D - --resolve hub.bench:8444:127.0.0.1 \
+        -H "Origin: https://hub.bench:8444" --data-urlencode username=alice \
+        --data-urlencode "password=the bench's own password" \
+        --data-urlencode "rd=https://app.bench/small" https://hub.bench:8444/login |
+        awk 'tolower($1) == "location:" {print $2}' | tr -d '\r')
+    nsx curl -sk -o /dev/null -D - --resolve app.bench:8444:127.0.0.1 "$loc" |
+        awk -F'[:;] *' 'tolower($1) == "set-cookie" && $2 ~ /^__Host-postern_auth=/ {print $2}'
+}
+
+login_bench() {
+    local w=${WORKERS%% *} id cookie r rounds=${BENCH_LOGIN_ROUNDS:-3} i lr=0 ratios=
+    local t0 t1 kind
+    declare -A cpu=([login]=0 [public]=0) reqs=([login]=0 [public]=0)
+    login_hub "$w"
+    id=$($POSTERN route create --host app.bench --target http://127.0.0.1:9000 \
+        --policy '{"auth":"login"}' --socket "$TMP/ctl.sock" --json |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+    cookie=$(login_cookie)
+    [ -n "$cookie" ] || { echo "tls-login: no session cookie"; stop_proxy postern; return; }
+    for i in $(seq "$rounds"); do
+        for pol in '{"auth":"login"}' '{}'; do
+            $POSTERN route update "$id" --policy "$pol" --socket "$TMP/ctl.sock" > /dev/null
+            # The new snapshot reaches the workers: the answer says which.
+            for _ in $(seq 100); do
+                code=$(nsx curl -sk -o /dev/null -w '%{http_code}' -H "Host: app.bench" \
+                    https://127.0.0.1:8444/small)
+                [ "$pol" = '{}' ] && [ "$code" = 200 ] && break
+                [ "$pol" != '{}' ] && [ "$code" = 401 ] && break
+                sleep 0.05
+            done
+            kind=$([ "$pol" = '{}' ] && echo public || echo login)
+            t0=$(awk '{ print $14 + $15 }' "/proc/$PROXY_PID/stat")
+            r=$(run_wrk https://127.0.0.1:8444/small -H "Host: app.bench" -H "Cookie: $cookie")
+            t1=$(awk '{ print $14 + $15 }' "/proc/$PROXY_PID/stat")
+            cpu[$kind]=$((cpu[$kind] + t1 - t0))
+            reqs[$kind]=$(awk -v a="${reqs[$kind]}" -v b="${r%% *}" -v s="$SECS" \
+                'BEGIN { printf "%d", a + b * s }')
+            printf 'workers=%s %-9s %-8s req/s=%-10s p99=%s\n' "$w" tls-login \
+                "$kind" "${r%% *}" "${r#* }"
+            if [ "$pol" = '{}' ]; then ratios="$ratios $(ratio "$lr" "${r%% *}")"
+            else lr=${r%% *}; fi
+        done
+    done
+    stop_proxy postern
+    echo "login_vs_public=$(echo $ratios | tr ' ' '\n' | sort -n |
+        awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }') (rounds:$ratios)"
+    local tick per_l per_p
+    tick=$(getconf CLK_TCK)
+    per_l=$(awk -v c="${cpu[login]}" -v n="${reqs[login]}" -v t="$tick" \
+        'BEGIN { if (n) printf "%.1f", c * 1e6 / t / n; else print 0 }')
+    per_p=$(awk -v c="${cpu[public]}" -v n="${reqs[public]}" -v t="$tick" \
+        'BEGIN { if (n) printf "%.1f", c * 1e6 / t / n; else print 0 }')
+    echo "hub CPU per request: login ${per_l} us, public ${per_p} us;" \
+         "cpu_public_over_login=$(ratio "$per_p" "$per_l")"
+}
+case " $TESTS " in *" tls-login "*) login_bench ;; esac
+
 for p in postern haproxy nginx; do
     start_proxy $p 1
     printf 'idle TLS connection memory: %-8s %s bytes/conn (%s conns)\n' "$p" "$(idle_mem)" "$IDLE"

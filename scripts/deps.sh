@@ -19,6 +19,9 @@ PEERS="wireguard-go wireguard-tools iproute2 nftables conntrack iptables
 # Test runner plugins: integration modules run on two workers
 # (python3-pytest-xdist) with a per-test time limit (python3-pytest-timeout).
 PEERS="$PEERS python3-pytest-xdist python3-pytest-timeout"
+# The identity assertion's independent verifier (PyJWT over cryptography:
+# JWS EdDSA, JWK OKP).
+PEERS="$PEERS python3-jwt python3-cryptography"
 # Benchmarks: callgrind's instruction counts (bench/wg_micro.sh).
 PEERS="$PEERS valgrind"
 

@@ -113,7 +113,7 @@ static int access_only_keys(json_t *obj, const char *const *keys, const char *wh
 
 int access_policy_parse(const char *json, struct access_policy *p, char *err, size_t errlen)
 {
-	static const char *const top[] = { "access", "auth", "groups", "users", NULL };
+	static const char *const top[] = { "access", "auth", "groups", "users", "headers", NULL };
 	static const char *const acc[] = { "allow", "deny", NULL };
 	json_error_t je;
 	json_t *root, *a;
@@ -140,7 +140,8 @@ int access_policy_parse(const char *json, struct access_policy *p, char *err, si
 		  access_array(a, "access", "deny", ACCESS_MAX_CIDRS, access_cidr_item,
 			       p->deny, &p->ndeny, err, errlen) < 0))
 		goto out;
-	if (access_login(root, p, err, errlen) < 0)
+	if (access_login(root, p, err, errlen) < 0 ||
+	    access_headers_parse(root, p, err, errlen) < 0)
 		goto out;
 	r = 0;
 out:

@@ -29,6 +29,7 @@ const char *api_check_tunnel_prefix(const char *s);
 api_handler_fn api_setting_list, api_setting_get, api_setting_put;
 api_handler_fn api_audit_list, api_audit_verify;
 api_handler_fn api_secret_rotate;
+api_handler_fn api_assert_rotate;	/* api_assert.c */
 /* Certificates the hub orders (api_acme.c) and DNS provider credentials
  * (api_dns.c). */
 api_handler_fn api_cert_request, api_cert_renew, api_cert_revoke;

@@ -219,6 +219,12 @@ int api_login_code_take(struct api *api, const char *code, const char *host,
 /* The session epoch of enabled user `uid`, or -1 (no such user,
  * disabled). */
 int64_t api_login_epoch(struct api *api, int64_t uid);
+/* The identity assertion's keys for the snapshot (api_assert.c): NULL
+ * when there is no key (made first when `create`) or no public URL to
+ * name the issuer. The caller owns the result. */
+struct auth_assert *api_assert_build(struct api *api, bool create);
+/* GET /.well-known/jwks.json on the hub's host. */
+void api_assert_jwks_reply(struct api_ctx *c);
 /* Ends every route and portal session of `uid` (a new epoch), inside
  * the caller's transaction, and marks the users for publishing. */
 int api_login_revoke(struct api_ctx *c, int64_t uid);

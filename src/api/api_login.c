@@ -88,8 +88,10 @@ struct auth_users *api_auth_users(struct api *api)
 		return NULL;
 	}
 	t = auth_users_new(have ? key : none);
-	if (t)
+	if (t) {
 		t->keyed = have;
+		t->assert = api_assert_build(api, want);
+	}
 	secure_wipe(key, sizeof(key));
 	st = t ? store_prepare(&api->store, "SELECT id, name, disabled, groups, email,"
 			       " auth_epoch FROM users ORDER BY id") : NULL;

@@ -416,6 +416,8 @@ void api_portal(struct api_ctx *c)
 		api_portal_setup_js_reply(c);
 	else if (!strcmp(p, "/portal.css") && get)
 		api_portal_css_reply(c);
+	else if (!strcmp(p, "/.well-known/jwks.json") && get)
+		api_assert_jwks_reply(c);
 	else if (!strcmp(p, "/") && get) {
 		api_reply_header(c, "Location: /login");
 		api_portal_message(c, 302, "Postern", "Go to the login page.");

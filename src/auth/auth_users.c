@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth_assert.h"
 #include "core/secure.h"
 
 struct auth_users *auth_users_new(const uint8_t key[AUTH_KEY_LEN])
@@ -38,6 +39,7 @@ void auth_users_free(struct auth_users *t)
 	if (!t)
 		return;
 	secure_wipe(t->key, sizeof(t->key));
+	auth_assert_free(t->assert);
 	free(t->u);
 	free(t);
 }

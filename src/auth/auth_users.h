@@ -32,11 +32,16 @@ struct auth_user {
 	char groups[AUTH_GROUPS_TEXT];	/* validated by auth_groups_check */
 };
 
+struct auth_assert;
+
 struct auth_users {
 	uint8_t key[AUTH_KEY_LEN];
 	bool keyed;		/* false: no key made yet, nothing verifies */
 	size_t n, cap;
 	struct auth_user *u;		/* sorted by id */
+	/* The identity assertion's signing key and JWKS (owned), or NULL:
+	 * login routes then forward no assertion. */
+	struct auth_assert *assert;
 };
 
 /* An empty table holding a copy of `key`. NULL when out of memory. */

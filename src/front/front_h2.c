@@ -524,7 +524,9 @@ static void h2_answer(struct h2_stream *st, const struct pipeline_out *o)
 	const struct http_msg *m = &st->msg;
 	struct conn *c = st->s->c;
 	char code[8], len[24];
-	nghttp2_nv nv[7];
+	nghttp2_nv nv[11];
+	struct str idn[4], idv[4];
+	char lower[4][ACCESS_HDR_MAX + 1];
 	size_t n = 0, blen = m->meth == HTTP_M_HEAD ? 0 : o->blen;
 	nghttp2_data_provider dp = { .source.ptr = st, .read_callback = h2_read_body };
 
@@ -549,6 +551,14 @@ static void h2_answer(struct h2_stream *st, const struct pipeline_out *o)
 	nv[n++] = H2_NV("content-length", len, strlen(len));
 	nv[n++] = H2_NV("cache-control", "no-store", 8);
 #undef H2_NV
+	/* HTTP/2 field names are lower case (RFC 9113 s8.2.1). */
+	for (unsigned i = 0, k = pipeline_id_fields(o, idn, idv); i < k; i++) {
+		size_t l = idn[i].len < ACCESS_HDR_MAX ? idn[i].len : ACCESS_HDR_MAX;
+		for (size_t j = 0; j < l; j++)
+			lower[i][j] = str_lower_ascii(idn[i].p[j]);
+		nv[n++] = (nghttp2_nv){ (uint8_t *)lower[i], (uint8_t *)idv[i].p, l, idv[i].len,
+					NGHTTP2_NV_FLAG_NONE };
+	}
 	st->abody = blen ? malloc(blen) : NULL;
 	if (st->abody)
 		memcpy(st->abody, o->body, blen);

@@ -27,6 +27,7 @@
 #include "http/http.h"
 #include "front/worker.h"
 
+struct access_policy;
 struct route;
 struct hub_settings;
 struct auth_user;
@@ -76,6 +77,15 @@ struct pipeline_out {
 	/* PIPELINE_PROXY to a login route: who is logged in (the snapshot's,
 	 * valid while the request holds it), for the identity headers. */
 	const struct auth_user *who;
+	/* A forward-auth answer with `who`: its signed assertion (the
+	 * worker's cache holds it until the worker signs again, so the
+	 * answer is framed at once), or NULL. Proxied requests get theirs
+	 * when their head is built (xchg_assertion). */
+	const char *assertion;
+	/* A forward-auth answer: it carries the identity fields named by
+	 * this policy (the route's; pipeline_id_fields), empty when `who`
+	 * is NULL. NULL: not a forward-auth answer. */
+	const struct access_policy *idpolicy;
 };
 
 /* The decision function is the hub's (hub/pipeline.c, pipeline_decide),
@@ -84,5 +94,11 @@ struct pipeline_out {
  * `out`; release that with pipeline_out_free() once the answer has been
  * framed. */
 void pipeline_out_free(struct pipeline_out *out);
+
+/* A forward-auth answer's identity fields (names and values, views into
+ * the route, the user and the assertion): how many (0 unless
+ * out->idpolicy). Defined in pipeline_out.c. */
+unsigned pipeline_id_fields(const struct pipeline_out *out, struct str name[4],
+			    struct str value[4]);
 
 #endif

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "auth/auth_assert.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "front/admin.h"
@@ -445,6 +446,7 @@ void worker_destroy(struct worker *w)
 	while (w->nbufcache)
 		free(w->bufcache[--w->nbufcache]);
 	free(w->pools);
+	auth_assert_cache_free(w->acache);
 	pool_destroy(&w->conn_pool);
 	pool_destroy(&w->xchg_pool);
 	pool_destroy(&w->up_pool);

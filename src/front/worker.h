@@ -64,6 +64,8 @@ struct admin_call;
 #define WORKER_TRIM_KEEP 8
 #define WORKER_TRIM_DELAY_MS 500
 
+struct auth_assert_cache;
+
 struct worker {
 	unsigned idx;
 	struct front_ctx *fc;		/* shared with the other workers */
@@ -95,6 +97,9 @@ struct worker {
 	struct loop_timer alog_timer;
 	unsigned load_peak;		/* nconns + nup, highest since the last trim */
 	struct loop_timer trim_timer;
+	/* Identity assertions recently signed (auth/auth_assert.h), made on
+	 * first use. */
+	struct auth_assert_cache *acache;
 };
 
 /* Sets the worker up: loop, listeners (fds duplicated from nothing: each

@@ -13,6 +13,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <time.h>
+
+#include "auth/auth_assert.h"
+#include "auth/auth_users.h"
 #include "core/log.h"
 #include "http/parse.h"
 #include "front/alog.h"
@@ -199,11 +203,25 @@ static struct xchg *xchg_head_too_large(struct xchg *x, int *status)
 	return NULL;
 }
 
+const char *xchg_assertion(struct worker *w, const struct hub_snap *snap,
+			   const struct auth_user *u, struct str host)
+{
+	const struct auth_users *t = snap->users;
+	char h[AUTH_HOST_MAX + 1];
+
+	if (!u || !t || !t->assert || auth_host_norm(host, h) < 0)
+		return NULL;
+	if (!w->acache && !(w->acache = auth_assert_cache_new()))
+		return NULL;
+	return auth_assert_get(w->acache, t->assert, u, h, (int64_t)time(NULL));
+}
+
 struct xchg *xchg_start(struct worker *w, struct snap_hold *hold,
 			const struct route *route, const struct xchg_req *rq,
 			const struct xchg_ops *ops, void *down, int *status)
 {
 	struct xchg *x = pool_get(&w->xchg_pool);
+	struct xchg_req rqa;
 	const char *rid;
 	int r;
 
@@ -233,7 +251,9 @@ struct xchg *xchg_start(struct worker *w, struct snap_hold *hold,
 	buf_reserve(&x->reqhead, 1024);
 	xchg_fill_log(x, rq, route);
 	rid = xchg_rid(x, rq);
-	r = xchg_head_build(&x->reqhead, route, rq, xchg_set(x)->request_id_header, rid);
+	rqa = *rq;
+	rqa.assertion = xchg_assertion(w, hold->snap, rq->who, rq->scheme_host);
+	r = xchg_head_build(&x->reqhead, route, &rqa, xchg_set(x)->request_id_header, rid);
 	if (r == -ENOBUFS)
 		return xchg_head_too_large(x, status);
 	if (r == 0)

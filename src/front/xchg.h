@@ -73,6 +73,9 @@ struct xchg_req {
 	/* The logged-in user of a login route (the snapshot's), or NULL:
 	 * asserted upstream in X-Postern-User/-Email/-Groups. */
 	const struct auth_user *who;
+	/* Its signed assertion (a JWT), or NULL: set by xchg_start only,
+	 * just before the head is built (see xchg_assertion). */
+	const char *assertion;
 };
 
 enum xchg_state {
@@ -133,6 +136,16 @@ struct xchg {
 	 * "upstream_error", "no_resources"), or NULL. */
 	const char *error;
 };
+
+struct hub_snap;
+/* The signed assertion of user `u` (of snapshot `snap`) for host `host`
+ * (a Host value): the worker's cached token or a new one. It lives in
+ * the worker's cache until the worker signs again, so it is copied at
+ * once (into a head, an answer), never kept: an h2 stream that waits
+ * for an upstream slot gets its token when its head is built. NULL
+ * without a key. */
+const char *xchg_assertion(struct worker *w, const struct hub_snap *snap,
+			   const struct auth_user *u, struct str host);
 
 /* The error page for `status`; with `agent`, the page says that agent
  * is offline (and nothing else about the upstream). */

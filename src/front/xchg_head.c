@@ -9,7 +9,8 @@
  * HTTP/2, are joined into one line: RFC 9113 s8.2.3), an Authorization
  * that carries one of its API tokens is dropped, and so is every
  * X-Postern-* field a client sent (names the hub keeps for the identity
- * it asserts). On a login route the hub then adds who is logged in
+ * it asserts), and any field a login route's policy names for that
+ * identity instead (Remote-User...). On a login route the hub then adds who is logged in
  * (xchg_head_identity), after that stripping, so a client can never
  * supply these fields itself. */
 #include "front/xchg_head.h"
@@ -45,12 +46,22 @@ static bool xchg_auth_ours(struct str v)
 	return str_has_prefix_ci(v, STR_LIT("bearer pt_"));
 }
 
-static bool xchg_hdr_skip(const struct http_msg *m, const struct http_header *h, bool trusted,
-			  const char *rid_name)
+/* A field name a login route's policy gives the identity it asserts. */
+static bool xchg_hdr_identity(const struct route *r, struct str n)
+{
+	for (unsigned k = 0; r->access.login && k < ACCESS_ID_MAX; k++)
+		if (str_eq_ci(n, str_cstr(access_id_header(&r->access, (enum access_id)k))))
+			return true;
+	return false;
+}
+
+static bool xchg_hdr_skip(const struct route *r, const struct http_msg *m,
+			  const struct http_header *h, bool trusted, const char *rid_name)
 {
 	struct str n = h->name;
 
 	if (HDR_IS(n, "cookie") || str_has_prefix_ci(n, STR_LIT("x-postern-")) ||
+	    xchg_hdr_identity(r, n) ||
 	    (HDR_IS(n, "authorization") && xchg_auth_ours(h->value)))
 		return true;
 	if (HDR_IS(n, "host") || HDR_IS(n, "content-length") ||
@@ -151,34 +162,44 @@ static int xchg_head_cookies(struct buf *b, const struct http_msg *m)
 }
 
 /* The client's end-to-end fields the hub passes on. */
-static int xchg_head_fields(struct buf *b, const struct xchg_req *rq, const char *rid_name)
+static int xchg_head_fields(struct buf *b, const struct route *route, const struct xchg_req *rq,
+			    const char *rid_name)
 {
 	const struct http_msg *m = rq->msg;
 	int r = 0;
 
 	for (unsigned i = 0; i < m->nhdr && r == 0; i++) {
 		const struct http_header *h = &m->hdr[i];
-		if (!xchg_hdr_skip(m, h, rq->trusted_peer, rid_name))
+		if (!xchg_hdr_skip(route, m, h, rq->trusted_peer, rid_name))
 			r = xchg_head_field(b, h->name, h->value);
 	}
 	return r ? r : xchg_head_cookies(b, m);
 }
 
 /* The logged-in user of a login route: X-Postern-User, -Groups (names
- * joined with ","; empty when none) and -Email (when known). Every value
- * was validated when stored (no CR, LF or other controls). */
-static int xchg_head_identity(struct buf *b, const struct auth_user *u)
+ * joined with ","; empty when none), -Email (when known) and -Assertion
+ * (the JWT, when the hub has a key), or the names the route's policy
+ * gives them. Every value was validated when stored (no CR, LF or other
+ * controls). */
+static int xchg_head_identity(struct buf *b, const struct route *r, const struct xchg_req *rq)
 {
-	int r;
+	const struct access_policy *p = &r->access;
+	const struct auth_user *u = rq->who;
+	int rc;
 
 	if (!u)
 		return 0;
-	r = BUF_APPEND(b, STR_LIT("X-Postern-User: "), str_cstr(u->name),
-		       STR_LIT("\r\nX-Postern-Groups: "), str_cstr(u->groups), STR_LIT("\r\n"));
-	if (r == 0 && u->email[0])
-		r = BUF_APPEND(b, STR_LIT("X-Postern-Email: "), str_cstr(u->email),
-			       STR_LIT("\r\n"));
-	return r;
+	rc = BUF_APPEND(b, str_cstr(access_id_header(p, ACCESS_ID_USER)), STR_LIT(": "),
+			str_cstr(u->name), STR_LIT("\r\n"),
+			str_cstr(access_id_header(p, ACCESS_ID_GROUPS)), STR_LIT(": "),
+			str_cstr(u->groups), STR_LIT("\r\n"));
+	if (rc == 0 && u->email[0])
+		rc = xchg_head_field(b, str_cstr(access_id_header(p, ACCESS_ID_EMAIL)),
+				     str_cstr(u->email));
+	if (rc == 0 && rq->assertion)
+		rc = xchg_head_field(b, str_cstr(access_id_header(p, ACCESS_ID_ASSERTION)),
+				     str_cstr(rq->assertion));
+	return rc;
 }
 
 int xchg_head_build(struct buf *b, const struct route *route,
@@ -195,9 +216,9 @@ int xchg_head_build(struct buf *b, const struct route *route,
 	if (r == 0)
 		r = BUF_APPEND(b, STR_LIT(" HTTP/1.1\r\nHost: "), rq->scheme_host, STR_LIT("\r\n"));
 	if (r == 0)
-		r = xchg_head_fields(b, rq, rid_name);
+		r = xchg_head_fields(b, route, rq, rid_name);
 	if (r == 0)
-		r = xchg_head_identity(b, rq->who);
+		r = xchg_head_identity(b, route, rq);
 	if (r == 0)
 		r = xchg_head_forwarded(b, rq, rid_name, rid);
 	if (r == 0 && rq->upgrade)

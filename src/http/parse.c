@@ -132,7 +132,7 @@ static int http_head_end(const char *p, size_t len, size_t start,
 
 /* ---- start lines ---- */
 
-static enum http_method http_method_lookup(struct str m)
+enum http_method http_method_lookup(struct str m)
 {
 	static const struct {
 		const char *name;

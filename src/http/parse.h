@@ -30,6 +30,9 @@ int http_err_status(int err);
 /* A short fixed name for logs and counters ("bare_cr", ...). */
 const char *http_err_name(int err);
 
+/* The method token's enum (HTTP_M_OTHER for one it does not know). */
+enum http_method http_method_lookup(struct str m);
+
 /* Finds a header by name (case-insensitive). Returns its index or -1. */
 int http_msg_find(const struct http_msg *m, struct str name);
 

@@ -2,6 +2,7 @@
  * the steps). Each step either passes or fills the decision and stops. */
 #define LOG_SUBSYS "pipeline"
 #include "hub/decide.h"
+#include "hub/pipeline_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -140,6 +141,8 @@ static void pipeline_hub_paths(const struct pipeline_in *in, struct pipeline_out
 	bool api = str_has_prefix(in->m->path, STR_LIT("/api/"));
 	bool portal = in->w->hold->snap->users != NULL;
 
+	if (in->kind == LISTEN_HTTPS && pipeline_fwd(in, out))
+		return;
 	if (in->kind == LISTEN_HTTPS && (api || portal)) {
 		out->act = PIPELINE_ADMIN;
 		return;
@@ -256,8 +259,8 @@ static void pipeline_to_portal(const struct pipeline_in *in, struct pipeline_out
  * cookie for this host whose user the policy admits. Returns true when
  * it answered (302 to the portal, 401, 403), false to go on with
  * out->who set (or NULL for a public route). */
-static bool pipeline_auth(const struct pipeline_in *in, const struct route *r,
-			  struct pipeline_out *out)
+bool pipeline_auth(const struct pipeline_in *in, const struct route *r,
+		   struct pipeline_out *out)
 {
 	const struct hub_settings *s = pipeline_set(in);
 	char host[AUTH_HOST_MAX + 1] = "";

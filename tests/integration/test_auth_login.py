@@ -42,13 +42,18 @@ def fetch(h, proto, host, path, headers=(), data=None, method=None):
                "--connect-to", f"{host}:{port}:{h.https_addr[0]}:{port}",
                f"https://{host}:{port}{path}", check=False)
     assert r.returncode == 0, r.stderr
-    lines = r.stdout.splitlines()
+    return (*parse_head(r.stdout), r.stderr)
+
+
+def parse_head(text):
+    """(status, {header: [values]}) of a response head curl printed."""
+    lines = text.splitlines()
     hdrs = {}
     for ln in lines[1:]:
         if ":" in ln:
             k, v = ln.split(":", 1)
             hdrs.setdefault(k.strip().lower(), []).append(v.strip())
-    return int(lines[0].split()[1]), hdrs, r.stderr
+    return int(lines[0].split()[1]), hdrs
 
 
 def one(hdrs, name):

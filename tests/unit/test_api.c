@@ -1310,6 +1310,27 @@ TEST(webhooks_secret_outbox_rotation)
 	CHECK_EQ_INT(count(sql), 0);
 }
 
+/* The identity assertion's key: rotated by an admin (audited), the
+ * previous public key kept for the JWKS, the seed only sealed. */
+TEST(assertion_key_rotation)
+{
+	char kid1[64];
+	uint8_t *val = NULL;
+	size_t len = 0;
+
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/login/assertion-key" }), 201);
+	snprintf(kid1, sizeof(kid1), "%s", json_string_value(rs_get("kid")));
+	CHECK_EQ_INT((int)strlen(kid1), 43);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/login/assertion-key" }), 201);
+	CHECK(strcmp(json_string_value(rs_get("kid")), kid1) != 0);
+	CHECK_EQ_INT(secret_get(api_store(api), api_keys(api), "login", 0, "assert_prev", &val,
+				&len), 0);
+	CHECK_EQ_INT((int)len, 32);
+	secure_free(val, len + 1);
+	CHECK_EQ_INT(count("SELECT count(*) FROM audit_log WHERE action = "
+			   "'login.assert_key_rotated'"), 2);
+}
+
 TEST(every_endpoint_has_a_happy_path_and_a_named_validation_error)
 {
 	CHECK(api_endpoints_count <= ARRAY_SIZE(seen));
@@ -1529,6 +1550,7 @@ int main(void)
 	RUN(audit_endpoints_and_rotation);
 	RUN(agentless_node_gets_a_wg_quick_file);
 	RUN(webhooks_secret_outbox_rotation);
+	RUN(assertion_key_rotation);
 	RUN(every_endpoint_has_a_happy_path_and_a_named_validation_error);
 	json_decref(rs_last.json);
 	api_close(api);
