@@ -102,6 +102,21 @@ def test_agent_refuses_targets_outside_allowlist(net):
     assert "stream to rebind.lan:80: not_allowed" in log
 
 
+def test_agent_with_no_allow_reaches_nothing(lab, bin, net):
+    """docs/agent.md: with no --allow the agent refuses every target (and
+    says so when it starts): by address, by name, v4 and v6, what the
+    agent above reaches with its list."""
+    p = lab.spawn(net["agent"], [bin, "agent", "serve", "--listen", "10.77.0.2:4190",
+                                 "--connect-timeout", "1s"], name="agent-noallow")
+    netlab.wait_until(lambda: "acceptor ready" in p.log(), what="agent ready")
+    assert "no --allow entries: every target will be refused" in p.log(), p.log()
+    for target in ("10.78.0.2:80", "web.lan:80", "[fd00:78::2]:80", "10.78.0.2:443"):
+        r = pp2(net["hub"], "10.77.0.2:4190", target, "--send", GET)
+        assert r["status_name"] == "not_allowed", (target, r)
+    # The same target through the agent with a list: reached.
+    assert pp2(net["hub"], AGENT, "10.78.0.2:80", "--send", GET)["status_name"] == "ok"
+
+
 def test_agent_reports_refused_unreachable_timeout_dns(net):
     hub = net["hub"]
     assert pp2(hub, AGENT, "10.78.0.2:81")["status_name"] == "refused"
