@@ -48,7 +48,7 @@ def net(lab, bin, tmp_path):
                           "--connect-timeout", "1s", "--log-level", "debug"],
                   env={"SSL_CERT_FILE": certs["ca.pem"]}, name="agent")
     netlab.wait_until(lambda: "acceptor ready" in p.log(), what="agent ready")
-    return {"hub": hub, "agent": agent, "lan": lan, "proc": p, "big": big}
+    return {"hub": hub, "agent": agent, "lan": lan, "proc": p, "big": big, "certs": certs}
 
 
 def subprocess_rand(path, size):
@@ -151,6 +151,29 @@ def test_agent_tls_targets_verify_by_default(net):
     r = pp2(hub, AGENT, "10.78.0.2:443", "--flags", "tls", "--tls-name",
             "other.lan", "--send", GET)
     assert r["status_name"] == "tls_failed", r
+
+
+def test_agent_tls_targets_need_tls12(lab, net):
+    """docs/agent.md: an https target gets TLS 1.2 at least. A server
+    that speaks only TLS 1.1 (its ciphers allowed at SECLEVEL=0, so only
+    the version can refuse it) is tls_failed even with noverify; the same
+    server allowing TLS 1.2 is reached."""
+    certs = net["certs"]
+
+    def s_server(version):
+        p = lab.spawn(net["lan"], ["openssl", "s_server", "-accept", "10.78.0.2:81",
+                                   "-cert", certs["leaf.pem"], "-key", certs["leaf.key"],
+                                   version, "-cipher", "DEFAULT@SECLEVEL=0", "-www",
+                                   "-naccept", "1"], name=f"s_server{version}")
+        netlab.wait_until(lambda: "ACCEPT" in p.log(), what="openssl s_server")
+        return p
+    old = s_server("-tls1_1")
+    r = pp2(net["hub"], AGENT, "10.78.0.2:81", "--flags", "tls,noverify", "--send", GET)
+    assert r["status_name"] == "tls_failed", r
+    old.stop()
+    s_server("-tls1_2")
+    r = pp2(net["hub"], AGENT, "10.78.0.2:81", "--flags", "tls,noverify", "--send", GET)
+    assert r["status_name"] == "ok" and "HTTP/1.0 200" in r["head"], r
 
 
 def test_agent_passes_proxy_v2_to_target(net):
