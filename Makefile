@@ -8,7 +8,7 @@
 #   make BUILD=asan   ASan+UBSan build in build/asan
 #   make BUILD=tsan   ThreadSanitizer build in build/tsan
 #   make deb          Debian package build/deb/postern_VERSION_ARCH.deb
-#   make unit | integration | integration-long | fuzz | bench
+#   make unit | integration | integration-long | fuzz | fuzz-corpus | bench
 
 BUILD ?= release
 O := build/$(BUILD)
@@ -74,7 +74,8 @@ MICRO_BINS := $(MICRO_SRCS:bench/%.c=$(O)/bench/%)
 FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build/fuzz/fuzz/%)
 
-.PHONY: all deps test demo demo-stop unit integration integration-long fuzz-build fuzz bench clean deb \
+.PHONY: all deps test demo demo-stop unit integration integration-long fuzz-build fuzz fuzz-corpus \
+	bench clean deb \
 	unit-build unit-tsan format-check check-tree
 all: $(BIN)
 
@@ -123,9 +124,11 @@ unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)
 
 # The unit tests that run threads, under BUILD=tsan.
-TSAN_UNITS := $(O)/tests/test_wg_lanes $(O)/tests/test_wg_noalloc $(O)/tests/test_auth
+TSAN_UNITS := $(O)/tests/test_wg_lanes $(O)/tests/test_wg_noalloc $(O)/tests/test_auth \
+	$(O)/tests/test_threads
 unit-tsan: $(TSAN_UNITS)
-	@scripts/run-unit.sh $(TSAN_UNITS)
+	@TSAN_OPTIONS="suppressions=$(abspath tests/unit/tsan.supp) $$TSAN_OPTIONS" \
+		scripts/run-unit.sh $(TSAN_UNITS)
 
 build/fuzz/fuzz/%: fuzz/%.c $(LIB)
 	@mkdir -p $(dir $@)
@@ -138,6 +141,14 @@ fuzz-build:
 
 fuzz: fuzz-build
 	scripts/fuzz.sh $(FUZZ_BINS)
+
+# Grows every fuzzer's corpus for a developer to commit: runs each for
+# FUZZ_SECONDS (120), merges what reached new coverage into
+# fuzz/corpus/<name>/, keeps only the inputs that cover something, and
+# lists the changes (git add fuzz/corpus && git commit).
+fuzz-corpus: fuzz-build
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-120} FUZZ_MERGE=1 FUZZ_MINIMIZE=1 scripts/fuzz.sh $(FUZZ_BINS)
+	@git status --short fuzz/corpus
 
 # Integration tests run on ITEST_JOBS pytest-xdist workers (0: in this
 # process, one at a time); tests marked `serial` share one worker

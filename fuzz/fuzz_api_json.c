@@ -3,6 +3,11 @@
  * the body of a write endpoint (validators, resource engine, SQL), the
  * query string of a list, and the head record parser.
  *
+ * The agents' own endpoints are targets too: the anonymous join (over
+ * HTTPS; a pending agent has the join token "fuzz-join-token", which the
+ * seed `join_agent` carries) and the heartbeat (through the tunnel, from
+ * the enrolled agent's key, 01 02 .. 20).
+ *
  * Input: one byte choosing the target (below), then the body. Endpoints
  * that hash passwords (login, setup, users) are left out: Argon2id's cost
  * per execution would starve the fuzzer; their body checks are the same
@@ -21,19 +26,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const struct {
 	const char *method, *path;
+	enum api_transport transport;
 } targets[] = {
-	{ "POST", "/api/v1/routes" },
-	{ "PATCH", "/api/v1/routes/1" },
-	{ "POST", "/api/v1/agents" },
-	{ "PATCH", "/api/v1/agents/1" },
-	{ "POST", "/api/v1/agents/1/join-tokens" },
-	{ "POST", "/api/v1/certificates" },
-	{ "PATCH", "/api/v1/certificates/1" },
-	{ "POST", "/api/v1/tokens" },
-	{ "PUT", "/api/v1/settings/hub.public_url" },
-	{ "PUT", "/api/v1/settings/audit.checkpoint_entries" },
-	{ "GET", "/api/v1/routes" },	/* the bytes as the query */
-	{ "GET", "/api/v1/audit" },
+	{ "POST", "/api/v1/routes", API_TRANSPORT_UNIX },
+	{ "PATCH", "/api/v1/routes/1", API_TRANSPORT_UNIX },
+	{ "POST", "/api/v1/agents", API_TRANSPORT_UNIX },
+	{ "PATCH", "/api/v1/agents/1", API_TRANSPORT_UNIX },
+	{ "POST", "/api/v1/agents/1/join-tokens", API_TRANSPORT_UNIX },
+	{ "POST", "/api/v1/certificates", API_TRANSPORT_UNIX },
+	{ "PATCH", "/api/v1/certificates/1", API_TRANSPORT_UNIX },
+	{ "POST", "/api/v1/tokens", API_TRANSPORT_UNIX },
+	{ "PUT", "/api/v1/settings/hub.public_url", API_TRANSPORT_UNIX },
+	{ "PUT", "/api/v1/settings/audit.checkpoint_entries", API_TRANSPORT_UNIX },
+	{ "GET", "/api/v1/routes", API_TRANSPORT_UNIX },	/* the bytes as the query */
+	{ "GET", "/api/v1/audit", API_TRANSPORT_UNIX },
+	{ "POST", "/api/v1/agents/join", API_TRANSPORT_HTTPS },
+	{ "POST", "/api/v1/agent/heartbeat", API_TRANSPORT_TUNNEL },
+};
+
+/* The enrolled agent's public key (heartbeat target). */
+static const uint8_t agent_key[32] = {
+	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+	17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
 };
 
 static struct api *api;
@@ -73,7 +87,14 @@ static struct api *fuzz_api(void)
 	store_exec(api_store(api), "PRAGMA synchronous = OFF", NULL, 0);
 	store_exec(api_store(api), "INSERT INTO agents(name, created_at, rev) VALUES"
 		   " ('a', 0, 1); INSERT INTO routes(host, target, created_at, rev)"
-		   " VALUES ('a.test', 'http://a:1', 0, 1)", NULL, 0);
+		   " VALUES ('a.test', 'http://a:1', 0, 1);"
+		   "INSERT INTO agents(name, public_key, tunnel_ip, status, created_at, rev)"
+		   " VALUES ('e', 'AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=',"
+		   " '100.96.0.9', 'enrolled', 0, 1);"
+		   "INSERT INTO agents(name, created_at, rev) VALUES ('p', 0, 1);"
+		   "INSERT INTO agent_join_tokens(agent_id, hash, created_at, expires_at)"
+		   " SELECT id, '0191ec14a922e630f88bd161dbe7bd9cbfed5ca08090b1c37f2617db7fa89012',"
+		   " 0, 9000000000000 FROM agents WHERE name = 'p'", NULL, 0);
 	return api;
 }
 
@@ -97,6 +118,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t t = data[0] % (sizeof(targets) / sizeof(targets[0]));
 	req.method = targets[t].method;
 	req.path = targets[t].path;
+	if (targets[t].transport != API_TRANSPORT_UNIX) {
+		req.transport = targets[t].transport;
+		req.client_ip = "100.96.0.9";
+		req.host = "100.96.0.1";
+		req.tunnel_peer_key = agent_key;
+		req.if_match = NULL;
+	}
 	if (!strcmp(req.method, "GET")) {
 		query = strndup((const char *)data + 1, size - 1);
 		req.query = query;

@@ -51,6 +51,12 @@ long enc_b64_decode(enum enc_b64 v, uint8_t *out, size_t cap, const char *in,
 	const char *end = NULL;
 	size_t got = 0;
 
+	/* libsodium's decoder takes some bytes above 0x7f for alphabet
+	 * characters ("\xf1" decodes as "/"): a second spelling of the same
+	 * bytes. Base64 is ASCII; anything else is refused here. */
+	for (size_t i = 0; i < in_len; i++)
+		if ((unsigned char)in[i] > 0x7f)
+			return -EINVAL;
 	if (enc_b64_need(in, in_len) > cap)
 		return -ENOBUFS;
 	if (sodium_base642bin(out, cap, in, in_len, NULL, &got, &end,

@@ -110,3 +110,49 @@ def test_agent_join_verifies_ca_signed_hub_and_refuses_reused_token(hub, bin):
 def test_agent_join_requires_https(hub, bin):
     r, _ = join(hub, bin, f"http://{HUB}:8443", TOKEN)
     assert r.returncode == 2 and "https://" in r.stderr
+
+
+def test_agent_join_wipes_the_token_from_its_command_line(hub, bin, lab):
+    """docs/agent.md: once the join is done, the token is gone from the
+    process's command line (/proc/PID/cmdline, what ps shows). strace holds
+    the agent in the mkdir of its state directory, which comes after the
+    enrollment, for a few seconds: the token must be absent then. (The
+    delay is the probe's window, not a timing assertion: a join that
+    never wiped keeps the token until it exits and the wait times out.)"""
+    fp = agentlab.spki_sha256(hub["certs"]["self.pem"])
+    state = str(hub["dir"] / "wipe" / "agent.state")  # its directory is made after the join
+    p = lab.spawn(hub["ns"], ["strace", "-f", "-qq", "-o", "/dev/null",
+                              "-e", "trace=mkdir,mkdirat",
+                              "-e", "inject=mkdir,mkdirat:delay_enter=4000000",
+                              bin, "agent", "join", f"https://{HUB}:8443/", TOKEN,
+                              "--fingerprint", fp, "--state", state],
+                  # LeakSanitizer cannot run under ptrace (the ASan pass).
+                  env={"ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0"}, name="join-strace")
+    seen = {}
+
+    def agent_cmdline():
+        for task in os.listdir(f"/proc/{p.pid}/task"):
+            try:
+                kids = open(f"/proc/{p.pid}/task/{task}/children").read().split()
+            except FileNotFoundError:
+                continue
+            for kid in kids:
+                try:
+                    cmd = open(f"/proc/{kid}/cmdline", "rb").read()
+                except FileNotFoundError:
+                    continue
+                if b"agent\0join\0" in cmd:
+                    return cmd
+        return None
+
+    def wiped():
+        cmd = agent_cmdline()
+        if cmd is None:
+            return False
+        seen.setdefault("first", cmd)
+        return TOKEN.encode() not in cmd and cmd
+    cmd = netlab.wait_until(wiped, timeout=30, what="the token gone from the agent's cmdline")
+    assert b"--fingerprint" in cmd and b"https://" in cmd, cmd  # only the token went
+    assert p.wait_exit(timeout=30) == 0, p.log()
+    assert os.path.exists(state)
+    assert TOKEN not in open(state).read()

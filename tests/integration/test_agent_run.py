@@ -85,7 +85,8 @@ keepalive = 25
     dev = tmp_path / "tun"
     subprocess.run(["mknod", "-m", "666", str(dev), "c", "10", "200"], check=True)
     run = (f"{bin} agent run --state {state} --netstack {request.param} "
-           f"--allow 10.78.0.2:80-81 --log-level debug")
+           f"--allow 10.78.0.2:80-81 --allow 100.96.0.0/24:4180-4181 "
+           f"--allow '[fd7a:96::/64]:4180' --log-level debug")
     if request.param == "tun":
         cmd = f"exec {run}"  # plain TUN: root, in the agent's own namespace
     else:
@@ -134,6 +135,12 @@ def test_agent_run_tunnel_streams_and_heartbeats(world):
     n = len(heartbeats(world))
     netlab.wait_until(lambda: len(heartbeats(world)) > n, timeout=20, what="next heartbeat")
     assert heartbeats(world)[-1]["errors"] == [], heartbeats(world)[-1]
+    # docs/agent.md: the agent's own tunnel addresses are never a target,
+    # even inside a range its --allow entries open (a hub looping streams
+    # back into the agent).
+    for own in ("100.96.0.2:4180", "[fd7a:96::2]:4180"):
+        r = pp2(hub, "100.96.0.2:4180", own)
+        assert r["status_name"] == "not_allowed", (own, r)
 
 
 def test_agent_run_finds_a_hub_that_moved(world):

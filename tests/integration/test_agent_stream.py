@@ -48,7 +48,7 @@ def net(lab, bin, tmp_path):
                           "--connect-timeout", "1s", "--log-level", "debug"],
                   env={"SSL_CERT_FILE": certs["ca.pem"]}, name="agent")
     netlab.wait_until(lambda: "acceptor ready" in p.log(), what="agent ready")
-    return {"hub": hub, "agent": agent, "lan": lan, "proc": p, "big": big}
+    return {"hub": hub, "agent": agent, "lan": lan, "proc": p, "big": big, "certs": certs}
 
 
 def subprocess_rand(path, size):
@@ -102,6 +102,21 @@ def test_agent_refuses_targets_outside_allowlist(net):
     assert "stream to rebind.lan:80: not_allowed" in log
 
 
+def test_agent_with_no_allow_reaches_nothing(lab, bin, net):
+    """docs/agent.md: with no --allow the agent refuses every target (and
+    says so when it starts): by address, by name, v4 and v6, what the
+    agent above reaches with its list."""
+    p = lab.spawn(net["agent"], [bin, "agent", "serve", "--listen", "10.77.0.2:4190",
+                                 "--connect-timeout", "1s"], name="agent-noallow")
+    netlab.wait_until(lambda: "acceptor ready" in p.log(), what="agent ready")
+    assert "no --allow entries: every target will be refused" in p.log(), p.log()
+    for target in ("10.78.0.2:80", "web.lan:80", "[fd00:78::2]:80", "10.78.0.2:443"):
+        r = pp2(net["hub"], "10.77.0.2:4190", target, "--send", GET)
+        assert r["status_name"] == "not_allowed", (target, r)
+    # The same target through the agent with a list: reached.
+    assert pp2(net["hub"], AGENT, "10.78.0.2:80", "--send", GET)["status_name"] == "ok"
+
+
 def test_agent_reports_refused_unreachable_timeout_dns(net):
     hub = net["hub"]
     assert pp2(hub, AGENT, "10.78.0.2:81")["status_name"] == "refused"
@@ -136,6 +151,29 @@ def test_agent_tls_targets_verify_by_default(net):
     r = pp2(hub, AGENT, "10.78.0.2:443", "--flags", "tls", "--tls-name",
             "other.lan", "--send", GET)
     assert r["status_name"] == "tls_failed", r
+
+
+def test_agent_tls_targets_need_tls12(lab, net):
+    """docs/agent.md: an https target gets TLS 1.2 at least. A server
+    that speaks only TLS 1.1 (its ciphers allowed at SECLEVEL=0, so only
+    the version can refuse it) is tls_failed even with noverify; the same
+    server allowing TLS 1.2 is reached."""
+    certs = net["certs"]
+
+    def s_server(version):
+        p = lab.spawn(net["lan"], ["openssl", "s_server", "-accept", "10.78.0.2:81",
+                                   "-cert", certs["leaf.pem"], "-key", certs["leaf.key"],
+                                   version, "-cipher", "DEFAULT@SECLEVEL=0", "-www",
+                                   "-naccept", "1"], name=f"s_server{version}")
+        netlab.wait_until(lambda: "ACCEPT" in p.log(), what="openssl s_server")
+        return p
+    old = s_server("-tls1_1")
+    r = pp2(net["hub"], AGENT, "10.78.0.2:81", "--flags", "tls,noverify", "--send", GET)
+    assert r["status_name"] == "tls_failed", r
+    old.stop()
+    s_server("-tls1_2")
+    r = pp2(net["hub"], AGENT, "10.78.0.2:81", "--flags", "tls,noverify", "--send", GET)
+    assert r["status_name"] == "ok" and "HTTP/1.0 200" in r["head"], r
 
 
 def test_agent_passes_proxy_v2_to_target(net):

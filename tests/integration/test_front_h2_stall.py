@@ -86,7 +86,7 @@ def test_h2_client_not_reading_is_closed_after_send_timeout(lab):
     hub's output stops moving, and after send_timeout the connection and
     its upstream connection are closed (fds back to where they were)."""
     f, up = start(lab)
-    base = f.fd_count()
+    base = f.idle_fd_count()
     c = Client(f, window=(1 << 31) - 1, rcvbuf=65536)
     c.h2.increment_flow_control_window((1 << 31) - 1 - 65535)
     sid = c.get(f"/big/{BIG}")

@@ -78,7 +78,12 @@ def test_pipelining_one_at_a_time(lab):
     a = f.upstream(9001, "a")
     f.start(routes=ROUTES, workers=1)
     s = f.connect()
-    reqs = b"".join(b"GET /p%d HTTP/1.1\r\nHost: app.test\r\n\r\n" % i for i in range(10))
+    # /hold/300 makes the upstream sit on its answer and then look whether
+    # the next request is already there: a hub that forwarded pipelined
+    # requests before the previous answer (on the same upstream
+    # connection, or on another one) is seen ("early", "inflight").
+    targets = ["/hold/300?p%d" % i if i in (0, 4) else "/p%d" % i for i in range(10)]
+    reqs = b"".join(b"GET %s HTTP/1.1\r\nHost: app.test\r\n\r\n" % t.encode() for t in targets)
     s.sendall(reqs + b"POST /echo HTTP/1.1\r\nHost: app.test\r\nContent-Length: 5\r\n\r\nhello"
               + b"GET /last HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n")
     bodies = []
@@ -86,13 +91,15 @@ def test_pipelining_one_at_a_time(lab):
     for i in range(12):
         st, h, body, rest = read_response(Prefixed(s, rest))
         bodies.append(body)
-    assert bodies[:10] == [b"a GET /p%d" % i for i in range(10)]
+    assert bodies[:10] == [b"a GET %s" % t.encode() for t in targets]
     assert bodies[10] == b"hello"
     assert bodies[11] == b"a GET /last"
     # The upstream got each request once, in order, never two at a time
     # (each request on the pooled connection followed the previous answer).
     recs = a.records()
-    assert [r["target"] for r in recs] == ["/p%d" % i for i in range(10)] + ["/echo", "/last"]
+    assert [r["target"] for r in recs] == targets + ["/echo", "/last"]
+    assert [r["inflight"] for r in recs] == [1] * 12, recs
+    assert [r["early"] for r in recs if r["target"].startswith("/hold/")] == [False, False], recs
 
 
 def test_chunked_upload_and_download(lab):

@@ -127,7 +127,7 @@ def test_client_disconnect_mid_response_leaks_nothing(lab):
             env={"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:quarantine_size_mb=0"})
     warm(f)
     # Let the idle pooled connection count toward the baseline too.
-    base_fds, base_rss = f.fd_count(), f.rss_kib()
+    base_fds, base_rss = f.idle_fd_count(), f.rss_kib()
     for i in range(40):
         s = f.connect()
         path = b"/big/%d" % (1 << 30) if i % 2 else b"/chunked/%d" % (1 << 30)
@@ -161,7 +161,7 @@ def test_tls_and_h2_clients_disconnect_mid_response_leak_nothing(lab):
     url = "https://127.0.0.1:8443"
     for proto in ("--http1.1", "--http2"):
         f.ns.sh(f"curl -sk {proto} -o /dev/null {url}/big/1000000")
-    base_fds, base_rss = f.fd_count(), f.rss_kib()
+    base_fds, base_rss = f.idle_fd_count([f.port, 8443]), f.rss_kib()
     for i in range(20):
         proto = "--http2" if i % 2 else "--http1.1"
         kind = "big" if i % 4 < 2 else "chunked"

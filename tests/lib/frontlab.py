@@ -170,6 +170,35 @@ access_log = {self.access_log}
     def fd_count(self):
         return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
 
+    def idle_fd_count(self, ports=None):
+        """The hub's descriptors as a baseline, taken once no client
+        connection to its listening ports is left on the server side,
+        accepted or still in the backlog (ss shows only listeners with
+        empty accept queues): a start-up probe or an earlier client the
+        hub has not yet closed would otherwise sit in the baseline and
+        hide a leaked descriptor later. Connections the hub has closed
+        (TIME-WAIT, FIN-WAIT, LAST-ACK: no descriptor) do not count.
+        Descriptors that close between the listing and their readlink are
+        not counted (docs/testing.md)."""
+        d = f"/proc/{self.proc.pid}/fd"
+
+        def quiet():
+            for port in ports or [self.port]:
+                rows = self.ns.run(["ss", "-tanH", f"( sport = :{port} )"]).stdout
+                rows = [r.split() for r in rows.split("\n") if r.strip()]
+                if any(r[0] in ("ESTAB", "CLOSE-WAIT", "SYN-RECV") or
+                       (r[0] == "LISTEN" and r[1] != "0") for r in rows):
+                    return None
+            n = 0
+            for x in os.listdir(d):
+                try:
+                    os.readlink(f"{d}/{x}")
+                    n += 1
+                except FileNotFoundError:
+                    pass
+            return n
+        return netlab.wait_until(quiet, what="the hub without client connections")
+
     def rss_kib(self):
         with open(f"/proc/{self.proc.pid}/status") as f:
             for line in f:

@@ -18,6 +18,7 @@ import subprocess
 import time
 
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                     "WARNING: ThreadSanitizer:",
                      "runtime error:", "ERROR: UndefinedBehaviorSanitizer")
 
 # Postern commands that run until stopped. Such a process must still be

@@ -4,7 +4,9 @@ records exactly what it received.
 
 Every request is appended to LOG as one JSON line (method, target, version,
 headers as a list of [name, value] in arrival order, body length and sha256,
-connection number and its index on that connection). Answers by path:
+connection number and its index on that connection, "inflight": how many
+requests, this one included, the upstream held unanswered on any connection
+when this one's head arrived). Answers by path:
 
   /big/N        N bytes of the test stream (Content-Length)
   /chunked/N    N bytes of the test stream, chunked, with an X-Sum trailer
@@ -12,6 +14,9 @@ connection number and its index on that connection). Answers by path:
   /sum          sha256 of the request body (read streaming)
   /echo         the request body back
   /slow/MS      answers after MS milliseconds
+  /hold/MS      waits MS milliseconds before recording the request, then
+                records in "early" whether bytes of a next request had
+                arrived on this connection before this answer was sent
   /flaky        answers (keep-alive), then drops the next request on the
                 same connection without a word (a dead pooled connection)
   /status/N     an empty response with status N
@@ -22,6 +27,7 @@ import functools
 import hashlib
 import json
 import os
+import select
 import socket
 import socketserver
 import sys
@@ -49,6 +55,15 @@ def stream_sha256(n):
 
 LOCK = threading.Lock()
 CONN_SEQ = [0]
+INFLIGHT = [0]
+
+
+def pending(sock, r):
+    """Whether bytes beyond the current request are already here."""
+    if r.buf:
+        return True
+    rd, _, _ = select.select([sock], [], [], 0)
+    return bool(rd)
 
 
 class Reader:
@@ -140,9 +155,13 @@ class Handler(socketserver.BaseRequestHandler):
         r = Reader(self.request)
         idx = 0
         flaky = False
+        inflight = 0
         try:
             while True:
                 method, target, version, headers = read_head(r)
+                with LOCK:
+                    INFLIGHT[0] += 1
+                    inflight = INFLIGHT[0]
                 h = hashlib.sha256()
                 body = []
                 count = [0]
@@ -153,7 +172,12 @@ class Handler(socketserver.BaseRequestHandler):
                     if target == "/echo":
                         body.append(b)
                 trailers = read_body(r, headers, sink)
-                rec = {"conn": conn, "idx": idx, "method": method, "target": target,
+                early = None
+                if target.startswith("/hold/"):
+                    time.sleep(int(target.split("?")[0].split("/")[2]) / 1000.0)
+                    early = pending(self.request, r)
+                rec = {"inflight": inflight, "early": early,
+                       "conn": conn, "idx": idx, "method": method, "target": target,
                        "version": version, "headers": headers, "trailers": trailers,
                        "body_len": count[0], "body_sha256": h.hexdigest(),
                        "dropped": flaky}
@@ -164,9 +188,16 @@ class Handler(socketserver.BaseRequestHandler):
                     return
                 if not self.respond(method, target, b"".join(body), h.hexdigest()):
                     return
+                with LOCK:
+                    INFLIGHT[0] -= 1
+                inflight = 0
                 flaky = target == "/flaky"
         except (EOFError, ConnectionError, ValueError, OSError):
             return
+        finally:
+            if inflight:
+                with LOCK:
+                    INFLIGHT[0] -= 1
 
     def simple(self, status, body, extra=b""):
         self.request.sendall(b"HTTP/1.1 %d X\r\nContent-Length: %d\r\n%s\r\n" %

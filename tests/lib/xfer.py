@@ -5,7 +5,10 @@
     python3 xfer.py udprecv ADDR PORT     -> prints "listening", then on
         the datagram "END" "datagrams=N intact=N ordered=1|0"
     python3 xfer.py udpsend ADDR PORT COUNT SIZE -> bursts of 32 datagrams
-        (8-byte sequence number + pattern), then "END"
+        (8-byte sequence number + pattern), then "END"; the receiver
+        acknowledges each datagram's sequence number and the sender waits
+        for a burst's last one before the next burst (up to 5 s), so
+        nothing is lost to a full queue and every datagram must arrive
 
 The sender streams BYTES of a fixed pseudo-random pattern (1 MiB from a
 seeded generator, repeated with a counter so no two blocks are equal).
@@ -80,10 +83,11 @@ def udprecv(addr, port):
     last = -1
     ordered = 1
     while True:
-        d = s.recv(65535)
+        d, peer = s.recvfrom(65535)
         if d == b"END":
             break
         seq = int.from_bytes(d[:8], "big")
+        s.sendto(d[:8], peer)
         n += 1
         intact += d == udp_payload(seq, len(d))
         ordered &= seq > last
@@ -94,12 +98,20 @@ def udprecv(addr, port):
 def udpsend(addr, port, count, size):
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.settimeout(0.5)
     payloads = [udp_payload(i, size) for i in range(count)]
     for i in range(0, count, 32):
-        for p in payloads[i:i + 32]:
+        burst = payloads[i:i + 32]
+        for p in burst:
             s.sendto(p, (addr, port))
-        # let the receiving socket drain between bursts (UDP is lossy)
-        time.sleep(0.002)
+        want = i + len(burst) - 1
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                if int.from_bytes(s.recv(64)[:8], "big") >= want:
+                    break
+            except socket.timeout:
+                pass
     for _ in range(5):
         s.sendto(b"END", (addr, port))
         time.sleep(0.05)

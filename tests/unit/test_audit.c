@@ -110,6 +110,74 @@ TEST(entry_hash_matches_the_documented_encoding)
 	CHECK_EQ_STR(hex, "9837fbc21db064793e9c6dad2d19eccafe539cf50c5f3d847d456e7cd746a2ae");
 }
 
+/* The checkpoint signature against a vector computed independently
+ * (Python's cryptography, Ed25519 with the seed 00 01 .. 1f) from the
+ * message in docs/control-plane.md: the tag, seq 17, SHA-256("postern")
+ * as the head, time_ms 1700000000123. Ed25519 is deterministic, so the
+ * bytes must match exactly. */
+TEST(checkpoint_signature_matches_an_independent_vector)
+{
+	static const char pem[] = "-----BEGIN PRIVATE KEY-----\n"
+		"MC4CAQAwBQYDK2VwBCIEIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f\n"
+		"-----END PRIVATE KEY-----\n";
+	struct audit_checkpoint c = { .seq = 17, .time_ms = 1700000000123 };
+	const char *dir = fixture_tmpdir();
+	const char *path = fixture_path(dir, "audit.key");
+	struct audit_key k;
+	char hex[HEX_LEN(AUDIT_SIG_LEN)];
+	FILE *f = fopen(path, "w");
+
+	CHECK(f && fputs(pem, f) >= 0 && fclose(f) == 0);
+	CHECK_EQ_INT(chmod(path, 0600), 0);	/* a key file must be private */
+	CHECK_EQ_INT(enc_hex_decode(c.head, sizeof(c.head),
+		"b696ec19b1e95356f45db8ec4736266d08cca80b6e9bc9db6dc4155b070f7376", 64),
+		0);
+	CHECK_EQ_INT(audit_key_load_private(&k, path, false, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(audit_checkpoint_sign(&c, &k), 0);
+	enc_hex_encode(hex, c.sig, sizeof(c.sig));
+	CHECK_EQ_STR(hex, "c4f1e90b10b826474f7c6cf2094cdb80344937e58c76a864158e5643a5eda4e4"
+			  "de5744bce0554fe7850fd0dfef6dbef31d059254753403f18f5b937ebe874c05");
+	CHECK_EQ_STR(c.key_id, "56475aa75463474c");
+	CHECK(audit_checkpoint_valid(&c, &k));
+	c.time_ms++;
+	CHECK(!audit_checkpoint_valid(&c, &k));
+	audit_key_free(&k);
+	fixture_rmdir(dir);
+}
+
+/* A field longer than AUDIT_FIELD_MAX is cut to 4096 bytes at most, on a
+ * UTF-8 boundary: a two-byte character across byte 4096 goes whole
+ * (4095 kept), one ending at byte 4096 stays (4096 kept). The stored
+ * bytes are what was hashed: the chain still verifies. */
+TEST(long_field_is_cut_on_a_utf8_boundary)
+{
+	struct env v = { 0 };
+	static char across[5000], ends[5000];
+
+	memset(across, 'a', sizeof(across) - 1);
+	memcpy(across + 4095, "\xc3\xa9", 2);	/* bytes 4096 and 4097 (1-based) */
+	memset(ends, 'b', sizeof(ends) - 1);
+	memcpy(ends + 4094, "\xc3\xa9", 2);	/* bytes 4095 and 4096 */
+	env_open(&v);
+	struct audit_event e1 = { "user:admin", "192.0.2.7", "route.create", "route:1",
+				  "", across };
+	struct audit_event e2 = { "user:admin", "192.0.2.7", "route.create", "route:2",
+				  "", ends };
+	CHECK(audit_record(&v.a, &e1) > 0);
+	CHECK(audit_record(&v.a, &e2) > 0);
+	CHECK_EQ_INT(store_query_int(&v.s, "SELECT length(CAST(after_json AS BLOB)) "
+				     "FROM audit_log WHERE object = 'route:1'", -1), 4095);
+	CHECK_EQ_INT(store_query_int(&v.s, "SELECT hex(substr(CAST(after_json AS BLOB), 4095)) "
+				     "= '61' FROM audit_log WHERE object = 'route:1'", -1), 1);
+	CHECK_EQ_INT(store_query_int(&v.s, "SELECT length(CAST(after_json AS BLOB)) "
+				     "FROM audit_log WHERE object = 'route:2'", -1), 4096);
+	CHECK_EQ_INT(store_query_int(&v.s, "SELECT hex(substr(CAST(after_json AS BLOB), 4095)) "
+				     "= 'C3A9' FROM audit_log WHERE object = 'route:2'", -1), 1);
+	CHECK(audit_checkpoint(&v.a, true) >= 0);
+	CHECK(verify(&v).ok);
+	env_free(&v);
+}
+
 TEST(clean_log_verifies)
 {
 	struct env v = { 0 };
@@ -487,6 +555,8 @@ int main(void)
 {
 	log_set_level(LOG_ERR);
 	RUN(entry_hash_matches_the_documented_encoding);
+	RUN(checkpoint_signature_matches_an_independent_vector);
+	RUN(long_field_is_cut_on_a_utf8_boundary);
 	RUN(clean_log_verifies);
 	RUN(checkpoint_after_the_interval);
 	RUN(triggers_refuse_updates_and_deletes);
