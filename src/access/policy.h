@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "access/bypass.h"
 #include "core/addr.h"
 
 #define ACCESS_MAX_CIDRS 32
@@ -34,6 +35,7 @@ struct access_policy {
 	unsigned ngroups, nusers;
 	char groups[ACCESS_MAX_NAMES][ACCESS_NAME_MAX + 1];
 	char users[ACCESS_MAX_NAMES][ACCESS_NAME_MAX + 1];
+	struct access_bypass bypass;	/* with "login": access/bypass.h */
 };
 
 /* Parses `json` (NULL or "" = no rules) into *p. Returns 0, or -EINVAL

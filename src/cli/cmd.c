@@ -17,6 +17,8 @@ static const struct cmd commands[] = {
 	{ "dns-provider", cmd_dns_provider, "admin: DNS-01 provider credentials (list, set, delete)" },
 	{ "user", cmd_user, "admin: users (list, create, update, setup-link)" },
 	{ "token", cmd_token, "admin: API tokens (list, create, revoke)" },
+	{ "route-token", cmd_route_token, "admin: route tokens, machine credentials of login routes" },
+	{ "share-link", cmd_share_link, "admin: share links granting one route for a while" },
 	{ "webhook", cmd_webhook, "admin: webhooks (list, create, test, rotate-secret, deliveries, redeliver)" },
 	{ "settings", cmd_settings, "admin: settings (list, get, set, reset)" },
 	{ "audit", cmd_audit, "admin: the audit log (list, export, verify)" },

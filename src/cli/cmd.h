@@ -32,6 +32,8 @@ int cmd_cert(int argc, char **argv);
 int cmd_dns_provider(int argc, char **argv);	/* src/cli/cli_dns.c */
 int cmd_user(int argc, char **argv);
 int cmd_token(int argc, char **argv);
+int cmd_route_token(int argc, char **argv);	/* cli_machine.c */
+int cmd_share_link(int argc, char **argv);
 int cmd_settings(int argc, char **argv);
 int cmd_webhook(int argc, char **argv);	/* src/cli/cli_webhook.c */
 int cmd_audit(int argc, char **argv);

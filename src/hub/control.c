@@ -22,6 +22,7 @@
 #include "hub/hub.h"
 #include "hub/front.h"
 #include "hub/route.h"
+#include "hub/snap.h"
 #include "hub/tcpfwd.h"
 #include "hub/tunnel.h"
 #include "store/secret.h"
@@ -179,6 +180,9 @@ int hub_control_open(struct hub *hub, char *err, size_t errlen)
 static void hub_control_tick(struct loop_timer *t)
 {
 	api_tick(control.api);
+	/* The workers' route token uses, batched (never per request). */
+	if (control.hub->snap)
+		api_machine_flush(control.api, control.hub->snap->creds);
 	loop_timer_arm(control.hub->loop, t, CONTROL_TICK_NS);
 }
 
@@ -316,6 +320,13 @@ struct route_table *hub_control_routes(char *err, size_t errlen)
 struct auth_users *hub_control_users(void)
 {
 	return control.api ? api_auth_users(control.api) : NULL;
+}
+
+struct auth_creds *hub_control_creds(void)
+{
+	const struct hub_snap *cur = control.hub ? control.hub->snap : NULL;
+
+	return control.api ? api_machine_creds(control.api, cur ? cur->creds : NULL) : NULL;
 }
 
 /* One stored certificate into the set. */

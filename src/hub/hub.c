@@ -106,8 +106,10 @@ static struct hub_snap *hub_snap_build(const struct hub_config *cfg, char *err,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (hub_control_active())
+	if (hub_control_active()) {
 		s->users = hub_control_users();
+		s->creds = hub_control_creds();
+	}
 	if (hub_tls_builder && (cfg->nlisten_https || cfg->ncerts)) {
 		s->tls = hub_tls_builder(cfg, &s->tls_free, err, errlen);
 		if (!s->tls) {

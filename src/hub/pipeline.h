@@ -76,6 +76,9 @@ struct pipeline_out {
 	/* PIPELINE_PROXY to a login route: who is logged in (the snapshot's,
 	 * valid while the request holds it), for the identity headers. */
 	const struct auth_user *who;
+	/* PIPELINE_PROXY: the hub consumed the Authorization (a route
+	 * token); no Authorization field goes upstream. */
+	bool drop_auth;
 };
 
 /* Decides what to do with in->m. `out` is the caller's; release it with
@@ -83,6 +86,19 @@ struct pipeline_out {
  * internal problem is an answer (500/503). */
 void pipeline_decide(const struct pipeline_in *in, struct pipeline_out *out);
 void pipeline_out_free(struct pipeline_out *out);
+
+/* Machine credentials on a login route (pipeline_cred.c): a route token
+ * of this route in Authorization (consumed: never forwarded), a share
+ * link's session cookie, none, or a credential that must be refused (a
+ * token of another route, unknown, malformed). `host` is normalised. */
+enum pipeline_cred {
+	PIPELINE_CRED_NONE = 0,
+	PIPELINE_CRED_TOKEN,
+	PIPELINE_CRED_SHARE,
+	PIPELINE_CRED_BAD,
+};
+enum pipeline_cred pipeline_cred_check(const struct pipeline_in *in, const struct route *r,
+				       const char *host);
 
 /* True when `host` (any case, port ignored) is the hub's own name. */
 bool pipeline_hub_host(const struct hub_settings *s, struct str host);

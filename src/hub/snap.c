@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "auth/auth_creds.h"
 #include "auth/auth_users.h"
 #include "hub/route.h"
 
@@ -32,6 +33,7 @@ void snap_unref(struct hub_snap *s)
 		return;
 	route_table_free(s->routes);
 	auth_users_free(s->users);
+	auth_creds_free(s->creds);
 	if (s->tls && s->tls_free)
 		s->tls_free(s->tls);
 	free(s);

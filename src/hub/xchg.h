@@ -73,6 +73,7 @@ struct xchg_req {
 	/* The logged-in user of a login route (the snapshot's), or NULL:
 	 * asserted upstream in X-Postern-User/-Email/-Groups. */
 	const struct auth_user *who;
+	bool drop_auth;			/* the hub consumed Authorization */
 };
 
 enum xchg_state {

@@ -266,6 +266,39 @@ static const char schema_v8[] =
 	"  hash TEXT NOT NULL UNIQUE,"	/* SHA-256 of the code, hex */
 	"  created_at INTEGER NOT NULL);";
 
+/* Version 9: machine credentials of login routes (docs/auth.md). A route
+ * token is shown once and stored as its SHA-256; a share link likewise,
+ * with its expiry, an optional cap on how often it may be opened, and a
+ * random nonce its sessions carry (so a reused row id revives nothing).
+ * `created_by` is the actor as the audit log names it. Revoking deletes
+ * the row; deleting the route deletes its tokens and links. */
+static const char schema_v9[] =
+	"CREATE TABLE route_tokens ("
+	"  id INTEGER PRIMARY KEY,"
+	"  route_id INTEGER NOT NULL REFERENCES routes(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  hash TEXT NOT NULL UNIQUE,"	/* SHA-256 of the token, hex */
+	"  hint TEXT NOT NULL,"
+	"  created_by TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  last_used_at INTEGER,"
+	"  rev INTEGER NOT NULL,"
+	"  UNIQUE (route_id, name));"
+	"CREATE TABLE share_links ("
+	"  id INTEGER PRIMARY KEY,"
+	"  route_id INTEGER NOT NULL REFERENCES routes(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  hash TEXT NOT NULL UNIQUE,"
+	"  hint TEXT NOT NULL,"
+	"  nonce INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  max_uses INTEGER,"
+	"  uses INTEGER NOT NULL DEFAULT 0,"
+	"  created_by TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  last_used_at INTEGER,"
+	"  rev INTEGER NOT NULL);";
+
 const struct schema_migration schema_migrations[] = {
 	{ 1, "initial", schema_v1 },
 	{ 2, "certificates and encrypted secrets", schema_v2 },
@@ -275,5 +308,6 @@ const struct schema_migration schema_migrations[] = {
 	{ 6, "certificates ordered by the hub (ACME state)", schema_v6 },
 	{ 7, "webhooks, their outbox and delivery attempts", schema_v7 },
 	{ 8, "user groups, e-mail, session epoch and TOTP", schema_v8 },
+	{ 9, "route tokens and share links", schema_v9 },
 };
 const size_t schema_migrations_count = ARRAY_SIZE(schema_migrations);
