@@ -24,7 +24,8 @@
 #include "core/secure.h"
 #include "http/form.h"
 
-#define API_MACHINE_HINT 12	/* "prt_" and 8 characters */
+#define API_MACHINE_HINT 12	/* "prt_" or "psl_" and 8 characters */
+#define API_SHARE_PREFIX "psl_"	/* a share link's key */
 #define API_SHARE_MAX_TTL (90 * 86400LL)
 
 static const struct api_field api_route_token_fields[] = {
@@ -75,19 +76,10 @@ static int api_machine_route_host(struct api_ctx *c, int64_t route_id, char *hos
 
 /* A new secret in c->reveal, its hash, hint and creator in `row`.
  * Returns 0, or -1 after replying. */
-static int api_machine_secret(struct api_ctx *c, json_t *row)
+static int api_machine_secret(struct api_ctx *c, json_t *row, const char *prefix)
 {
-	char hash[65], hint[API_MACHINE_HINT + 1];
-
-	c->reveal = api_new_token(AUTH_ROUTE_TOKEN_PREFIX);
-	if (!c->reveal) {
-		api_reply_error(c, 500, "internal", NULL, "internal error");
+	if (api_reveal_token(c, prefix, API_MACHINE_HINT, row) < 0)
 		return -1;
-	}
-	api_hash_token(c->reveal, hash);
-	snprintf(hint, sizeof(hint), "%s", c->reveal);
-	json_object_set_new(row, "hash", json_string(hash));
-	json_object_set_new(row, "hint", json_string(hint));
 	json_object_set_new(row, "created_by", json_string(c->who.actor));
 	return 0;
 }
@@ -95,7 +87,7 @@ static int api_machine_secret(struct api_ctx *c, json_t *row)
 static int api_route_token_prepare(struct api_ctx *c, json_t *row, const json_t *old)
 {
 	(void)old;
-	return api_machine_secret(c, row);
+	return api_machine_secret(c, row, AUTH_ROUTE_TOKEN_PREFIX);
 }
 
 /* The link is https://HOST[:port]/.postern/share?k=TOKEN: the one-time
@@ -110,7 +102,7 @@ static int api_share_prepare(struct api_ctx *c, json_t *row, const json_t *old)
 
 	(void)old;
 	if (api_machine_route_host(c, json_integer_value(json_object_get(row, "route_id")), host,
-				   sizeof(host)) < 0 || api_machine_secret(c, row) < 0)
+				   sizeof(host)) < 0 || api_machine_secret(c, row, API_SHARE_PREFIX) < 0)
 		return -1;
 	if (RAND_bytes((unsigned char *)&nonce, sizeof(nonce)) != 1) {
 		api_reply_error(c, 500, "internal", NULL, "internal error");

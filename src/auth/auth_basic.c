@@ -62,11 +62,11 @@ static int auth_basic_decode(struct str cred, char *buf, struct str *tok)
 	return auth_basic_token68(*tok) ? 1 : -1;
 }
 
-int auth_basic_token(struct str v, char *buf, struct str *tok)
+/* auth_basic_token without its promise that *tok is empty unless 1. */
+static int auth_basic_find(struct str v, char *buf, struct str *tok)
 {
 	struct str scheme, cred;
 
-	*tok = STR_NULL;
 	if (!auth_basic_split(v, &scheme, &cred))
 		return 0;
 	if (str_eq_ci(scheme, STR_LIT("bearer"))) {
@@ -78,4 +78,13 @@ int auth_basic_token(struct str v, char *buf, struct str *tok)
 	if (str_eq_ci(scheme, STR_LIT("basic")))
 		return auth_basic_token68(cred) ? auth_basic_decode(cred, buf, tok) : 0;
 	return 0;
+}
+
+int auth_basic_token(struct str v, char *buf, struct str *tok)
+{
+	int rc = auth_basic_find(v, buf, tok);
+
+	if (rc <= 0)
+		*tok = STR_NULL;
+	return rc;
 }

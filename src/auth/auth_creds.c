@@ -104,31 +104,24 @@ void auth_creds_touch(struct auth_route_token *k, int64_t now)
 		atomic_store_explicit(&k->used, now, memory_order_relaxed);
 }
 
-static const struct auth_share *auth_creds_share_find(const struct auth_creds *t, int64_t id)
+static int auth_creds_share_cmp(const void *a, const void *b)
 {
-	size_t lo = 0, hi = t->nshare;
+	int64_t x = ((const struct auth_share *)a)->id, y = ((const struct auth_share *)b)->id;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (t->share[mid].id == id)
-			return &t->share[mid];
-		if (t->share[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return x < y ? -1 : x > y;
 }
 
 bool auth_creds_share_ok(const struct auth_creds *t, const uint8_t key[AUTH_KEY_LEN],
 			 const char *host, struct str tok, int64_t now, uint64_t route_id)
 {
 	const struct auth_share *s;
+	struct auth_share want;
 	struct auth_claims c;
 
 	if (!t || auth_cookie_verify(key, host, tok, now, &c) < 0 || c.uid <= AUTH_SHARE_UID_BASE)
 		return false;
-	s = auth_creds_share_find(t, c.uid - AUTH_SHARE_UID_BASE);
+	want.id = c.uid - AUTH_SHARE_UID_BASE;
+	s = bsearch(&want, t->share, t->nshare, sizeof(want), auth_creds_share_cmp);
 	return s && s->route_id == route_id && s->nonce == c.epoch && s->expires > now;
 }
 

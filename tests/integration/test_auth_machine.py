@@ -139,7 +139,7 @@ def test_share_link_expiry_use_limit_and_revoke(hub, proto):
     made = h.cli_json("share-link", "create", "guest", "--route", str(ids["jelly"]),
                       "--expires", "3600", "--max-uses", "1")
     url = made["url"]
-    m = re.fullmatch(r"https://jelly\.test/\.postern/share\?k=(prt_[A-Za-z0-9_-]{43})", url)
+    m = re.fullmatch(r"https://jelly\.test/\.postern/share\?k=(psl_[A-Za-z0-9_-]{43})", url)
     assert m, url
     path = url[len("https://jelly.test"):]
     # Not on another route's host.
@@ -182,7 +182,7 @@ def test_expired_share_link_refused(hub, proto):
     st, hd, _ = fetch(h, proto, "jelly.test", path)
     assert st == 403 and "set-cookie" not in hd
     # An unknown or missing key is the same refusal.
-    assert fetch(h, proto, "jelly.test", "/.postern/share?k=prt_nope")[0] == 403
+    assert fetch(h, proto, "jelly.test", "/.postern/share?k=psl_nope")[0] == 403
     assert fetch(h, proto, "jelly.test", "/.postern/share")[0] == 403
 
 
