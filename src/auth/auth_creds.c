@@ -65,8 +65,11 @@ static int auth_creds_hash_cmp(const void *a, const void *b)
 
 void auth_creds_finish(struct auth_creds *t, const struct auth_creds *prev)
 {
+	/* (qsort and bsearch want an array even for none: none is done.) */
+	if (!t->ntok)
+		return;
 	qsort(t->tok, t->ntok, sizeof(*t->tok), auth_creds_hash_cmp);
-	for (size_t i = 0; prev && i < t->ntok; i++) {
+	for (size_t i = 0; prev && prev->ntok && i < t->ntok; i++) {
 		struct auth_route_token *k = &t->tok[i];
 		const struct auth_route_token *o = bsearch(k, prev->tok, prev->ntok,
 							   sizeof(*k), auth_creds_hash_cmp);
@@ -118,7 +121,8 @@ bool auth_creds_share_ok(const struct auth_creds *t, const uint8_t key[AUTH_KEY_
 	struct auth_share want;
 	struct auth_claims c;
 
-	if (!t || auth_cookie_verify(key, host, tok, now, &c) < 0 || c.uid <= AUTH_SHARE_UID_BASE)
+	if (!t || !t->nshare || auth_cookie_verify(key, host, tok, now, &c) < 0 ||
+	    c.uid <= AUTH_SHARE_UID_BASE)
 		return false;
 	want.id = c.uid - AUTH_SHARE_UID_BASE;
 	s = bsearch(&want, t->share, t->nshare, sizeof(want), auth_creds_share_cmp);
