@@ -7,16 +7,11 @@
 
 #include <jansson.h>
 
+#include "access/access_int.h"
 #include "auth/auth_users.h"
 
-/* Stores string `s` (item i of an array) into `out`, or says why not
- * (NULL when it is fine). */
-typedef const char *access_item_fn(const char *s, unsigned i, void *out);
-
-/* Reads the array `where`.`name` of at most `max` strings through `fn`,
- * counting them in *n. Returns 0 or -EINVAL with the bad item named. */
-static int access_array(json_t *obj, const char *where, const char *name, unsigned max,
-			access_item_fn *fn, void *out, unsigned *n, char *err, size_t errlen)
+int access_array(json_t *obj, const char *where, const char *name, unsigned max,
+		 access_item_fn *fn, void *out, unsigned *n, char *err, size_t errlen)
 {
 	json_t *arr = json_object_get(obj, name), *v;
 	const char *why;
@@ -40,7 +35,7 @@ static int access_array(json_t *obj, const char *where, const char *name, unsign
 	return 0;
 }
 
-static const char *access_cidr_item(const char *s, unsigned i, void *out)
+const char *access_cidr_item(const char *s, unsigned i, void *out)
 {
 	return addr_cidr_parse(s, strlen(s), &((struct cidr *)out)[i]) < 0
 		? "not an address or CIDR" : NULL;
@@ -86,15 +81,16 @@ static int access_login(json_t *root, struct access_policy *p, char *err, size_t
 	    access_array(root, "policy", "users", ACCESS_MAX_NAMES, access_user_item,
 			 p->users, &p->nusers, err, errlen) < 0)
 		return -EINVAL;
-	if (!p->login && (json_object_get(root, "groups") || json_object_get(root, "users"))) {
-		snprintf(err, errlen, "policy: groups and users need \"auth\": \"login\"");
+	if (!p->login && (json_object_get(root, "groups") || json_object_get(root, "users") ||
+			  json_object_get(root, "bypass"))) {
+		snprintf(err, errlen, "policy: groups, users and bypass need \"auth\": \"login\"");
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int access_only_keys(json_t *obj, const char *const *keys, const char *where,
-			    char *err, size_t errlen)
+int access_only_keys(json_t *obj, const char *const *keys, const char *where,
+		     char *err, size_t errlen)
 {
 	const char *k;
 	json_t *v;
@@ -113,7 +109,8 @@ static int access_only_keys(json_t *obj, const char *const *keys, const char *wh
 
 int access_policy_parse(const char *json, struct access_policy *p, char *err, size_t errlen)
 {
-	static const char *const top[] = { "access", "auth", "groups", "users", "headers", NULL };
+	static const char *const top[] = { "access", "auth", "groups", "users", "headers",
+					   "bypass", NULL };
 	static const char *const acc[] = { "allow", "deny", NULL };
 	json_error_t je;
 	json_t *root, *a;
@@ -141,7 +138,8 @@ int access_policy_parse(const char *json, struct access_policy *p, char *err, si
 			       p->deny, &p->ndeny, err, errlen) < 0))
 		goto out;
 	if (access_login(root, p, err, errlen) < 0 ||
-	    access_headers_parse(root, p, err, errlen) < 0)
+	    access_headers_parse(root, p, err, errlen) < 0 ||
+	    access_bypass_parse(root, &p->bypass, err, errlen) < 0)
 		goto out;
 	r = 0;
 out:

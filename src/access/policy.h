@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "access/bypass.h"
 #include "core/addr.h"
 
 #define ACCESS_MAX_CIDRS 32
@@ -49,6 +50,7 @@ struct access_policy {
 	char groups[ACCESS_MAX_NAMES][ACCESS_NAME_MAX + 1];
 	char users[ACCESS_MAX_NAMES][ACCESS_NAME_MAX + 1];
 	char idhdr[ACCESS_ID_MAX][ACCESS_HDR_MAX + 1];	/* "" = the default */
+	struct access_bypass bypass;	/* with "login": access/bypass.h */
 };
 
 /* Parses `json` (NULL or "" = no rules) into *p. Returns 0, or -EINVAL

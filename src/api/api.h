@@ -174,6 +174,14 @@ struct auth_users;
  * hub snapshot (auth/auth_users.h). NULL when the store cannot be read
  * or the key cannot be made. Control thread. */
 struct auth_users *api_auth_users(struct api *api);
+/* The route tokens and live share links for a snapshot (auth_creds.h),
+ * with the last-use clocks of `prev` carried over; NULL on error
+ * (logged). */
+struct auth_creds;
+struct auth_creds *api_machine_creds(struct api *api, const struct auth_creds *prev);
+/* Writes the tokens' last use the workers recorded in `t` since the
+ * last call, in one transaction; audits each token's first use. */
+void api_machine_flush(struct api *api, struct auth_creds *t);
 /* The store and key ring, for the snapshot compiler (control thread). */
 struct store *api_store(struct api *api);
 const struct secret_keyring *api_keys(struct api *api);

@@ -25,6 +25,22 @@ void api_hash_token(const char *s, char out[65])
 	enc_hex_encode(out, md, sizeof(md));
 }
 
+int api_reveal_token(struct api_ctx *c, const char *prefix, size_t hint, json_t *row)
+{
+	char hash[65], h[32];
+
+	c->reveal = api_new_token(prefix);
+	if (!c->reveal) {
+		api_reply_error(c, 500, "internal", NULL, "internal error");
+		return -1;
+	}
+	api_hash_token(c->reveal, hash);
+	snprintf(h, hint < sizeof(h) ? hint + 1 : sizeof(h), "%s", c->reveal);
+	json_object_set_new(row, "hash", json_string(hash));
+	json_object_set_new(row, "hint", json_string(h));
+	return 0;
+}
+
 char *api_new_token(const char *prefix)
 {
 	uint8_t raw[32];

@@ -62,6 +62,15 @@ const struct api_endpoint api_endpoints[] = {
 	{ "GET", "/api/v1/tokens/{id}", A, 0, api_res_get, &api_token_res, "get an API token" },
 	{ "DELETE", "/api/v1/tokens/{id}", A, 0, api_res_delete, &api_token_res, "revoke an API token" },
 
+	{ "GET", "/api/v1/route-tokens", A, 0, api_res_list, &api_route_token_res, "list route tokens (machine credentials of login routes)" },
+	{ "POST", "/api/v1/route-tokens", A, B, api_res_create, &api_route_token_res, "create a route token (shown once)" },
+	{ "GET", "/api/v1/route-tokens/{id}", A, 0, api_res_get, &api_route_token_res, "get a route token" },
+	{ "DELETE", "/api/v1/route-tokens/{id}", A, 0, api_res_delete, &api_route_token_res, "revoke a route token" },
+	{ "GET", "/api/v1/share-links", A, 0, api_res_list, &api_share_res, "list share links" },
+	{ "POST", "/api/v1/share-links", A, B, api_res_create, &api_share_res, "create a share link (its URL is shown once)" },
+	{ "GET", "/api/v1/share-links/{id}", A, 0, api_res_get, &api_share_res, "get a share link" },
+	{ "DELETE", "/api/v1/share-links/{id}", A, 0, api_res_delete, &api_share_res, "revoke a share link" },
+
 	{ "GET", "/api/v1/webhooks", A, 0, api_res_list, &api_webhook_res, "list webhooks (admin: Slack and Discord URLs are credentials)" },
 	{ "POST", "/api/v1/webhooks", A, B, api_res_create, &api_webhook_res, "create a webhook (its secret is shown once)" },
 	{ "GET", "/api/v1/webhooks/{id}", A, 0, api_res_get, &api_webhook_res, "get a webhook (admin)" },

@@ -10,6 +10,8 @@ api_handler_fn api_res_list, api_res_get, api_res_create, api_res_update,
 
 extern const struct api_resource api_route_res, api_agent_res, api_cert_res,
 	api_user_res, api_token_res, api_webhook_res;
+/* Route tokens and share links (api_machine.c). */
+extern const struct api_resource api_route_token_res, api_share_res;
 /* Webhooks (api_webhook.c): test send, secret rotation, deliveries. */
 api_handler_fn api_webhook_test, api_webhook_rotate, api_webhook_deliveries,
 	api_webhook_redeliver;

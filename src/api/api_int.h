@@ -295,6 +295,10 @@ void api_hash_token(const char *s, char out[65]);
 /* A new random token "PREFIX" + base64url(32 bytes) (free it with
  * secure_free(p, strlen(p))). */
 char *api_new_token(const char *prefix);
+/* A token shown once: a new one in c->reveal, and its SHA-256 ("hash")
+ * and first `hint` characters ("hint") in `row`. Returns 0, or -1 after
+ * replying 500. */
+int api_reveal_token(struct api_ctx *c, const char *prefix, size_t hint, json_t *row);
 
 /* --- transactions with their audit entry (api.c) --- */
 /* Opens a write transaction and reserves its audit seq. Returns the

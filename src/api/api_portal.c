@@ -18,6 +18,7 @@
 
 #include "api/api_portal.h"
 #include "api/api_resource.h"
+#include "auth/auth_creds.h"
 #include "auth/password.h"
 #include "core/secure.h"
 #include "http/form.h"
@@ -36,7 +37,7 @@ static struct str api_portal_body(struct api_ctx *c)
 
 /* ":PORT" of the hub's public URL ("" for 443), for URLs on route hosts:
  * every host is served by the same HTTPS listener. */
-static void api_portal_port(struct api_ctx *c, char ps[8])
+void api_portal_port(struct api_ctx *c, char ps[8])
 {
 	char url[320];
 	const char *colon, *a;
@@ -61,8 +62,15 @@ int api_portal_hub_host(struct api_ctx *c, char host[AUTH_HOST_MAX + 1])
 static int api_portal_cookie(struct api_ctx *c, const char *name, const char *host,
 			     int64_t uid, uint32_t epoch)
 {
-	int64_t life = api_setting_int(c->api, "session.lifetime");
-	struct auth_claims cl = { uid, epoch, (int64_t)time(NULL) + life };
+	return api_portal_cookie_until(c, name, host, uid, epoch, (int64_t)time(NULL) +
+				       api_setting_int(c->api, "session.lifetime"));
+}
+
+int api_portal_cookie_until(struct api_ctx *c, const char *name, const char *host,
+			    int64_t uid, uint32_t epoch, int64_t exp)
+{
+	int64_t life = exp - (int64_t)time(NULL);
+	struct auth_claims cl = { uid, epoch, exp };
 	uint8_t key[AUTH_KEY_LEN];
 	char tok[AUTH_TOKEN_MAX];
 	int rc = -1;
@@ -396,6 +404,8 @@ void api_portal(struct api_ctx *c)
 
 	if (!strcmp(p, "/.postern/callback") && get)
 		api_portal_callback(c);
+	else if (!strcmp(p, AUTH_SHARE_PATH) && get)
+		api_share_open(c);
 	else if (!strcmp(p, "/login") && get)
 		api_portal_login_get(c);
 	else if (!strcmp(p, "/login") && post)

@@ -47,6 +47,17 @@ bool api_portal_form_ok(struct api_ctx *c);
 void api_portal_finish(struct api_ctx *c, int64_t uid, uint32_t epoch, const char *factor,
 		       const char *rd);
 
+/* ":PORT" of the hub's public URL ("" for 443), for URLs on route hosts. */
+void api_portal_port(struct api_ctx *c, char ps[8]);
+/* "Set-Cookie" for `name` holding a session of (uid, epoch) on `host`
+ * until unix time `exp`. Returns 0 or -1. */
+int api_portal_cookie_until(struct api_ctx *c, const char *name, const char *host,
+			    int64_t uid, uint32_t epoch, int64_t exp);
+
+/* --- share links (api_machine_run.c) --- */
+/* GET /.postern/share?k= on a route host. */
+void api_share_open(struct api_ctx *c);
+
 /* --- TOTP (api_totp.c) --- */
 /* The code form of a login whose password was right (a signed pending
  * token carries uid and epoch). */

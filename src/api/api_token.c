@@ -37,24 +37,15 @@ static int api_token_prepare(struct api_ctx *c, json_t *row, const json_t *old)
 {
 	json_t *ttl = json_object_get(row, "expires_in");
 	int64_t owner = api_token_owner(c, row);
-	char hash[65], hint[API_TOKEN_HINT + 1];
-
 	(void)old;
 	if (!owner) {
 		api_reply_error(c, 400, "invalid", "user_id", "user_id: is required "
 				"(there is no admin to own the token)");
 		return -1;
 	}
-	c->reveal = api_new_token("pt_");
-	if (!c->reveal) {
-		api_reply_error(c, 500, "internal", NULL, "internal error");
+	if (api_reveal_token(c, "pt_", API_TOKEN_HINT, row) < 0)
 		return -1;
-	}
-	api_hash_token(c->reveal, hash);
-	snprintf(hint, sizeof(hint), "%s", c->reveal);
 	json_object_set_new(row, "user_id", json_integer(owner));
-	json_object_set_new(row, "hash", json_string(hash));
-	json_object_set_new(row, "hint", json_string(hint));
 	if (ttl)
 		json_object_set_new(row, "expires_at", json_integer(store_now_ms() +
 				    json_integer_value(ttl) * 1000));

@@ -36,6 +36,8 @@ int cli_cmd_cert(int argc, char **argv);
 int cli_cmd_dns_provider(int argc, char **argv);	/* src/cli/cli_dns.c */
 int cli_cmd_user(int argc, char **argv);
 int cli_cmd_token(int argc, char **argv);
+int cli_cmd_route_token(int argc, char **argv);	/* cli_machine.c */
+int cli_cmd_share_link(int argc, char **argv);
 int cli_cmd_settings(int argc, char **argv);
 int cli_cmd_webhook(int argc, char **argv);	/* src/cli/cli_webhook.c */
 int cli_cmd_audit(int argc, char **argv);

@@ -89,6 +89,7 @@ static void front_proxy(struct conn *c, const struct pipeline_out *o,
 		.body = m->body, .body_len = m->content_length,
 		.upgrade = front_upgrade(m),
 		.who = o->who,
+		.drop_auth = o->drop_auth,
 	};
 	int st;
 

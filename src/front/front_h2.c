@@ -597,6 +597,7 @@ static void h2_proxy(struct h2_session *s, struct h2_stream *st,
 				      : HTTP_BODY_CHUNKED,
 		.body_len = m->content_length,
 		.who = o->who,
+		.drop_auth = o->drop_auth,
 	};
 
 	front_h2_proxy(st, route, &rq);

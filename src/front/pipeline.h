@@ -8,7 +8,8 @@
  *   API and login portal over TLS only) -> target normalisation ->
  *   a route host's reserved /.postern/ paths (the login callback) ->
  *   route lookup -> redirect -> access rules -> authentication (a login
- *   route's signed cookie, checked here without the store) -> agent
+ *   route's bypass rules, route token or share session, then its signed
+ *   cookie, all checked here without the store) -> agent
  *   offline -> body limit -> proxy
  *
  * and answers with a decision the protocol only has to frame: answer
@@ -86,6 +87,9 @@ struct pipeline_out {
 	 * this policy (the route's; pipeline_id_fields), empty when `who`
 	 * is NULL. NULL: not a forward-auth answer. */
 	const struct access_policy *idpolicy;
+	/* PIPELINE_PROXY: the hub consumed the Authorization (a route
+	 * token); no Authorization field goes upstream. */
+	bool drop_auth;
 };
 
 /* The decision function is the hub's (hub/pipeline.c, pipeline_decide),

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "auth/auth_creds.h"
 #include "auth/auth_users.h"
 
 struct hub_snap *snap_new(const struct hub_settings *set,
@@ -34,6 +35,7 @@ void snap_unref(struct hub_snap *s)
 	if (s->routes && s->routes_free)
 		s->routes_free(s->routes);
 	auth_users_free(s->users);
+	auth_creds_free(s->creds);
 	if (s->tls && s->tls_free)
 		s->tls_free(s->tls);
 	free(s);

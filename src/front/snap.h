@@ -19,6 +19,7 @@
 
 struct route_table;
 struct auth_users;
+struct auth_creds;
 
 struct hub_snap {
 	atomic_uint refs;
@@ -29,6 +30,8 @@ struct hub_snap {
 	/* Who may log in to routes, and the cookie key (owned; NULL without
 	 * a store: no portal, login routes answer 401). */
 	struct auth_users *users;
+	/* Route tokens and share links (owned; NULL: none admitted). */
+	struct auth_creds *creds;
 	void *tls;			/* server TLS contexts (tls module), or NULL */
 	void (*tls_free)(void *tls);
 };

@@ -76,6 +76,7 @@ struct xchg_req {
 	/* Its signed assertion (a JWT), or NULL: set by xchg_start only,
 	 * just before the head is built (see xchg_assertion). */
 	const char *assertion;
+	bool drop_auth;			/* the hub consumed Authorization */
 };
 
 enum xchg_state {

@@ -170,6 +170,8 @@ static int xchg_head_fields(struct buf *b, const struct route *route, const stru
 
 	for (unsigned i = 0; i < m->nhdr && r == 0; i++) {
 		const struct http_header *h = &m->hdr[i];
+		if (rq->drop_auth && HDR_IS(h->name, "authorization"))
+			continue;	/* a route token the hub consumed */
 		if (!xchg_hdr_skip(route, m, h, rq->trusted_peer, rid_name))
 			r = xchg_head_field(b, h->name, h->value);
 	}

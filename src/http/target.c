@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/num.h"
 #include "http/http.h"
@@ -129,4 +130,16 @@ int http_target_normalize(char *p, size_t *len)
 	memmove(p + plen, p + q, n - q);
 	*len = (size_t)plen + (n - q);
 	return 0;
+}
+
+bool http_path_prefix_match(struct str path, const char *prefix, size_t plen)
+{
+	char next;
+
+	if (path.len < plen || strncasecmp(path.p, prefix, plen))
+		return false;
+	if (plen == 1 || path.len == plen)
+		return true;
+	next = path.p[plen];
+	return next == '/' || next == '?' || next == ';';
 }

@@ -7,7 +7,10 @@
 #ifndef POSTERN_HTTP_TARGET_H
 #define POSTERN_HTTP_TARGET_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "core/str.h"
 
 /* Normalises the origin-form target p[0..*len) ("/path?query") in place:
  * percent-encoded unreserved bytes are decoded (RFC 3986 s6.2.2.2),
@@ -22,5 +25,14 @@
  * ("..%2F", "..;x"). A target that does not start with '/' ("*") is left
  * alone. */
 int http_target_normalize(char *p, size_t *len);
+
+/* Whether normalised path `path` (query included) lies under `prefix`
+ * (plen bytes, no trailing '/' unless it is "/"): case folded, and the
+ * prefix ends on a boundary ('/', '?', ';' or the end), so "/health"
+ * covers "/HEALTH", "/health/x" and "/health;v=1" but not "/healthz".
+ * Case and ';' are folded because a backend that folds case or drops ';'
+ * parameters would serve the same thing: route lookup and the bypass
+ * rules (access/bypass.h) share this one rule. */
+bool http_path_prefix_match(struct str path, const char *prefix, size_t plen);
 
 #endif

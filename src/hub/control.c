@@ -22,6 +22,7 @@
 #include "hub/hub.h"
 #include "front/front.h"
 #include "hub/route.h"
+#include "front/snap.h"
 #include "hub/route_allow.h"
 #include "hub/tcpfwd.h"
 #include "hub/tunnel.h"
@@ -177,6 +178,9 @@ static void hub_control_tick(struct loop_timer *t)
 	struct hub *hub = t->data;
 
 	api_tick(hub->control.api);
+	/* The workers' route token uses, batched (never per request). */
+	if (hub->snap)
+		api_machine_flush(hub->control.api, hub->snap->creds);
 	loop_timer_arm(hub->loop, t, CONTROL_TICK_NS);
 }
 
@@ -319,6 +323,14 @@ struct route_table *hub_control_routes(struct hub *hub, char *err, size_t errlen
 struct auth_users *hub_control_users(struct hub *hub)
 {
 	return hub->control.api ? api_auth_users(hub->control.api) : NULL;
+}
+
+struct auth_creds *hub_control_creds(struct hub *hub)
+{
+	const struct hub_snap *cur = hub->snap;
+
+	return hub->control.api ? api_machine_creds(hub->control.api, cur ? cur->creds : NULL)
+				: NULL;
 }
 
 /* One stored certificate into the set. */

@@ -57,6 +57,10 @@ struct route_table *hub_control_routes(struct hub *hub, char *err, size_t errlen
  * (control thread). NULL without a store, or when it cannot be read:
  * then login routes refuse everyone (401), never admit. */
 struct auth_users *hub_control_users(struct hub *hub);
+/* The route tokens and share links for a snapshot, carrying over the
+ * tokens' last-use clocks of the current one (control thread). NULL
+ * without a store or on error: then no token admits anyone. */
+struct auth_creds *hub_control_creds(struct hub *hub);
 
 /* Adds the store's certificates (keys unsealed for the moment they are
  * parsed, then wiped) to a certificate set being built for a snapshot. A

@@ -53,8 +53,10 @@ static struct hub_snap *hub_snap_build(struct hub *hub, const struct hub_config 
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (hub_control_active(hub))
+	if (hub_control_active(hub)) {
 		s->users = hub_control_users(hub);
+		s->creds = hub_control_creds(hub);
+	}
 	if (cfg->nlisten_https || cfg->ncerts) {
 		s->tls = front_tls_build(&hub->front, &cfg->tls, cfg->certs, cfg->ncerts,
 					 &s->tls_free, err, errlen);

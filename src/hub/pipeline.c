@@ -10,6 +10,7 @@
 
 #include "access/policy.h"
 #include "acme/acme_chall.h"
+#include "auth/auth_creds.h"
 #include "auth/auth_users.h"
 #include "http/parse.h"
 #include "http/target.h"
@@ -255,10 +256,21 @@ static void pipeline_to_portal(const struct pipeline_in *in, struct pipeline_out
 	PIPELINE_TEXT(out, 302, "302 Found: log in first\n");
 }
 
-/* Authentication per route policy: a "login" route needs a live route
- * cookie for this host whose user the policy admits. Returns true when
- * it answered (302 to the portal, 401, 403), false to go on with
- * out->who set (or NULL for a public route). */
+/* 401 for a client that is not a browser (or sent a bad credential):
+ * the challenges say which credentials a script may send. */
+static void pipeline_unauthorized(struct pipeline_out *out)
+{
+	PIPELINE_TEXT(out, 401, "401 Unauthorized\nLog in through the hub's portal, or send a"
+		      " route token.\n");
+	out->www_auth = "Bearer realm=\"postern\", Basic realm=\"postern\", charset=\"UTF-8\"";
+}
+
+/* Authentication per route policy: a "login" route needs a bypass rule
+ * that matches, a route token or share-link session of this route
+ * (pipeline_cred.c), or a live route cookie for this host whose user the
+ * policy admits. Returns true when it answered (302 to the portal, 401,
+ * 403), false to go on with out->who set (NULL for a public route, a
+ * bypass, a token or a share link: no user to name upstream). */
 bool pipeline_auth(const struct pipeline_in *in, const struct route *r,
 		   struct pipeline_out *out)
 {
@@ -266,9 +278,25 @@ bool pipeline_auth(const struct pipeline_in *in, const struct route *r,
 	char host[AUTH_HOST_MAX + 1] = "";
 	const struct auth_user *u;
 
-	if (!r->access.login)
+	if (!r->access.login ||
+	    access_bypass_match(&r->access.bypass, in->m->method, in->m->path, in->peer))
 		return false;
-	u = auth_host_norm(in->m->host, host) < 0 ? NULL : pipeline_session(in, host);
+	if (auth_host_norm(in->m->host, host) < 0)
+		host[0] = 0;
+	switch (pipeline_cred_check(in, r, host)) {
+	case PIPELINE_CRED_TOKEN:
+		out->drop_auth = true;
+		return false;
+	case PIPELINE_CRED_SHARE:
+		return false;
+	case PIPELINE_CRED_BAD:
+		metrics_observe(in->w->idx, r->stats_id, 401, 0, 0, 0);
+		pipeline_unauthorized(out);
+		return true;
+	default:
+		break;
+	}
+	u = host[0] ? pipeline_session(in, host) : NULL;
 	if (u && access_policy_user_ok(&r->access, u)) {
 		out->who = u;
 		return false;
@@ -284,8 +312,7 @@ bool pipeline_auth(const struct pipeline_in *in, const struct route *r,
 		pipeline_to_portal(in, out, host);
 		return true;
 	}
-	PIPELINE_TEXT(out, 401, "401 Unauthorized\nLog in through the hub's portal.\n");
-	out->www_auth = "Postern realm=\"postern\"";
+	pipeline_unauthorized(out);
 	return true;
 }
 
@@ -302,9 +329,9 @@ static bool pipeline_reserved(const struct pipeline_in *in, struct pipeline_out 
 	if (!str_has_prefix_ci(path, STR_LIT(PIPELINE_RESERVED)))
 		return false;
 	if (in->kind == LISTEN_HTTPS && in->w->hold->snap->users &&
-	    str_eq(path, STR_LIT(PIPELINE_CALLBACK))) {
+	    (str_eq(path, STR_LIT(PIPELINE_CALLBACK)) || str_eq(path, STR_LIT(AUTH_SHARE_PATH)))) {
 		out->act = PIPELINE_ADMIN;
-		out->log = false;	/* the code stays out of the access log */
+		out->log = false;	/* the code (or link) stays out of the access log */
 		return true;
 	}
 	pipeline_not_found(in, out);

@@ -20,4 +20,17 @@ bool pipeline_auth(const struct pipeline_in *in, const struct route *r,
  * true when the path was one of its own and it answered. */
 bool pipeline_fwd(const struct pipeline_in *in, struct pipeline_out *out);
 
+/* Machine credentials on a login route (pipeline_cred.c): a route token
+ * of this route in Authorization (consumed: never forwarded), a share
+ * link's session cookie, none, or a credential that must be refused (a
+ * token of another route, unknown, malformed). `host` is normalised. */
+enum pipeline_cred {
+	PIPELINE_CRED_NONE = 0,
+	PIPELINE_CRED_TOKEN,
+	PIPELINE_CRED_SHARE,
+	PIPELINE_CRED_BAD,
+};
+enum pipeline_cred pipeline_cred_check(const struct pipeline_in *in, const struct route *r,
+				       const char *host);
+
 #endif

@@ -13,6 +13,7 @@
 #include "proto/agent_proto.h"
 #include "core/num.h"
 #include "front/metrics.h"
+#include "http/target.h"
 #include "hub/tunnel.h"
 
 /* Routes sharing one host key, longest prefix first. */
@@ -455,19 +456,12 @@ static const struct route_host *route_host_find(const struct route_host *v,
 	return NULL;
 }
 
+/* Case folded: a backend that folds case (or takes ';' parameters off a
+ * segment) must not be reachable around the route that owns the prefix.
+ * The path is normalised already (pipeline.c). */
 static bool route_prefix_match(const struct route *r, struct str path)
 {
-	char next;
-
-	/* Case folded: a backend that folds case (or takes ';' parameters
-	 * off a segment) must not be reachable around the route that owns
-	 * the prefix. The path is normalised already (pipeline.c). */
-	if (path.len < r->prefix_len || strncasecmp(path.p, r->prefix, r->prefix_len))
-		return false;
-	if (r->prefix_len == 1 || path.len == r->prefix_len)
-		return true;
-	next = path.p[r->prefix_len];
-	return next == '/' || next == '?' || next == ';';
+	return http_path_prefix_match(path, r->prefix, r->prefix_len);
 }
 
 static const struct route *route_host_match(const struct route_host *h,

@@ -410,6 +410,38 @@ static const char schema_v9[] =
 	"    WHERE k.tbl = sqlite_sequence.name AND substr(x.ref, 1, length(k.prefix)) = k.prefix),"
 	"  0)) WHERE name IN (SELECT tbl FROM v9_kinds);"
 	"DROP TABLE v9_kinds;";
+/* Version 10: machine credentials of login routes (docs/auth.md). A route
+ * token is shown once and stored as its SHA-256; a share link likewise,
+ * with its expiry, an optional cap on how often it may be opened, and a
+ * random nonce its sessions carry (so a reused row id revives nothing).
+ * `created_by` is the actor as the audit log names it. Revoking deletes
+ * the row; deleting the route deletes its tokens and links. */
+static const char schema_v10[] =
+	"CREATE TABLE route_tokens ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  route_id INTEGER NOT NULL REFERENCES routes(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  hash TEXT NOT NULL UNIQUE,"	/* SHA-256 of the token, hex */
+	"  hint TEXT NOT NULL,"
+	"  created_by TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  last_used_at INTEGER,"
+	"  rev INTEGER NOT NULL,"
+	"  UNIQUE (route_id, name));"
+	"CREATE TABLE share_links ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  route_id INTEGER NOT NULL REFERENCES routes(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  hash TEXT NOT NULL UNIQUE,"
+	"  hint TEXT NOT NULL,"
+	"  nonce INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  max_uses INTEGER,"
+	"  uses INTEGER NOT NULL DEFAULT 0,"
+	"  created_by TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  last_used_at INTEGER,"
+	"  rev INTEGER NOT NULL);";
 
 const struct schema_migration schema_migrations[] = {
 	{ 1, "initial", schema_v1 },
@@ -421,5 +453,6 @@ const struct schema_migration schema_migrations[] = {
 	{ 7, "webhooks, their outbox and delivery attempts", schema_v7 },
 	{ 8, "user groups, e-mail, session epoch and TOTP", schema_v8 },
 	{ 9, "IDs never reused (AUTOINCREMENT)", schema_v9 },
+	{ 10, "route tokens and share links", schema_v10 },
 };
 const size_t schema_migrations_count = ARRAY_SIZE(schema_migrations);

@@ -69,6 +69,10 @@ def resources(h, lab):
     }
     ids["routes"] = h.api("POST", "/api/v1/routes", {"host": "doc.test", "agent_id": ids["agents"],
                                                      "target": "http://127.0.0.1:9"})[2]["id"]
+    ids["route-tokens"] = h.api("POST", "/api/v1/route-tokens",
+                                {"name": "doc", "route_id": ids["routes"]})[2]["id"]
+    ids["share-links"] = h.api("POST", "/api/v1/share-links", {
+        "name": "doc", "route_id": ids["routes"], "expires_in": 600})[2]["id"]
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                     "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=doc.test", "-days", "1",
                     "-keyout", f"{lab.tmpdir}/k.pem", "-out", f"{lab.tmpdir}/c.pem"],

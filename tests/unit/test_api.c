@@ -31,6 +31,7 @@ static char admin_cookie[128], admin_csrf[128];
 static char op_cookie[128], op_csrf[128];
 static char tok_read[128], tok_write[128], tok_op_write[128];
 static int64_t route_id, agent_id, cert_id, user_id, token_id, webhook_id, delivery_id;
+static int64_t route_token_id, share_id;
 
 static int published, published_what;
 
@@ -201,6 +202,15 @@ static void setup_env(void)
 		 "\"target\":\"http://192.168.1.10:8080\"}", (long long)agent_id);
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/routes", .body = body }), 201);
 	route_id = rs_int("id");
+	snprintf(body, sizeof(body), "{\"name\":\"app\",\"route_id\":%lld}", (long long)route_id);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/route-tokens",
+					    .body = body }), 201);
+	route_token_id = rs_int("id");
+	snprintf(body, sizeof(body), "{\"name\":\"s\",\"route_id\":%lld,\"expires_in\":60}",
+		 (long long)route_id);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/share-links",
+					    .body = body }), 201);
+	share_id = rs_int("id");
 	make_cert(cert, sizeof(cert), key, sizeof(key));
 	snprintf(body, sizeof(body), "{\"name\":\"site\",\"cert_pem\":%s,\"key_pem\":%s}",
 		 jstr(cert), jstr(key));
@@ -241,6 +251,10 @@ static const char *instantiate(const struct api_endpoint *e)
 		id = user_id;
 	else if (strstr(e->pattern, "/tokens/"))
 		id = token_id;
+	else if (strstr(e->pattern, "/route-tokens/"))
+		id = route_token_id;
+	else if (strstr(e->pattern, "/share-links/"))
+		id = share_id;
 	snprintf(path, sizeof(path), "%.*s%lld%s", (int)(p - e->pattern), e->pattern,
 		 (long long)id, strchr(p, '}') + 1);
 	return path;
@@ -924,6 +938,58 @@ TEST(tokens_are_shown_once_and_revocable)
 					    .auth = bearer, .ip = "203.0.113.51" }), 401);
 }
 
+/* Route tokens and share links: shown once (a token, a URL), stored
+ * hashed, listed with their creator, revocable; validation names the
+ * field; no secret in the audit log. */
+TEST(route_tokens_and_share_links)
+{
+	char path[64], body[160], sql[256], secret[128];
+
+	snprintf(body, sizeof(body), "{\"name\":\"phone\",\"route_id\":%lld}",
+		 (long long)route_id);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/route-tokens",
+					    .body = body }), 201);
+	snprintf(secret, sizeof(secret), "%s", rs_str("token"));
+	CHECK(!strncmp(secret, "prt_", 4) && strlen(secret) == 47);
+	CHECK(rs_get("hash") == NULL && rs_str("created_by")[0]);
+	snprintf(path, sizeof(path), "/api/v1/route-tokens/%lld", (long long)rs_int("id"));
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = path }), 200);
+	CHECK(rs_get("token") == NULL && !strncmp(rs_str("hint"), "prt_", 4));
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = "/api/v1/route-tokens" }), 200);
+	CHECK(!strstr(rs_last.body, secret) && !strstr(rs_last.body, "\"hash\""));
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit_log WHERE after_json LIKE '%%%s%%'",
+		 secret + 12);
+	CHECK_EQ_INT(count(sql), 0);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "DELETE", .path = path }), 204);
+	CHECK_EQ_INT(count("SELECT count(*) FROM audit_log WHERE action = 'route_token.delete'"), 1);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/route-tokens",
+					    .body = "{\"name\":\"x\",\"route_id\":99999}" }), 400);
+	CHECK_EQ_STR(rs_field(), "route_id");
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/route-tokens",
+					    .body = "{\"name\":\"Bad Name\",\"route_id\":1}" }), 400);
+	CHECK_EQ_STR(rs_field(), "name");
+
+	snprintf(body, sizeof(body), "{\"name\":\"guest\",\"route_id\":%lld,"
+		 "\"expires_in\":3600,\"max_uses\":2}", (long long)route_id);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/share-links",
+					    .body = body }), 201);
+	snprintf(secret, sizeof(secret), "%s", rs_str("url"));
+	CHECK(strstr(secret, "/.postern/share?k=psl_") != NULL);
+	CHECK(rs_int("expires_at") > 0 && rs_int("uses") == 0 && rs_int("max_uses") == 2);
+	CHECK(rs_get("nonce") == NULL && rs_get("hash") == NULL);
+	snprintf(path, sizeof(path), "/api/v1/share-links/%lld", (long long)rs_int("id"));
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = path }), 200);
+	CHECK(rs_get("url") == NULL);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = "/api/v1/share-links" }), 200);
+	CHECK(!strstr(rs_last.body, strstr(secret, "psl_")));
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "DELETE", .path = path }), 204);
+	snprintf(body, sizeof(body), "{\"name\":\"g\",\"route_id\":%lld,\"expires_in\":5}",
+		 (long long)route_id);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/share-links",
+					    .body = body }), 400);
+	CHECK_EQ_STR(rs_field(), "expires_in");
+}
+
 TEST(sessions_login_logout_and_throttling)
 {
 	char cookie[128], csrf[128], body[128];
@@ -1531,6 +1597,7 @@ int main(void)
 	RUN(every_unsafe_endpoint_needs_csrf_and_origin);
 	RUN(every_update_needs_a_current_if_match);
 	RUN(route_crud_happy_path);
+	RUN(route_tokens_and_share_links);
 	RUN(list_pagination);
 	RUN(change_and_audit_entry_are_one_transaction);
 	RUN(route_validation_names_the_field);

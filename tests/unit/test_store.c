@@ -18,8 +18,8 @@
 /* Each earlier schema version has its migrates_versionN_with_data test
  * below (v1 to v5). A new version must add one for the version it
  * supersedes before this is bumped. */
-_Static_assert(STORE_SCHEMA_VERSION == 9,
-	       "a new schema version needs a migrates_version9_with_data test");
+_Static_assert(STORE_SCHEMA_VERSION == 10,
+	       "a new schema version needs a migrates_version10_with_data test");
 
 static char errbuf[512];
 
@@ -491,6 +491,34 @@ TEST(ids_are_never_reused)
 	fixture_rmdir(dir);
 }
 
+/* A version-9 route keeps its row and gains route tokens and share
+ * links, which go with it when it is deleted. */
+TEST(migrates_version9_with_data)
+{
+	const char *dir = fixture_tmpdir();
+	const char *path = fixture_path(dir, "postern.db");
+	struct store s;
+
+	CHECK_EQ_INT(open_at_version(&s, path, 9), 0);
+	CHECK_EQ_INT(store_exec(&s, "INSERT INTO routes(id, host, target, created_at, rev)"
+		" VALUES (1, 'a.example', 'http://127.0.0.1:1', 1, 1);", errbuf,
+		sizeof(errbuf)), 0);
+	store_close(&s);
+	CHECK_EQ_INT(store_open(&s, path, 0, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(s.version, STORE_SCHEMA_VERSION);
+	CHECK_EQ_INT(store_exec(&s, "INSERT INTO route_tokens(route_id, name, hash, hint,"
+		" created_by, created_at, rev) VALUES (1, 'phone', 'h1', 'prt_x', 'admin', 1, 2);"
+		"INSERT INTO share_links(route_id, name, hash, hint, nonce, expires_at,"
+		" created_by, created_at, rev) VALUES (1, 'l', 'h2', 'x', 7, 9, 'admin', 1, 3);",
+		errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM routes"), 1);
+	CHECK_EQ_INT(store_exec(&s, "DELETE FROM routes WHERE id = 1", errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM route_tokens"), 0);
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM share_links"), 0);
+	store_close(&s);
+	fixture_rmdir(dir);
+}
+
 TEST(failed_migration_rolls_back)
 {
 	const char *dir = fixture_tmpdir();
@@ -830,6 +858,7 @@ int main(void)
 	RUN(migrates_version7_with_data);
 	RUN(migrates_version8_with_data);
 	RUN(ids_are_never_reused);
+	RUN(migrates_version9_with_data);
 	RUN(failed_migration_rolls_back);
 	RUN(secrets_are_bound_to_their_row);
 	RUN(secret_key_file_must_be_private);
