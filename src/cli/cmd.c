@@ -15,7 +15,7 @@ static const struct cmd commands[] = {
 	{ "route", cmd_route, "admin: routes (list, create, update, delete)" },
 	{ "cert", cmd_cert, "admin: certificates (list, import, request, renew, revoke, delete)" },
 	{ "dns-provider", cmd_dns_provider, "admin: DNS-01 provider credentials (list, set, delete)" },
-	{ "user", cmd_user, "admin: users (list, create, update, setup-link)" },
+	{ "user", cmd_user, "admin: users (list, create, update, setup-link, passkeys)" },
 	{ "token", cmd_token, "admin: API tokens (list, create, revoke)" },
 	{ "webhook", cmd_webhook, "admin: webhooks (list, create, test, rotate-secret, deliveries, redeliver)" },
 	{ "settings", cmd_settings, "admin: settings (list, get, set, reset)" },

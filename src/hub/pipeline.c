@@ -165,7 +165,8 @@ static int pipeline_access(const struct pipeline_in *in, const struct route *r)
 /* The user a route cookie on this request names (the first of them that
  * is a live session for `host`), or NULL. Checked against the snapshot
  * only: the signature, the expiry, the user's epoch and state. */
-static const struct auth_user *pipeline_session(const struct pipeline_in *in, const char *host)
+static const struct auth_user *pipeline_session(const struct pipeline_in *in, const char *host,
+						bool need_passkey)
 {
 	const struct auth_users *t = in->w->hold->snap->users;
 	const struct http_msg *m = in->m;
@@ -176,7 +177,8 @@ static const struct auth_user *pipeline_session(const struct pipeline_in *in, co
 		if (!str_eq_ci(m->hdr[i].name, STR_LIT("cookie")))
 			continue;
 		while (auth_cookie_find(v, STR_LIT(AUTH_COOKIE_ROUTE), &tok)) {
-			const struct auth_user *u = auth_users_session(t, host, tok, now);
+			const struct auth_user *u = auth_users_session(t, host, tok, now,
+									need_passkey);
 			if (u)
 				return u;
 			v = str_make(tok.p + tok.len, (size_t)(v.p + v.len - (tok.p + tok.len)));
@@ -263,7 +265,8 @@ static bool pipeline_auth(const struct pipeline_in *in, const struct route *r,
 
 	if (!r->access.login)
 		return false;
-	u = auth_host_norm(in->m->host, host) < 0 ? NULL : pipeline_session(in, host);
+	u = auth_host_norm(in->m->host, host) < 0 ? NULL : pipeline_session(in, host,
+										  r->access.require_passkey);
 	if (u && access_policy_user_ok(&r->access, u)) {
 		out->who = u;
 		return false;

@@ -266,6 +266,25 @@ static const char schema_v8[] =
 	"  hash TEXT NOT NULL UNIQUE,"	/* SHA-256 of the code, hex */
 	"  created_at INTEGER NOT NULL);";
 
+/* Version 9: passkeys (WebAuthn credentials, docs/auth.md): the
+ * credential ID the authenticator chose (unique: bound to one user), its
+ * COSE public key as registered, the algorithm, the last signature
+ * counter seen; and a user flag that refuses password logins. */
+static const char schema_v9[] =
+	"CREATE TABLE passkeys ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  cred_id BLOB NOT NULL UNIQUE,"
+	"  public_key BLOB NOT NULL,"
+	"  alg INTEGER NOT NULL CHECK (alg IN (-7, -8, -257)),"
+	"  sign_count INTEGER NOT NULL DEFAULT 0,"
+	"  name TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  last_used_at INTEGER);"
+	"CREATE INDEX passkeys_user ON passkeys(user_id);"
+	"ALTER TABLE users ADD COLUMN require_passkey INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (require_passkey IN (0,1));";
+
 const struct schema_migration schema_migrations[] = {
 	{ 1, "initial", schema_v1 },
 	{ 2, "certificates and encrypted secrets", schema_v2 },
@@ -275,5 +294,6 @@ const struct schema_migration schema_migrations[] = {
 	{ 6, "certificates ordered by the hub (ACME state)", schema_v6 },
 	{ 7, "webhooks, their outbox and delivery attempts", schema_v7 },
 	{ 8, "user groups, e-mail, session epoch and TOTP", schema_v8 },
+	{ 9, "passkeys", schema_v9 },
 };
 const size_t schema_migrations_count = ARRAY_SIZE(schema_migrations);

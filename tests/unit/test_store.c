@@ -17,8 +17,8 @@
 /* Each earlier schema version has its migrates_versionN_with_data test
  * below (v1 to v5). A new version must add one for the version it
  * supersedes before this is bumped. */
-_Static_assert(STORE_SCHEMA_VERSION == 8,
-	       "a new schema version needs a migrates_version8_with_data test");
+_Static_assert(STORE_SCHEMA_VERSION == 9,
+	       "a new schema version needs a migrates_version9_with_data test");
 
 static char errbuf[512];
 
