@@ -25,17 +25,21 @@ static const char api_portal_css[] =
 	".err{color:#a11;background:#fdecec;padding:.6rem;border-radius:.3rem}"
 	"@media (max-width:30rem){main{margin:0;border-radius:0;min-height:100vh}}";
 
-/* `script`: the page loads a script file of the hub's (never inline). */
+/* `script`: the page loads a script file of the hub's (never inline),
+ * which may fetch from the hub (the passkey ceremonies). */
 static void api_portal_headers_csp(struct api_ctx *c, const char *type, bool script)
 {
 	api_reply_header(c, "Content-Type: %s", type);
 	api_reply_header(c, "Content-Security-Policy: default-src 'none'; style-src 'self';%s"
 			 " img-src 'self' data:; form-action 'self' https:;"
 			 " frame-ancestors 'none'; base-uri 'none'",
-			 script ? " script-src 'self';" : "");
+			 script ? " script-src 'self'; connect-src 'self';" : "");
 	api_reply_header(c, "X-Frame-Options: DENY");
 	api_reply_header(c, "X-Content-Type-Options: nosniff");
-	api_reply_header(c, "Referrer-Policy: no-referrer");
+	/* Not no-referrer: under it a browser sends "Origin: null" with the
+	 * portal's own form and fetch posts, which the Origin check (login
+	 * CSRF) must refuse. same-origin sends nothing to other sites. */
+	api_reply_header(c, "Referrer-Policy: same-origin");
 }
 
 void api_portal_headers(struct api_ctx *c, const char *type)

@@ -153,7 +153,7 @@ def test_portal_page_is_strict(hub, proto):
     # One script, a file of the hub's (the passkey button): never inline.
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert re.findall(r"<script[^>]*>", body) == ['<script src="/passkey.js" defer>']
-    assert one(hd, "referrer-policy") == "no-referrer"
+    assert one(hd, "referrer-policy") == "same-origin"
     assert 'name="rd" value="https://app.test/private"' in body
     assert 'name="viewport"' in body
     st, hd, css = fetch(h, proto, HUB, "/portal.css")

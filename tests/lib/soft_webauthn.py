@@ -30,6 +30,8 @@ def cbor(v):
             if n < 1 << (8 * size):
                 return bytes([major << 5 | ai]) + n.to_bytes(size, "big")
         raise ValueError(n)
+    if v is None:
+        return b"\xf6"
     if isinstance(v, bool):
         return b"\xf5" if v else b"\xf4"
     if isinstance(v, int):
