@@ -46,7 +46,7 @@ struct api_login_code {
 /* WebAuthn challenges the portal issued (api_passkey.c): 256 random
  * bits each, for a user's registration (uid > 0) or a login (uid 0),
  * taken once, for two minutes. In memory on the control thread. */
-#define API_PASSKEY_CHALS 64
+#define API_PASSKEY_CHALS 256	/* a flood evicts the oldest first */
 #define API_PASSKEY_CHAL_MS 120000
 struct api_passkey_chal {
 	uint8_t chal[32];

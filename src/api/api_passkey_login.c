@@ -152,8 +152,9 @@ void api_passkey_login(struct api_ctx *c)
 	} else if (api_login_throttled(c, addr) < 0) {
 		api_passkey_refuse(c, 429, "Too many attempts. Wait a little and try again.");
 	} else if (api_pk_try_read(c, t) < 0 || api_pk_try_check(c, t, &counter) < 0) {
-		snprintf(c->who.actor, sizeof(c->who.actor), "user:%lld", (long long)t->uid);
-		api_audit_event(c, "portal.login_failed", t->uid ? c->who.actor : "passkey",
+		char obj[48];
+		snprintf(obj, sizeof(obj), "user:%lld", (long long)t->uid);
+		api_audit_event(c, "portal.login_failed", t->uid ? obj : "passkey",
 				"{\"factor\":\"passkey\"}");
 		api_reply_retry_after(c, api_login_failed(c, addr));
 		api_passkey_refuse(c, 401, "That passkey was not accepted.");
