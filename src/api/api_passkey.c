@@ -197,6 +197,7 @@ static int64_t api_passkey_insert(struct api_ctx *c, int64_t uid, const char *na
 				  const struct webauthn_cred *cr)
 {
 	char obj[48], *after;
+	json_t *ev;
 	sqlite3_stmt *st;
 	int64_t seq, id;
 	int rc;
@@ -225,8 +226,9 @@ static int64_t api_passkey_insert(struct api_ctx *c, int64_t uid, const char *na
 	}
 	id = sqlite3_last_insert_rowid(c->api->store.db);
 	snprintf(obj, sizeof(obj), "passkey:%lld", (long long)id);
-	after = json_dumps(json_pack("{s:I,s:s,s:i}", "user_id", (json_int_t)uid, "name", name,
-				     "alg", cr->alg), JSON_COMPACT | JSON_SORT_KEYS);
+	ev = json_pack("{s:I,s:s,s:i}", "user_id", (json_int_t)uid, "name", name, "alg", cr->alg);
+	after = ev ? json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(ev);
 	rc = api_tx_commit(c, seq, "user.passkey_added", obj, "", after ? after : "");
 	free(after);
 	return rc < 0 ? -1 : id;
