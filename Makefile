@@ -14,7 +14,7 @@ BUILD ?= release
 O := build/$(BUILD)
 
 PKGS := libssl libcrypto libsodium sqlite3 libcurl jansson cjose libnghttp2 libqrencode \
-	libargon2 expat ldns
+	libargon2 expat ldns libcbor
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 

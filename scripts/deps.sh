@@ -9,13 +9,17 @@ BUILD="build-essential pkg-config clang libclang-rt-14-dev"
 # Libraries the binary links (see docs/architecture.md, "Dependencies").
 LIBS="libssl-dev libsodium-dev libsqlite3-dev libcurl4-openssl-dev
       libjansson-dev libcjose-dev libnghttp2-dev liblwip-dev libargon2-dev
-      libexpat1-dev libldns-dev libqrencode-dev"
+      libexpat1-dev libldns-dev libqrencode-dev libcbor-dev"
 # Real peers and tools the tests and benchmarks talk to.
 PEERS="wireguard-go wireguard-tools iproute2 nftables conntrack iptables
        python3 python3-pytest python3-websockets curl nghttp2-client
        nginx-light haproxy iperf3 wrk pebble sqlite3 openssl procps psmisc
        ca-certificates iputils-ping bind9 python3-dnspython
        python3-prometheus-client python3-h2 nodejs oathtool"
+# Passkeys in a real browser (tests/integration/test_auth_browser.py):
+# Debian's Chromium driven by playwright-core; the passkey tests' software
+# authenticator signs with python3-cryptography.
+PEERS="$PEERS chromium python3-cryptography"
 # Test runner plugins: integration modules run on two workers
 # (python3-pytest-xdist) with a per-test time limit (python3-pytest-timeout).
 PEERS="$PEERS python3-pytest-xdist python3-pytest-timeout"

@@ -65,6 +65,27 @@ static const char *access_group_item(const char *s, unsigned i, void *out)
 	return why;
 }
 
+/* "require" ("passkey") and "first" ("passkey" or "password"). Returns
+ * 0 or -EINVAL. */
+static int access_login_method(json_t *root, struct access_policy *p, char *err,
+			       size_t errlen)
+{
+	json_t *rq = json_object_get(root, "require"), *f = json_object_get(root, "first");
+	const char *r = json_string_value(rq), *fs = json_string_value(f);
+
+	if (rq && (!r || strcmp(r, "passkey"))) {
+		snprintf(err, errlen, "policy.require: \"passkey\"");
+		return -EINVAL;
+	}
+	if (f && (!fs || (strcmp(fs, "passkey") && strcmp(fs, "password")))) {
+		snprintf(err, errlen, "policy.first: \"passkey\" or \"password\"");
+		return -EINVAL;
+	}
+	p->require_passkey = rq != NULL;
+	p->passkey_first = p->require_passkey || (fs && !strcmp(fs, "passkey"));
+	return 0;
+}
+
 /* "auth", "groups" and "users". Returns 0 or -EINVAL. */
 static int access_login(json_t *root, struct access_policy *p, char *err, size_t errlen)
 {
@@ -82,11 +103,13 @@ static int access_login(json_t *root, struct access_policy *p, char *err, size_t
 			 p->users, &p->nusers, err, errlen) < 0)
 		return -EINVAL;
 	if (!p->login && (json_object_get(root, "groups") || json_object_get(root, "users") ||
-			  json_object_get(root, "bypass"))) {
-		snprintf(err, errlen, "policy: groups, users and bypass need \"auth\": \"login\"");
+			  json_object_get(root, "bypass") || json_object_get(root, "require") ||
+			  json_object_get(root, "first"))) {
+		snprintf(err, errlen, "policy: groups, users, bypass, require and first need"
+			 " \"auth\": \"login\"");
 		return -EINVAL;
 	}
-	return 0;
+	return access_login_method(root, p, err, errlen);
 }
 
 int access_only_keys(json_t *obj, const char *const *keys, const char *where,
@@ -110,7 +133,7 @@ int access_only_keys(json_t *obj, const char *const *keys, const char *where,
 int access_policy_parse(const char *json, struct access_policy *p, char *err, size_t errlen)
 {
 	static const char *const top[] = { "access", "auth", "groups", "users", "headers",
-					   "bypass", NULL };
+					   "bypass", "require", "first", NULL };
 	static const char *const acc[] = { "allow", "deny", NULL };
 	json_error_t je;
 	json_t *root, *a;

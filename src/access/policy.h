@@ -9,7 +9,10 @@
  * "auth" is "public" (the default) or "login": a logged-in user only
  * (auth_users.h), who, when "groups" or "users" is given, must be in one
  * of the groups or be one of the users. "groups" and "users" without
- * "auth": "login" are an error (they would protect nothing). Keys
+ * "auth": "login" are an error (they would protect nothing).
+ * "require": "passkey" (with "login") admits only sessions made by a
+ * passkey login; "first": "passkey" or "password" (with "login") says
+ * which way in the portal offers first for this route. Keys
  * that are not known are an error, so a typo never leaves a route open.
  * "headers" (with "login") renames the identity fields the upstream gets:
  * {"user": "Remote-User", "groups": "Remote-Groups", "email":
@@ -46,6 +49,8 @@ struct access_policy {
 	struct cidr allow[ACCESS_MAX_CIDRS];
 	struct cidr deny[ACCESS_MAX_CIDRS];
 	bool login;		/* "auth": "login" */
+	bool require_passkey;	/* "require": "passkey": password sessions refused */
+	bool passkey_first;	/* "first": "passkey": the portal offers it first */
 	unsigned ngroups, nusers;
 	char groups[ACCESS_MAX_NAMES][ACCESS_NAME_MAX + 1];
 	char users[ACCESS_MAX_NAMES][ACCESS_NAME_MAX + 1];

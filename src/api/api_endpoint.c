@@ -56,6 +56,8 @@ const struct api_endpoint api_endpoints[] = {
 	{ "DELETE", "/api/v1/users/{id}", A, 0, api_res_delete, &api_user_res, "delete a user" },
 	{ "POST", "/api/v1/users/{id}/setup-link", A, 0, api_user_setup_link, NULL, "new one-time setup link" },
 	{ "POST", "/api/v1/login/assertion-key", A, 0, api_assert_rotate, NULL, "rotate the identity assertion's signing key" },
+	{ "GET", "/api/v1/users/{id}/passkeys", A, 0, api_passkey_api_list, NULL, "list a user's passkeys" },
+	{ "DELETE", "/api/v1/passkeys/{id}", A, 0, api_passkey_api_delete, NULL, "remove a passkey" },
 
 	{ "GET", "/api/v1/tokens", A, 0, api_res_list, &api_token_res, "list API tokens" },
 	{ "POST", "/api/v1/tokens", A, B, api_res_create, &api_token_res, "create an API token" },

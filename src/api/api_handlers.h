@@ -20,6 +20,7 @@ const char *api_check_expiring_before(const char *s);
 
 api_handler_fn api_session_get, api_session_login, api_session_logout;
 api_handler_fn api_user_setup, api_user_setup_link;
+api_handler_fn api_passkey_api_list, api_passkey_api_delete;
 api_handler_fn api_join_token_list, api_join_token_create;
 api_handler_fn api_agent_join, api_agent_heartbeat;	/* api_agent_join.c */
 api_handler_fn api_agent_wg_config;	/* api_agent_node.c */

@@ -37,9 +37,21 @@ struct api_login_code {
 	uint8_t hash[32];	/* SHA-256 of the code; all zero = free */
 	int64_t uid;
 	uint32_t epoch;
+	bool passkey;		/* the login was a passkey's */
 	int64_t expires_ms;
 	char host[AUTH_HOST_MAX + 1];
 	char path[API_LOGIN_PATH_MAX];	/* where the user was going */
+};
+
+/* WebAuthn challenges the portal issued (api_passkey.c): 256 random
+ * bits each, for a user's registration (uid > 0) or a login (uid 0),
+ * taken once, for two minutes. In memory on the control thread. */
+#define API_PASSKEY_CHALS 256	/* a flood evicts the oldest first */
+#define API_PASSKEY_CHAL_MS 120000
+struct api_passkey_chal {
+	uint8_t chal[32];
+	int64_t uid;
+	int64_t expires_ms;	/* 0 = free */
 };
 
 struct api {
@@ -74,6 +86,7 @@ struct api {
 	bool login_key_ok;
 	uint8_t login_key[AUTH_KEY_LEN];
 	struct api_login_code codes[API_LOGIN_CODES];
+	struct api_passkey_chal chals[API_PASSKEY_CHALS];
 };
 
 /* What a principal may do; each endpoint names the least it needs. */
@@ -208,10 +221,10 @@ int api_sys_tx_commit(struct api *api, int64_t seq, const char *action,
 int api_login_key(struct api *api, uint8_t key[AUTH_KEY_LEN]);
 /* The same, without making one unless `create`. */
 int api_login_key_get(struct api *api, uint8_t key[AUTH_KEY_LEN], bool create);
-/* A new one-time code for (uid, epoch) to trade on `host` (normalised)
+/* A new one-time code for (uid, epoch; a passkey login or not) to trade on `host` (normalised)
  * before going to `path`, into code (44 bytes). Returns 0 or -1. */
-int api_login_code_new(struct api *api, int64_t uid, uint32_t epoch, const char *host,
-		       const char *path, char code[44]);
+int api_login_code_new(struct api *api, int64_t uid, uint32_t epoch, bool passkey,
+		       const char *host, const char *path, char code[44]);
 /* Takes code `code` for `host`: once, before it expires; a code tried on
  * another host is spent too. Returns 0 with *out filled, or -1. */
 int api_login_code_take(struct api *api, const char *code, const char *host,
@@ -241,6 +254,8 @@ bool api_totp_enrolled(struct api *api, int64_t uid);
 /* Whether uid must have a second factor (login.admin_second_factor and
  * an admin). */
 bool api_totp_required(struct api *api, int64_t uid);
+/* Whether uid must log in with a passkey (api_passkey.c). */
+bool api_passkey_required(struct api *api, int64_t uid);
 /* The portal's pages and the route callback (c->req is HTTPS, not /api/). */
 void api_portal(struct api_ctx *c);
 

@@ -94,11 +94,12 @@ struct auth_users *api_auth_users(struct api *api)
 	}
 	secure_wipe(key, sizeof(key));
 	st = t ? store_prepare(&api->store, "SELECT id, name, disabled, groups, email,"
-			       " auth_epoch FROM users ORDER BY id") : NULL;
+			       " auth_epoch, require_passkey FROM users ORDER BY id") : NULL;
 	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct auth_user u = { .id = sqlite3_column_int64(st, 0),
 				       .disabled = sqlite3_column_int(st, 2) != 0,
-				       .epoch = (uint32_t)sqlite3_column_int64(st, 5) };
+				       .epoch = (uint32_t)sqlite3_column_int64(st, 5),
+				       .require_passkey = sqlite3_column_int(st, 6) != 0 };
 		api_login_col(st, 1, u.name, sizeof(u.name));
 		api_login_col(st, 3, u.groups, sizeof(u.groups));
 		api_login_col(st, 4, u.email, sizeof(u.email));
@@ -156,8 +157,8 @@ static bool api_login_code_free(const struct api_login_code *k, int64_t now)
 	return !memcmp(k->hash, zero, sizeof(zero)) || k->expires_ms <= now;
 }
 
-int api_login_code_new(struct api *api, int64_t uid, uint32_t epoch, const char *host,
-		       const char *path, char code[44])
+int api_login_code_new(struct api *api, int64_t uid, uint32_t epoch, bool passkey,
+		       const char *host, const char *path, char code[44])
 {
 	int64_t now = store_now_ms();
 	struct api_login_code *k = NULL;
@@ -179,6 +180,7 @@ int api_login_code_new(struct api *api, int64_t uid, uint32_t epoch, const char 
 	api_login_code_hash(code, k->hash);
 	k->uid = uid;
 	k->epoch = epoch;
+	k->passkey = passkey;
 	k->expires_ms = now + API_LOGIN_CODE_MS;
 	snprintf(k->host, sizeof(k->host), "%s", host);
 	snprintf(k->path, sizeof(k->path), "%s", path);

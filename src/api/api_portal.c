@@ -57,20 +57,20 @@ int api_portal_hub_host(struct api_ctx *c, char host[AUTH_HOST_MAX + 1])
 	return auth_host_norm(api_portal_str(c->req->host), host);
 }
 
-/* "Set-Cookie" for `name` holding a session of (uid, epoch) on `host`,
- * lifetime session.lifetime. Returns 0 or -1. */
+/* "Set-Cookie" for `name` holding a session of (uid, epoch; from a
+ * passkey or not) on `host`, lifetime session.lifetime. Returns 0 or -1. */
 static int api_portal_cookie(struct api_ctx *c, const char *name, const char *host,
-			     int64_t uid, uint32_t epoch)
+			     int64_t uid, uint32_t epoch, bool passkey)
 {
-	return api_portal_cookie_until(c, name, host, uid, epoch, (int64_t)time(NULL) +
+	return api_portal_cookie_until(c, name, host, uid, epoch, passkey, (int64_t)time(NULL) +
 				       api_setting_int(c->api, "session.lifetime"));
 }
 
 int api_portal_cookie_until(struct api_ctx *c, const char *name, const char *host,
-			    int64_t uid, uint32_t epoch, int64_t exp)
+			    int64_t uid, uint32_t epoch, bool passkey, int64_t exp)
 {
 	int64_t life = exp - (int64_t)time(NULL);
-	struct auth_claims cl = { uid, epoch, exp };
+	struct auth_claims cl = { uid, epoch, exp, passkey };
 	uint8_t key[AUTH_KEY_LEN];
 	char tok[AUTH_TOKEN_MAX];
 	int rc = -1;
@@ -85,9 +85,7 @@ int api_portal_cookie_until(struct api_ctx *c, const char *name, const char *hos
 	return rc;
 }
 
-/* The user of a valid portal cookie (c->who.user_id and name filled), 0
- * when none. Checked against the store, not a snapshot. */
-static int64_t api_portal_session(struct api_ctx *c, uint32_t *epoch)
+int64_t api_portal_session(struct api_ctx *c, struct auth_claims *out)
 {
 	struct str v = api_portal_str(c->req->cookie), tok;
 	char host[AUTH_HOST_MAX + 1];
@@ -99,48 +97,79 @@ static int64_t api_portal_session(struct api_ctx *c, uint32_t *epoch)
 		return 0;
 	while (!found && auth_cookie_find(v, STR_LIT(AUTH_COOKIE_PORTAL), &tok)) {
 		if (auth_cookie_verify(key, host, tok, (int64_t)time(NULL), &cl) == 0 &&
-		    api_login_epoch(c->api, cl.uid) == (int64_t)cl.epoch)
+		    api_login_epoch(c->api, cl.uid) == (int64_t)cl.epoch &&
+		    (cl.passkey || !api_passkey_required(c->api, cl.uid)))
 			found = cl.uid;
 		v = str_make(tok.p + tok.len, (size_t)(v.p + v.len - (tok.p + tok.len)));
 	}
 	secure_wipe(key, sizeof(key));
 	if (found) {
 		c->who.user_id = found;
-		*epoch = cl.epoch;
+		*out = cl;
 	}
 	return found;
 }
 
-/* An admin who must have a second factor and has none goes nowhere but
- * to enrolment: true after replying so. */
+/* An admin who must have a second factor and has none (a passkey counts)
+ * goes nowhere but to enrolment. */
 static bool api_portal_must_enrol(struct api_ctx *c, int64_t uid)
 {
-	if (api_totp_enrolled(c->api, uid) || !api_totp_required(c->api, uid))
-		return false;
-	api_reply_header(c, "Location: /totp");
-	api_portal_message(c, 303, "Add a second factor", "Admins need an authenticator app "
-			   "first.");
-	return true;
+	return !api_totp_enrolled(c->api, uid) && api_totp_required(c->api, uid) &&
+	       api_passkey_count(c->api, uid) == 0;
 }
 
-/* 303 to the route's callback with a new code for user (uid, epoch).
- * Returns 0, or -1 after replying. */
-static int api_portal_onward(struct api_ctx *c, int64_t uid, uint32_t epoch,
-			     const char *host, const char *path)
+/* Where a logged-in user (uid, epoch; passkey or not) goes next for the
+ * route (host, path): its callback with a new code, or /totp to enrol.
+ * Returns 0 with loc set, 1 when the route needs a passkey login and
+ * this was not one, -1 on failure. */
+static int api_portal_route_loc(struct api_ctx *c, int64_t uid, uint32_t epoch, bool passkey,
+				const char *host, const char *path, char *loc, size_t len)
 {
+	struct api_portal_login how;
 	char code[44], ps[8];
 
-	if (api_portal_must_enrol(c, uid))
-		return -1;
-	if (api_login_code_new(c->api, uid, epoch, host, path, code) < 0) {
-		api_portal_message(c, 500, "Something went wrong", "Please try again.");
-		return -1;
+	if (api_portal_must_enrol(c, uid)) {
+		snprintf(loc, len, "/totp");
+		return 0;
 	}
+	api_portal_route_login(c, host, &how);
+	if (how.require_passkey && !passkey)
+		return 1;
+	if (api_login_code_new(c->api, uid, epoch, passkey, host, path, code) < 0)
+		return -1;
 	api_portal_port(c, ps);
-	api_reply_header(c, "Location: https://%s%s/.postern/callback?code=%s", host, ps, code);
+	snprintf(loc, len, "https://%s%s/.postern/callback?code=%s", host, ps, code);
 	secure_wipe(code, sizeof(code));
-	api_portal_message(c, 303, "Logged in", "Continuing to the site.");
 	return 0;
+}
+
+/* The answer to api_portal_route_loc's or api_portal_next's verdict rc:
+ * 303 to loc (wiped), the login form offering the passkey when the route
+ * needs one, or a 500 page. */
+static void api_portal_go(struct api_ctx *c, int rc, char loc[API_PORTAL_LOC], const char *rd)
+{
+	if (rc == 1) {
+		api_portal_login_form(c, 200, "This site needs a passkey: log in with yours.", rd);
+		return;
+	}
+	if (rc < 0) {
+		api_portal_message(c, 500, "Something went wrong", "Please try again.");
+		return;
+	}
+	api_reply_header(c, "Location: %s", loc);
+	secure_wipe(loc, API_PORTAL_LOC);
+	api_portal_message(c, 303, "Logged in", "Continuing.");
+}
+
+/* 303 to where api_portal_route_loc says, or the login form offering
+ * the passkey when the route needs one. Replies in every case. */
+static void api_portal_onward(struct api_ctx *c, int64_t uid, uint32_t epoch, bool passkey,
+			      const char *host, const char *path, const char *rd)
+{
+	char loc[API_PORTAL_LOC];
+
+	api_portal_go(c, api_portal_route_loc(c, uid, epoch, passkey, host, path, loc,
+					      sizeof(loc)), loc, rd);
 }
 
 /* The return address of the query or form `in`: "" when absent, NULL
@@ -161,24 +190,25 @@ static void api_portal_login_get(struct api_ctx *c)
 {
 	char rd[API_PORTAL_FIELD], host[AUTH_HOST_MAX + 1], path[API_PORTAL_PATH_MAX + 1];
 	const char *t = api_portal_rd(c, api_portal_str(c->req->query), rd, sizeof(rd), host, path);
-	uint32_t epoch;
+	struct auth_claims cl;
 
 	if (!t) {
 		api_portal_login_form(c, 400, "That return address is not a site this hub "
 				      "serves; log in here instead.", NULL);
 		return;
 	}
-	if (!api_portal_session(c, &epoch)) {
+	if (!api_portal_session(c, &cl)) {
 		api_portal_login_form(c, 200, NULL, t);
 		return;
 	}
 	if (t[0]) {
-		api_portal_onward(c, c->who.user_id, epoch, host, path);
+		api_portal_onward(c, c->who.user_id, cl.epoch, cl.passkey, host, path, t);
 		return;
 	}
 	api_portal_begin(c, 200, "Logged in");
 	buf_printf(&c->resp->body, "<p>You are logged in.</p>"
 		   "<p><a href=\"/totp\">Add an authenticator app</a></p>"
+		   "<p><a href=\"/passkeys\">Passkeys</a></p>"
 		   "<form method=\"post\" action=\"/logout\"><button type=\"submit\">"
 		   "Log out everywhere</button></form>");
 	api_portal_end(c);
@@ -194,27 +224,30 @@ static void api_portal_refused(struct api_ctx *c)
 			      "again." : "The hub is busy. Try again in a moment.", NULL);
 }
 
-void api_portal_finish(struct api_ctx *c, int64_t uid, uint32_t epoch, const char *factor,
-		       const char *rd)
+int api_portal_next(struct api_ctx *c, int64_t uid, uint32_t epoch, const char *factor,
+		    const char *rd, char *loc, size_t len)
 {
 	char host[AUTH_HOST_MAX + 1], path[API_PORTAL_PATH_MAX + 1], hub[AUTH_HOST_MAX + 1],
 	     after[64];
+	bool pk = !strcmp(factor, "passkey");
 
 	if (api_portal_hub_host(c, hub) < 0 ||
-	    api_portal_cookie(c, AUTH_COOKIE_PORTAL, hub, uid, epoch) < 0) {
-		api_portal_message(c, 500, "Something went wrong", "Please try again.");
-		return;
-	}
+	    api_portal_cookie(c, AUTH_COOKIE_PORTAL, hub, uid, epoch, pk) < 0)
+		return -1;
 	snprintf(after, sizeof(after), "{\"factor\":\"%s\"}", factor);
 	api_audit_event(c, "portal.login", c->who.actor, after);
-	if (rd && rd[0] && api_portal_target(c, rd, host, path, sizeof(path)) == 0) {
-		api_portal_onward(c, uid, epoch, host, path);
-		return;
-	}
-	if (api_portal_must_enrol(c, uid))
-		return;
-	api_reply_header(c, "Location: /login");
-	api_portal_message(c, 303, "Logged in", "You are logged in.");
+	if (rd && rd[0] && api_portal_target(c, rd, host, path, sizeof(path)) == 0)
+		return api_portal_route_loc(c, uid, epoch, pk, host, path, loc, len);
+	snprintf(loc, len, api_portal_must_enrol(c, uid) ? "/totp" : "/login");
+	return 0;
+}
+
+void api_portal_finish(struct api_ctx *c, int64_t uid, uint32_t epoch, const char *factor,
+		       const char *rd)
+{
+	char loc[API_PORTAL_LOC];
+
+	api_portal_go(c, api_portal_next(c, uid, epoch, factor, rd, loc, sizeof(loc)), loc, rd);
 }
 
 /* The password check's verdict (the form is still c's body). */
@@ -237,6 +270,13 @@ static void api_portal_checked(struct api_ctx *c, bool ok)
 		api_portal_message(c, 500, "Something went wrong", "Please try again.");
 		return;
 	}
+	if (api_passkey_required(c->api, c->who.user_id)) {
+		/* Right password, but this account takes passkeys only. */
+		api_audit_event(c, "portal.login_failed", c->who.actor,
+				"{\"factor\":\"password\",\"reason\":\"passkey_required\"}");
+		api_portal_login_form(c, 403, "This account logs in with a passkey only.", t);
+		return;
+	}
 	if (api_totp_enrolled(c->api, c->who.user_id)) {
 		api_totp_form(c, 200, NULL, c->who.user_id, (uint32_t)epoch, t ? t : "");
 		return;
@@ -245,14 +285,18 @@ static void api_portal_checked(struct api_ctx *c, bool ok)
 }
 
 /* A form post must come from the portal's own page (login CSRF). */
-bool api_portal_form_ok(struct api_ctx *c)
+bool api_portal_post_ok(struct api_ctx *c, const char *type)
 {
 	const char *ct = c->req->content_type;
-	static const char form[] = "application/x-www-form-urlencoded";
+	size_t n = strlen(type);
 
-	return ct && !strncasecmp(ct, form, sizeof(form) - 1) &&
-	       (ct[sizeof(form) - 1] == 0 || ct[sizeof(form) - 1] == ';') &&
+	return ct && !strncasecmp(ct, type, n) && (ct[n] == 0 || ct[n] == ';') &&
 	       api_origin_ok(c, c->req->origin);
+}
+
+bool api_portal_form_ok(struct api_ctx *c)
+{
+	return api_portal_post_ok(c, "application/x-www-form-urlencoded");
 }
 
 static void api_portal_login_post(struct api_ctx *c)
@@ -290,7 +334,7 @@ static void api_portal_login_post(struct api_ctx *c)
  * ends (a new epoch, published to the workers at once). */
 static void api_portal_logout(struct api_ctx *c)
 {
-	uint32_t epoch;
+	struct auth_claims cl;
 	int64_t seq;
 	char obj[48];
 
@@ -300,7 +344,7 @@ static void api_portal_logout(struct api_ctx *c)
 	}
 	api_reply_header(c, "Set-Cookie: " AUTH_COOKIE_PORTAL "=; Path=/; Max-Age=0; Secure;"
 			 " HttpOnly; SameSite=Lax");
-	if (api_portal_session(c, &epoch)) {
+	if (api_portal_session(c, &cl)) {
 		snprintf(c->who.actor, sizeof(c->who.actor), "user:%lld",
 			 (long long)c->who.user_id);
 		snprintf(obj, sizeof(obj), "user:%lld", (long long)c->who.user_id);
@@ -333,7 +377,7 @@ static void api_portal_callback(struct api_ctx *c)
 		return;
 	}
 	secure_wipe(code, sizeof(code));
-	if (api_portal_cookie(c, AUTH_COOKIE_ROUTE, host, k.uid, k.epoch) < 0) {
+	if (api_portal_cookie(c, AUTH_COOKIE_ROUTE, host, k.uid, k.epoch, k.passkey) < 0) {
 		api_portal_message(c, 500, "Something went wrong", "Please try again.");
 		return;
 	}
@@ -378,11 +422,11 @@ static void api_portal_setup(struct api_ctx *c)
 /* The TOTP enrolment pages need a portal session. */
 static void api_portal_totp(struct api_ctx *c)
 {
-	uint32_t epoch;
+	struct auth_claims cl;
 	char name[AUTH_NAME_MAX + 1] = "";
 	sqlite3_stmt *st;
 
-	if (!api_portal_session(c, &epoch)) {
+	if (!api_portal_session(c, &cl)) {
 		api_reply_header(c, "Location: /login");
 		api_portal_message(c, 303, "Log in first", "Log in to add an authenticator.");
 		return;
@@ -422,6 +466,8 @@ void api_portal(struct api_ctx *c)
 		api_portal_setup_form(c, 200, NULL);
 	else if (!strcmp(p, "/setup") && post)
 		api_portal_setup(c);
+	else if (api_passkey_portal(c, p, get, post))
+		;
 	else if (!strcmp(p, "/setup.js") && get)
 		api_portal_setup_js_reply(c);
 	else if (!strcmp(p, "/portal.css") && get)

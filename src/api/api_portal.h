@@ -16,6 +16,9 @@ void api_portal_css_reply(struct api_ctx *c);
 void api_portal_esc(struct buf *b, const char *s);
 /* Starts a page (replacing any body) / ends it. */
 void api_portal_begin(struct api_ctx *c, int status, const char *title);
+/* The same for a page that loads the hub's script file `js` (CSP
+ * script-src 'self' on this page only; NULL: none). */
+void api_portal_begin_js(struct api_ctx *c, int status, const char *title, const char *js);
 void api_portal_end(struct api_ctx *c);
 /* An error paragraph (nothing for NULL); a hidden rd field (nothing for
  * NULL or ""), both escaped. */
@@ -24,11 +27,21 @@ void api_portal_hidden_rd(struct buf *b, const char *rd);
 /* The setup page (behind the setup links) and its one script file. */
 void api_portal_setup_form(struct api_ctx *c, int status, const char *error);
 void api_portal_setup_js_reply(struct api_ctx *c);
+/* 200 with script file text `js` (the portal's headers). */
+void api_portal_script_reply(struct api_ctx *c, const char *js, size_t len);
 /* A page with one paragraph of text. */
 void api_portal_message(struct api_ctx *c, int status, const char *title, const char *text);
 /* The login form, with an error above it and the return address `rd`
  * (already validated, or NULL) carried in a hidden field. */
 void api_portal_login_form(struct api_ctx *c, int status, const char *error, const char *rd);
+
+/* How a route host's login works: a passkey required (any route of the
+ * host saying "require": "passkey"), or offered first. */
+struct api_portal_login {
+	bool require_passkey;
+	bool passkey_first;
+};
+void api_portal_route_login(struct api_ctx *c, const char *host, struct api_portal_login *how);
 
 /* Checks a return address (untrusted): "https://HOST[:port]/path" where
  * HOST is a route's host (not the portal's), and the path is safe to
@@ -40,19 +53,32 @@ int api_portal_target(struct api_ctx *c, const char *rd, char host[AUTH_HOST_MAX
 /* --- the portal's shared steps (api_portal.c) --- */
 /* The portal's normalised host. Returns its length or -1. */
 int api_portal_hub_host(struct api_ctx *c, char host[AUTH_HOST_MAX + 1]);
+/* A post of Content-Type `type` from the portal's own page (Origin). */
+bool api_portal_post_ok(struct api_ctx *c, const char *type);
 /* A form post from the portal's own page (type and Origin). */
 bool api_portal_form_ok(struct api_ctx *c);
-/* Every factor passed: the portal cookie, the audit entry naming
- * `factor`, and on to `rd` (checked again here) or to /login. */
+/* The user of a valid portal cookie (c->who.user_id and *cl filled; a
+ * password session of a user who requires a passkey is none), 0 when
+ * none. Checked against the store, not a snapshot. */
+int64_t api_portal_session(struct api_ctx *c, struct auth_claims *cl);
+/* Every factor passed ("passkey" makes a passkey session): the portal
+ * cookie, the audit entry naming `factor`, and where the browser goes
+ * next into loc: the route of `rd` (checked again here), /totp, or
+ * /login. Returns 0, 1 when the route needs a passkey and the factor was
+ * not one, or -1 (nothing replied either way). */
+#define API_PORTAL_LOC 600
+int api_portal_next(struct api_ctx *c, int64_t uid, uint32_t epoch, const char *factor,
+		    const char *rd, char *loc, size_t len);
+/* api_portal_next, then 303 there (or a 500 page). */
 void api_portal_finish(struct api_ctx *c, int64_t uid, uint32_t epoch, const char *factor,
 		       const char *rd);
 
 /* ":PORT" of the hub's public URL ("" for 443), for URLs on route hosts. */
 void api_portal_port(struct api_ctx *c, char ps[8]);
-/* "Set-Cookie" for `name` holding a session of (uid, epoch) on `host`
- * until unix time `exp`. Returns 0 or -1. */
+/* "Set-Cookie" for `name` holding a session of (uid, epoch; from a
+ * passkey or not) on `host` until unix time `exp`. Returns 0 or -1. */
 int api_portal_cookie_until(struct api_ctx *c, const char *name, const char *host,
-			    int64_t uid, uint32_t epoch, int64_t exp);
+			    int64_t uid, uint32_t epoch, bool passkey, int64_t exp);
 
 /* --- share links (api_machine_run.c) --- */
 /* GET /.postern/share?k= on a route host. */
@@ -70,5 +96,11 @@ void api_totp_enrol(struct api_ctx *c, int64_t uid, const char *user);
 /* Makes the pending secret the user's factor; ends their sessions.
  * Inside the caller's transaction. Returns 0 or -1. */
 int api_totp_promote(struct api_ctx *c, int64_t uid);
+
+/* --- passkeys (api_passkey.c, api_passkey_page.c) --- */
+/* How many passkeys uid has. */
+int api_passkey_count(struct api *api, int64_t uid);
+/* The portal's passkey paths: true when `path` was one (replied). */
+bool api_passkey_portal(struct api_ctx *c, const char *path, bool get, bool post);
 
 #endif

@@ -7,8 +7,10 @@
  * Referer. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "access/policy.h"
 #include "api/api_portal.h"
 
 static const char api_portal_css[] =
@@ -23,17 +25,21 @@ static const char api_portal_css[] =
 	".err{color:#a11;background:#fdecec;padding:.6rem;border-radius:.3rem}"
 	"@media (max-width:30rem){main{margin:0;border-radius:0;min-height:100vh}}";
 
-/* `script`: the page loads a script file of the hub's (never inline). */
+/* `script`: the page loads a script file of the hub's (never inline),
+ * which may fetch from the hub (the passkey ceremonies). */
 static void api_portal_headers_csp(struct api_ctx *c, const char *type, bool script)
 {
 	api_reply_header(c, "Content-Type: %s", type);
 	api_reply_header(c, "Content-Security-Policy: default-src 'none'; style-src 'self';%s"
 			 " img-src 'self' data:; form-action 'self' https:;"
 			 " frame-ancestors 'none'; base-uri 'none'",
-			 script ? " script-src 'self';" : "");
+			 script ? " script-src 'self'; connect-src 'self';" : "");
 	api_reply_header(c, "X-Frame-Options: DENY");
 	api_reply_header(c, "X-Content-Type-Options: nosniff");
-	api_reply_header(c, "Referrer-Policy: no-referrer");
+	/* Not no-referrer: under it a browser sends "Origin: null" with the
+	 * portal's own form and fetch posts, which the Origin check (login
+	 * CSRF) must refuse. same-origin sends nothing to other sites. */
+	api_reply_header(c, "Referrer-Policy: same-origin");
 }
 
 void api_portal_headers(struct api_ctx *c, const char *type)
@@ -53,12 +59,17 @@ static const char api_portal_setup_js[] =
 	"  history.replaceState(null, \"\", location.pathname);\n"
 	"})();\n";
 
-void api_portal_setup_js_reply(struct api_ctx *c)
+void api_portal_script_reply(struct api_ctx *c, const char *js, size_t len)
 {
 	buf_reset(&c->resp->body);
 	api_portal_headers(c, "text/javascript; charset=utf-8");
-	buf_append(&c->resp->body, api_portal_setup_js, sizeof(api_portal_setup_js) - 1);
+	buf_append(&c->resp->body, js, len);
 	c->resp->status = 200;
+}
+
+void api_portal_setup_js_reply(struct api_ctx *c)
+{
+	api_portal_script_reply(c, api_portal_setup_js, sizeof(api_portal_setup_js) - 1);
 }
 
 void api_portal_setup_form(struct api_ctx *c, int status, const char *error)
@@ -109,17 +120,24 @@ void api_portal_esc(struct buf *b, const char *s)
 	}
 }
 
-void api_portal_begin(struct api_ctx *c, int status, const char *title)
+void api_portal_begin_js(struct api_ctx *c, int status, const char *title, const char *js)
 {
 	struct buf *b = &c->resp->body;
 
 	buf_reset(b);
-	api_portal_headers(c, "text/html; charset=utf-8");
+	api_portal_headers_csp(c, "text/html; charset=utf-8", js != NULL);
 	c->resp->status = status;
 	buf_printf(b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
 		   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-		   "<title>%s</title><link rel=\"stylesheet\" href=\"/portal.css\"></head>"
-		   "<body><main><h1>%s</h1>", title, title);
+		   "<title>%s</title><link rel=\"stylesheet\" href=\"/portal.css\">", title);
+	if (js)
+		buf_printf(b, "<script src=\"%s\" defer></script>", js);
+	buf_printf(b, "</head><body><main><h1>%s</h1>", title);
+}
+
+void api_portal_begin(struct api_ctx *c, int status, const char *title)
+{
+	api_portal_begin_js(c, status, title, NULL);
 }
 
 void api_portal_end(struct api_ctx *c)
@@ -154,12 +172,32 @@ void api_portal_hidden_rd(struct buf *b, const char *rd)
 	buf_append(b, "\">", 2);
 }
 
+/* The passkey way in: a button the portal's script drives. */
+static void api_portal_passkey_button(struct buf *b, const char *rd)
+{
+	buf_printf(b, "<form id=\"pk-login\" method=\"post\" action=\"/login\">");
+	api_portal_hidden_rd(b, rd);
+	buf_printf(b, "<p class=\"err\" id=\"pk-err\" hidden></p>"
+		   "<button type=\"submit\" id=\"pk-button\">Log in with a passkey</button>"
+		   "</form>");
+}
+
 void api_portal_login_form(struct api_ctx *c, int status, const char *error, const char *rd)
 {
 	struct buf *b = &c->resp->body;
+	struct api_portal_login how = { false, false };
+	char host[AUTH_HOST_MAX + 1], path[API_PORTAL_PATH_MAX + 1];
 
-	api_portal_begin(c, status, "Log in");
+	if (rd && rd[0] && api_portal_target(c, rd, host, path, sizeof(path)) == 0)
+		api_portal_route_login(c, host, &how);
+	api_portal_begin_js(c, status, "Log in", "/passkey.js");
 	api_portal_error_p(b, error);
+	if (how.passkey_first)
+		api_portal_passkey_button(b, rd);
+	if (how.require_passkey) {
+		api_portal_end(c);
+		return;
+	}
 	buf_printf(b, "<form method=\"post\" action=\"/login\">"
 		   "<label for=\"u\">User name</label>"
 		   "<input id=\"u\" name=\"username\" autocomplete=\"username\" required"
@@ -169,29 +207,58 @@ void api_portal_login_form(struct api_ctx *c, int status, const char *error, con
 		   " autocomplete=\"current-password\" required>");
 	api_portal_hidden_rd(b, rd);
 	buf_printf(b, "<button type=\"submit\">Log in</button></form>");
+	if (!how.passkey_first)
+		api_portal_passkey_button(b, rd);
 	api_portal_end(c);
 }
 
-/* Whether `host` (normalised) is a route's host: exactly, or under a
+/* Whether `host` (normalised) is route host h: exactly, or under a
  * "*.name" route by one label. */
-static bool api_portal_route_host(struct api_ctx *c, const char *host)
+static bool api_portal_host_match(const char *h, const char *host)
 {
-	sqlite3_stmt *st = store_prepare(&c->api->store, "SELECT host FROM routes");
-	bool ok = false;
+	size_t hl = strlen(h), n = strlen(host);
 
-	while (st && !ok && sqlite3_step(st) == SQLITE_ROW) {
+	if (!strncmp(h, "*.", 2))
+		return n > hl - 1 && !strcmp(host + n - (hl - 1), h + 1) &&
+		       !memchr(host, '.', n - (hl - 1));
+	return !strcmp(h, host);
+}
+
+/* Whether `host` is a route's host; with `how`, also what the policies
+ * of its routes say about the way in. */
+static bool api_portal_route_scan(struct api_ctx *c, const char *host,
+				  struct api_portal_login *how)
+{
+	sqlite3_stmt *st = store_prepare(&c->api->store, "SELECT host, policy FROM routes");
+	struct access_policy *pol = how ? malloc(sizeof(*pol)) : NULL;
+	bool ok = false;
+	char err[160];
+
+	while (st && (!ok || how) && sqlite3_step(st) == SQLITE_ROW) {
 		const char *h = (const char *)sqlite3_column_text(st, 0);
-		size_t hl = h ? strlen(h) : 0, n = strlen(host);
-		if (!h)
+		if (!h || !api_portal_host_match(h, host))
 			continue;
-		if (!strncmp(h, "*.", 2))
-			ok = n > hl - 1 && !strcmp(host + n - (hl - 1), h + 1) &&
-			     !memchr(host, '.', n - (hl - 1));
-		else
-			ok = !strcmp(h, host);
+		ok = true;
+		if (pol && access_policy_parse((const char *)sqlite3_column_text(st, 1), pol,
+					       err, sizeof(err)) == 0) {
+			how->require_passkey |= pol->require_passkey;
+			how->passkey_first |= pol->passkey_first;
+		}
 	}
 	sqlite3_finalize(st);
+	free(pol);
 	return ok;
+}
+
+static bool api_portal_route_host(struct api_ctx *c, const char *host)
+{
+	return api_portal_route_scan(c, host, NULL);
+}
+
+void api_portal_route_login(struct api_ctx *c, const char *host, struct api_portal_login *how)
+{
+	memset(how, 0, sizeof(*how));
+	api_portal_route_scan(c, host, how);
 }
 
 /* A path to send the browser to on the route host: '/', not "//",

@@ -182,6 +182,13 @@ static int api_session_second(struct api_ctx *c, const char *user)
 	char addr[AUTH_THROTTLE_KEY], acct[AUTH_THROTTLE_KEY];
 	int64_t seq, uid = c->who.user_id;
 
+	if (api_passkey_required(c->api, uid)) {
+		api_audit_event(c, "session.login_failed", c->who.actor,
+				"{\"factor\":\"password\",\"reason\":\"passkey_required\"}");
+		api_reply_error(c, 403, "passkey_required", NULL, "this account logs in with a "
+				"passkey only (on the portal)");
+		return -1;
+	}
 	if (!api_totp_enrolled(c->api, uid)) {
 		if (!api_totp_required(c->api, uid))
 			return 0;

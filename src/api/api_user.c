@@ -22,6 +22,8 @@ static const struct api_field api_user_fields[] = {
 	 * the address upstreams receive. */
 	{ "groups", API_T_STR, 0, 0, AUTH_GROUPS_TEXT - 1, api_check_groups },
 	{ "email", API_T_STR, API_F_NULL, 3, AUTH_EMAIL_MAX, api_check_email },
+	/* Passwords refused: passkey logins only (docs/auth.md). */
+	{ "require_passkey", API_T_BOOL, 0, 0, 0, NULL },
 	{ "password_hash", API_T_STR, API_F_HIDDEN | API_F_READONLY | API_F_NULL, 0, 0, NULL },
 };
 

@@ -71,7 +71,8 @@ int auth_cookie_mint(const uint8_t key[AUTH_KEY_LEN], const char *host,
 
 	if (c->uid <= 0 || c->exp < 0 || strlen(host) > AUTH_HOST_MAX)
 		return -1;
-	n = snprintf(out, AUTH_TOKEN_MAX, "1.%lld.%u.%lld.", (long long)c->uid,
+	n = snprintf(out, AUTH_TOKEN_MAX, "%c.%lld.%u.%lld.", c->passkey ? '2' : '1',
+		     (long long)c->uid,
 		     (unsigned)c->epoch, (long long)c->exp);
 	if (n < 0 || (size_t)n + AUTH_MAC_B64 + 1 > AUTH_TOKEN_MAX)
 		return -1;
@@ -105,7 +106,7 @@ int auth_cookie_verify(const uint8_t key[AUTH_KEY_LEN], const char *host,
 
 	if (tok.len >= AUTH_TOKEN_MAX || !auth_cookie_field(&t, &ver) ||
 	    !auth_cookie_field(&t, &uid) || !auth_cookie_field(&t, &ep) ||
-	    !auth_cookie_field(&t, &exp) || !str_eq(ver, STR_LIT("1")) ||
+	    !auth_cookie_field(&t, &exp) || (!str_eq(ver, STR_LIT("1")) && !str_eq(ver, STR_LIT("2"))) ||
 	    t.len != AUTH_MAC_B64 ||
 	    num_parse_u64(uid.p, uid.len, 1, AUTH_UID_MAX, &u) < 0 ||
 	    num_parse_u64(ep.p, ep.len, 0, UINT32_MAX, &e) < 0 ||
@@ -121,6 +122,7 @@ int auth_cookie_verify(const uint8_t key[AUTH_KEY_LEN], const char *host,
 	c->uid = (int64_t)u;
 	c->epoch = (uint32_t)e;
 	c->exp = (int64_t)x;
+	c->passkey = ver.p[0] == '2';
 	return 0;
 }
 

@@ -4,7 +4,11 @@
  * host-only cookie whose value is a token the workers check without the
  * store:
  *
- *   1.<user id>.<epoch>.<expiry, unix seconds>.<mac>
+ *   V.<user id>.<epoch>.<expiry, unix seconds>.<mac>
+ *
+ * V is 1 for a session from a password (and maybe a second factor), 2
+ * for one from a passkey with user verification: routes and users that
+ * require a passkey take only 2 (the version is under the MAC).
  *
  * mac = base64url(HMAC-SHA256(key, "postern-session\0" host "\0" the
  * first four fields)), so a token is bound to the host it was issued for
@@ -32,6 +36,7 @@ struct auth_claims {
 	int64_t uid;		/* > 0 */
 	uint32_t epoch;
 	int64_t exp;		/* unix seconds */
+	bool passkey;		/* made by a passkey login (token version 2) */
 };
 
 /* Lower-cases `host` and drops a port and a trailing dot into out

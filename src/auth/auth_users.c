@@ -118,7 +118,7 @@ const char *auth_groups_check(const char *s)
 }
 
 const struct auth_user *auth_users_session(const struct auth_users *t, const char *host,
-					   struct str tok, int64_t now)
+					   struct str tok, int64_t now, bool need_passkey)
 {
 	struct auth_claims c;
 	const struct auth_user *u;
@@ -126,7 +126,8 @@ const struct auth_user *auth_users_session(const struct auth_users *t, const cha
 	if (!t || !t->keyed || auth_cookie_verify(t->key, host, tok, now, &c) < 0)
 		return NULL;
 	u = auth_users_find(t, c.uid);
-	if (!u || u->disabled || u->epoch != c.epoch)
+	if (!u || u->disabled || u->epoch != c.epoch ||
+	    ((need_passkey || u->require_passkey) && !c.passkey))
 		return NULL;
 	return u;
 }

@@ -27,6 +27,7 @@ struct auth_user {
 	int64_t id;
 	uint32_t epoch;
 	bool disabled;
+	bool require_passkey;	/* password sessions refused everywhere */
 	char name[AUTH_NAME_MAX + 1];
 	char email[AUTH_EMAIL_MAX + 1];
 	char groups[AUTH_GROUPS_TEXT];	/* validated by auth_groups_check */
@@ -63,8 +64,9 @@ const char *auth_groups_check(const char *s);
 const char *auth_group_name_check(const char *s);
 
 /* The live session a token names: verified for `host` at `now`, its user
- * present, enabled and at the token's epoch. NULL otherwise. */
+ * present, enabled and at the token's epoch; made by a passkey when
+ * `need_passkey` or when the user requires one. NULL otherwise. */
 const struct auth_user *auth_users_session(const struct auth_users *t, const char *host,
-					   struct str tok, int64_t now);
+					   struct str tok, int64_t now, bool need_passkey);
 
 #endif

@@ -25,7 +25,7 @@ static const struct cmd commands[] = {
 	  "list get import request renew revoke replace delete", CMD_F_VERB_HELP },
 	{ "dns-provider", cli_cmd_dns_provider, "admin: DNS-01 provider credentials",
 	  "list set delete", CMD_F_VERB_HELP },
-	{ "user", cli_cmd_user, "admin: users", "list get create update setup-link delete",
+	{ "user", cli_cmd_user, "admin: users", "list get create update setup-link passkeys passkey-remove delete",
 	  CMD_F_VERB_HELP },
 	{ "token", cli_cmd_token, "admin: API tokens", "list get create revoke", CMD_F_VERB_HELP },
 	{ "route-token", cli_cmd_route_token, "admin: route tokens, machine credentials of login routes",

@@ -136,6 +136,7 @@ static const struct cli_flag user_flags[] = {
 	{ "disabled", "disabled", CLI_BOOL, false, NULL },
 	{ "groups", "groups", CLI_STR, false, NULL },
 	{ "email", "email", CLI_STR, false, NULL },
+	{ "require-passkey", "require_passkey", CLI_BOOL, false, NULL },
 };
 static const struct cli_column user_cols[] = {
 	{ "ID", "id", false }, { "NAME", "name", false }, { "ROLE", "role", false },
@@ -148,12 +149,18 @@ static int user_verb(struct cli_args *a)
 	char path[64];
 	long long id;
 
-	if (strcmp(a->verb, "setup-link"))
+	bool link = !strcmp(a->verb, "setup-link"), list = !strcmp(a->verb, "passkeys");
+
+	if (!link && !list && strcmp(a->verb, "passkey-remove"))
 		return -1;
 	if ((id = cli_arg_id(a, 0)) < 0)
 		return (int)-id;
-	snprintf(path, sizeof(path), "/users/%lld/setup-link", id);
-	return cli_call_print(a, "POST", path, NULL, NULL, NULL);
+	if (!link && !list) {
+		snprintf(path, sizeof(path), "/passkeys/%lld", id);
+		return cli_call_print(a, "DELETE", path, NULL, NULL, NULL);
+	}
+	snprintf(path, sizeof(path), link ? "/users/%lld/setup-link" : "/users/%lld/passkeys", id);
+	return cli_call_print(a, link ? "POST" : "GET", path, NULL, NULL, NULL);
 }
 
 static const struct cli_noun user_noun = {
@@ -161,7 +168,8 @@ static const struct cli_noun user_noun = {
 	NULL, "list | get ID | create NAME --role admin|operator|viewer\n"
 	"       [--password-stdin] [--groups G1,G2] [--email ADDR]\n"
 	"       | update ID [--role R] [--password-stdin] [--groups G1,G2]\n"
-	"       [--email ADDR] [--[no-]disabled] | setup-link ID | delete ID", user_verb,
+	"       [--email ADDR] [--[no-]disabled] [--[no-]require-passkey]\n"
+	"       | setup-link ID | passkeys ID | passkey-remove PASSKEY_ID | delete ID", user_verb,
 };
 
 int cli_cmd_user(int argc, char **argv)

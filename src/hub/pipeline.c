@@ -171,7 +171,8 @@ static int pipeline_access(const struct pipeline_in *in, const struct route *r)
 /* The user a route cookie on this request names (the first of them that
  * is a live session for `host`), or NULL. Checked against the snapshot
  * only: the signature, the expiry, the user's epoch and state. */
-static const struct auth_user *pipeline_session(const struct pipeline_in *in, const char *host)
+static const struct auth_user *pipeline_session(const struct pipeline_in *in, const char *host,
+						bool need_passkey)
 {
 	const struct auth_users *t = in->w->hold->snap->users;
 	const struct http_msg *m = in->m;
@@ -182,7 +183,8 @@ static const struct auth_user *pipeline_session(const struct pipeline_in *in, co
 		if (!str_eq_ci(m->hdr[i].name, STR_LIT("cookie")))
 			continue;
 		while (auth_cookie_find(v, STR_LIT(AUTH_COOKIE_ROUTE), &tok)) {
-			const struct auth_user *u = auth_users_session(t, host, tok, now);
+			const struct auth_user *u = auth_users_session(t, host, tok, now,
+									need_passkey);
 			if (u)
 				return u;
 			v = str_make(tok.p + tok.len, (size_t)(v.p + v.len - (tok.p + tok.len)));
@@ -296,7 +298,7 @@ bool pipeline_auth(const struct pipeline_in *in, const struct route *r,
 	default:
 		break;
 	}
-	u = host[0] ? pipeline_session(in, host) : NULL;
+	u = host[0] ? pipeline_session(in, host, r->access.require_passkey) : NULL;
 	if (u && access_policy_user_ok(&r->access, u)) {
 		out->who = u;
 		return false;

@@ -442,6 +442,24 @@ static const char schema_v10[] =
 	"  created_at INTEGER NOT NULL,"
 	"  last_used_at INTEGER,"
 	"  rev INTEGER NOT NULL);";
+/* Version 11: passkeys (WebAuthn credentials, docs/auth.md): the
+ * credential ID the authenticator chose (unique: bound to one user), its
+ * COSE public key as registered, the algorithm, the last signature
+ * counter seen; and a user flag that refuses password logins. */
+static const char schema_v11[] =
+	"CREATE TABLE passkeys ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  cred_id BLOB NOT NULL UNIQUE,"
+	"  public_key BLOB NOT NULL,"
+	"  alg INTEGER NOT NULL CHECK (alg IN (-7, -8, -257)),"
+	"  sign_count INTEGER NOT NULL DEFAULT 0,"
+	"  name TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  last_used_at INTEGER);"
+	"CREATE INDEX passkeys_user ON passkeys(user_id);"
+	"ALTER TABLE users ADD COLUMN require_passkey INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (require_passkey IN (0,1));";
 
 const struct schema_migration schema_migrations[] = {
 	{ 1, "initial", schema_v1 },
@@ -454,5 +472,6 @@ const struct schema_migration schema_migrations[] = {
 	{ 8, "user groups, e-mail, session epoch and TOTP", schema_v8 },
 	{ 9, "IDs never reused (AUTOINCREMENT)", schema_v9 },
 	{ 10, "route tokens and share links", schema_v10 },
+	{ 11, "passkeys", schema_v11 },
 };
 const size_t schema_migrations_count = ARRAY_SIZE(schema_migrations);

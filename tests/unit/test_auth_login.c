@@ -22,7 +22,7 @@ static struct str S(const char *s)
 
 TEST(cookie_round_trip_and_binding)
 {
-	struct auth_claims c = { 42, 7, 2000000000 }, got;
+	struct auth_claims c = { 42, 7, 2000000000, false }, got;
 	char tok[AUTH_TOKEN_MAX], bad[AUTH_TOKEN_MAX];
 	uint8_t other[AUTH_KEY_LEN] = { 9 };
 	int n = auth_cookie_mint(key, "app.test", &c, tok);
@@ -93,7 +93,7 @@ TEST(users_table_and_sessions)
 	struct auth_users *t = auth_users_new(key);
 	struct auth_user a = { .id = 3, .epoch = 5, .name = "alice", .groups = "family,media" };
 	struct auth_user b = { .id = 9, .epoch = 1, .disabled = true, .name = "bob" };
-	struct auth_claims c = { 3, 5, 2000000000 };
+	struct auth_claims c = { 3, 5, 2000000000, false };
 	char tok[AUTH_TOKEN_MAX];
 
 	CHECK_EQ_INT(auth_users_add(t, &a), 0);
@@ -102,21 +102,34 @@ TEST(users_table_and_sessions)
 	CHECK(auth_users_find(t, 9) && !auth_users_find(t, 4));
 	CHECK(auth_user_in_group(&a, "media") && !auth_user_in_group(&a, "fam"));
 	auth_cookie_mint(key, "app.test", &c, tok);
-	CHECK(auth_users_session(t, "app.test", S(tok), 1) == &t->u[0]);
+	CHECK(auth_users_session(t, "app.test", S(tok), 1, false) == &t->u[0]);
 	t->u[0].epoch = 6;	/* logged out */
-	CHECK(auth_users_session(t, "app.test", S(tok), 1) == NULL);
-	c = (struct auth_claims){ 9, 1, 2000000000 };
+	CHECK(auth_users_session(t, "app.test", S(tok), 1, false) == NULL);
+	c = (struct auth_claims){ 9, 1, 2000000000, false };
 	auth_cookie_mint(key, "app.test", &c, tok);
-	CHECK(auth_users_session(t, "app.test", S(tok), 1) == NULL);	/* disabled */
+	CHECK(auth_users_session(t, "app.test", S(tok), 1, false) == NULL);	/* disabled */
 	c.uid = 10;
 	auth_cookie_mint(key, "app.test", &c, tok);
-	CHECK(auth_users_session(t, "app.test", S(tok), 1) == NULL);	/* deleted */
+	CHECK(auth_users_session(t, "app.test", S(tok), 1, false) == NULL);	/* deleted */
 	/* A table without a key yet verifies nothing. */
-	c = (struct auth_claims){ 3, 6, 2000000000 };
+	c = (struct auth_claims){ 3, 6, 2000000000, false };
 	auth_cookie_mint(key, "app.test", &c, tok);
-	CHECK(auth_users_session(t, "app.test", S(tok), 1) == &t->u[0]);
+	CHECK(auth_users_session(t, "app.test", S(tok), 1, false) == &t->u[0]);
+	/* A route or a user that requires a passkey takes only a passkey's
+	 * session (token version 2, under the MAC). */
+	CHECK(auth_users_session(t, "app.test", S(tok), 1, true) == NULL);
+	c.passkey = true;
+	CHECK(auth_cookie_mint(key, "app.test", &c, tok) > 0 && tok[0] == '2');
+	CHECK(auth_users_session(t, "app.test", S(tok), 1, true) == &t->u[0]);
+	c.passkey = false;
+	auth_cookie_mint(key, "app.test", &c, tok);
+	t->u[0].require_passkey = true;
+	CHECK(auth_users_session(t, "app.test", S(tok), 1, false) == NULL);
+	tok[0] = '2';		/* a password token relabelled: the MAC says no */
+	CHECK(auth_users_session(t, "app.test", S(tok), 1, false) == NULL);
+	t->u[0].require_passkey = false;
 	t->keyed = false;
-	CHECK(auth_users_session(t, "app.test", S(tok), 1) == NULL);
+	CHECK(auth_users_session(t, "app.test", S(tok), 1, false) == NULL);
 	auth_users_free(t);
 }
 
