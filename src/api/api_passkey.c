@@ -205,7 +205,7 @@ static int64_t api_passkey_insert(struct api_ctx *c, int64_t uid, const char *na
 	if ((seq = api_tx_begin(c)) < 0)
 		return -1;
 	st = store_prepare(&c->api->store, "INSERT INTO passkeys(user_id, cred_id, public_key,"
-			   " alg, sign_count, name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+			   " alg, sign_count, name, created_at, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
 	if (!st) {
 		api_tx_abort(c);
 		api_passkey_refuse(c, 500, "Something went wrong.");
@@ -218,6 +218,7 @@ static int64_t api_passkey_insert(struct api_ctx *c, int64_t uid, const char *na
 	sqlite3_bind_int64(st, 5, cr->counter);
 	sqlite3_bind_text(st, 6, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, store_now_ms());
+	sqlite3_bind_int64(st, 8, seq);	/* its ETag: the audit entry that made it */
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {

@@ -143,6 +143,23 @@ int api_passkey_delete(struct api_ctx *c, int64_t id, int64_t uid)
 
 	if ((seq = api_tx_begin(c)) < 0)
 		return -1;
+	/* The API's DELETE honours If-Match (the row's rev), the portal's
+	 * form sends none. */
+	if (c->req->if_match &&
+	    (st = store_prepare(&c->api->store, "SELECT rev FROM passkeys WHERE id = ?1"
+				" AND (?2 = 0 OR user_id = ?2)"))) {
+		int64_t rev = 0;
+
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, uid);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			rev = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		if (rev > 0 && api_if_match(c, rev, false) < 0) {
+			api_tx_abort(c);
+			return -1;
+		}
+	}
 	st = store_prepare(&c->api->store, "DELETE FROM passkeys WHERE id = ?1 AND"
 			   " (?2 = 0 OR user_id = ?2) RETURNING user_id");
 	rc = -1;

@@ -456,7 +456,8 @@ static const char schema_v11[] =
 	"  sign_count INTEGER NOT NULL DEFAULT 0,"
 	"  name TEXT NOT NULL,"
 	"  created_at INTEGER NOT NULL,"
-	"  last_used_at INTEGER);"
+	"  last_used_at INTEGER,"
+	"  rev INTEGER NOT NULL);"
 	"CREATE INDEX passkeys_user ON passkeys(user_id);"
 	"ALTER TABLE users ADD COLUMN require_passkey INTEGER NOT NULL DEFAULT 0"
 	"  CHECK (require_passkey IN (0,1));";

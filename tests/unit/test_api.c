@@ -31,7 +31,7 @@ static char admin_cookie[128], admin_csrf[128];
 static char op_cookie[128], op_csrf[128];
 static char tok_read[128], tok_write[128], tok_op_write[128];
 static int64_t route_id, agent_id, cert_id, user_id, token_id, webhook_id, delivery_id;
-static int64_t route_token_id, share_id;
+static int64_t route_token_id, share_id, passkey_id;
 
 static int published, published_what;
 
@@ -211,6 +211,12 @@ static void setup_env(void)
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/share-links",
 					    .body = body }), 201);
 	share_id = rs_int("id");
+	/* Two passkeys of the admin's (registration is the portal's ceremony,
+	 * not an API call): one the endpoint checks use, one to remove. */
+	CHECK_EQ_INT(store_exec(api_store(api), "INSERT INTO passkeys(user_id, cred_id,"
+		" public_key, alg, name, created_at, rev) VALUES (1, x'01', x'02', -8, 'k1', 1, 7),"
+		" (1, x'03', x'04', -7, 'k2', 1, 8)", errbuf, sizeof(errbuf)), 0);
+	passkey_id = count("SELECT min(id) FROM passkeys");
 	make_cert(cert, sizeof(cert), key, sizeof(key));
 	snprintf(body, sizeof(body), "{\"name\":\"site\",\"cert_pem\":%s,\"key_pem\":%s}",
 		 jstr(cert), jstr(key));
@@ -255,6 +261,8 @@ static const char *instantiate(const struct api_endpoint *e)
 		id = route_token_id;
 	else if (strstr(e->pattern, "/share-links/"))
 		id = share_id;
+	else if (strstr(e->pattern, "/passkeys/"))
+		id = passkey_id;
 	snprintf(path, sizeof(path), "%.*s%lld%s", (int)(p - e->pattern), e->pattern,
 		 (long long)id, strchr(p, '}') + 1);
 	return path;
@@ -1397,6 +1405,19 @@ TEST(assertion_key_rotation)
 			   "'login.assert_key_rotated'"), 2);
 }
 
+/* An admin lists a user's passkeys and removes one (audited). */
+TEST(passkeys_listed_and_removed)
+{
+	char path[64];
+	int64_t other = count("SELECT max(id) FROM passkeys");
+
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = "/api/v1/users/1/passkeys" }), 200);
+	snprintf(path, sizeof(path), "/api/v1/passkeys/%lld", (long long)other);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "DELETE", .path = path }), 204);
+	CHECK_EQ_INT(count("SELECT count(*) FROM passkeys"), 1);
+	CHECK_EQ_INT(call(api, (struct rq){ .method = "DELETE", .path = path }), 404);
+}
+
 TEST(every_endpoint_has_a_happy_path_and_a_named_validation_error)
 {
 	CHECK(api_endpoints_count <= ARRAY_SIZE(seen));
@@ -1618,6 +1639,7 @@ int main(void)
 	RUN(agentless_node_gets_a_wg_quick_file);
 	RUN(webhooks_secret_outbox_rotation);
 	RUN(assertion_key_rotation);
+	RUN(passkeys_listed_and_removed);
 	RUN(every_endpoint_has_a_happy_path_and_a_named_validation_error);
 	json_decref(rs_last.json);
 	api_close(api);

@@ -537,12 +537,12 @@ TEST(migrates_version10_with_data)
 	CHECK_EQ_INT(s.version, STORE_SCHEMA_VERSION);
 	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM users WHERE require_passkey = 0"), 2);
 	CHECK_EQ_INT(store_exec(&s, "INSERT INTO passkeys(user_id, cred_id, public_key, alg,"
-		" name, created_at) VALUES (1, x'01', x'02', -8, 'key', 1);", errbuf,
+		" name, created_at, rev) VALUES (1, x'01', x'02', -8, 'key', 1, 1);", errbuf,
 		sizeof(errbuf)), 0);
 	CHECK(store_exec(&s, "INSERT INTO passkeys(user_id, cred_id, public_key, alg, name,"
-			 " created_at) VALUES (2, x'01', x'02', -7, 'key', 1)", NULL, 0) < 0);
+			 " created_at, rev) VALUES (2, x'01', x'02', -7, 'key', 1, 1)", NULL, 0) < 0);
 	CHECK(store_exec(&s, "INSERT INTO passkeys(user_id, cred_id, public_key, alg, name,"
-			 " created_at) VALUES (2, x'03', x'02', 1, 'key', 1)", NULL, 0) < 0);
+			 " created_at, rev) VALUES (2, x'03', x'02', 1, 'key', 1, 1)", NULL, 0) < 0);
 	CHECK_EQ_INT(store_exec(&s, "DELETE FROM users WHERE id = 1", errbuf, sizeof(errbuf)), 0);
 	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM passkeys"), 0);
 	store_close(&s);
