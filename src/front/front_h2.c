@@ -482,6 +482,19 @@ static bool h2_method_known(struct str m, enum http_method *out)
 	return m.len > 0;
 }
 
+/* An origin-form :path an HTTP/1.1 request line can carry: '/' then
+ * visible ASCII only, as the h1 parser's target rule (nghttp2 lets bytes
+ * above 0x7e through, which would reach the upstream's request line). */
+static bool h2_path_ok(struct str p)
+{
+	if (!p.len || p.p[0] != '/')
+		return false;
+	for (size_t i = 0; i < p.len; i++)
+		if ((unsigned char)p.p[i] <= 0x20 || (unsigned char)p.p[i] >= 0x7f)
+			return false;
+	return true;
+}
+
 /* The admin response, back from the control thread. */
 static void h2_admin_reply(struct admin_call *a)
 {
@@ -617,7 +630,7 @@ static void h2_start(struct h2_session *s, struct h2_stream *st, bool end_stream
 	struct pipeline_out out;
 
 	if (st->bad || !h2_method_known(m->method, &m->meth) || m->meth == HTTP_M_CONNECT ||
-	    !m->path.len || m->path.p[0] != '/' || !m->host.len) {
+	    !h2_path_ok(m->path) || !m->host.len) {
 		metrics_count(c->w->idx, METRICS_REQ_MALFORMED);
 		front_h2_error(st, 400);
 		return;
@@ -714,33 +727,42 @@ static int h2_on_close(nghttp2_session *ng, int32_t id, uint32_t code, void *use
 
 /* ---- the session ---- */
 
-int front_h2_start(struct conn *c)
+/* The server session of `s` with the request callbacks (also what
+ * fuzz/fuzz_h2_headers.c drives). Returns 0, or -ENOMEM. */
+static int h2_session_ng(struct h2_session *s)
 {
 	nghttp2_session_callbacks *cb;
 	nghttp2_option *opt;
+	int r;
+
+	if (nghttp2_session_callbacks_new(&cb) != 0)
+		return -ENOMEM;
+	nghttp2_session_callbacks_set_on_begin_headers_callback(cb, h2_on_begin_headers);
+	nghttp2_session_callbacks_set_on_header_callback(cb, h2_on_header);
+	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, h2_on_frame_recv);
+	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, h2_on_data);
+	nghttp2_session_callbacks_set_on_stream_close_callback(cb, h2_on_close);
+	if (nghttp2_option_new(&opt) != 0) {
+		nghttp2_session_callbacks_del(cb);
+		return -ENOMEM;
+	}
+	nghttp2_option_set_no_auto_window_update(opt, 1);
+	r = nghttp2_session_server_new2(&s->ng, cb, s, opt);
+	nghttp2_option_del(opt);
+	nghttp2_session_callbacks_del(cb);
+	return r == 0 ? 0 : -ENOMEM;
+}
+
+int front_h2_start(struct conn *c)
+{
 	struct h2_session *s = calloc(1, sizeof(*s));
 	nghttp2_settings_entry iv[] = {
 		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, H2_MAX_STREAMS },
 		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, H2_WINDOW },
 		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 65536 },
 	};
-	int r;
 
-	if (!s || nghttp2_session_callbacks_new(&cb) != 0) {
-		free(s);
-		return -ENOMEM;
-	}
-	nghttp2_session_callbacks_set_on_begin_headers_callback(cb, h2_on_begin_headers);
-	nghttp2_session_callbacks_set_on_header_callback(cb, h2_on_header);
-	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, h2_on_frame_recv);
-	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, h2_on_data);
-	nghttp2_session_callbacks_set_on_stream_close_callback(cb, h2_on_close);
-	nghttp2_option_new(&opt);
-	nghttp2_option_set_no_auto_window_update(opt, 1);
-	r = nghttp2_session_server_new2(&s->ng, cb, s, opt);
-	nghttp2_option_del(opt);
-	nghttp2_session_callbacks_del(cb);
-	if (r != 0) {
+	if (!s || h2_session_ng(s) < 0) {
 		free(s);
 		return -ENOMEM;
 	}
