@@ -12,6 +12,7 @@ import threading
 
 import pytest
 
+import agentlab
 import netlab
 from cgnatlab import BACKEND, HUB_HOST, HUB_IP, World, random_file
 
@@ -270,3 +271,34 @@ def test_e2e_wireguard_go_agentless_node(world, lab):
     w.wait_online(ident)
     wait_get(w, "node.test", "hello from the node")
     assert w.hub.agent(ident)["endpoint"].startswith(node.wan_ip + ":")
+
+
+@pytest.mark.parametrize("http", ["--http1.1", "--http2"])
+def test_e2e_https_target_needs_tls12(world, lab, http):
+    """docs/agent.md: an https:// target through the hub is reached over
+    TLS 1.2 or later; one that speaks only TLS 1.1 is the agent's
+    tls_failed, a 502 at the client. Both routes skip verification (the
+    servers' leaf is self-signed), so only the version can refuse one;
+    their ciphers are allowed at SECLEVEL=0 for the same reason. The
+    client talks HTTP/1.1 or HTTP/2 to the hub."""
+    w = world
+    certs = agentlab.make_ca(w.tmp, ["web.lan"], [BACKEND])
+
+    def s_server(port, version):
+        p = lab.spawn(w.lan1.lan, ["openssl", "s_server", "-accept", f"{BACKEND}:{port}",
+                                   "-cert", certs["self.pem"], "-key", certs["self.key"],
+                                   version, "-cipher", "DEFAULT@SECLEVEL=0", "-www"],
+                      name=f"s_server{version}")
+        netlab.wait_until(lambda: "ACCEPT" in p.log(), what="openssl s_server")
+    s_server(8441, "-tls1_1")
+    s_server(8442, "-tls1_2")
+    ident = w.enroll(w.lan1, "nas", [f"{BACKEND}:8441", f"{BACKEND}:8442"])
+    w.route("old.test", f"https://{BACKEND}:8441", ident, "--no-tls-verify")
+    w.route("new.test", f"https://{BACKEND}:8442", ident, "--no-tls-verify")
+    r = w.curl("new.test", "/", http, "-w", "\n%{http_version} %{http_code}", timeout=30)
+    body, _, tail = r.stdout.rpartition("\n")
+    assert tail == ("2 200" if http == "--http2" else "1.1 200"), (tail, r.stderr)
+    assert "Protocol  : TLSv1.2" in body, body    # s_server -www: the session it served
+    code, body = w.get("old.test", "/", http)
+    assert code == 502, (code, body)
+    netlab.wait_until(lambda: "tls_failed" in w.hub.proc.log(), what="the agent's tls_failed")
