@@ -147,3 +147,19 @@ def test_h2_stalled_admin_body_is_408(lab):
     s2 = c.get("/after")
     c.until(lambda: c.of(h2.events.StreamEnded, s2), what="the next stream answered")
     assert status_of(c, s2) == "200"
+
+
+def test_h2_path_with_non_ascii_bytes_is_400(lab):
+    """Found by fuzz_h2_headers: nghttp2 lets a :path with bytes above 0x7e
+    through, and it went into the upstream's request line, where the h1
+    front answers the same target with 400. Now h2 refuses it too, and the
+    session goes on."""
+    f, up, _ = start(lab)
+    c = Client(f, window=1 << 20)
+    sid = c.get("/caf\u00e9")
+    c.until(lambda: c.of(h2.events.StreamEnded, sid), what="the answer")
+    assert status_of(c, sid) == "400"
+    ok = c.get("/cafe")
+    c.until(lambda: c.of(h2.events.StreamEnded, ok), what="the second answer")
+    assert status_of(c, ok) == "200"
+    assert up.count() == 1
