@@ -70,7 +70,7 @@ int api_portal_cookie_until(struct api_ctx *c, const char *name, const char *hos
 			    int64_t uid, uint32_t epoch, bool passkey, int64_t exp)
 {
 	int64_t life = exp - (int64_t)time(NULL);
-	struct auth_claims cl = { uid, epoch, exp, passkey };
+	struct auth_claims cl = { uid, epoch, exp, passkey, (int64_t)time(NULL) };
 	uint8_t key[AUTH_KEY_LEN];
 	char tok[AUTH_TOKEN_MAX];
 	int rc = -1;
@@ -98,6 +98,8 @@ int64_t api_portal_session(struct api_ctx *c, struct auth_claims *out)
 	while (!found && auth_cookie_find(v, STR_LIT(AUTH_COOKIE_PORTAL), &tok)) {
 		if (auth_cookie_verify(key, host, tok, (int64_t)time(NULL), &cl) == 0 &&
 		    api_login_epoch(c->api, cl.uid) == (int64_t)cl.epoch &&
+		    auth_idle_ok(api_setting_int(c->api, "session.idle_timeout"), cl.seen,
+				 (int64_t)time(NULL)) &&
 		    (cl.passkey || !api_passkey_required(c->api, cl.uid)))
 			found = cl.uid;
 		v = str_make(tok.p + tok.len, (size_t)(v.p + v.len - (tok.p + tok.len)));

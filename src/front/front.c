@@ -90,6 +90,7 @@ static void front_proxy(struct conn *c, const struct pipeline_out *o,
 		.upgrade = front_upgrade(m),
 		.who = o->who,
 		.drop_auth = o->drop_auth,
+		.set_cookie = o->set_cookie,
 	};
 	int st;
 

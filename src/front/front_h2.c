@@ -242,7 +242,7 @@ static bool h2_resp_skip(const struct http_msg *m, struct str n)
 static int h2_x_head(struct xchg *x, const struct http_msg *m)
 {
 	struct h2_stream *st = x->down;
-	nghttp2_nv nv[HTTP_MAX_HEADERS + 2];
+	nghttp2_nv nv[HTTP_MAX_HEADERS + 3];
 	char lower[HTTP_MAX_HEADERS][64], code[8], hsts[48];
 	size_t n = 0;
 	nghttp2_data_provider dp = { .source.ptr = st, .read_callback = h2_read_body };
@@ -267,6 +267,9 @@ static int h2_x_head(struct xchg *x, const struct http_msg *m)
 		nv[n++] = (nghttp2_nv){ (uint8_t *)"strict-transport-security", (uint8_t *)hsts,
 					25, (size_t)l, NGHTTP2_NV_FLAG_NONE };
 	}
+	if (x->set_cookie)
+		nv[n++] = (nghttp2_nv){ (uint8_t *)"set-cookie", (uint8_t *)x->set_cookie, 10,
+					strlen(x->set_cookie), NGHTTP2_NV_FLAG_NO_INDEX };
 	/* nghttp2 copies names and values while submitting. */
 	if (nghttp2_submit_response(st->s->ng, st->id, nv, n,
 				    m->body == HTTP_BODY_NONE ? NULL : &dp) != 0)
@@ -598,6 +601,7 @@ static void h2_proxy(struct h2_session *s, struct h2_stream *st,
 		.body_len = m->content_length,
 		.who = o->who,
 		.drop_auth = o->drop_auth,
+		.set_cookie = o->set_cookie,
 	};
 
 	front_h2_proxy(st, route, &rq);
