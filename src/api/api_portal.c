@@ -85,6 +85,19 @@ int api_portal_cookie_until(struct api_ctx *c, const char *name, const char *hos
 	return rc;
 }
 
+/* The portal's cookie, like a route's, is re-issued (same expiry, "seen"
+ * now) on a response once a quarter of the idle time has passed since it
+ * was last seen (docs/auth.md): the portal sees it on each route login. */
+static void api_portal_refresh(struct api_ctx *c, const char *host, const struct auth_claims *cl)
+{
+	int64_t idle = api_setting_int(c->api, "session.idle_timeout");
+	int64_t every = idle / AUTH_REFRESH_DIV;
+
+	if ((int64_t)time(NULL) - cl->seen >= (every > 0 ? every : 1))
+		api_portal_cookie_until(c, AUTH_COOKIE_PORTAL, host, cl->uid, cl->epoch,
+					cl->passkey, cl->exp);
+}
+
 int64_t api_portal_session(struct api_ctx *c, struct auth_claims *out)
 {
 	struct str v = api_portal_str(c->req->cookie), tok;
@@ -108,6 +121,7 @@ int64_t api_portal_session(struct api_ctx *c, struct auth_claims *out)
 	if (found) {
 		c->who.user_id = found;
 		*out = cl;
+		api_portal_refresh(c, host, &cl);
 	}
 	return found;
 }

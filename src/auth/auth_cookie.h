@@ -61,6 +61,12 @@ int auth_cookie_mint(const uint8_t key[AUTH_KEY_LEN], const char *host,
 int auth_cookie_verify(const uint8_t key[AUTH_KEY_LEN], const char *host,
 		       struct str tok, int64_t now, struct auth_claims *c);
 
+/* A live session's token is refreshed (its "seen" moved to now, its
+ * expiry kept) once 1/AUTH_REFRESH_DIV of the idle time has passed since
+ * it was last seen: often enough that an active browser never goes idle,
+ * rarely enough that a busy page does not get a Set-Cookie per response
+ * (the token's own "seen" is the per-cookie rate limit). */
+#define AUTH_REFRESH_DIV 4
 /* Whether a session last seen at `seen` is still live at `now` under an
  * idle limit of `idle` seconds (<= 0: no limit). */
 bool auth_idle_ok(int64_t idle, int64_t seen, int64_t now);

@@ -75,12 +75,6 @@ const struct auth_user *auth_users_session_claims(const struct auth_users *t, co
 						  struct str tok, int64_t now, bool need_passkey,
 						  struct auth_claims *c);
 
-/* A live session's token is refreshed (its "seen" moved to now, its
- * expiry kept) once 1/AUTH_REFRESH_DIV of the idle time has passed since
- * it was last seen: often enough that an active browser never goes idle,
- * rarely enough that a busy page does not get a Set-Cookie per response
- * (the token's own "seen" is the per-cookie rate limit). */
-#define AUTH_REFRESH_DIV 4
 /* Writes the refreshed token for claims `c` (of a live session on `host`)
  * into out when one is due. Returns its length, 0 when none is due (or
  * there is no idle limit), -1 on error. */

@@ -47,7 +47,7 @@ def hub(lab):
 
 
 def claims(cookie):
-    """(expiry, seen) of a route cookie "__Host-postern_auth=V.UID.EPOCH.EXP.SEEN.MAC"."""
+    """(expiry, seen) of a session cookie "NAME=V.UID.EPOCH.EXP.SEEN.MAC"."""
     f = cookie.split("=", 1)[1].split(".")
     assert len(f) == 6, cookie
     return int(f[3]), int(f[4])
@@ -119,6 +119,26 @@ def test_idle_refused_active_refreshed(hub, proto):
                          headers=[f"Cookie: {portal}"])
     assert st == 200 and 'name="password"' in body, (st, hd)
     assert cookie_of(hd, "__Host-postern_auth") is None
+
+
+@pytest.mark.parametrize("proto", PROTOS)
+def test_portal_cookie_refreshed(hub, proto):
+    h, _ = hub
+    _, portal, _ = route_cookie(h, proto)
+    exp0, seen0 = claims(portal)
+
+    def refreshed():
+        st, hd, _ = fetch(h, proto, HUB, "/login?rd=https%3A%2F%2Fapp.test%2Fa",
+                          headers=[f"Cookie: {portal}"])
+        assert st == 303, (st, hd)	# still logged in: straight on to the route
+        return cookie_of(hd, "__Host-postern_portal")
+    new = netlab.wait_until(refreshed, timeout=IDLE * 2, interval=0.5,
+                            what="the portal cookie re-issued")
+    exp, seen = claims(new)
+    assert exp == exp0 and seen >= seen0 + IDLE // 4
+    st, hd, _ = fetch(h, proto, HUB, "/login?rd=https%3A%2F%2Fapp.test%2Fa",
+                      headers=[f"Cookie: {new}"])
+    assert st == 303
 
 
 def test_idle_timeout_setting_bounds(hub):
