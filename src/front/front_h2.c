@@ -527,7 +527,7 @@ static void h2_answer(struct h2_stream *st, const struct pipeline_out *o)
 	const struct http_msg *m = &st->msg;
 	struct conn *c = st->s->c;
 	char code[8], len[24];
-	nghttp2_nv nv[11];
+	nghttp2_nv nv[12];
 	struct str idn[4], idv[4];
 	char lower[4][ACCESS_HDR_MAX + 1];
 	size_t n = 0, blen = m->meth == HTTP_M_HEAD ? 0 : o->blen;
@@ -550,6 +550,8 @@ static void h2_answer(struct h2_stream *st, const struct pipeline_out *o)
 		nv[n++] = H2_NV("location", o->location, strlen(o->location));
 	if (o->www_auth)
 		nv[n++] = H2_NV("www-authenticate", o->www_auth, strlen(o->www_auth));
+	if (o->set_cookie[0])	/* a forward-auth 200 re-issuing a session cookie */
+		nv[n++] = H2_NV("set-cookie", o->set_cookie, strlen(o->set_cookie));
 	nv[n++] = H2_NV("content-type", o->type, strlen(o->type));
 	nv[n++] = H2_NV("content-length", len, strlen(len));
 	nv[n++] = H2_NV("cache-control", "no-store", 8);

@@ -141,6 +141,26 @@ def test_portal_cookie_refreshed(hub, proto):
     assert st == 303
 
 
+@pytest.mark.parametrize("proto", PROTOS)
+def test_forward_auth_answer_refreshes(hub, proto):
+    """A proxy in front that calls the forward-auth endpoint gets the
+    re-issued cookie on the 200, to copy to its own response."""
+    h, _ = hub
+    auth, _, _ = route_cookie(h, proto)
+    exp0, seen0 = claims(auth)
+    fwd = ["X-Forwarded-Method: GET", "X-Forwarded-Proto: https",
+           "X-Forwarded-Host: app.test", "X-Forwarded-Uri: /a", f"Cookie: {auth}"]
+
+    def refreshed():
+        st, hd, _ = fetch(h, proto, HUB, "/.postern/forward-auth", headers=fwd)
+        assert st == 200, (st, hd)
+        return ours(hd)
+    mine = netlab.wait_until(refreshed, timeout=IDLE * 2, interval=0.5,
+                             what="the forward-auth answer re-issuing the cookie")
+    exp, seen = claims(mine[0].split(";")[0])
+    assert len(mine) == 1 and exp == exp0 and seen >= seen0 + IDLE // 4
+
+
 def test_idle_timeout_setting_bounds(hub):
     h, _ = hub
     for bad in (4, 0, -1):
