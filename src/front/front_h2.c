@@ -551,7 +551,8 @@ static void h2_answer(struct h2_stream *st, const struct pipeline_out *o)
 	if (o->www_auth)
 		nv[n++] = H2_NV("www-authenticate", o->www_auth, strlen(o->www_auth));
 	if (o->set_cookie[0])	/* a forward-auth 200 re-issuing a session cookie */
-		nv[n++] = H2_NV("set-cookie", o->set_cookie, strlen(o->set_cookie));
+		nv[n++] = (nghttp2_nv){ (uint8_t *)"set-cookie", (uint8_t *)o->set_cookie, 10,
+					strlen(o->set_cookie), NGHTTP2_NV_FLAG_NO_INDEX };
 	nv[n++] = H2_NV("content-type", o->type, strlen(o->type));
 	nv[n++] = H2_NV("content-length", len, strlen(len));
 	nv[n++] = H2_NV("cache-control", "no-store", 8);

@@ -18,6 +18,7 @@
 #include "auth/auth_assert.h"
 #include "auth/auth_users.h"
 #include "core/log.h"
+#include "core/secure.h"
 #include "http/parse.h"
 #include "front/alog.h"
 #include "front/metrics.h"
@@ -761,6 +762,8 @@ void xchg_free(struct xchg *x)
 	if (xchg_set(x)->access_log && !x->log_quiet)
 		xchg_log_line(x, dur);
 	buf_free(&x->reqhead);
+	if (x->set_cookie)
+		secure_wipe(x->set_cookie, strlen(x->set_cookie));
 	free(x->set_cookie);
 	http_chunked_free(&x->dech);
 	snap_hold_put(x->hold);
