@@ -90,6 +90,7 @@ struct auth_users *api_auth_users(struct api *api)
 	t = auth_users_new(have ? key : none);
 	if (t) {
 		t->keyed = have;
+		t->idle = api_setting_int(api, "session.idle_timeout");
 		t->assert = api_assert_build(api, want);
 	}
 	secure_wipe(key, sizeof(key));

@@ -70,7 +70,7 @@ int api_portal_cookie_until(struct api_ctx *c, const char *name, const char *hos
 			    int64_t uid, uint32_t epoch, bool passkey, int64_t exp)
 {
 	int64_t life = exp - (int64_t)time(NULL);
-	struct auth_claims cl = { uid, epoch, exp, passkey };
+	struct auth_claims cl = { uid, epoch, exp, passkey, (int64_t)time(NULL) };
 	uint8_t key[AUTH_KEY_LEN];
 	char tok[AUTH_TOKEN_MAX];
 	int rc = -1;
@@ -83,6 +83,19 @@ int api_portal_cookie_until(struct api_ctx *c, const char *name, const char *hos
 	secure_wipe(key, sizeof(key));
 	secure_wipe(tok, sizeof(tok));
 	return rc;
+}
+
+/* The portal's cookie, like a route's, is re-issued (same expiry, "seen"
+ * now) on a response once a quarter of the idle time has passed since it
+ * was last seen (docs/auth.md): the portal sees it on each route login. */
+static void api_portal_refresh(struct api_ctx *c, const char *host, const struct auth_claims *cl)
+{
+	int64_t idle = api_setting_int(c->api, "session.idle_timeout");
+	int64_t every = idle / AUTH_REFRESH_DIV;
+
+	if ((int64_t)time(NULL) - cl->seen >= (every > 0 ? every : 1))
+		api_portal_cookie_until(c, AUTH_COOKIE_PORTAL, host, cl->uid, cl->epoch,
+					cl->passkey, cl->exp);
 }
 
 int64_t api_portal_session(struct api_ctx *c, struct auth_claims *out)
@@ -98,6 +111,8 @@ int64_t api_portal_session(struct api_ctx *c, struct auth_claims *out)
 	while (!found && auth_cookie_find(v, STR_LIT(AUTH_COOKIE_PORTAL), &tok)) {
 		if (auth_cookie_verify(key, host, tok, (int64_t)time(NULL), &cl) == 0 &&
 		    api_login_epoch(c->api, cl.uid) == (int64_t)cl.epoch &&
+		    auth_idle_ok(api_setting_int(c->api, "session.idle_timeout"), cl.seen,
+				 (int64_t)time(NULL)) &&
 		    (cl.passkey || !api_passkey_required(c->api, cl.uid)))
 			found = cl.uid;
 		v = str_make(tok.p + tok.len, (size_t)(v.p + v.len - (tok.p + tok.len)));
@@ -106,6 +121,7 @@ int64_t api_portal_session(struct api_ctx *c, struct auth_claims *out)
 	if (found) {
 		c->who.user_id = found;
 		*out = cl;
+		api_portal_refresh(c, host, &cl);
 	}
 	return found;
 }

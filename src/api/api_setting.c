@@ -39,8 +39,8 @@ static const struct api_setting_def api_settings[] = {
 	  86400, false, NULL, "or this many seconds after the last one, when entries are pending" },
 	{ "session.lifetime", API_T_INT, 12 * 3600, 300, 30 * 86400, false, NULL,
 	  "seconds a browser session lasts at most" },
-	{ "session.idle_timeout", API_T_INT, 3600, 60, 7 * 86400, false, NULL,
-	  "seconds of inactivity that end a browser session" },
+	{ "session.idle_timeout", API_T_INT, 3600, 5, 7 * 86400, false, NULL,
+	  "seconds of inactivity that end a browser session (admin, portal and route)" },
 	{ "login.max_failures", API_T_INT, 5, 1, 1000, false, NULL,
 	  "failed attempts per client address (and per account from an address) before delays start" },
 	{ "login.lockout", API_T_INT, 900, 1, 86400, false, NULL,
@@ -305,6 +305,9 @@ void api_setting_put(struct api_ctx *c)
 	after = api_setting_summary(d, v);
 	if (api_tx_commit(c, seq, "setting.update", obj, before, after) == 0) {
 		api_settings_apply(c->api);
+		/* The workers hold session.idle_timeout in the users table. */
+		if (!strncmp(d->key, "session.", 8) && c->api->publish)
+			c->api->publish(c->api->publish_ctx, c->api, API_CHANGED_USERS);
 		api_reply_etag(c, json_is_null(v) ? 0 : seq);
 		api_reply_json(c, 200, api_setting_show(c->api, d));
 	}

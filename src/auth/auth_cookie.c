@@ -69,11 +69,11 @@ int auth_cookie_mint(const uint8_t key[AUTH_KEY_LEN], const char *host,
 	uint8_t mac[AUTH_MAC_LEN];
 	int n;
 
-	if (c->uid <= 0 || c->exp < 0 || strlen(host) > AUTH_HOST_MAX)
+	if (c->uid <= 0 || c->exp < 0 || c->seen < 0 || strlen(host) > AUTH_HOST_MAX)
 		return -1;
-	n = snprintf(out, AUTH_TOKEN_MAX, "%c.%lld.%u.%lld.", c->passkey ? '2' : '1',
-		     (long long)c->uid,
-		     (unsigned)c->epoch, (long long)c->exp);
+	n = snprintf(out, AUTH_TOKEN_MAX, "%c.%lld.%u.%lld.%lld.", c->passkey ? '2' : '1',
+		     (long long)c->uid, (unsigned)c->epoch, (long long)c->exp,
+		     (long long)c->seen);
 	if (n < 0 || (size_t)n + AUTH_MAC_B64 + 1 > AUTH_TOKEN_MAX)
 		return -1;
 	auth_cookie_mac(key, host, out, (size_t)n - 1, mac);
@@ -97,8 +97,8 @@ static bool auth_cookie_field(struct str *t, struct str *f)
 int auth_cookie_verify(const uint8_t key[AUTH_KEY_LEN], const char *host,
 		       struct str tok, int64_t now, struct auth_claims *c)
 {
-	struct str t = tok, ver, uid, ep, exp;
-	uint64_t u, e, x;
+	struct str t = tok, ver, uid, ep, exp, seen;
+	uint64_t u, e, x, sn;
 	uint8_t mac[AUTH_MAC_LEN], want[AUTH_MAC_LEN];
 	char claims[AUTH_TOKEN_MAX];
 	size_t clen;
@@ -106,11 +106,13 @@ int auth_cookie_verify(const uint8_t key[AUTH_KEY_LEN], const char *host,
 
 	if (tok.len >= AUTH_TOKEN_MAX || !auth_cookie_field(&t, &ver) ||
 	    !auth_cookie_field(&t, &uid) || !auth_cookie_field(&t, &ep) ||
-	    !auth_cookie_field(&t, &exp) || (!str_eq(ver, STR_LIT("1")) && !str_eq(ver, STR_LIT("2"))) ||
+	    !auth_cookie_field(&t, &exp) || !auth_cookie_field(&t, &seen) ||
+	    (!str_eq(ver, STR_LIT("1")) && !str_eq(ver, STR_LIT("2"))) ||
 	    t.len != AUTH_MAC_B64 ||
 	    num_parse_u64(uid.p, uid.len, 1, AUTH_UID_MAX, &u) < 0 ||
 	    num_parse_u64(ep.p, ep.len, 0, UINT32_MAX, &e) < 0 ||
 	    num_parse_u64(exp.p, exp.len, 0, AUTH_EXP_MAX, &x) < 0 ||
+	    num_parse_u64(seen.p, seen.len, 0, AUTH_EXP_MAX, &sn) < 0 ||
 	    enc_b64url_decode(mac, sizeof(mac), t.p, t.len) != AUTH_MAC_LEN)
 		return -1;
 	clen = (size_t)(t.p - tok.p) - 1;
@@ -122,8 +124,14 @@ int auth_cookie_verify(const uint8_t key[AUTH_KEY_LEN], const char *host,
 	c->uid = (int64_t)u;
 	c->epoch = (uint32_t)e;
 	c->exp = (int64_t)x;
+	c->seen = (int64_t)sn;
 	c->passkey = ver.p[0] == '2';
 	return 0;
+}
+
+bool auth_idle_ok(int64_t idle, int64_t seen, int64_t now)
+{
+	return idle <= 0 || now - seen <= idle;
 }
 
 bool auth_cookie_find(struct str v, struct str name, struct str *val)

@@ -4,14 +4,18 @@
  * host-only cookie whose value is a token the workers check without the
  * store:
  *
- *   V.<user id>.<epoch>.<expiry, unix seconds>.<mac>
+ *   V.<user id>.<epoch>.<expiry, unix seconds>.<seen, unix seconds>.<mac>
+ *
+ * "seen" is when the token was minted or last refreshed: a session idle
+ * longer than the idle setting is refused (auth_users_session), and an
+ * active one gets a fresh token with the same expiry (auth_users_refresh).
  *
  * V is 1 for a session from a password (and maybe a second factor), 2
  * for one from a passkey with user verification: routes and users that
  * require a passkey take only 2 (the version is under the MAC).
  *
  * mac = base64url(HMAC-SHA256(key, "postern-session\0" host "\0" the
- * first four fields)), so a token is bound to the host it was issued for
+ * first five fields)), so a token is bound to the host it was issued for
  * (a cookie replayed on another host fails) and to the user's session
  * epoch: the control thread bumps the epoch on logout, disable, password
  * change or delete and publishes the users' epochs in the snapshot, which
@@ -37,6 +41,7 @@ struct auth_claims {
 	uint32_t epoch;
 	int64_t exp;		/* unix seconds */
 	bool passkey;		/* made by a passkey login (token version 2) */
+	int64_t seen;		/* minted or refreshed at, unix seconds */
 };
 
 /* Lower-cases `host` and drops a port and a trailing dot into out
@@ -55,6 +60,16 @@ int auth_cookie_mint(const uint8_t key[AUTH_KEY_LEN], const char *host,
  * Returns 0 and fills *c, or -1. */
 int auth_cookie_verify(const uint8_t key[AUTH_KEY_LEN], const char *host,
 		       struct str tok, int64_t now, struct auth_claims *c);
+
+/* A live session's token is refreshed (its "seen" moved to now, its
+ * expiry kept) once 1/AUTH_REFRESH_DIV of the idle time has passed since
+ * it was last seen: often enough that an active browser never goes idle,
+ * rarely enough that a busy page does not get a Set-Cookie per response
+ * (the token's own "seen" is the per-cookie rate limit). */
+#define AUTH_REFRESH_DIV 4
+/* Whether a session last seen at `seen` is still live at `now` under an
+ * idle limit of `idle` seconds (<= 0: no limit). */
+bool auth_idle_ok(int64_t idle, int64_t seen, int64_t now);
 
 /* The value of the cookie `name` in a Cookie field value (untrusted):
  * "a=1; b=2". Returns true with *val set (a view into v) for the first

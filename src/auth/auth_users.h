@@ -38,6 +38,7 @@ struct auth_assert;
 struct auth_users {
 	uint8_t key[AUTH_KEY_LEN];
 	bool keyed;		/* false: no key made yet, nothing verifies */
+	int64_t idle;		/* session.idle_timeout, seconds; 0: none */
 	size_t n, cap;
 	struct auth_user *u;		/* sorted by id */
 	/* The identity assertion's signing key and JWKS (owned), or NULL:
@@ -68,5 +69,16 @@ const char *auth_group_name_check(const char *s);
  * `need_passkey` or when the user requires one. NULL otherwise. */
 const struct auth_user *auth_users_session(const struct auth_users *t, const char *host,
 					   struct str tok, int64_t now, bool need_passkey);
+/* The same, and the token's claims in *c (also refused: a token idle
+ * longer than t->idle, i.e. "seen" more than idle seconds ago). */
+const struct auth_user *auth_users_session_claims(const struct auth_users *t, const char *host,
+						  struct str tok, int64_t now, bool need_passkey,
+						  struct auth_claims *c);
+
+/* Writes the refreshed token for claims `c` (of a live session on `host`)
+ * into out when one is due. Returns its length, 0 when none is due (or
+ * there is no idle limit), -1 on error. */
+int auth_users_refresh(const struct auth_users *t, const char *host,
+		       const struct auth_claims *c, int64_t now, char out[AUTH_TOKEN_MAX]);
 
 #endif

@@ -34,6 +34,8 @@ static const struct cmd commands[] = {
 	  "list get create revoke", 0 },
 	{ "webhook", cli_cmd_webhook, "admin: webhooks",
 	  "list get create update delete test rotate-secret deliveries redeliver", CMD_F_VERB_HELP },
+	{ "login", cli_cmd_login, "admin: route login (the identity assertion's key)",
+	  "rotate-assertion-key", CMD_F_VERB_HELP },
 	{ "settings", cli_cmd_settings, "admin: settings", "list get set reset", CMD_F_VERB_HELP },
 	{ "audit", cli_cmd_audit, "admin: the audit log", "list export verify", CMD_F_VERB_HELP },
 	{ "secrets", cli_cmd_secrets, "admin: rotate the secrets key", "rotate-key", 0 },

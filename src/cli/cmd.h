@@ -39,6 +39,7 @@ int cli_cmd_token(int argc, char **argv);
 int cli_cmd_route_token(int argc, char **argv);	/* cli_machine.c */
 int cli_cmd_share_link(int argc, char **argv);
 int cli_cmd_settings(int argc, char **argv);
+int cli_cmd_login(int argc, char **argv);	/* src/cli/cli_login.c */
 int cli_cmd_webhook(int argc, char **argv);	/* src/cli/cli_webhook.c */
 int cli_cmd_audit(int argc, char **argv);
 int cli_cmd_secrets(int argc, char **argv);

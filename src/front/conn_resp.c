@@ -60,6 +60,9 @@ static int conn_x_head(struct xchg *x, const struct http_msg *m)
 	if (x->tunnel && BUF_APPEND(o, STR_LIT("Connection: upgrade\r\nUpgrade: "), m->upgrade,
 				    STR_LIT("\r\n")) < 0)
 		return -1;
+	if (x->set_cookie && BUF_APPEND(o, STR_LIT("Set-Cookie: "), str_cstr(x->set_cookie),
+					STR_LIT("\r\n")) < 0)
+		return -1;
 	if (chunk && buf_append(o, "Transfer-Encoding: chunked\r\n", 28) < 0)
 		return -1;
 	if (!x->tunnel && !c->keepalive && buf_append(o, "Connection: close\r\n", 19) < 0)

@@ -41,7 +41,7 @@ static void front_answer(struct conn *c, const struct http_msg *m, int head,
 			 const struct pipeline_out *o)
 {
 	bool keep = c->keepalive && !o->close && m->body == HTTP_BODY_NONE && !c->w->draining;
-	char loc[1300] = "", wwwa[128] = "", ids[4400] = "";
+	char loc[1300] = "", wwwa[128] = "", ids[4400] = "", setc[300] = "";
 	struct str idn[4], idv[4];
 	size_t idl = 0;
 
@@ -56,12 +56,16 @@ static void front_answer(struct conn *c, const struct http_msg *m, int head,
 		snprintf(loc, sizeof(loc), "Location: %s\r\n", o->location);
 	if (o->www_auth)
 		snprintf(wwwa, sizeof(wwwa), "WWW-Authenticate: %s\r\n", o->www_auth);
+	/* A forward-auth 200 re-issues a session cookie due for it (the
+	 * proxy in front copies it to its response: docs/auth.md). */
+	if (o->set_cookie[0])
+		snprintf(setc, sizeof(setc), "Set-Cookie: %s\r\n", o->set_cookie);
 	for (unsigned i = 0, n = pipeline_id_fields(o, idn, idv); i < n && idl < sizeof(ids); i++)
 		idl += (size_t)snprintf(ids + idl, sizeof(ids) - idl, "%.*s: %.*s\r\n",
 					(int)idn[i].len, idn[i].p, (int)idv[i].len, idv[i].p);
 	buf_printf(&c->out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-		   "Cache-Control: no-store\r\n%s%s%s%s\r\n",
-		   o->status, errpage_status_text(o->status), o->type, o->blen, loc, wwwa, ids,
+		   "Cache-Control: no-store\r\n%s%s%s%s%s\r\n",
+		   o->status, errpage_status_text(o->status), o->type, o->blen, loc, wwwa, setc, ids,
 		   keep ? "" : "Connection: close\r\n");
 	if (m->meth != HTTP_M_HEAD)
 		buf_append(&c->out, o->body, o->blen);
@@ -90,6 +94,7 @@ static void front_proxy(struct conn *c, const struct pipeline_out *o,
 		.upgrade = front_upgrade(m),
 		.who = o->who,
 		.drop_auth = o->drop_auth,
+		.set_cookie = o->set_cookie,
 	};
 	int st;
 

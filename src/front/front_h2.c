@@ -242,7 +242,7 @@ static bool h2_resp_skip(const struct http_msg *m, struct str n)
 static int h2_x_head(struct xchg *x, const struct http_msg *m)
 {
 	struct h2_stream *st = x->down;
-	nghttp2_nv nv[HTTP_MAX_HEADERS + 2];
+	nghttp2_nv nv[HTTP_MAX_HEADERS + 3];
 	char lower[HTTP_MAX_HEADERS][64], code[8], hsts[48];
 	size_t n = 0;
 	nghttp2_data_provider dp = { .source.ptr = st, .read_callback = h2_read_body };
@@ -267,6 +267,9 @@ static int h2_x_head(struct xchg *x, const struct http_msg *m)
 		nv[n++] = (nghttp2_nv){ (uint8_t *)"strict-transport-security", (uint8_t *)hsts,
 					25, (size_t)l, NGHTTP2_NV_FLAG_NONE };
 	}
+	if (x->set_cookie)
+		nv[n++] = (nghttp2_nv){ (uint8_t *)"set-cookie", (uint8_t *)x->set_cookie, 10,
+					strlen(x->set_cookie), NGHTTP2_NV_FLAG_NO_INDEX };
 	/* nghttp2 copies names and values while submitting. */
 	if (nghttp2_submit_response(st->s->ng, st->id, nv, n,
 				    m->body == HTTP_BODY_NONE ? NULL : &dp) != 0)
@@ -537,7 +540,7 @@ static void h2_answer(struct h2_stream *st, const struct pipeline_out *o)
 	const struct http_msg *m = &st->msg;
 	struct conn *c = st->s->c;
 	char code[8], len[24];
-	nghttp2_nv nv[11];
+	nghttp2_nv nv[12];
 	struct str idn[4], idv[4];
 	char lower[4][ACCESS_HDR_MAX + 1];
 	size_t n = 0, blen = m->meth == HTTP_M_HEAD ? 0 : o->blen;
@@ -560,6 +563,9 @@ static void h2_answer(struct h2_stream *st, const struct pipeline_out *o)
 		nv[n++] = H2_NV("location", o->location, strlen(o->location));
 	if (o->www_auth)
 		nv[n++] = H2_NV("www-authenticate", o->www_auth, strlen(o->www_auth));
+	if (o->set_cookie[0])	/* a forward-auth 200 re-issuing a session cookie */
+		nv[n++] = (nghttp2_nv){ (uint8_t *)"set-cookie", (uint8_t *)o->set_cookie, 10,
+					strlen(o->set_cookie), NGHTTP2_NV_FLAG_NO_INDEX };
 	nv[n++] = H2_NV("content-type", o->type, strlen(o->type));
 	nv[n++] = H2_NV("content-length", len, strlen(len));
 	nv[n++] = H2_NV("cache-control", "no-store", 8);
@@ -611,6 +617,7 @@ static void h2_proxy(struct h2_session *s, struct h2_stream *st,
 		.body_len = m->content_length,
 		.who = o->who,
 		.drop_auth = o->drop_auth,
+		.set_cookie = o->set_cookie,
 	};
 
 	front_h2_proxy(st, route, &rq);

@@ -90,6 +90,10 @@ struct pipeline_out {
 	/* PIPELINE_PROXY: the hub consumed the Authorization (a route
 	 * token); no Authorization field goes upstream. */
 	bool drop_auth;
+	/* PIPELINE_PROXY to a login route: a refreshed session cookie (a
+	 * whole Set-Cookie value) the response carries as an extra field,
+	 * or "" (docs/auth.md, idle lifetime). */
+	char set_cookie[256];
 };
 
 /* The decision function is the hub's (hub/pipeline.c, pipeline_decide),

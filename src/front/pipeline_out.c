@@ -4,10 +4,12 @@
 
 #include "access/policy.h"
 #include "auth/auth_users.h"
+#include "core/secure.h"
 
 void pipeline_out_free(struct pipeline_out *out)
 {
 	buf_free(&out->page);
+	secure_wipe(out->set_cookie, sizeof(out->set_cookie));	/* a session token */
 }
 
 _Static_assert(ACCESS_ID_MAX == 4, "pipeline_id_fields' arrays");

@@ -18,6 +18,7 @@
 #include "auth/auth_assert.h"
 #include "auth/auth_users.h"
 #include "core/log.h"
+#include "core/secure.h"
 #include "http/parse.h"
 #include "front/alog.h"
 #include "front/metrics.h"
@@ -251,6 +252,8 @@ struct xchg *xchg_start(struct worker *w, struct snap_hold *hold,
 	buf_reserve(&x->reqhead, 1024);
 	xchg_fill_log(x, rq, route);
 	rid = xchg_rid(x, rq);
+	if (rq->set_cookie && rq->set_cookie[0])
+		x->set_cookie = strdup(rq->set_cookie);	/* NULL: no refresh, no harm */
 	rqa = *rq;
 	rqa.assertion = xchg_assertion(w, hold->snap, rq->who, rq->scheme_host);
 	r = xchg_head_build(&x->reqhead, route, &rqa, xchg_set(x)->request_id_header, rid);
@@ -759,6 +762,9 @@ void xchg_free(struct xchg *x)
 	if (xchg_set(x)->access_log && !x->log_quiet)
 		xchg_log_line(x, dur);
 	buf_free(&x->reqhead);
+	if (x->set_cookie)
+		secure_wipe(x->set_cookie, strlen(x->set_cookie));
+	free(x->set_cookie);
 	http_chunked_free(&x->dech);
 	snap_hold_put(x->hold);
 	pool_put(&x->w->xchg_pool, x);

@@ -77,6 +77,9 @@ struct xchg_req {
 	 * just before the head is built (see xchg_assertion). */
 	const char *assertion;
 	bool drop_auth;			/* the hub consumed Authorization */
+	/* A refreshed session cookie (a Set-Cookie value) for the response,
+	 * or NULL / "": copied by xchg_start. */
+	const char *set_cookie;
 };
 
 enum xchg_state {
@@ -136,6 +139,9 @@ struct xchg {
 	/* What ended the exchange early, for the access log ("upstream_timeout",
 	 * "upstream_error", "no_resources"), or NULL. */
 	const char *error;
+	/* The response's extra Set-Cookie value (owned), or NULL: added next
+	 * to the upstream's own fields, which pass untouched. */
+	char *set_cookie;
 };
 
 struct hub_snap;

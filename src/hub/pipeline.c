@@ -12,6 +12,7 @@
 #include "acme/acme_chall.h"
 #include "auth/auth_creds.h"
 #include "auth/auth_users.h"
+#include "core/secure.h"
 #include "http/parse.h"
 #include "http/target.h"
 #include "front/metrics.h"
@@ -168,25 +169,44 @@ static int pipeline_access(const struct pipeline_in *in, const struct route *r)
 	return access_policy_check(&r->access, in->peer);
 }
 
+/* A refreshed route cookie for the response (docs/auth.md, "Design:
+ * sessions the workers check alone"), into out->set_cookie when due. */
+static void pipeline_refresh(const struct auth_users *t, const char *host,
+			     const struct auth_claims *c, int64_t now, struct pipeline_out *out)
+{
+	char tok[AUTH_TOKEN_MAX];
+	int n = auth_users_refresh(t, host, c, now, tok);
+
+	if (n > 0)
+		snprintf(out->set_cookie, sizeof(out->set_cookie), "%s=%s; Path=/; Max-Age=%lld;"
+			 " Secure; HttpOnly; SameSite=Lax", AUTH_COOKIE_ROUTE, tok,
+			 (long long)(c->exp - now));
+	secure_wipe(tok, sizeof(tok));
+}
+
 /* The user a route cookie on this request names (the first of them that
  * is a live session for `host`), or NULL. Checked against the snapshot
- * only: the signature, the expiry, the user's epoch and state. */
+ * only: the signature, the expiry, the idle limit, the user's epoch and
+ * state. A live session's cookie due for a refresh gets one in `out`. */
 static const struct auth_user *pipeline_session(const struct pipeline_in *in, const char *host,
-						bool need_passkey)
+						bool need_passkey, struct pipeline_out *out)
 {
 	const struct auth_users *t = in->w->hold->snap->users;
 	const struct http_msg *m = in->m;
 	int64_t now = (int64_t)time(NULL);
+	struct auth_claims c;
 
 	for (unsigned i = 0; t && i < m->nhdr; i++) {
 		struct str v = m->hdr[i].value, tok;
 		if (!str_eq_ci(m->hdr[i].name, STR_LIT("cookie")))
 			continue;
 		while (auth_cookie_find(v, STR_LIT(AUTH_COOKIE_ROUTE), &tok)) {
-			const struct auth_user *u = auth_users_session(t, host, tok, now,
-									need_passkey);
-			if (u)
+			const struct auth_user *u = auth_users_session_claims(t, host, tok, now,
+									      need_passkey, &c);
+			if (u) {
+				pipeline_refresh(t, host, &c, now, out);
 				return u;
+			}
 			v = str_make(tok.p + tok.len, (size_t)(v.p + v.len - (tok.p + tok.len)));
 		}
 	}
@@ -298,11 +318,12 @@ bool pipeline_auth(const struct pipeline_in *in, const struct route *r,
 	default:
 		break;
 	}
-	u = host[0] ? pipeline_session(in, host, r->access.require_passkey) : NULL;
+	u = host[0] ? pipeline_session(in, host, r->access.require_passkey, out) : NULL;
 	if (u && access_policy_user_ok(&r->access, u)) {
 		out->who = u;
 		return false;
 	}
+	out->set_cookie[0] = 0;
 	metrics_observe(in->w->idx, r->stats_id, u ? 403 : 401, 0, 0, 0);
 	metrics_deny(in->w->idx, u ? METRICS_DENY_FORBIDDEN : METRICS_DENY_NO_SESSION);
 	if (u) {

@@ -192,6 +192,23 @@ def test_key_rotation_keeps_the_previous_key_published(hub):
     assert "login.assert_key_rotated" in h.sql("SELECT action FROM audit_log")
 
 
+def test_key_rotation_from_the_cli(hub):
+    h, _ = hub
+    before = [k["kid"] for k in jwks(h)]
+    out = h.cli_json("login", "rotate-assertion-key")
+    assert out["kid"] not in before
+    assert [k["kid"] for k in jwks(h)] == [out["kid"], before[0]]
+    # Without --json: the new kid, readable.
+    r = h.cli("login", "rotate-assertion-key")
+    assert r.stdout.split() == ["kid:", [k["kid"] for k in jwks(h)][0]], r.stdout
+    assert h.sql("SELECT count(*) FROM audit_log"
+                 " WHERE action = 'login.assert_key_rotated'").strip() == "2"
+    r = h.cli("login", "rotate-assertion-key", "extra", check=False)
+    assert r.returncode == 2
+    r = h.cli("login", "frob", check=False)
+    assert r.returncode == 2 and "no verb 'frob'" in r.stderr
+
+
 def fwd(h, proto, path, fhost, furi, extra=(), method="GET", fproto="https"):
     """A forward-auth call shaped as Traefik sends it (the client's head
     plus X-Forwarded-*)."""

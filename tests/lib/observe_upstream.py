@@ -20,6 +20,7 @@ when this one's head arrived). Answers by path:
   /flaky        answers (keep-alive), then drops the next request on the
                 same connection without a word (a dead pooled connection)
   /status/N     an empty response with status N
+  /cookies      200 with two Set-Cookie fields of its own (up_a, up_b)
   anything else 200 "TAG METHOD TARGET"
 
 The test stream is stream_block() repeated; tests compute the same."""
@@ -236,6 +237,9 @@ class Handler(socketserver.BaseRequestHandler):
             self.simple(200, b"slow")
         elif target.startswith("/status/"):
             self.simple(int(parts[2]), b"")
+        elif target == "/cookies":
+            self.simple(200, b"cookies", b"Set-Cookie: up_a=1; Path=/\r\n"
+                        b"Set-Cookie: up_b=2; Path=/; HttpOnly\r\n")
         else:
             self.simple(200, ("%s %s %s" % (TAG, method, target)).encode())
         return True

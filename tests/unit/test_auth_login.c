@@ -22,7 +22,7 @@ static struct str S(const char *s)
 
 TEST(cookie_round_trip_and_binding)
 {
-	struct auth_claims c = { 42, 7, 2000000000, false }, got;
+	struct auth_claims c = { 42, 7, 2000000000, false, 1000 }, got;
 	char tok[AUTH_TOKEN_MAX], bad[AUTH_TOKEN_MAX];
 	uint8_t other[AUTH_KEY_LEN] = { 9 };
 	int n = auth_cookie_mint(key, "app.test", &c, tok);
@@ -88,12 +88,47 @@ TEST(cookie_field_reader)
 	CHECK(!auth_cookie_find(S(";;;=;"), S(AUTH_COOKIE_ROUTE), &v));
 }
 
+/* The "seen" field: under the MAC, an idle session refused, an active
+ * one refreshed at most once per idle/AUTH_REFRESH_DIV with its expiry
+ * kept. */
+TEST(cookie_idle_and_refresh)
+{
+	struct auth_users *t = auth_users_new(key);
+	struct auth_user a = { .id = 3, .epoch = 5, .name = "alice" };
+	struct auth_claims c = { 3, 5, 2000000000, false, 1000 }, got;
+	char tok[AUTH_TOKEN_MAX], fresh[AUTH_TOKEN_MAX];
+
+	CHECK_EQ_INT(auth_users_add(t, &a), 0);
+	CHECK(auth_cookie_mint(key, "app.test", &c, tok) > 0);
+	CHECK_EQ_INT(auth_cookie_verify(key, "app.test", S(tok), 1500, &got), 0);
+	CHECK_EQ_INT(got.seen, 1000);
+	t->idle = 400;
+	CHECK(auth_users_session_claims(t, "app.test", S(tok), 1400, false, &got) == &t->u[0]);
+	CHECK(auth_users_session(t, "app.test", S(tok), 1401, false) == NULL);	/* idle */
+	t->idle = 0;
+	CHECK(auth_users_session(t, "app.test", S(tok), 1401, false) == &t->u[0]);
+	t->idle = 400;
+	/* Not due before idle/4 has passed since "seen"; due after. */
+	CHECK_EQ_INT(auth_users_refresh(t, "app.test", &got, 1099, fresh), 0);
+	CHECK(auth_users_refresh(t, "app.test", &got, 1100, fresh) > 0);
+	CHECK(auth_users_session_claims(t, "app.test", S(fresh), 1500, false, &got) == &t->u[0]);
+	CHECK_EQ_INT(got.seen, 1100);
+	CHECK_EQ_INT(got.exp, 2000000000);
+	CHECK_EQ_INT(auth_users_refresh(t, "app.test", &got, 1100, tok), 0);
+	/* A moved "seen" without the key fails the MAC. */
+	memcpy(tok, fresh, sizeof(tok));
+	tok[strlen("1.3.5.2000000000.110")] = '9';
+	CHECK(auth_users_session(t, "app.test", S(tok), 1100, false) == NULL);
+	CHECK(auth_idle_ok(0, 0, 1 << 30) && auth_idle_ok(10, 5, 15) && !auth_idle_ok(10, 5, 16));
+	auth_users_free(t);
+}
+
 TEST(users_table_and_sessions)
 {
 	struct auth_users *t = auth_users_new(key);
 	struct auth_user a = { .id = 3, .epoch = 5, .name = "alice", .groups = "family,media" };
 	struct auth_user b = { .id = 9, .epoch = 1, .disabled = true, .name = "bob" };
-	struct auth_claims c = { 3, 5, 2000000000, false };
+	struct auth_claims c = { 3, 5, 2000000000, false, 1000 };
 	char tok[AUTH_TOKEN_MAX];
 
 	CHECK_EQ_INT(auth_users_add(t, &a), 0);
@@ -105,14 +140,14 @@ TEST(users_table_and_sessions)
 	CHECK(auth_users_session(t, "app.test", S(tok), 1, false) == &t->u[0]);
 	t->u[0].epoch = 6;	/* logged out */
 	CHECK(auth_users_session(t, "app.test", S(tok), 1, false) == NULL);
-	c = (struct auth_claims){ 9, 1, 2000000000, false };
+	c = (struct auth_claims){ 9, 1, 2000000000, false, 1000 };
 	auth_cookie_mint(key, "app.test", &c, tok);
 	CHECK(auth_users_session(t, "app.test", S(tok), 1, false) == NULL);	/* disabled */
 	c.uid = 10;
 	auth_cookie_mint(key, "app.test", &c, tok);
 	CHECK(auth_users_session(t, "app.test", S(tok), 1, false) == NULL);	/* deleted */
 	/* A table without a key yet verifies nothing. */
-	c = (struct auth_claims){ 3, 6, 2000000000, false };
+	c = (struct auth_claims){ 3, 6, 2000000000, false, 1000 };
 	auth_cookie_mint(key, "app.test", &c, tok);
 	CHECK(auth_users_session(t, "app.test", S(tok), 1, false) == &t->u[0]);
 	/* A route or a user that requires a passkey takes only a passkey's
@@ -225,6 +260,7 @@ int main(void)
 	RUN(cookie_syntax_is_strict);
 	RUN(host_norm);
 	RUN(cookie_field_reader);
+	RUN(cookie_idle_and_refresh);
 	RUN(users_table_and_sessions);
 	RUN(group_lists);
 	RUN(form_fields);

@@ -125,7 +125,7 @@ TEST(share_sessions_bound_to_route_nonce_and_expiry)
 	static const uint8_t key[AUTH_KEY_LEN] = { 9 };
 	struct auth_creds *t = auth_creds_new();
 	struct auth_share s = { .id = 3, .route_id = 40, .nonce = 77, .expires = 5000 };
-	struct auth_claims c = { AUTH_SHARE_UID_BASE + 3, 77, 4000, false };
+	struct auth_claims c = { AUTH_SHARE_UID_BASE + 3, 77, 4000, false, 1000 };
 	char tok[AUTH_TOKEN_MAX];
 
 	CHECK_EQ_INT(auth_creds_add_share(t, &s), 0);
@@ -140,7 +140,7 @@ TEST(share_sessions_bound_to_route_nonce_and_expiry)
 	c.epoch = 78;
 	CHECK(auth_cookie_mint(key, "app.test", &c, tok) > 0);
 	CHECK(!auth_creds_share_ok(t, key, "app.test", str_cstr(tok), 100, 40));
-	c = (struct auth_claims){ 3, 77, 4000, false };
+	c = (struct auth_claims){ 3, 77, 4000, false, 1000 };
 	CHECK(auth_cookie_mint(key, "app.test", &c, tok) > 0);
 	CHECK(!auth_creds_share_ok(t, key, "app.test", str_cstr(tok), 100, 40));
 	auth_creds_free(t);
