@@ -19,6 +19,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/secure.h"
 #include "core/num.h"
 #include "http/parse.h"
 #include "front/admin.h"
@@ -101,6 +102,9 @@ static void h2_stream_free(struct h2_stream *st)
 		admin_h2_detach(st->admin);
 	free(st->abody);
 	free(st->trailers);
+	if (st->set_cookie)
+		secure_wipe(st->set_cookie, strlen(st->set_cookie));
+	free(st->set_cookie);
 	buf_free(&st->arena);
 	buf_free(&st->body);
 	worker_buf_give(s->c->w, &st->resp);

@@ -73,6 +73,9 @@ struct h2_stream {
 	 * reference the stream owns while it waits). */
 	bool waiting;
 	struct xchg_req rq;
+	/* rq.set_cookie's copy (owned, wiped when freed), or NULL: the
+	 * pipeline's decision it came from is gone while the stream waits. */
+	char *set_cookie;
 	const struct route *route;
 	struct snap_hold *hold;
 	struct admin_call *admin;	/* an admin request on this stream */

@@ -9,6 +9,9 @@
  * (H2_SESSION_BUF); exchanges paused for room resume when it comes back.
  * docs/front.md, "Streams the client does not read". */
 #define LOG_SUBSYS "h2"
+#include <stdlib.h>
+#include <string.h>
+
 #include <nghttp2/nghttp2.h>
 
 #include "core/log.h"
@@ -125,6 +128,9 @@ void front_h2_proxy(struct h2_stream *st, const struct route *route,
 	struct h2_session *s = st->s;
 
 	st->rq = *rq;
+	if (rq->set_cookie && rq->set_cookie[0])
+		st->set_cookie = strdup(rq->set_cookie);	/* NULL: no refresh */
+	st->rq.set_cookie = st->set_cookie;
 	st->route = route;
 	st->hold = s->c->w->hold;
 	snap_hold_get(st->hold);
