@@ -9,9 +9,10 @@
  * a request that RFC 9113 calls malformed (a pseudo-header missing,
  * repeated, unknown or after a regular field; an upper-case or empty name;
  * CR, LF or NUL in a value; a connection-specific field; te other than
- * "trailers"; a bad or repeated content-length; no authority) never
- * reaches the pipeline; one that does carries the input's single :method
- * and :path, its :authority (or first host), no CR/LF/NUL anywhere, and
+ * "trailers" in any case (a token, RFC 9110 section 10.1.4); a bad or
+ * repeated content-length; no authority) never reaches the pipeline; one
+ * that does carries the input's single :method and :path, its :authority
+ * (or first host), no CR/LF/NUL anywhere, and
  * once its path is normalised (as the pipeline does) its upstream head
  * parses back as exactly that request with one Host and no extra line.
  *
@@ -105,7 +106,7 @@ static void fz_model(void)
 			continue;
 		}
 		regular = true;
-		if (fz_conn_specific(n) || (fz_is(nv, "te") && !str_eq(v, STR_LIT("trailers"))))
+		if (fz_conn_specific(n) || (fz_is(nv, "te") && !str_eq_ci(v, STR_LIT("trailers"))))
 			fz.malformed = true;
 		if (fz_is(nv, "content-length")) {
 			uint64_t cl;

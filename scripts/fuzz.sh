@@ -32,7 +32,11 @@ run_one() {
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "build/fuzz/$name.log")
         echo "fuzz: $name ok (${runs:-?} runs in ${secs}s)"
         [ "$merge" = 1 ] || return 0
-        merge_into "$bin" "$name" "$seeds" "$work" || return 1
+        if ! merge_into "$bin" "$name" "$seeds" "$work"; then
+            tail -n 40 "build/fuzz/$name.log"
+            echo "fuzz: $name corpus merge FAILED (see build/fuzz/$name.log)"
+            return 1
+        fi
     else
         tail -n 40 "build/fuzz/$name.log"
         echo "fuzz: $name FAILED (see build/fuzz/$name.log)"
