@@ -75,7 +75,7 @@ int api_portal_cookie_until(struct api_ctx *c, const char *name, const char *hos
 	char tok[AUTH_TOKEN_MAX];
 	int rc = -1;
 
-	if (api_login_key(c->api, key) == 0 && auth_cookie_mint(key, host, &cl, tok) > 0) {
+	if (api_login_key(c->api, key) == 0 && auth_cookie_mint(NULL, key, host, &cl, tok) > 0) {
 		api_reply_header(c, "Set-Cookie: %s=%s; Path=/; Max-Age=%lld; Secure; HttpOnly;"
 				 " SameSite=Lax", name, tok, (long long)life);
 		rc = 0;
@@ -109,7 +109,7 @@ int64_t api_portal_session(struct api_ctx *c, struct auth_claims *out)
 	if (api_portal_hub_host(c, host) < 0 || api_login_key(c->api, key) < 0)
 		return 0;
 	while (!found && auth_cookie_find(v, STR_LIT(AUTH_COOKIE_PORTAL), &tok)) {
-		if (auth_cookie_verify(key, host, tok, (int64_t)time(NULL), &cl) == 0 &&
+		if (auth_cookie_verify(NULL, key, host, tok, (int64_t)time(NULL), &cl) == 0 &&
 		    api_login_epoch(c->api, cl.uid) == (int64_t)cl.epoch &&
 		    auth_idle_ok(api_setting_int(c->api, "session.idle_timeout"), cl.seen,
 				 (int64_t)time(NULL)) &&

@@ -156,7 +156,7 @@ void api_totp_form(struct api_ctx *c, int status, const char *error, int64_t uid
 	struct buf *b = &c->resp->body;
 
 	if (api_totp_pseudo_host(c, host) < 0 || api_login_key(c->api, key) < 0 ||
-	    auth_cookie_mint(key, host, &cl, tok) < 0) {
+	    auth_cookie_mint(NULL, key, host, &cl, tok) < 0) {
 		secure_wipe(key, sizeof(key));
 		api_portal_message(c, 500, "Something went wrong", "Please try again.");
 		return;
@@ -255,7 +255,7 @@ void api_totp_login(struct api_ctx *c)
 		api_portal_login_form(c, 400, "Log in again.", NULL);
 		return;
 	}
-	ok = auth_cookie_verify(key, host, str_cstr(pending), (int64_t)time(NULL), &cl) == 0 &&
+	ok = auth_cookie_verify(NULL, key, host, str_cstr(pending), (int64_t)time(NULL), &cl) == 0 &&
 	     api_login_epoch(c->api, cl.uid) == (int64_t)cl.epoch;
 	secure_wipe(key, sizeof(key));
 	if (http_form_get(body, "rd", rd, sizeof(rd)) < 0)

@@ -6,14 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include "core/enc.h"
 #include "core/num.h"
 #include "core/secure.h"
 
-#define AUTH_MAC_LEN 32
+#define AUTH_MAC_LEN AUTH_MAC_SHA256_LEN
 #define AUTH_MAC_B64 43		/* base64url of 32 bytes, no padding */
 #define AUTH_UID_MAX 0x7fffffffffffffffULL
 #define AUTH_EXP_MAX 0xffffffffffULL
@@ -43,14 +40,15 @@ int auth_host_norm(struct str host, char *out)
 	return (int)n;
 }
 
-/* HMAC over the domain tag, the host and the claims' text. */
-static void auth_cookie_mac(const uint8_t key[AUTH_KEY_LEN], const char *host,
-			    const char *claims, size_t clen, uint8_t mac[AUTH_MAC_LEN])
+/* HMAC over the domain tag, the host and the claims' text, with m's
+ * context (NULL: one for this call). */
+static void auth_cookie_mac(struct auth_mac *m, const uint8_t key[AUTH_KEY_LEN],
+			    const char *host, const char *claims, size_t clen,
+			    uint8_t mac[AUTH_MAC_LEN])
 {
 	static const char tag[] = "postern-session";
 	uint8_t msg[sizeof(tag) + AUTH_HOST_MAX + 1 + AUTH_TOKEN_MAX];
 	size_t hl = strlen(host), n = 0;
-	unsigned ml = AUTH_MAC_LEN;
 
 	memcpy(msg, tag, sizeof(tag));	/* with its NUL */
 	n = sizeof(tag);
@@ -59,11 +57,10 @@ static void auth_cookie_mac(const uint8_t key[AUTH_KEY_LEN], const char *host,
 	msg[n++] = 0;
 	memcpy(msg + n, claims, clen);
 	n += clen;
-	if (!HMAC(EVP_sha256(), key, AUTH_KEY_LEN, msg, n, mac, &ml))
-		memset(mac, 0, AUTH_MAC_LEN);	/* verifies nothing */
+	auth_mac_sha256(m, key, msg, n, mac);	/* zeroed on failure: verifies nothing */
 }
 
-int auth_cookie_mint(const uint8_t key[AUTH_KEY_LEN], const char *host,
+int auth_cookie_mint(struct auth_mac *m, const uint8_t key[AUTH_KEY_LEN], const char *host,
 		     const struct auth_claims *c, char *out)
 {
 	uint8_t mac[AUTH_MAC_LEN];
@@ -76,7 +73,7 @@ int auth_cookie_mint(const uint8_t key[AUTH_KEY_LEN], const char *host,
 		     (long long)c->seen);
 	if (n < 0 || (size_t)n + AUTH_MAC_B64 + 1 > AUTH_TOKEN_MAX)
 		return -1;
-	auth_cookie_mac(key, host, out, (size_t)n - 1, mac);
+	auth_cookie_mac(m, key, host, out, (size_t)n - 1, mac);
 	enc_b64url_encode(out + n, mac, sizeof(mac));
 	return n + AUTH_MAC_B64;
 }
@@ -94,7 +91,7 @@ static bool auth_cookie_field(struct str *t, struct str *f)
 	return true;
 }
 
-int auth_cookie_verify(const uint8_t key[AUTH_KEY_LEN], const char *host,
+int auth_cookie_verify(struct auth_mac *m, const uint8_t key[AUTH_KEY_LEN], const char *host,
 		       struct str tok, int64_t now, struct auth_claims *c)
 {
 	struct str t = tok, ver, uid, ep, exp, seen;
@@ -117,7 +114,7 @@ int auth_cookie_verify(const uint8_t key[AUTH_KEY_LEN], const char *host,
 		return -1;
 	clen = (size_t)(t.p - tok.p) - 1;
 	memcpy(claims, tok.p, clen);
-	auth_cookie_mac(key, host, claims, clen, want);
+	auth_cookie_mac(m, key, host, claims, clen, want);
 	ok = secure_eq(mac, want, sizeof(mac));
 	if (!ok || (int64_t)x <= now)
 		return -1;

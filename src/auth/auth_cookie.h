@@ -27,11 +27,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/auth_mac.h"
 #include "core/str.h"
 
 #define AUTH_COOKIE_ROUTE "__Host-postern_auth"
 #define AUTH_COOKIE_PORTAL "__Host-postern_portal"
-#define AUTH_KEY_LEN 32
+#define AUTH_KEY_LEN AUTH_MAC_KEY_LEN
 #define AUTH_HOST_MAX 255
 /* A token's text, NUL included (fields bounded by their types). */
 #define AUTH_TOKEN_MAX 128
@@ -50,15 +51,17 @@ struct auth_claims {
 int auth_host_norm(struct str host, char *out);
 
 /* Writes the token for `c` on `host` (normalised) into out
- * (AUTH_TOKEN_MAX). Returns its length, or -1. */
-int auth_cookie_mint(const uint8_t key[AUTH_KEY_LEN], const char *host,
+ * (AUTH_TOKEN_MAX), MAC'd with m's context (auth_mac.h; NULL: one for
+ * this call). Returns its length, or -1. */
+int auth_cookie_mint(struct auth_mac *m, const uint8_t key[AUTH_KEY_LEN], const char *host,
 		     const struct auth_claims *c, char *out);
 
 /* Checks token `tok` (untrusted bytes) for `host` (normalised) at time
  * `now` (unix seconds): its syntax (the bounded number parser), its
  * MAC over the exact bytes received (constant time) and its expiry.
+ * The MAC is computed with m's context (NULL: one for this call).
  * Returns 0 and fills *c, or -1. */
-int auth_cookie_verify(const uint8_t key[AUTH_KEY_LEN], const char *host,
+int auth_cookie_verify(struct auth_mac *m, const uint8_t key[AUTH_KEY_LEN], const char *host,
 		       struct str tok, int64_t now, struct auth_claims *c);
 
 /* A live session's token is refreshed (its "seen" moved to now, its

@@ -114,14 +114,15 @@ static int auth_creds_share_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-bool auth_creds_share_ok(const struct auth_creds *t, const uint8_t key[AUTH_KEY_LEN],
-			 const char *host, struct str tok, int64_t now, uint64_t route_id)
+bool auth_creds_share_ok(const struct auth_creds *t, struct auth_mac *m,
+			 const uint8_t key[AUTH_KEY_LEN], const char *host, struct str tok,
+			 int64_t now, uint64_t route_id)
 {
 	const struct auth_share *s;
 	struct auth_share want;
 	struct auth_claims c;
 
-	if (!t || !t->nshare || auth_cookie_verify(key, host, tok, now, &c) < 0 ||
+	if (!t || !t->nshare || auth_cookie_verify(m, key, host, tok, now, &c) < 0 ||
 	    c.uid <= AUTH_SHARE_UID_BASE)
 		return false;
 	want.id = c.uid - AUTH_SHARE_UID_BASE;

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "auth/auth_mac.h"
 #include "core/accept.h"
 #include "core/buf.h"
 #include "core/loop.h"
@@ -100,6 +101,8 @@ struct worker {
 	/* Identity assertions recently signed (auth/auth_assert.h), made on
 	 * first use. */
 	struct auth_assert_cache *acache;
+	/* The session cookies' MAC, keyed on first use (auth/auth_mac.h). */
+	struct auth_mac amac;
 };
 
 /* Sets the worker up: loop, listeners (fds duplicated from nothing: each

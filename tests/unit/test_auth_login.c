@@ -8,12 +8,18 @@
 #include "unit.h"
 
 #include "access/policy.h"
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "auth/auth_cookie.h"
 #include "auth/auth_totp.h"
 #include "auth/auth_users.h"
 #include "http/form.h"
 
 static const uint8_t key[AUTH_KEY_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+/* One MAC context for every check here, as a worker keeps one: the tests
+ * below switch keys under it (a rotation). */
+static struct auth_mac tmac = AUTH_MAC_INIT;
 
 static struct str S(const char *s)
 {
@@ -25,28 +31,28 @@ TEST(cookie_round_trip_and_binding)
 	struct auth_claims c = { 42, 7, 2000000000, false, 1000 }, got;
 	char tok[AUTH_TOKEN_MAX], bad[AUTH_TOKEN_MAX];
 	uint8_t other[AUTH_KEY_LEN] = { 9 };
-	int n = auth_cookie_mint(key, "app.test", &c, tok);
+	int n = auth_cookie_mint(&tmac, key, "app.test", &c, tok);
 
 	CHECK(n > 0 && (size_t)n == strlen(tok));
-	CHECK_EQ_INT(auth_cookie_verify(key, "app.test", S(tok), 1700000000, &got), 0);
+	CHECK_EQ_INT(auth_cookie_verify(&tmac, key, "app.test", S(tok), 1700000000, &got), 0);
 	CHECK_EQ_INT(got.uid, 42);
 	CHECK_EQ_INT(got.epoch, 7);
 	CHECK_EQ_INT(got.exp, 2000000000);
 	/* Another host, another key, past the expiry: nothing. */
-	CHECK_EQ_INT(auth_cookie_verify(key, "other.test", S(tok), 1700000000, &got), -1);
-	CHECK_EQ_INT(auth_cookie_verify(other, "app.test", S(tok), 1700000000, &got), -1);
-	CHECK_EQ_INT(auth_cookie_verify(key, "app.test", S(tok), 2000000000, &got), -1);
+	CHECK_EQ_INT(auth_cookie_verify(&tmac, key, "other.test", S(tok), 1700000000, &got), -1);
+	CHECK_EQ_INT(auth_cookie_verify(&tmac, other, "app.test", S(tok), 1700000000, &got), -1);
+	CHECK_EQ_INT(auth_cookie_verify(&tmac, key, "app.test", S(tok), 2000000000, &got), -1);
 	/* Any changed byte fails: a claim, the MAC, a truncation. */
 	for (int i = 0; i < n; i++) {
 		memcpy(bad, tok, (size_t)n + 1);
 		bad[i] = bad[i] == '1' ? '2' : '1';
-		CHECK_EQ_INT(auth_cookie_verify(key, "app.test", S(bad), 1700000000, &got), -1);
+		CHECK_EQ_INT(auth_cookie_verify(&tmac, key, "app.test", S(bad), 1700000000, &got), -1);
 	}
-	CHECK_EQ_INT(auth_cookie_verify(key, "app.test", str_make(tok, (size_t)n - 1),
+	CHECK_EQ_INT(auth_cookie_verify(&tmac, key, "app.test", str_make(tok, (size_t)n - 1),
 					1700000000, &got), -1);
 	/* The same claims with another epoch is another token. */
 	c.epoch = 8;
-	CHECK(auth_cookie_mint(key, "app.test", &c, bad) > 0 && strcmp(bad, tok));
+	CHECK(auth_cookie_mint(&tmac, key, "app.test", &c, bad) > 0 && strcmp(bad, tok));
 }
 
 TEST(cookie_syntax_is_strict)
@@ -61,7 +67,7 @@ TEST(cookie_syntax_is_strict)
 	};
 
 	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
-		CHECK_EQ_INT(auth_cookie_verify(key, "a", S(junk[i]), 0, &got), -1);
+		CHECK_EQ_INT(auth_cookie_verify(&tmac, key, "a", S(junk[i]), 0, &got), -1);
 }
 
 TEST(host_norm)
@@ -99,26 +105,26 @@ TEST(cookie_idle_and_refresh)
 	char tok[AUTH_TOKEN_MAX], fresh[AUTH_TOKEN_MAX];
 
 	CHECK_EQ_INT(auth_users_add(t, &a), 0);
-	CHECK(auth_cookie_mint(key, "app.test", &c, tok) > 0);
-	CHECK_EQ_INT(auth_cookie_verify(key, "app.test", S(tok), 1500, &got), 0);
+	CHECK(auth_cookie_mint(&tmac, key, "app.test", &c, tok) > 0);
+	CHECK_EQ_INT(auth_cookie_verify(&tmac, key, "app.test", S(tok), 1500, &got), 0);
 	CHECK_EQ_INT(got.seen, 1000);
 	t->idle = 400;
-	CHECK(auth_users_session_claims(t, "app.test", S(tok), 1400, false, &got) == &t->u[0]);
-	CHECK(auth_users_session(t, "app.test", S(tok), 1401, false) == NULL);	/* idle */
+	CHECK(auth_users_session_claims(t, &tmac, "app.test", S(tok), 1400, false, &got) == &t->u[0]);
+	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1401, false) == NULL);	/* idle */
 	t->idle = 0;
-	CHECK(auth_users_session(t, "app.test", S(tok), 1401, false) == &t->u[0]);
+	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1401, false) == &t->u[0]);
 	t->idle = 400;
 	/* Not due before idle/4 has passed since "seen"; due after. */
-	CHECK_EQ_INT(auth_users_refresh(t, "app.test", &got, 1099, fresh), 0);
-	CHECK(auth_users_refresh(t, "app.test", &got, 1100, fresh) > 0);
-	CHECK(auth_users_session_claims(t, "app.test", S(fresh), 1500, false, &got) == &t->u[0]);
+	CHECK_EQ_INT(auth_users_refresh(t, &tmac, "app.test", &got, 1099, fresh), 0);
+	CHECK(auth_users_refresh(t, &tmac, "app.test", &got, 1100, fresh) > 0);
+	CHECK(auth_users_session_claims(t, &tmac, "app.test", S(fresh), 1500, false, &got) == &t->u[0]);
 	CHECK_EQ_INT(got.seen, 1100);
 	CHECK_EQ_INT(got.exp, 2000000000);
-	CHECK_EQ_INT(auth_users_refresh(t, "app.test", &got, 1100, tok), 0);
+	CHECK_EQ_INT(auth_users_refresh(t, &tmac, "app.test", &got, 1100, tok), 0);
 	/* A moved "seen" without the key fails the MAC. */
 	memcpy(tok, fresh, sizeof(tok));
 	tok[strlen("1.3.5.2000000000.110")] = '9';
-	CHECK(auth_users_session(t, "app.test", S(tok), 1100, false) == NULL);
+	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1100, false) == NULL);
 	CHECK(auth_idle_ok(0, 0, 1 << 30) && auth_idle_ok(10, 5, 15) && !auth_idle_ok(10, 5, 16));
 	auth_users_free(t);
 }
@@ -136,35 +142,35 @@ TEST(users_table_and_sessions)
 	CHECK_EQ_INT(auth_users_add(t, &a), -1);	/* out of order */
 	CHECK(auth_users_find(t, 9) && !auth_users_find(t, 4));
 	CHECK(auth_user_in_group(&a, "media") && !auth_user_in_group(&a, "fam"));
-	auth_cookie_mint(key, "app.test", &c, tok);
-	CHECK(auth_users_session(t, "app.test", S(tok), 1, false) == &t->u[0]);
+	auth_cookie_mint(&tmac, key, "app.test", &c, tok);
+	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == &t->u[0]);
 	t->u[0].epoch = 6;	/* logged out */
-	CHECK(auth_users_session(t, "app.test", S(tok), 1, false) == NULL);
+	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == NULL);
 	c = (struct auth_claims){ 9, 1, 2000000000, false, 1000 };
-	auth_cookie_mint(key, "app.test", &c, tok);
-	CHECK(auth_users_session(t, "app.test", S(tok), 1, false) == NULL);	/* disabled */
+	auth_cookie_mint(&tmac, key, "app.test", &c, tok);
+	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == NULL);	/* disabled */
 	c.uid = 10;
-	auth_cookie_mint(key, "app.test", &c, tok);
-	CHECK(auth_users_session(t, "app.test", S(tok), 1, false) == NULL);	/* deleted */
+	auth_cookie_mint(&tmac, key, "app.test", &c, tok);
+	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == NULL);	/* deleted */
 	/* A table without a key yet verifies nothing. */
 	c = (struct auth_claims){ 3, 6, 2000000000, false, 1000 };
-	auth_cookie_mint(key, "app.test", &c, tok);
-	CHECK(auth_users_session(t, "app.test", S(tok), 1, false) == &t->u[0]);
+	auth_cookie_mint(&tmac, key, "app.test", &c, tok);
+	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == &t->u[0]);
 	/* A route or a user that requires a passkey takes only a passkey's
 	 * session (token version 2, under the MAC). */
-	CHECK(auth_users_session(t, "app.test", S(tok), 1, true) == NULL);
+	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, true) == NULL);
 	c.passkey = true;
-	CHECK(auth_cookie_mint(key, "app.test", &c, tok) > 0 && tok[0] == '2');
-	CHECK(auth_users_session(t, "app.test", S(tok), 1, true) == &t->u[0]);
+	CHECK(auth_cookie_mint(&tmac, key, "app.test", &c, tok) > 0 && tok[0] == '2');
+	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, true) == &t->u[0]);
 	c.passkey = false;
-	auth_cookie_mint(key, "app.test", &c, tok);
+	auth_cookie_mint(&tmac, key, "app.test", &c, tok);
 	t->u[0].require_passkey = true;
-	CHECK(auth_users_session(t, "app.test", S(tok), 1, false) == NULL);
+	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == NULL);
 	tok[0] = '2';		/* a password token relabelled: the MAC says no */
-	CHECK(auth_users_session(t, "app.test", S(tok), 1, false) == NULL);
+	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == NULL);
 	t->u[0].require_passkey = false;
 	t->keyed = false;
-	CHECK(auth_users_session(t, "app.test", S(tok), 1, false) == NULL);
+	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == NULL);
 	auth_users_free(t);
 }
 
@@ -253,8 +259,36 @@ TEST(totp_vectors_window_and_replay)
 	CHECK_EQ_STR(b32, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
 }
 
+/* A kept context gives OpenSSL's one-shot HMAC-SHA256, under each key in
+ * turn (the context is keyed anew when the key changes), and so does a
+ * call without one. */
+TEST(mac_context_matches_one_shot_hmac)
+{
+	static const uint8_t k2[AUTH_MAC_KEY_LEN] = { 9, 8, 7 };
+	const uint8_t *keys[] = { key, k2, key, key, k2 };
+	struct auth_mac m = AUTH_MAC_INIT;
+	uint8_t got[32], want[32];
+	unsigned wl = sizeof(want);
+	char msg[64];
+
+	for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		int n = snprintf(msg, sizeof(msg), "message %u", i);
+		HMAC(EVP_sha256(), keys[i], AUTH_MAC_KEY_LEN, (const uint8_t *)msg, (size_t)n,
+		     want, &wl);
+		CHECK_EQ_INT(auth_mac_sha256(&m, keys[i], msg, (size_t)n, got), 0);
+		CHECK(memcmp(got, want, sizeof(got)) == 0);
+		CHECK_EQ_INT(auth_mac_sha256(NULL, keys[i], msg, (size_t)n, got), 0);
+		CHECK(memcmp(got, want, sizeof(got)) == 0);
+	}
+	auth_mac_clear(&m);
+	CHECK(m.ctx == NULL);
+	for (size_t i = 0; i < sizeof(m.key); i++)
+		CHECK(m.key[i] == 0);
+}
+
 int main(void)
 {
+	RUN(mac_context_matches_one_shot_hmac);
 	RUN(totp_vectors_window_and_replay);
 	RUN(cookie_round_trip_and_binding);
 	RUN(cookie_syntax_is_strict);
@@ -265,5 +299,6 @@ int main(void)
 	RUN(group_lists);
 	RUN(form_fields);
 	RUN(policy_login_keys);
+	auth_mac_clear(&tmac);
 	return unit_done();
 }
