@@ -38,6 +38,7 @@ struct api_login_code {
 	int64_t uid;
 	uint32_t epoch;
 	bool passkey;		/* the login was a passkey's */
+	int64_t session_exp;	/* the login session's expiry: the route cookie's */
 	int64_t expires_ms;
 	char host[AUTH_HOST_MAX + 1];
 	char path[API_LOGIN_PATH_MAX];	/* where the user was going */
@@ -221,10 +222,12 @@ int api_sys_tx_commit(struct api *api, int64_t seq, const char *action,
 int api_login_key(struct api *api, uint8_t key[AUTH_KEY_LEN]);
 /* The same, without making one unless `create`. */
 int api_login_key_get(struct api *api, uint8_t key[AUTH_KEY_LEN], bool create);
-/* A new one-time code for (uid, epoch; a passkey login or not) to trade on `host` (normalised)
- * before going to `path`, into code (44 bytes). Returns 0 or -1. */
+/* A new one-time code for (uid, epoch; a passkey login or not) of the
+ * login session ending at unix time `session_exp` to trade on `host`
+ * (normalised) before going to `path`, into code (44 bytes). Returns 0
+ * or -1. */
 int api_login_code_new(struct api *api, int64_t uid, uint32_t epoch, bool passkey,
-		       const char *host, const char *path, char code[44]);
+		       int64_t session_exp, const char *host, const char *path, char code[44]);
 /* Takes code `code` for `host`: once, before it expires; a code tried on
  * another host is spent too. Returns 0 with *out filled, or -1. */
 int api_login_code_take(struct api *api, const char *code, const char *host,
@@ -241,6 +244,13 @@ void api_assert_jwks_reply(struct api_ctx *c);
 /* Ends every route and portal session of `uid` (a new epoch), inside
  * the caller's transaction, and marks the users for publishing. */
 int api_login_revoke(struct api_ctx *c, int64_t uid);
+/* Ends the one login session of `uid` that expires at `exp` (its portal
+ * cookie and every route cookie it handed out; "log out" on one device),
+ * inside the caller's transaction, forgets logged-out sessions past their
+ * expiry, and marks the users for publishing. Returns 0 or -1. */
+int api_login_revoke_session(struct api_ctx *c, int64_t uid, int64_t exp);
+/* Whether the session (uid, exp) was logged out (control thread). */
+bool api_login_session_revoked(struct api *api, int64_t uid, int64_t exp);
 /* Sets a password with a setup token (throttled per address): returns
  * the user's id once committed, 0 for a bad, used or expired token (the
  * failure counted, Retry-After added, nothing else replied), or -1 after

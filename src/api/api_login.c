@@ -4,6 +4,7 @@
 #define LOG_SUBSYS "login"
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -108,6 +109,20 @@ struct auth_users *api_auth_users(struct api *api)
 			break;
 	}
 	sqlite3_finalize(st);
+	/* The sessions logged out one at a time; without them, nobody. */
+	if (rc == SQLITE_DONE) {
+		st = store_prepare(&api->store, "SELECT user_id, expires_at FROM"
+				   " session_revocations WHERE expires_at > ?"
+				   " ORDER BY user_id, expires_at");
+		rc = st ? SQLITE_ROW : SQLITE_ERROR;
+		if (st)
+			sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
+		while (st && (rc = sqlite3_step(st)) == SQLITE_ROW)
+			if (auth_users_revoke(t, sqlite3_column_int64(st, 0),
+					      sqlite3_column_int64(st, 1)) < 0)
+				break;
+		sqlite3_finalize(st);
+	}
 	if (rc != SQLITE_DONE) {
 		log_err("cannot read the users for route login");
 		auth_users_free(t);
@@ -146,6 +161,44 @@ int api_login_revoke(struct api_ctx *c, int64_t uid)
 	return rc;
 }
 
+int api_login_revoke_session(struct api_ctx *c, int64_t uid, int64_t exp)
+{
+	sqlite3_stmt *st = store_prepare(&c->api->store, "INSERT OR IGNORE INTO"
+					 " session_revocations(user_id, expires_at) VALUES (?, ?)");
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, uid);
+	sqlite3_bind_int64(st, 2, exp);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	st = rc == 0 ? store_prepare(&c->api->store, "DELETE FROM session_revocations"
+				     " WHERE expires_at <= ?") : NULL;
+	if (st) {
+		sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
+		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+		sqlite3_finalize(st);
+	}
+	c->changed |= API_CHANGED_USERS;
+	return rc;
+}
+
+bool api_login_session_revoked(struct api *api, int64_t uid, int64_t exp)
+{
+	sqlite3_stmt *st = store_prepare(&api->store, "SELECT 1 FROM session_revocations"
+					 " WHERE user_id = ? AND expires_at = ?");
+	bool yes = true;	/* a store that cannot answer logs nobody in */
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, uid);
+		sqlite3_bind_int64(st, 2, exp);
+		yes = sqlite3_step(st) != SQLITE_DONE;
+		sqlite3_finalize(st);
+	}
+	return yes;
+}
+
 static void api_login_code_hash(const char *code, uint8_t out[32])
 {
 	EVP_Digest(code, strlen(code), out, NULL, EVP_sha256(), NULL);
@@ -159,7 +212,7 @@ static bool api_login_code_free(const struct api_login_code *k, int64_t now)
 }
 
 int api_login_code_new(struct api *api, int64_t uid, uint32_t epoch, bool passkey,
-		       const char *host, const char *path, char code[44])
+		       int64_t session_exp, const char *host, const char *path, char code[44])
 {
 	int64_t now = store_now_ms();
 	struct api_login_code *k = NULL;
@@ -182,6 +235,7 @@ int api_login_code_new(struct api *api, int64_t uid, uint32_t epoch, bool passke
 	k->uid = uid;
 	k->epoch = epoch;
 	k->passkey = passkey;
+	k->session_exp = session_exp;
 	k->expires_ms = now + API_LOGIN_CODE_MS;
 	snprintf(k->host, sizeof(k->host), "%s", host);
 	snprintf(k->path, sizeof(k->path), "%s", path);

@@ -7,7 +7,8 @@
  *   POST /login           user name + password (the API's throttle and
  *                          password threads), then the portal cookie and
  *                          303 to https://ROUTE/.postern/callback?code=
- *   GET|POST /logout      a button / the end of every session of the user
+ *   GET|POST /logout      the buttons / the end of this login session, or with
+ *                          scope=everywhere of every session of the user
  *   GET  /.postern/callback?code=  on a route host: the route cookie */
 #define LOG_SUBSYS "portal"
 #include <stdio.h>
@@ -57,15 +58,6 @@ int api_portal_hub_host(struct api_ctx *c, char host[AUTH_HOST_MAX + 1])
 	return auth_host_norm(api_portal_str(c->req->host), host);
 }
 
-/* "Set-Cookie" for `name` holding a session of (uid, epoch; from a
- * passkey or not) on `host`, lifetime session.lifetime. Returns 0 or -1. */
-static int api_portal_cookie(struct api_ctx *c, const char *name, const char *host,
-			     int64_t uid, uint32_t epoch, bool passkey)
-{
-	return api_portal_cookie_until(c, name, host, uid, epoch, passkey, (int64_t)time(NULL) +
-				       api_setting_int(c->api, "session.lifetime"));
-}
-
 int api_portal_cookie_until(struct api_ctx *c, const char *name, const char *host,
 			    int64_t uid, uint32_t epoch, bool passkey, int64_t exp)
 {
@@ -113,7 +105,8 @@ int64_t api_portal_session(struct api_ctx *c, struct auth_claims *out)
 		    api_login_epoch(c->api, cl.uid) == (int64_t)cl.epoch &&
 		    auth_idle_ok(api_setting_int(c->api, "session.idle_timeout"), cl.seen,
 				 (int64_t)time(NULL)) &&
-		    (cl.passkey || !api_passkey_required(c->api, cl.uid)))
+		    (cl.passkey || !api_passkey_required(c->api, cl.uid)) &&
+		    !api_login_session_revoked(c->api, cl.uid, cl.exp))
 			found = cl.uid;
 		v = str_make(tok.p + tok.len, (size_t)(v.p + v.len - (tok.p + tok.len)));
 	}
@@ -134,12 +127,14 @@ static bool api_portal_must_enrol(struct api_ctx *c, int64_t uid)
 	       api_passkey_count(c->api, uid) == 0;
 }
 
-/* Where a logged-in user (uid, epoch; passkey or not) goes next for the
- * route (host, path): its callback with a new code, or /totp to enrol.
+/* Where a logged-in user (uid, epoch; passkey or not; the login session
+ * ending at `exp`) goes next for the route (host, path): its callback
+ * with a new code, or /totp to enrol.
  * Returns 0 with loc set, 1 when the route needs a passkey login and
  * this was not one, -1 on failure. */
 static int api_portal_route_loc(struct api_ctx *c, int64_t uid, uint32_t epoch, bool passkey,
-				const char *host, const char *path, char *loc, size_t len)
+				int64_t exp, const char *host, const char *path, char *loc,
+				size_t len)
 {
 	struct api_portal_login how;
 	char code[44], ps[8];
@@ -151,7 +146,7 @@ static int api_portal_route_loc(struct api_ctx *c, int64_t uid, uint32_t epoch, 
 	api_portal_route_login(c, host, &how);
 	if (how.require_passkey && !passkey)
 		return 1;
-	if (api_login_code_new(c->api, uid, epoch, passkey, host, path, code) < 0)
+	if (api_login_code_new(c->api, uid, epoch, passkey, exp, host, path, code) < 0)
 		return -1;
 	api_portal_port(c, ps);
 	snprintf(loc, len, "https://%s%s/.postern/callback?code=%s", host, ps, code);
@@ -179,13 +174,13 @@ static void api_portal_go(struct api_ctx *c, int rc, char loc[API_PORTAL_LOC], c
 
 /* 303 to where api_portal_route_loc says, or the login form offering
  * the passkey when the route needs one. Replies in every case. */
-static void api_portal_onward(struct api_ctx *c, int64_t uid, uint32_t epoch, bool passkey,
+static void api_portal_onward(struct api_ctx *c, int64_t uid, const struct auth_claims *cl,
 			      const char *host, const char *path, const char *rd)
 {
 	char loc[API_PORTAL_LOC];
 
-	api_portal_go(c, api_portal_route_loc(c, uid, epoch, passkey, host, path, loc,
-					      sizeof(loc)), loc, rd);
+	api_portal_go(c, api_portal_route_loc(c, uid, cl->epoch, cl->passkey, cl->exp, host, path,
+					      loc, sizeof(loc)), loc, rd);
 }
 
 /* The return address of the query or form `in`: "" when absent, NULL
@@ -218,7 +213,7 @@ static void api_portal_login_get(struct api_ctx *c)
 		return;
 	}
 	if (t[0]) {
-		api_portal_onward(c, c->who.user_id, cl.epoch, cl.passkey, host, path, t);
+		api_portal_onward(c, c->who.user_id, &cl, host, path, t);
 		return;
 	}
 	api_portal_begin(c, 200, "Logged in");
@@ -226,7 +221,10 @@ static void api_portal_login_get(struct api_ctx *c)
 		   "<p><a href=\"/totp\">Add an authenticator app</a></p>"
 		   "<p><a href=\"/passkeys\">Passkeys</a></p>"
 		   "<form method=\"post\" action=\"/logout\"><button type=\"submit\">"
-		   "Log out everywhere</button></form>");
+		   "Log out</button></form>"
+		   "<form method=\"post\" action=\"/logout\">"
+		   "<input type=\"hidden\" name=\"scope\" value=\"everywhere\">"
+		   "<button type=\"submit\">Log out everywhere</button></form>");
 	api_portal_end(c);
 }
 
@@ -246,14 +244,16 @@ int api_portal_next(struct api_ctx *c, int64_t uid, uint32_t epoch, const char *
 	char host[AUTH_HOST_MAX + 1], path[API_PORTAL_PATH_MAX + 1], hub[AUTH_HOST_MAX + 1],
 	     after[64];
 	bool pk = !strcmp(factor, "passkey");
+	/* The login session's expiry, which names it (logout on one device). */
+	int64_t exp = (int64_t)time(NULL) + api_setting_int(c->api, "session.lifetime");
 
 	if (api_portal_hub_host(c, hub) < 0 ||
-	    api_portal_cookie(c, AUTH_COOKIE_PORTAL, hub, uid, epoch, pk) < 0)
+	    api_portal_cookie_until(c, AUTH_COOKIE_PORTAL, hub, uid, epoch, pk, exp) < 0)
 		return -1;
 	snprintf(after, sizeof(after), "{\"factor\":\"%s\"}", factor);
 	api_audit_event(c, "portal.login", c->who.actor, after);
 	if (rd && rd[0] && api_portal_target(c, rd, host, path, sizeof(path)) == 0)
-		return api_portal_route_loc(c, uid, epoch, pk, host, path, loc, len);
+		return api_portal_route_loc(c, uid, epoch, pk, exp, host, path, loc, len);
 	snprintf(loc, len, api_portal_must_enrol(c, uid) ? "/totp" : "/login");
 	return 0;
 }
@@ -346,11 +346,15 @@ static void api_portal_login_post(struct api_ctx *c)
 	secure_free(pw, PASSWORD_MAX + 1);
 }
 
-/* Log out: every session of the user, on every route and the portal,
- * ends (a new epoch, published to the workers at once). */
+/* Log out: this login session (the portal cookie sent and every route
+ * cookie it handed out), or with scope=everywhere every session of the
+ * user, on every route and device (a new epoch). Either is published to
+ * the workers at once. */
 static void api_portal_logout(struct api_ctx *c)
 {
+	char scope[16] = "";
 	struct auth_claims cl;
+	bool all;
 	int64_t seq;
 	char obj[48];
 
@@ -364,17 +368,27 @@ static void api_portal_logout(struct api_ctx *c)
 		snprintf(c->who.actor, sizeof(c->who.actor), "user:%lld",
 			 (long long)c->who.user_id);
 		snprintf(obj, sizeof(obj), "user:%lld", (long long)c->who.user_id);
+		http_form_get(api_portal_body(c), "scope", scope, sizeof(scope));
+		all = !strcmp(scope, "everywhere");
 		if ((seq = api_tx_begin(c)) < 0)
 			return;
-		if (api_login_revoke(c, c->who.user_id) < 0) {
+		if ((all ? api_login_revoke(c, c->who.user_id)
+			 : api_login_revoke_session(c, c->who.user_id, cl.exp)) < 0) {
 			api_tx_abort(c);
 			api_portal_message(c, 500, "Something went wrong", "Please try again.");
 			return;
 		}
-		if (api_tx_commit(c, seq, "portal.logout", obj, "", "") < 0)
+		if (api_tx_commit(c, seq, "portal.logout", obj, "",
+				  all ? "{\"scope\":\"everywhere\"}" : "{\"scope\":\"session\"}") < 0)
 			return;
+		if (all) {
+			api_portal_message(c, 200, "Logged out", "You are logged out of every site, "
+					   "on every device.");
+			return;
+		}
 	}
-	api_portal_message(c, 200, "Logged out", "You are logged out of every site.");
+	api_portal_message(c, 200, "Logged out", "You are logged out of every site on this "
+			   "device.");
 }
 
 /* On a route host: the one-time code for the route's cookie, then on to
@@ -393,7 +407,8 @@ static void api_portal_callback(struct api_ctx *c)
 		return;
 	}
 	secure_wipe(code, sizeof(code));
-	if (api_portal_cookie(c, AUTH_COOKIE_ROUTE, host, k.uid, k.epoch, k.passkey) < 0) {
+	if (api_portal_cookie_until(c, AUTH_COOKIE_ROUTE, host, k.uid, k.epoch, k.passkey,
+				    k.session_exp) < 0) {
 		api_portal_message(c, 500, "Something went wrong", "Please try again.");
 		return;
 	}

@@ -41,7 +41,43 @@ void auth_users_free(struct auth_users *t)
 	secure_wipe(t->key, sizeof(t->key));
 	auth_assert_free(t->assert);
 	free(t->u);
+	free(t->revoked);
 	free(t);
+}
+
+static int auth_session_cmp(const void *pa, const void *pb)
+{
+	const struct auth_session_id *a = pa, *b = pb;
+
+	if (a->uid != b->uid)
+		return a->uid < b->uid ? -1 : 1;
+	return a->exp < b->exp ? -1 : a->exp > b->exp;
+}
+
+int auth_users_revoke(struct auth_users *t, int64_t uid, int64_t exp)
+{
+	struct auth_session_id id = { uid, exp };
+
+	if (t->nrevoked && auth_session_cmp(&t->revoked[t->nrevoked - 1], &id) >= 0)
+		return -1;
+	if (t->nrevoked == t->caprevoked) {
+		size_t ncap = t->caprevoked ? t->caprevoked * 2 : 16;
+		struct auth_session_id *nr = realloc(t->revoked, ncap * sizeof(*nr));
+		if (!nr)
+			return -1;
+		t->revoked = nr;
+		t->caprevoked = ncap;
+	}
+	t->revoked[t->nrevoked++] = id;
+	return 0;
+}
+
+bool auth_users_revoked(const struct auth_users *t, int64_t uid, int64_t exp)
+{
+	struct auth_session_id id = { uid, exp };
+
+	return t && t->nrevoked &&
+	       bsearch(&id, t->revoked, t->nrevoked, sizeof(id), auth_session_cmp);
 }
 
 const struct auth_user *auth_users_find(const struct auth_users *t, int64_t id)
@@ -137,7 +173,7 @@ const struct auth_user *auth_users_session_claims(const struct auth_users *t,
 	    !auth_idle_ok(t->idle, c->seen, now))
 		return NULL;
 	u = auth_users_find(t, c->uid);
-	if (!u || u->disabled || u->epoch != c->epoch ||
+	if (!u || u->disabled || u->epoch != c->epoch || auth_users_revoked(t, c->uid, c->exp) ||
 	    ((need_passkey || u->require_passkey) && !c->passkey))
 		return NULL;
 	return u;

@@ -5,8 +5,9 @@
  * the session cookies are signed with (auth_cookie.h). A worker answers
  * "is this cookie a live session, and who is it" with a binary search:
  * no store, no lock. A user who is disabled, deleted or whose epoch moved
- * on (logout, new password) fails the check as soon as the worker has
- * the new snapshot. */
+ * on (logout everywhere, new password) fails the check as soon as the
+ * worker has the new snapshot, and so does one login session logged out
+ * alone: (user, expiry) in the table's revoked list. */
 #ifndef POSTERN_AUTH_AUTH_USERS_H
 #define POSTERN_AUTH_AUTH_USERS_H
 
@@ -35,12 +36,21 @@ struct auth_user {
 
 struct auth_assert;
 
+/* One login session logged out: its user and its expiry (the portal
+ * cookie's, which the route cookies it handed out carry too). */
+struct auth_session_id {
+	int64_t uid;
+	int64_t exp;
+};
+
 struct auth_users {
 	uint8_t key[AUTH_KEY_LEN];
 	bool keyed;		/* false: no key made yet, nothing verifies */
 	int64_t idle;		/* session.idle_timeout, seconds; 0: none */
 	size_t n, cap;
 	struct auth_user *u;		/* sorted by id */
+	size_t nrevoked, caprevoked;
+	struct auth_session_id *revoked;	/* sorted by (uid, exp) */
 	/* The identity assertion's signing key and JWKS (owned), or NULL:
 	 * login routes then forward no assertion. */
 	struct auth_assert *assert;
@@ -53,6 +63,11 @@ int auth_users_add(struct auth_users *t, const struct auth_user *u);
 /* Wipes the key and frees. NULL is fine. */
 void auth_users_free(struct auth_users *t);
 const struct auth_user *auth_users_find(const struct auth_users *t, int64_t id);
+/* Appends a logged-out session (in increasing (uid, exp) order). Returns
+ * 0 or -1. */
+int auth_users_revoke(struct auth_users *t, int64_t uid, int64_t exp);
+/* Whether the session (uid, exp) was logged out. */
+bool auth_users_revoked(const struct auth_users *t, int64_t uid, int64_t exp);
 
 /* Whether `u` is in group `g`. */
 bool auth_user_in_group(const struct auth_user *u, const char *g);
@@ -66,8 +81,9 @@ const char *auth_group_name_check(const char *s);
 
 /* The live session a token names: verified for `host` at `now` (the MAC
  * with m's context, auth_mac.h; NULL: one for this call), its user
- * present, enabled and at the token's epoch; made by a passkey when
- * `need_passkey` or when the user requires one. NULL otherwise. */
+ * present, enabled and at the token's epoch, the session not logged out;
+ * made by a passkey when `need_passkey` or when the user requires one.
+ * NULL otherwise. */
 const struct auth_user *auth_users_session(const struct auth_users *t, struct auth_mac *m,
 					   const char *host, struct str tok, int64_t now,
 					   bool need_passkey);

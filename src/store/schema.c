@@ -462,6 +462,17 @@ static const char schema_v11[] =
 	"ALTER TABLE users ADD COLUMN require_passkey INTEGER NOT NULL DEFAULT 0"
 	"  CHECK (require_passkey IN (0,1));";
 
+/* Version 12: sessions logged out one at a time (docs/auth.md, "Design:
+ * sessions the workers check alone"). A login session is named by its
+ * user and its expiry (the portal cookie's, which every route cookie it
+ * hands out inherits); a row here refuses them all until that expiry,
+ * after which the row is pruned. */
+static const char schema_v12[] =
+	"CREATE TABLE session_revocations ("
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  expires_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (user_id, expires_at)) WITHOUT ROWID;";
+
 const struct schema_migration schema_migrations[] = {
 	{ 1, "initial", schema_v1 },
 	{ 2, "certificates and encrypted secrets", schema_v2 },
@@ -474,5 +485,6 @@ const struct schema_migration schema_migrations[] = {
 	{ 9, "IDs never reused (AUTOINCREMENT)", schema_v9 },
 	{ 10, "route tokens and share links", schema_v10 },
 	{ 11, "passkeys", schema_v11 },
+	{ 12, "sessions logged out one at a time", schema_v12 },
 };
 const size_t schema_migrations_count = ARRAY_SIZE(schema_migrations);

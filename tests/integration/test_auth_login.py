@@ -217,6 +217,52 @@ def test_groups_and_already_logged_in(hub, proto):
     assert one(hd, "location").startswith("https://other.test/.postern/callback?code=")
 
 
+def logout(h, proto, portal, everywhere=False):
+    """The portal's logout form, from the portal's own page."""
+    st, hd, _ = fetch(h, proto, HUB, "/logout", data="scope=everywhere" if everywhere else "",
+                      headers=[f"Cookie: {portal}",
+                               "Content-Type: application/x-www-form-urlencoded",
+                               f"Origin: {ORIGIN}"])
+    assert st == 200
+    assert any(v.startswith("__Host-postern_portal=;") for v in hd["set-cookie"])
+
+
+def answers(h, proto, auth, want):
+    """Four requests with this route cookie (over the workers) all get
+    `want` (200: a live session, 401: refused)."""
+    return all(fetch(h, proto, "app.test", "/p", headers=[f"Cookie: {auth}"])[0] == want
+               for _ in range(4))
+
+
+@pytest.mark.parametrize("proto", PROTOS)
+def test_logout_on_one_device_keeps_the_others(hub, proto):
+    """Two devices log in (two login sessions: their expiries differ, so
+    the second login waits for the clock's next second). Logging out on
+    the first ends its portal and route cookies everywhere, also after a
+    restart; the second device's stay live until it logs out everywhere."""
+    import time
+    h, _ = hub
+    auth_a, portal_a, _ = route_cookie(h, proto)
+    t0 = int(time.time())
+    netlab.wait_until(lambda: int(time.time()) > t0, what="the next second")
+    auth_b, portal_b, _ = route_cookie(h, proto)
+    assert answers(h, proto, auth_a, 200) and answers(h, proto, auth_b, 200)
+    logout(h, proto, portal_a)
+    netlab.wait_until(lambda: answers(h, proto, auth_a, 401),
+                      what="device A's route cookie refused on every worker")
+    assert answers(h, proto, auth_b, 200)
+    st, _, body = fetch(h, proto, HUB, "/login", headers=[f"Cookie: {portal_a}"])
+    assert st == 200 and 'name="password"' in body      # A's portal session is over
+    st, _, body = fetch(h, proto, HUB, "/login", headers=[f"Cookie: {portal_b}"])
+    assert st == 200 and "You are logged in" in body and "everywhere" in body
+    # The logout is kept in the store: a restart does not revive A.
+    h.restart()
+    netlab.wait_until(lambda: answers(h, proto, auth_b, 200), what="B live after the restart")
+    assert answers(h, proto, auth_a, 401)
+    logout(h, proto, portal_b, everywhere=True)
+    netlab.wait_until(lambda: answers(h, proto, auth_b, 401), what="device B's cookie refused")
+
+
 @pytest.mark.parametrize("proto", PROTOS)
 def test_logout_revokes_every_cookie(hub, proto):
     h, up = hub

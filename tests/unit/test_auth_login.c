@@ -169,6 +169,20 @@ TEST(users_table_and_sessions)
 	tok[0] = '2';		/* a password token relabelled: the MAC says no */
 	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == NULL);
 	t->u[0].require_passkey = false;
+	/* One login session logged out (user, expiry): its cookies die, the
+	 * same user's other sessions live. */
+	c = (struct auth_claims){ 3, 6, 2000000000, false, 1000 };
+	auth_cookie_mint(&tmac, key, "app.test", &c, tok);
+	CHECK_EQ_INT(auth_users_revoke(t, 3, 1999999999), 0);
+	CHECK_EQ_INT(auth_users_revoke(t, 3, 2000000000), 0);
+	CHECK_EQ_INT(auth_users_revoke(t, 3, 2000000000), -1);	/* out of order */
+	CHECK_EQ_INT(auth_users_revoke(t, 9, 5), 0);
+	CHECK(auth_users_revoked(t, 3, 2000000000) && !auth_users_revoked(t, 3, 2000000001));
+	CHECK(!auth_users_revoked(t, 9, 2000000000));
+	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == NULL);
+	c.exp = 2000000001;
+	auth_cookie_mint(&tmac, key, "app.test", &c, tok);
+	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == &t->u[0]);
 	t->keyed = false;
 	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == NULL);
 	auth_users_free(t);
