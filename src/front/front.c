@@ -163,9 +163,9 @@ void front_head(struct conn *c)
 	if (r == 0)
 		return;
 	if (r < 0) {
-		metrics_count(c->w->idx, METRICS_REQ_MALFORMED);
+		metrics_count(c->w->metrics, METRICS_REQ_MALFORMED);
 		log_debug("%s: rejected request: %s", c->ip, http_err_name(r));
-		metrics_observe(c->w->idx, METRICS_NO_ROUTE, http_err_status(r), 0, 0, 0);
+		metrics_observe(c->w->metrics, METRICS_NO_ROUTE, http_err_status(r), 0, 0, 0);
 		alog_hub_reply(c->w, c->ip, STR_LIT(""), STR_LIT(""), STR_LIT(""),
 			       http_err_status(r), 0);
 		conn_error(c, http_err_status(r));

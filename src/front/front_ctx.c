@@ -12,11 +12,14 @@ void front_ctx_init(struct front_ctx *fc)
 	fc->access_fd = fc->metrics_fd = fc->control_fd = -1;
 	fc->agent_fd[0] = fc->agent_fd[1] = -1;
 	pthread_mutex_init(&fc->admin_lock, NULL);
+	metrics_init(&fc->metrics);
 }
 
+/* After every worker has stopped (their counter blocks go with it). */
 void front_ctx_fini(struct front_ctx *fc)
 {
 	pthread_mutex_destroy(&fc->admin_lock);
+	metrics_fini(&fc->metrics);
 }
 
 /* ---- connection limits ---- */

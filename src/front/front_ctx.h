@@ -19,6 +19,7 @@
 #include "api/api.h"
 #include "core/addr.h"
 #include "core/loop.h"
+#include "front/metrics.h"
 #include "tls/tls.h"
 
 struct admin_call;
@@ -86,6 +87,12 @@ struct front_ctx {
 	 * [tls] policy it started with (changes need a restart). */
 	struct tls_server *tls_srv;
 	struct tls_conf tls_conf;
+	/* The request counters: each worker's block and the route-name
+	 * registry (metrics.h says which thread writes what). */
+	struct metrics metrics;
+	/* The last snapshot version handed out (snap_new, on the control
+	 * thread; atomic as the counter was before it moved here). */
+	_Atomic uint64_t snap_version;
 };
 
 /* Sets every field to its empty value (fds -1, no ops). */

@@ -6,17 +6,16 @@
 #include "auth/auth_creds.h"
 #include "auth/auth_users.h"
 
-struct hub_snap *snap_new(const struct hub_settings *set,
+struct hub_snap *snap_new(_Atomic uint64_t *version, const struct hub_settings *set,
 			  struct route_table *routes,
 			  void (*routes_free)(struct route_table *t))
 {
 	struct hub_snap *s = calloc(1, sizeof(*s));
-	static _Atomic uint64_t version;
 
 	if (!s)
 		return NULL;
 	atomic_init(&s->refs, 1);
-	s->version = ++version;
+	s->version = atomic_fetch_add(version, 1) + 1;
 	s->set = *set;
 	s->routes = routes;
 	s->routes_free = routes_free;

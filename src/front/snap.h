@@ -45,8 +45,10 @@ struct snap_hold {
 /* Returns a snapshot with one reference owning `routes` (freed with
  * `routes_free` by the last reference; the route table is the hub's, the
  * snapshot only carries it) and later tls, or NULL (and frees nothing)
- * when out of memory. */
-struct hub_snap *snap_new(const struct hub_settings *set,
+ * when out of memory. Its version is the next of `*version`, the
+ * counter of whoever publishes snapshots (struct front_ctx's
+ * snap_version for the hub). */
+struct hub_snap *snap_new(_Atomic uint64_t *version, const struct hub_settings *set,
 			  struct route_table *routes,
 			  void (*routes_free)(struct route_table *t));
 void snap_ref(struct hub_snap *s);

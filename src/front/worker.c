@@ -67,7 +67,7 @@ static void worker_accept(struct loop_io *io, uint32_t events)
 	if (l->kind == LISTEN_CONTROL)
 		memset(&peer, 0, sizeof(peer));
 	if (worker_counted(l->kind) && !front_conn_admit(w->fc, s, addr_ip_hash(&peer))) {
-		metrics_count(w->idx, METRICS_CONN_REJECTED);
+		metrics_count(w->metrics, METRICS_CONN_REJECTED);
 		close(fd);
 		return;
 	}
@@ -325,7 +325,7 @@ void worker_conn_gone(struct worker *w, struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	w->nconns--;
-	metrics_conns(w->idx, -1);
+	metrics_conns(w->metrics, -1);
 	if (worker_counted(c->kind))
 		front_conn_release(w->fc, c->ip_hash);
 	worker_load_ebb(w);
@@ -369,7 +369,7 @@ int worker_init(struct worker *w, struct front_ctx *fc, struct hub_snap *snap,
 	accept_backoff_init(&w->acc, w->loop, worker_watch_listeners, w, "listeners");
 	if ((r = loop_async_init(w->loop, &w->async, worker_mail, w)) < 0)
 		return r;
-	if ((r = metrics_worker_init(idx)) < 0)
+	if ((r = metrics_worker_init(&fc->metrics, idx, &w->metrics)) < 0)
 		return r;
 	if (pool_init(&w->conn_pool, sizeof(struct conn), 64, 0) < 0 ||
 	    pool_init(&w->xchg_pool, sizeof(struct xchg), 64, 0) < 0 ||

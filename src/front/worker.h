@@ -65,6 +65,7 @@ struct admin_call;
 #define WORKER_TRIM_DELAY_MS 500
 
 struct auth_assert_cache;
+struct metrics_block;
 
 struct worker {
 	unsigned idx;
@@ -100,6 +101,9 @@ struct worker {
 	/* Identity assertions recently signed (auth/auth_assert.h), made on
 	 * first use. */
 	struct auth_assert_cache *acache;
+	/* This worker's counters, inside fc->metrics (written by this
+	 * thread only; metrics.h). */
+	struct metrics_block *metrics;
 };
 
 /* Sets the worker up: loop, listeners (fds duplicated from nothing: each

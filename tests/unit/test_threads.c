@@ -87,10 +87,12 @@ static void *snap_run(void *arg)
 	return NULL;
 }
 
+static _Atomic uint64_t snap_versions;	/* the publisher's counter */
+
 static struct hub_snap *snap_make(void)
 {
 	struct hub_settings set = { 0 };
-	struct hub_snap *s = snap_new(&set, NULL, NULL);
+	struct hub_snap *s = snap_new(&snap_versions, &set, NULL, NULL);
 
 	if (!s)
 		abort();
