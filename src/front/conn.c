@@ -24,7 +24,7 @@
 
 #define CONN_LINGER_NS (2 * NSEC_PER_SEC)
 
-static const struct hub_settings *conn_set(const struct conn *c)
+static const struct front_settings *conn_set(const struct conn *c)
 {
 	return &c->w->hold->snap->set;
 }

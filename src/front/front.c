@@ -19,7 +19,7 @@
 
 #define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
-static const struct hub_settings *front_set(const struct conn *c)
+static const struct front_settings *front_set(const struct conn *c)
 {
 	return &c->w->hold->snap->set;
 }
@@ -85,7 +85,7 @@ static void front_proxy(struct conn *c, const struct pipeline_out *o,
 			const struct http_msg *m, int head)
 {
 	const struct route *route = o->route;
-	const struct hub_settings *s = front_set(c);
+	const struct front_settings *s = front_set(c);
 	struct xchg_req rq = {
 		.msg = m, .scheme_host = m->host, .peer = &c->peer,
 		.peer_ip = c->ip, .https = c->kind == LISTEN_HTTPS,

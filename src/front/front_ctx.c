@@ -24,7 +24,7 @@ void front_ctx_fini(struct front_ctx *fc)
 
 /* ---- connection limits ---- */
 
-bool front_conn_admit(struct front_ctx *fc, const struct hub_settings *s, uint32_t ip_hash)
+bool front_conn_admit(struct front_ctx *fc, const struct front_settings *s, uint32_t ip_hash)
 {
 	atomic_uint *ip = &fc->ip_conns[ip_hash % FRONT_IP_SLOTS];
 

@@ -23,7 +23,7 @@
 #include "tls/tls.h"
 
 struct admin_call;
-struct hub_settings;
+struct front_settings;
 struct pipeline_in;
 struct pipeline_out;
 struct tls_certset;
@@ -101,7 +101,7 @@ void front_ctx_fini(struct front_ctx *fc);
 
 /* Connection accounting. front_conn_admit returns false (and changes
  * nothing) when a limit would be exceeded. */
-bool front_conn_admit(struct front_ctx *fc, const struct hub_settings *s,
+bool front_conn_admit(struct front_ctx *fc, const struct front_settings *s,
 		      uint32_t ip_hash);
 void front_conn_release(struct front_ctx *fc, uint32_t ip_hash);
 /* HTTP/2 exchange accounting per client address: front_h2_up_admit

@@ -140,7 +140,7 @@ static uint64_t h2_watch_check(struct h2_session *s)
  * timeouts it applies. */
 uint64_t front_h2_watch_first(const struct h2_session *s)
 {
-	const struct hub_settings *set = h2_set(s);
+	const struct front_settings *set = h2_set(s);
 
 	return set->body_timeout < set->send_timeout ? set->body_timeout : set->send_timeout;
 }

@@ -6,11 +6,11 @@
 #include "auth/auth_creds.h"
 #include "auth/auth_users.h"
 
-struct hub_snap *snap_new(_Atomic uint64_t *version, const struct hub_settings *set,
+struct front_snap *snap_new(_Atomic uint64_t *version, const struct front_settings *set,
 			  struct route_table *routes,
 			  void (*routes_free)(struct route_table *t))
 {
-	struct hub_snap *s = calloc(1, sizeof(*s));
+	struct front_snap *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
@@ -22,12 +22,12 @@ struct hub_snap *snap_new(_Atomic uint64_t *version, const struct hub_settings *
 	return s;
 }
 
-void snap_ref(struct hub_snap *s)
+void snap_ref(struct front_snap *s)
 {
 	atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
 }
 
-void snap_unref(struct hub_snap *s)
+void snap_unref(struct front_snap *s)
 {
 	if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
 		return;
@@ -40,7 +40,7 @@ void snap_unref(struct hub_snap *s)
 	free(s);
 }
 
-struct snap_hold *snap_hold_new(struct hub_snap *s)
+struct snap_hold *snap_hold_new(struct front_snap *s)
 {
 	struct snap_hold *h = malloc(sizeof(*h));
 

@@ -56,7 +56,7 @@ static void worker_accept(struct loop_io *io, uint32_t events)
 {
 	struct listener *l = io->data;
 	struct worker *w = l->w;
-	const struct hub_settings *s = &w->hold->snap->set;
+	const struct front_settings *s = &w->hold->snap->set;
 	struct addr peer = { .len = sizeof(peer.ss) };
 	int fd;
 
@@ -159,7 +159,7 @@ static int worker_listen_all(struct worker *w)
 
 static void worker_install_snap(struct worker *w)
 {
-	struct hub_snap *s = atomic_exchange(&w->pending_snap, NULL);
+	struct front_snap *s = atomic_exchange(&w->pending_snap, NULL);
 	struct snap_hold *h, *old;
 
 	if (!s)
@@ -218,9 +218,9 @@ static void worker_mail(struct loop_async *a)
 		worker_begin_drain(w);
 }
 
-void worker_post_snap(struct worker *w, struct hub_snap *s)
+void worker_post_snap(struct worker *w, struct front_snap *s)
 {
-	struct hub_snap *old = atomic_exchange(&w->pending_snap, s);
+	struct front_snap *old = atomic_exchange(&w->pending_snap, s);
 
 	if (old)
 		snap_unref(old);
@@ -351,7 +351,7 @@ struct upool *worker_upool(struct worker *w, uint32_t id)
 
 /* ---- lifecycle ---- */
 
-int worker_init(struct worker *w, struct front_ctx *fc, struct hub_snap *snap,
+int worker_init(struct worker *w, struct front_ctx *fc, struct front_snap *snap,
 		unsigned idx)
 {
 	int r;
@@ -421,7 +421,7 @@ void worker_join(struct worker *w)
 
 void worker_destroy(struct worker *w)
 {
-	struct hub_snap *s;
+	struct front_snap *s;
 
 	if (!w->loop)
 		return;

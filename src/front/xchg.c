@@ -29,7 +29,7 @@
 #include "front/xchg_head.h"
 #include "front/xchg_up.h"
 
-static const struct hub_settings *xchg_set(const struct xchg *x)
+static const struct front_settings *xchg_set(const struct xchg *x)
 {
 	return &x->hold->snap->set;
 }
@@ -135,7 +135,7 @@ static void xchg_arm(struct xchg *x, uint64_t ns)
  * error keeps its timer. */
 static void xchg_arm_wait(struct xchg *x)
 {
-	const struct hub_settings *s = xchg_set(x);
+	const struct front_settings *s = xchg_set(x);
 	struct upconn *u = x->up;
 
 	if (!u || u->connecting || u->err || x->state == XCHG_DONE)
@@ -204,7 +204,7 @@ static struct xchg *xchg_head_too_large(struct xchg *x, int *status)
 	return NULL;
 }
 
-const char *xchg_assertion(struct worker *w, const struct hub_snap *snap,
+const char *xchg_assertion(struct worker *w, const struct front_snap *snap,
 			   const struct auth_user *u, struct str host)
 {
 	const struct auth_users *t = snap->users;

@@ -328,7 +328,7 @@ struct auth_users *hub_control_users(struct hub *hub)
 
 struct auth_creds *hub_control_creds(struct hub *hub)
 {
-	const struct hub_snap *cur = hub->snap;
+	const struct front_snap *cur = hub->snap;
 
 	return hub->control.api ? api_machine_creds(hub->control.api, cur ? cur->creds : NULL)
 				: NULL;

@@ -33,11 +33,11 @@
 
 /* Builds a snapshot from cfg: routes file and TLS contexts. Returns NULL
  * with a message in err. */
-static struct hub_snap *hub_snap_build(struct hub *hub, const struct hub_config *cfg,
+static struct front_snap *hub_snap_build(struct hub *hub, const struct hub_config *cfg,
 				       char *err, size_t errlen)
 {
 	struct route_table *t;
-	struct hub_snap *s;
+	struct front_snap *s;
 
 	if (hub_control_active(hub))
 		t = hub_control_routes(hub, err, errlen);
@@ -68,7 +68,7 @@ static struct hub_snap *hub_snap_build(struct hub *hub, const struct hub_config 
 	return s;
 }
 
-static void hub_publish(struct hub *hub, struct hub_snap *s)
+static void hub_publish(struct hub *hub, struct front_snap *s)
 {
 	for (unsigned i = 0; i < hub->nworkers; i++) {
 		snap_ref(s);
@@ -84,7 +84,7 @@ static void hub_acme_hosts(struct hub *hub);
 void hub_republish(struct hub *hub)
 {
 	char err[512];
-	struct hub_snap *s = hub_snap_build(hub, &hub->cfg, err, sizeof(err));
+	struct front_snap *s = hub_snap_build(hub, &hub->cfg, err, sizeof(err));
 
 	if (!s) {
 		log_err("publish: %s (keeping the running snapshot)", err);
@@ -99,7 +99,7 @@ void hub_republish(struct hub *hub)
 static void hub_reload(struct hub *hub)
 {
 	struct hub_config *cfg = malloc(sizeof(*cfg));
-	struct hub_snap *s;
+	struct front_snap *s;
 	char err[512];
 
 	if (!cfg)

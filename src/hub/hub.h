@@ -24,7 +24,7 @@
 #include "hub/tunnel.h"
 
 struct worker;
-struct hub_snap;
+struct front_snap;
 struct acme_mgr;
 
 struct hub {
@@ -36,7 +36,7 @@ struct hub {
 	 * counters, the admin queue and its handler, the TLS server. */
 	struct front_ctx front;
 	struct loop_async admin_async;	/* wakes the control loop for admin calls */
-	struct hub_snap *snap;		/* the latest published (control's ref) */
+	struct front_snap *snap;		/* the latest published (control's ref) */
 	struct acme_mgr *acme;		/* certificates (NULL without [acme]) */
 	struct certstore certs;		/* acme on the store (certstore.c) */
 	struct hub_control control;	/* store and admin API (control.c) */

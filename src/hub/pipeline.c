@@ -21,7 +21,7 @@
 #include "hub/tunnel.h"
 #include "front/snap.h"
 
-static const struct hub_settings *pipeline_set(const struct pipeline_in *in)
+static const struct front_settings *pipeline_set(const struct pipeline_in *in)
 {
 	return &in->w->hold->snap->set;
 }
@@ -112,7 +112,7 @@ static struct str pipeline_host_name(struct str host)
 	return host;
 }
 
-bool pipeline_hub_host(const struct hub_settings *s, struct str host)
+bool pipeline_hub_host(const struct front_settings *s, struct str host)
 {
 	return s->hostname[0] && str_eq_ci(pipeline_host_name(host), str_cstr(s->hostname));
 }
@@ -260,7 +260,7 @@ static bool pipeline_pct(char *out, size_t len, size_t *n, struct str s)
 static void pipeline_to_portal(const struct pipeline_in *in, struct pipeline_out *out,
 			       const char *host)
 {
-	const struct hub_settings *s = pipeline_set(in);
+	const struct front_settings *s = pipeline_set(in);
 	char ps[8] = "";
 	size_t n;
 	int k;
@@ -299,7 +299,7 @@ static void pipeline_unauthorized(struct pipeline_out *out)
 bool pipeline_auth(const struct pipeline_in *in, const struct route *r,
 		   struct pipeline_out *out)
 {
-	const struct hub_settings *s = pipeline_set(in);
+	const struct front_settings *s = pipeline_set(in);
 	char host[AUTH_HOST_MAX + 1] = "";
 	const struct auth_user *u;
 
@@ -366,7 +366,7 @@ static bool pipeline_reserved(const struct pipeline_in *in, struct pipeline_out 
 
 static void pipeline_route(const struct pipeline_in *in, struct pipeline_out *out)
 {
-	const struct hub_settings *s = pipeline_set(in);
+	const struct front_settings *s = pipeline_set(in);
 	const struct http_msg *m = in->m;
 	const struct route *r = route_lookup(in->w->hold->snap->routes, m->host, m->path);
 	int st;

@@ -270,9 +270,9 @@ TEST(route_registries_are_per_owner)
 
 TEST(snapshot_holders)
 {
-	struct hub_settings set = { 0 };
+	struct front_settings set = { 0 };
 	char err[64];
-	struct hub_snap *s = snap_new(&test_snap_version, &set, route_table_build(&test_env, NULL, 0, err, sizeof(err)), route_table_free);
+	struct front_snap *s = snap_new(&test_snap_version, &set, route_table_build(&test_env, NULL, 0, err, sizeof(err)), route_table_free);
 	struct snap_hold *h;
 
 	CHECK(s != NULL);
