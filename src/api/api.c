@@ -102,14 +102,7 @@ int api_tx_commit(struct api_ctx *c, int64_t seq, const char *action,
 
 int64_t api_sys_tx_begin(struct api *api)
 {
-	int64_t seq;
-
-	if (store_begin(&api->store) < 0)
-		return -1;
-	seq = audit_next_seq(&api->audit);
-	if (seq < 0)
-		store_rollback(&api->store);
-	return seq;
+	return audit_tx_begin(&api->audit);
 }
 
 int api_sys_tx_commit(struct api *api, int64_t seq, const char *action,
@@ -118,14 +111,7 @@ int api_sys_tx_commit(struct api *api, int64_t seq, const char *action,
 	struct audit_event ev = { "system", "", action, object, before ? before : "",
 				  after ? after : "" };
 
-	if (audit_append(&api->audit, (uint64_t)seq, &ev) < 0 ||
-	    store_commit(&api->store) < 0) {
-		store_rollback(&api->store);
-		log_err("cannot record %s", action);
-		return -1;
-	}
-	audit_checkpoint(&api->audit, false);
-	return 0;
+	return audit_tx_commit(&api->audit, seq, &ev);
 }
 
 /* "application/json", with or without parameters. */

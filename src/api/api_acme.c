@@ -16,6 +16,7 @@
 #include "api/api_resource.h"
 #include "core/secure.h"
 #include "tls/cert.h"
+#include "tls/cert_facts.h"
 
 #define API_ACME_STANDIN_DAYS 7
 
@@ -134,15 +135,14 @@ static bool api_acme_cert_exists_any(struct api_ctx *c, const char *name)
 static int64_t api_acme_insert(struct api_ctx *c, int64_t seq, const char *name,
 			       const char *chain, const char *key, const char *opts)
 {
+	struct acme_records rec = api_acme_records(c->api);
 	json_t *facts = json_object();
 	int64_t id = -1;
 
-	if (!api_acme_cert_exists_any(c, name) && facts && api_cert_facts(chain, facts) == 0)
-		id = api_acme_cert_write(c->api, 0, seq, name, facts, "self-signed", chain, opts);
+	if (!api_acme_cert_exists_any(c, name) && facts && tls_cert_facts(chain, facts) == 0)
+		id = acme_records_cert_put(&rec, 0, seq, name, facts, "self-signed", chain, opts,
+					   key);
 	json_decref(facts);
-	if (id > 0 && secret_put(&c->api->store, &c->api->keys, "certificate", id, "key",
-				 key, strlen(key)) < 0)
-		id = -1;
 	if (id < 0 && c->resp->status < 400)
 		api_reply_error(c, 500, "internal", NULL, "internal error");
 	return id;

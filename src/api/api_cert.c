@@ -9,7 +9,7 @@
 
 #include "api/api_handlers.h"
 #include "api/api_resource.h"
-#include "core/enc.h"
+#include "tls/cert_facts.h"
 
 #define API_PEM_MAX 65536
 
@@ -31,75 +31,6 @@ static const struct api_field api_cert_fields[] = {
 	{ "last_error", API_T_STR, API_F_READONLY | API_F_NOAUDIT, 0, 0, NULL },
 	{ "revoked_at", API_T_INT, API_F_READONLY, 0, 0, NULL },
 };
-
-static int64_t api_cert_time(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	if (ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return (int64_t)timegm(&tm) * 1000;
-}
-
-/* The DNS names of the certificate (SANs, else the CN) as a JSON array. */
-static char *api_cert_names(X509 *x)
-{
-	GENERAL_NAMES *sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-	json_t *names = json_array();
-	char cn[256], *out;
-
-	for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans); i++) {
-		GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
-		if (g->type == GEN_DNS)
-			json_array_append_new(names, json_stringn(
-				(const char *)ASN1_STRING_get0_data(g->d.dNSName),
-				(size_t)ASN1_STRING_length(g->d.dNSName)));
-	}
-	GENERAL_NAMES_free(sans);
-	if (!json_array_size(names) &&
-	    X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName,
-				      cn, sizeof(cn)) > 0)
-		json_array_append_new(names, json_string(cn));
-	out = json_dumps(names, JSON_COMPACT);
-	json_decref(names);
-	return out;
-}
-
-static void *api_pem_read(const char *pem, bool key);
-
-/* Fills the derived columns of `row` from the certificate. */
-static void api_cert_describe(X509 *x, json_t *row)
-{
-	char issuer[512], fp[HEX_LEN(32)], *names = api_cert_names(x), *serial;
-	uint8_t md[32];
-	unsigned mdlen = sizeof(md);
-	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
-
-	X509_NAME_oneline(X509_get_issuer_name(x), issuer, sizeof(issuer));
-	X509_digest(x, EVP_sha256(), md, &mdlen);
-	enc_hex_encode(fp, md, sizeof(md));
-	serial = bn ? BN_bn2hex(bn) : NULL;
-	json_object_set_new(row, "names", json_string(names ? names : "[]"));
-	json_object_set_new(row, "issuer", json_string(issuer));
-	json_object_set_new(row, "serial", json_string(serial ? serial : ""));
-	json_object_set_new(row, "fingerprint", json_string(fp));
-	json_object_set_new(row, "not_before", json_integer(api_cert_time(X509_get0_notBefore(x))));
-	json_object_set_new(row, "not_after", json_integer(api_cert_time(X509_get0_notAfter(x))));
-	OPENSSL_free(serial);
-	BN_free(bn);
-	free(names);
-}
-
-int api_cert_facts(const char *pem, json_t *row)
-{
-	X509 *x = api_pem_read(pem, false);
-
-	if (!x)
-		return -1;
-	api_cert_describe(x, row);
-	X509_free(x);
-	return 0;
-}
 
 static void *api_pem_read(const char *pem, bool key)
 {
@@ -140,7 +71,7 @@ static int api_cert_prepare(struct api_ctx *c, json_t *row, const json_t *old)
 		api_reply_error(c, 400, "invalid", "key_pem", "key_pem: does not "
 				"match the certificate");
 	else {
-		api_cert_describe(x, row);
+		tls_cert_describe(x, row);
 		/* Imported: the hub does not order or renew it. */
 		json_object_set_new(row, "source", json_string("manual"));
 		json_object_set_new(row, "acme", json_null());

@@ -37,8 +37,5 @@ api_handler_fn api_assert_rotate;	/* api_assert.c */
  * (api_dns.c). */
 api_handler_fn api_cert_request, api_cert_renew, api_cert_revoke;
 api_handler_fn api_dns_list, api_dns_put, api_dns_delete;
-/* Fills the metadata columns of a certificate row from the first
- * certificate of `pem`. Returns 0, or -1 when it holds none. */
-int api_cert_facts(const char *pem, json_t *row);
 
 #endif

@@ -104,6 +104,15 @@ int audit_append(struct audit *a, uint64_t seq, const struct audit_event *ev);
 /* Appends `ev` in a transaction of its own (logins, token use, system
  * events). Returns the entry's seq, or -1. */
 int64_t audit_record(struct audit *a, const struct audit_event *ev);
+/* A change that carries an audit entry, in one transaction
+ * (audit_tx.c): audit_tx_begin begins it and returns the entry's seq
+ * (stamp it on the changed rows as their `rev`), or -1 with nothing
+ * begun; the caller then writes its rows and either rolls back
+ * (store_rollback) or calls audit_tx_commit, which appends `ev` as entry
+ * `seq`, commits, and signs a checkpoint when one is due. Returns 0, or
+ * -1 (logged, rolled back). Control thread. */
+int64_t audit_tx_begin(struct audit *a);
+int audit_tx_commit(struct audit *a, int64_t seq, const struct audit_event *ev);
 /* Outside a transaction: signs a checkpoint when one is due (or, with
  * `force`, whenever unsigned entries exist) and updates the head record.
  * Refuses (-1, logged once) when an unsigned entry is not one this

@@ -24,7 +24,7 @@
 
 #define CONN_LINGER_NS (2 * NSEC_PER_SEC)
 
-static const struct hub_settings *conn_set(const struct conn *c)
+static const struct front_settings *conn_set(const struct conn *c)
 {
 	return &c->w->hold->snap->set;
 }
@@ -295,7 +295,7 @@ static void conn_h1_timeout(struct conn *c)
 	    (c->st == CONN_BODY && (!c->x || !c->x->head_done))) {
 		/* A body that stalls before the upstream answered (after a
 		 * "100 Continue" too) gets the documented 408. */
-		metrics_count(c->w->idx, METRICS_REQ_TIMEOUT);
+		metrics_count(c->w->metrics, METRICS_REQ_TIMEOUT);
 		conn_error(c, 408);
 	} else if (c->st == CONN_RESP && c->out.len &&
 		   loop_now(c->w->loop) - c->progress_at < conn_set(c)->send_timeout) {
@@ -306,7 +306,7 @@ static void conn_h1_timeout(struct conn *c)
 		/* Waiting for the upstream: its own timers govern. */
 	} else {
 		/* Body stalled mid-exchange, or a client not reading. */
-		metrics_count(c->w->idx, METRICS_REQ_TIMEOUT);
+		metrics_count(c->w->metrics, METRICS_REQ_TIMEOUT);
 		conn_close(c);
 	}
 }
@@ -386,7 +386,7 @@ static bool conn_body_chunked(struct conn *c)
 		ssize_t r = http_chunked_feed(&c->dech, (const char *)buf_head(&c->in),
 					      c->in.len, &d);
 		if (r < 0) {
-			metrics_count(c->w->idx, METRICS_REQ_MALFORMED);
+			metrics_count(c->w->metrics, METRICS_REQ_MALFORMED);
 			conn_error(c, 400);
 			return false;
 		}
@@ -512,8 +512,8 @@ int conn_accept(struct worker *w, int fd, const struct addr *peer,
 	w->conns = c;
 	w->nconns++;
 	worker_load_rise(w);
-	metrics_conns(w->idx, 1);
-	metrics_count(w->idx, METRICS_CONN_ACCEPTED);
+	metrics_conns(w->metrics, 1);
+	metrics_count(w->metrics, METRICS_CONN_ACCEPTED);
 	if (xp->start && xp->start(c) < 0) {
 		conn_enter(c);
 		conn_close(c);

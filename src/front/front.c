@@ -19,7 +19,7 @@
 
 #define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
-static const struct hub_settings *front_set(const struct conn *c)
+static const struct front_settings *front_set(const struct conn *c)
 {
 	return &c->w->hold->snap->set;
 }
@@ -85,7 +85,7 @@ static void front_proxy(struct conn *c, const struct pipeline_out *o,
 			const struct http_msg *m, int head)
 {
 	const struct route *route = o->route;
-	const struct hub_settings *s = front_set(c);
+	const struct front_settings *s = front_set(c);
 	struct xchg_req rq = {
 		.msg = m, .scheme_host = m->host, .peer = &c->peer,
 		.peer_ip = c->ip, .https = c->kind == LISTEN_HTTPS,
@@ -163,9 +163,9 @@ void front_head(struct conn *c)
 	if (r == 0)
 		return;
 	if (r < 0) {
-		metrics_count(c->w->idx, METRICS_REQ_MALFORMED);
+		metrics_count(c->w->metrics, METRICS_REQ_MALFORMED);
 		log_debug("%s: rejected request: %s", c->ip, http_err_name(r));
-		metrics_observe(c->w->idx, METRICS_NO_ROUTE, http_err_status(r), 0, 0, 0);
+		metrics_observe(c->w->metrics, METRICS_NO_ROUTE, http_err_status(r), 0, 0, 0);
 		alog_hub_reply(c->w, c->ip, STR_LIT(""), STR_LIT(""), STR_LIT(""),
 			       http_err_status(r), 0);
 		conn_error(c, http_err_status(r));

@@ -47,7 +47,7 @@ struct front_cert {
 /* Snapshot builder (control thread): the TLS server of fc (created on
  * the first call with tc's policy) with a new certificate set: `certs`,
  * then the owner's (fc->ops->tls_certs), then tc's cert_dir and
- * fallbacks. Returns the server for hub_snap.tls (with *free_fn), or
+ * fallbacks. Returns the server for front_snap.tls (with *free_fn), or
  * NULL with a message in err. */
 void *front_tls_build(struct front_ctx *fc, const struct tls_conf *tc,
 		      const struct front_cert *certs, unsigned ncerts,

@@ -12,16 +12,19 @@ void front_ctx_init(struct front_ctx *fc)
 	fc->access_fd = fc->metrics_fd = fc->control_fd = -1;
 	fc->agent_fd[0] = fc->agent_fd[1] = -1;
 	pthread_mutex_init(&fc->admin_lock, NULL);
+	metrics_init(&fc->metrics);
 }
 
+/* After every worker has stopped (their counter blocks go with it). */
 void front_ctx_fini(struct front_ctx *fc)
 {
 	pthread_mutex_destroy(&fc->admin_lock);
+	metrics_fini(&fc->metrics);
 }
 
 /* ---- connection limits ---- */
 
-bool front_conn_admit(struct front_ctx *fc, const struct hub_settings *s, uint32_t ip_hash)
+bool front_conn_admit(struct front_ctx *fc, const struct front_settings *s, uint32_t ip_hash)
 {
 	atomic_uint *ip = &fc->ip_conns[ip_hash % FRONT_IP_SLOTS];
 

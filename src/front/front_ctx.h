@@ -19,10 +19,11 @@
 #include "api/api.h"
 #include "core/addr.h"
 #include "core/loop.h"
+#include "front/metrics.h"
 #include "tls/tls.h"
 
 struct admin_call;
-struct hub_settings;
+struct front_settings;
 struct pipeline_in;
 struct pipeline_out;
 struct tls_certset;
@@ -86,6 +87,12 @@ struct front_ctx {
 	 * [tls] policy it started with (changes need a restart). */
 	struct tls_server *tls_srv;
 	struct tls_conf tls_conf;
+	/* The request counters: each worker's block and the route-name
+	 * registry (metrics.h says which thread writes what). */
+	struct metrics metrics;
+	/* The last snapshot version handed out (snap_new, on the control
+	 * thread; atomic as the counter was before it moved here). */
+	_Atomic uint64_t snap_version;
 };
 
 /* Sets every field to its empty value (fds -1, no ops). */
@@ -94,7 +101,7 @@ void front_ctx_fini(struct front_ctx *fc);
 
 /* Connection accounting. front_conn_admit returns false (and changes
  * nothing) when a limit would be exceeded. */
-bool front_conn_admit(struct front_ctx *fc, const struct hub_settings *s,
+bool front_conn_admit(struct front_ctx *fc, const struct front_settings *s,
 		      uint32_t ip_hash);
 void front_conn_release(struct front_ctx *fc, uint32_t ip_hash);
 /* HTTP/2 exchange accounting per client address: front_h2_up_admit

@@ -642,7 +642,7 @@ static void h2_start(struct h2_session *s, struct h2_stream *st, bool end_stream
 
 	if (st->bad || !h2_method_known(m->method, &m->meth) || m->meth == HTTP_M_CONNECT ||
 	    !h2_path_ok(m->path) || !m->host.len) {
-		metrics_count(c->w->idx, METRICS_REQ_MALFORMED);
+		metrics_count(c->w->metrics, METRICS_REQ_MALFORMED);
 		front_h2_error(st, 400);
 		return;
 	}

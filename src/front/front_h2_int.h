@@ -103,7 +103,7 @@ struct h2_session {
 	bool freeing;
 };
 
-static inline const struct hub_settings *h2_set(const struct h2_session *s)
+static inline const struct front_settings *h2_set(const struct h2_session *s)
 {
 	return &s->c->w->hold->snap->set;
 }

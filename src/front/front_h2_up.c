@@ -35,7 +35,7 @@ static int h2_slot_get(struct h2_stream *st)
 {
 	struct h2_session *s = st->s;
 	struct conn *c = s->c;
-	const struct hub_settings *set = h2_set(s);
+	const struct front_settings *set = h2_set(s);
 	bool body = st->rq.body != HTTP_BODY_NONE;
 
 	if (s->nup >= set->h2_up_per_conn && !body)

@@ -28,7 +28,7 @@ static void h2_stream_stall(struct h2_stream *st)
 	struct conn *c = st->s->c;
 
 	log_debug("%s: h2: stream %d: window closed for send_timeout", c->ip, (int)st->id);
-	metrics_count(c->w->idx, METRICS_REQ_TIMEOUT);
+	metrics_count(c->w->metrics, METRICS_REQ_TIMEOUT);
 	st->out_open = false;
 	nghttp2_submit_rst_stream(st->s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
 	if (st->x) {
@@ -63,7 +63,7 @@ static void h2_stream_body_timeout(struct h2_stream *st)
 
 	log_debug("%s: h2: stream %d: request body stalled for body_timeout", c->ip,
 		  (int)st->id);
-	metrics_count(c->w->idx, METRICS_REQ_TIMEOUT);
+	metrics_count(c->w->metrics, METRICS_REQ_TIMEOUT);
 	if (st->admin) {
 		admin_h2_detach(st->admin);
 		st->admin = NULL;
@@ -112,7 +112,7 @@ static uint64_t h2_watch_check(struct h2_session *s)
 
 	if (c->out.len && now - c->progress_at >= limit) {
 		log_debug("%s: h2: no output progress for send_timeout", c->ip);
-		metrics_count(c->w->idx, METRICS_REQ_TIMEOUT);
+		metrics_count(c->w->metrics, METRICS_REQ_TIMEOUT);
 		conn_close(c);
 		return 0;
 	}
@@ -126,7 +126,7 @@ static uint64_t h2_watch_check(struct h2_session *s)
 				next = st->progress_at + limit;
 		} else if (conn_shut) {
 			log_debug("%s: h2: connection window closed for send_timeout", c->ip);
-			metrics_count(c->w->idx, METRICS_REQ_TIMEOUT);
+			metrics_count(c->w->metrics, METRICS_REQ_TIMEOUT);
 			nghttp2_session_terminate_session(s->ng, NGHTTP2_ENHANCE_YOUR_CALM);
 			break;
 		} else if (nghttp2_session_get_stream_remote_window_size(s->ng, st->id) <= 0) {
@@ -140,7 +140,7 @@ static uint64_t h2_watch_check(struct h2_session *s)
  * timeouts it applies. */
 uint64_t front_h2_watch_first(const struct h2_session *s)
 {
-	const struct hub_settings *set = h2_set(s);
+	const struct front_settings *set = h2_set(s);
 
 	return set->body_timeout < set->send_timeout ? set->body_timeout : set->send_timeout;
 }

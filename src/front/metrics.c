@@ -37,44 +37,58 @@ struct metrics_block {
 	struct metrics_route route[METRICS_ROUTES_MAX];
 };
 
-static struct metrics_block *_Atomic metrics_blocks[METRICS_WORKERS_MAX];
-static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
-static char metrics_names[METRICS_ROUTES_MAX][64];
-static _Atomic uint32_t metrics_nroutes = 1;
+void metrics_init(struct metrics *m)
+{
+	memset(m, 0, sizeof(*m));
+	pthread_mutex_init(&m->lock, NULL);
+	atomic_init(&m->nroutes, 1);	/* id 0 is METRICS_NO_ROUTE */
+}
 
-uint32_t metrics_route_register(const char *name)
+void metrics_fini(struct metrics *m)
+{
+	for (unsigned w = 0; w < METRICS_WORKERS_MAX; w++) {
+		free(m->blocks[w]);
+		m->blocks[w] = NULL;
+	}
+	pthread_mutex_destroy(&m->lock);
+}
+
+uint32_t metrics_route_register(struct metrics *m, const char *name)
 {
 	uint32_t id = METRICS_NO_ROUTE, n;
 
-	pthread_mutex_lock(&metrics_lock);
-	n = metrics_nroutes;
+	if (!m)
+		return id;
+	pthread_mutex_lock(&m->lock);
+	n = m->nroutes;
 	for (uint32_t i = 1; i < n; i++)
-		if (!strcmp(metrics_names[i], name)) {
+		if (!strcmp(m->names[i], name)) {
 			id = i;
 			goto out;
 		}
 	if (n < METRICS_ROUTES_MAX) {
-		snprintf(metrics_names[n], sizeof(metrics_names[n]), "%s", name);
+		snprintf(m->names[n], sizeof(m->names[n]), "%s", name);
 		id = n;
-		metrics_nroutes = n + 1;
+		m->nroutes = n + 1;
 	}
 out:
-	pthread_mutex_unlock(&metrics_lock);
+	pthread_mutex_unlock(&m->lock);
 	return id;
 }
 
-int metrics_worker_init(unsigned w)
+int metrics_worker_init(struct metrics *m, unsigned w, struct metrics_block **out)
 {
 	struct metrics_block *b;
 
 	if (w >= METRICS_WORKERS_MAX)
 		return -EINVAL;
-	if (metrics_blocks[w])
-		return 0;
-	b = calloc(1, sizeof(*b));
-	if (!b)
-		return -ENOMEM;
-	metrics_blocks[w] = b;
+	if (!m->blocks[w]) {
+		b = calloc(1, sizeof(*b));
+		if (!b)
+			return -ENOMEM;
+		m->blocks[w] = b;
+	}
+	*out = m->blocks[w];
 	return 0;
 }
 
@@ -85,10 +99,9 @@ static inline void metrics_add(_Atomic uint64_t *c, uint64_t v)
 			      memory_order_relaxed);
 }
 
-void metrics_observe(unsigned w, uint32_t route, int status, uint64_t dur_ns,
+void metrics_observe(struct metrics_block *b, uint32_t route, int status, uint64_t dur_ns,
 		     uint64_t bytes_in, uint64_t bytes_out)
 {
-	struct metrics_block *b = metrics_blocks[w];
 	struct metrics_route *r;
 	unsigned cls = status >= 100 && status < 600 ? (unsigned)status / 100 - 1 : 5;
 	unsigned k = 0;
@@ -105,34 +118,31 @@ void metrics_observe(unsigned w, uint32_t route, int status, uint64_t dur_ns,
 	metrics_add(&r->bytes_out, bytes_out);
 }
 
-void metrics_count(unsigned w, enum metrics_ctr c)
+void metrics_count(struct metrics_block *b, enum metrics_ctr c)
 {
-	struct metrics_block *b = metrics_blocks[w];
 	if (b)
 		metrics_add(&b->ctr[c], 1);
 }
 
-void metrics_deny(unsigned w, enum metrics_deny why)
+void metrics_deny(struct metrics_block *b, enum metrics_deny why)
 {
-	struct metrics_block *b = metrics_blocks[w];
 	if (b && why < METRICS_DENY_MAX)
 		metrics_add(&b->deny[why], 1);
 }
 
-void metrics_conns(unsigned w, int delta)
+void metrics_conns(struct metrics_block *b, int delta)
 {
-	struct metrics_block *b = metrics_blocks[w];
 	if (b)
 		atomic_store_explicit(&b->conns,
 				      atomic_load_explicit(&b->conns, memory_order_relaxed) + delta,
 				      memory_order_relaxed);
 }
 
-static uint64_t metrics_sum(size_t off)
+static uint64_t metrics_sum(struct metrics *m, size_t off)
 {
 	uint64_t s = 0;
 	for (unsigned w = 0; w < METRICS_WORKERS_MAX; w++) {
-		struct metrics_block *b = metrics_blocks[w];
+		struct metrics_block *b = m->blocks[w];
 		if (b)
 			s += atomic_load_explicit((_Atomic uint64_t *)((char *)b + off),
 						  memory_order_relaxed);
@@ -141,12 +151,12 @@ static uint64_t metrics_sum(size_t off)
 }
 
 #define RSUM(id, field) \
-	metrics_sum(offsetof(struct metrics_block, route) + \
+	metrics_sum(m, offsetof(struct metrics_block, route) + \
 		    (size_t)(id) * sizeof(struct metrics_route) + \
 		    offsetof(struct metrics_route, field))
 
 /* Requests a route has seen (every observation lands in one bucket). */
-static uint64_t metrics_route_count(uint32_t id)
+static uint64_t metrics_route_count(struct metrics *m, uint32_t id)
 {
 	uint64_t n = 0;
 	for (int k = 0; k <= METRICS_BUCKETS; k++)
@@ -157,9 +167,9 @@ static uint64_t metrics_route_count(uint32_t id)
 /* Writes route `id`'s name as a label value into lab (escaped per the
  * exposition format: backslash, double quote, newline). Route names come
  * from the store, so they are not trusted to be plain. */
-static void metrics_route_label(uint32_t id, char *lab, size_t cap)
+static void metrics_route_label(struct metrics *m, uint32_t id, char *lab, size_t cap)
 {
-	const char *name = id ? metrics_names[id] : "(none)";
+	const char *name = id ? m->names[id] : "(none)";
 	size_t o = 0;
 
 	for (; *name && o + 3 < cap; name++) {
@@ -178,14 +188,15 @@ static void metrics_route_label(uint32_t id, char *lab, size_t cap)
  * routes inside. */
 enum metrics_fam { METRICS_FAM_REQS, METRICS_FAM_DUR, METRICS_FAM_BIN, METRICS_FAM_BOUT };
 
-static int metrics_render_fam(struct buf *out, enum metrics_fam f, uint32_t id)
+static int metrics_render_fam(struct metrics *m, struct buf *out, enum metrics_fam f,
+			      uint32_t id)
 {
 	static const char *const cls[6] = { "1xx", "2xx", "3xx", "4xx", "5xx", "other" };
-	char lab[2 * sizeof(metrics_names[0]) + 1];
+	char lab[2 * sizeof(m->names[0]) + 1];
 	uint64_t cum = 0;
 	int r = 0;
 
-	metrics_route_label(id, lab, sizeof(lab));
+	metrics_route_label(m, id, lab, sizeof(lab));
 	switch (f) {
 	case METRICS_FAM_REQS:
 		for (int c = 0; c < 6 && r == 0; c++) {
@@ -219,7 +230,7 @@ static int metrics_render_fam(struct buf *out, enum metrics_fam f, uint32_t id)
 
 /* The per-route families, each as one group, routes that saw requests
  * only. Returns 0 or -ENOBUFS/-ENOMEM. */
-static int metrics_render_routes(struct buf *out)
+static int metrics_render_routes(struct metrics *m, struct buf *out)
 {
 	static const char *const head[4] = {
 		"# TYPE postern_requests_total counter\n",
@@ -227,23 +238,23 @@ static int metrics_render_routes(struct buf *out)
 		"# TYPE postern_request_bytes_total counter\n",
 		"# TYPE postern_response_bytes_total counter\n",
 	};
-	uint32_t n = metrics_nroutes;
+	uint32_t n = m->nroutes;
 	bool seen[METRICS_ROUTES_MAX];
 	int r = 0;
 
 	for (uint32_t id = 0; id < n; id++)
-		seen[id] = metrics_route_count(id) > 0;
+		seen[id] = metrics_route_count(m, id) > 0;
 	for (int f = METRICS_FAM_REQS; f <= METRICS_FAM_BOUT && r == 0; f++) {
 		r = buf_printf(out, "%s", head[f]);
 		for (uint32_t id = 0; id < n && r == 0; id++)
 			if (seen[id])
-				r = metrics_render_fam(out, (enum metrics_fam)f, id);
+				r = metrics_render_fam(m, out, (enum metrics_fam)f, id);
 	}
 	return r;
 }
 
 /* postern_access_denied_total{reason}: every reason, zeros included. */
-static int metrics_render_deny(struct buf *out)
+static int metrics_render_deny(struct metrics *m, struct buf *out)
 {
 	static const char *const why[METRICS_DENY_MAX] = {
 		[METRICS_DENY_CIDR] = "cidr_denied",
@@ -254,12 +265,12 @@ static int metrics_render_deny(struct buf *out)
 
 	for (int d = 0; d < METRICS_DENY_MAX && r == 0; d++)
 		r = buf_printf(out, "postern_access_denied_total{reason=\"%s\"} %llu\n", why[d],
-			       (unsigned long long)metrics_sum(offsetof(struct metrics_block, deny) +
+			       (unsigned long long)metrics_sum(m, offsetof(struct metrics_block, deny) +
 							      (size_t)d * sizeof(uint64_t)));
 	return r;
 }
 
-int metrics_render(struct buf *out)
+int metrics_render(struct metrics *m, struct buf *out)
 {
 	static const char *const ctr[METRICS_CTR_MAX] = {
 		"postern_connections_accepted_total",
@@ -275,19 +286,19 @@ int metrics_render(struct buf *out)
 	int r = 0;
 
 	for (unsigned w = 0; w < METRICS_WORKERS_MAX; w++)
-		if (metrics_blocks[w])
-			conns += atomic_load_explicit(&metrics_blocks[w]->conns,
+		if (m->blocks[w])
+			conns += atomic_load_explicit(&m->blocks[w]->conns,
 						      memory_order_relaxed);
 	r = buf_printf(out, "# TYPE postern_connections_open gauge\npostern_connections_open %lld\n",
 		       (long long)conns);
 	for (int c = 0; c < METRICS_CTR_MAX && r == 0; c++)
 		r = buf_printf(out, "# TYPE %s counter\n%s %llu\n", ctr[c], ctr[c],
-			       (unsigned long long)metrics_sum(offsetof(struct metrics_block, ctr) +
+			       (unsigned long long)metrics_sum(m, offsetof(struct metrics_block, ctr) +
 							      (size_t)c * sizeof(uint64_t)));
 	if (r == 0)
-		r = metrics_render_deny(out);
+		r = metrics_render_deny(m, out);
 	if (r == 0)
-		r = metrics_render_routes(out);
+		r = metrics_render_routes(m, out);
 	if (r == 0)
 		r = acme_metrics_render(out);
 	if (r == 0)

@@ -3,10 +3,13 @@
  * Each worker owns its own counter block (one writer, no atomics on the
  * request path beyond relaxed stores); the renderer sums the blocks when
  * /metrics is scraped. Route ids come from a registry keyed by route name,
- * so counters survive a reload that keeps the name. */
+ * so counters survive a reload that keeps the name. The blocks and the
+ * registry are one `struct metrics`, a field of struct front_ctx. */
 #ifndef POSTERN_FRONT_METRICS_H
 #define POSTERN_FRONT_METRICS_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "core/buf.h"
@@ -38,23 +41,48 @@ enum metrics_deny {
 	METRICS_DENY_MAX
 };
 
+struct metrics_block;
+
+/* The front's counters: one block per worker and the route-name
+ * registry. A field of struct front_ctx (fc->metrics), shared by every
+ * worker thread and the control thread:
+ * - `blocks[w]`: set once by worker w's set-up (worker_init, before its
+ *   thread starts), written by that worker only, read by the renderer
+ *   (the metrics listener's worker) - relaxed atomics;
+ * - `names`/`nroutes`: registered under `lock` by the control thread
+ *   (route compilation); `nroutes` read by the renderer (atomic; a name
+ *   is written before nroutes covers it). */
+struct metrics {
+	struct metrics_block *_Atomic blocks[METRICS_WORKERS_MAX];
+	pthread_mutex_t lock;
+	char names[METRICS_ROUTES_MAX][64];
+	_Atomic uint32_t nroutes;
+};
+
+/* An empty registry (no routes, no workers) / frees the workers' blocks
+ * (after every worker has stopped). */
+void metrics_init(struct metrics *m);
+void metrics_fini(struct metrics *m);
+
 /* Returns the id for a route name (registering it once; ids start at 1;
- * METRICS_NO_ROUTE when the registry is full). Thread-safe. */
-uint32_t metrics_route_register(const char *name);
+ * METRICS_NO_ROUTE when the registry is full or m is NULL). Thread-safe. */
+uint32_t metrics_route_register(struct metrics *m, const char *name);
 
-/* Sets up worker `w`'s block. Returns 0 or -ENOMEM. */
-int metrics_worker_init(unsigned w);
+/* Sets up worker `w`'s block and stores it in *out (it belongs to m).
+ * Returns 0, -EINVAL (w too big) or -ENOMEM. */
+int metrics_worker_init(struct metrics *m, unsigned w, struct metrics_block **out);
 
-/* Records one finished request on worker `w` (its own thread only). */
-void metrics_observe(unsigned w, uint32_t route, int status, uint64_t dur_ns,
+/* Records one finished request in a worker's block (its own thread only;
+ * a NULL block counts nothing). */
+void metrics_observe(struct metrics_block *b, uint32_t route, int status, uint64_t dur_ns,
 		     uint64_t bytes_in, uint64_t bytes_out);
-void metrics_count(unsigned w, enum metrics_ctr c);
-void metrics_deny(unsigned w, enum metrics_deny why);
-/* Open connections: +1 / -1 on worker `w`. */
-void metrics_conns(unsigned w, int delta);
+void metrics_count(struct metrics_block *b, enum metrics_ctr c);
+void metrics_deny(struct metrics_block *b, enum metrics_deny why);
+/* Open connections: +1 / -1 in a worker's block. */
+void metrics_conns(struct metrics_block *b, int delta);
 
-/* Appends the Prometheus text exposition of all workers. Returns 0 or
- * -ENOBUFS/-ENOMEM. */
-int metrics_render(struct buf *out);
+/* Appends the Prometheus text exposition of all of m's workers. Returns
+ * 0 or -ENOBUFS/-ENOMEM. */
+int metrics_render(struct metrics *m, struct buf *out);
 
 #endif

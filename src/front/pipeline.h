@@ -30,7 +30,7 @@
 
 struct access_policy;
 struct route;
-struct hub_settings;
+struct front_settings;
 struct auth_user;
 
 /* The reserved path on a route's host where the portal's one-time code

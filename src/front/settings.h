@@ -13,7 +13,7 @@
 #define HUB_MAX_TRUSTED 32
 
 /* Settings a reload may change; copied into each snapshot. */
-struct hub_settings {
+struct front_settings {
 	struct http_limits limits;
 	uint64_t header_timeout;	/* ns: first byte to complete head */
 	uint64_t body_timeout;		/* ns: idle gap while reading a body */
@@ -41,6 +41,6 @@ struct hub_settings {
 };
 
 /* True when the peer is a configured trusted proxy. */
-bool front_settings_trusted(const struct hub_settings *s, const struct addr *a);
+bool front_settings_trusted(const struct front_settings *s, const struct addr *a);
 
 #endif

@@ -6,29 +6,28 @@
 #include "auth/auth_creds.h"
 #include "auth/auth_users.h"
 
-struct hub_snap *snap_new(const struct hub_settings *set,
+struct front_snap *snap_new(_Atomic uint64_t *version, const struct front_settings *set,
 			  struct route_table *routes,
 			  void (*routes_free)(struct route_table *t))
 {
-	struct hub_snap *s = calloc(1, sizeof(*s));
-	static _Atomic uint64_t version;
+	struct front_snap *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
 	atomic_init(&s->refs, 1);
-	s->version = ++version;
+	s->version = atomic_fetch_add(version, 1) + 1;
 	s->set = *set;
 	s->routes = routes;
 	s->routes_free = routes_free;
 	return s;
 }
 
-void snap_ref(struct hub_snap *s)
+void snap_ref(struct front_snap *s)
 {
 	atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
 }
 
-void snap_unref(struct hub_snap *s)
+void snap_unref(struct front_snap *s)
 {
 	if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
 		return;
@@ -41,7 +40,7 @@ void snap_unref(struct hub_snap *s)
 	free(s);
 }
 
-struct snap_hold *snap_hold_new(struct hub_snap *s)
+struct snap_hold *snap_hold_new(struct front_snap *s)
 {
 	struct snap_hold *h = malloc(sizeof(*h));
 

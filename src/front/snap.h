@@ -21,10 +21,10 @@ struct route_table;
 struct auth_users;
 struct auth_creds;
 
-struct hub_snap {
+struct front_snap {
 	atomic_uint refs;
 	uint64_t version;
-	struct hub_settings set;
+	struct front_settings set;
 	struct route_table *routes;	/* owned: freed with routes_free */
 	void (*routes_free)(struct route_table *t);
 	/* Who may log in to routes, and the cookie key (owned; NULL without
@@ -38,23 +38,25 @@ struct hub_snap {
 
 /* A worker's handle on one snapshot. */
 struct snap_hold {
-	struct hub_snap *snap;
+	struct front_snap *snap;
 	unsigned users;		/* the worker (while current) + requests */
 };
 
 /* Returns a snapshot with one reference owning `routes` (freed with
  * `routes_free` by the last reference; the route table is the hub's, the
  * snapshot only carries it) and later tls, or NULL (and frees nothing)
- * when out of memory. */
-struct hub_snap *snap_new(const struct hub_settings *set,
+ * when out of memory. Its version is the next of `*version`, the
+ * counter of whoever publishes snapshots (struct front_ctx's
+ * snap_version for the hub). */
+struct front_snap *snap_new(_Atomic uint64_t *version, const struct front_settings *set,
 			  struct route_table *routes,
 			  void (*routes_free)(struct route_table *t));
-void snap_ref(struct hub_snap *s);
+void snap_ref(struct front_snap *s);
 /* Drops a reference; the last one frees the snapshot and what it owns. */
-void snap_unref(struct hub_snap *s);
+void snap_unref(struct front_snap *s);
 
 /* Worker side: a new holder with users = 1, taking over one reference. */
-struct snap_hold *snap_hold_new(struct hub_snap *s);
+struct snap_hold *snap_hold_new(struct front_snap *s);
 static inline void snap_hold_get(struct snap_hold *h)
 {
 	h->users++;

@@ -15,6 +15,8 @@
 #include "core/buf.h"
 #include "proto/stream_hdr.h"
 
+struct hub_tunnel_online;
+
 struct route_target {
 	struct addr addr;
 	uint32_t pool_id;	/* stable per address (and stream target) */
@@ -26,6 +28,9 @@ struct route_target {
 	bool via_agent;		/* an agent or an agentless node */
 	bool stream;		/* an agent (header + status byte) */
 	uint32_t agent_slot;	/* hub_tunnel_slot_online() */
+	/* The hub's online table the slot is in (the hub's, outlives every
+	 * route table; read by workers through atomics). NULL: not known. */
+	const struct hub_tunnel_online *online;
 	char agent[64];		/* the agent's name, for the offline page */
 	struct stream_hdr hdr;
 	char sni[256];

@@ -56,7 +56,7 @@ static void worker_accept(struct loop_io *io, uint32_t events)
 {
 	struct listener *l = io->data;
 	struct worker *w = l->w;
-	const struct hub_settings *s = &w->hold->snap->set;
+	const struct front_settings *s = &w->hold->snap->set;
 	struct addr peer = { .len = sizeof(peer.ss) };
 	int fd;
 
@@ -67,7 +67,7 @@ static void worker_accept(struct loop_io *io, uint32_t events)
 	if (l->kind == LISTEN_CONTROL)
 		memset(&peer, 0, sizeof(peer));
 	if (worker_counted(l->kind) && !front_conn_admit(w->fc, s, addr_ip_hash(&peer))) {
-		metrics_count(w->idx, METRICS_CONN_REJECTED);
+		metrics_count(w->metrics, METRICS_CONN_REJECTED);
 		close(fd);
 		return;
 	}
@@ -159,7 +159,7 @@ static int worker_listen_all(struct worker *w)
 
 static void worker_install_snap(struct worker *w)
 {
-	struct hub_snap *s = atomic_exchange(&w->pending_snap, NULL);
+	struct front_snap *s = atomic_exchange(&w->pending_snap, NULL);
 	struct snap_hold *h, *old;
 
 	if (!s)
@@ -218,9 +218,9 @@ static void worker_mail(struct loop_async *a)
 		worker_begin_drain(w);
 }
 
-void worker_post_snap(struct worker *w, struct hub_snap *s)
+void worker_post_snap(struct worker *w, struct front_snap *s)
 {
-	struct hub_snap *old = atomic_exchange(&w->pending_snap, s);
+	struct front_snap *old = atomic_exchange(&w->pending_snap, s);
 
 	if (old)
 		snap_unref(old);
@@ -325,7 +325,7 @@ void worker_conn_gone(struct worker *w, struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	w->nconns--;
-	metrics_conns(w->idx, -1);
+	metrics_conns(w->metrics, -1);
 	if (worker_counted(c->kind))
 		front_conn_release(w->fc, c->ip_hash);
 	worker_load_ebb(w);
@@ -351,7 +351,7 @@ struct upool *worker_upool(struct worker *w, uint32_t id)
 
 /* ---- lifecycle ---- */
 
-int worker_init(struct worker *w, struct front_ctx *fc, struct hub_snap *snap,
+int worker_init(struct worker *w, struct front_ctx *fc, struct front_snap *snap,
 		unsigned idx)
 {
 	int r;
@@ -369,7 +369,7 @@ int worker_init(struct worker *w, struct front_ctx *fc, struct hub_snap *snap,
 	accept_backoff_init(&w->acc, w->loop, worker_watch_listeners, w, "listeners");
 	if ((r = loop_async_init(w->loop, &w->async, worker_mail, w)) < 0)
 		return r;
-	if ((r = metrics_worker_init(idx)) < 0)
+	if ((r = metrics_worker_init(&fc->metrics, idx, &w->metrics)) < 0)
 		return r;
 	if (pool_init(&w->conn_pool, sizeof(struct conn), 64, 0) < 0 ||
 	    pool_init(&w->xchg_pool, sizeof(struct xchg), 64, 0) < 0 ||
@@ -421,7 +421,7 @@ void worker_join(struct worker *w)
 
 void worker_destroy(struct worker *w)
 {
-	struct hub_snap *s;
+	struct front_snap *s;
 
 	if (!w->loop)
 		return;

@@ -20,7 +20,7 @@
 #include "core/addr.h"
 
 struct front_ctx;
-struct hub_snap;
+struct front_snap;
 struct snap_hold;
 struct conn;
 struct upconn;
@@ -66,6 +66,7 @@ struct admin_call;
 #define WORKER_TRIM_DELAY_MS 500
 
 struct auth_assert_cache;
+struct metrics_block;
 
 struct worker {
 	unsigned idx;
@@ -77,7 +78,7 @@ struct worker {
 	struct accept_backoff acc;	/* all listeners off while out of fds */
 	/* mailbox */
 	struct loop_async async;
-	struct hub_snap *_Atomic pending_snap;
+	struct front_snap *_Atomic pending_snap;
 	atomic_bool stop_req;
 	pthread_mutex_t admin_lock;	/* finished admin calls, from control */
 	struct admin_call *admin_done;
@@ -103,19 +104,22 @@ struct worker {
 	struct auth_assert_cache *acache;
 	/* The session cookies' MAC, keyed on first use (auth/auth_mac.h). */
 	struct auth_mac amac;
+	/* This worker's counters, inside fc->metrics (written by this
+	 * thread only; metrics.h). */
+	struct metrics_block *metrics;
 };
 
 /* Sets the worker up: loop, listeners (fds duplicated from nothing: each
  * worker binds its own with SO_REUSEPORT; worker 0 takes fc's side
  * sockets), pools, and a reference on `snap` as its first snapshot.
  * Returns 0 or -errno with a message logged. */
-int worker_init(struct worker *w, struct front_ctx *fc, struct hub_snap *snap,
+int worker_init(struct worker *w, struct front_ctx *fc, struct front_snap *snap,
 		unsigned idx);
 /* Starts the thread. Returns 0 or -errno. */
 int worker_start(struct worker *w);
 /* From any thread: publish a snapshot to the worker (takes one reference
  * that the worker owns from then on). */
-void worker_post_snap(struct worker *w, struct hub_snap *s);
+void worker_post_snap(struct worker *w, struct front_snap *s);
 /* From any thread: begin graceful shutdown. */
 void worker_post_stop(struct worker *w);
 void worker_join(struct worker *w);

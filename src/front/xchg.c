@@ -29,7 +29,7 @@
 #include "front/xchg_head.h"
 #include "front/xchg_up.h"
 
-static const struct hub_settings *xchg_set(const struct xchg *x)
+static const struct front_settings *xchg_set(const struct xchg *x)
 {
 	return &x->hold->snap->set;
 }
@@ -135,7 +135,7 @@ static void xchg_arm(struct xchg *x, uint64_t ns)
  * error keeps its timer. */
 static void xchg_arm_wait(struct xchg *x)
 {
-	const struct hub_settings *s = xchg_set(x);
+	const struct front_settings *s = xchg_set(x);
 	struct upconn *u = x->up;
 
 	if (!u || u->connecting || u->err || x->state == XCHG_DONE)
@@ -163,7 +163,7 @@ static int xchg_attach(struct xchg *x, bool fresh)
 	x->up = u;
 	u->x = x;
 	if (u->reused)
-		metrics_count(x->w->idx, METRICS_UP_REUSED);
+		metrics_count(x->w->metrics, METRICS_UP_REUSED);
 	if (x->route->target.stream && !u->reused) {
 		if (xchg_agent_header(x, &u->out) < 0)
 			return -ENOMEM;
@@ -204,7 +204,7 @@ static struct xchg *xchg_head_too_large(struct xchg *x, int *status)
 	return NULL;
 }
 
-const char *xchg_assertion(struct worker *w, const struct hub_snap *snap,
+const char *xchg_assertion(struct worker *w, const struct front_snap *snap,
 			   const struct auth_user *u, struct str host)
 {
 	const struct auth_users *t = snap->users;
@@ -568,7 +568,7 @@ static bool xchg_retry(struct xchg *x)
 {
 	if (!x->up->reused || !x->retryable || x->resp_any || !x->reqhead.len)
 		return false;
-	metrics_count(x->w->idx, METRICS_UP_RETRY);
+	metrics_count(x->w->metrics, METRICS_UP_RETRY);
 	xchg_drop_up(x, false);
 	x->retryable = false;
 	if (xchg_attach(x, true) < 0) {
@@ -583,7 +583,7 @@ static void xchg_up_error(struct xchg *x, int err)
 	if (xchg_retry(x))
 		return;
 	if (x->up && x->up->connecting)
-		metrics_count(x->w->idx, METRICS_UP_CONNECT_FAIL);
+		metrics_count(x->w->metrics, METRICS_UP_CONNECT_FAIL);
 	log_debug("upstream %s: %s", xchg_upstream_label(x), strerror(-err));
 	xchg_fail(x, 502);
 }
@@ -624,7 +624,7 @@ static void xchg_up_connected(struct xchg *x)
 	if (!err && getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err)
 		err = -err;
 	if (err) {
-		metrics_count(x->w->idx, METRICS_UP_CONNECT_FAIL);
+		metrics_count(x->w->metrics, METRICS_UP_CONNECT_FAIL);
 		log_info("connect to %s failed: %s", xchg_upstream_label(x), strerror(-err));
 		/* A node that refuses is up; its service is not. */
 		if (err == -ECONNREFUSED && !x->route->target.stream)
@@ -716,7 +716,7 @@ void xchg_up_timeout(struct xchg *x)
 			return;
 		}
 		log_info("connect to %s timed out", xchg_upstream_label(x));
-		metrics_count(x->w->idx, METRICS_UP_CONNECT_FAIL);
+		metrics_count(x->w->metrics, METRICS_UP_CONNECT_FAIL);
 		xchg_fail_unreachable(x, 504);
 		return;
 	}
@@ -727,7 +727,7 @@ void xchg_up_timeout(struct xchg *x)
 			xchg_fail(x, 502);
 		return;
 	}
-	metrics_count(x->w->idx, METRICS_UP_TIMEOUT);
+	metrics_count(x->w->metrics, METRICS_UP_TIMEOUT);
 	log_info("upstream %s timed out (%s)", xchg_upstream_label(x),
 		 !x->head_done && !x->req_done ? "sending the request" :
 		 x->head_done ? "idle" : "waiting for the response head");
@@ -757,7 +757,7 @@ void xchg_free(struct xchg *x)
 	xchg_drop_up(x, false);
 	if (x->status == 0)
 		x->status = 499;	/* the client went away first */
-	metrics_observe(x->w->idx, x->route ? x->route->stats_id : METRICS_NO_ROUTE,
+	metrics_observe(x->w->metrics, x->route ? x->route->stats_id : METRICS_NO_ROUTE,
 			x->status, dur, x->bytes_in, x->bytes_out);
 	if (xchg_set(x)->access_log && !x->log_quiet)
 		xchg_log_line(x, dur);

@@ -144,14 +144,14 @@ struct xchg {
 	char *set_cookie;
 };
 
-struct hub_snap;
+struct front_snap;
 /* The signed assertion of user `u` (of snapshot `snap`) for host `host`
  * (a Host value): the worker's cached token or a new one. It lives in
  * the worker's cache until the worker signs again, so it is copied at
  * once (into a head, an answer), never kept: an h2 stream that waits
  * for an upstream slot gets its token when its head is built. NULL
  * without a key. */
-const char *xchg_assertion(struct worker *w, const struct hub_snap *snap,
+const char *xchg_assertion(struct worker *w, const struct front_snap *snap,
 			   const struct auth_user *u, struct str host);
 
 /* The error page for `status`; with `agent`, the page says that agent

@@ -9,6 +9,7 @@
 
 #include "acme/acme_mgr.h"
 #include "acme/acme_name.h"
+#include "acme/acme_records.h"
 #include "api/api.h"
 #include "api/api_acme.h"
 #include "core/log.h"
@@ -63,9 +64,11 @@ static int certstore_save(void *arg, const char *id, const char *names,
 		o && o->dns_provider[0] ? o->dns_provider : NULL,
 	};
 
+	struct hub *hub = arg;
+
 	(void)names;
-	if (api_acme_cert_save(hub_control_api(arg), id, &ao, chain, key, what, err,
-			       errlen) < 0)
+	if (acme_records_cert_save(&hub->certs.rec, id, &ao, chain, key, what, err,
+				   errlen) < 0)
 		return -1;
 	certstore_publish_soon(arg);
 	return 0;
@@ -75,13 +78,15 @@ static char *certstore_account_key(void *arg, char *err, size_t errlen)
 {
 	struct hub *hub = arg;
 
-	return api_acme_account_key(hub_control_api(arg), hub->cfg.acme.account_key, err,
-				    errlen);
+	return acme_records_account_key(&hub->certs.rec, hub->cfg.acme.account_key, err,
+					errlen);
 }
 
 static char **certstore_dns_creds(void *arg, const char *provider)
 {
-	return api_acme_dns_creds(hub_control_api(arg), provider);
+	struct hub *hub = arg;
+
+	return acme_records_dns_creds(&hub->certs.rec, provider);
 }
 
 /* Issued and renewed are recorded with the stored certificate; a failure
@@ -91,21 +96,26 @@ static char **certstore_dns_creds(void *arg, const char *provider)
 static void certstore_event(void *arg, enum acme_event ev, const char *id,
 			    const char *names, const char *detail)
 {
+	struct hub *hub = arg;
+
 	(void)names;
 	if (ev == ACME_EV_FAILED)
-		api_acme_cert_event(hub_control_api(arg), id, acme_event_name(ev), detail);
+		acme_records_cert_event(&hub->certs.rec, id, acme_event_name(ev), detail);
 }
 
 static void certstore_revoked(void *arg, const char *id, int rc, const char *err)
 {
-	api_acme_cert_revoked(hub_control_api(arg), id, rc, err);
-	certstore_publish_soon(arg);
+	struct hub *hub = arg;
+
+	acme_records_cert_revoked(&hub->certs.rec, id, rc, err);
+	certstore_publish_soon(hub);
 }
 
 bool certstore_hooks(struct hub *hub, struct acme_mgr_hooks *h)
 {
 	if (!hub_control_active(hub))
 		return false;
+	hub->certs.rec = api_acme_records(hub_control_api(hub));
 	h->load = certstore_load;
 	h->save = certstore_save;
 	h->account_key = certstore_account_key;

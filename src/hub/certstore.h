@@ -19,6 +19,11 @@ struct hub;
 struct certstore {
 	struct acme_mgr *mgr;		/* attached manager, or NULL */
 	struct api_acme_ops ops;	/* the API's renew/revoke reach it here */
+	/* Where the manager's certificates, events, revocations, account
+	 * key and DNS-01 credentials are kept (acme_records.h: the control
+	 * plane's store, keyring and audit log; set by certstore_hooks;
+	 * control thread). */
+	struct acme_records rec;
 	struct loop_timer republish;	/* publish after a manager callback */
 	bool timer_ready, attached;
 	bool syncing;			/* certstore_sync is running (no re-entry) */

@@ -13,7 +13,7 @@
 
 void hub_config_defaults(struct hub_config *cfg)
 {
-	struct hub_settings *s = &cfg->set;
+	struct front_settings *s = &cfg->set;
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -109,7 +109,7 @@ static int hub_config_listen(struct conf *c, const char *key, struct addr *out,
 	return 0;
 }
 
-static int hub_config_trusted(struct conf *c, struct hub_settings *s, char *err,
+static int hub_config_trusted(struct conf *c, struct front_settings *s, char *err,
 			      size_t errlen)
 {
 	const char *v = conf_get(c, "hub", "trusted_proxies");
@@ -164,7 +164,7 @@ static int hub_config_size(struct conf *c, const char *key, uint64_t min,
 static int hub_config_durations(struct conf *c, struct hub_config *cfg,
 				char *err, size_t errlen)
 {
-	struct hub_settings *s = &cfg->set;
+	struct front_settings *s = &cfg->set;
 	const struct {
 		const char *key;
 		uint64_t *out;
@@ -191,7 +191,7 @@ static int hub_config_durations(struct conf *c, struct hub_config *cfg,
 static int hub_config_numbers(struct conf *c, struct hub_config *cfg, char *err,
 			      size_t errlen)
 {
-	struct hub_settings *s = &cfg->set;
+	struct front_settings *s = &cfg->set;
 	uint64_t v;
 	int r;
 
@@ -269,7 +269,7 @@ static int hub_config_certs(struct conf *c, struct hub_config *cfg, char *err,
 static int hub_config_read(struct conf *c, struct hub_config *cfg, char *err,
 			   size_t errlen)
 {
-	struct hub_settings *s = &cfg->set;
+	struct front_settings *s = &cfg->set;
 	const char *v;
 
 	if (hub_config_listen(c, "listen_http", cfg->listen_http,

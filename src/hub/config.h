@@ -53,7 +53,7 @@ struct hub_config {
 	struct front_cert certs[HUB_MAX_CERTS];
 	unsigned ncerts;
 	struct tls_conf tls;		/* [tls] (docs/tls.md) */
-	struct hub_settings set;
+	struct front_settings set;
 	struct acme_mgr_cfg acme;	/* [acme]: docs/acme.md */
 	struct hub_wg_conf wg;		/* [wireguard] */
 };

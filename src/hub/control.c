@@ -229,7 +229,7 @@ int hub_control_attach(struct hub *hub)
 	api_set_tcp_ports(ctl->api, hub_control_port_check, hub_control_port_status, hub);
 	api_set_allow_check(ctl->api, route_allow_check);
 	hub_tunnel_open(hub, ctl->api);
-	tcpfwd_start(&hub->tcp, hub->loop, &hub->cfg);
+	tcpfwd_start(&hub->tcp, hub->loop, &hub->cfg, &hub->online);
 	hub_control_tcp(hub);
 	api_events_start(ctl->api, hub->loop, NULL);	/* webhooks; logs failure */
 	loop_timer_init(&ctl->tick, hub_control_tick, hub);
@@ -277,10 +277,11 @@ static void hub_control_http_only(struct api_route_specs *rs)
 }
 
 /* Builds the table from the specs that compile, logging the others. */
-static struct route_table *hub_control_build(const struct api_route_specs *rs,
+static struct route_table *hub_control_build(const struct route_env *env,
+					     const struct api_route_specs *rs,
 					     char *err, size_t errlen)
 {
-	struct route_table *t = route_table_build(rs->specs, rs->nhttp, err, errlen);
+	struct route_table *t = route_table_build(env, rs->specs, rs->nhttp, err, errlen);
 	struct route_spec *good;
 	size_t kept = 0;
 	char why[256];
@@ -291,7 +292,7 @@ static struct route_table *hub_control_build(const struct api_route_specs *rs,
 	if (!good)
 		return NULL;
 	for (size_t i = 0; i < rs->nhttp; i++) {
-		struct route_table *one = route_table_build(&rs->specs[i], 1, why, sizeof(why));
+		struct route_table *one = route_table_build(env, &rs->specs[i], 1, why, sizeof(why));
 		if (one) {
 			good[kept++] = rs->specs[i];	/* borrows the strings */
 			route_table_free(one);
@@ -300,7 +301,7 @@ static struct route_table *hub_control_build(const struct api_route_specs *rs,
 		log_warn("not serving %s (%s -> %s): %s", rs->specs[i].name,
 			 rs->specs[i].host, rs->specs[i].target, why);
 	}
-	t = route_table_build(good, kept, err, errlen);
+	t = route_table_build(env, good, kept, err, errlen);
 	free(good);
 	return t;
 }
@@ -315,7 +316,7 @@ struct route_table *hub_control_routes(struct hub *hub, char *err, size_t errlen
 		return NULL;
 	}
 	hub_control_http_only(&rs);
-	t = hub_control_build(&rs, err, errlen);
+	t = hub_control_build(&hub->route_env, &rs, err, errlen);
 	api_route_specs_free(&rs);
 	return t;
 }
@@ -327,7 +328,7 @@ struct auth_users *hub_control_users(struct hub *hub)
 
 struct auth_creds *hub_control_creds(struct hub *hub)
 {
-	const struct hub_snap *cur = hub->snap;
+	const struct front_snap *cur = hub->snap;
 
 	return hub->control.api ? api_machine_creds(hub->control.api, cur ? cur->creds : NULL)
 				: NULL;

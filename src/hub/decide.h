@@ -9,7 +9,7 @@
 #include "core/str.h"
 #include "front/pipeline.h"
 
-struct hub_settings;
+struct front_settings;
 
 /* Decides what to do with in->m. `out` is the caller's; release it with
  * pipeline_out_free() once the answer has been framed. Never fails: an
@@ -17,6 +17,6 @@ struct hub_settings;
 void pipeline_decide(const struct pipeline_in *in, struct pipeline_out *out);
 
 /* True when `host` (any case, port ignored) is the hub's own name. */
-bool pipeline_hub_host(const struct hub_settings *s, struct str host);
+bool pipeline_hub_host(const struct front_settings *s, struct str host);
 
 #endif

@@ -33,21 +33,21 @@
 
 /* Builds a snapshot from cfg: routes file and TLS contexts. Returns NULL
  * with a message in err. */
-static struct hub_snap *hub_snap_build(struct hub *hub, const struct hub_config *cfg,
+static struct front_snap *hub_snap_build(struct hub *hub, const struct hub_config *cfg,
 				       char *err, size_t errlen)
 {
 	struct route_table *t;
-	struct hub_snap *s;
+	struct front_snap *s;
 
 	if (hub_control_active(hub))
 		t = hub_control_routes(hub, err, errlen);
 	else if (cfg->routes_file[0])
-		t = route_file_load(cfg->routes_file, err, errlen);
+		t = route_file_load(&hub->route_env, cfg->routes_file, err, errlen);
 	else
-		t = route_table_build(NULL, 0, err, errlen);
+		t = route_table_build(&hub->route_env, NULL, 0, err, errlen);
 	if (!t)
 		return NULL;
-	s = snap_new(&cfg->set, t, route_table_free);
+	s = snap_new(&hub->front.snap_version, &cfg->set, t, route_table_free);
 	if (!s) {
 		route_table_free(t);
 		snprintf(err, errlen, "out of memory");
@@ -68,7 +68,7 @@ static struct hub_snap *hub_snap_build(struct hub *hub, const struct hub_config 
 	return s;
 }
 
-static void hub_publish(struct hub *hub, struct hub_snap *s)
+static void hub_publish(struct hub *hub, struct front_snap *s)
 {
 	for (unsigned i = 0; i < hub->nworkers; i++) {
 		snap_ref(s);
@@ -84,7 +84,7 @@ static void hub_acme_hosts(struct hub *hub);
 void hub_republish(struct hub *hub)
 {
 	char err[512];
-	struct hub_snap *s = hub_snap_build(hub, &hub->cfg, err, sizeof(err));
+	struct front_snap *s = hub_snap_build(hub, &hub->cfg, err, sizeof(err));
 
 	if (!s) {
 		log_err("publish: %s (keeping the running snapshot)", err);
@@ -99,7 +99,7 @@ void hub_republish(struct hub *hub)
 static void hub_reload(struct hub *hub)
 {
 	struct hub_config *cfg = malloc(sizeof(*cfg));
-	struct hub_snap *s;
+	struct front_snap *s;
 	char err[512];
 
 	if (!cfg)
@@ -443,7 +443,7 @@ static void hub_free(struct hub *hub)
 	loop_async_close(hub->loop, &hub->exit_async);
 	if (hub->snap)
 		snap_unref(hub->snap);
-	route_certs_free();
+	route_certs_free(&hub->route_certs);
 	front_tls_cleanup(&hub->front);	/* after every connection and snapshot */
 	if (hub->front.access_fd >= 0)
 		close(hub->front.access_fd);
@@ -452,6 +452,7 @@ static void hub_free(struct hub *hub)
 	hub_control_close(hub);	/* the tunnel with it */
 	loop_free(hub->loop);
 	front_ctx_fini(&hub->front);
+	route_pools_fini(&hub->pools);
 	free(hub);
 }
 
@@ -472,7 +473,7 @@ static void hub_tls_fallback_certs(void *owner, struct tls_server *srv,
 	struct hub *hub = owner;
 
 	if (!hub->cfg.acme.enabled && hub_control_active(hub))
-		route_certs_add(hub_control_api(hub), srv, set);
+		route_certs_add(&hub->route_certs, hub_control_api(hub), srv, set);
 }
 
 static const struct front_ops hub_front_ops = {
@@ -507,6 +508,11 @@ int hub_cmd_main(int argc, char **argv)
 	if (!hub)
 		return CMD_EXIT_FAIL;
 	front_ctx_init(&hub->front);
+	route_pools_init(&hub->pools);
+	pthread_mutex_init(&hub->tunnel_metrics.lock, NULL);
+	hub->route_env = (struct route_env){
+		.pools = &hub->pools, .metrics = &hub->front.metrics, .online = &hub->online,
+	};
 	hub->front.ops = &hub_front_ops;
 	hub->front.owner = hub;
 	if (hub_config_load(&hub->cfg, path, err, sizeof(err)) < 0 ||
@@ -515,10 +521,11 @@ int hub_cmd_main(int argc, char **argv)
 	    hub_acme_prepare(hub, err, sizeof(err)) < 0 ||
 	    !(hub->snap = hub_snap_build(hub, &hub->cfg, err, sizeof(err)))) {
 		fprintf(stderr, "postern hub: %s\n", err);
-		route_certs_free();
+		route_certs_free(&hub->route_certs);
 	front_tls_cleanup(&hub->front);
 		hub_control_close(hub);
 		front_ctx_fini(&hub->front);
+		route_pools_fini(&hub->pools);
 		free(hub);
 		return CMD_EXIT_FAIL;
 	}

@@ -15,12 +15,13 @@
 #include "core/secure.h"
 #include "http/parse.h"
 #include "http/target.h"
+#include "front/front_ctx.h"
 #include "front/metrics.h"
 #include "hub/route.h"
 #include "hub/tunnel.h"
 #include "front/snap.h"
 
-static const struct hub_settings *pipeline_set(const struct pipeline_in *in)
+static const struct front_settings *pipeline_set(const struct pipeline_in *in)
 {
 	return &in->w->hold->snap->set;
 }
@@ -50,7 +51,7 @@ static void pipeline_error(struct pipeline_out *out, int status, const char *age
 
 static void pipeline_not_found(const struct pipeline_in *in, struct pipeline_out *out)
 {
-	metrics_observe(in->w->idx, METRICS_NO_ROUTE, 404, 0, 0, 0);
+	metrics_observe(in->w->metrics, METRICS_NO_ROUTE, 404, 0, 0, 0);
 	PIPELINE_TEXT(out, 404, "404 Not Found\n");
 }
 
@@ -63,8 +64,10 @@ static void pipeline_metrics(const struct pipeline_in *in, struct pipeline_out *
 		return;
 	}
 	buf_init(&out->page, 8u << 20);
-	if (metrics_render(&out->page) < 0 ||
-	    hub_tunnel_metrics_render(&out->page) < 0)
+	/* The front's owner is the hub (hub_cmd_main), which keeps the
+	 * tunnel's per-agent text. */
+	if (metrics_render(&in->w->fc->metrics, &out->page) < 0 ||
+	    hub_tunnel_metrics_render(in->w->fc->owner, &out->page) < 0)
 		buf_reset(&out->page);
 	pipeline_page(out, 200, "text/plain; version=0.0.4",
 		      (const char *)buf_head(&out->page), out->page.len);
@@ -109,7 +112,7 @@ static struct str pipeline_host_name(struct str host)
 	return host;
 }
 
-bool pipeline_hub_host(const struct hub_settings *s, struct str host)
+bool pipeline_hub_host(const struct front_settings *s, struct str host)
 {
 	return s->hostname[0] && str_eq_ci(pipeline_host_name(host), str_cstr(s->hostname));
 }
@@ -257,7 +260,7 @@ static bool pipeline_pct(char *out, size_t len, size_t *n, struct str s)
 static void pipeline_to_portal(const struct pipeline_in *in, struct pipeline_out *out,
 			       const char *host)
 {
-	const struct hub_settings *s = pipeline_set(in);
+	const struct front_settings *s = pipeline_set(in);
 	char ps[8] = "";
 	size_t n;
 	int k;
@@ -296,7 +299,7 @@ static void pipeline_unauthorized(struct pipeline_out *out)
 bool pipeline_auth(const struct pipeline_in *in, const struct route *r,
 		   struct pipeline_out *out)
 {
-	const struct hub_settings *s = pipeline_set(in);
+	const struct front_settings *s = pipeline_set(in);
 	char host[AUTH_HOST_MAX + 1] = "";
 	const struct auth_user *u;
 
@@ -312,7 +315,7 @@ bool pipeline_auth(const struct pipeline_in *in, const struct route *r,
 	case PIPELINE_CRED_SHARE:
 		return false;
 	case PIPELINE_CRED_BAD:
-		metrics_observe(in->w->idx, r->stats_id, 401, 0, 0, 0);
+		metrics_observe(in->w->metrics, r->stats_id, 401, 0, 0, 0);
 		pipeline_unauthorized(out);
 		return true;
 	default:
@@ -324,8 +327,8 @@ bool pipeline_auth(const struct pipeline_in *in, const struct route *r,
 		return false;
 	}
 	out->set_cookie[0] = 0;
-	metrics_observe(in->w->idx, r->stats_id, u ? 403 : 401, 0, 0, 0);
-	metrics_deny(in->w->idx, u ? METRICS_DENY_FORBIDDEN : METRICS_DENY_NO_SESSION);
+	metrics_observe(in->w->metrics, r->stats_id, u ? 403 : 401, 0, 0, 0);
+	metrics_deny(in->w->metrics, u ? METRICS_DENY_FORBIDDEN : METRICS_DENY_NO_SESSION);
 	if (u) {
 		PIPELINE_TEXT(out, 403, "403 Forbidden\nYour account may not use this site.\n");
 		return true;
@@ -363,7 +366,7 @@ static bool pipeline_reserved(const struct pipeline_in *in, struct pipeline_out 
 
 static void pipeline_route(const struct pipeline_in *in, struct pipeline_out *out)
 {
-	const struct hub_settings *s = pipeline_set(in);
+	const struct front_settings *s = pipeline_set(in);
 	const struct http_msg *m = in->m;
 	const struct route *r = route_lookup(in->w->hold->snap->routes, m->host, m->path);
 	int st;
@@ -378,8 +381,8 @@ static void pipeline_route(const struct pipeline_in *in, struct pipeline_out *ou
 		return;
 	}
 	if ((st = pipeline_access(in, r))) {
-		metrics_observe(in->w->idx, r->stats_id, st, 0, 0, 0);
-		metrics_deny(in->w->idx, METRICS_DENY_CIDR);
+		metrics_observe(in->w->metrics, r->stats_id, st, 0, 0, 0);
+		metrics_deny(in->w->metrics, METRICS_DENY_CIDR);
 		PIPELINE_TEXT(out, 403, "403 Forbidden\n");
 		out->status = st;
 		return;
@@ -387,7 +390,7 @@ static void pipeline_route(const struct pipeline_in *in, struct pipeline_out *ou
 	if (pipeline_auth(in, r, out))
 		return;
 	if (route_agent_offline(r)) {
-		metrics_observe(in->w->idx, r->stats_id, 502, 0, 0, 0);
+		metrics_observe(in->w->metrics, r->stats_id, 502, 0, 0, 0);
 		pipeline_error(out, 502, r->target.agent);
 		return;
 	}
@@ -421,7 +424,7 @@ void pipeline_decide(const struct pipeline_in *in, struct pipeline_out *out)
 	if (pipeline_acme(in, out))
 		return;
 	if (m->path.len && http_target_normalize((char *)m->path.p, &m->path.len) < 0) {
-		metrics_count(in->w->idx, METRICS_REQ_MALFORMED);
+		metrics_count(in->w->metrics, METRICS_REQ_MALFORMED);
 		pipeline_error(out, 400, NULL);
 		return;
 	}

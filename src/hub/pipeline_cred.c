@@ -49,7 +49,7 @@ static enum pipeline_cred pipeline_cred_token(const struct pipeline_in *in, cons
 static bool pipeline_cred_share(const struct pipeline_in *in, const struct route *r,
 				const char *host)
 {
-	const struct hub_snap *s = in->w->hold->snap;
+	const struct front_snap *s = in->w->hold->snap;
 	const struct http_msg *m = in->m;
 	int64_t now = (int64_t)time(NULL);
 

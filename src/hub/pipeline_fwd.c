@@ -37,7 +37,7 @@ bool pipeline_fwd(const struct pipeline_in *in, struct pipeline_out *out)
 	const char *q = memchr(p.p, '?', p.len);
 	struct str path = q ? str_make(p.p, (size_t)(q - p.p)) : p;
 	bool nginx = str_eq(path, STR_LIT(PIPELINE_FWD_NGINX));
-	const struct hub_snap *snap = in->w->hold->snap;
+	const struct front_snap *snap = in->w->hold->snap;
 	struct http_fwd f;
 	struct http_msg m;
 	struct pipeline_in fin = *in;

@@ -35,39 +35,51 @@ struct route_table {
 /* ---- upstream address registry: one pool id per distinct address ---- */
 
 #define ROUTE_POOL_MAX 65536
-static pthread_mutex_t route_pool_lock = PTHREAD_MUTEX_INITIALIZER;
 struct route_pool_key {
 	struct addr addr;
 	char *key;		/* "" for plain upstreams */
 };
-static struct route_pool_key *route_pool_addrs;
-static _Atomic uint32_t route_pool_n;
 
-static int route_pool_id(const struct addr *a, const char *key, uint32_t *id)
+void route_pools_init(struct route_pools *p)
+{
+	memset(p, 0, sizeof(*p));
+	pthread_mutex_init(&p->lock, NULL);
+}
+
+void route_pools_fini(struct route_pools *p)
+{
+	for (uint32_t i = 0; p->addrs && i < p->n; i++)
+		free(p->addrs[i].key);
+	free(p->addrs);
+	p->addrs = NULL;
+	p->n = 0;
+	pthread_mutex_destroy(&p->lock);
+}
+
+static int route_pool_id(struct route_pools *p, const struct addr *a, const char *key,
+			 uint32_t *id)
 {
 	uint32_t n;
 	int r = 0;
 
-	pthread_mutex_lock(&route_pool_lock);
-	n = route_pool_n;
+	pthread_mutex_lock(&p->lock);
+	n = p->n;
 	for (uint32_t i = 0; i < n; i++)
-		if (addr_eq(&route_pool_addrs[i].addr, a) &&
-		    !strcmp(route_pool_addrs[i].key, key)) {
+		if (addr_eq(&p->addrs[i].addr, a) && !strcmp(p->addrs[i].key, key)) {
 			*id = i;
 			goto out;
 		}
-	if (!route_pool_addrs)
-		route_pool_addrs = calloc(ROUTE_POOL_MAX, sizeof(*route_pool_addrs));
-	if (!route_pool_addrs || n == ROUTE_POOL_MAX ||
-	    !(route_pool_addrs[n].key = strdup(key))) {
+	if (!p->addrs)
+		p->addrs = calloc(ROUTE_POOL_MAX, sizeof(*p->addrs));
+	if (!p->addrs || n == ROUTE_POOL_MAX || !(p->addrs[n].key = strdup(key))) {
 		r = -ENOMEM;
 		goto out;
 	}
-	route_pool_addrs[n].addr = *a;
+	p->addrs[n].addr = *a;
 	*id = n;
-	route_pool_n = n + 1;
+	p->n = n + 1;
 out:
-	pthread_mutex_unlock(&route_pool_lock);
+	pthread_mutex_unlock(&p->lock);
 	return r;
 }
 
@@ -174,7 +186,7 @@ static void route_target_base(struct route_target *rt, const char *path)
 
 /* A pool per address, and for streams per target too: a connection to
  * an agent is bound to the target its header named. */
-static int route_target_pool(struct route_target *rt)
+static int route_target_pool(const struct route_env *env, struct route_target *rt)
 {
 	char key[700];
 
@@ -183,7 +195,7 @@ static int route_target_pool(struct route_target *rt)
 	else
 		snprintf(key, sizeof(key), "%s|%s|%u|%s", rt->agent, rt->label,
 			 rt->hdr.flags, rt->hdr.tls_name);
-	return route_pool_id(&rt->addr, key, &rt->pool_id);
+	return route_pool_id(env->pools, &rt->addr, key, &rt->pool_id);
 }
 
 int route_stream_hdr_init(struct stream_hdr *h, const char *host, uint16_t port)
@@ -229,12 +241,14 @@ static int route_stream_target(struct route_target *rt, const struct route_url *
 }
 
 /* A route through an agent or an agentless node. */
-static int route_target_agent(const struct route_spec *s, struct route_target *rt,
-			      const struct route_url *u, char *why, size_t whylen)
+static int route_target_agent(const struct route_env *env, const struct route_spec *s,
+			      struct route_target *rt, const struct route_url *u,
+			      char *why, size_t whylen)
 {
 	rt->via_agent = true;
 	rt->stream = !s->agent_node;
-	rt->agent_slot = hub_tunnel_slot(s->agent_id);
+	rt->online = env->online;
+	rt->agent_slot = env->online ? hub_tunnel_slot(env->online, s->agent_id) : 0;
 	snprintf(rt->agent, sizeof(rt->agent), "%s", s->agent);
 	if (rt->stream && route_stream_target(rt, u, s, why, whylen) < 0)
 		return -1;
@@ -249,11 +263,11 @@ static int route_target_agent(const struct route_spec *s, struct route_target *r
 		snprintf(why, whylen, "bad tunnel address");
 		return -1;
 	}
-	return route_target_pool(rt);
+	return route_target_pool(env, rt);
 }
 
-static int route_target_parse(const struct route_spec *s, struct route_target *rt,
-			      char *why, size_t whylen)
+static int route_target_parse(const struct route_env *env, const struct route_spec *s,
+			      struct route_target *rt, char *why, size_t whylen)
 {
 	struct route_url u;
 
@@ -265,7 +279,7 @@ static int route_target_parse(const struct route_spec *s, struct route_target *r
 	snprintf(rt->sni, sizeof(rt->sni), "%s", u.host);
 	memcpy(rt->label, u.label, sizeof(rt->label));
 	if (s->agent)
-		return route_target_agent(s, rt, &u, why, whylen);
+		return route_target_agent(env, s, rt, &u, why, whylen);
 	if (u.https) {
 		/* Never send plaintext to a target declared https: the hub has
 		 * no upstream TLS client; agents do (AGENT_F_TLS). */
@@ -276,11 +290,11 @@ static int route_target_parse(const struct route_spec *s, struct route_target *r
 		snprintf(why, whylen, "cannot resolve target host '%.64s'", u.host);
 		return -1;
 	}
-	return route_target_pool(rt);
+	return route_target_pool(env, rt);
 }
 
-static int route_compile(const struct route_spec *s, struct route *r, char *why,
-			 size_t whylen)
+static int route_compile(const struct route_env *env, const struct route_spec *s,
+			 struct route *r, char *why, size_t whylen)
 {
 	const char *prefix = s->path_prefix ? s->path_prefix : "/";
 
@@ -308,7 +322,7 @@ static int route_compile(const struct route_spec *s, struct route *r, char *why,
 	r->hsts_max_age = s->hsts_max_age;
 	if (access_policy_parse(s->policy, &r->access, why, whylen) < 0)
 		return -1;
-	if (!s->target || route_target_parse(s, &r->target, why, whylen) < 0) {
+	if (!s->target || route_target_parse(env, s, &r->target, why, whylen) < 0) {
 		if (!s->target)
 			snprintf(why, whylen, "missing target");
 		return -1;
@@ -316,7 +330,7 @@ static int route_compile(const struct route_spec *s, struct route *r, char *why,
 	r->target.tls_verify = s->tls_verify;
 	if (s->tls_server_name)
 		snprintf(r->target.sni, sizeof(r->target.sni), "%s", s->tls_server_name);
-	r->stats_id = metrics_route_register(r->name);
+	r->stats_id = metrics_route_register(env->metrics, r->name);
 	return 0;
 }
 
@@ -375,7 +389,8 @@ static int route_check_dups(const struct route_table *t, char *err, size_t errle
 	return 0;
 }
 
-struct route_table *route_table_build(const struct route_spec *specs, size_t n,
+struct route_table *route_table_build(const struct route_env *env,
+				      const struct route_spec *specs, size_t n,
 				      char *err, size_t errlen)
 {
 	struct route_table *t = calloc(1, sizeof(*t));
@@ -389,7 +404,7 @@ struct route_table *route_table_build(const struct route_spec *specs, size_t n,
 	if (!t->routes || !t->ptrs)
 		goto oom;
 	for (size_t i = 0; i < n; i++) {
-		if (route_compile(&specs[i], &t->routes[i], why, sizeof(why)) < 0) {
+		if (route_compile(env, &specs[i], &t->routes[i], why, sizeof(why)) < 0) {
 			snprintf(err, errlen, "route %s: %s",
 				 specs[i].name ? specs[i].name : "?", why);
 			route_table_free(t);
@@ -526,5 +541,5 @@ bool route_agent_offline(const struct route *r)
 {
 	const struct route_target *t = &r->target;
 
-	return t->via_agent && (t->addr.len == 0 || !hub_tunnel_slot_online(t->agent_slot));
+	return t->via_agent && (t->addr.len == 0 || !hub_tunnel_slot_online(t->online, t->agent_slot));
 }

@@ -10,6 +10,8 @@
 #ifndef POSTERN_HUB_ROUTE_H
 #define POSTERN_HUB_ROUTE_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -22,10 +24,40 @@
 #include "store/route_spec.h"
 
 struct route_table;
+struct route_pool_key;
+struct metrics;
+struct hub_tunnel_online;
 
-/* Builds a table from `n` specs. Returns it, or NULL with a message
- * naming the bad route in err. The specs' strings are not kept. */
-struct route_table *route_table_build(const struct route_spec *specs, size_t n,
+/* The upstream pool-id registry: one id per distinct upstream address
+ * (and agent stream target), the index of a worker's pool for it. Ids
+ * stay stable for the process's life, so a reload keeps the idle
+ * connections. A field of struct hub (hub->pools); written under `lock`
+ * by the control thread (route compilation), never read by workers (they
+ * only see the ids the routes carry). */
+struct route_pools {
+	pthread_mutex_t lock;
+	struct route_pool_key *addrs;	/* ROUTE_POOL_MAX, allocated on first use */
+	_Atomic uint32_t n;
+};
+
+void route_pools_init(struct route_pools *p);
+void route_pools_fini(struct route_pools *p);
+
+/* The registries a table draws its ids from, all owned by the hub and
+ * kept across builds: pool ids, the front's per-route metrics ids
+ * (front_ctx's metrics; NULL: every route counts as METRICS_NO_ROUTE)
+ * and the agents' online slots (NULL: agents are never known offline). */
+struct route_env {
+	struct route_pools *pools;
+	struct metrics *metrics;
+	struct hub_tunnel_online *online;
+};
+
+/* Builds a table from `n` specs, with ids from `env`. Returns it, or NULL
+ * with a message naming the bad route in err. The specs' strings are not
+ * kept. Control thread. */
+struct route_table *route_table_build(const struct route_env *env,
+				      const struct route_spec *specs, size_t n,
 				      char *err, size_t errlen);
 void route_table_free(struct route_table *t);
 unsigned route_table_count(const struct route_table *t);
@@ -50,6 +82,7 @@ bool route_agent_offline(const struct route *r);
 
 /* Reads a routes file ([route.NAME] sections, see docs/configuration.md)
  * and builds a table. Returns NULL with "FILE:LINE: why" in err. */
-struct route_table *route_file_load(const char *path, char *err, size_t errlen);
+struct route_table *route_file_load(const struct route_env *env, const char *path,
+				    char *err, size_t errlen);
 
 #endif

@@ -29,17 +29,11 @@ struct route_cert {
 	bool seen;		/* a route has the host in this build */
 };
 
-/* The kept certificates; control thread only. */
-static struct {
-	struct route_cert *v;
-	size_t n, cap;
-} rcs;
-
-static struct route_cert *route_certs_find(const char *host)
+static struct route_cert *route_certs_find(struct route_certs *rcs, const char *host)
 {
-	for (size_t i = 0; i < rcs.n; i++)
-		if (!strcmp(rcs.v[i].host, host))
-			return &rcs.v[i];
+	for (size_t i = 0; i < rcs->n; i++)
+		if (!strcmp(rcs->v[i].host, host))
+			return &rcs->v[i];
 	return NULL;
 }
 
@@ -66,44 +60,45 @@ static struct tls_cert *route_certs_make(struct tls_server *srv, const char *hos
 }
 
 /* The kept certificate for `host`, made on first use; NULL when none. */
-static struct route_cert *route_certs_get(struct tls_server *srv, const char *host)
+static struct route_cert *route_certs_get(struct route_certs *rcs, struct tls_server *srv,
+					  const char *host)
 {
-	struct route_cert *rc = route_certs_find(host), *v;
+	struct route_cert *rc = route_certs_find(rcs, host), *v;
 
-	if (rc || rcs.n >= ROUTE_CERTS_MAX || strlen(host) >= sizeof(rc->host))
+	if (rc || rcs->n >= ROUTE_CERTS_MAX || strlen(host) >= sizeof(rc->host))
 		return rc;
-	if (rcs.n == rcs.cap) {
-		size_t cap = rcs.cap ? rcs.cap * 2 : 16;
-		if (!(v = realloc(rcs.v, cap * sizeof(*v))))
+	if (rcs->n == rcs->cap) {
+		size_t cap = rcs->cap ? rcs->cap * 2 : 16;
+		if (!(v = realloc(rcs->v, cap * sizeof(*v))))
 			return NULL;
-		rcs.v = v;
-		rcs.cap = cap;
+		rcs->v = v;
+		rcs->cap = cap;
 	}
-	rc = &rcs.v[rcs.n];
+	rc = &rcs->v[rcs->n];
 	memset(rc, 0, sizeof(*rc));
 	snprintf(rc->host, sizeof(rc->host), "%s", host);
 	if (!(rc->cert = route_certs_make(srv, host)))
 		return NULL;
-	rcs.n++;
+	rcs->n++;
 	log_info("serving a self-signed certificate for route host %s", host);
 	return rc;
 }
 
 /* Drops the certificates of hosts no route has any more. */
-static void route_certs_prune(void)
+static void route_certs_prune(struct route_certs *rcs)
 {
 	size_t k = 0;
 
-	for (size_t i = 0; i < rcs.n; i++) {
-		if (rcs.v[i].seen)
-			rcs.v[k++] = rcs.v[i];
+	for (size_t i = 0; i < rcs->n; i++) {
+		if (rcs->v[i].seen)
+			rcs->v[k++] = rcs->v[i];
 		else
-			tls_cert_put(rcs.v[i].cert);
+			tls_cert_put(rcs->v[i].cert);
 	}
-	rcs.n = k;
+	rcs->n = k;
 }
 
-void route_certs_add(struct api *api, struct tls_server *srv,
+void route_certs_add(struct route_certs *rcs, struct api *api, struct tls_server *srv,
 		     struct tls_certset *set)
 {
 	sqlite3_stmt *st = api ? store_prepare(api_store(api), "SELECT DISTINCT host FROM"
@@ -113,30 +108,30 @@ void route_certs_add(struct api *api, struct tls_server *srv,
 
 	if (!st)
 		return;
-	for (size_t i = 0; i < rcs.n; i++)
-		rcs.v[i].seen = false;
+	for (size_t i = 0; i < rcs->n; i++)
+		rcs->v[i].seen = false;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *host = (const char *)sqlite3_column_text(st, 0);
 		if (!host || host[0] == '*' || !strncmp(host, "tcp:", 4))
 			continue;
-		if ((rc = route_certs_find(host)))
+		if ((rc = route_certs_find(rcs, host)))
 			rc->seen = true;
 		if (tls_certset_lookup(set, host, strlen(host), &dflt) && !dflt)
 			continue;	/* a real (or imported) one covers it */
-		if ((rc = route_certs_get(srv, host))) {
+		if ((rc = route_certs_get(rcs, srv, host))) {
 			rc->seen = true;
 			if (tls_certset_add_cert(set, rc->cert) < 0)
 				log_warn("route host %s: out of memory", host);
 		}
 	}
 	sqlite3_finalize(st);
-	route_certs_prune();
+	route_certs_prune(rcs);
 }
 
-void route_certs_free(void)
+void route_certs_free(struct route_certs *rcs)
 {
-	for (size_t i = 0; i < rcs.n; i++)
-		tls_cert_put(rcs.v[i].cert);
-	free(rcs.v);
-	memset(&rcs, 0, sizeof(rcs));
+	for (size_t i = 0; i < rcs->n; i++)
+		tls_cert_put(rcs->v[i].cert);
+	free(rcs->v);
+	memset(rcs, 0, sizeof(*rcs));
 }

@@ -4,9 +4,19 @@
 #ifndef POSTERN_HUB_ROUTE_CERTS_H
 #define POSTERN_HUB_ROUTE_CERTS_H
 
+#include <stddef.h>
+
 struct api;
+struct route_cert;
 struct tls_certset;
 struct tls_server;
+
+/* The kept certificates, one per route host: a field of struct hub
+ * (hub->route_certs), control thread only. Zero is empty. */
+struct route_certs {
+	struct route_cert *v;
+	size_t n, cap;
+};
 
 /* Adds to `set` a self-signed certificate for every host of a stored
  * http(s) route that nothing in the set covers yet (wildcard hosts and
@@ -14,9 +24,10 @@ struct tls_server;
  * the process, so later snapshots (and every connection) serve the same
  * one; a host whose routes are gone is dropped at the next build. Control
  * thread only; does nothing without a store. */
-void route_certs_add(struct api *api, struct tls_server *srv,
+void route_certs_add(struct route_certs *rcs, struct api *api, struct tls_server *srv,
 		     struct tls_certset *set);
-/* Releases the kept certificates (before the TLS server is freed). */
-void route_certs_free(void);
+/* Releases the kept certificates (before the TLS server is freed); rcs
+ * is empty after. */
+void route_certs_free(struct route_certs *rcs);
 
 #endif

@@ -47,7 +47,8 @@ static int route_file_spec(struct conf *c, const char *sec, struct route_spec *s
 	return 0;
 }
 
-struct route_table *route_file_load(const char *path, char *err, size_t errlen)
+struct route_table *route_file_load(const struct route_env *env, const char *path,
+				    char *err, size_t errlen)
 {
 	struct conf c;
 	struct route_spec *specs = NULL;
@@ -83,7 +84,7 @@ struct route_table *route_file_load(const char *path, char *err, size_t errlen)
 	}
 	if (conf_check_unused(&c, err, errlen) < 0)
 		goto out;
-	t = route_table_build(specs, n, err, errlen);
+	t = route_table_build(env, specs, n, err, errlen);
 out:
 	free(specs);
 	conf_free(&c);

@@ -194,7 +194,7 @@ static void tcpfwd_conn_new(struct tcpfwd_route *r, int cfd, const struct addr *
 	struct tcpfwd *f = r->f;
 	struct tcpfwd_conn *c;
 
-	if (!r->t.dialable || !hub_tunnel_slot_online(r->t.slot) ||
+	if (!r->t.dialable || !hub_tunnel_slot_online(f->online, r->t.slot) ||
 	    !(c = calloc(1, sizeof(*c)))) {
 		log_info("tcp :%u via %s: the agent is offline", r->port, r->t.agent);
 		close(cfd);
@@ -339,7 +339,8 @@ static struct tcpfwd_route *tcpfwd_route_open(struct tcpfwd *f, uint16_t port)
 }
 
 /* "tcp://host:port" and the agent into a target. Returns 0 or -1. */
-static int tcpfwd_target(const struct route_spec *s, struct tcpfwd_target *t)
+static int tcpfwd_target(struct tcpfwd *f, const struct route_spec *s,
+			 struct tcpfwd_target *t)
 {
 	const char *hp = s->target + 6, *colon = strrchr(hp, ':');
 	char host[256];
@@ -360,7 +361,7 @@ static int tcpfwd_target(const struct route_spec *s, struct tcpfwd_target *t)
 	host[hl] = 0;
 	snprintf(t->agent, sizeof(t->agent), "%s", s->agent);
 	snprintf(t->label, sizeof(t->label), "%s", s->target + 6);
-	t->slot = hub_tunnel_slot(s->agent_id);
+	t->slot = hub_tunnel_slot(f->online, s->agent_id);
 	t->stream = !s->agent_node;
 	if (t->stream && route_stream_hdr_init(&t->hdr, host, (uint16_t)port) < 0)
 		return -1;
@@ -458,7 +459,7 @@ static void tcpfwd_apply(struct tcpfwd *f, const struct route_spec *s)
 	struct tcpfwd_target t;
 	struct tcpfwd_route **slot;
 
-	if (!s->agent || tcpfwd_target(s, &t) < 0) {
+	if (!s->agent || tcpfwd_target(f, s, &t) < 0) {
 		log_warn("not serving %s (%s): tcp routes need an agent and tcp://HOST:PORT",
 			 s->name, s->target);
 		return;
@@ -492,11 +493,13 @@ void tcpfwd_sync(struct tcpfwd *f, const struct route_spec *specs, size_t n)
 		}
 }
 
-void tcpfwd_start(struct tcpfwd *f, struct loop *loop, const struct hub_config *cfg)
+void tcpfwd_start(struct tcpfwd *f, struct loop *loop, const struct hub_config *cfg,
+		  struct hub_tunnel_online *online)
 {
 	memset(f, 0, sizeof(*f));
 	f->loop = loop;
 	f->cfg = cfg;
+	f->online = online;
 	accept_backoff_init(&f->acc, loop, tcpfwd_watch_listeners, f, "tcp routes");
 }
 

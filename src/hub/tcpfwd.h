@@ -14,6 +14,7 @@
 #define TCPFWD_ROUTES 64
 
 struct tcpfwd_route;
+struct hub_tunnel_online;
 struct tcpfwd_conn;
 
 /* The hub's raw TCP routes, a field of struct hub (control thread;
@@ -21,6 +22,9 @@ struct tcpfwd_conn;
 struct tcpfwd {
 	struct loop *loop;		/* NULL: not serving */
 	const struct hub_config *cfg;
+	/* The hub's agent online table (hub->online): slots are taken on
+	 * the control thread, where the routes also check them. */
+	struct hub_tunnel_online *online;
 	struct tcpfwd_route *routes[TCPFWD_ROUTES];
 	struct tcpfwd_conn *conns;	/* every open connection */
 	struct accept_backoff acc;	/* every route's listeners off while out of fds */
@@ -31,8 +35,10 @@ struct tcpfwd {
 };
 
 /* Serves tcp routes on `loop` from now on, on the IPs of the config's
- * https listeners (else its http ones). `cfg` must outlive it. */
-void tcpfwd_start(struct tcpfwd *f, struct loop *loop, const struct hub_config *cfg);
+ * https listeners (else its http ones), with agents' slots in `online`.
+ * `cfg` and `online` must outlive it. */
+void tcpfwd_start(struct tcpfwd *f, struct loop *loop, const struct hub_config *cfg,
+		  struct hub_tunnel_online *online);
 /* Makes the listeners match the tcp:// routes among `specs` (other
  * specs are ignored): new ports opened, gone ones closed, the rest
  * retargeted. Connections in progress keep their target. */

@@ -45,23 +45,16 @@ struct tpeer {
 	struct agent_watch watch;	/* agent.online / agent.offline, metrics */
 };
 
-/* The per-agent metrics text (rendered on the control loop, read by the
- * metrics listener's thread). */
-static struct shtext tunnel_metrics = SHTEXT_INIT;
-
 /* ---- the online table (shared with workers) ---- */
 
-static int64_t slot_owner[HUB_TUNNEL_SLOTS];	/* control thread only */
-static _Atomic uint64_t slot_handshake[HUB_TUNNEL_SLOTS];	/* wall ns */
-
-uint32_t hub_tunnel_slot(int64_t agent_id)
+uint32_t hub_tunnel_slot(struct hub_tunnel_online *o, int64_t agent_id)
 {
 	for (uint32_t i = 1; i < HUB_TUNNEL_SLOTS; i++) {
-		if (slot_owner[i] == agent_id)
+		if (o->owner[i] == agent_id)
 			return i;
-		if (slot_owner[i] == 0) {
-			slot_owner[i] = agent_id;
-			atomic_store(&slot_handshake[i], 0);
+		if (o->owner[i] == 0) {
+			o->owner[i] = agent_id;
+			atomic_store(&o->handshake[i], 0);
 			return i;
 		}
 	}
@@ -76,11 +69,11 @@ static bool tunnel_recent(uint64_t hs_ns)
 				     : hs_ns != 0;
 }
 
-bool hub_tunnel_slot_online(uint32_t slot)
+bool hub_tunnel_slot_online(const struct hub_tunnel_online *o, uint32_t slot)
 {
-	if (slot == 0 || slot >= HUB_TUNNEL_SLOTS)
+	if (!o || slot == 0 || slot >= HUB_TUNNEL_SLOTS)
 		return true;
-	return tunnel_recent(atomic_load(&slot_handshake[slot]));
+	return tunnel_recent(atomic_load(&o->handshake[slot]));
 }
 
 /* ---- peers ---- */
@@ -213,7 +206,7 @@ void hub_tunnel_sync(struct hub *hub)
 		nv[i].id = v[i].id;
 		memcpy(nv[i].name, v[i].name, sizeof(nv[i].name));
 		memcpy(nv[i].key, v[i].key, 32);
-		nv[i].slot = hub_tunnel_slot(v[i].id);
+		nv[i].slot = hub_tunnel_slot(&hub->online, v[i].id);
 		bool fresh = !wg_device_peer_lookup(tn->dev, v[i].key);
 		if (wg_device_peer_add(tn->dev, v[i].key, &p) < 0) {
 			log_warn("agent %s: cannot add its peer", v[i].name);
@@ -265,7 +258,7 @@ static void tunnel_check(struct hub_tunnel *tn, struct tpeer *tp, struct wg_peer
 
 	wg_peer_get_status(p, &st);
 	if (tp->slot)
-		atomic_store(&slot_handshake[tp->slot], st.last_handshake_ns);
+		atomic_store(&tn->hub->online.handshake[tp->slot], st.last_handshake_ns);
 	online = tunnel_recent(st.last_handshake_ns);
 	tunnel_endpoint_str(&st.endpoint, ep, sizeof(ep));
 	if (online && !tp->online)
@@ -303,19 +296,20 @@ static void tunnel_presence(struct hub_tunnel *tn, struct tpeer *tp, struct wg_p
 	};
 }
 
-static void tunnel_metrics_publish(const struct agent_watch_sample *s, size_t n)
+static void tunnel_metrics_publish(struct hub *hub, const struct agent_watch_sample *s,
+				   size_t n)
 {
 	struct buf b;
 
 	buf_init(&b, 4u << 20);
 	if (agent_watch_render(&b, s, n) == 0)
-		shtext_replace(&tunnel_metrics, &b);
+		shtext_replace(&hub->tunnel_metrics, &b);
 	buf_free(&b);
 }
 
-int hub_tunnel_metrics_render(struct buf *out)
+int hub_tunnel_metrics_render(struct hub *hub, struct buf *out)
 {
-	return shtext_append_to(&tunnel_metrics, out);
+	return hub ? shtext_append_to(&hub->tunnel_metrics, out) : 0;
 }
 
 static void tunnel_tick(struct loop_timer *t)
@@ -335,7 +329,7 @@ static void tunnel_tick(struct loop_timer *t)
 			tunnel_presence(tn, &tn->peers[i], p, now, grace, &s[ns++]);
 	}
 	if (s)
-		tunnel_metrics_publish(s, ns);
+		tunnel_metrics_publish(tn->hub, s, ns);
 	free(s);
 	loop_timer_arm(tn->hub->loop, t, TUNNEL_TICK_NS);
 }
@@ -364,9 +358,9 @@ static void tunnel_event(void *ctx, const struct wg_event *ev)
 		return;
 	if (ev->type == WG_EVENT_HANDSHAKE) {
 		wg_peer_get_status(ev->peer, &st);
-		atomic_store(&slot_handshake[tp->slot], st.last_handshake_ns);
+		atomic_store(&tn->hub->online.handshake[tp->slot], st.last_handshake_ns);
 	} else if (ev->type == WG_EVENT_GAVE_UP || ev->type == WG_EVENT_EXPIRED) {
-		atomic_store(&slot_handshake[tp->slot], 0);
+		atomic_store(&tn->hub->online.handshake[tp->slot], 0);
 	}
 	loop_timer_arm(tn->hub->loop, &tn->tick, 0);
 }
@@ -560,6 +554,6 @@ void hub_tunnel_close(struct hub *hub)
 		tun_close(tn->tun);
 	free(tn->peers);
 	free(tn->known);
-	shtext_clear(&tunnel_metrics);
+	shtext_clear(&hub->tunnel_metrics);
 	memset(tn, 0, sizeof(*tn));
 }

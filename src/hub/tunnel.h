@@ -13,6 +13,7 @@
 #ifndef POSTERN_HUB_TUNNEL_H
 #define POSTERN_HUB_TUNNEL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -67,16 +68,27 @@ void hub_tunnel_open(struct hub *hub, struct api *api);
 void hub_tunnel_sync(struct hub *hub);
 void hub_tunnel_close(struct hub *hub);
 
-/* The online-table slot of an agent id (control thread; route
- * compilation). 0 = no slot. */
-uint32_t hub_tunnel_slot(int64_t agent_id);
+/* The online table: one slot per agent id, the time of its last
+ * handshake. A field of struct hub (hub->online), so it outlives the
+ * tunnel's open/close and route tables compiled while the tunnel is off
+ * keep their slots. Owner (`owner`): the control thread only (route
+ * compilation, peer sync). `handshake`: written by the control thread
+ * (tunnel ticks and events), read by every worker thread (atomics). */
+struct hub_tunnel_online {
+	int64_t owner[HUB_TUNNEL_SLOTS];
+	_Atomic uint64_t handshake[HUB_TUNNEL_SLOTS];	/* wall ns, 0 = none */
+};
+
+/* The slot of an agent id in `o` (control thread; route compilation).
+ * 0 = no slot. */
+uint32_t hub_tunnel_slot(struct hub_tunnel_online *o, int64_t agent_id);
 /* Any thread: whether the agent in `slot` completed a handshake within
- * HUB_TUNNEL_ONLINE_SECS (slot 0: true, nothing known). */
-bool hub_tunnel_slot_online(uint32_t slot);
+ * HUB_TUNNEL_ONLINE_SECS (slot 0 or no table: true, nothing known). */
+bool hub_tunnel_slot_online(const struct hub_tunnel_online *o, uint32_t slot);
 
 /* Appends the per-agent metrics as of the last tick (any thread;
- * agent_watch.h). Returns 0 or -ENOBUFS. */
+ * agent_watch.h) from hub->tunnel_metrics. Returns 0 or -ENOBUFS. */
 struct buf;
-int hub_tunnel_metrics_render(struct buf *out);
+int hub_tunnel_metrics_render(struct hub *hub, struct buf *out);
 
 #endif

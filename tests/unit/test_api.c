@@ -1483,6 +1483,7 @@ TEST(acme_request_renew_revoke)
 	};
 	char cert[8192], key[4096], err[128], path[96], body[16384];
 	int64_t id, imp;
+	struct acme_records rec;
 
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/certificates/request",
 					    .body = "{\"names\":[\"req.test\"]}" }), 409);
@@ -1505,7 +1506,8 @@ TEST(acme_request_renew_revoke)
 	snprintf(path, sizeof(path), "/api/v1/certificates/%lld/revoke", (long long)id);
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = path, .body = "{}" }), 409);
 	make_cert(cert, sizeof(cert), key, sizeof(key));
-	CHECK_EQ_INT(api_acme_cert_save(api, "req-test", &(struct store_cert_acme){ NULL, "rsa2048",
+	rec = api_acme_records(api);
+	CHECK_EQ_INT(acme_records_cert_save(&rec, "req-test", &(struct store_cert_acme){ NULL, "rsa2048",
 				       NULL }, cert, key, "issued", err, sizeof(err)), 0);
 	CHECK_EQ_INT(count("SELECT count(*) FROM audit_log WHERE action = 'certificate.issued'"
 			   " AND actor = 'system'"), 1);
@@ -1519,7 +1521,7 @@ TEST(acme_request_renew_revoke)
 					    .body = "{\"reason\":4}" }), 202);
 	CHECK_EQ_STR(acme_revoked, "req-test");
 	CHECK_EQ_INT(acme_reason, 4);
-	api_acme_cert_revoked(api, "req-test", 0, "");
+	acme_records_cert_revoked(&rec, "req-test", 0, "");
 	snprintf(path, sizeof(path), "/api/v1/certificates/%lld", (long long)id);
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = path }), 200);
 	CHECK_EQ_STR(rs_str("status"), "revoked");
@@ -1565,9 +1567,11 @@ TEST(acme_account_key_and_dns_providers_stay_sealed)
 	};
 	const char *token = "dns-token-never-shown-9c1";
 	char err[128], body[256], *k1, *k2, **kv;
+	struct acme_records rec;
 
-	k1 = api_acme_account_key(api, NULL, err, sizeof(err));
-	k2 = api_acme_account_key(api, NULL, err, sizeof(err));
+	rec = api_acme_records(api);
+	k1 = acme_records_account_key(&rec, NULL, err, sizeof(err));
+	k2 = acme_records_account_key(&rec, NULL, err, sizeof(err));
 	CHECK(k1 && k2 && !strcmp(k1, k2) && strstr(k1, "PRIVATE KEY"));
 	if (k1)
 		secure_free(k1, strlen(k1));
@@ -1594,14 +1598,14 @@ TEST(acme_account_key_and_dns_providers_stay_sealed)
 	CHECK(!strstr(rs_last.body, token));
 	CHECK_EQ_INT(count("SELECT count(*) FROM secrets WHERE owner = 'dns_provider'"
 			   " AND instr(ciphertext, 'dns-token') > 0"), 0);
-	kv = api_acme_dns_creds(api, "cloudflare");
+	kv = acme_records_dns_creds(&rec, "cloudflare");
 	CHECK(kv && kv[0] && kv[1] && kv[2] && kv[3] && !kv[4]);
 	CHECK((kv && !strcmp(kv[0], "api_token") && !strcmp(kv[1], token)) ||
 	      (kv && !strcmp(kv[2], "api_token") && !strcmp(kv[3], token)));
 	acme_kv_free(kv);
-	CHECK(api_acme_dns_creds(api, "hetzner") == NULL);
+	CHECK(acme_records_dns_creds(&rec, "hetzner") == NULL);
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "DELETE", .path = "/api/v1/dns-providers/cloudflare" }), 204);
-	CHECK(api_acme_dns_creds(api, "cloudflare") == NULL);
+	CHECK(acme_records_dns_creds(&rec, "cloudflare") == NULL);
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "DELETE", .path = "/api/v1/dns-providers/cloudflare" }), 404);
 }
 

@@ -13,8 +13,19 @@
 #include "core/addr.h"
 #include "front/metrics.h"
 #include "hub/route.h"
+#include "hub/tunnel.h"
 #include "front/snap.h"
 #include "front/xchg_head.h"
+
+/* The hub's registries, one set for the whole test (struct hub holds
+ * them in the daemon). */
+static struct route_pools test_pools;
+static struct metrics test_metrics;
+static struct hub_tunnel_online test_online;
+static struct route_env test_env = {
+	.pools = &test_pools, .metrics = &test_metrics, .online = &test_online,
+};
+static _Atomic uint64_t test_snap_version;
 
 static const char *lookup(const struct route_table *t, const char *host,
 			  const char *path)
@@ -38,7 +49,7 @@ TEST(route_lookup_order)
 		  .target = "http://127.0.0.1:4" },
 	};
 	char err[256];
-	struct route_table *t = route_table_build(specs, 7, err, sizeof(err));
+	struct route_table *t = route_table_build(&test_env, specs, 7, err, sizeof(err));
 
 	CHECK(t != NULL);
 	if (!t)
@@ -70,7 +81,7 @@ TEST(route_rewrite_fields)
 	struct route_spec s = { .id = 1, .host = "a.test", .path_prefix = "/api/",
 				.strip_prefix = true, .target = "http://127.0.0.1:8080/base/" };
 	char err[256];
-	struct route_table *t = route_table_build(&s, 1, err, sizeof(err));
+	struct route_table *t = route_table_build(&test_env, &s, 1, err, sizeof(err));
 	const struct route *r;
 
 	CHECK(t != NULL);
@@ -122,7 +133,7 @@ TEST(upstream_head_bytes)
 	struct route_spec s = { .id = 1, .host = "a.test", .path_prefix = "/api/",
 				.strip_prefix = true, .target = "http://127.0.0.1:8080/base/" };
 	char err[256];
-	struct route_table *t = route_table_build(&s, 1, err, sizeof(err));
+	struct route_table *t = route_table_build(&test_env, &s, 1, err, sizeof(err));
 	const struct route *r;
 	struct buf b;
 
@@ -193,7 +204,7 @@ TEST(route_rejects)
 	};
 	char err[256];
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct route_table *t = route_table_build(&bad[i], 1, err, sizeof(err));
+		struct route_table *t = route_table_build(&test_env, &bad[i], 1, err, sizeof(err));
 		if (t) {
 			UNIT_FAIL("spec %zu accepted", i);
 			route_table_free(t);
@@ -203,7 +214,7 @@ TEST(route_rejects)
 		{ .id = 1, .name = "a", .host = "a.test", .target = "http://127.0.0.1:1" },
 		{ .id = 2, .name = "b", .host = "A.test", .path_prefix = "/", .target = "http://127.0.0.1:2" },
 	};
-	CHECK(route_table_build(dup, 2, err, sizeof(err)) == NULL);
+	CHECK(route_table_build(&test_env, dup, 2, err, sizeof(err)) == NULL);
 	CHECK(strstr(err, "same host and path") != NULL);
 }
 
@@ -215,8 +226,8 @@ TEST(route_pool_ids_stable)
 		{ .id = 3, .host = "c.test", .target = "http://127.0.0.1:7002" },
 	};
 	char err[256];
-	struct route_table *t1 = route_table_build(s, 3, err, sizeof(err));
-	struct route_table *t2 = route_table_build(s, 3, err, sizeof(err));
+	struct route_table *t1 = route_table_build(&test_env, s, 3, err, sizeof(err));
+	struct route_table *t2 = route_table_build(&test_env, s, 3, err, sizeof(err));
 	const struct route *a = route_lookup(t1, STR_LIT("a.test"), STR_LIT("/"));
 	const struct route *b = route_lookup(t1, STR_LIT("b.test"), STR_LIT("/"));
 	const struct route *c = route_lookup(t1, STR_LIT("c.test"), STR_LIT("/"));
@@ -233,11 +244,35 @@ TEST(route_pool_ids_stable)
 	route_table_free(t2);
 }
 
+/* The registries are the hub's objects, not the process's: a second set
+ * hands out its own ids, and without a metrics registry a route counts
+ * as no route. */
+TEST(route_registries_are_per_owner)
+{
+	struct route_spec s = { .id = 3, .host = "c.test", .target = "http://127.0.0.1:7002" };
+	struct route_pools other;
+	struct route_env env = { .pools = &other };
+	char err[256];
+	struct route_table *t;
+	const struct route *c;
+
+	route_pools_init(&other);
+	t = route_table_build(&env, &s, 1, err, sizeof(err));
+	c = route_lookup(t, STR_LIT("c.test"), STR_LIT("/"));
+	CHECK(c != NULL);
+	if (c) {
+		CHECK_EQ_INT(c->target.pool_id, 0);
+		CHECK_EQ_INT(c->stats_id, METRICS_NO_ROUTE);
+	}
+	route_table_free(t);
+	route_pools_fini(&other);
+}
+
 TEST(snapshot_holders)
 {
-	struct hub_settings set = { 0 };
+	struct front_settings set = { 0 };
 	char err[64];
-	struct hub_snap *s = snap_new(&set, route_table_build(NULL, 0, err, sizeof(err)), route_table_free);
+	struct front_snap *s = snap_new(&test_snap_version, &set, route_table_build(&test_env, NULL, 0, err, sizeof(err)), route_table_free);
 	struct snap_hold *h;
 
 	CHECK(s != NULL);
@@ -286,17 +321,21 @@ TEST(addresses)
 TEST(metrics_render_labels_and_groups)
 {
 	struct buf b;
-	uint32_t odd = metrics_route_register("we\"ird\\na\nme");
-	uint32_t plain = metrics_route_register("plain");
+	struct metrics m;
+	struct metrics_block *blk;
+	uint32_t odd, plain;
 	const char *t, *first_dur, *last_req;
 
+	metrics_init(&m);
+	odd = metrics_route_register(&m, "we\"ird\\na\nme");
+	plain = metrics_route_register(&m, "plain");
 	CHECK(odd != METRICS_NO_ROUTE && plain != METRICS_NO_ROUTE && odd != plain);
-	CHECK_EQ_INT(metrics_route_register("plain"), (int)plain);
+	CHECK_EQ_INT(metrics_route_register(&m, "plain"), (int)plain);
 	buf_init(&b, 1u << 20);
-	CHECK_EQ_INT(metrics_worker_init(0), 0);
-	metrics_observe(0, odd, 200, 2000000, 5, 7);
-	metrics_observe(0, plain, 503, 20000000000ULL, 0, 9);
-	CHECK_EQ_INT(metrics_render(&b), 0);
+	CHECK_EQ_INT(metrics_worker_init(&m, 0, &blk), 0);
+	metrics_observe(blk, odd, 200, 2000000, 5, 7);
+	metrics_observe(blk, plain, 503, 20000000000ULL, 0, 9);
+	CHECK_EQ_INT(metrics_render(&m, &b), 0);
 	CHECK_EQ_INT(buf_append(&b, "", 1), 0);
 	t = (const char *)buf_head(&b);
 	CHECK(strstr(t, "postern_requests_total{route=\"we\\\"ird\\\\na\\nme\",code=\"2xx\"} 1\n"));
@@ -310,6 +349,7 @@ TEST(metrics_render_labels_and_groups)
 	CHECK(first_dur && last_req && last_req < first_dur);
 	CHECK(!strstr(t, "postern_request_bytes_total{route=\"(none)\"}"));
 	buf_free(&b);
+	metrics_fini(&m);
 }
 
 /* Routes through an agent: the upstream is the agent's stream port, the
@@ -328,7 +368,7 @@ TEST(route_through_agents)
 		  .agent_addr = "100.96.0.5", .agent_node = true, .target = "http://100.96.0.5:8080" },
 	};
 	char err[256];
-	struct route_table *t = route_table_build(s, 4, err, sizeof(err));
+	struct route_table *t = route_table_build(&test_env, s, 4, err, sizeof(err));
 	const struct route *tls, *ip, *pending, *node;
 
 	CHECK(t != NULL);
@@ -359,10 +399,10 @@ TEST(route_through_agents)
 	route_table_free(t);
 	/* https: only through an agent (which does the TLS). */
 	s[3].target = "https://100.96.0.5:8443";
-	CHECK(route_table_build(&s[3], 1, err, sizeof(err)) == NULL);
+	CHECK(route_table_build(&test_env, &s[3], 1, err, sizeof(err)) == NULL);
 	s[1].agent = NULL;
 	s[1].target = "https://192.168.1.10";
-	CHECK(route_table_build(&s[1], 1, err, sizeof(err)) == NULL);
+	CHECK(route_table_build(&test_env, &s[1], 1, err, sizeof(err)) == NULL);
 }
 
 /* The header names the client; families are made to match. */
@@ -394,15 +434,20 @@ TEST(stream_header_for_clients)
 
 int main(void)
 {
+	route_pools_init(&test_pools);
+	metrics_init(&test_metrics);
 	RUN(route_lookup_order);
 	RUN(route_rewrite_fields);
 	RUN(upstream_head_bytes);
 	RUN(route_rejects);
 	RUN(route_pool_ids_stable);
+	RUN(route_registries_are_per_owner);
 	RUN(route_through_agents);
 	RUN(stream_header_for_clients);
 	RUN(snapshot_holders);
 	RUN(addresses);
 	RUN(metrics_render_labels_and_groups);
+	route_pools_fini(&test_pools);
+	metrics_fini(&test_metrics);
 	return unit_done();
 }

@@ -87,10 +87,12 @@ static void *snap_run(void *arg)
 	return NULL;
 }
 
-static struct hub_snap *snap_make(void)
+static _Atomic uint64_t snap_versions;	/* the publisher's counter */
+
+static struct front_snap *snap_make(void)
 {
-	struct hub_settings set = { 0 };
-	struct hub_snap *s = snap_new(&set, NULL, NULL);
+	struct front_settings set = { 0 };
+	struct front_snap *s = snap_new(&snap_versions, &set, NULL, NULL);
 
 	if (!s)
 		abort();
@@ -125,7 +127,7 @@ TEST(snapshots_posted_to_running_workers)
 	/* The control side: every snapshot goes to every worker (one
 	 * reference each), as hub.c publishes a reload. */
 	for (int n = 0; n < SNAP_POSTS; n++) {
-		struct hub_snap *s = snap_make();
+		struct front_snap *s = snap_make();
 
 		made++;
 		last = s->version;
