@@ -150,12 +150,10 @@ static int join_find_token(struct api_ctx *c, const char *token, struct join_tok
 		t->agent_id = sqlite3_column_int64(st, 1);
 		t->expires_at = sqlite3_column_int64(st, 2);
 		t->used = sqlite3_column_int(st, 3);
-		snprintf(t->status, sizeof(t->status), "%s", sqlite3_column_text(st, 4));
-		snprintf(t->name, sizeof(t->name), "%s", sqlite3_column_text(st, 5));
-		snprintf(t->ipv4, sizeof(t->ipv4), "%s",
-			 sqlite3_column_text(st, 6) ? (const char *)sqlite3_column_text(st, 6) : "");
-		snprintf(t->ipv6, sizeof(t->ipv6), "%s",
-			 sqlite3_column_text(st, 7) ? (const char *)sqlite3_column_text(st, 7) : "");
+		store_column_copy(st, 4, t->status, sizeof(t->status));
+		store_column_copy(st, 5, t->name, sizeof(t->name));
+		store_column_copy(st, 6, t->ipv4, sizeof(t->ipv4));
+		store_column_copy(st, 7, t->ipv6, sizeof(t->ipv6));
 		rc = 0;
 	}
 	sqlite3_finalize(st);

@@ -61,14 +61,6 @@ int api_login_key_get(struct api *api, uint8_t key[AUTH_KEY_LEN], bool create)
 	return 0;
 }
 
-/* Copies column `col` (text or NULL) into out. */
-static void api_login_col(sqlite3_stmt *st, int col, char *out, size_t len)
-{
-	const char *s = (const char *)sqlite3_column_text(st, col);
-
-	snprintf(out, len, "%s", s ? s : "");
-}
-
 /* The key is made (an audited event) once something needs it: the first
  * login route, or the portal's first cookie; a hub that never uses login
  * has none, and its snapshot's table verifies nothing. */
@@ -101,9 +93,9 @@ struct auth_users *api_auth_users(struct api *api)
 				       .disabled = sqlite3_column_int(st, 2) != 0,
 				       .epoch = (uint32_t)sqlite3_column_int64(st, 5),
 				       .require_passkey = sqlite3_column_int(st, 6) != 0 };
-		api_login_col(st, 1, u.name, sizeof(u.name));
-		api_login_col(st, 3, u.groups, sizeof(u.groups));
-		api_login_col(st, 4, u.email, sizeof(u.email));
+		store_column_copy(st, 1, u.name, sizeof(u.name));
+		store_column_copy(st, 3, u.groups, sizeof(u.groups));
+		store_column_copy(st, 4, u.email, sizeof(u.email));
 		if (auth_users_add(t, &u) < 0)
 			break;
 	}

@@ -132,8 +132,8 @@ static int api_share_find(struct api *api, const char *hash, const char *host,
 		r->expires_ms = sqlite3_column_int64(st, 2);
 		r->uses = sqlite3_column_int64(st, 3);
 		r->max_uses = sqlite3_column_int64(st, 4);
-		snprintf(r->host, sizeof(r->host), "%s", sqlite3_column_text(st, 5));
-		snprintf(r->path, sizeof(r->path), "%s", sqlite3_column_text(st, 6));
+		store_column_copy(st, 5, r->host, sizeof(r->host));
+		store_column_copy(st, 6, r->path, sizeof(r->path));
 		rc = 0;
 	}
 	sqlite3_finalize(st);

@@ -64,6 +64,13 @@ int store_bind_text(sqlite3_stmt *st, int idx, const char *v)
 	return sqlite3_bind_text(st, idx, v, -1, SQLITE_TRANSIENT);
 }
 
+void store_column_copy(sqlite3_stmt *st, int col, char *out, size_t len)
+{
+	const char *s = (const char *)sqlite3_column_text(st, col);
+
+	snprintf(out, len, "%s", s ? s : "");
+}
+
 bool store_constraint_is(struct store *s, int kind)
 {
 	return sqlite3_extended_errcode(s->db) == kind;

@@ -57,6 +57,10 @@ int64_t store_now_ms(void);
 
 /* Binds a NUL-terminated string, or NULL when `v` is NULL. */
 int store_bind_text(sqlite3_stmt *st, int idx, const char *v);
+/* Copies text column `col` of the current row into `out` (`len` bytes,
+ * always terminated, cut to fit); NULL, or no memory to convert it, gives
+ * "". */
+void store_column_copy(sqlite3_stmt *st, int col, char *out, size_t len);
 
 /* True when the last error on the connection was a constraint of `kind`
  * (SQLITE_CONSTRAINT_UNIQUE, _FOREIGNKEY, _CHECK, ...). */
