@@ -247,20 +247,13 @@ int api_tunnel_enroll(struct api *api, int64_t id, const char *pub, const char *
 static int join_update(struct api_ctx *c, const struct join_token *t, int64_t seq,
 		       const char *pub, const char *version)
 {
-	sqlite3_stmt *st;
 	int rc = api_tunnel_enroll(c->api, t->agent_id, pub, t->ipv4, t->ipv6, version, seq);
 
 	if (rc < 0)
 		return rc;
-	st = store_prepare(&c->api->store,
-			   "UPDATE agent_join_tokens SET used_at = ? WHERE id = ?");
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, store_now_ms());
-	sqlite3_bind_int64(st, 2, t->id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return store_exec_i64(&c->api->store,
+			      "UPDATE agent_join_tokens SET used_at = ? WHERE id = ?",
+			      (const int64_t[]){ store_now_ms(), t->id }, 2);
 }
 
 /* "ADDR/LEN" with the tunnel network's prefix length, so the agent's

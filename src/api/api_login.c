@@ -125,17 +125,9 @@ int64_t api_login_epoch(struct api *api, int64_t uid)
 
 int api_login_revoke(struct api_ctx *c, int64_t uid)
 {
-	sqlite3_stmt *st = store_prepare(&c->api->store, "UPDATE users SET auth_epoch ="
-					 " (auth_epoch + 1) % 2147483648 WHERE id = ?");
-	int rc;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, uid);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
 	c->changed |= API_CHANGED_USERS;
-	return rc;
+	return store_exec_i64(&c->api->store, "UPDATE users SET auth_epoch ="
+			      " (auth_epoch + 1) % 2147483648 WHERE id = ?", &uid, 1);
 }
 
 static void api_login_code_hash(const char *code, uint8_t out[32])

@@ -49,6 +49,9 @@ void store_rollback(struct store *s);
 int store_exec(struct store *s, const char *sql, char *err, size_t errlen);
 /* Prepares one statement. Returns it, or NULL (logged). */
 sqlite3_stmt *store_prepare(struct store *s, const char *sql);
+/* Runs `sql`, one statement that returns no rows, with the `n` integers
+ * of `v` bound to its parameters ?1..?n. Returns 0, or -1 (logged). */
+int store_exec_i64(struct store *s, const char *sql, const int64_t *v, size_t n);
 /* Runs a statement that returns one integer (or none: returns `dflt`). */
 int64_t store_query_int(struct store *s, const char *sql, int64_t dflt);
 
