@@ -168,19 +168,26 @@ out:
 	return out;
 }
 
+/* The serial number in upper-case hex (OPENSSL_free it), or NULL. */
+static char *cert_serial_hex(X509 *x)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+
+	BN_free(bn);
+	return hex;
+}
+
 int acme_cert_info_get(const char *pem, struct acme_cert_info *ci)
 {
 	X509 *x = cert_first(pem);
-	BIGNUM *bn;
 
 	memset(ci, 0, sizeof(*ci));
 	if (!x)
 		return -EINVAL;
 	cert_names(x, ci);
 	ci->issuer = X509_NAME_oneline(X509_get_issuer_name(x), NULL, 0);
-	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
-	ci->serial_hex = bn ? BN_bn2hex(bn) : NULL;
-	BN_free(bn);
+	ci->serial_hex = cert_serial_hex(x);
 	ci->not_before = cert_time(X509_get0_notBefore(x));
 	ci->not_after = cert_time(X509_get0_notAfter(x));
 	ci->ari_id = cert_ari_id(x);

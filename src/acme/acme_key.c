@@ -81,6 +81,27 @@ static int key_param(EVP_PKEY *pk, const char *name, size_t width,
 	return 0;
 }
 
+/* Reads the `n` big-number parameters `names` of k->pkey, each `width`
+ * bytes (0: its own length), into a new array in *out (the caller
+ * secure_frees it: private key material). Returns 0, -ENOMEM, or -EINVAL
+ * when a parameter is missing or too long (nothing to free then). */
+static int key_parts(const struct acme_key *k, const char *const *names, size_t n,
+		     size_t width, struct key_part **out)
+{
+	struct key_part *p = calloc(n, sizeof(*p));
+
+	*out = NULL;
+	if (!p)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (key_param(k->pkey, names[i], width, &p[i])) {
+			secure_free(p, n * sizeof(*p));
+			return -EINVAL;
+		}
+	*out = p;
+	return 0;
+}
+
 static char *key_b64(const struct key_part *p)
 {
 	char *s = malloc(B64URL_LEN(p->n));
@@ -104,71 +125,81 @@ static int key_public_jwk(struct acme_key *k, const char *alg, json_t *pub)
 	return 0;
 }
 
-/* EC P-256: cjose JWK plus the RFC 7638 public JWK. */
-static int key_ec(struct acme_key *k)
-{
-	struct key_part *p = calloc(3, sizeof(*p));
-	char *x = NULL, *y = NULL;
-	cjose_err cerr;
-	int rc = -EINVAL;
+/* EC P-256: the private scalar and the public point. */
+static const char *const ec_params[] = {
+	OSSL_PKEY_PARAM_PRIV_KEY, OSSL_PKEY_PARAM_EC_PUB_X, OSSL_PKEY_PARAM_EC_PUB_Y,
+};
 
-	if (!p)
-		return -ENOMEM;
-	if (key_param(k->pkey, OSSL_PKEY_PARAM_PRIV_KEY, 32, &p[0]) ||
-	    key_param(k->pkey, OSSL_PKEY_PARAM_EC_PUB_X, 32, &p[1]) ||
-	    key_param(k->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, 32, &p[2]))
-		goto out;
+static cjose_jwk_t *key_ec_jwk(struct key_part *p, json_t **pub)
+{
 	cjose_jwk_ec_keyspec spec = {
 		.crv = CJOSE_JWK_EC_P_256, .d = p[0].b, .dlen = p[0].n,
 		.x = p[1].b, .xlen = p[1].n, .y = p[2].b, .ylen = p[2].n,
 	};
-	k->jwk = cjose_jwk_create_EC_spec(&spec, &cerr);
-	x = key_b64(&p[1]);
-	y = key_b64(&p[2]);
-	rc = key_public_jwk(k, "ES256", json_pack("{s:s, s:s, s:s, s:s}", "crv", "P-256",
-						  "kty", "EC", "x", x, "y", y));
-out:
-	secure_free(p, 3 * sizeof(*p));
+	char *x = key_b64(&p[1]), *y = key_b64(&p[2]);
+	cjose_err cerr;
+
+	*pub = json_pack("{s:s, s:s, s:s, s:s}", "crv", "P-256", "kty", "EC", "x", x, "y", y);
 	free(x);
 	free(y);
-	return rc;
+	return cjose_jwk_create_EC_spec(&spec, &cerr);
 }
 
-static const char *const rsa_params[8] = {
+/* RSA: public exponent and modulus first, then the private parts. */
+static const char *const rsa_params[] = {
 	OSSL_PKEY_PARAM_RSA_E,	      OSSL_PKEY_PARAM_RSA_N,
 	OSSL_PKEY_PARAM_RSA_D,	      OSSL_PKEY_PARAM_RSA_FACTOR1,
 	OSSL_PKEY_PARAM_RSA_FACTOR2,  OSSL_PKEY_PARAM_RSA_EXPONENT1,
 	OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
 };
 
-static int key_rsa(struct acme_key *k)
+static cjose_jwk_t *key_rsa_jwk(struct key_part *p, json_t **pub)
 {
-	struct key_part *p = calloc(8, sizeof(*p));
-	char *e = NULL, *n = NULL;
-	cjose_err cerr;
-	int rc = -EINVAL;
-
-	if (!p)
-		return -ENOMEM;
-	for (int i = 0; i < 8; i++)
-		if (key_param(k->pkey, rsa_params[i], 0, &p[i]))
-			goto out;
 	cjose_jwk_rsa_keyspec spec = {
 		.e = p[0].b, .elen = p[0].n, .n = p[1].b, .nlen = p[1].n,
 		.d = p[2].b, .dlen = p[2].n, .p = p[3].b, .plen = p[3].n,
 		.q = p[4].b, .qlen = p[4].n, .dp = p[5].b, .dplen = p[5].n,
 		.dq = p[6].b, .dqlen = p[6].n, .qi = p[7].b, .qilen = p[7].n,
 	};
-	k->jwk = cjose_jwk_create_RSA_spec(&spec, &cerr);
-	e = key_b64(&p[0]);
-	n = key_b64(&p[1]);
-	rc = key_public_jwk(k, "RS256", json_pack("{s:s, s:s, s:s}", "e", e, "kty", "RSA",
-						  "n", n));
-out:
-	secure_free(p, 8 * sizeof(*p));
+	char *e = key_b64(&p[0]), *n = key_b64(&p[1]);
+	cjose_err cerr;
+
+	*pub = json_pack("{s:s, s:s, s:s}", "e", e, "kty", "RSA", "n", n);
 	free(e);
 	free(n);
-	return rc;
+	return cjose_jwk_create_RSA_spec(&spec, &cerr);
+}
+
+/* A key type: its JWS algorithm, the parameters read from the key (each
+ * `width` bytes, 0: its own length), and what builds the cjose JWK and
+ * the public JWK's members from them (*pub NULL when one is missing). */
+struct key_kind {
+	const char *alg;
+	const char *const *params;
+	size_t n_params, width;
+	cjose_jwk_t *(*jwk)(struct key_part *p, json_t **pub);
+};
+
+static const struct key_kind key_kind_ec = {
+	"ES256", ec_params, ARRAY_SIZE(ec_params), 32, key_ec_jwk,
+};
+static const struct key_kind key_kind_rsa = {
+	"RS256", rsa_params, ARRAY_SIZE(rsa_params), 0, key_rsa_jwk,
+};
+
+/* Sets k->jwk and the RFC 7638 public JWK from k->pkey. Returns 0,
+ * -ENOMEM or -EINVAL. */
+static int key_jwk(struct acme_key *k, const struct key_kind *kind)
+{
+	struct key_part *p;
+	json_t *pub = NULL;
+	int rc = key_parts(k, kind->params, kind->n_params, kind->width, &p);
+
+	if (rc)
+		return rc;
+	k->jwk = kind->jwk(p, &pub);
+	secure_free(p, kind->n_params * sizeof(*p));
+	return key_public_jwk(k, kind->alg, pub);
 }
 
 static bool key_supported(EVP_PKEY *pk)
@@ -193,7 +224,7 @@ int acme_key_from_pkey(EVP_PKEY *pkey, struct acme_key *k)
 	if (!pkey || !key_supported(pkey))
 		return -EINVAL;
 	k->pkey = pkey;
-	rc = EVP_PKEY_is_a(pkey, "RSA") ? key_rsa(k) : key_ec(k);
+	rc = key_jwk(k, EVP_PKEY_is_a(pkey, "RSA") ? &key_kind_rsa : &key_kind_ec);
 	if (rc) {
 		k->pkey = NULL;	/* the caller keeps it on failure */
 		acme_key_free(k);

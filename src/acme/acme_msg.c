@@ -51,6 +51,28 @@ static json_t *msg_load(const char *p, size_t len)
 	return j;
 }
 
+/* Fills one kind of message from its JSON object (`out` is that kind's
+ * struct). Returns 0 or -EINVAL. */
+typedef int msg_from_fn(json_t *o, void *out);
+
+/* The body of every acme_*_parse: zeroes `out` (`size` bytes), loads the
+ * bytes as a JSON object and lets `from` fill `out`. Returns 0 or -EINVAL;
+ * on failure `out` may hold part of the message, which the kind's
+ * acme_*_free frees as it frees a whole one. */
+static int msg_parse(const char *p, size_t len, void *out, size_t size,
+		     msg_from_fn *from)
+{
+	json_t *o = msg_load(p, len);
+	int rc;
+
+	memset(out, 0, size);
+	if (!o)
+		return -EINVAL;
+	rc = from(o, out);
+	json_decref(o);
+	return rc;
+}
+
 /* Copies string member `key` into *out. Returns 0 (absent is fine unless
  * `required`), or -EINVAL for a wrong type, an oversize or NUL-bearing
  * string, a missing required member, or no memory. */
@@ -142,8 +164,9 @@ out:
 	return rc;
 }
 
-static int problem_from(json_t *o, struct acme_problem *pr)
+static int problem_from(json_t *o, void *out)
 {
+	struct acme_problem *pr = out;
 	json_t *st;
 
 	if (!json_is_object(o))
@@ -165,15 +188,7 @@ static int problem_from(json_t *o, struct acme_problem *pr)
 
 int acme_problem_parse(const char *p, size_t len, struct acme_problem *pr)
 {
-	json_t *o = msg_load(p, len);
-	int rc;
-
-	memset(pr, 0, sizeof(*pr));
-	if (!o)
-		return -EINVAL;
-	rc = problem_from(o, pr);
-	json_decref(o);
-	return rc;
+	return msg_parse(p, len, pr, sizeof(*pr), problem_from);
 }
 
 void acme_problem_free(struct acme_problem *pr)
@@ -184,8 +199,9 @@ void acme_problem_free(struct acme_problem *pr)
 	memset(pr, 0, sizeof(*pr));
 }
 
-static int directory_from(json_t *o, struct acme_directory *d)
+static int directory_from(json_t *o, void *out)
 {
+	struct acme_directory *d = out;
 	json_t *meta = json_object_get(o, "meta"), *eab;
 
 	if (msg_str(o, "newNonce", true, &d->new_nonce) ||
@@ -209,15 +225,7 @@ static int directory_from(json_t *o, struct acme_directory *d)
 
 int acme_directory_parse(const char *p, size_t len, struct acme_directory *d)
 {
-	json_t *o = msg_load(p, len);
-	int rc;
-
-	memset(d, 0, sizeof(*d));
-	if (!o)
-		return -EINVAL;
-	rc = directory_from(o, d);
-	json_decref(o);
-	return rc;
+	return msg_parse(p, len, d, sizeof(*d), directory_from);
 }
 
 void acme_directory_free(struct acme_directory *d)
@@ -232,19 +240,19 @@ void acme_directory_free(struct acme_directory *d)
 	memset(d, 0, sizeof(*d));
 }
 
+static int account_from(json_t *o, void *out)
+{
+	struct acme_account *a = out;
+
+	if (msg_status(o, true, &a->status) ||
+	    msg_str(o, "orders", false, &a->orders))
+		return -EINVAL;
+	return 0;
+}
+
 int acme_account_parse(const char *p, size_t len, struct acme_account *a)
 {
-	json_t *o = msg_load(p, len);
-	int rc;
-
-	memset(a, 0, sizeof(*a));
-	if (!o)
-		return -EINVAL;
-	rc = msg_status(o, true, &a->status);
-	if (rc == 0)
-		rc = msg_str(o, "orders", false, &a->orders);
-	json_decref(o);
-	return rc;
+	return msg_parse(p, len, a, sizeof(*a), account_from);
 }
 
 void acme_account_free(struct acme_account *a)
@@ -284,8 +292,9 @@ static int order_lists(json_t *o, struct acme_order *ord)
 	return 0;
 }
 
-static int order_from(json_t *o, struct acme_order *ord)
+static int order_from(json_t *o, void *out)
 {
+	struct acme_order *ord = out;
 	json_t *err = json_object_get(o, "error");
 
 	if (msg_status(o, true, &ord->status) || order_lists(o, ord) ||
@@ -299,15 +308,7 @@ static int order_from(json_t *o, struct acme_order *ord)
 
 int acme_order_parse(const char *p, size_t len, struct acme_order *ord)
 {
-	json_t *o = msg_load(p, len);
-	int rc;
-
-	memset(ord, 0, sizeof(*ord));
-	if (!o)
-		return -EINVAL;
-	rc = order_from(o, ord);
-	json_decref(o);
-	return rc;
+	return msg_parse(p, len, ord, sizeof(*ord), order_from);
 }
 
 void acme_order_free(struct acme_order *ord)
@@ -322,8 +323,9 @@ void acme_order_free(struct acme_order *ord)
 	memset(ord, 0, sizeof(*ord));
 }
 
-static int challenge_from(json_t *o, struct acme_challenge *c)
+static int challenge_from(json_t *o, void *out)
 {
+	struct acme_challenge *c = out;
 	json_t *err;
 
 	if (!json_is_object(o))
@@ -341,15 +343,7 @@ static int challenge_from(json_t *o, struct acme_challenge *c)
 
 int acme_challenge_parse(const char *p, size_t len, struct acme_challenge *c)
 {
-	json_t *o = msg_load(p, len);
-	int rc;
-
-	memset(c, 0, sizeof(*c));
-	if (!o)
-		return -EINVAL;
-	rc = challenge_from(o, c);
-	json_decref(o);
-	return rc;
+	return msg_parse(p, len, c, sizeof(*c), challenge_from);
 }
 
 void acme_challenge_free(struct acme_challenge *c)
@@ -361,8 +355,9 @@ void acme_challenge_free(struct acme_challenge *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static int authz_from(json_t *o, struct acme_authz *a)
+static int authz_from(json_t *o, void *out)
 {
+	struct acme_authz *a = out;
 	json_t *ch = json_object_get(o, "challenges");
 	json_t *wc = json_object_get(o, "wildcard");
 
@@ -384,15 +379,7 @@ static int authz_from(json_t *o, struct acme_authz *a)
 
 int acme_authz_parse(const char *p, size_t len, struct acme_authz *a)
 {
-	json_t *o = msg_load(p, len);
-	int rc;
-
-	memset(a, 0, sizeof(*a));
-	if (!o)
-		return -EINVAL;
-	rc = authz_from(o, a);
-	json_decref(o);
-	return rc;
+	return msg_parse(p, len, a, sizeof(*a), authz_from);
 }
 
 void acme_authz_free(struct acme_authz *a)
@@ -403,8 +390,9 @@ void acme_authz_free(struct acme_authz *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static int renewal_from(json_t *o, struct acme_renewal_info *ri)
+static int renewal_from(json_t *o, void *out)
 {
+	struct acme_renewal_info *ri = out;
 	json_t *w = json_object_get(o, "suggestedWindow");
 	char *s = NULL, *e = NULL;
 	int rc = -EINVAL;
@@ -426,15 +414,7 @@ out:
 int acme_renewal_info_parse(const char *p, size_t len,
 			    struct acme_renewal_info *ri)
 {
-	json_t *o = msg_load(p, len);
-	int rc;
-
-	memset(ri, 0, sizeof(*ri));
-	if (!o)
-		return -EINVAL;
-	rc = renewal_from(o, ri);
-	json_decref(o);
-	return rc;
+	return msg_parse(p, len, ri, sizeof(*ri), renewal_from);
 }
 
 void acme_renewal_info_free(struct acme_renewal_info *ri)

@@ -150,12 +150,10 @@ static int join_find_token(struct api_ctx *c, const char *token, struct join_tok
 		t->agent_id = sqlite3_column_int64(st, 1);
 		t->expires_at = sqlite3_column_int64(st, 2);
 		t->used = sqlite3_column_int(st, 3);
-		snprintf(t->status, sizeof(t->status), "%s", sqlite3_column_text(st, 4));
-		snprintf(t->name, sizeof(t->name), "%s", sqlite3_column_text(st, 5));
-		snprintf(t->ipv4, sizeof(t->ipv4), "%s",
-			 sqlite3_column_text(st, 6) ? (const char *)sqlite3_column_text(st, 6) : "");
-		snprintf(t->ipv6, sizeof(t->ipv6), "%s",
-			 sqlite3_column_text(st, 7) ? (const char *)sqlite3_column_text(st, 7) : "");
+		store_column_copy(st, 4, t->status, sizeof(t->status));
+		store_column_copy(st, 5, t->name, sizeof(t->name));
+		store_column_copy(st, 6, t->ipv4, sizeof(t->ipv4));
+		store_column_copy(st, 7, t->ipv6, sizeof(t->ipv6));
 		rc = 0;
 	}
 	sqlite3_finalize(st);
@@ -249,20 +247,13 @@ int api_tunnel_enroll(struct api *api, int64_t id, const char *pub, const char *
 static int join_update(struct api_ctx *c, const struct join_token *t, int64_t seq,
 		       const char *pub, const char *version)
 {
-	sqlite3_stmt *st;
 	int rc = api_tunnel_enroll(c->api, t->agent_id, pub, t->ipv4, t->ipv6, version, seq);
 
 	if (rc < 0)
 		return rc;
-	st = store_prepare(&c->api->store,
-			   "UPDATE agent_join_tokens SET used_at = ? WHERE id = ?");
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, store_now_ms());
-	sqlite3_bind_int64(st, 2, t->id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return store_exec_i64(&c->api->store,
+			      "UPDATE agent_join_tokens SET used_at = ? WHERE id = ?",
+			      (const int64_t[]){ store_now_ms(), t->id }, 2);
 }
 
 /* "ADDR/LEN" with the tunnel network's prefix length, so the agent's

@@ -13,34 +13,41 @@
 #define A API_PERM_ADMIN
 #define B API_EP_BODY
 
+/* The rows of a resource served by the generic handlers (api_resource.c):
+ * list and create on the collection `path`, get, update and delete on
+ * `path/{id}`; `rp` is the permission to read, `wp` to change, and `one`
+ * and `many` name the objects in the summaries. */
+#define API_RES_ROWS(path, res, rp, wp, one, many) \
+	{ "GET", path, rp, 0, api_res_list, res, "list " many }, \
+	{ "POST", path, wp, B, api_res_create, res, "create " one }, \
+	{ "GET", path "/{id}", rp, 0, api_res_get, res, "get " one }, \
+	{ "PATCH", path "/{id}", wp, B, api_res_update, res, "update " one }, \
+	{ "DELETE", path "/{id}", wp, 0, api_res_delete, res, "delete " one }
+/* The rows of a credential: as API_RES_ROWS, but it is never changed,
+ * only revoked (deleted). */
+#define API_RES_ROWS_CREDENTIAL(path, res, rp, wp, one, many) \
+	{ "GET", path, rp, 0, api_res_list, res, "list " many }, \
+	{ "POST", path, wp, B, api_res_create, res, "create " one }, \
+	{ "GET", path "/{id}", rp, 0, api_res_get, res, "get " one }, \
+	{ "DELETE", path "/{id}", wp, 0, api_res_delete, res, "revoke " one }
+
 const struct api_endpoint api_endpoints[] = {
 	{ "GET", "/api/v1/session", R, 0, api_session_get, NULL, "who am I" },
 	{ "POST", "/api/v1/session", API_PERM_NONE, B, api_session_login, NULL, "log in (password)" },
 	{ "DELETE", "/api/v1/session", R, 0, api_session_logout, NULL, "log out" },
 	{ "POST", "/api/v1/setup", API_PERM_NONE, B, api_user_setup, NULL, "set a password with a setup token" },
 
-	{ "GET", "/api/v1/routes", R, 0, api_res_list, &api_route_res, "list routes" },
-	{ "POST", "/api/v1/routes", W, B, api_res_create, &api_route_res, "create a route" },
-	{ "GET", "/api/v1/routes/{id}", R, 0, api_res_get, &api_route_res, "get a route" },
-	{ "PATCH", "/api/v1/routes/{id}", W, B, api_res_update, &api_route_res, "update a route" },
-	{ "DELETE", "/api/v1/routes/{id}", W, 0, api_res_delete, &api_route_res, "delete a route" },
+	API_RES_ROWS("/api/v1/routes", &api_route_res, R, W, "a route", "routes"),
 
-	{ "GET", "/api/v1/agents", R, 0, api_res_list, &api_agent_res, "list agents" },
-	{ "POST", "/api/v1/agents", W, B, api_res_create, &api_agent_res, "create an agent" },
-	{ "GET", "/api/v1/agents/{id}", R, 0, api_res_get, &api_agent_res, "get an agent" },
-	{ "PATCH", "/api/v1/agents/{id}", W, B, api_res_update, &api_agent_res, "update an agent" },
-	{ "DELETE", "/api/v1/agents/{id}", W, 0, api_res_delete, &api_agent_res, "delete an agent" },
+	API_RES_ROWS("/api/v1/agents", &api_agent_res, R, W, "an agent", "agents"),
 	{ "GET", "/api/v1/agents/{id}/join-tokens", R, 0, api_join_token_list, NULL, "list an agent's join tokens" },
 	{ "POST", "/api/v1/agents/{id}/join-tokens", W, B, api_join_token_create, NULL, "create a join token" },
 	{ "POST", "/api/v1/agents/{id}/wireguard-config", W, 0, api_agent_wg_config, NULL, "new keys and a wg-quick configuration for an agentless node" },
 	{ "POST", "/api/v1/agents/join", API_PERM_NONE, B, api_agent_join, NULL, "enroll an agent with a join token" },
 	{ "POST", "/api/v1/agent/heartbeat", API_PERM_NONE, B | API_EP_TUNNEL, api_agent_heartbeat, NULL, "an agent's heartbeat (tunnel only)" },
 
-	{ "GET", "/api/v1/certificates", R, 0, api_res_list, &api_cert_res, "list certificates" },
-	{ "POST", "/api/v1/certificates", W, B, api_res_create, &api_cert_res, "add a certificate" },
-	{ "GET", "/api/v1/certificates/{id}", R, 0, api_res_get, &api_cert_res, "get a certificate" },
-	{ "PATCH", "/api/v1/certificates/{id}", W, B, api_res_update, &api_cert_res, "replace a certificate" },
-	{ "DELETE", "/api/v1/certificates/{id}", W, 0, api_res_delete, &api_cert_res, "delete a certificate" },
+	/* Create adds a certificate with its key; update replaces them. */
+	API_RES_ROWS("/api/v1/certificates", &api_cert_res, R, W, "a certificate", "certificates"),
 	{ "POST", "/api/v1/certificates/import", W, B, api_res_create, &api_cert_res, "import a PEM certificate and key" },
 	{ "POST", "/api/v1/certificates/request", W, B, api_cert_request, NULL, "order a certificate from the ACME CA" },
 	{ "POST", "/api/v1/certificates/{id}/renew", W, 0, api_cert_renew, NULL, "renew a certificate now" },
@@ -49,35 +56,23 @@ const struct api_endpoint api_endpoints[] = {
 	{ "PUT", "/api/v1/dns-providers/{key}", A, B, api_dns_put, NULL, "set a DNS provider's credentials" },
 	{ "DELETE", "/api/v1/dns-providers/{key}", A, 0, api_dns_delete, NULL, "forget a DNS provider's credentials" },
 
-	{ "GET", "/api/v1/users", A, 0, api_res_list, &api_user_res, "list users" },
-	{ "POST", "/api/v1/users", A, B, api_res_create, &api_user_res, "create a user" },
-	{ "GET", "/api/v1/users/{id}", A, 0, api_res_get, &api_user_res, "get a user" },
-	{ "PATCH", "/api/v1/users/{id}", A, B, api_res_update, &api_user_res, "update a user" },
-	{ "DELETE", "/api/v1/users/{id}", A, 0, api_res_delete, &api_user_res, "delete a user" },
+	API_RES_ROWS("/api/v1/users", &api_user_res, A, A, "a user", "users"),
 	{ "POST", "/api/v1/users/{id}/setup-link", A, 0, api_user_setup_link, NULL, "new one-time setup link" },
 	{ "POST", "/api/v1/login/assertion-key", A, 0, api_assert_rotate, NULL, "rotate the identity assertion's signing key" },
 	{ "GET", "/api/v1/users/{id}/passkeys", A, 0, api_passkey_api_list, NULL, "list a user's passkeys" },
 	{ "DELETE", "/api/v1/passkeys/{id}", A, 0, api_passkey_api_delete, NULL, "remove a passkey" },
 
-	{ "GET", "/api/v1/tokens", A, 0, api_res_list, &api_token_res, "list API tokens" },
-	{ "POST", "/api/v1/tokens", A, B, api_res_create, &api_token_res, "create an API token" },
-	{ "GET", "/api/v1/tokens/{id}", A, 0, api_res_get, &api_token_res, "get an API token" },
-	{ "DELETE", "/api/v1/tokens/{id}", A, 0, api_res_delete, &api_token_res, "revoke an API token" },
+	/* A new token, route token or share link URL is shown once, in the
+	 * answer to its create. Route tokens are the machine credentials of
+	 * login routes. */
+	API_RES_ROWS_CREDENTIAL("/api/v1/tokens", &api_token_res, A, A, "an API token", "API tokens"),
 
-	{ "GET", "/api/v1/route-tokens", A, 0, api_res_list, &api_route_token_res, "list route tokens (machine credentials of login routes)" },
-	{ "POST", "/api/v1/route-tokens", A, B, api_res_create, &api_route_token_res, "create a route token (shown once)" },
-	{ "GET", "/api/v1/route-tokens/{id}", A, 0, api_res_get, &api_route_token_res, "get a route token" },
-	{ "DELETE", "/api/v1/route-tokens/{id}", A, 0, api_res_delete, &api_route_token_res, "revoke a route token" },
-	{ "GET", "/api/v1/share-links", A, 0, api_res_list, &api_share_res, "list share links" },
-	{ "POST", "/api/v1/share-links", A, B, api_res_create, &api_share_res, "create a share link (its URL is shown once)" },
-	{ "GET", "/api/v1/share-links/{id}", A, 0, api_res_get, &api_share_res, "get a share link" },
-	{ "DELETE", "/api/v1/share-links/{id}", A, 0, api_res_delete, &api_share_res, "revoke a share link" },
+	API_RES_ROWS_CREDENTIAL("/api/v1/route-tokens", &api_route_token_res, A, A, "a route token", "route tokens"),
+	API_RES_ROWS_CREDENTIAL("/api/v1/share-links", &api_share_res, A, A, "a share link", "share links"),
 
-	{ "GET", "/api/v1/webhooks", A, 0, api_res_list, &api_webhook_res, "list webhooks (admin: Slack and Discord URLs are credentials)" },
-	{ "POST", "/api/v1/webhooks", A, B, api_res_create, &api_webhook_res, "create a webhook (its secret is shown once)" },
-	{ "GET", "/api/v1/webhooks/{id}", A, 0, api_res_get, &api_webhook_res, "get a webhook (admin)" },
-	{ "PATCH", "/api/v1/webhooks/{id}", A, B, api_res_update, &api_webhook_res, "update a webhook" },
-	{ "DELETE", "/api/v1/webhooks/{id}", A, 0, api_res_delete, &api_webhook_res, "delete a webhook" },
+	/* Admin even to read: Slack and Discord URLs are credentials. A new
+	 * webhook's secret is shown once, in the answer to its create. */
+	API_RES_ROWS("/api/v1/webhooks", &api_webhook_res, A, A, "a webhook", "webhooks"),
 	{ "POST", "/api/v1/webhooks/{id}/test", A, 0, api_webhook_test, NULL, "send a test event" },
 	{ "POST", "/api/v1/webhooks/{id}/rotate-secret", A, B, api_webhook_rotate, NULL, "new secret; the old one keeps signing during an overlap" },
 	{ "GET", "/api/v1/webhooks/{id}/deliveries", A, 0, api_webhook_deliveries, NULL, "a webhook's recent deliveries and their attempts" },

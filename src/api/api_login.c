@@ -62,14 +62,6 @@ int api_login_key_get(struct api *api, uint8_t key[AUTH_KEY_LEN], bool create)
 	return 0;
 }
 
-/* Copies column `col` (text or NULL) into out. */
-static void api_login_col(sqlite3_stmt *st, int col, char *out, size_t len)
-{
-	const char *s = (const char *)sqlite3_column_text(st, col);
-
-	snprintf(out, len, "%s", s ? s : "");
-}
-
 /* The key is made (an audited event) once something needs it: the first
  * login route, or the portal's first cookie; a hub that never uses login
  * has none, and its snapshot's table verifies nothing. */
@@ -102,9 +94,9 @@ struct auth_users *api_auth_users(struct api *api)
 				       .disabled = sqlite3_column_int(st, 2) != 0,
 				       .epoch = (uint32_t)sqlite3_column_int64(st, 5),
 				       .require_passkey = sqlite3_column_int(st, 6) != 0 };
-		api_login_col(st, 1, u.name, sizeof(u.name));
-		api_login_col(st, 3, u.groups, sizeof(u.groups));
-		api_login_col(st, 4, u.email, sizeof(u.email));
+		store_column_copy(st, 1, u.name, sizeof(u.name));
+		store_column_copy(st, 3, u.groups, sizeof(u.groups));
+		store_column_copy(st, 4, u.email, sizeof(u.email));
 		if (auth_users_add(t, &u) < 0)
 			break;
 	}
@@ -148,17 +140,9 @@ int64_t api_login_epoch(struct api *api, int64_t uid)
 
 int api_login_revoke(struct api_ctx *c, int64_t uid)
 {
-	sqlite3_stmt *st = store_prepare(&c->api->store, "UPDATE users SET auth_epoch ="
-					 " (auth_epoch + 1) % 2147483648 WHERE id = ?");
-	int rc;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, uid);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
 	c->changed |= API_CHANGED_USERS;
-	return rc;
+	return store_exec_i64(&c->api->store, "UPDATE users SET auth_epoch ="
+			      " (auth_epoch + 1) % 2147483648 WHERE id = ?", &uid, 1);
 }
 
 int api_login_revoke_session(struct api_ctx *c, int64_t uid, int64_t exp)

@@ -132,8 +132,8 @@ static int api_share_find(struct api *api, const char *hash, const char *host,
 		r->expires_ms = sqlite3_column_int64(st, 2);
 		r->uses = sqlite3_column_int64(st, 3);
 		r->max_uses = sqlite3_column_int64(st, 4);
-		snprintf(r->host, sizeof(r->host), "%s", sqlite3_column_text(st, 5));
-		snprintf(r->path, sizeof(r->path), "%s", sqlite3_column_text(st, 6));
+		store_column_copy(st, 5, r->host, sizeof(r->host));
+		store_column_copy(st, 6, r->path, sizeof(r->path));
 		rc = 0;
 	}
 	sqlite3_finalize(st);
@@ -145,17 +145,9 @@ static int api_share_find(struct api *api, const char *hash, const char *host,
 
 static int api_share_count(struct api *api, int64_t id)
 {
-	sqlite3_stmt *st = store_prepare(&api->store, "UPDATE share_links SET uses = uses + 1,"
-					 " last_used_at = ? WHERE id = ?");
-	int rc;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, store_now_ms());
-	sqlite3_bind_int64(st, 2, id);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
-	return rc;
+	return store_exec_i64(&api->store, "UPDATE share_links SET uses = uses + 1,"
+			      " last_used_at = ? WHERE id = ?",
+			      (const int64_t[]){ store_now_ms(), id }, 2);
 }
 
 /* GET /.postern/share?k=TOKEN on the link's route host: counts the use,

@@ -392,15 +392,8 @@ int api_totp_promote(struct api_ctx *c, int64_t uid)
 	    secret_delete(&c->api->store, "user", uid, "totp_pending") == 0)
 		rc = api_login_revoke(c, uid);	/* a new factor ends old sessions */
 	secure_free(sec, len + 1);
-	if (rc == 0) {
-		sqlite3_stmt *st = store_prepare(&c->api->store, "UPDATE users SET totp = 1"
-						 " WHERE id = ?");
-		rc = -1;
-		if (st) {
-			sqlite3_bind_int64(st, 1, uid);
-			rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-			sqlite3_finalize(st);
-		}
-	}
+	if (rc == 0)
+		rc = store_exec_i64(&c->api->store, "UPDATE users SET totp = 1 WHERE id = ?",
+				    &uid, 1);
 	return rc;
 }

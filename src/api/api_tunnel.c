@@ -16,13 +16,6 @@
 #include "core/num.h"
 #include "core/secure.h"
 
-static void api_tunnel_col(sqlite3_stmt *st, int col, char *out, size_t len)
-{
-	const unsigned char *s = sqlite3_column_text(st, col);
-
-	snprintf(out, len, "%s", s ? (const char *)s : "");
-}
-
 /* One row into p; false when its key does not decode. */
 static bool api_tunnel_row(sqlite3_stmt *st, struct api_peer *p)
 {
@@ -30,13 +23,13 @@ static bool api_tunnel_row(sqlite3_stmt *st, struct api_peer *p)
 
 	memset(p, 0, sizeof(*p));
 	p->id = sqlite3_column_int64(st, 0);
-	api_tunnel_col(st, 1, p->name, sizeof(p->name));
+	store_column_copy(st, 1, p->name, sizeof(p->name));
 	if (!key || enc_b64std_decode(p->key, sizeof(p->key), key, strlen(key)) != 32)
 		return false;
 	p->node = !strcmp((const char *)sqlite3_column_text(st, 3), "wireguard");
-	api_tunnel_col(st, 4, p->ipv4, sizeof(p->ipv4));
-	api_tunnel_col(st, 5, p->ipv6, sizeof(p->ipv6));
-	api_tunnel_col(st, 6, p->endpoint, sizeof(p->endpoint));
+	store_column_copy(st, 4, p->ipv4, sizeof(p->ipv4));
+	store_column_copy(st, 5, p->ipv6, sizeof(p->ipv6));
+	store_column_copy(st, 6, p->endpoint, sizeof(p->endpoint));
 	return true;
 }
 

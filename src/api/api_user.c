@@ -87,17 +87,11 @@ static int api_user_exec(struct api_ctx *c, const char *sql, int64_t id)
 static int api_user_first_epoch(struct api_ctx *c, int64_t id)
 {
 	uint32_t e = 0;
-	sqlite3_stmt *st;
 	int rc = -1;
 
-	if (secure_random(&e, sizeof(e)) == 0 &&
-	    (st = store_prepare(&c->api->store, "UPDATE users SET auth_epoch = ?2"
-				" WHERE id = ?1"))) {
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_int64(st, 2, e & 0x7fffffff);
-		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-		sqlite3_finalize(st);
-	}
+	if (secure_random(&e, sizeof(e)) == 0)
+		rc = store_exec_i64(&c->api->store, "UPDATE users SET auth_epoch = ?2"
+				    " WHERE id = ?1", (const int64_t[]){ id, e & 0x7fffffff }, 2);
 	if (rc < 0)
 		api_reply_error(c, 500, "internal", NULL, "internal error");
 	return rc;

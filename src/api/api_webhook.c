@@ -166,18 +166,9 @@ void api_webhook_test(struct api_ctx *c)
 
 static int api_webhook_set_prev(struct api_ctx *c, int64_t seq, int64_t until)
 {
-	sqlite3_stmt *st = store_prepare(&c->api->store, "UPDATE webhooks SET"
-		" prev_secret_until = ?, rev = ? WHERE id = ?");
-	int rc;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, until);
-	sqlite3_bind_int64(st, 2, seq);
-	sqlite3_bind_int64(st, 3, c->id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return store_exec_i64(&c->api->store, "UPDATE webhooks SET"
+			      " prev_secret_until = ?, rev = ? WHERE id = ?",
+			      (const int64_t[]){ until, seq, c->id }, 3);
 }
 
 /* The current secret becomes the previous one, which keeps signing (a

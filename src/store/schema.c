@@ -8,6 +8,85 @@
 #include "core/compiler.h"
 #include "store/migrate.h"
 
+/* Column lists that version 9 restates when it rebuilds a table with
+ * AUTOINCREMENT: written once here, used by the table's first CREATE and
+ * by the rebuild. Migrations are frozen text (a database's schema is the
+ * exact text of these strings): never change a macro here; a new column
+ * is a new migration. Each list is the table's columns after `id`. */
+#define SCHEMA_USERS_COLS_V1 \
+	"  name TEXT NOT NULL UNIQUE," \
+	"  role TEXT NOT NULL CHECK (role IN ('admin','operator','viewer'))," \
+	"  password_hash TEXT,"		/* Argon2id, encoded; NULL = none yet */ \
+	"  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0,1))," \
+	"  created_at INTEGER NOT NULL," \
+	"  rev INTEGER NOT NULL"
+#define SCHEMA_SESSIONS_COLS_V1 \
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE," \
+	"  hash TEXT NOT NULL UNIQUE,"	/* SHA-256 of the cookie value, hex */ \
+	"  csrf TEXT NOT NULL," \
+	"  client_ip TEXT NOT NULL," \
+	"  created_at INTEGER NOT NULL," \
+	"  last_seen_at INTEGER NOT NULL," \
+	"  expires_at INTEGER NOT NULL"
+#define SCHEMA_API_TOKENS_COLS_V1 \
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE," \
+	"  name TEXT NOT NULL," \
+	"  scope TEXT NOT NULL CHECK (scope IN ('read','write'))," \
+	"  hash TEXT NOT NULL UNIQUE,"	/* SHA-256 of the token, hex */ \
+	"  hint TEXT NOT NULL,"		/* its first characters */ \
+	"  created_at INTEGER NOT NULL," \
+	"  expires_at INTEGER," \
+	"  last_used_at INTEGER," \
+	"  rev INTEGER NOT NULL"
+#define SCHEMA_ROUTES_COLS_V1 \
+	"  host TEXT NOT NULL," \
+	"  path_prefix TEXT NOT NULL DEFAULT '/'," \
+	"  agent_id INTEGER REFERENCES agents(id) ON DELETE RESTRICT," \
+	"  target TEXT NOT NULL," \
+	"  strip_prefix INTEGER NOT NULL DEFAULT 0 CHECK (strip_prefix IN (0,1))," \
+	"  created_at INTEGER NOT NULL," \
+	"  rev INTEGER NOT NULL"
+#define SCHEMA_CERTIFICATES_COLS_V2 \
+	"  name TEXT NOT NULL UNIQUE," \
+	"  source TEXT NOT NULL DEFAULT 'manual'" \
+	"    CHECK (source IN ('manual','acme','self-signed'))," \
+	"  names TEXT NOT NULL,"		/* JSON array of DNS names */ \
+	"  issuer TEXT NOT NULL," \
+	"  serial TEXT NOT NULL," \
+	"  fingerprint TEXT NOT NULL,"	/* SHA-256 of the DER, hex */ \
+	"  not_before INTEGER NOT NULL," \
+	"  not_after INTEGER NOT NULL," \
+	"  cert_pem TEXT NOT NULL," \
+	"  created_at INTEGER NOT NULL," \
+	"  rev INTEGER NOT NULL"
+#define SCHEMA_CERTIFICATES_TRIGGER_V2 \
+	"CREATE TRIGGER certificates_drop_secrets AFTER DELETE ON certificates" \
+	"  BEGIN DELETE FROM secrets" \
+	"    WHERE owner = 'certificate' AND owner_id = OLD.id; END;"
+#define SCHEMA_AGENTS_COLS_V3 \
+	"  name TEXT NOT NULL UNIQUE," \
+	"  public_key TEXT UNIQUE," \
+	"  tunnel_ipv4 TEXT UNIQUE," \
+	"  tunnel_ipv6 TEXT UNIQUE," \
+	"  status TEXT NOT NULL DEFAULT 'pending'" \
+	"    CHECK (status IN ('pending','enrolled','disabled'))," \
+	"  version TEXT," \
+	"  last_seen_at INTEGER," \
+	"  created_at INTEGER NOT NULL," \
+	"  rev INTEGER NOT NULL"
+#define SCHEMA_WEBHOOKS_COLS_V7 \
+	"  name TEXT NOT NULL UNIQUE," \
+	"  url TEXT NOT NULL," \
+	"  format TEXT NOT NULL DEFAULT 'json'" \
+	"    CHECK (format IN ('json','slack','discord','ntfy'))," \
+	"  events TEXT NOT NULL DEFAULT '*'," \
+	"  enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0,1))," \
+	"  allow_private INTEGER NOT NULL DEFAULT 0 CHECK (allow_private IN (0,1))," \
+	"  disabled_reason TEXT," \
+	"  prev_secret_until INTEGER," \
+	"  created_at INTEGER NOT NULL," \
+	"  rev INTEGER NOT NULL"
+
 /* Version 1: users, sessions, API tokens, agents, routes, settings and the
  * audit chain. */
 static const char schema_v1[] =
@@ -21,12 +100,7 @@ static const char schema_v1[] =
 	"  rev INTEGER NOT NULL);"
 	"CREATE TABLE users ("
 	"  id INTEGER PRIMARY KEY,"
-	"  name TEXT NOT NULL UNIQUE,"
-	"  role TEXT NOT NULL CHECK (role IN ('admin','operator','viewer')),"
-	"  password_hash TEXT,"		/* Argon2id, encoded; NULL = none yet */
-	"  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0,1)),"
-	"  created_at INTEGER NOT NULL,"
-	"  rev INTEGER NOT NULL);"
+	SCHEMA_USERS_COLS_V1 ");"
 	"CREATE TABLE user_setup_tokens ("
 	"  id INTEGER PRIMARY KEY,"
 	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
@@ -35,25 +109,11 @@ static const char schema_v1[] =
 	"  expires_at INTEGER NOT NULL);"
 	"CREATE TABLE sessions ("
 	"  id INTEGER PRIMARY KEY,"
-	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
-	"  hash TEXT NOT NULL UNIQUE,"	/* SHA-256 of the cookie value, hex */
-	"  csrf TEXT NOT NULL,"
-	"  client_ip TEXT NOT NULL,"
-	"  created_at INTEGER NOT NULL,"
-	"  last_seen_at INTEGER NOT NULL,"
-	"  expires_at INTEGER NOT NULL);"
+	SCHEMA_SESSIONS_COLS_V1 ");"
 	"CREATE INDEX sessions_user ON sessions(user_id);"
 	"CREATE TABLE api_tokens ("
 	"  id INTEGER PRIMARY KEY,"
-	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
-	"  name TEXT NOT NULL,"
-	"  scope TEXT NOT NULL CHECK (scope IN ('read','write')),"
-	"  hash TEXT NOT NULL UNIQUE,"	/* SHA-256 of the token, hex */
-	"  hint TEXT NOT NULL,"		/* its first characters */
-	"  created_at INTEGER NOT NULL,"
-	"  expires_at INTEGER,"
-	"  last_used_at INTEGER,"
-	"  rev INTEGER NOT NULL);"
+	SCHEMA_API_TOKENS_COLS_V1 ");"
 	"CREATE INDEX api_tokens_user ON api_tokens(user_id);"
 	"CREATE TABLE agents ("
 	"  id INTEGER PRIMARY KEY,"
@@ -74,13 +134,7 @@ static const char schema_v1[] =
 	"CREATE INDEX agent_join_tokens_agent ON agent_join_tokens(agent_id);"
 	"CREATE TABLE routes ("
 	"  id INTEGER PRIMARY KEY,"
-	"  host TEXT NOT NULL,"
-	"  path_prefix TEXT NOT NULL DEFAULT '/',"
-	"  agent_id INTEGER REFERENCES agents(id) ON DELETE RESTRICT,"
-	"  target TEXT NOT NULL,"
-	"  strip_prefix INTEGER NOT NULL DEFAULT 0 CHECK (strip_prefix IN (0,1)),"
-	"  created_at INTEGER NOT NULL,"
-	"  rev INTEGER NOT NULL,"
+	SCHEMA_ROUTES_COLS_V1 ","
 	"  UNIQUE (host, path_prefix));"
 	"CREATE INDEX routes_agent ON routes(agent_id);"
 	/* The audit chain: see docs/control-plane.md for the hash encoding.
@@ -127,21 +181,8 @@ static const char schema_v2[] =
 	"  PRIMARY KEY (owner, owner_id, name)) WITHOUT ROWID;"
 	"CREATE TABLE certificates ("
 	"  id INTEGER PRIMARY KEY,"
-	"  name TEXT NOT NULL UNIQUE,"
-	"  source TEXT NOT NULL DEFAULT 'manual'"
-	"    CHECK (source IN ('manual','acme','self-signed')),"
-	"  names TEXT NOT NULL,"		/* JSON array of DNS names */
-	"  issuer TEXT NOT NULL,"
-	"  serial TEXT NOT NULL,"
-	"  fingerprint TEXT NOT NULL,"	/* SHA-256 of the DER, hex */
-	"  not_before INTEGER NOT NULL,"
-	"  not_after INTEGER NOT NULL,"
-	"  cert_pem TEXT NOT NULL,"
-	"  created_at INTEGER NOT NULL,"
-	"  rev INTEGER NOT NULL);"
-	"CREATE TRIGGER certificates_drop_secrets AFTER DELETE ON certificates"
-	"  BEGIN DELETE FROM secrets"
-	"    WHERE owner = 'certificate' AND owner_id = OLD.id; END;";
+	SCHEMA_CERTIFICATES_COLS_V2 ");"
+	SCHEMA_CERTIFICATES_TRIGGER_V2;
 
 /* Version 3: an agent has an IPv4 and an IPv6 tunnel address (version 1
  * had one column holding either: the rebuild sorts existing values into
@@ -152,16 +193,7 @@ static const char schema_v2[] =
 static const char schema_v3[] =
 	"CREATE TABLE agents_v3 ("
 	"  id INTEGER PRIMARY KEY,"
-	"  name TEXT NOT NULL UNIQUE,"
-	"  public_key TEXT UNIQUE,"
-	"  tunnel_ipv4 TEXT UNIQUE,"
-	"  tunnel_ipv6 TEXT UNIQUE,"
-	"  status TEXT NOT NULL DEFAULT 'pending'"
-	"    CHECK (status IN ('pending','enrolled','disabled')),"
-	"  version TEXT,"
-	"  last_seen_at INTEGER,"
-	"  created_at INTEGER NOT NULL,"
-	"  rev INTEGER NOT NULL);"
+	SCHEMA_AGENTS_COLS_V3 ");"
 	"INSERT INTO agents_v3 (id, name, public_key, tunnel_ipv4, tunnel_ipv6,"
 	"                       status, created_at, rev)"
 	"  SELECT id, name, public_key,"
@@ -212,17 +244,7 @@ static const char schema_v6[] =
 static const char schema_v7[] =
 	"CREATE TABLE webhooks ("
 	"  id INTEGER PRIMARY KEY,"
-	"  name TEXT NOT NULL UNIQUE,"
-	"  url TEXT NOT NULL,"
-	"  format TEXT NOT NULL DEFAULT 'json'"
-	"    CHECK (format IN ('json','slack','discord','ntfy')),"
-	"  events TEXT NOT NULL DEFAULT '*',"
-	"  enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0,1)),"
-	"  allow_private INTEGER NOT NULL DEFAULT 0 CHECK (allow_private IN (0,1)),"
-	"  disabled_reason TEXT,"
-	"  prev_secret_until INTEGER,"
-	"  created_at INTEGER NOT NULL,"
-	"  rev INTEGER NOT NULL);"
+	SCHEMA_WEBHOOKS_COLS_V7 ");"
 	"CREATE TABLE webhook_outbox ("
 	"  id INTEGER PRIMARY KEY,"
 	"  webhook_id INTEGER NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,"
@@ -275,12 +297,7 @@ static const char schema_v8[] =
 static const char schema_v9[] =
 	"CREATE TABLE users_v9 ("
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	"  name TEXT NOT NULL UNIQUE,"
-	"  role TEXT NOT NULL CHECK (role IN ('admin','operator','viewer')),"
-	"  password_hash TEXT,"
-	"  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0,1)),"
-	"  created_at INTEGER NOT NULL,"
-	"  rev INTEGER NOT NULL,"
+	SCHEMA_USERS_COLS_V1 ","
 	"  groups TEXT NOT NULL DEFAULT '',"
 	"  email TEXT,"
 	"  auth_epoch INTEGER NOT NULL DEFAULT 0,"
@@ -291,44 +308,21 @@ static const char schema_v9[] =
 	"ALTER TABLE users_v9 RENAME TO users;"
 	"CREATE TABLE sessions_v9 ("
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
-	"  hash TEXT NOT NULL UNIQUE,"
-	"  csrf TEXT NOT NULL,"
-	"  client_ip TEXT NOT NULL,"
-	"  created_at INTEGER NOT NULL,"
-	"  last_seen_at INTEGER NOT NULL,"
-	"  expires_at INTEGER NOT NULL);"
+	SCHEMA_SESSIONS_COLS_V1 ");"
 	"INSERT INTO sessions_v9 SELECT * FROM sessions;"
 	"DROP TABLE sessions;"
 	"ALTER TABLE sessions_v9 RENAME TO sessions;"
 	"CREATE INDEX sessions_user ON sessions(user_id);"
 	"CREATE TABLE api_tokens_v9 ("
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
-	"  name TEXT NOT NULL,"
-	"  scope TEXT NOT NULL CHECK (scope IN ('read','write')),"
-	"  hash TEXT NOT NULL UNIQUE,"
-	"  hint TEXT NOT NULL,"
-	"  created_at INTEGER NOT NULL,"
-	"  expires_at INTEGER,"
-	"  last_used_at INTEGER,"
-	"  rev INTEGER NOT NULL);"
+	SCHEMA_API_TOKENS_COLS_V1 ");"
 	"INSERT INTO api_tokens_v9 SELECT * FROM api_tokens;"
 	"DROP TABLE api_tokens;"
 	"ALTER TABLE api_tokens_v9 RENAME TO api_tokens;"
 	"CREATE INDEX api_tokens_user ON api_tokens(user_id);"
 	"CREATE TABLE agents_v9 ("
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	"  name TEXT NOT NULL UNIQUE,"
-	"  public_key TEXT UNIQUE,"
-	"  tunnel_ipv4 TEXT UNIQUE,"
-	"  tunnel_ipv6 TEXT UNIQUE,"
-	"  status TEXT NOT NULL DEFAULT 'pending'"
-	"    CHECK (status IN ('pending','enrolled','disabled')),"
-	"  version TEXT,"
-	"  last_seen_at INTEGER,"
-	"  created_at INTEGER NOT NULL,"
-	"  rev INTEGER NOT NULL,"
+	SCHEMA_AGENTS_COLS_V3 ","
 	"  kind TEXT NOT NULL DEFAULT 'agent' CHECK (kind IN ('agent','wireguard')),"
 	"  heartbeat TEXT,"
 	"  last_endpoint TEXT);"
@@ -337,13 +331,7 @@ static const char schema_v9[] =
 	"ALTER TABLE agents_v9 RENAME TO agents;"
 	"CREATE TABLE routes_v9 ("
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	"  host TEXT NOT NULL,"
-	"  path_prefix TEXT NOT NULL DEFAULT '/',"
-	"  agent_id INTEGER REFERENCES agents(id) ON DELETE RESTRICT,"
-	"  target TEXT NOT NULL,"
-	"  strip_prefix INTEGER NOT NULL DEFAULT 0 CHECK (strip_prefix IN (0,1)),"
-	"  created_at INTEGER NOT NULL,"
-	"  rev INTEGER NOT NULL,"
+	SCHEMA_ROUTES_COLS_V1 ","
 	"  redirect_https INTEGER NOT NULL DEFAULT 1 CHECK (redirect_https IN (0,1)),"
 	"  hsts_max_age INTEGER NOT NULL DEFAULT 0,"
 	"  tls_verify INTEGER NOT NULL DEFAULT 1 CHECK (tls_verify IN (0,1)),"
@@ -359,40 +347,17 @@ static const char schema_v9[] =
 	"  WHERE tcp_listen_port IS NOT NULL;"
 	"CREATE TABLE certificates_v9 ("
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	"  name TEXT NOT NULL UNIQUE,"
-	"  source TEXT NOT NULL DEFAULT 'manual'"
-	"    CHECK (source IN ('manual','acme','self-signed')),"
-	"  names TEXT NOT NULL,"
-	"  issuer TEXT NOT NULL,"
-	"  serial TEXT NOT NULL,"
-	"  fingerprint TEXT NOT NULL,"
-	"  not_before INTEGER NOT NULL,"
-	"  not_after INTEGER NOT NULL,"
-	"  cert_pem TEXT NOT NULL,"
-	"  created_at INTEGER NOT NULL,"
-	"  rev INTEGER NOT NULL,"
+	SCHEMA_CERTIFICATES_COLS_V2 ","
 	"  acme TEXT,"
 	"  last_error TEXT,"
 	"  revoked_at INTEGER);"
 	"INSERT INTO certificates_v9 SELECT * FROM certificates;"
 	"DROP TABLE certificates;"
 	"ALTER TABLE certificates_v9 RENAME TO certificates;"
-	"CREATE TRIGGER certificates_drop_secrets AFTER DELETE ON certificates"
-	"  BEGIN DELETE FROM secrets"
-	"    WHERE owner = 'certificate' AND owner_id = OLD.id; END;"
+	SCHEMA_CERTIFICATES_TRIGGER_V2
 	"CREATE TABLE webhooks_v9 ("
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	"  name TEXT NOT NULL UNIQUE,"
-	"  url TEXT NOT NULL,"
-	"  format TEXT NOT NULL DEFAULT 'json'"
-	"    CHECK (format IN ('json','slack','discord','ntfy')),"
-	"  events TEXT NOT NULL DEFAULT '*',"
-	"  enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0,1)),"
-	"  allow_private INTEGER NOT NULL DEFAULT 0 CHECK (allow_private IN (0,1)),"
-	"  disabled_reason TEXT,"
-	"  prev_secret_until INTEGER,"
-	"  created_at INTEGER NOT NULL,"
-	"  rev INTEGER NOT NULL);"
+	SCHEMA_WEBHOOKS_COLS_V7 ");"
 	"INSERT INTO webhooks_v9 SELECT * FROM webhooks;"
 	"DROP TABLE webhooks;"
 	"ALTER TABLE webhooks_v9 RENAME TO webhooks;"

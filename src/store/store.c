@@ -44,6 +44,22 @@ sqlite3_stmt *store_prepare(struct store *s, const char *sql)
 	return st;
 }
 
+int store_exec_i64(struct store *s, const char *sql, const int64_t *v, size_t n)
+{
+	sqlite3_stmt *st = store_prepare(s, sql);
+	int rc;
+
+	if (!st)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		sqlite3_bind_int64(st, (int)i + 1, v[i]);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		log_err("sql failed: %s", sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 int64_t store_query_int(struct store *s, const char *sql, int64_t dflt)
 {
 	sqlite3_stmt *st = store_prepare(s, sql);
@@ -62,6 +78,13 @@ int store_bind_text(sqlite3_stmt *st, int idx, const char *v)
 	if (!v)
 		return sqlite3_bind_null(st, idx);
 	return sqlite3_bind_text(st, idx, v, -1, SQLITE_TRANSIENT);
+}
+
+void store_column_copy(sqlite3_stmt *st, int col, char *out, size_t len)
+{
+	const char *s = (const char *)sqlite3_column_text(st, col);
+
+	snprintf(out, len, "%s", s ? s : "");
 }
 
 bool store_constraint_is(struct store *s, int kind)

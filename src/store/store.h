@@ -49,6 +49,9 @@ void store_rollback(struct store *s);
 int store_exec(struct store *s, const char *sql, char *err, size_t errlen);
 /* Prepares one statement. Returns it, or NULL (logged). */
 sqlite3_stmt *store_prepare(struct store *s, const char *sql);
+/* Runs `sql`, one statement that returns no rows, with the `n` integers
+ * of `v` bound to its parameters ?1..?n. Returns 0, or -1 (logged). */
+int store_exec_i64(struct store *s, const char *sql, const int64_t *v, size_t n);
 /* Runs a statement that returns one integer (or none: returns `dflt`). */
 int64_t store_query_int(struct store *s, const char *sql, int64_t dflt);
 
@@ -57,6 +60,10 @@ int64_t store_now_ms(void);
 
 /* Binds a NUL-terminated string, or NULL when `v` is NULL. */
 int store_bind_text(sqlite3_stmt *st, int idx, const char *v);
+/* Copies text column `col` of the current row into `out` (`len` bytes,
+ * always terminated, cut to fit); NULL, or no memory to convert it, gives
+ * "". */
+void store_column_copy(sqlite3_stmt *st, int col, char *out, size_t len);
 
 /* True when the last error on the connection was a constraint of `kind`
  * (SQLITE_CONSTRAINT_UNIQUE, _FOREIGNKEY, _CHECK, ...). */

@@ -62,21 +62,9 @@ int store_webhook_get(struct store *s, int64_t id, struct store_webhook *w)
 int store_outbox_add(struct store *s, int64_t webhook_id, int64_t seq,
 		     int64_t now_ms)
 {
-	sqlite3_stmt *st = store_prepare(s, "INSERT INTO webhook_outbox"
-		"(webhook_id, seq, next_at, created_at) VALUES (?, ?, ?, ?)");
-	int rc;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, webhook_id);
-	sqlite3_bind_int64(st, 2, seq);
-	sqlite3_bind_int64(st, 3, now_ms);
-	sqlite3_bind_int64(st, 4, now_ms);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		log_err("outbox insert: %s", sqlite3_errmsg(s->db));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return store_exec_i64(s, "INSERT INTO webhook_outbox"
+			      "(webhook_id, seq, next_at, created_at) VALUES (?, ?, ?, ?)",
+			      (const int64_t[]){ webhook_id, seq, now_ms, now_ms }, 4);
 }
 
 int store_outbox_due(struct store *s, int64_t now_ms, struct store_delivery *out,
