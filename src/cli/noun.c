@@ -467,6 +467,41 @@ static int cli_generic(struct cli_args *a)
 	return cli_call_print(a, "DELETE", path, NULL, NULL, a->if_match);
 }
 
+const struct cli_verb cli_verbs_revocable[] = {
+	CLI_VERB("list"), CLI_VERB("get"), CLI_VERB("create"), CLI_VERB_AS("revoke", "delete"),
+	CLI_VERBS_END,
+};
+
+static const struct cli_verb *cli_verb_find(const struct cli_noun *n, const char *verb)
+{
+	for (const struct cli_verb *v = n->verbs; v && v->name; v++)
+		if (!strcmp(v->name, verb))
+			return v;
+	return NULL;
+}
+
+bool cli_noun_has_verb(const struct cli_noun *n, const char *verb)
+{
+	return cli_verb_find(n, verb) != NULL;
+}
+
+/* Runs a->verb as the noun's table says (struct cli_verb). Returns the
+ * exit status. */
+static int cli_run_verb(struct cli_args *a)
+{
+	const struct cli_verb *v = cli_verb_find(a->noun, a->verb);
+	int st;
+
+	if (!v && a->noun->own_only) {
+		fprintf(stderr, "postern %s: no verb '%s'\n", a->noun->name, a->verb);
+		return cli_usage(a->noun, true);
+	}
+	if (v && v->as)
+		a->verb = v->as;
+	st = v && v->fn ? v->fn(a) : -1;
+	return st < 0 ? cli_generic(a) : st;
+}
+
 int cli_noun_main(const struct cli_noun *n, int argc, char **argv)
 {
 	struct cli_args a = { .noun = n };
@@ -488,9 +523,7 @@ int cli_noun_main(const struct cli_noun *n, int argc, char **argv)
 		json_decref(a.body);
 		return st;
 	}
-	st = n->verb ? n->verb(&a) : -1;
-	if (st < 0)
-		st = cli_generic(&a);
+	st = cli_run_verb(&a);
 	json_decref(a.body);
 	return st;
 }
