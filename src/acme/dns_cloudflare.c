@@ -32,19 +32,11 @@ static bool cf_ok(json_t *j)
 static const struct dns_api cf_api = {
 	.auth_prefix = "Authorization: Bearer ",
 	.detail = cf_detail,
+	.zone_path = "/zones?name=",
 	.ok = cf_ok,
 	.zone_id_at = "result.id",
 	.record_id_at = "result.id",
 };
-
-static int cf_zone_find(struct dns_provider *p, const char *cand, char *id,
-			size_t cap, char *err, size_t errlen)
-{
-	char path[300];
-
-	snprintf(path, sizeof(path), "/zones?name=%s", cand);
-	return dns_api_zone(p, &cf_api, path, cand, id, cap, err, errlen);
-}
 
 static int cf_add(struct dns_provider *p, struct dns_record *r, char *err,
 		  size_t errlen)
@@ -74,7 +66,8 @@ const struct dns_provider_ops dns_cloudflare_ops = {
 	.default_url = "https://api.cloudflare.com/client/v4",
 	.keys = cf_keys,
 	.min_ttl = 60,
-	.zone_find = cf_zone_find,
+	.zone_find = dns_api_zone_find,
 	.add = cf_add,
 	.del = cf_del,
+	.api = &cf_api,
 };

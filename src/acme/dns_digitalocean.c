@@ -22,17 +22,9 @@ static void do_detail(json_t *j, char *out, size_t cap)
 static const struct dns_api do_api = {
 	.auth_prefix = "Authorization: Bearer ",
 	.detail = do_detail,
+	.zone_path = "/domains/",
 	.record_id_at = "domain_record.id",
 };
-
-static int do_zone_find(struct dns_provider *p, const char *cand, char *id,
-			size_t cap, char *err, size_t errlen)
-{
-	char path[300];
-
-	snprintf(path, sizeof(path), "/domains/%s", cand);
-	return dns_api_zone(p, &do_api, path, cand, id, cap, err, errlen);
-}
 
 static int do_add(struct dns_provider *p, struct dns_record *r, char *err,
 		  size_t errlen)
@@ -63,7 +55,8 @@ const struct dns_provider_ops dns_digitalocean_ops = {
 	.default_url = "https://api.digitalocean.com/v2",
 	.keys = do_keys,
 	.min_ttl = 30,
-	.zone_find = do_zone_find,
+	.zone_find = dns_api_zone_find,
 	.add = do_add,
 	.del = do_del,
+	.api = &do_api,
 };

@@ -22,19 +22,11 @@ static void hz_detail(json_t *j, char *out, size_t cap)
 static const struct dns_api hz_api = {
 	.auth_prefix = "Auth-API-Token: ",
 	.detail = hz_detail,
+	.zone_path = "/zones?name=",
 	.zone_id_at = "zones.id",
 	.zone_name_at = "zones.name",
 	.record_id_at = "record.id",
 };
-
-static int hz_zone_find(struct dns_provider *p, const char *cand, char *id,
-			size_t cap, char *err, size_t errlen)
-{
-	char path[300];
-
-	snprintf(path, sizeof(path), "/zones?name=%s", cand);
-	return dns_api_zone(p, &hz_api, path, cand, id, cap, err, errlen);
-}
 
 static int hz_add(struct dns_provider *p, struct dns_record *r, char *err,
 		  size_t errlen)
@@ -65,7 +57,8 @@ const struct dns_provider_ops dns_hetzner_ops = {
 	.default_url = "https://dns.hetzner.com/api/v1",
 	.keys = hz_keys,
 	.min_ttl = 60,
-	.zone_find = hz_zone_find,
+	.zone_find = dns_api_zone_find,
 	.add = hz_add,
 	.del = hz_del,
+	.api = &hz_api,
 };

@@ -332,14 +332,17 @@ int dns_api_call(struct dns_provider *p, const struct dns_api *api,
 	return -EPROTO;
 }
 
-int dns_api_zone(struct dns_provider *p, const struct dns_api *api,
-		 const char *path, const char *cand, char *id, size_t cap,
-		 char *err, size_t errlen)
+int dns_api_zone_find(struct dns_provider *p, const char *cand, char *id,
+		      size_t cap, char *err, size_t errlen)
 {
+	const struct dns_api *api = p->ops->api;
 	const char *got, *name;
+	char path[300];
 	json_t *j;
-	int rc = dns_api_call(p, api, "GET", path, NULL, DNS_WHAT_ZONE, &j, err, errlen);
+	int rc;
 
+	snprintf(path, sizeof(path), "%s%s", api->zone_path, cand);
+	rc = dns_api_call(p, api, "GET", path, NULL, DNS_WHAT_ZONE, &j, err, errlen);
 	if (rc)
 		return rc;
 	got = api->zone_id_at ? dns_json_str(j, api->zone_id_at) : cand;

@@ -32,6 +32,7 @@ struct dns_api {
 	 * exists), the zone's name there (NULL: not checked), and the new
 	 * record's id in the answer to its creation. */
 	const char *zone_id_at, *zone_name_at, *record_id_at;
+	const char *zone_path;	/* the zone lookup: this + the zone's name */
 };
 
 #define DNS_WHAT_ZONE "zone lookup"	/* a 404 here means "no such zone" */
@@ -43,13 +44,13 @@ struct dns_api {
 int dns_api_call(struct dns_provider *p, const struct dns_api *api,
 		 const char *method, const char *path, const char *body,
 		 const char *what, json_t **out, char *err, size_t errlen);
-/* Looks zone `cand` up with a GET of `path` (a DNS_WHAT_ZONE call).
- * Returns 0 with its id in `id` (api->zone_id_at, checked with dns_id_ok),
- * -ENOENT when the account has no such zone (a 404, no usable id, or
- * another name at api->zone_name_at), or dns_api_call's errors. */
-int dns_api_zone(struct dns_provider *p, const struct dns_api *api,
-		 const char *path, const char *cand, char *id, size_t cap,
-		 char *err, size_t errlen);
+/* The zone_find of a JSON API provider (p->ops->api): looks zone `cand`
+ * up with a GET of api->zone_path + cand (a DNS_WHAT_ZONE call). Returns
+ * 0 with its id in `id` (api->zone_id_at, checked with dns_id_ok), -ENOENT
+ * when the account has no such zone (a 404, no usable id, or another
+ * name at api->zone_name_at), or dns_api_call's errors. */
+int dns_api_zone_find(struct dns_provider *p, const char *cand, char *id,
+		      size_t cap, char *err, size_t errlen);
 /* Creates the TXT record: POSTs `body` (a JSON object; the reference is
  * the callee's) to `path` and stores the id at api->record_id_at of the
  * answer as r->id. Returns 0, -ENOMEM, dns_api_call's errors, or
