@@ -229,11 +229,10 @@ static int agent_token(struct cli_args *a)
 /* wireguard-config ID|NAME: new keys and a wg-quick file for a node. */
 static int agent_node_config(struct cli_args *a)
 {
-	long long id;
+	char path[64];
+	int st = cli_verb_path(a, path, sizeof(path));
 
-	if ((id = cli_arg_id(a, 0)) < 0)
-		return (int)-id;
-	return agent_wg_config(a, id);
+	return st ? st : cli_call_show(a, "POST", path, NULL, agent_wg_file, NULL);
 }
 
 static const struct cli_verb agent_verbs[] = {

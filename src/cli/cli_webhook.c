@@ -42,13 +42,12 @@ static int webhook_deliveries(struct cli_args *a)
 {
 	char path[96], query[32];
 	uint64_t limit;
-	long long id;
+	int st = cli_verb_path(a, path, sizeof(path));
 
-	if ((id = cli_arg_id(a, 0)) < 0)
-		return (int)-id;
+	if (st)
+		return st;
 	if (cli_opt_num(a, OPT_LIMIT, "limit", 1, 500, 20, &limit) < 0)
 		return CMD_EXIT_USAGE;
-	snprintf(path, sizeof(path), "/webhooks/%lld/deliveries", id);
 	snprintf(query, sizeof(query), "limit=%llu", (unsigned long long)limit);
 	return cli_call_show(a, "GET", path, query, webhook_print_deliveries, &delivery_noun);
 }
@@ -71,12 +70,10 @@ static int webhook_action(struct cli_args *a)
 	char path[96];
 	uint64_t overlap;
 	json_t *body = NULL;
-	long long id;
-	int st;
+	int st = cli_verb_path(a, path, sizeof(path));
 
-	if ((id = cli_arg_id(a, 0)) < 0)
-		return (int)-id;
-	snprintf(path, sizeof(path), "/webhooks/%lld/%s", id, a->verb);
+	if (st)
+		return st;
 	if (!strcmp(a->verb, "rotate-secret")) {
 		if (cli_opt_num(a, OPT_OVERLAP, "overlap", 0, 30 * 86400, 86400, &overlap) < 0)
 			return CMD_EXIT_USAGE;

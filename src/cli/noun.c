@@ -256,6 +256,16 @@ long long cli_arg_id(struct cli_args *a, int i)
 	return cli_resolve_name(a, a->noun->path, a->noun->name, a->pos[i]);
 }
 
+int cli_verb_path(struct cli_args *a, char *path, size_t len)
+{
+	long long id = cli_arg_id(a, 0);
+
+	if (id < 0)
+		return (int)-id;
+	snprintf(path, len, "%s/%lld/%s", a->noun->path, id, a->verb);
+	return 0;
+}
+
 long long cli_arg_num(struct cli_args *a, int i)
 {
 	uint64_t id;

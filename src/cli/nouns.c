@@ -64,11 +64,10 @@ static int cert_action(struct cli_args *a)
 	json_t *body = NULL;
 	char path[96];
 	uint64_t reason;
-	long long id = cli_arg_id(a, 0);
-	int st;
+	int st = cli_verb_path(a, path, sizeof(path));
 
-	if (id < 0)
-		return (int)-id;
+	if (st)
+		return st;
 	if (!strcmp(a->verb, "revoke")) {
 		body = json_object();
 		if (a->opt[1] && num_parse_cstr(a->opt[1], 0, 10, &reason) < 0) {
@@ -79,7 +78,6 @@ static int cert_action(struct cli_args *a)
 		if (a->opt[1])
 			json_object_set_new(body, "reason", json_integer((json_int_t)reason));
 	}
-	snprintf(path, sizeof(path), "/certificates/%lld/%s", id, a->verb);
 	st = cli_call_print(a, "POST", path, NULL, body, NULL);
 	json_decref(body);
 	return st;
@@ -134,28 +132,35 @@ static const struct cli_column user_cols[] = {
 };
 
 /* setup-link ID (POST /users/ID/setup-link), passkeys ID (GET
- * /users/ID/passkeys), passkey-remove ID (DELETE /passkeys/ID; the ID
- * is taken as a user's name too, as it always was). */
-static int user_passkey(struct cli_args *a)
+ * /users/ID/passkeys). */
+static int user_sub(struct cli_args *a)
+{
+	char path[64];
+	int st = cli_verb_path(a, path, sizeof(path));
+
+	if (st)
+		return st;
+	return cli_call_print(a, strcmp(a->verb, "passkeys") ? "POST" : "GET", path, NULL, NULL,
+			      NULL);
+}
+
+/* passkey-remove ID: DELETE /passkeys/ID (the ID is taken as a user's
+ * name too, as it always was). */
+static int user_passkey_remove(struct cli_args *a)
 {
 	char path[64];
 	long long id;
 
 	if ((id = cli_arg_id(a, 0)) < 0)
 		return (int)-id;
-	if (!strcmp(a->verb, "passkey-remove")) {
-		snprintf(path, sizeof(path), "/passkeys/%lld", id);
-		return cli_call_print(a, "DELETE", path, NULL, NULL, NULL);
-	}
-	snprintf(path, sizeof(path), "/users/%lld/%s", id, a->verb);
-	return cli_call_print(a, strcmp(a->verb, "passkeys") ? "POST" : "GET", path, NULL, NULL,
-			      NULL);
+	snprintf(path, sizeof(path), "/passkeys/%lld", id);
+	return cli_call_print(a, "DELETE", path, NULL, NULL, NULL);
 }
 
 static const struct cli_verb user_verbs[] = {
 	CLI_VERB("list"), CLI_VERB("get"), CLI_VERB("create"), CLI_VERB("update"),
-	CLI_VERB_FN("setup-link", user_passkey), CLI_VERB_FN("passkeys", user_passkey),
-	CLI_VERB_FN("passkey-remove", user_passkey), CLI_VERB("delete"), CLI_VERBS_END,
+	CLI_VERB_FN("setup-link", user_sub), CLI_VERB_FN("passkeys", user_sub),
+	CLI_VERB_FN("passkey-remove", user_passkey_remove), CLI_VERB("delete"), CLI_VERBS_END,
 };
 const struct cli_noun cli_noun_user = {
 	.name = "user", .path = "/users", .create_arg = "name", .verbs = user_verbs,
