@@ -204,12 +204,9 @@ static void agent_print(const json_t *o, const void *arg)
 static int agent_get(struct cli_args *a)
 {
 	char path[64];
-	long long id;
+	int st = cli_obj_path(a, NULL, path, sizeof(path));
 
-	if ((id = cli_arg_id(a, 0)) < 0)
-		return (int)-id;
-	snprintf(path, sizeof(path), "/agents/%lld", id);
-	return cli_call_show(a, "GET", path, NULL, agent_print, NULL);
+	return st ? st : cli_call_show(a, "GET", path, NULL, agent_print, NULL);
 }
 
 /* token ID|NAME [--ttl SECONDS]: a new join token. */
@@ -230,7 +227,7 @@ static int agent_token(struct cli_args *a)
 static int agent_node_config(struct cli_args *a)
 {
 	char path[64];
-	int st = cli_verb_path(a, path, sizeof(path));
+	int st = cli_obj_path(a, a->verb, path, sizeof(path));
 
 	return st ? st : cli_call_show(a, "POST", path, NULL, agent_wg_file, NULL);
 }

@@ -42,7 +42,7 @@ static int webhook_deliveries(struct cli_args *a)
 {
 	char path[96], query[32];
 	uint64_t limit;
-	int st = cli_verb_path(a, path, sizeof(path));
+	int st = cli_obj_path(a, a->verb, path, sizeof(path));
 
 	if (st)
 		return st;
@@ -70,7 +70,7 @@ static int webhook_action(struct cli_args *a)
 	char path[96];
 	uint64_t overlap;
 	json_t *body = NULL;
-	int st = cli_verb_path(a, path, sizeof(path));
+	int st = cli_obj_path(a, a->verb, path, sizeof(path));
 
 	if (st)
 		return st;

@@ -256,13 +256,13 @@ long long cli_arg_id(struct cli_args *a, int i)
 	return cli_resolve_name(a, a->noun->path, a->noun->name, a->pos[i]);
 }
 
-int cli_verb_path(struct cli_args *a, char *path, size_t len)
+int cli_obj_path(struct cli_args *a, const char *sub, char *path, size_t len)
 {
 	long long id = cli_arg_id(a, 0);
 
 	if (id < 0)
 		return (int)-id;
-	snprintf(path, len, "%s/%lld/%s", a->noun->path, id, a->verb);
+	snprintf(path, len, "%s/%lld%s%s", a->noun->path, id, sub ? "/" : "", sub ? sub : "");
 	return 0;
 }
 
@@ -455,7 +455,7 @@ static int cli_generic(struct cli_args *a)
 {
 	const char *v = a->verb;
 	char path[256];
-	long long id = 0;
+	int st;
 
 	if (!strcmp(v, "list"))
 		return cli_list(a);
@@ -467,9 +467,8 @@ static int cli_generic(struct cli_args *a)
 	}
 	if (strcmp(v, "get") && strcmp(v, "update") && strcmp(v, "delete"))
 		return cli_usage(a->noun, true);
-	if ((id = cli_arg_id(a, 0)) < 0)
-		return (int)-id;
-	snprintf(path, sizeof(path), "%s/%lld", a->noun->path, id);
+	if ((st = cli_obj_path(a, NULL, path, sizeof(path))) != 0)
+		return st;
 	if (!strcmp(v, "get"))
 		return cli_call_print(a, "GET", path, NULL, NULL, NULL);
 	if (!strcmp(v, "update"))

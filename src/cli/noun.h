@@ -125,10 +125,11 @@ void cli_cell(const json_t *v, bool time, char *out, size_t len);
  * or minus the exit status after printing why not (usage, not found,
  * hub unreachable). */
 long long cli_arg_id(struct cli_args *a, int i);
-/* The resource named like the verb under the object the first argument
- * names (cli_arg_id): "<noun path>/<ID>/<verb>", e.g. "/webhooks/3/test".
- * Returns 0, or the exit status after printing why not. */
-int cli_verb_path(struct cli_args *a, char *path, size_t len);
+/* The path of the object the first argument names (cli_arg_id):
+ * "<noun path>/<ID>", or "<noun path>/<ID>/<sub>" when `sub` is given
+ * (e.g. a->verb: "/webhooks/3/test"). Returns 0, or the exit status after
+ * printing why not. */
+int cli_obj_path(struct cli_args *a, const char *sub, char *path, size_t len);
 /* The same for an argument that can only be a numeric ID. */
 long long cli_arg_num(struct cli_args *a, int i);
 /* `arg` as an ID, or the ID of the one object named `arg` in the list at

@@ -64,7 +64,7 @@ static int cert_action(struct cli_args *a)
 	json_t *body = NULL;
 	char path[96];
 	uint64_t reason;
-	int st = cli_verb_path(a, path, sizeof(path));
+	int st = cli_obj_path(a, a->verb, path, sizeof(path));
 
 	if (st)
 		return st;
@@ -136,7 +136,7 @@ static const struct cli_column user_cols[] = {
 static int user_sub(struct cli_args *a)
 {
 	char path[64];
-	int st = cli_verb_path(a, path, sizeof(path));
+	int st = cli_obj_path(a, a->verb, path, sizeof(path));
 
 	if (st)
 		return st;
