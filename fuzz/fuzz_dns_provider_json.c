@@ -1,8 +1,8 @@
 /* fuzz_dns_provider_json.c - the JSON answers of the Cloudflare, Hetzner
  * and DigitalOcean APIs as the providers read them: jansson's parser with
  * the flags dns_http_json uses, then each provider's success test, error
- * text and the fields its zone lookup and record creation take (record
- * ids through dns_record_set_id). The provider files are included so
+ * text and the fields its zone lookup and record creation take (the
+ * paths in its struct dns_api; record ids through dns_record_set_id). The provider files are included so
  * their static readers are reached; the first byte picks the provider. */
 #include <stdint.h>
 #include <string.h>
@@ -24,18 +24,23 @@ static void fuzz_id(const char *id)
 
 static void fuzz_api(const struct dns_api *api, json_t *j)
 {
-	char detail[300];
+	char detail[300], idbuf[32];
 
 	if (api->ok)
 		api->ok(j);
 	api->detail(j, detail, sizeof(detail));
 	if (strlen(detail) >= sizeof(detail))
 		__builtin_trap();
+	if (api->zone_id_at)
+		fuzz_id(dns_json_str(j, api->zone_id_at));
+	if (api->zone_name_at)
+		dns_json_str(j, api->zone_name_at);
+	fuzz_id(dns_json_id(j, api->record_id_at, idbuf, sizeof(idbuf)));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	json_t *j, *rid;
+	json_t *j;
 
 	if (size < 1)
 		return 0;
@@ -43,19 +48,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	switch (data[0] % 3) {
 	case 0:
 		fuzz_api(&cf_api, j);
-		fuzz_id(dns_json_str(j, "result.id"));
 		break;
 	case 1:
 		fuzz_api(&hz_api, j);
-		fuzz_id(dns_json_str(j, "zones.id"));
-		dns_json_str(j, "zones.name");
-		fuzz_id(dns_json_str(j, "record.id"));
 		break;
 	default:
 		fuzz_api(&do_api, j);
-		rid = json_object_get(json_object_get(j, "domain_record"), "id");
-		if (json_is_integer(rid))
-			json_integer_value(rid);
 		break;
 	}
 	json_decref(j);

@@ -7,7 +7,6 @@
  * "message"}],"result"}. See docs/acme.md for the documentation followed. */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "acme/dns_provider_int.h"
@@ -33,51 +32,22 @@ static bool cf_ok(json_t *j)
 static const struct dns_api cf_api = {
 	.auth_prefix = "Authorization: Bearer ",
 	.detail = cf_detail,
+	.zone_path = "/zones?name=",
 	.ok = cf_ok,
+	.zone_id_at = "result.id",
+	.record_id_at = "result.id",
 };
-
-static int cf_zone_find(struct dns_provider *p, const char *cand, char *id,
-			size_t cap, char *err, size_t errlen)
-{
-	const char *got;
-	char path[300];
-	json_t *j;
-	int rc;
-
-	snprintf(path, sizeof(path), "/zones?name=%s", cand);
-	rc = dns_api_call(p, &cf_api, "GET", path, NULL, DNS_WHAT_ZONE, &j, err,
-			  errlen);
-	if (rc)
-		return rc;
-	got = dns_json_str(j, "result.id");
-	rc = got && dns_id_ok(got, 64) ? 0 : -ENOENT;
-	if (rc == 0)
-		snprintf(id, cap, "%s", got);
-	json_decref(j);
-	return rc;
-}
 
 static int cf_add(struct dns_provider *p, struct dns_record *r, char *err,
 		  size_t errlen)
 {
-	json_t *body = json_pack("{s:s, s:s, s:s, s:i}", "type", "TXT", "name",
-				 r->fqdn, "content", r->value, "ttl", (int)p->ttl);
-	char *s = json_dumps(body, JSON_COMPACT), path[300];
-	const char *rid;
-	json_t *j;
-	int rc;
+	char path[300];
 
-	json_decref(body);
 	snprintf(path, sizeof(path), "/zones/%s/dns_records", r->zone_id);
-	rc = s ? dns_api_call(p, &cf_api, "POST", path, s,
-			      "creating the TXT record", &j, err, errlen) : -ENOMEM;
-	free(s);
-	if (rc)
-		return rc;
-	rid = dns_json_str(j, "result.id");
-	rc = dns_record_set_id(r, rid, "cloudflare", err, errlen);
-	json_decref(j);
-	return rc;
+	return dns_api_create(p, &cf_api, path,
+			      json_pack("{s:s, s:s, s:s, s:i}", "type", "TXT", "name", r->fqdn,
+					"content", r->value, "ttl", (int)p->ttl),
+			      r, err, errlen);
 }
 
 static int cf_del(struct dns_provider *p, const struct dns_record *r, char *err,
@@ -96,7 +66,8 @@ const struct dns_provider_ops dns_cloudflare_ops = {
 	.default_url = "https://api.cloudflare.com/client/v4",
 	.keys = cf_keys,
 	.min_ttl = 60,
-	.zone_find = cf_zone_find,
+	.zone_find = dns_api_zone_find,
 	.add = cf_add,
 	.del = cf_del,
+	.api = &cf_api,
 };

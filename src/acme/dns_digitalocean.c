@@ -7,7 +7,6 @@
  * Authorization: Bearer <api_token>. Errors: {"id","message"}. */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "acme/dns_provider_int.h"
@@ -23,51 +22,21 @@ static void do_detail(json_t *j, char *out, size_t cap)
 static const struct dns_api do_api = {
 	.auth_prefix = "Authorization: Bearer ",
 	.detail = do_detail,
+	.zone_path = "/domains/",
+	.record_id_at = "domain_record.id",
 };
-
-static int do_zone_find(struct dns_provider *p, const char *cand, char *id,
-			size_t cap, char *err, size_t errlen)
-{
-	char path[300];
-	json_t *j;
-	int rc;
-
-	snprintf(path, sizeof(path), "/domains/%s", cand);
-	rc = dns_api_call(p, &do_api, "GET", path, NULL, DNS_WHAT_ZONE, &j, err,
-			  errlen);
-	if (rc)
-		return rc;
-	json_decref(j);
-	snprintf(id, cap, "%s", cand);
-	return 0;
-}
 
 static int do_add(struct dns_provider *p, struct dns_record *r, char *err,
 		  size_t errlen)
 {
-	char rel[DNS_NAME_MAX + 1], path[300], idbuf[32], *s;
-	json_t *j, *body, *rid;
-	int rc;
+	char rel[DNS_NAME_MAX + 1], path[300];
 
 	dns_record_relative(r, rel, sizeof(rel));
-	body = json_pack("{s:s, s:s, s:s, s:i}", "type", "TXT", "name", rel,
-			 "data", r->value, "ttl", (int)p->ttl);
-	s = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
 	snprintf(path, sizeof(path), "/domains/%s/records", r->zone);
-	rc = s ? dns_api_call(p, &do_api, "POST", path, s,
-			      "creating the TXT record", &j, err, errlen) : -ENOMEM;
-	free(s);
-	if (rc)
-		return rc;
-	rid = json_object_get(json_object_get(j, "domain_record"), "id");
-	snprintf(idbuf, sizeof(idbuf), "%lld",
-		 json_is_integer(rid) ? (long long)json_integer_value(rid) : 0LL);
-	rc = dns_record_set_id(r, json_is_integer(rid) &&
-			       json_integer_value(rid) > 0 ? idbuf : NULL,
-			       "digitalocean", err, errlen);
-	json_decref(j);
-	return rc;
+	return dns_api_create(p, &do_api, path,
+			      json_pack("{s:s, s:s, s:s, s:i}", "type", "TXT", "name", rel,
+					"data", r->value, "ttl", (int)p->ttl),
+			      r, err, errlen);
 }
 
 static int do_del(struct dns_provider *p, const struct dns_record *r, char *err,
@@ -86,7 +55,8 @@ const struct dns_provider_ops dns_digitalocean_ops = {
 	.default_url = "https://api.digitalocean.com/v2",
 	.keys = do_keys,
 	.min_ttl = 30,
-	.zone_find = do_zone_find,
+	.zone_find = dns_api_zone_find,
 	.add = do_add,
 	.del = do_del,
+	.api = &do_api,
 };

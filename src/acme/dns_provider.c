@@ -261,7 +261,8 @@ int dns_http_json(struct dns_provider *p, const char *method, const char *path,
 	return 0;
 }
 
-const char *dns_json_str(json_t *o, const char *path)
+/* The value at a dotted path (arrays step into element 0), or NULL. */
+static json_t *dns_json_at(json_t *o, const char *path)
 {
 	char key[64];
 	const char *dot;
@@ -276,6 +277,22 @@ const char *dns_json_str(json_t *o, const char *path)
 	o = o ? json_object_get(o, path) : NULL;
 	if (json_is_array(o))
 		o = json_array_get(o, 0);
+	return o;
+}
+
+const char *dns_json_str(json_t *o, const char *path)
+{
+	o = dns_json_at(o, path);
+	return json_is_string(o) ? json_string_value(o) : NULL;
+}
+
+const char *dns_json_id(json_t *o, const char *path, char *buf, size_t cap)
+{
+	o = dns_json_at(o, path);
+	if (json_is_integer(o) && json_integer_value(o) > 0) {
+		snprintf(buf, cap, "%lld", (long long)json_integer_value(o));
+		return buf;
+	}
 	return json_is_string(o) ? json_string_value(o) : NULL;
 }
 
@@ -313,6 +330,49 @@ int dns_api_call(struct dns_provider *p, const struct dns_api *api,
 	dns_fail(err, errlen, p, what, status, detail);
 	json_decref(j);
 	return -EPROTO;
+}
+
+int dns_api_zone_find(struct dns_provider *p, const char *cand, char *id,
+		      size_t cap, char *err, size_t errlen)
+{
+	const struct dns_api *api = p->ops->api;
+	const char *got, *name;
+	char path[300];
+	json_t *j;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s%s", api->zone_path, cand);
+	rc = dns_api_call(p, api, "GET", path, NULL, DNS_WHAT_ZONE, &j, err, errlen);
+	if (rc)
+		return rc;
+	got = api->zone_id_at ? dns_json_str(j, api->zone_id_at) : cand;
+	name = api->zone_name_at ? dns_json_str(j, api->zone_name_at) : cand;
+	rc = got && name && !strcmp(name, cand) && (!api->zone_id_at || dns_id_ok(got, 64))
+		     ? 0 : -ENOENT;
+	if (rc == 0)
+		snprintf(id, cap, "%s", got);
+	json_decref(j);
+	return rc;
+}
+
+int dns_api_create(struct dns_provider *p, const struct dns_api *api,
+		   const char *path, json_t *body, struct dns_record *r,
+		   char *err, size_t errlen)
+{
+	char *s = body ? json_dumps(body, JSON_COMPACT) : NULL, idbuf[32];
+	json_t *j;
+	int rc;
+
+	json_decref(body);
+	rc = s ? dns_api_call(p, api, "POST", path, s, "creating the TXT record", &j, err,
+			      errlen) : -ENOMEM;
+	free(s);
+	if (rc)
+		return rc;
+	rc = dns_record_set_id(r, dns_json_id(j, api->record_id_at, idbuf, sizeof(idbuf)),
+			       p->ops->name, err, errlen);
+	json_decref(j);
+	return rc;
 }
 
 int dns_api_delete(struct dns_provider *p, const struct dns_api *api,

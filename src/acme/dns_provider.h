@@ -30,6 +30,7 @@ struct dns_record {
 };
 
 struct dns_provider;
+struct dns_api;
 
 struct dns_provider_ops {
 	const char *name;
@@ -44,6 +45,9 @@ struct dns_provider_ops {
 		   size_t errlen);
 	int (*del)(struct dns_provider *p, const struct dns_record *r,
 		   char *err, size_t errlen);
+	/* A JSON API's description for the shared calls of
+	 * dns_provider_int.h (NULL for the others). */
+	const struct dns_api *api;
 };
 
 struct dns_provider {

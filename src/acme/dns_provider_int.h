@@ -27,6 +27,12 @@ struct dns_api {
 	void (*detail)(json_t *j, char *out, size_t cap);
 	/* Extra success test beyond a 2xx status (NULL = none). */
 	bool (*ok)(json_t *j);
+	/* Where answers keep ids (dns_json_str paths): the zone's id in a
+	 * zone lookup (NULL: the zone's name is its id, a 2xx says it
+	 * exists), the zone's name there (NULL: not checked), and the new
+	 * record's id in the answer to its creation. */
+	const char *zone_id_at, *zone_name_at, *record_id_at;
+	const char *zone_path;	/* the zone lookup: this + the zone's name */
 };
 
 #define DNS_WHAT_ZONE "zone lookup"	/* a 404 here means "no such zone" */
@@ -38,6 +44,20 @@ struct dns_api {
 int dns_api_call(struct dns_provider *p, const struct dns_api *api,
 		 const char *method, const char *path, const char *body,
 		 const char *what, json_t **out, char *err, size_t errlen);
+/* The zone_find of a JSON API provider (p->ops->api): looks zone `cand`
+ * up with a GET of api->zone_path + cand (a DNS_WHAT_ZONE call). Returns
+ * 0 with its id in `id` (api->zone_id_at, checked with dns_id_ok), -ENOENT
+ * when the account has no such zone (a 404, no usable id, or another
+ * name at api->zone_name_at), or dns_api_call's errors. */
+int dns_api_zone_find(struct dns_provider *p, const char *cand, char *id,
+		      size_t cap, char *err, size_t errlen);
+/* Creates the TXT record: POSTs `body` (a JSON object; the reference is
+ * the callee's) to `path` and stores the id at api->record_id_at of the
+ * answer as r->id. Returns 0, -ENOMEM, dns_api_call's errors, or
+ * dns_record_set_id's. */
+int dns_api_create(struct dns_provider *p, const struct dns_api *api,
+		   const char *path, json_t *body, struct dns_record *r,
+		   char *err, size_t errlen);
 /* DELETE `path`, ignoring the answer body. */
 int dns_api_delete(struct dns_provider *p, const struct dns_api *api,
 		   const char *path, char *err, size_t errlen);
@@ -49,6 +69,9 @@ int dns_record_set_id(struct dns_record *r, const char *id, const char *who,
 
 /* String at a dotted path ("result.id"; arrays step into element 0). */
 const char *dns_json_str(json_t *o, const char *path);
+/* An id at a dotted path: the string there, or a positive integer
+ * written into `buf`; NULL when neither. */
+const char *dns_json_id(json_t *o, const char *path, char *buf, size_t cap);
 
 /* Writes "<provider>: <what> failed (HTTP n): <detail>". */
 void dns_fail(char *err, size_t errlen, const struct dns_provider *p,

@@ -41,6 +41,14 @@ struct agent_opts {
  * 'L' --log-level). Returns 0, 1 = not a shared option, -1 = error
  * (message printed). */
 int agent_cli_common_opt(int c, const char *arg, struct agent_opts *o);
+/* The getopt_long entries of the shared options `run` and `serve` both
+ * take (serve adds --address), so the two tables cannot drift apart. */
+#define AGENT_CLI_COMMON_LONGS \
+	{ "allow", required_argument, NULL, 'a' }, \
+	{ "connect-timeout", required_argument, NULL, 't' }, \
+	{ "netstack", required_argument, NULL, 'n' }, \
+	{ "mtu", required_argument, NULL, 'm' }, \
+	{ "log-level", required_argument, NULL, 'L' }
 /* "100.96.0.2/24" or "fd7a::2/64" into the netstack addresses.
  * Returns 0 or -1 (message printed). */
 int agent_cli_parse_address(const char *arg, struct netstack_conf *c);

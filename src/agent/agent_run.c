@@ -278,11 +278,7 @@ static int run_parse(int argc, char **argv, struct agent_opts *o, const char **s
 {
 	static const struct option longs[] = {
 		{ "state", required_argument, NULL, 's' },
-		{ "allow", required_argument, NULL, 'a' },
-		{ "connect-timeout", required_argument, NULL, 't' },
-		{ "netstack", required_argument, NULL, 'n' },
-		{ "mtu", required_argument, NULL, 'm' },
-		{ "log-level", required_argument, NULL, 'L' },
+		AGENT_CLI_COMMON_LONGS,
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, rc;

@@ -120,14 +120,10 @@ int agent_cli_common_opt(int c, const char *arg, struct agent_opts *o)
 static int serve_parse(int argc, char **argv, struct agent_opts *o)
 {
 	static const struct option longs[] = {
+		AGENT_CLI_COMMON_LONGS,
 		{ "listen", required_argument, NULL, 'l' },
-		{ "allow", required_argument, NULL, 'a' },
-		{ "connect-timeout", required_argument, NULL, 't' },
-		{ "log-level", required_argument, NULL, 'L' },
-		{ "netstack", required_argument, NULL, 'n' },
 		{ "packet-tun", required_argument, NULL, 'p' },
 		{ "address", required_argument, NULL, 'A' },
-		{ "mtu", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};

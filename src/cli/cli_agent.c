@@ -161,16 +161,14 @@ static const struct cli_column agent_health_cols[] = {
 	{ "LAST SEEN", "last_seen_at", true },
 };
 static const struct cli_noun agent_health = {
-	"agent", "/agents", NULL, NULL, 0, agent_health_cols,
-	sizeof(agent_health_cols) / sizeof(agent_health_cols[0]), NULL, "", NULL,
+	.name = "agent", .cols = agent_health_cols, .ncols = CLI_COUNT(agent_health_cols),
 };
 static const struct cli_column agent_target_cols[] = {
 	{ "TARGET", "target", false }, { "STATUS", "status", false },
 	{ "AGE (S)", "age", false },
 };
 static const struct cli_noun agent_targets = {
-	"agent", "/agents", NULL, NULL, 0, agent_target_cols,
-	sizeof(agent_target_cols) / sizeof(agent_target_cols[0]), NULL, "", NULL,
+	.name = "agent", .cols = agent_target_cols, .ncols = CLI_COUNT(agent_target_cols),
 };
 
 /* get: who the agent is, then its health as tables (the API's JSON with
@@ -203,60 +201,65 @@ static void agent_print(const json_t *o, const void *arg)
 		printf("  %s\n", json_string_value(v) ?: "?");
 }
 
-static int agent_get(struct cli_args *a, long long id)
+static int agent_get(struct cli_args *a)
 {
 	char path[64];
+	int st = cli_obj_path(a, NULL, path, sizeof(path));
 
-	snprintf(path, sizeof(path), "/agents/%lld", id);
-	return cli_call_show(a, "GET", path, NULL, agent_print, NULL);
+	return st ? st : cli_call_show(a, "GET", path, NULL, agent_print, NULL);
 }
 
-static int agent_verb(struct cli_args *a)
+/* token ID|NAME [--ttl SECONDS]: a new join token. */
+static int agent_token(struct cli_args *a)
 {
 	struct cli_resp r;
 	long long id;
 	uint64_t ttl;
 
-	if (!strcmp(a->verb, "create"))
-		return agent_create(a);
-	if (strcmp(a->verb, "token") && strcmp(a->verb, "wireguard-config") &&
-	    strcmp(a->verb, "get"))
-		return -1;
 	if ((id = cli_arg_id(a, 0)) < 0)
 		return (int)-id;
-	if (!strcmp(a->verb, "get"))
-		return agent_get(a, id);
-	if (!strcmp(a->verb, "wireguard-config"))
-		return agent_wg_config(a, id);
 	if (agent_ttl(a, &ttl) < 0)
 		return CMD_EXIT_USAGE;
 	return agent_print_join(a, agent_join_token(a, id, ttl, &r), &r);
 }
 
-static const struct cli_noun agent_noun = {
-	"agent", "/agents", "name", agent_flags, sizeof(agent_flags) / sizeof(agent_flags[0]),
-	agent_cols, sizeof(agent_cols) / sizeof(agent_cols[0]), agent_options,
-	"list | get ID|NAME | create NAME [--ttl SECONDS] [--kind wireguard]\n"
+/* wireguard-config ID|NAME: new keys and a wg-quick file for a node. */
+static int agent_node_config(struct cli_args *a)
+{
+	char path[64];
+	int st = cli_obj_path(a, a->verb, path, sizeof(path));
+
+	return st ? st : cli_call_show(a, "POST", path, NULL, agent_wg_file, NULL);
+}
+
+static const struct cli_verb agent_verbs[] = {
+	CLI_VERB("list"), CLI_VERB_FN("get", agent_get), CLI_VERB_FN("create", agent_create),
+	CLI_VERB("update"), CLI_VERB("delete"), CLI_VERB_FN("token", agent_token),
+	CLI_VERB_FN("wireguard-config", agent_node_config), CLI_VERBS_END,
+};
+
+const struct cli_noun cli_noun_agent = {
+	.name = "agent", .path = "/agents", .create_arg = "name", .verbs = agent_verbs,
+	.flags = agent_flags, .nflags = CLI_COUNT(agent_flags),
+	.cols = agent_cols, .ncols = CLI_COUNT(agent_cols), .options = agent_options,
+	.usage = "list | get ID|NAME | create NAME [--ttl SECONDS] [--kind wireguard]\n"
 	"       | token ID|NAME [--ttl SECONDS]\n"
 	"       | wireguard-config ID|NAME (new keys for a node)\n"
 	"       | update ID|NAME [--status pending|enrolled|disabled] [--ipv4 A] [--ipv6 A]\n"
 	"       | delete ID|NAME (refused while routes use it)\n"
-	"(the agent itself: postern agent join|run|serve)", agent_verb,
+	"(the agent itself: postern agent join|run|serve)",
 };
 
+/* The admin verbs are the noun's; join, run and serve the agent's own
+ * command. */
 int cli_cmd_agent(int argc, char **argv)
 {
-	static const char *const admin[] = { "list", "get", "create", "update",
-					     "delete", "token", "wireguard-config", NULL };
+	char *help[] = { argv[0], (char *)"--help", NULL };
 
 	if (argc >= 2 && !strcmp(argv[1], "show"))
 		argv[1] = (char *)"get";
-
-	char *help[] = { argv[0], (char *)"--help", NULL };
-
-	for (int i = 0; argc >= 2 && admin[i]; i++)
-		if (!strcmp(argv[1], admin[i]))
-			return cli_noun_main(&agent_noun, argc, argv);
+	if (argc >= 2 && cli_noun_has_verb(&cli_noun_agent, argv[1]))
+		return cli_noun_main(&cli_noun_agent, argc, argv);
 	/* join, run, serve: the agent's own usage covers them all. */
 	for (int i = 2; i < argc; i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))

@@ -118,27 +118,35 @@ static int audit_verify_api(struct cli_args *a)
 	return st != CMD_EXIT_OK ? st : ok ? CMD_EXIT_OK : CMD_EXIT_FAIL;
 }
 
-static int audit_verb(struct cli_args *a)
+static int audit_list_page(struct cli_args *a)
 {
-	if (!strcmp(a->verb, "list"))
-		return audit_list(a, false);
-	if (!strcmp(a->verb, "export")) {
-		if (a->npos || !a->conn.json) {
-			fprintf(stderr, "postern audit export: only --jsonl is supported\n");
-			return CMD_EXIT_USAGE;
-		}
-		return audit_list(a, true);
-	}
-	if (!strcmp(a->verb, "verify"))
-		return a->opt[OPT_DATA] ? audit_verify_offline(a) : audit_verify_api(a);
-	return cli_usage(a->noun, true);
+	return audit_list(a, false);
 }
 
-static const struct cli_noun audit_noun = {
-	"audit", "/audit", NULL, NULL, 0, audit_cols,
-	sizeof(audit_cols) / sizeof(audit_cols[0]), audit_options,
-	"list [--limit N] [--after SEQ] | export --jsonl\n"
-	"       | verify [--data DIR [--pubkey FILE]]", audit_verb,
+static int audit_export(struct cli_args *a)
+{
+	if (a->npos || !a->conn.json) {
+		fprintf(stderr, "postern audit export: only --jsonl is supported\n");
+		return CMD_EXIT_USAGE;
+	}
+	return audit_list(a, true);
+}
+
+static int audit_verify_verb(struct cli_args *a)
+{
+	return a->opt[OPT_DATA] ? audit_verify_offline(a) : audit_verify_api(a);
+}
+
+static const struct cli_verb audit_verbs[] = {
+	CLI_VERB_FN("list", audit_list_page), CLI_VERB_FN("export", audit_export),
+	CLI_VERB_FN("verify", audit_verify_verb), CLI_VERBS_END,
+};
+
+const struct cli_noun cli_noun_audit = {
+	.name = "audit", .path = "/audit", .verbs = audit_verbs, .own_only = true,
+	.cols = audit_cols, .ncols = CLI_COUNT(audit_cols), .options = audit_options,
+	.usage = "list [--limit N] [--after SEQ] | export --jsonl\n"
+	"       | verify [--data DIR [--pubkey FILE]]",
 };
 
 int cli_cmd_audit(int argc, char **argv)
@@ -147,5 +155,5 @@ int cli_cmd_audit(int argc, char **argv)
 	for (int i = 2; i < argc; i++)
 		if (!strcmp(argv[i], "--jsonl"))
 			argv[i] = (char *)"--json";
-	return cli_noun_main(&audit_noun, argc, argv);
+	return cli_noun_main(&cli_noun_audit, argc, argv);
 }

@@ -31,35 +31,48 @@ static json_t *dns_conf_read(const char *path)
 	return o;
 }
 
-static int dns_verb(struct cli_args *a)
+/* The provider's path from NAME (the one argument), or -1 after the
+ * usage. */
+static int dns_path(struct cli_args *a, char *path, size_t len)
+{
+	if (a->npos != 1 || strlen(a->pos[0]) > 32)
+		return -1;
+	snprintf(path, len, "/dns-providers/%s", a->pos[0]);
+	return 0;
+}
+
+static int dns_delete(struct cli_args *a)
+{
+	char path[96];
+
+	if (dns_path(a, path, sizeof(path)) < 0)
+		return cli_usage(a->noun, true);
+	return cli_call_print(a, "DELETE", path, NULL, NULL, a->if_match);
+}
+
+static int dns_set(struct cli_args *a)
 {
 	char path[96];
 	json_t *set;
-	int st;
 
-	if (strcmp(a->verb, "set") && strcmp(a->verb, "delete"))
-		return -1;
-	if (a->npos != 1 || strlen(a->pos[0]) > 32 || (!strcmp(a->verb, "set") && !a->opt[0]))
+	if (dns_path(a, path, sizeof(path)) < 0 || !a->opt[0])
 		return cli_usage(a->noun, true);
-	snprintf(path, sizeof(path), "/dns-providers/%s", a->pos[0]);
-	if (!strcmp(a->verb, "delete"))
-		return cli_call_print(a, "DELETE", path, NULL, NULL, a->if_match);
 	if (!(set = dns_conf_read(a->opt[0])))
 		return CMD_EXIT_USAGE;
 	json_object_set_new(a->body, "settings", set);
 	/* Replacing whatever is set, unless --if-match names a rev. */
-	st = cli_call_print(a, "PUT", path, NULL, a->body, a->if_match ? a->if_match : "*");
-	return st;
+	return cli_call_print(a, "PUT", path, NULL, a->body, a->if_match ? a->if_match : "*");
 }
 
-static const struct cli_noun dns_noun = {
-	"dns-provider", "/dns-providers", NULL, NULL, 0, dns_cols, 3, dns_options,
-	"list | set NAME --conf FILE|- | delete NAME\n"
-	"       NAME: cloudflare, hetzner, digitalocean, route53, rfc2136; FILE holds\n"
-	"       'key = value' lines (docs/acme.md, \"DNS providers\")", dns_verb,
+static const struct cli_verb dns_verbs[] = {
+	CLI_VERB("list"), CLI_VERB_FN("set", dns_set), CLI_VERB_FN("delete", dns_delete),
+	CLI_VERBS_END,
 };
 
-int cli_cmd_dns_provider(int argc, char **argv)
-{
-	return cli_noun_main(&dns_noun, argc, argv);
-}
+const struct cli_noun cli_noun_dns_provider = {
+	.name = "dns-provider", .path = "/dns-providers", .verbs = dns_verbs,
+	.cols = dns_cols, .ncols = CLI_COUNT(dns_cols), .options = dns_options,
+	.usage = "list | set NAME --conf FILE|- | delete NAME\n"
+	"       NAME: cloudflare, hetzner, digitalocean, route53, rfc2136; FILE holds\n"
+	"       'key = value' lines (docs/acme.md, \"DNS providers\")",
+};

@@ -1,19 +1,6 @@
 /* cli_machine.c - `postern route-token` and `postern share-link`: the
  * machine credentials of login routes (docs/auth.md). */
-#include <string.h>
-
-#include "cli/cmd.h"
 #include "cli/noun.h"
-
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
-/* "revoke ID" is the API's DELETE. */
-static int machine_verb(struct cli_args *a)
-{
-	if (!strcmp(a->verb, "revoke"))
-		a->verb = "delete";
-	return -1;
-}
 
 static const struct cli_flag route_token_flags[] = {
 	{ "route", "route_id", CLI_INT, false, NULL },
@@ -23,16 +10,13 @@ static const struct cli_column route_token_cols[] = {
 	{ "HINT", "hint", false }, { "CREATED", "created_at", true },
 	{ "BY", "created_by", false }, { "LAST USED", "last_used_at", true },
 };
-static const struct cli_noun route_token_noun = {
-	"route-token", "/route-tokens", "name", route_token_flags, N(route_token_flags),
-	route_token_cols, N(route_token_cols), NULL,
-	"list | get ID | create NAME --route ID | revoke ID", machine_verb,
+const struct cli_noun cli_noun_route_token = {
+	.name = "route-token", .path = "/route-tokens", .create_arg = "name",
+	.verbs = cli_verbs_revocable,
+	.flags = route_token_flags, .nflags = CLI_COUNT(route_token_flags),
+	.cols = route_token_cols, .ncols = CLI_COUNT(route_token_cols),
+	.usage = "list | get ID | create NAME --route ID | revoke ID",
 };
-
-int cli_cmd_route_token(int argc, char **argv)
-{
-	return cli_noun_main(&route_token_noun, argc, argv);
-}
 
 static const struct cli_flag share_flags[] = {
 	{ "route", "route_id", CLI_INT, false, NULL },
@@ -45,14 +29,11 @@ static const struct cli_column share_cols[] = {
 	{ "MAX", "max_uses", false }, { "BY", "created_by", false },
 	{ "LAST USED", "last_used_at", true },
 };
-static const struct cli_noun share_noun = {
-	"share-link", "/share-links", "name", share_flags, N(share_flags), share_cols,
-	N(share_cols), NULL,
-	"list | get ID | create NAME --route ID --expires SECONDS [--max-uses N]\n"
-	"       | revoke ID", machine_verb,
+const struct cli_noun cli_noun_share_link = {
+	.name = "share-link", .path = "/share-links", .create_arg = "name",
+	.verbs = cli_verbs_revocable,
+	.flags = share_flags, .nflags = CLI_COUNT(share_flags),
+	.cols = share_cols, .ncols = CLI_COUNT(share_cols),
+	.usage = "list | get ID | create NAME --route ID --expires SECONDS [--max-uses N]\n"
+	"       | revoke ID",
 };
-
-int cli_cmd_share_link(int argc, char **argv)
-{
-	return cli_noun_main(&share_noun, argc, argv);
-}

@@ -44,18 +44,17 @@ static int settings_put(struct cli_args *a, json_t *value)
 	return st;
 }
 
+/* list (the generic list, with the columns above), get KEY, set KEY
+ * VALUE, reset KEY. */
 static int settings_verb(struct cli_args *a)
 {
 	char path[128];
 	int want = !strcmp(a->verb, "set") ? 2 : !strcmp(a->verb, "list") ? 0 : 1;
 
-	if (strcmp(a->verb, "list") && strcmp(a->verb, "get") &&
-	    strcmp(a->verb, "set") && strcmp(a->verb, "reset"))
-		return cli_usage(a->noun, true);
 	if (a->npos != want)
 		return cli_usage(a->noun, true);
 	if (!strcmp(a->verb, "list"))
-		return -1;	/* the generic list, with the columns above */
+		return -1;
 	if (!strcmp(a->verb, "get")) {
 		snprintf(path, sizeof(path), "/settings/%s", a->pos[0]);
 		return cli_call_print(a, "GET", path, NULL, NULL, NULL);
@@ -64,13 +63,13 @@ static int settings_verb(struct cli_args *a)
 						      : json_null());
 }
 
-static const struct cli_noun settings_noun = {
-	"settings", "/settings", NULL, NULL, 0, settings_cols,
-	sizeof(settings_cols) / sizeof(settings_cols[0]), NULL,
-	"list | get KEY | set KEY VALUE | reset KEY", settings_verb,
+static const struct cli_verb settings_verbs[] = {
+	CLI_VERB_FN("list", settings_verb), CLI_VERB_FN("get", settings_verb),
+	CLI_VERB_FN("set", settings_verb), CLI_VERB_FN("reset", settings_verb), CLI_VERBS_END,
 };
 
-int cli_cmd_settings(int argc, char **argv)
-{
-	return cli_noun_main(&settings_noun, argc, argv);
-}
+const struct cli_noun cli_noun_settings = {
+	.name = "settings", .path = "/settings", .verbs = settings_verbs, .own_only = true,
+	.cols = settings_cols, .ncols = CLI_COUNT(settings_cols),
+	.usage = "list | get KEY | set KEY VALUE | reset KEY",
+};

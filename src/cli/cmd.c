@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/client.h"
+#include "cli/noun.h"
 #include "core/version.h"
 
 #define CMD_F_VERB_HELP (1u << 0)	/* answers `VERB --help` itself */
@@ -13,35 +14,54 @@
 /* `verbs` is the list `postern --help` prints and the CLI test walks:
  * every one must answer `postern NAME VERB --help` with its usage. */
 static const struct cmd commands[] = {
-	{ "version", cmd_version, "print the version", NULL, 0 },
-	{ "agent", cli_cmd_agent, "the agent (join a hub, run, serve streams) and admin of agents",
-	  "join run serve list get create update delete token wireguard-config", CMD_F_VERB_HELP },
-	{ "acme", acme_cmd_main, "ACME client", "issue revoke renewal-info deactivate cert-info", 0 },
-	{ "hub", cli_cmd_hub, "run the hub (HTTPS front, control plane); 'hub init' sets one up",
-	  "init", CMD_F_VERB_HELP },
-	{ "tunnel", cli_cmd_tunnel, "a standalone WireGuard interface, configured with wg", NULL, 0 },
-	{ "route", cli_cmd_route, "admin: routes", "list get create update delete", CMD_F_VERB_HELP },
-	{ "cert", cli_cmd_cert, "admin: certificates",
-	  "list get import request renew revoke replace delete", CMD_F_VERB_HELP },
-	{ "dns-provider", cli_cmd_dns_provider, "admin: DNS-01 provider credentials",
-	  "list set delete", CMD_F_VERB_HELP },
-	{ "user", cli_cmd_user, "admin: users", "list get create update setup-link passkeys passkey-remove delete",
+	{ "version", cmd_version, NULL, "print the version", NULL, 0 },
+	{ "agent", cli_cmd_agent, &cli_noun_agent,
+	  "the agent (join a hub, run, serve streams) and admin of agents", "join run serve",
 	  CMD_F_VERB_HELP },
-	{ "token", cli_cmd_token, "admin: API tokens", "list get create revoke", CMD_F_VERB_HELP },
-	{ "route-token", cli_cmd_route_token, "admin: route tokens, machine credentials of login routes",
-	  "list get create revoke", 0 },
-	{ "share-link", cli_cmd_share_link, "admin: share links granting one route for a while",
-	  "list get create revoke", 0 },
-	{ "webhook", cli_cmd_webhook, "admin: webhooks",
-	  "list get create update delete test rotate-secret deliveries redeliver", CMD_F_VERB_HELP },
-	{ "login", cli_cmd_login, "admin: route login (the identity assertion's key)",
-	  "rotate-assertion-key", CMD_F_VERB_HELP },
-	{ "settings", cli_cmd_settings, "admin: settings", "list get set reset", CMD_F_VERB_HELP },
-	{ "audit", cli_cmd_audit, "admin: the audit log", "list export verify", CMD_F_VERB_HELP },
-	{ "secrets", cli_cmd_secrets, "admin: rotate the secrets key", "rotate-key", 0 },
-	{ "backup", cli_cmd_backup, "a consistent copy of the store (online)", NULL, 0 },
-	{ "api-endpoints", cli_cmd_api_endpoints, "list the admin API's endpoints", NULL, 0 },
+	{ "acme", acme_cmd_main, NULL, "ACME client", "issue revoke renewal-info deactivate cert-info",
+	  0 },
+	{ "hub", cli_cmd_hub, NULL, "run the hub (HTTPS front, control plane); 'hub init' sets one up",
+	  "init", CMD_F_VERB_HELP },
+	{ "tunnel", cli_cmd_tunnel, NULL, "a standalone WireGuard interface, configured with wg",
+	  NULL, 0 },
+	{ "route", NULL, &cli_noun_route, "admin: routes", NULL, CMD_F_VERB_HELP },
+	{ "cert", NULL, &cli_noun_cert, "admin: certificates", NULL, CMD_F_VERB_HELP },
+	{ "dns-provider", NULL, &cli_noun_dns_provider, "admin: DNS-01 provider credentials", NULL,
+	  CMD_F_VERB_HELP },
+	{ "user", NULL, &cli_noun_user, "admin: users", NULL, CMD_F_VERB_HELP },
+	{ "token", NULL, &cli_noun_token, "admin: API tokens", NULL, CMD_F_VERB_HELP },
+	{ "route-token", NULL, &cli_noun_route_token,
+	  "admin: route tokens, machine credentials of login routes", NULL, 0 },
+	{ "share-link", NULL, &cli_noun_share_link,
+	  "admin: share links granting one route for a while", NULL, 0 },
+	{ "webhook", NULL, &cli_noun_webhook, "admin: webhooks", NULL, CMD_F_VERB_HELP },
+	{ "login", NULL, &cli_noun_login, "admin: route login (the identity assertion's key)", NULL,
+	  CMD_F_VERB_HELP },
+	{ "settings", NULL, &cli_noun_settings, "admin: settings", NULL, CMD_F_VERB_HELP },
+	{ "audit", cli_cmd_audit, &cli_noun_audit, "admin: the audit log", NULL, CMD_F_VERB_HELP },
+	{ "secrets", cli_cmd_secrets, NULL, "admin: rotate the secrets key", "rotate-key", 0 },
+	{ "backup", cli_cmd_backup, NULL, "a consistent copy of the store (online)", NULL, 0 },
+	{ "api-endpoints", cli_cmd_api_endpoints, NULL, "list the admin API's endpoints", NULL, 0 },
 };
+
+/* The "verbs:" line of command `c`: its own, then its noun's. */
+static void cmd_usage_verbs(FILE *f, const struct cmd *c)
+{
+	const char *sep = "";
+
+	if (!c->verbs && !c->noun)
+		return;
+	fprintf(f, "  %-13s verbs: ", "");
+	if (c->verbs) {
+		fputs(c->verbs, f);
+		sep = " ";
+	}
+	for (const struct cli_verb *v = c->noun ? c->noun->verbs : NULL; v && v->name; v++) {
+		fprintf(f, "%s%s", sep, v->name);
+		sep = " ";
+	}
+	fputc('\n', f);
+}
 
 static void cmd_usage(FILE *f)
 {
@@ -49,8 +69,7 @@ static void cmd_usage(FILE *f)
 		   "commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
-		if (commands[i].verbs)
-			fprintf(f, "  %-13s verbs: %s\n", "", commands[i].verbs);
+		cmd_usage_verbs(f, &commands[i]);
 	}
 	fprintf(f, "\nRun 'postern <command> [verb] --help' for its options. Connection\n"
 		   "options (--socket, --hub, --token, --cacert, --resolve, --json) go\n"
@@ -72,17 +91,20 @@ static bool cmd_is_help(const char *a)
 	return !strcmp(a, "--help") || !strcmp(a, "-h");
 }
 
-/* Runs command `c` with argv = { NAME, ... }: a command that does not
- * answer `VERB --help` itself gets `NAME --help` when --help is anywhere
- * in its arguments. */
+/* Runs command `c` (its function, else its noun) with argv = { NAME, ...
+ * }: a command that does not answer `VERB --help` itself gets `NAME
+ * --help` when --help is anywhere in its arguments. */
 static int cmd_run(const struct cmd *c, int argc, char **argv)
 {
 	char *help[] = { argv[0], (char *)"--help", NULL };
 
 	for (int i = 1; !(c->flags & CMD_F_VERB_HELP) && i < argc; i++)
-		if (cmd_is_help(argv[i]))
-			return c->fn(2, help);
-	return c->fn(argc, argv);
+		if (cmd_is_help(argv[i])) {
+			argc = 2;
+			argv = help;
+			break;
+		}
+	return c->fn ? c->fn(argc, argv) : cli_noun_main(c->noun, argc, argv);
 }
 
 /* Connection options before the command (`postern --socket S route

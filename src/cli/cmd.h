@@ -15,9 +15,14 @@
 
 typedef int cmd_fn(int argc, char **argv);
 
+struct cli_noun;
+
+/* A command is a function or an admin noun (cli/noun.h); with both, the
+ * function runs and the noun's verbs are listed after `verbs`. */
 struct cmd {
 	const char *name;
 	cmd_fn *fn;
+	const struct cli_noun *noun;
 	const char *summary;
 	const char *verbs;	/* space-separated, or NULL */
 	unsigned flags;		/* CMD_F_* (cmd.c) */
@@ -29,19 +34,10 @@ int cmd_dispatch(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cli_cmd_hub(int argc, char **argv);	/* `hub init`, else hub_cmd_main (cli_hub_init.c) */
 int cli_cmd_tunnel(int argc, char **argv);	/* src/cli/tunnel.c */
-/* The admin CLI (src/cli/): `postern NOUN VERB` over the admin API. */
+/* The admin CLI (src/cli/): `postern NOUN VERB` over the admin API; most
+ * nouns are tables (cli/noun.h) that cmd.c runs itself. */
 int cli_cmd_agent(int argc, char **argv);	/* admin verbs, else cmd_agent */
-int cli_cmd_route(int argc, char **argv);
-int cli_cmd_cert(int argc, char **argv);
-int cli_cmd_dns_provider(int argc, char **argv);	/* src/cli/cli_dns.c */
-int cli_cmd_user(int argc, char **argv);
-int cli_cmd_token(int argc, char **argv);
-int cli_cmd_route_token(int argc, char **argv);	/* cli_machine.c */
-int cli_cmd_share_link(int argc, char **argv);
-int cli_cmd_settings(int argc, char **argv);
-int cli_cmd_login(int argc, char **argv);	/* src/cli/cli_login.c */
-int cli_cmd_webhook(int argc, char **argv);	/* src/cli/cli_webhook.c */
-int cli_cmd_audit(int argc, char **argv);
+int cli_cmd_audit(int argc, char **argv);	/* --jsonl, then the noun */
 int cli_cmd_secrets(int argc, char **argv);
 int cli_cmd_backup(int argc, char **argv);
 int cli_cmd_api_endpoints(int argc, char **argv);

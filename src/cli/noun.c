@@ -256,6 +256,16 @@ long long cli_arg_id(struct cli_args *a, int i)
 	return cli_resolve_name(a, a->noun->path, a->noun->name, a->pos[i]);
 }
 
+int cli_obj_path(struct cli_args *a, const char *sub, char *path, size_t len)
+{
+	long long id = cli_arg_id(a, 0);
+
+	if (id < 0)
+		return (int)-id;
+	snprintf(path, len, "%s/%lld%s%s", a->noun->path, id, sub ? "/" : "", sub ? sub : "");
+	return 0;
+}
+
 long long cli_arg_num(struct cli_args *a, int i)
 {
 	uint64_t id;
@@ -445,7 +455,7 @@ static int cli_generic(struct cli_args *a)
 {
 	const char *v = a->verb;
 	char path[256];
-	long long id = 0;
+	int st;
 
 	if (!strcmp(v, "list"))
 		return cli_list(a);
@@ -457,14 +467,48 @@ static int cli_generic(struct cli_args *a)
 	}
 	if (strcmp(v, "get") && strcmp(v, "update") && strcmp(v, "delete"))
 		return cli_usage(a->noun, true);
-	if ((id = cli_arg_id(a, 0)) < 0)
-		return (int)-id;
-	snprintf(path, sizeof(path), "%s/%lld", a->noun->path, id);
+	if ((st = cli_obj_path(a, NULL, path, sizeof(path))) != 0)
+		return st;
 	if (!strcmp(v, "get"))
 		return cli_call_print(a, "GET", path, NULL, NULL, NULL);
 	if (!strcmp(v, "update"))
 		return cli_update(a, path);
 	return cli_call_print(a, "DELETE", path, NULL, NULL, a->if_match);
+}
+
+const struct cli_verb cli_verbs_revocable[] = {
+	CLI_VERB("list"), CLI_VERB("get"), CLI_VERB("create"), CLI_VERB_AS("revoke", "delete"),
+	CLI_VERBS_END,
+};
+
+static const struct cli_verb *cli_verb_find(const struct cli_noun *n, const char *verb)
+{
+	for (const struct cli_verb *v = n->verbs; v && v->name; v++)
+		if (!strcmp(v->name, verb))
+			return v;
+	return NULL;
+}
+
+bool cli_noun_has_verb(const struct cli_noun *n, const char *verb)
+{
+	return cli_verb_find(n, verb) != NULL;
+}
+
+/* Runs a->verb as the noun's table says (struct cli_verb). Returns the
+ * exit status. */
+static int cli_run_verb(struct cli_args *a)
+{
+	const struct cli_verb *v = cli_verb_find(a->noun, a->verb);
+	int st;
+
+	if (!v && a->noun->own_only) {
+		fprintf(stderr, "postern %s: no verb '%s'\n", a->noun->name, a->verb);
+		return cli_usage(a->noun, true);
+	}
+	if (v && v->as)
+		a->verb = v->as;
+	st = v && v->fn ? v->fn(a) : -1;
+	return st < 0 ? cli_generic(a) : st;
 }
 
 int cli_noun_main(const struct cli_noun *n, int argc, char **argv)
@@ -488,9 +532,7 @@ int cli_noun_main(const struct cli_noun *n, int argc, char **argv)
 		json_decref(a.body);
 		return st;
 	}
-	st = n->verb ? n->verb(&a) : -1;
-	if (st < 0)
-		st = cli_generic(&a);
+	st = cli_run_verb(&a);
 	json_decref(a.body);
 	return st;
 }

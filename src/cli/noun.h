@@ -50,6 +50,25 @@ struct cli_args {
 	const char *opt[4];	/* values of the noun's extra options */
 };
 
+/* Elements in a table (flags, columns). */
+#define CLI_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* One verb of a noun, in the order `postern --help` lists them. `fn`
+ * runs it and returns the exit status, or -1 to run the generic verb of
+ * the same name after its own checks; without `fn`, `as` names the
+ * generic verb it is another word for ("revoke" is "delete"), and
+ * without either it is the generic verb itself (list, get, create, add,
+ * update, delete). */
+struct cli_verb {
+	const char *name;
+	int (*fn)(struct cli_args *a);
+	const char *as;
+};
+#define CLI_VERB(name) { (name), NULL, NULL }
+#define CLI_VERB_FN(name, fn) { (name), (fn), NULL }
+#define CLI_VERB_AS(name, as) { (name), NULL, (as) }
+#define CLI_VERBS_END { NULL, NULL, NULL }
+
 struct cli_noun {
 	const char *name;	/* "route" */
 	const char *path;	/* "/routes" */
@@ -60,11 +79,26 @@ struct cli_noun {
 	size_t ncols;
 	const char *const *options;	/* extra "--name VALUE" options */
 	const char *usage;
-	/* Verbs of its own: returns an exit status, or -1 when `verb` is
-	 * not one (the generic verbs are tried next). */
-	int (*verb)(struct cli_args *a);
+	/* Its verbs, ending with { NULL }. A verb not in the table is
+	 * still tried as a generic verb, unless `own_only` says the noun has
+	 * none but its own ("no verb" and the usage, exit USAGE). */
+	const struct cli_verb *verbs;
+	bool own_only;
 };
 
+/* The nouns cmd.c's table runs (one file each, route/cert/user/token in
+ * nouns.c). */
+extern const struct cli_noun cli_noun_agent, cli_noun_route, cli_noun_cert,
+	cli_noun_dns_provider, cli_noun_user, cli_noun_token, cli_noun_route_token,
+	cli_noun_share_link, cli_noun_webhook, cli_noun_login, cli_noun_settings,
+	cli_noun_audit;
+
+/* The verbs of a credential that is revoked rather than edited: list,
+ * get, create, revoke (the generic delete). */
+extern const struct cli_verb cli_verbs_revocable[];
+
+/* Whether `verb` is in the noun's table. */
+bool cli_noun_has_verb(const struct cli_noun *n, const char *verb);
 /* Runs argv = { NOUN, VERB, ... }. Returns the exit status. */
 int cli_noun_main(const struct cli_noun *n, int argc, char **argv);
 
@@ -91,6 +125,11 @@ void cli_cell(const json_t *v, bool time, char *out, size_t len);
  * or minus the exit status after printing why not (usage, not found,
  * hub unreachable). */
 long long cli_arg_id(struct cli_args *a, int i);
+/* The path of the object the first argument names (cli_arg_id):
+ * "<noun path>/<ID>", or "<noun path>/<ID>/<sub>" when `sub` is given
+ * (e.g. a->verb: "/webhooks/3/test"). Returns 0, or the exit status after
+ * printing why not. */
+int cli_obj_path(struct cli_args *a, const char *sub, char *path, size_t len);
 /* The same for an argument that can only be a numeric ID. */
 long long cli_arg_num(struct cli_args *a, int i);
 /* `arg` as an ID, or the ID of the one object named `arg` in the list at

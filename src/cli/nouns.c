@@ -6,8 +6,6 @@
 #include "cli/noun.h"
 #include "core/num.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 static const struct cli_flag route_flags[] = {
 	{ "host", "host", CLI_STR, false, NULL },
 	{ "path", "path_prefix", CLI_STR, false, NULL },
@@ -26,18 +24,19 @@ static const struct cli_column route_cols[] = {
 	{ "TARGET", "target", false }, { "AGENT", "agent_id", false },
 	{ "STATUS", "target_status", false },
 };
-static const struct cli_noun route_noun = {
-	"route", "/routes", NULL, route_flags, N(route_flags), route_cols, N(route_cols),
-	NULL, "list | get ID | create --host H --target URL [--path P] [--agent ID|NAME]\n"
+static const struct cli_verb route_verbs[] = {
+	CLI_VERB("list"), CLI_VERB("get"), CLI_VERB("create"), CLI_VERB("update"),
+	CLI_VERB("delete"), CLI_VERBS_END,
+};
+const struct cli_noun cli_noun_route = {
+	.name = "route", .path = "/routes", .verbs = route_verbs,
+	.flags = route_flags, .nflags = CLI_COUNT(route_flags),
+	.cols = route_cols, .ncols = CLI_COUNT(route_cols),
+	.usage = "list | get ID | create --host H --target URL [--path P] [--agent ID|NAME]\n"
 	"       [--[no-]strip-prefix] [--[no-]redirect-https] [--hsts SECONDS]\n"
 	"       [--[no-]tls-verify] [--tls-server-name N] [--tcp-port N]\n"
-	"       [--policy JSON] | update ID [same options] | delete ID", NULL,
+	"       [--policy JSON] | update ID [same options] | delete ID",
 };
-
-int cli_cmd_route(int argc, char **argv)
-{
-	return cli_noun_main(&route_noun, argc, argv);
-}
 
 /* request: names from the arguments and --names, order options from
  * the flags. */
@@ -65,11 +64,10 @@ static int cert_action(struct cli_args *a)
 	json_t *body = NULL;
 	char path[96];
 	uint64_t reason;
-	long long id = cli_arg_id(a, 0);
-	int st;
+	int st = cli_obj_path(a, a->verb, path, sizeof(path));
 
-	if (id < 0)
-		return (int)-id;
+	if (st)
+		return st;
 	if (!strcmp(a->verb, "revoke")) {
 		body = json_object();
 		if (a->opt[1] && num_parse_cstr(a->opt[1], 0, 10, &reason) < 0) {
@@ -80,23 +78,9 @@ static int cert_action(struct cli_args *a)
 		if (a->opt[1])
 			json_object_set_new(body, "reason", json_integer((json_int_t)reason));
 	}
-	snprintf(path, sizeof(path), "/certificates/%lld/%s", id, a->verb);
 	st = cli_call_print(a, "POST", path, NULL, body, NULL);
 	json_decref(body);
 	return st;
-}
-
-static int cert_verb(struct cli_args *a)
-{
-	if (!strcmp(a->verb, "replace"))
-		a->verb = "update";
-	else if (!strcmp(a->verb, "import"))
-		a->verb = "add";
-	else if (!strcmp(a->verb, "request"))
-		return cert_request(a);
-	else if (!strcmp(a->verb, "renew") || !strcmp(a->verb, "revoke"))
-		return cert_action(a);
-	return -1;
 }
 
 static const struct cli_flag cert_flags[] = {
@@ -114,21 +98,24 @@ static const struct cli_column cert_cols[] = {
 };
 static const char *const cert_options[] = { "names", "reason", NULL };
 
-static const struct cli_noun cert_noun = {
-	"cert", "/certificates", "name", cert_flags, N(cert_flags), cert_cols,
-	N(cert_cols), cert_options,
-	"list | get ID | import NAME --cert FILE --key FILE\n"
+/* import is the generic add, replace the generic update. */
+static const struct cli_verb cert_verbs[] = {
+	CLI_VERB("list"), CLI_VERB("get"), CLI_VERB_AS("import", "add"),
+	CLI_VERB_FN("request", cert_request), CLI_VERB_FN("renew", cert_action),
+	CLI_VERB_FN("revoke", cert_action), CLI_VERB_AS("replace", "update"),
+	CLI_VERB("delete"), CLI_VERBS_END,
+};
+const struct cli_noun cli_noun_cert = {
+	.name = "cert", .path = "/certificates", .create_arg = "name", .verbs = cert_verbs,
+	.flags = cert_flags, .nflags = CLI_COUNT(cert_flags),
+	.cols = cert_cols, .ncols = CLI_COUNT(cert_cols), .options = cert_options,
+	.usage = "list | get ID | import NAME --cert FILE --key FILE\n"
 	"       | request DNSNAME... [--names \"A B\"] [--name NAME]\n"
 	"         [--challenge http-01|tls-alpn-01|dns-01] [--key-type ec256|rsa2048|rsa3072]\n"
 	"         [--dns-provider P]\n"
 	"       | renew ID | revoke ID [--reason N] | replace ID --cert FILE --key FILE\n"
-	"       | delete ID", cert_verb,
+	"       | delete ID",
 };
-
-int cli_cmd_cert(int argc, char **argv)
-{
-	return cli_noun_main(&cert_noun, argc, argv);
-}
 
 static const struct cli_flag user_flags[] = {
 	{ "role", "role", CLI_STR, false, NULL },
@@ -144,38 +131,47 @@ static const struct cli_column user_cols[] = {
 	{ "PASSWORD", "has_password", false },
 };
 
-static int user_verb(struct cli_args *a)
+/* setup-link ID (POST /users/ID/setup-link), passkeys ID (GET
+ * /users/ID/passkeys). */
+static int user_sub(struct cli_args *a)
+{
+	char path[64];
+	int st = cli_obj_path(a, a->verb, path, sizeof(path));
+
+	if (st)
+		return st;
+	return cli_call_print(a, strcmp(a->verb, "passkeys") ? "POST" : "GET", path, NULL, NULL,
+			      NULL);
+}
+
+/* passkey-remove ID: DELETE /passkeys/ID (the ID is taken as a user's
+ * name too, as it always was). */
+static int user_passkey_remove(struct cli_args *a)
 {
 	char path[64];
 	long long id;
 
-	bool link = !strcmp(a->verb, "setup-link"), list = !strcmp(a->verb, "passkeys");
-
-	if (!link && !list && strcmp(a->verb, "passkey-remove"))
-		return -1;
 	if ((id = cli_arg_id(a, 0)) < 0)
 		return (int)-id;
-	if (!link && !list) {
-		snprintf(path, sizeof(path), "/passkeys/%lld", id);
-		return cli_call_print(a, "DELETE", path, NULL, NULL, NULL);
-	}
-	snprintf(path, sizeof(path), link ? "/users/%lld/setup-link" : "/users/%lld/passkeys", id);
-	return cli_call_print(a, link ? "POST" : "GET", path, NULL, NULL, NULL);
+	snprintf(path, sizeof(path), "/passkeys/%lld", id);
+	return cli_call_print(a, "DELETE", path, NULL, NULL, NULL);
 }
 
-static const struct cli_noun user_noun = {
-	"user", "/users", "name", user_flags, N(user_flags), user_cols, N(user_cols),
-	NULL, "list | get ID | create NAME --role admin|operator|viewer\n"
+static const struct cli_verb user_verbs[] = {
+	CLI_VERB("list"), CLI_VERB("get"), CLI_VERB("create"), CLI_VERB("update"),
+	CLI_VERB_FN("setup-link", user_sub), CLI_VERB_FN("passkeys", user_sub),
+	CLI_VERB_FN("passkey-remove", user_passkey_remove), CLI_VERB("delete"), CLI_VERBS_END,
+};
+const struct cli_noun cli_noun_user = {
+	.name = "user", .path = "/users", .create_arg = "name", .verbs = user_verbs,
+	.flags = user_flags, .nflags = CLI_COUNT(user_flags),
+	.cols = user_cols, .ncols = CLI_COUNT(user_cols),
+	.usage = "list | get ID | create NAME --role admin|operator|viewer\n"
 	"       [--password-stdin] [--groups G1,G2] [--email ADDR]\n"
 	"       | update ID [--role R] [--password-stdin] [--groups G1,G2]\n"
 	"       [--email ADDR] [--[no-]disabled] [--[no-]require-passkey]\n"
-	"       | setup-link ID | passkeys ID | passkey-remove PASSKEY_ID | delete ID", user_verb,
+	"       | setup-link ID | passkeys ID | passkey-remove PASSKEY_ID | delete ID",
 };
-
-int cli_cmd_user(int argc, char **argv)
-{
-	return cli_noun_main(&user_noun, argc, argv);
-}
 
 static const struct cli_flag token_flags[] = {
 	{ "scope", "scope", CLI_STR, false, NULL },
@@ -188,20 +184,10 @@ static const struct cli_column token_cols[] = {
 	{ "EXPIRES", "expires_at", true }, { "LAST USED", "last_used_at", true },
 };
 
-static int token_verb(struct cli_args *a)
-{
-	if (!strcmp(a->verb, "revoke"))
-		a->verb = "delete";
-	return -1;
-}
-
-static const struct cli_noun token_noun = {
-	"token", "/tokens", "name", token_flags, N(token_flags), token_cols,
-	N(token_cols), NULL, "list | get ID | create NAME --scope read|write "
-	"[--user ID] [--expires SECONDS]\n       | revoke ID", token_verb,
+const struct cli_noun cli_noun_token = {
+	.name = "token", .path = "/tokens", .create_arg = "name", .verbs = cli_verbs_revocable,
+	.flags = token_flags, .nflags = CLI_COUNT(token_flags),
+	.cols = token_cols, .ncols = CLI_COUNT(token_cols),
+	.usage = "list | get ID | create NAME --scope read|write "
+	"[--user ID] [--expires SECONDS]\n       | revoke ID",
 };
-
-int cli_cmd_token(int argc, char **argv)
-{
-	return cli_noun_main(&token_noun, argc, argv);
-}
