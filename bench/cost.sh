@@ -22,6 +22,11 @@
 # prints instructions per request for each, and ends with the ratios
 # haproxy/postern and nginx/postern for each test (above 1: Postern runs
 # fewer instructions per request).
+#   login  Postern alone (only with BENCH_TESTS naming it): HTTPS
+#        keep-alive to a route with a `login` policy and a valid session
+#        cookie, then the same route `public`, in one hub under callgrind;
+#        prints login_cost_ratio = public/login instructions per request
+#        (docs/auth.md: the goal is 0.9 or more).
 #
 #   BENCH_N      requests measured (20000)   BENCH_WARM  warm-up (2000)
 #   BENCH_TESTS  tests ("h1 tls h2")          POSTERN_BIN the binary
@@ -78,7 +83,7 @@ measure() {
 
 echo "bench/cost: user-space instructions per request (callgrind), one worker, $N requests, 4 connections"
 declare -A R
-for t in $TESTS; do
+for t in ${TESTS//login/}; do
     for p in postern haproxy nginx; do
         R[$t,$p]=$(measure "$p" "$t")
         printf '%-4s %-8s instructions/request=%s\n' "$t" "$p" "${R[$t,$p]:-failed}"
@@ -86,8 +91,37 @@ for t in $TESTS; do
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 line=""
-for t in $TESTS; do
+for t in ${TESTS//login/}; do
     line="$line ${t}_haproxy_over_postern=$(ratio "${R[$t,haproxy]:-0}" "${R[$t,postern]:-0}")"
     line="$line ${t}_nginx_over_postern=$(ratio "${R[$t,nginx]:-0}" "${R[$t,postern]:-0}")"
 done
 echo "${line# }"
+
+# login: one hub under callgrind; the counters are zeroed and dumped
+# around each policy's N requests (dumps .1 and .2).
+login_cost() {
+    local id cookie out=$TMP/cg.login pol k=0 f ir
+    declare -A L
+    login_hub 1 valgrind --tool=callgrind --callgrind-out-file="$out.%p"
+    id=$(login_route) && cookie=$(login_cookie)
+    [ -n "$cookie" ] || { echo "login: no session cookie"; stop_proxy; return; }
+    for pol in '{"auth":"login"}' '{}'; do
+        login_policy "$id" "$pol" || break
+        nsx h2load --h1 -n "$WARM" -c 4 -H "Cookie: $cookie" -H ":authority: app.bench" \
+            https://127.0.0.1:8444/small > /dev/null 2>&1
+        callgrind_control -z "$PROXY_PID" > /dev/null 2>&1
+        ok=$(nsx h2load --h1 -n "$N" -c 4 -H "Cookie: $cookie" -H ":authority: app.bench" \
+            https://127.0.0.1:8444/small | awk '/^requests:/ {print $8}')
+        callgrind_control -d "$PROXY_PID" > /dev/null 2>&1
+        k=$((k + 1))
+        [ "$ok" = "$N" ] || { echo "login: $pol: $ok of $N succeeded"; break; }
+        f=$(ls "$out".*."$k" 2>/dev/null | head -1)
+        ir=$([ -n "$f" ] && callgrind_annotate "$f" 2>/dev/null |
+             awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}')
+        L[$pol]=$(( ${ir:-0} / N ))
+        printf 'login %-18s instructions/request=%s\n' "$pol" "${L[$pol]}"
+    done
+    stop_proxy
+    echo "login_cost_ratio=$(ratio "${L['{}']:-0}" "${L['{"auth":"login"}']:-0}")"
+}
+case " $TESTS " in *" login "*) login_cost ;; esac

@@ -117,70 +117,17 @@ for w in $WORKERS; do
         done
     done
 done
-# tls-login: a hub with a store (the login route, a user, the portal's
-# cookie), not the routes file the other tests use.
-login_hub() {
-    local w=$1
-    mkdir -p "$TMP/data"
-    cat > "$TMP/login.conf" <<EOC
-[hub]
-workers = $w
-hostname = hub.bench
-listen_http = "127.0.0.1:8004"
-listen_https = "127.0.0.1:8444"
-data_dir = $TMP/data
-control_socket = $TMP/ctl.sock
-access_log = off
-upstream_keepalive_max = 1024
-[tls]
-cert_dir = $TMP/certs
-[wireguard]
-enabled = off
-EOC
-    ip netns exec "$NS" "$POSTERN" hub -c "$TMP/login.conf" > "$TMP/login.log" 2>&1 &
-    PROXY_PID=$!
-    HP=8004 SP=8444
-    wait_port 8444 || exit 1
-    for _ in $(seq 100); do [ -S "$TMP/ctl.sock" ] && break; sleep 0.05; done
-}
-
-# The route's cookie through the portal, as a browser gets it.
-login_cookie() {
-    local sock="--socket $TMP/ctl.sock" loc
-    $POSTERN user create alice --role viewer --groups family $sock > /dev/null &&
-        echo "the bench's own password" |
-        $POSTERN user update 2 --password-stdin $sock > /dev/null ||
-        return 1
-    loc=$(nsx curl -sk -o /dev/null -D - --resolve hub.bench:8444:127.0.0.1 \
-        -H "Origin: https://hub.bench:8444" --data-urlencode username=alice \
-        --data-urlencode "password=the bench's own password" \
-        --data-urlencode "rd=https://app.bench/small" https://hub.bench:8444/login |
-        awk 'tolower($1) == "location:" {print $2}' | tr -d '\r')
-    nsx curl -sk -o /dev/null -D - --resolve app.bench:8444:127.0.0.1 "$loc" |
-        awk -F'[:;] *' 'tolower($1) == "set-cookie" && $2 ~ /^__Host-postern_auth=/ {print $2}'
-}
-
 login_bench() {
     local w=${WORKERS%% *} id cookie r rounds=${BENCH_LOGIN_ROUNDS:-3} i lr=0 ratios=
     local t0 t1 kind
     declare -A cpu=([login]=0 [public]=0) reqs=([login]=0 [public]=0)
     login_hub "$w"
-    id=$($POSTERN route create --host app.bench --target http://127.0.0.1:9000 \
-        --policy '{"auth":"login"}' --socket "$TMP/ctl.sock" --json |
-        python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+    id=$(login_route)
     cookie=$(login_cookie)
     [ -n "$cookie" ] || { echo "tls-login: no session cookie"; stop_proxy postern; return; }
     for i in $(seq "$rounds"); do
         for pol in '{"auth":"login"}' '{}'; do
-            $POSTERN route update "$id" --policy "$pol" --socket "$TMP/ctl.sock" > /dev/null
-            # The new snapshot reaches the workers: the answer says which.
-            for _ in $(seq 100); do
-                code=$(nsx curl -sk -o /dev/null -w '%{http_code}' -H "Host: app.bench" \
-                    https://127.0.0.1:8444/small)
-                [ "$pol" = '{}' ] && [ "$code" = 200 ] && break
-                [ "$pol" != '{}' ] && [ "$code" = 401 ] && break
-                sleep 0.05
-            done
+            login_policy "$id" "$pol"
             kind=$([ "$pol" = '{}' ] && echo public || echo login)
             t0=$(awk '{ print $14 + $15 }' "/proc/$PROXY_PID/stat")
             r=$(run_wrk https://127.0.0.1:8444/small -H "Host: app.bench" -H "Cookie: $cookie")

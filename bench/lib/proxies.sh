@@ -211,3 +211,74 @@ proxy_rss() {
 
 # ratio A B: A / B with two decimals, n/a when B is 0.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+# login_hub WORKERS [LAUNCHER...]: a hub with a store (a login route, a
+# user, the portal's cookie), not the routes file start_proxy uses, HTTPS
+# on 127.0.0.1:8444 and its control socket at $TMP/ctl.sock; LAUNCHER
+# (e.g. valgrind) runs it. The pid is in $PROXY_PID.
+login_hub() {
+    local w=$1
+    shift
+    mkdir -p "$TMP/data"
+    cat > "$TMP/login.conf" <<EOC
+[hub]
+workers = $w
+hostname = hub.bench
+listen_http = "127.0.0.1:8004"
+listen_https = "127.0.0.1:8444"
+data_dir = $TMP/data
+control_socket = $TMP/ctl.sock
+access_log = off
+upstream_keepalive_max = 1024
+[tls]
+cert_dir = $TMP/certs
+[wireguard]
+enabled = off
+EOC
+    ip netns exec "$NS" "$@" "$POSTERN" hub -c "$TMP/login.conf" > "$TMP/login.log" 2>&1 &
+    PROXY_PID=$!
+    HP=8004 SP=8444
+    wait_port 8444 120 >/dev/null || exit 1
+    for _ in $(seq 600); do [ -S "$TMP/ctl.sock" ] && break; sleep 0.05; done
+}
+
+# login_cookie: the route cookie of app.bench through the portal, as a
+# browser gets it (user alice, created here).
+login_cookie() {
+    local sock="--socket $TMP/ctl.sock" loc
+    $POSTERN user create alice --role viewer --groups family $sock > /dev/null &&
+        echo "the bench's own password" |
+        $POSTERN user update 2 --password-stdin $sock > /dev/null ||
+        return 1
+    loc=$(nsx curl -sk -o /dev/null -D - --resolve hub.bench:8444:127.0.0.1 \
+        -H "Origin: https://hub.bench:8444" --data-urlencode username=alice \
+        --data-urlencode "password=the bench's own password" \
+        --data-urlencode "rd=https://app.bench/small" https://hub.bench:8444/login |
+        awk 'tolower($1) == "location:" {print $2}' | tr -d '\r')
+    nsx curl -sk -o /dev/null -D - --resolve app.bench:8444:127.0.0.1 "$loc" |
+        awk -F'[:;] *' 'tolower($1) == "set-cookie" && $2 ~ /^__Host-postern_auth=/ {print $2}'
+}
+
+# login_route: creates app.bench (policy login, to the nginx backend) on
+# login_hub's hub and prints its id.
+login_route() {
+    $POSTERN route create --host app.bench --target http://127.0.0.1:9000 \
+        --policy '{"auth":"login"}' --socket "$TMP/ctl.sock" --json |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])'
+}
+
+# login_policy ID POLICY: sets the route's policy and waits until the
+# workers apply it (a request without a cookie: 200 public, 401 login).
+login_policy() {
+    local code want=401
+    [ "$2" = '{}' ] && want=200
+    $POSTERN route update "$1" --policy "$2" --socket "$TMP/ctl.sock" > /dev/null
+    for _ in $(seq 600); do
+        code=$(nsx curl -sk -o /dev/null -w '%{http_code}' -H "Host: app.bench" \
+            https://127.0.0.1:8444/small)
+        [ "$code" = "$want" ] && return 0
+        sleep 0.05
+    done
+    echo "bench/$BENCH_NAME: policy $2 not applied" >&2
+    return 1
+}
