@@ -13,8 +13,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const uint8_t key[AUTH_KEY_LEN] = { 7 };
-/* One context for the whole run, as a worker keeps one. */
-static struct auth_mac mac = AUTH_MAC_INIT;
+/* One cache for the whole run, as a worker keeps one. */
+static struct auth_cookie_cache cache;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -25,9 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	auth_host_norm(in, host);
 	while (auth_cookie_find(in, STR_LIT(AUTH_COOKIE_ROUTE), &tok)) {
-		if (auth_cookie_verify(&mac, key, "app.test", tok, 0, &c) == 0) {
+		if (auth_cookie_verify(&cache, key, "app.test", tok, 0, &c) == 0) {
 			/* Only what was minted verifies: the same claims again. */
-			if (auth_cookie_mint(&mac, key, "app.test", &c, again) < 0)
+			if (auth_cookie_mint(&cache.mac, key, "app.test", &c, again) < 0)
 				abort();
 		}
 		in = str_make(tok.p + tok.len, (size_t)(in.p + in.len - (tok.p + tok.len)));

@@ -91,17 +91,57 @@ static bool auth_cookie_field(struct str *t, struct str *f)
 	return true;
 }
 
-int auth_cookie_verify(struct auth_mac *m, const uint8_t key[AUTH_KEY_LEN], const char *host,
-		       struct str tok, int64_t now, struct auth_claims *c)
+/* The slot of a token: from its last bytes, the MAC's (random for a
+ * token we minted; a forged one only picks which entry to evict). */
+static struct auth_seen *auth_seen_slot(struct auth_cookie_cache *cc, struct str tok)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = tok.len > 8 ? tok.len - 8 : 0; i < tok.len; i++)
+		h = (h ^ (uint8_t)tok.p[i]) * 16777619u;
+	return &cc->seen[h % AUTH_SEEN_SLOTS];
+}
+
+/* The entry that holds exactly `tok` for `host` under `key`, or NULL. */
+static const struct auth_seen *auth_seen_find(struct auth_cookie_cache *cc,
+					      const uint8_t key[AUTH_KEY_LEN],
+					      const char *host, struct str tok)
+{
+	const struct auth_seen *e;
+
+	if (memcmp(cc->key, key, AUTH_KEY_LEN) != 0) {	/* our own copy of a key */
+		auth_cookie_cache_clear(cc);
+		memcpy(cc->key, key, AUTH_KEY_LEN);
+		return NULL;
+	}
+	e = auth_seen_slot(cc, tok);
+	if (!e->len || e->len != tok.len || !secure_eq(e->tok, tok.p, tok.len) ||
+	    strcmp(e->host, host) != 0)
+		return NULL;
+	return e;
+}
+
+int auth_cookie_verify(struct auth_cookie_cache *cc, const uint8_t key[AUTH_KEY_LEN],
+		       const char *host, struct str tok, int64_t now, struct auth_claims *c)
 {
 	struct str t = tok, ver, uid, ep, exp, seen;
 	uint64_t u, e, x, sn;
 	uint8_t mac[AUTH_MAC_LEN], want[AUTH_MAC_LEN];
 	char claims[AUTH_TOKEN_MAX];
+	const struct auth_seen *hit;
+	struct auth_seen *slot;
 	size_t clen;
 	bool ok;
 
-	if (tok.len >= AUTH_TOKEN_MAX || !auth_cookie_field(&t, &ver) ||
+	if (tok.len >= AUTH_TOKEN_MAX || strlen(host) > AUTH_HOST_MAX)
+		return -1;
+	if (cc && (hit = auth_seen_find(cc, key, host, tok))) {
+		if (hit->c.exp <= now)
+			return -1;
+		*c = hit->c;
+		return 0;
+	}
+	if (!auth_cookie_field(&t, &ver) ||
 	    !auth_cookie_field(&t, &uid) || !auth_cookie_field(&t, &ep) ||
 	    !auth_cookie_field(&t, &exp) || !auth_cookie_field(&t, &seen) ||
 	    (!str_eq(ver, STR_LIT("1")) && !str_eq(ver, STR_LIT("2"))) ||
@@ -114,7 +154,7 @@ int auth_cookie_verify(struct auth_mac *m, const uint8_t key[AUTH_KEY_LEN], cons
 		return -1;
 	clen = (size_t)(t.p - tok.p) - 1;
 	memcpy(claims, tok.p, clen);
-	auth_cookie_mac(m, key, host, claims, clen, want);
+	auth_cookie_mac(cc ? &cc->mac : NULL, key, host, claims, clen, want);
 	ok = secure_eq(mac, want, sizeof(mac));
 	if (!ok || (int64_t)x <= now)
 		return -1;
@@ -123,7 +163,20 @@ int auth_cookie_verify(struct auth_mac *m, const uint8_t key[AUTH_KEY_LEN], cons
 	c->exp = (int64_t)x;
 	c->seen = (int64_t)sn;
 	c->passkey = ver.p[0] == '2';
+	if (cc) {
+		slot = auth_seen_slot(cc, tok);
+		memcpy(slot->tok, tok.p, tok.len);
+		slot->len = tok.len;
+		memcpy(slot->host, host, strlen(host) + 1);
+		slot->c = *c;
+	}
 	return 0;
+}
+
+void auth_cookie_cache_clear(struct auth_cookie_cache *cc)
+{
+	auth_mac_clear(&cc->mac);
+	secure_wipe(cc, sizeof(*cc));	/* ctx is NULL now: a zeroed struct */
 }
 
 bool auth_idle_ok(int64_t idle, int64_t seen, int64_t now)

@@ -56,13 +56,39 @@ int auth_host_norm(struct str host, char *out);
 int auth_cookie_mint(struct auth_mac *m, const uint8_t key[AUTH_KEY_LEN], const char *host,
 		     const struct auth_claims *c, char *out);
 
+/* What a thread that checks many cookies keeps (each worker has one):
+ * its MAC context, and the tokens it verified lately, so that a client
+ * sending the same cookie on every request (a browser on keep-alive) pays
+ * the MAC once. An entry is only ever a token whose MAC verified under
+ * `key`; a token is found again only when byte-identical to it (compared
+ * in constant time: a miss says nothing of what the slot holds), for the
+ * same host, and still unexpired; another key empties the table. The
+ * slot is chosen by the token's MAC, so a client can only evict. The
+ * tokens are session secrets: auth_cookie_cache_clear wipes them. */
+#define AUTH_SEEN_SLOTS 64
+struct auth_seen {
+	char tok[AUTH_TOKEN_MAX];
+	size_t len;			/* 0: empty */
+	char host[AUTH_HOST_MAX + 1];
+	struct auth_claims c;
+};
+struct auth_cookie_cache {
+	struct auth_mac mac;
+	uint8_t key[AUTH_KEY_LEN];	/* the entries' key */
+	struct auth_seen seen[AUTH_SEEN_SLOTS];
+};
+/* Frees the MAC context and wipes everything; cc may be used again. A
+ * zeroed struct is an empty cache. */
+void auth_cookie_cache_clear(struct auth_cookie_cache *cc);
+
 /* Checks token `tok` (untrusted bytes) for `host` (normalised) at time
  * `now` (unix seconds): its syntax (the bounded number parser), its
  * MAC over the exact bytes received (constant time) and its expiry.
- * The MAC is computed with m's context (NULL: one for this call).
- * Returns 0 and fills *c, or -1. */
-int auth_cookie_verify(struct auth_mac *m, const uint8_t key[AUTH_KEY_LEN], const char *host,
-		       struct str tok, int64_t now, struct auth_claims *c);
+ * With cc, a token cc verified before is found there instead (see
+ * above), and one that verifies now is kept; NULL: a MAC context for
+ * this call. Returns 0 and fills *c, or -1. */
+int auth_cookie_verify(struct auth_cookie_cache *cc, const uint8_t key[AUTH_KEY_LEN],
+		       const char *host, struct str tok, int64_t now, struct auth_claims *c);
 
 /* A live session's token is refreshed (its "seen" moved to now, its
  * expiry kept) once 1/AUTH_REFRESH_DIV of the idle time has passed since

@@ -114,7 +114,7 @@ static int auth_creds_share_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-bool auth_creds_share_ok(const struct auth_creds *t, struct auth_mac *m,
+bool auth_creds_share_ok(const struct auth_creds *t, struct auth_cookie_cache *cc,
 			 const uint8_t key[AUTH_KEY_LEN], const char *host, struct str tok,
 			 int64_t now, uint64_t route_id)
 {
@@ -122,7 +122,7 @@ bool auth_creds_share_ok(const struct auth_creds *t, struct auth_mac *m,
 	struct auth_share want;
 	struct auth_claims c;
 
-	if (!t || !t->nshare || auth_cookie_verify(m, key, host, tok, now, &c) < 0 ||
+	if (!t || !t->nshare || auth_cookie_verify(cc, key, host, tok, now, &c) < 0 ||
 	    c.uid <= AUTH_SHARE_UID_BASE)
 		return false;
 	want.id = c.uid - AUTH_SHARE_UID_BASE;

@@ -73,9 +73,9 @@ struct auth_route_token *auth_creds_token(const struct auth_creds *t, struct str
 void auth_creds_touch(struct auth_route_token *k, int64_t now);
 
 /* Whether route cookie `tok` on `host` is a live session of a share link
- * for route `route_id` (key: the route cookie key; the MAC with m's
- * context, auth_mac.h, or NULL). */
-bool auth_creds_share_ok(const struct auth_creds *t, struct auth_mac *m,
+ * for route `route_id` (key: the route cookie key; cc: auth_cookie.h,
+ * or NULL). */
+bool auth_creds_share_ok(const struct auth_creds *t, struct auth_cookie_cache *cc,
 			 const uint8_t key[AUTH_KEY_LEN], const char *host, struct str tok,
 			 int64_t now, uint64_t route_id);
 

@@ -153,23 +153,24 @@ const char *auth_groups_check(const char *s)
 	return NULL;
 }
 
-const struct auth_user *auth_users_session(const struct auth_users *t, struct auth_mac *m,
+const struct auth_user *auth_users_session(const struct auth_users *t,
+					   struct auth_cookie_cache *cc,
 					   const char *host, struct str tok, int64_t now,
 					   bool need_passkey)
 {
 	struct auth_claims c;
 
-	return auth_users_session_claims(t, m, host, tok, now, need_passkey, &c);
+	return auth_users_session_claims(t, cc, host, tok, now, need_passkey, &c);
 }
 
 const struct auth_user *auth_users_session_claims(const struct auth_users *t,
-						  struct auth_mac *m, const char *host,
+						  struct auth_cookie_cache *cc, const char *host,
 						  struct str tok, int64_t now, bool need_passkey,
 						  struct auth_claims *c)
 {
 	const struct auth_user *u;
 
-	if (!t || !t->keyed || auth_cookie_verify(m, t->key, host, tok, now, c) < 0 ||
+	if (!t || !t->keyed || auth_cookie_verify(cc, t->key, host, tok, now, c) < 0 ||
 	    !auth_idle_ok(t->idle, c->seen, now))
 		return NULL;
 	u = auth_users_find(t, c->uid);
@@ -179,7 +180,8 @@ const struct auth_user *auth_users_session_claims(const struct auth_users *t,
 	return u;
 }
 
-int auth_users_refresh(const struct auth_users *t, struct auth_mac *m, const char *host,
+int auth_users_refresh(const struct auth_users *t, struct auth_cookie_cache *cc,
+		       const char *host,
 		       const struct auth_claims *c, int64_t now, char out[AUTH_TOKEN_MAX])
 {
 	struct auth_claims n = *c;
@@ -188,5 +190,5 @@ int auth_users_refresh(const struct auth_users *t, struct auth_mac *m, const cha
 	if (t->idle <= 0 || now - c->seen < (every > 0 ? every : 1))
 		return 0;
 	n.seen = now;
-	return auth_cookie_mint(m, t->key, host, &n, out);
+	return auth_cookie_mint(cc ? &cc->mac : NULL, t->key, host, &n, out);
 }

@@ -79,25 +79,27 @@ const char *auth_groups_check(const char *s);
 /* NULL when `s` is a valid group name, else why not. */
 const char *auth_group_name_check(const char *s);
 
-/* The live session a token names: verified for `host` at `now` (the MAC
- * with m's context, auth_mac.h; NULL: one for this call), its user
+/* The live session a token names: verified for `host` at `now` (with
+ * cc, auth_cookie.h, or NULL), its user
  * present, enabled and at the token's epoch, the session not logged out;
  * made by a passkey when `need_passkey` or when the user requires one.
  * NULL otherwise. */
-const struct auth_user *auth_users_session(const struct auth_users *t, struct auth_mac *m,
+const struct auth_user *auth_users_session(const struct auth_users *t,
+					   struct auth_cookie_cache *cc,
 					   const char *host, struct str tok, int64_t now,
 					   bool need_passkey);
 /* The same, and the token's claims in *c (also refused: a token idle
  * longer than t->idle, i.e. "seen" more than idle seconds ago). */
 const struct auth_user *auth_users_session_claims(const struct auth_users *t,
-						  struct auth_mac *m, const char *host,
+						  struct auth_cookie_cache *cc, const char *host,
 						  struct str tok, int64_t now, bool need_passkey,
 						  struct auth_claims *c);
 
 /* Writes the refreshed token for claims `c` (of a live session on `host`)
  * into out when one is due. Returns its length, 0 when none is due (or
  * there is no idle limit), -1 on error. */
-int auth_users_refresh(const struct auth_users *t, struct auth_mac *m, const char *host,
+int auth_users_refresh(const struct auth_users *t, struct auth_cookie_cache *cc,
+		       const char *host,
 		       const struct auth_claims *c, int64_t now, char out[AUTH_TOKEN_MAX]);
 
 #endif

@@ -447,7 +447,7 @@ void worker_destroy(struct worker *w)
 		free(w->bufcache[--w->nbufcache]);
 	free(w->pools);
 	auth_assert_cache_free(w->acache);
-	auth_mac_clear(&w->amac);
+	auth_cookie_cache_clear(&w->cookies);
 	pool_destroy(&w->conn_pool);
 	pool_destroy(&w->xchg_pool);
 	pool_destroy(&w->up_pool);

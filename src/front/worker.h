@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "auth/auth_mac.h"
+#include "auth/auth_cookie.h"
 #include "core/accept.h"
 #include "core/buf.h"
 #include "core/loop.h"
@@ -102,8 +102,9 @@ struct worker {
 	/* Identity assertions recently signed (auth/auth_assert.h), made on
 	 * first use. */
 	struct auth_assert_cache *acache;
-	/* The session cookies' MAC, keyed on first use (auth/auth_mac.h). */
-	struct auth_mac amac;
+	/* The session cookies' MAC context and the cookies verified lately
+	 * (auth/auth_cookie.h), this thread's only. */
+	struct auth_cookie_cache cookies;
 	/* This worker's counters, inside fc->metrics (written by this
 	 * thread only; metrics.h). */
 	struct metrics_block *metrics;

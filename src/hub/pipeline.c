@@ -174,11 +174,12 @@ static int pipeline_access(const struct pipeline_in *in, const struct route *r)
 
 /* A refreshed route cookie for the response (docs/auth.md, "Design:
  * sessions the workers check alone"), into out->set_cookie when due. */
-static void pipeline_refresh(const struct auth_users *t, struct auth_mac *m, const char *host,
+static void pipeline_refresh(const struct auth_users *t, struct auth_cookie_cache *cc,
+			     const char *host,
 			     const struct auth_claims *c, int64_t now, struct pipeline_out *out)
 {
 	char tok[AUTH_TOKEN_MAX];
-	int n = auth_users_refresh(t, m, host, c, now, tok);
+	int n = auth_users_refresh(t, cc, host, c, now, tok);
 
 	if (n > 0)
 		snprintf(out->set_cookie, sizeof(out->set_cookie), "%s=%s; Path=/; Max-Age=%lld;"
@@ -204,10 +205,10 @@ static const struct auth_user *pipeline_session(const struct pipeline_in *in, co
 		if (!str_eq_ci(m->hdr[i].name, STR_LIT("cookie")))
 			continue;
 		while (auth_cookie_find(v, STR_LIT(AUTH_COOKIE_ROUTE), &tok)) {
-			const struct auth_user *u = auth_users_session_claims(t, &in->w->amac, host,
+			const struct auth_user *u = auth_users_session_claims(t, &in->w->cookies, host,
 									      tok, now, need_passkey, &c);
 			if (u) {
-				pipeline_refresh(t, &in->w->amac, host, &c, now, out);
+				pipeline_refresh(t, &in->w->cookies, host, &c, now, out);
 				return u;
 			}
 			v = str_make(tok.p + tok.len, (size_t)(v.p + v.len - (tok.p + tok.len)));

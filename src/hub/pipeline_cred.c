@@ -60,7 +60,7 @@ static bool pipeline_cred_share(const struct pipeline_in *in, const struct route
 		if (!str_eq_ci(m->hdr[i].name, STR_LIT("cookie")))
 			continue;
 		while (auth_cookie_find(v, STR_LIT(AUTH_COOKIE_ROUTE), &tok)) {
-			if (auth_creds_share_ok(s->creds, &in->w->amac, s->users->key, host, tok,
+			if (auth_creds_share_ok(s->creds, &in->w->cookies, s->users->key, host, tok,
 						now, r->id))
 				return true;
 			v = str_make(tok.p + tok.len, (size_t)(v.p + v.len - (tok.p + tok.len)));

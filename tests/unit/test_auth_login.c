@@ -17,9 +17,9 @@
 #include "http/form.h"
 
 static const uint8_t key[AUTH_KEY_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
-/* One MAC context for every check here, as a worker keeps one: the tests
- * below switch keys under it (a rotation). */
-static struct auth_mac tmac = AUTH_MAC_INIT;
+/* One cookie cache for every check here, as a worker keeps one: the tests
+ * below switch keys under it (a rotation) and replay tokens it holds. */
+static struct auth_cookie_cache tmac;
 
 static struct str S(const char *s)
 {
@@ -31,7 +31,7 @@ TEST(cookie_round_trip_and_binding)
 	struct auth_claims c = { 42, 7, 2000000000, false, 1000 }, got;
 	char tok[AUTH_TOKEN_MAX], bad[AUTH_TOKEN_MAX];
 	uint8_t other[AUTH_KEY_LEN] = { 9 };
-	int n = auth_cookie_mint(&tmac, key, "app.test", &c, tok);
+	int n = auth_cookie_mint(&tmac.mac, key, "app.test", &c, tok);
 
 	CHECK(n > 0 && (size_t)n == strlen(tok));
 	CHECK_EQ_INT(auth_cookie_verify(&tmac, key, "app.test", S(tok), 1700000000, &got), 0);
@@ -52,7 +52,48 @@ TEST(cookie_round_trip_and_binding)
 					1700000000, &got), -1);
 	/* The same claims with another epoch is another token. */
 	c.epoch = 8;
-	CHECK(auth_cookie_mint(&tmac, key, "app.test", &c, bad) > 0 && strcmp(bad, tok));
+	CHECK(auth_cookie_mint(&tmac.mac, key, "app.test", &c, bad) > 0 && strcmp(bad, tok));
+}
+
+/* Whether some slot of cc holds exactly `tok`. */
+static bool cached(const struct auth_cookie_cache *cc, const char *tok)
+{
+	for (size_t i = 0; i < AUTH_SEEN_SLOTS; i++)
+		if (cc->seen[i].len == strlen(tok) && !memcmp(cc->seen[i].tok, tok, strlen(tok)))
+			return true;
+	return false;
+}
+
+/* The cache keeps only tokens that verified, gives them back with their
+ * claims for their own host and key only, still expires them, and is
+ * wiped whole. */
+TEST(cookie_cache_holds_only_verified_tokens)
+{
+	static struct auth_cookie_cache cc;
+	struct auth_claims c = { 5, 1, 1800000000, true, 1000 }, got;
+	uint8_t other[AUTH_KEY_LEN] = { 7 };
+	char tok[AUTH_TOKEN_MAX], forged[AUTH_TOKEN_MAX];
+	int n = auth_cookie_mint(NULL, key, "app.test", &c, tok);
+
+	memcpy(forged, tok, (size_t)n + 1);
+	forged[n - 10] = forged[n - 10] == 'A' ? 'B' : 'A';
+	CHECK_EQ_INT(auth_cookie_verify(&cc, key, "app.test", S(forged), 1700000000, &got), -1);
+	CHECK(!cached(&cc, forged));
+	CHECK_EQ_INT(auth_cookie_verify(&cc, key, "app.test", S(tok), 1700000000, &got), 0);
+	CHECK(cached(&cc, tok));
+	memset(&got, 0, sizeof(got));
+	CHECK_EQ_INT(auth_cookie_verify(&cc, key, "app.test", S(tok), 1700000000, &got), 0);
+	CHECK(got.uid == 5 && got.epoch == 1 && got.exp == 1800000000 && got.passkey &&
+	      got.seen == 1000);
+	CHECK_EQ_INT(auth_cookie_verify(&cc, key, "app.test", S(forged), 1700000000, &got), -1);
+	CHECK_EQ_INT(auth_cookie_verify(&cc, key, "b.test", S(tok), 1700000000, &got), -1);
+	CHECK_EQ_INT(auth_cookie_verify(&cc, key, "app.test", S(tok), 1800000000, &got), -1);
+	/* Another key (a rotation) empties it. */
+	CHECK_EQ_INT(auth_cookie_verify(&cc, other, "app.test", S(tok), 1700000000, &got), -1);
+	CHECK(!cached(&cc, tok));
+	CHECK_EQ_INT(auth_cookie_verify(&cc, key, "app.test", S(tok), 1700000000, &got), 0);
+	auth_cookie_cache_clear(&cc);
+	CHECK(!cached(&cc, tok) && cc.mac.ctx == NULL);
 }
 
 TEST(cookie_syntax_is_strict)
@@ -105,7 +146,7 @@ TEST(cookie_idle_and_refresh)
 	char tok[AUTH_TOKEN_MAX], fresh[AUTH_TOKEN_MAX];
 
 	CHECK_EQ_INT(auth_users_add(t, &a), 0);
-	CHECK(auth_cookie_mint(&tmac, key, "app.test", &c, tok) > 0);
+	CHECK(auth_cookie_mint(&tmac.mac, key, "app.test", &c, tok) > 0);
 	CHECK_EQ_INT(auth_cookie_verify(&tmac, key, "app.test", S(tok), 1500, &got), 0);
 	CHECK_EQ_INT(got.seen, 1000);
 	t->idle = 400;
@@ -142,28 +183,28 @@ TEST(users_table_and_sessions)
 	CHECK_EQ_INT(auth_users_add(t, &a), -1);	/* out of order */
 	CHECK(auth_users_find(t, 9) && !auth_users_find(t, 4));
 	CHECK(auth_user_in_group(&a, "media") && !auth_user_in_group(&a, "fam"));
-	auth_cookie_mint(&tmac, key, "app.test", &c, tok);
+	auth_cookie_mint(&tmac.mac, key, "app.test", &c, tok);
 	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == &t->u[0]);
 	t->u[0].epoch = 6;	/* logged out */
 	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == NULL);
 	c = (struct auth_claims){ 9, 1, 2000000000, false, 1000 };
-	auth_cookie_mint(&tmac, key, "app.test", &c, tok);
+	auth_cookie_mint(&tmac.mac, key, "app.test", &c, tok);
 	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == NULL);	/* disabled */
 	c.uid = 10;
-	auth_cookie_mint(&tmac, key, "app.test", &c, tok);
+	auth_cookie_mint(&tmac.mac, key, "app.test", &c, tok);
 	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == NULL);	/* deleted */
 	/* A table without a key yet verifies nothing. */
 	c = (struct auth_claims){ 3, 6, 2000000000, false, 1000 };
-	auth_cookie_mint(&tmac, key, "app.test", &c, tok);
+	auth_cookie_mint(&tmac.mac, key, "app.test", &c, tok);
 	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == &t->u[0]);
 	/* A route or a user that requires a passkey takes only a passkey's
 	 * session (token version 2, under the MAC). */
 	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, true) == NULL);
 	c.passkey = true;
-	CHECK(auth_cookie_mint(&tmac, key, "app.test", &c, tok) > 0 && tok[0] == '2');
+	CHECK(auth_cookie_mint(&tmac.mac, key, "app.test", &c, tok) > 0 && tok[0] == '2');
 	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, true) == &t->u[0]);
 	c.passkey = false;
-	auth_cookie_mint(&tmac, key, "app.test", &c, tok);
+	auth_cookie_mint(&tmac.mac, key, "app.test", &c, tok);
 	t->u[0].require_passkey = true;
 	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == NULL);
 	tok[0] = '2';		/* a password token relabelled: the MAC says no */
@@ -172,7 +213,7 @@ TEST(users_table_and_sessions)
 	/* One login session logged out (user, expiry): its cookies die, the
 	 * same user's other sessions live. */
 	c = (struct auth_claims){ 3, 6, 2000000000, false, 1000 };
-	auth_cookie_mint(&tmac, key, "app.test", &c, tok);
+	auth_cookie_mint(&tmac.mac, key, "app.test", &c, tok);
 	CHECK_EQ_INT(auth_users_revoke(t, 3, 1999999999), 0);
 	CHECK_EQ_INT(auth_users_revoke(t, 3, 2000000000), 0);
 	CHECK_EQ_INT(auth_users_revoke(t, 3, 2000000000), -1);	/* out of order */
@@ -181,7 +222,7 @@ TEST(users_table_and_sessions)
 	CHECK(!auth_users_revoked(t, 9, 2000000000));
 	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == NULL);
 	c.exp = 2000000001;
-	auth_cookie_mint(&tmac, key, "app.test", &c, tok);
+	auth_cookie_mint(&tmac.mac, key, "app.test", &c, tok);
 	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == &t->u[0]);
 	t->keyed = false;
 	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == NULL);
@@ -305,6 +346,7 @@ int main(void)
 	RUN(mac_context_matches_one_shot_hmac);
 	RUN(totp_vectors_window_and_replay);
 	RUN(cookie_round_trip_and_binding);
+	RUN(cookie_cache_holds_only_verified_tokens);
 	RUN(cookie_syntax_is_strict);
 	RUN(host_norm);
 	RUN(cookie_field_reader);
@@ -313,6 +355,6 @@ int main(void)
 	RUN(group_lists);
 	RUN(form_fields);
 	RUN(policy_login_keys);
-	auth_mac_clear(&tmac);
+	auth_cookie_cache_clear(&tmac);
 	return unit_done();
 }

@@ -123,7 +123,7 @@ TEST(tokens_found_by_hash_and_uses_batched)
 TEST(share_sessions_bound_to_route_nonce_and_expiry)
 {
 	static const uint8_t key[AUTH_KEY_LEN] = { 9 };
-	struct auth_mac tmac = AUTH_MAC_INIT;
+	static struct auth_cookie_cache tmac;
 	struct auth_creds *t = auth_creds_new();
 	struct auth_share s = { .id = 3, .route_id = 40, .nonce = 77, .expires = 5000 };
 	struct auth_claims c = { AUTH_SHARE_UID_BASE + 3, 77, 4000, false, 1000 };
@@ -132,20 +132,20 @@ TEST(share_sessions_bound_to_route_nonce_and_expiry)
 	CHECK_EQ_INT(auth_creds_add_share(t, &s), 0);
 	s.id = 2;
 	CHECK_EQ_INT(auth_creds_add_share(t, &s), -1);	/* ids in order */
-	CHECK(auth_cookie_mint(&tmac, key, "app.test", &c, tok) > 0);
+	CHECK(auth_cookie_mint(&tmac.mac, key, "app.test", &c, tok) > 0);
 	CHECK(auth_creds_share_ok(t, &tmac, key, "app.test", str_cstr(tok), 100, 40));
 	CHECK(!auth_creds_share_ok(t, &tmac, key, "app.test", str_cstr(tok), 100, 41));
 	CHECK(!auth_creds_share_ok(t, &tmac, key, "other.test", str_cstr(tok), 100, 40));
 	CHECK(!auth_creds_share_ok(t, &tmac, key, "app.test", str_cstr(tok), 4001, 40));
 	/* Another nonce (a reused row id) or a user's id is no share. */
 	c.epoch = 78;
-	CHECK(auth_cookie_mint(&tmac, key, "app.test", &c, tok) > 0);
+	CHECK(auth_cookie_mint(&tmac.mac, key, "app.test", &c, tok) > 0);
 	CHECK(!auth_creds_share_ok(t, &tmac, key, "app.test", str_cstr(tok), 100, 40));
 	c = (struct auth_claims){ 3, 77, 4000, false, 1000 };
-	CHECK(auth_cookie_mint(&tmac, key, "app.test", &c, tok) > 0);
+	CHECK(auth_cookie_mint(&tmac.mac, key, "app.test", &c, tok) > 0);
 	CHECK(!auth_creds_share_ok(t, &tmac, key, "app.test", str_cstr(tok), 100, 40));
 	auth_creds_free(t);
-	auth_mac_clear(&tmac);
+	auth_cookie_cache_clear(&tmac);
 }
 
 TEST(prefix_rule_is_the_route_rule)
