@@ -7,6 +7,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/array.h"
 #include "core/enc.h"
 
 struct auth_creds *auth_creds_new(void)
@@ -14,28 +15,12 @@ struct auth_creds *auth_creds_new(void)
 	return calloc(1, sizeof(struct auth_creds));
 }
 
-/* Grows *arr (of `size` bytes each) to hold one more. Returns 0 or -1. */
-static int auth_creds_grow(void **arr, size_t n, size_t *cap, size_t size)
-{
-	size_t ncap = *cap ? *cap * 2 : 16;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	p = realloc(*arr, ncap * size);
-	if (!p)
-		return -1;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
 int auth_creds_add_token(struct auth_creds *t, int64_t id, uint64_t route_id,
 			 const char *hash_hex)
 {
 	struct auth_route_token *k;
 
-	if (!hash_hex || auth_creds_grow((void **)&t->tok, t->ntok, &t->captok, sizeof(*k)) < 0)
+	if (!hash_hex || array_grow((void **)&t->tok, t->ntok, &t->captok, sizeof(*k)) < 0)
 		return -1;
 	k = &t->tok[t->ntok];
 	memset(k, 0, sizeof(*k));
@@ -51,7 +36,7 @@ int auth_creds_add_token(struct auth_creds *t, int64_t id, uint64_t route_id,
 int auth_creds_add_share(struct auth_creds *t, const struct auth_share *s)
 {
 	if ((t->nshare && t->share[t->nshare - 1].id >= s->id) ||
-	    auth_creds_grow((void **)&t->share, t->nshare, &t->capshare, sizeof(*s)) < 0)
+	    array_grow((void **)&t->share, t->nshare, &t->capshare, sizeof(*s)) < 0)
 		return -1;
 	t->share[t->nshare++] = *s;
 	return 0;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "auth/auth_assert.h"
+#include "core/array.h"
 #include "core/secure.h"
 
 struct auth_users *auth_users_new(const uint8_t key[AUTH_KEY_LEN])
@@ -20,16 +21,9 @@ struct auth_users *auth_users_new(const uint8_t key[AUTH_KEY_LEN])
 
 int auth_users_add(struct auth_users *t, const struct auth_user *u)
 {
-	if (t->n && t->u[t->n - 1].id >= u->id)
+	if ((t->n && t->u[t->n - 1].id >= u->id) ||
+	    array_grow((void **)&t->u, t->n, &t->cap, sizeof(*u)) < 0)
 		return -1;
-	if (t->n == t->cap) {
-		size_t ncap = t->cap ? t->cap * 2 : 16;
-		struct auth_user *nu = realloc(t->u, ncap * sizeof(*nu));
-		if (!nu)
-			return -1;
-		t->u = nu;
-		t->cap = ncap;
-	}
 	t->u[t->n++] = *u;
 	return 0;
 }
@@ -58,16 +52,9 @@ int auth_users_revoke(struct auth_users *t, int64_t uid, int64_t exp)
 {
 	struct auth_session_id id = { uid, exp };
 
-	if (t->nrevoked && auth_session_cmp(&t->revoked[t->nrevoked - 1], &id) >= 0)
+	if ((t->nrevoked && auth_session_cmp(&t->revoked[t->nrevoked - 1], &id) >= 0) ||
+	    array_grow((void **)&t->revoked, t->nrevoked, &t->caprevoked, sizeof(id)) < 0)
 		return -1;
-	if (t->nrevoked == t->caprevoked) {
-		size_t ncap = t->caprevoked ? t->caprevoked * 2 : 16;
-		struct auth_session_id *nr = realloc(t->revoked, ncap * sizeof(*nr));
-		if (!nr)
-			return -1;
-		t->revoked = nr;
-		t->caprevoked = ncap;
-	}
 	t->revoked[t->nrevoked++] = id;
 	return 0;
 }

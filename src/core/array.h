@@ -1,0 +1,16 @@
+/* array.h - growing a caller's array by doubling.
+ *
+ * The one way to append to a realloc'd array of fixed-size elements: the
+ * caller keeps the pointer, its count n and its capacity. */
+#ifndef POSTERN_CORE_ARRAY_H
+#define POSTERN_CORE_ARRAY_H
+
+#include <stddef.h>
+
+/* Makes *arr (elements of `size` bytes, n in use, *cap allocated) hold at
+ * least one more: leaves it when n < *cap, else doubles it (16 at first).
+ * Returns 0, or -1 (out of memory or the size overflows) with *arr and
+ * *cap unchanged. */
+int array_grow(void **arr, size_t n, size_t *cap, size_t size);
+
+#endif
