@@ -147,25 +147,14 @@ int api_login_revoke(struct api_ctx *c, int64_t uid)
 
 int api_login_revoke_session(struct api_ctx *c, int64_t uid, int64_t exp)
 {
-	sqlite3_stmt *st = store_prepare(&c->api->store, "INSERT OR IGNORE INTO"
-					 " session_revocations(user_id, expires_at) VALUES (?, ?)");
-	int rc;
+	int64_t v[] = { uid, exp }, now = (int64_t)time(NULL);
 
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, uid);
-	sqlite3_bind_int64(st, 2, exp);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
-	st = rc == 0 ? store_prepare(&c->api->store, "DELETE FROM session_revocations"
-				     " WHERE expires_at <= ?") : NULL;
-	if (st) {
-		sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
-		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-		sqlite3_finalize(st);
-	}
 	c->changed |= API_CHANGED_USERS;
-	return rc;
+	if (store_exec_i64(&c->api->store, "INSERT OR IGNORE INTO session_revocations"
+			   "(user_id, expires_at) VALUES (?, ?)", v, 2) < 0)
+		return -1;
+	return store_exec_i64(&c->api->store, "DELETE FROM session_revocations"
+			      " WHERE expires_at <= ?", &now, 1);
 }
 
 bool api_login_session_revoked(struct api *api, int64_t uid, int64_t exp)
