@@ -35,10 +35,9 @@ struct api_acme_ops;
 #define API_LOGIN_PATH_MAX 1024
 struct api_login_code {
 	uint8_t hash[32];	/* SHA-256 of the code; all zero = free */
-	int64_t uid;
-	uint32_t epoch;
-	bool passkey;		/* the login was a passkey's */
-	int64_t session_exp;	/* the login session's expiry: the route cookie's */
+	/* The login session the code hands on (user, epoch, passkey or
+	 * not, expiry, id): the route cookie's. */
+	struct auth_claims session;
 	int64_t expires_ms;
 	char host[AUTH_HOST_MAX + 1];
 	char path[API_LOGIN_PATH_MAX];	/* where the user was going */
@@ -222,12 +221,11 @@ int api_sys_tx_commit(struct api *api, int64_t seq, const char *action,
 int api_login_key(struct api *api, uint8_t key[AUTH_KEY_LEN]);
 /* The same, without making one unless `create`. */
 int api_login_key_get(struct api *api, uint8_t key[AUTH_KEY_LEN], bool create);
-/* A new one-time code for (uid, epoch; a passkey login or not) of the
- * login session ending at unix time `session_exp` to trade on `host`
- * (normalised) before going to `path`, into code (44 bytes). Returns 0
- * or -1. */
-int api_login_code_new(struct api *api, int64_t uid, uint32_t epoch, bool passkey,
-		       int64_t session_exp, const char *host, const char *path, char code[44]);
+/* A new one-time code for the login session `session` (its claims) to
+ * trade on `host` (normalised) before going to `path`, into code (44
+ * bytes). Returns 0 or -1. */
+int api_login_code_new(struct api *api, const struct auth_claims *session, const char *host,
+		       const char *path, char code[44]);
 /* Takes code `code` for `host`: once, before it expires; a code tried on
  * another host is spent too. Returns 0 with *out filled, or -1. */
 int api_login_code_take(struct api *api, const char *code, const char *host,
@@ -244,13 +242,13 @@ void api_assert_jwks_reply(struct api_ctx *c);
 /* Ends every route and portal session of `uid` (a new epoch), inside
  * the caller's transaction, and marks the users for publishing. */
 int api_login_revoke(struct api_ctx *c, int64_t uid);
-/* Ends the one login session of `uid` that expires at `exp` (its portal
- * cookie and every route cookie it handed out; "log out" on one device),
- * inside the caller's transaction, forgets logged-out sessions past their
+/* Ends the one login session `cl` names (user, id): its portal cookie
+ * and every route cookie it handed out ("log out" on one device), inside
+ * the caller's transaction; forgets logged-out sessions past their
  * expiry, and marks the users for publishing. Returns 0 or -1. */
-int api_login_revoke_session(struct api_ctx *c, int64_t uid, int64_t exp);
-/* Whether the session (uid, exp) was logged out (control thread). */
-bool api_login_session_revoked(struct api *api, int64_t uid, int64_t exp);
+int api_login_revoke_session(struct api_ctx *c, const struct auth_claims *cl);
+/* Whether the session (uid, sid) was logged out (control thread). */
+bool api_login_session_revoked(struct api *api, int64_t uid, int64_t sid);
 /* Sets a password with a setup token (throttled per address): returns
  * the user's id once committed, 0 for a bad, used or expired token (the
  * failure counted, Retry-After added, nothing else replied), or -1 after

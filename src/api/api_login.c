@@ -103,9 +103,9 @@ struct auth_users *api_auth_users(struct api *api)
 	sqlite3_finalize(st);
 	/* The sessions logged out one at a time; without them, nobody. */
 	if (rc == SQLITE_DONE) {
-		st = store_prepare(&api->store, "SELECT user_id, expires_at FROM"
+		st = store_prepare(&api->store, "SELECT user_id, session_id FROM"
 				   " session_revocations WHERE expires_at > ?"
-				   " ORDER BY user_id, expires_at");
+				   " ORDER BY user_id, session_id");
 		rc = st ? SQLITE_ROW : SQLITE_ERROR;
 		if (st)
 			sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
@@ -145,27 +145,28 @@ int api_login_revoke(struct api_ctx *c, int64_t uid)
 			      " (auth_epoch + 1) % 2147483648 WHERE id = ?", &uid, 1);
 }
 
-int api_login_revoke_session(struct api_ctx *c, int64_t uid, int64_t exp)
+int api_login_revoke_session(struct api_ctx *c, const struct auth_claims *cl)
 {
-	int64_t v[] = { uid, exp }, now = (int64_t)time(NULL);
+	int64_t v[] = { cl->uid, cl->sid, cl->exp }, now = (int64_t)time(NULL);
 
 	c->changed |= API_CHANGED_USERS;
-	if (store_exec_i64(&c->api->store, "INSERT OR IGNORE INTO session_revocations"
-			   "(user_id, expires_at) VALUES (?, ?)", v, 2) < 0)
+	if (cl->sid <= 0 ||
+	    store_exec_i64(&c->api->store, "INSERT OR IGNORE INTO session_revocations"
+			   "(user_id, session_id, expires_at) VALUES (?, ?, ?)", v, 3) < 0)
 		return -1;
 	return store_exec_i64(&c->api->store, "DELETE FROM session_revocations"
 			      " WHERE expires_at <= ?", &now, 1);
 }
 
-bool api_login_session_revoked(struct api *api, int64_t uid, int64_t exp)
+bool api_login_session_revoked(struct api *api, int64_t uid, int64_t sid)
 {
 	sqlite3_stmt *st = store_prepare(&api->store, "SELECT 1 FROM session_revocations"
-					 " WHERE user_id = ? AND expires_at = ?");
+					 " WHERE user_id = ? AND session_id = ?");
 	bool yes = true;	/* a store that cannot answer logs nobody in */
 
 	if (st) {
 		sqlite3_bind_int64(st, 1, uid);
-		sqlite3_bind_int64(st, 2, exp);
+		sqlite3_bind_int64(st, 2, sid);
 		yes = sqlite3_step(st) != SQLITE_DONE;
 		sqlite3_finalize(st);
 	}
@@ -184,8 +185,8 @@ static bool api_login_code_free(const struct api_login_code *k, int64_t now)
 	return !memcmp(k->hash, zero, sizeof(zero)) || k->expires_ms <= now;
 }
 
-int api_login_code_new(struct api *api, int64_t uid, uint32_t epoch, bool passkey,
-		       int64_t session_exp, const char *host, const char *path, char code[44])
+int api_login_code_new(struct api *api, const struct auth_claims *session, const char *host,
+		       const char *path, char code[44])
 {
 	int64_t now = store_now_ms();
 	struct api_login_code *k = NULL;
@@ -205,10 +206,7 @@ int api_login_code_new(struct api *api, int64_t uid, uint32_t epoch, bool passke
 	enc_b64url_encode(code, raw, sizeof(raw));
 	secure_wipe(raw, sizeof(raw));
 	api_login_code_hash(code, k->hash);
-	k->uid = uid;
-	k->epoch = epoch;
-	k->passkey = passkey;
-	k->session_exp = session_exp;
+	k->session = *session;
 	k->expires_ms = now + API_LOGIN_CODE_MS;
 	snprintf(k->host, sizeof(k->host), "%s", host);
 	snprintf(k->path, sizeof(k->path), "%s", path);

@@ -178,8 +178,9 @@ void api_share_open(struct api_ctx *c)
 	if (exp > r.expires_ms / 1000)
 		exp = r.expires_ms / 1000;
 	snprintf(obj, sizeof(obj), "share_link:%lld", (long long)r.id);
-	if (api_portal_cookie_until(c, AUTH_COOKIE_ROUTE, host, AUTH_SHARE_UID_BASE + r.id,
-				    (uint32_t)r.nonce, false, exp) < 0) {
+	if (api_portal_cookie(c, AUTH_COOKIE_ROUTE, host, &(struct auth_claims){
+				      .uid = AUTH_SHARE_UID_BASE + r.id,
+				      .epoch = (uint32_t)r.nonce, .exp = exp }) < 0) {
 		api_tx_abort(c);
 		api_portal_message(c, 500, "Something went wrong", "Please try again.");
 		return;

@@ -58,15 +58,16 @@ int api_portal_hub_host(struct api_ctx *c, char host[AUTH_HOST_MAX + 1])
 	return auth_host_norm(api_portal_str(c->req->host), host);
 }
 
-int api_portal_cookie_until(struct api_ctx *c, const char *name, const char *host,
-			    int64_t uid, uint32_t epoch, bool passkey, int64_t exp)
+int api_portal_cookie(struct api_ctx *c, const char *name, const char *host,
+		      const struct auth_claims *session)
 {
-	int64_t life = exp - (int64_t)time(NULL);
-	struct auth_claims cl = { uid, epoch, exp, passkey, (int64_t)time(NULL) };
+	int64_t now = (int64_t)time(NULL), life = session->exp - now;
+	struct auth_claims cl = *session;
 	uint8_t key[AUTH_KEY_LEN];
 	char tok[AUTH_TOKEN_MAX];
 	int rc = -1;
 
+	cl.seen = now;
 	if (api_login_key(c->api, key) == 0 && auth_cookie_mint(NULL, key, host, &cl, tok) > 0) {
 		api_reply_header(c, "Set-Cookie: %s=%s; Path=/; Max-Age=%lld; Secure; HttpOnly;"
 				 " SameSite=Lax", name, tok, (long long)life);
@@ -86,8 +87,7 @@ static void api_portal_refresh(struct api_ctx *c, const char *host, const struct
 	int64_t every = idle / AUTH_REFRESH_DIV;
 
 	if ((int64_t)time(NULL) - cl->seen >= (every > 0 ? every : 1))
-		api_portal_cookie_until(c, AUTH_COOKIE_PORTAL, host, cl->uid, cl->epoch,
-					cl->passkey, cl->exp);
+		api_portal_cookie(c, AUTH_COOKIE_PORTAL, host, cl);
 }
 
 int64_t api_portal_session(struct api_ctx *c, struct auth_claims *out)
@@ -106,7 +106,7 @@ int64_t api_portal_session(struct api_ctx *c, struct auth_claims *out)
 		    auth_idle_ok(api_setting_int(c->api, "session.idle_timeout"), cl.seen,
 				 (int64_t)time(NULL)) &&
 		    (cl.passkey || !api_passkey_required(c->api, cl.uid)) &&
-		    !api_login_session_revoked(c->api, cl.uid, cl.exp))
+		    !api_login_session_revoked(c->api, cl.uid, cl.sid))
 			found = cl.uid;
 		v = str_make(tok.p + tok.len, (size_t)(v.p + v.len - (tok.p + tok.len)));
 	}
@@ -127,26 +127,24 @@ static bool api_portal_must_enrol(struct api_ctx *c, int64_t uid)
 	       api_passkey_count(c->api, uid) == 0;
 }
 
-/* Where a logged-in user (uid, epoch; passkey or not; the login session
- * ending at `exp`) goes next for the route (host, path): its callback
- * with a new code, or /totp to enrol.
+/* Where the user of login session `cl` goes next for the route (host,
+ * path): its callback with a new code, or /totp to enrol.
  * Returns 0 with loc set, 1 when the route needs a passkey login and
  * this was not one, -1 on failure. */
-static int api_portal_route_loc(struct api_ctx *c, int64_t uid, uint32_t epoch, bool passkey,
-				int64_t exp, const char *host, const char *path, char *loc,
-				size_t len)
+static int api_portal_route_loc(struct api_ctx *c, const struct auth_claims *cl,
+				const char *host, const char *path, char *loc, size_t len)
 {
 	struct api_portal_login how;
 	char code[44], ps[8];
 
-	if (api_portal_must_enrol(c, uid)) {
+	if (api_portal_must_enrol(c, cl->uid)) {
 		snprintf(loc, len, "/totp");
 		return 0;
 	}
 	api_portal_route_login(c, host, &how);
-	if (how.require_passkey && !passkey)
+	if (how.require_passkey && !cl->passkey)
 		return 1;
-	if (api_login_code_new(c->api, uid, epoch, passkey, exp, host, path, code) < 0)
+	if (api_login_code_new(c->api, cl, host, path, code) < 0)
 		return -1;
 	api_portal_port(c, ps);
 	snprintf(loc, len, "https://%s%s/.postern/callback?code=%s", host, ps, code);
@@ -174,13 +172,12 @@ static void api_portal_go(struct api_ctx *c, int rc, char loc[API_PORTAL_LOC], c
 
 /* 303 to where api_portal_route_loc says, or the login form offering
  * the passkey when the route needs one. Replies in every case. */
-static void api_portal_onward(struct api_ctx *c, int64_t uid, const struct auth_claims *cl,
+static void api_portal_onward(struct api_ctx *c, const struct auth_claims *cl,
 			      const char *host, const char *path, const char *rd)
 {
 	char loc[API_PORTAL_LOC];
 
-	api_portal_go(c, api_portal_route_loc(c, uid, cl->epoch, cl->passkey, cl->exp, host, path,
-					      loc, sizeof(loc)), loc, rd);
+	api_portal_go(c, api_portal_route_loc(c, cl, host, path, loc, sizeof(loc)), loc, rd);
 }
 
 /* The return address of the query or form `in`: "" when absent, NULL
@@ -213,7 +210,7 @@ static void api_portal_login_get(struct api_ctx *c)
 		return;
 	}
 	if (t[0]) {
-		api_portal_onward(c, c->who.user_id, &cl, host, path, t);
+		api_portal_onward(c, &cl, host, path, t);
 		return;
 	}
 	api_portal_begin(c, 200, "Logged in");
@@ -244,16 +241,19 @@ int api_portal_next(struct api_ctx *c, int64_t uid, uint32_t epoch, const char *
 	char host[AUTH_HOST_MAX + 1], path[API_PORTAL_PATH_MAX + 1], hub[AUTH_HOST_MAX + 1],
 	     after[64];
 	bool pk = !strcmp(factor, "passkey");
-	/* The login session's expiry, which names it (logout on one device). */
-	int64_t exp = (int64_t)time(NULL) + api_setting_int(c->api, "session.lifetime");
+	/* A new login session, named by a random id (logout on one device). */
+	struct auth_claims cl = { .uid = uid, .epoch = epoch, .passkey = pk,
+				  .exp = (int64_t)time(NULL) +
+					 api_setting_int(c->api, "session.lifetime"),
+				  .sid = auth_session_id_new() };
 
-	if (api_portal_hub_host(c, hub) < 0 ||
-	    api_portal_cookie_until(c, AUTH_COOKIE_PORTAL, hub, uid, epoch, pk, exp) < 0)
+	if (!cl.sid || api_portal_hub_host(c, hub) < 0 ||
+	    api_portal_cookie(c, AUTH_COOKIE_PORTAL, hub, &cl) < 0)
 		return -1;
 	snprintf(after, sizeof(after), "{\"factor\":\"%s\"}", factor);
 	api_audit_event(c, "portal.login", c->who.actor, after);
 	if (rd && rd[0] && api_portal_target(c, rd, host, path, sizeof(path)) == 0)
-		return api_portal_route_loc(c, uid, epoch, pk, exp, host, path, loc, len);
+		return api_portal_route_loc(c, &cl, host, path, loc, len);
 	snprintf(loc, len, api_portal_must_enrol(c, uid) ? "/totp" : "/login");
 	return 0;
 }
@@ -373,7 +373,7 @@ static void api_portal_logout(struct api_ctx *c)
 		if ((seq = api_tx_begin(c)) < 0)
 			return;
 		if ((all ? api_login_revoke(c, c->who.user_id)
-			 : api_login_revoke_session(c, c->who.user_id, cl.exp)) < 0) {
+			 : api_login_revoke_session(c, &cl)) < 0) {
 			api_tx_abort(c);
 			api_portal_message(c, 500, "Something went wrong", "Please try again.");
 			return;
@@ -400,15 +400,15 @@ static void api_portal_callback(struct api_ctx *c)
 
 	if (http_form_get(api_portal_str(c->req->query), "code", code, sizeof(code)) <= 0 ||
 	    api_portal_hub_host(c, host) < 0 || api_login_code_take(c->api, code, host, &k) < 0 ||
-	    api_login_epoch(c->api, k.uid) != (int64_t)k.epoch) {
+	    api_login_epoch(c->api, k.session.uid) != (int64_t)k.session.epoch ||
+	    api_login_session_revoked(c->api, k.session.uid, k.session.sid)) {
 		secure_wipe(code, sizeof(code));
 		api_portal_message(c, 400, "Link expired", "This login link was already used or "
 				   "has expired. Open the site again to log in.");
 		return;
 	}
 	secure_wipe(code, sizeof(code));
-	if (api_portal_cookie_until(c, AUTH_COOKIE_ROUTE, host, k.uid, k.epoch, k.passkey,
-				    k.session_exp) < 0) {
+	if (api_portal_cookie(c, AUTH_COOKIE_ROUTE, host, &k.session) < 0) {
 		api_portal_message(c, 500, "Something went wrong", "Please try again.");
 		return;
 	}

@@ -75,10 +75,10 @@ void api_portal_finish(struct api_ctx *c, int64_t uid, uint32_t epoch, const cha
 
 /* ":PORT" of the hub's public URL ("" for 443), for URLs on route hosts. */
 void api_portal_port(struct api_ctx *c, char ps[8]);
-/* "Set-Cookie" for `name` holding a session of (uid, epoch; from a
- * passkey or not) on `host` until unix time `exp`. Returns 0 or -1. */
-int api_portal_cookie_until(struct api_ctx *c, const char *name, const char *host,
-			    int64_t uid, uint32_t epoch, bool passkey, int64_t exp);
+/* "Set-Cookie" for `name` on `host` holding the session `session`
+ * (its claims; "seen" set to now) until its expiry. Returns 0 or -1. */
+int api_portal_cookie(struct api_ctx *c, const char *name, const char *host,
+		      const struct auth_claims *session);
 
 /* --- share links (api_machine_run.c) --- */
 /* GET /.postern/share?k= on a route host. */

@@ -149,8 +149,9 @@ bool api_totp_enrolled(struct api *api, int64_t uid)
 void api_totp_form(struct api_ctx *c, int status, const char *error, int64_t uid,
 		   uint32_t epoch, const char *rd)
 {
-	struct auth_claims cl = { uid, epoch, (int64_t)time(NULL) + API_TOTP_PENDING_S, false,
-				  (int64_t)time(NULL) };
+	struct auth_claims cl = { .uid = uid, .epoch = epoch,
+				  .exp = (int64_t)time(NULL) + API_TOTP_PENDING_S,
+				  .seen = (int64_t)time(NULL) };
 	char host[AUTH_HOST_MAX + 1], tok[AUTH_TOKEN_MAX];
 	uint8_t key[AUTH_KEY_LEN];
 	struct buf *b = &c->resp->body;

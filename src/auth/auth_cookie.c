@@ -60,17 +60,28 @@ static void auth_cookie_mac(struct auth_mac *m, const uint8_t key[AUTH_KEY_LEN],
 	auth_mac_sha256(m, key, msg, n, mac);	/* zeroed on failure: verifies nothing */
 }
 
+int64_t auth_session_id_new(void)
+{
+	uint64_t r = 0;
+
+	if (secure_random(&r, sizeof(r)) < 0)
+		return 0;
+	r &= AUTH_UID_MAX;
+	return r ? (int64_t)r : 1;
+}
+
 int auth_cookie_mint(struct auth_mac *m, const uint8_t key[AUTH_KEY_LEN], const char *host,
 		     const struct auth_claims *c, char *out)
 {
 	uint8_t mac[AUTH_MAC_LEN];
 	int n;
 
-	if (c->uid <= 0 || c->exp < 0 || c->seen < 0 || strlen(host) > AUTH_HOST_MAX)
+	if (c->uid <= 0 || c->exp < 0 || c->seen < 0 || c->sid < 0 ||
+	    strlen(host) > AUTH_HOST_MAX)
 		return -1;
-	n = snprintf(out, AUTH_TOKEN_MAX, "%c.%lld.%u.%lld.%lld.", c->passkey ? '2' : '1',
+	n = snprintf(out, AUTH_TOKEN_MAX, "%c.%lld.%u.%lld.%lld.%lld.", c->passkey ? '2' : '1',
 		     (long long)c->uid, (unsigned)c->epoch, (long long)c->exp,
-		     (long long)c->seen);
+		     (long long)c->seen, (long long)c->sid);
 	if (n < 0 || (size_t)n + AUTH_MAC_B64 + 1 > AUTH_TOKEN_MAX)
 		return -1;
 	auth_cookie_mac(m, key, host, out, (size_t)n - 1, mac);
@@ -124,8 +135,8 @@ static const struct auth_seen *auth_seen_find(struct auth_cookie_cache *cc,
 int auth_cookie_verify(struct auth_cookie_cache *cc, const uint8_t key[AUTH_KEY_LEN],
 		       const char *host, struct str tok, int64_t now, struct auth_claims *c)
 {
-	struct str t = tok, ver, uid, ep, exp, seen;
-	uint64_t u, e, x, sn;
+	struct str t = tok, ver, uid, ep, exp, seen, sid;
+	uint64_t u, e, x, sn, id;
 	uint8_t mac[AUTH_MAC_LEN], want[AUTH_MAC_LEN];
 	char claims[AUTH_TOKEN_MAX];
 	const struct auth_seen *hit;
@@ -144,12 +155,14 @@ int auth_cookie_verify(struct auth_cookie_cache *cc, const uint8_t key[AUTH_KEY_
 	if (!auth_cookie_field(&t, &ver) ||
 	    !auth_cookie_field(&t, &uid) || !auth_cookie_field(&t, &ep) ||
 	    !auth_cookie_field(&t, &exp) || !auth_cookie_field(&t, &seen) ||
+	    !auth_cookie_field(&t, &sid) ||
 	    (!str_eq(ver, STR_LIT("1")) && !str_eq(ver, STR_LIT("2"))) ||
 	    t.len != AUTH_MAC_B64 ||
 	    num_parse_u64(uid.p, uid.len, 1, AUTH_UID_MAX, &u) < 0 ||
 	    num_parse_u64(ep.p, ep.len, 0, UINT32_MAX, &e) < 0 ||
 	    num_parse_u64(exp.p, exp.len, 0, AUTH_EXP_MAX, &x) < 0 ||
 	    num_parse_u64(seen.p, seen.len, 0, AUTH_EXP_MAX, &sn) < 0 ||
+	    num_parse_u64(sid.p, sid.len, 0, AUTH_UID_MAX, &id) < 0 ||
 	    enc_b64url_decode(mac, sizeof(mac), t.p, t.len) != AUTH_MAC_LEN)
 		return -1;
 	clen = (size_t)(t.p - tok.p) - 1;
@@ -162,6 +175,7 @@ int auth_cookie_verify(struct auth_cookie_cache *cc, const uint8_t key[AUTH_KEY_
 	c->epoch = (uint32_t)e;
 	c->exp = (int64_t)x;
 	c->seen = (int64_t)sn;
+	c->sid = (int64_t)id;
 	c->passkey = ver.p[0] == '2';
 	if (cc) {
 		slot = auth_seen_slot(cc, tok);

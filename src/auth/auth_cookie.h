@@ -4,7 +4,12 @@
  * host-only cookie whose value is a token the workers check without the
  * store:
  *
- *   V.<user id>.<epoch>.<expiry, unix seconds>.<seen, unix seconds>.<mac>
+ *   V.<user id>.<epoch>.<expiry, unix seconds>.<seen, unix seconds>.<sid>.<mac>
+ *
+ * sid names the login session (a random 63-bit number drawn at login,
+ * in decimal; 0 for a token that is no user's login, such as a share
+ * link's): the portal cookie and every route cookie it hands out carry
+ * the same, so "log out" on one device revokes (user, sid) alone.
  *
  * "seen" is when the token was minted or last refreshed: a session idle
  * longer than the idle setting is refused (auth_users_session), and an
@@ -15,7 +20,7 @@
  * require a passkey take only 2 (the version is under the MAC).
  *
  * mac = base64url(HMAC-SHA256(key, "postern-session\0" host "\0" the
- * first five fields)), so a token is bound to the host it was issued for
+ * first six fields)), so a token is bound to the host it was issued for
  * (a cookie replayed on another host fails) and to the user's session
  * epoch: the control thread bumps the epoch on logout, disable, password
  * change or delete and publishes the users' epochs in the snapshot, which
@@ -43,7 +48,11 @@ struct auth_claims {
 	int64_t exp;		/* unix seconds */
 	bool passkey;		/* made by a passkey login (token version 2) */
 	int64_t seen;		/* minted or refreshed at, unix seconds */
+	int64_t sid;		/* the login session's id: 1..INT64_MAX, or 0 */
 };
+/* A new login session's id (never 0), or 0 when the kernel gives no
+ * random bytes. */
+int64_t auth_session_id_new(void);
 
 /* Lower-cases `host` and drops a port and a trailing dot into out
  * (AUTH_HOST_MAX + 1 bytes). Returns its length, or -1 when it does not

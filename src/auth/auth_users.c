@@ -45,12 +45,12 @@ static int auth_session_cmp(const void *pa, const void *pb)
 
 	if (a->uid != b->uid)
 		return a->uid < b->uid ? -1 : 1;
-	return a->exp < b->exp ? -1 : a->exp > b->exp;
+	return a->sid < b->sid ? -1 : a->sid > b->sid;
 }
 
-int auth_users_revoke(struct auth_users *t, int64_t uid, int64_t exp)
+int auth_users_revoke(struct auth_users *t, int64_t uid, int64_t sid)
 {
-	struct auth_session_id id = { uid, exp };
+	struct auth_session_id id = { uid, sid };
 
 	if ((t->nrevoked && auth_session_cmp(&t->revoked[t->nrevoked - 1], &id) >= 0) ||
 	    array_grow((void **)&t->revoked, t->nrevoked, &t->caprevoked, sizeof(id)) < 0)
@@ -59,9 +59,9 @@ int auth_users_revoke(struct auth_users *t, int64_t uid, int64_t exp)
 	return 0;
 }
 
-bool auth_users_revoked(const struct auth_users *t, int64_t uid, int64_t exp)
+bool auth_users_revoked(const struct auth_users *t, int64_t uid, int64_t sid)
 {
-	struct auth_session_id id = { uid, exp };
+	struct auth_session_id id = { uid, sid };
 
 	return t && t->nrevoked &&
 	       bsearch(&id, t->revoked, t->nrevoked, sizeof(id), auth_session_cmp);
@@ -161,7 +161,7 @@ const struct auth_user *auth_users_session_claims(const struct auth_users *t,
 	    !auth_idle_ok(t->idle, c->seen, now))
 		return NULL;
 	u = auth_users_find(t, c->uid);
-	if (!u || u->disabled || u->epoch != c->epoch || auth_users_revoked(t, c->uid, c->exp) ||
+	if (!u || u->disabled || u->epoch != c->epoch || auth_users_revoked(t, c->uid, c->sid) ||
 	    ((need_passkey || u->require_passkey) && !c->passkey))
 		return NULL;
 	return u;

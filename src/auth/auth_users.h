@@ -7,7 +7,7 @@
  * no store, no lock. A user who is disabled, deleted or whose epoch moved
  * on (logout everywhere, new password) fails the check as soon as the
  * worker has the new snapshot, and so does one login session logged out
- * alone: (user, expiry) in the table's revoked list. */
+ * alone: (user, session id) in the table's revoked list. */
 #ifndef POSTERN_AUTH_AUTH_USERS_H
 #define POSTERN_AUTH_AUTH_USERS_H
 
@@ -36,11 +36,11 @@ struct auth_user {
 
 struct auth_assert;
 
-/* One login session logged out: its user and its expiry (the portal
+/* One login session logged out: its user and its id (the portal
  * cookie's, which the route cookies it handed out carry too). */
 struct auth_session_id {
 	int64_t uid;
-	int64_t exp;
+	int64_t sid;	/* auth_claims.sid */
 };
 
 struct auth_users {
@@ -50,7 +50,7 @@ struct auth_users {
 	size_t n, cap;
 	struct auth_user *u;		/* sorted by id */
 	size_t nrevoked, caprevoked;
-	struct auth_session_id *revoked;	/* sorted by (uid, exp) */
+	struct auth_session_id *revoked;	/* sorted by (uid, sid) */
 	/* The identity assertion's signing key and JWKS (owned), or NULL:
 	 * login routes then forward no assertion. */
 	struct auth_assert *assert;
@@ -63,11 +63,11 @@ int auth_users_add(struct auth_users *t, const struct auth_user *u);
 /* Wipes the key and frees. NULL is fine. */
 void auth_users_free(struct auth_users *t);
 const struct auth_user *auth_users_find(const struct auth_users *t, int64_t id);
-/* Appends a logged-out session (in increasing (uid, exp) order). Returns
+/* Appends a logged-out session (in increasing (uid, sid) order). Returns
  * 0 or -1. */
-int auth_users_revoke(struct auth_users *t, int64_t uid, int64_t exp);
-/* Whether the session (uid, exp) was logged out. */
-bool auth_users_revoked(const struct auth_users *t, int64_t uid, int64_t exp);
+int auth_users_revoke(struct auth_users *t, int64_t uid, int64_t sid);
+/* Whether the session (uid, sid) was logged out. */
+bool auth_users_revoked(const struct auth_users *t, int64_t uid, int64_t sid);
 
 /* Whether `u` is in group `g`. */
 bool auth_user_in_group(const struct auth_user *u, const char *g);

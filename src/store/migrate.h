@@ -24,7 +24,7 @@ struct schema_migration {
 extern const struct schema_migration schema_migrations[];
 extern const size_t schema_migrations_count;
 /* The newest version this binary knows. */
-#define STORE_SCHEMA_VERSION 12
+#define STORE_SCHEMA_VERSION 13
 
 /* Returns the database's schema version, or -1 (logged). */
 int migrate_version(struct store *s);

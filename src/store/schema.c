@@ -438,6 +438,20 @@ static const char schema_v12[] =
 	"  expires_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (user_id, expires_at)) WITHOUT ROWID;";
 
+/* Version 13: a login session is named by a random id its cookies carry
+ * (auth_cookie.h), not by its expiry, which two logins in one second
+ * share: a re-login in the second of a logout was born revoked. The v12
+ * rows named sessions by expiry, which no token carries any more (their
+ * format changed, so every old session has ended); they are dropped.
+ * expires_at stays, for pruning. */
+static const char schema_v13[] =
+	"DROP TABLE session_revocations;"
+	"CREATE TABLE session_revocations ("
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  session_id INTEGER NOT NULL CHECK (session_id > 0),"
+	"  expires_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (user_id, session_id)) WITHOUT ROWID;";
+
 const struct schema_migration schema_migrations[] = {
 	{ 1, "initial", schema_v1 },
 	{ 2, "certificates and encrypted secrets", schema_v2 },
@@ -451,5 +465,6 @@ const struct schema_migration schema_migrations[] = {
 	{ 10, "route tokens and share links", schema_v10 },
 	{ 11, "passkeys", schema_v11 },
 	{ 12, "sessions logged out one at a time", schema_v12 },
+	{ 13, "logged-out sessions named by their id", schema_v13 },
 };
 const size_t schema_migrations_count = ARRAY_SIZE(schema_migrations);

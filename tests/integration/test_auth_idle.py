@@ -47,10 +47,15 @@ def hub(lab):
 
 
 def claims(cookie):
-    """(expiry, seen) of a session cookie "NAME=V.UID.EPOCH.EXP.SEEN.MAC"."""
+    """(expiry, seen) of a session cookie "NAME=V.UID.EPOCH.EXP.SEEN.SID.MAC"."""
     f = cookie.split("=", 1)[1].split(".")
-    assert len(f) == 6, cookie
+    assert len(f) == 7, cookie
     return int(f[3]), int(f[4])
+
+
+def sid(cookie):
+    """The login session's id a session cookie carries."""
+    return int(cookie.split("=", 1)[1].split(".")[5])
 
 
 def ours(hd):
@@ -110,6 +115,8 @@ def test_idle_refused_active_refreshed(hub, proto):
     assert refreshes, "no refresh while active"
     use()
     assert cur[0] != first and claims(cur[0])[0] == exp0
+    # ... and the session it belongs to, which the portal cookie names.
+    assert sid(cur[0]) == sid(first) == sid(portal) > 0
     st, _, body = fetch(h, proto, "app.test", "/private", headers=[f"Cookie: {cur[0]}"])
     assert st == 200 and body == "a GET /private"
     # A browser with an idle cookie goes back to the portal; the portal's

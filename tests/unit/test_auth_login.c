@@ -28,7 +28,7 @@ static struct str S(const char *s)
 
 TEST(cookie_round_trip_and_binding)
 {
-	struct auth_claims c = { 42, 7, 2000000000, false, 1000 }, got;
+	struct auth_claims c = { 42, 7, 2000000000, false, 1000, 9007199254740993 }, got;
 	char tok[AUTH_TOKEN_MAX], bad[AUTH_TOKEN_MAX];
 	uint8_t other[AUTH_KEY_LEN] = { 9 };
 	int n = auth_cookie_mint(&tmac.mac, key, "app.test", &c, tok);
@@ -38,6 +38,7 @@ TEST(cookie_round_trip_and_binding)
 	CHECK_EQ_INT(got.uid, 42);
 	CHECK_EQ_INT(got.epoch, 7);
 	CHECK_EQ_INT(got.exp, 2000000000);
+	CHECK(got.sid == 9007199254740993);
 	/* Another host, another key, past the expiry: nothing. */
 	CHECK_EQ_INT(auth_cookie_verify(&tmac, key, "other.test", S(tok), 1700000000, &got), -1);
 	CHECK_EQ_INT(auth_cookie_verify(&tmac, other, "app.test", S(tok), 1700000000, &got), -1);
@@ -70,7 +71,7 @@ static bool cached(const struct auth_cookie_cache *cc, const char *tok)
 TEST(cookie_cache_holds_only_verified_tokens)
 {
 	static struct auth_cookie_cache cc;
-	struct auth_claims c = { 5, 1, 1800000000, true, 1000 }, got;
+	struct auth_claims c = { 5, 1, 1800000000, true, 1000, 1 }, got;
 	uint8_t other[AUTH_KEY_LEN] = { 7 };
 	char tok[AUTH_TOKEN_MAX], forged[AUTH_TOKEN_MAX];
 	int n = auth_cookie_mint(NULL, key, "app.test", &c, tok);
@@ -105,6 +106,10 @@ TEST(cookie_syntax_is_strict)
 		"1.0.1.1." "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 		"1.1.1.1." "AAAA", "1.1.4294967296.1." "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 		"1. 1.1.1." "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		/* the session id: past 63 bits, negative, missing */
+		"1.1.1.1.1.9223372036854775808." "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"1.1.1.1.1.-1." "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"1.1.1.1.1.." "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 	};
 
 	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
@@ -142,7 +147,7 @@ TEST(cookie_idle_and_refresh)
 {
 	struct auth_users *t = auth_users_new(key);
 	struct auth_user a = { .id = 3, .epoch = 5, .name = "alice" };
-	struct auth_claims c = { 3, 5, 2000000000, false, 1000 }, got;
+	struct auth_claims c = { 3, 5, 2000000000, false, 1000, 1 }, got;
 	char tok[AUTH_TOKEN_MAX], fresh[AUTH_TOKEN_MAX];
 
 	CHECK_EQ_INT(auth_users_add(t, &a), 0);
@@ -175,7 +180,7 @@ TEST(users_table_and_sessions)
 	struct auth_users *t = auth_users_new(key);
 	struct auth_user a = { .id = 3, .epoch = 5, .name = "alice", .groups = "family,media" };
 	struct auth_user b = { .id = 9, .epoch = 1, .disabled = true, .name = "bob" };
-	struct auth_claims c = { 3, 5, 2000000000, false, 1000 };
+	struct auth_claims c = { 3, 5, 2000000000, false, 1000, 1 };
 	char tok[AUTH_TOKEN_MAX];
 
 	CHECK_EQ_INT(auth_users_add(t, &a), 0);
@@ -187,14 +192,14 @@ TEST(users_table_and_sessions)
 	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == &t->u[0]);
 	t->u[0].epoch = 6;	/* logged out */
 	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == NULL);
-	c = (struct auth_claims){ 9, 1, 2000000000, false, 1000 };
+	c = (struct auth_claims){ 9, 1, 2000000000, false, 1000, 1 };
 	auth_cookie_mint(&tmac.mac, key, "app.test", &c, tok);
 	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == NULL);	/* disabled */
 	c.uid = 10;
 	auth_cookie_mint(&tmac.mac, key, "app.test", &c, tok);
 	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == NULL);	/* deleted */
 	/* A table without a key yet verifies nothing. */
-	c = (struct auth_claims){ 3, 6, 2000000000, false, 1000 };
+	c = (struct auth_claims){ 3, 6, 2000000000, false, 1000, 1 };
 	auth_cookie_mint(&tmac.mac, key, "app.test", &c, tok);
 	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == &t->u[0]);
 	/* A route or a user that requires a passkey takes only a passkey's
@@ -210,18 +215,20 @@ TEST(users_table_and_sessions)
 	tok[0] = '2';		/* a password token relabelled: the MAC says no */
 	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == NULL);
 	t->u[0].require_passkey = false;
-	/* One login session logged out (user, expiry): its cookies die, the
-	 * same user's other sessions live. */
-	c = (struct auth_claims){ 3, 6, 2000000000, false, 1000 };
+	/* One login session logged out (user, session id): its cookies die,
+	 * the same user's other sessions live, even one with the same expiry
+	 * (two logins in one second). */
+	c = (struct auth_claims){ 3, 6, 2000000000, false, 1000, .sid = INT64_MAX };
 	auth_cookie_mint(&tmac.mac, key, "app.test", &c, tok);
-	CHECK_EQ_INT(auth_users_revoke(t, 3, 1999999999), 0);
-	CHECK_EQ_INT(auth_users_revoke(t, 3, 2000000000), 0);
-	CHECK_EQ_INT(auth_users_revoke(t, 3, 2000000000), -1);	/* out of order */
+	CHECK_EQ_INT(auth_users_revoke(t, 3, 77), 0);
+	CHECK_EQ_INT(auth_users_revoke(t, 3, INT64_MAX), 0);
+	CHECK_EQ_INT(auth_users_revoke(t, 3, INT64_MAX), -1);	/* out of order */
 	CHECK_EQ_INT(auth_users_revoke(t, 9, 5), 0);
-	CHECK(auth_users_revoked(t, 3, 2000000000) && !auth_users_revoked(t, 3, 2000000001));
-	CHECK(!auth_users_revoked(t, 9, 2000000000));
+	CHECK(auth_users_revoked(t, 3, INT64_MAX) && auth_users_revoked(t, 3, 77) &&
+	      !auth_users_revoked(t, 3, 78) && !auth_users_revoked(t, 3, 5));
+	CHECK(!auth_users_revoked(t, 9, 77));
 	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == NULL);
-	c.exp = 2000000001;
+	c.sid = 78;
 	auth_cookie_mint(&tmac.mac, key, "app.test", &c, tok);
 	CHECK(auth_users_session(t, &tmac, "app.test", S(tok), 1, false) == &t->u[0]);
 	t->keyed = false;

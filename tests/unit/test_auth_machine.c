@@ -126,7 +126,7 @@ TEST(share_sessions_bound_to_route_nonce_and_expiry)
 	static struct auth_cookie_cache tmac;
 	struct auth_creds *t = auth_creds_new();
 	struct auth_share s = { .id = 3, .route_id = 40, .nonce = 77, .expires = 5000 };
-	struct auth_claims c = { AUTH_SHARE_UID_BASE + 3, 77, 4000, false, 1000 };
+	struct auth_claims c = { AUTH_SHARE_UID_BASE + 3, 77, 4000, false, 1000, 0 };
 	char tok[AUTH_TOKEN_MAX];
 
 	CHECK_EQ_INT(auth_creds_add_share(t, &s), 0);
@@ -141,7 +141,7 @@ TEST(share_sessions_bound_to_route_nonce_and_expiry)
 	c.epoch = 78;
 	CHECK(auth_cookie_mint(&tmac.mac, key, "app.test", &c, tok) > 0);
 	CHECK(!auth_creds_share_ok(t, &tmac, key, "app.test", str_cstr(tok), 100, 40));
-	c = (struct auth_claims){ 3, 77, 4000, false, 1000 };
+	c = (struct auth_claims){ 3, 77, 4000, false, 1000, 1 };
 	CHECK(auth_cookie_mint(&tmac.mac, key, "app.test", &c, tok) > 0);
 	CHECK(!auth_creds_share_ok(t, &tmac, key, "app.test", str_cstr(tok), 100, 40));
 	auth_creds_free(t);

@@ -18,8 +18,8 @@
 /* Each earlier schema version has its migrates_versionN_with_data test
  * below (v1 to v5). A new version must add one for the version it
  * supersedes before this is bumped. */
-_Static_assert(STORE_SCHEMA_VERSION == 12,
-	       "a new schema version needs a migrates_version12_with_data test");
+_Static_assert(STORE_SCHEMA_VERSION == 13,
+	       "a new schema version needs a migrates_version13_with_data test");
 
 static char errbuf[512];
 
@@ -563,12 +563,39 @@ TEST(migrates_version11_with_data)
 	store_close(&s);
 	CHECK_EQ_INT(store_open(&s, path, 0, errbuf, sizeof(errbuf)), 0);
 	CHECK_EQ_INT(s.version, STORE_SCHEMA_VERSION);
-	CHECK_EQ_INT(store_exec(&s, "INSERT INTO session_revocations(user_id, expires_at)"
-		" VALUES (1, 100), (1, 200);", errbuf, sizeof(errbuf)), 0);
-	CHECK(store_exec(&s, "INSERT INTO session_revocations(user_id, expires_at)"
-			 " VALUES (1, 100)", NULL, 0) < 0);
-	CHECK(store_exec(&s, "INSERT INTO session_revocations(user_id, expires_at)"
-			 " VALUES (9, 100)", NULL, 0) < 0);	/* no such user */
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM session_revocations"), 0);
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM users"), 1);
+	store_close(&s);
+	fixture_rmdir(dir);
+}
+
+/* v12 named a logged-out session by (user, expiry); v13 by (user, id).
+ * The old rows name sessions no token can carry any more: they go, the
+ * users stay, and the new table holds its keys. */
+TEST(migrates_version12_with_data)
+{
+	const char *dir = fixture_tmpdir();
+	const char *path = fixture_path(dir, "postern.db");
+	struct store s;
+
+	CHECK_EQ_INT(open_at_version(&s, path, 12), 0);
+	CHECK_EQ_INT(store_exec(&s, "INSERT INTO users(id, name, role, created_at, rev)"
+		" VALUES (1, 'ann', 'viewer', 1, 1);"
+		"INSERT INTO session_revocations(user_id, expires_at) VALUES (1, 100);",
+		errbuf, sizeof(errbuf)), 0);
+	store_close(&s);
+	CHECK_EQ_INT(store_open(&s, path, 0, errbuf, sizeof(errbuf)), 0);
+	CHECK_EQ_INT(s.version, STORE_SCHEMA_VERSION);
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM users"), 1);
+	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM session_revocations"), 0);
+	CHECK_EQ_INT(store_exec(&s, "INSERT INTO session_revocations(user_id, session_id,"
+		" expires_at) VALUES (1, 7, 100), (1, 8, 100);", errbuf, sizeof(errbuf)), 0);
+	CHECK(store_exec(&s, "INSERT INTO session_revocations(user_id, session_id, expires_at)"
+			 " VALUES (1, 7, 200)", NULL, 0) < 0);	/* named twice */
+	CHECK(store_exec(&s, "INSERT INTO session_revocations(user_id, session_id, expires_at)"
+			 " VALUES (1, 0, 200)", NULL, 0) < 0);	/* not a session's id */
+	CHECK(store_exec(&s, "INSERT INTO session_revocations(user_id, session_id, expires_at)"
+			 " VALUES (9, 1, 100)", NULL, 0) < 0);	/* no such user */
 	CHECK_EQ_INT(store_exec(&s, "DELETE FROM users WHERE id = 1", errbuf, sizeof(errbuf)), 0);
 	CHECK_EQ_INT(q(&s, "SELECT count(*) FROM session_revocations"), 0);
 	store_close(&s);
@@ -917,6 +944,7 @@ int main(void)
 	RUN(migrates_version9_with_data);
 	RUN(migrates_version10_with_data);
 	RUN(migrates_version11_with_data);
+	RUN(migrates_version12_with_data);
 	RUN(failed_migration_rolls_back);
 	RUN(secrets_are_bound_to_their_row);
 	RUN(secret_key_file_must_be_private);
