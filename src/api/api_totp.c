@@ -135,15 +135,8 @@ static int api_totp_pseudo_host(struct api_ctx *c, char out[AUTH_HOST_MAX + 1])
 
 bool api_totp_enrolled(struct api *api, int64_t uid)
 {
-	sqlite3_stmt *st = store_prepare(&api->store, "SELECT totp FROM users WHERE id = ?");
-	bool on = false;
-
-	if (!st)
-		return false;
-	sqlite3_bind_int64(st, 1, uid);
-	on = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return on;
+	return store_query_int_arg(&api->store, "SELECT totp FROM users WHERE id = ?", uid, 0,
+				   0) != 0;
 }
 
 void api_totp_form(struct api_ctx *c, int status, const char *error, int64_t uid,
@@ -220,18 +213,11 @@ int api_totp_second(struct api_ctx *c, int64_t uid, const char *code)
 
 bool api_totp_required(struct api *api, int64_t uid)
 {
-	sqlite3_stmt *st;
-	bool admin = false;
-
 	if (!api_setting_int(api, "login.admin_second_factor"))
 		return false;
-	st = store_prepare(&api->store, "SELECT role = 'admin' FROM users WHERE id = ?");
-	if (!st)
-		return true;	/* cannot tell: ask for it */
-	sqlite3_bind_int64(st, 1, uid);
-	admin = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return admin;
+	/* Cannot tell: ask for it. */
+	return store_query_int_arg(&api->store, "SELECT role = 'admin' FROM users WHERE id = ?",
+				   uid, 0, 1) != 0;
 }
 
 void api_totp_login(struct api_ctx *c)

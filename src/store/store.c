@@ -60,17 +60,25 @@ int store_exec_i64(struct store *s, const char *sql, const int64_t *v, size_t n)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int64_t store_query_int(struct store *s, const char *sql, int64_t dflt)
+int64_t store_query_int_arg(struct store *s, const char *sql, int64_t arg, int64_t none,
+			    int64_t fail)
 {
 	sqlite3_stmt *st = store_prepare(s, sql);
-	int64_t v = dflt;
+	int64_t v = none;
 
 	if (!st)
-		return dflt;
+		return fail;
+	if (sqlite3_bind_parameter_count(st) > 0)
+		sqlite3_bind_int64(st, 1, arg);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
+}
+
+int64_t store_query_int(struct store *s, const char *sql, int64_t dflt)
+{
+	return store_query_int_arg(s, sql, 0, dflt, dflt);
 }
 
 int store_bind_text(sqlite3_stmt *st, int idx, const char *v)

@@ -54,6 +54,11 @@ sqlite3_stmt *store_prepare(struct store *s, const char *sql);
 int store_exec_i64(struct store *s, const char *sql, const int64_t *v, size_t n);
 /* Runs a statement that returns one integer (or none: returns `dflt`). */
 int64_t store_query_int(struct store *s, const char *sql, int64_t dflt);
+/* The same with the integer `arg` bound to ?1 (when the statement has a
+ * parameter): the first row's first column, `none` when there is no row
+ * or it is NULL, `fail` when the statement cannot be prepared. */
+int64_t store_query_int_arg(struct store *s, const char *sql, int64_t arg, int64_t none,
+			    int64_t fail);
 
 /* Milliseconds since the epoch (the time stamps stored in rows). */
 int64_t store_now_ms(void);
