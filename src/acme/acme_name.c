@@ -4,30 +4,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/addr.h"
+
 bool acme_name_valid(const char *name, bool allow_wildcard)
 {
-	size_t len, label = 0, labels = 1;
-
 	if (allow_wildcard && !strncmp(name, "*.", 2))
 		name += 2;
-	len = strlen(name);
-	if (len == 0 || len > 253 || name[0] == '.' || name[len - 1] == '.')
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char ch = name[i];
-
-		if (ch == '.') {
-			if (label == 0 || name[i - 1] == '-')
-				return false;
-			label = 0;
-			labels++;
-			continue;
-		}
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		      (ch == '-' && label > 0)) || ++label > 63)
-			return false;
-	}
-	return labels >= 2 && name[len - 1] != '-';
+	return addr_host_name_ok(name, strlen(name), 2);
 }
 
 bool acme_name_token_ok(const char *token)

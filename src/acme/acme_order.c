@@ -43,21 +43,53 @@ static uint64_t order_deadline(struct acme_client *c)
 	return clock_mono_ns() + (uint64_t)c->poll_timeout_s * NSEC_PER_SEC;
 }
 
+/* Parsers of the answers an order reads, freeing what they filled when
+ * the answer is malformed. Return 0 or -EINVAL. */
+typedef int order_parse_fn(const char *p, size_t len, void *out);
+
+static int order_parse_authz(const char *p, size_t len, void *out)
+{
+	int rc = acme_authz_parse(p, len, out);
+
+	if (rc)
+		acme_authz_free(out);
+	return rc;
+}
+
+static int order_parse_order(const char *p, size_t len, void *out)
+{
+	int rc = acme_order_parse(p, len, out);
+
+	if (rc)
+		acme_order_free(out);
+	return rc;
+}
+
+/* POSTs `payload` to `url` ("": a POST-as-GET) and parses the answer
+ * into `out` with `parse`. On 0, `out` and `r` belong to the caller; on
+ * failure both are freed and c->err says what went wrong (a malformed
+ * answer names `what`). */
+static int order_post_parse(struct acme_client *c, const char *url, const char *payload,
+			    order_parse_fn *parse, void *out, const char *what,
+			    struct acme_http_resp *r)
+{
+	int rc = acme_client_post(c, url, payload, false, NULL, r);
+
+	if (rc)
+		return rc;
+	if (parse((const char *)buf_head(&r->body), r->body.len, out)) {
+		acme_http_resp_free(r);
+		snprintf(c->err, sizeof(c->err), "%s: malformed %s", url, what);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* POST-as-GET of an authorization. */
 static int order_get_authz(struct acme_client *c, const char *url,
 			   struct acme_authz *az, struct acme_http_resp *r)
 {
-	int rc = acme_client_post(c, url, "", false, NULL, r);
-
-	if (rc)
-		return rc;
-	if (acme_authz_parse((const char *)buf_head(&r->body), r->body.len, az)) {
-		acme_authz_free(az);
-		acme_http_resp_free(r);
-		snprintf(c->err, sizeof(c->err), "%s: malformed authorization", url);
-		return -EINVAL;
-	}
-	return 0;
+	return order_post_parse(c, url, "", order_parse_authz, az, "authorization", r);
 }
 
 /* Polls the authorization until it leaves "pending". */
@@ -197,17 +229,7 @@ static int order_fetch(struct acme_client *c, const char *url,
 		       const char *payload, struct acme_order *o,
 		       struct acme_http_resp *r)
 {
-	int rc = acme_client_post(c, url, payload, false, NULL, r);
-
-	if (rc)
-		return rc;
-	if (acme_order_parse((const char *)buf_head(&r->body), r->body.len, o)) {
-		acme_order_free(o);
-		acme_http_resp_free(r);
-		snprintf(c->err, sizeof(c->err), "%s: malformed order", url);
-		return -EINVAL;
-	}
-	return 0;
+	return order_post_parse(c, url, payload, order_parse_order, o, "order", r);
 }
 
 /* Polls until the order reaches `want` (ready or valid). On 0, `o` holds

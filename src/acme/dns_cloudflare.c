@@ -35,29 +35,10 @@ static const struct dns_api cf_api = {
 	.zone_path = "/zones?name=",
 	.ok = cf_ok,
 	.zone_id_at = "result.id",
+	.records_path = "/zones/{zone_id}/dns_records",
+	.value_key = "content",
 	.record_id_at = "result.id",
 };
-
-static int cf_add(struct dns_provider *p, struct dns_record *r, char *err,
-		  size_t errlen)
-{
-	char path[300];
-
-	snprintf(path, sizeof(path), "/zones/%s/dns_records", r->zone_id);
-	return dns_api_create(p, &cf_api, path,
-			      json_pack("{s:s, s:s, s:s, s:i}", "type", "TXT", "name", r->fqdn,
-					"content", r->value, "ttl", (int)p->ttl),
-			      r, err, errlen);
-}
-
-static int cf_del(struct dns_provider *p, const struct dns_record *r, char *err,
-		  size_t errlen)
-{
-	char path[300];
-
-	snprintf(path, sizeof(path), "/zones/%s/dns_records/%s", r->zone_id, r->id);
-	return dns_api_delete(p, &cf_api, path, err, errlen);
-}
 
 static const char *const cf_keys[] = { "!api_token", "zone_id", "zone", NULL };
 
@@ -67,7 +48,7 @@ const struct dns_provider_ops dns_cloudflare_ops = {
 	.keys = cf_keys,
 	.min_ttl = 60,
 	.zone_find = dns_api_zone_find,
-	.add = cf_add,
-	.del = cf_del,
+	.add = dns_api_add,
+	.del = dns_api_del,
 	.api = &cf_api,
 };

@@ -23,30 +23,11 @@ static const struct dns_api do_api = {
 	.auth_prefix = "Authorization: Bearer ",
 	.detail = do_detail,
 	.zone_path = "/domains/",
+	.records_path = "/domains/{zone}/records",
+	.value_key = "data",
+	.name_relative = true,
 	.record_id_at = "domain_record.id",
 };
-
-static int do_add(struct dns_provider *p, struct dns_record *r, char *err,
-		  size_t errlen)
-{
-	char rel[DNS_NAME_MAX + 1], path[300];
-
-	dns_record_relative(r, rel, sizeof(rel));
-	snprintf(path, sizeof(path), "/domains/%s/records", r->zone);
-	return dns_api_create(p, &do_api, path,
-			      json_pack("{s:s, s:s, s:s, s:i}", "type", "TXT", "name", rel,
-					"data", r->value, "ttl", (int)p->ttl),
-			      r, err, errlen);
-}
-
-static int do_del(struct dns_provider *p, const struct dns_record *r, char *err,
-		  size_t errlen)
-{
-	char path[600];
-
-	snprintf(path, sizeof(path), "/domains/%s/records/%s", r->zone, r->id);
-	return dns_api_delete(p, &do_api, path, err, errlen);
-}
 
 static const char *const do_keys[] = { "!api_token", "zone", NULL };
 
@@ -56,7 +37,7 @@ const struct dns_provider_ops dns_digitalocean_ops = {
 	.keys = do_keys,
 	.min_ttl = 30,
 	.zone_find = dns_api_zone_find,
-	.add = do_add,
-	.del = do_del,
+	.add = dns_api_add,
+	.del = dns_api_del,
 	.api = &do_api,
 };

@@ -25,30 +25,12 @@ static const struct dns_api hz_api = {
 	.zone_path = "/zones?name=",
 	.zone_id_at = "zones.id",
 	.zone_name_at = "zones.name",
+	.records_path = "/records",
+	.value_key = "value",
+	.name_relative = true,
+	.zone_id_in_body = true,
 	.record_id_at = "record.id",
 };
-
-static int hz_add(struct dns_provider *p, struct dns_record *r, char *err,
-		  size_t errlen)
-{
-	char rel[DNS_NAME_MAX + 1];
-
-	dns_record_relative(r, rel, sizeof(rel));
-	return dns_api_create(p, &hz_api, "/records",
-			      json_pack("{s:s, s:s, s:s, s:s, s:i}", "zone_id", r->zone_id,
-					"type", "TXT", "name", rel, "value", r->value, "ttl",
-					(int)p->ttl),
-			      r, err, errlen);
-}
-
-static int hz_del(struct dns_provider *p, const struct dns_record *r, char *err,
-		  size_t errlen)
-{
-	char path[300];
-
-	snprintf(path, sizeof(path), "/records/%s", r->id);
-	return dns_api_delete(p, &hz_api, path, err, errlen);
-}
 
 static const char *const hz_keys[] = { "!api_token", "zone_id", "zone", NULL };
 
@@ -58,7 +40,7 @@ const struct dns_provider_ops dns_hetzner_ops = {
 	.keys = hz_keys,
 	.min_ttl = 60,
 	.zone_find = dns_api_zone_find,
-	.add = hz_add,
-	.del = hz_del,
+	.add = dns_api_add,
+	.del = dns_api_del,
 	.api = &hz_api,
 };

@@ -355,14 +355,66 @@ int dns_api_zone_find(struct dns_provider *p, const char *cand, char *id,
 	return rc;
 }
 
-int dns_api_create(struct dns_provider *p, const struct dns_api *api,
-		   const char *path, json_t *body, struct dns_record *r,
-		   char *err, size_t errlen)
+/* The records path of the API with "{zone_id}" or "{zone}" replaced by
+ * the record's, then "/" + `id` when `id` is given. Returns 0, or
+ * -ENAMETOOLONG with a message. */
+static int dns_api_path(const struct dns_provider *p, const struct dns_record *r,
+			const char *id, char *out, size_t cap, char *err, size_t errlen)
 {
-	char *s = body ? json_dumps(body, JSON_COMPACT) : NULL, idbuf[32];
-	json_t *j;
-	int rc;
+	const char *t = p->ops->api->records_path, *at = strchr(t, '{');
+	const char *val = "", *rest = "";
+	int n;
 
+	if (at) {
+		bool by_id = !strncmp(at, "{zone_id}", 9);
+
+		val = by_id ? r->zone_id : r->zone;
+		rest = at + (by_id ? 9 : 6);
+	} else {
+		at = t + strlen(t);
+	}
+	n = snprintf(out, cap, "%.*s%s%s%s%s", (int)(at - t), t, val, rest, id ? "/" : "",
+		     id ? id : "");
+	if (n < 0 || (size_t)n >= cap) {
+		snprintf(err, errlen, "%s: record path too long", p->ops->name);
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+/* The creation body: {["zone_id",] "type":"TXT", "name", <value_key>,
+ * "ttl"}; NULL when a member cannot be made. */
+static json_t *dns_api_body(const struct dns_provider *p, const struct dns_record *r)
+{
+	const struct dns_api *api = p->ops->api;
+	json_t *o = json_object();
+	char rel[DNS_NAME_MAX + 1];
+
+	if (api->name_relative)
+		dns_record_relative(r, rel, sizeof(rel));
+	if (!o || (api->zone_id_in_body &&
+		   json_object_set_new(o, "zone_id", json_string(r->zone_id))) ||
+	    json_object_set_new(o, "type", json_string("TXT")) ||
+	    json_object_set_new(o, "name", json_string(api->name_relative ? rel : r->fqdn)) ||
+	    json_object_set_new(o, api->value_key, json_string(r->value)) ||
+	    json_object_set_new(o, "ttl", json_integer(p->ttl))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+int dns_api_add(struct dns_provider *p, struct dns_record *r, char *err, size_t errlen)
+{
+	const struct dns_api *api = p->ops->api;
+	char path[600], idbuf[32], *s = NULL;
+	json_t *body, *j;
+	int rc = dns_api_path(p, r, NULL, path, sizeof(path), err, errlen);
+
+	if (rc)
+		return rc;
+	body = dns_api_body(p, r);
+	s = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	json_decref(body);
 	rc = s ? dns_api_call(p, api, "POST", path, s, "creating the TXT record", &j, err,
 			      errlen) : -ENOMEM;
@@ -375,13 +427,15 @@ int dns_api_create(struct dns_provider *p, const struct dns_api *api,
 	return rc;
 }
 
-int dns_api_delete(struct dns_provider *p, const struct dns_api *api,
-		   const char *path, char *err, size_t errlen)
+int dns_api_del(struct dns_provider *p, const struct dns_record *r, char *err, size_t errlen)
 {
+	char path[600];
 	json_t *j;
-	int rc = dns_api_call(p, api, "DELETE", path, NULL,
-			      "deleting the TXT record", &j, err, errlen);
+	int rc = dns_api_path(p, r, r->id, path, sizeof(path), err, errlen);
 
+	if (rc == 0)
+		rc = dns_api_call(p, p->ops->api, "DELETE", path, NULL,
+				  "deleting the TXT record", &j, err, errlen);
 	if (rc == 0)
 		json_decref(j);
 	return rc;

@@ -33,6 +33,14 @@ struct dns_api {
 	 * record's id in the answer to its creation. */
 	const char *zone_id_at, *zone_name_at, *record_id_at;
 	const char *zone_path;	/* the zone lookup: this + the zone's name */
+	/* Where records are created, with "{zone_id}" or "{zone}" standing
+	 * for the record's; one record is this + "/" + its id. */
+	const char *records_path;
+	/* The creation body: the member holding the TXT value, whether
+	 * "name" is relative to the zone (else the FQDN), and whether the
+	 * body names the zone as "zone_id". */
+	const char *value_key;
+	bool name_relative, zone_id_in_body;
 };
 
 #define DNS_WHAT_ZONE "zone lookup"	/* a 404 here means "no such zone" */
@@ -51,16 +59,13 @@ int dns_api_call(struct dns_provider *p, const struct dns_api *api,
  * name at api->zone_name_at), or dns_api_call's errors. */
 int dns_api_zone_find(struct dns_provider *p, const char *cand, char *id,
 		      size_t cap, char *err, size_t errlen);
-/* Creates the TXT record: POSTs `body` (a JSON object; the reference is
- * the callee's) to `path` and stores the id at api->record_id_at of the
- * answer as r->id. Returns 0, -ENOMEM, dns_api_call's errors, or
+/* The add and del of a JSON API provider (p->ops->api): POST the body
+ * the api describes to its records path and store the id found at
+ * record_id_at as r->id; DELETE records path + "/" + r->id, ignoring the
+ * answer. Return 0, -ENOMEM, -ENAMETOOLONG, dns_api_call's errors, or
  * dns_record_set_id's. */
-int dns_api_create(struct dns_provider *p, const struct dns_api *api,
-		   const char *path, json_t *body, struct dns_record *r,
-		   char *err, size_t errlen);
-/* DELETE `path`, ignoring the answer body. */
-int dns_api_delete(struct dns_provider *p, const struct dns_api *api,
-		   const char *path, char *err, size_t errlen);
+int dns_api_add(struct dns_provider *p, struct dns_record *r, char *err, size_t errlen);
+int dns_api_del(struct dns_provider *p, const struct dns_record *r, char *err, size_t errlen);
 
 /* Stores a record id from an answer (checked with dns_id_ok). Returns 0,
  * or -EPROTO with "<provider>: answer has no record id". */

@@ -56,16 +56,14 @@ static void api_agent_show(struct api_ctx *c, json_t *obj)
  * names those routes, so that they can be moved or deleted first. */
 static int api_agent_deleting(struct api_ctx *c, const json_t *old)
 {
-	sqlite3_stmt *st = store_prepare(&c->api->store, "SELECT id, host, path_prefix"
-					 " FROM routes WHERE agent_id = ? ORDER BY id");
+	sqlite3_stmt *st = api_prepare(c, "SELECT id, host, path_prefix"
+				       " FROM routes WHERE agent_id = ? ORDER BY id");
 	char list[512] = "";
 	size_t n = 0, used = 0;
 
 	(void)old;
-	if (!st) {
-		api_reply_error(c, 500, "internal", NULL, "internal error");
+	if (!st)
 		return -1;
-	}
 	sqlite3_bind_int64(st, 1, c->id);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (n++ < 8 && used < sizeof(list))
@@ -118,12 +116,10 @@ void api_join_token_list(struct api_ctx *c)
 
 	if (!api_agent_exists(c))
 		return;
-	st = store_prepare(&c->api->store, "SELECT id, created_at, expires_at, used_at"
-			   " FROM agent_join_tokens WHERE agent_id = ? ORDER BY id");
-	if (!st) {
-		api_reply_error(c, 500, "internal", NULL, "internal error");
+	st = api_prepare(c, "SELECT id, created_at, expires_at, used_at"
+			 " FROM agent_join_tokens WHERE agent_id = ? ORDER BY id");
+	if (!st)
 		return;
-	}
 	items = json_array();
 	sqlite3_bind_int64(st, 1, c->id);
 	while (sqlite3_step(st) == SQLITE_ROW)

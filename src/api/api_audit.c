@@ -40,12 +40,10 @@ void api_audit_list(struct api_ctx *c)
 
 	if (api_query_page(c, &limit, &after) < 0)
 		return;
-	st = store_prepare(&c->api->store, "SELECT " AUDIT_ENTRY_COLUMNS
-			   " FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?");
-	if (!st) {
-		api_reply_error(c, 500, "internal", NULL, "internal error");
+	st = api_prepare(c, "SELECT " AUDIT_ENTRY_COLUMNS
+			 " FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?");
+	if (!st)
 		return;
-	}
 	items = json_array();
 	sqlite3_bind_int64(st, 1, after);
 	sqlite3_bind_int64(st, 2, limit + 1);

@@ -6,6 +6,7 @@
 
 #include "api/api_resource.h"
 #include "auth/auth_users.h"
+#include "core/addr.h"
 #include "core/enc.h"
 #include "core/num.h"
 
@@ -16,42 +17,16 @@ static bool api_in(char ch, const char *set)
 
 #define LOWER_DIGITS "abcdefghijklmnopqrstuvwxyz0123456789"
 
-/* Labels of [a-z0-9-] (plus `extra`), 1..63, not starting or ending in
- * '-', joined by single dots. */
-static bool api_labels_ok(const char *s, size_t n, const char *extra)
-{
-	size_t label = 0;
-
-	if (n == 0 || n > 253)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char ch = s[i];
-		if (ch == '.') {
-			if (label == 0 || s[i - 1] == '-')
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!api_in(ch, LOWER_DIGITS "-") && !api_in(ch, extra))
-			return false;
-		if (ch == '-' && label == 0)
-			return false;
-		if (++label > 63)
-			return false;
-	}
-	return label > 0 && s[n - 1] != '-';
-}
-
 const char *api_check_dns_name(const char *s)
 {
-	return api_labels_ok(s, strlen(s), "") ? NULL
+	return addr_host_name_ok(s, strlen(s), 1) ? NULL
 		: "must be a lower-case DNS name (letters, digits, '-', dots)";
 }
 
 const char *api_check_host(const char *s)
 {
 	if (!strncmp(s, "*.", 2))
-		return strchr(s + 2, '.') && api_labels_ok(s + 2, strlen(s + 2), "")
+		return addr_host_name_ok(s + 2, strlen(s + 2), 2)
 			? NULL : "must be a DNS name, or *. and a name with a dot";
 	return api_check_dns_name(s);
 }

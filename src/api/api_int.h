@@ -177,6 +177,9 @@ void api_endpoint_allow(const char *path, char *out, size_t len);
 /* --- responses (api_reply.c) --- */
 void api_reply_error(struct api_ctx *c, int status, const char *code,
 		     const char *field, const char *fmt, ...) PRINTF_LIKE(5, 6);
+/* A handler's statement: store_prepare(`sql`), or NULL after replying 500
+ * (why it failed is logged, never told to the client). */
+sqlite3_stmt *api_prepare(struct api_ctx *c, const char *sql);
 /* Sends `obj` (reference stolen) with `status`. */
 void api_reply_json(struct api_ctx *c, int status, json_t *obj);
 void api_reply_empty(struct api_ctx *c, int status);

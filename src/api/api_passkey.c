@@ -25,31 +25,15 @@
 
 bool api_passkey_required(struct api *api, int64_t uid)
 {
-	sqlite3_stmt *st = store_prepare(&api->store, "SELECT require_passkey FROM users"
-					 " WHERE id = ?");
-	bool on = false;
-
-	if (!st)
-		return true;	/* cannot tell: refuse the password */
-	sqlite3_bind_int64(st, 1, uid);
-	on = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return on;
+	/* Cannot tell: refuse the password. */
+	return store_query_int_arg(&api->store, "SELECT require_passkey FROM users WHERE id = ?",
+				   uid, 0, 1) != 0;
 }
 
 int api_passkey_count(struct api *api, int64_t uid)
 {
-	sqlite3_stmt *st = store_prepare(&api->store, "SELECT count(*) FROM passkeys"
-					 " WHERE user_id = ?");
-	int n = 0;
-
-	if (!st)
-		return 0;
-	sqlite3_bind_int64(st, 1, uid);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	return (int)store_query_int_arg(&api->store, "SELECT count(*) FROM passkeys"
+					" WHERE user_id = ?", uid, 0, 0);
 }
 
 int api_passkey_rp(struct api_ctx *c, char origin[API_PK_ORIGIN], char rpid[AUTH_HOST_MAX + 1])

@@ -63,6 +63,15 @@ void api_reply_error(struct api_ctx *c, int status, const char *code,
 					    "field", field ? f : NULL));
 }
 
+sqlite3_stmt *api_prepare(struct api_ctx *c, const char *sql)
+{
+	sqlite3_stmt *st = store_prepare(&c->api->store, sql);
+
+	if (!st)
+		api_reply_error(c, 500, "internal", NULL, "internal error");
+	return st;
+}
+
 void api_reply_etag(struct api_ctx *c, int64_t rev)
 {
 	api_reply_header(c, "ETag: \"%lld\"", (long long)rev);

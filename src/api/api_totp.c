@@ -32,20 +32,17 @@ static int api_totp_recovery_new(struct api_ctx *c, int64_t uid,
 				 char out[API_TOTP_RECOVERY][API_TOTP_RCODE])
 {
 	static const char a[] = "abcdefghijkmnpqrstuvwxyz23456789";	/* 32, no l/o/0/1 */
-	sqlite3_stmt *st = store_prepare(&c->api->store, "DELETE FROM user_recovery_codes"
-					 " WHERE user_id = ?");
 	uint8_t raw[16];
 	char hash[65];
 	int rc = -1;
 
-	if (!st)
+	/* The old codes must go, or they would stay valid beside the new. */
+	if (store_exec_i64(&c->api->store, "DELETE FROM user_recovery_codes WHERE user_id = ?",
+			   &uid, 1) < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, uid);
-	sqlite3_step(st);
-	sqlite3_finalize(st);
 	for (int i = 0; i < API_TOTP_RECOVERY; i++) {
 		if (secure_random(raw, sizeof(raw)) < 0)
-			return -1;
+			goto out;
 		for (int k = 0, n = 0; k < 16; k++) {
 			out[i][n++] = a[raw[k] & 31];
 			if (k % 4 == 3 && k < 15)
@@ -53,20 +50,16 @@ static int api_totp_recovery_new(struct api_ctx *c, int64_t uid,
 		}
 		out[i][API_TOTP_RCODE - 1] = 0;
 		api_hash_token(out[i], hash);
-		st = store_prepare(&c->api->store, "INSERT INTO user_recovery_codes(user_id,"
-				   " hash, created_at) VALUES (?, ?, ?)");
-		if (!st)
-			return -1;
-		sqlite3_bind_int64(st, 1, uid);
-		sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, store_now_ms());
-		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-		sqlite3_finalize(st);
-		if (rc < 0)
-			return -1;
+		if (store_exec_args(&c->api->store, "INSERT INTO user_recovery_codes(user_id,"
+				    " hash, created_at) VALUES (?, ?, ?)",
+				    (struct store_arg[]){ STORE_I(uid), STORE_T(hash),
+							  STORE_I(store_now_ms()) }, 3) < 0)
+			goto out;
 	}
+	rc = 0;
+out:
 	secure_wipe(raw, sizeof(raw));
-	return 0;
+	return rc;
 }
 
 /* Spends recovery code `code` of uid (any case, dashes optional).
@@ -75,8 +68,6 @@ static int api_totp_recovery_use(struct api_ctx *c, int64_t uid, const char *cod
 {
 	char norm[API_TOTP_RCODE], hash[65];
 	size_t n = 0, k = 0;
-	sqlite3_stmt *st;
-	int rc;
 
 	for (const char *p = code; *p; p++) {
 		char ch = str_lower_ascii(*p);
@@ -94,15 +85,9 @@ static int api_totp_recovery_use(struct api_ctx *c, int64_t uid, const char *cod
 	norm[n] = 0;
 	api_hash_token(norm, hash);
 	secure_wipe(norm, sizeof(norm));
-	st = store_prepare(&c->api->store, "DELETE FROM user_recovery_codes WHERE user_id = ?"
-			   " AND hash = ?");
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, uid);
-	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(c->api->store.db) == 1 ? 0 : -1;
-	sqlite3_finalize(st);
-	return rc;
+	return store_exec_args(&c->api->store, "DELETE FROM user_recovery_codes WHERE user_id = ?"
+			       " AND hash = ?", (struct store_arg[]){ STORE_I(uid), STORE_T(hash) },
+			       2) == 1 ? 0 : -1;
 }
 
 /* After enrolment: the recovery codes, shown this once. */
@@ -135,15 +120,8 @@ static int api_totp_pseudo_host(struct api_ctx *c, char out[AUTH_HOST_MAX + 1])
 
 bool api_totp_enrolled(struct api *api, int64_t uid)
 {
-	sqlite3_stmt *st = store_prepare(&api->store, "SELECT totp FROM users WHERE id = ?");
-	bool on = false;
-
-	if (!st)
-		return false;
-	sqlite3_bind_int64(st, 1, uid);
-	on = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return on;
+	return store_query_int_arg(&api->store, "SELECT totp FROM users WHERE id = ?", uid, 0,
+				   0) != 0;
 }
 
 void api_totp_form(struct api_ctx *c, int status, const char *error, int64_t uid,
@@ -221,18 +199,11 @@ int api_totp_second(struct api_ctx *c, int64_t uid, const char *code)
 
 bool api_totp_required(struct api *api, int64_t uid)
 {
-	sqlite3_stmt *st;
-	bool admin = false;
-
 	if (!api_setting_int(api, "login.admin_second_factor"))
 		return false;
-	st = store_prepare(&api->store, "SELECT role = 'admin' FROM users WHERE id = ?");
-	if (!st)
-		return true;	/* cannot tell: ask for it */
-	sqlite3_bind_int64(st, 1, uid);
-	admin = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return admin;
+	/* Cannot tell: ask for it. */
+	return store_query_int_arg(&api->store, "SELECT role = 'admin' FROM users WHERE id = ?",
+				   uid, 0, 1) != 0;
 }
 
 void api_totp_login(struct api_ctx *c)

@@ -157,24 +157,16 @@ static int64_t api_setup_token_new(struct api_ctx *c, int64_t id)
 {
 	int64_t expires = store_now_ms() + API_SETUP_TTL_MS;
 	char hash[65];
-	sqlite3_stmt *st;
-	int rc;
 
 	c->reveal = api_new_token("ps_");
 	if (!c->reveal)
 		return -1;
 	api_hash_token(c->reveal, hash);
-	st = store_prepare(&c->api->store, "INSERT INTO user_setup_tokens"
-			   "(user_id, hash, created_at, expires_at) VALUES (?,?,?,?)");
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, store_now_ms());
-	sqlite3_bind_int64(st, 4, expires);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? expires : -1;
+	return store_exec_args(&c->api->store, "INSERT INTO user_setup_tokens"
+			       "(user_id, hash, created_at, expires_at) VALUES (?,?,?,?)",
+			       (struct store_arg[]){ STORE_I(id), STORE_T(hash),
+						     STORE_I(store_now_ms()), STORE_I(expires) },
+			       4) < 0 ? -1 : expires;
 }
 
 /* "URL/setup#token=TOKEN": in the fragment, so it never reaches a log. */

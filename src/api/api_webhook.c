@@ -258,13 +258,11 @@ void api_webhook_deliveries(struct api_ctx *c)
 		api_reply_error(c, 404, "not_found", NULL, "no webhook %lld", (long long)c->id);
 		return;
 	}
-	st = store_prepare(&c->api->store, "SELECT id, seq, state, attempts, next_at,"
-		" created_at, done_at FROM webhook_outbox WHERE webhook_id = ? AND id < ?"
-		" ORDER BY id DESC LIMIT ?");
-	if (!st) {
-		api_reply_error(c, 500, "internal", NULL, "internal error");
+	st = api_prepare(c, "SELECT id, seq, state, attempts, next_at, created_at, done_at"
+			 " FROM webhook_outbox WHERE webhook_id = ? AND id < ?"
+			 " ORDER BY id DESC LIMIT ?");
+	if (!st)
 		return;
-	}
 	items = json_array();
 	sqlite3_bind_int64(st, 1, c->id);
 	sqlite3_bind_int64(st, 2, after ? after : INT64_MAX);

@@ -10,6 +10,30 @@
 
 #include "core/num.h"
 
+bool addr_host_name_ok(const char *s, size_t n, unsigned min_labels)
+{
+	size_t label = 0;
+	unsigned labels = 1;
+
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (ch == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return false;
+			label = 0;
+			labels++;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		      (ch == '-' && label > 0)) || ++label > 63)
+			return false;
+	}
+	return label > 0 && s[n - 1] != '-' && labels >= min_labels;
+}
+
 static int addr_set(struct addr *a, const char *ip, uint16_t port)
 {
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&a->ss;

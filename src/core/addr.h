@@ -8,6 +8,7 @@
 #define POSTERN_CORE_ADDR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -21,6 +22,11 @@ struct cidr {
 	uint8_t net[16];
 	uint8_t prefix;
 };
+
+/* True when the `n` bytes at `s` are a lower-case LDH host name: 1..253
+ * bytes, labels of 1..63 [a-z0-9-] that neither start nor end with '-',
+ * joined by single dots, at least `min_labels` of them. */
+bool addr_host_name_ok(const char *s, size_t n, unsigned min_labels);
 
 /* Parses "ip:port" / "[ip6]:port". Returns 0 or -EINVAL. */
 int addr_parse(const char *s, struct addr *a);

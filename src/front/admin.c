@@ -103,6 +103,30 @@ static void admin_free(struct admin_call *a)
 	free(a);
 }
 
+/* Calls cross threads on two locked lists: the control thread's queue
+ * (front_ctx) and each worker's finished calls. The order within a list
+ * does not matter; push adds `a` under `lock`, take empties the list and
+ * returns what it held. */
+static void admin_list_push(pthread_mutex_t *lock, struct admin_call **head,
+			    struct admin_call *a)
+{
+	pthread_mutex_lock(lock);
+	a->next = *head;
+	*head = a;
+	pthread_mutex_unlock(lock);
+}
+
+static struct admin_call *admin_list_take(pthread_mutex_t *lock, struct admin_call **head)
+{
+	struct admin_call *list;
+
+	pthread_mutex_lock(lock);
+	list = *head;
+	*head = NULL;
+	pthread_mutex_unlock(lock);
+	return list;
+}
+
 void admin_submit_call(struct admin_call *a)
 {
 	struct front_ctx *fc = a->w->fc;
@@ -110,10 +134,7 @@ void admin_submit_call(struct admin_call *a)
 	a->submitted = true;
 	a->req.body = buf_head(&a->body);
 	a->req.body_len = a->body.len;
-	pthread_mutex_lock(&fc->admin_lock);
-	a->next = fc->admin_queue;
-	fc->admin_queue = a;
-	pthread_mutex_unlock(&fc->admin_lock);
+	admin_list_push(&fc->admin_lock, &fc->admin_queue, a);
 	loop_async_send(fc->admin_wake);
 }
 
@@ -199,21 +220,14 @@ static void admin_call_done(void *arg)
 	struct admin_call *a = arg;
 	struct worker *w = a->w;
 
-	pthread_mutex_lock(&w->admin_lock);
-	a->next = w->admin_done;
-	w->admin_done = a;
-	pthread_mutex_unlock(&w->admin_lock);
+	admin_list_push(&w->admin_lock, &w->admin_done, a);
 	loop_async_send(&w->async);
 }
 
 void admin_control_run(struct front_ctx *fc)
 {
-	struct admin_call *list, *next;
+	struct admin_call *list = admin_list_take(&fc->admin_lock, &fc->admin_queue), *next;
 
-	pthread_mutex_lock(&fc->admin_lock);
-	list = fc->admin_queue;
-	fc->admin_queue = NULL;
-	pthread_mutex_unlock(&fc->admin_lock);
 	for (; list; list = next) {
 		next = list->next;
 		if (fc->admin_fn) {
@@ -252,12 +266,8 @@ static void admin_reply(struct admin_call *a)
 
 void admin_worker_replies(struct worker *w)
 {
-	struct admin_call *list, *next;
+	struct admin_call *list = admin_list_take(&w->admin_lock, &w->admin_done), *next;
 
-	pthread_mutex_lock(&w->admin_lock);
-	list = w->admin_done;
-	w->admin_done = NULL;
-	pthread_mutex_unlock(&w->admin_lock);
 	for (; list; list = next) {
 		next = list->next;
 		if (list->c)

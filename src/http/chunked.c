@@ -121,6 +121,20 @@ static int http_chunked_trailer_lf(struct http_chunked *c, unsigned char ch)
 	return r;
 }
 
+/* A framing byte that must be `want` (the CR or LF after a chunk's data,
+ * the LF ending the body): on it, moves to `next` with an empty line;
+ * otherwise returns -err. */
+static int http_chunked_expect(struct http_chunked *c, unsigned char ch,
+			       unsigned char want, int err,
+			       enum http_chunked_state next)
+{
+	if (ch != want)
+		return -err;
+	c->state = next;
+	c->line_len = 0;
+	return 0;
+}
+
 /* One byte outside chunk data. Returns 0 or -err. */
 static int http_chunked_byte(struct http_chunked *c, unsigned char ch)
 {
@@ -134,25 +148,15 @@ static int http_chunked_byte(struct http_chunked *c, unsigned char ch)
 	case HTTP_CH_SIZE_LF:
 		return http_chunked_size_lf(c, ch);
 	case HTTP_CH_DATA_CR:
-		if (ch != '\r')
-			return -HTTP_E_SYNTAX;
-		c->state = HTTP_CH_DATA_LF;
-		return 0;
+		return http_chunked_expect(c, ch, '\r', HTTP_E_SYNTAX, HTTP_CH_DATA_LF);
 	case HTTP_CH_DATA_LF:
-		if (ch != '\n')
-			return -HTTP_E_BARE_CR;
-		c->state = HTTP_CH_SIZE;
-		c->line_len = 0;
-		return 0;
+		return http_chunked_expect(c, ch, '\n', HTTP_E_BARE_CR, HTTP_CH_SIZE);
 	case HTTP_CH_TRAILER:
 		return http_chunked_trailer(c, ch);
 	case HTTP_CH_TRAILER_LF:
 		return http_chunked_trailer_lf(c, ch);
 	case HTTP_CH_END_LF:
-		if (ch != '\n')
-			return -HTTP_E_BARE_CR;
-		c->state = HTTP_CH_DONE;
-		return 0;
+		return http_chunked_expect(c, ch, '\n', HTTP_E_BARE_CR, HTTP_CH_DONE);
 	default:
 		return -HTTP_E_SYNTAX;
 	}

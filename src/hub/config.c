@@ -49,24 +49,34 @@ void hub_config_defaults(struct hub_config *cfg)
 	snprintf(cfg->wg.ifname, sizeof(cfg->wg.ifname), "postern0");
 }
 
+/* Reads [SECTION] KEY as a whole number in [min, max] into *out; an
+ * absent key leaves *out as it was. Returns 0, or -1 with a message. */
+static int hub_config_uint(struct conf *c, const char *section, const char *key,
+			   uint64_t min, uint64_t max, unsigned *out, char *err,
+			   size_t errlen)
+{
+	uint64_t v;
+	int r = conf_get_u64(c, section, key, min, max, &v, err, errlen);
+
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		*out = (unsigned)v;
+	return 0;
+}
+
 /* [wireguard] enabled, listen_port, interface, endpoint, mtu, uapi. */
 static int hub_config_wg(struct conf *c, struct hub_wg_conf *w, char *err, size_t errlen)
 {
+	unsigned port = w->port;
 	const char *v;
-	uint64_t n;
-	int r;
 
 	if (conf_get_bool(c, "wireguard", "enabled", &w->enabled, err, errlen) < 0 ||
-	    conf_get_bool(c, "wireguard", "uapi", &w->uapi, err, errlen) < 0)
+	    conf_get_bool(c, "wireguard", "uapi", &w->uapi, err, errlen) < 0 ||
+	    hub_config_uint(c, "wireguard", "listen_port", 1, 65535, &port, err, errlen) < 0 ||
+	    hub_config_uint(c, "wireguard", "mtu", 1280, 8920, &w->mtu, err, errlen) < 0)
 		return -1;
-	if ((r = conf_get_u64(c, "wireguard", "listen_port", 1, 65535, &n, err, errlen)) < 0)
-		return -1;
-	if (r == 0)
-		w->port = (uint16_t)n;
-	if ((r = conf_get_u64(c, "wireguard", "mtu", 1280, 8920, &n, err, errlen)) < 0)
-		return -1;
-	if (r == 0)
-		w->mtu = (unsigned)n;
+	w->port = (uint16_t)port;
 	if ((v = conf_get(c, "wireguard", "interface"))) {
 		size_t len = strlen(v);
 		if (len == 0 || len >= sizeof(w->ifname) || strspn(v,
@@ -192,38 +202,28 @@ static int hub_config_numbers(struct conf *c, struct hub_config *cfg, char *err,
 			      size_t errlen)
 {
 	struct front_settings *s = &cfg->set;
+	unsigned workers = 0;	/* 0: keep one per core */
+	const struct {
+		const char *key;
+		uint64_t min, max;
+		unsigned *out;
+	} u[] = {
+		{ "workers", 0, 256, &workers },
+		{ "max_connections", 1, 10000000, &s->max_conns },
+		{ "max_connections_per_ip", 1, 10000000, &s->max_conns_per_ip },
+		{ "h2_upstream_streams", 1, 128, &s->h2_up_per_conn },
+		{ "h2_upstream_streams_per_ip", 1, 1000000, &s->h2_up_per_ip },
+		{ "max_headers", 1, HTTP_MAX_HEADERS, &s->limits.max_headers },
+		{ "upstream_keepalive_max", 0, 100000, &s->up_pool_max },
+	};
 	uint64_t v;
-	int r;
 
-	if ((r = conf_get_u64(c, "hub", "workers", 0, 256, &v, err, errlen)) < 0)
-		return -1;
-	if (r == 0 && v > 0)
-		cfg->workers = (unsigned)v;
-	if ((r = conf_get_u64(c, "hub", "max_connections", 1, 10000000, &v, err, errlen)) < 0)
-		return -1;
-	if (r == 0)
-		s->max_conns = (unsigned)v;
-	if ((r = conf_get_u64(c, "hub", "max_connections_per_ip", 1, 10000000, &v, err, errlen)) < 0)
-		return -1;
-	if (r == 0)
-		s->max_conns_per_ip = (unsigned)v;
-	if ((r = conf_get_u64(c, "hub", "h2_upstream_streams", 1, 128, &v, err, errlen)) < 0)
-		return -1;
-	if (r == 0)
-		s->h2_up_per_conn = (unsigned)v;
-	if ((r = conf_get_u64(c, "hub", "h2_upstream_streams_per_ip", 1, 1000000, &v, err,
-			      errlen)) < 0)
-		return -1;
-	if (r == 0)
-		s->h2_up_per_ip = (unsigned)v;
-	if ((r = conf_get_u64(c, "hub", "max_headers", 1, HTTP_MAX_HEADERS, &v, err, errlen)) < 0)
-		return -1;
-	if (r == 0)
-		s->limits.max_headers = (unsigned)v;
-	if ((r = conf_get_u64(c, "hub", "upstream_keepalive_max", 0, 100000, &v, err, errlen)) < 0)
-		return -1;
-	if (r == 0)
-		s->up_pool_max = (unsigned)v;
+	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++)
+		if (hub_config_uint(c, "hub", u[i].key, u[i].min, u[i].max, u[i].out, err,
+				    errlen) < 0)
+			return -1;
+	if (workers > 0)
+		cfg->workers = workers;
 	v = s->limits.max_line;
 	if (hub_config_size(c, "max_request_line", 64, 65536, &v, err, errlen) < 0)
 		return -1;

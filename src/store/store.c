@@ -44,33 +44,63 @@ sqlite3_stmt *store_prepare(struct store *s, const char *sql)
 	return st;
 }
 
+/* Steps `st` to its end and finalizes it. Returns the rows it changed,
+ * or -1 (logged). */
+static int store_step_done(struct store *s, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE)
+		log_err("sql failed: %s", sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? sqlite3_changes(s->db) : -1;
+}
+
 int store_exec_i64(struct store *s, const char *sql, const int64_t *v, size_t n)
 {
 	sqlite3_stmt *st = store_prepare(s, sql);
-	int rc;
 
 	if (!st)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		sqlite3_bind_int64(st, (int)i + 1, v[i]);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		log_err("sql failed: %s", sqlite3_errmsg(s->db));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return store_step_done(s, st) < 0 ? -1 : 0;
 }
 
-int64_t store_query_int(struct store *s, const char *sql, int64_t dflt)
+int store_exec_args(struct store *s, const char *sql, const struct store_arg *a, size_t n)
 {
 	sqlite3_stmt *st = store_prepare(s, sql);
-	int64_t v = dflt;
 
 	if (!st)
-		return dflt;
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (a[i].text)
+			sqlite3_bind_text(st, (int)i + 1, a[i].text, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_int64(st, (int)i + 1, a[i].i);
+	}
+	return store_step_done(s, st);
+}
+
+int64_t store_query_int_arg(struct store *s, const char *sql, int64_t arg, int64_t none,
+			    int64_t fail)
+{
+	sqlite3_stmt *st = store_prepare(s, sql);
+	int64_t v = none;
+
+	if (!st)
+		return fail;
+	if (sqlite3_bind_parameter_count(st) > 0)
+		sqlite3_bind_int64(st, 1, arg);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
+}
+
+int64_t store_query_int(struct store *s, const char *sql, int64_t dflt)
+{
+	return store_query_int_arg(s, sql, 0, dflt, dflt);
 }
 
 int store_bind_text(sqlite3_stmt *st, int idx, const char *v)

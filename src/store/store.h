@@ -52,8 +52,25 @@ sqlite3_stmt *store_prepare(struct store *s, const char *sql);
 /* Runs `sql`, one statement that returns no rows, with the `n` integers
  * of `v` bound to its parameters ?1..?n. Returns 0, or -1 (logged). */
 int store_exec_i64(struct store *s, const char *sql, const int64_t *v, size_t n);
+/* A parameter of store_exec_args: the text when `text` is set, else the
+ * integer `i`. STORE_I(v) and STORE_T(s) make one. */
+struct store_arg {
+	const char *text;
+	int64_t i;
+};
+#define STORE_I(v) ((struct store_arg){ .i = (v) })
+#define STORE_T(s) ((struct store_arg){ .text = (s) })
+/* Runs `sql`, one statement that returns no rows, with the `n` values of
+ * `a` bound to ?1..?n (texts are read during the call only). Returns the
+ * number of rows it changed, or -1 (logged). */
+int store_exec_args(struct store *s, const char *sql, const struct store_arg *a, size_t n);
 /* Runs a statement that returns one integer (or none: returns `dflt`). */
 int64_t store_query_int(struct store *s, const char *sql, int64_t dflt);
+/* The same with the integer `arg` bound to ?1 (when the statement has a
+ * parameter): the first row's first column, `none` when there is no row
+ * or it is NULL, `fail` when the statement cannot be prepared. */
+int64_t store_query_int_arg(struct store *s, const char *sql, int64_t arg, int64_t none,
+			    int64_t fail);
 
 /* Milliseconds since the epoch (the time stamps stored in rows). */
 int64_t store_now_ms(void);

@@ -6,6 +6,7 @@
 
 #include "unit.h"
 
+#include "core/addr.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/conf.h"
@@ -124,6 +125,33 @@ TEST(enc_hex_b64)
 	CHECK_EQ_INT(enc_b64url_decode(back, sizeof(back), "-_8", 3), 2);
 	CHECK_EQ_MEM(back, "\xfb\xff", 2);
 	CHECK_EQ_INT(enc_b64url_decode(back, sizeof(back), "+/8", 3), -EINVAL);
+}
+
+/* The one host-name check routes, settings and ACME names share. */
+TEST(addr_host_names)
+{
+	char label[80], name[300];
+
+	CHECK(addr_host_name_ok("localhost", 9, 1));
+	CHECK(!addr_host_name_ok("localhost", 9, 2));
+	CHECK(addr_host_name_ok("a-1.example.com", 15, 2));
+	CHECK(addr_host_name_ok("a.example.com.evil", 13, 2));	/* only `n` bytes count */
+	CHECK(!addr_host_name_ok("", 0, 1));
+	CHECK(!addr_host_name_ok("A.example.com", 13, 1));
+	CHECK(!addr_host_name_ok("-a.example", 10, 1));
+	CHECK(!addr_host_name_ok("a-.example", 10, 1));
+	CHECK(!addr_host_name_ok("a..example", 10, 1));
+	CHECK(!addr_host_name_ok(".example", 8, 1));
+	CHECK(!addr_host_name_ok("example.", 8, 1));
+	CHECK(!addr_host_name_ok("a_b.example", 11, 1));
+	memset(label, 'a', 64);
+	CHECK(!addr_host_name_ok(label, 64, 1));
+	CHECK(addr_host_name_ok(label, 63, 1));
+	/* 253 bytes: labels of 63, 63, 63 and 61 bytes; one more byte is too long. */
+	memset(name, 'b', 254);
+	name[63] = name[127] = name[191] = '.';
+	CHECK(addr_host_name_ok(name, 253, 4));
+	CHECK(!addr_host_name_ok(name, 254, 1));
 }
 
 TEST(buf_bounds)
@@ -401,6 +429,7 @@ int main(void)
 	RUN(num_units);
 	RUN(num_duration_list);
 	RUN(enc_hex_b64);
+	RUN(addr_host_names);
 	RUN(buf_bounds);
 	RUN(buf_append_strs_all_or_nothing);
 	RUN(pool_reuse_and_limit);
