@@ -16,6 +16,7 @@
 #include "core/file.h"
 #include "core/log.h"
 #include "core/secure.h"
+#include "core/sync.h"
 
 struct acme_worker {
 	pthread_t thread;
@@ -399,10 +400,7 @@ void acme_worker_free(struct acme_worker *w)
 	if (!w)
 		return;
 	if (w->thread) {
-		pthread_mutex_lock(&w->lock);
-		w->stop = true;
-		pthread_cond_signal(&w->cond);
-		pthread_mutex_unlock(&w->lock);
+		sync_flag_raise(&w->lock, &w->cond, &w->stop);
 		acme_client_cancel(&w->client);
 		pthread_join(w->thread, NULL);
 		loop_async_close(w->loop, &w->async);

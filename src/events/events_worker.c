@@ -26,6 +26,7 @@
 #include "core/loop.h"
 #include "core/num.h"
 #include "core/secure.h"
+#include "core/sync.h"
 #include "events/events.h"
 #include "store/secret.h"
 
@@ -456,10 +457,7 @@ void events_worker_kick(struct events_worker *w)
 {
 	if (!w)
 		return;
-	pthread_mutex_lock(&w->mu);
-	w->kicked = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+	sync_flag_raise(&w->mu, &w->cv, &w->kicked);
 }
 
 void events_worker_stop(struct events_worker *w)
@@ -467,10 +465,7 @@ void events_worker_stop(struct events_worker *w)
 	if (!w)
 		return;
 	if (w->started) {
-		pthread_mutex_lock(&w->mu);
-		w->stop = true;
-		pthread_cond_signal(&w->cv);
-		pthread_mutex_unlock(&w->mu);
+		sync_flag_raise(&w->mu, &w->cv, &w->stop);
 		pthread_join(w->thread, NULL);
 	}
 	if (w->async_on)
