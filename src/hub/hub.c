@@ -249,7 +249,8 @@ static int hub_acme_start(struct hub *hub)
 	if (!hub->cfg.acme.enabled)
 		return 0;
 	certstore_hooks(hub, &hooks);	/* with a control plane: the store */
-	hub->acme = acme_mgr_new(hub->loop, &hub->cfg.acme, &hooks, err, sizeof(err));
+	hub->acme = acme_mgr_new(hub->loop, &hub->cfg.acme, &hooks, &hub->acme_metrics, err,
+				 sizeof(err));
 	if (!hub->acme) {
 		log_err("acme: %s", err);
 		return -1;
@@ -510,6 +511,7 @@ int hub_cmd_main(int argc, char **argv)
 	front_ctx_init(&hub->front);
 	route_pools_init(&hub->pools);
 	pthread_mutex_init(&hub->tunnel_metrics.lock, NULL);
+	pthread_mutex_init(&hub->acme_metrics.lock, NULL);
 	hub->route_env = (struct route_env){
 		.pools = &hub->pools, .metrics = &hub->front.metrics, .online = &hub->online,
 	};
