@@ -417,7 +417,7 @@ struct mgr_cert *acme_mgr_cert_add(struct acme_mgr *m, const char *id,
 
 struct acme_mgr *acme_mgr_new(struct loop *loop, const struct acme_mgr_cfg *cfg,
 			      const struct acme_mgr_hooks *hooks,
-			      struct shtext *metrics, char *err, size_t errlen)
+			      const struct acme_mgr_env *env, char *err, size_t errlen)
 {
 	struct acme_mgr *m = calloc(1, sizeof(*m));
 	char *key = NULL;
@@ -427,7 +427,7 @@ struct acme_mgr *acme_mgr_new(struct loop *loop, const struct acme_mgr_cfg *cfg,
 		return NULL;
 	}
 	m->loop = loop;
-	m->metrics = metrics;
+	m->metrics = env->metrics;
 	m->cfg = *cfg;
 	if (hooks)
 		m->hooks = *hooks;
@@ -439,7 +439,8 @@ struct acme_mgr *acme_mgr_new(struct loop *loop, const struct acme_mgr_cfg *cfg,
 		free(m);
 		return NULL;
 	}
-	m->worker = acme_worker_new(loop, &m->cfg, key, mgr_done, m, err, errlen);
+	m->worker = acme_worker_new(loop, &m->cfg, key, env->chall, mgr_done, m, err,
+				    errlen);
 	if (key)
 		secure_free(key, strlen(key));
 	if (!m->worker) {

@@ -133,17 +133,26 @@ void acme_kv_free(char **kv);
 
 struct acme_mgr;
 
-/* Starts the manager on `loop` (control thread) and its worker thread.
- * Loads existing certificates from state_dir and schedules each. The
- * manager renders its Prometheus text (postern_acme_* counters and
- * per-certificate expiry) into `metrics` after every change, on the
- * control thread; `metrics` is the caller's and must outlive the manager
- * and whoever copies it out (the thread serving /metrics), which is why it
- * is not the manager's own. Returns NULL with a message in err. */
+/* What the manager's owner lends it: both are read by the front's
+ * threads, which run before the manager starts and after it is freed, so
+ * they are the owner's and must outlive the manager and those readers. */
 struct shtext;
+struct acme_chall;
+struct acme_mgr_env {
+	/* The manager renders its Prometheus text (postern_acme_* counters
+	 * and per-certificate expiry) here after every change, on the
+	 * control thread. */
+	struct shtext *metrics;
+	/* Where its HTTP-01 and TLS-ALPN-01 solvers publish answers. */
+	struct acme_chall *chall;
+};
+
+/* Starts the manager on `loop` (control thread) and its worker thread.
+ * Loads existing certificates from state_dir and schedules each. Returns
+ * NULL with a message in err. */
 struct acme_mgr *acme_mgr_new(struct loop *loop, const struct acme_mgr_cfg *cfg,
 			      const struct acme_mgr_hooks *hooks,
-			      struct shtext *metrics, char *err, size_t errlen);
+			      const struct acme_mgr_env *env, char *err, size_t errlen);
 /* Before the hub's first snapshot: makes sure every configured
  * certificate ([acme.cert.*]) has something to serve (a self-signed
  * stand-in when nothing was issued yet) in state_dir, or through

@@ -244,13 +244,14 @@ static int hub_acme_install(void *arg, const char *id, const char *chain_pem,
 static int hub_acme_start(struct hub *hub)
 {
 	struct acme_mgr_hooks hooks = { .install = hub_acme_install, .arg = hub };
+	struct acme_mgr_env env = { .metrics = &hub->acme_metrics,
+				    .chall = &hub->front.acme_chall };
 	char err[512];
 
 	if (!hub->cfg.acme.enabled)
 		return 0;
 	certstore_hooks(hub, &hooks);	/* with a control plane: the store */
-	hub->acme = acme_mgr_new(hub->loop, &hub->cfg.acme, &hooks, &hub->acme_metrics, err,
-				 sizeof(err));
+	hub->acme = acme_mgr_new(hub->loop, &hub->cfg.acme, &hooks, &env, err, sizeof(err));
 	if (!hub->acme) {
 		log_err("acme: %s", err);
 		return -1;

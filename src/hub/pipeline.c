@@ -102,7 +102,8 @@ static bool pipeline_acme(const struct pipeline_in *in, struct pipeline_out *out
 
 	if (in->kind != LISTEN_HTTP || !str_has_prefix(m->path, STR_LIT(ACME_CHALL_PREFIX)))
 		return false;
-	n = acme_chall_http_lookup(m->path.p, m->path.len, out->small, sizeof(out->small));
+	n = acme_chall_http_lookup(&in->w->fc->acme_chall, m->path.p, m->path.len, out->small,
+				   sizeof(out->small));
 	if (n == 0)
 		return false;
 	if (n < 0)
