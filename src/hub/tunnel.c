@@ -14,6 +14,7 @@
 
 #include "proto/agent_proto.h"
 #include "api/api_tunnel.h"
+#include "core/array.h"
 #include "core/clock.h"
 #include "core/enc.h"
 #include "core/log.h"
@@ -223,7 +224,7 @@ void hub_tunnel_sync(struct hub *hub)
 	tunnel_carry(tn, nv, n);
 	free(tn->known);
 	tn->known = NULL;
-	tn->nknown = 0;
+	tn->nknown = tn->capknown = 0;
 	free(tn->peers);
 	tn->peers = nv;
 	tn->npeers = n;
@@ -334,13 +335,10 @@ static void tunnel_tick(struct loop_timer *t)
 static void tunnel_known_add(void *ctx, int64_t id, bool online)
 {
 	struct hub_tunnel *tn = ctx;
-	struct hub_tunnel_known *k;
 
-	k = realloc(tn->known, (tn->nknown + 1) * sizeof(*k));
-	if (!k)
+	if (array_grow((void **)&tn->known, tn->nknown, &tn->capknown, sizeof(*tn->known)) < 0)
 		return;
-	k[tn->nknown++] = (struct hub_tunnel_known){ id, online };
-	tn->known = k;
+	tn->known[tn->nknown++] = (struct hub_tunnel_known){ id, online };
 }
 
 /* A handshake makes the agent reachable for workers at once; the audit

@@ -39,7 +39,7 @@ struct hub_tunnel {
 	/* What the audit log last announced per agent, until the first sync
 	 * takes it into the peers (agent_watch.h). */
 	struct hub_tunnel_known { int64_t id; bool online; } *known;
-	size_t nknown;
+	size_t nknown, capknown;
 };
 
 /* A handshake within this long means the peer is online (WireGuard
