@@ -1,4 +1,4 @@
-/* acme_chall.c - the process-wide challenge store and its two solvers. */
+/* acme_chall.c - the challenge store and its two solvers. */
 #include "acme/acme_chall.h"
 
 #include <errno.h>
@@ -16,18 +16,13 @@
 
 #define CHALL_MAX 256
 
-struct chall {
+struct acme_chall_entry {
 	char *key;	/* token (http) or domain (alpn) */
 	char *a, *b;	/* key authz (http) or cert + key (alpn) */
-	struct chall *next;
+	struct acme_chall_entry *next;
 };
 
-static pthread_mutex_t chall_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct chall *http_list, *alpn_list;
-static size_t chall_count;
-static atomic_ulong alpn_gen;
-
-static void chall_free(struct chall *c)
+static void chall_free(struct acme_chall_entry *c)
 {
 	free(c->key);
 	free(c->a);
@@ -36,24 +31,49 @@ static void chall_free(struct chall *c)
 	free(c);
 }
 
-static void chall_del(struct chall **list, const char *key)
+void acme_chall_init(struct acme_chall *cs)
 {
-	pthread_mutex_lock(&chall_lock);
-	for (struct chall **pp = list; *pp; pp = &(*pp)->next)
-		if (!strcasecmp((*pp)->key, key)) {
-			struct chall *c = *pp;
-			*pp = c->next;
-			chall_free(c);
-			chall_count--;
-			break;
-		}
-	pthread_mutex_unlock(&chall_lock);
+	memset(cs, 0, sizeof(*cs));
+	pthread_mutex_init(&cs->lock, NULL);
+	atomic_init(&cs->alpn_gen, 0);
 }
 
-static int chall_put(struct chall **list, const char *key, const char *a,
-		     const char *b)
+static void chall_free_list(struct acme_chall_entry *c)
 {
-	struct chall *c = calloc(1, sizeof(*c));
+	for (struct acme_chall_entry *next; c; c = next) {
+		next = c->next;
+		chall_free(c);
+	}
+}
+
+void acme_chall_fini(struct acme_chall *cs)
+{
+	chall_free_list(cs->http);
+	chall_free_list(cs->alpn);
+	cs->http = cs->alpn = NULL;
+	cs->count = 0;
+	pthread_mutex_destroy(&cs->lock);
+}
+
+static void chall_del(struct acme_chall *cs, struct acme_chall_entry **list,
+		      const char *key)
+{
+	pthread_mutex_lock(&cs->lock);
+	for (struct acme_chall_entry **pp = list; *pp; pp = &(*pp)->next)
+		if (!strcasecmp((*pp)->key, key)) {
+			struct acme_chall_entry *c = *pp;
+			*pp = c->next;
+			chall_free(c);
+			cs->count--;
+			break;
+		}
+	pthread_mutex_unlock(&cs->lock);
+}
+
+static int chall_put(struct acme_chall *cs, struct acme_chall_entry **list,
+		     const char *key, const char *a, const char *b)
+{
+	struct acme_chall_entry *c = calloc(1, sizeof(*c));
 
 	if (!c || !(c->key = strdup(key)) || !(c->a = strdup(a)) ||
 	    (b && !(c->b = strdup(b)))) {
@@ -61,41 +81,43 @@ static int chall_put(struct chall **list, const char *key, const char *a,
 			chall_free(c);
 		return -ENOMEM;
 	}
-	chall_del(list, key);
-	pthread_mutex_lock(&chall_lock);
-	if (chall_count >= CHALL_MAX) {
-		pthread_mutex_unlock(&chall_lock);
+	chall_del(cs, list, key);
+	pthread_mutex_lock(&cs->lock);
+	if (cs->count >= CHALL_MAX) {
+		pthread_mutex_unlock(&cs->lock);
 		chall_free(c);
 		return -ENOSPC;
 	}
 	c->next = *list;
 	*list = c;
-	chall_count++;
-	pthread_mutex_unlock(&chall_lock);
+	cs->count++;
+	pthread_mutex_unlock(&cs->lock);
 	return 0;
 }
 
-int acme_chall_http_put(const char *token, const char *key_authz)
+int acme_chall_http_put(struct acme_chall *cs, const char *token,
+			const char *key_authz)
 {
 	if (!acme_name_token_ok(token))
 		return -EINVAL;
-	return chall_put(&http_list, token, key_authz, NULL);
+	return chall_put(cs, &cs->http, token, key_authz, NULL);
 }
 
-void acme_chall_http_del(const char *token)
+void acme_chall_http_del(struct acme_chall *cs, const char *token)
 {
-	chall_del(&http_list, token);
+	chall_del(cs, &cs->http, token);
 }
 
-long acme_chall_http_lookup(const char *path, size_t len, char *out, size_t cap)
+long acme_chall_http_lookup(struct acme_chall *cs, const char *path, size_t len,
+			   char *out, size_t cap)
 {
 	size_t pl = strlen(ACME_CHALL_PREFIX);
 	long rc = -ENOENT;
 
 	if (len < pl || memcmp(path, ACME_CHALL_PREFIX, pl))
 		return 0;
-	pthread_mutex_lock(&chall_lock);
-	for (struct chall *c = http_list; c; c = c->next) {
+	pthread_mutex_lock(&cs->lock);
+	for (struct acme_chall_entry *c = cs->http; c; c = c->next) {
 		size_t tl = strlen(c->key), al = strlen(c->a);
 
 		/* Tokens are case-sensitive: exact match only. */
@@ -108,42 +130,43 @@ long acme_chall_http_lookup(const char *path, size_t len, char *out, size_t cap)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&chall_lock);
+	pthread_mutex_unlock(&cs->lock);
 	return rc;
 }
 
-int acme_chall_alpn_put(const char *domain, const char *cert_pem,
-			const char *key_pem)
+int acme_chall_alpn_put(struct acme_chall *cs, const char *domain,
+			const char *cert_pem, const char *key_pem)
 {
 	int rc;
 
 	if (!acme_name_valid(domain, false))
 		return -EINVAL;
-	rc = chall_put(&alpn_list, domain, cert_pem, key_pem);
-	atomic_fetch_add(&alpn_gen, 1);
+	rc = chall_put(cs, &cs->alpn, domain, cert_pem, key_pem);
+	atomic_fetch_add(&cs->alpn_gen, 1);
 	return rc;
 }
 
-void acme_chall_alpn_del(const char *domain)
+void acme_chall_alpn_del(struct acme_chall *cs, const char *domain)
 {
-	chall_del(&alpn_list, domain);
-	atomic_fetch_add(&alpn_gen, 1);
+	chall_del(cs, &cs->alpn, domain);
+	atomic_fetch_add(&cs->alpn_gen, 1);
 }
 
-int acme_chall_alpn_get(const char *domain, char **cert_pem, char **key_pem)
+int acme_chall_alpn_get(struct acme_chall *cs, const char *domain,
+			char **cert_pem, char **key_pem)
 {
 	int rc = -ENOENT;
 
 	*cert_pem = *key_pem = NULL;
-	pthread_mutex_lock(&chall_lock);
-	for (struct chall *c = alpn_list; c; c = c->next)
+	pthread_mutex_lock(&cs->lock);
+	for (struct acme_chall_entry *c = cs->alpn; c; c = c->next)
 		if (!strcasecmp(c->key, domain)) {
 			*cert_pem = strdup(c->a);
 			*key_pem = strdup(c->b);
 			rc = *cert_pem && *key_pem ? 0 : -ENOMEM;
 			break;
 		}
-	pthread_mutex_unlock(&chall_lock);
+	pthread_mutex_unlock(&cs->lock);
 	if (rc) {
 		free(*cert_pem);
 		free(*key_pem);
@@ -152,22 +175,22 @@ int acme_chall_alpn_get(const char *domain, char **cert_pem, char **key_pem)
 	return rc;
 }
 
-unsigned long acme_chall_alpn_generation(void)
+unsigned long acme_chall_alpn_generation(struct acme_chall *cs)
 {
-	return atomic_load(&alpn_gen);
+	return atomic_load(&cs->alpn_gen);
 }
 
 static int http01_present(struct acme_solver *s, const char *domain,
 			  const char *token, const char *ka, char *err,
 			  size_t errlen)
 {
-	return acme_chall_http_put(token, ka);
+	return acme_chall_http_put(s->ctx, token, ka);
 }
 
 static void http01_cleanup(struct acme_solver *s, const char *domain,
 			   const char *token, const char *ka)
 {
-	acme_chall_http_del(token);
+	acme_chall_http_del(s->ctx, token);
 }
 
 static int alpn01_present(struct acme_solver *s, const char *domain,
@@ -178,7 +201,7 @@ static int alpn01_present(struct acme_solver *s, const char *domain,
 	int rc = acme_alpn_cert_make(domain, ka, &cert, &key);
 
 	if (rc == 0) {
-		rc = acme_chall_alpn_put(domain, cert, key);
+		rc = acme_chall_alpn_put(s->ctx, domain, cert, key);
 		free(cert);
 		secure_free(key, strlen(key));
 	}
@@ -188,7 +211,7 @@ static int alpn01_present(struct acme_solver *s, const char *domain,
 static void alpn01_cleanup(struct acme_solver *s, const char *domain,
 			   const char *token, const char *ka)
 {
-	acme_chall_alpn_del(domain);
+	acme_chall_alpn_del(s->ctx, domain);
 }
 
 const struct acme_solver_ops acme_http01_ops = {
@@ -208,10 +231,9 @@ int acme_chall_tls_hook(void *arg, const char *name, X509 **cert, EVP_PKEY **key
 	char *cp, *kp;
 	BIO *cb, *kb;
 
-	(void)arg;
 	*cert = NULL;
 	*key = NULL;
-	if (!name || acme_chall_alpn_get(name, &cp, &kp))
+	if (!name || acme_chall_alpn_get(arg, name, &cp, &kp))
 		return 0;
 	cb = BIO_new_mem_buf(cp, -1);
 	kb = BIO_new_mem_buf(kp, -1);

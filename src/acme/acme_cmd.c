@@ -248,6 +248,7 @@ struct issue_ctx {
 	struct acme_dns01 dns01;
 	struct acme_solver solvers[3];
 	size_t n_solvers;
+	struct acme_chall chall;	/* what the standalone responders serve */
 	struct acme_standalone http_sa, alpn_sa;
 	struct conf dns_cf;
 };
@@ -288,13 +289,17 @@ static int issue_solvers(struct issue_ctx *ic, const struct acme_opts *o)
 		int rc = 0;
 
 		if (!strcmp(ch[i], "http-01")) {
-			ic->solvers[ic->n_solvers++] = (struct acme_solver){ &acme_http01_ops, NULL };
+			ic->solvers[ic->n_solvers++] =
+				(struct acme_solver){ &acme_http01_ops, &ic->chall };
 			if (o->http_listen)
-				rc = acme_standalone_start(&ic->http_sa, o->http_listen, false);
+				rc = acme_standalone_start(&ic->http_sa, &ic->chall,
+							   o->http_listen, false);
 		} else if (!strcmp(ch[i], "tls-alpn-01")) {
-			ic->solvers[ic->n_solvers++] = (struct acme_solver){ &acme_alpn01_ops, NULL };
+			ic->solvers[ic->n_solvers++] =
+				(struct acme_solver){ &acme_alpn01_ops, &ic->chall };
 			if (o->alpn_listen)
-				rc = acme_standalone_start(&ic->alpn_sa, o->alpn_listen, true);
+				rc = acme_standalone_start(&ic->alpn_sa, &ic->chall,
+							   o->alpn_listen, true);
 		} else if (!strcmp(ch[i], "dns-01")) {
 			rc = issue_dns(ic, o);
 		} else {
@@ -314,6 +319,7 @@ static void issue_ctx_free(struct issue_ctx *ic)
 {
 	acme_standalone_stop(&ic->http_sa);
 	acme_standalone_stop(&ic->alpn_sa);
+	acme_chall_fini(&ic->chall);	/* after the responders that read it */
 	dns_provider_free(ic->provider);
 	if (ic->dns_http.curl)
 		acme_http_free(&ic->dns_http);
@@ -413,6 +419,7 @@ static int cmd_issue(struct acme_opts *o)
 		free(replaces);
 		return CMD_EXIT_USAGE;
 	}
+	acme_chall_init(&ic.chall);
 	if ((ex = client_open(o, &key, &c, true)))
 		goto out;
 	ex = CMD_EXIT_USAGE;

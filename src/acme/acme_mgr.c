@@ -35,8 +35,6 @@ const char *acme_event_name(enum acme_event ev)
 	return ev < ACME_EV_MAX ? event_names[ev] : "?";
 }
 
-static struct shtext metrics_text = SHTEXT_INIT;	/* rendered on the control thread */
-
 static int64_t wall_now(void)
 {
 	return (int64_t)(clock_wall_ns() / NSEC_PER_SEC);
@@ -418,8 +416,8 @@ struct mgr_cert *acme_mgr_cert_add(struct acme_mgr *m, const char *id,
 }
 
 struct acme_mgr *acme_mgr_new(struct loop *loop, const struct acme_mgr_cfg *cfg,
-			      const struct acme_mgr_hooks *hooks, char *err,
-			      size_t errlen)
+			      const struct acme_mgr_hooks *hooks,
+			      const struct acme_mgr_env *env, char *err, size_t errlen)
 {
 	struct acme_mgr *m = calloc(1, sizeof(*m));
 	char *key = NULL;
@@ -429,6 +427,7 @@ struct acme_mgr *acme_mgr_new(struct loop *loop, const struct acme_mgr_cfg *cfg,
 		return NULL;
 	}
 	m->loop = loop;
+	m->metrics = env->metrics;
 	m->cfg = *cfg;
 	if (hooks)
 		m->hooks = *hooks;
@@ -440,7 +439,8 @@ struct acme_mgr *acme_mgr_new(struct loop *loop, const struct acme_mgr_cfg *cfg,
 		free(m);
 		return NULL;
 	}
-	m->worker = acme_worker_new(loop, &m->cfg, key, mgr_done, m, err, errlen);
+	m->worker = acme_worker_new(loop, &m->cfg, key, env->chall, mgr_done, m, err,
+				    errlen);
 	if (key)
 		secure_free(key, strlen(key));
 	if (!m->worker) {
@@ -463,7 +463,7 @@ void acme_mgr_free(struct acme_mgr *m)
 	for (size_t i = 0; i < ACME_MGR_MAX_CERTS; i++)
 		if (m->certs[i].used)
 			loop_timer_disarm(m->loop, &m->certs[i].timer);
-	shtext_clear(&metrics_text);
+	shtext_clear(m->metrics);
 	free(m);
 }
 
@@ -499,20 +499,15 @@ static int mgr_metrics(struct acme_mgr *m, struct buf *b)
 	return rc ? -ENOBUFS : 0;
 }
 
-/* Re-renders the shared metrics text (control thread). */
+/* Re-renders the metrics text the caller gave (control thread). */
 void acme_mgr_metrics_refresh(struct acme_mgr *m)
 {
 	struct buf b;
 
 	buf_init(&b, 1u << 20);
 	if (mgr_metrics(m, &b) == 0)
-		shtext_replace(&metrics_text, &b);
+		shtext_replace(m->metrics, &b);
 	buf_free(&b);
-}
-
-int acme_metrics_render(struct buf *out)
-{
-	return shtext_append_to(&metrics_text, out);
 }
 
 int acme_mgr_prepare(const struct acme_mgr_cfg *cfg,

@@ -133,12 +133,26 @@ void acme_kv_free(char **kv);
 
 struct acme_mgr;
 
+/* What the manager's owner lends it: both are read by the front's
+ * threads, which run before the manager starts and after it is freed, so
+ * they are the owner's and must outlive the manager and those readers. */
+struct shtext;
+struct acme_chall;
+struct acme_mgr_env {
+	/* The manager renders its Prometheus text (postern_acme_* counters
+	 * and per-certificate expiry) here after every change, on the
+	 * control thread. */
+	struct shtext *metrics;
+	/* Where its HTTP-01 and TLS-ALPN-01 solvers publish answers. */
+	struct acme_chall *chall;
+};
+
 /* Starts the manager on `loop` (control thread) and its worker thread.
  * Loads existing certificates from state_dir and schedules each. Returns
  * NULL with a message in err. */
 struct acme_mgr *acme_mgr_new(struct loop *loop, const struct acme_mgr_cfg *cfg,
-			      const struct acme_mgr_hooks *hooks, char *err,
-			      size_t errlen);
+			      const struct acme_mgr_hooks *hooks,
+			      const struct acme_mgr_env *env, char *err, size_t errlen);
 /* Before the hub's first snapshot: makes sure every configured
  * certificate ([acme.cert.*]) has something to serve (a self-signed
  * stand-in when nothing was issued yet) in state_dir, or through
@@ -147,7 +161,8 @@ struct acme_mgr *acme_mgr_new(struct loop *loop, const struct acme_mgr_cfg *cfg,
 int acme_mgr_prepare(const struct acme_mgr_cfg *cfg,
 		     const struct acme_mgr_hooks *hooks, char *err, size_t errlen);
 
-/* Stops the worker (an order in flight is cancelled) and frees. */
+/* Stops the worker (an order in flight is cancelled), empties the metrics
+ * text and frees. */
 void acme_mgr_free(struct acme_mgr *m);
 
 /* The hosts routes serve ("*.example.com" for wildcards). Hosts no entry
@@ -177,11 +192,5 @@ bool acme_mgr_has(const struct acme_mgr *m, const char *id);
  * longer renewed. Returns 0 or -ENOMEM. */
 int acme_mgr_revoke(struct acme_mgr *m, const char *id, const char *cert_pem,
 		    int reason);
-
-/* Prometheus text: postern_acme_* counters and per-certificate expiry.
- * Thread-safe (a worker serves /metrics): it copies the text the manager
- * refreshes on the control thread after every change. Appends nothing
- * when no manager runs. Returns 0 or -ENOBUFS. */
-int acme_metrics_render(struct buf *out);
 
 #endif

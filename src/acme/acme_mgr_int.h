@@ -33,6 +33,7 @@ struct acme_mgr {
 	struct loop *loop;
 	struct acme_mgr_cfg cfg;
 	struct acme_mgr_hooks hooks;
+	struct shtext *metrics;		/* the caller's (acme_mgr_new) */
 	struct acme_worker *worker;
 	enum mgr_ari ari;
 	struct mgr_cert certs[ACME_MGR_MAX_CERTS];

@@ -33,7 +33,7 @@ static int sa_wait(int fd, short ev)
 }
 
 /* Reads a request head; answers from the store; closes. */
-static void sa_http(int fd)
+static void sa_http(struct acme_chall *chall, int fd)
 {
 	char req[SA_REQ_MAX + 1], body[1024], resp[1300];
 	size_t n = 0;
@@ -54,8 +54,8 @@ static void sa_http(int fd)
 	if (!sp1 || !sp2 || strncmp(req, "GET ", 4))
 		bl = -ENOENT;
 	else
-		bl = acme_chall_http_lookup(sp1 + 1, (size_t)(sp2 - sp1 - 1), body,
-					    sizeof(body));
+		bl = acme_chall_http_lookup(chall, sp1 + 1, (size_t)(sp2 - sp1 - 1),
+					    body, sizeof(body));
 	if (bl > 0)
 		n = (size_t)snprintf(resp, sizeof(resp),
 				     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
@@ -83,14 +83,15 @@ static int sa_alpn_select(SSL *ssl, const unsigned char **out,
 	return SSL_TLSEXT_ERR_ALERT_FATAL;	/* RFC 8737 s3: acme-tls/1 only */
 }
 
-/* SNI: loads the validation certificate for the requested name. */
+/* SNI: loads the validation certificate for the requested name (arg:
+ * the challenge store). */
 static int sa_sni(SSL *ssl, int *alert, void *arg)
 {
 	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 	char *cert = NULL, *key = NULL;
 	int rc = SSL_TLSEXT_ERR_ALERT_FATAL;
 
-	if (!name || acme_chall_alpn_get(name, &cert, &key))
+	if (!name || acme_chall_alpn_get(arg, name, &cert, &key))
 		return rc;
 	BIO *cb = BIO_new_mem_buf(cert, -1), *kb = BIO_new_mem_buf(key, -1);
 	X509 *x = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
@@ -150,7 +151,7 @@ static void *sa_main(void *arg)
 		if (s->tls)
 			sa_tls(s, fd);
 		else
-			sa_http(fd);
+			sa_http(s->chall, fd);
 		close(fd);
 	}
 	return NULL;
@@ -165,17 +166,20 @@ static int sa_tls_ctx(struct acme_standalone *s)
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_alpn_select_cb(ctx, sa_alpn_select, NULL);
 	SSL_CTX_set_tlsext_servername_callback(ctx, sa_sni);
+	SSL_CTX_set_tlsext_servername_arg(ctx, s->chall);
 	s->ssl_ctx = ctx;
 	return 0;
 }
 
-int acme_standalone_start(struct acme_standalone *s, const char *addr, bool tls)
+int acme_standalone_start(struct acme_standalone *s, struct acme_chall *chall,
+			  const char *addr, bool tls)
 {
 	struct sockaddr_storage sa;
 	unsigned salen;
 	int one = 1, rc;
 
 	memset(s, 0, sizeof(*s));
+	s->chall = chall;
 	s->lfd = -1;
 	s->tls = tls;
 	if (dns_server_parse(addr, &sa, &salen))

@@ -9,7 +9,10 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+struct acme_chall;
+
 struct acme_standalone {
+	struct acme_chall *chall;	/* what it answers from (the caller's) */
 	int lfd;
 	int stop_pipe[2];
 	bool tls;
@@ -19,8 +22,10 @@ struct acme_standalone {
 };
 
 /* Listens on `addr` ("ip:port" or "[ip6]:port") and starts serving
- * HTTP-01 (`tls` false) or TLS-ALPN-01 (`tls` true). Returns 0 or -errno. */
-int acme_standalone_start(struct acme_standalone *s, const char *addr, bool tls);
+ * HTTP-01 (`tls` false) or TLS-ALPN-01 (`tls` true) from `chall`, which
+ * must outlive acme_standalone_stop. Returns 0 or -errno. */
+int acme_standalone_start(struct acme_standalone *s, struct acme_chall *chall,
+			  const char *addr, bool tls);
 void acme_standalone_stop(struct acme_standalone *s);
 
 #endif

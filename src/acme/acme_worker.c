@@ -16,6 +16,7 @@
 #include "core/file.h"
 #include "core/log.h"
 #include "core/secure.h"
+#include "core/sync.h"
 
 struct acme_worker {
 	pthread_t thread;
@@ -28,6 +29,7 @@ struct acme_worker {
 	acme_worker_done_fn *done_fn;
 	void *arg;
 	struct acme_mgr_cfg cfg;
+	struct acme_chall *chall;	/* the owner's (acme_mgr_env) */
 	/* thread-owned */
 	struct acme_key key;
 	struct acme_client client;
@@ -213,9 +215,9 @@ static int worker_job_solvers(struct acme_worker *w, const struct acme_job *job,
 	for (char *t = strtok_r(list, ", ", &save); t && ws->n < 3;
 	     t = strtok_r(NULL, ", ", &save)) {
 		if (!strcmp(t, "http-01"))
-			ws->s[ws->n++] = (struct acme_solver){ &acme_http01_ops, NULL };
+			ws->s[ws->n++] = (struct acme_solver){ &acme_http01_ops, w->chall };
 		else if (!strcmp(t, "tls-alpn-01"))
-			ws->s[ws->n++] = (struct acme_solver){ &acme_alpn01_ops, NULL };
+			ws->s[ws->n++] = (struct acme_solver){ &acme_alpn01_ops, w->chall };
 		else if (!strcmp(t, "dns-01") && !ws->provider &&
 			 !(dns_rc = worker_job_dns(w, job, ws, &ws->s[ws->n], err, errlen)))
 			ws->n++;
@@ -349,7 +351,7 @@ static void worker_async(struct loop_async *a)
 
 struct acme_worker *acme_worker_new(struct loop *loop,
 				    const struct acme_mgr_cfg *cfg,
-				    const char *key_pem,
+				    const char *key_pem, struct acme_chall *chall,
 				    acme_worker_done_fn *done, void *arg,
 				    char *err, size_t errlen)
 {
@@ -359,6 +361,7 @@ struct acme_worker *acme_worker_new(struct loop *loop,
 	if (!w)
 		return NULL;
 	w->cfg = *cfg;
+	w->chall = chall;
 	w->loop = loop;
 	w->done_fn = done;
 	w->arg = arg;
@@ -399,10 +402,7 @@ void acme_worker_free(struct acme_worker *w)
 	if (!w)
 		return;
 	if (w->thread) {
-		pthread_mutex_lock(&w->lock);
-		w->stop = true;
-		pthread_cond_signal(&w->cond);
-		pthread_mutex_unlock(&w->lock);
+		sync_flag_raise(&w->lock, &w->cond, &w->stop);
 		acme_client_cancel(&w->client);
 		pthread_join(w->thread, NULL);
 		loop_async_close(w->loop, &w->async);

@@ -51,9 +51,10 @@ typedef void acme_worker_done_fn(void *arg, struct acme_job *job);
 /* Starts the thread. `cfg` is copied. The account key is `key_pem` when
  * given (store mode; borrowed), else cfg->account_key's file (created
  * when missing). Returns NULL with err. */
+struct acme_chall;
 struct acme_worker *acme_worker_new(struct loop *loop,
 				    const struct acme_mgr_cfg *cfg,
-				    const char *key_pem,
+				    const char *key_pem, struct acme_chall *chall,
 				    acme_worker_done_fn *done, void *arg,
 				    char *err, size_t errlen);
 /* Queues a job (control thread). */

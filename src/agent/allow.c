@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "proto/stream_hdr.h"
+#include "core/array.h"
 #include "core/num.h"
 
 void allow_init(struct allow *a)
@@ -26,14 +27,8 @@ void allow_free(struct allow *a)
 
 static struct allow_entry *allow_push(struct allow *a)
 {
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 8;
-		struct allow_entry *v = realloc(a->v, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		a->v = v;
-		a->cap = cap;
-	}
+	if (array_grow((void **)&a->v, a->n, &a->cap, sizeof(*a->v)) < 0)
+		return NULL;
 	memset(&a->v[a->n], 0, sizeof(a->v[0]));
 	return &a->v[a->n++];
 }

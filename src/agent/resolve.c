@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/sync.h"
 
 struct resolve_req {
 	struct resolve_req *next;
@@ -114,10 +115,7 @@ int resolve_init(struct resolve *r, struct loop *loop)
 
 void resolve_fini(struct resolve *r)
 {
-	pthread_mutex_lock(&r->mu);
-	r->stopping = true;
-	pthread_cond_broadcast(&r->cv);
-	pthread_mutex_unlock(&r->mu);
+	sync_flag_raise(&r->mu, &r->cv, &r->stopping);
 	for (unsigned i = 0; i < r->nthreads; i++)
 		pthread_join(r->threads[i], NULL);
 	r->nthreads = 0;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "agent/target_tls.h"
+#include "core/dlist.h"
 #include "core/log.h"
 #include "tls/tls.h"
 
@@ -22,12 +23,7 @@ static void stream_unlink(struct stream *s)
 {
 	struct acceptor *a = s->acc;
 
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		a->streams = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
+	DLIST_UNLINK(a->streams, s);
 	a->stats.active--;
 }
 
@@ -506,10 +502,7 @@ int stream_new(struct acceptor *a, int fd)
 		free(s);
 		return rc;
 	}
-	s->next = a->streams;
-	if (a->streams)
-		a->streams->prev = s;
-	a->streams = s;
+	DLIST_PUSH(a->streams, s);
 	a->stats.active++;
 	a->stats.accepted++;
 	loop_timer_arm(a->loop, &s->timer, a->header_timeout_ns);

@@ -3,6 +3,7 @@
 #include "api/api.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <grp.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -418,6 +419,7 @@ struct api *api_open(const struct api_config *cfg, char *err, size_t errlen)
 		free(api);
 		return NULL;
 	}
+	pthread_mutex_init(&api->cert_metrics.lock, NULL);
 	if (api_open_parts(api, cfg, err, errlen) < 0) {
 		api_close(api);
 		return NULL;
@@ -439,12 +441,21 @@ void api_close(struct api *api)
 		log_err("could not sign the audit tail before stopping");
 	audit_close(&api->audit);
 	api_cert_expiry_free(api);
+	shtext_clear(&api->cert_metrics);
+	pthread_mutex_destroy(&api->cert_metrics.lock);
 	if (api->keys.path)
 		secret_keyring_free(&api->keys);
 	store_close(&api->store);
 	free(api->audit_pub);
 	free(api->public_url);
 	free(api);
+}
+
+int api_metrics_render(struct api *api, struct buf *out)
+{
+	if (events_worker_metrics_render(api ? api->events : NULL, out) < 0)
+		return -ENOBUFS;
+	return api ? shtext_append_to(&api->cert_metrics, out) : 0;
 }
 
 void api_tick(struct api *api)

@@ -146,10 +146,13 @@ void api_set_allow_check(struct api *api, api_allow_check_fn *fn);
 /* Periodic work (call every few seconds): time-based audit checkpoints,
  * expired sessions and tokens removed. */
 void api_tick(struct api *api);
-/* Appends postern_certificate_expiry_timestamp_seconds{name,source} as of
- * the last tick (any thread; Prometheus text). Returns 0 or -ENOBUFS. */
+/* Appends the control plane's metrics (Prometheus text; any thread while
+ * api is open): the webhook delivery counters (events.h) and
+ * postern_certificate_expiry_timestamp_seconds{name,source} as of the
+ * last tick. With api NULL (no control plane) the webhook counters read
+ * zero. Returns 0 or -ENOBUFS. */
 struct buf;
-int api_cert_metrics_render(struct buf *out);
+int api_metrics_render(struct api *api, struct buf *out);
 
 struct loop;
 /* Starts the password threads, whose results come back on `loop` (the

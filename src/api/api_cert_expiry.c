@@ -34,10 +34,6 @@ struct api_expiry {
 	struct expiry_mark mark[EXPIRY_CERTS_MAX];
 };
 
-/* The metrics text, rendered here and read by the metrics listener's
- * thread (api_cert_metrics_render). */
-static struct shtext expiry_metrics = SHTEXT_INIT;
-
 /* The thresholds in seconds. Returns the count or -1. */
 static int expiry_before_parse(const char *s, int64_t *before)
 {
@@ -201,7 +197,7 @@ void api_cert_expiry_check(struct api *api, int64_t now_s)
 	buf_init(&b, 1u << 20);
 	n = expiry_scan(api, now_s, before, nb, &b, due, DUE_MAX);
 	if (n >= 0)
-		shtext_replace(&expiry_metrics, &b);
+		shtext_replace(&api->cert_metrics, &b);
 	buf_free(&b);
 	for (int i = 0; i < n; i++)
 		expiry_announce(api, due[i].id, due[i].name, due[i].not_after, due[i].before,
@@ -213,9 +209,4 @@ void api_cert_expiry_free(struct api *api)
 {
 	free(api->expiry);
 	api->expiry = NULL;
-}
-
-int api_cert_metrics_render(struct buf *out)
-{
-	return shtext_append_to(&expiry_metrics, out);
 }

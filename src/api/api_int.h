@@ -13,6 +13,7 @@
 #include "auth/auth_throttle.h"
 #include "auth/auth_users.h"
 #include "core/compiler.h"
+#include "core/shtext.h"
 #include "store/secret.h"
 #include "store/store.h"
 
@@ -82,6 +83,11 @@ struct api {
 	const struct api_acme_ops *acme;	/* NULL: no [acme] (api_acme.h) */
 	struct events_worker *events;	/* webhook delivery, or NULL */
 	struct api_expiry *expiry;	/* certificate.expiring (api_cert_expiry.c) */
+	/* The certificate expiry gauges' text: replaced by the control
+	 * thread's tick (api_cert_expiry_check), copied out by the thread
+	 * serving /metrics (api_metrics_render; its own mutex). Made in
+	 * api_open, so it lives before and after every reader. */
+	struct shtext cert_metrics;
 	/* Route login: the cookie key (sealed in the store) and the codes. */
 	bool login_key_ok;
 	uint8_t login_key[AUTH_KEY_LEN];

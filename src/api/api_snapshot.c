@@ -6,6 +6,7 @@
 
 #include "api/api_int.h"
 #include "api/api_snapshot.h"
+#include "core/array.h"
 #include "core/log.h"
 
 static const char *api_snap_str(sqlite3_stmt *st, int col)
@@ -53,18 +54,11 @@ int api_route_specs(struct api *api, struct api_route_specs *out)
 	if (!st)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (out->n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct route_spec *s = realloc(out->specs, ncap * sizeof(*s));
-			char (*names)[32] = realloc(out->names, ncap * sizeof(*names));
-			if (s)
-				out->specs = s;
-			if (names)
-				out->names = names;
-			if (!s || !names)
-				break;
-			cap = ncap;
-		}
+		size_t scap = cap;	/* the two arrays grow in step */
+
+		if (array_grow((void **)&out->specs, out->n, &scap, sizeof(*out->specs)) < 0 ||
+		    array_grow((void **)&out->names, out->n, &cap, sizeof(*out->names)) < 0)
+			break;
 		api_snap_row(st, &out->specs[out->n], out->names[out->n]);
 		out->n++;
 	}

@@ -11,6 +11,7 @@
 
 #include "api/api_int.h"
 #include "api/api_tunnel.h"
+#include "core/array.h"
 #include "core/enc.h"
 #include "core/log.h"
 #include "core/num.h"
@@ -47,14 +48,8 @@ int api_tunnel_peers(struct api *api, struct api_peer **out, size_t *n)
 	if (!st)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			struct api_peer *nv = realloc(v, ncap * sizeof(*nv));
-			if (!nv)
-				break;
-			v = nv;
-			cap = ncap;
-		}
+		if (array_grow((void **)&v, *n, &cap, sizeof(*v)) < 0)
+			break;
 		if (api_tunnel_row(st, &v[*n]))
 			(*n)++;
 	}

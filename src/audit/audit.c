@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "core/enc.h"
 #include "core/log.h"
 
@@ -36,14 +37,8 @@ static int audit_last_entry(struct audit *a, uint64_t *seq,
 /* Remembers an entry this process appended (see struct audit). */
 static int audit_mine_add(struct audit *a, const uint8_t hash[AUDIT_HASH_LEN])
 {
-	if (a->nmine == a->capmine) {
-		size_t cap = a->capmine ? a->capmine * 2 : 64;
-		void *p = realloc(a->mine, cap * AUDIT_HASH_LEN);
-		if (!p)
-			return -1;
-		a->mine = p;
-		a->capmine = cap;
-	}
+	if (array_grow((void **)&a->mine, a->nmine, &a->capmine, sizeof(*a->mine)) < 0)
+		return -1;
 	memcpy(a->mine[a->nmine++], hash, AUDIT_HASH_LEN);
 	return 0;
 }

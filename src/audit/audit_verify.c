@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/array.h"
 #include "core/compiler.h"
 
 struct verify {
@@ -57,13 +58,8 @@ static int verify_load_checkpoints(struct verify *v)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct audit_checkpoint *c;
 		const char *id = (const char *)sqlite3_column_text(st, 3);
-		if (v->nck == cap) {
-			cap = cap ? cap * 2 : 64;
-			c = realloc(v->ck, cap * sizeof(*c));
-			if (!c)
-				break;
-			v->ck = c;
-		}
+		if (array_grow((void **)&v->ck, v->nck, &cap, sizeof(*v->ck)) < 0)
+			break;
 		c = &v->ck[v->nck++];
 		memset(c, 0, sizeof(*c));
 		c->seq = (uint64_t)sqlite3_column_int64(st, 0);

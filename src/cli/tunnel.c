@@ -17,20 +17,14 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/num.h"
-#include "wg/device.h"
-#include "wg/tun.h"
-#include "wg/tun_inside.h"
-#include "wg/uapi.h"
+#include "wg/tun_iface.h"
 
 #define TUNNEL_DEFAULT_MTU 1420		/* wireguard-go's default */
 #define TUNNEL_DEFAULT_THREADS 0
 
 struct tunnel {
 	struct loop *loop;
-	struct tun *tun;
-	struct tun_inside *inside;
-	struct wg_device *dev;
-	struct uapi_server *uapi;
+	struct tun_iface wg;
 	struct loop_io sig_io;
 	int sig_fd;
 };
@@ -97,7 +91,6 @@ static int tunnel_start(struct tunnel *t, const char *name, unsigned mtu,
 			bool force_cookie, unsigned crypto_threads)
 {
 	struct wg_device_config cfg = {
-		.inside = &tun_inside_ops,
 		.force_cookie = force_cookie,
 		.event = tunnel_on_event,
 		.crypto_threads = crypto_threads,
@@ -108,36 +101,24 @@ static int tunnel_start(struct tunnel *t, const char *name, unsigned mtu,
 		return -errno;
 	if ((r = tunnel_signals(t)) < 0)
 		return r;
-	if ((r = tun_open(name, mtu, &t->tun)) < 0) {
-		log_err("cannot create interface %s: %s", name, strerror(-r));
+	if ((r = tun_iface_open(&t->wg, t->loop, name, mtu, &cfg, tunnel_on_gone,
+				t)) < 0 ||
+	    (r = wg_device_set_listen_port(t->wg.dev, 0)) < 0)
 		return r;
-	}
-	if (!(t->inside = tun_inside_new(t->loop, t->tun, tunnel_on_gone, t)))
-		return -ENOMEM;
-	cfg.inside_ctx = t->inside;
-	if ((r = wg_device_new(t->loop, &cfg, &t->dev)) < 0 ||
-	    (r = tun_inside_attach(t->inside, t->dev)) < 0 ||
-	    (r = wg_device_set_listen_port(t->dev, 0)) < 0)
-		return r;
-	if ((r = uapi_server_start(t->loop, name, &wg_device_uapi_ops, t->dev,
-				   &t->uapi)) < 0) {
+	if ((r = uapi_server_start(t->loop, name, &wg_device_uapi_ops, t->wg.dev,
+				   &t->wg.uapi)) < 0) {
 		log_err("cannot serve /var/run/wireguard/%s.sock: %s", name,
 			strerror(-r));
 		return r;
 	}
-	log_info("interface %s up (mtu %u%s)", name, tun_mtu(t->tun),
+	log_info("interface %s up (mtu %u%s)", name, tun_mtu(t->wg.tun),
 		 force_cookie ? ", cookies forced" : "");
 	return 0;
 }
 
 static void tunnel_stop(struct tunnel *t)
 {
-	if (t->uapi)
-		uapi_server_stop(t->uapi);
-	wg_device_free(t->dev);
-	tun_inside_free(t->inside);
-	if (t->tun)
-		tun_close(t->tun);
+	tun_iface_close(&t->wg);
 	if (t->loop) {
 		loop_io_del(t->loop, &t->sig_io);
 		loop_free(t->loop);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/array.h"
 #include "core/num.h"
 
 static void conf_err(char *err, size_t errlen, const char *name, unsigned line,
@@ -123,14 +124,8 @@ static int conf_add(struct conf *c, const char *section, const char *key,
 {
 	struct conf_entry *e;
 
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		e = realloc(c->v, cap * sizeof(*e));
-		if (!e)
-			return -1;
-		c->v = e;
-		c->cap = cap;
-	}
+	if (array_grow((void **)&c->v, c->n, &c->cap, sizeof(*c->v)) < 0)
+		return -1;
 	e = &c->v[c->n];
 	e->section = strdup(section);
 	e->key = strndup(key, keylen);

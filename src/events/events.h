@@ -108,12 +108,12 @@ void events_worker_kick(struct events_worker *w);
 /* Stops (an attempt in flight finishes or times out) and frees. */
 void events_worker_stop(struct events_worker *w);
 
-/* Appends the webhook metrics (Prometheus text; any thread):
- * postern_webhook_attempts_total{outcome="delivered|retry|failed"} and the
- * gauge postern_webhook_outbox_depth (pending deliveries, as of the
- * worker's last round). Process-wide, like the ACME manager's. Returns 0
- * or -ENOBUFS. */
+/* Appends w's webhook metrics (Prometheus text; any thread while w is
+ * not stopped): postern_webhook_attempts_total{outcome="delivered|retry|
+ * failed"} and the gauge postern_webhook_outbox_depth (pending deliveries,
+ * as of the worker's last round); all zero when w is NULL (no worker
+ * runs). Returns 0 or -ENOBUFS. */
 struct buf;
-int events_metrics_render(struct buf *out);
+int events_worker_metrics_render(const struct events_worker *w, struct buf *out);
 
 #endif

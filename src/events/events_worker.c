@@ -26,6 +26,7 @@
 #include "core/loop.h"
 #include "core/num.h"
 #include "core/secure.h"
+#include "core/sync.h"
 #include "events/events.h"
 #include "store/secret.h"
 
@@ -41,11 +42,6 @@ enum events_outcome {
 	EVENTS_OUT_FAILED,
 	EVENTS_OUT_MAX
 };
-
-/* Metrics: one process has one delivery worker; /metrics is rendered on
- * the front's threads, hence atomics. */
-static _Atomic uint64_t events_attempts[EVENTS_OUT_MAX];
-static _Atomic int64_t events_depth;
 
 struct events_conf {
 	int64_t sched[EVENTS_SCHEDULE_MAX];
@@ -67,6 +63,10 @@ struct events_worker {
 	char *key_path;
 	struct events_conf conf;
 	int64_t last_prune;
+	/* Metrics: written by this worker's thread, read by the thread that
+	 * serves /metrics (events_worker_metrics_render), hence atomics. */
+	_Atomic uint64_t attempts[EVENTS_OUT_MAX];
+	_Atomic int64_t depth;
 	/* 410s waiting for the control loop (mu). */
 	struct loop *loop;
 	struct loop_async async;
@@ -291,7 +291,7 @@ static void events_deliver(struct events_worker *w, const struct store_delivery 
 		else
 			next = now + delay;
 	}
-	atomic_fetch_add_explicit(&events_attempts[out], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->attempts[out], 1, memory_order_relaxed);
 	if (out != EVENTS_OUT_DELIVERED)
 		log_warn("webhook %s: event %lld: %s (%s)", wh.name, (long long)d->seq,
 			 r.error[0] ? r.error : "failed", state[out]);
@@ -316,23 +316,23 @@ static void events_round(struct events_worker *w)
 		for (int i = 0; i < n && !w->stop; i++)
 			events_deliver(w, &due[i]);
 	} while (n == EVENTS_BATCH && !w->stop);
-	atomic_store_explicit(&events_depth, store_outbox_depth(&w->store),
+	atomic_store_explicit(&w->depth, store_outbox_depth(&w->store),
 			      memory_order_relaxed);
 }
 
-int events_metrics_render(struct buf *out)
+int events_worker_metrics_render(const struct events_worker *w, struct buf *out)
 {
 	static const char *const name[EVENTS_OUT_MAX] = { "delivered", "retry", "failed" };
 	int r = buf_printf(out, "# TYPE postern_webhook_attempts_total counter\n");
 
 	for (int i = 0; i < EVENTS_OUT_MAX && r == 0; i++)
 		r = buf_printf(out, "postern_webhook_attempts_total{outcome=\"%s\"} %llu\n",
-			       name[i], (unsigned long long)atomic_load_explicit(
-				       &events_attempts[i], memory_order_relaxed));
+			       name[i], (unsigned long long)(w ? atomic_load_explicit(
+				       &w->attempts[i], memory_order_relaxed) : 0));
 	if (r == 0)
 		r = buf_printf(out, "# TYPE postern_webhook_outbox_depth gauge\n"
-			       "postern_webhook_outbox_depth %lld\n", (long long)
-			       atomic_load_explicit(&events_depth, memory_order_relaxed));
+			       "postern_webhook_outbox_depth %lld\n", (long long)(w ?
+			       atomic_load_explicit(&w->depth, memory_order_relaxed) : 0));
 	return r < 0 ? -ENOBUFS : 0;
 }
 
@@ -456,10 +456,7 @@ void events_worker_kick(struct events_worker *w)
 {
 	if (!w)
 		return;
-	pthread_mutex_lock(&w->mu);
-	w->kicked = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+	sync_flag_raise(&w->mu, &w->cv, &w->kicked);
 }
 
 void events_worker_stop(struct events_worker *w)
@@ -467,10 +464,7 @@ void events_worker_stop(struct events_worker *w)
 	if (!w)
 		return;
 	if (w->started) {
-		pthread_mutex_lock(&w->mu);
-		w->stop = true;
-		pthread_cond_signal(&w->cv);
-		pthread_mutex_unlock(&w->mu);
+		sync_flag_raise(&w->mu, &w->cv, &w->stop);
 		pthread_join(w->thread, NULL);
 	}
 	if (w->async_on)

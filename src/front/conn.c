@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/dlist.h"
 #include "core/log.h"
 #include "http/parse.h"
 #include "front/admin.h"
@@ -506,10 +507,7 @@ int conn_accept(struct worker *w, int fd, const struct addr *peer,
 		pool_put(&w->conn_pool, c);
 		return r;
 	}
-	c->next = w->conns;
-	if (w->conns)
-		w->conns->prev = c;
-	w->conns = c;
+	DLIST_PUSH(w->conns, c);
 	w->nconns++;
 	worker_load_rise(w);
 	metrics_conns(w->metrics, 1);

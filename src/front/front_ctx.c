@@ -13,6 +13,7 @@ void front_ctx_init(struct front_ctx *fc)
 	fc->agent_fd[0] = fc->agent_fd[1] = -1;
 	pthread_mutex_init(&fc->admin_lock, NULL);
 	metrics_init(&fc->metrics);
+	acme_chall_init(&fc->acme_chall);
 }
 
 /* After every worker has stopped (their counter blocks go with it). */
@@ -20,6 +21,7 @@ void front_ctx_fini(struct front_ctx *fc)
 {
 	pthread_mutex_destroy(&fc->admin_lock);
 	metrics_fini(&fc->metrics);
+	acme_chall_fini(&fc->acme_chall);
 }
 
 /* ---- connection limits ---- */

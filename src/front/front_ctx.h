@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "acme/acme_chall.h"
 #include "api/api.h"
 #include "core/addr.h"
 #include "core/loop.h"
@@ -90,6 +91,11 @@ struct front_ctx {
 	/* The request counters: each worker's block and the route-name
 	 * registry (metrics.h says which thread writes what). */
 	struct metrics metrics;
+	/* The ACME challenge answers the listeners give (HTTP-01 on the
+	 * plain-HTTP listener, TLS-ALPN-01 in the TLS handshake): read by the
+	 * workers, written by the ACME worker thread, to which the hub lends
+	 * it (acme_mgr_env). */
+	struct acme_chall acme_chall;
 	/* The last snapshot version handed out (snap_new, on the control
 	 * thread; atomic as the counter was before it moved here). */
 	_Atomic uint64_t snap_version;

@@ -74,7 +74,8 @@ static struct tls_server *front_tls_server(struct front_ctx *fc,
 	if (fc->tls_srv) {
 		fc->tls_conf = *tc;
 		/* TLS-ALPN-01 answers come from the ACME challenge store. */
-		tls_server_set_alpn_challenge(fc->tls_srv, acme_chall_tls_hook, NULL);
+		tls_server_set_alpn_challenge(fc->tls_srv, acme_chall_tls_hook,
+					      &fc->acme_chall);
 	}
 	return fc->tls_srv;
 }

@@ -10,10 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "acme/acme_mgr.h"
-#include "api/api.h"
-#include "events/events.h"
-
 #define METRICS_BUCKETS 12
 static const double metrics_le[METRICS_BUCKETS] = {
 	0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
@@ -299,11 +295,5 @@ int metrics_render(struct metrics *m, struct buf *out)
 		r = metrics_render_deny(m, out);
 	if (r == 0)
 		r = metrics_render_routes(m, out);
-	if (r == 0)
-		r = acme_metrics_render(out);
-	if (r == 0)
-		r = events_metrics_render(out);
-	if (r == 0)
-		r = api_cert_metrics_render(out);
 	return r;
 }

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/dlist.h"
 #include "core/log.h"
 #include "front/target.h"
 #include "front/worker.h"
@@ -42,12 +43,7 @@ static void upconn_unlink(struct upconn *u)
 {
 	struct upool *p = &u->w->pools[u->pool_id];
 
-	if (u->prev)
-		u->prev->next = u->next;
-	else
-		p->idle = u->next;
-	if (u->next)
-		u->next->prev = u->prev;
+	DLIST_UNLINK(p->idle, u);
 	u->next = u->prev = NULL;
 	u->idle = false;
 	p->n--;
@@ -167,11 +163,7 @@ void upstream_release(struct upconn *u, bool reusable, uint64_t idle_ns,
 	/* Idle connections keep no buffers. */
 	worker_buf_give(u->w, &u->in);
 	worker_buf_give(u->w, &u->out);
-	u->prev = NULL;
-	u->next = p->idle;
-	if (p->idle)
-		p->idle->prev = u;
-	p->idle = u;
+	DLIST_PUSH(p->idle, u);
 	u->idle = true;
 	p->n++;
 	upstream_want(u, true, false);

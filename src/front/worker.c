@@ -13,6 +13,7 @@
 
 #include "auth/auth_assert.h"
 #include "core/clock.h"
+#include "core/dlist.h"
 #include "core/log.h"
 #include "front/admin.h"
 #include "front/conn.h"
@@ -318,12 +319,7 @@ void worker_load_ebb(struct worker *w)
 
 void worker_conn_gone(struct worker *w, struct conn *c)
 {
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		w->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	DLIST_UNLINK(w->conns, c);
 	w->nconns--;
 	metrics_conns(w->metrics, -1);
 	if (worker_counted(c->kind))

@@ -244,12 +244,14 @@ static int hub_acme_install(void *arg, const char *id, const char *chain_pem,
 static int hub_acme_start(struct hub *hub)
 {
 	struct acme_mgr_hooks hooks = { .install = hub_acme_install, .arg = hub };
+	struct acme_mgr_env env = { .metrics = &hub->acme_metrics,
+				    .chall = &hub->front.acme_chall };
 	char err[512];
 
 	if (!hub->cfg.acme.enabled)
 		return 0;
 	certstore_hooks(hub, &hooks);	/* with a control plane: the store */
-	hub->acme = acme_mgr_new(hub->loop, &hub->cfg.acme, &hooks, err, sizeof(err));
+	hub->acme = acme_mgr_new(hub->loop, &hub->cfg.acme, &hooks, &env, err, sizeof(err));
 	if (!hub->acme) {
 		log_err("acme: %s", err);
 		return -1;
@@ -510,6 +512,7 @@ int hub_cmd_main(int argc, char **argv)
 	front_ctx_init(&hub->front);
 	route_pools_init(&hub->pools);
 	pthread_mutex_init(&hub->tunnel_metrics.lock, NULL);
+	pthread_mutex_init(&hub->acme_metrics.lock, NULL);
 	hub->route_env = (struct route_env){
 		.pools = &hub->pools, .metrics = &hub->front.metrics, .online = &hub->online,
 	};

@@ -51,6 +51,11 @@ struct hub {
 	 * control thread, copied out by the metrics listener's worker
 	 * (its own mutex; tunnel.h). */
 	struct shtext tunnel_metrics;
+	/* The ACME manager's metrics text: replaced by the manager on the
+	 * control thread, copied out by the metrics listener's worker (its
+	 * own mutex). The hub's, not the manager's: the manager starts after
+	 * the workers and is freed before they are joined. */
+	struct shtext acme_metrics;
 	/* Upstream pool ids (route.h), control thread (its own lock). */
 	struct route_pools pools;
 	/* What route_table_build draws ids from: &pools, &front.metrics,

@@ -4,19 +4,24 @@
 #include "hub/decide.h"
 #include "hub/pipeline_int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "access/policy.h"
 #include "acme/acme_chall.h"
+#include "api/api.h"
 #include "auth/auth_creds.h"
 #include "auth/auth_users.h"
 #include "core/secure.h"
+#include "core/shtext.h"
 #include "http/parse.h"
 #include "http/target.h"
 #include "front/front_ctx.h"
 #include "front/metrics.h"
+#include "hub/control.h"
+#include "hub/hub.h"
 #include "hub/route.h"
 #include "hub/tunnel.h"
 #include "front/snap.h"
@@ -55,6 +60,18 @@ static void pipeline_not_found(const struct pipeline_in *in, struct pipeline_out
 	PIPELINE_TEXT(out, 404, "404 Not Found\n");
 }
 
+/* The hub's own metrics after the front's: ACME, control plane, tunnel.
+ * Each text lives as long as the workers that read it here (hub.h).
+ * Returns 0 or -ENOBUFS. */
+static int pipeline_metrics_hub(struct hub *hub, struct buf *out)
+{
+	if (hub && shtext_append_to(&hub->acme_metrics, out) < 0)
+		return -ENOBUFS;
+	if (api_metrics_render(hub ? hub_control_api(hub) : NULL, out) < 0)
+		return -ENOBUFS;
+	return hub_tunnel_metrics_render(hub, out);
+}
+
 /* The metrics listener serves /metrics and nothing else, whatever the
  * HTTP version. */
 static void pipeline_metrics(const struct pipeline_in *in, struct pipeline_out *out)
@@ -64,10 +81,11 @@ static void pipeline_metrics(const struct pipeline_in *in, struct pipeline_out *
 		return;
 	}
 	buf_init(&out->page, 8u << 20);
-	/* The front's owner is the hub (hub_cmd_main), which keeps the
-	 * tunnel's per-agent text. */
+	/* The front's owner is the hub (hub_cmd_main), which keeps the ACME
+	 * manager's text, the control plane (webhook counters, certificate
+	 * expiry) and the tunnel's per-agent text. */
 	if (metrics_render(&in->w->fc->metrics, &out->page) < 0 ||
-	    hub_tunnel_metrics_render(in->w->fc->owner, &out->page) < 0)
+	    pipeline_metrics_hub(in->w->fc->owner, &out->page) < 0)
 		buf_reset(&out->page);
 	pipeline_page(out, 200, "text/plain; version=0.0.4",
 		      (const char *)buf_head(&out->page), out->page.len);
@@ -84,7 +102,8 @@ static bool pipeline_acme(const struct pipeline_in *in, struct pipeline_out *out
 
 	if (in->kind != LISTEN_HTTP || !str_has_prefix(m->path, STR_LIT(ACME_CHALL_PREFIX)))
 		return false;
-	n = acme_chall_http_lookup(m->path.p, m->path.len, out->small, sizeof(out->small));
+	n = acme_chall_http_lookup(&in->w->fc->acme_chall, m->path.p, m->path.len, out->small,
+				   sizeof(out->small));
 	if (n == 0)
 		return false;
 	if (n < 0)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/array.h"
 #include "core/log.h"
 #include "core/secure.h"
 #include "hub/control.h"
@@ -63,17 +64,12 @@ static struct tls_cert *route_certs_make(struct tls_server *srv, const char *hos
 static struct route_cert *route_certs_get(struct route_certs *rcs, struct tls_server *srv,
 					  const char *host)
 {
-	struct route_cert *rc = route_certs_find(rcs, host), *v;
+	struct route_cert *rc = route_certs_find(rcs, host);
 
 	if (rc || rcs->n >= ROUTE_CERTS_MAX || strlen(host) >= sizeof(rc->host))
 		return rc;
-	if (rcs->n == rcs->cap) {
-		size_t cap = rcs->cap ? rcs->cap * 2 : 16;
-		if (!(v = realloc(rcs->v, cap * sizeof(*v))))
-			return NULL;
-		rcs->v = v;
-		rcs->cap = cap;
-	}
+	if (array_grow((void **)&rcs->v, rcs->n, &rcs->cap, sizeof(*rcs->v)) < 0)
+		return NULL;
 	rc = &rcs->v[rcs->n];
 	memset(rc, 0, sizeof(*rc));
 	snprintf(rc->host, sizeof(rc->host), "%s", host);

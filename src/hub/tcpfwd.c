@@ -25,6 +25,7 @@
 #include "api/api_snapshot.h"
 #include "core/accept.h"
 #include "core/clock.h"
+#include "core/dlist.h"
 #include "core/log.h"
 #include "core/num.h"
 #include "hub/route.h"
@@ -84,12 +85,7 @@ static void tcpfwd_conn_free(struct tcpfwd_conn *c)
 	if (c->afd >= 0)
 		close(c->afd);
 	buf_free(&c->hdr);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		c->f->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	DLIST_UNLINK(c->f->conns, c);
 	free(c);
 }
 
@@ -200,10 +196,7 @@ static void tcpfwd_conn_new(struct tcpfwd_route *r, int cfd, const struct addr *
 		close(cfd);
 		return;
 	}
-	c->next = f->conns;
-	if (f->conns)
-		f->conns->prev = c;
-	f->conns = c;
+	DLIST_PUSH(f->conns, c);
 	c->f = f;
 	c->loop = f->loop;
 	c->cfd = cfd;

@@ -14,6 +14,7 @@
 
 #include "proto/agent_proto.h"
 #include "api/api_tunnel.h"
+#include "core/array.h"
 #include "core/clock.h"
 #include "core/enc.h"
 #include "core/log.h"
@@ -24,10 +25,7 @@
 #include "hub/hub.h"
 #include "netstack/tunconf.h"
 #include "wg/crypto.h"
-#include "wg/device.h"
-#include "wg/tun.h"
-#include "wg/tun_inside.h"
-#include "wg/uapi.h"
+#include "wg/tun_iface.h"
 
 #define TUNNEL_TICK_NS NSEC_PER_SEC
 /* The hub keeps NAT mappings open from its side too, and a restarted hub
@@ -172,7 +170,7 @@ static void tunnel_carry(struct hub_tunnel *tn, struct tpeer *nv, size_t n)
 /* Removes device peers the store no longer has. */
 static void tunnel_prune(struct hub_tunnel *tn, const struct api_peer *v, size_t n)
 {
-	struct wg_peer *p = wg_device_peer_first(tn->dev), *next;
+	struct wg_peer *p = wg_device_peer_first(tn->wg.dev), *next;
 	struct wg_peer_status st;
 
 	for (; p; p = next) {
@@ -182,7 +180,7 @@ static void tunnel_prune(struct hub_tunnel *tn, const struct api_peer *v, size_t
 		for (size_t i = 0; i < n && !keep; i++)
 			keep = !memcmp(v[i].key, st.public_key, 32);
 		if (!keep)
-			wg_device_peer_remove(tn->dev, p);
+			wg_device_peer_remove(tn->wg.dev, p);
 	}
 }
 
@@ -207,8 +205,8 @@ void hub_tunnel_sync(struct hub *hub)
 		memcpy(nv[i].name, v[i].name, sizeof(nv[i].name));
 		memcpy(nv[i].key, v[i].key, 32);
 		nv[i].slot = hub_tunnel_slot(&hub->online, v[i].id);
-		bool fresh = !wg_device_peer_lookup(tn->dev, v[i].key);
-		if (wg_device_peer_add(tn->dev, v[i].key, &p) < 0) {
+		bool fresh = !wg_device_peer_lookup(tn->wg.dev, v[i].key);
+		if (wg_device_peer_add(tn->wg.dev, v[i].key, &p) < 0) {
 			log_warn("agent %s: cannot add its peer", v[i].name);
 			continue;
 		}
@@ -226,7 +224,7 @@ void hub_tunnel_sync(struct hub *hub)
 	tunnel_carry(tn, nv, n);
 	free(tn->known);
 	tn->known = NULL;
-	tn->nknown = 0;
+	tn->nknown = tn->capknown = 0;
 	free(tn->peers);
 	tn->peers = nv;
 	tn->npeers = n;
@@ -321,7 +319,7 @@ static void tunnel_tick(struct loop_timer *t)
 	size_t ns = 0;
 
 	for (size_t i = 0; i < tn->npeers; i++) {
-		struct wg_peer *p = wg_device_peer_lookup(tn->dev, tn->peers[i].key);
+		struct wg_peer *p = wg_device_peer_lookup(tn->wg.dev, tn->peers[i].key);
 		if (!p)
 			continue;
 		tunnel_check(tn, &tn->peers[i], p);
@@ -337,13 +335,10 @@ static void tunnel_tick(struct loop_timer *t)
 static void tunnel_known_add(void *ctx, int64_t id, bool online)
 {
 	struct hub_tunnel *tn = ctx;
-	struct hub_tunnel_known *k;
 
-	k = realloc(tn->known, (tn->nknown + 1) * sizeof(*k));
-	if (!k)
+	if (array_grow((void **)&tn->known, tn->nknown, &tn->capknown, sizeof(*tn->known)) < 0)
 		return;
-	k[tn->nknown++] = (struct hub_tunnel_known){ id, online };
-	tn->known = k;
+	tn->known[tn->nknown++] = (struct hub_tunnel_known){ id, online };
 }
 
 /* A handshake makes the agent reachable for workers at once; the audit
@@ -368,7 +363,7 @@ static void tunnel_event(void *ctx, const struct wg_event *ev)
 static bool tunnel_live(void *ctx, const uint8_t key[32], struct api_agent_live *out)
 {
 	struct hub_tunnel *tn = ctx;
-	struct wg_peer *p = tn->up ? wg_device_peer_lookup(tn->dev, key) : NULL;
+	struct wg_peer *p = tn->up ? wg_device_peer_lookup(tn->wg.dev, key) : NULL;
 	struct wg_peer_status st;
 
 	if (!p)
@@ -397,9 +392,9 @@ static int tunnel_key(struct hub_tunnel *tn)
 
 	if (api_tunnel_private_key(tn->api, priv, tunnel_keygen) < 0)
 		return -1;
-	r = wg_device_set_private_key(tn->dev, priv);
+	r = wg_device_set_private_key(tn->wg.dev, priv);
 	secure_wipe(priv, sizeof(priv));
-	if (r < 0 || !wg_device_public_key(tn->dev, pub))
+	if (r < 0 || !wg_device_public_key(tn->wg.dev, pub))
 		return -1;
 	enc_b64std_encode(b64, pub, 32);
 	return api_tunnel_record(tn->api, "wireguard.public_key", b64);
@@ -458,29 +453,21 @@ static int tunnel_device(struct hub *hub)
 {
 	const struct hub_wg_conf *w = &hub->cfg.wg;
 	struct hub_tunnel *tn = &hub->tunnel;
-	struct wg_device_config dc = { .inside = &tun_inside_ops, .event = tunnel_event,
-				       .event_ctx = tn };
+	struct wg_device_config dc = { .event = tunnel_event, .event_ctx = tn };
 	int r;
 
 	if ((r = wg_crypto_init()) < 0)
 		return r;
-	if ((r = tun_open(w->ifname, w->mtu, &tn->tun)) < 0) {
-		log_err("cannot create interface %s: %s", w->ifname, strerror(-r));
+	if ((r = tun_iface_open(&tn->wg, hub->loop, w->ifname, w->mtu, &dc, NULL,
+				NULL)) < 0)
 		return r;
-	}
-	if (!(tn->inside = tun_inside_new(hub->loop, tn->tun, NULL, NULL)))
-		return -ENOMEM;
-	dc.inside_ctx = tn->inside;
-	if ((r = wg_device_new(hub->loop, &dc, &tn->dev)) < 0 ||
-	    (r = tun_inside_attach(tn->inside, tn->dev)) < 0)
-		return r;
-	wg_device_set_mtu(tn->dev, w->mtu);
-	if ((r = wg_device_set_listen_port(tn->dev, w->port)) < 0) {
+	wg_device_set_mtu(tn->wg.dev, w->mtu);
+	if ((r = wg_device_set_listen_port(tn->wg.dev, w->port)) < 0) {
 		log_err("WireGuard UDP port %u: %s", w->port, strerror(-r));
 		return r;
 	}
 	if (w->uapi && (r = uapi_server_start(hub->loop, w->ifname, &wg_device_uapi_ops,
-					      tn->dev, &tn->uapi)) < 0)
+					      tn->wg.dev, &tn->wg.uapi)) < 0)
 		log_warn("cannot serve /var/run/wireguard/%s.sock: %s", w->ifname, strerror(-r));
 	return 0;
 }
@@ -546,12 +533,7 @@ void hub_tunnel_close(struct hub *hub)
 			close(hub->front.agent_fd[i]);
 			hub->front.agent_fd[i] = -1;
 		}
-	if (tn->uapi)
-		uapi_server_stop(tn->uapi);
-	wg_device_free(tn->dev);
-	tun_inside_free(tn->inside);
-	if (tn->tun)
-		tun_close(tn->tun);
+	tun_iface_close(&tn->wg);
 	free(tn->peers);
 	free(tn->known);
 	shtext_clear(&hub->tunnel_metrics);

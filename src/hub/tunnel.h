@@ -19,24 +19,18 @@
 #include <stdint.h>
 
 #include "core/loop.h"
+#include "wg/tun_iface.h"
 
 struct hub;
 struct api;
 
 struct tpeer;
-struct tun;
-struct tun_inside;
-struct uapi_server;
-struct wg_device;
 
 /* The hub's tunnel, a field of struct hub (control thread; zero = off). */
 struct hub_tunnel {
 	struct hub *hub;		/* set while the tunnel is open */
 	struct api *api;
-	struct tun *tun;
-	struct tun_inside *inside;
-	struct wg_device *dev;
-	struct uapi_server *uapi;
+	struct tun_iface wg;		/* TUN, device, UAPI socket */
 	struct loop_timer tick;
 	struct tpeer *peers;		/* what the hub knows of each peer */
 	size_t npeers;
@@ -45,7 +39,7 @@ struct hub_tunnel {
 	/* What the audit log last announced per agent, until the first sync
 	 * takes it into the peers (agent_watch.h). */
 	struct hub_tunnel_known { int64_t id; bool online; } *known;
-	size_t nknown;
+	size_t nknown, capknown;
 };
 
 /* A handshake within this long means the peer is online (WireGuard

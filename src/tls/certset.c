@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "core/str.h"
 #include "tls/internal.h"
 
@@ -46,15 +47,8 @@ static int certset_push(struct tls_certset *set, struct tls_cert *cert)
 {
 	if (set->frozen)
 		return -EBUSY;
-	if (set->n == set->cap) {
-		size_t cap = set->cap ? set->cap * 2 : 8;
-		struct tls_cert **v = realloc(set->certs, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		set->certs = v;
-		set->cap = cap;
-	}
+	if (array_grow((void **)&set->certs, set->n, &set->cap, sizeof(*set->certs)) < 0)
+		return -ENOMEM;
 	set->certs[set->n++] = cert;
 	free(set->index);	/* stale: rebuilt on the next lookup */
 	set->index = NULL;

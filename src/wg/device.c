@@ -8,6 +8,7 @@
 
 #define LOG_SUBSYS "wg"
 #include "core/clock.h"
+#include "core/dlist.h"
 #include "core/log.h"
 #include "core/secure.h"
 
@@ -126,10 +127,7 @@ int wg_device_peer_add(struct wg_device *dev, const uint8_t pub[WG_KEY_LEN],
 		return -ENOMEM;
 	peer->hnext = dev->buckets[b];
 	dev->buckets[b] = peer;
-	peer->next = dev->peers;
-	if (dev->peers)
-		dev->peers->prev = peer;
-	dev->peers = peer;
+	DLIST_PUSH(dev->peers, peer);
 	dev->n_peers++;
 	*out = peer;
 	return 0;
@@ -143,12 +141,7 @@ void wg_device_peer_remove(struct wg_device *dev, struct wg_peer *peer)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = peer->hnext;
-	if (peer->prev)
-		peer->prev->next = peer->next;
-	else
-		dev->peers = peer->next;
-	if (peer->next)
-		peer->next->prev = peer->prev;
+	DLIST_UNLINK(dev->peers, peer);
 	dev->n_peers--;
 	wg_allowedips_remove_peer(&dev->aips, peer);
 	/* Datagrams already queued for it go out; they hold no reference. */

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "core/sync.h"
+
 /* Below this many items one thread does it all: a wakeup costs about as
  * much as sealing a few packets. */
 #define WG_LANES_MIN 8
@@ -95,10 +97,7 @@ void wg_lanes_free(struct wg_lanes *l)
 {
 	if (!l)
 		return;
-	pthread_mutex_lock(&l->mu);
-	l->stop = true;
-	pthread_cond_signal(&l->work);
-	pthread_mutex_unlock(&l->mu);
+	sync_flag_raise(&l->mu, &l->work, &l->stop);
 	pthread_join(l->thread, NULL);
 	pthread_cond_destroy(&l->idle);
 	pthread_cond_destroy(&l->work);

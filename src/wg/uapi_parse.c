@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "core/enc.h"
 #include "core/num.h"
 #include "core/secure.h"
@@ -145,21 +146,11 @@ static int uapi_parse_allowed_ip(struct str v, struct uapi_allowed_ip *ip)
 	return 0;
 }
 
-/* Grows *arr (of *cap elements of `size`) to hold one more than n. */
+/* Grows *arr (of *cap elements of `size`) to hold one more than n.
+ * Returns 0 or -ENOMEM (also when the size would overflow). */
 static int uapi_grow(void **arr, size_t *cap, size_t n, size_t size)
 {
-	size_t ncap;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 4;
-	p = realloc(*arr, ncap * size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
+	return array_grow(arr, n, cap, size) < 0 ? -ENOMEM : 0;
 }
 
 static int uapi_device_line(struct uapi_parser *ps, struct str k, struct str v)

@@ -384,29 +384,40 @@ TEST(alpn_cert)
 
 TEST(chall_store)
 {
+	struct acme_chall cs;
 	char out[256];
 
-	CHECK_EQ_INT(acme_chall_http_put("tok1", "tok1.thumb"), 0);
-	CHECK_EQ_INT(acme_chall_http_put("../x", "x"), -EINVAL);
-	CHECK_EQ_INT(acme_chall_http_lookup(J("/.well-known/acme-challenge/tok1"), out,
+	acme_chall_init(&cs);
+
+	CHECK_EQ_INT(acme_chall_http_put(&cs, "tok1", "tok1.thumb"), 0);
+	CHECK_EQ_INT(acme_chall_http_put(&cs, "../x", "x"), -EINVAL);
+	CHECK_EQ_INT(acme_chall_http_lookup(&cs, J("/.well-known/acme-challenge/tok1"), out,
 					    sizeof(out)), 10);
 	CHECK_EQ_STR(out, "tok1.thumb");
-	CHECK_EQ_INT(acme_chall_http_lookup(J("/.well-known/acme-challenge/TOK1"), out,
+	CHECK_EQ_INT(acme_chall_http_lookup(&cs, J("/.well-known/acme-challenge/TOK1"), out,
 					    sizeof(out)), -ENOENT);
-	CHECK_EQ_INT(acme_chall_http_lookup(J("/index.html"), out, sizeof(out)), 0);
-	acme_chall_http_del("tok1");
-	CHECK_EQ_INT(acme_chall_http_lookup(J("/.well-known/acme-challenge/tok1"), out,
+	CHECK_EQ_INT(acme_chall_http_lookup(&cs, J("/index.html"), out, sizeof(out)), 0);
+	acme_chall_http_del(&cs, "tok1");
+	CHECK_EQ_INT(acme_chall_http_lookup(&cs, J("/.well-known/acme-challenge/tok1"), out,
 					    sizeof(out)), -ENOENT);
-	unsigned long g = acme_chall_alpn_generation();
+	unsigned long g = acme_chall_alpn_generation(&cs);
 	char *c, *k;
-	CHECK_EQ_INT(acme_chall_alpn_put("a.example.com", "CERT", "KEY"), 0);
-	CHECK(acme_chall_alpn_generation() != g);
-	CHECK_EQ_INT(acme_chall_alpn_get("A.Example.com", &c, &k), 0);
+	CHECK_EQ_INT(acme_chall_alpn_put(&cs, "a.example.com", "CERT", "KEY"), 0);
+	CHECK(acme_chall_alpn_generation(&cs) != g);
+	CHECK_EQ_INT(acme_chall_alpn_get(&cs, "A.Example.com", &c, &k), 0);
 	CHECK_EQ_STR(c, "CERT");
 	free(c);
 	free(k);
-	acme_chall_alpn_del("a.example.com");
-	CHECK_EQ_INT(acme_chall_alpn_get("a.example.com", &c, &k), -ENOENT);
+	acme_chall_alpn_del(&cs, "a.example.com");
+	CHECK_EQ_INT(acme_chall_alpn_get(&cs, "a.example.com", &c, &k), -ENOENT);
+	/* A second store is apart from the first. */
+	struct acme_chall other;
+	acme_chall_init(&other);
+	CHECK_EQ_INT(acme_chall_http_put(&cs, "tok2", "tok2.thumb"), 0);
+	CHECK_EQ_INT(acme_chall_http_lookup(&other, J("/.well-known/acme-challenge/tok2"), out,
+					    sizeof(out)), -ENOENT);
+	acme_chall_fini(&other);
+	acme_chall_fini(&cs);	/* frees tok2 (ASan: no leak) */
 }
 
 /* An answer as a server sends it, read by dns_answer_parse (ldns). */

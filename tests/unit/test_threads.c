@@ -21,6 +21,7 @@
 #include "tls_test.h"
 
 #include "../../src/front/worker.c"
+#include "acme/acme_chall.h"
 #include "acme/acme_key.h"
 #include "acme/acme_worker.h"
 #include "core/secure.h"
@@ -271,6 +272,7 @@ static void acme_fx_done(void *arg, struct acme_job *job)
 TEST(acme_worker_jobs_round_trip)
 {
 	struct acme_mgr_cfg cfg = { 0 };
+	struct acme_chall chall;
 	struct acme_fx fx = { 0 };
 	struct acme_key k;
 	char err[256] = "", *pem;
@@ -283,7 +285,9 @@ TEST(acme_worker_jobs_round_trip)
 	cfg.enabled = true;
 	fx.loop = loop_new();
 	CHECK(fx.loop != NULL);
-	fx.w = acme_worker_new(fx.loop, &cfg, pem, acme_fx_done, &fx, err, sizeof(err));
+	acme_chall_init(&chall);
+	fx.w = acme_worker_new(fx.loop, &cfg, pem, &chall, acme_fx_done, &fx, err,
+			       sizeof(err));
 	if (!fx.w)
 		UNIT_FAIL("acme_worker_new: %s", err);
 	for (int i = 0; fx.w && i < 4; i++)
@@ -293,6 +297,7 @@ TEST(acme_worker_jobs_round_trip)
 	CHECK_EQ_INT(fx.done, ACME_JOBS);
 	CHECK_EQ_INT(fx.failed, ACME_JOBS);
 	acme_worker_free(fx.w);
+	acme_chall_fini(&chall);
 	loop_free(fx.loop);
 	secure_free(pem, strlen(pem));
 	acme_key_free(&k);
