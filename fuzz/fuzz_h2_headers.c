@@ -34,6 +34,11 @@ static struct front_ops fz_ops;
 static struct conn fz_c;
 static struct route fz_route;
 static struct buf fz_head;
+/* The settings the streams read (their header arena: max_header_bytes). */
+static struct front_snap fz_snap = {
+	.set.limits = { .max_head = 64 << 10, .max_headers = HTTP_MAX_HEADERS },
+};
+static struct snap_hold fz_hold = { .snap = &fz_snap };
 
 /* What the input asks for, and what a valid request must look like. */
 static struct {
@@ -194,6 +199,7 @@ static void fz_init(void)
 	fz_fc.ops = &fz_ops;
 	fz_w.fc = &fz_fc;
 	fz_w.loop = fz_loop;
+	fz_w.hold = &fz_hold;
 	fz_c.w = &fz_w;
 	fz_c.kind = LISTEN_HTTPS;
 	memcpy(fz_c.ip, "192.0.2.7", 10);

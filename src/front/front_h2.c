@@ -47,10 +47,10 @@ static struct h2_stream *h2_stream_new(struct h2_session *s, int32_t id)
 		return NULL;
 	st->id = id;
 	st->s = s;
-	buf_init(&st->arena, H2_HDR_ARENA);
+	buf_init(&st->arena, h2_set(s)->limits.max_head);
 	buf_init(&st->body, H2_WINDOW + 16384);
 	buf_init(&st->resp, H2_STREAM_BUF);
-	if (buf_reserve(&st->arena, H2_HDR_ARENA) < 0) {
+	if (buf_reserve(&st->arena, h2_set(s)->limits.max_head) < 0) {
 		free(st);
 		return NULL;
 	}
@@ -417,7 +417,7 @@ static struct str h2_keep(struct h2_stream *st, const uint8_t *p, size_t n)
 	const char *at = (const char *)buf_tail(&st->arena);
 
 	if (buf_tailroom(&st->arena) < n) {
-		st->bad = true;
+		st->too_big = true;
 		return STR_NULL;
 	}
 	memcpy(buf_tail(&st->arena), p, n);
@@ -437,7 +437,7 @@ static int h2_on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8
 	if (!st || f->hd.type != NGHTTP2_HEADERS)
 		return 0;
 	v = h2_keep(st, value, vlen);
-	if (st->bad)
+	if (st->bad || st->too_big)
 		return 0;
 	if (nlen && name[0] == ':') {
 		if (str_eq(n, STR_LIT(":method")))
@@ -461,8 +461,9 @@ static int h2_on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8
 			st->bad = true;
 		st->cl_seen = true;
 	}
-	if (st->msg.nhdr >= HTTP_MAX_HEADERS) {
-		st->bad = true;
+	if (st->msg.nhdr >= h2_set(st->s)->limits.max_headers ||
+	    st->msg.nhdr >= HTTP_MAX_HEADERS) {
+		st->too_big = true;
 		return 0;
 	}
 	st->msg.hdr[st->msg.nhdr].name = h2_keep(st, name, nlen);
@@ -640,6 +641,11 @@ static void h2_start(struct h2_session *s, struct h2_stream *st, bool end_stream
 	};
 	struct pipeline_out out;
 
+	if (st->too_big) {	/* as the h1 parser answers a head too large */
+		metrics_count(c->w->metrics, METRICS_REQ_MALFORMED);
+		front_h2_error(st, 431);
+		return;
+	}
 	if (st->bad || !h2_method_known(m->method, &m->meth) || m->meth == HTTP_M_CONNECT ||
 	    !h2_path_ok(m->path) || !m->host.len) {
 		metrics_count(c->w->metrics, METRICS_REQ_MALFORMED);
@@ -770,7 +776,7 @@ int front_h2_start(struct conn *c)
 	nghttp2_settings_entry iv[] = {
 		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, H2_MAX_STREAMS },
 		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, H2_WINDOW },
-		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 65536 },
+		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 0 },	/* below */
 	};
 
 	if (!s || h2_session_ng(s) < 0) {
@@ -783,6 +789,9 @@ int front_h2_start(struct conn *c)
 	c->proto = &front_h2_proto;
 	c->h2s = s;
 	c->st = CONN_RESP;
+	/* What each stream's arena holds: the header list a client may send
+	 * (HPACK counts 32 bytes more per field than the arena keeps). */
+	iv[2].value = (uint32_t)h2_set(s)->limits.max_head;
 	nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, sizeof(iv) / sizeof(iv[0]));
 	/* Let the connection-level window match what we will buffer. */
 	nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0, 4 * H2_WINDOW);

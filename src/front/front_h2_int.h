@@ -24,7 +24,6 @@
  * line when the connection ends (a rapid-reset flood would otherwise
  * write a line per stream). */
 #define H2_RESETS_LOGGED 32
-#define H2_HDR_ARENA (48u << 10)
 /* What a stream buffers of its response while the client's window (the
  * stream's or the connection's) is closed: then its upstream is not read
  * further, so a client that never opens its windows pins this much per
@@ -48,9 +47,13 @@ struct h2_stream {
 	 * upstream sent. */
 	struct xchg *xdone;
 	struct http_msg msg;
-	struct buf arena;		/* header bytes; reserved once, never moves */
+	/* The header block's names and values: max_header_bytes, the
+	 * header list size the session advertises, reserved once (the
+	 * fields are views into it, so it never moves). */
+	struct buf arena;
 	struct str scheme;
 	bool bad;			/* a header the request may not carry */
+	bool too_big;			/* over max_header_bytes or max_headers: 431 */
 	bool cl_seen;
 	struct buf body;		/* request DATA the exchange has not taken */
 	bool req_end;			/* END_STREAM seen */
