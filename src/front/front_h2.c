@@ -646,7 +646,13 @@ static void h2_start(struct h2_session *s, struct h2_stream *st, bool end_stream
 		front_h2_error(st, 431);
 		return;
 	}
-	if (st->bad || !h2_method_known(m->method, &m->meth) || m->meth == HTTP_M_CONNECT ||
+	if (!st->bad && h2_method_known(m->method, &m->meth) && m->meth == HTTP_M_CONNECT) {
+		/* Not a forward proxy: the h1 parser's answer (HTTP_E_METHOD). */
+		metrics_count(c->w->metrics, METRICS_REQ_MALFORMED);
+		front_h2_error(st, 405);
+		return;
+	}
+	if (st->bad || !h2_method_known(m->method, &m->meth) ||
 	    !h2_path_ok(m->path) || !m->host.len) {
 		metrics_count(c->w->metrics, METRICS_REQ_MALFORMED);
 		front_h2_error(st, 400);
