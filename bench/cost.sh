@@ -26,7 +26,9 @@
 #        keep-alive to a route with a `login` policy and a valid session
 #        cookie, then the same route `public`, in one hub under callgrind;
 #        prints login_cost_ratio = public/login instructions per request
-#        (docs/auth.md: the goal is 0.9 or more).
+#        (docs/auth.md: the goal is 0.9 or more). Unlike the others this
+#        one depends on wall time: the identity assertion is re-signed
+#        every 30 s, so run it on a quiet machine.
 #
 #   BENCH_N      requests measured (20000)   BENCH_WARM  warm-up (2000)
 #   BENCH_TESTS  tests ("h1 tls h2")          POSTERN_BIN the binary
