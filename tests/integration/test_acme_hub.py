@@ -108,8 +108,12 @@ def test_acme_hub_issues_and_renews(acme):
     first = serial(main)
     netlab.wait_until(lambda: issued_by_pebble(acme, main, "www.example.com") and
                       serial(main) != first, timeout=60, what="renewed certificate")
-    assert "certificate main (hub.example.com,www.example.com) renewed" in hub.log()
-    assert metric(acme, 'postern_acme_events_total{event="renewed"}') >= 1
+    # The hub writes the file first and logs and counts the renewal after
+    # it: wait for those too, not just for the new serial.
+    netlab.wait_until(lambda: "certificate main (hub.example.com,www.example.com) renewed"
+                      in hub.log(), timeout=30, what="the renewal logged")
+    netlab.wait_until(lambda: metric(acme, 'postern_acme_events_total{event="renewed"}') >= 1,
+                      timeout=30, what="renewed metric")
     assert metric(acme, 'postern_acme_events_total{event="expiring"}') >= 1
     assert "stored; reloading the TLS certificates" in hub.log()
 
