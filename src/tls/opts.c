@@ -5,22 +5,19 @@
 #include "core/conf.h"
 #include "tls/tls.h"
 
+/* The defaults the options and the config section share (tls.h). */
+#define TLS_DEFAULTS .tickets = true, .ocsp_stapling = true,		\
+	.ticket_rotate_ns = TLS_TICKET_ROTATE_DEFAULT_NS,		\
+	.ticket_lifetime_ns = TLS_TICKET_LIFETIME_DEFAULT_NS
+
 void tls_opts_default(struct tls_opts *o)
 {
-	memset(o, 0, sizeof(*o));
-	o->tickets = true;
-	o->ticket_rotate_ns = TLS_TICKET_ROTATE_DEFAULT_NS;
-	o->ticket_lifetime_ns = TLS_TICKET_LIFETIME_DEFAULT_NS;
-	o->ocsp_stapling = true;
+	*o = (struct tls_opts){ TLS_DEFAULTS };
 }
 
 void tls_conf_default(struct tls_conf *tc)
 {
-	memset(tc, 0, sizeof(*tc));
-	tc->tickets = true;
-	tc->ticket_rotate_ns = TLS_TICKET_ROTATE_DEFAULT_NS;
-	tc->ticket_lifetime_ns = TLS_TICKET_LIFETIME_DEFAULT_NS;
-	tc->ocsp_stapling = true;
+	*tc = (struct tls_conf){ TLS_DEFAULTS };
 }
 
 /* The string-valued keys and where they go. Returns 0 or -1 (too long). */
