@@ -192,23 +192,30 @@ int proxy_v2_tlv_next(struct str *it, struct proxy_v2_tlv *tlv)
 	return 1;
 }
 
+/* The address block (spec 2.2): source and destination address, `alen`
+ * bytes each, then source and destination port. Returns its length. */
+static size_t proxy_v2_put_block(uint8_t *a, size_t alen, const void *saddr,
+				 const void *daddr, const void *sport,
+				 const void *dport)
+{
+	memcpy(a, saddr, alen);
+	memcpy(a + alen, daddr, alen);
+	memcpy(a + 2 * alen, sport, 2);
+	memcpy(a + 2 * alen + 2, dport, 2);
+	return 2 * alen + 4;
+}
+
 static size_t proxy_v2_put_addrs(uint8_t *a, const struct sockaddr *src,
 				 const struct sockaddr *dst)
 {
 	if (src->sa_family == AF_INET) {
 		const struct sockaddr_in *s = (const void *)src, *d = (const void *)dst;
-		memcpy(a, &s->sin_addr, 4);
-		memcpy(a + 4, &d->sin_addr, 4);
-		memcpy(a + 8, &s->sin_port, 2);
-		memcpy(a + 10, &d->sin_port, 2);
-		return ADDR_LEN_INET;
+		return proxy_v2_put_block(a, 4, &s->sin_addr, &d->sin_addr,
+					  &s->sin_port, &d->sin_port);
 	}
 	const struct sockaddr_in6 *s = (const void *)src, *d = (const void *)dst;
-	memcpy(a, &s->sin6_addr, 16);
-	memcpy(a + 16, &d->sin6_addr, 16);
-	memcpy(a + 32, &s->sin6_port, 2);
-	memcpy(a + 34, &d->sin6_port, 2);
-	return ADDR_LEN_INET6;
+	return proxy_v2_put_block(a, 16, &s->sin6_addr, &d->sin6_addr,
+				  &s->sin6_port, &d->sin6_port);
 }
 
 /* Total encoded size, or 0 when it exceeds PROXY_V2_MAX. */
