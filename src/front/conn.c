@@ -66,8 +66,10 @@ void conn_close(struct conn *c)
 		admin_call_detach(c->admin);
 		c->admin = NULL;
 	}
-	c->proto->closing(c);
-	c->xport->closing(c);
+	if (c->proto->closing)
+		c->proto->closing(c);
+	if (c->xport->closing)
+		c->xport->closing(c);
 	loop_io_del(c->w->loop, &c->io);
 	loop_timer_disarm(c->w->loop, &c->timer);
 	close(c->fd);
@@ -103,21 +105,9 @@ static long conn_tcp_send(struct conn *c, const void *p, size_t n)
 	return r;
 }
 
-static bool conn_tcp_wants_write(const struct conn *c)
-{
-	return false;
-}
-
-static void conn_tcp_nothing(struct conn *c)
-{
-}
-
 const struct conn_xport conn_tcp_xport = {
 	.recv = conn_tcp_recv,
 	.send = conn_tcp_send,
-	.wants_write = conn_tcp_wants_write,
-	.shutdown = conn_tcp_nothing,
-	.closing = conn_tcp_nothing,
 };
 
 static bool conn_want_read(const struct conn *c)
@@ -142,7 +132,8 @@ void conn_update_io(struct conn *c)
 	}
 	/* A blocked exchange is resumed from a write event, which must come
 	 * even if the buffer drained in the meantime. */
-	if (c->out.len || c->resp_blocked || c->xport->wants_write(c))
+	if (c->out.len || c->resp_blocked ||
+	    (c->xport->wants_write && c->xport->wants_write(c)))
 		ev |= LOOP_WRITE;
 	loop_io_mod(c->w->loop, &c->io, ev);
 }
@@ -158,7 +149,8 @@ static void conn_closing_drained(struct conn *c)
 {
 	if (c->st != CONN_CLOSING) {
 		c->st = CONN_CLOSING;
-		c->xport->shutdown(c);
+		if (c->xport->shutdown)
+			c->xport->shutdown(c);
 		shutdown(c->fd, SHUT_WR);
 		conn_arm(c, CONN_LINGER_NS);
 	}
@@ -533,15 +525,10 @@ static void conn_h1_drain(struct conn *c)
 		c->keepalive = false;
 }
 
-static void conn_h1_closing(struct conn *c)
-{
-}
-
 const struct conn_proto conn_h1_proto = {
 	.input = conn_h1_input,
 	.drain = conn_h1_drain,
 	.timeout = conn_h1_timeout,
-	.closing = conn_h1_closing,
 };
 
 void conn_drain_all(struct worker *w)

@@ -53,7 +53,8 @@ struct conn_proto {
 	/* The connection's timer fired while a request was active (idle and
 	 * closing connections are closed by conn.c itself). */
 	void (*timeout)(struct conn *c);
-	/* The connection closes: release the framing's state. */
+	/* The connection closes: release the framing's state. NULL: none
+	 * (HTTP/1.1 keeps its state in the connection). */
 	void (*closing)(struct conn *c);
 	/* The client's FIN ends the connection at once, whatever the state
 	 * (an HTTP/2 client that closed can no longer open windows). */
@@ -76,11 +77,13 @@ struct conn_xport {
 	/* Read interest is on: rerun the read path if the transport holds
 	 * bytes the socket's readiness cannot show. NULL: none. */
 	void (*read_pending)(struct conn *c);
-	/* The transport needs the socket writable (a handshake or a read). */
+	/* The transport needs the socket writable (a handshake or a read).
+	 * NULL: never. */
 	bool (*wants_write)(const struct conn *c);
-	/* Orderly close of the transport before the TCP half-close. */
+	/* Orderly close of the transport before the TCP half-close. NULL:
+	 * nothing to close. */
 	void (*shutdown)(struct conn *c);
-	/* The connection closes: release the transport's state. */
+	/* The connection closes: release the transport's state. NULL: none. */
 	void (*closing)(struct conn *c);
 	/* The client speaks at once (a handshake): header_timeout from the
 	 * accept instead of keepalive_timeout. */
