@@ -161,14 +161,14 @@ static const struct cli_column agent_health_cols[] = {
 	{ "LAST SEEN", "last_seen_at", true },
 };
 static const struct cli_noun agent_health = {
-	.name = "agent", .cols = agent_health_cols, .ncols = CLI_COUNT(agent_health_cols),
+	.name = "agent", CLI_COLS(agent_health_cols),
 };
 static const struct cli_column agent_target_cols[] = {
 	{ "TARGET", "target", false }, { "STATUS", "status", false },
 	{ "AGE (S)", "age", false },
 };
 static const struct cli_noun agent_targets = {
-	.name = "agent", .cols = agent_target_cols, .ncols = CLI_COUNT(agent_target_cols),
+	.name = "agent", CLI_COLS(agent_target_cols),
 };
 
 /* get: who the agent is, then its health as tables (the API's JSON with
@@ -240,8 +240,7 @@ static const struct cli_verb agent_verbs[] = {
 
 const struct cli_noun cli_noun_agent = {
 	.name = "agent", .path = "/agents", .create_arg = "name", .verbs = agent_verbs,
-	.flags = agent_flags, .nflags = CLI_COUNT(agent_flags),
-	.cols = agent_cols, .ncols = CLI_COUNT(agent_cols), .options = agent_options,
+	CLI_FLAGS(agent_flags), CLI_COLS(agent_cols), .options = agent_options,
 	.usage = "list | get ID|NAME | create NAME [--ttl SECONDS] [--kind wireguard]\n"
 	"       | token ID|NAME [--ttl SECONDS]\n"
 	"       | wireguard-config ID|NAME (new keys for a node)\n"

@@ -144,7 +144,7 @@ static const struct cli_verb audit_verbs[] = {
 
 const struct cli_noun cli_noun_audit = {
 	.name = "audit", .path = "/audit", .verbs = audit_verbs, .own_only = true,
-	.cols = audit_cols, .ncols = CLI_COUNT(audit_cols), .options = audit_options,
+	CLI_COLS(audit_cols), .options = audit_options,
 	.usage = "list [--limit N] [--after SEQ] | export --jsonl\n"
 	"       | verify [--data DIR [--pubkey FILE]]",
 };

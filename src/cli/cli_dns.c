@@ -71,7 +71,7 @@ static const struct cli_verb dns_verbs[] = {
 
 const struct cli_noun cli_noun_dns_provider = {
 	.name = "dns-provider", .path = "/dns-providers", .verbs = dns_verbs,
-	.cols = dns_cols, .ncols = CLI_COUNT(dns_cols), .options = dns_options,
+	CLI_COLS(dns_cols), .options = dns_options,
 	.usage = "list | set NAME --conf FILE|- | delete NAME\n"
 	"       NAME: cloudflare, hetzner, digitalocean, route53, rfc2136; FILE holds\n"
 	"       'key = value' lines (docs/acme.md, \"DNS providers\")",

@@ -13,8 +13,7 @@ static const struct cli_column route_token_cols[] = {
 const struct cli_noun cli_noun_route_token = {
 	.name = "route-token", .path = "/route-tokens", .create_arg = "name",
 	.verbs = cli_verbs_revocable,
-	.flags = route_token_flags, .nflags = CLI_COUNT(route_token_flags),
-	.cols = route_token_cols, .ncols = CLI_COUNT(route_token_cols),
+	CLI_FLAGS(route_token_flags), CLI_COLS(route_token_cols),
 	.usage = "list | get ID | create NAME --route ID | revoke ID",
 };
 
@@ -32,8 +31,7 @@ static const struct cli_column share_cols[] = {
 const struct cli_noun cli_noun_share_link = {
 	.name = "share-link", .path = "/share-links", .create_arg = "name",
 	.verbs = cli_verbs_revocable,
-	.flags = share_flags, .nflags = CLI_COUNT(share_flags),
-	.cols = share_cols, .ncols = CLI_COUNT(share_cols),
+	CLI_FLAGS(share_flags), CLI_COLS(share_cols),
 	.usage = "list | get ID | create NAME --route ID --expires SECONDS [--max-uses N]\n"
 	"       | revoke ID",
 };

@@ -70,6 +70,6 @@ static const struct cli_verb settings_verbs[] = {
 
 const struct cli_noun cli_noun_settings = {
 	.name = "settings", .path = "/settings", .verbs = settings_verbs, .own_only = true,
-	.cols = settings_cols, .ncols = CLI_COUNT(settings_cols),
+	CLI_COLS(settings_cols),
 	.usage = "list | get KEY | set KEY VALUE | reset KEY",
 };

@@ -28,7 +28,7 @@ enum { OPT_OVERLAP, OPT_LIMIT };
 static const char *const webhook_options[] = { "overlap", "limit", NULL };
 
 static const struct cli_noun delivery_noun = {
-	.name = "webhook", .cols = delivery_cols, .ncols = CLI_COUNT(delivery_cols),
+	.name = "webhook", CLI_COLS(delivery_cols),
 };
 
 /* deliveries ID [--limit N]: the newest deliveries with their attempts
@@ -94,8 +94,7 @@ static const struct cli_verb webhook_verbs[] = {
 
 const struct cli_noun cli_noun_webhook = {
 	.name = "webhook", .path = "/webhooks", .create_arg = "name", .verbs = webhook_verbs,
-	.flags = webhook_flags, .nflags = CLI_COUNT(webhook_flags),
-	.cols = webhook_cols, .ncols = CLI_COUNT(webhook_cols), .options = webhook_options,
+	CLI_FLAGS(webhook_flags), CLI_COLS(webhook_cols), .options = webhook_options,
 	.usage = "list | get ID | create NAME --url URL [--format json|slack|discord|ntfy]\n"
 	"         [--events \"agent.* certificate.failed\"] [--[no-]allow-private]\n"
 	"       | update ID [same options] [--[no-]enabled] | delete ID\n"

@@ -52,6 +52,9 @@ struct cli_args {
 
 /* Elements in a table (flags, columns). */
 #define CLI_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+/* A noun's flag or column table with its size, in a cli_noun initializer. */
+#define CLI_FLAGS(t) .flags = (t), .nflags = CLI_COUNT(t)
+#define CLI_COLS(t) .cols = (t), .ncols = CLI_COUNT(t)
 
 /* One verb of a noun, in the order `postern --help` lists them. `fn`
  * runs it and returns the exit status, or -1 to run the generic verb of

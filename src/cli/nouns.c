@@ -30,8 +30,7 @@ static const struct cli_verb route_verbs[] = {
 };
 const struct cli_noun cli_noun_route = {
 	.name = "route", .path = "/routes", .verbs = route_verbs,
-	.flags = route_flags, .nflags = CLI_COUNT(route_flags),
-	.cols = route_cols, .ncols = CLI_COUNT(route_cols),
+	CLI_FLAGS(route_flags), CLI_COLS(route_cols),
 	.usage = "list | get ID | create --host H --target URL [--path P] [--agent ID|NAME]\n"
 	"       [--[no-]strip-prefix] [--[no-]redirect-https] [--hsts SECONDS]\n"
 	"       [--[no-]tls-verify] [--tls-server-name N] [--tcp-port N]\n"
@@ -107,8 +106,7 @@ static const struct cli_verb cert_verbs[] = {
 };
 const struct cli_noun cli_noun_cert = {
 	.name = "cert", .path = "/certificates", .create_arg = "name", .verbs = cert_verbs,
-	.flags = cert_flags, .nflags = CLI_COUNT(cert_flags),
-	.cols = cert_cols, .ncols = CLI_COUNT(cert_cols), .options = cert_options,
+	CLI_FLAGS(cert_flags), CLI_COLS(cert_cols), .options = cert_options,
 	.usage = "list | get ID | import NAME --cert FILE --key FILE\n"
 	"       | request DNSNAME... [--names \"A B\"] [--name NAME]\n"
 	"         [--challenge http-01|tls-alpn-01|dns-01] [--key-type ec256|rsa2048|rsa3072]\n"
@@ -164,8 +162,7 @@ static const struct cli_verb user_verbs[] = {
 };
 const struct cli_noun cli_noun_user = {
 	.name = "user", .path = "/users", .create_arg = "name", .verbs = user_verbs,
-	.flags = user_flags, .nflags = CLI_COUNT(user_flags),
-	.cols = user_cols, .ncols = CLI_COUNT(user_cols),
+	CLI_FLAGS(user_flags), CLI_COLS(user_cols),
 	.usage = "list | get ID | create NAME --role admin|operator|viewer\n"
 	"       [--password-stdin] [--groups G1,G2] [--email ADDR]\n"
 	"       | update ID [--role R] [--password-stdin] [--groups G1,G2]\n"
@@ -186,8 +183,7 @@ static const struct cli_column token_cols[] = {
 
 const struct cli_noun cli_noun_token = {
 	.name = "token", .path = "/tokens", .create_arg = "name", .verbs = cli_verbs_revocable,
-	.flags = token_flags, .nflags = CLI_COUNT(token_flags),
-	.cols = token_cols, .ncols = CLI_COUNT(token_cols),
+	CLI_FLAGS(token_flags), CLI_COLS(token_cols),
 	.usage = "list | get ID | create NAME --scope read|write "
 	"[--user ID] [--expires SECONDS]\n       | revoke ID",
 };
