@@ -407,21 +407,19 @@ struct route_table *route_table_build(const struct route_env *env,
 		if (route_compile(env, &specs[i], &t->routes[i], why, sizeof(why)) < 0) {
 			snprintf(err, errlen, "route %s: %s",
 				 specs[i].name ? specs[i].name : "?", why);
-			route_table_free(t);
-			return NULL;
+			goto fail;
 		}
 		t->ptrs[i] = &t->routes[i];
 	}
 	qsort(t->ptrs, n, sizeof(*t->ptrs), route_cmp_ptr);
-	if (route_check_dups(t, err, errlen) < 0) {
-		route_table_free(t);
-		return NULL;
-	}
+	if (route_check_dups(t, err, errlen) < 0)
+		goto fail;
 	if (route_group(t) < 0)
 		goto oom;
 	return t;
 oom:
 	snprintf(err, errlen, "out of memory");
+fail:
 	route_table_free(t);
 	return NULL;
 }

@@ -36,6 +36,7 @@ int wg_device_new(struct loop *loop, const struct wg_device_config *cfg,
 		  struct wg_device **out)
 {
 	struct wg_device *dev;
+	size_t max_packets;
 	int r;
 
 	if ((r = wg_crypto_init()) < 0)
@@ -45,28 +46,26 @@ int wg_device_new(struct loop *loop, const struct wg_device_config *cfg,
 	dev->loop = loop;
 	if (cfg)
 		dev->cfg = *cfg;
+	max_packets = dev->cfg.max_packets ? dev->cfg.max_packets
+					   : WG_POOL_DEFAULT;
 	dev->n_lanes = 1;
 	if (dev->cfg.crypto_threads) {
-		if ((r = wg_lanes_new(&dev->lanes)) < 0) {
-			free(dev);
-			return r;
-		}
+		if ((r = wg_lanes_new(&dev->lanes)) < 0)
+			goto fail;
 		dev->n_lanes = WG_LANES_MAX;
 	}
-	dev->staged_max = (dev->cfg.max_packets ? dev->cfg.max_packets
-						: WG_POOL_DEFAULT) / 4;
+	dev->staged_max = max_packets / 4;
 	wg_allowedips_init(&dev->aips);
 	if ((r = wg_index_init(&dev->index)) < 0 ||
 	    (r = wg_ratelimit_init(&dev->rl)) < 0 ||
-	    (r = pool_init(&dev->pool, PKT_SIZE, 2 * PKT_BATCH,
-			   dev->cfg.max_packets ? dev->cfg.max_packets
-						: WG_POOL_DEFAULT)) < 0) {
-		wg_lanes_free(dev->lanes);
-		free(dev);
-		return r;
-	}
+	    (r = pool_init(&dev->pool, PKT_SIZE, 2 * PKT_BATCH, max_packets)) < 0)
+		goto fail;
 	*out = dev;
 	return 0;
+fail:
+	wg_lanes_free(dev->lanes);	/* NULL when they were not made */
+	free(dev);
+	return r;
 }
 
 void wg_device_free(struct wg_device *dev)

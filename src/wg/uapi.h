@@ -90,6 +90,23 @@ struct uapi_state {
 	struct uapi_peer_state *peers;
 };
 
+/* Both struct uapi_set and struct uapi_state own the same things: each
+ * peer's allowed-IP array and preshared key, the peer array and the private
+ * key. Wipes and frees them in `s`, a pointer to either, and leaves it
+ * empty: the body of uapi_set_free and uapi_state_free (the caller includes
+ * <stdlib.h>, <string.h> and core/secure.h). */
+#define UAPI_WIPE_FREE(s)						\
+	do {								\
+		for (size_t i_ = 0; i_ < (s)->n_peers; i_++) {		\
+			secure_wipe((s)->peers[i_].preshared_key,	\
+				    UAPI_KEY_LEN);			\
+			free((s)->peers[i_].allowed_ips);		\
+		}							\
+		free((s)->peers);					\
+		secure_wipe((s)->private_key, UAPI_KEY_LEN);		\
+		memset((s), 0, sizeof(*(s)));				\
+	} while (0)
+
 /* Appends the body of a get answer (without the trailing "errno=0\n\n").
  * Returns 0 or -ENOMEM/-ENOBUFS. */
 int uapi_format_get(const struct uapi_state *st, struct buf *out);

@@ -125,11 +125,5 @@ int uapi_format_get(const struct uapi_state *st, struct buf *out)
 
 void uapi_state_free(struct uapi_state *st)
 {
-	for (size_t i = 0; i < st->n_peers; i++) {
-		secure_wipe(st->peers[i].preshared_key, UAPI_KEY_LEN);
-		free(st->peers[i].allowed_ips);
-	}
-	free(st->peers);
-	secure_wipe(st->private_key, UAPI_KEY_LEN);
-	memset(st, 0, sizeof(*st));
+	UAPI_WIPE_FREE(st);
 }

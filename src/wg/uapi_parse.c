@@ -310,11 +310,5 @@ int uapi_parse_set(const char *text, size_t len, struct uapi_set *out)
 
 void uapi_set_free(struct uapi_set *s)
 {
-	for (size_t i = 0; i < s->n_peers; i++) {
-		secure_wipe(s->peers[i].preshared_key, UAPI_KEY_LEN);
-		free(s->peers[i].allowed_ips);
-	}
-	free(s->peers);
-	secure_wipe(s->private_key, UAPI_KEY_LEN);
-	memset(s, 0, sizeof(*s));
+	UAPI_WIPE_FREE(s);
 }
