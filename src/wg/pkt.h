@@ -65,4 +65,12 @@ struct pkt_batch {
 	struct pkt *p[PKT_BATCH];
 };
 
+/* What a packet device (tun.c, udp.c) counts, each way: packets, the
+ * coalesced units they came or went in (TUN superpackets, UDP GRO
+ * batches or GSO sends), and packets dropped. */
+struct pkt_io_stats {
+	unsigned long long rx_packets, rx_coalesced, rx_dropped;
+	unsigned long long tx_packets, tx_coalesced, tx_dropped;
+};
+
 #endif

@@ -39,7 +39,7 @@ struct tun {
 	bool offload;		/* TSO on: super-packets both ways */
 	bool uso;		/* USO too */
 	char name[IF_NAMESIZE];
-	struct tun_stats st;
+	struct pkt_io_stats st;
 	struct gso_split pending;	/* segments not yet handed out */
 	struct gro gro;
 	uint8_t scratch[TUN_SCRATCH];
@@ -200,7 +200,7 @@ bool tun_offload(const struct tun *t)
 	return t->offload;
 }
 
-void tun_get_stats(const struct tun *t, struct tun_stats *out)
+void tun_get_stats(const struct tun *t, struct pkt_io_stats *out)
 {
 	*out = t->st;
 }
@@ -291,7 +291,7 @@ static int tun_read_one(struct tun *t)
 			continue;
 		}
 		if (t->pending.nseg > 1)
-			t->st.rx_superpackets++;
+			t->st.rx_coalesced++;
 		return 1;
 	}
 }
@@ -332,7 +332,7 @@ static int tun_emit(void *ctx, const struct iovec *iov, int iovcnt,
 		return -errno;	/* gro counts the packets dropped */
 	t->st.tx_packets += npkts;
 	if (npkts > 1)
-		t->st.tx_superpackets++;
+		t->st.tx_coalesced++;
 	return 0;
 }
 

@@ -60,10 +60,6 @@ bool tun_read_pending(const struct tun *t);
  * NIC drops on a full ring. */
 int tun_write_batch(struct tun *t, struct pkt_batch *b);
 
-struct tun_stats {
-	unsigned long long rx_packets, rx_superpackets, rx_dropped;
-	unsigned long long tx_packets, tx_superpackets, tx_dropped;
-};
-void tun_get_stats(const struct tun *t, struct tun_stats *out);
+void tun_get_stats(const struct tun *t, struct pkt_io_stats *out);
 
 #endif

@@ -50,7 +50,7 @@ struct udp_tx_msg {
 struct udp {
 	uint16_t port;
 	bool gso;		/* UDP_SEGMENT allowed (cleared on refusal) */
-	struct udp_stats st;
+	struct pkt_io_stats st;
 	struct udp_rx rx[2];	/* [0] IPv4, [1] IPv6 */
 	struct mmsghdr tm[PKT_BATCH];
 	struct udp_tx_msg tmeta[PKT_BATCH];
@@ -234,7 +234,7 @@ int udp_set_fwmark(struct udp *u, uint32_t fwmark)
 	return 0;
 }
 
-void udp_get_stats(const struct udp *u, struct udp_stats *out)
+void udp_get_stats(const struct udp *u, struct pkt_io_stats *out)
 {
 	*out = u->st;
 }
@@ -285,7 +285,7 @@ static int udp_rx_drain(struct udp *u, struct udp_rx *rx, struct pool *pool,
 		if (rx->off == 0) {
 			udp_rx_parse(rx, rx->msg);
 			if (rx->seg > 1 && len > rx->seg)
-				u->st.rx_gro_batches++;
+				u->st.rx_coalesced++;
 		}
 		if ((mm->msg_hdr.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
 		    rx->off >= len || rx->seg == 0) {
@@ -310,7 +310,7 @@ static int udp_rx_drain(struct udp *u, struct udp_rx *rx, struct pool *pool,
 			memcpy(pkt_data(p), (uint8_t *)mm->msg_hdr.msg_iov->iov_base +
 			       rx->off, n);
 			b->p[b->n++] = p;
-			u->st.rx_datagrams++;
+			u->st.rx_packets++;
 		}
 		rx->off += n;
 	}
@@ -540,7 +540,7 @@ static unsigned udp_tx_probe(struct udp *u, struct pkt_batch *b, int fd,
 	while (n < 0 && errno == EINTR);
 	if (n >= 0) {
 		udp_tx_gso_off(u, EINVAL);
-		u->st.tx_datagrams++;
+		u->st.tx_packets++;
 		return m->first + 1;
 	}
 	if (errno == EINVAL || errno == ENETUNREACH || errno == EADDRNOTAVAIL) {
@@ -564,8 +564,8 @@ static unsigned udp_tx_send(struct udp *u, struct pkt_batch *b, int fd,
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
 		for (int j = 0; j < n; j++) {
-			u->st.tx_datagrams += u->tmeta[j].segs;
-			u->st.tx_gso_sends += u->tmeta[j].segs > 1;
+			u->st.tx_packets += u->tmeta[j].segs;
+			u->st.tx_coalesced += u->tmeta[j].segs > 1;
 		}
 		return (unsigned)n == k ? end : u->tmeta[n].first;
 	}

@@ -53,10 +53,6 @@ bool udp_recv_pending(const struct udp *u, int fd);
  * kernel picks one. */
 int udp_send_batch(struct udp *u, struct pkt_batch *b);
 
-struct udp_stats {
-	unsigned long long rx_datagrams, rx_gro_batches, rx_dropped;
-	unsigned long long tx_datagrams, tx_gso_sends, tx_dropped;
-};
-void udp_get_stats(const struct udp *u, struct udp_stats *out);
+void udp_get_stats(const struct udp *u, struct pkt_io_stats *out);
 
 #endif

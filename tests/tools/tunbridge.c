@@ -105,14 +105,14 @@ static int open_in_netns(const char *netns, const char *name, unsigned mtu,
 
 static void print_stats(const char *side, const struct tun *t)
 {
-	struct tun_stats st;
+	struct pkt_io_stats st;
 
 	tun_get_stats(t, &st);
 	printf("%s_offload=%d\n%s_rx_packets=%llu\n%s_rx_superpackets=%llu\n"
 	       "%s_rx_dropped=%llu\n%s_tx_packets=%llu\n%s_tx_superpackets=%llu\n"
 	       "%s_tx_dropped=%llu\n", side, tun_offload(t), side, st.rx_packets,
-	       side, st.rx_superpackets, side, st.rx_dropped, side, st.tx_packets,
-	       side, st.tx_superpackets, side, st.tx_dropped);
+	       side, st.rx_coalesced, side, st.rx_dropped, side, st.tx_packets,
+	       side, st.tx_coalesced, side, st.tx_dropped);
 }
 
 int main(int argc, char **argv)

@@ -261,13 +261,13 @@ static void checksums_off(struct udp *a, struct udp *b)
 
 static void print_stats(const char *side, const struct udp *u)
 {
-	struct udp_stats st;
+	struct pkt_io_stats st;
 
 	udp_get_stats(u, &st);
 	printf("%s_rx_datagrams=%llu\n%s_rx_gro_batches=%llu\n%s_rx_dropped=%llu\n"
 	       "%s_tx_datagrams=%llu\n%s_tx_gso_sends=%llu\n%s_tx_dropped=%llu\n",
-	       side, st.rx_datagrams, side, st.rx_gro_batches, side, st.rx_dropped,
-	       side, st.tx_datagrams, side, st.tx_gso_sends, side, st.tx_dropped);
+	       side, st.rx_packets, side, st.rx_coalesced, side, st.rx_dropped,
+	       side, st.tx_packets, side, st.tx_coalesced, side, st.tx_dropped);
 }
 
 int main(int argc, char **argv)
@@ -276,7 +276,7 @@ int main(int argc, char **argv)
 	struct wg_endpoint last, after;
 	uint64_t batches;
 	char cmd[256], seen[16];
-	struct udp_stats st;
+	struct pkt_io_stats st;
 	unsigned long long gso_before;
 
 	if ((argc != 6 && !(argc == 7 && !strcmp(argv[6], "nogso"))) ||
@@ -325,11 +325,11 @@ int main(int argc, char **argv)
 	reply(a, b, &last, 8, seen, &after);
 	if (!memcmp(seen, &addr2, alen()))
 		FAIL("GSO reply still from the deleted address");
-	gso_before = st.tx_gso_sends;
+	gso_before = st.tx_coalesced;
 	udp_get_stats(b, &st);
-	if (st.tx_gso_sends != gso_before + 1)
+	if (st.tx_coalesced != gso_before + 1)
 		FAIL("GSO reply: %llu GSO sends, wanted 1",
-		     st.tx_gso_sends - gso_before);
+		     st.tx_coalesced - gso_before);
 	printf("stale_source_gso_kept=1\n");
 
 	print_stats("a", a);
