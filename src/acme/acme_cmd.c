@@ -279,6 +279,16 @@ static int issue_dns(struct issue_ctx *ic, const struct acme_opts *o)
 	return 0;
 }
 
+/* Adds the solver `ops` answering from ic->chall and, when `listen` is
+ * set, starts its standalone responder `sa` there (TLS for tls-alpn-01).
+ * Returns 0 or acme_standalone_start's -errno. */
+static int issue_standalone(struct issue_ctx *ic, const struct acme_solver_ops *ops,
+			    struct acme_standalone *sa, const char *listen, bool tls)
+{
+	ic->solvers[ic->n_solvers++] = (struct acme_solver){ ops, &ic->chall };
+	return listen ? acme_standalone_start(sa, &ic->chall, listen, tls) : 0;
+}
+
 static int issue_solvers(struct issue_ctx *ic, const struct acme_opts *o)
 {
 	const char *def[] = { "http-01" };
@@ -289,17 +299,11 @@ static int issue_solvers(struct issue_ctx *ic, const struct acme_opts *o)
 		int rc = 0;
 
 		if (!strcmp(ch[i], "http-01")) {
-			ic->solvers[ic->n_solvers++] =
-				(struct acme_solver){ &acme_http01_ops, &ic->chall };
-			if (o->http_listen)
-				rc = acme_standalone_start(&ic->http_sa, &ic->chall,
-							   o->http_listen, false);
+			rc = issue_standalone(ic, &acme_http01_ops, &ic->http_sa,
+					      o->http_listen, false);
 		} else if (!strcmp(ch[i], "tls-alpn-01")) {
-			ic->solvers[ic->n_solvers++] =
-				(struct acme_solver){ &acme_alpn01_ops, &ic->chall };
-			if (o->alpn_listen)
-				rc = acme_standalone_start(&ic->alpn_sa, &ic->chall,
-							   o->alpn_listen, true);
+			rc = issue_standalone(ic, &acme_alpn01_ops, &ic->alpn_sa,
+					      o->alpn_listen, true);
 		} else if (!strcmp(ch[i], "dns-01")) {
 			rc = issue_dns(ic, o);
 		} else {
