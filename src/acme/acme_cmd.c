@@ -279,6 +279,16 @@ static int issue_dns(struct issue_ctx *ic, const struct acme_opts *o)
 	return 0;
 }
 
+/* Adds the solver `ops` answering from ic->chall and, when `listen` is
+ * set, starts its standalone responder `sa` there (TLS for tls-alpn-01).
+ * Returns 0 or acme_standalone_start's -errno. */
+static int issue_standalone(struct issue_ctx *ic, const struct acme_solver_ops *ops,
+			    struct acme_standalone *sa, const char *listen, bool tls)
+{
+	ic->solvers[ic->n_solvers++] = (struct acme_solver){ ops, &ic->chall };
+	return listen ? acme_standalone_start(sa, &ic->chall, listen, tls) : 0;
+}
+
 static int issue_solvers(struct issue_ctx *ic, const struct acme_opts *o)
 {
 	const char *def[] = { "http-01" };
@@ -289,17 +299,11 @@ static int issue_solvers(struct issue_ctx *ic, const struct acme_opts *o)
 		int rc = 0;
 
 		if (!strcmp(ch[i], "http-01")) {
-			ic->solvers[ic->n_solvers++] =
-				(struct acme_solver){ &acme_http01_ops, &ic->chall };
-			if (o->http_listen)
-				rc = acme_standalone_start(&ic->http_sa, &ic->chall,
-							   o->http_listen, false);
+			rc = issue_standalone(ic, &acme_http01_ops, &ic->http_sa,
+					      o->http_listen, false);
 		} else if (!strcmp(ch[i], "tls-alpn-01")) {
-			ic->solvers[ic->n_solvers++] =
-				(struct acme_solver){ &acme_alpn01_ops, &ic->chall };
-			if (o->alpn_listen)
-				rc = acme_standalone_start(&ic->alpn_sa, &ic->chall,
-							   o->alpn_listen, true);
+			rc = issue_standalone(ic, &acme_alpn01_ops, &ic->alpn_sa,
+					      o->alpn_listen, true);
 		} else if (!strcmp(ch[i], "dns-01")) {
 			rc = issue_dns(ic, o);
 		} else {
@@ -337,8 +341,24 @@ static int cmd_fail(struct acme_client *c, int rc)
 	return rc == -EIO ? CMD_EXIT_UNAVAILABLE : CMD_EXIT_FAIL;
 }
 
-static int client_open(const struct acme_opts *o, struct acme_key *key,
-		       struct acme_client *c, bool need_account)
+/* A command's client and the account key it signs with (none without an
+ * account); client_close frees both. */
+struct cmd_client {
+	struct acme_key key;
+	struct acme_client c;
+};
+
+static void client_close(struct cmd_client *s)
+{
+	acme_client_free(&s->c);
+	acme_key_free(&s->key);
+}
+
+/* Sets up s->c for o->directory and, with `need_account`, loads (or makes)
+ * the account key and finds (or creates) the account. Returns 0 or an exit
+ * code; either way client_close frees `s`. */
+static int client_open(const struct acme_opts *o, struct cmd_client *s,
+		       bool need_account)
 {
 	struct acme_client_cfg cfg = { .directory_url = o->directory,
 				       .ca_file = o->ca_file,
@@ -353,9 +373,9 @@ static int client_open(const struct acme_opts *o, struct acme_key *key,
 		fprintf(stderr, "postern acme: --directory and --account-key are required\n");
 		return CMD_EXIT_USAGE;
 	}
-	if (need_account && load_account_key(o, key))
+	if (need_account && load_account_key(o, &s->key))
 		return CMD_EXIT_FAIL;
-	if (acme_client_init(c, &cfg, key))
+	if (acme_client_init(&s->c, &cfg, need_account ? &s->key : NULL))
 		return CMD_EXIT_FAIL;
 	if (!need_account)
 		return 0;
@@ -368,10 +388,10 @@ static int client_open(const struct acme_opts *o, struct acme_key *key,
 			mac[--len] = 0;
 		ar.eab_mac = mac;
 	}
-	rc = acme_client_account(c, &ar);
+	rc = acme_client_account(&s->c, &ar);
 	if (mac)
 		secure_free(mac, CMD_FILE_MAX + 1);
-	return rc ? cmd_fail(c, rc) : 0;
+	return rc ? cmd_fail(&s->c, rc) : 0;
 }
 
 static void print_cert(const char *pem)
@@ -407,8 +427,7 @@ static char *issue_replaces(const struct acme_opts *o)
 
 static int cmd_issue(struct acme_opts *o)
 {
-	struct acme_key key = { 0 };
-	struct acme_client c = { 0 };
+	struct cmd_client s = { 0 };
 	struct acme_issue_result res = { 0 };
 	struct issue_ctx ic = { 0 };
 	char *replaces = issue_replaces(o);
@@ -420,7 +439,7 @@ static int cmd_issue(struct acme_opts *o)
 		return CMD_EXIT_USAGE;
 	}
 	acme_chall_init(&ic.chall);
-	if ((ex = client_open(o, &key, &c, true)))
+	if ((ex = client_open(o, &s, true)))
 		goto out;
 	ex = CMD_EXIT_USAGE;
 	if (issue_solvers(&ic, o))
@@ -428,9 +447,9 @@ static int cmd_issue(struct acme_opts *o)
 	struct acme_issue_req req = { .names = o->names, .n_names = o->n_names,
 				      .key_type = o->key_type, .solvers = ic.solvers,
 				      .n_solvers = ic.n_solvers, .replaces = replaces };
-	rc = acme_client_issue(&c, &req, &res);
+	rc = acme_client_issue(&s.c, &req, &res);
 	if (rc) {
-		ex = cmd_fail(&c, rc);
+		ex = cmd_fail(&s.c, rc);
 		goto out;
 	}
 	if (file_replace(o->key_out, res.key_pem, strlen(res.key_pem), 0600) ||
@@ -441,22 +460,20 @@ static int cmd_issue(struct acme_opts *o)
 		goto out;
 	}
 	printf("issued=%s\n", res.cert_url);
-	printf("bad_nonce_retries=%u\n", c.bad_nonces);
+	printf("bad_nonce_retries=%u\n", s.c.bad_nonces);
 	print_cert(res.cert_pem);
 	ex = CMD_EXIT_OK;
 out:
 	acme_issue_result_free(&res);
 	issue_ctx_free(&ic);
-	acme_client_free(&c);
-	acme_key_free(&key);
+	client_close(&s);
 	free(replaces);
 	return ex;
 }
 
 static int cmd_revoke(struct acme_opts *o)
 {
-	struct acme_key key = { 0 };
-	struct acme_client c = { 0 };
+	struct cmd_client s = { 0 };
 	char *pem = NULL;
 	size_t len;
 	int ex, rc;
@@ -465,39 +482,36 @@ static int cmd_revoke(struct acme_opts *o)
 		fprintf(stderr, "postern acme: revoke needs a readable --cert FILE\n");
 		return CMD_EXIT_USAGE;
 	}
-	if ((ex = client_open(o, &key, &c, true)) == 0) {
-		rc = acme_client_revoke(&c, pem, o->reason);
-		ex = rc ? cmd_fail(&c, rc) : CMD_EXIT_OK;
+	if ((ex = client_open(o, &s, true)) == 0) {
+		rc = acme_client_revoke(&s.c, pem, o->reason);
+		ex = rc ? cmd_fail(&s.c, rc) : CMD_EXIT_OK;
 		if (rc == 0)
 			printf("revoked\n");
 	}
 	free(pem);
-	acme_client_free(&c);
-	acme_key_free(&key);
+	client_close(&s);
 	return ex;
 }
 
 static int cmd_deactivate(struct acme_opts *o)
 {
-	struct acme_key key = { 0 };
-	struct acme_client c = { 0 };
-	int ex = client_open(o, &key, &c, true), rc;
+	struct cmd_client s = { 0 };
+	int ex = client_open(o, &s, true), rc;
 
 	if (ex == 0) {
-		rc = acme_client_deactivate_account(&c);
-		ex = rc ? cmd_fail(&c, rc) : CMD_EXIT_OK;
+		rc = acme_client_deactivate_account(&s.c);
+		ex = rc ? cmd_fail(&s.c, rc) : CMD_EXIT_OK;
 		if (rc == 0)
-			printf("deactivated=%s\n", c.kid);
+			printf("deactivated=%s\n", s.c.kid);
 	}
-	acme_client_free(&c);
-	acme_key_free(&key);
+	client_close(&s);
 	return ex;
 }
 
 /* Prints the ARI window and the renewal time the hub would choose. */
 static int cmd_renewal_info(struct acme_opts *o)
 {
-	struct acme_client c = { 0 };
+	struct cmd_client s = { 0 };
 	struct acme_cert_info ci = { 0 };
 	struct acme_renewal_info ri = { 0 };
 	int64_t now = (int64_t)time(NULL), at;
@@ -512,21 +526,21 @@ static int cmd_renewal_info(struct acme_opts *o)
 		ex = CMD_EXIT_USAGE;
 		goto out;
 	}
-	if ((ex = client_open(o, NULL, &c, false)))
+	if ((ex = client_open(o, &s, false)))
 		goto out;
 	secure_random(&rnd, sizeof(rnd));
-	rc = acme_client_renewal_info(&c, ci.ari_id, &ri);
+	rc = acme_client_renewal_info(&s.c, ci.ari_id, &ri);
 	if (rc == -ENOTSUP) {
 		at = acme_renew_fallback(ci.not_before, ci.not_after);
 		printf("source=lifetime\n");
 	} else if (rc) {
-		ex = cmd_fail(&c, rc);
+		ex = cmd_fail(&s.c, rc);
 		goto out;
 	} else {
 		at = acme_renew_from_window(ri.start, ri.end, now, rnd);
 		printf("source=ari\nwindow_start=%lld\nwindow_end=%lld\nretry_after=%llu\n",
 		       (long long)ri.start, (long long)ri.end,
-		       (unsigned long long)c.retry_after_s);
+		       (unsigned long long)s.c.retry_after_s);
 	}
 	printf("cert_id=%s\nnow=%lld\nrenew_at=%lld\nrenew_now=%d\n", ci.ari_id,
 	       (long long)now, (long long)at, at <= now);
@@ -534,7 +548,7 @@ static int cmd_renewal_info(struct acme_opts *o)
 out:
 	acme_renewal_info_free(&ri);
 	acme_cert_info_free(&ci);
-	acme_client_free(&c);
+	client_close(&s);
 	free(pem);
 	return ex;
 }

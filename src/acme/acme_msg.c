@@ -73,6 +73,15 @@ static int msg_parse(const char *p, size_t len, void *out, size_t size,
 	return rc;
 }
 
+/* Defines acme_<kind>_parse (declared in acme_msg.h) as msg_parse over
+ * struct acme_<kind> with <kind>_from. */
+#define MSG_PARSER(kind)                                                       \
+	int acme_##kind##_parse(const char *p, size_t len,                     \
+				struct acme_##kind *out)                       \
+	{                                                                      \
+		return msg_parse(p, len, out, sizeof(*out), kind##_from);      \
+	}
+
 /* Copies string member `key` into *out. Returns 0 (absent is fine unless
  * `required`), or -EINVAL for a wrong type, an oversize or NUL-bearing
  * string, a missing required member, or no memory. */
@@ -186,10 +195,7 @@ static int problem_from(json_t *o, void *out)
 	return pr->type ? problem_sub(o, pr) : -EINVAL;
 }
 
-int acme_problem_parse(const char *p, size_t len, struct acme_problem *pr)
-{
-	return msg_parse(p, len, pr, sizeof(*pr), problem_from);
-}
+MSG_PARSER(problem)
 
 void acme_problem_free(struct acme_problem *pr)
 {
@@ -223,10 +229,7 @@ static int directory_from(json_t *o, void *out)
 	return 0;
 }
 
-int acme_directory_parse(const char *p, size_t len, struct acme_directory *d)
-{
-	return msg_parse(p, len, d, sizeof(*d), directory_from);
-}
+MSG_PARSER(directory)
 
 void acme_directory_free(struct acme_directory *d)
 {
@@ -250,10 +253,7 @@ static int account_from(json_t *o, void *out)
 	return 0;
 }
 
-int acme_account_parse(const char *p, size_t len, struct acme_account *a)
-{
-	return msg_parse(p, len, a, sizeof(*a), account_from);
-}
+MSG_PARSER(account)
 
 void acme_account_free(struct acme_account *a)
 {
@@ -306,10 +306,7 @@ static int order_from(json_t *o, void *out)
 	return 0;
 }
 
-int acme_order_parse(const char *p, size_t len, struct acme_order *ord)
-{
-	return msg_parse(p, len, ord, sizeof(*ord), order_from);
-}
+MSG_PARSER(order)
 
 void acme_order_free(struct acme_order *ord)
 {
@@ -341,10 +338,7 @@ static int challenge_from(json_t *o, void *out)
 	return 0;
 }
 
-int acme_challenge_parse(const char *p, size_t len, struct acme_challenge *c)
-{
-	return msg_parse(p, len, c, sizeof(*c), challenge_from);
-}
+MSG_PARSER(challenge)
 
 void acme_challenge_free(struct acme_challenge *c)
 {
@@ -377,10 +371,7 @@ static int authz_from(json_t *o, void *out)
 	return 0;
 }
 
-int acme_authz_parse(const char *p, size_t len, struct acme_authz *a)
-{
-	return msg_parse(p, len, a, sizeof(*a), authz_from);
-}
+MSG_PARSER(authz)
 
 void acme_authz_free(struct acme_authz *a)
 {
@@ -390,7 +381,7 @@ void acme_authz_free(struct acme_authz *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static int renewal_from(json_t *o, void *out)
+static int renewal_info_from(json_t *o, void *out)
 {
 	struct acme_renewal_info *ri = out;
 	json_t *w = json_object_get(o, "suggestedWindow");
@@ -411,11 +402,7 @@ out:
 	return rc;
 }
 
-int acme_renewal_info_parse(const char *p, size_t len,
-			    struct acme_renewal_info *ri)
-{
-	return msg_parse(p, len, ri, sizeof(*ri), renewal_from);
-}
+MSG_PARSER(renewal_info)
 
 void acme_renewal_info_free(struct acme_renewal_info *ri)
 {

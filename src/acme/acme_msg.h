@@ -91,21 +91,20 @@ struct acme_renewal_info {
 	char *explanation_url;
 };
 
-int acme_directory_parse(const char *p, size_t len, struct acme_directory *d);
-void acme_directory_free(struct acme_directory *d);
-int acme_problem_parse(const char *p, size_t len, struct acme_problem *pr);
-void acme_problem_free(struct acme_problem *pr);
-int acme_account_parse(const char *p, size_t len, struct acme_account *a);
-void acme_account_free(struct acme_account *a);
-int acme_order_parse(const char *p, size_t len, struct acme_order *o);
-void acme_order_free(struct acme_order *o);
-int acme_authz_parse(const char *p, size_t len, struct acme_authz *a);
-void acme_authz_free(struct acme_authz *a);
-int acme_challenge_parse(const char *p, size_t len, struct acme_challenge *c);
-void acme_challenge_free(struct acme_challenge *c);
-int acme_renewal_info_parse(const char *p, size_t len,
-			    struct acme_renewal_info *ri);
-void acme_renewal_info_free(struct acme_renewal_info *ri);
+/* Declares the pair every message kind has: acme_<kind>_parse and
+ * acme_<kind>_free over struct acme_<kind>, as described at the top. */
+#define ACME_MSG_FUNCS(kind)                                                   \
+	int acme_##kind##_parse(const char *p, size_t len,                     \
+				struct acme_##kind *out);                      \
+	void acme_##kind##_free(struct acme_##kind *m)
+
+ACME_MSG_FUNCS(directory);
+ACME_MSG_FUNCS(problem);
+ACME_MSG_FUNCS(account);
+ACME_MSG_FUNCS(order);
+ACME_MSG_FUNCS(authz);
+ACME_MSG_FUNCS(challenge);
+ACME_MSG_FUNCS(renewal_info);
 
 /* The status word as the CA spells it, and back. */
 const char *acme_status_name(enum acme_status st);

@@ -47,8 +47,5 @@ const struct dns_provider_ops dns_cloudflare_ops = {
 	.default_url = "https://api.cloudflare.com/client/v4",
 	.keys = cf_keys,
 	.min_ttl = 60,
-	.zone_find = dns_api_zone_find,
-	.add = dns_api_add,
-	.del = dns_api_del,
-	.api = &cf_api,
+	DNS_API_OPS(&cf_api),
 };

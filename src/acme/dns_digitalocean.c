@@ -36,8 +36,5 @@ const struct dns_provider_ops dns_digitalocean_ops = {
 	.default_url = "https://api.digitalocean.com/v2",
 	.keys = do_keys,
 	.min_ttl = 30,
-	.zone_find = dns_api_zone_find,
-	.add = dns_api_add,
-	.del = dns_api_del,
-	.api = &do_api,
+	DNS_API_OPS(&do_api),
 };

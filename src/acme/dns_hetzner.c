@@ -39,8 +39,5 @@ const struct dns_provider_ops dns_hetzner_ops = {
 	.default_url = "https://dns.hetzner.com/api/v1",
 	.keys = hz_keys,
 	.min_ttl = 60,
-	.zone_find = dns_api_zone_find,
-	.add = dns_api_add,
-	.del = dns_api_del,
-	.api = &hz_api,
+	DNS_API_OPS(&hz_api),
 };

@@ -66,6 +66,11 @@ int dns_api_zone_find(struct dns_provider *p, const char *cand, char *id,
  * dns_record_set_id's. */
 int dns_api_add(struct dns_provider *p, struct dns_record *r, char *err, size_t errlen);
 int dns_api_del(struct dns_provider *p, const struct dns_record *r, char *err, size_t errlen);
+/* The ops members of a JSON API provider described by `api_`: the shared
+ * calls above, over it. */
+#define DNS_API_OPS(api_)                                                      \
+	.zone_find = dns_api_zone_find, .add = dns_api_add,                    \
+	.del = dns_api_del, .api = (api_)
 
 /* Stores a record id from an answer (checked with dns_id_ok). Returns 0,
  * or -EPROTO with "<provider>: answer has no record id". */
