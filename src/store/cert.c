@@ -7,16 +7,8 @@
 
 int64_t store_cert_id(struct store *s, const char *name)
 {
-	sqlite3_stmt *st = store_prepare(s, "SELECT id FROM certificates WHERE name = ?");
-	int64_t id = 0;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return id;
+	return store_query_int_args(s, "SELECT id FROM certificates WHERE name = ?",
+				    &STORE_T(name), 1, 0, -1);
 }
 
 char *store_cert_pem(struct store *s, const char *name)
@@ -163,19 +155,11 @@ int store_cert_each(struct store *s, store_cert_row_fn *fn, void *arg)
 
 bool store_cert_covers(struct store *s, const char *host, int64_t now_ms)
 {
-	sqlite3_stmt *st = store_prepare(s,
+	return store_query_int_args(s,
 		"SELECT 1 FROM certificates, json_each(certificates.names) AS n"
 		" WHERE certificates.acme IS NULL AND certificates.revoked_at IS NULL"
 		" AND certificates.not_after > ?2 AND (n.value = ?1 OR"
 		" (substr(n.value, 1, 2) = '*.' AND instr(?1, '.') > 1 AND"
-		"  substr(?1, instr(?1, '.')) = substr(n.value, 2))) LIMIT 1");
-	bool yes;
-
-	if (!st)
-		return false;
-	sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now_ms);
-	yes = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return yes;
+		"  substr(?1, instr(?1, '.')) = substr(n.value, 2))) LIMIT 1",
+		(const struct store_arg[]){ STORE_T(host), STORE_I(now_ms) }, 2, 0, 0) == 1;
 }
