@@ -37,10 +37,7 @@ static int audit_last_entry(struct audit *a, uint64_t *seq,
 /* Remembers an entry this process appended (see struct audit). */
 static int audit_mine_add(struct audit *a, const uint8_t hash[AUDIT_HASH_LEN])
 {
-	if (array_grow((void **)&a->mine, a->nmine, &a->capmine, sizeof(*a->mine)) < 0)
-		return -1;
-	memcpy(a->mine[a->nmine++], hash, AUDIT_HASH_LEN);
-	return 0;
+	return ARRAY_PUSH(a->mine, a->nmine, a->capmine, hash);
 }
 
 static int audit_on_commit(void *arg)

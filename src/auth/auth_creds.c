@@ -35,11 +35,9 @@ int auth_creds_add_token(struct auth_creds *t, int64_t id, uint64_t route_id,
 
 int auth_creds_add_share(struct auth_creds *t, const struct auth_share *s)
 {
-	if ((t->nshare && t->share[t->nshare - 1].id >= s->id) ||
-	    array_grow((void **)&t->share, t->nshare, &t->capshare, sizeof(*s)) < 0)
+	if (t->nshare && t->share[t->nshare - 1].id >= s->id)
 		return -1;
-	t->share[t->nshare++] = *s;
-	return 0;
+	return ARRAY_PUSH(t->share, t->nshare, t->capshare, s);
 }
 
 static int auth_creds_hash_cmp(const void *a, const void *b)

@@ -21,11 +21,9 @@ struct auth_users *auth_users_new(const uint8_t key[AUTH_KEY_LEN])
 
 int auth_users_add(struct auth_users *t, const struct auth_user *u)
 {
-	if ((t->n && t->u[t->n - 1].id >= u->id) ||
-	    array_grow((void **)&t->u, t->n, &t->cap, sizeof(*u)) < 0)
+	if (t->n && t->u[t->n - 1].id >= u->id)
 		return -1;
-	t->u[t->n++] = *u;
-	return 0;
+	return ARRAY_PUSH(t->u, t->n, t->cap, u);
 }
 
 void auth_users_free(struct auth_users *t)
@@ -52,11 +50,9 @@ int auth_users_revoke(struct auth_users *t, int64_t uid, int64_t sid)
 {
 	struct auth_session_id id = { uid, sid };
 
-	if ((t->nrevoked && auth_session_cmp(&t->revoked[t->nrevoked - 1], &id) >= 0) ||
-	    array_grow((void **)&t->revoked, t->nrevoked, &t->caprevoked, sizeof(id)) < 0)
+	if (t->nrevoked && auth_session_cmp(&t->revoked[t->nrevoked - 1], &id) >= 0)
 		return -1;
-	t->revoked[t->nrevoked++] = id;
-	return 0;
+	return ARRAY_PUSH(t->revoked, t->nrevoked, t->caprevoked, &id);
 }
 
 bool auth_users_revoked(const struct auth_users *t, int64_t uid, int64_t sid)

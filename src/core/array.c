@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 int array_grow(void **arr, size_t n, size_t *cap, size_t size)
 {
@@ -18,5 +19,14 @@ int array_grow(void **arr, size_t n, size_t *cap, size_t size)
 		return -1;
 	*arr = p;
 	*cap = ncap;
+	return 0;
+}
+
+int array_push(void **arr, size_t *n, size_t *cap, const void *elem, size_t size)
+{
+	if (array_grow(arr, *n, cap, size) < 0)
+		return -1;
+	memcpy((char *)*arr + *n * size, elem, size);
+	(*n)++;
 	return 0;
 }

@@ -7,16 +7,8 @@
 
 int64_t store_cert_id(struct store *s, const char *name)
 {
-	sqlite3_stmt *st = store_prepare(s, "SELECT id FROM certificates WHERE name = ?");
-	int64_t id = 0;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return id;
+	return store_query_int_args(s, "SELECT id FROM certificates WHERE name = ?",
+				    &STORE_T(name), 1, 0, -1);
 }
 
 char *store_cert_pem(struct store *s, const char *name)
@@ -68,47 +60,23 @@ int64_t store_cert_write(struct store *s, int64_t id, int64_t rev,
 	return id ? id : sqlite3_last_insert_rowid(s->db);
 }
 
-/* Runs one UPDATE of row ?1 with ?2 (a number) and ?3 (a number or, with
- * `text`, that text); a statement need not use them all. Returns 0 or -1. */
-static int store_cert_update(struct store *s, const char *sql, int64_t id,
-			     int64_t a, int64_t b, const char *text)
-{
-	sqlite3_stmt *st = store_prepare(s, sql);
-	int rc;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_bind_parameter_count(st) >= 2)
-		sqlite3_bind_int64(st, 2, a);
-	if (sqlite3_bind_parameter_count(st) >= 3) {
-		if (text)
-			sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_int64(st, 3, b);
-	}
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 int store_cert_set_error(struct store *s, int64_t id, const char *text)
 {
-	return store_cert_update(s, "UPDATE certificates SET last_error = ?3"
-				 " WHERE id = ?1", id, 0, 0,
-				 text ? text : "");
+	return store_exec_args(s, "UPDATE certificates SET last_error = ?2 WHERE id = ?1",
+			       (const struct store_arg[]){ STORE_I(id), STORE_T(text ? text : "") },
+			       2) < 0 ? -1 : 0;
 }
 
 int store_cert_set_revoked(struct store *s, int64_t id, int64_t rev,
 			   bool revoked, int64_t now_ms)
 {
+	const struct store_arg a[] = { STORE_I(id), STORE_I(rev), STORE_I(now_ms) };
+
 	if (revoked)
-		return store_cert_update(s, "UPDATE certificates SET rev = ?2,"
-					 " revoked_at = ?3 WHERE id = ?1", id, rev,
-					 now_ms, NULL);
-	return store_cert_update(s, "UPDATE certificates SET rev = ?2,"
-				 " revoked_at = NULL, last_error = NULL WHERE id = ?1",
-				 id, rev, 0, NULL);
+		return store_exec_args(s, "UPDATE certificates SET rev = ?2,"
+				       " revoked_at = ?3 WHERE id = ?1", a, 3) < 0 ? -1 : 0;
+	return store_exec_args(s, "UPDATE certificates SET rev = ?2, revoked_at = NULL,"
+			       " last_error = NULL WHERE id = ?1", a, 2) < 0 ? -1 : 0;
 }
 
 /* Hands one row's names and options to fn. */
@@ -163,19 +131,11 @@ int store_cert_each(struct store *s, store_cert_row_fn *fn, void *arg)
 
 bool store_cert_covers(struct store *s, const char *host, int64_t now_ms)
 {
-	sqlite3_stmt *st = store_prepare(s,
+	return store_query_int_args(s,
 		"SELECT 1 FROM certificates, json_each(certificates.names) AS n"
 		" WHERE certificates.acme IS NULL AND certificates.revoked_at IS NULL"
 		" AND certificates.not_after > ?2 AND (n.value = ?1 OR"
 		" (substr(n.value, 1, 2) = '*.' AND instr(?1, '.') > 1 AND"
-		"  substr(?1, instr(?1, '.')) = substr(n.value, 2))) LIMIT 1");
-	bool yes;
-
-	if (!st)
-		return false;
-	sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now_ms);
-	yes = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return yes;
+		"  substr(?1, instr(?1, '.')) = substr(n.value, 2))) LIMIT 1",
+		(const struct store_arg[]){ STORE_T(host), STORE_I(now_ms) }, 2, 0, 0) == 1;
 }

@@ -110,16 +110,8 @@ void secret_rotate_abort(struct secret_keyring *kr)
 
 static int64_t secret_count_key(struct store *s, const char *id)
 {
-	sqlite3_stmt *st = store_prepare(s, "SELECT count(*) FROM secrets WHERE key_id = ?");
-	int64_t n = -1;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	return store_query_int_args(s, "SELECT count(*) FROM secrets WHERE key_id = ?",
+				    &STORE_T(id), 1, -1, -1);
 }
 
 int secret_keyring_recover(struct secret_keyring *kr, struct store *s,

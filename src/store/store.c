@@ -67,40 +67,51 @@ int store_exec_i64(struct store *s, const char *sql, const int64_t *v, size_t n)
 	return store_step_done(s, st) < 0 ? -1 : 0;
 }
 
-int store_exec_args(struct store *s, const char *sql, const struct store_arg *a, size_t n)
+/* Binds the `n` values of `a` to ?1..?n of `st` (texts not copied). */
+static void store_bind_args(sqlite3_stmt *st, const struct store_arg *a, size_t n)
 {
-	sqlite3_stmt *st = store_prepare(s, sql);
-
-	if (!st)
-		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (a[i].text)
 			sqlite3_bind_text(st, (int)i + 1, a[i].text, -1, SQLITE_STATIC);
 		else
 			sqlite3_bind_int64(st, (int)i + 1, a[i].i);
 	}
+}
+
+int store_exec_args(struct store *s, const char *sql, const struct store_arg *a, size_t n)
+{
+	sqlite3_stmt *st = store_prepare(s, sql);
+
+	if (!st)
+		return -1;
+	store_bind_args(st, a, n);
 	return store_step_done(s, st);
 }
 
-int64_t store_query_int_arg(struct store *s, const char *sql, int64_t arg, int64_t none,
-			    int64_t fail)
+int64_t store_query_int_args(struct store *s, const char *sql, const struct store_arg *a,
+			     size_t n, int64_t none, int64_t fail)
 {
 	sqlite3_stmt *st = store_prepare(s, sql);
 	int64_t v = none;
 
 	if (!st)
 		return fail;
-	if (sqlite3_bind_parameter_count(st) > 0)
-		sqlite3_bind_int64(st, 1, arg);
+	store_bind_args(st, a, n);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
 }
 
+int64_t store_query_int_arg(struct store *s, const char *sql, int64_t arg, int64_t none,
+			    int64_t fail)
+{
+	return store_query_int_args(s, sql, &STORE_I(arg), 1, none, fail);
+}
+
 int64_t store_query_int(struct store *s, const char *sql, int64_t dflt)
 {
-	return store_query_int_arg(s, sql, 0, dflt, dflt);
+	return store_query_int_args(s, sql, NULL, 0, dflt, dflt);
 }
 
 int store_bind_text(sqlite3_stmt *st, int idx, const char *v)

@@ -64,11 +64,14 @@ struct store_arg {
  * `a` bound to ?1..?n (texts are read during the call only). Returns the
  * number of rows it changed, or -1 (logged). */
 int store_exec_args(struct store *s, const char *sql, const struct store_arg *a, size_t n);
-/* Runs a statement that returns one integer (or none: returns `dflt`). */
+/* Runs `sql`, with the `n` values of `a` bound to ?1..?n as in
+ * store_exec_args: the first row's first column, `none` when there is no
+ * row or it is NULL, `fail` when the statement cannot be prepared. */
+int64_t store_query_int_args(struct store *s, const char *sql, const struct store_arg *a,
+			     size_t n, int64_t none, int64_t fail);
+/* The same with no parameters, and `dflt` for both `none` and `fail`. */
 int64_t store_query_int(struct store *s, const char *sql, int64_t dflt);
-/* The same with the integer `arg` bound to ?1 (when the statement has a
- * parameter): the first row's first column, `none` when there is no row
- * or it is NULL, `fail` when the statement cannot be prepared. */
+/* The same with the integer `arg` bound to ?1. */
 int64_t store_query_int_arg(struct store *s, const char *sql, int64_t arg, int64_t none,
 			    int64_t fail);
 

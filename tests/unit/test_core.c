@@ -7,6 +7,7 @@
 #include "unit.h"
 
 #include "core/addr.h"
+#include "core/array.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/conf.h"
@@ -152,6 +153,21 @@ TEST(addr_host_names)
 	name[63] = name[127] = name[191] = '.';
 	CHECK(addr_host_name_ok(name, 253, 4));
 	CHECK(!addr_host_name_ok(name, 254, 1));
+}
+
+TEST(array_push_grows_and_copies)
+{
+	struct { int64_t id; char tag; } *v = NULL, e = { 0, 'x' };
+	size_t n = 0, cap = 0;
+
+	/* Past the first 16: the doubling keeps what was pushed before. */
+	for (e.id = 0; e.id < 40; e.id++)
+		CHECK_EQ_INT(ARRAY_PUSH(v, n, cap, &e), 0);
+	CHECK_EQ_INT(n, 40);
+	CHECK(cap >= 40);
+	for (size_t i = 0; i < n; i++)
+		CHECK(v[i].id == (int64_t)i && v[i].tag == 'x');
+	free(v);
 }
 
 TEST(buf_bounds)
@@ -430,6 +446,7 @@ int main(void)
 	RUN(num_duration_list);
 	RUN(enc_hex_b64);
 	RUN(addr_host_names);
+	RUN(array_push_grows_and_copies);
 	RUN(buf_bounds);
 	RUN(buf_append_strs_all_or_nothing);
 	RUN(pool_reuse_and_limit);
