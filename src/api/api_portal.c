@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "api/api_passkey.h"
 #include "api/api_portal.h"
 #include "api/api_resource.h"
 #include "auth/auth_creds.h"
@@ -454,21 +455,14 @@ static void api_portal_setup(struct api_ctx *c)
 static void api_portal_totp(struct api_ctx *c)
 {
 	struct auth_claims cl;
-	char name[AUTH_NAME_MAX + 1] = "";
-	sqlite3_stmt *st;
+	char name[AUTH_NAME_MAX + 1] = "";	/* stays "" when the user is gone */
 
 	if (!api_portal_session(c, &cl)) {
 		api_reply_header(c, "Location: /login");
 		api_portal_message(c, 303, "Log in first", "Log in to add an authenticator.");
 		return;
 	}
-	st = store_prepare(&c->api->store, "SELECT name FROM users WHERE id = ?");
-	if (st) {
-		sqlite3_bind_int64(st, 1, c->who.user_id);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			snprintf(name, sizeof(name), "%s", sqlite3_column_text(st, 0));
-		sqlite3_finalize(st);
-	}
+	api_passkey_user_name(c->api, c->who.user_id, name);
 	api_totp_enrol(c, c->who.user_id, name);
 }
 
