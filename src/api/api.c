@@ -61,6 +61,22 @@ void api_set_publisher(struct api *api, api_publish_fn *fn, void *ctx)
 	api->publish_ctx = ctx;
 }
 
+sqlite3_stmt *api_row(struct api *api, const char *sql, struct store_arg arg)
+{
+	sqlite3_stmt *st = store_prepare(&api->store, sql);
+
+	if (!st)
+		return NULL;
+	if (arg.text)
+		sqlite3_bind_text(st, 1, arg.text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 1, arg.i);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		return st;
+	sqlite3_finalize(st);
+	return NULL;
+}
+
 int64_t api_tx_begin(struct api_ctx *c)
 {
 	int64_t seq;

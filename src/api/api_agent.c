@@ -83,10 +83,7 @@ static int api_agent_deleting(struct api_ctx *c, const json_t *old)
 }
 
 const struct api_resource api_agent_res = {
-	.name = "agent",
-	.table = "agents",
-	.fields = api_agent_fields,
-	.nfields = ARRAY_SIZE(api_agent_fields),
+	API_RES_TABLE("agent", "agents", api_agent_fields),
 	/* Routes carry their agent's tunnel address. */
 	.changes = API_CHANGED_AGENTS | API_CHANGED_ROUTES,
 	.deleting = api_agent_deleting,

@@ -135,29 +135,24 @@ static void join_hub_addr(struct api *api, const char *key, const char *dflt,
 static int join_find_token(struct api_ctx *c, const char *token, struct join_token *t)
 {
 	char hash[65];
-	sqlite3_stmt *st = store_prepare(&c->api->store,
-		"SELECT t.id, t.agent_id, t.expires_at, t.used_at IS NOT NULL, a.status,"
-		" a.name, a.tunnel_ipv4, a.tunnel_ipv6 FROM agent_join_tokens t"
-		" JOIN agents a ON a.id = t.agent_id WHERE t.hash = ?");
-	int rc = -1;
+	sqlite3_stmt *st;
 
+	api_hash_token(token, hash);
+	st = api_row(c->api, "SELECT t.id, t.agent_id, t.expires_at, t.used_at IS NOT NULL,"
+		     " a.status, a.name, a.tunnel_ipv4, a.tunnel_ipv6 FROM agent_join_tokens t"
+		     " JOIN agents a ON a.id = t.agent_id WHERE t.hash = ?", STORE_T(hash));
 	if (!st)
 		return -1;
-	api_hash_token(token, hash);
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		t->id = sqlite3_column_int64(st, 0);
-		t->agent_id = sqlite3_column_int64(st, 1);
-		t->expires_at = sqlite3_column_int64(st, 2);
-		t->used = sqlite3_column_int(st, 3);
-		store_column_copy(st, 4, t->status, sizeof(t->status));
-		store_column_copy(st, 5, t->name, sizeof(t->name));
-		store_column_copy(st, 6, t->ipv4, sizeof(t->ipv4));
-		store_column_copy(st, 7, t->ipv6, sizeof(t->ipv6));
-		rc = 0;
-	}
+	t->id = sqlite3_column_int64(st, 0);
+	t->agent_id = sqlite3_column_int64(st, 1);
+	t->expires_at = sqlite3_column_int64(st, 2);
+	t->used = sqlite3_column_int(st, 3);
+	store_column_copy(st, 4, t->status, sizeof(t->status));
+	store_column_copy(st, 5, t->name, sizeof(t->name));
+	store_column_copy(st, 6, t->ipv4, sizeof(t->ipv4));
+	store_column_copy(st, 7, t->ipv6, sizeof(t->ipv6));
 	sqlite3_finalize(st);
-	return rc;
+	return 0;
 }
 
 /* Refuses the join: audit (outside the aborted transaction), throttle. */

@@ -21,22 +21,17 @@ struct node_row {
 
 static int node_load(struct api_ctx *c, struct node_row *n)
 {
-	sqlite3_stmt *st = store_prepare(&c->api->store, "SELECT name, kind,"
-		" coalesce(tunnel_ipv4, ''), coalesce(tunnel_ipv6, '') FROM agents WHERE id = ?");
-	int rc = -1;
+	sqlite3_stmt *st = api_row(c->api, "SELECT name, kind, coalesce(tunnel_ipv4, ''),"
+		" coalesce(tunnel_ipv6, '') FROM agents WHERE id = ?", STORE_I(c->id));
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, c->id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(n->name, sizeof(n->name), "%s", sqlite3_column_text(st, 0));
-		snprintf(n->kind, sizeof(n->kind), "%s", sqlite3_column_text(st, 1));
-		snprintf(n->ipv4, sizeof(n->ipv4), "%s", sqlite3_column_text(st, 2));
-		snprintf(n->ipv6, sizeof(n->ipv6), "%s", sqlite3_column_text(st, 3));
-		rc = 0;
-	}
+	snprintf(n->name, sizeof(n->name), "%s", sqlite3_column_text(st, 0));
+	snprintf(n->kind, sizeof(n->kind), "%s", sqlite3_column_text(st, 1));
+	snprintf(n->ipv4, sizeof(n->ipv4), "%s", sqlite3_column_text(st, 2));
+	snprintf(n->ipv6, sizeof(n->ipv6), "%s", sqlite3_column_text(st, 3));
 	sqlite3_finalize(st);
-	return rc;
+	return 0;
 }
 
 /* The wg-quick file (the caller wipes and frees it). */

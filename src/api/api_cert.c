@@ -131,10 +131,7 @@ static void api_cert_show(struct api_ctx *c, json_t *obj)
 }
 
 const struct api_resource api_cert_res = {
-	.name = "certificate",
-	.table = "certificates",
-	.fields = api_cert_fields,
-	.nfields = ARRAY_SIZE(api_cert_fields),
+	API_RES_TABLE("certificate", "certificates", api_cert_fields),
 	.changes = API_CHANGED_CERTS,
 	.create_verb = "import",
 	.prepare = api_cert_prepare,

@@ -205,29 +205,19 @@ static const char *api_check_enum(const char *s, const char *const *ok,
 	return why;
 }
 
-const char *api_check_role(const char *s)
-{
-	static const char *const ok[] = { "admin", "operator", "viewer", NULL };
-	return api_check_enum(s, ok, "must be admin, operator or viewer");
-}
+/* Defines check NAME: the string must be one of the listed words. */
+#define API_CHECK_ONE_OF(NAME, WHY, ...) \
+	const char *NAME(const char *s) \
+	{ \
+		static const char *const ok[] = { __VA_ARGS__, NULL }; \
+		return api_check_enum(s, ok, WHY); \
+	}
 
-const char *api_check_scope(const char *s)
-{
-	static const char *const ok[] = { "read", "write", NULL };
-	return api_check_enum(s, ok, "must be read or write");
-}
-
-const char *api_check_agent_status(const char *s)
-{
-	static const char *const ok[] = { "pending", "enrolled", "disabled", NULL };
-	return api_check_enum(s, ok, "must be pending, enrolled or disabled");
-}
-
-const char *api_check_agent_kind(const char *s)
-{
-	static const char *const ok[] = { "agent", "wireguard", NULL };
-	return api_check_enum(s, ok, "must be agent or wireguard");
-}
+API_CHECK_ONE_OF(api_check_role, "must be admin, operator or viewer", "admin", "operator", "viewer")
+API_CHECK_ONE_OF(api_check_scope, "must be read or write", "read", "write")
+API_CHECK_ONE_OF(api_check_agent_status, "must be pending, enrolled or disabled",
+		 "pending", "enrolled", "disabled")
+API_CHECK_ONE_OF(api_check_agent_kind, "must be agent or wireguard", "agent", "wireguard")
 
 const char *api_check_text(const char *s)
 {

@@ -332,6 +332,13 @@ char *api_new_token(const char *prefix);
  * replying 500. */
 int api_reveal_token(struct api_ctx *c, const char *prefix, size_t hint, json_t *row);
 
+/* One-row lookups (api.c): prepares `sql`, binds `arg` to ?1 (a text
+ * must live until the statement is finalized) and steps to the first
+ * row. Returns the statement standing on that row, which the caller
+ * reads and finalizes; NULL when there is no row, when the step fails, or
+ * when it cannot be prepared (logged). */
+sqlite3_stmt *api_row(struct api *api, const char *sql, struct store_arg arg);
+
 /* --- transactions with their audit entry (api.c) --- */
 /* Opens a write transaction and reserves its audit seq. Returns the
  * seq (the rev of changed rows), or -1 after replying 500. */

@@ -125,20 +125,14 @@ static int api_share_prepare(struct api_ctx *c, json_t *row, const json_t *old)
 }
 
 const struct api_resource api_route_token_res = {
-	.name = "route_token",
-	.table = "route_tokens",
-	.fields = api_route_token_fields,
-	.nfields = ARRAY_SIZE(api_route_token_fields),
+	API_RES_TABLE("route_token", "route_tokens", api_route_token_fields),
 	.changes = API_CHANGED_USERS,
 	.fk_field = "route_id",
 	.prepare = api_route_token_prepare,
 };
 
 const struct api_resource api_share_res = {
-	.name = "share_link",
-	.table = "share_links",
-	.fields = api_share_fields,
-	.nfields = ARRAY_SIZE(api_share_fields),
+	API_RES_TABLE("share_link", "share_links", api_share_fields),
 	.changes = API_CHANGED_USERS,
 	.fk_field = "route_id",
 	.prepare = api_share_prepare,

@@ -118,29 +118,24 @@ struct api_share_row {
 static int api_share_find(struct api *api, const char *hash, const char *host,
 			  struct api_share_row *r)
 {
-	sqlite3_stmt *st = store_prepare(&api->store, "SELECT s.id, s.nonce, s.expires_at,"
-		" s.uses, coalesce(s.max_uses, 0), lower(r.host), r.path_prefix FROM share_links s"
-		" JOIN routes r ON r.id = s.route_id WHERE s.hash = ?");
-	int rc = -1;
+	sqlite3_stmt *st = api_row(api, "SELECT s.id, s.nonce, s.expires_at, s.uses,"
+		" coalesce(s.max_uses, 0), lower(r.host), r.path_prefix FROM share_links s"
+		" JOIN routes r ON r.id = s.route_id WHERE s.hash = ?", STORE_T(hash));
 
 	if (!st)
 		return -1;
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		r->id = sqlite3_column_int64(st, 0);
-		r->nonce = sqlite3_column_int64(st, 1);
-		r->expires_ms = sqlite3_column_int64(st, 2);
-		r->uses = sqlite3_column_int64(st, 3);
-		r->max_uses = sqlite3_column_int64(st, 4);
-		store_column_copy(st, 5, r->host, sizeof(r->host));
-		store_column_copy(st, 6, r->path, sizeof(r->path));
-		rc = 0;
-	}
+	r->id = sqlite3_column_int64(st, 0);
+	r->nonce = sqlite3_column_int64(st, 1);
+	r->expires_ms = sqlite3_column_int64(st, 2);
+	r->uses = sqlite3_column_int64(st, 3);
+	r->max_uses = sqlite3_column_int64(st, 4);
+	store_column_copy(st, 5, r->host, sizeof(r->host));
+	store_column_copy(st, 6, r->path, sizeof(r->path));
 	sqlite3_finalize(st);
-	if (rc == 0 && (strcmp(r->host, host) || r->expires_ms <= store_now_ms() ||
-			(r->max_uses && r->uses >= r->max_uses)))
-		rc = -1;
-	return rc;
+	if (strcmp(r->host, host) || r->expires_ms <= store_now_ms() ||
+	    (r->max_uses && r->uses >= r->max_uses))
+		return -1;
+	return 0;
 }
 
 static int api_share_count(struct api *api, int64_t id)

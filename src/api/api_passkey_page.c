@@ -82,18 +82,13 @@ void api_passkey_js_reply(struct api_ctx *c)
 
 int api_passkey_user_name(struct api *api, int64_t uid, char name[AUTH_NAME_MAX + 1])
 {
-	sqlite3_stmt *st = store_prepare(&api->store, "SELECT name FROM users WHERE id = ?");
-	int rc = -1;
+	sqlite3_stmt *st = api_row(api, "SELECT name FROM users WHERE id = ?", STORE_I(uid));
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, uid);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(name, AUTH_NAME_MAX + 1, "%s", sqlite3_column_text(st, 0));
-		rc = 0;
-	}
+	snprintf(name, AUTH_NAME_MAX + 1, "%s", sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
-	return rc;
+	return 0;
 }
 
 static const char *api_passkey_alg_name(int alg)

@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "api/api_passkey.h"
 #include "api/api_portal.h"
 #include "api/api_resource.h"
 #include "auth/auth_creds.h"
@@ -454,60 +455,67 @@ static void api_portal_setup(struct api_ctx *c)
 static void api_portal_totp(struct api_ctx *c)
 {
 	struct auth_claims cl;
-	char name[AUTH_NAME_MAX + 1] = "";
-	sqlite3_stmt *st;
+	char name[AUTH_NAME_MAX + 1] = "";	/* stays "" when the user is gone */
 
 	if (!api_portal_session(c, &cl)) {
 		api_reply_header(c, "Location: /login");
 		api_portal_message(c, 303, "Log in first", "Log in to add an authenticator.");
 		return;
 	}
-	st = store_prepare(&c->api->store, "SELECT name FROM users WHERE id = ?");
-	if (st) {
-		sqlite3_bind_int64(st, 1, c->who.user_id);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			snprintf(name, sizeof(name), "%s", sqlite3_column_text(st, 0));
-		sqlite3_finalize(st);
-	}
+	api_passkey_user_name(c->api, c->who.user_id, name);
 	api_totp_enrol(c, c->who.user_id, name);
 }
+
+/* The first page the hub's own host shows: the login page. */
+static void api_portal_root(struct api_ctx *c)
+{
+	api_reply_header(c, "Location: /login");
+	api_portal_message(c, 302, "Postern", "Go to the login page.");
+}
+
+static void api_portal_setup_get(struct api_ctx *c)
+{
+	api_portal_setup_form(c, 200, NULL);
+}
+
+#define API_PORTAL_GET (1u << 0)	/* and HEAD */
+#define API_PORTAL_POST (1u << 1)
+
+/* The portal's pages: a path, the methods it answers, its handler. The
+ * passkey pages are api_passkey_portal's. */
+static const struct api_portal_page {
+	const char *path;
+	unsigned methods;
+	void (*fn)(struct api_ctx *c);
+} api_portal_pages[] = {
+	{ "/.postern/callback", API_PORTAL_GET, api_portal_callback },
+	{ AUTH_SHARE_PATH, API_PORTAL_GET, api_share_open },
+	{ "/login", API_PORTAL_GET, api_portal_login_get },
+	{ "/login", API_PORTAL_POST, api_portal_login_post },
+	{ "/logout", API_PORTAL_POST, api_portal_logout },
+	{ "/logout", API_PORTAL_GET, api_portal_login_get },
+	{ "/login/totp", API_PORTAL_POST, api_totp_login },
+	{ "/totp", API_PORTAL_GET | API_PORTAL_POST, api_portal_totp },
+	{ "/setup", API_PORTAL_GET, api_portal_setup_get },
+	{ "/setup", API_PORTAL_POST, api_portal_setup },
+	{ "/setup.js", API_PORTAL_GET, api_portal_setup_js_reply },
+	{ "/portal.css", API_PORTAL_GET, api_portal_css_reply },
+	{ "/.well-known/jwks.json", API_PORTAL_GET, api_assert_jwks_reply },
+	{ "/", API_PORTAL_GET, api_portal_root },
+};
 
 void api_portal(struct api_ctx *c)
 {
 	const char *m = c->req->method, *p = c->req->path;
-	bool get = !strcmp(m, "GET") || !strcmp(m, "HEAD"), post = !strcmp(m, "POST");
+	unsigned how = !strcmp(m, "GET") || !strcmp(m, "HEAD") ? API_PORTAL_GET :
+		       !strcmp(m, "POST") ? API_PORTAL_POST : 0;
 
-	if (!strcmp(p, "/.postern/callback") && get)
-		api_portal_callback(c);
-	else if (!strcmp(p, AUTH_SHARE_PATH) && get)
-		api_share_open(c);
-	else if (!strcmp(p, "/login") && get)
-		api_portal_login_get(c);
-	else if (!strcmp(p, "/login") && post)
-		api_portal_login_post(c);
-	else if (!strcmp(p, "/logout") && post)
-		api_portal_logout(c);
-	else if (!strcmp(p, "/logout") && get)
-		api_portal_login_get(c);
-	else if (!strcmp(p, "/login/totp") && post)
-		api_totp_login(c);
-	else if (!strcmp(p, "/totp") && (get || post))
-		api_portal_totp(c);
-	else if (!strcmp(p, "/setup") && get)
-		api_portal_setup_form(c, 200, NULL);
-	else if (!strcmp(p, "/setup") && post)
-		api_portal_setup(c);
-	else if (api_passkey_portal(c, p, get, post))
-		;
-	else if (!strcmp(p, "/setup.js") && get)
-		api_portal_setup_js_reply(c);
-	else if (!strcmp(p, "/portal.css") && get)
-		api_portal_css_reply(c);
-	else if (!strcmp(p, "/.well-known/jwks.json") && get)
-		api_assert_jwks_reply(c);
-	else if (!strcmp(p, "/") && get) {
-		api_reply_header(c, "Location: /login");
-		api_portal_message(c, 302, "Postern", "Go to the login page.");
-	} else
+	for (size_t i = 0; i < ARRAY_SIZE(api_portal_pages); i++) {
+		if ((api_portal_pages[i].methods & how) && !strcmp(p, api_portal_pages[i].path)) {
+			api_portal_pages[i].fn(c);
+			return;
+		}
+	}
+	if (!api_passkey_portal(c, p, how == API_PORTAL_GET, how == API_PORTAL_POST))
 		api_portal_message(c, 404, "Not found", "There is no such page here.");
 }

@@ -161,12 +161,10 @@ json_t *api_res_load(struct api_ctx *c, const struct api_resource *res, int64_t 
 
 	api_res_columns(res, cols, sizeof(cols));
 	snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE id = ?", cols, res->table);
-	st = store_prepare(&c->api->store, sql);
+	st = api_row(c->api, sql, STORE_I(id));
 	if (!st)
 		return NULL;
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		o = api_res_row(res, st);
+	o = api_res_row(res, st);
 	sqlite3_finalize(st);
 	return o;
 }

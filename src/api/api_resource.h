@@ -64,6 +64,11 @@ struct api_resource {
 	void (*show)(struct api_ctx *c, json_t *obj);
 };
 
+/* A resource's identity in its declaration: its name, its table and its
+ * field table, whose size is taken from the table itself. */
+#define API_RES_TABLE(NAME, TABLE, FIELDS) \
+	.name = (NAME), .table = (TABLE), .fields = (FIELDS), .nfields = ARRAY_SIZE(FIELDS)
+
 /* Validates `body` against `res` (create: required fields must be there;
  * update: fixed fields must not). Returns 0 or -1 after replying 400. */
 int api_res_validate(struct api_ctx *c, const struct api_resource *res,

@@ -259,10 +259,7 @@ static void api_route_show(struct api_ctx *c, json_t *obj)
 }
 
 const struct api_resource api_route_res = {
-	.name = "route",
-	.table = "routes",
-	.fields = api_route_fields,
-	.nfields = ARRAY_SIZE(api_route_fields),
+	API_RES_TABLE("route", "routes", api_route_fields),
 	.changes = API_CHANGED_ROUTES,
 	.fk_field = "agent_id",
 	.prepare = api_route_prepare,

@@ -46,15 +46,13 @@ void api_session_get(struct api_ctx *c)
 
 char *api_session_user(struct api_ctx *c, const char *name)
 {
-	sqlite3_stmt *st = store_prepare(&c->api->store, "SELECT id, password_hash,"
-		" role, disabled FROM users WHERE name = ?");
+	sqlite3_stmt *st = api_row(c->api, "SELECT id, password_hash, role, disabled"
+				   " FROM users WHERE name = ?", STORE_T(name));
 	char *hash = NULL;
 
 	if (!st)
 		return NULL;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW && !sqlite3_column_int(st, 3) &&
-	    sqlite3_column_text(st, 1)) {
+	if (!sqlite3_column_int(st, 3) && sqlite3_column_text(st, 1)) {
 		c->who.user_id = sqlite3_column_int64(st, 0);
 		hash = strdup((const char *)sqlite3_column_text(st, 1));
 	}

@@ -93,19 +93,15 @@ static const struct api_setting_def *api_setting_def(const char *key)
 /* The stored (JSON) value and rev of a key; NULL value when unset. */
 static json_t *api_setting_stored(struct api *api, const char *key, int64_t *rev)
 {
-	sqlite3_stmt *st = store_prepare(&api->store,
-		"SELECT value, rev FROM settings WHERE key = ?");
-	json_t *v = NULL;
+	sqlite3_stmt *st = api_row(api, "SELECT value, rev FROM settings WHERE key = ?",
+				   STORE_T(key));
+	json_t *v;
 
 	*rev = 0;
 	if (!st)
 		return NULL;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		v = json_loads((const char *)sqlite3_column_text(st, 0),
-			       JSON_DECODE_ANY, NULL);
-		*rev = sqlite3_column_int64(st, 1);
-	}
+	v = json_loads((const char *)sqlite3_column_text(st, 0), JSON_DECODE_ANY, NULL);
+	*rev = sqlite3_column_int64(st, 1);
 	sqlite3_finalize(st);
 	return v;
 }

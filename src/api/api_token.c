@@ -53,10 +53,7 @@ static int api_token_prepare(struct api_ctx *c, json_t *row, const json_t *old)
 }
 
 const struct api_resource api_token_res = {
-	.name = "token",
-	.table = "api_tokens",
-	.fields = api_token_fields,
-	.nfields = ARRAY_SIZE(api_token_fields),
+	API_RES_TABLE("token", "api_tokens", api_token_fields),
 	.fk_field = "user_id",
 	.prepare = api_token_prepare,
 };

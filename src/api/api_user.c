@@ -140,10 +140,7 @@ static void api_user_show(struct api_ctx *c, json_t *obj)
 }
 
 const struct api_resource api_user_res = {
-	.name = "user",
-	.table = "users",
-	.fields = api_user_fields,
-	.nfields = ARRAY_SIZE(api_user_fields),
+	API_RES_TABLE("user", "users", api_user_fields),
 	.prepare = api_user_prepare,
 	.written = api_user_written,
 	.deleting = api_user_deleting,

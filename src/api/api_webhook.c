@@ -119,10 +119,7 @@ static int api_webhook_deleting(struct api_ctx *c, const json_t *old)
 }
 
 const struct api_resource api_webhook_res = {
-	.name = "webhook",
-	.table = "webhooks",
-	.fields = api_webhook_fields,
-	.nfields = ARRAY_SIZE(api_webhook_fields),
+	API_RES_TABLE("webhook", "webhooks", api_webhook_fields),
 	.prepare = api_webhook_prepare,
 	.written = api_webhook_written,
 	.deleting = api_webhook_deleting,
