@@ -125,7 +125,7 @@ unit: $(UNIT_BINS)
 
 # The unit tests that run threads, under BUILD=tsan.
 TSAN_UNITS := $(O)/tests/test_wg_lanes $(O)/tests/test_wg_noalloc $(O)/tests/test_auth \
-	$(O)/tests/test_threads
+	$(O)/tests/test_threads $(O)/tests/test_workq
 unit-tsan: $(TSAN_UNITS)
 	@TSAN_OPTIONS="suppressions=$(abspath tests/unit/tsan.supp) $$TSAN_OPTIONS" \
 		scripts/run-unit.sh $(TSAN_UNITS)

@@ -1,4 +1,4 @@
-/* acme_worker.c - one thread, a job queue, a done queue, one client. */
+/* acme_worker.c - one client on a core/workq of one thread. */
 #define LOG_SUBSYS "acme"
 #include "acme/acme_worker.h"
 
@@ -12,20 +12,14 @@
 #include "acme/acme_chall.h"
 #include "acme/acme_dns01.h"
 #include "acme/dns_provider.h"
+#include "core/compiler.h"
 #include "core/conf.h"
 #include "core/file.h"
 #include "core/log.h"
 #include "core/secure.h"
-#include "core/sync.h"
 
 struct acme_worker {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct acme_job *todo, *done;
-	bool stop;
-	struct loop *loop;
-	struct loop_async async;
+	struct workq q;		/* one thread: jobs run and come back in order */
 	acme_worker_done_fn *done_fn;
 	void *arg;
 	struct acme_mgr_cfg cfg;
@@ -48,14 +42,6 @@ struct worker_solvers {
 	struct dns_provider *provider;
 	struct acme_dns01 dns01;
 };
-
-static void job_push(struct acme_job **list, struct acme_job *job)
-{
-	job->next = NULL;
-	while (*list)
-		list = &(*list)->next;
-	*list = job;
-}
 
 void acme_job_free(struct acme_job *job)
 {
@@ -310,43 +296,24 @@ static void worker_run(struct acme_worker *w, struct acme_job *job)
 	snprintf(job->err, sizeof(job->err), "%s", w->client.err);
 }
 
-static void *worker_main(void *arg)
+/* The worker thread. */
+static void worker_job_run(void *arg, struct workq_job *wq)
+{
+	worker_run(arg, container_of(wq, struct acme_job, wq));
+}
+
+/* Control loop: hands a finished job to the manager. */
+static void worker_job_done(void *arg, struct workq_job *wq)
 {
 	struct acme_worker *w = arg;
 
-	pthread_mutex_lock(&w->lock);
-	for (;;) {
-		while (!w->todo && !w->stop)
-			pthread_cond_wait(&w->cond, &w->lock);
-		if (w->stop)
-			break;
-		struct acme_job *job = w->todo;
-		w->todo = job->next;
-		pthread_mutex_unlock(&w->lock);
-		worker_run(w, job);
-		pthread_mutex_lock(&w->lock);
-		job_push(&w->done, job);
-		loop_async_send(&w->async);
-	}
-	pthread_mutex_unlock(&w->lock);
-	return NULL;
+	w->done_fn(w->arg, container_of(wq, struct acme_job, wq));
 }
 
-/* Control loop: hands finished jobs to the manager. */
-static void worker_async(struct loop_async *a)
+static void worker_job_drop(void *arg, struct workq_job *wq)
 {
-	struct acme_worker *w = a->data;
-	struct acme_job *list;
-
-	pthread_mutex_lock(&w->lock);
-	list = w->done;
-	w->done = NULL;
-	pthread_mutex_unlock(&w->lock);
-	while (list) {
-		struct acme_job *next = list->next;
-		w->done_fn(w->arg, list);
-		list = next;
-	}
+	(void)arg;
+	acme_job_free(container_of(wq, struct acme_job, wq));
 }
 
 struct acme_worker *acme_worker_new(struct loop *loop,
@@ -357,16 +324,15 @@ struct acme_worker *acme_worker_new(struct loop *loop,
 {
 	struct acme_worker *w = calloc(1, sizeof(*w));
 	struct acme_client_cfg ccfg = { 0 };
+	struct workq_cfg qcfg = { .threads = 1, .run = worker_job_run,
+				  .done = worker_job_done, .arg = w };
 
 	if (!w)
 		return NULL;
 	w->cfg = *cfg;
 	w->chall = chall;
-	w->loop = loop;
 	w->done_fn = done;
 	w->arg = arg;
-	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->cond, NULL);
 	ccfg.directory_url = w->cfg.directory;
 	ccfg.ca_file = w->cfg.ca_file[0] ? w->cfg.ca_file : NULL;
 	if (worker_key(w, key_pem, err, errlen) || worker_solvers_check(w, err, errlen) ||
@@ -375,8 +341,7 @@ struct acme_worker *acme_worker_new(struct loop *loop,
 	w->have_client = true;
 	/* Shutdown cancels the DNS propagation wait too, not only the CA's. */
 	w->dns01.cancel = &w->client.cancel;
-	if (loop_async_init(loop, &w->async, worker_async, w) ||
-	    pthread_create(&w->thread, NULL, worker_main, w)) {
+	if (workq_init(&w->q, loop, &qcfg)) {
 		snprintf(err, errlen, "acme: cannot start the worker thread");
 		goto fail;
 	}
@@ -384,44 +349,28 @@ struct acme_worker *acme_worker_new(struct loop *loop,
 fail:
 	if (!err[0])
 		snprintf(err, errlen, "acme: cannot set up the client");
-	w->thread = 0;
 	acme_worker_free(w);
 	return NULL;
 }
 
 void acme_worker_submit(struct acme_worker *w, struct acme_job *job)
 {
-	pthread_mutex_lock(&w->lock);
-	job_push(&w->todo, job);
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
+	workq_push(&w->q, &job->wq, WORKQ_LAST);	/* unbounded */
 }
 
 void acme_worker_free(struct acme_worker *w)
 {
 	if (!w)
 		return;
-	if (w->thread) {
-		sync_flag_raise(&w->lock, &w->cond, &w->stop);
+	workq_stop(&w->q);
+	if (w->have_client)	/* cuts the job in flight short */
 		acme_client_cancel(&w->client);
-		pthread_join(w->thread, NULL);
-		loop_async_close(w->loop, &w->async);
-	}
-	for (struct acme_job *l = w->todo, *n; l; l = n) {
-		n = l->next;
-		acme_job_free(l);
-	}
-	for (struct acme_job *l = w->done, *n; l; l = n) {
-		n = l->next;
-		acme_job_free(l);
-	}
+	workq_fini(&w->q, worker_job_drop);
 	if (w->have_client)
 		acme_client_free(&w->client);
 	acme_key_free(&w->key);
 	dns_provider_free(w->provider);
 	if (w->dns_http.curl)
 		acme_http_free(&w->dns_http);
-	pthread_mutex_destroy(&w->lock);
-	pthread_cond_destroy(&w->cond);
 	free(w);
 }

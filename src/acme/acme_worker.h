@@ -15,6 +15,7 @@
 #include "acme/acme_client.h"
 #include "acme/acme_mgr.h"
 #include "core/loop.h"
+#include "core/workq.h"
 
 enum acme_job_kind {
 	ACME_JOB_ISSUE = 0,	/* place an order for names */
@@ -42,7 +43,7 @@ struct acme_job {
 	unsigned bad_nonces;
 	struct acme_issue_result res;
 	struct acme_renewal_info ri;
-	struct acme_job *next;
+	struct workq_job wq;			/* the worker's queue */
 };
 
 struct acme_worker;

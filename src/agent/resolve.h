@@ -9,11 +9,8 @@
 #define POSTERN_AGENT_RESOLVE_H
 
 #include <netdb.h>
-#include <pthread.h>
-#include <stdbool.h>
-#include <stdint.h>
 
-#include "core/loop.h"
+#include "core/workq.h"
 
 #define RESOLVE_THREADS 2
 #define RESOLVE_QUEUE_MAX 256	/* pending lookups; more -> -EBUSY */
@@ -24,15 +21,7 @@ struct resolve_req;
 typedef void resolve_cb(void *data, int gai_rc, struct addrinfo *res);
 
 struct resolve {
-	struct loop *loop;
-	struct loop_async async;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	pthread_t threads[RESOLVE_THREADS];
-	unsigned nthreads;
-	struct resolve_req *todo, *todo_tail, *done;
-	unsigned queued;
-	bool stopping;
+	struct workq q;		/* lookups waiting, running, or finished */
 };
 
 /* Starts the worker threads. Returns 0 or -errno. */
@@ -44,7 +33,8 @@ void resolve_fini(struct resolve *r);
  * errno (EBUSY queue full, ENAMETOOLONG, ENOMEM). */
 struct resolve_req *resolve_start(struct resolve *r, const char *host,
 				  resolve_cb *cb, void *data);
-/* The callback will not run; the resolver frees the request. */
+/* The callback will not run; the resolver frees the request (loop
+ * thread, like the callback). */
 void resolve_cancel(struct resolve *r, struct resolve_req *req);
 
 #endif

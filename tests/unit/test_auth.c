@@ -1,11 +1,12 @@
 /* test_auth.c - the login throttle's arithmetic (auth_throttle.c) and the
- * password threads (auth_pwcheck.c) on a real loop. */
+ * password threads (auth_pwcheck.c) on a real loop. Their lanes (clean
+ * sources first) are core/workq's: test_workq.c. */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "unit.h"
 
-#include "auth/auth_pwcheck.c"	/* the lanes: auth_pw_push/pop */
+#include "auth/auth_pwcheck.h"
 #include "auth/auth_throttle.h"
 #include "auth/password.h"
 #include "core/clock.h"
@@ -196,23 +197,6 @@ out:
 		loop_free(loop);
 }
 
-TEST(clean_sources_overtake_the_queue)
-{
-	struct auth_pwcheck p = { 0 };
-	struct auth_pw_job j[5] = { { 0 } };
-	static const int lane[5] = { 1, 1, 0, 1, 0 }, want[5] = { 2, 4, 0, 1, 3 };
-
-	p.todo_tail[0] = &p.todo[0];
-	p.todo_tail[1] = &p.todo[1];
-	for (int i = 0; i < 5; i++)
-		auth_pw_push(&p, &j[i], lane[i]);
-	for (int i = 0; i < 5; i++)
-		CHECK(auth_pw_pop(&p) == &j[want[i]]);
-	CHECK(auth_pw_pop(&p) == NULL);
-	auth_pw_push(&p, &j[1], 1);	/* the tails were reset */
-	CHECK(auth_pw_pop(&p) == &j[1]);
-}
-
 TEST(inline_pool_answers_before_returning)
 {
 	char *hash = password_hash("right password", 14);
@@ -238,7 +222,6 @@ int main(void)
 	RUN(a_full_table_evicts_the_oldest);
 	RUN(address_keys);
 	RUN(pool_checks_on_threads_and_reports_on_the_loop);
-	RUN(clean_sources_overtake_the_queue);
 	RUN(inline_pool_answers_before_returning);
 	return unit_done();
 }
