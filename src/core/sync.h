@@ -1,8 +1,9 @@
 /* sync.h - waking a thread that waits on a condition for a flag.
  *
- * The worker threads (ACME, webhook delivery, resolver, WireGuard lanes)
- * wait on a condition variable under their mutex until a flag says there
- * is work or they are to stop; this is the one way to raise such a flag. */
+ * The worker threads (core/workq for ACME, passwords and the resolver;
+ * webhook delivery; WireGuard lanes) wait on a condition variable under
+ * their mutex until a flag says there is work or they are to stop; this
+ * is the one way to raise such a flag. */
 #ifndef POSTERN_CORE_SYNC_H
 #define POSTERN_CORE_SYNC_H
 
