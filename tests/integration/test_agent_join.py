@@ -67,7 +67,7 @@ def test_agent_join_with_pinned_fingerprint(hub, bin):
     assert fields["tunnel_ipv4"] == '"100.96.0.2/32"'
     assert fields["hub_tunnel_ipv6"] == '"fd7a:96::1"'
     # The hub got the public half of the key made here, and not the private one.
-    reqs = [json.loads(l) for l in open(hub["log"])]
+    reqs = netlab.read_jsonl(hub["log"])
     assert len(reqs) == 1 and reqs[0]["path"] == "/api/v1/agents/join"
     body = json.loads(reqs[0]["body"])
     assert body["version"] == 1 and body["token"] == TOKEN

@@ -98,10 +98,7 @@ keepalive = 25
 
 
 def heartbeats(world):
-    try:
-        return [json.loads(json.loads(l)["body"]) for l in open(world["hblog"])]
-    except FileNotFoundError:
-        return []
+    return [json.loads(r["body"]) for r in netlab.read_jsonl(world["hblog"])]
 
 
 def test_agent_run_tunnel_streams_and_heartbeats(world):

@@ -75,7 +75,7 @@ def test_e2e_post_with_body(world, lab):
     code, answer = w.get("post.test", "/sum", "--data-binary", f"@{path}",
                          "-H", "Content-Type: application/octet-stream")
     assert code == 200 and hashlib.sha256(body).hexdigest() in answer, (code, answer)
-    rec = [json.loads(l) for l in open(os.path.join(w.tmp, "up.jsonl"))]
+    rec = netlab.read_jsonl(os.path.join(w.tmp, "up.jsonl"))
     assert rec[-1]["method"] == "POST" and rec[-1]["body_len"] == len(body), rec[-1]
 
 

@@ -49,21 +49,27 @@ class Load:
         for t in self.threads:
             t.join()
 
+    # A failing assertion still stops the clients before the lab goes away.
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
 
 def test_sighup_reload_under_load(lab):
     f = Front(lab)
     a, b = f.upstream(9001, "a"), f.upstream(9002, "b")
     f.start(routes=ROUTE_A)
-    load = Load(f)
-    netlab.wait_until(lambda: load.ok > 200, what="load running")
-    for i in range(6):
-        before_a, before_b = a.count(), b.count()
-        f.reload(routes=ROUTE_B if i % 2 == 0 else ROUTE_A)
-        target = b if i % 2 == 0 else a
-        # Requests reach the new upstream after the reload.
-        netlab.wait_until(lambda: target.count() > (before_b if target is b else before_a) + 50,
-                          what="traffic on the new target")
-    load.stop()
+    with Load(f) as load:
+        netlab.wait_until(lambda: load.ok > 200, what="load running")
+        for i in range(6):
+            before_a, before_b = a.count(), b.count()
+            f.reload(routes=ROUTE_B if i % 2 == 0 else ROUTE_A)
+            target = b if i % 2 == 0 else a
+            # Requests reach the new upstream after the reload.
+            netlab.wait_until(lambda: target.count() > (before_b if target is b else before_a) + 50,
+                              what="traffic on the new target")
     assert load.fail == [], load.fail[:5]
     assert load.ok > 300
 

@@ -2,7 +2,8 @@
 died before the test ended it, exited non-zero on SIGTERM, or had to be
 killed, and passes one that ended cleanly or said it would exit. A
 stand-in shell script plays the daemon (netlab.postern_bin patched), so
-each way of ending is certain."""
+each way of ending is certain. read_jsonl keeps only the complete lines of
+a log still being written."""
 import os
 import signal
 import sys
@@ -95,3 +96,15 @@ def test_other_programs_are_not_judged(tmp_path):
     lab.spawn(None, ["sh", "-c", "exit 7"]).popen.wait(10)
     lab.spawn(None, ["sleep", "60"])
     assert lab.close() == []
+
+
+def test_read_jsonl_leaves_a_line_still_being_written(tmp_path):
+    # A reader can see part of another process's write; that part is not
+    # yet a record (CI once failed on the half line of a busy upstream log).
+    log = tmp_path / "log.jsonl"
+    assert netlab.read_jsonl(log) == []
+    log.write_text('{"n": 1}\n{"n": 2, "pa')
+    assert netlab.read_jsonl(log) == [{"n": 1}]
+    with open(log, "a") as f:
+        f.write('rt": true}\n')
+    assert netlab.read_jsonl(log) == [{"n": 1}, {"n": 2, "part": True}]

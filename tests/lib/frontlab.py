@@ -8,7 +8,6 @@
     up.records()                                     # what the upstream saw
 """
 import ctypes
-import json
 import os
 import signal
 import socket
@@ -49,11 +48,7 @@ class Upstream:
         self.proc, self.log, self.port = proc, log, port
 
     def records(self):
-        try:
-            with open(self.log) as f:
-                return [json.loads(line) for line in f if line.strip()]
-        except FileNotFoundError:
-            return []
+        return netlab.read_jsonl(self.log)
 
     def count(self):
         return len(self.records())
@@ -160,11 +155,7 @@ access_log = {self.access_log}
         return s
 
     def access_records(self):
-        try:
-            with open(self.access_log) as f:
-                return [json.loads(x) for x in f if x.strip()]
-        except FileNotFoundError:
-            return []
+        return netlab.read_jsonl(self.access_log)
 
     # ---- process inspection ----
     def fd_count(self):

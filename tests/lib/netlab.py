@@ -11,6 +11,7 @@ run side by side on one machine.
     p = lab.spawn(a, [postern_bin(), "tunnel", "wg0"])
     a.run(["ip", "addr"])             # checked; returns CompletedProcess
 """
+import json
 import os
 import secrets
 import signal
@@ -61,6 +62,18 @@ def wait_until(pred, timeout=10.0, interval=0.05, what="condition"):
             last = e
         time.sleep(interval)
     raise TimeoutError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def read_jsonl(path):
+    """The records of a JSON-lines log another process may still be writing:
+    one per complete line. A line without its newline is a write still in
+    progress (a reader can see part of one), so it is left for the next read.
+    A log not yet created has no records."""
+    try:
+        with open(path) as f:
+            return [json.loads(line) for line in f if line.endswith("\n") and line.strip()]
+    except FileNotFoundError:
+        return []
 
 
 def short_id(n=6):
