@@ -10,7 +10,8 @@
  * repeated, unknown or after a regular field; an upper-case or empty name;
  * CR, LF or NUL in a value; a connection-specific field; te other than
  * "trailers" in any case (a token, RFC 9110 section 10.1.4); a bad or
- * repeated content-length; no authority) never reaches the pipeline; one
+ * repeated content-length; no authority; a second host, or a host that
+ * differs from :authority other than in case) never reaches the pipeline; one
  * that does carries the input's single :method and :path, its :authority
  * (or first host), no CR/LF/NUL anywhere, and
  * once its path is normalised (as the pipeline does) its upstream head
@@ -92,7 +93,7 @@ static bool fz_pseudo(const nghttp2_nv *nv, unsigned cnt[4])
 /* Decides from the input alone whether the request is malformed. */
 static void fz_model(void)
 {
-	unsigned cnt[4] = { 0 }, ncl = 0;
+	unsigned cnt[4] = { 0 }, ncl = 0, nhost = 0;
 	bool regular = false;
 
 	for (size_t i = 0; i < fz.n; i++) {
@@ -118,10 +119,12 @@ static void fz_model(void)
 			if (ncl++ || num_parse_u64(v.p, v.len, 0, HTTP_LEN_MAX, &cl) < 0)
 				fz.malformed = true;
 		}
-		if (fz_is(nv, "host") && !fz.host.p)
+		if (fz_is(nv, "host") && !nhost++)
 			fz.host = v;
 	}
 	if (cnt[0] != 1 || cnt[1] != 1 || cnt[3] != 1 || (!fz.authority.len && !fz.host.len))
+		fz.malformed = true;
+	if (nhost > 1 || (nhost && fz.authority.len && !str_eq_ci(fz.authority, fz.host)))
 		fz.malformed = true;
 }
 

@@ -451,7 +451,14 @@ static int h2_on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8
 		return 0;
 	}
 	if (str_eq(n, STR_LIT("host"))) {
-		if (!st->msg.host.len)
+		/* RFC 9113 section 8.3.1: a host field beside :authority (which
+		 * nghttp2 has already given us: pseudo-fields come first, and it
+		 * resets a stream with a second host) names the same authority.
+		 * A different one makes the request say two things: malformed,
+		 * never guessed at. */
+		if (st->msg.host.len && !str_eq_ci(st->msg.host, v))
+			st->bad = true;
+		else if (!st->msg.host.len)
 			st->msg.host = v;
 		return 0;
 	}

@@ -300,25 +300,35 @@ def test_h2_connect_is_refused(lab):
 
 def test_h2_host_field_cannot_override_authority(lab):
     """:authority routes and becomes the one Host upstream; a `host` field
-    that differs is not forwarded beside it, te: trailers is not
-    forwarded (hop-by-hop), and `host` alone routes."""
+    that names the same authority (any case) is not forwarded beside it, one
+    that differs makes the request malformed (400: RFC 9113 section 8.3.1)
+    and a second `host` resets the stream (nghttp2), te: trailers is not forwarded (hop-by-hop), and
+    `host` alone routes."""
     f = Front(lab)
     a = f.upstream(9001, "a")
     f.start(routes=ROUTES, workers=1)
     c = raw_client(f)
-    sid = c.h2.get_next_available_stream_id()
-    c.h2.send_headers(sid, BASE + [(":path", "/h"), ("host", "other.test"), ("te", "trailers")],
-                      end_stream=True)
-    c.flush()
-    assert outcome(c, sid) == ("status", 200)
+
+    def send(fields):
+        sid = c.h2.get_next_available_stream_id()
+        c.h2.send_headers(sid, fields, end_stream=True)
+        c.flush()
+        return outcome(c, sid)
+
+    assert send(BASE + [(":path", "/h"), ("host", "APP.test"), ("te", "trailers")]) == \
+        ("status", 200)
     hosts = [v for k, v in a.records()[-1]["headers"] if k.lower() == "host"]
     assert hosts == ["app.test"]
     assert not [k for k, v in a.records()[-1]["headers"] if k.lower() == "te"]
-    sid = c.h2.get_next_available_stream_id()
-    c.h2.send_headers(sid, [(":method", "GET"), (":scheme", "http"), (":path", "/h2"),
-                            ("host", "app.test")], end_stream=True)
-    c.flush()
-    assert outcome(c, sid) == ("status", 200)
+    seen = a.count()
+    assert send(BASE + [(":path", "/other"), ("host", "other.test")]) == ("status", 400)
+    assert send(BASE + [(":path", "/twice"), ("host", "app.test"), ("host", "app.test")]) == \
+        RESET
+    only = [(":method", "GET"), (":scheme", "http")]
+    assert send(only + [(":path", "/two"), ("host", "app.test"), ("host", "other.test")]) == \
+        RESET
+    assert a.count() == seen
+    assert send(only + [(":path", "/h2"), ("host", "app.test")]) == ("status", 200)
     assert a.records()[-1]["target"] == "/h2"
 
 
