@@ -363,7 +363,7 @@ void xchg_req_end(struct xchg *x, const struct buf *trailers)
 		return;
 	buf_append(&u->out, "0\r\n", 3);
 	if (trailers && trailers->len)
-		buf_append(&u->out, buf_head(trailers), trailers->len);
+		xchg_head_trailers(&u->out, x->route, trailers, xchg_set(x)->request_id_header);
 	buf_append(&u->out, "\r\n", 2);
 	xchg_write(x);
 	upstream_want(u, !u->connecting && !u->eof && !x->resp_paused, u->out.len > 0 || u->connecting);

@@ -10,11 +10,14 @@
  * that carries one of its API tokens is dropped, and so is every
  * X-Postern-* field a client sent (names the hub keeps for the identity
  * it asserts), and any field a login route's policy names for that
- * identity instead (Remote-User...). On a login route the hub then adds who is logged in
- * (xchg_head_identity), after that stripping, so a client can never
- * supply these fields itself. */
+ * identity instead (Remote-User...), in any spelling a CGI-style gateway
+ * folds into the same variable ('_' for '-'). On a login route the hub
+ * then adds who is logged in (xchg_head_identity), after that stripping,
+ * so a client can never supply these fields itself, neither in the head
+ * nor in a chunked body's trailers (xchg_head_trailers). */
 #include "front/xchg_head.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "auth/auth_users.h"
@@ -27,8 +30,30 @@ static bool xchg_hdr_is(struct str n, const char *lit, size_t len)
 }
 #define HDR_IS(n, lit) xchg_hdr_is((n), lit, sizeof(lit) - 1)
 
-/* Fields the hub sets itself; a client's copies are dropped (kept, for
- * the X-Forwarded family, only from a trusted proxy). */
+/* The first `len` bytes of field name n read the way a CGI-style gateway
+ * reads them (PHP, WSGI and Rack fold both into HTTP_X_POSTERN_USER):
+ * case and '-' against '_' ignored. `lit` is lower-case, with '-'. */
+static bool xchg_name_like(struct str n, const char *lit, size_t len)
+{
+	if (n.len < len)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = str_lower_ascii(n.p[i]);
+		if ((c == '_' ? '-' : c) != str_lower_ascii(lit[i]))
+			return false;
+	}
+	return true;
+}
+
+/* Name n is `lit`, or starts with it when `prefix`, in any spelling a
+ * gateway would take for it (xchg_name_like). */
+static bool xchg_like(struct str n, struct str lit, bool prefix)
+{
+	return (prefix || n.len == lit.len) && xchg_name_like(n, lit.p, lit.len);
+}
+#define LIKE(n, lit) xchg_like((n), STR_LIT(lit), false)
+#define LIKE_PREFIX(n, lit) xchg_like((n), STR_LIT(lit), true)
+
 /* The prefixes of the hub's cookie names (sessions of every kind). */
 static bool xchg_cookie_ours(struct str name)
 {
@@ -46,33 +71,49 @@ static bool xchg_auth_ours(struct str v)
 	return str_has_prefix_ci(v, STR_LIT("bearer pt_"));
 }
 
-/* A field name a login route's policy gives the identity it asserts. */
+/* A field name a login route's policy gives the identity it asserts, or
+ * one of the hub's X-Postern-* names, in any spelling (xchg_like): a
+ * client's copy must never reach the upstream, whichever of two fields a
+ * gateway that folds '-' and '_' would keep. */
 static bool xchg_hdr_identity(const struct route *r, struct str n)
 {
+	if (LIKE_PREFIX(n, "x-postern-"))
+		return true;
 	for (unsigned k = 0; r->access.login && k < ACCESS_ID_MAX; k++)
-		if (str_eq_ci(n, str_cstr(access_id_header(&r->access, (enum access_id)k))))
+		if (xchg_like(n, str_cstr(access_id_header(&r->access, (enum access_id)k)), false))
 			return true;
 	return false;
 }
 
+/* Forwarding fields: those the hub rebuilds (X-Forwarded-For, -Proto,
+ * -Host, Forwarded) and, from a client that is no trusted proxy, every
+ * other X-Forwarded-* and X-Real-IP too: an upstream that trusts the hub
+ * as its proxy would take a client's X-Forwarded-Prefix or -Port (links
+ * it builds) or X-Real-IP (who the client is) for the hub's word. */
+static bool xchg_hdr_forwarding(struct str n, bool trusted)
+{
+	if (LIKE(n, "x-forwarded-for") || LIKE(n, "x-forwarded-proto") ||
+	    LIKE(n, "x-forwarded-host") || LIKE(n, "forwarded"))
+		return true;
+	return !trusted && (LIKE_PREFIX(n, "x-forwarded-") || LIKE(n, "x-real-ip"));
+}
+
+/* Fields the hub sets itself; a client's copies are dropped (kept, for
+ * the X-Forwarded family, only from a trusted proxy). */
 static bool xchg_hdr_skip(const struct route *r, const struct http_msg *m,
 			  const struct http_header *h, bool trusted, const char *rid_name)
 {
 	struct str n = h->name;
 
-	if (HDR_IS(n, "cookie") || str_has_prefix_ci(n, STR_LIT("x-postern-")) ||
-	    xchg_hdr_identity(r, n) ||
+	if (HDR_IS(n, "cookie") || xchg_hdr_identity(r, n) ||
 	    (HDR_IS(n, "authorization") && xchg_auth_ours(h->value)))
 		return true;
 	if (HDR_IS(n, "host") || HDR_IS(n, "content-length") ||
 	    HDR_IS(n, "expect") || http_msg_hop_by_hop(m, n))
 		return true;
-	if (str_eq_ci(n, str_cstr(rid_name)))
-		return !trusted;
-	if (HDR_IS(n, "x-forwarded-for") || HDR_IS(n, "x-forwarded-proto") ||
-	    HDR_IS(n, "x-forwarded-host") || HDR_IS(n, "forwarded"))
-		return true;	/* rebuilt below (appended to when trusted) */
-	return false;
+	if (xchg_like(n, str_cstr(rid_name), false))
+		return !trusted || !str_eq_ci(n, str_cstr(rid_name));
+	return xchg_hdr_forwarding(n, trusted);	/* rebuilt below (appended to when trusted) */
 }
 
 /* The request line's path after the route's prefix strip and base:
@@ -236,6 +277,37 @@ int xchg_head_build(struct buf *b, const struct route *route,
 	if (r == 0 && rq->body == HTTP_BODY_CHUNKED)
 		r = buf_append(b, "Transfer-Encoding: chunked\r\n", 28);
 	return r ? r : buf_append(b, "\r\n", 2);
+}
+
+/* A request trailer field that must not reach the upstream: what the
+ * head builder keeps out of the head (the hub's cookies and tokens, the
+ * identity it asserts, forwarding fields; xchg_hdr_skip), as trailers
+ * that some servers merge into the request's fields would otherwise
+ * carry them in after the head. No trailer is the hub's own, so the
+ * rules are the untrusted client's, and Cookie and Authorization go
+ * whole (a trailer has no business carrying either). */
+static bool xchg_trailer_skip(const struct route *r, struct str n, const char *rid_name)
+{
+	return HDR_IS(n, "cookie") || HDR_IS(n, "authorization") || xchg_hdr_identity(r, n) ||
+	       xchg_like(n, str_cstr(rid_name), false) || xchg_hdr_forwarding(n, false);
+}
+
+int xchg_head_trailers(struct buf *b, const struct route *route, const struct buf *t,
+		       const char *rid_name)
+{
+	const char *p = (const char *)buf_head(t), *end = p + t->len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = eol ? (size_t)(eol + 1 - p) : (size_t)(end - p);
+		const char *colon = memchr(p, ':', n);
+
+		if (colon && !xchg_trailer_skip(route, str_make(p, (size_t)(colon - p)), rid_name) &&
+		    buf_append(b, p, n) < 0)
+			return -ENOBUFS;
+		p += n;
+	}
+	return 0;
 }
 
 bool xchg_resp_skip(const struct http_msg *m, struct str name)

@@ -1,0 +1,119 @@
+"""Spoofed identity on a login route, the ways the earlier tests did not
+try (test_auth_login.py, test_auth_assert.py send the fields by their own
+names in the head): the same names spelt with '_' for '-', which PHP, WSGI
+and Rack fold into the variable the real field fills (HTTP_REMOTE_USER);
+X-Forwarded-* fields the hub does not set itself (-Prefix, -Port) and
+X-Real-IP, which an upstream that trusts the hub as its proxy believes;
+and every one of them in a chunked body's trailers, which servers may
+merge into the request's fields. Over HTTP/1.1 and HTTP/2 (TLS, ALPN)."""
+import os
+import ssl
+import sys
+
+import h2.events
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+sys.path.insert(0, os.path.dirname(__file__))
+
+from frontlab import read_response  # noqa: E402
+from h2client import Client  # noqa: E402
+from test_auth_assert import hub, received, values  # noqa: E402,F401 (a fixture)
+from test_auth_login import PROTOS, fetch, route_cookie  # noqa: E402
+from test_auth_login import hub as login_hub  # noqa: E402,F401 (a fixture)
+
+# A client's copies of what the hub asserts or sets, as a gateway would
+# read them. rn.test's policy names the identity Remote-User, -Groups,
+# -Email and X-Auth-Jwt.
+SPOOFED = [("Remote_User", "mallory"), ("remote_groups", "admins"),
+           ("REMOTE_EMAIL", "m@evil.test"), ("X_Auth_Jwt", "forged"),
+           ("X_Postern_User", "mallory"), ("x-postern_groups", "admins"),
+           ("X_Forwarded_For", "6.6.6.6"), ("X-Forwarded_Host", "evil.test"),
+           ("X-Forwarded-Prefix", "/evil"), ("X-Forwarded-Port", "6666"),
+           ("X-Real-IP", "6.6.6.6"), ("X_Real_Ip", "6.6.6.6"),
+           ("X_Request_Id", "spoofed")]
+
+
+def folded(name):
+    return name.lower().replace("_", "-")
+
+
+def assert_no_spoof(fields, client_ip="127.0.0.1"):
+    """Neither the head nor the trailers the upstream got carry a client's
+    copy: the identity is alice's alone, every forwarding field the hub's."""
+    names = [folded(k) for k, _ in fields]
+    assert not [k for k, _ in fields if "_" in k], fields
+    assert values(fields, "remote-user") in ([], ["alice"]), fields
+    for k in ("x-forwarded-prefix", "x-forwarded-port", "x-real-ip", "x-postern-user",
+              "x-postern-groups"):
+        assert k not in names, fields
+    assert values(fields, "x-forwarded-for") in ([], [client_ip]), fields
+    assert values(fields, "x-forwarded-host") in ([], ["rn.test"]), fields
+    assert "mallory" not in repr(fields) and "evil" not in repr(fields), fields
+
+
+@pytest.mark.parametrize("proto", PROTOS)
+def test_identity_and_forwarding_spellings_in_the_head(hub, proto):
+    h, up = hub
+    auth, _, _ = route_cookie(h, proto, host="rn.test")
+    st, _, body = fetch(h, proto, "rn.test", "/x", headers=[
+        f"Cookie: {auth}", *[f"{k}: {v}" for k, v in SPOOFED]])
+    assert st == 200 and body == "a GET /x"
+    got = received(up)
+    assert values(got, "remote-user") == ["alice"]
+    assert values(got, "remote-groups") == ["family,media"]
+    assert values(got, "remote-email") == ["alice@example.org"]
+    assert len(values(got, "x-request-id")) == 1
+    assert values(got, "x-request-id") != ["spoofed"]
+    assert_no_spoof(got)
+
+
+def tls_h1(h, host):
+    s = h.socket()
+    s.settimeout(10)
+    s.connect(h.https_addr)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx.wrap_socket(s, server_hostname=host)
+
+
+@pytest.mark.parametrize("proto", PROTOS)
+def test_trailers_carry_no_identity_or_credential(hub, proto):
+    """A chunked upload's trailers: an application's own field passes
+    (HTTP/1.1; HTTP/2 request trailers are not forwarded at all), the
+    hub's cookie, an Authorization, the identity and forwarding fields
+    in any spelling never do."""
+    h, up = hub
+    auth, _, _ = route_cookie(h, proto, host="rn.test")
+    trailers = [("X-Check", "42"), ("Remote-User", "mallory"), ("X-Postern-User", "mallory"),
+                ("X-Auth-Jwt", "forged"), ("X-Forwarded-For", "6.6.6.6"),
+                ("Forwarded", "for=6.6.6.6;host=evil.test"), ("Cookie", auth),
+                ("Authorization", "Bearer pt_mallory"), *SPOOFED]
+    if proto == "h1":
+        s = tls_h1(h, "rn.test")
+        s.sendall(("POST /t HTTP/1.1\r\nHost: rn.test\r\nCookie: " + auth +
+                   "\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                   "5\r\nhello\r\n0\r\n" +
+                   "".join(f"{k}: {v}\r\n" for k, v in trailers) + "\r\n").encode())
+        st, _, body, _ = read_response(s)
+        s.close()
+    else:
+        c = Client(h, window=1 << 20, tls=(h.https_addr, "rn.test"))
+        sid = c.request("POST", "/t", authority="rn.test", headers=[("cookie", auth)],
+                        end_stream=False)
+        c.send_data(sid, b"hello")
+        c.h2.send_headers(sid, [(k.lower(), v) for k, v in trailers], end_stream=True)
+        c.flush()
+        c.until(lambda: c.of(h2.events.StreamEnded, sid) or c.of(h2.events.StreamReset, sid),
+                what="the answer")
+        resp = c.of(h2.events.ResponseReceived, sid)
+        st = int(dict(resp[0].headers)[":status"]) if resp else None
+        c.sock.close()
+    assert st == 200
+    rec = up.records()[-1]
+    assert rec["target"] == "/t" and rec["body_len"] == 5
+    assert values(received(up), "remote-user") == ["alice"]
+    got = [tuple(t.split(": ", 1)) for t in rec["trailers"]]
+    assert got == ([("X-Check", "42")] if proto == "h1" else []), got
+    assert auth.split("=", 1)[1] not in repr(rec)
