@@ -4,7 +4,9 @@
  *
  * Between the password and the code the browser holds a "pending" token:
  * the session token format (auth_cookie.h) signed for the pseudo-host
- * "totp.HUB", valid five minutes, carried in a hidden form field (never
+ * "totp.HUB" under the pending domain tag (auth_pending_mint: a route
+ * whose host is totp.HUB, or a wildcard over it, must not take it for a
+ * session), valid five minutes, carried in a hidden form field (never
  * a URL). It proves the password was right; only the code turns it into
  * a portal session. The secret is sealed in the store (secrets, owner
  * "user"); the last accepted step is kept so a code works once. */
@@ -135,7 +137,7 @@ void api_totp_form(struct api_ctx *c, int status, const char *error, int64_t uid
 	struct buf *b = &c->resp->body;
 
 	if (api_totp_pseudo_host(c, host) < 0 || api_login_key(c->api, key) < 0 ||
-	    auth_cookie_mint(NULL, key, host, &cl, tok) < 0) {
+	    auth_pending_mint(key, host, &cl, tok) < 0) {
 		secure_wipe(key, sizeof(key));
 		api_portal_message(c, 500, "Something went wrong", "Please try again.");
 		return;
@@ -227,7 +229,7 @@ void api_totp_login(struct api_ctx *c)
 		api_portal_login_form(c, 400, "Log in again.", NULL);
 		return;
 	}
-	ok = auth_cookie_verify(NULL, key, host, str_cstr(pending), (int64_t)time(NULL), &cl) == 0 &&
+	ok = auth_pending_verify(key, host, str_cstr(pending), (int64_t)time(NULL), &cl) == 0 &&
 	     api_login_epoch(c->api, cl.uid) == (int64_t)cl.epoch;
 	secure_wipe(key, sizeof(key));
 	if (http_form_get(body, "rd", rd, sizeof(rd)) < 0)

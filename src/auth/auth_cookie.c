@@ -40,18 +40,25 @@ int auth_host_norm(struct str host, char *out)
 	return (int)n;
 }
 
+/* The MAC's domain tags: one per kind of token, so that a token of one
+ * kind never verifies as another, whatever host it names (a pending
+ * token proves a password only; presented as a session it would skip the
+ * second factor). Both are AUTH_TAG_LEN bytes with the NUL. */
+#define AUTH_TAG_LEN 16
+static const char auth_tag_session[AUTH_TAG_LEN] = "postern-session";
+static const char auth_tag_pending[AUTH_TAG_LEN] = "postern-pending";
+
 /* HMAC over the domain tag, the host and the claims' text, with m's
  * context (NULL: one for this call). */
-static void auth_cookie_mac(struct auth_mac *m, const uint8_t key[AUTH_KEY_LEN],
-			    const char *host, const char *claims, size_t clen,
-			    uint8_t mac[AUTH_MAC_LEN])
+static void auth_cookie_mac(struct auth_mac *m, const char tag[AUTH_TAG_LEN],
+			    const uint8_t key[AUTH_KEY_LEN], const char *host,
+			    const char *claims, size_t clen, uint8_t mac[AUTH_MAC_LEN])
 {
-	static const char tag[] = "postern-session";
-	uint8_t msg[sizeof(tag) + AUTH_HOST_MAX + 1 + AUTH_TOKEN_MAX];
+	uint8_t msg[AUTH_TAG_LEN + AUTH_HOST_MAX + 1 + AUTH_TOKEN_MAX];
 	size_t hl = strlen(host), n = 0;
 
-	memcpy(msg, tag, sizeof(tag));	/* with its NUL */
-	n = sizeof(tag);
+	memcpy(msg, tag, AUTH_TAG_LEN);	/* with its NUL */
+	n = AUTH_TAG_LEN;
 	memcpy(msg + n, host, hl);
 	n += hl;
 	msg[n++] = 0;
@@ -70,8 +77,10 @@ int64_t auth_session_id_new(void)
 	return r ? (int64_t)r : 1;
 }
 
-int auth_cookie_mint(struct auth_mac *m, const uint8_t key[AUTH_KEY_LEN], const char *host,
-		     const struct auth_claims *c, char *out)
+/* auth_cookie_mint under domain tag `tag`. */
+static int auth_token_mint(struct auth_mac *m, const char tag[AUTH_TAG_LEN],
+			   const uint8_t key[AUTH_KEY_LEN], const char *host,
+			   const struct auth_claims *c, char *out)
 {
 	uint8_t mac[AUTH_MAC_LEN];
 	int n;
@@ -84,9 +93,21 @@ int auth_cookie_mint(struct auth_mac *m, const uint8_t key[AUTH_KEY_LEN], const 
 		     (long long)c->seen, (long long)c->sid);
 	if (n < 0 || (size_t)n + AUTH_MAC_B64 + 1 > AUTH_TOKEN_MAX)
 		return -1;
-	auth_cookie_mac(m, key, host, out, (size_t)n - 1, mac);
+	auth_cookie_mac(m, tag, key, host, out, (size_t)n - 1, mac);
 	enc_b64url_encode(out + n, mac, sizeof(mac));
 	return n + AUTH_MAC_B64;
+}
+
+int auth_cookie_mint(struct auth_mac *m, const uint8_t key[AUTH_KEY_LEN], const char *host,
+		     const struct auth_claims *c, char *out)
+{
+	return auth_token_mint(m, auth_tag_session, key, host, c, out);
+}
+
+int auth_pending_mint(const uint8_t key[AUTH_KEY_LEN], const char *host,
+		      const struct auth_claims *c, char *out)
+{
+	return auth_token_mint(NULL, auth_tag_pending, key, host, c, out);
 }
 
 /* Splits the next '.'-terminated field off *t. */
@@ -132,8 +153,11 @@ static const struct auth_seen *auth_seen_find(struct auth_cookie_cache *cc,
 	return e;
 }
 
-int auth_cookie_verify(struct auth_cookie_cache *cc, const uint8_t key[AUTH_KEY_LEN],
-		       const char *host, struct str tok, int64_t now, struct auth_claims *c)
+/* auth_cookie_verify under domain tag `tag`; cc only with the session
+ * tag (its entries are sessions). */
+static int auth_token_verify(struct auth_cookie_cache *cc, const char tag[AUTH_TAG_LEN],
+			     const uint8_t key[AUTH_KEY_LEN], const char *host, struct str tok,
+			     int64_t now, struct auth_claims *c)
 {
 	struct str t = tok, ver, uid, ep, exp, seen, sid;
 	uint64_t u, e, x, sn, id;
@@ -167,7 +191,7 @@ int auth_cookie_verify(struct auth_cookie_cache *cc, const uint8_t key[AUTH_KEY_
 		return -1;
 	clen = (size_t)(t.p - tok.p) - 1;
 	memcpy(claims, tok.p, clen);
-	auth_cookie_mac(cc ? &cc->mac : NULL, key, host, claims, clen, want);
+	auth_cookie_mac(cc ? &cc->mac : NULL, tag, key, host, claims, clen, want);
 	ok = secure_eq(mac, want, sizeof(mac));
 	if (!ok || (int64_t)x <= now)
 		return -1;
@@ -185,6 +209,18 @@ int auth_cookie_verify(struct auth_cookie_cache *cc, const uint8_t key[AUTH_KEY_
 		slot->c = *c;
 	}
 	return 0;
+}
+
+int auth_cookie_verify(struct auth_cookie_cache *cc, const uint8_t key[AUTH_KEY_LEN],
+		       const char *host, struct str tok, int64_t now, struct auth_claims *c)
+{
+	return auth_token_verify(cc, auth_tag_session, key, host, tok, now, c);
+}
+
+int auth_pending_verify(const uint8_t key[AUTH_KEY_LEN], const char *host, struct str tok,
+			int64_t now, struct auth_claims *c)
+{
+	return auth_token_verify(NULL, auth_tag_pending, key, host, tok, now, c);
 }
 
 void auth_cookie_cache_clear(struct auth_cookie_cache *cc)

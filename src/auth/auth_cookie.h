@@ -24,7 +24,12 @@
  * (a cookie replayed on another host fails) and to the user's session
  * epoch: the control thread bumps the epoch on logout, disable, password
  * change or delete and publishes the users' epochs in the snapshot, which
- * kills every token issued before. The key is in the snapshot too. */
+ * kills every token issued before. The key is in the snapshot too.
+ *
+ * The portal's TOTP step holds a "pending" token between the password and
+ * the code (auth_pending_*): the same format, MAC'd under another domain
+ * tag ("postern-pending"), so that it never passes for a session on any
+ * host (it proves the password only). */
 #ifndef POSTERN_AUTH_AUTH_COOKIE_H
 #define POSTERN_AUTH_AUTH_COOKIE_H
 
@@ -64,6 +69,15 @@ int auth_host_norm(struct str host, char *out);
  * this call). Returns its length, or -1. */
 int auth_cookie_mint(struct auth_mac *m, const uint8_t key[AUTH_KEY_LEN], const char *host,
 		     const struct auth_claims *c, char *out);
+
+/* A pending token (the TOTP step's; see the top): minted and checked
+ * like a session's (auth_cookie_mint, auth_cookie_verify without a
+ * cache) under the pending domain tag. A session token never verifies
+ * here, nor a pending one as a session. Return as those do. */
+int auth_pending_mint(const uint8_t key[AUTH_KEY_LEN], const char *host,
+		      const struct auth_claims *c, char *out);
+int auth_pending_verify(const uint8_t key[AUTH_KEY_LEN], const char *host, struct str tok,
+			int64_t now, struct auth_claims *c);
 
 /* What a thread that checks many cookies keeps (each worker has one):
  * its MAC context, and the tokens it verified lately, so that a client

@@ -1,12 +1,21 @@
-"""Spoofed identity on a login route, the ways the earlier tests did not
-try (test_auth_login.py, test_auth_assert.py send the fields by their own
-names in the head): the same names spelt with '_' for '-', which PHP, WSGI
-and Rack fold into the variable the real field fills (HTTP_REMOTE_USER);
-X-Forwarded-* fields the hub does not set itself (-Prefix, -Port) and
-X-Real-IP, which an upstream that trusts the hub as its proxy believes;
-and every one of them in a chunked body's trailers, which servers may
-merge into the request's fields. Over HTTP/1.1 and HTTP/2 (TLS, ALPN)."""
+"""Attacks on a login route that the earlier tests did not try.
+
+Spoofed identity (test_auth_login.py, test_auth_assert.py send the fields
+by their own names in the head): the same names spelt with '_' for '-',
+which PHP, WSGI and Rack fold into the variable the real field fills
+(HTTP_REMOTE_USER); X-Forwarded-* fields the hub does not set itself
+(-Prefix, -Port) and X-Real-IP, which an upstream that trusts the hub as
+its proxy believes; and every one of them in a chunked body's trailers,
+which servers may merge into the request's fields.
+
+Token confusion: the TOTP step's pending token (proof of the password
+alone) presented as a route cookie on totp.HUB, a host a wildcard route
+covers, or as the portal's cookie.
+
+Over HTTP/1.1 and HTTP/2 (TLS, ALPN)."""
+import json
 import os
+import re
 import ssl
 import sys
 
@@ -19,7 +28,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 from frontlab import read_response  # noqa: E402
 from h2client import Client  # noqa: E402
 from test_auth_assert import hub, received, values  # noqa: E402,F401 (a fixture)
-from test_auth_login import PROTOS, fetch, route_cookie  # noqa: E402
+import netlab  # noqa: E402
+from test_auth_login import HUB, PROTOS, PW_ALICE, fetch, form_post, oathtool  # noqa: E402
+from test_auth_login import route_cookie  # noqa: E402
 from test_auth_login import hub as login_hub  # noqa: E402,F401 (a fixture)
 
 # A client's copies of what the hub asserts or sets, as a gateway would
@@ -117,3 +128,39 @@ def test_trailers_carry_no_identity_or_credential(hub, proto):
     got = [tuple(t.split(": ", 1)) for t in rec["trailers"]]
     assert got == ([("X-Check", "42")] if proto == "h1" else []), got
     assert auth.split("=", 1)[1] not in repr(rec)
+
+
+@pytest.mark.parametrize("proto", PROTOS)
+def test_totp_pending_token_is_no_session(hub, proto):
+    """alice has TOTP; her password alone gets the code form and its
+    pending token, which must open nothing: not a route on totp.hub.test
+    (a wildcard login route *.hub.test covers it), not the portal."""
+    h, up = hub
+    st, _, b = h.api("POST", "/api/v1/routes", {
+        "host": "*.hub.test", "target": "http://127.0.0.1:9001",
+        "policy": json.dumps({"auth": "login"})})
+    assert st == 201, b
+    auth, portal, _ = route_cookie(h, proto)
+    st, _, page = fetch(h, proto, HUB, "/totp", headers=[f"Cookie: {portal}"])
+    secret = re.search(r'<code id="secret">([A-Z2-7]{32})</code>', page).group(1)
+    st, _, body = form_post(h, proto, "/totp", {"code": oathtool(secret)}, portal)
+    assert st == 200 and "Authenticator added" in body
+    st, _, page = form_post(h, proto, "/login", {"username": "alice", "password": PW_ALICE})
+    assert st == 200
+    pending = re.search(r'name="pending" value="([^"]+)"', page).group(1)
+    netlab.wait_until(lambda: fetch(h, proto, "x.hub.test", "/")[0] == 401,
+                      what="the wildcard route published")
+    n = up.count()
+    for host in ("totp.hub.test", "x.hub.test"):
+        st, _, _ = fetch(h, proto, host, "/secret",
+                         headers=[f"Cookie: __Host-postern_auth={pending}"])
+        assert st == 401, host
+    assert up.count() == n
+    st, _, page = fetch(h, proto, HUB, "/login",
+                        headers=[f"Cookie: __Host-postern_portal={pending}"])
+    assert st == 200 and 'name="password"' in page
+    # It still is what it is for: with the code, the login completes.
+    st, hd, _ = form_post(h, proto, "/login/totp", {
+        "pending": pending, "code": oathtool(secret, 30), "rd": "https://x.hub.test/"})
+    assert st == 303 and hd["location"][0].startswith(
+        "https://x.hub.test/.postern/callback?code="), hd
