@@ -359,3 +359,34 @@ def test_h2_content_length_mismatch_is_reset_and_nothing_smuggled(lab, name, len
 
 def send_raw_data_end(c, sid, body):
     c.sock.sendall(DataFrame(sid, data=body, flags=["END_STREAM"]).serialize())
+
+
+def test_h2_rapid_reset_flood_ends_the_connection(lab):
+    """CVE-2023-44487: a client that opens streams and resets them at once
+    is bounded by no concurrency limit; the hub (nghttp2's reset rate
+    limit: a burst of 1000, then 33 a second) ends such a connection with
+    GOAWAY long before 5000 streams, and goes on serving others. The
+    client sends far faster than 33 a second even on a loaded machine."""
+    f = Front(lab)
+    a = f.upstream(9001, "a")
+    f.start(routes=ROUTES, workers=1)
+    c = Client(f, window=1 << 20)
+    settings_of(c)
+    sent = 0
+    try:
+        while sent < 5000 and not c.closed and not c.of(h2.events.ConnectionTerminated):
+            for _ in range(100):
+                sid = c.h2.get_next_available_stream_id()
+                c.h2.send_headers(sid, BASE + [(":path", f"/r{sid}")], end_stream=True)
+                c.h2.reset_stream(sid)
+            sent += 100
+            c.flush()
+            c.poll()
+    except OSError:
+        pass    # the hub closed while a batch was on its way
+    c.until(lambda: c.closed or c.of(h2.events.ConnectionTerminated), what="GOAWAY")
+    gone = c.of(h2.events.ConnectionTerminated)
+    assert gone and sent < 5000, (sent, c.events[-3:])
+    assert a.count() < sent
+    c2 = Client(f, window=1 << 20)
+    still_serves(c2, f)
