@@ -10,7 +10,9 @@ which servers may merge into the request's fields.
 
 Token confusion: the TOTP step's pending token (proof of the password
 alone) presented as a route cookie on totp.HUB, a host a wildcard route
-covers, or as the portal's cookie.
+covers, or as the portal's cookie; the portal's and a route's cookies
+swapped, tampered, or of a deleted user; a one-time code spent after its
+session logged out; return addresses with encoded slashes.
 
 Over HTTP/1.1 and HTTP/2 (TLS, ALPN)."""
 import json
@@ -29,8 +31,8 @@ from frontlab import read_response  # noqa: E402
 from h2client import Client  # noqa: E402
 from test_auth_assert import hub, received, values  # noqa: E402,F401 (a fixture)
 import netlab  # noqa: E402
-from test_auth_login import HUB, PROTOS, PW_ALICE, fetch, form_post, oathtool  # noqa: E402
-from test_auth_login import route_cookie  # noqa: E402
+from test_auth_login import HUB, PROTOS, PW_ALICE, PW_BOB, fetch, form_post, oathtool  # noqa: E402
+from test_auth_login import cookie_of, login, logout, route_cookie  # noqa: E402
 from test_auth_login import hub as login_hub  # noqa: E402,F401 (a fixture)
 
 # A client's copies of what the hub asserts or sets, as a gateway would
@@ -164,3 +166,58 @@ def test_totp_pending_token_is_no_session(hub, proto):
         "pending": pending, "code": oathtool(secret, 30), "rd": "https://x.hub.test/"})
     assert st == 303 and hd["location"][0].startswith(
         "https://x.hub.test/.postern/callback?code="), hd
+
+
+def tampered(tok):
+    """Variants of a valid route token that must each be refused."""
+    v, uid, rest = tok.split(".", 2)
+    return {
+        "truncated": tok[:-1],
+        "extended": tok + "A",
+        "passkey flag set": "2." + uid + "." + rest,
+        "other user": v + "." + str(int(uid) + 1) + "." + rest,
+        "quoted": f'"{tok}"',
+    }
+
+
+@pytest.mark.parametrize("proto", PROTOS)
+def test_cookies_and_codes_out_of_place(hub, proto):
+    """Tokens where they do not belong: the portal's cookie under the route
+    cookie's name, a route cookie as the portal's, tampered route tokens,
+    a deleted user's cookie; a one-time code spent after its login session
+    logged out; return addresses whose path is an encoded //host or \\host
+    (they stay paths on the route's host)."""
+    h, up = hub
+    auth, portal, _ = route_cookie(h, proto)
+    tok, ptok = auth.split("=", 1)[1], portal.split("=", 1)[1]
+    st, _, _ = fetch(h, proto, "app.test", "/p", headers=[f"Cookie: {auth}"])
+    assert st == 200
+    n = up.count()
+    for name, bad in [("portal token", ptok), *tampered(tok).items()]:
+        st, _, _ = fetch(h, proto, "app.test", "/p", headers=[f"Cookie: __Host-postern_auth={bad}"])
+        assert st == 401, name
+    assert up.count() == n
+    st, _, page = fetch(h, proto, HUB, "/login", headers=[f"Cookie: __Host-postern_portal={tok}"])
+    assert st == 200 and 'name="password"' in page
+    # A code handed out, then its login session logged out: spent for nothing.
+    st, hd = login(h, proto, "alice", PW_ALICE, rd="https://app.test/z")
+    assert st == 303
+    code = hd["location"][0].rsplit("=", 1)[1]
+    logout(h, proto, cookie_of(hd, "__Host-postern_portal"))
+    st, hd, _ = fetch(h, proto, "app.test", f"/.postern/callback?code={code}")
+    assert st == 400 and "set-cookie" not in hd
+    # Encoded slashes in the return path are the route's path, never a host.
+    for path in ("/%2F%2Fevil.test/", "/%5Cevil.test", "/%2f%2fevil.test"):
+        st, hd = login(h, proto, "alice", PW_ALICE, rd=f"https://app.test{path}")
+        loc = hd["location"][0]
+        assert st == 303 and loc.startswith("https://app.test/.postern/callback?code="), loc
+        st, hd, _ = fetch(h, proto, "app.test", loc[len("https://app.test"):])
+        assert st == 303 and hd["location"] == [path], hd
+    # bob's cookie dies with bob.
+    bob, _, _ = route_cookie(h, proto, "bob", PW_BOB, host="other.test")
+    assert fetch(h, proto, "other.test", "/", headers=[f"Cookie: {bob}"])[0] == 200
+    st, _, b = h.api("DELETE", "/api/v1/users/3", headers={"If-Match": "*"})
+    assert st in (200, 204), b
+    netlab.wait_until(lambda: all(
+        fetch(h, proto, "other.test", "/", headers=[f"Cookie: {bob}"])[0] == 401
+        for _ in range(4)), what="a deleted user's cookie refused on every worker")
