@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import h2.events  # noqa: E402
 from h2.errors import ErrorCodes  # noqa: E402
 from h2.settings import SettingCodes  # noqa: E402
-from hyperframe.frame import DataFrame  # noqa: E402
+from hyperframe.frame import ContinuationFrame, DataFrame, HeadersFrame  # noqa: E402
 
 import netlab  # noqa: E402
 from frontlab import Front  # noqa: E402
@@ -390,3 +390,38 @@ def test_h2_rapid_reset_flood_ends_the_connection(lab):
     assert a.count() < sent
     c2 = Client(f, window=1 << 20)
     still_serves(c2, f)
+
+
+@pytest.mark.parametrize("fragment", [b"", b"@\x03x-a\x01b"], ids=["empty", "field"])
+def test_h2_continuation_flood_ends_the_connection(lab, fragment):
+    """CVE-2024-27316 class: a HEADERS frame that never ends, followed by
+    CONTINUATION frames without end (empty ones, or each adding a field):
+    the hub closes the connection after a bounded number (the header list
+    limit, nghttp2's count of CONTINUATION frames), long before 200000,
+    and goes on serving others; nothing reached the upstream."""
+    f = Front(lab)
+    a = f.upstream(9001, "a")
+    f.start(routes=ROUTES, workers=1)
+    c = Client(f, window=1 << 20)
+    settings_of(c)
+    head = HeadersFrame(1, data=c.h2.encoder.encode(BASE + [(":path", "/flood")]))
+    head.flags.add("END_STREAM")
+    frame = ContinuationFrame(1, data=fragment).serialize()
+    sent = 0
+    c.sock.settimeout(10)
+    try:
+        c.sock.sendall(head.serialize())
+        while sent < 200000:
+            c.sock.sendall(frame * 100)
+            sent += 100
+    except (BrokenPipeError, ConnectionResetError):
+        pass    # closed by the hub
+    assert sent < 200000
+    # Closed, not just stalled: what is left to read ends (GOAWAY first).
+    try:
+        while c.sock.recv(65536):
+            pass
+    except ConnectionResetError:
+        pass
+    still_serves(Client(f, window=1 << 20), f)
+    assert [r["target"] for r in a.records()] == ["/after"]
