@@ -228,10 +228,9 @@ class Prefixed:
         return self.s.recv(n)
 
 
-def read_response(s):
-    """Reads one HTTP/1.1 response (Content-Length or chunked) from s.
-    Returns (status, headers dict lower-case, body, raw). A 204 or 304
-    has no body whatever its fields say (RFC 9110 6.4.1)."""
+def read_head(s):
+    """Reads one HTTP/1.1 response head from s. Returns (status, headers
+    dict lower-case, the bytes read past the head)."""
     buf = b""
     while b"\r\n\r\n" not in buf:
         d = s.recv(65536)
@@ -245,6 +244,14 @@ def read_response(s):
     for ln in lines[1:]:
         k, v = ln.split(":", 1)
         hdrs[k.strip().lower()] = v.strip()
+    return status, hdrs, rest
+
+
+def read_response(s):
+    """Reads one HTTP/1.1 response (Content-Length or chunked) from s.
+    Returns (status, headers dict lower-case, body, raw). A 204 or 304
+    has no body whatever its fields say (RFC 9110 6.4.1)."""
+    status, hdrs, rest = read_head(s)
     if status in (204, 304):
         return status, hdrs, b"", rest
     if "content-length" in hdrs:

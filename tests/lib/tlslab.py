@@ -12,7 +12,7 @@ import socket
 import ssl
 import subprocess
 
-from frontlab import ns_socket
+from frontlab import ns_socket, read_head
 
 
 def _run(*argv):
@@ -133,19 +133,8 @@ def get(t, host, path="/"):
     """One HTTP/1.1 request on an established TLS socket; returns
     (status, body bytes). Reads until the response is complete."""
     t.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        d = t.recv(65536)
-        if not d:
-            raise EOFError(buf)
-        buf += d
-    head, rest = buf.split(b"\r\n\r\n", 1)
-    status = int(head.split(b" ")[1])
-    n = 0
-    for line in head.split(b"\r\n")[1:]:
-        k, v = line.split(b":", 1)
-        if k.strip().lower() == b"content-length":
-            n = int(v)
+    status, hdrs, rest = read_head(t)
+    n = int(hdrs.get("content-length", 0))
     while len(rest) < n:
         d = t.recv(65536)
         if not d:
