@@ -198,6 +198,19 @@ access_log = {self.access_log}
         return 0
 
 
+def routes(*blocks):
+    """Route configuration for Front.start(): one [route.NAME] block per
+    (name, host, port) or (name, host, port, {key: value}), its target
+    the upstream at http://127.0.0.1:PORT."""
+    out = []
+    for name, host, port, *more in blocks:
+        lines = [f"[route.{name}]", f"host = {host}"]
+        lines += [f"{k} = {v}" for k, v in (more[0] if more else {}).items()]
+        lines.append(f"target = http://127.0.0.1:{port}")
+        out.append("\n".join(lines) + "\n")
+    return "\n".join(out)
+
+
 def recv_all(s, limit=1 << 24):
     """Reads until the peer closes (or the socket times out). Returns
     (bytes, closed)."""
