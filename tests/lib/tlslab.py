@@ -16,7 +16,7 @@ from frontlab import ns_socket, read_head
 
 
 def _run(*argv):
-    subprocess.run(argv, check=True, capture_output=True)
+    subprocess.run(argv, check=True, capture_output=True, timeout=60)
 
 
 class CA:
@@ -76,14 +76,24 @@ class CA:
             f.writelines(lines)
 
 
-def selfsigned(d, tag, names):
+def selfsigned(d, tag, names, days=30, san=True):
+    """A self-signed P-256 certificate for `names` (the first is the CN,
+    and all are DNS subjectAltNames unless not `san`), valid for `days`.
+    Returns the paths of D/TAG.crt and D/TAG.key."""
     crt = os.path.join(d, f"{tag}.crt")
     key = os.path.join(d, f"{tag}.key")
+    sans = ["-addext", "subjectAltName=" + ",".join("DNS:" + n for n in names)] if san else []
     _run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
          "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", crt,
-         "-days", "30", "-subj", f"/CN={names[0]}", "-addext",
-         "subjectAltName=" + ",".join("DNS:" + n for n in names))
+         "-days", str(days), "-subj", f"/CN={names[0]}", *sans)
     return crt, key
+
+
+def selfsigned_pem(d, name, days, san=True):
+    """selfsigned() for one name, as PEM text: (certificate, key)."""
+    crt, key = selfsigned(d, name, [name], days, san)
+    with open(crt) as c, open(key) as k:
+        return c.read(), k.read()
 
 
 def fingerprint(crt_path):
