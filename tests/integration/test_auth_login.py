@@ -72,20 +72,32 @@ def viewer(name, pw, groups):
             "email": f"{name}@example.org"}
 
 
-@pytest.fixture
-def hub(lab):
+def route(host, policy=None, **more):
+    """The API body of a route for `host` to the upstream on port 9001,
+    with `policy` (JSON-encoded) when given and the `more` fields."""
+    body = {"host": host, "target": "http://127.0.0.1:9001", **more}
+    if policy is not None:
+        body["policy"] = json.dumps(policy)
+    return body
+
+
+def start_hub(lab, routes, users):
+    """A hub with upstream "a" on 9001 and the given route and user
+    bodies created; returns (hub, upstream)."""
     h = Hub(lab)
     up = h.upstream(9001, "a")
     h.start()
-    h.create("/api/v1/routes",
-             {"host": "app.test", "target": "http://127.0.0.1:9001",
-              "policy": json.dumps(LOGIN)},
-             {"host": "part.test", "target": "http://127.0.0.1:9001"},
-             {"host": "part.test", "path_prefix": "/admin",
-              "target": "http://127.0.0.1:9001", "policy": json.dumps({"auth": "login"})},
-             {"host": "other.test", "target": "http://127.0.0.1:9001",
-              "policy": json.dumps({"auth": "login"})})
-    h.create("/api/v1/users", viewer("alice", PW_ALICE, "family,media"), viewer("bob", PW_BOB, ""))
+    h.create("/api/v1/routes", *routes)
+    h.create("/api/v1/users", *users)
+    return h, up
+
+
+@pytest.fixture
+def hub(lab):
+    h, up = start_hub(lab, [route("app.test", LOGIN), route("part.test"),
+                            route("part.test", {"auth": "login"}, path_prefix="/admin"),
+                            route("other.test", {"auth": "login"})],
+                      [viewer("alice", PW_ALICE, "family,media"), viewer("bob", PW_BOB, "")])
     netlab.wait_until(lambda: fetch(h, "h1", "other.test", "/")[0] == 401,
                       what="the login routes published")
     return h, up
