@@ -39,12 +39,12 @@ static void fixture_init(struct fixture *f)
 
 static void fixture_free(struct fixture *f)
 {
+	struct tt_pem *pems[] = { &f->pa, &f->pb, &f->pw, &f->pd };
+
 	tls_server_free(f->srv);
 	SSL_CTX_free(f->c);
-	tt_pem_free(&f->pa);
-	tt_pem_free(&f->pb);
-	tt_pem_free(&f->pw);
-	tt_pem_free(&f->pd);
+	for (size_t i = 0; i < UNIT_NCASES(pems); i++)
+		tt_pem_free(pems[i]);
 }
 
 /* A name the client sends (NULL: no SNI) and the fixture's certificate it
