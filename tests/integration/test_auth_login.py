@@ -30,18 +30,14 @@ LOGIN = {"auth": "login", "groups": ["family"]}
 def fetch(h, proto, host, path, headers=(), data=None, method=None):
     """(status, {header: [values]}, body) from curl over TLS to the hub's
     HTTPS listener with Host/:authority `host`, the path sent as is."""
-    args = ["--http1.1"] if proto == "h1" else ["--http2"]
+    args = []
     for k in headers:
         args += ["-H", k]
     if data is not None:
         args += ["--data-binary", data]
     if method:
         args += ["-X", method]
-    port = h.https_addr[1]
-    r = h.curl("-k", "--path-as-is", "-D", "-", "-o", "/dev/stderr", *args,
-               "--connect-to", f"{host}:{port}:{h.https_addr[0]}:{port}",
-               f"https://{host}:{port}{path}", check=False)
-    assert r.returncode == 0, r.stderr
+    r = h.curl_https(proto, host, path, "--path-as-is", "-D", "-", "-o", "/dev/stderr", *args)
     return (*parse_head(r.stdout), r.stderr)
 
 
@@ -69,25 +65,39 @@ def cookie_of(hdrs, name):
     return None
 
 
-@pytest.fixture
-def hub(lab):
+def viewer(name, pw, groups):
+    """The API body of a viewer `name` with a password, `groups` and an
+    e-mail address at example.org."""
+    return {"name": name, "role": "viewer", "groups": groups, "password": pw,
+            "email": f"{name}@example.org"}
+
+
+def route(host, policy=None, **more):
+    """The API body of a route for `host` to the upstream on port 9001,
+    with `policy` (JSON-encoded) when given and the `more` fields."""
+    body = {"host": host, "target": "http://127.0.0.1:9001", **more}
+    if policy is not None:
+        body["policy"] = json.dumps(policy)
+    return body
+
+
+def start_hub(lab, routes, users):
+    """A hub with upstream "a" on 9001 and the given route and user
+    bodies created; returns (hub, upstream)."""
     h = Hub(lab)
     up = h.upstream(9001, "a")
     h.start()
-    for body in ({"host": "app.test", "target": "http://127.0.0.1:9001",
-                  "policy": json.dumps(LOGIN)},
-                 {"host": "part.test", "target": "http://127.0.0.1:9001"},
-                 {"host": "part.test", "path_prefix": "/admin",
-                  "target": "http://127.0.0.1:9001", "policy": json.dumps({"auth": "login"})},
-                 {"host": "other.test", "target": "http://127.0.0.1:9001",
-                  "policy": json.dumps({"auth": "login"})}):
-        st, _, b = h.api("POST", "/api/v1/routes", body)
-        assert st == 201, b
-    for name, groups, pw in (("alice", "family,media", PW_ALICE), ("bob", "", PW_BOB)):
-        st, _, b = h.api("POST", "/api/v1/users", {"name": name, "role": "viewer",
-                                                    "groups": groups, "password": pw,
-                                                    "email": f"{name}@example.org"})
-        assert st == 201, b
+    h.create("/api/v1/routes", *routes)
+    h.create("/api/v1/users", *users)
+    return h, up
+
+
+@pytest.fixture
+def hub(lab):
+    h, up = start_hub(lab, [route("app.test", LOGIN), route("part.test"),
+                            route("part.test", {"auth": "login"}, path_prefix="/admin"),
+                            route("other.test", {"auth": "login"})],
+                      [viewer("alice", PW_ALICE, "family,media"), viewer("bob", PW_BOB, "")])
     netlab.wait_until(lambda: fetch(h, "h1", "other.test", "/")[0] == 401,
                       what="the login routes published")
     return h, up

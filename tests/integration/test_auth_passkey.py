@@ -16,31 +16,18 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 
 import netlab  # noqa: E402
-from controllab import Hub  # noqa: E402
 from soft_webauthn import UP, UV, Authenticator, b64u  # noqa: E402
 from test_auth_login import (  # noqa: E402
     HUB, ORIGIN, PROTOS, PW_ALICE, PW_BOB, cookie_of, fetch, form_post, login, one,
-    route_cookie)
+    route, route_cookie, start_hub, viewer)
 
 
 @pytest.fixture
 def hub(lab):
-    h = Hub(lab)
-    up = h.upstream(9001, "a")
-    h.start()
-    for body in ({"host": "app.test", "target": "http://127.0.0.1:9001",
-                  "policy": json.dumps({"auth": "login"})},
-                 {"host": "pk.test", "target": "http://127.0.0.1:9001",
-                  "policy": json.dumps({"auth": "login", "require": "passkey"})},
-                 {"host": "first.test", "target": "http://127.0.0.1:9001",
-                  "policy": json.dumps({"auth": "login", "first": "passkey"})}):
-        st, _, b = h.api("POST", "/api/v1/routes", body)
-        assert st == 201, b
-    for name, pw in (("alice", PW_ALICE), ("bob", PW_BOB)):
-        st, _, b = h.api("POST", "/api/v1/users", {"name": name, "role": "viewer",
-                                                    "groups": "family", "password": pw,
-                                                    "email": f"{name}@example.org"})
-        assert st == 201, b
+    h, up = start_hub(lab, [route("app.test", {"auth": "login"}),
+                            route("pk.test", {"auth": "login", "require": "passkey"}),
+                            route("first.test", {"auth": "login", "first": "passkey"})],
+                      [viewer("alice", PW_ALICE, "family"), viewer("bob", PW_BOB, "family")])
     # The negative cases fail many times from one address: the throttle
     # has its own test below.
     st, _, b = h.api("PUT", "/api/v1/settings/login.max_failures", {"value": 1000},

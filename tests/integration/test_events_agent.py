@@ -9,9 +9,9 @@ record that does not match the store at start reaches the webhooks
 import os
 import re
 import signal
-import subprocess
 
 import netlab
+import tlslab
 from controllab import Hub
 from eventlab import (METRICS, events, join_agent, metrics_text, run_agent, setting,
                       tunnel_world, webhook)
@@ -89,28 +89,18 @@ def test_agent_offline_once_after_grace_online_when_back_and_restarts(lab, tmp_p
         sink.close()
 
 
-def self_signed(tmp_path, name, days):
-    key, crt = tmp_path / f"{name}.key", tmp_path / f"{name}.crt"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(key), "-out", str(crt),
-                    "-days", str(days), "-subj", f"/CN={name}",
-                    "-addext", f"subjectAltName=DNS:{name}"],
-                   check=True, capture_output=True, timeout=60)
-    return crt.read_text(), key.read_text()
-
-
 def test_certificate_expiring_once_per_threshold(lab, tmp_path):
     h = Hub(lab)
     h.start(settings=METRICS)
     sink = Sink(h.ns.name)
     try:
         webhook(h, sink, "certificate.expiring")
-        cert, key = self_signed(tmp_path, "soon.example", 2)
+        cert, key = tlslab.selfsigned_pem(str(tmp_path), "soon.example", 2)
         st, _, b = h.api("POST", "/api/v1/certificates",
                          {"name": "soon", "cert_pem": cert, "key_pem": key})
         assert st == 201, b
         obj = f"certificate:{b['id']}"
-        cert, key = self_signed(tmp_path, "later.example", 90)
+        cert, key = tlslab.selfsigned_pem(str(tmp_path), "later.example", 90)
         st, _, b = h.api("POST", "/api/v1/certificates",
                          {"name": "later", "cert_pem": cert, "key_pem": key})
         assert st == 201, b

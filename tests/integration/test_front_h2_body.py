@@ -15,21 +15,10 @@ import h2.errors  # noqa: E402
 import h2.events  # noqa: E402
 
 import netlab  # noqa: E402
-from frontlab import Front  # noqa: E402
+from frontlab import Front, routes  # noqa: E402
 from h2client import Client  # noqa: E402
 
-ROUTES = """[route.app]
-host = app.test
-target = http://127.0.0.1:9001
-
-[route.early]
-host = early.test
-target = http://127.0.0.1:9002
-
-[route.any]
-host = *
-target = http://127.0.0.1:9001
-"""
+ROUTES = routes(("app", "app.test", 9001), ("early", "early.test", 9002), ("any", "*", 9001))
 
 # An upstream that answers each request at once, before its body, and then
 # holds the response open (one chunk, never the last).

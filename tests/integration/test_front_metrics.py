@@ -10,20 +10,10 @@ from prometheus_client.parser import text_string_to_metric_families
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 
 import netlab  # noqa: E402
-from frontlab import Front, read_response  # noqa: E402
+from frontlab import Front, read_response, routes  # noqa: E402
 
-ROUTES = """[route.app]
-host = app.test
-target = http://127.0.0.1:9001
-
-[route.other]
-host = other.test
-target = http://127.0.0.1:9002
-
-[route.down]
-host = down.test
-target = http://127.0.0.1:9999
-"""
+ROUTES = routes(("app", "app.test", 9001), ("other", "other.test", 9002),
+                ("down", "down.test", 9999))
 METRICS = "http://127.0.0.1:9100/metrics"
 
 

@@ -31,6 +31,15 @@ target = http://127.0.0.1:9003
 """
 
 
+def front_a(lab, **start):
+    """A front serving ROUTES with upstream "a" on 9001, started with
+    `start` (workers, settings). Returns the front and the upstream."""
+    f = Front(lab)
+    a = f.upstream(9001, "a")
+    f.start(routes=ROUTES, **start)
+    return f, a
+
+
 def get(f, host, path, *extra):
     r = f.curl("-H", f"Host: {host}", *extra, "-w", "\n%{http_code}", f.url(path))
     body, code = r.stdout.rsplit("\n", 1)
@@ -58,9 +67,7 @@ def test_routing_host_wildcard_path(lab):
 
 
 def test_keepalive_downstream_and_upstream(lab):
-    f = Front(lab)
-    a = f.upstream(9001, "a")
-    f.start(routes=ROUTES, workers=1)
+    f, a = front_a(lab, workers=1)
     s = f.connect()
     for i in range(5):
         s.sendall(b"GET /k%d HTTP/1.1\r\nHost: app.test\r\n\r\n" % i)
@@ -74,9 +81,7 @@ def test_keepalive_downstream_and_upstream(lab):
 
 
 def test_pipelining_one_at_a_time(lab):
-    f = Front(lab)
-    a = f.upstream(9001, "a")
-    f.start(routes=ROUTES, workers=1)
+    f, a = front_a(lab, workers=1)
     s = f.connect()
     # /hold/300 makes the upstream sit on its answer and then look whether
     # the next request is already there: a hub that forwarded pipelined
@@ -103,9 +108,7 @@ def test_pipelining_one_at_a_time(lab):
 
 
 def test_chunked_upload_and_download(lab):
-    f = Front(lab)
-    a = f.upstream(9001, "a")
-    f.start(routes=ROUTES)
+    f, a = front_a(lab)
     data = os.urandom(3 * 1024 * 1024 + 7)
     path = os.path.join(lab.tmpdir, "up.bin")
     with open(path, "wb") as fh:
@@ -127,9 +130,7 @@ def test_chunked_upload_and_download(lab):
 
 
 def test_request_trailers_forwarded(lab):
-    f = Front(lab)
-    a = f.upstream(9001, "a")
-    f.start(routes=ROUTES)
+    f, a = front_a(lab)
     s = f.connect()
     s.sendall(b"POST /sum HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\n"
               b"5\r\nhello\r\n0\r\nX-Check: 42\r\nContent-Length: 99\r\n\r\n")
@@ -141,9 +142,7 @@ def test_request_trailers_forwarded(lab):
 
 
 def test_expect_100_continue(lab):
-    f = Front(lab)
-    a = f.upstream(9001, "a")
-    f.start(routes=ROUTES)
+    f, a = front_a(lab)
     s = f.connect()
     s.sendall(b"PUT /sum HTTP/1.1\r\nHost: app.test\r\nContent-Length: 5\r\n"
               b"Expect: 100-continue\r\n\r\n")
@@ -164,9 +163,7 @@ def hdrs(rec):
 
 
 def test_forwarding_headers_set_by_hub(lab):
-    f = Front(lab)
-    a = f.upstream(9001, "a")
-    f.start(routes=ROUTES)
+    f, a = front_a(lab)
     s = f.connect()
     s.sendall(b"GET /h HTTP/1.1\r\nHost: app.test\r\nX-Forwarded-For: 6.6.6.6\r\n"
               b"X-Forwarded-Proto: https\r\nX-Forwarded-Host: evil\r\nForwarded: for=6.6.6.6\r\n"
@@ -194,9 +191,7 @@ def test_forwarding_headers_set_by_hub(lab):
 
 
 def test_trusted_proxy_values_kept(lab):
-    f = Front(lab)
-    a = f.upstream(9001, "a")
-    f.start(routes=ROUTES, settings="trusted_proxies = 127.0.0.0/8\n")
+    f, a = front_a(lab, settings="trusted_proxies = 127.0.0.0/8\n")
     s = f.connect()
     s.sendall(b"GET /t HTTP/1.1\r\nHost: app.test\r\nX-Forwarded-For: 203.0.113.9\r\n"
               b"Forwarded: for=203.0.113.9\r\nX-Request-Id: abc-123\r\n\r\n")
@@ -228,13 +223,20 @@ target = http://127.0.0.1:9999
     assert "Server" not in r.stdout and "nginx" not in r.stdout
 
 
-def test_dead_pooled_connection_is_retried(lab):
-    f = Front(lab)
-    a = f.upstream(9001, "a")
-    f.start(routes=ROUTES, workers=1)
+def pooled_flaky(lab):
+    """One worker, and a client connection whose first request (/flaky)
+    went through: the upstream drops the pooled connection's next
+    request without answering. Returns the front, the upstream and the
+    client socket."""
+    f, a = front_a(lab, workers=1)
     s = f.connect()
     s.sendall(b"GET /flaky HTTP/1.1\r\nHost: app.test\r\n\r\n")
     assert read_response(s)[0] == 200
+    return f, a, s
+
+
+def test_dead_pooled_connection_is_retried(lab):
+    f, a, s = pooled_flaky(lab)
     # The pooled connection now drops the next request without answering:
     # an idempotent request is replayed on a new connection.
     s.sendall(b"GET /after HTTP/1.1\r\nHost: app.test\r\n\r\n")
@@ -247,12 +249,7 @@ def test_dead_pooled_connection_is_retried(lab):
 
 
 def test_post_on_dead_pooled_connection_is_not_replayed(lab):
-    f = Front(lab)
-    a = f.upstream(9001, "a")
-    f.start(routes=ROUTES, workers=1)
-    s = f.connect()
-    s.sendall(b"GET /flaky HTTP/1.1\r\nHost: app.test\r\n\r\n")
-    assert read_response(s)[0] == 200
+    f, a, s = pooled_flaky(lab)
     s.sendall(b"POST /once HTTP/1.1\r\nHost: app.test\r\nContent-Length: 2\r\n\r\nhi")
     st, h, body, rest = read_response(s)
     assert st == 502

@@ -20,59 +20,52 @@ target = http://127.0.0.1:9001
 
 SMUGGLED = b"GET /smuggled HTTP/1.1\r\nHost: app.test\r\n\r\n"
 
+CHUNKED = b"Transfer-Encoding: chunked\r\n"
+GET = b"GET / HTTP/1.1"
+
+
+def req(head=b"", body=b"", line=b"POST / HTTP/1.1"):
+    """Raw bytes of a request to app.test: `line`, Host, the header lines
+    in `head` (each with its CRLF), the blank line, then `body`."""
+    return line + b"\r\nHost: app.test\r\n" + head + b"\r\n" + body
+
+
 # name -> (raw request head+body, expected status)
 CASES = {
-    "cl_and_te": (b"POST / HTTP/1.1\r\nHost: app.test\r\nContent-Length: 4\r\n"
-                  b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
-    "te_and_cl": (b"POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n"
-                  b"Content-Length: 4\r\n\r\n0\r\n\r\n", 400),
-    "duplicate_cl_same": (b"POST / HTTP/1.1\r\nHost: app.test\r\nContent-Length: 3\r\n"
-                          b"Content-Length: 3\r\n\r\nabc", 400),
-    "duplicate_cl_conflict": (b"POST / HTTP/1.1\r\nHost: app.test\r\nContent-Length: 3\r\n"
-                              b"Content-Length: 40\r\n\r\nabc", 400),
-    "cl_list": (b"POST / HTTP/1.1\r\nHost: app.test\r\nContent-Length: 3, 3\r\n\r\nabc", 400),
-    "cl_sign": (b"POST / HTTP/1.1\r\nHost: app.test\r\nContent-Length: +3\r\n\r\nabc", 400),
-    "cl_hex": (b"POST / HTTP/1.1\r\nHost: app.test\r\nContent-Length: 0x3\r\n\r\nabc", 400),
-    "te_chunked_not_last": (b"POST / HTTP/1.1\r\nHost: app.test\r\n"
-                            b"Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", 400),
-    "te_chunked_twice": (b"POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n"
-                         b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
-    "te_chunked_twice_list": (b"POST / HTTP/1.1\r\nHost: app.test\r\n"
-                              b"Transfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", 400),
-    "te_on_http10": (b"POST / HTTP/1.0\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n"
-                     b"\r\n0\r\n\r\n", 400),
-    "te_space_before_colon": (b"POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding : chunked\r\n"
-                              b"\r\n0\r\n\r\n", 400),
-    "te_obs_fold": (b"POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding:\r\n chunked\r\n"
-                    b"\r\n0\r\n\r\n", 400),
-    "obs_fold": (b"GET / HTTP/1.1\r\nHost: app.test\r\nX-A: a\r\n\tb\r\n\r\n", 400),
-    "nul_in_header": (b"GET / HTTP/1.1\r\nHost: app.test\r\nX-A: a\x00b\r\n\r\n", 400),
-    "nul_in_target": (b"GET /a\x00b HTTP/1.1\r\nHost: app.test\r\n\r\n", 400),
-    "bare_cr_in_header": (b"GET / HTTP/1.1\r\nHost: app.test\r\nX-A: a\rb\r\n\r\n", 400),
-    "bare_lf_line_end": (b"GET / HTTP/1.1\r\nHost: app.test\r\nX-A: a\nX-B: b\r\n\r\n", 400),
-    "bad_token_char": (b"GET / HTTP/1.1\r\nHost: app.test\r\nX\"A: a\r\n\r\n", 400),
-    "bad_method_char": (b"G{T / HTTP/1.1\r\nHost: app.test\r\n\r\n", 400),
-    "duplicate_host": (b"GET / HTTP/1.1\r\nHost: app.test\r\nHost: evil.test\r\n\r\n", 400),
+    "cl_and_te": (req(b"Content-Length: 4\r\n" + CHUNKED, b"0\r\n\r\n"), 400),
+    "te_and_cl": (req(CHUNKED + b"Content-Length: 4\r\n", b"0\r\n\r\n"), 400),
+    "duplicate_cl_same": (req(b"Content-Length: 3\r\nContent-Length: 3\r\n", b"abc"), 400),
+    "duplicate_cl_conflict": (req(b"Content-Length: 3\r\nContent-Length: 40\r\n", b"abc"), 400),
+    "cl_list": (req(b"Content-Length: 3, 3\r\n", b"abc"), 400),
+    "cl_sign": (req(b"Content-Length: +3\r\n", b"abc"), 400),
+    "cl_hex": (req(b"Content-Length: 0x3\r\n", b"abc"), 400),
+    "te_chunked_not_last": (req(b"Transfer-Encoding: chunked, identity\r\n", b"0\r\n\r\n"), 400),
+    "te_chunked_twice": (req(CHUNKED + CHUNKED, b"0\r\n\r\n"), 400),
+    "te_chunked_twice_list": (req(b"Transfer-Encoding: chunked, chunked\r\n", b"0\r\n\r\n"), 400),
+    "te_on_http10": (req(CHUNKED, b"0\r\n\r\n", line=b"POST / HTTP/1.0"), 400),
+    "te_space_before_colon": (req(b"Transfer-Encoding : chunked\r\n", b"0\r\n\r\n"), 400),
+    "te_obs_fold": (req(b"Transfer-Encoding:\r\n chunked\r\n", b"0\r\n\r\n"), 400),
+    "obs_fold": (req(b"X-A: a\r\n\tb\r\n", line=GET), 400),
+    "nul_in_header": (req(b"X-A: a\x00b\r\n", line=GET), 400),
+    "nul_in_target": (req(line=b"GET /a\x00b HTTP/1.1"), 400),
+    "bare_cr_in_header": (req(b"X-A: a\rb\r\n", line=GET), 400),
+    "bare_lf_line_end": (req(b"X-A: a\nX-B: b\r\n", line=GET), 400),
+    "bad_token_char": (req(b"X\"A: a\r\n", line=GET), 400),
+    "bad_method_char": (req(line=b"G{T / HTTP/1.1"), 400),
+    "duplicate_host": (req(b"Host: evil.test\r\n", line=GET), 400),
     "missing_host": (b"GET / HTTP/1.1\r\n\r\n", 400),
-    "absolute_uri_host_mismatch": (b"GET http://evil.test/ HTTP/1.1\r\nHost: app.test\r\n\r\n", 400),
-    "chunk_size_negative": (b"POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n"
-                            b"\r\n-1\r\nx\r\n0\r\n\r\n", 400),
-    "chunk_size_hex_prefix": (b"POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n"
-                              b"\r\n0x1\r\nx\r\n0\r\n\r\n", 400),
-    "chunk_size_space": (b"POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n"
-                         b"\r\n1 \r\nx\r\n0\r\n\r\n", 400),
-    "chunk_size_overflow": (b"POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n"
-                            b"\r\n10000000000000001\r\nx\r\n0\r\n\r\n", 400),
-    "chunk_data_overrun": (b"POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n"
-                           b"\r\n1\r\nxy\r\n0\r\n\r\n", 400),
-    "chunk_bare_lf": (b"POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n"
-                      b"\r\n1\nx\r\n0\r\n\r\n", 400),
-    "http2_version_in_h1": (b"GET / HTTP/2.0\r\nHost: app.test\r\n\r\n", 505),
+    "absolute_uri_host_mismatch": (req(line=b"GET http://evil.test/ HTTP/1.1"), 400),
+    "chunk_size_negative": (req(CHUNKED, b"-1\r\nx\r\n0\r\n\r\n"), 400),
+    "chunk_size_hex_prefix": (req(CHUNKED, b"0x1\r\nx\r\n0\r\n\r\n"), 400),
+    "chunk_size_space": (req(CHUNKED, b"1 \r\nx\r\n0\r\n\r\n"), 400),
+    "chunk_size_overflow": (req(CHUNKED, b"10000000000000001\r\nx\r\n0\r\n\r\n"), 400),
+    "chunk_data_overrun": (req(CHUNKED, b"1\r\nxy\r\n0\r\n\r\n"), 400),
+    "chunk_bare_lf": (req(CHUNKED, b"1\nx\r\n0\r\n\r\n"), 400),
+    "http2_version_in_h1": (req(line=b"GET / HTTP/2.0"), 505),
     # docs/front.md: statuses other than 400 the parser answers with.
     "connect_method": (b"CONNECT app.test:443 HTTP/1.1\r\nHost: app.test:443\r\n\r\n", 405),
-    "expect_unknown": (b"GET / HTTP/1.1\r\nHost: app.test\r\nExpect: fast\r\n\r\n", 417),
-    "te_other_coding": (b"POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: gzip\r\n"
-                        b"\r\nabc", 501),
+    "expect_unknown": (req(b"Expect: fast\r\n", line=GET), 417),
+    "te_other_coding": (req(b"Transfer-Encoding: gzip\r\n", b"abc"), 501),
 }
 
 

@@ -19,23 +19,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
 import netlab  # noqa: E402
-from frontlab import Front, Upstream, read_response, recv_all  # noqa: E402
+from frontlab import Front, Upstream, read_response, recv_all, routes  # noqa: E402
 from observe_upstream import stream_sha256  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROUTES = """[route.stall]
-host = stall.test
-target = http://127.0.0.1:9020
-
-[route.app]
-host = app.test
-target = http://127.0.0.1:9001
-
-[route.stall-ok]
-host = stall.test
-path = /ok
-target = http://127.0.0.1:9001
-"""
+ROUTES = routes(("stall", "stall.test", 9020), ("app", "app.test", 9001),
+                ("stall-ok", "stall.test", 9001, {"path": "/ok"}))
 SETTINGS = ('upstream_idle_timeout = 1s\nupstream_header_timeout = 30s\n'
             'metrics_listen = "127.0.0.1:9100"\n')
 

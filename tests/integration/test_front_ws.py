@@ -7,16 +7,10 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 
 import netlab  # noqa: E402
-from frontlab import Front, read_response, recv_all  # noqa: E402
+from frontlab import Front, read_response, recv_all, routes  # noqa: E402
 
 LIB = os.path.join(os.path.dirname(__file__), "..", "lib")
-ROUTES = """[route.ws]
-host = ws.test
-target = http://127.0.0.1:9010
-[route.plain]
-host = plain.test
-target = http://127.0.0.1:9001
-"""
+ROUTES = routes(("ws", "ws.test", 9010), ("plain", "plain.test", 9001))
 
 
 def start(lab, tls=False):

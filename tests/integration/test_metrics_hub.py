@@ -8,12 +8,12 @@ routes of test_auth_login.py show the two denial reasons that need a
 session: none, and a user the route's groups do not admit."""
 import json
 import os
-import subprocess
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import netlab
+import tlslab
 from eventlab import METRICS, join_agent, metrics_text, run_agent, tunnel_world, webhook
 from frontlab import ns_socket
 from test_auth_login import PW_BOB, fetch, hub, route_cookie  # noqa: F401 (hub: a fixture)
@@ -59,15 +59,6 @@ def request(ns, src, host, path):
         s.close()
 
 
-def self_signed(tmp_path, name, days):
-    key, crt = tmp_path / f"{name}.key", tmp_path / f"{name}.crt"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(key), "-out", str(crt),
-                    "-days", str(days), "-subj", f"/CN={name}"],
-                   check=True, capture_output=True, timeout=60)
-    return crt.read_text(), key.read_text()
-
-
 def routes(h, ident):
     for body in ({"host": "app.test", "agent_id": ident, "target": "http://10.78.0.2:80"},
                  {"host": "deny.test", "target": "http://127.0.0.1:9",
@@ -87,7 +78,7 @@ def test_every_family_with_bounded_labels_under_1000_clients(lab, tmp_path):
         webhook(h, sink, "route.*")
         ident, state = join_agent(lab, world, "edge")
         run_agent(lab, world, "edge", state)
-        cert, key = self_signed(tmp_path, "shop.example", 40)
+        cert, key = tlslab.selfsigned_pem(str(tmp_path), "shop.example", 40, san=False)
         st, _, b = h.api("POST", "/api/v1/certificates",
                          {"name": "shop", "cert_pem": cert, "key_pem": key})
         assert st == 201, b

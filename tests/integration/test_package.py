@@ -26,6 +26,14 @@ from debbox import Box, build_deb, unit_service
 pytestmark = pytest.mark.serial
 
 
+def post_hub(box, path, body):
+    """POSTs the JSON `body` to the hub in the box at https://hub.test`path`
+    (port 443 on loopback, Origin the hub's); returns the status curl
+    printed."""
+    return box.sh("curl -sk -o /dev/null -w '%{http_code}' --resolve hub.test:443:127.0.0.1 "
+                  "-H 'Origin: https://hub.test' -H 'Content-Type: application/json' "
+                  f"--data '{body}' https://hub.test{path}").stdout
+
 
 def test_package_installs_runs_the_hub_and_purges(lab, bin):
     box = Box(lab, lab.ns("box"), build_deb(lab, bin))
@@ -71,15 +79,9 @@ def test_package_installs_runs_the_hub_and_purges(lab, bin):
     # workers listen there: the link is printed before they start).
     box.wait_https()
     body = '{"token":"%s","password":"correct horse battery staple"}' % m.group(1)
-    r = box.sh("curl -sk -o /dev/null -w '%{http_code}' --resolve hub.test:443:127.0.0.1 "
-               "-H 'Origin: https://hub.test' -H 'Content-Type: application/json' "
-               f"--data '{body}' https://hub.test/api/v1/setup")
-    assert r.stdout == "204", r.stdout
-    r = box.sh("curl -sk -o /dev/null -w '%{http_code}' --resolve hub.test:443:127.0.0.1 "
-               "-H 'Origin: https://hub.test' -H 'Content-Type: application/json' "
-               "--data '{\"username\":\"admin\",\"password\":\"correct horse battery staple\"}' "
-               "https://hub.test/api/v1/session")
-    assert r.stdout == "201", r.stdout
+    assert post_hub(box, "/api/v1/setup", body) == "204"
+    assert post_hub(box, "/api/v1/session", '{"username":"admin","password":'
+                    '"correct horse battery staple"}') == "201"
     # Port 80 answers too (bound without root: the capability).
     r = box.sh("curl -s -o /dev/null -w '%{http_code}' -H 'Host: hub.test' http://127.0.0.1/")
     assert r.stdout.isdigit() and r.stdout != "000", r.stdout
@@ -108,10 +110,7 @@ chmod 0755 /usr/local/bin/systemctl""")
         assert m, r.stdout
         box.wait_https()
         body = '{"token":"%s","password":"another horse battery staple"}' % m.group(1)
-        r = box.sh("curl -sk -o /dev/null -w '%{http_code}' --resolve hub.test:443:127.0.0.1 "
-                   "-H 'Origin: https://hub.test' -H 'Content-Type: application/json' "
-                   f"--data '{body}' https://hub.test/api/v1/setup")
-        assert r.stdout == "204", r.stdout
+        assert post_hub(box, "/api/v1/setup", body) == "204"
     finally:
         box.sh("kill $(cat /run/hub.pid) && while kill -0 $(cat /run/hub.pid) 2>/dev/null; "
                "do sleep 0.1; done", check=False, timeout=30)

@@ -19,25 +19,18 @@ PROTOS = ["h1", "h2"]
 def hub(lab):
     h = Hub(lab)
     h.start(settings="max_body = 1000\n")
-    st, _, b = h.api("POST", "/api/v1/agents", {"name": "nas"})
-    assert st == 201, b
+    b, = h.create("/api/v1/agents", {"name": "nas"})
     agent = b["id"] if isinstance(b, dict) else None
     assert agent, b
-    st, _, b = h.api("POST", "/api/v1/routes", {"host": "nas.test", "agent_id": agent,
-                                                "target": "http://192.168.1.10:8080"})
-    assert st == 201, b
+    h.create("/api/v1/routes", {"host": "nas.test", "agent_id": agent,
+                                "target": "http://192.168.1.10:8080"})
     return h
 
 
 def fetch(h, proto, data=None):
-    args = ["--http1.1"] if proto == "h1" else ["--http2"]
-    if data is not None:
-        args += ["--data-binary", data]
-    port = h.https_addr[1]
-    r = h.curl("-k", "-s", "-o", "/dev/stderr", "-w", "%{http_code}", *args,
-               "--connect-to", f"nas.test:{port}:{h.https_addr[0]}:{port}",
-               f"https://nas.test:{port}/", check=False)
-    assert r.returncode == 0, r.stderr
+    args = ["--data-binary", data] if data is not None else []
+    r = h.curl_https(proto, "nas.test", "/", "-s", "-o", "/dev/stderr", "-w", "%{http_code}",
+                     *args)
     return int(r.stdout), r.stderr
 
 

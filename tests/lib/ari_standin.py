@@ -8,34 +8,17 @@ and logs each certID asked for to LOG.
 """
 import json
 import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from acme_standin import JsonHandler, directory, serve
 
 ADDR, PORT, WINDOW, LOG = sys.argv[1:5]
 BASE = f"http://{ADDR}:{PORT}"
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *a):
-        pass
-
-    def reply(self, status, obj, extra=()):
-        data = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in extra:
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-
+class Handler(JsonHandler):
     def do_GET(self):
         if self.path == "/dir":
-            return self.reply(200, {"newNonce": BASE + "/nonce",
-                                    "newAccount": BASE + "/acct",
-                                    "newOrder": BASE + "/order",
-                                    "renewalInfo": BASE + "/renewal-info"})
+            return self.reply(200, directory(BASE, renewalInfo=BASE + "/renewal-info"))
         if self.path.startswith("/renewal-info/"):
             cid = self.path[len("/renewal-info/"):]
             with open(LOG, "a") as f:
@@ -44,8 +27,8 @@ class Handler(BaseHTTPRequestHandler):
                 w = json.load(f)
             return self.reply(200, {"suggestedWindow": {"start": w["start"],
                                                         "end": w["end"]}},
-                              [("Retry-After", str(w.get("retry_after", 21600)))])
-        self.reply(404, {"type": "urn:ietf:params:acme:error:malformed"})
+                              extra=[("Retry-After", str(w.get("retry_after", 21600)))])
+        self.malformed()
 
 
-ThreadingHTTPServer((ADDR, int(PORT)), Handler).serve_forever()
+serve(ADDR, PORT, Handler)

@@ -163,6 +163,29 @@ class Hub(Front):
         finally:
             c.close()
 
+    def create(self, path, *bodies):
+        """POSTs each body to the admin API's collection `path` over the
+        control socket; each must be created (201). Returns their
+        documents."""
+        docs = []
+        for body in bodies:
+            st, _, doc = self.api("POST", path, body)
+            assert st == 201, (path, body, doc)
+            docs.append(doc)
+        return docs
+
+    def curl_https(self, proto, host, path, *args):
+        """curl (with `args`) over TLS to the hub's HTTPS listener inside
+        the namespace, as `host` (SNI and Host), HTTP/1.1 or HTTP/2 by
+        `proto` ("h1", "h2"), the certificate not checked. curl must
+        exit 0; returns its result."""
+        addr, port = self.https_addr
+        r = self.curl("-k", "--http1.1" if proto == "h1" else "--http2", *args,
+                      "--connect-to", f"{host}:{port}:{addr}:{port}",
+                      f"https://{host}:{port}{path}", check=False)
+        assert r.returncode == 0, r.stderr
+        return r
+
     def setup_link(self):
         m = re.search(r"(https://\S+/setup#token=(\S+))", self.proc.log())
         return m.group(2) if m else None

@@ -198,6 +198,19 @@ access_log = {self.access_log}
         return 0
 
 
+def routes(*blocks):
+    """Route configuration for Front.start(): one [route.NAME] block per
+    (name, host, port) or (name, host, port, {key: value}), its target
+    the upstream at http://127.0.0.1:PORT."""
+    out = []
+    for name, host, port, *more in blocks:
+        lines = [f"[route.{name}]", f"host = {host}"]
+        lines += [f"{k} = {v}" for k, v in (more[0] if more else {}).items()]
+        lines.append(f"target = http://127.0.0.1:{port}")
+        out.append("\n".join(lines) + "\n")
+    return "\n".join(out)
+
+
 def recv_all(s, limit=1 << 24):
     """Reads until the peer closes (or the socket times out). Returns
     (bytes, closed)."""
@@ -228,10 +241,9 @@ class Prefixed:
         return self.s.recv(n)
 
 
-def read_response(s):
-    """Reads one HTTP/1.1 response (Content-Length or chunked) from s.
-    Returns (status, headers dict lower-case, body, raw). A 204 or 304
-    has no body whatever its fields say (RFC 9110 6.4.1)."""
+def read_head(s):
+    """Reads one HTTP/1.1 response head from s. Returns (status, headers
+    dict lower-case, the bytes read past the head)."""
     buf = b""
     while b"\r\n\r\n" not in buf:
         d = s.recv(65536)
@@ -245,6 +257,14 @@ def read_response(s):
     for ln in lines[1:]:
         k, v = ln.split(":", 1)
         hdrs[k.strip().lower()] = v.strip()
+    return status, hdrs, rest
+
+
+def read_response(s):
+    """Reads one HTTP/1.1 response (Content-Length or chunked) from s.
+    Returns (status, headers dict lower-case, body, raw). A 204 or 304
+    has no body whatever its fields say (RFC 9110 6.4.1)."""
+    status, hdrs, rest = read_head(s)
     if status in (204, 304):
         return status, hdrs, b"", rest
     if "content-length" in hdrs:

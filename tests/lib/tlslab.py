@@ -12,11 +12,11 @@ import socket
 import ssl
 import subprocess
 
-from frontlab import ns_socket
+from frontlab import ns_socket, read_head
 
 
 def _run(*argv):
-    subprocess.run(argv, check=True, capture_output=True)
+    subprocess.run(argv, check=True, capture_output=True, timeout=60)
 
 
 class CA:
@@ -76,14 +76,24 @@ class CA:
             f.writelines(lines)
 
 
-def selfsigned(d, tag, names):
+def selfsigned(d, tag, names, days=30, san=True):
+    """A self-signed P-256 certificate for `names` (the first is the CN,
+    and all are DNS subjectAltNames unless not `san`), valid for `days`.
+    Returns the paths of D/TAG.crt and D/TAG.key."""
     crt = os.path.join(d, f"{tag}.crt")
     key = os.path.join(d, f"{tag}.key")
+    sans = ["-addext", "subjectAltName=" + ",".join("DNS:" + n for n in names)] if san else []
     _run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
          "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", crt,
-         "-days", "30", "-subj", f"/CN={names[0]}", "-addext",
-         "subjectAltName=" + ",".join("DNS:" + n for n in names))
+         "-days", str(days), "-subj", f"/CN={names[0]}", *sans)
     return crt, key
+
+
+def selfsigned_pem(d, name, days, san=True):
+    """selfsigned() for one name, as PEM text: (certificate, key)."""
+    crt, key = selfsigned(d, name, [name], days, san)
+    with open(crt) as c, open(key) as k:
+        return c.read(), k.read()
 
 
 def fingerprint(crt_path):
@@ -133,19 +143,8 @@ def get(t, host, path="/"):
     """One HTTP/1.1 request on an established TLS socket; returns
     (status, body bytes). Reads until the response is complete."""
     t.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        d = t.recv(65536)
-        if not d:
-            raise EOFError(buf)
-        buf += d
-    head, rest = buf.split(b"\r\n\r\n", 1)
-    status = int(head.split(b" ")[1])
-    n = 0
-    for line in head.split(b"\r\n")[1:]:
-        k, v = line.split(b":", 1)
-        if k.strip().lower() == b"content-length":
-            n = int(v)
+    status, hdrs, rest = read_head(t)
+    n = int(hdrs.get("content-length", 0))
     while len(rest) < n:
         d = t.recv(65536)
         if not d:

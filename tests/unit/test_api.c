@@ -153,6 +153,17 @@ static int login(const char *user, const char *pw, char *cookie, char *csrf)
 	return 201;
 }
 
+/* A password login for `user` over HTTPS from address `ip` (no Origin);
+ * returns the status. */
+static int login_from(const char *ip, const char *user, const char *pw)
+{
+	char body[256];
+
+	snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"%s\"}", user, pw);
+	return call(api, (struct rq){ .method = "POST", .path = "/api/v1/session", .body = body,
+				      .via = VIA_HTTPS, .ip = ip });
+}
+
 static void mktoken(const char *scope, int64_t user, char *out)
 {
 	char body[128];
@@ -230,6 +241,18 @@ static void setup_env(void)
 	delivery_id = count("SELECT max(id) FROM webhook_outbox");
 }
 
+/* Which of the fixture's objects fills the {id} of a pattern holding
+ * `part`; the first match wins (webhook-deliveries before webhooks). */
+static const struct {
+	const char *part;
+	const int64_t *id;
+} fixture_ids[] = {
+	{ "/webhook-deliveries/", &delivery_id }, { "/webhooks/", &webhook_id },
+	{ "/routes/", &route_id }, { "/agents/", &agent_id }, { "/certificates/", &cert_id },
+	{ "/users/", &user_id }, { "/tokens/", &token_id }, { "/route-tokens/", &route_token_id },
+	{ "/share-links/", &share_id }, { "/passkeys/", &passkey_id },
+};
+
 /* The endpoint's pattern with its parameter filled in. */
 static const char *instantiate(const struct api_endpoint *e)
 {
@@ -243,26 +266,11 @@ static const char *instantiate(const struct api_endpoint *e)
 		snprintf(path, sizeof(path), "/api/v1/settings/login.lockout");
 		return path;
 	}
-	if (strstr(e->pattern, "/webhook-deliveries/"))
-		id = delivery_id;
-	else if (strstr(e->pattern, "/webhooks/"))
-		id = webhook_id;
-	else if (strstr(e->pattern, "/routes/"))
-		id = route_id;
-	else if (strstr(e->pattern, "/agents/"))
-		id = agent_id;
-	else if (strstr(e->pattern, "/certificates/"))
-		id = cert_id;
-	else if (strstr(e->pattern, "/users/"))
-		id = user_id;
-	else if (strstr(e->pattern, "/tokens/"))
-		id = token_id;
-	else if (strstr(e->pattern, "/route-tokens/"))
-		id = route_token_id;
-	else if (strstr(e->pattern, "/share-links/"))
-		id = share_id;
-	else if (strstr(e->pattern, "/passkeys/"))
-		id = passkey_id;
+	for (size_t i = 0; i < ARRAY_SIZE(fixture_ids); i++)
+		if (strstr(e->pattern, fixture_ids[i].part)) {
+			id = *fixture_ids[i].id;
+			break;
+		}
 	snprintf(path, sizeof(path), "%.*s%lld%s", (int)(p - e->pattern), e->pattern,
 		 (long long)id, strchr(p, '}') + 1);
 	return path;
@@ -890,6 +898,11 @@ TEST(users_and_the_last_admin)
 
 TEST(tokens_are_shown_once_and_revocable)
 {
+	static const struct bad bad[] = {
+		{ "{\"name\":\"x\",\"scope\":\"admin\"}", 400, "scope" },
+		{ "{\"name\":\"x\",\"scope\":\"read\",\"expires_in\":5}", 400, "expires_in" },
+		{ "{\"name\":\"x\",\"scope\":\"read\",\"user_id\":999}", 400, "user_id" },
+	};
 	char path[64], bearer[128], sql[256];
 	const char *tok;
 	int64_t id;
@@ -926,15 +939,7 @@ TEST(tokens_are_shown_once_and_revocable)
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "DELETE", .path = path }), 204);
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = "/api/v1/routes", .via = VIA_HTTPS,
 					    .auth = bearer, .ip = "203.0.113.50" }), 401);
-	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/tokens", .body =
-		"{\"name\":\"x\",\"scope\":\"admin\"}" }), 400);
-	CHECK_EQ_STR(rs_field(), "scope");
-	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/tokens", .body =
-		"{\"name\":\"x\",\"scope\":\"read\",\"expires_in\":5}" }), 400);
-	CHECK_EQ_STR(rs_field(), "expires_in");
-	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/tokens", .body =
-		"{\"name\":\"x\",\"scope\":\"read\",\"user_id\":999}" }), 400);
-	CHECK_EQ_STR(rs_field(), "user_id");
+	check_bad("/api/v1/tokens", bad, ARRAY_SIZE(bad));
 	/* An expired token is refused. */
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/tokens", .body =
 		"{\"name\":\"old\",\"scope\":\"read\",\"expires_in\":60}" }), 201);
@@ -1031,9 +1036,8 @@ TEST(sessions_login_logout_and_throttling)
 	api->clock_ms = fake_ms;
 	fake_now = 1000000;
 	for (int i = 0; i < 5; i++) {
-		snprintf(body, sizeof(body), "{\"username\":\"op\",\"password\":\"guess %d\"}", i);
-		CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session",
-			.via = VIA_HTTPS, .ip = "198.51.100.7", .body = body }), 401);
+		snprintf(body, sizeof(body), "guess %d", i);
+		CHECK_EQ_INT(login_from("198.51.100.7", "op", body), 401);
 		CHECK_EQ_STR(rs_code(), "invalid_credentials");
 		CHECK(rs_header("Retry-After") == NULL);
 	}
@@ -1041,51 +1045,32 @@ TEST(sessions_login_logout_and_throttling)
 			   "'session.login_failed' AND object = 'user:op'"), 5);
 	/* The sixth failure starts the delays (audited once per key: the
 	 * address and the account from that address), 1 s, then 2 s. */
-	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session",
-		.via = VIA_HTTPS, .ip = "198.51.100.7",
-		.body = "{\"username\":\"op\",\"password\":\"guess 5\"}" }), 401);
+	CHECK_EQ_INT(login_from("198.51.100.7", "op", "guess 5"), 401);
 	CHECK_EQ_STR(rs_header("Retry-After"), "1");
 	CHECK_EQ_INT(count("SELECT count(*) FROM audit_log WHERE action = 'auth.delayed'"),
 		     delayed + 2);
 	/* Even the right password waits, from that address, without a
 	 * password check, and the refusal does not count... */
-	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session", .via = VIA_HTTPS,
-		.ip = "198.51.100.7",
-		.body = "{\"username\":\"admin\",\"password\":\"correct horse battery\"}" }), 429);
+	CHECK_EQ_INT(login_from("198.51.100.7", "admin", "correct horse battery"), 429);
 	CHECK_EQ_STR(rs_header("Retry-After"), "1");
 	fake_now += 1000;
-	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session",
-		.via = VIA_HTTPS, .ip = "198.51.100.7",
-		.body = "{\"username\":\"op\",\"password\":\"guess 6\"}" }), 401);
+	CHECK_EQ_INT(login_from("198.51.100.7", "op", "guess 6"), 401);
 	CHECK_EQ_STR(rs_header("Retry-After"), "2");
 	fake_now += 1500;
-	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session", .via = VIA_HTTPS,
-		.ip = "198.51.100.7",
-		.body = "{\"username\":\"op\",\"password\":\"operator password\"}" }), 429);
+	CHECK_EQ_INT(login_from("198.51.100.7", "op", "operator password"), 429);
 	CHECK_EQ_STR(rs_header("Retry-After"), "1");
 	/* ...but the same user from another address is not delayed at all. */
-	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session", .via = VIA_HTTPS,
-		.ip = "198.51.100.8",
-		.body = "{\"username\":\"op\",\"password\":\"operator password\"}" }), 201);
-	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session", .via = VIA_HTTPS,
-		.ip = "198.51.100.8",
-		.body = "{\"username\":\"admin\",\"password\":\"correct horse battery\"}" }), 201);
+	CHECK_EQ_INT(login_from("198.51.100.8", "op", "operator password"), 201);
+	CHECK_EQ_INT(login_from("198.51.100.8", "admin", "correct horse battery"), 201);
 	/* Once the delay ran out, the guessing address may log in too. */
 	fake_now += 500;
-	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session", .via = VIA_HTTPS,
-		.ip = "198.51.100.7",
-		.body = "{\"username\":\"op\",\"password\":\"operator password\"}" }), 201);
+	CHECK_EQ_INT(login_from("198.51.100.7", "op", "operator password"), 201);
 	/* An IPv6 client is one /64: another address in it waits too. */
 	for (int i = 0; i < 6; i++)
-		CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session",
-			.via = VIA_HTTPS, .ip = i & 1 ? "2001:db8:7:1::1" : "2001:db8:7:1::2",
-			.body = "{\"username\":\"nobody\",\"password\":\"x\"}" }), 401);
-	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session", .via = VIA_HTTPS,
-		.ip = "2001:db8:7:1:ffff::9",
-		.body = "{\"username\":\"op\",\"password\":\"operator password\"}" }), 429);
-	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session", .via = VIA_HTTPS,
-		.ip = "2001:db8:7:2::9",
-		.body = "{\"username\":\"op\",\"password\":\"operator password\"}" }), 201);
+		CHECK_EQ_INT(login_from(i & 1 ? "2001:db8:7:1::1" : "2001:db8:7:1::2", "nobody", "x"),
+			     401);
+	CHECK_EQ_INT(login_from("2001:db8:7:1:ffff::9", "op", "operator password"), 429);
+	CHECK_EQ_INT(login_from("2001:db8:7:2::9", "op", "operator password"), 201);
 	api->clock_ms = NULL;
 	CHECK_EQ_INT(count("SELECT count(*) FROM audit_log WHERE action = 'session.login'"
 			   " AND actor = 'user:admin'"), logins + 2);
@@ -1112,9 +1097,7 @@ TEST(bad_tokens_never_refuse_a_valid_one)
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "GET", .path = "/api/v1/routes",
 		.via = VIA_HTTPS, .auth = bearer, .ip = "198.51.100.40" }), 200);
 	/* Bad tokens do not slow down password logins from there either. */
-	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/session", .via = VIA_HTTPS,
-		.ip = "198.51.100.40",
-		.body = "{\"username\":\"op\",\"password\":\"operator password\"}" }), 201);
+	CHECK_EQ_INT(login_from("198.51.100.40", "op", "operator password"), 201);
 	api->clock_ms = NULL;
 }
 
@@ -1306,18 +1289,17 @@ TEST(agentless_node_gets_a_wg_quick_file)
  * secret as the previous one; deliveries and redelivery. */
 TEST(webhooks_secret_outbox_rotation)
 {
+	static const struct bad bad[] = {
+		{ "{\"name\":\"n\",\"url\":\"https://ntfy.example/\",\"format\":\"ntfy\"}",
+		  400, "url" },
+		{ "{\"name\":\"n\",\"url\":\"https://a.example/\",\"format\":\"xml\"}",
+		  400, "format" },
+		{ "{\"name\":\"n\",\"url\":\"ftp://a.example/\"}", 400, "url" },
+	};
 	char path[96], sec[64], sql[256];
 	int64_t id, before;
 
-	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/webhooks", .body =
-		"{\"name\":\"n\",\"url\":\"https://ntfy.example/\",\"format\":\"ntfy\"}" }), 400);
-	CHECK_EQ_STR(rs_field(), "url");
-	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/webhooks", .body =
-		"{\"name\":\"n\",\"url\":\"https://a.example/\",\"format\":\"xml\"}" }), 400);
-	CHECK_EQ_STR(rs_field(), "format");
-	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/webhooks", .body =
-		"{\"name\":\"n\",\"url\":\"ftp://a.example/\"}" }), 400);
-	CHECK_EQ_STR(rs_field(), "url");
+	check_bad("/api/v1/webhooks", bad, ARRAY_SIZE(bad));
 	CHECK_EQ_INT(call(api, (struct rq){ .method = "POST", .path = "/api/v1/webhooks", .body =
 		"{\"name\":\"alerts\",\"url\":\"https://a.example/h\",\"events\":\"agent.* auth.delayed\"}" }), 201);
 	id = rs_int("id");

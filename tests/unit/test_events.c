@@ -59,42 +59,41 @@ TEST(filters)
 	CHECK(events_filter_check("Agent.x") != NULL);
 }
 
-static const char *v4(unsigned flags, const char *a)
+/* Why events_addr_refused() refuses `a` (IPv4, or IPv6 when it holds a
+ * ':') under `flags`, or NULL. */
+static const char *refused(unsigned flags, const char *a)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
-
-	inet_pton(AF_INET, a, &sin.sin_addr);
-	return events_addr_refused(flags, (struct sockaddr *)&sin, sizeof(sin));
-}
-
-static const char *v6(unsigned flags, const char *a)
-{
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
 
+	if (!strchr(a, ':')) {
+		inet_pton(AF_INET, a, &sin.sin_addr);
+		return events_addr_refused(flags, (struct sockaddr *)&sin, sizeof(sin));
+	}
 	inet_pton(AF_INET6, a, &sin6.sin6_addr);
 	return events_addr_refused(flags, (struct sockaddr *)&sin6, sizeof(sin6));
 }
 
 TEST(address_rules)
 {
-	CHECK(v4(0, "203.0.113.5") == NULL);
-	CHECK_EQ_STR(v4(0, "127.0.0.1"), "loopback");
-	CHECK(v4(EVENTS_ADDR_F_LOOPBACK, "127.0.0.1") == NULL);
-	CHECK_EQ_STR(v4(EVENTS_ADDR_F_PRIVATE, "169.254.169.254"), "link-local or cloud metadata");
-	CHECK(v4(0, "10.0.0.1") != NULL && v4(0, "172.16.3.1") != NULL &&
-	      v4(0, "192.168.1.10") != NULL && v4(0, "100.64.0.1") != NULL);
-	CHECK(v4(EVENTS_ADDR_F_PRIVATE, "192.168.1.10") == NULL);
-	CHECK(v4(0, "172.32.0.1") == NULL);
-	CHECK(v4(EVENTS_ADDR_F_PRIVATE | EVENTS_ADDR_F_LOOPBACK, "0.0.0.0") != NULL);
-	CHECK(v4(EVENTS_ADDR_F_PRIVATE, "224.0.0.1") != NULL);
-	CHECK(v4(EVENTS_ADDR_F_PRIVATE, "255.255.255.255") != NULL);
-	CHECK_EQ_STR(v6(0, "::1"), "loopback");
-	CHECK(v6(0, "fe80::1") != NULL && v6(0, "fd00::1") != NULL && v6(0, "::") != NULL);
-	CHECK(v6(EVENTS_ADDR_F_PRIVATE, "fd00::1") == NULL);
-	CHECK(v6(0, "2001:db8::1") == NULL);
+	CHECK(refused(0, "203.0.113.5") == NULL);
+	CHECK_EQ_STR(refused(0, "127.0.0.1"), "loopback");
+	CHECK(refused(EVENTS_ADDR_F_LOOPBACK, "127.0.0.1") == NULL);
+	CHECK_EQ_STR(refused(EVENTS_ADDR_F_PRIVATE, "169.254.169.254"), "link-local or cloud metadata");
+	CHECK(refused(0, "10.0.0.1") != NULL && refused(0, "172.16.3.1") != NULL &&
+	      refused(0, "192.168.1.10") != NULL && refused(0, "100.64.0.1") != NULL);
+	CHECK(refused(EVENTS_ADDR_F_PRIVATE, "192.168.1.10") == NULL);
+	CHECK(refused(0, "172.32.0.1") == NULL);
+	CHECK(refused(EVENTS_ADDR_F_PRIVATE | EVENTS_ADDR_F_LOOPBACK, "0.0.0.0") != NULL);
+	CHECK(refused(EVENTS_ADDR_F_PRIVATE, "224.0.0.1") != NULL);
+	CHECK(refused(EVENTS_ADDR_F_PRIVATE, "255.255.255.255") != NULL);
+	CHECK_EQ_STR(refused(0, "::1"), "loopback");
+	CHECK(refused(0, "fe80::1") != NULL && refused(0, "fd00::1") != NULL && refused(0, "::") != NULL);
+	CHECK(refused(EVENTS_ADDR_F_PRIVATE, "fd00::1") == NULL);
+	CHECK(refused(0, "2001:db8::1") == NULL);
 	/* IPv4-mapped addresses follow the IPv4 rules. */
-	CHECK_EQ_STR(v6(0, "::ffff:127.0.0.1"), "loopback");
-	CHECK(v6(0, "::ffff:169.254.169.254") != NULL);
+	CHECK_EQ_STR(refused(0, "::ffff:127.0.0.1"), "loopback");
+	CHECK(refused(0, "::ffff:169.254.169.254") != NULL);
 }
 
 TEST(retry_schedule)
@@ -122,11 +121,25 @@ TEST(retry_schedule)
 	CHECK_EQ_INT(events_retry_delay(ms, 3, 1, 60000), 60000);	/* Retry-After */
 }
 
+/* The body events_body() makes of `e` for webhook `w`, parsed (the caller
+ * json_decref()s it); checks that it goes to `want_url`. */
+static json_t *body_of(const struct store_webhook *w, const struct audit_entry *e,
+		       const char *hub, const char *want_url)
+{
+	char *url = NULL;
+	char *s = events_body(w, e, hub, &url);
+	json_t *j = json_loads(s, 0, NULL);
+
+	CHECK_EQ_STR(url, want_url);
+	free(s);
+	free(url);
+	return j;
+}
+
 TEST(bodies)
 {
 	struct audit_entry e = { .seq = 7, .time_ms = 1700000000123 };
 	struct store_webhook w = { .id = 1 };
-	char *url, *s;
 	json_t *j;
 
 	e.ev = (struct audit_event){ "user:admin", "192.0.2.1", "auth.delayed",
@@ -134,9 +147,7 @@ TEST(bodies)
 	memset(e.hash, 0xab, sizeof(e.hash));
 	snprintf(w.url, sizeof(w.url), "https://hooks.example/in");
 	snprintf(w.format, sizeof(w.format), "json");
-	s = events_body(&w, &e, "https://hub.example", &url);
-	j = json_loads(s, 0, NULL);
-	CHECK_EQ_STR(url, "https://hooks.example/in");
+	j = body_of(&w, &e, "https://hub.example", "https://hooks.example/in");
 	CHECK_EQ_STR(json_string_value(json_object_get(j, "type")), "auth.delayed");
 	CHECK_EQ_STR(json_string_value(json_object_get(j, "timestamp")), "2023-11-14T22:13:20.123Z");
 	json_t *d = json_object_get(j, "data");
@@ -146,18 +157,12 @@ TEST(bodies)
 	CHECK(json_is_null(json_object_get(d, "before")));
 	CHECK_EQ_STR(json_string_value(json_object_get(d, "severity")), "warning");
 	json_decref(j);
-	free(s);
-	free(url);
 	snprintf(w.format, sizeof(w.format), "ntfy");
 	snprintf(w.url, sizeof(w.url), "https://ntfy.example/sub/alerts");
-	s = events_body(&w, &e, "", &url);
-	j = json_loads(s, 0, NULL);
-	CHECK_EQ_STR(url, "https://ntfy.example/sub/");
+	j = body_of(&w, &e, "", "https://ntfy.example/sub/");
 	CHECK_EQ_STR(json_string_value(json_object_get(j, "topic")), "alerts");
 	CHECK_EQ_INT(json_integer_value(json_object_get(j, "priority")), 4);
 	json_decref(j);
-	free(s);
-	free(url);
 	CHECK_EQ_INT(events_severity("audit.verify_failed"), 3);
 	CHECK_EQ_INT(events_severity("certificate.failed"), 2);
 	CHECK_EQ_INT(events_severity("route.create"), 1);

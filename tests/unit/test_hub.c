@@ -76,19 +76,32 @@ TEST(route_lookup_order)
 	route_table_free(t);
 }
 
-TEST(route_rewrite_fields)
+/* A table of one route, a.test/api/ to http://127.0.0.1:8080/base/ with
+ * the prefix stripped, and its route for /api/x in *r (the caller frees
+ * the table; NULL when it could not be built). */
+static struct route_table *api_route_table(const struct route **r)
 {
-	struct route_spec s = { .id = 1, .host = "a.test", .path_prefix = "/api/",
-				.strip_prefix = true, .target = "http://127.0.0.1:8080/base/" };
+	static const struct route_spec s = {
+		.id = 1, .host = "a.test", .path_prefix = "/api/", .strip_prefix = true,
+		.target = "http://127.0.0.1:8080/base/" };
 	char err[256];
 	struct route_table *t = route_table_build(&test_env, &s, 1, err, sizeof(err));
-	const struct route *r;
 
 	CHECK(t != NULL);
 	if (!t)
+		return NULL;
+	*r = route_lookup(t, STR_LIT("a.test"), STR_LIT("/api/x"));
+	CHECK(*r != NULL);
+	return t;
+}
+
+TEST(route_rewrite_fields)
+{
+	const struct route *r;
+	struct route_table *t = api_route_table(&r);
+
+	if (!t)
 		return;
-	r = route_lookup(t, STR_LIT("a.test"), STR_LIT("/api/x"));
-	CHECK(r != NULL);
 	CHECK_EQ_STR(r->prefix, "/api");
 	CHECK_EQ_STR(r->target.base, "/base");
 	CHECK_EQ_STR(r->target.label, "127.0.0.1:8080");
@@ -130,18 +143,12 @@ static int head_for(const struct route *r, const char *in, const char *peer, boo
 
 TEST(upstream_head_bytes)
 {
-	struct route_spec s = { .id = 1, .host = "a.test", .path_prefix = "/api/",
-				.strip_prefix = true, .target = "http://127.0.0.1:8080/base/" };
-	char err[256];
-	struct route_table *t = route_table_build(&test_env, &s, 1, err, sizeof(err));
 	const struct route *r;
+	struct route_table *t = api_route_table(&r);
 	struct buf b;
 
-	CHECK(t != NULL);
 	if (!t)
 		return;
-	r = route_lookup(t, STR_LIT("a.test"), STR_LIT("/api/x"));
-	CHECK(r != NULL);
 	buf_init(&b, 8192);
 
 	/* A client's forwarding fields and request id are replaced; fields

@@ -8,23 +8,22 @@
 #include "proto/stream_hdr.h"
 #include "proto/proxy_v2.h"
 
-static union proxy_v2_sa sa4(const char *ip, uint16_t port)
+/* The socket address of `ip` (IPv4 or IPv6, by whether it holds a ':')
+ * and `port`. */
+static union proxy_v2_sa sa_of(const char *ip, uint16_t port)
 {
 	union proxy_v2_sa s;
-	memset(&s, 0, sizeof(s));
-	s.in4.sin_family = AF_INET;
-	inet_pton(AF_INET, ip, &s.in4.sin_addr);
-	s.in4.sin_port = htons(port);
-	return s;
-}
 
-static union proxy_v2_sa sa6(const char *ip, uint16_t port)
-{
-	union proxy_v2_sa s;
 	memset(&s, 0, sizeof(s));
-	s.in6.sin6_family = AF_INET6;
-	inet_pton(AF_INET6, ip, &s.in6.sin6_addr);
-	s.in6.sin6_port = htons(port);
+	if (strchr(ip, ':')) {
+		s.in6.sin6_family = AF_INET6;
+		inet_pton(AF_INET6, ip, &s.in6.sin6_addr);
+		s.in6.sin6_port = htons(port);
+	} else {
+		s.in4.sin_family = AF_INET;
+		inet_pton(AF_INET, ip, &s.in4.sin_addr);
+		s.in4.sin_port = htons(port);
+	}
 	return s;
 }
 
@@ -32,8 +31,8 @@ static union proxy_v2_sa sa6(const char *ip, uint16_t port)
 static int base_hdr(uint8_t *out, size_t cap, struct stream_hdr *h)
 {
 	memset(h, 0, sizeof(*h));
-	h->client = sa4("203.0.113.7", 5555);
-	h->target = sa4("192.168.1.10", 80);
+	h->client = sa_of("203.0.113.7", 5555);
+	h->target = sa_of("192.168.1.10", 80);
 	return stream_hdr_encode(out, cap, h);
 }
 
@@ -67,8 +66,8 @@ TEST(v6_host_tls_round_trip)
 	struct stream_hdr h, got;
 
 	memset(&h, 0, sizeof(h));
-	h.client = sa6("2001:db8::7", 40000);
-	h.target = sa6("::", 8443);
+	h.client = sa_of("2001:db8::7", 40000);
+	h.target = sa_of("::", 8443);
 	strcpy(h.host, "nas.lan");
 	strcpy(h.tls_name, "nas.example.org");
 	h.flags = AGENT_F_TLS | AGENT_F_TLS_NO_VERIFY | AGENT_F_PROXY_V2;
@@ -95,7 +94,7 @@ TEST(local_is_probe)
 	CHECK(got.probe);
 	/* LOCAL with an address block and TLVs: skipped whole. */
 	uint8_t b2[64];
-	union proxy_v2_sa s = sa4("1.2.3.4", 1), d = sa4("5.6.7.8", 2);
+	union proxy_v2_sa s = sa_of("1.2.3.4", 1), d = sa_of("5.6.7.8", 2);
 	n = proxy_v2_encode(b2, sizeof(b2), PROXY_V2_PROXY, &s.sa, &d.sa, NULL, 0, 0);
 	b2[12] = 0x20;
 	CHECK_EQ_INT(stream_hdr_parse(b2, (size_t)n, &got), n);
@@ -111,7 +110,7 @@ TEST(crc32c_known_value_and_tlv)
 
 	uint8_t buf[128];
 	struct proxy_v2 pv;
-	union proxy_v2_sa s = sa4("1.2.3.4", 1), d = sa4("5.6.7.8", 2);
+	union proxy_v2_sa s = sa_of("1.2.3.4", 1), d = sa_of("5.6.7.8", 2);
 	int n = proxy_v2_encode(buf, sizeof(buf), PROXY_V2_PROXY, &s.sa, &d.sa, NULL, 0, 1);
 	CHECK_EQ_INT(n, 16 + 12 + 7);
 	CHECK_EQ_INT(proxy_v2_parse(buf, (size_t)n, &pv), n);
@@ -131,7 +130,7 @@ TEST(unknown_tlvs_ignored)
 		{ AGENT_TLV_PARAMS, params, 2 },
 		{ 0xEF, NULL, 0 },
 	};
-	union proxy_v2_sa s = sa4("1.2.3.4", 1), d = sa4("10.0.0.1", 22);
+	union proxy_v2_sa s = sa_of("1.2.3.4", 1), d = sa_of("10.0.0.1", 22);
 	struct stream_hdr got;
 	int n = proxy_v2_encode(buf, sizeof(buf), PROXY_V2_PROXY, &s.sa, &d.sa, t, 3, 1);
 	CHECK(n > 0);
@@ -209,7 +208,7 @@ TEST(rejects_tlv_layout)
 static int raw_hdr(uint8_t *out, const char *dst_ip, uint16_t dport,
 		   const struct proxy_v2_tlv *t, size_t nt)
 {
-	union proxy_v2_sa s = sa4("203.0.113.7", 5555), d = sa4(dst_ip, dport);
+	union proxy_v2_sa s = sa_of("203.0.113.7", 5555), d = sa_of(dst_ip, dport);
 	return proxy_v2_encode(out, PROXY_V2_MAX, PROXY_V2_PROXY, &s.sa, &d.sa, t, nt, 0);
 }
 
@@ -277,7 +276,7 @@ TEST(encode_limits)
 	uint8_t b[PROXY_V2_MAX];
 	uint8_t big[PROXY_V2_LEN_MAX];
 	struct proxy_v2_tlv t = { 0xE5, big, (uint16_t)(PROXY_V2_LEN_MAX - 12 - 2) };
-	union proxy_v2_sa s = sa4("1.2.3.4", 1), d = sa4("5.6.7.8", 2), d6 = sa6("::1", 2);
+	union proxy_v2_sa s = sa_of("1.2.3.4", 1), d = sa_of("5.6.7.8", 2), d6 = sa_of("::1", 2);
 	struct proxy_v2 pv;
 
 	memset(big, 0, sizeof(big));

@@ -9,9 +9,11 @@
 static const char h2_h1[] = "\x08http/1.1\x02h2";
 
 /* A server with certificates for a.example.com, b.example.com,
- * *.example.com and default.test (the default). */
+ * *.example.com and default.test (the default), and a client for
+ * TLS 1.2 and 1.3 without ALPN. */
 struct fixture {
 	struct tls_server *srv;
+	SSL_CTX *c;
 	struct tt_pem pa, pb, pw, pd;
 	struct tls_cert *a, *b, *w, *d;
 };
@@ -21,6 +23,7 @@ static void fixture_init(struct fixture *f)
 	struct tls_certset *set;
 
 	f->srv = tt_server(NULL);
+	f->c = tt_client_ctx(TLS1_2_VERSION, TLS1_3_VERSION, NULL, 0, NULL);
 	f->pa = tt_selfsigned("a.example.com", NULL);
 	f->pb = tt_selfsigned("b.example.com", "www.b.example.com");
 	f->pw = tt_selfsigned("*.example.com", NULL);
@@ -36,65 +39,84 @@ static void fixture_init(struct fixture *f)
 
 static void fixture_free(struct fixture *f)
 {
+	struct tt_pem *pems[] = { &f->pa, &f->pb, &f->pw, &f->pd };
+
 	tls_server_free(f->srv);
-	tt_pem_free(&f->pa);
-	tt_pem_free(&f->pb);
-	tt_pem_free(&f->pw);
-	tt_pem_free(&f->pd);
+	SSL_CTX_free(f->c);
+	for (size_t i = 0; i < UNIT_NCASES(pems); i++)
+		tt_pem_free(pems[i]);
+}
+
+/* A name the client sends (NULL: no SNI) and the fixture's certificate it
+ * must be served: 'a', 'b', 'w' (the wildcard) or 'd' (the default). */
+struct sni_case {
+	const char *sni;
+	char want;
+};
+
+static const struct tls_cert *fixture_cert(const struct fixture *f, char which)
+{
+	switch (which) {
+	case 'a': return f->a;
+	case 'b': return f->b;
+	case 'w': return f->w;
+	default: return f->d;
+	}
+}
+
+/* Checks every name of the list against the fixture's server. */
+static void check_sni(struct fixture *f, const struct sni_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!tt_sni_gets(f->srv, f->c, cases[i].sni, fixture_cert(f, cases[i].want)))
+			UNIT_FAIL("SNI \"%s\" did not get certificate '%c'",
+				  cases[i].sni ? cases[i].sni : "(none)", cases[i].want);
 }
 
 TEST(sni_exact)
 {
+	static const struct sni_case cases[] = {
+		{ "a.example.com", 'a' }, { "b.example.com", 'b' },
+		{ "www.b.example.com", 'b' }, { "default.test", 'd' },
+		/* Case-insensitive, and a trailing dot is the same name. */
+		{ "B.Example.COM", 'b' }, { "b.example.com.", 'b' },
+	};
 	struct fixture f;
-	SSL_CTX *c = tt_client_ctx(TLS1_2_VERSION, TLS1_3_VERSION, NULL, 0,
-				   NULL);
 
 	fixture_init(&f);
-	CHECK(tt_sni_gets(f.srv, c, "a.example.com", f.a));
-	CHECK(tt_sni_gets(f.srv, c, "b.example.com", f.b));
-	CHECK(tt_sni_gets(f.srv, c, "www.b.example.com", f.b));
-	CHECK(tt_sni_gets(f.srv, c, "default.test", f.d));
-	/* Case-insensitive, and a trailing dot is the same name. */
-	CHECK(tt_sni_gets(f.srv, c, "B.Example.COM", f.b));
-	CHECK(tt_sni_gets(f.srv, c, "b.example.com.", f.b));
-	SSL_CTX_free(c);
+	check_sni(&f, cases, UNIT_NCASES(cases));
 	fixture_free(&f);
 }
 
 TEST(sni_wildcard_one_label)
 {
+	static const struct sni_case cases[] = {
+		{ "x.example.com", 'w' }, { "ZZ.EXAMPLE.com", 'w' },
+		/* An exact name beats the wildcard. */
+		{ "a.example.com", 'a' },
+		/* Exactly one label: neither the bare domain nor two labels. */
+		{ "example.com", 'd' }, { "a.b.example.com", 'd' }, { "x.y.example.com", 'd' },
+		/* Not a suffix match either. */
+		{ "x.notexample.com", 'd' },
+	};
 	struct fixture f;
-	SSL_CTX *c = tt_client_ctx(TLS1_2_VERSION, TLS1_3_VERSION, NULL, 0,
-				   NULL);
 
 	fixture_init(&f);
-	CHECK(tt_sni_gets(f.srv, c, "x.example.com", f.w));
-	CHECK(tt_sni_gets(f.srv, c, "ZZ.EXAMPLE.com", f.w));
-	/* An exact name beats the wildcard. */
-	CHECK(tt_sni_gets(f.srv, c, "a.example.com", f.a));
-	/* Exactly one label: neither the bare domain nor two labels. */
-	CHECK(tt_sni_gets(f.srv, c, "example.com", f.d));
-	CHECK(tt_sni_gets(f.srv, c, "a.b.example.com", f.d));
-	CHECK(tt_sni_gets(f.srv, c, "x.y.example.com", f.d));
-	/* Not a suffix match either. */
-	CHECK(tt_sni_gets(f.srv, c, "x.notexample.com", f.d));
-	SSL_CTX_free(c);
+	check_sni(&f, cases, UNIT_NCASES(cases));
 	fixture_free(&f);
 }
 
 TEST(sni_default)
 {
+	static const struct sni_case cases[] = { { NULL, 'd' }, { "unknown.test", 'd' } };
 	struct fixture f;
 	struct tls_server_stats st;
-	SSL_CTX *c = tt_client_ctx(TLS1_2_VERSION, TLS1_3_VERSION, NULL, 0,
-				   NULL);
 	struct tls_certset *set;
 	struct tt_pem p1, p2;
 	struct tls_cert *first;
 
 	fixture_init(&f);
-	CHECK(tt_sni_gets(f.srv, c, NULL, f.d));
-	CHECK(tt_sni_gets(f.srv, c, "unknown.test", f.d));
+	check_sni(&f, cases, UNIT_NCASES(cases));
 	tls_server_stats_get(f.srv, &st);
 	CHECK_EQ_U64(st.sni_default, 2);
 	/* Without an explicit default, the first certificate added. */
@@ -105,65 +127,76 @@ TEST(sni_default)
 	tt_add(set, &p2);
 	CHECK_EQ_INT(tls_certset_set_default(set, "nothere.test"), -ENOENT);
 	CHECK_EQ_INT(tls_server_certset_install(f.srv, set), 0);
-	CHECK(tt_sni_gets(f.srv, c, NULL, first));
+	CHECK(tt_sni_gets(f.srv, f.c, NULL, first));
 	tt_pem_free(&p1);
 	tt_pem_free(&p2);
-	SSL_CTX_free(c);
 	fixture_free(&f);
 }
 
-/* Handshake with a client limited to [minv, maxv]; returns the version
- * the server negotiated, or 0 when the handshake failed. */
-static int version_try(struct fixture *f, int minv, int maxv,
-		       const char *ciphers)
-{
-	SSL_CTX *c = tt_client_ctx(minv, maxv, NULL, 0, ciphers);
-	struct tt_conn t = tt_conn_new(f->srv, c, "a.example.com", NULL);
-	int v = tt_handshake(&t) ? SSL_version(t.s) : 0;
+/* A client limited to [minv, maxv] (and `ciphers` for TLS 1.2, where set)
+ * and the version the server must negotiate with it, 0 for none. */
+struct version_case {
+	int minv, maxv;
+	const char *ciphers;
+	int want;
+};
 
-	tt_conn_free(&t);
-	SSL_CTX_free(c);
-	return v;
+/* Handshakes for every case of the list with the fixture's server, each
+ * from a client of its own, for a.example.com. */
+static void check_versions(struct fixture *f, const struct version_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct version_case *v = &cases[i];
+		SSL_CTX *c = tt_client_ctx(v->minv, v->maxv, NULL, 0, v->ciphers);
+		struct tt_conn t = tt_conn_new(f->srv, c, "a.example.com", NULL);
+		int got = tt_handshake(&t) ? SSL_version(t.s) : 0;
+
+		if (got != v->want)
+			UNIT_FAIL("client %#x..%#x \"%s\": version %#x, want %#x", v->minv,
+				  v->maxv, v->ciphers ? v->ciphers : "", got, v->want);
+		tt_conn_free(&t);
+		SSL_CTX_free(c);
+	}
 }
 
 TEST(versions)
 {
+	/* The test client allows everything (security level 0): the refusal
+	 * is the server's. */
+	static const struct version_case old[] = {
+		{ TLS1_VERSION, TLS1_VERSION, "DEFAULT@SECLEVEL=0", 0 },
+		{ TLS1_1_VERSION, TLS1_1_VERSION, "DEFAULT@SECLEVEL=0", 0 },
+	};
+	static const struct version_case ok[] = {
+		{ TLS1_2_VERSION, TLS1_2_VERSION, NULL, TLS1_2_VERSION },
+		{ TLS1_3_VERSION, TLS1_3_VERSION, NULL, TLS1_3_VERSION },
+		{ TLS1_VERSION, TLS1_3_VERSION, "DEFAULT@SECLEVEL=0", TLS1_3_VERSION },
+	};
 	struct fixture f;
 	struct tls_server_stats st;
 
 	fixture_init(&f);
-	/* The test client allows everything (security level 0): the refusal
-	 * is the server's. */
-	CHECK_EQ_INT(version_try(&f, TLS1_VERSION, TLS1_VERSION,
-				 "DEFAULT@SECLEVEL=0"), 0);
-	CHECK_EQ_INT(version_try(&f, TLS1_1_VERSION, TLS1_1_VERSION,
-				 "DEFAULT@SECLEVEL=0"), 0);
+	check_versions(&f, old, UNIT_NCASES(old));
 	tls_server_stats_get(f.srv, &st);
 	CHECK_EQ_U64(st.failed, 2);
-	CHECK_EQ_INT(version_try(&f, TLS1_2_VERSION, TLS1_2_VERSION, NULL),
-		     TLS1_2_VERSION);
-	CHECK_EQ_INT(version_try(&f, TLS1_3_VERSION, TLS1_3_VERSION, NULL),
-		     TLS1_3_VERSION);
-	CHECK_EQ_INT(version_try(&f, TLS1_VERSION, TLS1_3_VERSION,
-				 "DEFAULT@SECLEVEL=0"), TLS1_3_VERSION);
+	check_versions(&f, ok, UNIT_NCASES(ok));
 	fixture_free(&f);
 }
 
 TEST(tls12_suites_ecdhe_aead_only)
 {
+	static const struct version_case cases[] = {
+		/* Static RSA / plain ECDHE-CBC / no forward secrecy: refused. */
+		{ TLS1_2_VERSION, TLS1_2_VERSION, "ECDHE-ECDSA-AES128-SHA@SECLEVEL=0", 0 },
+		{ TLS1_2_VERSION, TLS1_2_VERSION, "ECDHE-ECDSA-AES256-SHA384@SECLEVEL=0", 0 },
+		{ TLS1_2_VERSION, TLS1_2_VERSION, "AES128-GCM-SHA256@SECLEVEL=0", 0 },
+		{ TLS1_2_VERSION, TLS1_2_VERSION, "ECDHE-ECDSA-CHACHA20-POLY1305",
+		  TLS1_2_VERSION },
+	};
 	struct fixture f;
 
 	fixture_init(&f);
-	/* Static RSA / plain ECDHE-CBC / no forward secrecy: refused. */
-	CHECK_EQ_INT(version_try(&f, TLS1_2_VERSION, TLS1_2_VERSION,
-				 "ECDHE-ECDSA-AES128-SHA@SECLEVEL=0"), 0);
-	CHECK_EQ_INT(version_try(&f, TLS1_2_VERSION, TLS1_2_VERSION,
-				 "ECDHE-ECDSA-AES256-SHA384@SECLEVEL=0"), 0);
-	CHECK_EQ_INT(version_try(&f, TLS1_2_VERSION, TLS1_2_VERSION,
-				 "AES128-GCM-SHA256@SECLEVEL=0"), 0);
-	CHECK_EQ_INT(version_try(&f, TLS1_2_VERSION, TLS1_2_VERSION,
-				 "ECDHE-ECDSA-CHACHA20-POLY1305"),
-		     TLS1_2_VERSION);
+	check_versions(&f, cases, UNIT_NCASES(cases));
 	fixture_free(&f);
 }
 
@@ -184,12 +217,10 @@ TEST(server_preference_and_groups)
 	tt_conn_free(&t);
 	SSL_CTX_free(c);
 	/* Only P-384 offered: no common group, no handshake. */
-	c = tt_client_ctx(TLS1_2_VERSION, TLS1_3_VERSION, NULL, 0, NULL);
-	SSL_CTX_set1_groups_list(c, "P-384");
-	t = tt_conn_new(f.srv, c, "a.example.com", NULL);
+	SSL_CTX_set1_groups_list(f.c, "P-384");
+	t = tt_conn_new(f.srv, f.c, "a.example.com", NULL);
 	CHECK(!tt_handshake(&t));
 	tt_conn_free(&t);
-	SSL_CTX_free(c);
 	fixture_free(&f);
 }
 
@@ -217,42 +248,58 @@ TEST(hello_retry_request)
 	fixture_free(&f);
 }
 
-static enum tls_alpn alpn_try(struct fixture *f, const char *wire, size_t len,
-			      int maxv)
-{
-	SSL_CTX *c = tt_client_ctx(TLS1_2_VERSION, maxv, wire, len, NULL);
-	struct tt_conn t = tt_conn_new(f->srv, c, "a.example.com", NULL);
-	enum tls_alpn a = tt_handshake(&t) ? tls_conn_alpn(t.s) : TLS_ALPN_MAX;
+/* What a client offering `wire` (ALPN wire format, NULL for none) up to
+ * TLS version `maxv` must get. */
+struct alpn_case {
+	const char *wire;
+	size_t len;
+	int maxv;
+	enum tls_alpn want;
+};
 
-	tt_conn_free(&t);
-	SSL_CTX_free(c);
-	return a;
+/* Handshakes for every case of the list with the fixture's server (a
+ * failed handshake reads as TLS_ALPN_MAX). */
+static void check_alpn(struct fixture *f, const struct alpn_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct alpn_case *a = &cases[i];
+		SSL_CTX *c = tt_client_ctx(TLS1_2_VERSION, a->maxv, a->wire, a->len, NULL);
+		struct tt_conn t = tt_conn_new(f->srv, c, "a.example.com", NULL);
+		enum tls_alpn got = tt_handshake(&t) ? tls_conn_alpn(t.s) : TLS_ALPN_MAX;
+
+		if (got != a->want)
+			UNIT_FAIL("ALPN case %zu (max %#x): got %d, want %d", i, a->maxv,
+				  (int)got, (int)a->want);
+		tt_conn_free(&t);
+		SSL_CTX_free(c);
+	}
 }
 
 TEST(alpn)
 {
+	static const struct alpn_case cases[] = {
+		/* The client lists http/1.1 first; the server prefers h2. */
+		{ h2_h1, sizeof(h2_h1) - 1, TLS1_3_VERSION, TLS_ALPN_H2 },
+		{ h2_h1, sizeof(h2_h1) - 1, TLS1_2_VERSION, TLS_ALPN_H2 },
+		{ "\x08http/1.1", 9, TLS1_3_VERSION, TLS_ALPN_HTTP1 },
+		/* Nothing in common, or no ALPN: proceed without (HTTP/1.1). */
+		{ "\x06spdy/3", 7, TLS1_3_VERSION, TLS_ALPN_NONE },
+		{ NULL, 0, TLS1_3_VERSION, TLS_ALPN_NONE },
+		/* No challenge hook: acme-tls/1 is just an unknown protocol. */
+		{ "\x0a" "acme-tls/1", 11, TLS1_3_VERSION, TLS_ALPN_NONE },
+	};
 	struct fixture f;
 
 	fixture_init(&f);
-	/* The client lists http/1.1 first; the server prefers h2. */
-	CHECK_EQ_INT(alpn_try(&f, h2_h1, sizeof(h2_h1) - 1, TLS1_3_VERSION),
-		     TLS_ALPN_H2);
-	CHECK_EQ_INT(alpn_try(&f, h2_h1, sizeof(h2_h1) - 1, TLS1_2_VERSION),
-		     TLS_ALPN_H2);
-	CHECK_EQ_INT(alpn_try(&f, "\x08http/1.1", 9, TLS1_3_VERSION),
-		     TLS_ALPN_HTTP1);
-	/* Nothing in common, or no ALPN: proceed without (HTTP/1.1). */
-	CHECK_EQ_INT(alpn_try(&f, "\x06spdy/3", 7, TLS1_3_VERSION),
-		     TLS_ALPN_NONE);
-	CHECK_EQ_INT(alpn_try(&f, NULL, 0, TLS1_3_VERSION), TLS_ALPN_NONE);
-	/* No challenge hook: acme-tls/1 is just an unknown protocol. */
-	CHECK_EQ_INT(alpn_try(&f, "\x0a" "acme-tls/1", 11, TLS1_3_VERSION),
-		     TLS_ALPN_NONE);
+	check_alpn(&f, cases, UNIT_NCASES(cases));
 	fixture_free(&f);
 }
 
 TEST(alpn_configured_list)
 {
+	static const struct alpn_case cases[] = {
+		{ "\x02h2\x08http/1.1", 12, TLS1_3_VERSION, TLS_ALPN_HTTP1 },
+	};
 	struct tls_opts o;
 	struct fixture f;
 	struct tls_server *srv;
@@ -270,8 +317,7 @@ TEST(alpn_configured_list)
 		tt_add(set, &f.pa);
 		CHECK_EQ_INT(tls_server_certset_install(srv, set), 0);
 	}
-	CHECK_EQ_INT(alpn_try(&f, "\x02h2\x08http/1.1", 12, TLS1_3_VERSION),
-		     TLS_ALPN_HTTP1);
+	check_alpn(&f, cases, UNIT_NCASES(cases));
 	fixture_free(&f);
 	o.alpn = "h2,acme-tls/1";
 	CHECK(tls_server_new(&o, err, sizeof(err)) == NULL);
@@ -282,15 +328,13 @@ TEST(alpn_configured_list)
 TEST(swap_keeps_old_connections)
 {
 	struct fixture f;
-	SSL_CTX *c = tt_client_ctx(TLS1_2_VERSION, TLS1_3_VERSION, NULL, 0,
-				   NULL);
 	struct tt_pem p2 = tt_selfsigned("a.example.com", NULL);
 	struct tls_certset *set;
 	struct tls_cert *a2;
 	struct tt_conn old, fresh;
 
 	fixture_init(&f);
-	old = tt_conn_new(f.srv, c, "a.example.com", NULL);
+	old = tt_conn_new(f.srv, f.c, "a.example.com", NULL);
 	CHECK(tt_handshake(&old) && tt_served(&old, f.a));
 	CHECK(tt_echo(&old, "before"));
 	/* A new set with a new certificate for the same name. */
@@ -299,7 +343,7 @@ TEST(swap_keeps_old_connections)
 	tls_cert_ref(a2);
 	CHECK_EQ_INT(tls_server_certset_install(f.srv, set), 0);
 	CHECK(tt_echo(&old, "after the swap"));
-	fresh = tt_conn_new(f.srv, c, "a.example.com", NULL);
+	fresh = tt_conn_new(f.srv, f.c, "a.example.com", NULL);
 	CHECK(tt_handshake(&fresh) && tt_served(&fresh, a2));
 	CHECK(tt_echo(&fresh, "new"));
 	CHECK(tt_echo(&old, "still"));
@@ -307,7 +351,6 @@ TEST(swap_keeps_old_connections)
 	tt_conn_free(&fresh);
 	tls_cert_put(a2);
 	tt_pem_free(&p2);
-	SSL_CTX_free(c);
 	fixture_free(&f);
 }
 
@@ -353,13 +396,7 @@ TEST(install_refuses)
 	tt_add(set, &f.pa);
 	CHECK_EQ_INT(tls_server_certset_install(f.srv, set), -EINVAL);
 	/* The live set is untouched. */
-	{
-		SSL_CTX *c = tt_client_ctx(TLS1_2_VERSION, TLS1_3_VERSION,
-					   NULL, 0, NULL);
-
-		CHECK(tt_sni_gets(f.srv, c, "b.example.com", f.b));
-		SSL_CTX_free(c);
-	}
+	CHECK(tt_sni_gets(f.srv, f.c, "b.example.com", f.b));
 	tls_server_free(other);
 	fixture_free(&f);
 }

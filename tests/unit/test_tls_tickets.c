@@ -5,17 +5,24 @@
 #include "core/log.h"
 #include "tls_test.h"
 
+/* A server (options `o`, NULL for the defaults) with certificates for
+ * a.example.com and b.example.com, a client for TLS versions [minv, maxv],
+ * and the session `s` of the client's first connection, once made. */
 struct fixture {
 	struct tls_server *srv;
+	SSL_CTX *c;
+	SSL_SESSION *s;
 	struct tt_pem pa, pb;
 	struct tls_cert *a, *b;
 };
 
-static void fixture_init(struct fixture *f, const struct tls_opts *o)
+static void fixture_init(struct fixture *f, const struct tls_opts *o, int minv, int maxv)
 {
 	struct tls_certset *set;
 
 	f->srv = tt_server(o);
+	f->c = tt_client_ctx(minv, maxv, NULL, 0, NULL);
+	f->s = NULL;
 	f->pa = tt_selfsigned("a.example.com", NULL);
 	f->pb = tt_selfsigned("b.example.com", NULL);
 	set = tls_certset_new(f->srv);
@@ -26,6 +33,8 @@ static void fixture_init(struct fixture *f, const struct tls_opts *o)
 
 static void fixture_free(struct fixture *f)
 {
+	SSL_SESSION_free(f->s);
+	SSL_CTX_free(f->c);
 	tls_server_free(f->srv);
 	tt_pem_free(&f->pa);
 	tt_pem_free(&f->pb);
@@ -73,15 +82,24 @@ static int connect_once(struct fixture *f, SSL_CTX *c, const char *sni,
 	return ret;
 }
 
+/* The client's first connection, to a.example.com: a full handshake whose
+ * session goes to f->s. */
+static void first_connect(struct fixture *f)
+{
+	CHECK_EQ_INT(connect_once(f, f->c, "a.example.com", NULL, &f->s), 0);
+}
+
 static void resume_and_rotate(int version)
 {
 	struct fixture f;
-	SSL_CTX *c = tt_client_ctx(version, version, NULL, 0, NULL);
-	SSL_SESSION *s0 = NULL, *s1 = NULL, *s2 = NULL;
+	SSL_CTX *c;
+	SSL_SESSION *s0, *s1 = NULL, *s2 = NULL;
 	struct tls_server_stats st;
 
-	fixture_init(&f, NULL);	/* 12 h rotation, 12 h lifetime: keep 1 */
-	CHECK_EQ_INT(connect_once(&f, c, "a.example.com", NULL, &s0), 0);
+	fixture_init(&f, NULL, version, version);	/* 12 h rotation, 12 h lifetime: keep 1 */
+	c = f.c;
+	first_connect(&f);
+	s0 = f.s;
 	CHECK(s0 && SSL_SESSION_has_ticket(s0));
 	/* Same key: resumed. */
 	CHECK_EQ_INT(connect_once(&f, c, "a.example.com", s0, &s1), 1);
@@ -97,10 +115,8 @@ static void resume_and_rotate(int version)
 	tls_server_stats_get(f.srv, &st);
 	CHECK_EQ_U64(st.resumed, 3);
 	CHECK_EQ_U64(st.handshakes, 2);
-	SSL_SESSION_free(s0);
 	SSL_SESSION_free(s1);
 	SSL_SESSION_free(s2);
-	SSL_CTX_free(c);
 	fixture_free(&f);
 }
 
@@ -121,13 +137,12 @@ TEST(tickets_tls12)
 TEST(tickets_tls13_renewed_on_resumption)
 {
 	struct fixture f;
-	SSL_CTX *c = tt_client_ctx(TLS1_3_VERSION, TLS1_3_VERSION, NULL, 0, NULL);
 	SSL_SESSION *s = NULL, *next;
 	struct tls_server_stats st;
 
-	fixture_init(&f, NULL);
+	fixture_init(&f, NULL, TLS1_3_VERSION, TLS1_3_VERSION);
 	for (int i = 0; i < 4; i++) {
-		struct tt_conn t = tt_conn_new(f.srv, c, "a.example.com", s);
+		struct tt_conn t = tt_conn_new(f.srv, f.c, "a.example.com", s);
 
 		CHECK(tt_handshake(&t) && tt_echo(&t, "hello"));
 		CHECK_EQ_INT(tls_conn_resumed(t.s) ? 1 : 0, i > 0);
@@ -141,7 +156,6 @@ TEST(tickets_tls13_renewed_on_resumption)
 	CHECK_EQ_U64(st.handshakes, 1);
 	CHECK_EQ_U64(st.resumed, 3);
 	SSL_SESSION_free(s);
-	SSL_CTX_free(c);
 	fixture_free(&f);
 }
 
@@ -149,16 +163,11 @@ TEST(tickets_tls13_renewed_on_resumption)
 TEST(tickets_bound_to_certificate)
 {
 	struct fixture f;
-	SSL_CTX *c = tt_client_ctx(TLS1_2_VERSION, TLS1_3_VERSION, NULL, 0,
-				   NULL);
-	SSL_SESSION *s = NULL;
 
-	fixture_init(&f, NULL);
-	CHECK_EQ_INT(connect_once(&f, c, "a.example.com", NULL, &s), 0);
-	CHECK_EQ_INT(connect_once(&f, c, "b.example.com", s, NULL), 0);
-	CHECK_EQ_INT(connect_once(&f, c, "a.example.com", s, NULL), 1);
-	SSL_SESSION_free(s);
-	SSL_CTX_free(c);
+	fixture_init(&f, NULL, TLS1_2_VERSION, TLS1_3_VERSION);
+	first_connect(&f);
+	CHECK_EQ_INT(connect_once(&f, f.c, "b.example.com", f.s, NULL), 0);
+	CHECK_EQ_INT(connect_once(&f, f.c, "a.example.com", f.s, NULL), 1);
 	fixture_free(&f);
 }
 
@@ -166,25 +175,20 @@ TEST(tickets_keep_follows_lifetime)
 {
 	struct tls_opts o;
 	struct fixture f;
-	SSL_CTX *c = tt_client_ctx(TLS1_3_VERSION, TLS1_3_VERSION, NULL, 0,
-				   NULL);
-	SSL_SESSION *s = NULL;
 	char err[128];
 
 	/* Rotation every hour, tickets live 3 hours: 3 retired keys. */
 	tls_opts_default(&o);
 	o.ticket_rotate_ns = 3600ULL * 1000000000ULL;
 	o.ticket_lifetime_ns = 3 * o.ticket_rotate_ns;
-	fixture_init(&f, &o);
-	CHECK_EQ_INT(connect_once(&f, c, "a.example.com", NULL, &s), 0);
+	fixture_init(&f, &o, TLS1_3_VERSION, TLS1_3_VERSION);
+	first_connect(&f);
 	for (int i = 0; i < 3; i++) {
 		CHECK_EQ_INT(tls_server_tickets_rotate(f.srv), 0);
-		CHECK_EQ_INT(connect_once(&f, c, "a.example.com", s, NULL), 1);
+		CHECK_EQ_INT(connect_once(&f, f.c, "a.example.com", f.s, NULL), 1);
 	}
 	CHECK_EQ_INT(tls_server_tickets_rotate(f.srv), 0);
-	CHECK_EQ_INT(connect_once(&f, c, "a.example.com", s, NULL), 0);
-	SSL_SESSION_free(s);
-	SSL_CTX_free(c);
+	CHECK_EQ_INT(connect_once(&f, f.c, "a.example.com", f.s, NULL), 0);
 	fixture_free(&f);
 	/* More retired keys than the ring holds: refused up front. */
 	o.ticket_lifetime_ns = 100 * o.ticket_rotate_ns;
@@ -195,17 +199,12 @@ TEST(tickets_off)
 {
 	struct tls_opts o;
 	struct fixture f;
-	SSL_CTX *c = tt_client_ctx(TLS1_2_VERSION, TLS1_3_VERSION, NULL, 0,
-				   NULL);
-	SSL_SESSION *s = NULL;
 
 	tls_opts_default(&o);
 	o.tickets = false;
-	fixture_init(&f, &o);
-	CHECK_EQ_INT(connect_once(&f, c, "a.example.com", NULL, &s), 0);
-	CHECK_EQ_INT(connect_once(&f, c, "a.example.com", s, NULL), 0);
-	SSL_SESSION_free(s);
-	SSL_CTX_free(c);
+	fixture_init(&f, &o, TLS1_2_VERSION, TLS1_3_VERSION);
+	first_connect(&f);
+	CHECK_EQ_INT(connect_once(&f, f.c, "a.example.com", f.s, NULL), 0);
 	fixture_free(&f);
 }
 
@@ -245,7 +244,7 @@ TEST(tickets_threads)
 	struct worker w[2] = { { 0 }, { 0 } };
 	pthread_t th[2];
 
-	fixture_init(&f, NULL);
+	fixture_init(&f, NULL, TLS1_3_VERSION, TLS1_3_VERSION);
 	for (int i = 0; i < 2; i++) {
 		w[i].f = &f;
 		pthread_create(&th[i], NULL, worker_run, &w[i]);

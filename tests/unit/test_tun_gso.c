@@ -413,6 +413,15 @@ static void mk(unsigned i, int ver, uint16_t sport, uint32_t seq, size_t plen,
 	seglen[i] = build_tcp(segs[i], ver, &o, plen, seq, (uint16_t)(100 + i));
 }
 
+/* Makes segments [first, first + n) of flow 1, back to back from `seq`,
+ * plen bytes of payload each. */
+static void mk_flow(unsigned first, unsigned n, int ver, uint32_t seq, size_t plen,
+		    uint8_t flags)
+{
+	for (unsigned i = 0; i < n; i++)
+		mk(first + i, ver, 1, seq + (uint32_t)(i * plen), plen, flags);
+}
+
 /* Segments a captured super-packet again and compares with the inputs. */
 static void check_roundtrip(const struct out_unit *u, unsigned first, unsigned n)
 {
@@ -440,9 +449,7 @@ static void check_merge_flow(int ver)
 {
 	size_t l3 = ver == 4 ? 20 : 40;
 
-	mk(0, ver, 1, 5000, 1400, TCP_ACK);
-	mk(1, ver, 1, 6400, 1400, TCP_ACK);
-	mk(2, ver, 1, 7800, 1400, TCP_ACK);
+	mk_flow(0, 3, ver, 5000, 1400, TCP_ACK);
 	mk(3, ver, 1, 9200, 300, TCP_ACK | TCP_PSH);
 	run_gro(4, true);
 	CHECK_EQ_INT(nouts, 1);
@@ -475,8 +482,7 @@ TEST(gro_refuses_gap)
 TEST(gro_flag_changes)
 {
 	/* FIN never merges and goes out after the data before it. */
-	mk(0, 4, 1, 5000, 1400, TCP_ACK);
-	mk(1, 4, 1, 6400, 1400, TCP_ACK);
+	mk_flow(0, 2, 4, 5000, 1400, TCP_ACK);
 	mk(2, 4, 1, 7800, 1400, TCP_ACK | TCP_FIN);
 	run_gro(3, true);
 	CHECK_EQ_INT(nouts, 2);
@@ -486,8 +492,7 @@ TEST(gro_flag_changes)
 	/* PSH ends a super-packet: what follows starts a new one. */
 	mk(0, 4, 1, 5000, 1400, TCP_ACK);
 	mk(1, 4, 1, 6400, 1400, TCP_ACK | TCP_PSH);
-	mk(2, 4, 1, 7800, 1400, TCP_ACK);
-	mk(3, 4, 1, 9200, 1400, TCP_ACK);
+	mk_flow(2, 2, 4, 7800, 1400, TCP_ACK);
 	run_gro(4, true);
 	CHECK_EQ_INT(nouts, 2);
 	CHECK_EQ_INT(outs[0].npkts, 2);
@@ -505,14 +510,28 @@ TEST(gro_flag_changes)
 TEST(gro_short_segment_is_last)
 {
 	mk(0, 4, 1, 5000, 1400, TCP_ACK);
-	mk(1, 4, 1, 6400, 700, TCP_ACK);
-	mk(2, 4, 1, 7100, 700, TCP_ACK);
+	mk_flow(1, 2, 4, 6400, 700, TCP_ACK);
 	run_gro(3, true);
 	CHECK_EQ_INT(nouts, 2);
 	CHECK_EQ_INT(outs[0].npkts, 2);
 	/* A bigger segment after a smaller first does not merge either. */
 	mk(0, 4, 1, 5000, 700, TCP_ACK);
 	mk(1, 4, 1, 5700, 1400, TCP_ACK);
+	run_gro(2, true);
+	CHECK_EQ_INT(nouts, 2);
+}
+
+/* Segment 1 follows segment 0 of the same IPv4 flow but for the `width`
+ * (1 or 4) bytes at `off` set to `value`, checksums made good again: the
+ * coalescer must send the two apart. */
+static void check_field_splits(size_t off, unsigned width, uint32_t value)
+{
+	mk_flow(0, 2, 4, 5000, 1400, TCP_ACK);
+	if (width == 1)
+		segs[1][off] = (uint8_t)value;
+	else
+		wr32(segs[1] + off, value);
+	ref_fill(segs[1], seglen[1]);
 	run_gro(2, true);
 	CHECK_EQ_INT(nouts, 2);
 }
@@ -530,12 +549,7 @@ TEST(gro_flows_kept_apart)
 	CHECK_EQ_INT(rd16(outs[0].data + 20), 1);
 	CHECK_EQ_INT(rd16(outs[1].data + 20), 2);
 	/* different destination address: another flow */
-	mk(0, 4, 1, 5000, 1400, TCP_ACK);
-	mk(1, 4, 1, 6400, 1400, TCP_ACK);
-	segs[1][19] = 3;
-	ref_fill(segs[1], seglen[1]);
-	run_gro(2, true);
-	CHECK_EQ_INT(nouts, 2);
+	check_field_splits(19, 1, 3);
 }
 
 TEST(gro_option_and_field_changes)
@@ -546,16 +560,8 @@ TEST(gro_option_and_field_changes)
 	seglen[1] = build_tcp(segs[1], 4, &o, 1400, 6400, 101);
 	run_gro(2, true);
 	CHECK_EQ_INT(nouts, 2);
-	mk(1, 4, 1, 6400, 1400, TCP_ACK);
-	segs[1][8] = 63;	/* TTL */
-	ref_fill(segs[1], seglen[1]);
-	run_gro(2, true);
-	CHECK_EQ_INT(nouts, 2);
-	mk(1, 4, 1, 6400, 1400, TCP_ACK);
-	wr32(segs[1] + 20 + 8, 778);	/* ack number */
-	ref_fill(segs[1], seglen[1]);
-	run_gro(2, true);
-	CHECK_EQ_INT(nouts, 2);
+	check_field_splits(8, 1, 63);		/* TTL */
+	check_field_splits(20 + 8, 4, 778);	/* ack number */
 }
 
 TEST(gro_bad_checksum_alone)

@@ -118,23 +118,54 @@ static int rm(struct wg_allowedips *t, const char *ip, unsigned cidr, void *p)
 	return wg_allowedips_remove(t, fam, a, cidr, p);
 }
 
+/* A prefix and the peer it is inserted for. */
+struct pfx {
+	const char *ip;
+	unsigned cidr;
+	void *peer;
+};
+
+/* Inserts every prefix of the list; each must be accepted. */
+static void ins_all(struct wg_allowedips *t, const struct pfx *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ins(t, p[i].ip, p[i].cidr, p[i].peer) != 0)
+			UNIT_FAIL("insert %s/%u refused", p[i].ip, p[i].cidr);
+}
+
+/* An address (IPv6 when it holds a ':') and the peer its lookup must
+ * find, NULL for none. */
+struct want {
+	const char *ip;
+	void *peer;
+};
+
+static void check_lookups(struct wg_allowedips *t, const struct want *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		void *got = strchr(w[i].ip, ':') ? lk6(t, w[i].ip) : lk4(t, w[i].ip);
+
+		if (got != w[i].peer)
+			UNIT_FAIL("lookup %s: wrong peer", w[i].ip);
+	}
+}
+
 TEST(allowedips_v4_longest_prefix)
 {
+	static const struct pfx pfx[] = {
+		{ "10.0.0.0", 8, &A }, { "10.1.0.0", 16, &B }, { "10.1.2.3", 32, &C },
+		{ "10.1.2.128", 25, &D },
+	};
+	static const struct want want[] = {
+		{ "10.9.9.9", &A }, { "10.1.9.9", &B }, { "10.1.2.3", &C }, { "10.1.2.4", &B },
+		{ "10.1.2.200", &D }, { "11.0.0.0", NULL }, { "9.255.255.255", NULL },
+	};
 	struct wg_allowedips t;
 
 	wg_allowedips_init(&t);
 	CHECK(lk4(&t, "10.0.0.1") == NULL);
-	CHECK_EQ_INT(ins(&t, "10.0.0.0", 8, &A), 0);
-	CHECK_EQ_INT(ins(&t, "10.1.0.0", 16, &B), 0);
-	CHECK_EQ_INT(ins(&t, "10.1.2.3", 32, &C), 0);
-	CHECK_EQ_INT(ins(&t, "10.1.2.128", 25, &D), 0);
-	CHECK(lk4(&t, "10.9.9.9") == &A);
-	CHECK(lk4(&t, "10.1.9.9") == &B);
-	CHECK(lk4(&t, "10.1.2.3") == &C);
-	CHECK(lk4(&t, "10.1.2.4") == &B);
-	CHECK(lk4(&t, "10.1.2.200") == &D);
-	CHECK(lk4(&t, "11.0.0.0") == NULL);
-	CHECK(lk4(&t, "9.255.255.255") == NULL);
+	ins_all(&t, pfx, UNIT_NCASES(pfx));
+	check_lookups(&t, want, UNIT_NCASES(want));
 	/* /0 catches the rest, and loses to anything longer. */
 	CHECK_EQ_INT(ins(&t, "0.0.0.0", 0, &D), 0);
 	CHECK(lk4(&t, "11.0.0.0") == &D);
@@ -149,11 +180,14 @@ TEST(allowedips_v4_longest_prefix)
 
 TEST(allowedips_replace_and_remove)
 {
+	static const struct pfx first[] = { { "10.1.0.0", 16, &A }, { "10.1.2.0", 24, &B } };
+	static const struct pfx more[] = {
+		{ "172.16.0.1", 32, &D }, { "fd00::", 8, &D }, { "172.16.0.0", 12, &A },
+	};
 	struct wg_allowedips t;
 
 	wg_allowedips_init(&t);
-	CHECK_EQ_INT(ins(&t, "10.1.0.0", 16, &A), 0);
-	CHECK_EQ_INT(ins(&t, "10.1.2.0", 24, &B), 0);
+	ins_all(&t, first, UNIT_NCASES(first));
 	/* Inserting an existing prefix moves it to the new peer. */
 	CHECK_EQ_INT(ins(&t, "10.1.0.0", 16, &C), 0);
 	CHECK(lk4(&t, "10.1.9.9") == &C);
@@ -164,9 +198,7 @@ TEST(allowedips_replace_and_remove)
 	CHECK(lk4(&t, "10.1.2.1") == &C);
 	CHECK_EQ_INT(rm(&t, "10.1.2.0", 24, NULL), -ENOENT);
 	/* Removing a peer removes all its prefixes, both families. */
-	CHECK_EQ_INT(ins(&t, "172.16.0.1", 32, &D), 0);
-	CHECK_EQ_INT(ins(&t, "fd00::", 8, &D), 0);
-	CHECK_EQ_INT(ins(&t, "172.16.0.0", 12, &A), 0);
+	ins_all(&t, more, UNIT_NCASES(more));
 	CHECK_EQ_INT(wg_allowedips_walk_peer(&t, &D, NULL, NULL), 2);
 	wg_allowedips_remove_peer(&t, &D);
 	CHECK(lk4(&t, "172.16.0.1") == &A);
@@ -181,20 +213,21 @@ TEST(allowedips_replace_and_remove)
 
 TEST(allowedips_v6)
 {
+	static const struct pfx pfx[] = {
+		{ "2001:db8::", 32, &A }, { "2001:db8:1::", 48, &B }, { "2001:db8:1::1", 128, &C },
+		{ "::", 0, &D },
+	};
+	static const struct want want[] = {
+		{ "2001:db8:1::1", &C }, { "2001:db8:1::2", &B }, { "2001:db8:2::2", &A },
+		{ "2001:db9::", &D }, { "::1", &D },
+		/* The families are separate tables. */
+		{ "1.2.3.4", NULL },
+	};
 	struct wg_allowedips t;
 
 	wg_allowedips_init(&t);
-	CHECK_EQ_INT(ins(&t, "2001:db8::", 32, &A), 0);
-	CHECK_EQ_INT(ins(&t, "2001:db8:1::", 48, &B), 0);
-	CHECK_EQ_INT(ins(&t, "2001:db8:1::1", 128, &C), 0);
-	CHECK_EQ_INT(ins(&t, "::", 0, &D), 0);
-	CHECK(lk6(&t, "2001:db8:1::1") == &C);
-	CHECK(lk6(&t, "2001:db8:1::2") == &B);
-	CHECK(lk6(&t, "2001:db8:2::2") == &A);
-	CHECK(lk6(&t, "2001:db9::") == &D);
-	CHECK(lk6(&t, "::1") == &D);
-	/* The families are separate tables. */
-	CHECK(lk4(&t, "1.2.3.4") == NULL);
+	ins_all(&t, pfx, UNIT_NCASES(pfx));
+	check_lookups(&t, want, UNIT_NCASES(want));
 	CHECK_EQ_INT(ins(&t, "2001:db8::", 129, &A), -EINVAL);
 	/* Prefixes that differ only in the last bit. */
 	CHECK_EQ_INT(ins(&t, "fe80::", 127, &A), 0);
@@ -224,13 +257,14 @@ static void walk_cb(void *ctx, int family, const uint8_t *addr, unsigned cidr)
 
 TEST(allowedips_walk_reports_masked_prefixes)
 {
+	static const struct pfx pfx[] = {
+		{ "10.9.8.7", 16, &A }, { "fd00::1:2", 64, &A }, { "10.9.0.0", 24, &B },
+	};
 	struct wg_allowedips t;
 	struct walk_acc w = { 0 };
 
 	wg_allowedips_init(&t);
-	CHECK_EQ_INT(ins(&t, "10.9.8.7", 16, &A), 0);
-	CHECK_EQ_INT(ins(&t, "fd00::1:2", 64, &A), 0);
-	CHECK_EQ_INT(ins(&t, "10.9.0.0", 24, &B), 0);
+	ins_all(&t, pfx, UNIT_NCASES(pfx));
 	CHECK_EQ_INT(wg_allowedips_walk_peer(&t, &A, walk_cb, &w), 2);
 	CHECK_EQ_STR(w.seen[0], "10.9.0.0/16");
 	CHECK_EQ_STR(w.seen[1], "fd00::/64");

@@ -8,6 +8,22 @@
 
 #define S NSEC_PER_SEC
 
+/* One packet from side 0 to side 1, then one back. */
+static void ping_both(struct net *n)
+{
+	net_ping(n, 0, 10, 0);
+	net_ping(n, 1, 10, 0);
+}
+
+/* Two sides with a session up: a packet each way has gone through. */
+static struct net *net_up(void)
+{
+	struct net *n = net_new(false);
+
+	ping_both(n);
+	return n;
+}
+
 TEST(rekey_after_time_by_initiator)
 {
 	struct net *n = net_new(false);
@@ -19,8 +35,7 @@ TEST(rekey_after_time_by_initiator)
 	 * session is REKEY_AFTER_TIME old, and only then. */
 	for (int i = 0; i < 119; i++) {
 		net_advance(n, S);
-		net_ping(n, 0, 10, 0);
-		net_ping(n, 1, 10, 0);
+		ping_both(n);
 	}
 	CHECK_EQ_INT(n->s[0].sent[WG_MSG_INITIATION], 1);
 	CHECK_EQ_INT(n->s[1].sent[WG_MSG_INITIATION], 0);
@@ -31,8 +46,7 @@ TEST(rekey_after_time_by_initiator)
 	CHECK(n->s[0].peer->prev_kp == first);
 	/* Data keeps flowing on the new session, both ways. */
 	unsigned d0 = n->s[0].delivered, d1 = n->s[1].delivered;
-	net_ping(n, 0, 10, 0);
-	net_ping(n, 1, 10, 0);
+	ping_both(n);
 	CHECK_EQ_INT(n->s[1].delivered, d1 + 1);
 	CHECK_EQ_INT(n->s[0].delivered, d0 + 1);
 	CHECK_EQ_INT(n->s[0].events[WG_EVENT_HANDSHAKE], 2);
@@ -41,10 +55,8 @@ TEST(rekey_after_time_by_initiator)
 
 TEST(rekey_after_messages)
 {
-	struct net *n = net_new(false);
+	struct net *n = net_up();
 
-	net_ping(n, 0, 10, 0);
-	net_ping(n, 1, 10, 0);
 	/* Either side re-keys past REKEY_AFTER_MESSAGES (the responder too). */
 	n->s[1].peer->cur->send_counter = WG_REKEY_AFTER_MESSAGES - 1;
 	net_ping(n, 1, 10, 0);
@@ -205,10 +217,8 @@ TEST(handshake_retries_jitter_and_give_up)
 
 TEST(zero_keys_after_three_reject_times)
 {
-	struct net *n = net_new(false);
+	struct net *n = net_up();
 
-	net_ping(n, 0, 10, 0);
-	net_ping(n, 1, 10, 0);
 	CHECK(n->s[0].peer->cur && n->s[1].peer->cur);
 	net_advance(n, 3 * WG_REJECT_AFTER_TIME - 11 * S);
 	CHECK(n->s[0].peer->cur != NULL);
@@ -225,10 +235,8 @@ TEST(zero_keys_after_three_reject_times)
 
 TEST(initiator_rekeys_before_reject_when_only_receiving)
 {
-	struct net *n = net_new(false);
+	struct net *n = net_up();
 
-	net_ping(n, 0, 10, 0);
-	net_ping(n, 1, 10, 0);
 	/* An initiator that sends nothing itself (keepalives would re-key at
 	 * REKEY_AFTER_TIME) still re-keys when a received packet finds the
 	 * session REJECT - KEEPALIVE - REKEY_TIMEOUT old: age it to just

@@ -3,6 +3,10 @@
  *   TEST(name) { CHECK(x == 1); CHECK_EQ_INT(a, b); ... }
  *   int main(void) { RUN(name); ...; return unit_done(); }
  *
+ * A table of cases: static const struct my_case cases[] = {{ .name = "a",
+ * ... }, ...}; static void check_case(const struct my_case *c) {...};
+ * RUN_CASES(check_case, cases) reports each row by its name.
+ *
  * A failed CHECK records the failure and the test continues, so one run
  * reports every broken expectation. unit_done() prints the closing
  * "N passed, N failed" line and returns the exit status. */
@@ -18,19 +22,43 @@ static const char *unit_cur_name;
 
 #define TEST(name) static void test_##name(void)
 
+/* Starts and ends one reported test: the name goes on its "ok"/"FAIL" line. */
+static inline void unit_begin(const char *name)
+{
+	unit_cur_name = name;
+	unit_cur_failed = 0;
+}
+
+static inline void unit_end(void)
+{
+	if (unit_cur_failed) {
+		unit_failed++;
+		printf("FAIL %s\n", unit_cur_name);
+	} else {
+		unit_passed++;
+		printf("ok   %s\n", unit_cur_name);
+	}
+	fflush(stdout);
+}
+
 #define RUN(name)                                                      \
 	do {                                                           \
-		unit_cur_name = #name;                                 \
-		unit_cur_failed = 0;                                   \
+		unit_begin(#name);                                     \
 		test_##name();                                         \
-		if (unit_cur_failed) {                                 \
-			unit_failed++;                                 \
-			printf("FAIL %s\n", #name);                    \
-		} else {                                               \
-			unit_passed++;                                 \
-			printf("ok   %s\n", #name);                    \
+		unit_end();                                            \
+	} while (0)
+
+/* Runs fn(&cases[i]) for every row of a static array of cases, each row
+ * reported as a test of its own under its `name` member, so a table of
+ * cases fails by the name of the case that broke. */
+#define UNIT_NCASES(cases) (sizeof(cases) / sizeof((cases)[0]))
+#define RUN_CASES(fn, cases)                                           \
+	do {                                                           \
+		for (size_t c_ = 0; c_ < UNIT_NCASES(cases); c_++) {   \
+			unit_begin((cases)[c_].name);                  \
+			fn(&(cases)[c_]);                              \
+			unit_end();                                    \
 		}                                                      \
-		fflush(stdout);                                        \
 	} while (0)
 
 #define UNIT_FAIL(...)                                                 \
