@@ -42,6 +42,9 @@ struct api_login_code {
 	int64_t expires_ms;
 	char host[AUTH_HOST_MAX + 1];
 	char path[API_LOGIN_PATH_MAX];	/* where the user was going */
+	/* The login state the browser must hold as its state cookie on
+	 * `host` ("" = none: the code logs nobody in). */
+	char state[AUTH_STATE_LEN + 1];
 };
 
 /* WebAuthn challenges the portal issued (api_passkey.c): 256 random
@@ -169,6 +172,9 @@ struct api_ctx {
 	bool pending;		/* a password check is in flight */
 	bool dispatching;	/* inside api_dispatch */
 	bool inline_pw;		/* api_handle: check passwords on this thread */
+	/* The portal: the login state the request carries (a well-formed
+	 * `state` field, else ""), for the one-time code it may end in. */
+	char login_state[AUTH_STATE_LEN + 1];
 };
 
 /* --- endpoint matching (api_endpoint.c) --- */
@@ -231,10 +237,11 @@ int api_login_key(struct api *api, uint8_t key[AUTH_KEY_LEN]);
 /* The same, without making one unless `create`. */
 int api_login_key_get(struct api *api, uint8_t key[AUTH_KEY_LEN], bool create);
 /* A new one-time code for the login session `session` (its claims) to
- * trade on `host` (normalised) before going to `path`, into code (44
- * bytes). Returns 0 or -1. */
+ * trade on `host` (normalised) before going to `path` by the browser that
+ * holds login state `state` ("" for none), into code (44 bytes).
+ * Returns 0 or -1. */
 int api_login_code_new(struct api *api, const struct auth_claims *session, const char *host,
-		       const char *path, char code[44]);
+		       const char *path, const char *state, char code[44]);
 /* Takes code `code` for `host`: once, before it expires; a code tried on
  * another host is spent too. Returns 0 with *out filled, or -1. */
 int api_login_code_take(struct api *api, const char *code, const char *host,

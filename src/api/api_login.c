@@ -186,7 +186,7 @@ static bool api_login_code_free(const struct api_login_code *k, int64_t now)
 }
 
 int api_login_code_new(struct api *api, const struct auth_claims *session, const char *host,
-		       const char *path, char code[44])
+		       const char *path, const char *state, char code[44])
 {
 	int64_t now = store_now_ms();
 	struct api_login_code *k = NULL;
@@ -201,7 +201,7 @@ int api_login_code_new(struct api *api, const struct auth_claims *session, const
 		if (!k || api->codes[i].expires_ms < k->expires_ms)
 			k = &api->codes[i];
 	if (strlen(host) > AUTH_HOST_MAX || strlen(path) >= API_LOGIN_PATH_MAX ||
-	    secure_random(raw, sizeof(raw)) < 0)
+	    strlen(state) > AUTH_STATE_LEN || secure_random(raw, sizeof(raw)) < 0)
 		return -1;
 	enc_b64url_encode(code, raw, sizeof(raw));
 	secure_wipe(raw, sizeof(raw));
@@ -210,6 +210,7 @@ int api_login_code_new(struct api *api, const struct auth_claims *session, const
 	k->expires_ms = now + API_LOGIN_CODE_MS;
 	snprintf(k->host, sizeof(k->host), "%s", host);
 	snprintf(k->path, sizeof(k->path), "%s", path);
+	snprintf(k->state, sizeof(k->state), "%s", state);
 	return 0;
 }
 

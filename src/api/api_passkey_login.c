@@ -38,6 +38,7 @@ static int api_pk_try_read(struct api_ctx *c, struct api_pk_try *t)
 	uh = json_object_get(b, "userHandle");
 	t->uh_len = !uh || json_is_null(uh) ? 0 : api_passkey_b64(b, "userHandle", t->uh,
 								   sizeof(t->uh));
+	api_portal_state_take(c, json_string_value(json_object_get(b, "state")));
 	rd = json_string_value(json_object_get(b, "rd"));
 	snprintf(t->rd, sizeof(t->rd), "%s", rd && strlen(rd) < sizeof(t->rd) ? rd : "");
 	if (t->cdj_len > 0 && t->ad_len > 0 && t->sig_len > 0 && t->id_len > 0 && t->uh_len >= 0)

@@ -22,6 +22,7 @@
 #include "api/api_resource.h"
 #include "auth/auth_creds.h"
 #include "auth/password.h"
+#include "core/log.h"
 #include "core/secure.h"
 #include "http/form.h"
 
@@ -120,6 +121,32 @@ int64_t api_portal_session(struct api_ctx *c, struct auth_claims *out)
 	return found;
 }
 
+void api_portal_state_take(struct api_ctx *c, const char *v)
+{
+	size_t n = v ? strlen(v) : 0;
+
+	c->login_state[0] = 0;
+	if (n != AUTH_STATE_LEN)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)v[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+			return;
+	}
+	memcpy(c->login_state, v, n + 1);
+}
+
+/* The login state of a query or a form (`state`); a JSON body has none
+ * here (the passkey login reads its own). */
+static void api_portal_state_form(struct api_ctx *c, struct str in)
+{
+	char v[AUTH_STATE_LEN + 2];
+
+	api_portal_state_take(c, http_form_get(in, "state", v, sizeof(v)) > 0 ? v : NULL);
+	secure_wipe(v, sizeof(v));
+}
+
 /* An admin who must have a second factor and has none (a passkey counts)
  * goes nowhere but to enrolment. */
 static bool api_portal_must_enrol(struct api_ctx *c, int64_t uid)
@@ -145,7 +172,7 @@ static int api_portal_route_loc(struct api_ctx *c, const struct auth_claims *cl,
 	api_portal_route_login(c, host, &how);
 	if (how.require_passkey && !cl->passkey)
 		return 1;
-	if (api_login_code_new(c->api, cl, host, path, code) < 0)
+	if (api_login_code_new(c->api, cl, host, path, c->login_state, code) < 0)
 		return -1;
 	api_portal_port(c, ps);
 	snprintf(loc, len, "https://%s%s/.postern/callback?code=%s", host, ps, code);
@@ -392,8 +419,44 @@ static void api_portal_logout(struct api_ctx *c)
 			   "device.");
 }
 
-/* On a route host: the one-time code for the route's cookie, then on to
- * where the user was going. */
+/* Whether the browser holds, as its state cookie on this host, the
+ * login state code k was bound to (constant time; a code bound to no
+ * state matches nothing). */
+static bool api_portal_state_ok(struct api_ctx *c, const struct api_login_code *k)
+{
+	struct str v = api_portal_str(c->req->cookie), tok;
+	bool ok = false;
+
+	if (strlen(k->state) != AUTH_STATE_LEN)
+		return false;
+	while (auth_cookie_find(v, STR_LIT(AUTH_COOKIE_STATE), &tok)) {
+		ok |= tok.len == AUTH_STATE_LEN && secure_eq(tok.p, k->state, AUTH_STATE_LEN);
+		v = str_make(tok.p + tok.len, (size_t)(v.p + v.len - (tok.p + tok.len)));
+	}
+	return ok;
+}
+
+/* A valid code opened by a browser that did not start its login (login
+ * CSRF: someone else's code, or a link opened in another browser): it
+ * logs nobody in (the code is spent), it is logged and audited, and the
+ * browser goes back through the route, which starts a login of its own
+ * (without a password when its portal session is live). */
+static void api_portal_code_refused(struct api_ctx *c, const struct api_login_code *k)
+{
+	char obj[48];
+
+	log_warn("login code for %s refused: the browser does not hold its login state",
+		 k->host);
+	snprintf(obj, sizeof(obj), "user:%lld", (long long)k->session.uid);
+	api_audit_event(c, "portal.code_refused", obj, "{\"reason\":\"state_mismatch\"}");
+	api_reply_header(c, "Location: %s", k->path);
+	api_portal_message(c, 303, "Log in here", "This login link was started in another "
+			   "browser. Continuing to the site, which logs you in here.");
+}
+
+/* On a route host: the one-time code for the route's cookie (only in the
+ * browser that holds the code's login state, whose cookie is then
+ * cleared), then on to where the user was going. */
 static void api_portal_callback(struct api_ctx *c)
 {
 	char code[64], host[AUTH_HOST_MAX + 1];
@@ -409,6 +472,13 @@ static void api_portal_callback(struct api_ctx *c)
 		return;
 	}
 	secure_wipe(code, sizeof(code));
+	if (!api_portal_state_ok(c, &k)) {
+		api_portal_code_refused(c, &k);
+		secure_wipe(&k, sizeof(k));
+		return;
+	}
+	api_reply_header(c, "Set-Cookie: " AUTH_COOKIE_STATE "=; Path=/; Max-Age=0; Secure;"
+			 " HttpOnly; SameSite=Lax");
 	if (api_portal_cookie(c, AUTH_COOKIE_ROUTE, host, &k.session) < 0) {
 		api_portal_message(c, 500, "Something went wrong", "Please try again.");
 		return;
@@ -509,6 +579,9 @@ void api_portal(struct api_ctx *c)
 	const char *m = c->req->method, *p = c->req->path;
 	unsigned how = !strcmp(m, "GET") || !strcmp(m, "HEAD") ? API_PORTAL_GET :
 		       !strcmp(m, "POST") ? API_PORTAL_POST : 0;
+
+	api_portal_state_form(c, how == API_PORTAL_GET ? api_portal_str(c->req->query)
+						       : api_portal_body(c));
 
 	for (size_t i = 0; i < ARRAY_SIZE(api_portal_pages); i++) {
 		if ((api_portal_pages[i].methods & how) && !strcmp(p, api_portal_pages[i].path)) {

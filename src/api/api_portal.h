@@ -21,9 +21,13 @@ void api_portal_begin(struct api_ctx *c, int status, const char *title);
 void api_portal_begin_js(struct api_ctx *c, int status, const char *title, const char *js);
 void api_portal_end(struct api_ctx *c);
 /* An error paragraph (nothing for NULL); a hidden rd field (nothing for
- * NULL or ""), both escaped. */
+ * NULL or ""), both escaped, and beside it the request's login state. */
 void api_portal_error_p(struct buf *b, const char *error);
-void api_portal_hidden_rd(struct buf *b, const char *rd);
+void api_portal_hidden_rd(struct api_ctx *c, struct buf *b, const char *rd);
+/* Keeps `v` (NULL allowed) as c's login state when it has the state's
+ * shape (AUTH_STATE_LEN base64url characters); anything else leaves
+ * none, and the code the login ends in then logs nobody in. */
+void api_portal_state_take(struct api_ctx *c, const char *v);
 /* The setup page (behind the setup links) and its one script file. */
 void api_portal_setup_form(struct api_ctx *c, int status, const char *error);
 void api_portal_setup_js_reply(struct api_ctx *c);

@@ -163,20 +163,24 @@ void api_portal_error_p(struct buf *b, const char *error)
 	buf_append(b, "</p>", 4);
 }
 
-void api_portal_hidden_rd(struct buf *b, const char *rd)
+void api_portal_hidden_rd(struct api_ctx *c, struct buf *b, const char *rd)
 {
 	if (!rd || !rd[0])
 		return;
 	buf_append(b, "<input type=\"hidden\" name=\"rd\" value=\"", 38);
 	api_portal_esc(b, rd);
 	buf_append(b, "\">", 2);
+	/* base64url only (api_portal_state_take), nothing to escape */
+	if (c->login_state[0])
+		buf_printf(b, "<input type=\"hidden\" name=\"state\" value=\"%s\">",
+			   c->login_state);
 }
 
 /* The passkey way in: a button the portal's script drives. */
-static void api_portal_passkey_button(struct buf *b, const char *rd)
+static void api_portal_passkey_button(struct api_ctx *c, struct buf *b, const char *rd)
 {
 	buf_printf(b, "<form id=\"pk-login\" method=\"post\" action=\"/login\">");
-	api_portal_hidden_rd(b, rd);
+	api_portal_hidden_rd(c, b, rd);
 	buf_printf(b, "<p class=\"err\" id=\"pk-err\" hidden></p>"
 		   "<button type=\"submit\" id=\"pk-button\">Log in with a passkey</button>"
 		   "</form>");
@@ -193,7 +197,7 @@ void api_portal_login_form(struct api_ctx *c, int status, const char *error, con
 	api_portal_begin_js(c, status, "Log in", "/passkey.js");
 	api_portal_error_p(b, error);
 	if (how.passkey_first)
-		api_portal_passkey_button(b, rd);
+		api_portal_passkey_button(c, b, rd);
 	if (how.require_passkey) {
 		api_portal_end(c);
 		return;
@@ -205,10 +209,10 @@ void api_portal_login_form(struct api_ctx *c, int status, const char *error, con
 		   "<label for=\"p\">Password</label>"
 		   "<input id=\"p\" name=\"password\" type=\"password\""
 		   " autocomplete=\"current-password\" required>");
-	api_portal_hidden_rd(b, rd);
+	api_portal_hidden_rd(c, b, rd);
 	buf_printf(b, "<button type=\"submit\">Log in</button></form>");
 	if (!how.passkey_first)
-		api_portal_passkey_button(b, rd);
+		api_portal_passkey_button(c, b, rd);
 	api_portal_end(c);
 }
 

@@ -151,7 +151,7 @@ void api_totp_form(struct api_ctx *c, int status, const char *error, int64_t uid
 		   "<input id=\"c\" name=\"code\" autocomplete=\"one-time-code\""
 		   " maxlength=\"24\" required autofocus>"
 		   "<input type=\"hidden\" name=\"pending\" value=\"%s\">", tok);
-	api_portal_hidden_rd(b, rd);
+	api_portal_hidden_rd(c, b, rd);
 	buf_printf(b, "<button type=\"submit\">Continue</button></form>");
 	api_portal_end(c);
 	secure_wipe(tok, sizeof(tok));

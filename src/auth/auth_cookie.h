@@ -42,6 +42,14 @@
 
 #define AUTH_COOKIE_ROUTE "__Host-postern_auth"
 #define AUTH_COOKIE_PORTAL "__Host-postern_portal"
+/* A login's state (docs/auth.md "Login state"): set on the route host
+ * when the hub sends a browser to the portal, carried through the portal
+ * as `state`, bound to the one-time code and checked by the callback, so
+ * a code only logs in the browser that started its login. 256 random bits
+ * in base64url (43 characters), for ten minutes. */
+#define AUTH_COOKIE_STATE "__Host-postern_state"
+#define AUTH_STATE_LEN 43
+#define AUTH_STATE_MAX_AGE 600
 #define AUTH_KEY_LEN AUTH_MAC_KEY_LEN
 #define AUTH_HOST_MAX 255
 /* A token's text, NUL included (fields bounded by their types). */

@@ -14,6 +14,7 @@
 #include "api/api.h"
 #include "auth/auth_creds.h"
 #include "auth/auth_users.h"
+#include "core/enc.h"
 #include "core/secure.h"
 #include "core/shtext.h"
 #include "http/parse.h"
@@ -275,29 +276,57 @@ static bool pipeline_pct(char *out, size_t len, size_t *n, struct str s)
 	return true;
 }
 
-/* 302 to the portal: https://HUB[:port]/login?rd=<this URL>. A URL too
- * long to carry returns to the host's root instead. */
+/* A new login state into state (AUTH_STATE_LEN + 1 bytes) and its
+ * cookie on the route host into out->set_cookie (wiped with out). The
+ * route is HTTPS here (pipeline_auth), so the __Host- prefix holds.
+ * Returns 0, or -1 when getrandom fails. */
+static int pipeline_state_new(struct pipeline_out *out, char state[AUTH_STATE_LEN + 1])
+{
+	uint8_t raw[32];
+
+	if (secure_random(raw, sizeof(raw)) < 0)
+		return -1;
+	enc_b64url_encode(state, raw, sizeof(raw));
+	secure_wipe(raw, sizeof(raw));
+	snprintf(out->set_cookie, sizeof(out->set_cookie), AUTH_COOKIE_STATE "=%s; Path=/;"
+		 " Max-Age=%d; Secure; HttpOnly; SameSite=Lax", state, AUTH_STATE_MAX_AGE);
+	return 0;
+}
+
+/* 302 to the portal: https://HUB[:port]/login?rd=<this URL>&state=<the
+ * login state, also set as a cookie here>. A URL too long to carry
+ * returns to the host's root instead. Without randomness: 503. */
 static void pipeline_to_portal(const struct pipeline_in *in, struct pipeline_out *out,
 			       const char *host)
 {
 	const struct front_settings *s = pipeline_set(in);
-	char ps[8] = "";
+	/* Room for "&state=" and the state after rd. */
+	size_t room = sizeof(out->location) - (sizeof("&state=") + AUTH_STATE_LEN);
+	char ps[8] = "", state[AUTH_STATE_LEN + 1];
 	size_t n;
 	int k;
 
+	if (pipeline_state_new(out, state) < 0) {
+		PIPELINE_TEXT(out, 503, "503 Service Unavailable\n");
+		return;
+	}
 	if (s->https_port && s->https_port != 443)
 		snprintf(ps, sizeof(ps), ":%u", s->https_port);
-	k = snprintf(out->location, sizeof(out->location), "https://%s%s/login?rd=https%%3A%%2F%%2F",
+	k = snprintf(out->location, room, "https://%s%s/login?rd=https%%3A%%2F%%2F",
 		     s->hostname, ps);
-	n = k > 0 && (size_t)k < sizeof(out->location) ? (size_t)k : 0;
-	if (!n || !pipeline_pct(out->location, sizeof(out->location), &n, str_cstr(host)) ||
-	    !pipeline_pct(out->location, sizeof(out->location), &n, in->m->path)) {
+	n = k > 0 && (size_t)k < room ? (size_t)k : 0;
+	if (!n || !pipeline_pct(out->location, room, &n, str_cstr(host)) ||
+	    !pipeline_pct(out->location, room, &n, in->m->path)) {
 		out->location[0] = 0;
 		if (n)
-			snprintf(out->location, sizeof(out->location),
-				 "https://%s%s/login?rd=https%%3A%%2F%%2F%s%%2F", s->hostname, ps,
-				 host);
+			snprintf(out->location, room, "https://%s%s/login?rd=https%%3A%%2F%%2F%s%%2F",
+				 s->hostname, ps, host);
 	}
+	if (out->location[0]) {
+		n = strlen(out->location);
+		snprintf(out->location + n, sizeof(out->location) - n, "&state=%s", state);
+	}
+	secure_wipe(state, sizeof(state));
 	PIPELINE_TEXT(out, 302, "302 Found: log in first\n");
 }
 

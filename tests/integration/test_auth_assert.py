@@ -21,7 +21,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import netlab  # noqa: E402
 from controllab import Hub  # noqa: E402
-from test_auth_login import HUB, PROTOS, fetch, one, parse_head, route_cookie  # noqa: E402
+from test_auth_login import (  # noqa: E402
+    HUB, PROTOS, cookie_of, fetch, one, parse_head, route_cookie)
 from test_auth_login import hub as login_hub  # noqa: E402,F401 (a fixture)
 
 RENAMED = {"user": "Remote-User", "groups": "Remote-Groups", "email": "Remote-Email",
@@ -234,10 +235,13 @@ def test_forward_auth_endpoint(hub, proto):
     st, hd, _ = fwd(h, proto, fa, "rn.test", "/private?x=1", ["Accept: text/html"])
     assert st == 302
     loc = "https://hub.test/login?rd=https%3A%2F%2Frn.test%2Fprivate%3Fx%3D1"
-    assert one(hd, "location") == loc
+    # ...with the login's state, which the proxy passes on as a cookie.
+    state = cookie_of(hd, "__Host-postern_state")
+    assert state and one(hd, "location") == loc + "&state=" + state.split("=", 1)[1]
     st, hd, _ = fwd(h, proto, "/.postern/auth-request", "rn.test", "/private?x=1",
                     ["Accept: text/html"])
-    assert st == 401 and one(hd, "location") == loc
+    state = cookie_of(hd, "__Host-postern_state")
+    assert st == 401 and one(hd, "location") == loc + "&state=" + state.split("=", 1)[1]
     # Not a browser (or a POST): 401; the cookie of another host: 401.
     assert fwd(h, proto, fa, "rn.test", "/p")[0] == 401
     assert fwd(h, proto, fa, "rn.test", "/p", ["Accept: text/html"], method="POST")[0] == 401
@@ -279,12 +283,14 @@ NGINX_LOCATIONS = """
       proxy_set_header X-Forwarded-Uri $request_uri;
     }}
     location @postern_login {{
+      add_header Set-Cookie $postern_state;
       if ($postern_location) {{ return 302 $postern_location; }}
       return 401;
     }}
     location / {{
       auth_request /_postern;
       auth_request_set $postern_location $upstream_http_location;
+      auth_request_set $postern_state $upstream_http_set_cookie;
       auth_request_set $postern_user $upstream_http_remote_user;
       auth_request_set $postern_groups $upstream_http_remote_groups;
       auth_request_set $postern_email $upstream_http_remote_email;
@@ -320,6 +326,9 @@ def test_nginx_auth_request_in_front(hub):
     n = up.count()
     st, hd = via_nginx("Accept: text/html", "Remote-User: alice")
     assert st == 302
-    assert one(hd, "location") == "https://hub.test/login?rd=https%3A%2F%2Frn.test%2Fprivate%3Fx%3D1"
+    state = cookie_of(hd, "__Host-postern_state")
+    assert state and one(hd, "location") == \
+        "https://hub.test/login?rd=https%3A%2F%2Frn.test%2Fprivate%3Fx%3D1&state=" + \
+        state.split("=", 1)[1]
     st, _ = via_nginx("Remote-User: alice")
     assert st == 401 and up.count() == n

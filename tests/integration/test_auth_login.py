@@ -103,9 +103,30 @@ def hub(lab):
     return h, up
 
 
-def login(h, proto, user, pw, rd="https://app.test/private?x=1"):
+def start(h, proto, rd):
+    """A browser opens `rd` on its login route: the login state the hub
+    set there as a cookie and passed to the portal beside rd."""
+    u = urllib.parse.urlsplit(rd)
+    st, hd, _ = fetch(h, proto, u.hostname, u.path + (f"?{u.query}" if u.query else ""),
+                      headers=["Accept: text/html"])
+    assert st == 302, (st, hd)
+    set_c = [v for v in hd["set-cookie"] if v.startswith("__Host-postern_state=")][0]
+    for attr in ("Path=/", "Secure", "HttpOnly", "SameSite=Lax", "Max-Age=600"):
+        assert attr in set_c
+    assert "Domain" not in set_c
+    state = cookie_of(hd, "__Host-postern_state").split("=", 1)[1]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", state)
+    # The hub writes the path's escapes in upper case (%2f -> %2F).
+    rd = re.sub(r"%[0-9a-f]{2}", lambda e: e.group(0).upper(), rd)
+    assert one(hd, "location") == "https://hub.test/login?rd=" + \
+        urllib.parse.quote(rd, safe="") + "&state=" + state
+    return state
+
+
+def login(h, proto, user, pw, rd="https://app.test/private?x=1", state=None):
     """The portal's form post: (status, headers)."""
-    form = urllib.parse.urlencode({"username": user, "password": pw, "rd": rd})
+    form = urllib.parse.urlencode({"username": user, "password": pw, "rd": rd,
+                                   **({"state": state} if state else {})})
     st, hd, _ = fetch(h, proto, HUB, "/login", data=form,
                       headers=["Content-Type: application/x-www-form-urlencoded",
                                f"Origin: {ORIGIN}"])
@@ -113,9 +134,10 @@ def login(h, proto, user, pw, rd="https://app.test/private?x=1"):
 
 
 def route_cookie(h, proto, user="alice", pw=PW_ALICE, host="app.test"):
-    """Logs in and trades the code on `host`: the route cookie and the
-    portal cookie."""
-    st, hd = login(h, proto, user, pw, rd=f"https://{host}/private?x=1")
+    """Opens `host`, logs in and trades the code there with the login's
+    state cookie: the route cookie and the portal cookie."""
+    state = start(h, proto, f"https://{host}/private?x=1")
+    st, hd = login(h, proto, user, pw, rd=f"https://{host}/private?x=1", state=state)
     assert st == 303, (st, hd)
     loc = one(hd, "location")
     m = re.fullmatch(rf"https://{re.escape(host)}/\.postern/callback\?code=([A-Za-z0-9_-]{{43}})",
@@ -123,8 +145,12 @@ def route_cookie(h, proto, user="alice", pw=PW_ALICE, host="app.test"):
     assert m, loc
     portal = cookie_of(hd, "__Host-postern_portal")
     assert portal
-    st, hd2, _ = fetch(h, proto, host, f"/.postern/callback?code={m.group(1)}")
+    st, hd2, _ = fetch(h, proto, host, f"/.postern/callback?code={m.group(1)}",
+                       headers=[f"Cookie: __Host-postern_state={state}"])
     assert st == 303 and one(hd2, "location") == "/private?x=1", (st, hd2)
+    # The state is spent with the code: its cookie is cleared.
+    assert [v for v in hd2["set-cookie"] if v.startswith("__Host-postern_state=;")
+            and "Max-Age=0" in v]
     set_c = [v for v in hd2["set-cookie"] if v.startswith("__Host-postern_auth=")][0]
     for attr in ("Path=/", "Secure", "HttpOnly", "SameSite=Lax"):
         assert attr in set_c
@@ -135,10 +161,9 @@ def route_cookie(h, proto, user="alice", pw=PW_ALICE, host="app.test"):
 @pytest.mark.parametrize("proto", PROTOS)
 def test_unauthenticated_browser_and_api_clients(hub, proto):
     h, up = hub
-    st, hd, _ = fetch(h, proto, "app.test", "/private?x=1", headers=["Accept: text/html"])
-    assert st == 302
-    assert one(hd, "location") == \
-        "https://hub.test/login?rd=https%3A%2F%2Fapp.test%2Fprivate%3Fx%3D1"
+    # 302 to https://hub.test/login?rd=https%3A%2F%2Fapp.test%2Fprivate%3Fx%3D1
+    # &state=..., the state also set as a cookie on app.test.
+    start(h, proto, "https://app.test/private?x=1")
     st, hd, _ = fetch(h, proto, "app.test", "/private", headers=["Accept: application/json"])
     assert st == 401 and "www-authenticate" in hd
     # A WebSocket upgrade is no browser navigation either.
@@ -210,6 +235,38 @@ def test_login_code_exchange_and_identity(hub, proto):
     n = up.count()
     st, _, _ = fetch(h, proto, "app.test", "/.postern/other", headers=[f"Cookie: {auth}"])
     assert st == 404 and up.count() == n
+
+
+@pytest.mark.parametrize("proto", PROTOS)
+def test_code_logs_in_only_the_browser_that_started_it(hub, proto):
+    """Login CSRF: bob logs in for app.test, keeps the code from the 303
+    and has alice's browser open the callback. Without bob's state cookie
+    (none, or one of alice's own logins) the code logs nobody in: alice's
+    browser is sent back through the route, and the refusal is audited."""
+    h, up = hub
+    codes = []
+    for _ in range(2):
+        state = start(h, proto, "https://app.test/")
+        st, hd = login(h, proto, "bob", PW_BOB, rd="https://app.test/", state=state)
+        assert st == 303, hd
+        m = re.fullmatch(r"https://app\.test/\.postern/callback\?code=([A-Za-z0-9_-]{43})",
+                         one(hd, "location"))
+        assert m, hd
+        codes.append((m.group(1), state))
+    other = start(h, proto, "https://app.test/private?x=1")    # alice's own login
+    for (code, state), cookie in zip(codes, ([], [f"Cookie: __Host-postern_state={other}"])):
+        st, hd, _ = fetch(h, proto, "app.test", f"/.postern/callback?code={code}",
+                          headers=cookie)
+        assert st == 303 and one(hd, "location") == "/", (st, hd)
+        assert cookie_of(hd, "__Host-postern_auth") is None, hd
+        # Refused is spent: not even bob's own browser can use it now.
+        st, hd, _ = fetch(h, proto, "app.test", f"/.postern/callback?code={code}",
+                          headers=[f"Cookie: __Host-postern_state={state}"])
+        assert st == 400 and cookie_of(hd, "__Host-postern_auth") is None
+    bob = h.sql("SELECT id FROM users WHERE name = 'bob'").strip()
+    assert h.sql("SELECT count(*) FROM audit_log WHERE action = 'portal.code_refused'"
+                 f" AND object = 'user:{bob}'").strip() == "2"
+    assert up.count() == 0
 
 
 @pytest.mark.parametrize("proto", PROTOS)

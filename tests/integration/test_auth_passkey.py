@@ -19,7 +19,7 @@ import netlab  # noqa: E402
 from soft_webauthn import UP, UV, Authenticator, b64u  # noqa: E402
 from test_auth_login import (  # noqa: E402
     HUB, ORIGIN, PROTOS, PW_ALICE, PW_BOB, cookie_of, fetch, form_post, login, one,
-    route, route_cookie, start_hub, viewer)
+    route, route_cookie, start, start_hub, viewer)
 
 
 @pytest.fixture
@@ -67,18 +67,24 @@ def register(h, proto, portal, auth, name="key", **bend):
 
 
 def passkey_login(h, proto, auth, rd="", **bend):
+    """With rd, the login starts on its route: body["state"] is the state
+    cookie the callback wants."""
+    state = start(h, proto, rd) if rd else None
     st, _, opts = post_json(h, proto, "/login/passkey/options")
     assert st == 200 and opts["rpId"] == HUB and opts["userVerification"] == "required", opts
     body = auth.assertion(opts, ORIGIN, rd=rd, **bend)
+    if state:
+        body["state"] = state
     st, hd, doc = post_json(h, proto, "/login/passkey", body)
     return st, hd, doc, body
 
 
-def trade(h, proto, loc, host):
+def trade(h, proto, loc, host, state):
     m = re.fullmatch(rf"https://{re.escape(host)}/\.postern/callback\?code=([A-Za-z0-9_-]{{43}})",
                      loc)
     assert m, loc
-    st, hd, _ = fetch(h, proto, host, f"/.postern/callback?code={m.group(1)}")
+    st, hd, _ = fetch(h, proto, host, f"/.postern/callback?code={m.group(1)}",
+                      headers=[f"Cookie: __Host-postern_state={state}"])
     assert st == 303, hd
     return cookie_of(hd, "__Host-postern_auth")
 
@@ -105,10 +111,10 @@ def test_register_and_log_in_with_each_algorithm(hub, proto):
     rows = h.sql("SELECT alg, name FROM passkeys ORDER BY id")
     assert "-8|key -8" in rows and "-7|key -7" in rows and "-257|key -257" in rows
     for a in keys:
-        st, hd, doc, _ = passkey_login(h, proto, a, rd="https://app.test/p?q=1")
+        st, hd, doc, body = passkey_login(h, proto, a, rd="https://app.test/p?q=1")
         assert st == 200, doc
         assert cookie_of(hd, "__Host-postern_portal").startswith("__Host-postern_portal=2.")
-        auth = trade(h, proto, doc["location"], "app.test")
+        auth = trade(h, proto, doc["location"], "app.test", body["state"])
         st, _, body = fetch(h, proto, "app.test", "/p?q=1", headers=[f"Cookie: {auth}"])
         assert st == 200 and body == "a GET /p?q=1"
         hdrs = [(k.lower(), v) for k, v in up.records()[-1]["headers"]]
@@ -217,9 +223,9 @@ def test_route_and_user_that_require_a_passkey(hub, proto):
                          headers=[f"Cookie: {portal}"])
     assert st == 200 and "needs a passkey" in page and "location" not in hd
     # A passkey session does.
-    st, _, doc, _ = passkey_login(h, proto, a, rd="https://pk.test/x")
+    st, _, doc, body = passkey_login(h, proto, a, rd="https://pk.test/x")
     assert st == 200, doc
-    auth = trade(h, proto, doc["location"], "pk.test")
+    auth = trade(h, proto, doc["location"], "pk.test", body["state"])
     assert fetch(h, proto, "pk.test", "/x", headers=[f"Cookie: {auth}"])[0] == 200
     # A route that starts to require a passkey drops password sessions.
     pw_auth, _, _ = route_cookie(h, proto, host="app.test")

@@ -32,7 +32,7 @@ from h2client import Client  # noqa: E402
 from test_auth_assert import hub, received, values  # noqa: E402,F401 (a fixture)
 import netlab  # noqa: E402
 from test_auth_login import HUB, PROTOS, PW_ALICE, PW_BOB, fetch, form_post, oathtool  # noqa: E402
-from test_auth_login import cookie_of, login, logout, route_cookie  # noqa: E402
+from test_auth_login import cookie_of, login, logout, route_cookie, start  # noqa: E402
 from test_auth_login import hub as login_hub  # noqa: E402,F401 (a fixture)
 
 # A client's copies of what the hub asserts or sets, as a gateway would
@@ -200,18 +200,22 @@ def test_cookies_and_codes_out_of_place(hub, proto):
     st, _, page = fetch(h, proto, HUB, "/login", headers=[f"Cookie: __Host-postern_portal={tok}"])
     assert st == 200 and 'name="password"' in page
     # A code handed out, then its login session logged out: spent for nothing.
-    st, hd = login(h, proto, "alice", PW_ALICE, rd="https://app.test/z")
+    state = start(h, proto, "https://app.test/z")
+    st, hd = login(h, proto, "alice", PW_ALICE, rd="https://app.test/z", state=state)
     assert st == 303
     code = hd["location"][0].rsplit("=", 1)[1]
     logout(h, proto, cookie_of(hd, "__Host-postern_portal"))
-    st, hd, _ = fetch(h, proto, "app.test", f"/.postern/callback?code={code}")
+    st, hd, _ = fetch(h, proto, "app.test", f"/.postern/callback?code={code}",
+                      headers=[f"Cookie: __Host-postern_state={state}"])
     assert st == 400 and "set-cookie" not in hd
     # Encoded slashes in the return path are the route's path, never a host.
     for path in ("/%2F%2Fevil.test/", "/%5Cevil.test", "/%2f%2fevil.test"):
-        st, hd = login(h, proto, "alice", PW_ALICE, rd=f"https://app.test{path}")
+        state = start(h, proto, f"https://app.test{path}")
+        st, hd = login(h, proto, "alice", PW_ALICE, rd=f"https://app.test{path}", state=state)
         loc = hd["location"][0]
         assert st == 303 and loc.startswith("https://app.test/.postern/callback?code="), loc
-        st, hd, _ = fetch(h, proto, "app.test", loc[len("https://app.test"):])
+        st, hd, _ = fetch(h, proto, "app.test", loc[len("https://app.test"):],
+                          headers=[f"Cookie: __Host-postern_state={state}"])
         assert st == 303 and hd["location"] == [path], hd
     # bob's cookie dies with bob.
     bob, _, _ = route_cookie(h, proto, "bob", PW_BOB, host="other.test")
