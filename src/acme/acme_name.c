@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "core/addr.h"
+#include "core/enc.h"
 
 bool acme_name_valid(const char *name, bool allow_wildcard)
 {
@@ -17,16 +18,7 @@ bool acme_name_token_ok(const char *token)
 {
 	size_t n = strlen(token);
 
-	if (n == 0 || n > 256)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char ch = token[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
-			return false;
-	}
-	return true;
+	return n > 0 && n <= 256 && enc_b64url_chars(token, n);
 }
 
 bool acme_name_covers(const char *pattern, const char *host)

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "core/compiler.h"
+#include "core/enc.h"
 #include "core/log.h"
 #include "core/num.h"
 #include "core/secure.h"
@@ -223,13 +224,7 @@ bool dns_id_ok(const char *s, size_t max)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > max)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
-			return false;
-	return true;
+	return n > 0 && n <= max && enc_b64url_chars(s, n);
 }
 
 int dns_http_json(struct dns_provider *p, const char *method, const char *path,

@@ -22,6 +22,7 @@
 #include "api/api_resource.h"
 #include "auth/auth_creds.h"
 #include "auth/password.h"
+#include "core/enc.h"
 #include "core/log.h"
 #include "core/secure.h"
 #include "http/form.h"
@@ -126,14 +127,8 @@ void api_portal_state_take(struct api_ctx *c, const char *v)
 	size_t n = v ? strlen(v) : 0;
 
 	c->login_state[0] = 0;
-	if (n != AUTH_STATE_LEN)
+	if (n != AUTH_STATE_LEN || !enc_b64url_chars(v, n))
 		return;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)v[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
-			return;
-	}
 	memcpy(c->login_state, v, n + 1);
 }
 

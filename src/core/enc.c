@@ -45,6 +45,18 @@ static size_t enc_b64_need(const char *in, size_t len)
 	return len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0);
 }
 
+bool enc_b64url_chars(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+			return false;
+	}
+	return true;
+}
+
 long enc_b64_decode(enum enc_b64 v, uint8_t *out, size_t cap, const char *in,
 		    size_t in_len)
 {

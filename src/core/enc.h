@@ -7,6 +7,7 @@
 #ifndef POSTERN_CORE_ENC_H
 #define POSTERN_CORE_ENC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,5 +62,10 @@ static inline long enc_b64url_decode(uint8_t *out, size_t cap, const char *in,
 {
 	return enc_b64_decode(ENC_B64_URL_NOPAD, out, cap, in, in_len);
 }
+
+/* True when each of the `n` bytes of `s` is in the base64url alphabet
+ * (A-Z a-z 0-9 - _): the one check for tokens that are only passed on
+ * or compared (ACME tokens, provider ids, login state), never decoded. */
+bool enc_b64url_chars(const char *s, size_t n);
 
 #endif

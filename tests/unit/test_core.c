@@ -126,6 +126,17 @@ TEST(enc_hex_b64)
 	CHECK_EQ_INT(enc_b64url_decode(back, sizeof(back), "-_8", 3), 2);
 	CHECK_EQ_MEM(back, "\xfb\xff", 2);
 	CHECK_EQ_INT(enc_b64url_decode(back, sizeof(back), "+/8", 3), -EINVAL);
+	/* The alphabet check: every character of the alphabet, and nothing
+	 * next to it (neighbours in ASCII, standard base64, padding, bytes
+	 * above 0x7f, NUL inside the length). */
+	CHECK(enc_b64url_chars("azAZ09-_", 8));
+	CHECK(enc_b64url_chars("", 0));
+	CHECK(enc_b64url_chars("ab+", 2));
+	static const char *const not_url[] = { "+", "/", "=", "`", "{", "@", "[",
+					       ":", ".", " ", "\xf1", "%2d" };
+	for (size_t i = 0; i < sizeof(not_url) / sizeof(not_url[0]); i++)
+		CHECK(!enc_b64url_chars(not_url[i], strlen(not_url[i])));
+	CHECK(!enc_b64url_chars("ab\0c", 4));
 }
 
 /* The one host-name check routes, settings and ACME names share. */
