@@ -189,6 +189,10 @@ static void api_dispatch(struct api_ctx *c)
 		api_reply_error(c, 400, "invalid", NULL, "malformed request");
 		return;
 	}
+	if (r->repeated) {
+		api_reply_error(c, 400, "invalid", NULL, "more than one %s header", r->repeated);
+		return;
+	}
 	/* The hub's host outside /api/ (and a route's login callback): the
 	 * login portal's pages. */
 	if (r->transport == API_TRANSPORT_HTTPS && strncmp(r->path, "/api/", 5)) {

@@ -49,6 +49,10 @@ struct api_req {
 	const char *content_type;
 	const char *csrf_token;		/* X-CSRF-Token */
 	const char *user_agent;
+	/* The name of a selected header (other than Cookie, whose fields
+	 * are joined) that came more than once, or NULL: the request is
+	 * refused with 400. */
+	const char *repeated;
 	const uint8_t *body;
 	size_t body_len;
 	const char *client_ip;		/* textual; "" for unix */

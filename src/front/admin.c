@@ -29,11 +29,52 @@ static const char *admin_str(struct admin_call *a, struct str s)
 	return p;
 }
 
+/* A selected header's value, NULL when absent. One sent twice is
+ * ambiguous (which Origin, which Authorization would count?): its name
+ * goes to req.repeated and the API refuses the request. */
 static const char *admin_hdr(struct admin_call *a, const struct http_msg *m,
 			     const char *name)
 {
-	int i = http_msg_find(m, str_cstr(name));
-	return i >= 0 ? admin_str(a, m->hdr[i].value) : NULL;
+	struct str n = str_cstr(name);
+	int i = http_msg_find(m, n);
+
+	if (i < 0)
+		return NULL;
+	for (unsigned j = (unsigned)i + 1; j < m->nhdr; j++)
+		if (str_eq_ci(m->hdr[j].name, n) && !a->req.repeated)
+			a->req.repeated = name;
+	return admin_str(a, m->hdr[i].value);
+}
+
+/* Every Cookie field joined with "; ": an HTTP/2 client may split its
+ * cookies into crumbs (RFC 9113 s8.2.3), and HTTP/1.1 ones send two
+ * lines at times. NULL when there is none, or no room for them all. */
+static const char *admin_cookie(struct admin_call *a, const struct http_msg *m)
+{
+	char *out = a->strs + a->strs_len;
+	size_t len = 0;
+	bool any = false;
+
+	for (unsigned i = 0; i < m->nhdr; i++) {
+		struct str v = m->hdr[i].value;
+
+		if (!str_eq_ci(m->hdr[i].name, STR_LIT("cookie")))
+			continue;
+		if (a->strs_len + len + 2 + v.len + 1 > sizeof(a->strs))
+			return NULL;
+		if (any) {
+			memcpy(out + len, "; ", 2);
+			len += 2;
+		}
+		memcpy(out + len, v.p, v.len);
+		len += v.len;
+		any = true;
+	}
+	if (!any)
+		return NULL;
+	out[len] = '\0';
+	a->strs_len += len + 1;
+	return out;
 }
 
 /* The transport the request truly came in on. The pipeline sends only
@@ -65,7 +106,7 @@ static void admin_fill_req(struct admin_call *a, const struct http_msg *m,
 	r->query = q ? admin_str(a, str_make(q + 1, m->path.len - plen - 1)) : NULL;
 	r->host = m->host.len ? admin_str(a, m->host) : NULL;
 	r->authorization = admin_hdr(a, m, "authorization");
-	r->cookie = admin_hdr(a, m, "cookie");
+	r->cookie = admin_cookie(a, m);
 	r->origin = admin_hdr(a, m, "origin");
 	r->if_match = admin_hdr(a, m, "if-match");
 	r->content_type = admin_hdr(a, m, "content-type");

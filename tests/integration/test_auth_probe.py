@@ -225,3 +225,36 @@ def test_cookies_and_codes_out_of_place(hub, proto):
     netlab.wait_until(lambda: all(
         fetch(h, proto, "other.test", "/", headers=[f"Cookie: {bob}"])[0] == 401
         for _ in range(4)), what="a deleted user's cookie refused on every worker")
+
+
+@pytest.mark.parametrize("proto", PROTOS)
+def test_repeated_fields_at_the_portal(login_hub, proto):
+    """A field the portal and the API decide on, sent twice, is refused:
+    with two Origins (the hub's first, an attacker's second, or the other
+    way round) no login or logout is taken. Cookie fields are joined
+    instead (HTTP/2 crumbs): the portal's cookie in a second field counts."""
+    h, _ = login_hub
+    form = "username=alice&password=" + PW_ALICE.replace(" ", "+")
+    for origins in (["https://hub.test", "https://evil.test"],
+                    ["https://evil.test", "https://hub.test"]):
+        st, hd, body = fetch(h, proto, HUB, "/login", data=form, headers=[
+            "Content-Type: application/x-www-form-urlencoded",
+            *[f"Origin: {o}" for o in origins]])
+        assert st == 400 and "more than one origin header" in body, (st, body)
+        assert "set-cookie" not in hd
+    _, portal, _ = route_cookie(h, proto)
+    st, hd, _ = fetch(h, proto, HUB, "/logout", data="", headers=[
+        f"Cookie: {portal}", "Content-Type: application/x-www-form-urlencoded",
+        "Origin: https://hub.test", "Origin: https://evil.test"])
+    assert st == 400 and "set-cookie" not in hd
+    # Still logged in, and found in a second Cookie field.
+    st, hd, _ = fetch(h, proto, HUB, "/login?rd=https%3A%2F%2Fother.test%2Fa",
+                      headers=["Cookie: theirs=1", f"Cookie: {portal}"])
+    assert st == 303, (st, hd)
+    assert hd["location"][0].startswith("https://other.test/.postern/callback?code=")
+    # Two credentials for the API: refused before either is tried.
+    st, _, _ = fetch(h, proto, HUB, "/api/v1/routes", headers=["Authorization: Bearer x"])
+    assert st == 401
+    st, _, body = fetch(h, proto, HUB, "/api/v1/routes",
+                        headers=["Authorization: Bearer x", "Authorization: Bearer y"])
+    assert st == 400 and "more than one authorization header" in body, (st, body)
