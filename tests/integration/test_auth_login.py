@@ -210,7 +210,7 @@ def test_login_code_exchange_and_identity(hub, proto):
     # The cookie opens the route; the upstream learns who, never the
     # hub's cookies nor a client's own X-Postern-* or forged identity.
     st, _, body = fetch(h, proto, "app.test", "/private?x=1", headers=[
-        f"Cookie: theirs=1; {auth}; __Host-postern_portal=x",
+        f"Cookie: theirs=1; {auth}; __Host-postern_portal=x; __Host-postern_state=y",
         "X-Postern-User: mallory", "X-Postern-Groups: admin", "x-postern-email: m@evil"])
     assert st == 200 and body == "a GET /private?x=1"
     rec = up.records()[-1]
@@ -266,6 +266,42 @@ def test_code_logs_in_only_the_browser_that_started_it(hub, proto):
     bob = h.sql("SELECT id FROM users WHERE name = 'bob'").strip()
     assert h.sql("SELECT count(*) FROM audit_log WHERE action = 'portal.code_refused'"
                  f" AND object = 'user:{bob}'").strip() == "2"
+    assert up.count() == 0
+
+
+# How the callback's path may be spelled: a spelling the front
+# normalises to /.postern/callback (slashes, dot segments, escaped
+# unreserved characters) is the callback; any other one under the
+# reserved prefix is the hub's 404 and leaves the code unspent. Neither
+# ever reaches the upstream.
+CALLBACK_SPELLINGS = [
+    ("/.postern/%63allback", True), ("//.postern/callback", True),
+    ("/a/../.postern/callback", True), ("/%2epostern/callback", True),
+    ("/.postern//callback", True), ("/.postern/./callback", True),
+    ("/.postern/callback;a", False), ("/.POSTERN/callback", False),
+    ("/.postern/callback/", False), ("/.postern/callback%3b", False),
+    ("/.postern/Callback", False),
+]
+
+
+@pytest.mark.parametrize("proto", PROTOS)
+def test_callback_path_spellings(hub, proto):
+    h, up = hub
+    for path, is_callback in CALLBACK_SPELLINGS:
+        state = start(h, proto, "https://app.test/private?x=1")
+        st, hd = login(h, proto, "alice", PW_ALICE, rd="https://app.test/private?x=1",
+                       state=state)
+        code = one(hd, "location").rsplit("=", 1)[1]
+        cookie = [f"Cookie: __Host-postern_state={state}"]
+        st, hd, _ = fetch(h, proto, "app.test", f"{path}?code={code}", headers=cookie)
+        if is_callback:
+            assert st == 303 and cookie_of(hd, "__Host-postern_auth"), (path, st, hd)
+        else:
+            assert st == 404 and "set-cookie" not in hd, (path, st, hd)
+            # Unspent: the real callback still takes it.
+            st, hd, _ = fetch(h, proto, "app.test", f"/.postern/callback?code={code}",
+                              headers=cookie)
+            assert st == 303 and cookie_of(hd, "__Host-postern_auth"), (path, st, hd)
     assert up.count() == 0
 
 
