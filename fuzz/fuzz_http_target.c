@@ -1,8 +1,11 @@
 /* fuzz_http_target.c - request-target normalisation on any bytes: the
  * result is never longer than the input, starts with '/', holds no dot
  * segment and no "//" in its path, and normalising it again changes
- * nothing. */
+ * nothing. Prefix matching of the result as a backend that decodes
+ * encoded slashes reads it agrees with a model: decode "%2F" and "%5C",
+ * merge the slashes, then match as the route rule does. */
 #include <assert.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +13,48 @@
 #include "http/target.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The model: the path (before '?') with "%2F"/"%5C" decoded and runs of
+ * '/' merged, the query as it is. */
+static size_t model_decode(const char *p, size_t n, char *out)
+{
+	size_t o = 0, i = 0;
+
+	for (; i < n && p[i] != '?'; i++) {
+		char c = p[i];
+
+		if (c == '%' && i + 2 < n &&
+		    ((p[i + 1] == '2' && p[i + 2] == 'F') || (p[i + 1] == '5' && p[i + 2] == 'C'))) {
+			c = '/';
+			i += 2;
+		}
+		if (c == '/' && o && out[o - 1] == '/')
+			continue;
+		out[o++] = c;
+	}
+	memcpy(out + o, p + i, n - i);
+	return o + (n - i);
+}
+
+static void check_prefixes(const char *p, size_t n)
+{
+	static const char *const prefixes[] = { "/", "/admin", "/a/b", "/a" };
+	char *d = malloc(n + 1);
+	struct str path = str_make(p, n), dec;
+
+	assert(d);
+	dec = str_make(d, model_decode(p, n, d));
+	for (size_t k = 0; k < sizeof(prefixes) / sizeof(prefixes[0]); k++) {
+		size_t plen = strlen(prefixes[k]);
+		bool raw = http_path_prefix_match(path, prefixes[k], plen);
+		bool decoded = http_path_prefix_match_decoded(path, prefixes[k], plen);
+
+		assert(decoded == http_path_prefix_match(dec, prefixes[k], plen));
+		assert(!raw || decoded);
+		assert(raw == decoded || http_path_has_encoded_slash(path));
+	}
+	free(d);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -41,6 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		assert(http_target_normalize(again, &n2) == 0);
 		assert(n2 == n && memcmp(again, p, n) == 0);
 		free(again);
+		check_prefixes(p, n);
 	}
 	free(p);
 	return 0;

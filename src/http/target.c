@@ -132,6 +132,59 @@ int http_target_normalize(char *p, size_t *len)
 	return 0;
 }
 
+/* An encoded separator ("%2F" or "%5C", upper case in a normalised
+ * path) at path.p[i]. */
+static bool target_encoded_slash(struct str path, size_t i)
+{
+	return i + 3 <= path.len && path.p[i] == '%' &&
+	       ((path.p[i + 1] == '2' && path.p[i + 2] == 'F') ||
+		(path.p[i + 1] == '5' && path.p[i + 2] == 'C'));
+}
+
+bool http_path_has_encoded_slash(struct str path)
+{
+	for (size_t i = 0; i < path.len && path.p[i] != '?'; i++)
+		if (target_encoded_slash(path, i))
+			return true;
+	return false;
+}
+
+/* The index after the run of separators ('/', "%2F", "%5C") at i. */
+static size_t target_skip_slashes(struct str path, size_t i)
+{
+	for (;;) {
+		if (i < path.len && path.p[i] == '/')
+			i++;
+		else if (target_encoded_slash(path, i))
+			i += 3;
+		else
+			return i;
+	}
+}
+
+bool http_path_prefix_match_decoded(struct str path, const char *prefix, size_t plen)
+{
+	size_t i = 0;
+
+	for (size_t k = 0; k < plen; k++) {
+		if (prefix[k] == '/') {
+			size_t j = target_skip_slashes(path, i);
+
+			if (j == i)
+				return false;
+			i = j;
+			continue;
+		}
+		if (i >= path.len || str_lower_ascii(path.p[i]) != str_lower_ascii(prefix[k]))
+			return false;
+		i++;
+	}
+	if (plen == 1 || i == path.len)
+		return true;
+	return path.p[i] == '/' || path.p[i] == '?' || path.p[i] == ';' ||
+	       target_encoded_slash(path, i);
+}
+
 bool http_path_prefix_match(struct str path, const char *prefix, size_t plen)
 {
 	char next;

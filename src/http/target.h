@@ -35,4 +35,15 @@ int http_target_normalize(char *p, size_t *len);
  * rules (access/bypass.h) share this one rule. */
 bool http_path_prefix_match(struct str path, const char *prefix, size_t plen);
 
+/* http_path_prefix_match as a backend that decodes "%2F" and "%5C" into
+ * separators sees `path` (Go's ServeMux, WSGI's PATH_INFO, nginx's $uri
+ * decode "%2F"; nginx then merges slashes): each '/' of the prefix
+ * matches a run of '/', "%2F" and "%5C", and either escape ends the
+ * prefix as '/' does. Escapes in a normalised path are upper case. */
+bool http_path_prefix_match_decoded(struct str path, const char *prefix, size_t plen);
+
+/* Whether the path part of normalised `path` (before '?') holds "%2F" or
+ * "%5C": the only paths the two matches above may tell apart. */
+bool http_path_has_encoded_slash(struct str path);
+
 #endif

@@ -417,9 +417,16 @@ static void pipeline_route(const struct pipeline_in *in, struct pipeline_out *ou
 {
 	const struct front_settings *s = pipeline_set(in);
 	const struct http_msg *m = in->m;
-	const struct route *r = route_lookup(in->w->hold->snap->routes, m->host, m->path);
+	const struct route_table *t = in->w->hold->snap->routes;
+	const struct route *r = route_lookup(t, m->host, m->path);
 	int st;
 
+	if (route_path_ambiguous(t, m->host, m->path, r)) {
+		metrics_observe(in->w->metrics, METRICS_NO_ROUTE, 400, 0, 0, 0);
+		PIPELINE_TEXT(out, 400, "400 Bad Request\nAn encoded slash (%2F or %5C) in this "
+			      "path would take it to another route if the server decoded it.\n");
+		return;
+	}
 	if (!r) {
 		pipeline_not_found(in, out);
 		return;

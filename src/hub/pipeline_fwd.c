@@ -60,6 +60,12 @@ bool pipeline_fwd(const struct pipeline_in *in, struct pipeline_out *out)
 	fin.kind = f.https ? LISTEN_HTTPS : LISTEN_HTTP;
 	r = pipeline_hub_host(&snap->set, f.host) ? NULL
 		: route_lookup(snap->routes, m.host, m.path);
+	if (r && route_path_ambiguous(snap->routes, m.host, m.path, r)) {
+		pipeline_fwd_text(out, 400, "400 Bad Request\nAn encoded slash (%2F or %5C) in "
+				  "X-Forwarded-Uri would take it to another route if the server "
+				  "decoded it.\n");
+		return true;
+	}
 	if (!r) {
 		pipeline_fwd_text(out, 403, "403 Forbidden\nNo route of this hub serves that host.\n");
 		return true;

@@ -471,19 +471,21 @@ static const struct route_host *route_host_find(const struct route_host *v,
 
 /* Case folded: a backend that folds case (or takes ';' parameters off a
  * segment) must not be reachable around the route that owns the prefix.
- * The path is normalised already (pipeline.c). */
-static bool route_prefix_match(const struct route *r, struct str path)
+ * The path is normalised already (pipeline.c). `decoded`: read "%2F" and
+ * "%5C" as '/' (route_path_ambiguous). */
+static bool route_prefix_match(const struct route *r, struct str path, bool decoded)
 {
-	return http_path_prefix_match(path, r->prefix, r->prefix_len);
+	return decoded ? http_path_prefix_match_decoded(path, r->prefix, r->prefix_len)
+		       : http_path_prefix_match(path, r->prefix, r->prefix_len);
 }
 
 static const struct route *route_host_match(const struct route_host *h,
-					    struct str path)
+					    struct str path, bool decoded)
 {
 	if (!h)
 		return NULL;
 	for (unsigned i = 0; i < h->n; i++)
-		if (route_prefix_match(h->routes[i], path))
+		if (route_prefix_match(h->routes[i], path, decoded))
 			return h->routes[i];
 	return NULL;
 }
@@ -510,8 +512,8 @@ static size_t route_host_key(struct str host, char *buf, size_t cap)
 	return n;
 }
 
-const struct route *route_lookup(const struct route_table *t, struct str host,
-				 struct str path)
+static const struct route *route_find(const struct route_table *t, struct str host,
+				      struct str path, bool decoded)
 {
 	char key[256];
 	size_t n = route_host_key(host, key, sizeof(key));
@@ -520,19 +522,31 @@ const struct route *route_lookup(const struct route_table *t, struct str host,
 	if (!t)
 		return NULL;
 	if (n) {
-		r = route_host_match(route_host_find(t->exact, t->nexact, key, n), path);
+		r = route_host_match(route_host_find(t->exact, t->nexact, key, n), path, decoded);
 		if (r)
 			return r;
 		for (size_t i = 1; i < n; i++) {
 			if (key[i] != '.')
 				continue;
 			r = route_host_match(route_host_find(t->wild, t->nwild,
-							     key + i, n - i), path);
+							     key + i, n - i), path, decoded);
 			if (r)
 				return r;
 		}
 	}
-	return route_host_match(route_host_find(t->wild, t->nwild, "", 0), path);
+	return route_host_match(route_host_find(t->wild, t->nwild, "", 0), path, decoded);
+}
+
+const struct route *route_lookup(const struct route_table *t, struct str host,
+				 struct str path)
+{
+	return route_find(t, host, path, false);
+}
+
+bool route_path_ambiguous(const struct route_table *t, struct str host, struct str path,
+			  const struct route *r)
+{
+	return http_path_has_encoded_slash(path) && route_find(t, host, path, true) != r;
 }
 
 bool route_agent_offline(const struct route *r)

@@ -71,6 +71,15 @@ const struct route *route_table_at(const struct route_table *t, unsigned i);
 const struct route *route_lookup(const struct route_table *t, struct str host,
 				 struct str path);
 
+/* Whether a backend that decodes "%2F" and "%5C" in `path` into
+ * separators would have a route other than `r` (route_lookup's answer,
+ * NULL included) serve it: "/admin%2Fx" under an open "/" beside a
+ * "/admin" that needs a login. Such a request is refused (400) rather
+ * than guessed at; one whose escapes change nothing is forwarded as
+ * sent (a GitLab project path "group%2Fname"). */
+bool route_path_ambiguous(const struct route_table *t, struct str host, struct str path,
+			  const struct route *r);
+
 /* Fills a stream header template for target host:port (an address, or
  * a name the agent resolves). Returns 0 or -1 for a bad name. */
 int route_stream_hdr_init(struct stream_hdr *h, const char *host, uint16_t port);

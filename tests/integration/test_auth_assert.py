@@ -251,6 +251,11 @@ def test_forward_auth_endpoint(hub, proto):
     # The described path is normalised before the route lookup.
     for trick in ("/x/../admin", "/%61dmin", "//admin", "/ADMIN", "/admin;x"):
         assert fwd(h, proto, fa, "part.test", trick)[0] == 401, trick
+    # An encoded slash the proxy in front may decode (nginx's location
+    # matching does) that would take the path under /admin: refused.
+    for trick in ("/admin%2F", "/admin%2fx", "/%2Fadmin", "/Admin%5Cx"):
+        assert fwd(h, proto, fa, "part.test", trick)[0] == 400, trick
+    assert fwd(h, proto, fa, "part.test", "/group%2Fproject")[0] == 200
     # A public route: 200 with empty identity fields (so a proxy that
     # copies them overwrites a client's own).
     st, hd, _ = fwd(h, proto, fa, "part.test", "/open")

@@ -424,6 +424,9 @@ def test_no_open_redirect(hub, proto, rd):
 @pytest.mark.parametrize("path", [
     "/admin", "/admin/x", "/x/../admin", "/%61dmin", "/%2e/admin", "/x/%2e%2e/admin",
     "//admin", "/ADMIN", "/Admin/x", "/admin;x=1", "/admin?q", "/./admin/",
+    # Read as /admin/ by a backend that decodes an encoded slash (Go's
+    # ServeMux, WSGI's PATH_INFO, nginx's $uri): another route's path.
+    "/admin%2F", "/admin%2fx", "/Admin%5Cx", "/%2fadmin",
 ])
 def test_path_tricks_on_a_protected_prefix(hub, proto, path):
     h, up = hub

@@ -150,14 +150,32 @@ TEST(share_sessions_bound_to_route_nonce_and_expiry)
 
 TEST(prefix_rule_is_the_route_rule)
 {
-	static const struct { const char *path; bool m; } cases[] = {
-		{ "/health", true }, { "/HEALTH", true }, { "/health/x", true },
-		{ "/health;v=1", true }, { "/health?x", true }, { "/healthz", false },
-		{ "/healt", false }, { "/admin", false }, { "/health%2Fx", false },
+	/* m: the rule; d: as a backend that decodes %2F and %5C reads it. */
+	static const struct { const char *path; bool m, d; } cases[] = {
+		{ "/health", true, true }, { "/HEALTH", true, true },
+		{ "/health/x", true, true }, { "/health;v=1", true, true },
+		{ "/health?x", true, true }, { "/healthz", false, false },
+		{ "/healt", false, false }, { "/admin", false, false },
+		{ "/health%2Fx", false, true }, { "/health%5C", false, true },
+		{ "/health%2E", false, false }, { "/health%2", false, false },
+		{ "/x?/health%2F", false, false }, { "/he%2Falth", false, false },
+		{ "/%2Fhealth", false, true }, { "/%5C/%2Fhealth%2F%2F", false, true },
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		CHECK(http_path_prefix_match(str_cstr(cases[i].path), "/health", 7) == cases[i].m);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct str p = str_cstr(cases[i].path);
+
+		CHECK(http_path_prefix_match(p, "/health", 7) == cases[i].m);
+		CHECK(http_path_prefix_match_decoded(p, "/health", 7) == cases[i].d);
+		/* The two differ only where the path has an escape to decode. */
+		if (cases[i].m != cases[i].d)
+			CHECK(http_path_has_encoded_slash(p));
+	}
 	CHECK(http_path_prefix_match(STR_LIT("/anything"), "/", 1));
+	CHECK(http_path_prefix_match_decoded(STR_LIT("/%2Fx"), "/", 1));
+	/* Every '/' of a longer prefix may be encoded. */
+	CHECK(http_path_prefix_match_decoded(STR_LIT("/a%2Fb%5Cc/d"), "/a/b/c", 6));
+	CHECK(!http_path_prefix_match(STR_LIT("/a%2Fb%5Cc/d"), "/a/b/c", 6));
+	CHECK(!http_path_has_encoded_slash(STR_LIT("/a?b=%2F")));
 }
 
 static int parse(const char *json, struct access_policy *p, char *err)

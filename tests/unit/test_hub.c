@@ -76,6 +76,49 @@ TEST(route_lookup_order)
 	route_table_free(t);
 }
 
+/* An encoded slash that would move a request to another route (one with
+ * a login) is ambiguous; one that leaves it where it is, is not. */
+TEST(route_encoded_slash_ambiguity)
+{
+	struct route_spec specs[] = {
+		{ .id = 1, .name = "open", .host = "a.test", .target = "http://127.0.0.1:1" },
+		{ .id = 2, .name = "admin", .host = "a.test", .path_prefix = "/admin",
+		  .target = "http://127.0.0.1:2" },
+		{ .id = 3, .name = "deep", .host = "a.test", .path_prefix = "/x/y",
+		  .target = "http://127.0.0.1:3" },
+		{ .id = 4, .name = "only", .host = "b.test", .path_prefix = "/p",
+		  .target = "http://127.0.0.1:4" },
+	};
+	static const struct { const char *host, *path, *route; bool amb; } cases[] = {
+		{ "a.test", "/admin%2F", "open", true },
+		{ "a.test", "/ADMIN%5Cz", "open", true },
+		{ "a.test", "/x%2Fy/z", "open", true },
+		{ "a.test", "/%2Fadmin", "open", true },
+		{ "a.test", "/x%2F%2Fy", "open", true },
+		{ "a.test", "/group%2Fproject", "open", false },
+		{ "a.test", "/admin/a%2Fb", "admin", false },
+		{ "a.test", "/admin", "admin", false },
+		{ "a.test", "/adminx%2F", "open", false },
+		{ "a.test", "/q?r=/admin%2F", "open", false },
+		{ "b.test", "/p%2Fq", "-", true },
+		{ "b.test", "/q%2Fp", "-", false },
+	};
+	char err[256];
+	struct route_table *t = route_table_build(&test_env, specs, 4, err, sizeof(err));
+
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct str h = str_cstr(cases[i].host), p = str_cstr(cases[i].path);
+		const struct route *r = route_lookup(t, h, p);
+
+		CHECK_EQ_STR(lookup(t, cases[i].host, cases[i].path), cases[i].route);
+		CHECK(route_path_ambiguous(t, h, p, r) == cases[i].amb);
+	}
+	route_table_free(t);
+}
+
 /* A table of one route, a.test/api/ to http://127.0.0.1:8080/base/ with
  * the prefix stripped, and its route for /api/x in *r (the caller frees
  * the table; NULL when it could not be built). */
@@ -444,6 +487,7 @@ int main(void)
 	route_pools_init(&test_pools);
 	metrics_init(&test_metrics);
 	RUN(route_lookup_order);
+	RUN(route_encoded_slash_ambiguity);
 	RUN(route_rewrite_fields);
 	RUN(upstream_head_bytes);
 	RUN(route_rejects);
