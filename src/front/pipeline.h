@@ -33,9 +33,11 @@ struct route;
 struct front_settings;
 struct auth_user;
 
-/* The reserved path on a route's host where the portal's one-time code
- * is traded for the route's cookie (handled by the control thread). */
-#define PIPELINE_RESERVED "/.postern/"
+/* The hub's reserved prefix on every route's host (pipeline_reserved:
+ * matched as a backend that decodes "%2F" would read it), and in it the
+ * path where the portal's one-time code is traded for the route's
+ * cookie (handled by the control thread). */
+#define PIPELINE_RESERVED "/.postern"
 #define PIPELINE_CALLBACK "/.postern/callback"
 
 /* Where a request came from, as the protocol saw it. */

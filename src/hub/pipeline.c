@@ -401,7 +401,7 @@ static bool pipeline_reserved(const struct pipeline_in *in, struct pipeline_out 
 	const char *q = memchr(p.p, '?', p.len);
 	struct str path = q ? str_make(p.p, (size_t)(q - p.p)) : p;
 
-	if (!str_has_prefix_ci(path, STR_LIT(PIPELINE_RESERVED)))
+	if (!http_path_prefix_match_decoded(path, PIPELINE_RESERVED, strlen(PIPELINE_RESERVED)))
 		return false;
 	if (in->kind == LISTEN_HTTPS && in->w->hold->snap->users &&
 	    (str_eq(path, STR_LIT(PIPELINE_CALLBACK)) || str_eq(path, STR_LIT(AUTH_SHARE_PATH)))) {

@@ -272,15 +272,17 @@ def test_code_logs_in_only_the_browser_that_started_it(hub, proto):
 # How the callback's path may be spelled: a spelling the front
 # normalises to /.postern/callback (slashes, dot segments, escaped
 # unreserved characters) is the callback; any other one under the
-# reserved prefix is the hub's 404 and leaves the code unspent. Neither
-# ever reaches the upstream.
+# reserved prefix, also as a backend that decodes %2F reads it, is the
+# hub's 404 and leaves the code unspent. Neither ever reaches the
+# upstream.
 CALLBACK_SPELLINGS = [
     ("/.postern/%63allback", True), ("//.postern/callback", True),
     ("/a/../.postern/callback", True), ("/%2epostern/callback", True),
     ("/.postern//callback", True), ("/.postern/./callback", True),
     ("/.postern/callback;a", False), ("/.POSTERN/callback", False),
     ("/.postern/callback/", False), ("/.postern/callback%3b", False),
-    ("/.postern/Callback", False),
+    ("/.postern/Callback", False), ("/.postern%2Fcallback", False),
+    ("/%2F.postern/callback", False), ("/.postern%5Ccallback", False),
 ]
 
 
