@@ -417,16 +417,31 @@ static void api_portal_logout(struct api_ctx *c)
 /* Whether the browser holds, as its state cookie on this host, the
  * login state code k was bound to (constant time; a code bound to no
  * state matches nothing). */
-static bool api_portal_state_ok(struct api_ctx *c, const struct api_login_code *k)
+/* Whether the browser holds the code's login state (one of those in its
+ * state cookie). The others, the logins it started and has not finished,
+ * go into rest ("S1.S2", "" for none). */
+static bool api_portal_state_ok(struct api_ctx *c, const struct api_login_code *k,
+				char rest[AUTH_STATE_KEEP * (AUTH_STATE_LEN + 1)])
 {
-	struct str v = api_portal_str(c->req->cookie), tok;
+	struct str v = api_portal_str(c->req->cookie), val, tok;
+	size_t n = 0;
 	bool ok = false;
 
+	rest[0] = 0;
 	if (strlen(k->state) != AUTH_STATE_LEN)
 		return false;
-	while (auth_cookie_find(v, STR_LIT(AUTH_COOKIE_STATE), &tok)) {
-		ok |= tok.len == AUTH_STATE_LEN && secure_eq(tok.p, k->state, AUTH_STATE_LEN);
-		v = str_make(tok.p + tok.len, (size_t)(v.p + v.len - (tok.p + tok.len)));
+	while (auth_cookie_find(v, STR_LIT(AUTH_COOKIE_STATE), &val)) {
+		v = str_make(val.p + val.len, (size_t)(v.p + v.len - (val.p + val.len)));
+		while (auth_state_next(&val, &tok)) {
+			if (secure_eq(tok.p, k->state, AUTH_STATE_LEN)) {
+				ok = true;
+				continue;
+			}
+			if (n + AUTH_STATE_LEN + 1 >= AUTH_STATE_KEEP * (AUTH_STATE_LEN + 1))
+				continue;
+			n += (size_t)snprintf(rest + n, AUTH_STATE_KEEP * (AUTH_STATE_LEN + 1) - n,
+					      "%s%.*s", n ? "." : "", (int)tok.len, tok.p);
+		}
 	}
 	return ok;
 }
@@ -450,11 +465,11 @@ static void api_portal_code_refused(struct api_ctx *c, const struct api_login_co
 }
 
 /* On a route host: the one-time code for the route's cookie (only in the
- * browser that holds the code's login state, whose cookie is then
- * cleared), then on to where the user was going. */
+ * browser that holds the code's login state, which is then taken out of
+ * its cookie), then on to where the user was going. */
 static void api_portal_callback(struct api_ctx *c)
 {
-	char code[64], host[AUTH_HOST_MAX + 1];
+	char code[64], host[AUTH_HOST_MAX + 1], rest[AUTH_STATE_KEEP * (AUTH_STATE_LEN + 1)];
 	struct api_login_code k;
 
 	if (http_form_get(api_portal_str(c->req->query), "code", code, sizeof(code)) <= 0 ||
@@ -467,13 +482,20 @@ static void api_portal_callback(struct api_ctx *c)
 		return;
 	}
 	secure_wipe(code, sizeof(code));
-	if (!api_portal_state_ok(c, &k)) {
+	if (!api_portal_state_ok(c, &k, rest)) {
 		api_portal_code_refused(c, &k);
 		secure_wipe(&k, sizeof(k));
+		secure_wipe(rest, sizeof(rest));
 		return;
 	}
-	api_reply_header(c, "Set-Cookie: " AUTH_COOKIE_STATE "=; Path=/; Max-Age=0; Secure;"
-			 " HttpOnly; SameSite=Lax");
+	/* This login's state is spent; the browser's other logins go on. */
+	if (rest[0])
+		api_reply_header(c, "Set-Cookie: " AUTH_COOKIE_STATE "=%s; Path=/; Max-Age=%d;"
+				 " Secure; HttpOnly; SameSite=Lax", rest, AUTH_STATE_MAX_AGE);
+	else
+		api_reply_header(c, "Set-Cookie: " AUTH_COOKIE_STATE "=; Path=/; Max-Age=0; Secure;"
+				 " HttpOnly; SameSite=Lax");
+	secure_wipe(rest, sizeof(rest));
 	if (api_portal_cookie(c, AUTH_COOKIE_ROUTE, host, &k.session) < 0) {
 		api_portal_message(c, 500, "Something went wrong", "Please try again.");
 		return;

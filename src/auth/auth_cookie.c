@@ -234,6 +234,20 @@ bool auth_idle_ok(int64_t idle, int64_t seen, int64_t now)
 	return idle <= 0 || now - seen <= idle;
 }
 
+bool auth_state_next(struct str *v, struct str *tok)
+{
+	while (v->len) {
+		const char *dot = memchr(v->p, '.', v->len);
+		size_t n = dot ? (size_t)(dot - v->p) : v->len;
+
+		*tok = str_make(v->p, n);
+		*v = dot ? str_make(dot + 1, v->len - n - 1) : STR_NULL;
+		if (n == AUTH_STATE_LEN && enc_b64url_chars(tok->p, n))
+			return true;
+	}
+	return false;
+}
+
 bool auth_cookie_find(struct str v, struct str name, struct str *val)
 {
 	while (v.len) {

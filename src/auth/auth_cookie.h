@@ -50,6 +50,10 @@
 #define AUTH_COOKIE_STATE "__Host-postern_state"
 #define AUTH_STATE_LEN 43
 #define AUTH_STATE_MAX_AGE 600
+/* The cookie holds the logins a browser started on the host and has not
+ * finished, newest first and '.'-separated, at most this many: a second
+ * tab that starts a login does not void the first one's. */
+#define AUTH_STATE_KEEP 3
 #define AUTH_KEY_LEN AUTH_MAC_KEY_LEN
 #define AUTH_HOST_MAX 255
 /* A token's text, NUL included (fields bounded by their types). */
@@ -135,5 +139,11 @@ bool auth_idle_ok(int64_t idle, int64_t seen, int64_t now);
  * "a=1; b=2". Returns true with *val set (a view into v) for the first
  * pair whose name matches exactly. */
 bool auth_cookie_find(struct str v, struct str name, struct str *val);
+
+/* The next login state in a state cookie's value *v ("S1.S2", newest
+ * first; untrusted): true with *tok set to it (AUTH_STATE_LEN base64url
+ * characters) and *v advanced past it. Pieces that are not a state are
+ * skipped. */
+bool auth_state_next(struct str *v, struct str *tok);
 
 #endif

@@ -277,19 +277,42 @@ static bool pipeline_pct(char *out, size_t len, size_t *n, struct str s)
 }
 
 /* A new login state into state (AUTH_STATE_LEN + 1 bytes) and its
- * cookie on the route host into out->set_cookie (wiped with out). The
- * route is HTTPS here (pipeline_auth), so the __Host- prefix holds.
- * Returns 0, or -1 when getrandom fails. */
-static int pipeline_state_new(struct pipeline_out *out, char state[AUTH_STATE_LEN + 1])
+ * cookie on the route host into out->set_cookie (wiped with out): the
+ * new state first, then the newest of the unfinished ones the browser
+ * sent, AUTH_STATE_KEEP in all. The route is HTTPS here (pipeline_auth),
+ * so the __Host- prefix holds. Returns 0, or -1 when getrandom fails. */
+static int pipeline_state_new(const struct pipeline_in *in, struct pipeline_out *out,
+			      char state[AUTH_STATE_LEN + 1])
 {
+	const struct http_msg *m = in->m;
+	char *sc = out->set_cookie;
+	size_t n, cap = sizeof(out->set_cookie);
+	unsigned kept = 1;
 	uint8_t raw[32];
 
+	_Static_assert(sizeof(AUTH_COOKIE_STATE) + AUTH_STATE_KEEP * (AUTH_STATE_LEN + 1) +
+		       sizeof("; Path=/; Max-Age=600; Secure; HttpOnly; SameSite=Lax") <=
+		       sizeof(out->set_cookie), "room for the kept states");
 	if (secure_random(raw, sizeof(raw)) < 0)
 		return -1;
 	enc_b64url_encode(state, raw, sizeof(raw));
 	secure_wipe(raw, sizeof(raw));
-	snprintf(out->set_cookie, sizeof(out->set_cookie), AUTH_COOKIE_STATE "=%s; Path=/;"
-		 " Max-Age=%d; Secure; HttpOnly; SameSite=Lax", state, AUTH_STATE_MAX_AGE);
+	n = (size_t)snprintf(sc, cap, AUTH_COOKIE_STATE "=%s", state);
+	for (unsigned i = 0; i < m->nhdr && kept < AUTH_STATE_KEEP; i++) {
+		struct str v = m->hdr[i].value, val, tok;
+
+		if (!str_eq_ci(m->hdr[i].name, STR_LIT("cookie")))
+			continue;
+		while (kept < AUTH_STATE_KEEP && auth_cookie_find(v, STR_LIT(AUTH_COOKIE_STATE), &val)) {
+			v = str_make(val.p + val.len, (size_t)(v.p + v.len - (val.p + val.len)));
+			while (kept < AUTH_STATE_KEEP && auth_state_next(&val, &tok)) {
+				n += (size_t)snprintf(sc + n, cap - n, ".%.*s", (int)tok.len, tok.p);
+				kept++;
+			}
+		}
+	}
+	snprintf(sc + n, cap - n, "; Path=/; Max-Age=%d; Secure; HttpOnly; SameSite=Lax",
+		 AUTH_STATE_MAX_AGE);
 	return 0;
 }
 
@@ -306,7 +329,7 @@ static void pipeline_to_portal(const struct pipeline_in *in, struct pipeline_out
 	size_t n;
 	int k;
 
-	if (pipeline_state_new(out, state) < 0) {
+	if (pipeline_state_new(in, out, state) < 0) {
 		PIPELINE_TEXT(out, 503, "503 Service Unavailable\n");
 		return;
 	}

@@ -269,6 +269,50 @@ def test_code_logs_in_only_the_browser_that_started_it(hub, proto):
     assert up.count() == 0
 
 
+@pytest.mark.parametrize("proto", PROTOS)
+def test_logins_started_in_two_tabs(hub, proto):
+    """One browser opens two pages of app.test before logging in: each
+    tab's login gets a state, and the cookie keeps both (newest first,
+    at most 3), so finishing either login first works, and finishing it
+    leaves the other one pending."""
+    h, up = hub
+
+    def open_page(path, jar):
+        st, hd, _ = fetch(h, proto, "app.test", path, headers=[
+            "Accept: text/html", *([f"Cookie: __Host-postern_state={jar}"] if jar else [])])
+        assert st == 302, (st, hd)
+        state = re.search(r"&state=([A-Za-z0-9_-]{43})$", one(hd, "location")).group(1)
+        return state, cookie_of(hd, "__Host-postern_state").split("=", 1)[1]
+
+    s1, jar = open_page("/one", None)
+    s2, jar = open_page("/two", jar)
+    assert jar == f"{s2}.{s1}"
+    # The older tab logs in first.
+    st, hd = login(h, proto, "alice", PW_ALICE, rd="https://app.test/one", state=s1)
+    code = one(hd, "location").rsplit("=", 1)[1]
+    st, hd, _ = fetch(h, proto, "app.test", f"/.postern/callback?code={code}",
+                      headers=[f"Cookie: __Host-postern_state={jar}"])
+    assert st == 303 and one(hd, "location") == "/one" and cookie_of(hd, "__Host-postern_auth")
+    jar = cookie_of(hd, "__Host-postern_state").split("=", 1)[1]
+    assert jar == s2
+    # Then the other; its state was the last, so the cookie is cleared.
+    st, hd = login(h, proto, "alice", PW_ALICE, rd="https://app.test/two", state=s2)
+    code = one(hd, "location").rsplit("=", 1)[1]
+    st, hd, _ = fetch(h, proto, "app.test", f"/.postern/callback?code={code}",
+                      headers=[f"Cookie: __Host-postern_state={jar}"])
+    assert st == 303 and one(hd, "location") == "/two" and cookie_of(hd, "__Host-postern_auth")
+    assert [v for v in hd["set-cookie"] if v.startswith("__Host-postern_state=;")
+            and "Max-Age=0" in v]
+    # Four tabs: the newest three are kept; junk in the cookie is dropped.
+    jar = None
+    states = []
+    for i in range(4):
+        s, jar = open_page(f"/t{i}", jar if i != 2 else f"{jar}.junk")
+        states.append(s)
+    assert jar == ".".join(reversed(states[1:]))
+    assert up.count() == 0
+
+
 # How the callback's path may be spelled: a spelling the front
 # normalises to /.postern/callback (slashes, dot segments, escaped
 # unreserved characters) is the callback; any other one under the

@@ -140,6 +140,26 @@ TEST(cookie_field_reader)
 	CHECK(!auth_cookie_find(S(";;;=;"), S(AUTH_COOKIE_ROUTE), &v));
 }
 
+/* A state cookie's value: the states in order, anything else skipped
+ * (a short piece, a long one, a character outside base64url, empty). */
+TEST(state_list_reader)
+{
+	static const char a[] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+	static const char b[] = "b-b_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+	char buf[256];
+	struct str v, tok;
+
+	CHECK_EQ_INT(strlen(a), AUTH_STATE_LEN);
+	CHECK_EQ_INT(strlen(b), AUTH_STATE_LEN);
+	snprintf(buf, sizeof(buf), "%s.short..%sX.%.42s+.%s.", a, a, b, b);
+	v = S(buf);
+	CHECK(auth_state_next(&v, &tok) && str_eq(tok, S(a)));
+	CHECK(auth_state_next(&v, &tok) && str_eq(tok, S(b)));
+	CHECK(!auth_state_next(&v, &tok));
+	v = S("");
+	CHECK(!auth_state_next(&v, &tok));
+}
+
 /* The "seen" field: under the MAC, an idle session refused, an active
  * one refreshed at most once per idle/AUTH_REFRESH_DIV with its expiry
  * kept. */
@@ -357,6 +377,7 @@ int main(void)
 	RUN(cookie_syntax_is_strict);
 	RUN(host_norm);
 	RUN(cookie_field_reader);
+	RUN(state_list_reader);
 	RUN(cookie_idle_and_refresh);
 	RUN(users_table_and_sessions);
 	RUN(group_lists);
