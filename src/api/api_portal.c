@@ -414,12 +414,10 @@ static void api_portal_logout(struct api_ctx *c)
 			   "device.");
 }
 
-/* Whether the browser holds, as its state cookie on this host, the
- * login state code k was bound to (constant time; a code bound to no
- * state matches nothing). */
-/* Whether the browser holds the code's login state (one of those in its
- * state cookie). The others, the logins it started and has not finished,
- * go into rest ("S1.S2", "" for none). */
+/* Whether the browser holds, among the states in its state cookie on
+ * this host, the login state code k was bound to (constant time; a code
+ * bound to no state matches nothing). The others, the logins it started
+ * and has not finished, go into rest ("S1.S2", "" for none). */
 static bool api_portal_state_ok(struct api_ctx *c, const struct api_login_code *k,
 				char rest[AUTH_STATE_KEEP * (AUTH_STATE_LEN + 1)])
 {
